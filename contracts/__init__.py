@@ -1,0 +1,1 @@
+"""The published event contract: envelope, audiences and event schemas."""

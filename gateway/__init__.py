@@ -1,0 +1,1 @@
+"""The gateway: one HTTP entry federating the Mission sites and InterMire."""

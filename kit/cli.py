@@ -1,0 +1,277 @@
+"""``passerelle``: the platform's few verbs.
+
+    up            broker setup, migrations, every site and the gateway, in the background
+    down          stop what ``up`` started
+    status        what runs, and the gateway's view of every site
+    seed          realistic demo data in every Mission (over RPC)
+    migrate       build or upgrade every service database (Alembic)
+    broker-setup  declare vhosts, users, permissions, queues and shovels
+    run-site      run one site in the foreground (what ``up`` starts per site)
+    run-gateway   run the gateway in the foreground
+
+The registry is ``config/missions.yaml`` unless ``--registry`` or
+``PASSERELLE_REGISTRY`` names another.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+# eventlet warns on import that it is in maintenance mode; nameko 2 needs it.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()  # before anything imports socket, threading or kombu
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import requests  # noqa: E402
+
+from kit import logs  # noqa: E402
+from kit import registry as registry_module  # noqa: E402
+from kit.config import ConfigError  # noqa: E402
+
+START_BROKER_HELP = (
+    "RabbitMQ does not answer on {host}:{port}. Start it with 'rabbitmq-server -detached' "
+    "(Debian/Ubuntu: 'apt-get install rabbitmq-server'), then enable the plugins the platform needs: "
+    "'rabbitmq-plugins enable rabbitmq_management rabbitmq_shovel rabbitmq_shovel_management'."
+)
+
+
+def _registry(args):
+    return registry_module.load(args.registry)
+
+
+def _run_dir(reg) -> Path:
+    path = reg.data_dir / "run"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _log_dir(reg) -> Path:
+    path = reg.data_dir / "log"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _broker_answers(reg) -> bool:
+    b = reg.broker
+    try:
+        with socket.create_connection((b["host"], b["port"]), timeout=3):
+            return True
+    except OSError:
+        return False
+
+
+def cmd_migrate(args) -> int:
+    from kit.migrations import upgrade
+
+    reg = _registry(args)
+    sites = [reg.site(c) for c in args.sites.split(",")] if args.sites else reg.sites
+    for site in sites:
+        for service, path in site.services.items():
+            upgrade(path.split(".", 1)[0], site.database_url(service))
+    print(f"migrated {sum(len(s.services) for s in sites)} databases of {len(sites)} sites")
+    return 0
+
+
+def cmd_broker_setup(args) -> int:
+    from kit.topology import Topology
+
+    reg = _registry(args)
+    if not _broker_answers(reg):
+        raise ConfigError(START_BROKER_HELP.format(**reg.broker))
+    vhosts = Topology(reg).declare_all()
+    print(f"declared {len(vhosts)} vhosts: {', '.join(vhosts)}")
+    return 0
+
+
+def _spawn(reg, name: str, argv: list[str]) -> int:
+    pidfile = _run_dir(reg) / f"{name}.pid"
+    if pidfile.exists():
+        try:
+            pid = int(pidfile.read_text())
+            os.kill(pid, 0)
+            return pid
+        except (ValueError, ProcessLookupError):
+            pidfile.unlink()
+    logfile = open(_log_dir(reg) / f"{name}.log", "ab")
+    env = dict(os.environ, PASSERELLE_REGISTRY=str(reg.path))
+    proc = subprocess.Popen([sys.executable, "-m", "kit.cli", *argv], stdout=logfile, stderr=logfile,
+                            stdin=subprocess.DEVNULL, start_new_session=True, env=env)
+    pidfile.write_text(str(proc.pid))
+    return proc.pid
+
+
+def _gateway_url(reg) -> str:
+    gw = reg.platform["gateway"]
+    return f"http://{gw['host']}:{gw['port']}"
+
+
+def cmd_up(args) -> int:
+    reg = _registry(args)
+    started = time.monotonic()
+    if not _broker_answers(reg):
+        raise ConfigError(START_BROKER_HELP.format(**reg.broker))
+    cmd_broker_setup(args)
+    cmd_migrate(argparse.Namespace(registry=args.registry, sites=None))
+    for site in reg.sites:
+        _spawn(reg, f"site-{site.code}", ["run-site", site.code])
+    _spawn(reg, "gateway", ["run-gateway"])
+    health = _wait_ready(reg, args.timeout)
+    elapsed = time.monotonic() - started
+    _print_where(reg, health)
+    if not health or not health.get("ready"):
+        print(f"not every site is ready after {args.timeout:.0f}s; see {_log_dir(reg)}", file=sys.stderr)
+        return 1
+    print(f"all {len(reg.sites)} sites ready in {elapsed:.1f}s; 'passerelle down' stops them")
+    if args.seed:
+        return cmd_seed(args)
+    return 0
+
+
+def _wait_ready(reg, timeout: float) -> dict | None:
+    deadline = time.monotonic() + timeout
+    health = None
+    while time.monotonic() < deadline:
+        try:
+            health = requests.get(_gateway_url(reg) + "/health", timeout=10).json()
+            if health.get("ready"):
+                return health
+        except (requests.RequestException, ValueError):
+            pass
+        time.sleep(0.5)
+    return health
+
+
+def _print_where(reg, health: dict | None) -> None:
+    sites = (health or {}).get("sites", {})
+    print(f"gateway      {_gateway_url(reg)}  (GET /health)")
+    print(f"broker       amqp://{reg.broker['host']}:{reg.broker['port']}  management {reg.broker['management_url']}")
+    for site in reg.sites:
+        state = "ready" if sites.get(site.code, {}).get("ready") else "NOT READY"
+        print(f"{site.code:<12} {state:<9} vhost {site.vhost:<22} metrics http://127.0.0.1:{site.observability_port}/metrics")
+    print(f"data         {reg.data_dir}  (logs in {reg.data_dir / 'log'})")
+
+
+def cmd_down(args) -> int:
+    reg = _registry(args)
+    pids = {}
+    for pidfile in sorted(_run_dir(reg).glob("*.pid")):
+        try:
+            pid = int(pidfile.read_text())
+            os.kill(pid, signal.SIGTERM)
+            pids[pidfile] = pid
+        except (ValueError, ProcessLookupError):
+            pidfile.unlink(missing_ok=True)
+    deadline = time.monotonic() + 20
+    for pidfile, pid in pids.items():
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.1)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        pidfile.unlink(missing_ok=True)
+    print(f"stopped {len(pids)} processes")
+    return 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie child of ours counts as gone
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        return waited == 0
+    except ChildProcessError:
+        return True
+
+
+def cmd_status(args) -> int:
+    reg = _registry(args)
+    for pidfile in sorted(_run_dir(reg).glob("*.pid")):
+        pid = int(pidfile.read_text())
+        print(f"{pidfile.stem:<18} pid {pid:<8} {'running' if _alive(pid) else 'gone'}")
+    try:
+        health = requests.get(_gateway_url(reg) + "/health", timeout=15).json()
+    except (requests.RequestException, ValueError):
+        print(f"gateway does not answer at {_gateway_url(reg)}")
+        return 1
+    if args.json:
+        print(json.dumps(health, indent=2))
+    else:
+        _print_where(reg, health)
+    return 0 if health.get("ready") else 1
+
+
+def cmd_seed(args) -> int:
+    from kit.demo import seed
+
+    reg = _registry(args)
+    totals = seed(reg, per_mission=args.per_mission, seed=args.random_seed)
+    print(f"seeded {totals['beneficiaries']} beneficiaries and {totals['employers']} employers "
+          f"in {totals['missions']} Missions")
+    return 0
+
+
+def cmd_run_site(args) -> int:
+    from kit.site import run
+
+    reg = _registry(args)
+    site = reg.site(args.code)
+    logs.setup(site=site.code)
+    run(reg, site)
+    return 0
+
+
+def cmd_run_gateway(args) -> int:
+    from gateway.app import serve
+
+    logs.setup(site="gateway")
+    serve(_registry(args))
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="passerelle", description=__doc__.split("\n")[0])
+    parser.add_argument("--registry", help="registry file (default: config/missions.yaml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start the whole platform in the background")
+    up.add_argument("--seed", action="store_true", help="then load demo data")
+    up.add_argument("--per-mission", type=int, default=20)
+    up.add_argument("--random-seed", type=int, default=2015)
+    up.add_argument("--timeout", type=float, default=120)
+    sub.add_parser("down", help="stop what 'up' started")
+    st = sub.add_parser("status", help="processes and readiness")
+    st.add_argument("--json", action="store_true")
+    seed = sub.add_parser("seed", help="realistic demo data per Mission")
+    seed.add_argument("--per-mission", type=int, default=20)
+    seed.add_argument("--random-seed", type=int, default=2015)
+    mig = sub.add_parser("migrate", help="build or upgrade every service database")
+    mig.add_argument("--sites", help="comma-separated site codes (default: all)")
+    sub.add_parser("broker-setup", help="declare the broker topology")
+    rs = sub.add_parser("run-site", help="run one site in the foreground")
+    rs.add_argument("code")
+    sub.add_parser("run-gateway", help="run the gateway in the foreground")
+    args = parser.parse_args(argv)
+    handler = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "seed": cmd_seed,
+               "migrate": cmd_migrate, "broker-setup": cmd_broker_setup,
+               "run-site": cmd_run_site, "run-gateway": cmd_run_gateway}[args.command]
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        print(f"passerelle: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

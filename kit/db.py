@@ -1,0 +1,191 @@
+"""SQLAlchemy 2 database access for nameko services.
+
+``Database`` is a dependency provider: it builds one engine per container
+from ``DATABASES[<service name>]`` in the container config, and gives each
+worker a small facade:
+
+* ``transaction()`` — a session committed on success, rolled back on error;
+  events added to the outbox inside it wake the relay after commit;
+* ``once(event)`` — the idempotent inbox: a transaction in which
+  ``(event.id, handler)`` is recorded with the handler's effect, or ``None``
+  when that pair has already taken effect;
+* ``session()`` — a read-only session.
+
+SQLite (the embedded default) allows one writer: write transactions take a
+green lock and ``BEGIN IMMEDIATE``, so two green threads never wait on each
+other inside SQLite, where a wait would block the whole hub. PostgreSQL runs
+through psycopg2 made green by psycogreen.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import create_engine, event, insert, select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from kit import faults, metrics
+from kit.config import ConfigError
+from kit.storage import inbox
+
+log = logging.getLogger(__name__)
+DATABASES_KEY = "DATABASES"
+_green_psycopg = False
+
+
+def _make_green_psycopg() -> None:
+    global _green_psycopg
+    if _green_psycopg:
+        return
+    import eventlet.patcher
+
+    if eventlet.patcher.is_monkey_patched("socket"):
+        from psycogreen.eventlet import patch_psycopg
+
+        patch_psycopg()
+    _green_psycopg = True
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            # pysqlite's own transaction handling is switched off so that
+            # SQLAlchemy's BEGIN is the one that counts (see "Serializable
+            # isolation / Savepoints / Transactional DDL" in SQLAlchemy's docs).
+            dbapi_connection.isolation_level = None
+            cur = dbapi_connection.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    if url.startswith("postgresql"):
+        _make_green_psycopg()
+        return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    raise ConfigError(f"unsupported database URL scheme in {url.split(':', 1)[0]}:… (sqlite or postgresql)")
+
+
+def check_connection(engine: Engine) -> None:
+    """Raise ConfigError with one clear line when the database cannot be used."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise ConfigError(f"database {engine.url.render_as_string(hide_password=True)} unreachable: {reason}") from None
+
+
+class _Store:
+    """What a service holds per database: engine, sessions, write lock, listeners."""
+
+    def __init__(self, url: str):
+        import eventlet.semaphore
+
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.write_lock = eventlet.semaphore.Semaphore(1)
+        self.after_outbox_commit: list[Callable[[], None]] = []
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        lock = self.write_lock if self.is_sqlite else None
+        if lock:
+            lock.acquire()
+        try:
+            with self.sessions() as session:
+                with session.begin():
+                    yield session
+                    faults.point("db.before_commit")
+                wrote_outbox = session.info.pop("outbox_added", False)
+        finally:
+            if lock:
+                lock.release()
+        faults.point("db.after_commit")
+        if wrote_outbox:
+            for listener in self.after_outbox_commit:
+                listener()
+
+
+class DatabaseFacade:
+    def __init__(self, store: _Store, handler: str):
+        self._store = store
+        self._handler = handler
+
+    @property
+    def engine(self) -> Engine:
+        return self._store.engine
+
+    def transaction(self):
+        return self._store.transaction()
+
+    def session(self) -> Session:
+        return self._store.sessions()
+
+    @contextmanager
+    def once(self, event) -> Iterator[Session | None]:
+        """The effect of ``event`` in this handler, at most once.
+
+        The inbox row and the effect commit together; a redelivered event
+        (crash after commit, duplicate publish) finds its row and yields None.
+        Two deliveries racing each other collide on the inbox primary key: the
+        loser's transaction fails, its message is redelivered and then skipped.
+        """
+        with self._store.transaction() as session:
+            seen = session.execute(
+                select(inbox.c.event_id).where(inbox.c.event_id == event.id,
+                                               inbox.c.handler == self._handler)).first()
+            if seen:
+                log.info("event %s already applied by %s: skipped", event.id, self._handler)
+                metrics.EVENTS_DUPLICATE.labels(self._handler).inc()
+                yield None
+                return
+            session.execute(insert(inbox).values(
+                event_id=event.id, handler=self._handler, processed_at=datetime.now(UTC)))
+            yield session
+
+
+class Database(DependencyProvider):
+    """The service's database, configured by ``DATABASES[<service name>]``."""
+
+    _store: _Store | None = None
+
+    @property
+    def store(self) -> _Store:
+        # Built on first use: nameko sets extensions up concurrently, and the
+        # outbox relay and health checks reach the store from their own setup.
+        if self._store is None:
+            service = self.container.service_name
+            try:
+                url = self.container.config[DATABASES_KEY][service]
+            except KeyError:
+                raise ConfigError(f"no database URL for service '{service}' in {DATABASES_KEY}") from None
+            self._store = _Store(url)
+        return self._store
+
+    def setup(self):
+        self.store  # noqa: B018 - fail at start, not at first call, on a bad URL
+
+    def stop(self):
+        self.store.engine.dispose()
+
+    def kill(self):
+        self.store.engine.dispose()
+
+    def get_dependency(self, worker_ctx):
+        entry = worker_ctx.entrypoint
+        return DatabaseFacade(self.store, f"{self.container.service_name}.{entry.method_name}")

@@ -1,0 +1,40 @@
+"""Errors that cross RPC intact, so the gateway can answer field by field.
+
+nameko rebuilds a remote exception from its registry when the class is
+registered with ``deserialize_to_instance``; these carry JSON-safe arguments only, and
+never personal data or note text (error messages reach logs and clients).
+"""
+
+from nameko.exceptions import deserialize_to_instance
+
+
+@deserialize_to_instance
+class ValidationFailed(Exception):
+    """Input refused; ``errors`` maps each field to its messages."""
+
+    def __init__(self, errors: dict):
+        super().__init__(errors)
+        self.errors = errors
+
+
+@deserialize_to_instance
+class NotFound(Exception):
+    def __init__(self, what: str, ref: str):
+        super().__init__(what, ref)
+        self.what, self.ref = what, ref
+
+
+@deserialize_to_instance
+class Conflict(Exception):
+    """The write clashes with an existing record; ``existing`` points to it."""
+
+    def __init__(self, message: str, existing: str | None = None):
+        super().__init__(message, existing)
+        self.message, self.existing = message, existing
+
+
+@deserialize_to_instance
+class Forbidden(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message

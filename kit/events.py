@@ -1,0 +1,159 @@
+"""Consuming events: ``@event_handler``, with explicit failure semantics.
+
+A handler consumes one event type from a quorum queue that broker setup
+declared before anything was published (``kit.topology``); the handler
+never declares it, so a late consumer finds every event waiting for it.
+
+Failure semantics, the same for every handler:
+
+* the body is not a CloudEvent of the contract (undecodable JSON, missing
+  fields): dead-lettered at once with the reason — retrying cannot help;
+* the handler raises: the message is returned to the queue after a short
+  backoff (no hot loop), and on its ``MAX_ATTEMPTS``-th failure it is
+  dead-lettered with the exception's type and message as the reason;
+* the process dies mid-handler: the broker redelivers; the queue's delivery
+  limit dead-letters a message that keeps killing its consumer.
+
+Dead letters land in ``<queue>.dead`` with ``x-passerelle-reason``,
+``x-passerelle-handler`` and ``x-passerelle-attempts`` headers. Handlers make
+their effect idempotent with ``Database.once(event)``.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+import eventlet
+from kombu import Connection, Exchange, Queue
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.exceptions import ContainerBeingKilled
+from nameko.messaging import Consumer, QueueConsumer
+
+from contracts.envelope import InvalidEnvelope, parse
+from kit import metrics
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+DLX = "passerelle.dlx"
+SOURCES = {"internal": "passerelle.events", "sector": "passerelle.sector"}
+
+
+def queue_name(service: str, method: str) -> str:
+    return f"{service}.{method}"
+
+
+def queue_arguments(name: str) -> dict:
+    """Arguments of every consumer queue; broker setup declares with exactly these."""
+    return {
+        "x-queue-type": "quorum",
+        "x-delivery-limit": MAX_ATTEMPTS,
+        "x-dead-letter-exchange": DLX,
+        "x-dead-letter-routing-key": name,
+        # At-least-once dead-lettering: a dead letter is removed from the queue
+        # only once the dead-letter queue has confirmed it.
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
+    }
+
+
+class EventQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, on its own connection, with decode errors dead-lettered."""
+
+    def get_consumers(self, consumer_cls, channel):
+        consumers = super().get_consumers(consumer_cls, channel)
+        for provider, consumer in self._consumers.items():
+            consumer.on_decode_error = partial(provider.dead_letter, reason_prefix="undecodable")
+        return consumers
+
+
+class EventHandler(Consumer):
+    queue_consumer = EventQueueConsumer()
+
+    def __init__(self, event_type: str, source: str = "internal", **kwargs):
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {sorted(SOURCES)}")
+        self.event_type = event_type
+        self.source = source
+        super().__init__(queue=None, **kwargs)
+
+    @property
+    def queue_name(self) -> str:
+        return queue_name(self.container.service_name, self.method_name)
+
+    def setup(self):
+        name = self.queue_name
+        # no_declare: the queue and its binding belong to broker setup.
+        self.queue = Queue(name, exchange=Exchange(SOURCES[self.source], type="topic", no_declare=True),
+                           routing_key=self.event_type, queue_arguments=queue_arguments(name),
+                           durable=True, no_declare=True)
+        super().setup()
+
+    def handle_message(self, body, message):
+        try:
+            event = parse(body)
+        except InvalidEnvelope as exc:
+            self.dead_letter(message, exc)
+            return
+        context_data = self.unpack_message_headers(message)
+        try:
+            self.container.spawn_worker(self, (event,), {}, context_data=context_data,
+                                        handle_result=partial(self.handle_result, message))
+        except ContainerBeingKilled:
+            self.queue_consumer.requeue_message(message)
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        service = self.container.service_name
+        if exc_info is None:
+            metrics.EVENTS_CONSUMED.labels(service, self.method_name, "applied").inc()
+            self.queue_consumer.ack_message(message)
+            return
+        metrics.EVENTS_CONSUMED.labels(service, self.method_name, "failed").inc()
+        attempt = int((message.headers or {}).get("x-delivery-count", 0)) + 1
+        exc = exc_info[1]
+        if attempt >= MAX_ATTEMPTS:
+            self.dead_letter(message, exc, attempts=attempt)
+            return
+        delay = min(0.1 * 2 ** attempt, 2.0)
+        log.warning("%s failed on %s (attempt %d of %d: %s); returned to the queue in %.1fs",
+                    self.queue_name, message.properties.get("message_id"), attempt, MAX_ATTEMPTS,
+                    type(exc).__name__, delay)
+        eventlet.sleep(delay)
+        self.queue_consumer.requeue_message(message)
+
+    def dead_letter(self, message, exc, attempts: int = 1, reason_prefix: str = "") -> None:
+        """Publish the message to this queue's dead-letter queue with its reason, then ack it."""
+        reason = f"{reason_prefix + ': ' if reason_prefix else ''}{type(exc).__name__}: {exc}"[:500]
+        headers = dict(message.headers or {})
+        headers.update({"x-passerelle-reason": reason, "x-passerelle-handler": self.queue_name,
+                        "x-passerelle-attempts": attempts})
+        try:
+            with Connection(self.container.config[AMQP_URI_CONFIG_KEY],
+                            transport_options={"confirm_publish": True}) as conn:
+                conn.Producer().publish(
+                    message.body, exchange=DLX, routing_key=self.queue_name, headers=headers,
+                    content_type=message.content_type, content_encoding=message.content_encoding,
+                    delivery_mode=2, message_id=message.properties.get("message_id"), retry=True,
+                    retry_policy={"max_retries": 3})
+        except Exception:
+            log.exception("could not dead-letter a message of %s; returned to the queue", self.queue_name)
+            self.queue_consumer.requeue_message(message)
+            return
+        log.error("dead-lettered a message of %s after %d attempt(s): %s", self.queue_name, attempts, reason)
+        metrics.EVENTS_DEAD_LETTERED.labels(self.container.service_name, self.method_name).inc()
+        self.queue_consumer.ack_message(message)
+
+
+event_handler = EventHandler.decorator
+
+
+def handlers_of(service_cls) -> list[tuple[str, str, str]]:
+    """(method name, event type, source) of every event handler of a service class."""
+    found = []
+    for attr in dir(service_cls):
+        method = getattr(service_cls, attr, None)
+        for entrypoint in getattr(method, "nameko_entrypoints", ()):
+            if isinstance(entrypoint, EventHandler):
+                found.append((attr, entrypoint.event_type, entrypoint.source))
+    return sorted(found)

@@ -1,0 +1,61 @@
+"""JSON log lines that carry nameko's call id.
+
+One request can be followed across services: the gateway starts a call id
+stack, nameko propagates it through RPC and event headers, and every line a
+worker logs names the current ``call_id`` and the ``call_id_stack``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+from datetime import UTC, datetime
+
+_context = threading.local()  # green-thread local once eventlet has patched threading
+
+
+def bind_call(call_id: str | None, call_id_stack: list | None, service: str | None) -> None:
+    _context.call_id = call_id
+    _context.call_id_stack = list(call_id_stack or [])
+    _context.service = service
+
+
+def clear_call() -> None:
+    _context.__dict__.clear()
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, site: str | None = None):
+        super().__init__()
+        self.site = site
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if self.site:
+            line["site"] = self.site
+        for key in ("call_id", "call_id_stack", "service"):
+            value = getattr(_context, key, None)
+            if value:
+                line[key] = value
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def setup(site: str | None = None, level: str = "INFO", stream=None) -> None:
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter(site))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # py-amqp warns of late confirms on channels being closed: normal on proxy shutdown.
+    logging.getLogger("amqp").setLevel("ERROR")
+    for noisy in ("kombu", "nameko", "urllib3", "alembic"):
+        logging.getLogger(noisy).setLevel("WARNING")

@@ -1,0 +1,202 @@
+"""The Mission registry: which sites exist and where their parts live.
+
+A *site* is a Mission (the five services on its own vhost, with its own
+databases) or InterMire (reporting in sector mode on ``/intermire``). The
+registry file (``config/missions.yaml``) is validated on load; every derived
+value (vhost, broker user, AMQP URI, database URL, observability port) is
+computed here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from kit.broker import amqp_uri, password_for
+from kit.config import ConfigError, load_yaml
+
+MISSION, INTERMIRE = "mission", "intermire"
+AGENCIES_VHOST = "agencies"
+CODE = validate.Regexp(r"^[a-z][a-z0-9]{1,19}$", error="must be 2-20 lower-case letters or digits")
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "missions.yaml"
+
+
+class _BrokerSchema(Schema):
+    host = fields.String(required=True)
+    port = fields.Integer(required=True, validate=validate.Range(1, 65535))
+    management_url = fields.Url(required=True, require_tld=False)
+    admin_user = fields.String(required=True)
+    admin_password = fields.String(required=True)
+    secret = fields.String(required=True, validate=validate.Length(min=8))
+    heartbeat = fields.Integer(load_default=15, validate=validate.Range(5, 60))
+
+
+class _GatewaySchema(Schema):
+    host = fields.String(required=True)
+    port = fields.Integer(required=True, validate=validate.Range(1, 65535))
+
+
+class _PlatformSchema(Schema):
+    data_dir = fields.String(required=True)
+    prefix = fields.String(load_default="", allow_none=True,
+                           validate=validate.Regexp(r"^[a-z0-9-]*$", error="lower-case letters, digits, '-'"))
+    database_url = fields.String(required=True)
+    broker = fields.Nested(_BrokerSchema, required=True)
+    rpc_timeout = fields.Float(load_default=10, validate=validate.Range(0.1, 300))
+    gateway = fields.Nested(_GatewaySchema, required=True)
+    observability_port_base = fields.Integer(load_default=9100, validate=validate.Range(1024, 65000))
+    services = fields.Dict(keys=fields.String(validate=validate.OneOf([MISSION, INTERMIRE])),
+                           values=fields.Dict(keys=fields.String(), values=fields.String()),
+                           required=True)
+
+
+class _SiteSchema(Schema):
+    code = fields.String(required=True, validate=CODE)
+    kind = fields.String(required=True, validate=validate.OneOf([MISSION, INTERMIRE]))
+    name = fields.String(required=True)
+    basin = fields.String(required=True)
+    province = fields.String(load_default=None)
+    vhost = fields.String(load_default=None)
+    amqp_uri = fields.String(load_default=None)
+    databases = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+
+
+class _RegistrySchema(Schema):
+    platform = fields.Nested(_PlatformSchema, required=True)
+    sites = fields.List(fields.Nested(_SiteSchema), required=True, validate=validate.Length(min=1))
+
+    @validates_schema
+    def _unique_codes(self, data, **kwargs):
+        codes = [s["code"] for s in data.get("sites", [])]
+        dupes = sorted({c for c in codes if codes.count(c) > 1})
+        if dupes:
+            raise ValidationError(f"duplicate site codes: {', '.join(dupes)}", "sites")
+        if sum(1 for s in data.get("sites", []) if s["kind"] == INTERMIRE) > 1:
+            raise ValidationError("only one InterMire site", "sites")
+
+
+@dataclass(frozen=True)
+class Site:
+    code: str
+    kind: str
+    name: str
+    basin: str
+    province: str | None
+    index: int
+    registry: Registry = field(repr=False, compare=False)
+    vhost_override: str | None = None
+    amqp_uri_override: str | None = None
+    database_overrides: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def is_mission(self) -> bool:
+        return self.kind == MISSION
+
+    @property
+    def vhost(self) -> str:
+        if self.vhost_override:
+            return self.vhost_override
+        base = f"mission-{self.code}" if self.is_mission else INTERMIRE
+        return "/" + self.registry.prefix + base
+
+    @property
+    def services(self) -> dict[str, str]:
+        """Service name -> ``module:Class`` for this site's kind."""
+        return dict(self.registry.platform["services"].get(self.kind, {}))
+
+    def broker_user(self, service: str) -> str:
+        return f"{self.registry.prefix}{self.code}.{service}"
+
+    def amqp_uri(self, service: str) -> str:
+        if self.amqp_uri_override:
+            return self.amqp_uri_override
+        user = self.broker_user(service)
+        return self.registry.amqp_uri_for(self.vhost, user)
+
+    def database_url(self, service: str) -> str:
+        if service in self.database_overrides:
+            return self.database_overrides[service]
+        return self.registry.database_url_for(self.code, service)
+
+    @property
+    def observability_port(self) -> int:
+        return self.registry.platform["observability_port_base"] + self.index
+
+
+class Registry:
+    def __init__(self, data: dict, path: Path):
+        self.path = path
+        self.platform = data["platform"]
+        self.prefix = self.platform["prefix"] or ""
+        data_dir = Path(self.platform["data_dir"])
+        if not data_dir.is_absolute():
+            data_dir = (DEFAULT_PATH.parent.parent / data_dir).resolve()
+        self.data_dir = data_dir
+        self.sites = [
+            Site(code=s["code"], kind=s["kind"], name=s["name"], basin=s["basin"],
+                 province=s["province"], index=i, registry=self,
+                 vhost_override=s["vhost"], amqp_uri_override=s["amqp_uri"],
+                 database_overrides=s["databases"])
+            for i, s in enumerate(data["sites"])
+        ]
+        self._by_code = {s.code: s for s in self.sites}
+
+    @property
+    def broker(self) -> dict:
+        return self.platform["broker"]
+
+    @property
+    def missions(self) -> list[Site]:
+        return [s for s in self.sites if s.is_mission]
+
+    @property
+    def intermire(self) -> Site | None:
+        return next((s for s in self.sites if s.kind == INTERMIRE), None)
+
+    @property
+    def agencies_vhost(self) -> str:
+        return "/" + self.prefix + AGENCIES_VHOST
+
+    def site(self, code: str) -> Site:
+        try:
+            return self._by_code[code]
+        except KeyError:
+            known = ", ".join(self._by_code)
+            raise ConfigError(f"unknown site '{code}' (the registry {self.path} lists: {known})") from None
+
+    def password_for(self, user: str) -> str:
+        return password_for(user, self.broker["secret"])
+
+    def amqp_uri_for(self, vhost: str, user: str) -> str:
+        return amqp_uri(self.broker["host"], self.broker["port"], vhost, user, self.password_for(user))
+
+    def admin_amqp_uri(self, vhost: str) -> str:
+        b = self.broker
+        return amqp_uri(b["host"], b["port"], vhost, b["admin_user"], b["admin_password"])
+
+    def database_url_for(self, site: str, service: str) -> str:
+        template = self.platform["database_url"]
+        return template.format(data_dir=self.data_dir, site=site, service=service,
+                               prefix=self.prefix.replace("-", "_"))
+
+
+def load(path: str | os.PathLike | None = None, environ=None) -> Registry:
+    path = Path(path or os.environ.get("PASSERELLE_REGISTRY") or DEFAULT_PATH)
+    raw = load_yaml(path, environ)
+    try:
+        data = _RegistrySchema().load(raw or {})
+    except ValidationError as exc:
+        raise ConfigError(f"invalid registry {path}: {_flatten(exc.messages)}") from None
+    return Registry(data, path)
+
+
+def _flatten(messages, prefix="") -> str:
+    if isinstance(messages, dict):
+        return "; ".join(_flatten(v, f"{prefix}{k}.") for k, v in messages.items())
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return f"{prefix.rstrip('.')}: {' '.join(messages)}"
+    return f"{prefix.rstrip('.')}: {messages}"

@@ -1,0 +1,134 @@
+"""RPC with a time budget, inside services and from outside them.
+
+nameko 2.14's service-to-service ``RpcProxy`` waits for ever for a reply;
+``TimedRpcProxy`` gives every call a budget (``RPC_TIMEOUT`` seconds in the
+container config unless given) and raises ``RpcTimeout`` when it runs out.
+The request also expires in the broker after the same budget, so a service
+that comes back later does not work through calls nobody waits for.
+
+``ProxyPool`` serves callers outside nameko (gateway, CLI): standalone
+cluster proxies read their replies on one connection and must not be shared
+by concurrent green threads, so each call borrows one from the pool.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import eventlet
+from eventlet.queue import Empty, LightQueue
+from nameko.exceptions import RpcTimeout
+from nameko.rpc import MethodProxy, RpcProxy, RpcReply, ServiceProxy
+from nameko.standalone.rpc import ClusterRpcProxy
+
+import kit.errors  # noqa: F401 - registers the errors that cross RPC intact, for every caller
+
+RPC_TIMEOUT_KEY = "RPC_TIMEOUT"
+DEFAULT_TIMEOUT = 10.0
+
+
+class _TimedReply(RpcReply):
+    def __init__(self, reply_event, timeout: float):
+        super().__init__(reply_event)
+        self.timeout = timeout
+
+    def result(self):
+        with eventlet.Timeout(self.timeout, RpcTimeout(self.timeout)):
+            return super().result()
+
+
+class _TimedMethodProxy(MethodProxy):
+    def __init__(self, *args, timeout: float, **options):
+        # The broker drops a request nobody waits for any more.
+        options.setdefault("expiration", timeout)
+        super().__init__(*args, **options)
+        self.timeout = timeout
+
+    def _call(self, *args, **kwargs):
+        reply = super()._call(*args, **kwargs)
+        return _TimedReply(reply.reply_event, self.timeout)
+
+
+class _TimedServiceProxy(ServiceProxy):
+    def __init__(self, *args, timeout: float, **options):
+        super().__init__(*args, **options)
+        self.timeout = timeout
+
+    def __getattr__(self, name):
+        return _TimedMethodProxy(self.worker_ctx, self.service_name, name, self.reply_listener,
+                                 timeout=self.timeout, **self.options)
+
+
+class TimedRpcProxy(RpcProxy):
+    def __init__(self, target_service: str, timeout: float | None = None, **options):
+        super().__init__(target_service, **options)
+        self.timeout = timeout
+
+    def get_dependency(self, worker_ctx):
+        timeout = self.timeout or float(self.container.config.get(RPC_TIMEOUT_KEY, DEFAULT_TIMEOUT))
+        return _TimedServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener,
+                                  timeout=timeout, **self.options)
+
+
+class ProxyPool:
+    """A bounded pool of started standalone cluster proxies on one vhost."""
+
+    def __init__(self, amqp_uri: str, timeout: float, size: int = 4, heartbeat: int = 15):
+        self.config = {"AMQP_URI": amqp_uri, "HEARTBEAT": heartbeat}
+        self.timeout = timeout
+        self.size = size
+        self._idle: LightQueue = LightQueue()
+        self._created = 0
+        self._lock = eventlet.semaphore.Semaphore(1)
+
+    def _new(self):
+        wrapper = ClusterRpcProxy(self.config, timeout=self.timeout)
+        return wrapper, wrapper.start()
+
+    @contextmanager
+    def proxy(self):
+        item = None
+        try:
+            item = self._idle.get_nowait()
+        except Empty:
+            with self._lock:
+                if self._created < self.size:
+                    self._created += 1
+                    try:
+                        item = self._new()
+                    except Exception:
+                        self._created -= 1
+                        raise
+            if item is None:
+                item = self._idle.get()
+        healthy = True
+        try:
+            yield item[1]
+        except RpcTimeout:
+            # A late reply could land on this proxy's queue and be read as the
+            # answer to the next call: retire it.
+            healthy = False
+            raise
+        except (OSError, ConnectionError):
+            healthy = False
+            raise
+        finally:
+            if healthy:
+                self._idle.put(item)
+            else:
+                self._retire(item)
+
+    def _retire(self, item):
+        with self._lock:
+            self._created -= 1
+        try:
+            item[0].stop()
+        except Exception:
+            pass
+
+    def close(self):
+        while True:
+            try:
+                self._retire(self._idle.get_nowait())
+            except Empty:
+                return

@@ -1,0 +1,49 @@
+"""What every Passerelle service class is made of.
+
+``ServiceBase`` gives a service its database (with the outbox relay), its
+metrics and health, and a ``health`` RPC the gateway calls. ``SiteContext``
+tells a worker which site it runs in, for event sources and Mission checks.
+"""
+
+from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc
+
+from kit.db import Database
+from kit.observability import Observability
+from kit.relay import OutboxRelay
+
+SITE_KEY = "SITE"
+SITE_KIND_KEY = "SITE_KIND"
+
+
+class _Site:
+    def __init__(self, code: str, kind: str, service: str):
+        self.code, self.kind, self.service = code, kind, service
+
+    @property
+    def source(self) -> str:
+        """The CloudEvents ``source`` of what this service publishes."""
+        if self.kind == "intermire":
+            return f"/intermire/{self.service}"
+        return f"/missions/{self.code}/{self.service}"
+
+
+class SiteContext(DependencyProvider):
+    def setup(self):
+        config = self.container.config
+        self.site = _Site(config[SITE_KEY], config.get(SITE_KIND_KEY, "mission"), self.container.service_name)
+
+    def get_dependency(self, worker_ctx):
+        return self.site
+
+
+class ServiceBase:
+    db = Database()
+    relay = OutboxRelay()
+    observability = Observability()
+    site = SiteContext()
+
+    @rpc
+    def health(self):
+        """Readiness of this service: its database and its broker connection."""
+        return self.observability.readiness()

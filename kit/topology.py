@@ -1,0 +1,229 @@
+"""Broker setup: vhosts, users, permissions, exchanges, queues and shovels.
+
+Declared through RabbitMQ's management HTTP API before any service starts,
+and idempotent, so it can run at every ``up``. For each Mission vhost:
+
+* exchanges ``nameko-rpc`` (RPC), ``passerelle.events`` (internal events),
+  ``passerelle.sector`` and ``passerelle.agency`` (what may leave the
+  Mission) and ``passerelle.dlx`` (dead letters);
+* one quorum queue per event handler of the site's services, bound to the
+  event type it handles, with its dead-letter queue — every consumer queue
+  exists before anything publishes;
+* ``outgoing.sector`` and ``outgoing.agency``, from which a shovel carries the
+  sector events to ``/intermire`` and the agency events to ``/agencies``:
+  nothing else leaves a Mission, and no application code copies messages;
+* one broker user per service, allowed only its own queues, ``nameko-rpc``
+  and the exchanges it publishes to.
+
+``/intermire`` receives sector events only; ``/agencies`` has a durable queue
+per agency that only that agency's user may read.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import requests
+
+from kit.broker import amqp_uri
+from kit.config import ConfigError
+from kit.events import DLX, SOURCES, handlers_of, queue_arguments, queue_name
+from kit.outbox import AGENCIES, EXCHANGES
+from kit.registry import Registry, Site
+
+RPC_EXCHANGE = "nameko-rpc"
+OUTGOING = {"sector": "outgoing.sector", "agency": "outgoing.agency"}
+GATEWAY_USER = "gateway"
+SHOVEL_USER = "shovel"
+AGENCY_QUEUE = "{agency}.events"
+AGENCY_DLX = "passerelle.dlx"
+
+
+def load_service_class(path: str):
+    module, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+@dataclass
+class Management:
+    """A thin client of RabbitMQ's management API."""
+
+    url: str
+    user: str
+    password: str
+
+    def _call(self, method: str, path: str, body=None, ok=(200, 201, 204)):
+        try:
+            resp = requests.request(method, self.url.rstrip("/") + "/api" + path, json=body,
+                                    auth=(self.user, self.password), timeout=15)
+        except requests.ConnectionError:
+            raise ConfigError(
+                f"RabbitMQ management API does not answer at {self.url}: start RabbitMQ "
+                "('rabbitmq-server -detached') and enable its plugins "
+                "('rabbitmq-plugins enable rabbitmq_management rabbitmq_shovel rabbitmq_shovel_management')"
+            ) from None
+        if resp.status_code not in ok:
+            raise ConfigError(f"RabbitMQ refused {method} {path}: {resp.status_code} {resp.text[:200]}")
+        return resp.json() if resp.content else None
+
+    def get(self, path: str, ok=(200,)):
+        return self._call("GET", path, ok=ok)
+
+    def put(self, path: str, body: dict):
+        return self._call("PUT", path, body)
+
+    def post(self, path: str, body: dict):
+        return self._call("POST", path, body)
+
+    def delete(self, path: str):
+        return self._call("DELETE", path, ok=(200, 204, 404))
+
+    def vhost_exists(self, vhost: str) -> bool:
+        return self.get(f"/vhosts/{q(vhost)}", ok=(200, 404)) is not None and requests.get(
+            f"{self.url.rstrip('/')}/api/vhosts/{q(vhost)}", auth=(self.user, self.password), timeout=10).ok
+
+
+def q(name: str) -> str:
+    return quote(name, safe="")
+
+
+def management_for(registry: Registry) -> Management:
+    b = registry.broker
+    return Management(b["management_url"], b["admin_user"], b["admin_password"])
+
+
+class Topology:
+    """Declares the whole platform's broker topology for a registry."""
+
+    def __init__(self, registry: Registry, mgmt: Management | None = None):
+        self.registry = registry
+        self.mgmt = mgmt or management_for(registry)
+
+    # -- building blocks -------------------------------------------------
+    def vhost(self, vhost: str):
+        self.mgmt.put(f"/vhosts/{q(vhost)}", {"description": "passerelle"})
+        # The admin user (broker setup itself) may manage every vhost.
+        self.permit(self.registry.broker["admin_user"], vhost, ".*", ".*", ".*")
+
+    def exchange(self, vhost: str, name: str, type_: str):
+        self.mgmt.put(f"/exchanges/{q(vhost)}/{q(name)}", {"type": type_, "durable": True})
+
+    def queue(self, vhost: str, name: str, arguments: dict):
+        self.mgmt.put(f"/queues/{q(vhost)}/{q(name)}", {"durable": True, "arguments": arguments})
+
+    def bind(self, vhost: str, exchange: str, queue: str, routing_key: str):
+        self.mgmt.post(f"/bindings/{q(vhost)}/e/{q(exchange)}/q/{q(queue)}", {"routing_key": routing_key})
+
+    def user(self, name: str):
+        self.mgmt.put(f"/users/{q(name)}", {"password": self.registry.password_for(name), "tags": ""})
+        return name
+
+    def permit(self, user: str, vhost: str, configure: str, write: str, read: str):
+        self.mgmt.put(f"/permissions/{q(vhost)}/{q(user)}", {"configure": configure, "write": write, "read": read})
+
+    def dead_lettered_queue(self, vhost: str, name: str, routing_key: str, exchange: str):
+        self.queue(vhost, name, queue_arguments(name))
+        self.queue(vhost, f"{name}.dead", {"x-queue-type": "quorum"})
+        self.bind(vhost, DLX, f"{name}.dead", name)
+        self.bind(vhost, exchange, name, routing_key)
+
+    def base_exchanges(self, vhost: str, exchanges):
+        self.exchange(vhost, DLX, "direct")
+        for name in exchanges:
+            self.exchange(vhost, name, "topic")
+
+    # -- sites -----------------------------------------------------------
+    def site(self, site: Site):
+        vhost = site.vhost
+        self.vhost(vhost)
+        self.base_exchanges(vhost, [RPC_EXCHANGE, *EXCHANGES.values()] if site.is_mission
+                            else [RPC_EXCHANGE, SOURCES["sector"]])
+        for service, path in site.services.items():
+            cls = load_service_class(path)
+            own_queues = []
+            for method, event_type, source in handlers_of(cls):
+                name = queue_name(service, method)
+                own_queues.append(re.escape(name))
+                self.dead_lettered_queue(vhost, name, event_type, SOURCES[source])
+            self._service_user(site, service)
+        if site.is_mission:
+            for audience, name in OUTGOING.items():
+                self.queue(vhost, name, {"x-queue-type": "quorum"})
+                self.bind(vhost, EXCHANGES[audience], name, "#")
+        gateway = self.user(self.registry.prefix + GATEWAY_USER)
+        reply = r"rpc\.reply-standalone_rpc_proxy-.+"
+        self.permit(gateway, vhost, f"^({reply}|{RPC_EXCHANGE})$", f"^({reply}|{RPC_EXCHANGE})$",
+                    f"^({reply}|{RPC_EXCHANGE})$")
+
+    def _service_user(self, site: Site, service: str):
+        user = self.user(site.broker_user(service))
+        svc = re.escape(service)
+        own = rf"rpc-{svc}|rpc\.reply-{svc}-.+"
+        publishes = "|".join(re.escape(e) for e in [RPC_EXCHANGE, DLX, *EXCHANGES.values()])
+        self.permit(user, site.vhost,
+                    configure=f"^({own}|{re.escape(RPC_EXCHANGE)})$",
+                    write=f"^({own}|{publishes})$",
+                    read=rf"^({own}|{re.escape(RPC_EXCHANGE)}|{svc}\..+)$")
+
+    def agencies(self):
+        vhost = self.registry.agencies_vhost
+        self.vhost(vhost)
+        self.base_exchanges(vhost, [EXCHANGES["agency"]])
+        for agency in AGENCIES:
+            name = AGENCY_QUEUE.format(agency=agency)
+            self.dead_lettered_queue(vhost, name, f"{agency}.#", EXCHANGES["agency"])
+            user = self.user(self.registry.prefix + agency)
+            # Read its own queue (and dead letters) only; publish and declare nothing.
+            self.permit(user, vhost, "^$", "^$", rf"^{re.escape(name)}(\.dead)?$")
+
+    def shovels(self, site: Site):
+        """Carry a Mission's outgoing sector and agency events to their vhosts."""
+        shovel = self.user(self.registry.prefix + SHOVEL_USER)
+        intermire = self.registry.intermire
+        targets = {"agency": self.registry.agencies_vhost}
+        if intermire:
+            targets["sector"] = intermire.vhost
+        self.permit(shovel, site.vhost, "^$", "^$", r"^outgoing\..+$")
+        for audience, dest_vhost in targets.items():
+            self.permit(shovel, dest_vhost, "^$", f"^{re.escape(EXCHANGES[audience])}$", "^$")
+            b = self.registry.broker
+            pw = self.registry.password_for(shovel)
+            self.mgmt.put(f"/parameters/shovel/{q(site.vhost)}/{q('to-' + audience)}", {"value": {
+                "src-protocol": "amqp091",
+                "src-uri": amqp_uri(b["host"], b["port"], site.vhost, shovel, pw),
+                "src-queue": OUTGOING[audience],
+                "dest-protocol": "amqp091",
+                "dest-uri": amqp_uri(b["host"], b["port"], dest_vhost, shovel, pw),
+                "dest-exchange": EXCHANGES[audience],
+                # A message leaves the Mission's queue only once the destination
+                # broker has confirmed it: nothing lost on the way.
+                "ack-mode": "on-confirm",
+                "reconnect-delay": 1,
+            }})
+
+    def declare_all(self, sites: list[Site] | None = None) -> list[str]:
+        """Declare everything; return the vhosts declared."""
+        sites = sites or self.registry.sites
+        # Destinations first, so a shovel never starts towards a missing vhost.
+        self.agencies()
+        ordered = sorted(sites, key=lambda s: s.is_mission)
+        for site in ordered:
+            self.site(site)
+        for site in ordered:
+            if site.is_mission:
+                self.shovels(site)
+        return [self.registry.agencies_vhost] + [s.vhost for s in ordered]
+
+    def teardown(self, sites: list[Site] | None = None):
+        """Delete the vhosts and users of these sites (tests and ``down --purge``)."""
+        sites = sites or self.registry.sites
+        for site in sites:
+            self.mgmt.delete(f"/vhosts/{q(site.vhost)}")
+            for service in site.services:
+                self.mgmt.delete(f"/users/{q(site.broker_user(service))}")
+        self.mgmt.delete(f"/vhosts/{q(self.registry.agencies_vhost)}")
+        for user in (GATEWAY_USER, SHOVEL_USER, *AGENCIES):
+            self.mgmt.delete(f"/users/{q(self.registry.prefix + user)}")

@@ -1,0 +1,1 @@
+"""Beneficiary service: intake, assessment, plan, pathway, notes, outcomes, erasure."""

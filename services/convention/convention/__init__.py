@@ -1,0 +1,1 @@
+"""Convention service: alternating-training conventions, signatures, trainees and committees."""

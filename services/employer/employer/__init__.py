@@ -1,0 +1,1 @@
+"""Employer service: employers, prospection and vacancies."""

@@ -1,0 +1,1 @@
+"""Matching service: ranking people and vacancies on competences."""

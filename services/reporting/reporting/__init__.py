@@ -1,0 +1,1 @@
+"""Reporting service: indicators per Mission and, in sector mode, for InterMire."""
