@@ -229,7 +229,7 @@ def cmd_run_site(args) -> int:
     reg = _registry(args)
     site = reg.site(args.code)
     logs.setup(site=site.code)
-    run(reg, site)
+    run(reg, site, only=args.services.split(",") if args.services else None, port=args.observability_port)
     return 0
 
 
@@ -261,6 +261,8 @@ def main(argv=None) -> int:
     sub.add_parser("broker-setup", help="declare the broker topology")
     rs = sub.add_parser("run-site", help="run one site in the foreground")
     rs.add_argument("code")
+    rs.add_argument("--services", help="comma-separated subset of the site's services")
+    rs.add_argument("--observability-port", type=int, help="port of /metrics and /health (default: from the registry)")
     sub.add_parser("run-gateway", help="run the gateway in the foreground")
     args = parser.parse_args(argv)
     handler = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "seed": cmd_seed,

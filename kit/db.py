@@ -52,7 +52,19 @@ def _make_green_psycopg() -> None:
     _green_psycopg = True
 
 
+def normalize_url(url: str) -> str:
+    """Pin PostgreSQL URLs to psycopg2, the driver psycogreen makes green.
+
+    SQLAlchemy 2.1 reads a bare ``postgresql://`` as psycopg 3, whose C wait
+    loop would block the eventlet hub.
+    """
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg2://" + url.split("://", 1)[1]
+    return url
+
+
 def make_engine(url: str) -> Engine:
+    url = normalize_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -115,8 +127,8 @@ class _Store:
         finally:
             if lock:
                 lock.release()
-        faults.point("db.after_commit")
         if wrote_outbox:
+            faults.point("outbox.after_commit")
             for listener in self.after_outbox_commit:
                 listener()
 

@@ -20,6 +20,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import make_url
 
+from kit.db import normalize_url
 from kit.storage import KIT_METADATA
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def run_env() -> None:
     """Body of every service's ``migrations/env.py``."""
     cfg = context.config
     package = Path(cfg.get_main_option("script_location")).parent.name
-    engine = sa.create_engine(cfg.attributes["url"], poolclass=sa.pool.NullPool)
+    engine = sa.create_engine(normalize_url(cfg.attributes["url"]), poolclass=sa.pool.NullPool)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata(package),
                           render_as_batch=connection.dialect.name == "sqlite",
@@ -54,7 +55,7 @@ def run_env() -> None:
 
 
 def ensure_database(url: str) -> None:
-    parsed = make_url(url)
+    parsed = make_url(normalize_url(url))
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -71,7 +72,7 @@ def ensure_database(url: str) -> None:
 
 
 def drop_database(url: str) -> None:
-    parsed = make_url(url)
+    parsed = make_url(normalize_url(url))
     if parsed.get_backend_name() == "sqlite":
         for suffix in ("", "-wal", "-shm"):
             Path(f"{parsed.database}{suffix}").unlink(missing_ok=True)
@@ -89,7 +90,7 @@ def upgrade(package: str, url: str) -> None:
 
 
 def drift(package: str, url: str) -> list:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    engine = sa.create_engine(normalize_url(url), poolclass=sa.pool.NullPool)
     with engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
                                  _merged(target_metadata(package)))

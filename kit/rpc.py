@@ -6,8 +6,8 @@ container config unless given) and raises ``RpcTimeout`` when it runs out.
 The request also expires in the broker after the same budget, so a service
 that comes back later does not work through calls nobody waits for.
 
-``ProxyPool`` serves callers outside nameko (gateway, CLI): standalone
-cluster proxies read their replies on one connection and must not be shared
+``ProxyPool`` serves callers outside nameko (gateway, CLI), with the same
+budget and expiry: standalone cluster proxies read their replies on one connection and must not be shared
 by concurrent green threads, so each call borrows one from the pool.
 """
 
@@ -19,7 +19,7 @@ import eventlet
 from eventlet.queue import Empty, LightQueue
 from nameko.exceptions import RpcTimeout
 from nameko.rpc import MethodProxy, RpcProxy, RpcReply, ServiceProxy
-from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy
 
 import kit.errors  # noqa: F401 - registers the errors that cross RPC intact, for every caller
 
@@ -70,6 +70,26 @@ class TimedRpcProxy(RpcProxy):
                                   timeout=timeout, **self.options)
 
 
+class _ExpiringClusterProxy(ClusterProxy):
+    def __init__(self, worker_ctx, reply_listener, expiration: float):
+        super().__init__(worker_ctx, reply_listener)
+        self._expiration = expiration
+
+    def __getattr__(self, name):
+        if name not in self._proxies:
+            self._proxies[name] = ServiceProxy(self._worker_ctx, name, self._reply_listener,
+                                               expiration=self._expiration)
+        return self._proxies[name]
+
+
+class _ExpiringClusterRpcProxy(ClusterRpcProxy):
+    """A standalone cluster proxy whose requests expire in the broker with its timeout."""
+
+    def __init__(self, config, timeout: float):
+        super().__init__(config, timeout=timeout)
+        self._proxy = _ExpiringClusterProxy(self._worker_ctx, self._reply_listener, timeout)
+
+
 class ProxyPool:
     """A bounded pool of started standalone cluster proxies on one vhost."""
 
@@ -82,7 +102,7 @@ class ProxyPool:
         self._lock = eventlet.semaphore.Semaphore(1)
 
     def _new(self):
-        wrapper = ClusterRpcProxy(self.config, timeout=self.timeout)
+        wrapper = _ExpiringClusterRpcProxy(self.config, self.timeout)
         return wrapper, wrapper.start()
 
     @contextmanager

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import logging
 import signal
+from pathlib import Path
 
 import eventlet
 from kombu import Connection
 from nameko.containers import ServiceContainer
 from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
 
 from kit.config import ConfigError
 from kit.db import DATABASES_KEY, check_connection, make_engine
@@ -29,7 +31,7 @@ from kit.topology import load_service_class
 log = logging.getLogger(__name__)
 
 
-def container_config(registry: Registry, site: Site, service: str) -> dict:
+def container_config(registry: Registry, site: Site, service: str, port: int | None = None) -> dict:
     return {
         "AMQP_URI": site.amqp_uri(service),
         "HEARTBEAT": registry.broker["heartbeat"],
@@ -37,15 +39,19 @@ def container_config(registry: Registry, site: Site, service: str) -> dict:
         SITE_KEY: site.code,
         SITE_KIND_KEY: site.kind,
         RPC_TIMEOUT_KEY: registry.platform["rpc_timeout"],
-        ADDRESS_KEY: f"127.0.0.1:{site.observability_port}",
+        ADDRESS_KEY: f"127.0.0.1:{port or site.observability_port}",
         "serializer": "json",
         "max_workers": 10,
     }
 
 
-def preflight(registry: Registry, site: Site) -> None:
-    for service in site.services:
+def preflight(registry: Registry, site: Site, services) -> None:
+    for service in services:
         url = site.database_url(service)
+        sqlite_file = make_url(url).database if url.startswith("sqlite") else None
+        if sqlite_file and not Path(sqlite_file).exists():
+            raise ConfigError(f"database of {site.code}/{service} is not migrated (no file {sqlite_file}): "
+                              "run 'passerelle migrate'")
         engine = make_engine(url)
         try:
             check_connection(engine)
@@ -69,11 +75,15 @@ def check_broker(uri: str, vhost: str, user: str) -> None:
         raise ConfigError(f"broker unreachable for {vhost}: {type(exc).__name__}: {text[:120]}") from None
 
 
-def run(registry: Registry, site: Site) -> None:
-    """Start the site's containers and serve until SIGTERM/SIGINT or a container dies."""
-    preflight(registry, site)
-    containers = [ServiceContainer(load_service_class(path), container_config(registry, site, service))
-                  for service, path in site.services.items()]
+def run(registry: Registry, site: Site, only: list[str] | None = None, port: int | None = None) -> None:
+    """Start the site's containers (or ``only`` those) and serve until SIGTERM/SIGINT or a container dies."""
+    services = {name: path for name, path in site.services.items() if not only or name in only}
+    unknown = set(only or ()) - set(site.services)
+    if unknown:
+        raise ConfigError(f"site {site.code} runs no service named {', '.join(sorted(unknown))}")
+    preflight(registry, site, services)
+    containers = [ServiceContainer(load_service_class(path), container_config(registry, site, service, port))
+                  for service, path in services.items()]
     stopping = eventlet.event.Event()
 
     def shutdown(signum, frame):
@@ -96,7 +106,7 @@ def run(registry: Registry, site: Site) -> None:
     for container in containers:
         eventlet.spawn(watch, container)
     log.info("site %s ready: %s on %s, metrics and health on 127.0.0.1:%d",
-             site.code, ", ".join(site.services), site.vhost, site.observability_port)
+             site.code, ", ".join(services), site.vhost, port or site.observability_port)
     reason = stopping.wait()
     log.info("site %s stopping (%s)", site.code, reason)
     for container in containers:

@@ -81,10 +81,6 @@ class Management:
     def delete(self, path: str):
         return self._call("DELETE", path, ok=(200, 204, 404))
 
-    def vhost_exists(self, vhost: str) -> bool:
-        return self.get(f"/vhosts/{q(vhost)}", ok=(200, 404)) is not None and requests.get(
-            f"{self.url.rstrip('/')}/api/vhosts/{q(vhost)}", auth=(self.user, self.password), timeout=10).ok
-
 
 def q(name: str) -> str:
     return quote(name, safe="")

@@ -1,5 +1,6 @@
 """Beneficiary service entrypoints: load through a schema, apply, dump."""
 
+import logging
 import uuid
 from datetime import UTC, date, datetime
 
@@ -14,6 +15,8 @@ from kit import outbox
 from kit.errors import Conflict, NotFound, ValidationFailed
 from kit.pseudonym import pseudonym
 from kit.service import ServiceBase
+
+log = logging.getLogger(__name__)
 
 
 class BeneficiaryService(ServiceBase):
@@ -43,6 +46,7 @@ class BeneficiaryService(ServiceBase):
             session.flush()
             for event in events.registered(self.site.source, person):
                 outbox.add(session, event)
+        log.info("registered beneficiary %s", person.id)
         return BeneficiarySchema().dump(person)
 
     @rpc

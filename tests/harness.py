@@ -1,0 +1,234 @@
+"""A throwaway platform for integration tests: real RabbitMQ, real databases, real processes.
+
+``TestPlatform`` writes a registry of its own (a random prefix for its vhosts
+and users, its own data folder and ports, SQLite or PostgreSQL by
+``PASSERELLE_TEST_DATABASE``), declares its broker topology, migrates its
+databases, starts site processes as ``passerelle run-site`` would, and
+removes everything it created at the end. Nothing here is faked.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import requests
+import sqlalchemy as sa
+import yaml
+
+from gateway.sites import Sites
+from kit import registry as registry_module
+from kit.db import normalize_url
+from kit.migrations import drop_database, upgrade
+from kit.topology import Topology, management_for
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE = os.environ.get("PASSERELLE_TEST_DATABASE", "sqlite")
+POSTGRES_URL = os.environ.get("PASSERELLE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def free_port_block(size: int) -> int:
+    for _ in range(200):
+        base = random.randint(20000, 60000 - size)
+        try:
+            socks = []
+            for port in range(base, base + size):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free port block")
+
+
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.2, what: str = "condition"):
+    """Poll ``predicate`` until it returns a truthy value; fail the test after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class SiteProcess:
+    def __init__(self, platform: TestPlatform, code: str, services=None, faults=None, port=None):
+        self.platform, self.code = platform, code
+        self.port = port or free_port()
+        argv = [sys.executable, "-m", "kit.cli", "--registry", str(platform.registry_path), "run-site", code,
+                "--observability-port", str(self.port)]
+        if services:
+            argv += ["--services", ",".join(services)]
+        env = dict(os.environ)
+        env.pop("PASSERELLE_FAULTS", None)
+        if faults:
+            env["PASSERELLE_FAULTS"] = ",".join(faults)
+        self.log_path = platform.tmp / f"{code}-{uuid.uuid4().hex[:6]}.log"
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def ready(self) -> bool:
+        if self.proc.poll() is not None:
+            raise AssertionError(f"site {self.code} exited with {self.proc.returncode}:\n{self.log[-3000:]}")
+        try:
+            return requests.get(f"http://127.0.0.1:{self.port}/health/ready", timeout=5).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def wait_ready(self, timeout: float = 40.0) -> SiteProcess:
+        try:
+            wait_until(self.ready, timeout, what=f"site {self.code} ready")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; its log ends:\n{self.log[-3000:]}") from None
+        return self
+
+    def metrics(self) -> str:
+        return requests.get(f"http://127.0.0.1:{self.port}/metrics", timeout=5).text
+
+    def metric(self, name: str, **labels) -> float:
+        """Sum of the samples of ``name`` whose labels include ``labels``."""
+        total = 0.0
+        for line in self.metrics().splitlines():
+            if not line.startswith(name + "{") and not line.startswith(name + " "):
+                continue
+            if all(f'{k}="{v}"' in line for k, v in labels.items()):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    def wait_killed(self, timeout: float = 30.0) -> int:
+        wait_until(lambda: self.proc.poll() is not None, timeout, what=f"site {self.code} to die")
+        return self.proc.returncode
+
+    def kill9(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+        self._log.close()
+
+
+class TestPlatform:
+    __test__ = False  # not a test class, despite its name
+
+    def __init__(self, tmp: Path, missions=("mirec", "mirena"), intermire: bool = True):
+        self.tmp = tmp
+        self.prefix = f"t{uuid.uuid4().hex[:8]}-"
+        self.gateway_port = free_port()
+        db_prefix = self.prefix.replace("-", "_")
+        database_url = ("sqlite:///{data_dir}/{site}/{service}.sqlite" if DATABASE == "sqlite"
+                        else POSTGRES_URL + "/" + db_prefix + "{site}_{service}")
+        base = yaml.safe_load((ROOT / "config" / "missions.yaml").read_text())
+        default = registry_module.load()
+        sites = [s for s in base["sites"] if s["code"] in missions]
+        if intermire:
+            sites += [s for s in base["sites"] if s["kind"] == "intermire"]
+        self.document = {
+            "platform": {
+                "data_dir": str(tmp / "data"), "prefix": self.prefix, "database_url": database_url,
+                "broker": dict(default.broker), "rpc_timeout": 5,
+                "gateway": {"host": "127.0.0.1", "port": self.gateway_port},
+                "observability_port_base": free_port_block(len(sites)),
+                "services": default.platform["services"],
+            },
+            "sites": sites,
+        }
+        self.registry_path = tmp / "registry.yaml"
+        self.registry_path.write_text(yaml.safe_dump(self.document, allow_unicode=True))
+        self.registry = registry_module.load(self.registry_path)
+        self.mgmt = management_for(self.registry)
+        self.sites: list[SiteProcess] = []
+        self._rpc: Sites | None = None
+
+    # -- lifecycle -------------------------------------------------------
+    def setup(self) -> TestPlatform:
+        Topology(self.registry, self.mgmt).declare_all()
+        for site in self.registry.sites:
+            for service, path in site.services.items():
+                upgrade(path.split(".", 1)[0], site.database_url(service))
+        return self
+
+    def start(self, code: str, services=None, faults=None, wait: bool = True) -> SiteProcess:
+        site = SiteProcess(self, code, services, faults)
+        self.sites.append(site)
+        return site.wait_ready() if wait else site
+
+    def teardown(self):
+        if self._rpc:
+            self._rpc.close()
+        for site in self.sites:
+            site.stop()
+        Topology(self.registry, self.mgmt).teardown()
+        for site in self.registry.sites:
+            for service in site.services:
+                try:
+                    drop_database(site.database_url(service))
+                except Exception:
+                    pass
+
+    # -- looking in ------------------------------------------------------
+    def rpc(self, site: str, service: str, method: str, *args, **kwargs):
+        if self._rpc is None:
+            self._rpc = Sites(self.registry)
+        return self._rpc.call(site, service, method, *args, **kwargs)
+
+    def engine(self, site: str, service: str) -> sa.Engine:
+        return sa.create_engine(normalize_url(self.registry.site(site).database_url(service)),
+                                poolclass=sa.pool.NullPool)
+
+    def scalar(self, site: str, service: str, sql: str, **params):
+        engine = self.engine(site, service)
+        try:
+            with engine.connect() as conn:
+                return conn.execute(sa.text(sql), params).scalar()
+        finally:
+            engine.dispose()
+
+    def queue(self, vhost: str, name: str) -> dict:
+        return self.mgmt.get(f"/queues/{quote(vhost, safe='')}/{quote(name, safe='')}")
+
+    def queue_depth(self, vhost: str, name: str) -> int:
+        info = self.queue(vhost, name)
+        return int(info.get("messages", 0))
+
+    def get_messages(self, vhost: str, name: str, count: int = 10) -> list[dict]:
+        """Take up to ``count`` messages off a queue through the management API."""
+        return self.mgmt.post(f"/queues/{quote(vhost, safe='')}/{quote(name, safe='')}/get", {
+            "count": count, "ackmode": "ack_requeue_false", "encoding": "auto"})
+
+    def publish(self, vhost: str, exchange: str, routing_key: str, payload: str, **properties) -> bool:
+        """Publish as the broker admin (to inject messages a service would never send)."""
+        reply = self.mgmt.post(f"/exchanges/{quote(vhost, safe='')}/{quote(exchange, safe='')}/publish", {
+            "properties": {"delivery_mode": 2, "content_type": "application/json", **properties},
+            "routing_key": routing_key, "payload": payload, "payload_encoding": "string"})
+        return reply["routed"]

@@ -1,0 +1,56 @@
+"""Every RPC has a budget: a call to a stopped service fails with RpcTimeout, and its request expires."""
+
+import pytest
+from nameko.containers import ServiceContainer
+from nameko.exceptions import RemoteError, RpcTimeout
+from nameko.rpc import rpc
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from kit.rpc import TimedRpcProxy
+from tests.harness import wait_until
+
+pytestmark = pytest.mark.integration
+
+
+class Caller:
+    """A service that calls another through the kit's timed proxy."""
+
+    name = "caller"
+    convention = TimedRpcProxy("convention", timeout=1.0)
+
+    @rpc
+    def ask_convention(self):
+        return self.convention.health()
+
+
+@pytest.fixture
+def stopped_convention(platform):
+    """The convention service has run once (its RPC queue exists) and is now stopped."""
+    site = platform.start("mirec", services=["convention"])
+    site.stop()
+    return platform
+
+
+def test_gateway_call_to_stopped_service_times_out_and_the_request_expires(stopped_convention):
+    platform = stopped_convention
+    vhost = platform.registry.site("mirec").vhost
+    with pytest.raises(RpcTimeout) as raised:
+        platform.rpc("mirec", "convention", "health")
+    assert float(str(raised.value)) == platform.registry.platform["rpc_timeout"]
+    # Nobody waits for that request any more: the broker drops it rather than
+    # leaving it for the service to work through when it comes back.
+    wait_until(lambda: platform.queue_depth(vhost, "rpc-convention") == 0, what="the request to expire")
+
+
+def test_service_to_service_call_to_stopped_service_times_out(stopped_convention):
+    platform = stopped_convention
+    uri = platform.registry.admin_amqp_uri(platform.registry.site("mirec").vhost)
+    container = ServiceContainer(Caller, {"AMQP_URI": uri})
+    container.start()
+    try:
+        with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30) as proxy:
+            with pytest.raises(RemoteError) as raised:
+                proxy.caller.ask_convention()
+        assert raised.value.exc_type == "RpcTimeout"
+    finally:
+        container.stop()
