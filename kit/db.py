@@ -13,7 +13,8 @@ worker a small facade:
 
 SQLite (the embedded default) allows one writer: write transactions take a
 green lock and ``BEGIN IMMEDIATE``, so two green threads never wait on each
-other inside SQLite, where a wait would block the whole hub. PostgreSQL runs
+other inside SQLite, where a wait would block the whole hub; reads begin
+deferred and, in WAL mode, never wait for the writer. PostgreSQL runs
 through psycopg2 made green by psycogreen.
 """
 
@@ -36,6 +37,7 @@ from kit.storage import inbox
 
 log = logging.getLogger(__name__)
 DATABASES_KEY = "DATABASES"
+_WRITE = "passerelle_write"
 _green_psycopg = False
 
 
@@ -82,7 +84,9 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the write lock up front (and only one green thread
+            # asks at a time, see _Store.transaction); readers never wait for it.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
 
         return engine
     if url.startswith("postgresql"):
@@ -121,6 +125,8 @@ class _Store:
         try:
             with self.sessions() as session:
                 with session.begin():
+                    if lock:
+                        session.connection(execution_options={_WRITE: True})
                     yield session
                     faults.point("db.before_commit")
                 wrote_outbox = session.info.pop("outbox_added", False)

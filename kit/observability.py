@@ -26,7 +26,7 @@ from kit import logs, metrics
 
 log = logging.getLogger(__name__)
 ADDRESS_KEY = "OBSERVABILITY_ADDRESS"
-_BROKER_CHECK_TTL = 5.0
+_BROKER_CHECK_TTL = 15.0
 
 
 class _Server:
@@ -48,8 +48,8 @@ class _Server:
 
     def readiness(self) -> tuple[bool, dict]:
         services = {name: obs.readiness() for name, obs in sorted(self.checks.items())}
-        ready = bool(services) and all(s["ready"] for s in services.values())
-        return ready, {"ready": ready, "services": services}
+        ready = self.all_started and bool(services) and all(s["ready"] for s in services.values())
+        return ready, {"ready": ready, "started": self.all_started, "services": services}
 
     def app(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -94,8 +94,10 @@ class Observability(DependencyProvider):
     def stop(self):
         SERVER.checks.pop(self.service, None)
 
-    def readiness(self) -> dict:
-        checks = {"database": self._check_database(), "broker": self._check_broker()}
+    def readiness(self, via_broker: bool = False) -> dict:
+        """Database and broker checks; ``via_broker`` when asked over RPC, which proves the broker path."""
+        broker = "ok" if via_broker else self._check_broker()
+        checks = {"database": self._check_database(), "broker": broker}
         return {"ready": all(v == "ok" for v in checks.values()), "checks": checks}
 
     def _check_database(self) -> str:
@@ -115,8 +117,8 @@ class Observability(DependencyProvider):
         if time.monotonic() < self._broker_ok_until:
             return "ok"
         try:
-            with Connection(self.container.config[AMQP_URI_CONFIG_KEY], connect_timeout=2) as conn:
-                conn.ensure_connection(max_retries=1, timeout=2)
+            with Connection(self.container.config[AMQP_URI_CONFIG_KEY], connect_timeout=5) as conn:
+                conn.ensure_connection(max_retries=1, timeout=5)
             self._broker_ok_until = time.monotonic() + _BROKER_CHECK_TTL
             return "ok"
         except Exception as exc:

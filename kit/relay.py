@@ -191,13 +191,17 @@ class OutboxRelay(DependencyProvider):
     def relay_once(self) -> int:
         """Publish one batch of due rows; return how many were confirmed."""
         now = _now()
+        due = (outbox.c.sent_at.is_(None),
+               or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now))
+        # Look before taking the write lock: most passes find nothing to do.
+        with self.store.sessions() as session:
+            if session.execute(select(outbox.c.seq).where(*due).limit(1)).first() is None:
+                return 0
         with self.store.transaction() as session:
             rows = session.execute(
                 select(outbox.c.seq, outbox.c.event_id, outbox.c.audience, outbox.c.routing_key,
                        outbox.c.payload, outbox.c.attempts)
-                .where(outbox.c.sent_at.is_(None),
-                       or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now))
-                .order_by(outbox.c.seq).limit(BATCH_SIZE)
+                .where(*due).order_by(outbox.c.seq).limit(BATCH_SIZE)
                 .with_for_update(skip_locked=True)
             ).all()
             if not rows:

@@ -46,4 +46,4 @@ class ServiceBase:
     @rpc
     def health(self):
         """Readiness of this service: its database and its broker connection."""
-        return self.observability.readiness()
+        return self.observability.readiness(via_broker=True)

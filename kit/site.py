@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from kit.config import ConfigError
 from kit.db import DATABASES_KEY, check_connection, make_engine
-from kit.observability import ADDRESS_KEY
+from kit.observability import ADDRESS_KEY, SERVER
 from kit.registry import Registry, Site
 from kit.rpc import RPC_TIMEOUT_KEY
 from kit.service import SITE_KEY, SITE_KIND_KEY
@@ -94,6 +94,7 @@ def run(registry: Registry, site: Site, only: list[str] | None = None, port: int
     signal.signal(signal.SIGINT, shutdown)
     for container in containers:
         container.start()
+    SERVER.all_started = True
 
     def watch(container):
         try:

@@ -1,0 +1,61 @@
+"""Intake rules, on the service class with a real migrated SQLite database (no broker)."""
+
+from datetime import date, timedelta
+
+import pytest
+from nameko.testing.services import worker_factory
+from sqlalchemy import select
+
+from beneficiary.service import BeneficiaryService
+from kit.db import DatabaseFacade, _Store
+from kit.demo import DemoFactory
+from kit.errors import Conflict, ValidationFailed
+from kit.migrations import upgrade
+from kit.service import _Site
+from kit.storage import outbox
+
+
+@pytest.fixture
+def service(tmp_path):
+    url = f"sqlite:///{tmp_path}/beneficiary.sqlite"
+    upgrade("beneficiary", url)
+    store = _Store(url)
+    yield worker_factory(BeneficiaryService, db=DatabaseFacade(store, "beneficiary.register"),
+                         site=_Site("mirec", "mission", "beneficiary"))
+    store.engine.dispose()
+
+
+def test_intake_writes_the_file_and_its_events_together(service):
+    person = DemoFactory(seed=5).beneficiary("50000")
+    created = service.register(person)
+    assert created["last_name"] == person["last_name"]
+    with service.db.session() as session:
+        events = session.execute(select(outbox.c.audience, outbox.c.routing_key, outbox.c.payload)).all()
+    assert sorted(e.audience for e in events) == ["internal", "sector"]
+    sector = next(e for e in events if e.audience == "sector")
+    for secret in (person["niss"], person["last_name"], person["first_name"]):
+        assert secret not in sector.payload
+
+
+def test_second_intake_of_the_same_person_points_to_the_existing_file(service):
+    person = DemoFactory(seed=5).beneficiary()
+    first = service.register(person)
+    with pytest.raises(Conflict) as raised:
+        service.register(dict(person, first_name="Autre"))
+    assert raised.value.existing == first["id"]
+
+
+def test_bad_input_is_refused_field_by_field_without_echoing_the_number(service):
+    person = DemoFactory(seed=6).beneficiary()
+    wrong_check = person["niss"][:-1] + str((int(person["niss"][-1]) + 1) % 10)
+    bad = dict(person, niss=wrong_check, municipality="99999",
+               birth_date=(date.today() + timedelta(days=3)).isoformat())
+    with pytest.raises(ValidationFailed) as raised:
+        service.register(bad)
+    errors = raised.value.errors
+    assert set(errors) == {"niss", "municipality"}  # dates are checked once fields are valid
+    assert wrong_check not in str(errors)
+    with pytest.raises(ValidationFailed) as raised:
+        service.register(dict(person, birth_date=(date.today() + timedelta(days=3)).isoformat()))
+    assert set(raised.value.errors) == {"birth_date"}
+    assert service.count() == 0, "nothing partly written"

@@ -1,0 +1,58 @@
+"""One real RPC round-trip per RPC method, through the broker, against running site processes."""
+
+import pytest
+
+from kit.demo import DemoFactory
+from kit.errors import Conflict, NotFound, ValidationFailed
+from tests.harness import wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def test_every_rpc_method_answers_over_the_broker(platform):
+    platform.start("mirec")
+    platform.start("intermire")
+    for service in ("beneficiary", "employer", "convention", "matching", "reporting"):
+        assert platform.rpc("mirec", service, "health")["ready"] is True
+    assert platform.rpc("intermire", "reporting", "health")["ready"] is True
+
+    factory = DemoFactory(seed=21)
+    person = platform.rpc("mirec", "beneficiary", "register", factory.beneficiary("50000"))
+    assert platform.rpc("mirec", "beneficiary", "get", person["id"])["id"] == person["id"]
+    assert platform.rpc("mirec", "beneficiary", "count") == 1
+    employer = platform.rpc("mirec", "employer", "register", factory.employer("50000"))
+    assert platform.rpc("mirec", "employer", "get", employer["id"])["name"] == employer["name"]
+    assert platform.rpc("mirec", "employer", "count") == 1
+
+    assert wait_until(lambda: platform.rpc("mirec", "reporting", "indicators") == {"entries": 1, "employers": 1},
+                      what="mission indicators")
+    sector = wait_until(lambda: (r := platform.rpc("intermire", "reporting", "sector_indicators"))["people"] and r,
+                        what="sector indicators")
+    assert sector == {"entries_by_mission": {"mirec": 1}, "people": 1}
+
+
+def test_errors_cross_rpc_with_their_fields(platform):
+    platform.start("mirec", services=["beneficiary", "employer"])
+    factory = DemoFactory(seed=22)
+    with pytest.raises(ValidationFailed) as raised:
+        platform.rpc("mirec", "employer", "register", dict(factory.employer(), enterprise_number="0123456789"))
+    assert list(raised.value.errors) == ["enterprise_number"]
+    with pytest.raises(NotFound):
+        platform.rpc("mirec", "beneficiary", "get", "no-such-id")
+    person = factory.beneficiary()
+    created = platform.rpc("mirec", "beneficiary", "register", person)
+    with pytest.raises(Conflict) as conflict:
+        platform.rpc("mirec", "beneficiary", "register", person)
+    assert conflict.value.existing == created["id"]
+
+
+def test_a_person_followed_by_two_missions_counts_once_at_intermire(platform):
+    platform.start("mirec", services=["beneficiary"])
+    platform.start("mirena", services=["beneficiary"])
+    platform.start("intermire")
+    person = DemoFactory(seed=23).beneficiary()
+    platform.rpc("mirec", "beneficiary", "register", person)
+    platform.rpc("mirena", "beneficiary", "register", person)
+    sector = wait_until(lambda: (r := platform.rpc("intermire", "reporting", "sector_indicators"))
+                        ["entries_by_mission"].get("mirena") and r, what="both Missions' entries")
+    assert sector == {"entries_by_mission": {"mirec": 1, "mirena": 1}, "people": 1}
