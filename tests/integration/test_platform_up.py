@@ -67,7 +67,6 @@ def test_up_brings_eleven_missions_and_intermire_to_ready_and_down_stops_them(wh
 
     def down_sites():
         reply = requests.get(health_url, timeout=30)
-        print(json.dumps({c: s for c, s in reply.json()["sites"].items() if not s["ready"]}))
         return reply.status_code == 503 and {code for code, s in reply.json()["sites"].items() if not s["ready"]}
 
     assert wait_until(down_sites, what="the gateway to report MIRENA down") == {"mirena"}

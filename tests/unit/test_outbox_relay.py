@@ -1,6 +1,6 @@
 """The relay's bookkeeping: confirmed rows are marked sent, the others wait with a backoff."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -65,7 +65,7 @@ def test_confirmed_rows_are_marked_sent_and_refused_ones_back_off(relay):
     assert state[events[0].id].sent_at and state[events[2].id].sent_at
     refused = state[events[1].id]
     assert refused.sent_at is None and refused.attempts == 1 and refused.last_error == "unroutable"
-    assert refused.next_attempt_at.replace(tzinfo=timezone.utc) > datetime.now(timezone.utc)
+    assert refused.next_attempt_at.replace(tzinfo=UTC) > datetime.now(UTC)
     # Not due yet: the next pass publishes nothing.
     assert relay.relay_once() == 0
     assert relay._channel.published == [e.id for e in events]

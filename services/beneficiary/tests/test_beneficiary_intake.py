@@ -3,10 +3,10 @@
 from datetime import date, timedelta
 
 import pytest
+from beneficiary.service import BeneficiaryService
 from nameko.testing.services import worker_factory
 from sqlalchemy import select
 
-from beneficiary.service import BeneficiaryService
 from kit.db import DatabaseFacade, _Store
 from kit.demo import DemoFactory
 from kit.errors import Conflict, ValidationFailed

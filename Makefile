@@ -1,0 +1,41 @@
+# The few verbs a newcomer needs. `make up` and `make test` work from a fresh clone.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: up down status seed test test-sqlite test-postgres lint install
+
+$(STAMP): requirements.txt pyproject.toml services/*/pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Passerelle needs Python 3.11 (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## up: broker topology, migrations, the eleven Missions, InterMire and the gateway, with demo data
+up: $(STAMP)
+	$(BIN)/passerelle up --seed
+
+down: $(STAMP)
+	$(BIN)/passerelle down
+
+status: $(STAMP)
+	$(BIN)/passerelle status
+
+seed: $(STAMP)
+	$(BIN)/passerelle seed
+
+## test: the whole suite against the real RabbitMQ, on SQLite and then on PostgreSQL
+test: test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
+	PASSERELLE_TEST_DATABASE=sqlite $(BIN)/python -m pytest
+
+test-postgres: $(STAMP)
+	PASSERELLE_TEST_DATABASE=postgresql $(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
