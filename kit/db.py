@@ -37,6 +37,7 @@ from kit.storage import inbox
 
 log = logging.getLogger(__name__)
 DATABASES_KEY = "DATABASES"
+DATABASE_POOL_KEY = "DATABASE_POOL_SIZE"
 _WRITE = "passerelle_write"
 _green_psycopg = False
 
@@ -65,7 +66,7 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, pool_size: int = 2) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -91,7 +92,7 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql"):
         _make_green_psycopg()
-        return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
     raise ConfigError(f"unsupported database URL scheme in {url.split(':', 1)[0]}:… (sqlite or postgresql)")
 
 
@@ -102,16 +103,19 @@ def check_connection(engine: Engine) -> None:
             conn.execute(text("SELECT 1"))
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        if "does not exist" in reason:
+            raise ConfigError(f"database {engine.url.database} is not migrated (it does not exist): "
+                              "run 'passerelle migrate'") from None
         raise ConfigError(f"database {engine.url.render_as_string(hide_password=True)} unreachable: {reason}") from None
 
 
 class _Store:
     """What a service holds per database: engine, sessions, write lock, listeners."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, pool_size: int = 2):
         import eventlet.semaphore
 
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool_size)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.write_lock = eventlet.semaphore.Semaphore(1)
@@ -192,7 +196,7 @@ class Database(DependencyProvider):
                 url = self.container.config[DATABASES_KEY][service]
             except KeyError:
                 raise ConfigError(f"no database URL for service '{service}' in {DATABASES_KEY}") from None
-            self._store = _Store(url)
+            self._store = _Store(url, int(self.container.config.get(DATABASE_POOL_KEY, 2)))
         return self._store
 
     def setup(self):

@@ -23,6 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from kit import logs, metrics
+from kit.config import ConfigError
 
 log = logging.getLogger(__name__)
 ADDRESS_KEY = "OBSERVABILITY_ADDRESS"
@@ -41,7 +42,10 @@ class _Server:
         if self._gt is not None:
             return
         host, port = address.rsplit(":", 1)
-        sock = eventlet.listen((host, int(port)))
+        try:
+            sock = eventlet.listen((host, int(port)))
+        except OSError as exc:
+            raise ConfigError(f"cannot serve metrics and health on {address}: {exc.strerror}") from None
         self.address = address
         self._gt = eventlet.spawn(eventlet.wsgi.server, sock, self.app, log_output=False,
                                   log=logging.getLogger("kit.observability.http"))

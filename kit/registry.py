@@ -45,6 +45,7 @@ class _PlatformSchema(Schema):
     prefix = fields.String(load_default="", allow_none=True,
                            validate=validate.Regexp(r"^[a-z0-9-]*$", error="lower-case letters, digits, '-'"))
     database_url = fields.String(required=True)
+    database_pool_size = fields.Integer(load_default=2, validate=validate.Range(1, 100))
     broker = fields.Nested(_BrokerSchema, required=True)
     rpc_timeout = fields.Float(load_default=10, validate=validate.Range(0.1, 300))
     gateway = fields.Nested(_GatewaySchema, required=True)

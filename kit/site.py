@@ -21,7 +21,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
 from kit.config import ConfigError
-from kit.db import DATABASES_KEY, check_connection, make_engine
+from kit.db import DATABASE_POOL_KEY, DATABASES_KEY, check_connection, make_engine
 from kit.observability import ADDRESS_KEY, SERVER
 from kit.registry import Registry, Site
 from kit.rpc import RPC_TIMEOUT_KEY
@@ -36,6 +36,7 @@ def container_config(registry: Registry, site: Site, service: str, port: int | N
         "AMQP_URI": site.amqp_uri(service),
         "HEARTBEAT": registry.broker["heartbeat"],
         DATABASES_KEY: {service: site.database_url(service)},
+        DATABASE_POOL_KEY: registry.platform["database_pool_size"],
         SITE_KEY: site.code,
         SITE_KIND_KEY: site.kind,
         RPC_TIMEOUT_KEY: registry.platform["rpc_timeout"],
@@ -82,6 +83,7 @@ def run(registry: Registry, site: Site, only: list[str] | None = None, port: int
     if unknown:
         raise ConfigError(f"site {site.code} runs no service named {', '.join(sorted(unknown))}")
     preflight(registry, site, services)
+    SERVER.ensure_started(f"127.0.0.1:{port or site.observability_port}")
     containers = [ServiceContainer(load_service_class(path), container_config(registry, site, service, port))
                   for service, path in services.items()]
     stopping = eventlet.event.Event()
