@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote
 
+import pika
 import requests
 import sqlalchemy as sa
 import yaml
@@ -222,8 +223,15 @@ class TestPlatform:
         return self.mgmt.get(f"/queues/{quote(vhost, safe='')}/{quote(name, safe='')}")
 
     def queue_depth(self, vhost: str, name: str) -> int:
-        info = self.queue(vhost, name)
-        return int(info.get("messages", 0))
+        """Messages ready in a queue, asked of the broker itself (the management API's figures lag)."""
+        broker = self.registry.broker
+        params = pika.ConnectionParameters(broker["host"], broker["port"], vhost,
+                                           pika.PlainCredentials(broker["admin_user"], broker["admin_password"]))
+        conn = pika.BlockingConnection(params)
+        try:
+            return conn.channel().queue_declare(name, passive=True).method.message_count
+        finally:
+            conn.close()
 
     def get_messages(self, vhost: str, name: str, count: int = 10) -> list[dict]:
         """Take up to ``count`` messages off a queue through the management API."""

@@ -1,5 +1,6 @@
 """Every RPC has a budget: a call to a stopped service fails with RpcTimeout, and its request expires."""
 
+import eventlet
 import pytest
 from nameko.containers import ServiceContainer
 from nameko.exceptions import RemoteError, RpcTimeout
@@ -46,11 +47,13 @@ def test_service_to_service_call_to_stopped_service_times_out(stopped_convention
     platform = stopped_convention
     uri = platform.registry.admin_amqp_uri(platform.registry.site("mirec").vhost)
     container = ServiceContainer(Caller, {"AMQP_URI": uri})
-    container.start()
-    try:
-        with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30) as proxy:
-            with pytest.raises(RemoteError) as raised:
-                proxy.caller.ask_convention()
-        assert raised.value.exc_type == "RpcTimeout"
-    finally:
-        container.stop()
+    # A guard, not a measure: this test must fail, not hang, if the budget is not kept.
+    with eventlet.Timeout(60):
+        container.start()
+        try:
+            with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30) as proxy:
+                with pytest.raises(RemoteError) as raised:
+                    proxy.caller.ask_convention()
+            assert raised.value.exc_type == "RpcTimeout"
+        finally:
+            container.kill()
