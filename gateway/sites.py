@@ -23,8 +23,9 @@ class Sites:
             for site in registry.sites
         }
 
-    def call(self, site_code: str, service: str, method: str, *args, **kwargs):
-        with self.pools[site_code].proxy() as proxy:
+    def call(self, site_code: str, service: str, method: str, *args, context: dict | None = None, **kwargs):
+        """One RPC on a site; ``context`` carries the caller's identity (``kit.actor.Actor.context()``)."""
+        with self.pools[site_code].proxy(context) as proxy:
             return getattr(getattr(proxy, service), method)(*args, **kwargs)
 
     def site_health(self, site: Site) -> dict:

@@ -64,6 +64,7 @@ class DemoFactory:
 def seed(registry, per_mission: int = 20, seed: int = 2015) -> dict:
     """Register demo people and employers in every Mission, through the services' RPC."""
     from gateway.sites import Sites
+    from kit.actor import Actor
     from kit.errors import Conflict
 
     factory = DemoFactory(seed)
@@ -71,15 +72,19 @@ def seed(registry, per_mission: int = 20, seed: int = 2015) -> dict:
     totals = {"beneficiaries": 0, "employers": 0, "missions": 0}
     try:
         for mission in registry.missions:
+            counsellor = Actor("passerelle-seed", mission.code, ("counsellor",)).context()
+            agent = Actor("passerelle-seed", mission.code, ("employer_relations",)).context()
             for _ in range(per_mission):
                 try:
-                    sites.call(mission.code, "beneficiary", "register", factory.beneficiary(mission.province))
+                    sites.call(mission.code, "beneficiary", "register", factory.beneficiary(mission.province),
+                               context=counsellor)
                     totals["beneficiaries"] += 1
                 except Conflict:
                     pass  # seeding twice with the same seed finds the same people
             for _ in range(max(per_mission // 4, 1)):
                 try:
-                    sites.call(mission.code, "employer", "register", factory.employer(mission.province))
+                    sites.call(mission.code, "employer", "register", factory.employer(mission.province),
+                               context=agent)
                     totals["employers"] += 1
                 except Conflict:
                     pass

@@ -90,6 +90,17 @@ class _ExpiringClusterRpcProxy(ClusterRpcProxy):
         self._proxy = _ExpiringClusterProxy(self._worker_ctx, self._reply_listener, timeout)
 
 
+def _set_context(wrapper: ClusterRpcProxy, context: dict) -> None:
+    # nameko 2.14's standalone proxy fixes its context data and call id when
+    # built; a pooled proxy serves many callers, so each borrow gets the
+    # caller's context and a fresh call id (nameko private attributes, pinned version).
+    ctx = wrapper._worker_ctx
+    ctx.data = dict(context)
+    ctx._call_id = None
+    ctx._call_id_stack = None
+    ctx._parent_call_id_stack = []
+
+
 class ProxyPool:
     """A bounded pool of started standalone cluster proxies on one vhost."""
 
@@ -106,7 +117,8 @@ class ProxyPool:
         return wrapper, wrapper.start()
 
     @contextmanager
-    def proxy(self):
+    def proxy(self, context: dict | None = None):
+        """Borrow a proxy; ``context`` is the context data its calls carry (the caller's identity)."""
         item = None
         try:
             item = self._idle.get_nowait()
@@ -122,6 +134,7 @@ class ProxyPool:
             if item is None:
                 item = self._idle.get()
         healthy = True
+        _set_context(item[0], context or {})
         try:
             yield item[1]
         except RpcTimeout:

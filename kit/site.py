@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import time
 from pathlib import Path
 
 import eventlet
@@ -63,17 +64,24 @@ def preflight(registry: Registry, site: Site, services) -> None:
         check_broker(site.amqp_uri(service), site.vhost, site.broker_user(service))
 
 
-def check_broker(uri: str, vhost: str, user: str) -> None:
-    try:
-        with Connection(uri, connect_timeout=5) as conn:
-            conn.ensure_connection(max_retries=1, timeout=5)
-    except Exception as exc:
-        text = str(exc)
-        if "vhost" in text or "NOT_ALLOWED" in text:
-            raise ConfigError(f"broker refuses vhost {vhost} to {user}: run 'passerelle broker-setup'") from None
-        if "ACCESS_REFUSED" in text or "authentication" in text.lower():
-            raise ConfigError(f"broker refuses user {user}: run 'passerelle broker-setup'") from None
-        raise ConfigError(f"broker unreachable for {vhost}: {type(exc).__name__}: {text[:120]}") from None
+def check_broker(uri: str, vhost: str, user: str, wait: float = 30.0) -> None:
+    """Refusals stop the process at once; a broker that is slow or restarting gets ``wait`` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with Connection(uri, connect_timeout=5) as conn:
+                conn.ensure_connection(max_retries=1, timeout=5)
+            return
+        except Exception as exc:
+            text = str(exc)
+            if "vhost" in text or "NOT_ALLOWED" in text:
+                raise ConfigError(f"broker refuses vhost {vhost} to {user}: run 'passerelle broker-setup'") from None
+            if "ACCESS_REFUSED" in text or "authentication" in text.lower():
+                raise ConfigError(f"broker refuses user {user}: run 'passerelle broker-setup'") from None
+            if time.monotonic() > deadline:
+                raise ConfigError(f"broker unreachable for {vhost}: {type(exc).__name__}: {text[:120]}") from None
+            log.warning("broker not answering for %s yet (%s); retrying", vhost, type(exc).__name__)
+            time.sleep(1)
 
 
 def run(registry: Registry, site: Site, only: list[str] | None = None, port: int | None = None) -> None:

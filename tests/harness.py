@@ -27,6 +27,7 @@ import yaml
 
 from gateway.sites import Sites
 from kit import registry as registry_module
+from kit.actor import Actor
 from kit.db import normalize_url
 from kit.migrations import drop_database, upgrade
 from kit.topology import Topology, management_for
@@ -202,10 +203,14 @@ class TestPlatform:
                     pass
 
     # -- looking in ------------------------------------------------------
-    def rpc(self, site: str, service: str, method: str, *args, **kwargs):
+    def rpc(self, site: str, service: str, method: str, *args, actor: Actor | None = None, **kwargs):
+        """One RPC as ``actor`` (default: a counsellor of that Mission, an analyst at InterMire)."""
         if self._rpc is None:
             self._rpc = Sites(self.registry)
-        return self._rpc.call(site, service, method, *args, **kwargs)
+        if actor is None:
+            role = "intermire_analyst" if site == "intermire" else "counsellor"
+            actor = Actor(sub=f"test-{role}", mission=site, roles=(role,))
+        return self._rpc.call(site, service, method, *args, context=actor.context(), **kwargs)
 
     def engine(self, site: str, service: str) -> sa.Engine:
         return sa.create_engine(normalize_url(self.registry.site(site).database_url(service)),

@@ -24,11 +24,12 @@ def test_every_rpc_method_answers_over_the_broker(platform):
     assert platform.rpc("mirec", "employer", "get", employer["id"])["name"] == employer["name"]
     assert platform.rpc("mirec", "employer", "count") == 1
 
-    assert wait_until(lambda: platform.rpc("mirec", "reporting", "indicators") == {"entries": 1, "employers": 1},
-                      what="mission indicators")
+    indicators = wait_until(lambda: (r := platform.rpc("mirec", "reporting", "indicators"))["employers"] == 1
+                            and r["entries"] == 1 and r, what="mission indicators")
+    assert indicators["facts"] == {"registered": 1}
     sector = wait_until(lambda: (r := platform.rpc("intermire", "reporting", "sector_indicators"))["people"] and r,
                         what="sector indicators")
-    assert sector == {"entries_by_mission": {"mirec": 1}, "people": 1}
+    assert sector["entries_by_mission"] == {"mirec": 1} and sector["people"] == 1
 
 
 def test_errors_cross_rpc_with_their_fields(platform):
@@ -55,4 +56,4 @@ def test_a_person_followed_by_two_missions_counts_once_at_intermire(platform):
     platform.rpc("mirena", "beneficiary", "register", person)
     sector = wait_until(lambda: (r := platform.rpc("intermire", "reporting", "sector_indicators"))
                         ["entries_by_mission"].get("mirena") and r, what="both Missions' entries")
-    assert sector == {"entries_by_mission": {"mirec": 1, "mirena": 1}, "people": 1}
+    assert sector["entries_by_mission"] == {"mirec": 1, "mirena": 1} and sector["people"] == 1

@@ -1,30 +1,142 @@
-"""What the beneficiary service publishes, per audience.
+"""What the beneficiary service publishes, in each audience's form.
 
-``registered``: internal (the Mission's other services), sector (InterMire:
-pseudonym, month, codes; never a name or national number).
+* internal — the Mission's other services: references, codes, dates; never a
+  name, a national number, a note or target-group evidence;
+* sector — InterMire: the keyed pseudonym, months, codes and bands;
+* agency — Le Forem or Actiris, only while a legal basis or consent is on
+  record for that agency: the agency's own file reference, dates and codes;
+  sensitive referrers and target groups generalised.
 """
+
+from __future__ import annotations
 
 from datetime import date
 
+from beneficiary.domain import age_band
+from beneficiary.enums import SENSITIVE_GROUPS, SENSITIVE_REFERRERS
 from contracts.envelope import Event, make_event
 
-REGISTERED = "be.mire.beneficiary.registered.v1"
+PREFIX = "be.mire.beneficiary."
+REGISTERED = PREFIX + "registered.v1"
+ASSESSED = PREFIX + "assessed.v1"
+PLAN_AGREED = PREFIX + "plan_agreed.v1"
+STAGE_CHANGED = PREFIX + "stage_changed.v1"
+DROPPED_OUT = PREFIX + "dropped_out.v1"
+CONTRACT_SIGNED = PREFIX + "contract_signed.v1"
+EMPLOYED_6M = PREFIX + "employment_confirmed_6m.v1"
+NOT_EMPLOYED_6M = PREFIX + "employment_not_confirmed_6m.v1"
+EXITED = PREFIX + "exited.v1"
+ERASED = PREFIX + "erased.v1"
 
 
-def age_band(birth: date, on: date) -> str:
-    age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-    return "under_25" if age < 25 else "25_to_49" if age < 50 else "50_plus"
+def _month(day: date) -> str:
+    return day.strftime("%Y-%m")
 
 
-def registered(source: str, b) -> list[Event]:
-    internal = make_event(source=source, type=REGISTERED, subject=b.id, data={
-        "beneficiary_id": b.id, "registered_on": b.registered_on.isoformat(),
-        "municipality": b.municipality, "gender": b.gender,
-        "age_band": age_band(b.birth_date, b.registered_on),
-    })
-    sector = make_event(source=source, type=REGISTERED, audience="sector", subject=b.pseudonym, data={
-        "pseudonym": b.pseudonym, "registered_month": b.registered_on.strftime("%Y-%m"),
-        "municipality": b.municipality, "gender": b.gender,
-        "age_band": age_band(b.birth_date, b.registered_on),
-    })
-    return [internal, sector]
+def _groups(groups) -> list[str]:
+    return sorted({g.group for g in groups})
+
+
+def _sector_groups(groups) -> list[str]:
+    # InterMire counts per target group; sensitive groups are counted, never evidenced.
+    return _groups(groups)
+
+
+def _agency_referrer(referrer_type: str | None) -> str | None:
+    return "partner" if referrer_type in SENSITIVE_REFERRERS else referrer_type
+
+
+class Publisher:
+    """Builds one fact's events for every audience that may receive it."""
+
+    def __init__(self, source: str, person, groups=(), disclosures=()):
+        self.source, self.person = source, person
+        self.groups = list(groups)
+        self.disclosures = [d for d in disclosures if d.withdrawn_on is None]
+
+    def internal(self, type_: str, data: dict) -> Event:
+        return make_event(source=self.source, type=type_, subject=self.person.id,
+                          data={"beneficiary_id": self.person.id, **data})
+
+    def sector(self, type_: str, data: dict) -> Event:
+        p = self.person
+        return make_event(source=self.source, type=type_, audience="sector", subject=p.pseudonym, data={
+            "pseudonym": p.pseudonym, "gender": p.gender, "municipality": p.municipality,
+            "age_band": age_band(p.birth_date, p.registered_on), "target_groups": _sector_groups(self.groups),
+            **data})
+
+    def agency(self, type_: str, data: dict) -> list[tuple[Event, str]]:
+        """(event, agency) for each agency with a legal basis or consent on record."""
+        out = []
+        for d in self.disclosures:
+            event = make_event(source=self.source, type=type_, audience="agency", subject=d.agency_reference,
+                               data={"agency_reference": d.agency_reference, "basis": d.basis,
+                                     "referrer_type": _agency_referrer(self.person.referrer_type),
+                                     "target_groups": [g for g in _groups(self.groups) if g not in SENSITIVE_GROUPS],
+                                     **data})
+            out.append((event, d.agency))
+        return out
+
+
+def registered(pub: Publisher) -> tuple[list[Event], list[tuple[Event, str]]]:
+    p = pub.person
+    common = {"registered_on": p.registered_on.isoformat()}
+    internal = pub.internal(REGISTERED, {**common, "municipality": p.municipality, "gender": p.gender,
+                                         "age_band": age_band(p.birth_date, p.registered_on),
+                                         "target_groups": _groups(pub.groups)})
+    sector = pub.sector(REGISTERED, {"registered_month": _month(p.registered_on)})
+    return [internal, sector], pub.agency(REGISTERED, common)
+
+
+def assessed(pub: Publisher, assessment) -> list[Event]:
+    return [pub.internal(ASSESSED, {
+        "municipality": pub.person.municipality, "assessed_on": assessment.assessed_on.isoformat(),
+        "competences": [{"code": c["code"], "level": c["level"], "kind": c["kind"]} for c in assessment.competences],
+    })]
+
+
+def plan_agreed(pub: Publisher, plan) -> list[Event]:
+    return [pub.internal(PLAN_AGREED, {
+        "version": plan.version, "target_occupations": plan.target_occupations,
+        "missing_competences": plan.missing_competences, "contract_wishes": plan.contract_wishes,
+        "hours_wish": plan.hours_wish, "mobility_km": plan.mobility_km,
+        "available_from": plan.available_from.isoformat() if plan.available_from else None,
+        "municipality": pub.person.municipality, "actions": sorted({a["kind"] for a in plan.actions}),
+    })]
+
+
+def stage_changed(pub: Publisher, from_stage, to_stage, kind: str, on: date) -> list[Event]:
+    data = {"from_stage": from_stage, "to_stage": to_stage, "kind": kind, "on": on.isoformat()}
+    return [pub.internal(STAGE_CHANGED, data), pub.sector(STAGE_CHANGED, {**data, "month": _month(on)})]
+
+
+def dropped_out(pub: Publisher, stage: str, reason: str, on: date):
+    data = {"stage": stage, "reason": reason, "on": on.isoformat()}
+    return ([pub.internal(DROPPED_OUT, data), pub.sector(DROPPED_OUT, {**data, "month": _month(on)})],
+            pub.agency(DROPPED_OUT, {"on": on.isoformat()}))
+
+
+def contract_signed(pub: Publisher, contract):
+    data = {"signed_on": contract.signed_on.isoformat(), "contract_type": contract.contract_type,
+            "hours_per_week": contract.hours_per_week}
+    return ([pub.internal(CONTRACT_SIGNED, {**data, "employer_id": contract.employer_id,
+                                            "check_due": contract.check_due.isoformat()}),
+             pub.sector(CONTRACT_SIGNED, {**data, "month": _month(contract.signed_on)})],
+            pub.agency(CONTRACT_SIGNED, data))
+
+
+def six_month_outcome(pub: Publisher, contract):
+    type_ = EMPLOYED_6M if contract.still_employed else NOT_EMPLOYED_6M
+    data = {"signed_on": contract.signed_on.isoformat(), "checked_on": contract.checked_on.isoformat(),
+            "source": contract.check_source}
+    return ([pub.internal(type_, data), pub.sector(type_, {**data, "month": _month(contract.signed_on)})],
+            pub.agency(type_, {"signed_on": data["signed_on"], "checked_on": data["checked_on"]}))
+
+
+def exited(pub: Publisher, reason: str, on: date) -> list[Event]:
+    data = {"reason": reason, "on": on.isoformat()}
+    return [pub.internal(EXITED, data), pub.sector(EXITED, {**data, "month": _month(on)})]
+
+
+def erased(pub: Publisher) -> list[Event]:
+    return [pub.internal(ERASED, {})]

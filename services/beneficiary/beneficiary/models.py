@@ -1,8 +1,13 @@
-"""Beneficiary tables (SQLAlchemy 2). Built by the migrations in ``migrations/``."""
+"""Beneficiary tables (SQLAlchemy 2). Built by the migrations in ``migrations/``.
+
+Everything here is personal data of the Mission's own people and stays in
+this service, except ``erasure_residue`` (what statistics keep of an erased
+person) and ``audit`` (who read whose file, by reference only).
+"""
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, String
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -25,3 +30,147 @@ class Beneficiary(Base):
     municipality: Mapped[str] = mapped_column(String(5))
     registered_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    phone: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    referrer_type: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    referrer_organisation: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Path state: the current stage, and whether the path is active, dropped out or exited.
+    stage: Mapped[str] = mapped_column(String(20), default="accueil")
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    counsellor: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class TargetGroup(Base):
+    __tablename__ = "target_group"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    beneficiary_id: Mapped[str] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"), index=True)
+    group: Mapped[str] = mapped_column(String(30))
+    # What shows the person belongs to the group; sensitive for some groups (kit.policy).
+    evidence: Mapped[str] = mapped_column(String(300))
+    since: Mapped[date] = mapped_column(Date)
+    until: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class Disclosure(Base):
+    """A legal basis or the person's consent for telling an agency about their path."""
+
+    __tablename__ = "disclosure"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    beneficiary_id: Mapped[str] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"), index=True)
+    agency: Mapped[str] = mapped_column(String(10))
+    basis: Mapped[str] = mapped_column(String(12))
+    # The decree article, or the signed consent form's reference.
+    reference: Mapped[str] = mapped_column(String(200))
+    # The person's file number at the agency: how the agency recognises them without a NISS.
+    agency_reference: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    given_on: Mapped[date] = mapped_column(Date)
+    withdrawn_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class Assessment(Base):
+    __tablename__ = "assessment"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    beneficiary_id: Mapped[str] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"), index=True)
+    assessed_on: Mapped[date] = mapped_column(Date)
+    assessed_by: Mapped[str] = mapped_column(String(100))
+    # [{code, level, kind, source}] in the occupational taxonomy's competence codes.
+    competences: Mapped[list] = mapped_column(JSON)
+
+
+class PlanVersion(Base):
+    """One negotiated version of the insertion plan; versions are kept, never edited."""
+
+    __tablename__ = "plan_version"
+
+    beneficiary_id: Mapped[str] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target_occupations: Mapped[list] = mapped_column(JSON)
+    missing_competences: Mapped[list] = mapped_column(JSON)
+    actions: Mapped[list] = mapped_column(JSON)
+    contract_wishes: Mapped[list] = mapped_column(JSON)
+    hours_wish: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    mobility_km: Mapped[int] = mapped_column(Integer)
+    available_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    agreed_by: Mapped[str] = mapped_column(String(100))
+    agreed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The plan is negotiated: it counts only once the person agreed too.
+    agreed_with_person: Mapped[bool] = mapped_column(Boolean)
+
+
+class StageTransition(Base):
+    __tablename__ = "stage_transition"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    beneficiary_id: Mapped[str] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"), index=True)
+    from_stage: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_stage: Mapped[str] = mapped_column(String(20))
+    # "moved", "dropped_out", "reentered", "exited"
+    kind: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    why: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    by: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(30))
+
+
+class Note(Base):
+    """Accompaniment note: never in an event, export, error message or log line."""
+
+    __tablename__ = "note"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    beneficiary_id: Mapped[str] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Contract(Base):
+    """The first contract signed, and the six-month check it schedules."""
+
+    __tablename__ = "contract"
+
+    beneficiary_id: Mapped[str] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    signed_on: Mapped[date] = mapped_column(Date)
+    employer_id: Mapped[str] = mapped_column(String(36))
+    contract_type: Mapped[str] = mapped_column(String(20))
+    hours_per_week: Mapped[int] = mapped_column(Integer)
+    check_due: Mapped[date] = mapped_column(Date)
+    checked_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    still_employed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    check_source: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class Audit(Base):
+    """Who read or changed whose file, when and why. By reference only."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    purpose: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(36), index=True)
+
+
+class ErasureResidue(Base):
+    """What statistics keep of an erased person: months and codes, nothing that identifies."""
+
+    __tablename__ = "erasure_residue"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    registered_month: Mapped[str] = mapped_column(String(7))
+    erased_month: Mapped[str] = mapped_column(String(7))
+    age_band: Mapped[str] = mapped_column(String(10))
+    gender: Mapped[str] = mapped_column(String(1))
+    municipality: Mapped[str] = mapped_column(String(5))
+    last_stage: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(12))

@@ -1,15 +1,54 @@
-"""marshmallow schemas of the beneficiary service's RPC payloads."""
+"""marshmallow schemas of the beneficiary service's RPC payloads.
+
+Error messages never repeat the value they refuse: they reach logs and clients,
+and the value may be a national number.
+"""
 
 from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 from stdnum.be import nn
 from stdnum.exceptions import ValidationError as NumberError
 
+from beneficiary import enums
 from kit.reference import municipality
 
+ROME_OCCUPATION = validate.Regexp(r"^[A-N]\d{4}$", error="ROME occupation code expected, e.g. F1703")
+ROME_COMPETENCE = validate.Regexp(r"^\d{3,6}$", error="ROME competence code expected, e.g. 100007")
 
-class IntakeSchema(Schema):
+
+class _Strict(Schema):
+    class Meta:
+        # Unknown fields are refused, so that protected fields (state, owner, Mission) cannot be mass-assigned.
+        unknown = RAISE
+
+
+def _not_future(value: date) -> None:
+    if value > date.today():
+        raise ValidationError("is in the future")
+
+
+class TargetGroupSchema(_Strict):
+    group = fields.String(required=True, validate=validate.OneOf(list(enums.TARGET_GROUPS)))
+    evidence = fields.String(required=True, validate=validate.Length(1, 300))
+    since = fields.Date(required=True, validate=_not_future)
+    until = fields.Date(load_default=None)
+
+    @validates_schema
+    def _period(self, data, **kwargs):
+        if data.get("until") and data["until"] < data["since"]:
+            raise ValidationError("ends before it starts", "until")
+
+
+class DisclosureSchema(_Strict):
+    agency = fields.String(required=True, validate=validate.OneOf(enums.AGENCIES))
+    basis = fields.String(required=True, validate=validate.OneOf(enums.DISCLOSURE_BASES))
+    reference = fields.String(required=True, validate=validate.Length(1, 200))
+    agency_reference = fields.String(load_default=None, validate=validate.Length(1, 50))
+    given_on = fields.Date(required=True, validate=_not_future)
+
+
+class IntakeSchema(_Strict):
     niss = fields.String(required=True)
     first_name = fields.String(required=True, validate=validate.Length(1, 100))
     last_name = fields.String(required=True, validate=validate.Length(1, 100))
@@ -17,13 +56,19 @@ class IntakeSchema(Schema):
     gender = fields.String(required=True, validate=validate.OneOf(["F", "M", "X"]))
     municipality = fields.String(required=True)
     registered_on = fields.Date(load_default=None)
+    phone = fields.String(load_default=None, validate=validate.Regexp(r"^\+?[0-9 ./-]{8,20}$",
+                                                                      error="not a phone number"))
+    email = fields.Email(load_default=None)
+    referrer_type = fields.String(load_default="self", validate=validate.OneOf(enums.REFERRER_TYPES))
+    referrer_organisation = fields.String(load_default=None, validate=validate.Length(1, 200))
+    target_groups = fields.List(fields.Nested(TargetGroupSchema), load_default=list)
+    disclosures = fields.List(fields.Nested(DisclosureSchema), load_default=list)
 
     @validates("niss")
     def _niss(self, value, **kwargs):
         try:
             nn.validate(value)
         except NumberError:
-            # Never echo the number back: error messages reach logs.
             raise ValidationError("not a valid Belgian national register number") from None
 
     @validates("municipality")
@@ -45,6 +90,72 @@ class IntakeSchema(Schema):
             raise ValidationError("intake date is before birth", "registered_on")
 
 
+class CompetenceSchema(_Strict):
+    code = fields.String(required=True, validate=ROME_COMPETENCE)
+    level = fields.Integer(required=True, validate=validate.Range(1, 4))
+    kind = fields.String(required=True, validate=validate.OneOf(enums.COMPETENCE_KINDS))
+    source = fields.String(required=True, validate=validate.OneOf(enums.COMPETENCE_SOURCES))
+
+
+class AssessmentSchema(_Strict):
+    assessed_on = fields.Date(load_default=None, validate=_not_future)
+    competences = fields.List(fields.Nested(CompetenceSchema), required=True,
+                              validate=validate.Length(1, 200))
+
+
+class PlanActionSchema(_Strict):
+    kind = fields.String(required=True, validate=validate.OneOf(enums.PLAN_ACTIONS))
+    description = fields.String(required=True, validate=validate.Length(1, 500))
+    due = fields.Date(load_default=None)
+
+
+class PlanSchema(_Strict):
+    target_occupations = fields.List(fields.String(validate=ROME_OCCUPATION), required=True,
+                                     validate=validate.Length(1, 5))
+    missing_competences = fields.List(fields.String(validate=ROME_COMPETENCE), load_default=list)
+    actions = fields.List(fields.Nested(PlanActionSchema), required=True, validate=validate.Length(1, 30))
+    contract_wishes = fields.List(fields.String(validate=validate.OneOf(enums.CONTRACT_TYPES)),
+                                  required=True, validate=validate.Length(1))
+    hours_wish = fields.Integer(load_default=None, validate=validate.Range(4, 50))
+    mobility_km = fields.Integer(required=True, validate=validate.Range(0, 200))
+    available_from = fields.Date(load_default=None)
+    agreed_with_person = fields.Boolean(required=True, validate=validate.Equal(
+        True, error="a plan is agreed with the person: record it once they agree"))
+
+
+class StageMoveSchema(_Strict):
+    to = fields.String(required=True, validate=validate.OneOf(enums.STAGES))
+    why = fields.String(load_default=None, validate=validate.Length(1, 500))
+
+
+class DropOutSchema(_Strict):
+    reason = fields.String(required=True, validate=validate.OneOf(enums.DROPOUT_REASONS))
+    why = fields.String(load_default=None, validate=validate.Length(1, 500))
+
+
+class NoteSchema(_Strict):
+    kind = fields.String(required=True, validate=validate.OneOf(enums.NOTE_KINDS))
+    text = fields.String(required=True, validate=validate.Length(1, 20000))
+
+
+class ContractSchema(_Strict):
+    signed_on = fields.Date(required=True, validate=_not_future)
+    employer_id = fields.String(required=True, validate=validate.Length(1, 36))
+    contract_type = fields.String(required=True, validate=validate.OneOf(enums.CONTRACT_TYPES))
+    hours_per_week = fields.Integer(required=True, validate=validate.Range(1, 50))
+
+
+class FollowUpSchema(_Strict):
+    checked_on = fields.Date(required=True, validate=_not_future)
+    still_employed = fields.Boolean(required=True)
+    source = fields.String(required=True, validate=validate.OneOf(enums.FOLLOWUP_SOURCES))
+
+
+class ExitSchema(_Strict):
+    reason = fields.String(required=True, validate=validate.OneOf(enums.EXIT_REASONS))
+    why = fields.String(load_default=None, validate=validate.Length(1, 500))
+
+
 class BeneficiarySchema(Schema):
     id = fields.String()
     first_name = fields.String()
@@ -53,3 +164,10 @@ class BeneficiarySchema(Schema):
     gender = fields.String()
     municipality = fields.String()
     registered_on = fields.Date()
+    phone = fields.String()
+    email = fields.String()
+    referrer_type = fields.String()
+    referrer_organisation = fields.String()
+    stage = fields.String()
+    status = fields.String()
+    counsellor = fields.String()

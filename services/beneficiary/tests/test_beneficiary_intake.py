@@ -7,6 +7,7 @@ from beneficiary.service import BeneficiaryService
 from nameko.testing.services import worker_factory
 from sqlalchemy import select
 
+from kit.actor import Actor, _Authorizer
 from kit.db import DatabaseFacade, _Store
 from kit.demo import DemoFactory
 from kit.errors import Conflict, ValidationFailed
@@ -20,8 +21,9 @@ def service(tmp_path):
     url = f"sqlite:///{tmp_path}/beneficiary.sqlite"
     upgrade("beneficiary", url)
     store = _Store(url)
+    counsellor = _Authorizer(Actor("anne.counsellor", "mirec", ("counsellor",)), "mirec")
     yield worker_factory(BeneficiaryService, db=DatabaseFacade(store, "beneficiary.register"),
-                         site=_Site("mirec", "mission", "beneficiary"))
+                         site=_Site("mirec", "mission", "beneficiary"), caller=counsellor)
     store.engine.dispose()
 
 

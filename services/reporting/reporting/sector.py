@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from kit.events import event_handler
 from kit.service import ServiceBase
-from reporting.models import SectorEntry
+from reporting.models import SectorEntry, SectorFact
+from reporting.service import fact_month
 
 
 def mission_of(source: str) -> str:
@@ -31,6 +32,17 @@ class SectorReportingService(ServiceBase):
             session.merge(SectorEntry(mission=mission_of(event.source), pseudonym=d["pseudonym"],
                                       month=d["registered_month"], age_band=d["age_band"]))
 
+    @event_handler("be.mire.beneficiary.*.v1", source="sector")
+    def on_sector_fact(self, event):
+        """Log every pseudonymous fact the Missions send; the three headline counts come from here."""
+        with self.db.once(event) as session:
+            if session is None:
+                return
+            data = {k: v for k, v in event.data.items() if k != "pseudonym"}
+            session.add(SectorFact(event_id=event.id, mission=mission_of(event.source), type=event.type,
+                                   pseudonym=event.data.get("pseudonym") or event.subject, month=fact_month(event),
+                                   data=data))
+
     @rpc
     def sector_indicators(self):
         """Entries per Mission, and distinct people sector-wide (a person followed twice counts once)."""
@@ -38,4 +50,9 @@ class SectorReportingService(ServiceBase):
             per_mission = dict(session.execute(
                 select(SectorEntry.mission, func.count()).group_by(SectorEntry.mission)).all())
             people = session.scalar(select(func.count(func.distinct(SectorEntry.pseudonym))))
-        return {"entries_by_mission": per_mission, "people": people}
+            headline = {}
+            for name, type_ in (("first_contracts", "contract_signed"),
+                                ("employed_after_6_months", "employment_confirmed_6m")):
+                headline[name] = session.scalar(select(func.count(func.distinct(SectorFact.pseudonym))).where(
+                    SectorFact.type == f"be.mire.beneficiary.{type_}.v1"))
+        return {"entries_by_mission": per_mission, "people": people, **headline}

@@ -1,11 +1,22 @@
 """Reporting in mission mode: the Mission's own indicators, from its internal events."""
 
 from nameko.rpc import rpc
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from kit.events import event_handler
 from kit.service import ServiceBase
-from reporting.models import EmployerFact, Entry
+from reporting.models import EmployerFact, Entry, ErasedSubject, Fact
+
+ERASED = "be.mire.beneficiary.erased.v1"
+
+
+def fact_month(event) -> str:
+    """The month a fact belongs to: its own date when it has one, else when it was published."""
+    data = event.data
+    for key in ("on", "signed_on", "registered_on", "assessed_on", "checked_on"):
+        if isinstance(data.get(key), str) and len(data[key]) >= 7:
+            return data[key][:7]
+    return event.time[:7]
 
 
 class ReportingService(ServiceBase):
@@ -28,11 +39,32 @@ class ReportingService(ServiceBase):
             d = event.data
             session.merge(EmployerFact(employer_id=d["employer_id"], month=d["registered_month"], nace=d["nace"]))
 
+    @event_handler("be.mire.beneficiary.*.v1")
+    def on_beneficiary_fact(self, event):
+        """Log every fact of a person's path; an erasure makes the person's facts anonymous."""
+        with self.db.once(event) as session:
+            if session is None:
+                return
+            subject = event.data.get("beneficiary_id") or event.subject or "unknown"
+            if event.type == ERASED:
+                session.merge(ErasedSubject(subject=subject))
+                session.execute(update(Fact).where(Fact.subject == subject).values(subject="erased"))
+                session.execute(update(Entry).where(Entry.beneficiary_id == subject)
+                                .values(beneficiary_id=f"erased-{event.id}"))
+                return
+            if session.get(ErasedSubject, subject) is not None:
+                subject = "erased"  # a replayed fact of someone erased since stays anonymous
+            data = {k: v for k, v in event.data.items() if k != "beneficiary_id"}
+            session.add(Fact(event_id=event.id, type=event.type, subject=subject, month=fact_month(event),
+                             data=data))
+
     @rpc
     def indicators(self):
         """Counts so far: people entered and employers registered."""
         with self.db.session() as session:
+            by_type = dict(session.execute(select(Fact.type, func.count()).group_by(Fact.type)).all())
             return {
                 "entries": session.scalar(select(func.count()).select_from(Entry)),
                 "employers": session.scalar(select(func.count()).select_from(EmployerFact)),
+                "facts": {t.split(".")[3]: n for t, n in sorted(by_type.items())},
             }

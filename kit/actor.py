@@ -1,0 +1,66 @@
+"""Who is calling, as the gateway authenticated them, and what they may do.
+
+The gateway puts the caller's identity in nameko's context data
+(``actor_sub``, ``actor_mission``, ``actor_roles``); nameko carries it on
+every RPC and event a call leads to. Services re-check it against the policy
+table (``kit.policy``) and their own site: the gateway is not the only lock.
+A call that carries no identity is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nameko.extensions import DependencyProvider
+
+from kit.errors import Forbidden
+from kit.policy import allowed_roles
+
+SUB, MISSION, ROLES = "actor_sub", "actor_mission", "actor_roles"
+
+
+@dataclass(frozen=True)
+class Actor:
+    sub: str | None
+    mission: str | None
+    roles: tuple[str, ...]
+
+    def context(self) -> dict:
+        """The context data that carries this actor over RPC."""
+        context = {SUB: self.sub, MISSION: self.mission, ROLES: ",".join(self.roles)}
+        return {key: value for key, value in context.items() if value}
+
+    @classmethod
+    def from_context(cls, data: dict) -> Actor:
+        roles = tuple(r for r in (data.get(ROLES) or "").split(",") if r)
+        return cls(data.get(SUB), data.get(MISSION), roles)
+
+
+class Caller(DependencyProvider):
+    """``self.caller.authorize("beneficiary.register")`` returns the actor or raises Forbidden."""
+
+    def get_dependency(self, worker_ctx):
+        return _Authorizer(Actor.from_context(worker_ctx.data), self.container.config.get("SITE"))
+
+
+class _Authorizer:
+    def __init__(self, actor: Actor, site: str | None):
+        self.actor, self.site = actor, site
+
+    def authorize(self, action: str) -> Actor:
+        actor = self.actor
+        if not actor.sub or not actor.roles:
+            raise Forbidden("no authenticated caller")
+        if actor.mission != self.site:
+            # Never say which Mission owns what: the same answer as a missing role.
+            raise Forbidden(f"not allowed: {action}")
+        if not set(actor.roles) & allowed_roles(action):
+            raise Forbidden(f"not allowed: {action}")
+        return actor
+
+    def may(self, action: str) -> bool:
+        try:
+            self.authorize(action)
+            return True
+        except Forbidden:
+            return False

@@ -1,0 +1,37 @@
+"""The one policy table: which roles may take which action.
+
+Actions are ``<service>.<verb>``. The gateway enforces this table on every
+route and the services enforce it again on every call (``kit.actor``); a
+role absent from an action's set may not take it. Roles are those of
+DOMAIN.md: counsellor, social_worker, project_lead, employer_relations,
+director, intermire_analyst, and the agencies (forem, actiris) which reach no
+personal data.
+"""
+
+COUNSELLOR_TEAM = frozenset({"counsellor", "social_worker", "project_lead", "director"})
+
+POLICY: dict[str, frozenset[str]] = {
+    # Beneficiary files: the counsellor team of the Mission.
+    "beneficiary.register": frozenset({"counsellor", "director"}),
+    "beneficiary.read": COUNSELLOR_TEAM,
+    "beneficiary.update": frozenset({"counsellor", "director"}),
+    "beneficiary.assess": frozenset({"counsellor", "project_lead"}),
+    "beneficiary.agree_plan": frozenset({"counsellor"}),
+    "beneficiary.move_stage": frozenset({"counsellor", "project_lead", "director"}),
+    "beneficiary.record_outcome": frozenset({"counsellor", "director"}),
+    "beneficiary.record_consent": frozenset({"counsellor", "director"}),
+    "beneficiary.erase": frozenset({"director"}),
+    # Accompaniment notes: only those who write them read them (and the counsellor who follows the person).
+    "beneficiary.notes.social": frozenset({"social_worker", "counsellor"}),
+    "beneficiary.notes.pedagogical": frozenset({"project_lead", "counsellor"}),
+    # Sensitive target-group evidence (disability, justice measure, social-aid details).
+    "beneficiary.sensitive_evidence": frozenset({"counsellor", "social_worker"}),
+    "employer.register": frozenset({"employer_relations", "director"}),
+    "employer.read": frozenset({"employer_relations", "counsellor", "project_lead", "director"}),
+    "reporting.read": frozenset({"director", "counsellor"}),
+    "reporting.sector": frozenset({"intermire_analyst"}),
+}
+
+
+def allowed_roles(action: str) -> frozenset[str]:
+    return POLICY.get(action, frozenset())

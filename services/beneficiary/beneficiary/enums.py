@@ -1,0 +1,37 @@
+"""The beneficiary service's vocabularies, in the field's own terms (DOMAIN.md)."""
+
+# Pathway stages, in their usual order ("parcours", "filière").
+STAGES = ("accueil", "orientation", "remise_a_niveau", "preformation", "formation", "outillage",
+          "placement", "suivi")
+ACTIVE, DROPPED_OUT, EXITED = "active", "dropped_out", "exited"
+
+# Target groups ("publics cibles"); the sensitive ones' evidence never leaves this service.
+TARGET_GROUPS = {
+    "low_qualification": False,
+    "long_term_unemployed": False,
+    "disability": True,
+    "social_aid": True,
+    "neet_youth": False,
+    "refugee_newcomer": False,
+    "justice_measure": True,
+    "single_parent": False,
+    "priority_neighbourhood": False,
+}
+SENSITIVE_GROUPS = frozenset(g for g, sensitive in TARGET_GROUPS.items() if sensitive)
+
+# Who referred the person. Sensitive referrers are generalised in anything sent to an agency.
+REFERRER_TYPES = ("forem", "actiris", "cpas", "ale", "adl", "insertion_operator", "training_operator",
+                  "justice_service", "aviq", "neighbourhood_board", "self", "other")
+SENSITIVE_REFERRERS = frozenset({"justice_service", "cpas", "aviq"})
+
+CONTRACT_TYPES = ("permanent", "fixed_term", "temp", "article_60", "apprenticeship", "other")
+PLAN_ACTIONS = ("remise_a_niveau", "confirmation_internship", "alternating_training", "job_search", "other")
+COMPETENCE_KINDS = ("technical", "behavioural")
+COMPETENCE_SOURCES = ("training", "work", "other")
+NOTE_KINDS = ("social", "pedagogical")
+AGENCIES = ("forem", "actiris")
+DISCLOSURE_BASES = ("consent", "legal_basis")
+DROPOUT_REASONS = ("health", "family", "found_job_alone", "moved", "motivation", "training_unsuited",
+                   "unreachable", "other")
+EXIT_REASONS = ("durable_employment", "training_elsewhere", "moved", "end_of_accompaniment", "other")
+FOLLOWUP_SOURCES = ("phone", "employer", "person", "dimona", "other")
