@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -24,6 +25,7 @@ import pika
 import requests
 import sqlalchemy as sa
 import yaml
+from stdnum.be import nn
 
 from gateway.sites import Sites
 from kit import registry as registry_module
@@ -33,6 +35,7 @@ from kit.migrations import drop_database, upgrade
 from kit.topology import Topology, management_for
 
 ROOT = Path(__file__).resolve().parent.parent
+NISS_SHAPE = re.compile(r"(?<![0-9A-Za-z-])[0-9]{11}(?![0-9A-Za-z-])")
 DATABASE = os.environ.get("PASSERELLE_TEST_DATABASE", "sqlite")
 POSTGRES_URL = os.environ.get("PASSERELLE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 
@@ -194,6 +197,31 @@ class TestPlatform:
             self._rpc.close()
         for site in self.sites:
             site.stop()
+        try:
+            self.assert_no_national_numbers()
+        finally:
+            self._remove()
+
+    def assert_no_national_numbers(self):
+        """No national register number in any log line or any event this platform produced."""
+        places = {site.log_path.name: site.log for site in self.sites}
+        for log_file in (self.registry.data_dir / "log").glob("*.log"):
+            places[log_file.name] = log_file.read_text(errors="replace")
+        for site in self.registry.sites:
+            for service in site.services:
+                try:
+                    engine = self.engine(site.code, service)
+                    with engine.connect() as conn:
+                        payloads = conn.execute(sa.text("SELECT payload FROM outbox")).scalars().all()
+                    engine.dispose()
+                except sa.exc.SQLAlchemyError:
+                    continue  # never migrated in this test
+                places[f"{site.code}/{service} outbox"] = "\n".join(payloads)
+        for place, text in places.items():
+            found = [n for n in NISS_SHAPE.findall(text) if nn.is_valid(n)]
+            assert not found, f"national register number in {place}"
+
+    def _remove(self):
         Topology(self.registry, self.mgmt).teardown()
         for site in self.registry.sites:
             for service in site.services:

@@ -186,3 +186,32 @@ def test_erasure_leaves_no_personal_data_and_the_mission_forgets(platform):
     wait_until(lambda: platform.scalar("mirec", "reporting", "SELECT count(*) FROM fact WHERE subject = :s", s=pid)
                == 0, what="reporting to forget the person")
     assert platform.scalar("mirec", "reporting", "SELECT count(*) FROM fact WHERE subject = 'erased'") >= 2
+
+
+def test_lists_disclosures_and_exit(platform):
+    platform.start("mirec", services=["beneficiary", "reporting"])
+    rpc = platform.rpc
+    factory = DemoFactory(seed=41)
+    ids = [rpc("mirec", "beneficiary", "register", factory.beneficiary("50000"))["id"] for _ in range(3)]
+    page = rpc("mirec", "beneficiary", "list_beneficiaries", 1, 2)
+    assert page["total"] == 3 and len(page["items"]) == 2
+    assert set(page["items"][0]) == {"id", "first_name", "last_name", "stage", "status"}
+    with pytest.raises(ValidationFailed) as too_big:
+        rpc("mirec", "beneficiary", "list_beneficiaries", 1, 1_000_000)
+    assert "page_size" in too_big.value.errors
+    assert rpc("mirec", "beneficiary", "count") == 3
+
+    pid = ids[0]
+    consent = {"agency": "actiris", "basis": "consent", "reference": "formulaire signé 2026-11-02",
+               "agency_reference": "ACT-778", "given_on": date.today().isoformat()}
+    assert rpc("mirec", "beneficiary", "record_disclosure", pid, consent)["agency"] == "actiris"
+    with pytest.raises(Conflict):
+        rpc("mirec", "beneficiary", "record_disclosure", pid, consent)
+    assert rpc("mirec", "beneficiary", "withdraw_disclosure", pid, "actiris")["withdrawn_on"]
+    disclosures = rpc("mirec", "beneficiary", "get", pid)["disclosures"]
+    assert [d["withdrawn_on"] is not None for d in disclosures] == [True]
+
+    assert rpc("mirec", "beneficiary", "exit_path", pid, {"reason": "moved"}) == {"status": "exited"}
+    with pytest.raises(ValidationFailed) as closed:
+        rpc("mirec", "beneficiary", "move_stage", pid, {"to": "orientation"})
+    assert "closed" in closed.value.errors["to"][0]
