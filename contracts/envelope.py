@@ -18,7 +18,9 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 SPECVERSION = "1.0"
-AUDIENCES = ("internal", "sector", "agency")
+# internal: within a Mission; sector: Mission -> InterMire; agency: Mission -> Le Forem / Actiris;
+# signal: InterMire -> the Missions concerned (pseudonyms only, e.g. "followed by another Mission").
+AUDIENCES = ("internal", "sector", "agency", "signal")
 TYPE_PATTERN = r"^be\.mire\.[a-z_]+\.[a-z_0-9]+\.v[0-9]+$"
 
 

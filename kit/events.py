@@ -37,7 +37,12 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 DLX = "passerelle.dlx"
-SOURCES = {"internal": "passerelle.events", "sector": "passerelle.sector"}
+SOURCES = {"internal": "passerelle.events", "sector": "passerelle.sector", "signal": "passerelle.signals"}
+
+
+def binding_key(source: str, event_type: str) -> str:
+    """Signals keep their addressee in front of the type (``mirec.be.mire…``) across the shovel."""
+    return f"*.{event_type}" if source == "signal" else event_type
 
 
 def queue_name(service: str, method: str) -> str:
@@ -86,7 +91,8 @@ class EventHandler(Consumer):
         name = self.queue_name
         # no_declare: the queue and its binding belong to broker setup.
         self.queue = Queue(name, exchange=Exchange(SOURCES[self.source], type="topic", no_declare=True),
-                           routing_key=self.event_type, queue_arguments=queue_arguments(name),
+                           routing_key=binding_key(self.source, self.event_type),
+                           queue_arguments=queue_arguments(name),
                            durable=True, no_declare=True)
         super().setup()
 

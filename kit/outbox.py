@@ -17,30 +17,36 @@ from sqlalchemy.orm import Session
 from contracts.envelope import Event
 from kit.storage import outbox
 
-# Each audience has its own exchange in a Mission's vhost; the broker's
-# shovels carry the sector and agency exchanges' traffic out of the Mission.
+# Each audience has its own exchange; the broker's shovels carry the sector and
+# agency exchanges' traffic out of a Mission, and the signals exchange's
+# traffic from InterMire to the Mission each signal names.
 EXCHANGES = {
     "internal": "passerelle.events",
     "sector": "passerelle.sector",
     "agency": "passerelle.agency",
+    "signal": "passerelle.signals",
 }
 AGENCIES = ("forem", "actiris")
+ADDRESSED = ("agency", "signal")  # audiences whose routing key starts with the recipient
 
 
-def routing_key(event: Event, agency: str | None = None) -> str:
-    if event.audience == "agency":
-        if agency not in AGENCIES:
-            raise ValueError(f"an agency event needs its agency (one of {AGENCIES}), got {agency!r}")
-        return f"{agency}.{event.type}"
-    return event.type
+def routing_key(event: Event, to: str | None = None) -> str:
+    if event.audience == "agency" and to not in AGENCIES:
+        raise ValueError(f"an agency event needs its agency (one of {AGENCIES}), got {to!r}")
+    if event.audience == "signal" and not to:
+        raise ValueError("a signal needs the Mission it is for")
+    return f"{to}.{event.type}" if event.audience in ADDRESSED else event.type
 
 
-def add(session: Session, event: Event, *, agency: str | None = None) -> None:
-    """Queue ``event`` for publication when ``session``'s transaction commits."""
+def add(session: Session, event: Event, *, to: str | None = None) -> None:
+    """Queue ``event`` for publication when ``session``'s transaction commits.
+
+    ``to`` names the recipient of an agency event (``forem``, ``actiris``) or a signal (a Mission code).
+    """
     session.execute(insert(outbox).values(
         event_id=event.id,
         audience=event.audience,
-        routing_key=routing_key(event, agency),
+        routing_key=routing_key(event, to),
         payload=json.dumps(event.to_dict(), ensure_ascii=False, separators=(",", ":")),
         created_at=datetime.now(UTC),
         attempts=0,

@@ -25,7 +25,7 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy import func, or_, select, update
 
 from kit import faults, metrics
-from kit.outbox import EXCHANGES
+from kit.outbox import ADDRESSED, EXCHANGES
 from kit.storage import outbox
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class _ConfirmingChannel:
             message = amqp.Message(
                 row.payload.encode("utf-8"), content_type="application/json",
                 content_encoding="utf-8", delivery_mode=2, message_id=row.event_id,
-                type=row.routing_key.split(".", 1)[-1] if row.audience == "agency" else row.routing_key,
+                type=row.routing_key.split(".", 1)[-1] if row.audience in ADDRESSED else row.routing_key,
                 timestamp=int(time.time()),
             )
             self.channel.basic_publish(message, exchange=EXCHANGES[row.audience],

@@ -12,6 +12,8 @@ and idempotent, so it can run at every ``up``. For each Mission vhost:
 * ``outgoing.sector`` and ``outgoing.agency``, from which a shovel carries the
   sector events to ``/intermire`` and the agency events to ``/agencies``:
   nothing else leaves a Mission, and no application code copies messages;
+* ``passerelle.signals``, where a shovel from InterMire's ``signals.<code>``
+  queue delivers the signals addressed to this Mission (pseudonyms only);
 * one broker user per service, allowed only its own queues, ``nameko-rpc``
   and the exchanges it publishes to.
 
@@ -30,7 +32,7 @@ import requests
 
 from kit.broker import amqp_uri
 from kit.config import ConfigError
-from kit.events import DLX, SOURCES, handlers_of, queue_arguments, queue_name
+from kit.events import DLX, SOURCES, binding_key, handlers_of, queue_arguments, queue_name
 from kit.outbox import AGENCIES, EXCHANGES
 from kit.registry import Registry, Site
 
@@ -39,7 +41,7 @@ OUTGOING = {"sector": "outgoing.sector", "agency": "outgoing.agency"}
 GATEWAY_USER = "gateway"
 SHOVEL_USER = "shovel"
 AGENCY_QUEUE = "{agency}.events"
-AGENCY_DLX = "passerelle.dlx"
+SIGNALS_QUEUE = "signals.{mission}"
 
 
 def load_service_class(path: str):
@@ -136,19 +138,22 @@ class Topology:
         vhost = site.vhost
         self.vhost(vhost)
         self.base_exchanges(vhost, [RPC_EXCHANGE, *EXCHANGES.values()] if site.is_mission
-                            else [RPC_EXCHANGE, SOURCES["sector"]])
+                            else [RPC_EXCHANGE, EXCHANGES["sector"], EXCHANGES["signal"]])
         for service, path in site.services.items():
-            cls = load_service_class(path)
-            own_queues = []
-            for method, event_type, source in handlers_of(cls):
-                name = queue_name(service, method)
-                own_queues.append(re.escape(name))
-                self.dead_lettered_queue(vhost, name, event_type, SOURCES[source])
+            for method, event_type, source in handlers_of(load_service_class(path)):
+                self.dead_lettered_queue(vhost, queue_name(service, method), binding_key(source, event_type),
+                                         SOURCES[source])
             self._service_user(site, service)
         if site.is_mission:
             for audience, name in OUTGOING.items():
                 self.queue(vhost, name, {"x-queue-type": "quorum"})
                 self.bind(vhost, EXCHANGES[audience], name, "#")
+        else:
+            # One queue per Mission for the signals InterMire sends it, shovelled to that Mission.
+            for mission in self.registry.missions:
+                self.queue(vhost, SIGNALS_QUEUE.format(mission=mission.code), {"x-queue-type": "quorum"})
+                self.bind(vhost, EXCHANGES["signal"], SIGNALS_QUEUE.format(mission=mission.code),
+                          f"{mission.code}.#")
         gateway = self.user(self.registry.prefix + GATEWAY_USER)
         reply = r"rpc\.reply-standalone_rpc_proxy-.+"
         self.permit(gateway, vhost, f"^({reply}|{RPC_EXCHANGE})$", f"^({reply}|{RPC_EXCHANGE})$",
@@ -175,42 +180,49 @@ class Topology:
             # Read its own queue (and dead letters) only; publish and declare nothing.
             self.permit(user, vhost, "^$", "^$", rf"^{re.escape(name)}(\.dead)?$")
 
-    def shovels(self, site: Site):
-        """Carry a Mission's outgoing sector and agency events to their vhosts."""
+    def shovels(self):
+        """Every flow between sites: Missions' sector and agency events out, InterMire's signals in."""
         shovel = self.user(self.registry.prefix + SHOVEL_USER)
         intermire = self.registry.intermire
-        targets = {"agency": self.registry.agencies_vhost}
+        agencies = self.registry.agencies_vhost
+        signals = re.escape(EXCHANGES["signal"])
+        for mission in self.registry.missions:
+            self.permit(shovel, mission.vhost, "^$", f"^{signals}$", r"^outgoing\..+$")
+            self._shovel(shovel, mission.vhost, "to-agency", OUTGOING["agency"], agencies, EXCHANGES["agency"])
+            if intermire:
+                self._shovel(shovel, mission.vhost, "to-sector", OUTGOING["sector"], intermire.vhost,
+                             EXCHANGES["sector"])
+                self._shovel(shovel, intermire.vhost, f"to-{mission.code}",
+                             SIGNALS_QUEUE.format(mission=mission.code), mission.vhost, EXCHANGES["signal"])
+        self.permit(shovel, agencies, "^$", f"^{re.escape(EXCHANGES['agency'])}$", "^$")
         if intermire:
-            targets["sector"] = intermire.vhost
-        self.permit(shovel, site.vhost, "^$", "^$", r"^outgoing\..+$")
-        for audience, dest_vhost in targets.items():
-            self.permit(shovel, dest_vhost, "^$", f"^{re.escape(EXCHANGES[audience])}$", "^$")
-            b = self.registry.broker
-            pw = self.registry.password_for(shovel)
-            self.mgmt.put(f"/parameters/shovel/{q(site.vhost)}/{q('to-' + audience)}", {"value": {
-                "src-protocol": "amqp091",
-                "src-uri": amqp_uri(b["host"], b["port"], site.vhost, shovel, pw),
-                "src-queue": OUTGOING[audience],
-                "dest-protocol": "amqp091",
-                "dest-uri": amqp_uri(b["host"], b["port"], dest_vhost, shovel, pw),
-                "dest-exchange": EXCHANGES[audience],
-                # A message leaves the Mission's queue only once the destination
-                # broker has confirmed it: nothing lost on the way.
-                "ack-mode": "on-confirm",
-                "reconnect-delay": 1,
-            }})
+            self.permit(shovel, intermire.vhost, "^$", f"^{re.escape(EXCHANGES['sector'])}$", r"^signals\..+$")
+
+    def _shovel(self, user: str, src_vhost: str, name: str, src_queue: str, dest_vhost: str, dest_exchange: str):
+        b = self.registry.broker
+        password = self.registry.password_for(user)
+        self.mgmt.put(f"/parameters/shovel/{q(src_vhost)}/{q(name)}", {"value": {
+            "src-protocol": "amqp091",
+            "src-uri": amqp_uri(b["host"], b["port"], src_vhost, user, password),
+            "src-queue": src_queue,
+            "dest-protocol": "amqp091",
+            "dest-uri": amqp_uri(b["host"], b["port"], dest_vhost, user, password),
+            "dest-exchange": dest_exchange,
+            # A message leaves its queue only once the destination broker has
+            # confirmed it: nothing lost on the way.
+            "ack-mode": "on-confirm",
+            "reconnect-delay": 1,
+        }})
 
     def declare_all(self, sites: list[Site] | None = None) -> list[str]:
         """Declare everything; return the vhosts declared."""
         sites = sites or self.registry.sites
-        # Destinations first, so a shovel never starts towards a missing vhost.
         self.agencies()
+        # InterMire first: its signal queues must exist before a shovel reads them.
         ordered = sorted(sites, key=lambda s: s.is_mission)
         for site in ordered:
             self.site(site)
-        for site in ordered:
-            if site.is_mission:
-                self.shovels(site)
+        self.shovels()
         return [self.registry.agencies_vhost] + [s.vhost for s in ordered]
 
     def teardown(self, sites: list[Site] | None = None):

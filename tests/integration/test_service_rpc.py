@@ -47,13 +47,18 @@ def test_errors_cross_rpc_with_their_fields(platform):
     assert conflict.value.existing == created["id"]
 
 
-def test_a_person_followed_by_two_missions_counts_once_at_intermire(platform):
+def test_a_person_followed_by_two_missions_counts_once_and_both_are_told(platform):
     platform.start("mirec", services=["beneficiary"])
     platform.start("mirena", services=["beneficiary"])
     platform.start("intermire")
     person = DemoFactory(seed=23).beneficiary()
-    platform.rpc("mirec", "beneficiary", "register", person)
-    platform.rpc("mirena", "beneficiary", "register", person)
+    at_mirec = platform.rpc("mirec", "beneficiary", "register", person)["id"]
+    at_mirena = platform.rpc("mirena", "beneficiary", "register", person)["id"]
+    # Each Mission learns that the other follows the person too; neither learns anything else.
+    wait_until(lambda: platform.rpc("mirec", "beneficiary", "get", at_mirec)["followed_elsewhere"] == ["mirena"],
+               what="MIREC to be told")
+    wait_until(lambda: platform.rpc("mirena", "beneficiary", "get", at_mirena)["followed_elsewhere"] == ["mirec"],
+               what="MIRENA to be told")
     sector = wait_until(lambda: (r := platform.rpc("intermire", "reporting", "sector_indicators"))
                         ["entries_by_mission"].get("mirena") and r, what="both Missions' entries")
     assert sector["entries_by_mission"] == {"mirec": 1, "mirena": 1} and sector["people"] == 1

@@ -77,3 +77,8 @@ def test_agency_events_need_their_agency():
     with pytest.raises(ValueError):
         outbox.routing_key(event)
     assert outbox.routing_key(event, "actiris") == "actiris.be.mire.convention.signed.v1"
+    signal = make_event(source="/intermire/reporting", type="be.mire.reporting.followed_elsewhere.v1",
+                        audience="signal", data={})
+    with pytest.raises(ValueError):
+        outbox.routing_key(signal)
+    assert outbox.routing_key(signal, "mirec") == "mirec.be.mire.reporting.followed_elsewhere.v1"

@@ -174,3 +174,13 @@ class ErasureResidue(Base):
     municipality: Mapped[str] = mapped_column(String(5))
     last_stage: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(12))
+
+
+class FollowedElsewhere(Base):
+    """InterMire's signal that a person of this Mission is followed by other Missions too."""
+
+    __tablename__ = "followed_elsewhere"
+
+    pseudonym: Mapped[str] = mapped_column(String(32), primary_key=True)
+    missions: Mapped[list] = mapped_column(JSON)
+    signalled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -23,6 +23,7 @@ from beneficiary.models import (
     Contract,
     Disclosure,
     ErasureResidue,
+    FollowedElsewhere,
     Note,
     PlanVersion,
     StageTransition,
@@ -31,6 +32,7 @@ from beneficiary.models import (
 from kit import outbox
 from kit.actor import Caller
 from kit.errors import Conflict, NotFound, ValidationFailed
+from kit.events import event_handler
 from kit.pseudonym import pseudonym
 from kit.service import ServiceBase
 from kit.storage import outbox as outbox_table
@@ -77,7 +79,7 @@ class BeneficiaryService(ServiceBase):
         for event in internal:
             outbox.add(session, event)
         for event, agency_code in agency:
-            outbox.add(session, event, agency=agency_code)
+            outbox.add(session, event, to=agency_code)
 
     @contextmanager
     def _change(self, action: str, beneficiary_id: str):
@@ -145,7 +147,21 @@ class BeneficiaryService(ServiceBase):
             body["plan_version"] = plan.version if plan else None
             contract = session.get(Contract, person.id)
             body["contract"] = _contract(contract) if contract else None
+            signal = session.get(FollowedElsewhere, person.pseudonym)
+            body["followed_elsewhere"] = [m for m in (signal.missions if signal else []) if m != self.site.code]
         return body
+
+    @event_handler("be.mire.reporting.followed_elsewhere.v1", source="signal")
+    def on_followed_elsewhere(self, event):
+        """InterMire says other Missions follow this pseudonym too: shown on the person's file."""
+        with self.db.once(event) as session:
+            if session is None:
+                return
+            pseudo = event.data["pseudonym"]
+            if session.scalar(select(Beneficiary.id).where(Beneficiary.pseudonym == pseudo)) is None:
+                return  # erased since, or never ours: keep nothing
+            session.merge(FollowedElsewhere(pseudonym=pseudo, missions=sorted(event.data["missions"]),
+                                            signalled_at=_now()))
 
     @rpc
     def list_beneficiaries(self, page=1, page_size=25, purpose="accompaniment"):
@@ -387,6 +403,7 @@ class BeneficiaryService(ServiceBase):
                 *[outbox_table.c.payload.contains(ref) for ref in references])))
             for model in (Note, Assessment, PlanVersion, StageTransition, Contract, TargetGroup, Disclosure):
                 session.execute(delete(model).where(model.beneficiary_id == person.id))
+            session.execute(delete(FollowedElsewhere).where(FollowedElsewhere.pseudonym == person.pseudonym))
             self._emit(session, events.erased(pub))
             session.delete(person)
             self._audit(session, actor, "beneficiary.erase", beneficiary_id, "erasure")

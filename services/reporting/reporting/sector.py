@@ -1,15 +1,21 @@
 """Reporting in sector mode (InterMire): pseudonyms and counts from the sector events.
 
 Runs on ``/intermire`` and sees only what the Missions' shovels carry there.
+When a pseudonym arrives from a second Mission, it signals every Mission
+that follows the person (``followed_elsewhere``), through the broker.
 """
 
 from nameko.rpc import rpc
 from sqlalchemy import func, select
 
+from contracts.envelope import make_event
+from kit import outbox
 from kit.events import event_handler
 from kit.service import ServiceBase
 from reporting.models import SectorEntry, SectorFact
 from reporting.service import fact_month
+
+FOLLOWED_ELSEWHERE = "be.mire.reporting.followed_elsewhere.v1"
 
 
 def mission_of(source: str) -> str:
@@ -31,6 +37,17 @@ class SectorReportingService(ServiceBase):
             d = event.data
             session.merge(SectorEntry(mission=mission_of(event.source), pseudonym=d["pseudonym"],
                                       month=d["registered_month"], age_band=d["age_band"]))
+            session.flush()
+            missions = sorted(session.scalars(select(SectorEntry.mission)
+                                              .where(SectorEntry.pseudonym == d["pseudonym"])).all())
+            if len(missions) > 1:
+                # Tell each Mission that follows this person that others do too; the
+                # pseudonym is all that travels, and only to Missions that already hold it.
+                for mission in missions:
+                    outbox.add(session, make_event(
+                        source=self.site.source, type=FOLLOWED_ELSEWHERE, audience="signal",
+                        subject=d["pseudonym"], data={"pseudonym": d["pseudonym"], "missions": missions}),
+                        to=mission)
 
     @event_handler("be.mire.beneficiary.*.v1", source="sector")
     def on_sector_fact(self, event):
