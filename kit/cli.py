@@ -8,6 +8,7 @@
     broker-setup  declare vhosts, users, permissions, queues and shovels
     run-site      run one site in the foreground (what ``up`` starts per site)
     run-gateway   run the gateway in the foreground
+    import-forem  import a feed of Le Forem's public job offers into a Mission
 
 The registry is ``config/missions.yaml`` unless ``--registry`` or
 ``PASSERELLE_REGISTRY`` names another.
@@ -223,6 +224,48 @@ def cmd_seed(args) -> int:
     return 0
 
 
+def cmd_import_forem(args) -> int:
+    """Import a feed of Le Forem's public offers into one Mission, in batches, reporting bad rows."""
+    from employer.forem import parse
+
+    from gateway.sites import Sites
+    from kit.actor import Actor
+
+    reg = _registry(args)
+    site = reg.site(args.site)
+    context = Actor("passerelle-import", site.code, ("employer_relations",)).context()
+    sites = Sites(reg)
+    totals = {"created": 0, "updated": 0, "unchanged": 0}
+    rejected, batch, seen = [], [], 0
+
+    def flush():
+        if batch:
+            result = sites.call(site.code, "employer", "import_offers", batch, context=context)
+            for key in totals:
+                totals[key] += result[key]
+            rejected.extend(result["rejected"])
+            batch.clear()
+            print(f"  {seen} rows read: {totals['created']} created, {totals['updated']} updated, "
+                  f"{totals['unchanged']} unchanged, {len(rejected)} rejected", file=sys.stderr)
+
+    try:
+        with open(args.file, encoding="utf-8") as feed:
+            for line, row in parse(feed):
+                seen += 1
+                if isinstance(row, str):
+                    rejected.append({"line": line, "reason": row})
+                else:
+                    batch.append(dict(row, line=line))
+                if len(batch) >= args.batch:
+                    flush()
+            flush()
+    finally:
+        sites.close()
+    print(json.dumps({**totals, "rows": seen, "rejected": sorted(rejected, key=lambda r: r["line"] or 0)},
+                     ensure_ascii=False, indent=1))
+    return 0
+
+
 def cmd_run_site(args) -> int:
     from kit.site import run
 
@@ -264,10 +307,15 @@ def main(argv=None) -> int:
     rs.add_argument("--services", help="comma-separated subset of the site's services")
     rs.add_argument("--observability-port", type=int, help="port of /metrics and /health (default: from the registry)")
     sub.add_parser("run-gateway", help="run the gateway in the foreground")
+    imp = sub.add_parser("import-forem", help="import a feed of Le Forem's public job offers into a Mission")
+    imp.add_argument("site")
+    imp.add_argument("file", help="CSV or JSON Lines feed (mapping in services/employer/employer/forem.py)")
+    imp.add_argument("--batch", type=int, default=500)
     args = parser.parse_args(argv)
     handler = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "seed": cmd_seed,
                "migrate": cmd_migrate, "broker-setup": cmd_broker_setup,
-               "run-site": cmd_run_site, "run-gateway": cmd_run_gateway}[args.command]
+               "run-site": cmd_run_site, "run-gateway": cmd_run_gateway,
+               "import-forem": cmd_import_forem}[args.command]
     try:
         return handler(args)
     except ConfigError as exc:

@@ -28,6 +28,9 @@ POLICY: dict[str, frozenset[str]] = {
     "beneficiary.sensitive_evidence": frozenset({"counsellor", "social_worker"}),
     "employer.register": frozenset({"employer_relations", "director"}),
     "employer.read": frozenset({"employer_relations", "counsellor", "project_lead", "director"}),
+    "employer.vacancy.write": frozenset({"employer_relations", "director"}),
+    "employer.vacancy.fill": frozenset({"employer_relations", "counsellor", "director"}),
+    "employer.import": frozenset({"employer_relations", "director"}),
     "reporting.read": frozenset({"director", "counsellor"}),
     "reporting.sector": frozenset({"intermire_analyst"}),
 }

@@ -32,3 +32,34 @@ def region_of(refnis: str) -> str | None:
 def walloon_municipalities(province: str | None = None) -> list[dict]:
     return [m for m in municipalities().values()
             if m["region"] == WALLONIA and (province is None or m["province"] == province)]
+
+
+# NACE-BEL activity codes, joint committees and legal forms come from the KBO/BCE
+# open data through the ``bce-codes-to-label`` package (MIT).
+NACE_VERSIONS = ("2008", "2025")
+
+
+def nace(code: str) -> dict | None:
+    """The NACE-BEL 2008 (or 2025) entry for ``43.221`` / ``43221``, or None."""
+    import bce_codes_to_label
+
+    digits = code.replace(".", "").strip()
+    for version in NACE_VERSIONS:
+        entry = bce_codes_to_label.nace.codes.get(f"{version}:{digits}")
+        if entry:
+            return entry
+    return None
+
+
+def joint_committee(code: str) -> dict | None:
+    """A commission paritaire by number (``124``, ``121.00``…), or None."""
+    import bce_codes_to_label
+
+    return bce_codes_to_label.joint_committees.codes.get(code.strip())
+
+
+def legal_form(code: str) -> dict | None:
+    """A KBO legal form by its three-digit code (``610`` = SRL), or None."""
+    import bce_codes_to_label
+
+    return bce_codes_to_label.legal_forms.codes.get(code.strip())

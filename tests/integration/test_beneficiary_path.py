@@ -60,9 +60,9 @@ def test_full_path_from_intake_to_confirmed_six_month_outcome(platform):
     assert again.value.existing == pid
 
     assert rpc("mirec", "beneficiary", "assess", pid, {"competences": [
-        {"code": "100007", "level": 2, "kind": "technical", "source": "work"},
-        {"code": "300011", "level": 3, "kind": "behavioural", "source": "other"}]})["competences"] == 2
-    plan = {"target_occupations": ["F1703"], "missing_competences": ["100010"],
+        {"code": "900001", "level": 2, "kind": "technical", "source": "work"},
+        {"code": "900002", "level": 3, "kind": "behavioural", "source": "other"}]})["competences"] == 2
+    plan = {"target_occupations": ["F1703"], "missing_competences": ["900003"],
             "actions": [{"kind": "confirmation_internship", "description": "deux semaines chez un maçon"}],
             "contract_wishes": ["permanent", "fixed_term"], "mobility_km": 25, "agreed_with_person": True}
     assert rpc("mirec", "beneficiary", "agree_plan", pid, plan)["version"] == 1

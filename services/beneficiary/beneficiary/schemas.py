@@ -11,10 +11,22 @@ from stdnum.be import nn
 from stdnum.exceptions import ValidationError as NumberError
 
 from beneficiary import enums
+from kit import taxonomy
 from kit.reference import municipality
 
-ROME_OCCUPATION = validate.Regexp(r"^[A-N]\d{4}$", error="ROME occupation code expected, e.g. F1703")
-ROME_COMPETENCE = validate.Regexp(r"^\d{3,6}$", error="ROME competence code expected, e.g. 100007")
+
+def _occupation(code: str) -> None:
+    if taxonomy.default().occupation(code) is None:
+        raise ValidationError("unknown occupation code (ROME code of the taxonomy expected, e.g. F1703)")
+
+
+def _competence(code: str) -> None:
+    if taxonomy.default().competence_label(code) is None:
+        raise ValidationError("unknown competence code (competence code of the taxonomy expected)")
+
+
+ROME_OCCUPATION = _occupation
+ROME_COMPETENCE = _competence
 
 
 class _Strict(Schema):

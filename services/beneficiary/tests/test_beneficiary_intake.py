@@ -61,3 +61,17 @@ def test_bad_input_is_refused_field_by_field_without_echoing_the_number(service)
         service.register(dict(person, birth_date=(date.today() + timedelta(days=3)).isoformat()))
     assert set(raised.value.errors) == {"birth_date"}
     assert service.count() == 0, "nothing partly written"
+
+
+def test_assessment_and_plan_codes_must_exist_in_the_taxonomy(service):
+    pid = service.register(DemoFactory(seed=8).beneficiary())["id"]
+    with pytest.raises(ValidationFailed) as raised:
+        service.assess(pid, {"competences": [{"code": "999999", "level": 2, "kind": "technical", "source": "work"}]})
+    assert "competences" in raised.value.errors
+    with pytest.raises(ValidationFailed) as raised:
+        service.agree_plan(pid, {"target_occupations": ["Z9999"], "actions": [{"kind": "job_search",
+                                 "description": "x"}], "contract_wishes": ["permanent"], "mobility_km": 10,
+                                 "agreed_with_person": True})
+    assert "target_occupations" in raised.value.errors
+    assert service.assess(pid, {"competences": [{"code": "900001", "level": 2, "kind": "technical",
+                                                 "source": "work"}]})["competences"] == 1

@@ -1,8 +1,8 @@
 """Employer tables (SQLAlchemy 2). Built by the migrations in ``migrations/``."""
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -20,3 +20,81 @@ class Employer(Base):
     nace: Mapped[str] = mapped_column(String(10))
     municipality: Mapped[str] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    legal_form: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    joint_committee: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    size_band: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    street: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    postal_code: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    account_manager: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class Contact(Base):
+    """A person to talk to at the employer: the minimum to reach them."""
+
+    __tablename__ = "employer_contact"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    employer_id: Mapped[str] = mapped_column(ForeignKey("employer.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    function: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class Prospection(Base):
+    """A visit, call or e-mail by an employer-relations agent, with the needs it surfaced."""
+
+    __tablename__ = "prospection"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    employer_id: Mapped[str] = mapped_column(ForeignKey("employer.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    on: Mapped[date] = mapped_column(Date)
+    by: Mapped[str] = mapped_column(String(100))
+    summary: Mapped[str] = mapped_column(Text)
+    # [{kind: explicit|surfaced, description, occupation}]
+    needs: Mapped[list] = mapped_column(JSON)
+    next_action: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    next_action_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class Vacancy(Base):
+    __tablename__ = "vacancy"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # None for a public offer imported from Le Forem whose employer the Mission does not know.
+    employer_id: Mapped[str | None] = mapped_column(ForeignKey("employer.id"), nullable=True, index=True)
+    source: Mapped[str] = mapped_column(String(10))
+    # The offer's id at its source, for idempotent imports (unique per source).
+    source_ref: Mapped[str | None] = mapped_column(String(50), nullable=True, unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    occupation: Mapped[str] = mapped_column(String(5), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    # [{code, level, essential}] in the taxonomy's competence codes.
+    competences: Mapped[list] = mapped_column(JSON)
+    contract_type: Mapped[str] = mapped_column(String(20))
+    hours_per_week: Mapped[int] = mapped_column(Integer)
+    municipality: Mapped[str] = mapped_column(String(5))
+    posts: Mapped[int] = mapped_column(Integer)
+    filled: Mapped[int] = mapped_column(Integer, default=0)
+    start_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    insertion_process: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A hash of what an import last wrote, so that re-importing an unchanged offer changes nothing.
+    content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class VacancyTransition(Base):
+    __tablename__ = "vacancy_transition"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    vacancy_id: Mapped[str] = mapped_column(ForeignKey("vacancy.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    # The beneficiary (by reference) who filled a post.
+    beneficiary_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    by: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(100))

@@ -49,9 +49,17 @@ class SectorReportingService(ServiceBase):
                         subject=d["pseudonym"], data={"pseudonym": d["pseudonym"], "missions": missions}),
                         to=mission)
 
+    @event_handler("be.mire.employer.*.v1", source="sector")
+    def on_sector_employer_fact(self, event):
+        """Employer-side sector facts: vacancies prospected and filled, by code and month."""
+        self._record(event)
+
     @event_handler("be.mire.beneficiary.*.v1", source="sector")
     def on_sector_fact(self, event):
         """Log every pseudonymous fact the Missions send; the three headline counts come from here."""
+        self._record(event)
+
+    def _record(self, event):
         with self.db.once(event) as session:
             if session is None:
                 return

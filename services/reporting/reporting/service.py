@@ -13,7 +13,7 @@ ERASED = "be.mire.beneficiary.erased.v1"
 def fact_month(event) -> str:
     """The month a fact belongs to: its own date when it has one, else when it was published."""
     data = event.data
-    for key in ("on", "signed_on", "registered_on", "assessed_on", "checked_on"):
+    for key in ("on", "signed_on", "registered_on", "assessed_on", "checked_on", "registered_month", "month"):
         if isinstance(data.get(key), str) and len(data[key]) >= 7:
             return data[key][:7]
     return event.time[:7]
@@ -57,6 +57,16 @@ class ReportingService(ServiceBase):
             data = {k: v for k, v in event.data.items() if k != "beneficiary_id"}
             session.add(Fact(event_id=event.id, type=event.type, subject=subject, month=fact_month(event),
                              data=data))
+
+    @event_handler("be.mire.employer.*.v1")
+    def on_employer_fact(self, event):
+        """Log every employer-side fact (employers registered, vacancies opened, filled, closed)."""
+        with self.db.once(event) as session:
+            if session is None:
+                return
+            subject = event.data.get("vacancy_id") or event.data.get("employer_id") or event.subject or "unknown"
+            session.add(Fact(event_id=event.id, type=event.type, subject=subject, month=fact_month(event),
+                             data=dict(event.data)))
 
     @rpc
     def indicators(self):

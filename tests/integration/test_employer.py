@@ -1,0 +1,159 @@
+"""Employer relations on a real Mission site: employers, prospection, vacancies, and Le Forem's feed."""
+
+import json
+import random
+import subprocess
+import sys
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from kit.actor import Actor
+from kit.demo import DemoFactory
+from kit.errors import Conflict, Forbidden, ValidationFailed
+from tests.harness import ROOT
+
+pytestmark = pytest.mark.integration
+AGENT = Actor("eric.agent", "mirec", ("employer_relations",))
+COUNSELLOR = Actor("anne.counsellor", "mirec", ("counsellor",))
+
+
+def employer_payload(seed=51):
+    return dict(DemoFactory(seed=seed).employer("50000"), legal_form="610", joint_committee="124",
+                size_band="10-19", street="Rue de la Montagne 12", postal_code="6000")
+
+
+def outbox_types(platform, subject):
+    engine = platform.engine("mirec", "employer")
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT audience, routing_key, payload FROM outbox ORDER BY seq")).all()
+    engine.dispose()
+    return [(r.audience, r.routing_key.split(".")[3]) for r in rows if json.loads(r.payload)["subject"] == subject]
+
+
+def test_employers_prospection_and_a_vacancy_through_its_life(platform):
+    platform.start("mirec", services=["employer"])
+    rpc = lambda method, *args, actor=AGENT: platform.rpc("mirec", "employer", method, *args, actor=actor)  # noqa: E731
+
+    employer = rpc("register", employer_payload())
+    assert employer["account_manager"] == "eric.agent" and employer["joint_committee"] == "124"
+    with pytest.raises(Conflict):
+        rpc("register", employer_payload())
+    with pytest.raises(Forbidden):
+        rpc("register", employer_payload(seed=52), actor=COUNSELLOR)
+    with pytest.raises(ValidationFailed) as bad:
+        rpc("register", dict(employer_payload(seed=53), enterprise_number="0123456789", nace="99.999",
+                             joint_committee="999", municipality="00000"))
+    assert set(bad.value.errors) == {"enterprise_number", "nace", "joint_committee", "municipality"}
+    assert rpc("count") == 1, "nothing partly written"
+
+    contact = rpc("add_contact", employer["id"], {"name": "Julie Lambert", "function": "RH", "phone": "071 12 34 56"})
+    assert rpc("get", employer["id"], actor=COUNSELLOR)["contacts"] == [contact]
+    today = date.today()
+    rpc("log_prospection", employer["id"], {
+        "kind": "visit", "on": (today - timedelta(days=10)).isoformat(), "summary": "Chantier à Gosselies",
+        "needs": [{"kind": "surfaced", "description": "deux maçons pour le printemps", "occupation": "F1703"}],
+        "next_action": "envoyer le profil", "next_action_due": today.isoformat()})
+    rpc("log_prospection", employer["id"], {"kind": "call", "on": today.isoformat(), "summary": "Relance"})
+    with pytest.raises(ValidationFailed) as no_due:
+        rpc("log_prospection", employer["id"], {"kind": "call", "on": today.isoformat(), "summary": "x",
+                                                "next_action": "rappeler"})
+    assert "next_action_due" in no_due.value.errors
+    assert [p["kind"] for p in rpc("prospection_history", employer["id"])] == ["call", "visit"]
+
+    vacancy_payload = {"employer_id": employer["id"], "title": "Maçon", "occupation": "F1703",
+                       "description": "Gros oeuvre, chantiers de la région",
+                       "competences": [{"code": "900001", "level": 2, "essential": True},
+                                       {"code": "900002", "level": 1, "essential": False}],
+                       "contract_type": "permanent", "hours_per_week": 38, "municipality": "52011", "posts": 2,
+                       "insertion_process": "stage de confirmation puis formation alternée"}
+    for field, value in (("posts", -1), ("posts", 1000), ("occupation", "Z9999"), ("status", "open")):
+        with pytest.raises(ValidationFailed) as refused:
+            rpc("create_vacancy", dict(vacancy_payload, **{field: value}))
+        assert field in refused.value.errors
+    vacancy = rpc("create_vacancy", vacancy_payload)
+    assert vacancy["status"] == "draft"
+    with pytest.raises(ValidationFailed):
+        rpc("fill_vacancy", vacancy["id"], "b-1")  # a draft cannot be filled
+    assert rpc("open_vacancy", vacancy["id"])["status"] == "open"
+    assert rpc("update_vacancy", vacancy["id"], {"hours_per_week": 36})["hours_per_week"] == 36
+    assert rpc("fill_vacancy", vacancy["id"], "b-1", actor=COUNSELLOR)["status"] == "partially_filled"
+    assert rpc("fill_vacancy", vacancy["id"], "b-2")["status"] == "filled"
+    with pytest.raises(ValidationFailed):
+        rpc("fill_vacancy", vacancy["id"], "b-3")
+    assert rpc("close_vacancy", vacancy["id"])["status"] == "closed"
+    history = rpc("get_vacancy", vacancy["id"])["transitions"]
+    assert [t["to"] for t in history] == ["draft", "open", "partially_filled", "filled", "closed"]
+    assert [t["beneficiary_id"] for t in history if t["beneficiary_id"]] == ["b-1", "b-2"]
+    assert outbox_types(platform, vacancy["id"]) == [
+        ("internal", "vacancy_opened"), ("sector", "vacancy_opened"),
+        ("internal", "vacancy_updated"), ("sector", "vacancy_updated"),
+        ("internal", "vacancy_filled"), ("sector", "vacancy_filled"),
+        ("internal", "vacancy_filled"), ("sector", "vacancy_filled"),
+        ("internal", "vacancy_closed"), ("sector", "vacancy_closed")]
+
+    draft = rpc("create_vacancy", vacancy_payload)
+    with pytest.raises(ValidationFailed):
+        rpc("cancel_vacancy", draft["id"], "no reason")
+    assert rpc("cancel_vacancy", draft["id"], "need_disappeared")["status"] == "cancelled"
+    assert rpc("list_vacancies", "cancelled")["total"] == 1
+
+
+def generate_feed(path, n: int, seed: int = 7):
+    """``n`` offers as JSON Lines, one in fifty of them broken in a known way; returns the bad lines."""
+    rng = random.Random(seed)
+    codes, postal = ["F1703", "K2204", "N1103", "J1501"], ["6000", "5000", "4000", "7000", "1300"]
+    breakers = [("code_rome", "Z9999"), ("code_postal", "0000"), ("regime_heures", "99"), ("numero_offre", ""),
+                ("nombre_postes", "deux")]
+    bad = set()
+    with open(path, "w", encoding="utf-8") as feed:
+        for line in range(1, n + 1):
+            row = {"numero_offre": f"FOR-{line:06d}", "intitule": f"Offre {line}", "code_rome": rng.choice(codes),
+                   "type_contrat": rng.choice(["CDI", "CDD", "Intérim"]), "regime_heures": str(rng.choice([19, 38])),
+                   "code_postal": rng.choice(postal), "nombre_postes": "1", "statut": "active"}
+            if line % 50 == 0:
+                key, value = breakers[(line // 50) % len(breakers)]
+                row[key] = value
+                bad.add(line)
+            feed.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return bad
+
+
+def import_feed(platform, path):
+    proc = subprocess.run([sys.executable, "-m", "kit.cli", "--registry", str(platform.registry_path),
+                           "import-forem", "mirec", str(path)], capture_output=True, text=True, timeout=600,
+                          cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "rows read" in proc.stderr  # progress is shown on the way
+    return json.loads(proc.stdout)
+
+
+def vacancy_state(platform):
+    engine = platform.engine("mirec", "employer")
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT source_ref, title, occupation, municipality, hours_per_week, status "
+                                    "FROM vacancy ORDER BY source_ref")).all()
+    engine.dispose()
+    return [tuple(r) for r in rows]
+
+
+def test_importing_a_10000_offer_feed_twice_leaves_the_same_state_and_reports_bad_rows(platform, tmp_path):
+    platform.start("mirec", services=["employer"])
+    feed = tmp_path / "offres.jsonl"
+    bad = generate_feed(feed, 10_000)
+    first = import_feed(platform, feed)
+    assert first["rows"] == 10_000
+    assert first["created"] == 10_000 - len(bad)
+    assert {r["line"] for r in first["rejected"]} == bad
+    assert all(r["reason"] for r in first["rejected"])
+    state = vacancy_state(platform)
+    assert len(state) == 10_000 - len(bad)
+
+    second = import_feed(platform, feed)
+    assert (second["created"], second["updated"], second["unchanged"]) == (0, 0, 10_000 - len(bad))
+    assert {r["line"] for r in second["rejected"]} == bad
+    assert vacancy_state(platform) == state
+    opened = platform.scalar("mirec", "employer",
+                             "SELECT count(*) FROM outbox WHERE routing_key LIKE '%vacancy_opened%'")
+    assert opened == 10_000 - len(bad), "each offer announced once, not once per import"
