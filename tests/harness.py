@@ -178,6 +178,7 @@ class TestPlatform:
         self.mgmt = management_for(self.registry)
         self.sites: list[SiteProcess] = []
         self._rpc: Sites | None = None
+        self.note_texts: set[str] = set()  # every accompaniment note written through rpc()
 
     # -- lifecycle -------------------------------------------------------
     def setup(self) -> TestPlatform:
@@ -203,7 +204,7 @@ class TestPlatform:
             self._remove()
 
     def assert_no_national_numbers(self):
-        """No national register number in any log line or any event this platform produced."""
+        """No national register number, and no note text, in any log line or event this platform produced."""
         places = {site.log_path.name: site.log for site in self.sites}
         for log_file in (self.registry.data_dir / "log").glob("*.log"):
             places[log_file.name] = log_file.read_text(errors="replace")
@@ -220,6 +221,7 @@ class TestPlatform:
         for place, text in places.items():
             found = [n for n in NISS_SHAPE.findall(text) if nn.is_valid(n)]
             assert not found, f"national register number in {place}"
+            assert not [t for t in self.note_texts if t and t in text], f"accompaniment note text in {place}"
 
     def _remove(self):
         Topology(self.registry, self.mgmt).teardown()
@@ -235,6 +237,8 @@ class TestPlatform:
         """One RPC as ``actor`` (default: a counsellor of that Mission, an analyst at InterMire)."""
         if self._rpc is None:
             self._rpc = Sites(self.registry)
+        if method == "add_note" and len(args) > 1 and isinstance(args[1], dict):
+            self.note_texts.add(str(args[1].get("text", "")))
         if actor is None:
             role = "intermire_analyst" if site == "intermire" else "counsellor"
             actor = Actor(sub=f"test-{role}", mission=site, roles=(role,))
