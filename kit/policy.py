@@ -31,6 +31,12 @@ POLICY: dict[str, frozenset[str]] = {
     "employer.vacancy.write": frozenset({"employer_relations", "director"}),
     "employer.vacancy.fill": frozenset({"employer_relations", "counsellor", "director"}),
     "employer.import": frozenset({"employer_relations", "director"}),
+    # Conventions: drafted by project leads and employer-relations agents, signed for the Mission by its staff.
+    "convention.read": COUNSELLOR_TEAM | {"employer_relations"},
+    "convention.write": frozenset({"project_lead", "employer_relations", "director"}),
+    "convention.sign": frozenset({"director", "project_lead", "employer_relations"}),
+    "convention.enrol": frozenset({"counsellor", "project_lead", "director"}),
+    "convention.committee": frozenset({"project_lead", "director"}),
     "reporting.read": frozenset({"director", "counsellor"}),
     "reporting.sector": frozenset({"intermire_analyst"}),
 }

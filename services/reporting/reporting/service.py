@@ -61,12 +61,24 @@ class ReportingService(ServiceBase):
     @event_handler("be.mire.employer.*.v1")
     def on_employer_fact(self, event):
         """Log every employer-side fact (employers registered, vacancies opened, filled, closed)."""
+        self._log_fact(event, event.data.get("vacancy_id") or event.data.get("employer_id"))
+
+    @event_handler("be.mire.convention.*.v1")
+    def on_convention_fact(self, event):
+        """Log every convention fact (signed, activated, trainees enrolled and hired, commitments evaluated)."""
+        self._log_fact(event, event.data.get("convention_id"))
+
+    @event_handler("be.mire.matching.*.v1")
+    def on_matching_fact(self, event):
+        """Log every proposal step (made, presented, interview, hired, rejected, withdrawn)."""
+        self._log_fact(event, event.data.get("proposal_id"))
+
+    def _log_fact(self, event, subject):
         with self.db.once(event) as session:
             if session is None:
                 return
-            subject = event.data.get("vacancy_id") or event.data.get("employer_id") or event.subject or "unknown"
-            session.add(Fact(event_id=event.id, type=event.type, subject=subject, month=fact_month(event),
-                             data=dict(event.data)))
+            session.add(Fact(event_id=event.id, type=event.type, subject=subject or event.subject or "unknown",
+                             month=fact_month(event), data=dict(event.data)))
 
     @rpc
     def indicators(self):
