@@ -9,6 +9,7 @@
     run-site      run one site in the foreground (what ``up`` starts per site)
     run-gateway   run the gateway in the foreground
     import-forem  import a feed of Le Forem's public job offers into a Mission
+    token         mint a development bearer token for the gateway
 
 The registry is ``config/missions.yaml`` unless ``--registry`` or
 ``PASSERELLE_REGISTRY`` names another.
@@ -266,6 +267,14 @@ def cmd_import_forem(args) -> int:
     return 0
 
 
+def cmd_token(args) -> int:
+    """Print a development bearer token (HS256, development secret) for the gateway."""
+    from gateway.auth import mint
+
+    print(mint(args.sub, args.mission, args.roles.split(","), ttl=args.ttl))
+    return 0
+
+
 def cmd_run_site(args) -> int:
     from kit.site import run
 
@@ -307,6 +316,11 @@ def main(argv=None) -> int:
     rs.add_argument("--services", help="comma-separated subset of the site's services")
     rs.add_argument("--observability-port", type=int, help="port of /metrics and /health (default: from the registry)")
     sub.add_parser("run-gateway", help="run the gateway in the foreground")
+    tok = sub.add_parser("token", help="mint a development bearer token for the gateway")
+    tok.add_argument("--sub", required=True, help="who (e.g. anne.counsellor)")
+    tok.add_argument("--mission", required=True, help="a Mission code, or intermire")
+    tok.add_argument("--roles", required=True, help="comma-separated roles, e.g. counsellor,social_worker")
+    tok.add_argument("--ttl", type=int, default=3600, help="seconds of validity")
     imp = sub.add_parser("import-forem", help="import a feed of Le Forem's public job offers into a Mission")
     imp.add_argument("site")
     imp.add_argument("file", help="CSV or JSON Lines feed (mapping in services/employer/employer/forem.py)")
@@ -315,7 +329,7 @@ def main(argv=None) -> int:
     handler = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "seed": cmd_seed,
                "migrate": cmd_migrate, "broker-setup": cmd_broker_setup,
                "run-site": cmd_run_site, "run-gateway": cmd_run_gateway,
-               "import-forem": cmd_import_forem}[args.command]
+               "import-forem": cmd_import_forem, "token": cmd_token}[args.command]
     try:
         return handler(args)
     except ConfigError as exc:

@@ -95,10 +95,11 @@ def _set_context(wrapper: ClusterRpcProxy, context: dict) -> None:
     # built; a pooled proxy serves many callers, so each borrow gets the
     # caller's context and a fresh call id (nameko private attributes, pinned version).
     ctx = wrapper._worker_ctx
-    ctx.data = dict(context)
+    data = dict(context)
+    ctx._parent_call_id_stack = list(data.pop("call_id_stack", []))  # e.g. the gateway's request id
+    ctx.data = data
     ctx._call_id = None
     ctx._call_id_stack = None
-    ctx._parent_call_id_stack = []
 
 
 class ProxyPool:

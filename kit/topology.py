@@ -58,15 +58,22 @@ class Management:
     password: str
 
     def _call(self, method: str, path: str, body=None, ok=(200, 201, 204)):
-        try:
-            resp = requests.request(method, self.url.rstrip("/") + "/api" + path, json=body,
-                                    auth=(self.user, self.password), timeout=15)
-        except requests.ConnectionError:
-            raise ConfigError(
-                f"RabbitMQ management API does not answer at {self.url}: start RabbitMQ "
-                "('rabbitmq-server -detached') and enable its plugins "
-                "('rabbitmq-plugins enable rabbitmq_management rabbitmq_shovel rabbitmq_shovel_management')"
-            ) from None
+        # Every call here is idempotent (declarations, bindings, deletions), so a
+        # management API slowed down by a busy broker is simply asked again.
+        for attempt in range(1, 4):
+            try:
+                resp = requests.request(method, self.url.rstrip("/") + "/api" + path, json=body,
+                                        auth=(self.user, self.password), timeout=30)
+                break
+            except requests.ConnectionError:
+                raise ConfigError(
+                    f"RabbitMQ management API does not answer at {self.url}: start RabbitMQ "
+                    "('rabbitmq-server -detached') and enable its plugins "
+                    "('rabbitmq-plugins enable rabbitmq_management rabbitmq_shovel rabbitmq_shovel_management')"
+                ) from None
+            except requests.Timeout:
+                if attempt == 3:
+                    raise ConfigError(f"RabbitMQ management API at {self.url} timed out on {method} {path}") from None
         if resp.status_code not in ok:
             raise ConfigError(f"RabbitMQ refused {method} {path}: {resp.status_code} {resp.text[:200]}")
         return resp.json() if resp.content else None

@@ -183,3 +183,9 @@ class BeneficiarySchema(Schema):
     stage = fields.String()
     status = fields.String()
     counsellor = fields.String()
+
+
+class NoteTextSchema(_Strict):
+    """A note's body over HTTP, where the kind is in the path."""
+
+    text = fields.String(required=True, validate=validate.Length(1, 20000))

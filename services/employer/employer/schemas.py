@@ -168,3 +168,11 @@ class ImportedOfferSchema(_Strict):
     posts = fields.Integer(required=True, validate=validate.Range(1, 50))
     start_date = fields.Date(load_default=None, allow_none=True)
     open = fields.Boolean(required=True)
+
+
+class CancelSchema(_Strict):
+    reason = fields.String(required=True, validate=validate.OneOf(enums.CANCEL_REASONS))
+
+
+class FillSchema(_Strict):
+    beneficiary_id = fields.String(required=True, validate=validate.Length(1, 36))
