@@ -1,7 +1,172 @@
-"""Convention tables (SQLAlchemy 2). For now only the kit's outbox and inbox (see kit.storage)."""
+"""Convention tables (SQLAlchemy 2). Built by the migrations in ``migrations/``.
 
-from sqlalchemy.orm import DeclarativeBase
+A training ``Project`` links two conventions: Mission–employer and
+Mission–training operator(s). Each convention is versioned: an amendment is a
+new row (``previous_id``), the old one kept. Trainees, confirmation
+internships and committees belong to the project, so they outlive amendments.
+Beneficiaries are held by reference only (``beneficiary_id``), never with a
+name or a note, and the reference is forgotten on erasure.
+"""
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):
     pass
+
+
+class Project(Base):
+    __tablename__ = "project"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    # The employer service's records, by reference.
+    vacancy_id: Mapped[str] = mapped_column(String(36), index=True)
+    employer_id: Mapped[str] = mapped_column(String(36), index=True)
+    # The vacancy's last status as the employer service announced it (None until it says).
+    vacancy_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class Convention(Base):
+    __tablename__ = "convention"
+    __table_args__ = (UniqueConstraint("project_id", "kind", "version", name="uq_convention_version"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("project.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    version: Mapped[int] = mapped_column(Integer)
+    # The version this one amends (None for the first).
+    previous_id: Mapped[str | None] = mapped_column(ForeignKey("convention.id"), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    status_reason: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(100))
+    # Mission–employer: the post, how many trainees the employer commits to hire, the contract offered.
+    post_title: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    hires_committed: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    contract_type: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    hours_per_week: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Mission–training operator(s): profile, specification, hours, schedule, places.
+    training_profile: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    specification: Mapped[str | None] = mapped_column(Text, nullable=True)
+    hours_centre: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    hours_work: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    start_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    trainees_planned: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The hiring commitment as evaluated at the employer convention's completion.
+    hires_actual: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    commitment_outcome: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    evaluated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Party(Base):
+    """One party to a convention and, once recorded, its signature."""
+
+    __tablename__ = "convention_party"
+    __table_args__ = (UniqueConstraint("convention_id", "party", name="uq_convention_party"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    convention_id: Mapped[str] = mapped_column(ForeignKey("convention.id", ondelete="CASCADE"), index=True)
+    # "mission", "employer" or "operator:<enterprise number>".
+    party: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    enterprise_number: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Who signed for the party (a representative, not a beneficiary), and who recorded it.
+    signer_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    signer_function: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    recorded_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class ConventionTransition(Base):
+    __tablename__ = "convention_transition"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    convention_id: Mapped[str] = mapped_column(ForeignKey("convention.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    # The party whose signature caused the move, if one did.
+    party: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    by: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(100))
+
+
+class Internship(Base):
+    """A confirmation internship and its outcome: what allows (or not) enrolment."""
+
+    __tablename__ = "internship"
+    __table_args__ = (UniqueConstraint("project_id", "beneficiary_id", name="uq_internship_person"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("project.id"), index=True)
+    # None once the person is erased: the outcome is kept for counts.
+    beneficiary_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    host_employer_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(12))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+
+
+class Trainee(Base):
+    __tablename__ = "trainee"
+    __table_args__ = (UniqueConstraint("project_id", "beneficiary_id", name="uq_trainee_person"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("project.id"), index=True)
+    # None once the person is erased: the status is kept for counts.
+    beneficiary_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    internship_id: Mapped[str | None] = mapped_column(ForeignKey("internship.id"), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    planned_end: Mapped[date] = mapped_column(Date)
+    completed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    hired_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    contract_type: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # A code (drop-out or not-hired reason), never free text about the person.
+    outcome_reason: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    # The tutor at the company: an employee of the employer.
+    tutor_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    tutor_function: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TraineeTransition(Base):
+    __tablename__ = "trainee_transition"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    trainee_id: Mapped[str] = mapped_column(ForeignKey("trainee.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    on: Mapped[date] = mapped_column(Date)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    by: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(100))
+
+
+class Committee(Base):
+    """A follow-up or pedagogical committee meeting, its attendees (organisations) and decisions."""
+
+    __tablename__ = "committee"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("project.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(15))
+    held_on: Mapped[date] = mapped_column(Date)
+    # Party keys of the organisations present.
+    attendees: Mapped[list] = mapped_column(JSON)
+    # [{trainee_id, kind, until?, tutor_name?, tutor_function?}]: codes and dates, no notes on a person.
+    decisions: Mapped[list] = mapped_column(JSON)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_role: Mapped[str] = mapped_column(String(100))
