@@ -50,6 +50,8 @@ class _PlatformSchema(Schema):
     rpc_timeout = fields.Float(load_default=10, validate=validate.Range(0.1, 300))
     gateway = fields.Nested(_GatewaySchema, required=True)
     observability_port_base = fields.Integer(load_default=9100, validate=validate.Range(1024, 65000))
+    # 127.0.0.1 on one machine; 0.0.0.0 in a container, so that Prometheus and probes reach it.
+    observability_host = fields.String(load_default="127.0.0.1")
     services = fields.Dict(keys=fields.String(validate=validate.OneOf([MISSION, INTERMIRE])),
                            values=fields.Dict(keys=fields.String(), values=fields.String()),
                            required=True)

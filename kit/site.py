@@ -41,7 +41,7 @@ def container_config(registry: Registry, site: Site, service: str, port: int | N
         SITE_KEY: site.code,
         SITE_KIND_KEY: site.kind,
         RPC_TIMEOUT_KEY: registry.platform["rpc_timeout"],
-        ADDRESS_KEY: f"127.0.0.1:{port or site.observability_port}",
+        ADDRESS_KEY: f"{registry.platform['observability_host']}:{port or site.observability_port}",
         "serializer": "json",
         "max_workers": 10,
     }
@@ -91,7 +91,7 @@ def run(registry: Registry, site: Site, only: list[str] | None = None, port: int
     if unknown:
         raise ConfigError(f"site {site.code} runs no service named {', '.join(sorted(unknown))}")
     preflight(registry, site, services)
-    SERVER.ensure_started(f"127.0.0.1:{port or site.observability_port}")
+    SERVER.ensure_started(f"{registry.platform['observability_host']}:{port or site.observability_port}")
     containers = [ServiceContainer(load_service_class(path), container_config(registry, site, service, port))
                   for service, path in services.items()]
     stopping = eventlet.event.Event()
@@ -116,8 +116,8 @@ def run(registry: Registry, site: Site, only: list[str] | None = None, port: int
 
     for container in containers:
         eventlet.spawn(watch, container)
-    log.info("site %s ready: %s on %s, metrics and health on 127.0.0.1:%d",
-             site.code, ", ".join(services), site.vhost, port or site.observability_port)
+    log.info("site %s ready: %s on %s, metrics and health on %s:%d", site.code, ", ".join(services), site.vhost,
+             registry.platform["observability_host"], port or site.observability_port)
     reason = stopping.wait()
     log.info("site %s stopping (%s)", site.code, reason)
     for container in containers:
