@@ -37,6 +37,9 @@ POLICY: dict[str, frozenset[str]] = {
     "convention.sign": frozenset({"director", "project_lead", "employer_relations"}),
     "convention.enrol": frozenset({"counsellor", "project_lead", "director"}),
     "convention.committee": frozenset({"project_lead", "director"}),
+    # Matching: ranking and proposals, by those who place people and those who know the employers.
+    "matching.read": frozenset({"counsellor", "employer_relations", "project_lead", "director"}),
+    "matching.propose": frozenset({"counsellor", "employer_relations", "director"}),
     "reporting.read": frozenset({"director", "counsellor"}),
     "reporting.sector": frozenset({"intermire_analyst"}),
 }

@@ -157,3 +157,13 @@ def test_importing_a_10000_offer_feed_twice_leaves_the_same_state_and_reports_ba
     opened = platform.scalar("mirec", "employer",
                              "SELECT count(*) FROM outbox WHERE routing_key LIKE '%vacancy_opened%'")
     assert opened == 10_000 - len(bad), "each offer announced once, not once per import"
+
+
+def test_occupation_suggestions_come_from_matching(platform):
+    platform.start("mirec", services=["employer", "matching"])
+    suggestions = platform.rpc("mirec", "employer", "suggest_occupations", "maçonne en gros oeuvre", 3, actor=AGENT)
+    assert 1 <= len(suggestions) <= 3
+    assert suggestions[0]["code"] == "F1703"
+    with pytest.raises(ValidationFailed) as absurd:
+        platform.rpc("mirec", "employer", "suggest_occupations", "maçon", 1_000_000, actor=AGENT)
+    assert "limit" in absurd.value.errors

@@ -1,0 +1,178 @@
+"""The service class on a real migrated SQLite database (no broker): events in, rankings and proposals out."""
+
+import json
+
+import pytest
+from matching.index import _Facade, _Shared
+from matching.service import MatchingService
+from nameko.testing.services import worker_factory
+from sqlalchemy import select
+
+from contracts.envelope import make_event
+from kit.actor import Actor
+from kit.actor import _Authorizer as _Check
+from kit.db import DatabaseFacade, _Store
+from kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kit.migrations import upgrade
+from kit.service import _Site
+from kit.storage import outbox
+from kit.taxonomy import DEMO_DIR, load
+
+TAX = load(str(DEMO_DIR))
+CODE = {label: code for code, label in TAX.competences.items()}
+WALL, MORTAR, PLAN = CODE["Monter un mur en blocs"], CODE["Préparer un mortier ou un béton"], \
+    CODE["Lire un plan de construction"]
+
+
+def event(kind, data, service="beneficiary"):
+    return make_event(source=f"/missions/mirec/{service}", type=f"be.mire.{service}.{kind}.v1", data=data)
+
+
+@pytest.fixture
+def store(tmp_path):
+    url = f"sqlite:///{tmp_path}/matching.sqlite"
+    upgrade("matching", url)
+    s = _Store(url)
+    yield s
+    s.engine.dispose()
+
+
+@pytest.fixture
+def service(store):
+    return worker_factory(MatchingService, db=DatabaseFacade(store, "matching.test"),
+                          site=_Site("mirec", "mission", "matching"),
+                          caller=_Check(Actor("eric.prospector", "mirec", ("employer_relations",)), "mirec"),
+                          index=_Facade(_Shared(TAX)))
+
+
+def feed(service, extra_person=None):
+    service.on_assessed(event("assessed", {
+        "beneficiary_id": "b-1", "municipality": "52018", "assessed_on": "2026-10-01", "extra": "tolerated",
+        "competences": [{"code": WALL, "level": 3, "kind": "technical"},
+                        {"code": MORTAR, "level": 1, "kind": "technical"}]}))
+    service.on_plan_agreed(event("plan_agreed", {
+        "beneficiary_id": "b-1", "version": 1, "target_occupations": ["F1703"], "contract_wishes": ["fixed_term"],
+        "hours_wish": 38, "mobility_km": 30, "available_from": "2026-12-01", "municipality": "52018"}))
+    service.on_vacancy_opened(event("vacancy_opened", {
+        "vacancy_id": "v-1", "employer_id": "e-1", "occupation": "F1703", "title": "Maçon H/F",
+        "competences": [{"code": WALL, "level": 2, "essential": True}, {"code": MORTAR, "level": 2, "essential": True},
+                        {"code": PLAN, "level": 1, "essential": False}],
+        "contract_type": "fixed_term", "hours_per_week": 38, "municipality": "52011", "posts": 2,
+        "start_date": "2027-01-04"}, service="employer"))
+
+
+def test_events_build_the_view_and_rankings_explain_the_gaps(service):
+    feed(service)
+    [hit] = service.rank_candidates("v-1", 10)
+    assert hit["beneficiary_id"] == "b-1"
+    assert {m["code"] for m in hit["explanation"]["missing"]} == {MORTAR, PLAN}
+    assert service.rank_vacancies("b-1", 5)[0]["vacancy_id"] == "v-1"
+    # The plan moves the person out of reach: the ranking follows (the index is rebuilt).
+    service.on_plan_agreed(event("plan_agreed", {"beneficiary_id": "b-1", "version": 2, "target_occupations": [],
+                                                 "contract_wishes": ["permanent"], "mobility_km": 30,
+                                                 "available_from": None, "municipality": "52018"}))
+    assert service.rank_candidates("v-1", 10) == []
+    # An older plan arriving late changes nothing.
+    service.on_plan_agreed(event("plan_agreed", {"beneficiary_id": "b-1", "version": 1,
+                                                 "contract_wishes": ["fixed_term"], "mobility_km": 30}))
+    assert service.rank_candidates("v-1", 10) == []
+
+
+def test_bad_input_gets_field_level_errors(service):
+    feed(service)
+    for limit in (0, 201, 1_000_000, "many"):
+        with pytest.raises(ValidationFailed) as raised:
+            service.rank_candidates("v-1", limit)
+        assert list(raised.value.errors) == ["limit"]
+    with pytest.raises(NotFound):
+        service.rank_candidates("v-unknown", 10)
+    with pytest.raises(NotFound):
+        service.rank_vacancies("b-unknown", 10)
+    with pytest.raises(ValidationFailed) as raised:
+        service.occupation("XX")
+    assert list(raised.value.errors) == ["code"]
+    with pytest.raises(NotFound):
+        service.occupation("N9999")
+    with pytest.raises(ValidationFailed) as raised:
+        service.suggest_occupations("", 5)
+    assert list(raised.value.errors) == ["title"]
+    assert service.suggest_occupations("Maçonne", 3)[0]["code"] == "F1703"
+    assert service.occupation("F1703")["competences"][0]["label"]
+
+
+def test_a_proposal_walks_its_state_machine_and_every_step_is_an_event(service, store):
+    feed(service)
+    p = service.propose("v-1", "b-1")
+    assert p["state"] == "proposed"
+    with pytest.raises(Conflict) as dup:
+        service.propose("v-1", "b-1")
+    assert dup.value.existing == p["id"]
+    assert service.rank_candidates("v-1", 10) == []  # already proposed: not suggested again
+    with pytest.raises(Conflict):
+        service.move_proposal(p["id"], "hired")
+    service.move_proposal(p["id"], "presented")
+    with pytest.raises(ValidationFailed) as raised:
+        service.move_proposal(p["id"], "rejected")
+    assert list(raised.value.errors) == ["reason"]
+    service.move_proposal(p["id"], "interview")
+    done = service.move_proposal(p["id"], "rejected", "profil incomplet pour le poste")
+    assert done["state"] == "rejected" and done["reason"]
+    steps = service.get_proposal(p["id"])["steps"]
+    assert [s["to"] for s in steps] == ["proposed", "presented", "interview", "rejected"]
+    assert steps[0]["by"] == "eric.prospector"
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(outbox.c.routing_key, outbox.c.payload).order_by(outbox.c.created_at)).all()
+    assert [r.routing_key for r in rows] == [
+        "be.mire.matching.proposal_made.v1", "be.mire.matching.proposal_presented.v1",
+        "be.mire.matching.interview_scheduled.v1", "be.mire.matching.proposal_rejected.v1"]
+    last = json.loads(rows[-1].payload)["data"]
+    assert last["reason"] == "profil incomplet pour le poste" and last["proposal_id"] == p["id"]
+    assert {"vacancy_id", "beneficiary_id", "at"} <= set(last)
+
+
+def test_placement_closure_and_erasure(service, store):
+    feed(service)
+    p = service.propose("v-1", "b-1")
+    service.on_contract_signed(event("contract_signed", {"beneficiary_id": "b-1", "signed_on": "2026-12-15"}))
+    assert service.get_proposal(p["id"])["state"] == "withdrawn"
+    with pytest.raises(Conflict):
+        service.propose("v-1", "b-1")
+    service.on_vacancy_closed(event("vacancy_closed", {"vacancy_id": "v-1"}, service="employer"))
+    with pytest.raises(Conflict):
+        service.rank_candidates("v-1", 5)
+    # A late update does not reopen it.
+    feed(service)
+    with pytest.raises(Conflict):
+        service.rank_candidates("v-1", 5)
+    erased = event("erased", {"beneficiary_id": "b-1"})
+    service.on_erased(erased)
+    with pytest.raises(NotFound):
+        service.get_proposal(p["id"])
+    with pytest.raises(NotFound):
+        service.rank_vacancies("b-1", 5)
+    feed(service)  # replayed facts of an erased person do not bring them back
+    with pytest.raises(NotFound):
+        service.rank_vacancies("b-1", 5)
+
+
+def test_each_event_takes_effect_once(service, store):
+    feed(service)
+    signed = event("contract_signed", {"beneficiary_id": "b-1", "signed_on": "2026-12-15"})
+    service.propose("v-1", "b-1")
+    service.on_contract_signed(signed)
+    service.on_contract_signed(signed)
+    with store.engine.connect() as conn:
+        kinds = [r[0] for r in conn.execute(select(outbox.c.routing_key))]
+    assert kinds.count("be.mire.matching.proposal_withdrawn.v1") == 1
+
+
+def test_callers_without_a_placing_role_are_refused(store):
+    svc = worker_factory(MatchingService, db=DatabaseFacade(store, "matching.test"),
+                         site=_Site("mirec", "mission", "matching"),
+                         caller=_Check(Actor("someone", "mirec", ("social_worker",)), "mirec"),
+                         index=_Facade(_Shared(TAX)))
+    with pytest.raises(Forbidden):
+        svc.rank_candidates("v-1", 5)
+    other_mission = worker_factory(MatchingService, caller=_Check(Actor("x", "mirena", ("counsellor",)), "mirec"))
+    with pytest.raises(Forbidden):
+        other_mission.propose("v-1", "b-1")
