@@ -107,7 +107,9 @@ def test_full_path_from_intake_to_confirmed_six_month_outcome(platform):
     # The Mission's reporting logged every internal fact; every outbox row was delivered.
     wait_until(lambda: sum(platform.rpc("mirec", "reporting", "indicators")["facts"].values()) == len(internal),
                what="reporting to log every fact")
-    assert platform.scalar("mirec", "beneficiary", "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
+    # A consumer can see an event before the relay has recorded its confirm: wait for the outbox to drain.
+    wait_until(lambda: platform.scalar("mirec", "beneficiary", "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+               == 0, what="every outbox row confirmed")
 
 
 def test_notes_evidence_and_missions_are_guarded_and_nothing_personal_leaves(platform):
@@ -120,7 +122,8 @@ def test_notes_evidence_and_missions_are_guarded_and_nothing_personal_leaves(pla
     with pytest.raises(Forbidden):
         rpc("mirec", "beneficiary", "list_notes", pid, "social", actor=PROJECT_LEAD)
     with pytest.raises(Forbidden):
-        rpc("mirec", "beneficiary", "add_note", pid, {"kind": "social", "text": "x"}, actor=PROJECT_LEAD)
+        rpc("mirec", "beneficiary", "add_note", pid, {"kind": "social", "text": "Note refusée au chef de projet"},
+            actor=PROJECT_LEAD)
 
     evidence = {g["group"]: g["evidence"] for g in rpc("mirec", "beneficiary", "get", pid)["target_groups"]}
     assert evidence["justice_measure"] == "mesure judiciaire alternative"

@@ -162,7 +162,8 @@ def test_a_training_project_from_vacancy_to_evaluated_commitment(platform):
     facts = lambda: platform.rpc("mirec", "reporting", "indicators", actor=DIRECTOR)["facts"]  # noqa: E731
     wait_until(lambda: sum(n for t, n in facts().items() if t in {t for _, t, _ in rows}) >= internal,
                timeout=60, what="the convention facts to reach reporting")
-    assert platform.scalar("mirec", "convention", "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
+    wait_until(lambda: platform.scalar("mirec", "convention", "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+               == 0, what="every outbox row confirmed")
     wait_until(lambda: rpc("convention", "get_project", pid)["vacancy_status"] == "filled", timeout=60,
                what="the vacancy's fills to reach the project")
 

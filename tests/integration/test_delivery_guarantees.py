@@ -62,7 +62,8 @@ def test_relay_killed_after_confirm_before_marking_sent_is_absorbed_by_inbox(pla
     wait_until(lambda: consumer.metric("passerelle_events_duplicate_total", handler=HANDLER) == 1,
                what="the republished duplicate to be skipped by the inbox")
     assert platform.scalar("mirec", "reporting", ENTRIES) == 1
-    assert platform.scalar("mirec", "beneficiary", "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
+    wait_until(lambda: platform.scalar("mirec", "beneficiary", "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+               == 0, what="the republished rows marked sent")
 
 
 def test_event_published_before_its_consumer_ever_ran_is_delivered_when_it_starts(platform):
