@@ -64,7 +64,7 @@ class BeneficiaryService(ServiceBase):
         return person
 
     def _audit(self, session, actor, action: str, subject: str, purpose: str = "accompaniment"):
-        session.add(Audit(at=_now(), actor=actor.sub, role=",".join(actor.roles), action=action,
+        session.add(Audit(at=_now(), actor=actor.sub, role=",".join(actor.roles)[:30], action=action,
                           purpose=(purpose or "accompaniment")[:100], subject=subject))
 
     def _publisher(self, session, person) -> events.Publisher:
@@ -117,7 +117,7 @@ class BeneficiaryService(ServiceBase):
             for disclosure in data["disclosures"]:
                 session.add(Disclosure(beneficiary_id=person.id, **disclosure))
             session.add(StageTransition(beneficiary_id=person.id, from_stage=None, to_stage="accueil",
-                                        kind="entered", at=_now(), by=actor.sub, role=",".join(actor.roles)))
+                                        kind="entered", at=_now(), by=actor.sub, role=",".join(actor.roles)[:30]))
             session.flush()
             self._emit(session, events.registered(self._publisher(session, person)))
             self._audit(session, actor, "beneficiary.register", person.id)
@@ -278,7 +278,7 @@ class BeneficiaryService(ServiceBase):
             before = person.stage
             session.add(StageTransition(beneficiary_id=person.id, from_stage=before, to_stage=data["to"],
                                         kind=kind, why=data["why"], at=_now(), by=actor.sub,
-                                        role=",".join(actor.roles)))
+                                        role=",".join(actor.roles)[:30]))
             person.stage, person.status = data["to"], ACTIVE
             self._emit(session, events.stage_changed(self._publisher(session, person), before, data["to"], kind,
                                                      date.today()))
@@ -294,7 +294,7 @@ class BeneficiaryService(ServiceBase):
                 raise ValidationFailed({"status": [str(exc)]}) from None
             session.add(StageTransition(beneficiary_id=person.id, from_stage=person.stage, to_stage=person.stage,
                                         kind="dropped_out", reason=data["reason"], why=data["why"], at=_now(),
-                                        by=actor.sub, role=",".join(actor.roles)))
+                                        by=actor.sub, role=",".join(actor.roles)[:30]))
             person.status = DROPPED_OUT
             self._emit(session, events.dropped_out(self._publisher(session, person), person.stage, data["reason"],
                                                    date.today()))
@@ -379,7 +379,7 @@ class BeneficiaryService(ServiceBase):
                 raise ValidationFailed({"status": ["already exited"]})
             session.add(StageTransition(beneficiary_id=person.id, from_stage=person.stage, to_stage=person.stage,
                                         kind="exited", reason=data["reason"], why=data["why"], at=_now(),
-                                        by=actor.sub, role=",".join(actor.roles)))
+                                        by=actor.sub, role=",".join(actor.roles)[:30]))
             person.status = EXITED
             self._emit(session, events.exited(self._publisher(session, person), data["reason"], date.today()))
         return {"status": person.status}

@@ -86,8 +86,8 @@ def _date(raw: dict, key: str) -> str | None:
 def to_offer(raw: dict) -> dict:
     """One feed row as the ``import_offers`` payload, or BadRow naming the field."""
     ref = (raw.get("numero_offre") or "").strip()
-    if not ref or len(ref) > 50:
-        raise BadRow("numero_offre: missing or longer than 50 characters")
+    if not ref or len(ref) > 44:
+        raise BadRow("numero_offre: missing or longer than 44 characters")
     title = (raw.get("intitule") or "").strip()
     if not 2 <= len(title) <= 200:
         raise BadRow("intitule: missing or not 2-200 characters")

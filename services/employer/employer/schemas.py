@@ -158,7 +158,8 @@ class ImportedOfferSchema(_Strict):
     """One offer as ``employer.forem.to_offer`` produces it (``line`` says where it came from)."""
 
     line = fields.Integer(load_default=None)
-    source_ref = fields.String(required=True, validate=validate.Length(1, 50))
+    # Stored as "forem:<number>" in a 50-character column.
+    source_ref = fields.String(required=True, validate=validate.Length(1, 44))
     title = fields.String(required=True, validate=validate.Length(2, 200))
     occupation = fields.String(required=True, validate=_occupation)
     description = fields.String(required=True, validate=validate.Length(1, 20000))
