@@ -2,11 +2,13 @@
 
 import pytest
 
+from kit.actor import Actor
 from kit.demo import DemoFactory
 from kit.errors import Conflict, NotFound, ValidationFailed
 from tests.harness import wait_until
 
 pytestmark = pytest.mark.integration
+AGENT = Actor("eric.agent", "mirec", ("employer_relations",))
 
 
 def test_every_rpc_method_answers_over_the_broker(platform):
@@ -20,7 +22,7 @@ def test_every_rpc_method_answers_over_the_broker(platform):
     person = platform.rpc("mirec", "beneficiary", "register", factory.beneficiary("50000"))
     assert platform.rpc("mirec", "beneficiary", "get", person["id"])["id"] == person["id"]
     assert platform.rpc("mirec", "beneficiary", "count") == 1
-    employer = platform.rpc("mirec", "employer", "register", factory.employer("50000"))
+    employer = platform.rpc("mirec", "employer", "register", factory.employer("50000"), actor=AGENT)
     assert platform.rpc("mirec", "employer", "get", employer["id"])["name"] == employer["name"]
     assert platform.rpc("mirec", "employer", "count") == 1
 
@@ -36,7 +38,8 @@ def test_errors_cross_rpc_with_their_fields(platform):
     platform.start("mirec", services=["beneficiary", "employer"])
     factory = DemoFactory(seed=22)
     with pytest.raises(ValidationFailed) as raised:
-        platform.rpc("mirec", "employer", "register", dict(factory.employer(), enterprise_number="0123456789"))
+        platform.rpc("mirec", "employer", "register", dict(factory.employer(), enterprise_number="0123456789"),
+                     actor=AGENT)
     assert list(raised.value.errors) == ["enterprise_number"]
     with pytest.raises(NotFound):
         platform.rpc("mirec", "beneficiary", "get", "no-such-id")
