@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up down status seed test test-sqlite test-postgres lint install
+.PHONY: up down status seed test test-sqlite test-postgres lint install render bench
 
 $(STAMP): requirements.txt pyproject.toml services/*/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Passerelle needs Python 3.11 (set PYTHON=...)")'
@@ -39,3 +39,11 @@ test-postgres: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+## render: rewrite the deployment files derived from the registry (deploy/render.py)
+render: $(STAMP)
+	$(BIN)/python deploy/render.py
+
+## bench: the matching benchmark on the ROME referential (../shared/data), appended to BENCHMARKS.md
+bench: $(STAMP)
+	$(BIN)/python -m bench.matching.run
