@@ -7,10 +7,14 @@ Ranking goes both ways over the same rules:
   the person wishes (no wish = any); the vacancy lies beyond the person's
   mobility (no mobility stated = no limit, unknown place = not filtered);
 * **soft scores** rank what remains: competences covered (essential ones
-  weigh three times an optional one; a level under the one required counts in proportion),
+  weigh three times an optional one; a level under the one required counts in
+  proportion), multiplied by the square of the share of essential competences
+  held, so that a missing essential costs more than any optional one brings;
   occupation proximity (the vacancy's occupation against the person's target
-  occupations), and distance. The score is
-  ``0.7·competences + 0.2·proximity + 0.1·nearness``, each in 0..1.
+  occupations); and nearness, by the distance itself (1 on the spot, 0 at
+  ``NEAR_KM``): the person's mobility decides who may be proposed, while a
+  shorter commute is a better fit whatever mobility was stated. The score is
+  ``0.65·competences + 0.2·proximity + 0.15·nearness``, each in 0..1.
 
 A pairing must share at least one competence to be ranked at all; every
 result carries its explanation (competences matched, missing, proximity,
@@ -31,10 +35,13 @@ from matching.sparse import InvertedIndex, top_k
 
 CONTRACTS = ("permanent", "fixed_term", "temp", "article_60", "apprenticeship")
 ESSENTIAL_WEIGHT, OPTIONAL_WEIGHT = 3.0, 1.0
-W_COMPETENCE, W_PROXIMITY, W_NEARNESS = 0.7, 0.2, 0.1
+W_COMPETENCE, W_PROXIMITY, W_NEARNESS = 0.65, 0.2, 0.15
+ESSENTIAL_POWER = 2.0  # coverage × (share of essentials held) ** this
 SAME_FAMILY = 0.6  # proximity of two occupations of the same ROME sub-domain (F17..)
 MAX_LIMIT = 200
-FAR_KM = 60.0  # nearness falls to 0 at this distance when the person gave no mobility
+# Nearness falls to 0 at this distance: beyond about 40 km a daily commute without a car, the
+# common case for the people Missions accompany, stops being realistic in Wallonia.
+NEAR_KM = 40.0
 _NO_DATE = -(2 ** 31)
 
 
@@ -117,6 +124,11 @@ class _Codes:
         return self.ids.setdefault(code, len(self.ids))
 
 
+def nearness(dist: np.ndarray) -> np.ndarray:
+    """1 on the spot, falling to 0 at ``NEAR_KM``; 0.5 when a place is unknown (neither rewarded nor punished)."""
+    return np.where(np.isnan(dist), 0.5, np.clip(1.0 - dist / NEAR_KM, 0.0, 1.0))
+
+
 def _explain_distance(d: float) -> float | None:
     return None if np.isnan(d) else round(float(d), 1)
 
@@ -170,6 +182,8 @@ class Engine:
         self.j_weight = InvertedIndex(rows, feats, np.array(weights, dtype=np.float32), len(jobs),
                                       len(self.codes.ids))
         self.j_total = np.bincount(rows, weights=np.array(weights), minlength=len(jobs)).astype(np.float32)
+        self.j_essentials = np.bincount(rows, weights=np.array(weights) == ESSENTIAL_WEIGHT,
+                                        minlength=len(jobs)).astype(np.float32)
         self.j_open = np.array([j.open for j in jobs], dtype=bool)
         self.j_start = np.array([_day(j.start_date) for j in jobs], dtype=np.int64)
         self.j_contract = np.array([1 << CONTRACTS.index(j.contract_type) if j.contract_type in CONTRACTS
@@ -182,20 +196,28 @@ class Engine:
         # A dense accumulator per query (calloc'd, so cheap) rather than sorting the postings:
         # within one competence a person appears once, so fancy-index += is exact.
         acc = np.zeros(len(self.people), dtype=np.float32)
-        total, touched = 0.0, False
+        held = np.zeros(len(self.people), dtype=np.float32)  # essentials held, levels in proportion
+        total, essentials, touched = 0.0, 0, False
         for code, level, essential in job.competences:
             weight = ESSENTIAL_WEIGHT if essential else OPTIONAL_WEIGHT
             total += weight
+            essentials += bool(essential)
             fid = self.codes.ids.get(code)
             if fid is None:
                 continue
             rows, have = self.p_index.postings(fid)
-            acc[rows] += np.minimum(have / max(level, 1), 1.0) * weight
+            part = np.minimum(have / max(level, 1), 1.0)
+            acc[rows] += part * weight
+            if essential:
+                held[rows] += part
             touched = touched or len(rows) > 0
         if not touched:
             return np.empty(0, np.int64), np.empty(0, np.float32), total
         rows = np.flatnonzero(acc)
-        return rows, acc[rows], total
+        covered = acc[rows]
+        if essentials:  # on the people touched only: the full-width arrays are ten times longer
+            covered *= (held[rows] / essentials) ** ESSENTIAL_POWER
+        return rows, covered, total
 
     def _score_people(self, job: Job, rows: np.ndarray, covered: np.ndarray, total: float, exclude):
         """Hard constraints, then the soft score, for the people at ``rows``."""
@@ -215,9 +237,7 @@ class Engine:
         rows, covered, dist = rows[keep], covered[keep], dist[keep]
         occ = self.proximity.index(job.occupation)
         prox = self.proximity.matrix[occ][self.p_targets[rows]].max(axis=1)
-        reach = np.where(np.isfinite(self.p_mobility[rows]), np.maximum(self.p_mobility[rows], 1.0), FAR_KM)
-        near = np.where(np.isnan(dist), 0.5, np.clip(1.0 - dist / reach, 0.0, 1.0))
-        score = W_COMPETENCE * covered / total + W_PROXIMITY * prox + W_NEARNESS * near
+        score = W_COMPETENCE * covered / total + W_PROXIMITY * prox + W_NEARNESS * nearness(dist)
         return rows, score.astype(np.float32), prox, dist
 
     def rank_candidates(self, job: Job, limit: int = 20, exclude=()) -> list[dict]:
@@ -262,17 +282,22 @@ class Engine:
         if person.placed:
             return []
         acc = np.zeros(len(self.jobs), dtype=np.float32)
+        held = np.zeros(len(self.jobs), dtype=np.float32)
         for code, have in person.competences.items():
             fid = self.codes.ids.get(code)
             if fid is None:
                 continue
             rows, need = self.j_level.postings(fid)
             _, weight = self.j_weight.postings(fid)
-            acc[rows] += np.minimum(np.float32(have) / np.maximum(need, 1.0), 1.0) * weight
+            part = np.minimum(np.float32(have) / np.maximum(need, 1.0), 1.0)
+            acc[rows] += part * weight
+            held[rows] += np.where(weight == ESSENTIAL_WEIGHT, part, 0.0)
         rows = np.flatnonzero(acc)
         if len(rows) == 0:
             return []
-        covered = acc[rows]
+        essentials = self.j_essentials[rows]
+        share = np.where(essentials > 0, held[rows] / np.maximum(essentials, 1.0), 1.0)
+        covered = acc[rows] * share ** ESSENTIAL_POWER
         keep = self.j_open[rows]
         avail = _day(person.available_from)
         keep &= ~((self.j_start[rows] != _NO_DATE) & (self.j_start[rows] < avail))
@@ -287,9 +312,8 @@ class Engine:
         rows, covered, dist = rows[keep], covered[keep], dist[keep]
         targets = [self.proximity.index(c) for c in person.target_occupations] or [-1]
         prox = self.proximity.matrix[self.j_occ[rows]][:, targets].max(axis=1)
-        reach = max(mobility, 1.0) if np.isfinite(mobility) else FAR_KM
-        near = np.where(np.isnan(dist), 0.5, np.clip(1.0 - dist / reach, 0.0, 1.0))
-        score = W_COMPETENCE * covered / np.maximum(self.j_total[rows], 1e-9) + W_PROXIMITY * prox + W_NEARNESS * near
+        score = (W_COMPETENCE * covered / np.maximum(self.j_total[rows], 1e-9) + W_PROXIMITY * prox
+                 + W_NEARNESS * nearness(dist))
         best, _ = top_k(np.arange(len(rows)), score.astype(np.float32), limit)
         return [self._explain(person, self.jobs[rows[i]], float(score[i]), float(prox[i]), float(dist[i]))
                 for i in best]

@@ -49,6 +49,30 @@ def test_the_best_fit_comes_first_and_explains_itself():
     assert all(m["label"] for m in second["missing"])
 
 
+def test_a_missing_essential_weighs_more_than_every_optional_one():
+    # Plain weighted coverage would put "one essential short" first (7 of 10 against 6 of 10).
+    job = mason_job(competences=[(WALL, 3, True), (MORTAR, 2, True), (PLAN, 2, False), (SAFETY, 1, False),
+                                 (FORMWORK, 2, False), (TEAM, 1, False)])
+    all_essentials = person("all essentials", {WALL: 3, MORTAR: 2})
+    one_short = person("one essential short", {WALL: 3, PLAN: 2, SAFETY: 1, FORMWORK: 2, TEAM: 1})
+    ranked = [r["beneficiary_id"] for r in rank([one_short, all_essentials], job)]
+    assert ranked == ["all essentials", "one essential short"]
+    # The same rule ranks vacancies for a person: v1 needs the mortar this person lacks, v2 only optional
+    # competences besides the wall; plain coverage would put v1 first (5 of 8 against 4 of 7).
+    someone = person("someone", {WALL: 3, PLAN: 2, SAFETY: 1, TEAM: 2})
+    v2 = mason_job(id="v2", competences=[(WALL, 3, True), (FORMWORK, 2, False), (MORTAR, 2, False), (TEAM, 1, False)])
+    engine = Engine(TAX, [someone], [mason_job(), v2])
+    assert [r["vacancy_id"] for r in engine.rank_vacancies(someone)] == ["v2", "v1"]
+
+
+def test_nearness_is_the_distance_itself_whatever_mobility_was_stated():
+    # Both may be proposed (within their mobility); the one living nearer the vacancy comes first,
+    # although the farther one stated a wide mobility that makes the trip a small share of it.
+    near = person("near", {WALL: 3, MORTAR: 2}, municipality=FARCIENNES, mobility_km=15)
+    far = person("far", {WALL: 3, MORTAR: 2}, municipality=LIEGE, mobility_km=200)
+    assert [r["beneficiary_id"] for r in rank([far, near])] == ["near", "far"]
+
+
 @pytest.mark.parametrize("why, change", [
     ("placed", dict(placed=True)),
     ("not yet available", dict(available_from=date(2027, 2, 1))),
