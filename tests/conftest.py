@@ -13,3 +13,23 @@ def platform(tmp_path):
         yield p
     finally:
         p.teardown()
+
+
+# Tests whose outcome does not depend on which database the services use: they run in the SQLite
+# pass of `make test` only (`-m "not database_independent"` in the PostgreSQL pass), which keeps the
+# two passes well inside CI's budget. Everything that stores or reads business data runs on both.
+DATABASE_INDEPENDENT = (
+    "tests/deploy/",  # manifests, compose file, alert rules, a Prometheus scrape
+    "tests/contract/",  # the agency contract's documents and schemas
+    "tests/integration/test_broker_topology.py",  # vhosts, users, permissions, shovels
+    "tests/integration/test_rpc_timeouts.py",  # RPC budgets
+    "tests/integration/test_platform_up.py",  # processes up, ready and down
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    root = config.rootpath
+    for item in items:
+        where = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else ""
+        if where.startswith(DATABASE_INDEPENDENT):
+            item.add_marker(pytest.mark.database_independent)
