@@ -9,6 +9,7 @@
     run-site      run one site in the foreground (what ``up`` starts per site)
     run-gateway   run the gateway in the foreground
     import-forem  import a feed of Le Forem's public job offers into a Mission
+    agency-replay send an agency its events again from a date (deduplicated by event id)
     token         mint a development bearer token for the gateway
 
 The registry is ``config/missions.yaml`` unless ``--registry`` or
@@ -267,6 +268,44 @@ def cmd_import_forem(args) -> int:
     return 0
 
 
+def cmd_agency_replay(args) -> int:
+    """Ask every Mission's agency-event producers to queue again what ``args.agency`` was sent since a date."""
+    from datetime import date
+
+    from contracts.agency.catalogue import CATALOGUE
+    from gateway.sites import Sites
+    from kit.actor import Actor
+
+    try:
+        since = date.fromisoformat(args.since).isoformat()
+    except ValueError:
+        raise ConfigError(f"--since {args.since!r} is not an ISO date (YYYY-MM-DD)") from None
+    reg = _registry(args)
+    missions = [reg.site(code) for code in args.missions.split(",")] if args.missions else reg.missions
+    producers = sorted({kind.producer for kind in CATALOGUE.values()})
+    sites, total, failed = Sites(reg), 0, []
+    try:
+        for site in missions:
+            # The replay is the Mission's act, done for it by the platform: a director's right (kit.policy).
+            context = Actor("passerelle-agency-replay", site.code, ("director",)).context()
+            for service in producers:
+                if service not in site.services:
+                    continue
+                try:
+                    result = sites.call(site.code, service, "replay_agency_events", args.agency, since,
+                                        context=context)
+                except Exception as exc:  # one Mission down must not hide the others' replays
+                    failed.append(f"{site.code}/{service}: {type(exc).__name__}: {exc}")
+                    continue
+                total += result["replayed"]
+                print(f"  {site.code}/{service}: {result['replayed']} events queued again", file=sys.stderr)
+    finally:
+        sites.close()
+    print(json.dumps({"agency": args.agency, "since": since, "replayed": total, "failed": failed},
+                     ensure_ascii=False, indent=1))
+    return 1 if failed else 0
+
+
 def cmd_token(args) -> int:
     """Print a development bearer token (HS256, development secret) for the gateway."""
     from gateway.auth import mint
@@ -325,11 +364,16 @@ def main(argv=None) -> int:
     imp.add_argument("site")
     imp.add_argument("file", help="CSV or JSON Lines feed (mapping in services/employer/employer/forem.py)")
     imp.add_argument("--batch", type=int, default=500)
+    rep = sub.add_parser("agency-replay", help="send an agency its events again from a date")
+    rep.add_argument("--agency", required=True, choices=("forem", "actiris"))
+    rep.add_argument("--since", required=True, help="ISO date: events the agency was sent from that day")
+    rep.add_argument("--missions", help="comma-separated Mission codes (default: every Mission)")
     args = parser.parse_args(argv)
     handler = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "seed": cmd_seed,
                "migrate": cmd_migrate, "broker-setup": cmd_broker_setup,
                "run-site": cmd_run_site, "run-gateway": cmd_run_gateway,
-               "import-forem": cmd_import_forem, "token": cmd_token}[args.command]
+               "import-forem": cmd_import_forem, "token": cmd_token,
+               "agency-replay": cmd_agency_replay}[args.command]
     try:
         return handler(args)
     except ConfigError as exc:

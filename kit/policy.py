@@ -40,6 +40,9 @@ POLICY: dict[str, frozenset[str]] = {
     # Matching: ranking and proposals, by those who place people and those who know the employers.
     "matching.read": frozenset({"counsellor", "employer_relations", "project_lead", "director"}),
     "matching.propose": frozenset({"counsellor", "employer_relations", "director"}),
+    # Agency replay: the Mission's direction (or the platform acting for it) re-sends an agency's events.
+    "beneficiary.agency_replay": frozenset({"director"}),
+    "convention.agency_replay": frozenset({"director"}),
     "reporting.read": frozenset({"director", "counsellor"}),
     "reporting.sector": frozenset({"intermire_analyst"}),
 }

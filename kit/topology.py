@@ -18,7 +18,9 @@ and idempotent, so it can run at every ``up``. For each Mission vhost:
   and the exchanges it publishes to.
 
 ``/intermire`` receives sector events only; ``/agencies`` has a durable queue
-per agency that only that agency's user may read.
+per agency that only that agency's user may read (and its dead letters,
+where its consumer's rejects go); the agency user may configure and publish
+nothing. ``contracts/asyncapi.yaml`` describes these queues to the agencies.
 """
 
 from __future__ import annotations

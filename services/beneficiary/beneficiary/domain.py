@@ -42,9 +42,4 @@ def age_band(birth: date, on: date) -> str:
     return "under_25" if age < 25 else "25_to_49" if age < 50 else "50_plus"
 
 
-def agencies_for(region: str | None) -> tuple[str, ...]:
-    """Which agency a person's events concern, by region of residence."""
-    return {"wallonia": ("forem",), "brussels": ("actiris",)}.get(region or "", ())
-
-
 STATUSES = (ACTIVE, DROPPED_OUT, EXITED)

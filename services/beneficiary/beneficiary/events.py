@@ -3,9 +3,11 @@
 * internal — the Mission's other services: references, codes, dates; never a
   name, a national number, a note or target-group evidence;
 * sector — InterMire: the keyed pseudonym, months, codes and bands;
-* agency — Le Forem or Actiris, only while a legal basis or consent is on
-  record for that agency: the agency's own file reference, dates and codes;
-  sensitive referrers and target groups generalised.
+* agency — Le Forem or Actiris, as the agency contract says
+  (``contracts.agency``): routed by the region of residence (and of the job,
+  for a contract) under a legal basis, or anywhere under consent; the
+  agency's own file reference, dates and codes, shaped by that agency's
+  field policy (sensitive referrers and target groups generalised).
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from __future__ import annotations
 from datetime import date
 
 from beneficiary.domain import age_band
-from beneficiary.enums import SENSITIVE_GROUPS, SENSITIVE_REFERRERS
+from contracts.agency import catalogue as agency_types
+from contracts.agency.policy import disclose
+from contracts.agency.routing import person_recipients
 from contracts.envelope import Event, make_event
+from kit.reference import region_of
 
 PREFIX = "be.mire.beneficiary."
 REGISTERED = PREFIX + "registered.v1"
@@ -27,6 +32,7 @@ EMPLOYED_6M = PREFIX + "employment_confirmed_6m.v1"
 NOT_EMPLOYED_6M = PREFIX + "employment_not_confirmed_6m.v1"
 EXITED = PREFIX + "exited.v1"
 ERASED = PREFIX + "erased.v1"
+FORGET_REQUESTED = agency_types.FORGET_REQUESTED
 
 
 def _month(day: date) -> str:
@@ -40,10 +46,6 @@ def _groups(groups) -> list[str]:
 def _sector_groups(groups) -> list[str]:
     # InterMire counts per target group; sensitive groups are counted, never evidenced.
     return _groups(groups)
-
-
-def _agency_referrer(referrer_type: str | None) -> str | None:
-    return "partner" if referrer_type in SENSITIVE_REFERRERS else referrer_type
 
 
 class Publisher:
@@ -65,16 +67,15 @@ class Publisher:
             "age_band": age_band(p.birth_date, p.registered_on), "target_groups": _sector_groups(self.groups),
             **data})
 
-    def agency(self, type_: str, data: dict) -> list[tuple[Event, str]]:
-        """(event, agency) for each agency with a legal basis or consent on record."""
+    def agency(self, type_: str, data: dict, job_municipality: str | None = None) -> list[tuple[Event, str]]:
+        """(event, agency) for each agency the fact concerns under a disclosure on record."""
+        regions = [region_of(self.person.municipality), region_of(job_municipality) if job_municipality else None]
         out = []
-        for d in self.disclosures:
-            event = make_event(source=self.source, type=type_, audience="agency", subject=d.agency_reference,
-                               data={"agency_reference": d.agency_reference, "basis": d.basis,
-                                     "referrer_type": _agency_referrer(self.person.referrer_type),
-                                     "target_groups": [g for g in _groups(self.groups) if g not in SENSITIVE_GROUPS],
-                                     **data})
-            out.append((event, d.agency))
+        for d in person_recipients(self.disclosures, regions):
+            facts = {"agency_reference": d.agency_reference, "basis": d.basis,
+                     "referrer_type": self.person.referrer_type, "target_groups": _groups(self.groups), **data}
+            out.append((make_event(source=self.source, type=type_, audience="agency", subject=d.agency_reference,
+                                   data=disclose(d.agency, type_, facts)), d.agency))
         return out
 
 
@@ -122,7 +123,7 @@ def contract_signed(pub: Publisher, contract):
     return ([pub.internal(CONTRACT_SIGNED, {**data, "employer_id": contract.employer_id,
                                             "check_due": contract.check_due.isoformat()}),
              pub.sector(CONTRACT_SIGNED, {**data, "month": _month(contract.signed_on)})],
-            pub.agency(CONTRACT_SIGNED, data))
+            pub.agency(CONTRACT_SIGNED, data, contract.workplace_municipality))
 
 
 def six_month_outcome(pub: Publisher, contract):
@@ -130,12 +131,21 @@ def six_month_outcome(pub: Publisher, contract):
     data = {"signed_on": contract.signed_on.isoformat(), "checked_on": contract.checked_on.isoformat(),
             "source": contract.check_source}
     return ([pub.internal(type_, data), pub.sector(type_, {**data, "month": _month(contract.signed_on)})],
-            pub.agency(type_, {"signed_on": data["signed_on"], "checked_on": data["checked_on"]}))
+            pub.agency(type_, {"signed_on": data["signed_on"], "checked_on": data["checked_on"]},
+                       contract.workplace_municipality))
 
 
 def exited(pub: Publisher, reason: str, on: date) -> list[Event]:
     data = {"reason": reason, "on": on.isoformat()}
     return [pub.internal(EXITED, data), pub.sector(EXITED, {**data, "month": _month(on)})]
+
+
+def forget_requested(pub: Publisher, disclosure, reason: str, on: date) -> tuple[Event, str]:
+    """Tell an agency to delete what it received about the person: consent withdrawn, basis ended, erased."""
+    data = disclose(disclosure.agency, FORGET_REQUESTED, {
+        "agency_reference": disclosure.agency_reference, "reason": reason, "requested_on": on.isoformat()})
+    return (make_event(source=pub.source, type=FORGET_REQUESTED, audience="agency",
+                       subject=disclosure.agency_reference, data=data), disclosure.agency)
 
 
 def erased(pub: Publisher) -> list[Event]:

@@ -145,6 +145,8 @@ class Contract(Base):
     checked_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     still_employed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     check_source: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # Where the job is (REFNIS): a job in Brussels concerns Actiris, one in Wallonia Le Forem (contracts.agency).
+    workplace_municipality: Mapped[str | None] = mapped_column(String(5), nullable=True)
 
 
 class Audit(Base):

@@ -155,6 +155,13 @@ class ContractSchema(_Strict):
     employer_id = fields.String(required=True, validate=validate.Length(1, 36))
     contract_type = fields.String(required=True, validate=validate.OneOf(enums.CONTRACT_TYPES))
     hours_per_week = fields.Integer(required=True, validate=validate.Range(1, 50))
+    # Where the job is: decides which agency hears of the contract (contracts.agency.routing).
+    workplace_municipality = fields.String(load_default=None)
+
+    @validates("workplace_municipality")
+    def _workplace(self, value, **kwargs):
+        if value is not None and municipality(value) is None:
+            raise ValidationError("unknown municipality (REFNIS code expected, e.g. 21004 for Bruxelles)")
 
 
 class FollowUpSchema(_Strict):

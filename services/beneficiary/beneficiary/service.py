@@ -29,6 +29,7 @@ from beneficiary.models import (
     StageTransition,
     TargetGroup,
 )
+from contracts.agency import keeping as agency_events
 from kit import outbox
 from kit.actor import Caller
 from kit.errors import Conflict, NotFound, ValidationFailed
@@ -207,8 +208,29 @@ class BeneficiaryService(ServiceBase):
                 Disclosure.withdrawn_on.is_(None))).first()
             if record is None:
                 raise NotFound("disclosure", str(agency)[:20])
+            self._forget_at_agency(session, person, record,
+                                   "consent_withdrawn" if record.basis == "consent" else "legal_basis_ended")
             record.withdrawn_on = date.today()
         return {"agency": agency, "withdrawn_on": date.today().isoformat()}
+
+    def _forget_at_agency(self, session, person, record, reason: str):
+        """Stop telling ``record``'s agency about the person: nothing kept or pending for it is sent (or
+        replayed) any more and, if anything was sent, the agency is asked to delete it."""
+        if not record.agency_reference:
+            return  # nothing was ever sent: the agency could not have recognised the person
+        if agency_events.drop(session, record.agency, record.agency_reference):
+            event, agency = events.forget_requested(self._publisher(session, person), record, reason, date.today())
+            outbox.add(session, event, to=agency)
+
+    @rpc
+    def replay_agency_events(self, agency, since):
+        """Queue again the events ``agency`` was sent since ``since`` (ISO date), with their original ids.
+
+        Forgotten people's events are not among them (dropped at withdrawal or erasure); their
+        forget events are. Returns ``{"agency", "since", "replayed"}``.
+        """
+        self.caller.authorize("beneficiary.agency_replay")
+        return agency_events.replay_request(self.db, agency, since)
 
     # -- assessment and plan ---------------------------------------------
     @rpc

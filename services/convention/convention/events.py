@@ -1,17 +1,22 @@
-"""What the convention service publishes: internal and sector forms.
+"""What the convention service publishes: internal, sector and agency forms.
 
 Internal events carry references (project, convention, trainee), codes,
 counts and dates. They name trainees by the convention's own ``trainee_id``,
 never by the beneficiary reference: once a person is erased here, nothing
 that left the service can be linked back to them. Sector events (InterMire)
-carry codes, counts and months only.
+carry codes, counts and months only. Agency events (``contracts.agency``)
+carry a signed convention's terms and the job's place, to the agency of the
+job's region: no person, no signer, no company name.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
+from contracts.agency.policy import disclose
+from contracts.agency.routing import convention_recipients
 from contracts.envelope import Event, make_event
+from kit.reference import region_of
 
 PREFIX = "be.mire.convention."
 SIGNED = PREFIX + "signed.v1"
@@ -67,6 +72,17 @@ def signed(pub: Publisher, on: date) -> list[Event]:
     terms = _terms(pub.convention)
     sector = {k: v for k, v in terms.items() if k not in ("start_date", "end_date")}
     return pub.build(SIGNED, on, terms, sector)
+
+
+def signed_for_agencies(pub: Publisher, on: date, job_municipality: str | None) -> list[tuple[Event, str]]:
+    """(event, agency) for the agency of the job's region (contracts.agency.routing)."""
+    c = pub.convention
+    region = region_of(job_municipality) if job_municipality else None
+    facts = {**pub._base(), "signed_on": on.isoformat(), "job_municipality": job_municipality,
+             "job_region": region, **_terms(c)}
+    return [(make_event(source=pub.source, type=SIGNED, audience="agency", subject=c.id,
+                        data=disclose(agency, SIGNED, facts)), agency)
+            for agency in convention_recipients(region)]
 
 
 def status_changed(pub: Publisher, type_: str, on: date, reason: str | None = None) -> list[Event]:

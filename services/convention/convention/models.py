@@ -51,6 +51,8 @@ class Convention(Base):
     hires_committed: Mapped[int | None] = mapped_column(Integer, nullable=True)
     contract_type: Mapped[str | None] = mapped_column(String(20), nullable=True)
     hours_per_week: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Where the trainees will work (REFNIS): the agency of that region hears of the project (contracts.agency).
+    workplace_municipality: Mapped[str | None] = mapped_column(String(5), nullable=True)
     # Mission–training operator(s): profile, specification, hours, schedule, places.
     training_profile: Mapped[str | None] = mapped_column(String(200), nullable=True)
     specification: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -170,3 +172,4 @@ class Committee(Base):
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_role: Mapped[str] = mapped_column(String(100))
+

@@ -5,6 +5,7 @@ from stdnum.be import vat
 from stdnum.exceptions import ValidationError as NumberError
 
 from convention import enums
+from kit.reference import municipality
 
 REF = validate.Length(1, 36, error="a reference of 1 to 36 characters is expected")
 
@@ -34,6 +35,13 @@ class EmployerTermsSchema(_Strict):
                                      validate=validate.Range(1, 50, error="between 1 and 50 hires"))
     contract_type = fields.String(required=True, validate=validate.OneOf(enums.CONTRACT_TYPES))
     hours_per_week = fields.Integer(required=True, strict=True, validate=validate.Range(1, 50))
+    # Where the trainees will work (REFNIS): decides which agency hears of the project (contracts.agency).
+    workplace_municipality = fields.String(load_default=None, allow_none=True)
+
+    @validates("workplace_municipality")
+    def _workplace(self, value, **kwargs):
+        if value is not None and municipality(value) is None:
+            raise ValidationError("unknown municipality (REFNIS code expected, e.g. 52011 for Charleroi)")
 
 
 class TrainingTermsSchema(_Strict):
@@ -174,6 +182,7 @@ class ConventionOutSchema(Schema):
     hires_committed = fields.Integer()
     contract_type = fields.String()
     hours_per_week = fields.Integer()
+    workplace_municipality = fields.String()
     training_profile = fields.String()
     specification = fields.String()
     hours_centre = fields.Integer()
@@ -186,7 +195,7 @@ class ConventionOutSchema(Schema):
     evaluated_at = fields.DateTime()
 
 
-EMPLOYER_FIELDS = ("post_title", "hires_committed", "contract_type", "hours_per_week")
+EMPLOYER_FIELDS = ("post_title", "hires_committed", "contract_type", "hours_per_week", "workplace_municipality")
 TRAINING_FIELDS = ("training_profile", "specification", "hours_centre", "hours_work", "start_date", "end_date",
                    "trainees_planned")
 

@@ -22,6 +22,7 @@ from nameko.rpc import rpc
 from sqlalchemy import delete, func, select, update
 from stdnum.be import vat
 
+from contracts.agency import keeping as agency_events
 from convention import domain, events, schemas
 from convention.enums import (
     ACTIVE,
@@ -378,7 +379,14 @@ class ConventionService(ServiceBase):
                     self._log(session, previous, actor, SUPERSEDED, reason="amended")
                     if in_force != SIGNED:
                         self._log(session, convention, actor, in_force, reason="amendment")
-                self._emit(session, events.signed(self._publisher(session, convention), date.today()))
+                pub = self._publisher(session, convention)
+                self._emit(session, events.signed(pub, date.today()))
+                # The job's place is a term of the employer convention, which a training convention follows.
+                employer = convention if convention.kind == EMPLOYER else self._in_force(
+                    session, convention.project_id, EMPLOYER)
+                workplace = employer.workplace_municipality if employer else None
+                for event, agency in events.signed_for_agencies(pub, date.today(), workplace):
+                    outbox.add(session, event, to=agency)
             return self._convention_body(session, convention)
 
     # -- confirmation internships and trainees -------------------------------
@@ -623,6 +631,14 @@ class ConventionService(ServiceBase):
                     "page_size": page_size, "total": len(items),
                     "hires_committed": sum(i["hires_committed"] for i in items),
                     "hires": sum(i["hires_so_far"] for i in items), "outcomes": dict(sorted(outcomes.items()))}
+
+    # -- agencies ------------------------------------------------------------
+    @rpc
+    def replay_agency_events(self, agency, since):
+        """Queue again the events ``agency`` was sent since ``since`` (ISO date), with their original ids.
+        Returns ``{"agency", "since", "replayed"}``."""
+        self.caller.authorize("convention.agency_replay")
+        return agency_events.replay_request(self.db, agency, since)
 
     # -- events consumed ---------------------------------------------------
     @event_handler(ERASED)
