@@ -1,12 +1,17 @@
 """The gateway's WSGI application: the only door to the Missions and InterMire.
 
-For every request, in order: request id; body size (413); route; bearer
-token (401); rate per identity (429); Mission scope — a token for one
-Mission gets 404 on anything of another, exactly as for a missing object;
-the policy table (403); query bounds and body shape (400/422); then one RPC
-to the right site with the caller's identity, and the service's answer or
-error mapped to JSON or RFC 9457 problem+json. ``GET /health``,
-``/openapi.json`` and ``/docs`` need no token.
+For every request, in order: request id (``X-Request-Id`` taken when it is
+a plain token, else made; answered on every response, put in the RPC's
+context data and at the root of nameko's call id stack, so the services'
+log lines carry it); body size (413); route; bearer token (401); rate per
+identity (429); Mission scope — a token for one Mission gets 404 on
+anything of another, exactly as for a missing object; the policy table
+(403); path references, query and body through marshmallow schemas
+(400/404/422); an audit line for a read of personal data; then one RPC to
+the right site with the caller's identity and a time budget (504 when it
+runs out), and the service's answer or error mapped to JSON or RFC 9457
+problem+json. ``GET /health``, ``/openapi.json`` and ``/docs`` need no
+token.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
 import uuid
 
@@ -25,17 +31,20 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from gateway import openapi
+from gateway import audit, openapi
 from gateway.auth import AuthConfig, Authenticator, Unauthenticated
-from gateway.routes import MAX_PAGE_SIZE, ROUTES, Route
+from gateway.route import ID_PATTERN, Route
+from gateway.routes import ROUTES
 from gateway.sites import Sites
+from kit import logs
 from kit.errors import Conflict, Forbidden, ValidationFailed
 from kit.errors import NotFound as NotFoundError
 from kit.policy import allowed_roles
 from kit.registry import INTERMIRE, Registry
 
 log = logging.getLogger(__name__)
-audit = logging.getLogger("gateway.audit")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+REFERENCE = re.compile(ID_PATTERN)
 
 
 class Problem(Exception):
@@ -45,8 +54,13 @@ class Problem(Exception):
 
 
 def problem_response(p: Problem, instance: str, request_id: str) -> Response:
-    body = {"type": f"urn:passerelle:problem:{p.title.lower().replace(' ', '-')}", "title": p.title,
-            "status": p.status, "instance": instance, "request_id": request_id}
+    body = {
+        "type": f"urn:passerelle:problem:{p.title.lower().replace(' ', '-')}",
+        "title": p.title,
+        "status": p.status,
+        "instance": instance,
+        "request_id": request_id,
+    }
     if p.detail:
         body["detail"] = p.detail
     body.update(p.extra)
@@ -55,8 +69,9 @@ def problem_response(p: Problem, instance: str, request_id: str) -> Response:
         headers["WWW-Authenticate"] = 'Bearer realm="passerelle"'
     if p.status == 429:
         headers["Retry-After"] = "1"
-    return Response(json.dumps(body, ensure_ascii=False), status=p.status,
-                    content_type="application/problem+json", headers=headers)
+    return Response(
+        json.dumps(body, ensure_ascii=False), status=p.status, content_type="application/problem+json", headers=headers
+    )
 
 
 class RateLimiter:
@@ -66,8 +81,14 @@ class RateLimiter:
         self.per_second, self.burst = per_second, burst
         self.buckets: dict[str, tuple[float, float]] = {}
 
+    MAX_IDENTITIES = 10_000
+
     def allow(self, who: str) -> bool:
         now = time.monotonic()
+        if len(self.buckets) > self.MAX_IDENTITIES:
+            # Forget the full buckets (identities quiet for a while): memory stays bounded.
+            horizon = self.burst / self.per_second if self.per_second > 0 else 0
+            self.buckets = {k: v for k, v in self.buckets.items() if now - v[1] < horizon}
         tokens, at = self.buckets.get(who, (self.burst, now))
         tokens = min(self.burst, tokens + (now - at) * self.per_second)
         if tokens < 1:
@@ -81,23 +102,31 @@ class Gateway:
     def __init__(self, registry: Registry, auth: AuthConfig | None = None, environ=None):
         env = os.environ if environ is None else environ
         self.registry = registry
-        self.sites = Sites(registry)
+        # Proxies per site: concurrent requests to one site beyond this wait for a free one.
+        self.sites = Sites(registry, pool_size=int(env.get("PASSERELLE_RPC_POOL_SIZE", 8)))
         self.auth = Authenticator(auth or AuthConfig.from_env(env))
         self.max_body = int(env.get("PASSERELLE_MAX_BODY", 1024 * 1024))
-        self.limiter = RateLimiter(float(env.get("PASSERELLE_RATE_PER_SECOND", 50)),
-                                   int(env.get("PASSERELLE_RATE_BURST", 100)))
+        self.limiter = RateLimiter(
+            float(env.get("PASSERELLE_RATE_PER_SECOND", 50)), int(env.get("PASSERELLE_RATE_BURST", 100))
+        )
         self.missions = {site.code for site in registry.missions}
-        self.document = openapi.build()
-        rules = [Rule("/health", endpoint="health", methods=["GET"]),
-                 Rule("/openapi.json", endpoint="openapi", methods=["GET"]),
-                 Rule("/docs", endpoint="docs", methods=["GET"])]
+        self.document = openapi.build(sorted(self.missions))
+        rules = [
+            Rule("/health", endpoint="health", methods=["GET"]),
+            Rule("/openapi.json", endpoint="openapi", methods=["GET"]),
+            Rule("/docs", endpoint="docs", methods=["GET"]),
+        ]
         rules += [Rule(r.path, endpoint=r, methods=[r.method]) for r in ROUTES]
         self.urls = Map(rules)
 
     # -- plumbing --------------------------------------------------------
     def __call__(self, environ, start_response):
         request = Request(environ)
-        request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+        request.max_content_length = self.max_body  # also bounds a chunked body, which has no length
+        offered = request.headers.get("X-Request-Id", "")
+        # Only a plain token is taken over: the id is written into every log line of the request.
+        request_id = offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
+        logs.bind_request(request_id)
         try:
             if (request.content_length or 0) > self.max_body:
                 raise Problem(413, "Payload Too Large", f"bodies are limited to {self.max_body} bytes")
@@ -115,8 +144,10 @@ class Gateway:
         except HTTPException as exc:
             response = problem_response(Problem(exc.code or 400, exc.name), request.path, request_id)
         except Exception:
-            log.exception("unhandled error on %s %s (request %s)", request.method, request.path, request_id)
+            log.exception("unhandled error on %s %s", request.method, request.path)
             response = problem_response(Problem(500, "Internal Server Error"), request.path, request_id)
+        finally:
+            logs.clear_call()
         response.headers["X-Request-Id"] = request_id
         return response(environ, start_response)
 
@@ -141,14 +172,16 @@ class Gateway:
         site = self._site(route, params, actor)
         if not set(actor.roles) & allowed_roles(route.action):
             raise Problem(403, "Forbidden", f"your role may not: {route.action}")
+        if not all(REFERENCE.match(value) for value in params.values()):
+            raise Problem(404, "Not Found", "no such resource")  # no reference of this shape exists anywhere
         query = self._query(route, request)
         body = self._body(route, request)
         args = route.args(params, query, body)
-        context = dict(actor.context(), call_id_stack=[f"gateway.{request_id}"])
+        context = dict(actor.context(), request_id=request_id, call_id_stack=[logs.REQUEST_PREFIX + request_id])
         if route.personal:
-            audit.info(json.dumps({"who": actor.sub, "roles": list(actor.roles), "action": route.action,
-                                   "purpose": query.get("purpose", "accompaniment"), "subject": params.get("id"),
-                                   "mission": site, "request_id": request_id}))
+            audit.personal_read(
+                actor, route.action, query.get("purpose", "accompaniment"), site, params.get("id"), request_id
+            )
         try:
             result = self.sites.call(site, route.service, route.rpc, *args, context=context)
         except ValidationFailed as exc:
@@ -160,14 +193,17 @@ class Gateway:
         except Forbidden as exc:
             raise Problem(403, "Forbidden", exc.message) from None
         except RpcTimeout:
+            log.warning("%s.%s did not answer within its budget", route.service, route.rpc)
             raise Problem(504, "Gateway Timeout", f"{route.service} did not answer in time") from None
         except UnknownService:
             raise Problem(503, "Service Unavailable", f"{route.service} is not running") from None
         except RemoteError as exc:
-            log.error("%s.%s failed: %s (request %s)", route.service, route.rpc, exc.exc_type, request_id)
+            log.error("%s.%s failed: %s", route.service, route.rpc, exc.exc_type)
             raise Problem(502, "Bad Gateway", f"{route.service} failed") from None
-        return Response(json.dumps(result, ensure_ascii=False), status=route.status,
-                        content_type="application/json")
+        except (OSError, ConnectionError) as exc:
+            log.error("broker unreachable for %s: %s", site, type(exc).__name__)
+            raise Problem(503, "Service Unavailable", "the site cannot be reached") from None
+        return Response(json.dumps(result, ensure_ascii=False), status=route.status, content_type="application/json")
 
     def _site(self, route: Route, params: dict, actor) -> str:
         if route.scope == INTERMIRE:
@@ -182,37 +218,58 @@ class Gateway:
 
     @staticmethod
     def _query(route: Route, request: Request) -> dict:
-        query = request.args.to_dict()
-        if route.paginated:
-            for key, low, high in (("page", 1, 10**6), ("page_size", 1, MAX_PAGE_SIZE)):
-                if key in query:
-                    try:
-                        value = int(query[key])
-                    except ValueError:
-                        value = None
-                    if value is None or not low <= value <= high:
-                        raise Problem(422, "Unprocessable Content", "invalid query",
-                                      errors={key: [f"a whole number from {low} to {high}"]})
-        if "limit" in query and not query["limit"].isdigit():
-            raise Problem(422, "Unprocessable Content", "invalid query", errors={"limit": ["a whole number"]})
-        return query
+        raw = request.args.to_dict()
+        _refuse_nul(raw, "query")
+        try:
+            return route.query_schema().load(raw)
+        except ValidationError as exc:
+            raise Problem(422, "Unprocessable Content", "invalid query", errors=exc.messages) from None
 
     @staticmethod
     def _body(route: Route, request: Request):
-        if route.body is None:
+        schema = route.body_schema()
+        if schema is None:
             return None
         try:
             body = json.loads(request.get_data(as_text=True) or "null")
         except ValueError:
             raise Problem(400, "Bad Request", "the body is not JSON") from None
         if not isinstance(body, dict):
-            raise Problem(422, "Unprocessable Content", "a JSON object is expected",
-                          errors={"_schema": ["a JSON object is expected"]})
+            raise Problem(
+                422,
+                "Unprocessable Content",
+                "a JSON object is expected",
+                errors={"_schema": ["a JSON object is expected"]},
+            )
+        _refuse_nul(body, "body")
         try:
-            route.body().load(body)  # the same schema the service applies; the raw JSON goes on
+            schema.load(body)  # the same schema the service applies; the JSON as sent goes on
         except ValidationError as exc:
             raise Problem(422, "Unprocessable Content", "invalid input", errors=exc.messages) from None
         return body
+
+
+def _refuse_nul(value, where: str) -> None:
+    """No text may hold U+0000: PostgreSQL cannot store it, and no field of the platform needs it."""
+
+    def walk(item, path):
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise Problem(
+                    422,
+                    "Unprocessable Content",
+                    f"invalid {where}",
+                    errors={path or "_schema": ["contains a NUL character"]},
+                )
+        elif isinstance(item, dict):
+            for key, sub in item.items():
+                walk(key, path or "_schema")
+                walk(sub, f"{path}.{key}" if path else str(key))
+        elif isinstance(item, list):
+            for index, sub in enumerate(item):
+                walk(sub, f"{path}.{index}" if path else str(index))
+
+    walk(value, "")
 
 
 def serve(registry: Registry) -> None:

@@ -7,10 +7,10 @@ uses HS256 with ``PASSERELLE_JWT_SECRET``. Only the configured algorithm is
 accepted, so ``alg: none`` and algorithm-confusion tokens fail.
 
 Claims: ``sub`` (who), ``mission`` (the Mission code, or ``intermire``),
-``roles`` (a list, or a space-separated string). With Keycloak, map the
-user attribute ``mission`` and the client roles to these claims with two
-protocol mappers ("User Attribute" → ``mission``, "User Client Role" →
-``roles``, multivalued), and set the client as the token's audience.
+``roles`` (a list, or a space-separated string). ``gateway/README.md`` says
+how an OIDC provider such as Keycloak maps its users to these claims (a user
+attribute for ``mission``, the client roles for ``roles``, an audience
+mapper for ``aud``).
 """
 
 from __future__ import annotations
@@ -61,11 +61,17 @@ class Authenticator:
     def actor(self, authorization: str | None) -> Actor:
         if not authorization or not authorization.startswith("Bearer "):
             raise Unauthenticated("a bearer token is required")
-        token = authorization[len("Bearer "):].strip()
+        token = authorization[len("Bearer ") :].strip()
         try:
             key = self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self.config.key
-            claims = jwt.decode(token, key, algorithms=[self.config.algorithm], audience=self.config.audience,
-                                issuer=self.config.issuer, options={"require": ["exp", "sub", "iss", "aud"]})
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[self.config.algorithm],
+                audience=self.config.audience,
+                issuer=self.config.issuer,
+                options={"require": ["exp", "sub", "iss", "aud"]},
+            )
         except jwt.ExpiredSignatureError:
             raise Unauthenticated("the token has expired") from None
         except jwt.InvalidAudienceError:
@@ -89,5 +95,16 @@ def mint(sub: str, mission: str, roles: list[str], ttl: int = 3600, environ=None
     if config.algorithm != "HS256":
         raise ValueError("development tokens are HS256; this gateway is configured for an identity provider")
     now = int(time.time())
-    return jwt.encode({"sub": sub, "mission": mission, "roles": roles, "iss": config.issuer,
-                       "aud": config.audience, "iat": now, "exp": now + ttl}, config.key, algorithm="HS256")
+    return jwt.encode(
+        {
+            "sub": sub,
+            "mission": mission,
+            "roles": roles,
+            "iss": config.issuer,
+            "aud": config.audience,
+            "iat": now,
+            "exp": now + ttl,
+        },
+        config.key,
+        algorithm="HS256",
+    )

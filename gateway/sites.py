@@ -18,8 +18,9 @@ class Sites:
         user = registry.prefix + GATEWAY_USER
         timeout = registry.platform["rpc_timeout"]
         self.pools = {
-            site.code: ProxyPool(registry.amqp_uri_for(site.vhost, user), timeout, pool_size,
-                                 registry.broker["heartbeat"])
+            site.code: ProxyPool(
+                registry.amqp_uri_for(site.vhost, user), timeout, pool_size, registry.broker["heartbeat"]
+            )
             for site in registry.sites
         }
 
@@ -47,17 +48,26 @@ class Sites:
         except RpcTimeout:
             pass
         except Exception as exc:
-            return {"ready": False, "error": f"{type(exc).__name__}: broker unreachable",
-                    "services": {n: {"ready": False} for n in site.services}}
+            return {
+                "ready": False,
+                "error": f"{type(exc).__name__}: broker unreachable",
+                "services": {n: {"ready": False} for n in site.services},
+            }
         for name in site.services:
             services.setdefault(name, {"ready": False, "error": "no answer"})
-        return {"name": site.name, "kind": site.kind, "vhost": site.vhost,
-                "ready": all(s.get("ready") for s in services.values()), "services": services}
+        return {
+            "name": site.name,
+            "kind": site.kind,
+            "vhost": site.vhost,
+            "ready": all(s.get("ready") for s in services.values()),
+            "services": services,
+        }
 
     def health(self) -> dict:
         pool = eventlet.GreenPool()
-        results = dict(zip([s.code for s in self.registry.sites],
-                           pool.imap(self.site_health, self.registry.sites), strict=True))
+        results = dict(
+            zip([s.code for s in self.registry.sites], pool.imap(self.site_health, self.registry.sites), strict=True)
+        )
         ready = all(r["ready"] for r in results.values())
         return {"status": "ready" if ready else "degraded", "ready": ready, "sites": results}
 

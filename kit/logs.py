@@ -1,8 +1,11 @@
-"""JSON log lines that carry nameko's call id.
+"""JSON log lines that carry nameko's call id and the HTTP request id.
 
-One request can be followed across services: the gateway starts a call id
-stack, nameko propagates it through RPC and event headers, and every line a
-worker logs names the current ``call_id`` and the ``call_id_stack``.
+One request can be followed across services: the gateway starts the call id
+stack with ``gateway.<request id>`` (the ``X-Request-Id`` it answered with),
+nameko propagates the stack through RPC and event headers, and every line a
+worker logs names the current ``call_id``, the ``call_id_stack`` and the
+``request_id`` found at its root. The gateway binds the request id for the
+lines it writes itself (``bind_request``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,25 @@ def clear_call() -> None:
     _context.__dict__.clear()
 
 
+REQUEST_PREFIX = "gateway."
+
+
+def bind_request(request_id: str | None) -> None:
+    """The HTTP request a gateway green thread is serving (cleared by ``clear_call``)."""
+    _context.request_id = request_id
+
+
+def request_id() -> str | None:
+    """The request id of the current line: bound by the gateway, or the root of the call id stack."""
+    bound = getattr(_context, "request_id", None)
+    if bound:
+        return bound
+    for entry in getattr(_context, "call_id_stack", None) or ():
+        if isinstance(entry, str) and entry.startswith(REQUEST_PREFIX):
+            return entry[len(REQUEST_PREFIX) :]
+    return None
+
+
 class JsonFormatter(logging.Formatter):
     def __init__(self, site: str | None = None):
         super().__init__()
@@ -44,6 +66,9 @@ class JsonFormatter(logging.Formatter):
             value = getattr(_context, key, None)
             if value:
                 line[key] = value
+        request = request_id()
+        if request:
+            line["request_id"] = request
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False, default=str)

@@ -45,6 +45,12 @@ POLICY: dict[str, frozenset[str]] = {
     "convention.agency_replay": frozenset({"director"}),
     "reporting.read": frozenset({"director", "counsellor"}),
     "reporting.sector": frozenset({"intermire_analyst"}),
+    # A Mission's figures for funders: its director exports, submits and (someone else) approves a period.
+    "reporting.export": frozenset({"director"}),
+    "reporting.submit": frozenset({"director"}),
+    "reporting.approve": frozenset({"director"}),
+    # InterMire: sector aggregates only, never a Mission's file.
+    "reporting.sector_export": frozenset({"intermire_analyst"}),
 }
 
 

@@ -55,8 +55,9 @@ class _TimedServiceProxy(ServiceProxy):
         self.timeout = timeout
 
     def __getattr__(self, name):
-        return _TimedMethodProxy(self.worker_ctx, self.service_name, name, self.reply_listener,
-                                 timeout=self.timeout, **self.options)
+        return _TimedMethodProxy(
+            self.worker_ctx, self.service_name, name, self.reply_listener, timeout=self.timeout, **self.options
+        )
 
 
 class TimedRpcProxy(RpcProxy):
@@ -66,8 +67,9 @@ class TimedRpcProxy(RpcProxy):
 
     def get_dependency(self, worker_ctx):
         timeout = self.timeout or float(self.container.config.get(RPC_TIMEOUT_KEY, DEFAULT_TIMEOUT))
-        return _TimedServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener,
-                                  timeout=timeout, **self.options)
+        return _TimedServiceProxy(
+            worker_ctx, self.target_service, self.rpc_reply_listener, timeout=timeout, **self.options
+        )
 
 
 class _ExpiringClusterProxy(ClusterProxy):
@@ -77,8 +79,9 @@ class _ExpiringClusterProxy(ClusterProxy):
 
     def __getattr__(self, name):
         if name not in self._proxies:
-            self._proxies[name] = ServiceProxy(self._worker_ctx, name, self._reply_listener,
-                                               expiration=self._expiration)
+            self._proxies[name] = ServiceProxy(
+                self._worker_ctx, name, self._reply_listener, expiration=self._expiration
+            )
         return self._proxies[name]
 
 

@@ -1,0 +1,247 @@
+"""Gateway benchmark: HTTP reads through the gateway beside the same read as a bare nameko RPC, in one run.
+
+    python -m bench.gateway.run [--clients 1,8] [--seconds 10] [--warmup 2]
+
+Builds a throwaway platform on the broker the environment names
+(``PASSERELLE_BROKER_PORT``…, as the tests do: ``tests.harness``), starts
+MIREC's employer service as ``passerelle run-site`` does and the gateway as
+``passerelle run-gateway`` does (its own process, eventlet's WSGI server),
+and registers one employer. Then, for each number of concurrent clients,
+the same read (``employer.get`` of that employer) is measured two ways, each
+for ``--seconds`` after a warm-up:
+
+* **gateway**: ``GET /missions/mirec/employers/{id}`` over HTTP with a bearer
+  token (keep-alive connection per client): authentication, policy, RPC,
+  JSON;
+* **bare RPC**: a standalone ``ClusterRpcProxy`` per client on the same vhost,
+  carrying the same identity in its context data (the service checks it).
+
+Prints the machine, the commit, the command, throughput and p50/p99 latency
+of both and their ratio, and appends a markdown section to
+``bench/results/gateway.md``. Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import eventlet
+
+eventlet.monkey_patch()
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import platform as host  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import requests  # noqa: E402
+from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
+
+from gateway.auth import mint  # noqa: E402
+from kit.actor import Actor  # noqa: E402
+from kit.demo import DemoFactory  # noqa: E402
+from kit.topology import GATEWAY_USER  # noqa: E402
+from tests.harness import TestPlatform, wait_until  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "bench" / "results" / "gateway.md"
+AGENT = Actor("bench.agent", "mirec", ("employer_relations",))
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{host.system()} {host.machine()}, {os.cpu_count()} cores ({cpu}), Python {host.python_version()}"
+
+
+def commit() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
+        return head.stdout.strip() + (" (with uncommitted changes)" if dirty.strip() else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, max(0, round(p / 100 * len(sorted_values)) - 1))
+    return sorted_values[index]
+
+
+def measure(clients: int, seconds: float, warmup: float, make_client, call) -> dict:
+    """``clients`` green threads, each with its own client, calling for ``warmup`` then ``seconds``."""
+    latencies: list[float] = []
+    errors = 0
+    start = time.monotonic()
+    measure_from, stop_at = start + warmup, start + warmup + seconds
+
+    def worker():
+        nonlocal errors
+        client = make_client()
+        try:
+            while True:
+                began = time.perf_counter()
+                if time.monotonic() >= stop_at:
+                    return
+                try:
+                    call(client)
+                except Exception:
+                    errors += 1
+                    continue
+                done = time.perf_counter()
+                if time.monotonic() >= measure_from:
+                    latencies.append(done - began)
+        finally:
+            close = getattr(client, "close", None) or getattr(client, "stop", None)
+            if close:
+                close()
+
+    pool = eventlet.GreenPool(clients)
+    for _ in range(clients):
+        pool.spawn(worker)
+    pool.waitall()
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "per_second": len(latencies) / seconds,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+    }
+
+
+class _Proxy:
+    """A started standalone cluster proxy (one connection, one reply queue) for one client."""
+
+    def __init__(self, uri: str, context: dict):
+        self.wrapper = ClusterRpcProxy({"AMQP_URI": uri}, context_data=context, timeout=10)
+        self.proxy = self.wrapper.start()
+
+    def stop(self):
+        self.wrapper.stop()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clients", default="1,8", help="numbers of concurrent clients, comma-separated")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured time per figure")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured time before each figure")
+    args = parser.parse_args(argv)
+    counts = [int(n) for n in args.clients.split(",")]
+    command = "python -m bench.gateway.run " + " ".join(argv if argv is not None else sys.argv[1:])
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
+    platform = TestPlatform(tmp, missions=("mirec",), intermire=False).setup()
+    gateway = None
+    try:
+        platform.start("mirec", services=["employer"])
+        employer = platform.rpc("mirec", "employer", "register", DemoFactory(seed=7).employer("50000"), actor=AGENT)
+        env = dict(
+            os.environ,
+            PASSERELLE_RATE_PER_SECOND="1000000",
+            PASSERELLE_RATE_BURST="1000000",
+            PASSERELLE_RPC_POOL_SIZE=str(max(counts)),
+        )
+        log = open(tmp / "gateway.log", "wb")
+        gateway = subprocess.Popen(
+            [sys.executable, "-m", "kit.cli", "--registry", str(platform.registry_path), "run-gateway"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
+        )
+        base = f"http://127.0.0.1:{platform.gateway_port}"
+        url = f"{base}/missions/mirec/employers/{employer['id']}"
+        headers = {"Authorization": f"Bearer {mint(AGENT.sub, AGENT.mission, list(AGENT.roles))}"}
+
+        def answers():
+            try:
+                return requests.get(url, headers=headers, timeout=5).status_code == 200
+            except requests.RequestException:
+                return False
+
+        wait_until(answers, timeout=30, what="the gateway to serve the employer")
+        uri = platform.registry.amqp_uri_for(
+            platform.registry.site("mirec").vhost, platform.registry.prefix + GATEWAY_USER
+        )
+
+        def http_client():
+            session = requests.Session()
+            session.headers.update(headers)
+            return session
+
+        def http_call(session):
+            reply = session.get(url, timeout=10)
+            if reply.status_code != 200:
+                raise RuntimeError(reply.status_code)
+
+        def rpc_call(client):
+            client.proxy.employer.get(employer["id"])
+
+        rows = []
+        for clients in counts:
+            through = measure(clients, args.seconds, args.warmup, http_client, http_call)
+            bare = measure(clients, args.seconds, args.warmup, lambda: _Proxy(uri, AGENT.context()), rpc_call)
+            rows.append((clients, through, bare))
+    finally:
+        if gateway is not None:
+            gateway.terminate()
+            gateway.wait(20)
+        platform.teardown()
+
+    report(rows, command, args)
+    return 0
+
+
+def report(rows, command: str, args) -> None:
+    lines = [
+        f"## Gateway reads beside a bare nameko RPC — {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        "",
+        f"- machine: {machine()}",
+        f"- commit: {commit()}",
+        f"- command: `{command.strip()}`",
+        f"- load average (1, 5, 15 min) at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())} "
+        "(other work on the machine shows here: figures move with it)",
+        f"- read: `employer.get` of one employer; {args.seconds:.0f} s measured per figure after "
+        f"{args.warmup:.0f} s of warm-up; broker {os.environ.get('PASSERELLE_BROKER_PORT', '5672')}, "
+        f"database {os.environ.get('PASSERELLE_TEST_DATABASE', 'sqlite')}; clients, gateway, site and broker share "
+        "the machine",
+        "",
+        "| clients | path | requests/s | p50 ms | p99 ms | errors |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    for clients, through, bare in rows:
+        for name, r in (("gateway (HTTP)", through), ("bare RPC", bare)):
+            lines.append(
+                f"| {clients} | {name} | {r['per_second']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} "
+                f"| {r['errors']} |"
+            )
+    lines.append("")
+    for clients, through, bare in rows:
+        ratio = through["per_second"] / bare["per_second"] if bare["per_second"] else float("nan")
+        lines.append(
+            f"- {clients} client(s): the gateway serves {ratio:.2f}× the bare RPC's throughput; "
+            f"p50 +{through['p50_ms'] - bare['p50_ms']:.1f} ms"
+        )
+    text = "\n".join(lines) + "\n"
+    print(text)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    header = (
+        ""
+        if RESULTS.exists()
+        else ("# Gateway benchmark\n\nWritten by `python -m bench.gateway.run`; each run appends a section.\n\n")
+    )
+    with RESULTS.open("a") as f:
+        f.write(header + text + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
