@@ -8,9 +8,8 @@ change and its events commit together (``kit.outbox``).
 import logging
 import uuid
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 
-from marshmallow import ValidationError
 from nameko.rpc import rpc
 from sqlalchemy import delete, func, or_, select
 
@@ -30,7 +29,7 @@ from beneficiary.models import (
     TargetGroup,
 )
 from contracts.agency import keeping as agency_events
-from kit import outbox
+from kit import inputs, outbox
 from kit.actor import Caller
 from kit.errors import Conflict, NotFound, ValidationFailed
 from kit.events import event_handler
@@ -39,18 +38,6 @@ from kit.service import ServiceBase
 from kit.storage import outbox as outbox_table
 
 log = logging.getLogger(__name__)
-MAX_PAGE = 100
-
-
-def _load(schema, payload):
-    try:
-        return schema.load(payload if payload is not None else {})
-    except ValidationError as exc:
-        raise ValidationFailed(exc.messages) from None
-
-
-def _now():
-    return datetime.now(UTC)
 
 
 class BeneficiaryService(ServiceBase):
@@ -65,7 +52,7 @@ class BeneficiaryService(ServiceBase):
         return person
 
     def _audit(self, session, actor, action: str, subject: str, purpose: str = "accompaniment"):
-        session.add(Audit(at=_now(), actor=actor.sub, role=",".join(actor.roles)[:30], action=action,
+        session.add(Audit(at=inputs.now(), actor=actor.sub, role=",".join(actor.roles)[:30], action=action,
                           purpose=(purpose or "accompaniment")[:100], subject=subject))
 
     def _publisher(self, session, person) -> events.Publisher:
@@ -96,7 +83,7 @@ class BeneficiaryService(ServiceBase):
     def register(self, payload):
         """Intake: a new person's file. Refuses a NISS the Mission already follows."""
         actor = self.caller.authorize("beneficiary.register")
-        data = _load(schemas.IntakeSchema(), payload)
+        data = inputs.load(schemas.IntakeSchema(), payload)
         niss = "".join(ch for ch in data["niss"] if ch.isdigit())
         with self.db.transaction() as session:
             existing = session.scalar(select(Beneficiary.id).where(Beneficiary.niss == niss))
@@ -106,7 +93,7 @@ class BeneficiaryService(ServiceBase):
                 id=str(uuid.uuid4()), niss=niss, pseudonym=pseudonym(niss),
                 first_name=data["first_name"], last_name=data["last_name"], birth_date=data["birth_date"],
                 gender=data["gender"], municipality=data["municipality"],
-                registered_on=data["registered_on"] or date.today(), created_at=_now(),
+                registered_on=data["registered_on"] or date.today(), created_at=inputs.now(),
                 phone=data["phone"], email=data["email"], referrer_type=data["referrer_type"],
                 referrer_organisation=data["referrer_organisation"], stage="accueil", status=ACTIVE,
                 counsellor=actor.sub,
@@ -118,7 +105,7 @@ class BeneficiaryService(ServiceBase):
             for disclosure in data["disclosures"]:
                 session.add(Disclosure(beneficiary_id=person.id, **disclosure))
             session.add(StageTransition(beneficiary_id=person.id, from_stage=None, to_stage="accueil",
-                                        kind="entered", at=_now(), by=actor.sub, role=",".join(actor.roles)[:30]))
+                                        kind="entered", at=inputs.now(), by=actor.sub, role=",".join(actor.roles)[:30]))
             session.flush()
             self._emit(session, events.registered(self._publisher(session, person)))
             self._audit(session, actor, "beneficiary.register", person.id)
@@ -162,19 +149,16 @@ class BeneficiaryService(ServiceBase):
             if session.scalar(select(Beneficiary.id).where(Beneficiary.pseudonym == pseudo)) is None:
                 return  # erased since, or never ours: keep nothing
             session.merge(FollowedElsewhere(pseudonym=pseudo, missions=sorted(event.data["missions"]),
-                                            signalled_at=_now()))
+                                            signalled_at=inputs.now()))
 
     @rpc
     def list_beneficiaries(self, page=1, page_size=25, purpose="accompaniment"):
         actor = self.caller.authorize("beneficiary.read")
-        if not isinstance(page, int) or page < 1:
-            raise ValidationFailed({"page": ["must be a whole number from 1"]})
-        if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE:
-            raise ValidationFailed({"page_size": [f"must be a whole number from 1 to {MAX_PAGE}"]})
+        offset, limit = inputs.page_window(page, page_size)
         with self.db.transaction() as session:
             total = session.scalar(select(func.count()).select_from(Beneficiary))
             people = session.scalars(select(Beneficiary).order_by(Beneficiary.last_name, Beneficiary.id)
-                                     .offset((page - 1) * page_size).limit(page_size)).all()
+                                     .offset(offset).limit(limit)).all()
             for person in people:
                 self._audit(session, actor, "beneficiary.list", person.id, purpose)
             items = schemas.BeneficiarySchema(only=("id", "first_name", "last_name", "stage", "status")) \
@@ -190,7 +174,7 @@ class BeneficiaryService(ServiceBase):
     # -- disclosures -----------------------------------------------------
     @rpc
     def record_disclosure(self, beneficiary_id, payload):
-        data = _load(schemas.DisclosureSchema(), payload)
+        data = inputs.load(schemas.DisclosureSchema(), payload)
         with self._change("beneficiary.record_consent", beneficiary_id) as (_, session, person):
             active = session.scalar(select(Disclosure.id).where(
                 Disclosure.beneficiary_id == person.id, Disclosure.agency == data["agency"],
@@ -236,7 +220,7 @@ class BeneficiaryService(ServiceBase):
     @rpc
     def assess(self, beneficiary_id, payload):
         """Record what the person can already do, in the taxonomy's competence codes."""
-        data = _load(schemas.AssessmentSchema(), payload)
+        data = inputs.load(schemas.AssessmentSchema(), payload)
         with self._change("beneficiary.assess", beneficiary_id) as (actor, session, person):
             assessed_on = data["assessed_on"] or date.today()
             if assessed_on < person.registered_on:
@@ -252,7 +236,7 @@ class BeneficiaryService(ServiceBase):
     @rpc
     def agree_plan(self, beneficiary_id, payload):
         """A new version of the insertion plan, negotiated with the person; earlier versions are kept."""
-        data = _load(schemas.PlanSchema(), payload)
+        data = inputs.load(schemas.PlanSchema(), payload)
         with self._change("beneficiary.agree_plan", beneficiary_id) as (actor, session, person):
             if person.status == EXITED:
                 raise ValidationFailed({"beneficiary": ["the file is closed (exited)"]})
@@ -264,7 +248,7 @@ class BeneficiaryService(ServiceBase):
                                missing_competences=data["missing_competences"], actions=actions,
                                contract_wishes=data["contract_wishes"], hours_wish=data["hours_wish"],
                                mobility_km=data["mobility_km"], available_from=data["available_from"],
-                               agreed_by=actor.sub, agreed_at=_now(),
+                               agreed_by=actor.sub, agreed_at=inputs.now(),
                                agreed_with_person=data["agreed_with_person"])
             session.add(plan)
             session.flush()
@@ -290,7 +274,7 @@ class BeneficiaryService(ServiceBase):
     @rpc
     def move_stage(self, beneficiary_id, payload):
         """Move along the path: skips and returns allowed; a dropped-out person re-enters."""
-        data = _load(schemas.StageMoveSchema(), payload)
+        data = inputs.load(schemas.StageMoveSchema(), payload)
         with self._change("beneficiary.move_stage", beneficiary_id) as (actor, session, person):
             try:
                 domain.check_stage_move(person.status, person.stage, data["to"])
@@ -299,7 +283,7 @@ class BeneficiaryService(ServiceBase):
             kind = "reentered" if person.status == DROPPED_OUT else "moved"
             before = person.stage
             session.add(StageTransition(beneficiary_id=person.id, from_stage=before, to_stage=data["to"],
-                                        kind=kind, why=data["why"], at=_now(), by=actor.sub,
+                                        kind=kind, why=data["why"], at=inputs.now(), by=actor.sub,
                                         role=",".join(actor.roles)[:30]))
             person.stage, person.status = data["to"], ACTIVE
             self._emit(session, events.stage_changed(self._publisher(session, person), before, data["to"], kind,
@@ -308,14 +292,14 @@ class BeneficiaryService(ServiceBase):
 
     @rpc
     def drop_out(self, beneficiary_id, payload):
-        data = _load(schemas.DropOutSchema(), payload)
+        data = inputs.load(schemas.DropOutSchema(), payload)
         with self._change("beneficiary.move_stage", beneficiary_id) as (actor, session, person):
             try:
                 domain.check_dropout(person.status)
             except domain.TransitionRefused as exc:
                 raise ValidationFailed({"status": [str(exc)]}) from None
             session.add(StageTransition(beneficiary_id=person.id, from_stage=person.stage, to_stage=person.stage,
-                                        kind="dropped_out", reason=data["reason"], why=data["why"], at=_now(),
+                                        kind="dropped_out", reason=data["reason"], why=data["why"], at=inputs.now(),
                                         by=actor.sub, role=",".join(actor.roles)[:30]))
             person.status = DROPPED_OUT
             self._emit(session, events.dropped_out(self._publisher(session, person), person.stage, data["reason"],
@@ -337,12 +321,12 @@ class BeneficiaryService(ServiceBase):
     # -- accompaniment notes ---------------------------------------------
     @rpc
     def add_note(self, beneficiary_id, payload):
-        data = _load(schemas.NoteSchema(), payload)
+        data = inputs.load(schemas.NoteSchema(), payload)
         actor = self.caller.authorize(f"beneficiary.notes.{data['kind']}")
         with self.db.transaction() as session:
             person = self._person(session, beneficiary_id)
             note = Note(id=str(uuid.uuid4()), beneficiary_id=person.id, kind=data["kind"], text=data["text"],
-                        author=actor.sub, at=_now())
+                        author=actor.sub, at=inputs.now())
             session.add(note)
             self._audit(session, actor, f"beneficiary.notes.{data['kind']}.write", person.id)
         return {"id": note.id, "kind": note.kind, "at": note.at.isoformat()}
@@ -364,7 +348,7 @@ class BeneficiaryService(ServiceBase):
     @rpc
     def record_contract(self, beneficiary_id, payload):
         """The first contract signed; schedules the six-month check."""
-        data = _load(schemas.ContractSchema(), payload)
+        data = inputs.load(schemas.ContractSchema(), payload)
         with self._change("beneficiary.record_outcome", beneficiary_id) as (_, session, person):
             if data["signed_on"] < person.registered_on:
                 raise ValidationFailed({"signed_on": ["is before the intake"]})
@@ -379,7 +363,7 @@ class BeneficiaryService(ServiceBase):
 
     @rpc
     def record_six_month_check(self, beneficiary_id, payload):
-        data = _load(schemas.FollowUpSchema(), payload)
+        data = inputs.load(schemas.FollowUpSchema(), payload)
         with self._change("beneficiary.record_outcome", beneficiary_id) as (_, session, person):
             contract = session.get(Contract, person.id)
             if contract is None:
@@ -395,12 +379,12 @@ class BeneficiaryService(ServiceBase):
 
     @rpc
     def exit_path(self, beneficiary_id, payload):
-        data = _load(schemas.ExitSchema(), payload)
+        data = inputs.load(schemas.ExitSchema(), payload)
         with self._change("beneficiary.record_outcome", beneficiary_id) as (actor, session, person):
             if person.status == EXITED:
                 raise ValidationFailed({"status": ["already exited"]})
             session.add(StageTransition(beneficiary_id=person.id, from_stage=person.stage, to_stage=person.stage,
-                                        kind="exited", reason=data["reason"], why=data["why"], at=_now(),
+                                        kind="exited", reason=data["reason"], why=data["why"], at=inputs.now(),
                                         by=actor.sub, role=",".join(actor.roles)[:30]))
             person.status = EXITED
             self._emit(session, events.exited(self._publisher(session, person), data["reason"], date.today()))

@@ -15,9 +15,8 @@ import logging
 import uuid
 from collections import Counter
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 
-from marshmallow import ValidationError
 from nameko.rpc import rpc
 from sqlalchemy import delete, func, select, update
 from stdnum.be import vat
@@ -51,25 +50,17 @@ from convention.models import (
     Trainee,
     TraineeTransition,
 )
-from kit import outbox
+from kit import inputs, outbox
 from kit.actor import Caller
 from kit.errors import Conflict, NotFound, ValidationFailed
 from kit.events import event_handler
 from kit.service import ServiceBase
 
 log = logging.getLogger(__name__)
-MAX_PAGE = 100
 ERASED = "be.mire.beneficiary.erased.v1"
 VACANCY_CLOSED = "be.mire.employer.vacancy_closed.v1"
 VACANCY_FILLED = "be.mire.employer.vacancy_filled.v1"
 STATUS_EVENTS = {"activate": events.ACTIVATED, "cancel": events.CANCELLED, "terminate": events.TERMINATED}
-
-
-def _load(schema, payload):
-    try:
-        return schema.load(payload if payload is not None else {})
-    except ValidationError as exc:
-        raise ValidationFailed(exc.messages) from None
 
 
 @contextmanager
@@ -79,18 +70,6 @@ def _rules():
         yield
     except domain.RuleBroken as exc:
         raise ValidationFailed(exc.errors) from None
-
-
-def _now():
-    return datetime.now(UTC)
-
-
-def _page(page, page_size):
-    if not isinstance(page, int) or isinstance(page, bool) or page < 1:
-        raise ValidationFailed({"page": ["must be a whole number from 1"]})
-    if not isinstance(page_size, int) or isinstance(page_size, bool) or not 1 <= page_size <= MAX_PAGE:
-        raise ValidationFailed({"page_size": [f"must be a whole number from 1 to {MAX_PAGE}"]})
-    return (page - 1) * page_size, page_size
 
 
 def _ref(value, field: str) -> str:
@@ -148,14 +127,14 @@ class ConventionService(ServiceBase):
     @staticmethod
     def _log(session, convention, actor, to_status, reason=None, party=None):
         session.add(ConventionTransition(convention_id=convention.id, from_status=convention.status,
-                                         to_status=to_status, reason=reason, party=party, at=_now(),
+                                         to_status=to_status, reason=reason, party=party, at=inputs.now(),
                                          by=actor.sub, role=_role(actor)))
         convention.status = to_status
 
     @staticmethod
     def _log_trainee(session, trainee, actor, to_status, on, reason=None):
         session.add(TraineeTransition(trainee_id=trainee.id, from_status=trainee.status, to_status=to_status,
-                                      reason=reason, on=on, at=_now(), by=actor.sub, role=_role(actor)))
+                                      reason=reason, on=on, at=inputs.now(), by=actor.sub, role=_role(actor)))
         trainee.status = to_status
 
     def _publisher(self, session, convention) -> events.Publisher:
@@ -206,10 +185,10 @@ class ConventionService(ServiceBase):
     def create_project(self, payload):
         """A training project with its two conventions, both drafts, in one transaction."""
         actor = self.caller.authorize("convention.write")
-        data = _load(schemas.ProjectSchema(), payload)
+        data = inputs.load(schemas.ProjectSchema(), payload)
         with self.db.transaction() as session:
             project = Project(id=str(uuid.uuid4()), title=data["title"], vacancy_id=data["vacancy_id"],
-                              employer_id=data["employer_id"], created_at=_now(), created_by=actor.sub)
+                              employer_id=data["employer_id"], created_at=inputs.now(), created_by=actor.sub)
             session.add(project)
             session.flush()
             training = dict(data["training_convention"])
@@ -222,7 +201,7 @@ class ConventionService(ServiceBase):
 
     def _new_version(self, session, actor, project, kind, version, previous_id, terms, parties, reason=None):
         convention = Convention(id=str(uuid.uuid4()), project_id=project.id, kind=kind, version=version,
-                                previous_id=previous_id, status=DRAFT, created_at=_now(), created_by=actor.sub,
+                                previous_id=previous_id, status=DRAFT, created_at=inputs.now(), created_by=actor.sub,
                                 **terms)
         session.add(convention)
         session.flush()
@@ -230,7 +209,7 @@ class ConventionService(ServiceBase):
             party.convention_id = convention.id
             session.add(party)
         session.add(ConventionTransition(convention_id=convention.id, from_status=None, to_status=DRAFT,
-                                         reason=reason, at=_now(), by=actor.sub, role=_role(actor)))
+                                         reason=reason, at=inputs.now(), by=actor.sub, role=_role(actor)))
         return convention
 
     @rpc
@@ -239,7 +218,7 @@ class ConventionService(ServiceBase):
         actor = self.caller.authorize("convention.write")
         with self.db.transaction() as session:
             convention = self._get(session, Convention, "convention", convention_id)
-            data = _load(schemas.terms_schema(convention.kind, partial=True), changes)
+            data = inputs.load(schemas.terms_schema(convention.kind, partial=True), changes)
             if convention.status != DRAFT:
                 raise ValidationFailed({"status": [f"a {convention.status} convention changes only by amendment"]})
             self._apply_terms(session, convention, data)
@@ -267,7 +246,7 @@ class ConventionService(ServiceBase):
         actor = self.caller.authorize("convention.write")
         with self.db.transaction() as session:
             old = self._get(session, Convention, "convention", convention_id)
-            data = _load(schemas.terms_schema(old.kind, partial=True), changes)
+            data = inputs.load(schemas.terms_schema(old.kind, partial=True), changes)
             if not data:
                 raise ValidationFailed({"changes": ["an amendment changes at least one term"]})
             latest = self._versions(session, old.project_id, old.kind)[-1]
@@ -349,7 +328,7 @@ class ConventionService(ServiceBase):
                     hires = sum(1 for t in trainees if t.status == HIRED)
                     convention.hires_actual = hires
                     convention.commitment_outcome = domain.evaluate_commitment(convention.hires_committed, hires)
-                    convention.evaluated_at = _now()
+                    convention.evaluated_at = inputs.now()
                     self._emit(session, events.commitment_evaluated(pub, today))
             elif action in STATUS_EVENTS:
                 self._emit(session, events.status_changed(pub, STATUS_EVENTS[action], today, reason))
@@ -359,7 +338,7 @@ class ConventionService(ServiceBase):
     def sign(self, convention_id, payload):
         """Record one party's signature (who signed for it, when, who recorded it)."""
         actor = self.caller.authorize("convention.sign")
-        data = _load(schemas.SignatureSchema(), payload)
+        data = inputs.load(schemas.SignatureSchema(), payload)
         with self.db.transaction() as session:
             convention = self._get(session, Convention, "convention", convention_id, lock=True)
             parties = {p.party: p for p in session.scalars(select(Party).where(Party.convention_id == convention.id))}
@@ -370,7 +349,7 @@ class ConventionService(ServiceBase):
             if target == SIGNED and previous is not None and previous.status not in domain.AMENDABLE:
                 raise ValidationFailed({"status": [f"the version this amends is {previous.status}"]})
             party = parties[data["party"]]
-            party.signed_at, party.recorded_by = _now(), actor.sub
+            party.signed_at, party.recorded_by = inputs.now(), actor.sub
             party.signer_name, party.signer_function = data["signer_name"], data["signer_function"]
             self._log(session, convention, actor, target, party=data["party"])
             if target == SIGNED:
@@ -394,7 +373,7 @@ class ConventionService(ServiceBase):
     def record_internship(self, project_id, payload):
         """A confirmation internship and its outcome (confirmed or reoriented)."""
         actor = self.caller.authorize("convention.enrol")
-        data = _load(schemas.InternshipSchema(), payload)
+        data = inputs.load(schemas.InternshipSchema(), payload)
         with self.db.transaction() as session:
             project = self._get(session, Project, "project", project_id)
             training = self._in_force(session, project.id, TRAINING) or self._versions(session, project.id,
@@ -405,7 +384,7 @@ class ConventionService(ServiceBase):
                                                                   Internship.beneficiary_id == data["beneficiary_id"]))
             if existing:
                 raise Conflict("this person's confirmation internship is already recorded in this project", existing)
-            internship = Internship(id=str(uuid.uuid4()), project_id=project.id, recorded_at=_now(),
+            internship = Internship(id=str(uuid.uuid4()), project_id=project.id, recorded_at=inputs.now(),
                                     recorded_by=actor.sub, **data)
             session.add(internship)
             session.flush()
@@ -415,7 +394,7 @@ class ConventionService(ServiceBase):
     def enrol(self, project_id, payload):
         """Enrol a person whose confirmation internship confirmed, within the places and the schedule."""
         actor = self.caller.authorize("convention.enrol")
-        data = _load(schemas.EnrolmentSchema(), payload)
+        data = inputs.load(schemas.EnrolmentSchema(), payload)
         with self.db.transaction() as session:
             project = self._get(session, Project, "project", project_id, lock=True)
             self._require_active(session, project.id, EMPLOYER, "enrol")
@@ -436,11 +415,11 @@ class ConventionService(ServiceBase):
             trainee = Trainee(id=str(uuid.uuid4()), project_id=project.id, beneficiary_id=data["beneficiary_id"],
                               internship_id=internship.id, status=IN_TRAINING, start_date=data["start_date"],
                               planned_end=data["planned_end"], tutor_name=data["tutor"]["name"],
-                              tutor_function=data["tutor"]["function"], enrolled_at=_now())
+                              tutor_function=data["tutor"]["function"], enrolled_at=inputs.now())
             session.add(trainee)
             session.flush()
             session.add(TraineeTransition(trainee_id=trainee.id, from_status=None, to_status=IN_TRAINING,
-                                          on=trainee.start_date, at=_now(), by=actor.sub, role=_role(actor)))
+                                          on=trainee.start_date, at=inputs.now(), by=actor.sub, role=_role(actor)))
             self._emit(session, events.trainee(self._publisher(session, training), events.TRAINEE_ENROLLED, trainee,
                                                trainee.start_date))
             return schemas.TraineeOutSchema().dump(trainee)
@@ -465,7 +444,7 @@ class ConventionService(ServiceBase):
 
     def _trainee_move(self, trainee_id, action, schema, payload):
         actor = self.caller.authorize("convention.enrol")
-        data = _load(schema, payload)
+        data = inputs.load(schema, payload)
         with self.db.transaction() as session:
             trainee = self._get(session, Trainee, "trainee", trainee_id, lock=True)
             if action in ("drop_out", "complete"):
@@ -511,7 +490,7 @@ class ConventionService(ServiceBase):
     def hold_committee(self, project_id, payload):
         """A follow-up (all signatories) or pedagogical (all trainers) committee and its decisions."""
         actor = self.caller.authorize("convention.committee")
-        data = _load(schemas.CommitteeSchema(), payload)
+        data = inputs.load(schemas.CommitteeSchema(), payload)
         with self.db.transaction() as session:
             project = self._get(session, Project, "project", project_id)
             training = self._in_force(session, project.id, TRAINING)
@@ -528,7 +507,7 @@ class ConventionService(ServiceBase):
             decisions = self._apply_decisions(session, actor, project, training, data)
             committee = Committee(id=str(uuid.uuid4()), project_id=project.id, kind=data["kind"],
                                   held_on=data["held_on"], attendees=sorted(set(data["attendees"])),
-                                  decisions=decisions, recorded_at=_now(), recorded_by=actor.sub,
+                                  decisions=decisions, recorded_at=inputs.now(), recorded_by=actor.sub,
                                   recorded_role=_role(actor))
             session.add(committee)
             session.flush()
@@ -582,7 +561,7 @@ class ConventionService(ServiceBase):
     @rpc
     def list_projects(self, employer_id=None, page=1, page_size=25):
         self.caller.authorize("convention.read")
-        offset, limit = _page(page, page_size)
+        offset, limit = inputs.page_window(page, page_size)
         with self.db.session() as session:
             query = select(Project)
             if employer_id is not None:
@@ -617,7 +596,7 @@ class ConventionService(ServiceBase):
         """Every commitment of one employer (the version in force of each project) and the totals."""
         self.caller.authorize("convention.read")
         employer_id = _ref(employer_id, "employer_id")
-        offset, limit = _page(page, page_size)
+        offset, limit = inputs.page_window(page, page_size)
         with self.db.session() as session:
             projects = session.scalars(select(Project).where(Project.employer_id == employer_id)
                                        .order_by(Project.created_at, Project.id)).all()

@@ -3,9 +3,8 @@
 import hashlib
 import json
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 
-from marshmallow import ValidationError
 from nameko.rpc import rpc
 from sqlalchemy import func, select
 from stdnum.be import vat
@@ -13,35 +12,15 @@ from stdnum.be import vat
 from employer import domain, events, schemas
 from employer.enums import CANCEL_REASONS, CLOSED, DRAFT, OPEN
 from employer.models import Contact, Employer, Prospection, Vacancy, VacancyTransition
-from kit import outbox
+from kit import inputs, outbox
 from kit.actor import Caller
 from kit.errors import Conflict, NotFound, ValidationFailed
 from kit.rpc import TimedRpcProxy
 from kit.service import ServiceBase
 
-MAX_PAGE = 100
 MAX_IMPORT_BATCH = 1000
 IMPORTED_FIELDS = ("title", "occupation", "description", "contract_type", "hours_per_week", "municipality",
                    "posts", "start_date")
-
-
-def _load(schema, payload):
-    try:
-        return schema.load(payload if payload is not None else {})
-    except ValidationError as exc:
-        raise ValidationFailed(exc.messages) from None
-
-
-def _now():
-    return datetime.now(UTC)
-
-
-def _page(page, page_size):
-    if not isinstance(page, int) or page < 1:
-        raise ValidationFailed({"page": ["must be a whole number from 1"]})
-    if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE:
-        raise ValidationFailed({"page_size": [f"must be a whole number from 1 to {MAX_PAGE}"]})
-    return (page - 1) * page_size, page_size
 
 
 class EmployerService(ServiceBase):
@@ -59,13 +38,13 @@ class EmployerService(ServiceBase):
     @rpc
     def register(self, payload):
         actor = self.caller.authorize("employer.register")
-        data = _load(schemas.EmployerIntakeSchema(), payload)
+        data = inputs.load(schemas.EmployerIntakeSchema(), payload)
         number = vat.compact(data.pop("enterprise_number"))[-10:]
         with self.db.transaction() as session:
             existing = session.scalar(select(Employer.id).where(Employer.enterprise_number == number))
             if existing:
                 raise Conflict("this enterprise is already registered in this Mission", existing)
-            employer = Employer(id=str(uuid.uuid4()), enterprise_number=number, created_at=_now(),
+            employer = Employer(id=str(uuid.uuid4()), enterprise_number=number, created_at=inputs.now(),
                                 account_manager=actor.sub, **data)
             session.add(employer)
             session.flush()
@@ -86,7 +65,7 @@ class EmployerService(ServiceBase):
     @rpc
     def list_employers(self, page=1, page_size=25):
         self.caller.authorize("employer.read")
-        offset, limit = _page(page, page_size)
+        offset, limit = inputs.page_window(page, page_size)
         with self.db.session() as session:
             total = session.scalar(select(func.count()).select_from(Employer))
             rows = session.scalars(select(Employer).order_by(Employer.name, Employer.id).offset(offset).limit(limit))
@@ -102,7 +81,7 @@ class EmployerService(ServiceBase):
     @rpc
     def add_contact(self, employer_id, payload):
         self.caller.authorize("employer.register")
-        data = _load(schemas.ContactSchema(), payload)
+        data = inputs.load(schemas.ContactSchema(), payload)
         with self.db.transaction() as session:
             employer = self._employer(session, employer_id)
             contact = Contact(id=str(uuid.uuid4()), employer_id=employer.id, **data)
@@ -114,7 +93,7 @@ class EmployerService(ServiceBase):
     def log_prospection(self, employer_id, payload):
         """A visit, call or e-mail, the hiring needs it surfaced and the next action."""
         actor = self.caller.authorize("employer.register")
-        data = _load(schemas.ProspectionSchema(), payload)
+        data = inputs.load(schemas.ProspectionSchema(), payload)
         with self.db.transaction() as session:
             employer = self._employer(session, employer_id)
             entry = Prospection(id=str(uuid.uuid4()), employer_id=employer.id, by=actor.sub, **data)
@@ -141,7 +120,7 @@ class EmployerService(ServiceBase):
 
     def _transition(self, session, vacancy, actor, to_status, reason=None, beneficiary_id=None):
         session.add(VacancyTransition(vacancy_id=vacancy.id, from_status=vacancy.status, to_status=to_status,
-                                      reason=reason, beneficiary_id=beneficiary_id, at=_now(), by=actor.sub,
+                                      reason=reason, beneficiary_id=beneficiary_id, at=inputs.now(), by=actor.sub,
                                       role=",".join(actor.roles)))
         vacancy.status = to_status
 
@@ -153,21 +132,21 @@ class EmployerService(ServiceBase):
     def create_vacancy(self, payload):
         """A vacancy negotiated with an employer, as a draft."""
         actor = self.caller.authorize("employer.vacancy.write")
-        data = _load(schemas.VacancySchema(), payload)
+        data = inputs.load(schemas.VacancySchema(), payload)
         with self.db.transaction() as session:
             self._employer(session, data["employer_id"])
             vacancy = Vacancy(id=str(uuid.uuid4()), source="mission", source_ref=None, filled=0, status=DRAFT,
-                              created_at=_now(), **data)
+                              created_at=inputs.now(), **data)
             session.add(vacancy)
             session.flush()
-            session.add(VacancyTransition(vacancy_id=vacancy.id, from_status=None, to_status=DRAFT, at=_now(),
+            session.add(VacancyTransition(vacancy_id=vacancy.id, from_status=None, to_status=DRAFT, at=inputs.now(),
                                           by=actor.sub, role=",".join(actor.roles)))
         return schemas.VacancyOutSchema().dump(vacancy)
 
     @rpc
     def update_vacancy(self, vacancy_id, payload):
         self.caller.authorize("employer.vacancy.write")
-        data = _load(schemas.VacancyUpdateSchema(), payload)
+        data = inputs.load(schemas.VacancyUpdateSchema(), payload)
         if "employer_id" in data:
             raise ValidationFailed({"employer_id": ["a vacancy does not change employer"]})
         with self.db.transaction() as session:
@@ -245,7 +224,7 @@ class EmployerService(ServiceBase):
     @rpc
     def list_vacancies(self, status=None, page=1, page_size=25):
         self.caller.authorize("employer.read")
-        offset, limit = _page(page, page_size)
+        offset, limit = inputs.page_window(page, page_size)
         with self.db.session() as session:
             query = select(Vacancy)
             if status is not None:
@@ -284,7 +263,7 @@ class EmployerService(ServiceBase):
         return result
 
     def _import_one(self, session, actor, offer) -> str:
-        data = _load(schemas.ImportedOfferSchema(), offer)
+        data = inputs.load(schemas.ImportedOfferSchema(), offer)
         digest = hashlib.sha256(json.dumps({k: str(data.get(k)) for k in IMPORTED_FIELDS} | {"open": data["open"]},
                                            sort_keys=True).encode()).hexdigest()
         vacancy = session.scalar(select(Vacancy).where(Vacancy.source_ref == f"forem:{data['source_ref']}"))
@@ -293,7 +272,7 @@ class EmployerService(ServiceBase):
         if vacancy is None:
             vacancy = Vacancy(id=str(uuid.uuid4()), employer_id=None, source="forem",
                               source_ref=f"forem:{data['source_ref']}", competences=[], filled=0, status=DRAFT,
-                              created_at=_now(), **{k: data[k] for k in IMPORTED_FIELDS})
+                              created_at=inputs.now(), **{k: data[k] for k in IMPORTED_FIELDS})
             session.add(vacancy)
             session.flush()
             outcome = "created"

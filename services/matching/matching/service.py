@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime
 
-from marshmallow import ValidationError
 from nameko.rpc import rpc
 from sqlalchemy import delete, select
 
-from kit import outbox
+from kit import inputs, outbox
 from kit.actor import Caller
 from kit.errors import Conflict, NotFound, ValidationFailed
 from kit.events import event_handler
@@ -29,17 +27,6 @@ from matching.models import Candidate, ErasedCandidate, Proposal, ProposalStep, 
 
 log = logging.getLogger(__name__)
 B, E = "be.mire.beneficiary.", "be.mire.employer."
-
-
-def _load(schema, payload):
-    try:
-        return schema.load(payload if payload is not None else {})
-    except ValidationError as exc:
-        raise ValidationFailed(exc.messages) from None
-
-
-def _now():
-    return datetime.now(UTC)
 
 
 def _proposal(p: Proposal) -> dict:
@@ -60,7 +47,7 @@ class MatchingService(ServiceBase):
         row = session.get(Candidate, beneficiary_id)
         if row is None:
             row = Candidate(beneficiary_id=beneficiary_id, competences=[], target_occupations=[],
-                            contract_wishes=[], changed_at=_now())
+                            contract_wishes=[], changed_at=inputs.now())
             session.add(row)
         return row
 
@@ -76,7 +63,7 @@ class MatchingService(ServiceBase):
             row.assessed_on = data["assessed_on"]
             row.competences = [{"code": c["code"], "level": c["level"], "kind": c["kind"]} for c in data["competences"]]
             row.municipality = data["municipality"] or row.municipality
-            row.changed_at = _now()
+            row.changed_at = inputs.now()
 
     @event_handler(B + "plan_agreed.v1")
     def on_plan_agreed(self, event):
@@ -91,7 +78,7 @@ class MatchingService(ServiceBase):
             for key in ("target_occupations", "contract_wishes", "hours_wish", "mobility_km", "available_from"):
                 setattr(row, key, data[key])
             row.municipality = data["municipality"] or row.municipality
-            row.changed_at = _now()
+            row.changed_at = inputs.now()
 
     @event_handler(B + "contract_signed.v1")
     def on_contract_signed(self, event):
@@ -102,8 +89,8 @@ class MatchingService(ServiceBase):
             row = self._candidate(session, data["beneficiary_id"])
             if row is None:
                 return
-            row.placed_on = data["signed_on"] or _now().date()
-            row.changed_at = _now()
+            row.placed_on = data["signed_on"] or inputs.now().date()
+            row.changed_at = inputs.now()
             self._withdraw_all(session, Proposal.beneficiary_id == row.beneficiary_id, "placed")
 
     @event_handler(B + "erased.v1")
@@ -140,7 +127,7 @@ class MatchingService(ServiceBase):
                         "posts", "start_date"):
                 setattr(row, key, data[key])
             row.competences = [dict(c) for c in data["competences"]]
-            row.changed_at = _now()
+            row.changed_at = inputs.now()
 
     @event_handler(E + "vacancy_opened.v1")
     def on_vacancy_opened(self, event):
@@ -161,7 +148,7 @@ class MatchingService(ServiceBase):
                 row = Vacancy(vacancy_id=data["vacancy_id"], employer_id="", occupation="", title="",
                               competences=[], posts=0)
                 session.add(row)
-            row.status, row.changed_at = status, _now()
+            row.status, row.changed_at = status, inputs.now()
             self._withdraw_all(session, Proposal.vacancy_id == row.vacancy_id, f"vacancy_{status}")
 
     @event_handler(E + "vacancy_filled.v1")
@@ -181,7 +168,7 @@ class MatchingService(ServiceBase):
     def suggest_occupations(self, title, limit=5):
         """Job title → ROME occupations, best first: [{code, label, score}]."""
         self.caller.authorize("matching.read")
-        args = _load(schemas.SuggestArgs(), {"title": title, "limit": limit})
+        args = inputs.load(schemas.SuggestArgs(), {"title": title, "limit": limit})
         titles = self.index.titles()
         found = self.index.run(titles.suggest, args["title"], args["limit"])
         occ = self.index.taxonomy.occupations
@@ -191,7 +178,7 @@ class MatchingService(ServiceBase):
     def occupation(self, code):
         """An occupation of the taxonomy with its competences (what a vacancy's profile starts from)."""
         self.caller.authorize("matching.read")
-        args = _load(schemas.OccupationArgs(), {"code": code})
+        args = inputs.load(schemas.OccupationArgs(), {"code": code})
         tax = self.index.taxonomy
         found = tax.occupation(args["code"])
         if found is None:
@@ -203,7 +190,7 @@ class MatchingService(ServiceBase):
     def rank_candidates(self, vacancy_id, limit=20):
         """The best people for an open vacancy, each with its explanation."""
         self.caller.authorize("matching.read")
-        args = _load(schemas.RankCandidatesArgs(), {"vacancy_id": vacancy_id, "limit": limit})
+        args = inputs.load(schemas.RankCandidatesArgs(), {"vacancy_id": vacancy_id, "limit": limit})
         with self.db.session() as session:
             row = session.get(Vacancy, args["vacancy_id"])
             if row is None or not row.employer_id:
@@ -218,7 +205,7 @@ class MatchingService(ServiceBase):
     def rank_vacancies(self, beneficiary_id, limit=20):
         """The best open vacancies for a person, each with its explanation."""
         self.caller.authorize("matching.read")
-        args = _load(schemas.RankVacanciesArgs(), {"beneficiary_id": beneficiary_id, "limit": limit})
+        args = inputs.load(schemas.RankVacanciesArgs(), {"beneficiary_id": beneficiary_id, "limit": limit})
         with self.db.session() as session:
             row = session.get(Candidate, args["beneficiary_id"])
             if row is None:
@@ -239,7 +226,7 @@ class MatchingService(ServiceBase):
     def propose(self, vacancy_id, beneficiary_id):
         """Propose a person for a vacancy (state ``proposed``)."""
         actor = self.caller.authorize("matching.propose")
-        args = _load(schemas.ProposeArgs(), {"vacancy_id": vacancy_id, "beneficiary_id": beneficiary_id})
+        args = inputs.load(schemas.ProposeArgs(), {"vacancy_id": vacancy_id, "beneficiary_id": beneficiary_id})
         with self.db.transaction() as session:
             vacancy = session.get(Vacancy, args["vacancy_id"])
             if vacancy is None or not vacancy.employer_id:
@@ -256,7 +243,7 @@ class MatchingService(ServiceBase):
                 Proposal.state.in_(domain.ACTIVE))).first()
             if existing:
                 raise Conflict("this person is already proposed for this vacancy", existing)
-            at = _now()
+            at = inputs.now()
             proposal = Proposal(id=str(uuid.uuid4()), vacancy_id=vacancy.vacancy_id,
                                 beneficiary_id=person.beneficiary_id, state=domain.PROPOSED, created_at=at,
                                 updated_at=at)
@@ -270,7 +257,7 @@ class MatchingService(ServiceBase):
     def move_proposal(self, proposal_id, to, reason=None):
         """One step of a proposal: presented, interview, hired, rejected (reason required) or withdrawn."""
         actor = self.caller.authorize("matching.propose")
-        args = _load(schemas.MoveArgs(), {"proposal_id": proposal_id, "to": to, "reason": reason})
+        args = inputs.load(schemas.MoveArgs(), {"proposal_id": proposal_id, "to": to, "reason": reason})
         if args["to"] in domain.NEEDS_REASON and not args["reason"]:
             raise ValidationFailed({"reason": [f"a proposal {args['to']} needs a reason"]})
         with self.db.transaction() as session:
@@ -284,7 +271,7 @@ class MatchingService(ServiceBase):
             return _proposal(proposal)
 
     def _move(self, session, proposal: Proposal, to: str, reason: str | None, actor: str | None) -> None:
-        at = _now()
+        at = inputs.now()
         session.add(ProposalStep(proposal_id=proposal.id, from_state=proposal.state, to_state=to, at=at,
                                  actor=actor, reason=reason))
         proposal.state, proposal.reason, proposal.updated_at = to, reason, at
@@ -307,7 +294,7 @@ class MatchingService(ServiceBase):
     def list_proposals(self, vacancy_id=None, beneficiary_id=None, limit=50):
         """Proposals of a vacancy or of a person, newest first (one of the two is required)."""
         self.caller.authorize("matching.read")
-        args = _load(schemas.ListArgs(), {"vacancy_id": vacancy_id, "beneficiary_id": beneficiary_id,
+        args = inputs.load(schemas.ListArgs(), {"vacancy_id": vacancy_id, "beneficiary_id": beneficiary_id,
                                           "limit": limit})
         if not args["vacancy_id"] and not args["beneficiary_id"]:
             raise ValidationFailed({"vacancy_id": ["give a vacancy_id or a beneficiary_id"]})
