@@ -1,6 +1,8 @@
 """Reporting tables: facts taken from events, never from another service's database."""
 
-from sqlalchemy import JSON, String
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -41,7 +43,24 @@ class SectorEntry(Base):
     age_band: Mapped[str] = mapped_column(String(10))
 
 
-class Fact(Base):
+class _Coded:
+    """The fact's codes, derived from its event by ``reporting.ingest`` (the aggregation engine reads only these).
+
+    They are a pure function of the event and the catalogue, so replaying the events rebuilds them exactly.
+    """
+
+    kind: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")  # catalogue.TYPES code
+    day: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # yyyymmdd that dates it
+    person: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # keyed 63-bit person key
+    entity: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # vacancy, convention…
+    tag: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")  # catalogue.TAG_VALUES code
+    gender: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    age: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    groups: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # target-group bit mask
+    municipality: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # NIS code
+
+
+class Fact(_Coded, Base):
     """Every fact of a person's path the Mission's services published, as received (mission mode).
 
     The raw material of every indicator: any past period can be recomputed from it.
@@ -57,7 +76,7 @@ class Fact(Base):
     data: Mapped[dict] = mapped_column(JSON)
 
 
-class SectorFact(Base):
+class SectorFact(_Coded, Base):
     """A pseudonymous fact as InterMire receives it (sector mode)."""
 
     __tablename__ = "sector_fact"
@@ -76,3 +95,28 @@ class ErasedSubject(Base):
     __tablename__ = "erased_subject"
 
     subject: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The random key the person's facts are counted under since the erasure (statistical residue).
+    residue: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class Submission(Base):
+    """A Mission's figures for one period, as submitted and, once approved, frozen.
+
+    A correction of an approved period is a new version; ``diff`` shows what changed from the approved one.
+    """
+
+    __tablename__ = "submission"
+    __table_args__ = (UniqueConstraint("period", "version", name="uq_submission_period_version"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10))  # submitted, approved, superseded
+    catalogue_version: Mapped[int] = mapped_column(Integer)
+    figures: Mapped[dict] = mapped_column(JSON)
+    diff: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    submitted_by: Mapped[str] = mapped_column(String(100))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    approved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -10,10 +10,18 @@ from sqlalchemy import func, select
 
 from contracts.envelope import make_event
 from kit import outbox
+from kit.actor import Caller
+from kit.errors import ValidationFailed
 from kit.events import event_handler
+from kit.registry import load as load_registry
 from kit.service import ServiceBase
+from reporting import cache, exports, publication
+from reporting import catalogue as cat
+from reporting.engine import load_sector
+from reporting.ingest import codes
 from reporting.models import SectorEntry, SectorFact
-from reporting.service import fact_month
+from reporting.periods import parse
+from reporting.service import check_mode, fact_month, indicator_named
 
 FOLLOWED_ELSEWHERE = "be.mire.reporting.followed_elsewhere.v1"
 
@@ -26,8 +34,17 @@ def mission_of(source: str) -> str:
     return parts[1]
 
 
+def registry_missions() -> list[tuple[str, str]]:
+    """(code, basin) of every Mission of the registry, in its order."""
+    try:
+        return [(s.code, s.basin) for s in load_registry().sites if s.kind == "mission"]
+    except Exception:  # a test registry elsewhere: Missions are then named by the facts themselves
+        return []
+
+
 class SectorReportingService(ServiceBase):
     name = "reporting"
+    caller = Caller()
 
     @event_handler("be.mire.beneficiary.registered.v1", source="sector")
     def on_sector_beneficiary_registered(self, event):
@@ -35,19 +52,33 @@ class SectorReportingService(ServiceBase):
             if session is None:
                 return
             d = event.data
-            session.merge(SectorEntry(mission=mission_of(event.source), pseudonym=d["pseudonym"],
-                                      month=d["registered_month"], age_band=d["age_band"]))
+            session.merge(
+                SectorEntry(
+                    mission=mission_of(event.source),
+                    pseudonym=d["pseudonym"],
+                    month=d["registered_month"],
+                    age_band=d["age_band"],
+                )
+            )
             session.flush()
-            missions = sorted(session.scalars(select(SectorEntry.mission)
-                                              .where(SectorEntry.pseudonym == d["pseudonym"])).all())
+            missions = sorted(
+                session.scalars(select(SectorEntry.mission).where(SectorEntry.pseudonym == d["pseudonym"])).all()
+            )
             if len(missions) > 1:
                 # Tell each Mission that follows this person that others do too; the
                 # pseudonym is all that travels, and only to Missions that already hold it.
                 for mission in missions:
-                    outbox.add(session, make_event(
-                        source=self.site.source, type=FOLLOWED_ELSEWHERE, audience="signal",
-                        subject=d["pseudonym"], data={"pseudonym": d["pseudonym"], "missions": missions}),
-                        to=mission)
+                    outbox.add(
+                        session,
+                        make_event(
+                            source=self.site.source,
+                            type=FOLLOWED_ELSEWHERE,
+                            audience="signal",
+                            subject=d["pseudonym"],
+                            data={"pseudonym": d["pseudonym"], "missions": missions},
+                        ),
+                        to=mission,
+                    )
 
     @event_handler("be.mire.employer.*.v1", source="sector")
     def on_sector_employer_fact(self, event):
@@ -64,20 +95,85 @@ class SectorReportingService(ServiceBase):
             if session is None:
                 return
             data = {k: v for k, v in event.data.items() if k != "pseudonym"}
-            session.add(SectorFact(event_id=event.id, mission=mission_of(event.source), type=event.type,
-                                   pseudonym=event.data.get("pseudonym") or event.subject, month=fact_month(event),
-                                   data=data))
+            session.add(
+                SectorFact(
+                    event_id=event.id,
+                    mission=mission_of(event.source),
+                    type=event.type,
+                    pseudonym=event.data.get("pseudonym") or event.subject,
+                    month=fact_month(event),
+                    data=data,
+                    **codes(event.type, event.data, event.time, event.subject, sector=True),
+                )
+            )
+        cache.bump(self.site.code)
+
+    def _facts(self):
+        def load():
+            with self.db.session() as session:
+                return load_sector(session, SectorFact, registry_missions())
+
+        return cache.facts(self.site.code, load)
+
+    @rpc
+    def sector_catalogue(self):
+        """The indicator catalogue as InterMire computes it (sector events only)."""
+        self.caller.authorize("reporting.sector")
+        return cat.CATALOGUE.describe("sector")
+
+    @rpc
+    def sector_table(self, name, period, columns="target_group"):
+        """One indicator for a quarter or a year: Missions × ``columns``, small cells hidden (``null``).
+
+        Sector totals count a person followed by two Missions once.
+        """
+        self.caller.authorize("reporting.sector")
+        ind = check_mode(indicator_named(name), "sector")
+        p = parse(period)
+        facts = self._facts()
+        return cache.publication(
+            self.site.code, (ind.name, p.label, columns), lambda: publication.sector_table(facts, ind, p, columns)
+        )
+
+    @rpc
+    def sector_export(self, period, format="csv"):  # noqa: A002 - the API's own word
+        """The sector's published figures for funders, CSV or XLSX (base64), with a Youth Guarantee table."""
+        self.caller.authorize("reporting.sector_export")
+        fmt = exports.check_format(format)
+        p = publication.publishable(parse(period))
+        facts = self._facts()
+        rows = []
+        for ind in cat.CATALOGUE.for_mode("sector"):
+            for columns in exports.export_breakdowns(ind):
+                try:
+                    table = cache.publication(
+                        self.site.code,
+                        (ind.name, p.label, columns),
+                        lambda ind=ind, columns=columns: publication.sector_table(facts, ind, p, columns),
+                    )
+                except ValidationFailed:
+                    rows.append(("sector", ind.name, p.label, columns or "total", "", exports.HIDDEN))
+                    continue
+                rows += exports.records("sector", table)
+        return exports.render(fmt, rows, f"intermire-indicators-{p.label}", "sector")
 
     @rpc
     def sector_indicators(self):
         """Entries per Mission, and distinct people sector-wide (a person followed twice counts once)."""
+        self.caller.authorize("reporting.sector")
         with self.db.session() as session:
-            per_mission = dict(session.execute(
-                select(SectorEntry.mission, func.count()).group_by(SectorEntry.mission)).all())
+            per_mission = dict(
+                session.execute(select(SectorEntry.mission, func.count()).group_by(SectorEntry.mission)).all()
+            )
             people = session.scalar(select(func.count(func.distinct(SectorEntry.pseudonym))))
             headline = {}
-            for name, type_ in (("first_contracts", "contract_signed"),
-                                ("employed_after_6_months", "employment_confirmed_6m")):
-                headline[name] = session.scalar(select(func.count(func.distinct(SectorFact.pseudonym))).where(
-                    SectorFact.type == f"be.mire.beneficiary.{type_}.v1"))
+            for name, type_ in (
+                ("first_contracts", "contract_signed"),
+                ("employed_after_6_months", "employment_confirmed_6m"),
+            ):
+                headline[name] = session.scalar(
+                    select(func.count(func.distinct(SectorFact.pseudonym))).where(
+                        SectorFact.type == f"be.mire.beneficiary.{type_}.v1"
+                    )
+                )
         return {"entries_by_mission": per_mission, "people": people, **headline}

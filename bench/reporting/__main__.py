@@ -1,0 +1,3 @@
+from bench.reporting.run import main
+
+main()

@@ -1,0 +1,100 @@
+"""Exports for funders: CSV and XLSX from published (protected) tables, with a Youth Guarantee table.
+
+Every figure in an export comes from a publication (``reporting.publication``):
+a hidden cell is written ``c`` ("confidential"), as funders' statistics do.
+The content travels over RPC as text (CSV) or base64 (XLSX).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+
+from openpyxl import Workbook
+
+from kit.errors import ValidationFailed
+from reporting import catalogue as cat
+
+FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+HEADER = ("scope", "indicator", "period", "breakdown", "category", "value")
+YOUTH_HEADER = ("scope", "indicator", "period", "age_band", "value")
+HIDDEN = "c"
+
+
+def check_format(fmt) -> str:
+    if fmt not in FORMATS:
+        raise ValidationFailed({"format": [f"one of {sorted(FORMATS)}"]})
+    return fmt
+
+
+def _value(v):
+    return HIDDEN if v is None else v
+
+
+def records(scope: str, table: dict) -> list[tuple]:
+    """Long-format rows of one published table (a Mission's or the sector's)."""
+    out = []
+    blocks = {scope: table} if "missions" not in table else {**table["missions"], "sector": table["sector"]}
+    for who, block in blocks.items():
+        name = who if "missions" in table else scope
+        out.append((name, table["indicator"], table["period"], "total", "", _value(block["total"])))
+        for category, v in block["cells"].items():
+            out.append((name, table["indicator"], table["period"], table["columns"], category, _value(v)))
+    return out
+
+
+def youth_records(rows: list[tuple]) -> list[tuple]:
+    """The Youth Guarantee table: headline indicators for people under 25."""
+    return [
+        (scope, ind, period, category, v)
+        for scope, ind, period, breakdown, category, v in rows
+        if breakdown == "age_band" and category == cat.YOUTH_GUARANTEE_AGE_BAND and ind in cat.HEADLINE
+    ]
+
+
+def render(fmt: str, rows: list[tuple], filename: str, mode: str) -> dict:
+    youth = youth_records(rows)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+        writer.writerow(())
+        writer.writerow(("youth_guarantee",) + YOUTH_HEADER)
+        writer.writerows(("youth_guarantee",) + r for r in youth)
+        return {
+            "filename": f"{filename}.csv",
+            "content_type": FORMATS["csv"],
+            "encoding": "utf-8",
+            "content": buffer.getvalue(),
+        }
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Indicators"
+    sheet.append(HEADER)
+    for r in rows:
+        sheet.append(r)
+    youth_sheet = book.create_sheet("Youth Guarantee")
+    youth_sheet.append(YOUTH_HEADER)
+    for r in youth:
+        youth_sheet.append(r)
+    definitions = book.create_sheet("Definitions")
+    definitions.append(("indicator", "title", "counts", "definition", "catalogue version"))
+    for ind in cat.CATALOGUE.for_mode(mode):
+        definitions.append((ind.name, ind.title, ind.counts, ind.description, cat.VERSION))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return {
+        "filename": f"{filename}.xlsx",
+        "content_type": FORMATS["xlsx"],
+        "encoding": "base64",
+        "content": base64.b64encode(buffer.getvalue()).decode(),
+    }
+
+
+def export_breakdowns(ind: cat.Indicator) -> list[str | None]:
+    """What an export shows of each indicator: its total, and for the headline ones target group and age band."""
+    if ind.headline:
+        return [None, "target_group", "age_band", "gender"]
+    return [None]

@@ -1,0 +1,61 @@
+"""Period submissions: the figures a Mission submits, frozen once approved, corrected by new versions.
+
+Pure functions: what a submission holds, and how one version differs from another.
+"""
+
+from __future__ import annotations
+
+from reporting import catalogue as cat
+from reporting.engine import Facts, breakdown
+from reporting.periods import Period
+
+SUBMITTED, APPROVED, SUPERSEDED = "submitted", "approved", "superseded"
+
+
+def figures(facts: Facts, period: Period) -> dict:
+    """Every Mission indicator for ``period``: its total and each person dimension's breakdown."""
+    out = {}
+    for ind in cat.CATALOGUE.for_mode("mission"):
+        entry = {"total": breakdown(facts, ind, period, None)["total"], "by": {}}
+        for dimension in ind.dimensions:
+            if dimension in cat.PERSON_DIMENSIONS or dimension == "municipality":
+                entry["by"][dimension] = breakdown(facts, ind, period, dimension)["cells"]
+        out[ind.name] = entry
+    return out
+
+
+def _flat(figures_: dict) -> dict[str, int]:
+    flat = {}
+    for name, entry in figures_.items():
+        flat[f"{name}/total"] = entry["total"]
+        for dimension, cells in entry["by"].items():
+            for label, value in cells.items():
+                flat[f"{name}/{dimension}/{label}"] = value
+    return flat
+
+
+def diff(before: dict, after: dict) -> list[dict]:
+    """Each figure that changed: ``{"figure": "first_contracts/gender/F", "before": 3, "after": 4}``."""
+    a, b = _flat(before), _flat(after)
+    return [
+        {"figure": key, "before": a.get(key, 0), "after": b.get(key, 0)}
+        for key in sorted(set(a) | set(b))
+        if a.get(key, 0) != b.get(key, 0)
+    ]
+
+
+def view(row) -> dict:
+    return {
+        "id": row.id,
+        "period": row.period,
+        "version": row.version,
+        "status": row.status,
+        "catalogue_version": row.catalogue_version,
+        "figures": row.figures,
+        "diff": row.diff,
+        "reason": row.reason,
+        "submitted_by": row.submitted_by,
+        "submitted_at": row.submitted_at.isoformat() if row.submitted_at else None,
+        "approved_by": row.approved_by,
+        "approved_at": row.approved_at.isoformat() if row.approved_at else None,
+    }

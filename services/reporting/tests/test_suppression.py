@@ -1,0 +1,131 @@
+"""Small-cell protection: unit rules, and an attacker that tries to recover every hidden cell.
+
+The attacker knows everything published: the sector table (Missions × categories with row and column
+totals), every Mission's own publication, and the adjacent periods (the year's four quarters and the
+year). It writes each published figure as a linear equation over the true micro-data counts and asks a
+linear programme (scipy's HiGHS) for the least and greatest value of each hidden small cell. It is written
+independently of ``reporting.suppression``'s own audit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from reporting import suppression as s
+from reporting.periods import parse
+from reporting.publication import linked
+from scipy.optimize import linprog
+
+PERIODS = linked(parse("2026"))  # four quarters, then the year
+LINKS = s.time_links(PERIODS)
+
+
+def cube_from_micro(micro: np.ndarray) -> np.ndarray:
+    """micro[quarter][mission][category] -> cube[period][mission + total][category + total]."""
+    Q, R, C = micro.shape
+    cube = np.zeros((Q + 1, R + 1, C + 1), dtype=np.int64)
+    cube[:Q, :R, :C] = micro
+    cube[Q] = cube[:Q].sum(0)
+    cube[:, :, C] = cube[:, :, :C].sum(2)
+    cube[:, R, :] = cube[:, :R, :].sum(1)
+    return cube
+
+
+def weights(shape_micro, p, r, c) -> np.ndarray:
+    """A published cell as a linear function of the micro-data counts."""
+    Q, R, C = shape_micro
+    w = np.zeros(shape_micro)
+    qs = range(Q) if p == Q else [p]
+    rs = range(R) if r == R else [r]
+    cs = range(C) if c == C else [c]
+    for q in qs:
+        for m in rs:
+            for k in cs:
+                w[q, m, k] = 1
+    return w.reshape(-1)
+
+
+def attack(micro: np.ndarray, publications: list[tuple[np.ndarray, np.ndarray, callable]]) -> list[tuple]:
+    """(cell, true value, least, greatest) for every small cell hidden in every publication that shows it."""
+    known, shown_anywhere = {}, set()
+    for values, hidden, place in publications:
+        for idx in np.ndindex(values.shape):
+            cell = place(idx)
+            if not hidden[idx]:
+                known[cell] = int(values[idx])
+                shown_anywhere.add(cell)
+    a_eq = np.array([weights(micro.shape, *cell) for cell in known])
+    b_eq = np.array(list(known.values()), dtype=float)
+    cube = cube_from_micro(micro)
+    found = []
+    for idx in np.ndindex(cube.shape):
+        v = int(cube[idx])
+        if idx in shown_anywhere or not 0 < v < s.THRESHOLD:
+            continue
+        w = weights(micro.shape, *idx)
+        lo = linprog(w, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        hi = linprog(-w, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        assert lo.status == 0 and hi.status in (0, 3)
+        found.append((idx, v, lo.fun, float("inf") if hi.status == 3 else -hi.fun))
+    return found
+
+
+def publish_all(micro: np.ndarray):
+    cube = cube_from_micro(micro)
+    R = micro.shape[1]
+    sector_hidden = s.protect_sector(cube, LINKS, additive=True)
+    pubs = [(cube, sector_hidden, lambda idx: idx)]
+    for m in range(R):
+        own = cube[:, m, :]
+        own_hidden = s.protect_mission(own, LINKS, additive=True)
+        pubs.append((own, own_hidden, lambda idx, m=m: (idx[0], m, idx[1])))
+    return cube, pubs
+
+
+micro_data = st.tuples(st.integers(2, 4), st.integers(2, 4), st.integers(0, 2**32 - 1)).map(
+    lambda t: np.random.default_rng(t[2]).poisson(
+        np.random.default_rng(t[2] + 1).choice([0.5, 2, 6, 20], size=(4, t[0], t[1]))
+    )
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(micro_data)
+def test_the_attacker_recovers_no_hidden_small_cell(micro):
+    cube, pubs = publish_all(micro)
+    for cell, true, lo, hi in attack(micro, pubs):
+        assert lo <= true <= hi
+        assert hi - lo >= s.PROTECTION, f"cell {cell} = {true} pinned to [{lo}, {hi}]"
+
+
+def test_a_lone_small_cell_takes_a_partner_in_its_row_and_column():
+    values = np.array([[1, 20, 30, 51], [12, 25, 8, 45], [13, 45, 38, 96]]).reshape(-1)
+    eqs = s.cube_equations(1, 3, 4)
+    hidden = s.protect(values, eqs).reshape(3, 4)
+    assert hidden[0, 0]
+    for eq in eqs:
+        assert sum(hidden.reshape(-1)[c] for c in eq.cells) != 1
+    lo, hi = s.interval(values, hidden.reshape(-1), eqs, 0)
+    assert hi - lo >= s.PROTECTION
+
+
+def test_nothing_small_nothing_hidden_and_zeros_are_not_small():
+    values = np.array([[0, 20, 20], [10, 5, 15], [10, 25, 35]]).reshape(-1)
+    assert not s.protect(values, s.cube_equations(1, 3, 3)).any()
+
+
+def test_distinct_persons_are_audited_with_inequalities():
+    # Two Missions each with 3 of the same person's group: total 4 (people counted once), not 6.
+    values = np.array([[3, 30, 33], [3, 40, 43], [4, 70, 74]]).reshape(-1)
+    eqs = s.cube_equations(1, 3, 3)
+    hidden = s.protect(values, eqs, additive=False)
+    assert hidden[0] and hidden[3]  # both small cells
+    lo, hi = s.interval(values, hidden, eqs, 0, additive=False)
+    assert lo <= 3 <= hi and hi - lo >= s.PROTECTION
+
+
+def test_time_links_tie_the_year_to_its_quarters():
+    assert LINKS == [(4, (0, 1, 2, 3))]
+    months = linked(parse("2026-Q3"))
+    assert [p.label for p in months] == ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4", "2026"]

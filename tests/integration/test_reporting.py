@@ -1,0 +1,115 @@
+"""Reporting through the real broker and shovels: a Mission's indicators, submissions, exports, and
+InterMire's sector tables built only from the sector events that reached /intermire."""
+
+from __future__ import annotations
+
+import base64
+import io
+import uuid
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+
+from kit.actor import Actor
+from kit.demo import DemoFactory
+from kit.errors import Conflict, Forbidden, ValidationFailed
+from tests.harness import wait_until
+
+pytestmark = pytest.mark.integration
+YEAR = date.today().year - 1
+DIRECTOR = Actor("dora.director", "mirec", ("director",))
+OTHER_DIRECTOR = Actor("paul.director", "mirec", ("director",))
+
+
+def test_mission_and_sector_indicators_from_events(platform):
+    platform.start("mirec", services=["beneficiary", "reporting"])
+    platform.start("mirena", services=["beneficiary", "reporting"])
+    platform.start("intermire")
+    factory = DemoFactory(seed=77)
+    at_mirec = []
+    for i in range(8):
+        person = factory.beneficiary(registered_on=date(YEAR, 1 + i % 3, 10))
+        at_mirec.append((person, platform.rpc("mirec", "beneficiary", "register", person)["id"]))
+    shared = at_mirec[0][0]  # also followed by MIRENA: one person, counted once sector-wide
+    platform.rpc("mirena", "beneficiary", "register", dict(shared, registered_on=date(YEAR, 2, 1).isoformat()))
+    for i in range(5):
+        platform.rpc("mirena", "beneficiary", "register", factory.beneficiary(registered_on=date(YEAR, 3, 1 + i)))
+    for _, ref in at_mirec[:3]:
+        platform.rpc(
+            "mirec",
+            "beneficiary",
+            "record_contract",
+            ref,
+            {
+                "signed_on": date(YEAR, 4, 2).isoformat(),
+                "employer_id": str(uuid.uuid4()),
+                "contract_type": "permanent",
+                "hours_per_week": 38,
+            },
+        )
+
+    # The Mission's own figures, from its internal events.
+    q1 = wait_until(
+        lambda: (r := platform.rpc("mirec", "reporting", "headline", f"{YEAR}-Q1"))["indicators"]["entries"] == 8 and r,
+        what="MIREC's entries",
+    )["indicators"]
+    assert q1["people_accompanied"] == 8 and q1["first_contracts"] == 0
+    year = wait_until(
+        lambda: (
+            (r := platform.rpc("mirec", "reporting", "headline", str(YEAR)))["indicators"]["first_contracts"] == 3 and r
+        ),
+        what="MIREC's contracts",
+    )["indicators"]
+    assert year["people_accompanied"] == 8
+    by_gender = platform.rpc("mirec", "reporting", "indicator", "entries", str(YEAR), "gender")
+    assert sum(by_gender["cells"].values()) == 8
+
+    # InterMire: only what the shovels carried; the shared person counts once in the sector total.
+    wait_until(
+        lambda: platform.rpc("intermire", "reporting", "sector_indicators")["people"] == 13,
+        what="the sector events at InterMire",
+    )
+    table = platform.rpc("intermire", "reporting", "sector_table", "people_accompanied", str(YEAR), None)
+    assert table["missions"]["mirec"]["total"] == 8 and table["missions"]["mirena"]["total"] == 6
+    assert table["sector"]["total"] == 13
+    by_gender = platform.rpc("intermire", "reporting", "sector_table", "people_accompanied", str(YEAR), "gender")
+    shown = [
+        v
+        for row in [*by_gender["missions"].values(), by_gender["sector"]]
+        for v in [*row["cells"].values(), row["total"]]
+        if v is not None
+    ]
+    assert shown and all(v == 0 or v >= 5 for v in shown)  # nothing published below the threshold
+
+    # Submissions: submitted, approved by someone else, then locked.
+    submitted = platform.rpc("mirec", "reporting", "submit_period", str(YEAR), actor=DIRECTOR)
+    assert submitted["figures"]["entries"]["total"] == 8
+    platform.rpc("mirec", "reporting", "approve_submission", str(YEAR), 1, actor=OTHER_DIRECTOR)
+    with pytest.raises(Conflict):
+        platform.rpc("mirec", "reporting", "submit_period", str(YEAR), actor=DIRECTOR)
+
+    # Exports and errors keep their fields across RPC; each side sees only what it may.
+    export = platform.rpc("intermire", "reporting", "sector_export", str(YEAR), "xlsx")
+    book = load_workbook(io.BytesIO(base64.b64decode(export["content"])))
+    assert "Youth Guarantee" in book.sheetnames
+    assert platform.rpc("mirec", "reporting", "export", str(YEAR), "csv", actor=DIRECTOR)["content"].startswith(
+        "scope,indicator"
+    )
+    with pytest.raises(ValidationFailed) as raised:
+        platform.rpc("intermire", "reporting", "sector_table", "no_such_indicator", str(YEAR))
+    assert list(raised.value.errors) == ["indicator"]
+    with pytest.raises(ValidationFailed) as raised:
+        platform.rpc("intermire", "reporting", "sector_table", "entries", f"{YEAR}-03")
+    assert list(raised.value.errors) == ["period"]
+    with pytest.raises(Forbidden):
+        platform.rpc("mirec", "reporting", "export", str(YEAR), "csv")  # a counsellor
+    with pytest.raises(Forbidden):
+        platform.rpc(
+            "intermire",
+            "reporting",
+            "sector_table",
+            "entries",
+            str(YEAR),
+            actor=Actor("dora.director", "mirec", ("director",)),
+        )
