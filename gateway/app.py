@@ -16,6 +16,7 @@ token.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -203,6 +204,8 @@ class Gateway:
         except (OSError, ConnectionError) as exc:
             log.error("broker unreachable for %s: %s", site, type(exc).__name__)
             raise Problem(503, "Service Unavailable", "the site cannot be reached") from None
+        if route.returns == "file":
+            return _file_response(result, route.status)
         return Response(json.dumps(result, ensure_ascii=False), status=route.status, content_type="application/json")
 
     def _site(self, route: Route, params: dict, actor) -> str:
@@ -247,6 +250,19 @@ class Gateway:
         except ValidationError as exc:
             raise Problem(422, "Unprocessable Content", "invalid input", errors=exc.messages) from None
         return body
+
+
+def _file_response(result: dict, status: int) -> Response:
+    """A service's file (``{filename, content_type, encoding, content}``) as a download."""
+    content = result["content"]
+    data = base64.b64decode(content) if result.get("encoding") == "base64" else content.encode("utf-8")
+    filename = re.sub(r"[^A-Za-z0-9._-]", "_", result["filename"])  # nothing a header could be split by
+    return Response(
+        data,
+        status=status,
+        content_type=result["content_type"],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def _refuse_nul(value, where: str) -> None:

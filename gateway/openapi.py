@@ -65,10 +65,20 @@ def _path(rule: str) -> tuple[str, list[str]]:
     return re.sub(r"<(\w+)>", r"{\1}", rule), names
 
 
+# What a file route may answer: the export formats of the reporting service.
+FILE_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
 def _success(route) -> dict:
     if route.paginated:
         return {"$ref": "#/components/schemas/Page"}
     return {"type": route.returns}
+
+
+def _success_content(route) -> dict:
+    if route.returns == "file":
+        return {kind: {"schema": {"type": "string", "format": "binary"}} for kind in FILE_TYPES}
+    return {"application/json": {"schema": _success(route)}}
 
 
 def _path_parameter(name: str, missions: list[str]) -> dict:
@@ -117,7 +127,7 @@ def build(missions: list[str] | None = None, version: str = "0.1.0") -> dict:
                 str(route.status): {
                     "description": "done",
                     "headers": REQUEST_ID_HEADER,
-                    "content": {"application/json": {"schema": _success(route)}},
+                    "content": _success_content(route),
                 },
                 **{code: {"description": why, "content": problem} for code, why in ERRORS.items()},
             },

@@ -54,7 +54,9 @@ class Route:
     status: int = 200
     personal: bool = False  # reads personal data: the gateway writes an audit line
     paginated: bool = False
-    returns: str = "object"  # what a success answers: "object" or "array" (a paginated list is a page object)
+    # What a success answers: "object" or "array" (a paginated list is a page object), or "file": the service
+    # returns {filename, content_type, encoding, content} and the gateway answers the file itself.
+    returns: str = "object"
 
     @property
     def scope(self) -> str:

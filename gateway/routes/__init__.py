@@ -26,9 +26,10 @@ NOT_ROUTED = {
     ("convention", "health"): "GET /health asks every service of every site",
     ("matching", "health"): "GET /health asks every service of every site",
     ("reporting", "health"): "GET /health asks every service of every site",
-    # Replaying agency events is an operator's act on the agencies' side, designed and routed under its own issue.
-    ("beneficiary", "replay_agency_events"): "agency replay: an operator's act, routed under its own issue",
-    ("convention", "replay_agency_events"): "agency replay: an operator's act, routed under its own issue",
+    # An agency asks the platform's operators, who replay across every Mission at once (one call per Mission
+    # and producing service); over HTTP it would be eleven Missions' directors each asking for the same thing.
+    ("beneficiary", "replay_agency_events"): "replayed for an agency by `passerelle agency-replay`",
+    ("convention", "replay_agency_events"): "replayed for an agency by `passerelle agency-replay`",
 }
 
 __all__ = ["MAX_PAGE_SIZE", "NOT_ROUTED", "ROUTES", "Route"]

@@ -36,7 +36,15 @@ OPERATOR_BCE = "0403170701"
 CODE = {label: code for code, label in load(str(DEMO_DIR)).competences.items()}
 WALL, MORTAR = CODE["Monter un mur en blocs"], CODE["Préparer un mortier ou un béton"]
 # A filler body that gets the argument builders of every route through to the RPC (values refused later).
-FILLER = {"reason": "other", "beneficiary_id": UNKNOWN_REF, "vacancy_id": UNKNOWN_REF, "to": "presented", "offers": []}
+FILLER = {
+    "reason": "other",
+    "period": "2026",
+    "version": 1,
+    "beneficiary_id": UNKNOWN_REF,
+    "vacancy_id": UNKNOWN_REF,
+    "to": "presented",
+    "offers": [],
+}
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +88,8 @@ def as_role(role, mission="mirec"):
 
 
 def concrete(path: str, code: str = "mirec") -> str:
-    return path.replace("<code>", code).replace("<id>", UNKNOWN_REF).replace("<agency>", "forem")
+    filled = path.replace("<code>", code).replace("<id>", UNKNOWN_REF).replace("<agency>", "forem")
+    return filled.replace("<name>", "entries").replace("<period>", "2026-Q1")
 
 
 def test_authorisation_matrix_has_no_unexpected_allow(client):
@@ -134,13 +143,14 @@ def test_services_recheck_the_policy_and_the_mission_without_the_gateway(platfor
     with ValidationFailed, which tells nothing either. No refused call may be answered, nor learn whether
     an object exists (NotFound, Conflict).
     """
-    # Reporting is being rebuilt under its own issue; its own checks are tested there.
-    routes = [r for r in ROUTES if r.scope == "mission" and r.service != "reporting"]
+    routes = [r for r in ROUTES if r.scope == "mission"]
+    required_query = {"title": "maçon", "period": "2026"}
 
     def one(cell):
         route, actor = cell
-        params = {"id": UNKNOWN_REF, "agency": "forem"}
-        query = route.query_schema().load({"title": "maçon"} if "title" in route.query_schema().fields else {})
+        params = {"id": UNKNOWN_REF, "agency": "forem", "name": "entries", "period": "2026"}
+        declared = route.query_schema().fields
+        query = route.query_schema().load({k: v for k, v in required_query.items() if k in declared})
         args = route.args(params, query, dict(FILLER))
         try:
             platform.rpc("mirec", route.service, route.rpc, *args, actor=actor)
@@ -512,6 +522,46 @@ def test_matching_over_http(client):
     assert via_employer[0]["code"] == "F1703"
     occupation = client.get("/missions/mirec/matching/occupations/F1703", headers=agent).json
     assert WALL in [c["code"] for c in occupation["competences"]]
+
+
+def test_indicators_submissions_and_exports_over_http(client):
+    """Reporting through the gateway: the catalogue, a period submitted and approved by another person,
+    a correction refused without its reason, exports as files, and the sector reachable by InterMire only."""
+    year = str(date.today().year)
+    director, other_director = auth("dora", roles=("director",)), auth("dimitri", roles=("director",))
+    catalogue = client.get("/missions/mirec/indicators", headers=as_role("counsellor"))
+    assert catalogue.status_code == 200
+    names = {i["name"] for i in catalogue.json["indicators"]}
+    assert {"people_accompanied", "entries"} <= names
+    unknown = client.get("/missions/mirec/indicators/nothing_like_it", query_string={"period": year}, headers=director)
+    assert unknown.status_code == 422 and "indicator" in unknown.json["errors"]
+    bad_period = client.get("/missions/mirec/indicators/entries", query_string={"period": "20xx"}, headers=director)
+    assert bad_period.status_code == 422 and "period" in bad_period.json["errors"]
+    submitted = client.post("/missions/mirec/submissions", json={"period": year}, headers=director)
+    assert submitted.status_code == 201 and submitted.json["status"] == "submitted"
+    version = submitted.json["version"]
+    own = client.post(f"/missions/mirec/submissions/{year}/approval", json={"version": version}, headers=director)
+    assert own.status_code == 409  # four eyes: the submitter does not approve
+    approved = client.post(
+        f"/missions/mirec/submissions/{year}/approval", json={"version": version}, headers=other_director
+    )
+    assert approved.status_code == 200 and approved.json["status"] == "approved"
+    again = client.post("/missions/mirec/submissions", json={"period": year}, headers=director)
+    assert again.status_code == 409  # an approved period is frozen; a correction says why
+    csv_file = client.get("/missions/mirec/exports", query_string={"period": year}, headers=director)
+    assert csv_file.status_code == 200 and csv_file.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in csv_file.headers["Content-Disposition"]
+    xlsx = client.get("/missions/mirec/exports", query_string={"period": year, "format": "xlsx"}, headers=director)
+    assert xlsx.status_code == 200 and xlsx.get_data()[:2] == b"PK"  # a zip container, as XLSX files are
+    assert (
+        client.get("/missions/mirec/exports", query_string={"period": year}, headers=as_role("counsellor")).status_code
+        == 403
+    )
+    sector = client.get(
+        "/intermire/exports", query_string={"period": year}, headers=as_role("intermire_analyst", "intermire")
+    )
+    assert sector.status_code == 200 and sector.headers["Content-Type"].startswith("text/csv")
+    assert client.get("/intermire/exports", query_string={"period": year}, headers=director).status_code in (403, 404)
 
 
 def test_limits_rate_and_upstream_timeout(platform):
