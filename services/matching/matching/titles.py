@@ -36,6 +36,7 @@ _SUFFIXES = (("trices", "teur"), ("trice", "teur"), ("teurs", "teur"), ("euses",
 # A one-vs-rest margin of 0 is the classifier's boundary; this slope maps margins to 0..1 so that a
 # clear win (margin near 1) reads near 0.98 and a title the occupation's side rejects reads below 0.5.
 _SCORE_SLOPE = 4.0
+KNOWN_SHARE = 0.5  # of a title's character n-grams the taxonomy must know when none of its words is known
 
 
 def fold(text: str) -> str:
@@ -75,6 +76,7 @@ class TitleIndex:
         self.model = LinearSVC(C=1.0, class_weight="balanced", random_state=0).fit(matrix, [o for o, _ in docs])
         self.occupations = self.model.classes_
         self._known_words = set(self.word.vocabulary_)
+        self._char_grams = self.chars.build_analyzer()
 
     def _features(self, texts: list[str], fit: bool = False):
         if fit:
@@ -84,8 +86,13 @@ class TitleIndex:
         return normalize(hstack(parts).tocsr())
 
     def known(self, title: str) -> bool:
-        """Whether the title holds a word (or stem) the taxonomy uses: otherwise there is nothing to suggest."""
-        return any(w in self._known_words for w in reading(title).split())
+        """Whether there is anything to go on: a word (or stem) the taxonomy uses, or mostly known pieces of
+        words (an unseen inflection, a compound, a typo); a string of unknown letters gets no suggestion."""
+        text = reading(title)
+        if any(w in self._known_words for w in text.split()):
+            return True
+        grams = self._char_grams(text)
+        return bool(grams) and sum(g in self.chars.vocabulary_ for g in grams) >= KNOWN_SHARE * len(grams)
 
     def suggest(self, title: str, limit: int = 5) -> list[tuple[str, float]]:
         """(occupation code, score in 0..1) best first; empty when nothing in the title is known."""
