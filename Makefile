@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up down status seed test test-sqlite test-postgres lint install render bench
+.PHONY: up down status seed test test-sqlite test-postgres lint install render bench reliability-long
 
 $(STAMP): requirements.txt pyproject.toml services/*/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Passerelle needs Python 3.11 (set PYTHON=...)")'
@@ -44,6 +44,13 @@ lint: $(STAMP)
 render: $(STAMP)
 	$(BIN)/python deploy/render.py
 
-## bench: the matching benchmark on the ROME referential (../shared/data), appended to BENCHMARKS.md
+## bench: every benchmark area (bench/<area>/run.py), then BENCHMARKS.md assembled from bench/results
+## (BENCH_ARGS="--quick" for a small-scale check, "--only events,startup" for some areas)
 bench: $(STAMP)
-	$(BIN)/python -m bench.matching.run
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## reliability-long: a million events under seeded random faults on a private broker; appends to RELIABILITY.md
+EVENTS ?= 1000000
+SEED ?= 7
+reliability-long: $(STAMP)
+	$(BIN)/python -m tests.reliability.long --events $(EVENTS) --seed $(SEED)

@@ -31,7 +31,7 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
 
 from contracts.envelope import InvalidEnvelope, parse
-from kit import metrics
+from kit import faults, metrics
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,9 @@ class EventHandler(Consumer):
         service = self.container.service_name
         if exc_info is None:
             metrics.EVENTS_CONSUMED.labels(service, self.method_name, "applied").inc()
-            self.queue_consumer.ack_message(message)
+            faults.point("events.before_ack")
+            self._settle(self.queue_consumer.ack_message, message)
+            faults.point("events.after_ack")
             return
         metrics.EVENTS_CONSUMED.labels(service, self.method_name, "failed").inc()
         attempt = int((message.headers or {}).get("x-delivery-count", 0)) + 1
@@ -126,7 +128,21 @@ class EventHandler(Consumer):
                     self.queue_name, message.properties.get("message_id"), attempt, MAX_ATTEMPTS,
                     type(exc).__name__, delay)
         eventlet.sleep(delay)
-        self.queue_consumer.requeue_message(message)
+        self._settle(self.queue_consumer.requeue_message, message)
+
+    def _settle(self, settle, message) -> None:
+        """Ack or requeue; a connection lost meanwhile is not this worker's death.
+
+        nameko's own guard catches only its library's connection errors: a
+        socket reset while the broker restarts escaped the worker and took the
+        whole container down. The broker requeues an unsettled message when
+        its connection goes, and the inbox absorbs the redelivery.
+        """
+        try:
+            settle(message)
+        except OSError as exc:
+            log.warning("%s: could not settle %s, the broker connection is gone (%s); it will be redelivered",
+                        self.queue_name, message.properties.get("message_id"), type(exc).__name__)
 
     def dead_letter(self, message, exc, attempts: int = 1, reason_prefix: str = "") -> None:
         """Publish the message to this queue's dead-letter queue with its reason, then ack it."""

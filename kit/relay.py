@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import amqp
 import eventlet
+from amqp.method_framing import frame_writer
 from eventlet.queue import Empty, LightQueue
 from kombu import Connection
 from nameko.constants import AMQP_URI_CONFIG_KEY, HEARTBEAT_CONFIG_KEY
@@ -45,6 +46,33 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+class _GatheringWriter:
+    """Stands between py-amqp's frame writer and the socket so that a whole batch leaves in one write.
+
+    Published one by one, every message of a batch cost a socket send and a
+    trip through the hub (a fifth of the relay's time, measured with py-spy).
+    Outside a batch (heartbeats, the handshake) frames go straight through.
+    """
+
+    def __init__(self, transport):
+        self.transport = transport
+        self.chunks: list[bytes] | None = None
+
+    def write(self, data) -> None:
+        if self.chunks is None:
+            self.transport.write(data)
+        else:
+            self.chunks.append(bytes(data))  # py-amqp reuses its frame buffer: copy it
+
+    def gather(self) -> None:
+        self.chunks = []
+
+    def flush(self) -> None:
+        chunks, self.chunks = self.chunks, None
+        if chunks:
+            self.transport.write(b"".join(chunks))
+
+
 class _ConfirmingChannel:
     """A py-amqp channel in confirm mode that publishes a batch and collects the verdicts."""
 
@@ -52,20 +80,24 @@ class _ConfirmingChannel:
         self.kombu = Connection(uri, heartbeat=heartbeat, connect_timeout=5)
         self.kombu.connect()
         self.conn: amqp.Connection = self.kombu.connection
+        self.writer = _GatheringWriter(self.conn.transport)
+        self.conn.frame_writer = frame_writer(self.conn, self.writer)
         self.channel = self.conn.channel()
         self.channel.confirm_select()
         self.acked: set[int] = set()
         self.nacked: set[int] = set()
         self.returned: set[str] = set()
         self._last_tag = 0
+        self._batch_first = 1
         self.channel.events["basic_ack"].add(self._on_ack)
         self.channel.events["basic_nack"].add(self._on_nack)
         self.channel.events["basic_return"].add(self._on_return)
 
     def _settle(self, target: set, tag: int, multiple: bool):
         if multiple:
-            target.update(t for t in range(1, tag + 1) if t not in self.acked and t not in self.nacked)
-        else:
+            # Only this batch's tags: counting from 1 would walk every tag the connection ever published.
+            target.update(t for t in range(self._batch_first, tag + 1) if t not in self.acked and t not in self.nacked)
+        elif tag >= self._batch_first:
             target.add(tag)
 
     def _on_ack(self, tag, multiple):
@@ -80,18 +112,23 @@ class _ConfirmingChannel:
     def publish_batch(self, rows) -> dict[int, str | None]:
         """Publish rows; return {seq: None if confirmed else the reason it was not}."""
         self.acked.clear(), self.nacked.clear(), self.returned.clear()
+        self._batch_first = self._last_tag + 1
         tags = {}
-        for row in rows:
-            self._last_tag += 1
-            tags[self._last_tag] = row
-            message = amqp.Message(
-                row.payload.encode("utf-8"), content_type="application/json",
-                content_encoding="utf-8", delivery_mode=2, message_id=row.event_id,
-                type=row.routing_key.split(".", 1)[-1] if row.audience in ADDRESSED else row.routing_key,
-                timestamp=int(time.time()),
-            )
-            self.channel.basic_publish(message, exchange=EXCHANGES[row.audience],
-                                       routing_key=row.routing_key, mandatory=True)
+        self.writer.gather()
+        try:
+            for row in rows:
+                self._last_tag += 1
+                tags[self._last_tag] = row
+                message = amqp.Message(
+                    row.payload.encode("utf-8"), content_type="application/json",
+                    content_encoding="utf-8", delivery_mode=2, message_id=row.event_id,
+                    type=row.routing_key.split(".", 1)[-1] if row.audience in ADDRESSED else row.routing_key,
+                    timestamp=int(time.time()),
+                )
+                self.channel.basic_publish(message, exchange=EXCHANGES[row.audience],
+                                           routing_key=row.routing_key, mandatory=True)
+        finally:
+            self.writer.flush()
         faults.point("relay.after_publish")
         deadline = time.monotonic() + CONFIRM_TIMEOUT
         while len(self.acked) + len(self.nacked) < len(tags):
@@ -115,6 +152,15 @@ class _ConfirmingChannel:
         return verdicts
 
     def heartbeat(self):
+        """Read what the broker sent (its heartbeats, late confirms), then send ours if due.
+
+        ``heartbeat_tick`` alone only counts bytes already read: on a connection
+        nobody reads while idle it would declare the broker's heartbeats missed.
+        """
+        try:
+            self.conn.drain_events(timeout=0)
+        except TimeoutError:
+            pass
         self.conn.heartbeat_tick()
 
     def close(self):
@@ -180,8 +226,18 @@ class OutboxRelay(DependencyProvider):
                 try:
                     self._wakeup.get(timeout=IDLE_POLL)
                 except Empty:
-                    if self._channel:
-                        self._channel.heartbeat()
+                    self._idle_heartbeat()
+
+    def _idle_heartbeat(self):
+        if self._channel is None:
+            return
+        try:
+            self._channel.heartbeat()
+        except Exception as exc:
+            # The broker went away while we were idle: the next batch opens a new connection.
+            log.warning("outbox relay of %s lost its broker connection while idle (%s)", self.service,
+                        type(exc).__name__)
+            self._drop_channel()
 
     def _drop_channel(self):
         if self._channel:

@@ -150,7 +150,10 @@ class SiteProcess:
 class TestPlatform:
     __test__ = False  # not a test class, despite its name
 
-    def __init__(self, tmp: Path, missions=("mirec", "mirena"), intermire: bool = True):
+    def __init__(self, tmp: Path, missions=("mirec", "mirena"), intermire: bool = True,
+                 broker: dict | None = None, platform: dict | None = None):
+        """``broker`` overrides the registry's broker entries (``port``, ``management_url``,
+        ``heartbeat``…), e.g. to use a private node; ``platform`` overrides other platform entries."""
         self.tmp = tmp
         self.prefix = f"t{uuid.uuid4().hex[:8]}-"
         self.gateway_port = free_port()
@@ -165,10 +168,11 @@ class TestPlatform:
         self.document = {
             "platform": {
                 "data_dir": str(tmp / "data"), "prefix": self.prefix, "database_url": database_url,
-                "broker": dict(default.broker), "rpc_timeout": 5,
+                "broker": {**default.broker, **(broker or {})}, "rpc_timeout": 5,
                 "gateway": {"host": "127.0.0.1", "port": self.gateway_port},
                 "observability_port_base": free_port_block(len(sites)),
                 "services": default.platform["services"],
+                **(platform or {}),
             },
             "sites": sites,
         }

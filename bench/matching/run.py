@@ -13,7 +13,8 @@ required, near, available, the right contract); recall@20 is how many come
 back. Titles: 20 % of the ROME job titles (fixed by a hash of their code) are
 held out of the index and must be placed in their occupation.
 
-Prints the figures and appends a markdown section to BENCHMARKS.md at the repository root.
+Prints the figures and appends a markdown section to bench/results/matching.md (or ``--out``), which
+``python -m bench`` assembles into BENCHMARKS.md with the other areas.
 """
 
 from __future__ import annotations
@@ -147,6 +148,9 @@ def main(argv=None) -> int:
     ap.add_argument("--batch", default="all", help="'all' or how many vacancies to rank in the batch")
     ap.add_argument("--seed", type=int, default=6)
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--titles-only", action="store_true", help="only the job title → occupation figure (a minute)")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "matching.md"),
+                    help="markdown file the section is appended to")
     args = ap.parse_args(argv)
     if not Path(args.rome).is_dir():
         print(f"ROME folder {args.rome} not found: give --rome (France Travail 'unix' CSV export)")
@@ -160,70 +164,72 @@ def main(argv=None) -> int:
     rng = random.Random(args.seed)
     world = World(tax, rng)
 
-    phase("simulating")
-    t = time.perf_counter()
-    planted_jobs = [world.job(i) for i in range(200)]
-    jobs = planted_jobs + [world.job(i) for i in range(200, args.vacancies)]
-    planted = [world.fit(job, k * 10 + n) for k, job in enumerate(planted_jobs) for n in range(10)]
-    people = [world.person(i) for i in range(args.candidates - len(planted))] + planted
-    rng.shuffle(people)
-    gen_s = time.perf_counter() - t
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    phase("building the engine")
-    t = time.perf_counter()
-    engine = Engine(tax, people, jobs)
-    build_s = time.perf_counter() - t
-    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    out["simulation"] = (f"{len(people):,} candidates, {len(jobs):,} vacancies on ROME {Path(args.rome).name} "
-                         f"({len(world.occupations)} occupations), generated in {gen_s:.0f} s")
-    out["index build"] = (f"{build_s:.1f} s; process peak RSS {rss_after / 2**20:.2f} GiB "
-                          f"(before the index {rss_before / 2**20:.2f} GiB)")
-
-    codes = engine.codes.ids
-    scan = JaccardScan([[codes[c] for c in p.competences] for p in people])
-    rss_scan = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-    phase("latency")
-    sample = rng.sample(jobs, args.queries)
-    lat = []
-    for job in sample:
+    if not args.titles_only:
+        phase("simulating")
         t = time.perf_counter()
-        engine.rank_candidates(job, 20)
-        lat.append(time.perf_counter() - t)
-    base_lat = []
-    for job in sample[: args.baseline_queries]:
+        planted_jobs = [world.job(i) for i in range(200)]
+        jobs = planted_jobs + [world.job(i) for i in range(200, args.vacancies)]
+        planted = [world.fit(job, k * 10 + n) for k, job in enumerate(planted_jobs) for n in range(10)]
+        people = [world.person(i) for i in range(args.candidates - len(planted))] + planted
+        rng.shuffle(people)
+        gen_s = time.perf_counter() - t
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        phase("building the engine")
         t = time.perf_counter()
-        scan.top([codes[c] for c, _, _ in job.competences], 20)
-        base_lat.append(time.perf_counter() - t)
-    out["top-20 candidates, one vacancy"] = (
-        f"engine p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms ({len(lat)} queries, with explanations) · "
-        f"Jaccard full scan p50 {pct(base_lat, 50):.1f} ms, p99 {pct(base_lat, 99):.1f} ms ({len(base_lat)} queries)")
-    out["memory"] = (f"peak RSS {rss_after / 2**20:.2f} GiB with the engine; "
-                     f"{rss_scan / 2**20:.2f} GiB after adding the baseline's padded matrix")
+        engine = Engine(tax, people, jobs)
+        build_s = time.perf_counter() - t
+        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        out["simulation"] = (f"{len(people):,} candidates, {len(jobs):,} vacancies on ROME {Path(args.rome).name} "
+                             f"({len(world.occupations)} occupations), generated in {gen_s:.0f} s")
+        out["index build"] = (f"{build_s:.1f} s; process peak RSS {rss_after / 2**20:.2f} GiB "
+                              f"(before the index {rss_before / 2**20:.2f} GiB)")
 
-    phase("planted truth")
-    hits = hits_base = 0
-    for k, job in enumerate(planted_jobs):
-        want = {f"planted{k * 10 + n}" for n in range(10)}
-        got = {r["beneficiary_id"] for r in engine.rank_candidates(job, 20)}
-        hits += len(want & got)
-        top = scan.top([codes[c] for c, _, _ in job.competences], 20)
-        hits_base += len(want & {people[i].id for i in top})
-    out["planted-truth recall@20"] = (f"engine {hits / 2000:.3f} · baseline Jaccard full scan "
-                                      f"{hits_base / 2000:.3f} (200 vacancies × 10 planted)")
+        codes = engine.codes.ids
+        scan = JaccardScan([[codes[c] for c in p.competences] for p in people])
+        rss_scan = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
-    phase("batch")
-    batch = jobs if args.batch == "all" else jobs[: int(args.batch)]
-    t = time.perf_counter()
-    with ThreadPoolExecutor(2) as pool:
-        for _ in pool.map(lambda j: engine.top_candidates(j, 20), batch, chunksize=256):
-            pass
-    batch_s = time.perf_counter() - t
-    per = float(np.mean(base_lat))
-    out["batch: every vacancy ranked"] = (
-        f"engine {len(batch):,} vacancies in {batch_s / 60:.1f} min (2 threads, top-20 ids and scores) · "
-        f"baseline Jaccard full scan "
-        f"extrapolated from its mean {per * 1000:.0f} ms: {per * len(jobs) / 60:.0f} min for {len(jobs):,}")
+        phase("latency")
+        sample = rng.sample(jobs, args.queries)
+        lat = []
+        for job in sample:
+            t = time.perf_counter()
+            engine.rank_candidates(job, 20)
+            lat.append(time.perf_counter() - t)
+        base_lat = []
+        for job in sample[: args.baseline_queries]:
+            t = time.perf_counter()
+            scan.top([codes[c] for c, _, _ in job.competences], 20)
+            base_lat.append(time.perf_counter() - t)
+        out["top-20 candidates, one vacancy"] = (
+            f"engine p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms ({len(lat)} queries, with explanations) · "
+            f"Jaccard full scan p50 {pct(base_lat, 50):.1f} ms, p99 {pct(base_lat, 99):.1f} ms "
+            f"({len(base_lat)} queries)")
+        out["memory"] = (f"peak RSS {rss_after / 2**20:.2f} GiB with the engine; "
+                         f"{rss_scan / 2**20:.2f} GiB after adding the baseline's padded matrix")
+
+        phase("planted truth")
+        hits = hits_base = 0
+        for k, job in enumerate(planted_jobs):
+            want = {f"planted{k * 10 + n}" for n in range(10)}
+            got = {r["beneficiary_id"] for r in engine.rank_candidates(job, 20)}
+            hits += len(want & got)
+            top = scan.top([codes[c] for c, _, _ in job.competences], 20)
+            hits_base += len(want & {people[i].id for i in top})
+        out["planted-truth recall@20"] = (f"engine {hits / 2000:.3f} · baseline Jaccard full scan "
+                                          f"{hits_base / 2000:.3f} (200 vacancies × 10 planted)")
+
+        phase("batch")
+        batch = jobs if args.batch == "all" else jobs[: int(args.batch)]
+        t = time.perf_counter()
+        with ThreadPoolExecutor(2) as pool:
+            for _ in pool.map(lambda j: engine.top_candidates(j, 20), batch, chunksize=256):
+                pass
+        batch_s = time.perf_counter() - t
+        per = float(np.mean(base_lat))
+        out["batch: every vacancy ranked"] = (
+            f"engine {len(batch):,} vacancies in {batch_s / 60:.1f} min (2 threads, top-20 ids and scores) · "
+            f"baseline Jaccard full scan "
+            f"extrapolated from its mean {per * 1000:.0f} ms: {per * len(jobs) / 60:.0f} min for {len(jobs):,}")
 
     phase("titles")
     acc, acc_base, n = titles_accuracy(tax)
@@ -240,7 +246,7 @@ def main(argv=None) -> int:
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        with open(Path(__file__).resolve().parents[2] / "BENCHMARKS.md", "a", encoding="utf-8") as handle:
+        with open(args.out, "a", encoding="utf-8") as handle:
             handle.write(text + "\n")
     return 0
 

@@ -1,0 +1,1 @@
+"""End-to-end events benchmark (outbox → relay → broker → consumer) and its publishing baselines."""

@@ -1,0 +1,302 @@
+"""End-to-end events benchmark: outbox → relay → broker → consumer, beside two publishing baselines.
+
+    python -m bench.events.run [--events 20000] [--baseline-events 20000] [--database postgresql]
+        [--stream assessments] [--no-write]
+
+Everything runs on a private RabbitMQ node started for the run (never the
+machine's shared broker), with the real services as site processes:
+
+* **end-to-end, streaming** — a producer process commits events to the
+  beneficiary service's outbox as fast as it can (``tests.reliability.load``,
+  the code a service's write runs), the service's relay publishes them with
+  confirms, the consumer (matching's ``on_assessed``, or reporting's fact log
+  with ``--stream facts``) applies each once through its inbox; the rate is
+  events / (last application − first commit), and the loss ledger
+  (``tests.reliability.checker``) must read 0 lost / 0 duplicated;
+* **relay alone** — the same number of events already committed, the
+  producer started: outbox → broker, confirmed and marked sent;
+* **consumer alone** — those events waiting in the queue, the consumer
+  started: broker → inbox and effect;
+* **baselines, same broker, same run** — stock nameko dispatch
+  (``nameko.standalone.events.event_dispatcher``, a confirm awaited per
+  event) and raw pipelined publishing (py-amqp, persistent, confirms with up
+  to 1,000 in flight), both into a quorum queue like the consumers' own.
+
+Prints the figures and writes ``bench/results/events.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import amqp
+
+from bench.events.report import Section, load_note
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULT = ROOT / "bench" / "results" / "events.md"
+QUORUM = {"x-queue-type": "quorum"}
+
+
+# What py-spy showed on 2026-11-22 (the reasoning behind the figures; the figures themselves are measured above).
+WHERE_THE_TIME_GOES = """**Where the time goes** (py-spy on the running processes, 2026-11-22). The end-to-end rate is
+the consumer's: each event is its own nameko worker and its own database transaction (inbox lookup, inbox row,
+effect, commit — about six round trips to PostgreSQL through psycogreen), ten at a time; about 80 % of the
+consumer's samples are in SQLAlchemy and the driver, and with one or two pooled connections per service the other
+concurrent workers open and close a PostgreSQL connection each time (about 12 % of samples in connect, ping and
+close). The relay is not the limit: alone it runs at more than ten times the consumer's rate (above), publishing
+a batch of up to 500 in one socket write with every confirm in flight. Reaching 5,000 events/s end to end needs
+the consumer to apply a prefetch window of events in one transaction (a multi-row inbox insert, one multiple ack)
+— a change to the handler contract (`Database.once` per event), not a tuning, and not made here."""
+
+
+def _payload(i: int) -> bytes:
+    # About the size of a real internal event (a CloudEvents envelope with a small data object).
+    return (
+        b'{"specversion":"1.0","id":"%08d-0000-4000-8000-000000000000","type":"be.mire.beneficiary.'
+        b'assessed.v1","source":"/missions/mirec/beneficiary","data":{"n":%d,"pad":"' % (i, i) + b"x" * 300 + b'"}}'
+    )
+
+
+def raw_pipelined(port: int, n: int, window: int = 1000) -> float:
+    """Persistent messages into a quorum queue, confirms pipelined ``window`` at a time; events/s."""
+    conn = amqp.Connection(f"127.0.0.1:{port}", userid="guest", password="guest")
+    conn.connect()
+    ch = conn.channel()
+    ch.queue_declare("bench.raw", durable=True, auto_delete=False, arguments=QUORUM)
+    ch.queue_purge("bench.raw")
+    ch.confirm_select()
+    acked = [0]
+
+    def on_ack(tag, multiple):
+        acked[0] = max(acked[0], tag)
+
+    ch.events["basic_ack"].add(on_ack)
+    t = time.perf_counter()
+    for i in range(1, n + 1):
+        ch.basic_publish(
+            amqp.Message(_payload(i), delivery_mode=2, content_type="application/json"),
+            exchange="",
+            routing_key="bench.raw",
+            mandatory=True,
+        )
+        while i - acked[0] >= window:
+            conn.drain_events(timeout=10)
+    while acked[0] < n:
+        conn.drain_events(timeout=10)
+    elapsed = time.perf_counter() - t
+    ch.queue_delete("bench.raw")
+    conn.close()
+    return n / elapsed
+
+
+def nameko_dispatch(port: int, n: int) -> float:
+    """Stock nameko: ``event_dispatcher`` with its default confirms, one event after the other; events/s."""
+    from nameko.standalone.events import event_dispatcher
+
+    uri = f"amqp://guest:guest@127.0.0.1:{port}/"
+    conn = amqp.Connection(f"127.0.0.1:{port}", userid="guest", password="guest")
+    conn.connect()
+    ch = conn.channel()
+    ch.exchange_declare("bench.events", "topic", durable=True, auto_delete=False)
+    ch.queue_declare("bench.nameko", durable=True, auto_delete=False, arguments=QUORUM)
+    ch.queue_bind("bench.nameko", "bench.events", "assessed")
+    dispatch = event_dispatcher({"AMQP_URI": uri, "serializer": "json"})
+    body = {"n": 0, "pad": "x" * 300}
+    t = time.perf_counter()
+    for i in range(n):
+        body["n"] = i
+        dispatch("bench", "assessed", body)
+    elapsed = time.perf_counter() - t
+    ch.queue_delete("bench.nameko")
+    conn.close()
+    return n / elapsed
+
+
+def _wait(rig, predicate, timeout: float, poll: float = 0.25) -> float:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate(rig.counts()):
+            return time.monotonic()
+        time.sleep(poll)
+    raise RuntimeError("the benchmark stalled: " + str(rig.counts()))
+
+
+def end_to_end(rig, n: int) -> dict:
+    """Relay alone, consumer alone, then streaming; returns events/s figures and the ledger's verdict."""
+    out = {}
+    base = rig.counts()[0]
+    # Relay alone: the producer stopped while the events are committed, the consumer stopped while they are relayed.
+    for role in ("producer", "consumer"):
+        rig.processes[role].stop()
+    loader = rig.start_load(n, batch=500)
+    loader.wait()
+    rig.processes["producer"] = rig._spawn("producer")
+    rig.processes["producer"].wait_ready(90)
+    t0 = time.monotonic()
+    t1 = _wait(rig, lambda c: c[1] == 0, 600)
+    out["relay"] = n / (t1 - t0)
+    # Consumer alone: everything waits in the queue.
+    applied0 = rig.counts()[2]
+    rig.processes["consumer"] = rig._spawn("consumer")
+    rig.processes["consumer"].wait_ready(90)
+    t0 = time.monotonic()
+    t1 = _wait(rig, lambda c: c[2] >= applied0 + n, 900)
+    out["consumer"] = n / (t1 - t0)
+    # Streaming, everything running: first commit to last application.
+    applied0 = rig.counts()[2]
+    t0 = time.monotonic()
+    rig.start_load(n, batch=500)
+    t1 = _wait(rig, lambda c: c[0] >= base + 2 * n, 900, poll=0.1)
+    out["commit"] = n / (t1 - t0)
+    t2 = _wait(rig, lambda c: c[2] >= applied0 + n, 900, poll=0.1)
+    out["e2e"] = n / (t2 - t0)
+    out["verdict"] = rig.drain(timeout=300)
+    return out
+
+
+def relay_before_after(rig, n: int, rounds: int = 2) -> dict[str, float]:
+    """The relay of the last commit (``git show HEAD:kit/relay.py``) beside the working tree's, same rows, same run.
+
+    Both run in this process on the producer's outbox (the site processes stopped), alternately, ``rounds`` times
+    each; the best round of each is kept. Returns events/s by version.
+    """
+    import importlib.util
+    import subprocess as sp
+
+    import sqlalchemy as sa
+
+    from kit.db import _Store
+
+    source = sp.run(["git", "show", "HEAD:kit/relay.py"], cwd=ROOT, capture_output=True, text=True)
+    if source.returncode != 0:
+        return {}
+    head_path = Path(tempfile.mkdtemp(prefix="relay-head-")) / "relay_head.py"
+    head_path.write_text(source.stdout)
+    spec = importlib.util.spec_from_file_location("relay_head", head_path)
+    head = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(head)
+    from kit import relay as current
+
+    for role in ("producer", "consumer"):
+        rig.processes[role].stop()
+    site = rig.platform.registry.site("mirec")
+    store = _Store(site.database_url("beneficiary"))
+    config = {"AMQP_URI": rig.platform.registry.admin_amqp_uri(site.vhost), "HEARTBEAT": 15}
+    with store.engine.begin() as conn:
+        seqs = conn.execute(sa.text("SELECT seq FROM outbox ORDER BY seq LIMIT :n"), {"n": n}).scalars().all()
+    results: dict[str, float] = {}
+    for _ in range(rounds):
+        for label, module in (("before (HEAD)", head), ("after (working tree)", current)):
+            with store.engine.begin() as conn:
+                conn.execute(
+                    sa.text(
+                        "UPDATE outbox SET sent_at = NULL, attempts = 0, next_attempt_at = NULL WHERE seq <= :last"
+                    ),
+                    {"last": seqs[-1]},
+                )
+            relay = module.OutboxRelay()
+            relay.service, relay.store, relay._channel, relay._metrics_at = "beneficiary", store, None, 0.0
+            relay.container = type("Container", (), {"config": config})()
+            t = time.perf_counter()
+            # Until every row is confirmed: a batch that timed out (a busy broker) is retried after its backoff.
+            while True:
+                if not relay.relay_once():
+                    with store.engine.begin() as conn:
+                        left = conn.execute(sa.text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")).scalar()
+                    if not left:
+                        break
+                    time.sleep(0.1)
+            rate = len(seqs) / (time.perf_counter() - t)
+            relay._drop_channel()
+            results[label] = max(results.get(label, 0.0), rate)
+    store.engine.dispose()
+    # What was published twice waits in the consumer's queue; the inbox would absorb it, the benchmark drops it.
+    vhost = site.vhost.replace("/", "%2F")
+    for queue in (rig.stream.handler, *rig.idle_queues):
+        rig.platform.mgmt.delete(f"/queues/{vhost}/{queue}/contents")
+    return results
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--events", type=int, default=20000, help="events per end-to-end phase")
+    ap.add_argument("--baseline-events", type=int, default=20000)
+    ap.add_argument("--database", choices=("sqlite", "postgresql"), default="postgresql")
+    ap.add_argument("--stream", choices=("facts", "assessments"), default="assessments")
+    ap.add_argument(
+        "--pool-size", type=int, default=None, help="database connections kept per service (default: the registry's, 1)"
+    )
+    ap.add_argument("--no-write", action="store_true")
+    args = ap.parse_args(argv)
+    os.environ["PASSERELLE_TEST_DATABASE"] = args.database
+    os.environ["PASSERELLE_RELIABILITY_STREAM"] = args.stream
+    from tests.reliability.load import STREAMS
+    from tests.reliability.rig import Rig
+
+    before = load_note()
+    overrides = {"database_pool_size": args.pool_size} if args.pool_size else {}
+    rig = Rig(
+        Path(tempfile.mkdtemp(prefix="passerelle-bench-events-")), stream=STREAMS[args.stream], platform=overrides
+    )
+    try:
+        rig.start()
+        print("baselines…", file=sys.stderr, flush=True)
+        raw = raw_pipelined(rig.broker.port, args.baseline_events)
+        stock = nameko_dispatch(rig.broker.port, max(2000, args.baseline_events // 5))
+        print("end to end…", file=sys.stderr, flush=True)
+        e2e = end_to_end(rig, args.events)
+        print("relay before/after…", file=sys.stderr, flush=True)
+        ab = relay_before_after(rig, args.events)
+    finally:
+        rig.stop()
+    after = load_note()
+    verdict = e2e["verdict"]
+    section = Section("Events: outbox → relay → broker → consumer", "bench.events.run", argv)
+    pool = args.pool_size or rig.platform.registry.platform["database_pool_size"]
+    section.note(
+        f"Database {args.database} ({pool} pooled connection(s) per service); consumer "
+        f"{STREAMS[args.stream].handler} (a transaction per event with its inbox row); "
+        "private RabbitMQ node, quorum queues, persistent messages, confirms. "
+        f"Load on the machine: {before} at start, {after} at the end."
+    )
+    section.row(
+        "end to end, streaming (goal ≥ 5,000/s)",
+        f"**{e2e['e2e']:,.0f} events/s** over {args.events:,} events, first commit to last application "
+        f"(producer committed at {e2e['commit']:,.0f}/s) · {e2e['e2e'] / stock:.2f}× nameko dispatch · "
+        f"{e2e['e2e'] / raw:.2f}× raw pipelined",
+    )
+    section.row(
+        "relay alone: outbox → broker, confirmed and marked sent",
+        f"{e2e['relay']:,.0f} events/s · {e2e['relay'] / stock:.2f}× nameko dispatch · "
+        f"{e2e['relay'] / raw:.2f}× raw pipelined",
+    )
+    section.row("consumer alone: queue → inbox and effect", f"{e2e['consumer']:,.0f} events/s")
+    if ab:
+        before, after_ = ab["before (HEAD)"], ab["after (working tree)"]
+        section.row(
+            "relay of the last commit beside this one (same rows, same run, in-process, best of 2)",
+            f"before {before:,.0f} events/s · after {after_:,.0f} events/s ({after_ / before:.2f}×)",
+        )
+    section.row("baseline: stock nameko dispatch (a confirm per event)", f"{stock:,.0f} events/s")
+    section.row("baseline: raw pipelined publishing (py-amqp, 1,000 confirms in flight)", f"{raw:,.0f} events/s")
+    section.row("loss ledger after the three phases", verdict.line())
+    section.footer.append(WHERE_THE_TIME_GOES)
+    text = section.render()
+    print(text)
+    if not args.no_write:
+        RESULT.parent.mkdir(parents=True, exist_ok=True)
+        RESULT.write_text(text, encoding="utf-8")
+    return 0 if verdict.passed else 1
+
+
+if __name__ == "__main__":
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Cold start benchmark: the whole platform to all-ready."""

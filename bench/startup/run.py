@@ -1,0 +1,182 @@
+"""Cold start benchmark: the whole platform (eleven Missions, InterMire, the gateway) to all-ready.
+
+    python -m bench.startup.run [--runs 2] [--no-write]
+
+On a private RabbitMQ node started for the run, with a registry of its own
+(the real ``config/missions.yaml`` sites, a prefix, a scratch data folder,
+SQLite), it times ``passerelle up`` from the moment the broker answers to the
+gateway reporting every site ready: broker setup, migrations, twelve site
+processes and the gateway. The first run is the very first start (56
+databases created by Alembic, every vhost declared); the next ones start
+again on what exists, as after a reboot. Baseline, same run: one Mission's
+site alone (``run-site``, already migrated) to ready.
+
+Prints the figures and writes ``bench/results/startup.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import requests
+import yaml
+
+from bench.events.report import ROOT, Section, load_note
+
+RESULT = ROOT / "bench" / "results" / "startup.md"
+GOAL = 8.0
+
+
+def write_registry(scratch: Path, broker) -> Path:
+    from tests.harness import free_port, free_port_block
+
+    base = yaml.safe_load((ROOT / "config" / "missions.yaml").read_text())
+    from kit import registry as registry_module
+
+    default = registry_module.load()
+    doc = {
+        "platform": {
+            **{k: v for k, v in default.platform.items() if k in ("services", "database_pool_size", "rpc_timeout")},
+            "data_dir": str(scratch / "data"),
+            "prefix": f"b{uuid.uuid4().hex[:6]}-",
+            "database_url": "sqlite:///{data_dir}/{site}/{service}.sqlite",
+            "broker": {**default.broker, "port": broker.port, "management_url": broker.management_url},
+            "gateway": {"host": "127.0.0.1", "port": free_port()},
+            "observability_port_base": free_port_block(len(base["sites"])),
+        },
+        "sites": base["sites"],
+    }
+    path = scratch / "registry.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    return path
+
+
+def passerelle(registry: Path, *args, timeout: float = 300, check: bool = True) -> tuple[float, str, int]:
+    t = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "kit.cli", "--registry", str(registry), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check and done.returncode != 0:
+        raise RuntimeError(f"passerelle {' '.join(args)} failed: {done.stdout[-1500:]}{done.stderr[-1500:]}")
+    return time.monotonic() - t, done.stdout, done.returncode
+
+
+def timed_up(registry: Path, timeout: float = 90) -> tuple[float, int, list[str], float | None]:
+    """``passerelle up``: (seconds, sites, sites not ready when it gave up, ``up``'s own all-ready time or None)."""
+    elapsed, out, _code = passerelle(registry, "up", "--timeout", str(timeout), check=False, timeout=timeout + 120)
+    missing = re.findall(r"^(\w+)\s+NOT READY", out, re.M)
+    total = len(re.findall(r"^\w+\s+(?:ready|NOT READY)\s", out, re.M))
+    reported = re.search(r"all \d+ sites ready in ([0-9.]+)s", out)
+    return elapsed, total, missing, float(reported.group(1)) if reported else None
+
+
+def one_site(registry: Path, code: str = "mirec") -> float:
+    from tests.harness import free_port
+
+    port = free_port()
+    log = open(registry.parent / "one-site.log", "wb")
+    t = time.monotonic()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kit.cli",
+            "--registry",
+            str(registry),
+            "run-site",
+            code,
+            "--observability-port",
+            str(port),
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        while time.monotonic() - t < 120:
+            if proc.poll() is not None:
+                raise RuntimeError(f"run-site {code} exited with {proc.returncode}")
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/health/ready", timeout=2).status_code == 200:
+                    return time.monotonic() - t
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("one site never became ready")
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        log.close()
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=2, help="starts: the first on nothing, the others on what exists")
+    ap.add_argument("--no-write", action="store_true")
+    args = ap.parse_args(argv)
+    from tests.reliability.broker_node import BrokerNode
+
+    before = load_note()
+    scratch = Path(tempfile.mkdtemp(prefix="passerelle-bench-startup-"))
+    broker = BrokerNode(scratch / "broker").start()
+    starts = []
+    try:
+        registry = write_registry(scratch, broker)
+        for _ in range(args.runs):
+            starts.append(timed_up(registry))
+            passerelle(registry, "down")
+        # Baseline: one Mission's site alone, its databases and vhost already there.
+        single = one_site(registry)
+    finally:
+        try:
+            passerelle(scratch / "registry.yaml", "down")
+        except Exception:
+            pass
+        broker.stop()
+    after = load_note()
+    section = Section("Cold start: the whole platform to all-ready", "bench.startup.run", argv)
+    section.note(
+        f"Private RabbitMQ node, SQLite, the {starts[0][1]} sites of `config/missions.yaml` and the "
+        f"gateway; timed from `passerelle up` (the broker already answering) to the gateway's "
+        f"`/health` reporting every site ready. Load on the machine: {before} at start, {after} at the end."
+    )
+
+    def figure(elapsed: float, total: int, missing: list[str], reported: float | None) -> str:
+        if missing:
+            return (
+                f"**not all-ready**: {', '.join(missing)} of {total} sites not ready when `up` gave up after "
+                f"{elapsed:.0f} s (a service of each died at start)"
+            )
+        own = f" (`up` itself reports {reported:.1f} s)" if reported else ""
+        return f"**{elapsed:.1f} s**{own} · {elapsed / single:.1f}× one site alone · {elapsed / GOAL:.2f}× the goal"
+
+    section.row(
+        f"first start ever (56 databases migrated, topology declared) (goal ≤ {GOAL:.0f} s)", figure(*starts[0])
+    )
+    for i, start in enumerate(starts[1:], 2):
+        section.row(f"start #{i}, on existing databases and topology (goal ≤ {GOAL:.0f} s)", figure(*start))
+    section.row("baseline: one Mission's site alone (`run-site mirec`, five services) to ready", f"{single:.1f} s")
+    text = section.render()
+    print(text)
+    if not args.no_write:
+        RESULT.parent.mkdir(parents=True, exist_ok=True)
+        RESULT.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    raise SystemExit(main())

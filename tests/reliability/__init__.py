@@ -1,0 +1,1 @@
+"""Fault injection on a private RabbitMQ node, a loss ledger and its checker (see RELIABILITY.md)."""
