@@ -26,6 +26,8 @@ import uuid
 
 import eventlet
 import eventlet.wsgi
+from amqp.exceptions import AMQPError
+from kombu.exceptions import KombuError
 from marshmallow import ValidationError
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -201,7 +203,7 @@ class Gateway:
         except RemoteError as exc:
             log.error("%s.%s failed: %s", route.service, route.rpc, exc.exc_type)
             raise Problem(502, "Bad Gateway", f"{route.service} failed") from None
-        except (OSError, ConnectionError) as exc:
+        except (OSError, ConnectionError, AMQPError, KombuError) as exc:  # the broker gone or going
             log.error("broker unreachable for %s: %s", site, type(exc).__name__)
             raise Problem(503, "Service Unavailable", "the site cannot be reached") from None
         if route.returns == "file":

@@ -12,7 +12,9 @@ import json
 import logging
 import time
 
+import amqp.exceptions
 import jwt
+import kombu.exceptions
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -256,3 +258,34 @@ def test_an_identity_providers_rs256_token_is_accepted_and_algorithm_confusion_r
     with pytest.raises(ValueError):
         mint("anne", "mirec", ["counsellor"], environ={"PASSERELLE_JWT_PUBLIC_KEY_FILE": str(tmp_path / "idp.pem")})
     app.sites.close()
+
+
+class _BrokerGone:
+    """A site whose broker connection fails mid-call, as during a broker restart (a fake: unit test)."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def call(self, *args, **kwargs):
+        raise self.error
+
+    def close(self):
+        pass
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        amqp.exceptions.RecoverableConnectionError("connection lost"),
+        kombu.exceptions.OperationalError("[Errno 111] Connection refused"),
+        ConnectionResetError(104, "reset"),
+    ],
+    ids=type,
+)
+def test_a_broker_gone_mid_call_is_503_never_500(error):
+    gateway = Gateway(registry.load(), environ={"PASSERELLE_RATE_BURST": "100000"})
+    gateway.sites.close()
+    gateway.sites = _BrokerGone(error)
+    reply = Client(gateway).get("/missions/mirec/beneficiaries", headers=auth())
+    assert reply.status_code == 503
+    assert reply.headers["Content-Type"] == "application/problem+json"
