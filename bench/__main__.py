@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.events.report import commit, load_note, machine
+from bench.report import commit, load_note, machine
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"

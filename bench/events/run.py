@@ -36,7 +36,7 @@ from pathlib import Path
 
 import amqp
 
-from bench.events.report import Section, load_note
+from bench.report import Section, load_note
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULT = ROOT / "bench" / "results" / "events.md"

@@ -29,7 +29,6 @@ eventlet.monkey_patch()
 
 import argparse  # noqa: E402
 import os  # noqa: E402
-import platform as host  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -40,6 +39,7 @@ from pathlib import Path  # noqa: E402
 import requests  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
+from bench.report import commit, machine  # noqa: E402
 from gateway.auth import mint  # noqa: E402
 from kit.actor import Actor  # noqa: E402
 from kit.demo import DemoFactory  # noqa: E402
@@ -51,22 +51,8 @@ RESULTS = ROOT / "bench" / "results" / "gateway.md"
 AGENT = Actor("bench.agent", "mirec", ("employer_relations",))
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{host.system()} {host.machine()}, {os.cpu_count()} cores ({cpu}), Python {host.python_version()}"
 
 
-def commit() -> str:
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
-        return head.stdout.strip() + (" (with uncommitted changes)" if dirty.strip() else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def percentile(sorted_values: list[float], p: float) -> float:

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import platform
 import random
 import resource
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +38,7 @@ from matching.domain import CONTRACTS, Engine, Job, Person  # noqa: E402
 from matching.titles import TitleIndex  # noqa: E402
 
 from bench.matching.baselines import JaccardScan, NgramTfidf  # noqa: E402
+from bench.report import commit, machine  # noqa: E402
 from kit.reference import walloon_municipalities  # noqa: E402
 from kit.taxonomy import load_rome  # noqa: E402
 
@@ -48,25 +47,8 @@ DEFAULT_ROME = ROOT.parent / "shared" / "data" / "rome_fr" / "rome_v347"
 TODAY = date(2026, 11, 22)
 
 
-def machine() -> str:
-    cpu = "unknown cpu"
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    import os
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
-    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, "
-            f"Python {platform.python_version()}, numpy {np.__version__}")
 
 
-def commit() -> str:
-    try:
-        head = subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True).strip()
-        dirty = subprocess.call(["git", "diff", "--quiet", "HEAD"], cwd=ROOT) != 0
-        return head + (" + uncommitted changes" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 class World:
@@ -237,7 +219,7 @@ def main(argv=None) -> int:
                                                  f"({n:,} held-out ROME titles)")
 
     head = f"### Matching — {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, commit {commit()}"
-    lines = [head, "", f"Machine: {machine()}", "",
+    lines = [head, "", f"Machine: {machine()}, numpy {np.__version__}", "",
              f"Command: `python -m bench.matching.run {' '.join(argv if argv is not None else sys.argv[1:])}`".rstrip(),
              "", "| measure | figures |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in out.items()]

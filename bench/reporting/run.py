@@ -23,8 +23,6 @@ import argparse
 import io
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -39,6 +37,7 @@ from reporting.ingest import codes
 from reporting.models import SectorFact
 from reporting.periods import Period, month
 
+from bench.report import commit, load_note, machine  # noqa: E402
 from kit.db import normalize_url
 from kit.migrations import drop_database, upgrade
 
@@ -69,19 +68,8 @@ SECTOR_KINDS = [
 KIND_WEIGHTS = np.array([8, 30, 6, 4, 2, 3, 3, 1, 1, 3, 2], dtype=float)
 
 
-def machine() -> str:
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        cpu = "unknown cpu"
-    return f"{platform.machine()}, {os.cpu_count()} cores ({cpu}); load average {os.getloadavg()[0]:.2f} at start"
 
 
-def commit() -> str:
-    try:
-        return subprocess.check_output(["git", "rev-parse", "HEAD"], cwd=ROOT, text=True).strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def synthetic(n: int, seed: int = 2015) -> dict:
@@ -338,7 +326,7 @@ def main(argv=None) -> None:
     lines = [
         head,
         "",
-        f"Machine: {machine()}  ",
+        f"Machine: {machine()}; {load_note()} when the figures were written  ",
         f"Commit: `{commit()}`  ",
         f"Command: `{command}`",
         "",

@@ -28,7 +28,7 @@ from pathlib import Path
 import requests
 import yaml
 
-from bench.events.report import ROOT, Section, load_note
+from bench.report import ROOT, Section, load_note
 
 RESULT = ROOT / "bench" / "results" / "startup.md"
 GOAL = 8.0

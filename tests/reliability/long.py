@@ -17,34 +17,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform as platform_module
 import random
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench.report import commit, machine  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def commit() -> str:
-    try:
-        head = subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True).strip()
-        dirty = subprocess.call(["git", "diff", "--quiet", "HEAD"], cwd=ROOT) != 0
-        return head + (" + uncommitted changes" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
-def machine() -> str:
-    cpu = "unknown cpu"
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{platform_module.system()} {platform_module.machine()}, {os.cpu_count()} cores ({cpu})"
 
 
 def main(argv=None) -> int:

@@ -1,6 +1,6 @@
 """What every benchmark section says besides its figures: machine, commit, load, command, date.
 
-Used by ``bench/events`` and ``bench/startup``; a section is a markdown table
+Used by every ``bench/<area>/run.py`` and the long reliability run; a section is a markdown table
 of measures written to ``bench/results/<area>.md`` and assembled into
 BENCHMARKS.md by ``python -m bench``.
 """
@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def machine() -> str:
