@@ -79,11 +79,14 @@ class InvalidEnvelope(ValueError):
     """The message is not a CloudEvent of this contract (a poison message)."""
 
 
+_ENVELOPE = EnvelopeSchema()  # a schema keeps no state between loads: one instance serves every message
+
+
 def parse(body: Any) -> Event:
     if not isinstance(body, dict):
         raise InvalidEnvelope("not a valid event envelope: body is not a JSON object")
     try:
-        raw = EnvelopeSchema().load(body)
+        raw = _ENVELOPE.load(body)
     except ValidationError as exc:
         raise InvalidEnvelope(f"not a valid event envelope: {exc.messages}") from None
     return Event(id=raw["id"], type=raw["type"], source=raw["source"], time=raw["time"],

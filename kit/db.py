@@ -9,6 +9,8 @@ worker a small facade:
 * ``once(event)`` — the idempotent inbox: a transaction in which
   ``(event.id, handler)`` is recorded with the handler's effect, or ``None``
   when that pair has already taken effect;
+* ``once_each(events)`` — the same for a batch handler's events, in one
+  transaction: the session and the events not yet applied;
 * ``session()`` — a read-only session.
 
 SQLite (the embedded default) allows one writer: write transactions take a
@@ -179,6 +181,36 @@ class DatabaseFacade:
             session.execute(insert(inbox).values(
                 event_id=event.id, handler=self._handler, processed_at=datetime.now(UTC)))
             yield session
+
+    @contextmanager
+    def once_each(self, events) -> Iterator[tuple[Session, list]]:
+        """The effects of a batch of events in this handler, each at most once, in one transaction.
+
+        Yields the session and the events not applied before, in order, each
+        id once (a republished duplicate can share a batch with its
+        original). Their inbox rows go in with one multi-row insert and
+        commit with the effects; a collision with a concurrent delivery fails
+        the whole transaction, and the batch handler's split retries each
+        event alone, when the inbox then skips it.
+        """
+        with self._store.transaction() as session:
+            ids = {event.id for event in events}
+            seen = set(session.scalars(select(inbox.c.event_id).where(
+                inbox.c.handler == self._handler, inbox.c.event_id.in_(ids)))) if ids else set()
+            fresh = []
+            for event in events:
+                if event.id not in seen:
+                    seen.add(event.id)
+                    fresh.append(event)
+            if len(fresh) < len(events):
+                log.info("%d of %d events already applied by %s: skipped", len(events) - len(fresh), len(events),
+                         self._handler)
+                metrics.EVENTS_DUPLICATE.labels(self._handler).inc(len(events) - len(fresh))
+            if fresh:
+                now = datetime.now(UTC)
+                session.execute(insert(inbox), [{"event_id": e.id, "handler": self._handler, "processed_at": now}
+                                                for e in fresh])
+            yield session, fresh
 
 
 class Database(DependencyProvider):

@@ -17,6 +17,15 @@ Failure semantics, the same for every handler:
 Dead letters land in ``<queue>.dead`` with ``x-passerelle-reason``,
 ``x-passerelle-handler`` and ``x-passerelle-attempts`` headers. Handlers make
 their effect idempotent with ``Database.once(event)``.
+
+A high-volume handler can take its events in batches:
+``@event_handler(type, batch=500)`` calls the method with a list of up to
+500 events, gathered from a prefetch window for at most ``LINGER`` seconds,
+and acknowledges them all once the method returns; the method applies them
+in one transaction with ``Database.once_each(events)`` (one inbox lookup,
+one multi-row insert). A batch that raises is split: each of its events is
+handled again alone, with exactly the failure semantics above, so one
+poison event costs its batch a retry and is dead-lettered alone.
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ from kit import faults, metrics
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+LINGER = 0.02  # how long a partial batch waits for more events: short against the latency it adds
 DLX = "passerelle.dlx"
 SOURCES = {"internal": "passerelle.events", "sector": "passerelle.sector", "signal": "passerelle.signals"}
 
@@ -73,14 +83,33 @@ class EventQueueConsumer(QueueConsumer):
         return consumers
 
 
+class BatchQueueConsumer(EventQueueConsumer):
+    """The queue consumer of batch handlers: its own connection, a prefetch window of two batches.
+
+    nameko's consumer prefetches ``max_workers`` messages, too few to gather a
+    batch; a separate consumer keeps the ordinary handlers at that window.
+    """
+
+    @property
+    def prefetch_count(self):
+        return max([self.container.max_workers, *(2 * p.batch for p in self._providers)])
+
+
 class EventHandler(Consumer):
     queue_consumer = EventQueueConsumer()
 
-    def __init__(self, event_type: str, source: str = "internal", **kwargs):
+    def __init__(self, event_type: str, source: str = "internal", batch: int = 0, **kwargs):
         if source not in SOURCES:
             raise ValueError(f"source must be one of {sorted(SOURCES)}")
+        if batch < 0 or batch == 1:
+            raise ValueError("batch is the most events per call (2 or more), or 0 for one event per call")
         self.event_type = event_type
         self.source = source
+        self.batch = batch
+        if batch:
+            self.queue_consumer = BatchQueueConsumer()
+        self._gathered: list = []
+        self._linger = None
         super().__init__(queue=None, **kwargs)
 
     @property
@@ -96,11 +125,18 @@ class EventHandler(Consumer):
                            durable=True, no_declare=True)
         super().setup()
 
+    def stop(self):
+        self._flush()  # what was gathered is handled, not left for redelivery
+        super().stop()
+
     def handle_message(self, body, message):
         try:
             event = parse(body)
         except InvalidEnvelope as exc:
             self.dead_letter(message, exc)
+            return
+        if self.batch:
+            self._gather(event, message)
             return
         context_data = self.unpack_message_headers(message)
         try:
@@ -108,6 +144,54 @@ class EventHandler(Consumer):
                                         handle_result=partial(self.handle_result, message))
         except ContainerBeingKilled:
             self.queue_consumer.requeue_message(message)
+
+    # -- batches -----------------------------------------------------------
+    def _gather(self, event, message) -> None:
+        self._gathered.append((event, message))
+        if len(self._gathered) >= self.batch:
+            self._flush()
+        elif self._linger is None:
+            self._linger = eventlet.spawn_after(LINGER, self._flush)
+
+    def _flush(self) -> None:
+        # Take the batch before cancelling the timer: cancelling a green thread switches to it, and the events
+        # that arrive meanwhile belong to the next batch.
+        batch, self._gathered = self._gathered, []
+        linger, self._linger = self._linger, None
+        if linger is not None:
+            linger.cancel()
+        if batch:
+            self._spawn_batch(batch)
+
+    def _spawn_batch(self, batch: list) -> None:
+        # A batch is no single caller's work: its worker gets a fresh call id, except a batch of one.
+        context_data = self.unpack_message_headers(batch[0][1]) if len(batch) == 1 else {}
+        try:
+            self.container.spawn_worker(self, ([event for event, _ in batch],), {}, context_data=context_data,
+                                        handle_result=partial(self.handle_batch_result, batch))
+        except ContainerBeingKilled:
+            for _, message in batch:
+                self.queue_consumer.requeue_message(message)
+
+    def handle_batch_result(self, batch, worker_ctx, result=None, exc_info=None):
+        if exc_info is not None and len(batch) == 1:
+            self.handle_message_processed(batch[0][1], result, exc_info)
+        elif exc_info is not None:
+            log.warning("%s: a batch of %d events failed (%s); handling each alone", self.queue_name, len(batch),
+                        type(exc_info[1]).__name__)
+            # From a thread of its own: this worker holds a pool slot the single events may need.
+            self.container.spawn_managed_thread(partial(self._one_by_one, batch), identifier="batch-split")
+        else:
+            metrics.EVENTS_CONSUMED.labels(self.container.service_name, self.method_name, "applied").inc(len(batch))
+            faults.point("events.before_ack")
+            for _, message in batch:
+                self._settle(self.queue_consumer.ack_message, message)
+            faults.point("events.after_ack")
+        return result, exc_info
+
+    def _one_by_one(self, batch: list) -> None:
+        for item in batch:
+            self._spawn_batch([item])
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         service = self.container.service_name
