@@ -19,7 +19,9 @@ Ranking goes both ways over the same rules:
 A pairing must share at least one competence to be ranked at all; every
 result carries its explanation (competences matched, missing, proximity,
 distance) so a counsellor can check it and push the gaps into the plan.
-The proposal state machine is at the end of this module.
+People are ranked for a vacancy by ``matching.candidates`` (an exact top-k
+that reads only the postings that can change it); the proposal state machine
+is at the end of this module.
 """
 
 from __future__ import annotations
@@ -31,18 +33,28 @@ import numpy as np
 
 from kit.taxonomy import Taxonomy
 from matching import geo
+from matching.candidates import (
+    CONTRACTS,
+    ESSENTIAL_POWER,
+    ESSENTIAL_WEIGHT,
+    NEAR_KM,
+    NO_DATE,
+    OPTIONAL_WEIGHT,
+    W_COMPETENCE,
+    W_NEARNESS,
+    W_PROXIMITY,
+    Pool,
+    contract_bits,
+    day,
+    nearness,
+)
 from matching.sparse import InvertedIndex, top_k
 
-CONTRACTS = ("permanent", "fixed_term", "temp", "article_60", "apprenticeship")
-ESSENTIAL_WEIGHT, OPTIONAL_WEIGHT = 3.0, 1.0
-W_COMPETENCE, W_PROXIMITY, W_NEARNESS = 0.65, 0.2, 0.15
-ESSENTIAL_POWER = 2.0  # coverage × (share of essentials held) ** this
+__all__ = ["CONTRACTS", "ESSENTIAL_WEIGHT", "OPTIONAL_WEIGHT", "NEAR_KM", "W_COMPETENCE", "W_PROXIMITY",
+           "W_NEARNESS", "Engine", "Job", "Person", "Proximity", "nearness", "transition_error"]
+
 SAME_FAMILY = 0.6  # proximity of two occupations of the same ROME sub-domain (F17..)
 MAX_LIMIT = 200
-# Nearness falls to 0 at this distance: beyond about 40 km a daily commute without a car, the
-# common case for the people Missions accompany, stops being realistic in Wallonia.
-NEAR_KM = 40.0
-_NO_DATE = -(2 ** 31)
 
 
 @dataclass
@@ -66,18 +78,6 @@ class Job:
     municipality: str | None = None
     start_date: date | None = None
     open: bool = True
-
-
-def _day(d: date | None) -> int:
-    return d.toordinal() if d else _NO_DATE
-
-
-def _contract_bits(wishes) -> int:
-    bits = 0
-    for w in wishes:
-        if w in CONTRACTS:
-            bits |= 1 << CONTRACTS.index(w)
-    return bits or (1 << len(CONTRACTS)) - 1  # no wish stated: every contract
 
 
 class Proximity:
@@ -124,11 +124,6 @@ class _Codes:
         return self.ids.setdefault(code, len(self.ids))
 
 
-def nearness(dist: np.ndarray) -> np.ndarray:
-    """1 on the spot, falling to 0 at ``NEAR_KM``; 0.5 when a place is unknown (neither rewarded nor punished)."""
-    return np.where(np.isnan(dist), 0.5, np.clip(1.0 - dist / NEAR_KM, 0.0, 1.0))
-
-
 def _explain_distance(d: float) -> float | None:
     return None if np.isnan(d) else round(float(d), 1)
 
@@ -150,23 +145,10 @@ class Engine:
     def _build_people(self, people: list[Person]) -> None:
         self.people = people
         self.person_pos = {p.id: i for i, p in enumerate(people)}
-        rows, feats, levels = [], [], []
-        for i, p in enumerate(people):
-            for code, level in p.competences.items():
-                rows.append(i), feats.append(self.codes.id(code)), levels.append(level)
-        self.p_index = InvertedIndex(np.array(rows, dtype=np.int64), np.array(feats, dtype=np.int64),
-                                     np.array(levels, dtype=np.float32), len(people), len(self.codes.ids))
-        self.p_placed = np.array([p.placed for p in people], dtype=bool)
-        self.p_available = np.array([_day(p.available_from) for p in people], dtype=np.int64)
-        self.p_contracts = np.array([_contract_bits(p.contract_wishes) for p in people], dtype=np.int16)
-        self.p_mobility = np.array([p.mobility_km if p.mobility_km is not None else np.inf for p in people],
-                                   dtype=np.float64)
-        self.p_lat, self.p_lon = _positions([p.municipality for p in people])
-        width = max([len(p.target_occupations) for p in people] + [1])
-        self.p_targets = np.full((len(people), width), -1, dtype=np.int32)
-        for i, p in enumerate(people):
-            for j, code in enumerate(p.target_occupations):
-                self.p_targets[i, j] = self.proximity.index(code)
+        for p in people:
+            for code in p.competences:
+                self.codes.id(code)
+        self.pool = Pool(people, self.codes.ids, len(self.codes.ids), self.proximity)
 
     def _build_jobs(self, jobs: list[Job]) -> None:
         self.jobs = jobs
@@ -185,98 +167,48 @@ class Engine:
         self.j_essentials = np.bincount(rows, weights=np.array(weights) == ESSENTIAL_WEIGHT,
                                         minlength=len(jobs)).astype(np.float32)
         self.j_open = np.array([j.open for j in jobs], dtype=bool)
-        self.j_start = np.array([_day(j.start_date) for j in jobs], dtype=np.int64)
+        self.j_start = np.array([day(j.start_date) for j in jobs], dtype=np.int64)
         self.j_contract = np.array([1 << CONTRACTS.index(j.contract_type) if j.contract_type in CONTRACTS
                                     else (1 << len(CONTRACTS)) - 1 for j in jobs], dtype=np.int16)
         self.j_occ = np.array([self.proximity.index(j.occupation) for j in jobs], dtype=np.int32)
         self.j_lat, self.j_lon = _positions([j.municipality for j in jobs])
 
-    # -- ranking ---------------------------------------------------------
-    def _coverage_for_job(self, job: Job) -> tuple[np.ndarray, np.ndarray, float]:
-        # A dense accumulator per query (calloc'd, so cheap) rather than sorting the postings:
-        # within one competence a person appears once, so fancy-index += is exact.
-        acc = np.zeros(len(self.people), dtype=np.float32)
-        held = np.zeros(len(self.people), dtype=np.float32)  # essentials held, levels in proportion
-        total, essentials, touched = 0.0, 0, False
-        for code, level, essential in job.competences:
-            weight = ESSENTIAL_WEIGHT if essential else OPTIONAL_WEIGHT
-            total += weight
-            essentials += bool(essential)
-            fid = self.codes.ids.get(code)
-            if fid is None:
-                continue
-            rows, have = self.p_index.postings(fid)
-            part = np.minimum(have / max(level, 1), 1.0)
-            acc[rows] += part * weight
-            if essential:
-                held[rows] += part
-            touched = touched or len(rows) > 0
-        if not touched:
-            return np.empty(0, np.int64), np.empty(0, np.float32), total
-        rows = np.flatnonzero(acc)
-        covered = acc[rows]
-        if essentials:  # on the people touched only: the full-width arrays are ten times longer
-            covered *= (held[rows] / essentials) ** ESSENTIAL_POWER
-        return rows, covered, total
-
-    def _score_people(self, job: Job, rows: np.ndarray, covered: np.ndarray, total: float, exclude):
-        """Hard constraints, then the soft score, for the people at ``rows``."""
-        start, contract = _day(job.start_date), (
-            1 << CONTRACTS.index(job.contract_type) if job.contract_type in CONTRACTS else 0)
-        keep = ~self.p_placed[rows]
-        if start != _NO_DATE:
-            keep &= self.p_available[rows] <= start
-        if contract:
-            keep &= (self.p_contracts[rows] & contract) != 0
-        jlat, jlon = (geo.position(job.municipality) or (np.nan, np.nan))
-        dist = geo.km(self.p_lat[rows], self.p_lon[rows], jlat, jlon)
-        keep &= ~(dist > self.p_mobility[rows])  # NaN (unknown place) never filters
-        for ref in exclude:
-            if ref in self.person_pos:
-                keep &= rows != self.person_pos[ref]
-        rows, covered, dist = rows[keep], covered[keep], dist[keep]
-        occ = self.proximity.index(job.occupation)
-        prox = self.proximity.matrix[occ][self.p_targets[rows]].max(axis=1)
-        score = W_COMPETENCE * covered / total + W_PROXIMITY * prox + W_NEARNESS * nearness(dist)
-        return rows, score.astype(np.float32), prox, dist
+    # -- candidates for a vacancy -----------------------------------------
+    def _excluded(self, exclude) -> np.ndarray | None:
+        found = [self.person_pos[ref] for ref in exclude if ref in self.person_pos]
+        return np.array(found, dtype=np.int32) if found else None
 
     def rank_candidates(self, job: Job, limit: int = 20, exclude=()) -> list[dict]:
         """The best ``limit`` people for ``job``, each with its explanation."""
-        kept, best, score, prox, dist = self._top_people(job, limit, exclude)
-        return [self._explain(self.people[kept[i]], job, float(score[i]), float(prox[i]), float(dist[i]))
-                for i in best]
+        top = self.pool.top(self.pool.query(job, self.codes.ids), limit, self._excluded(exclude))
+        return [self._explain(self.people[r], job, float(s), float(p), float(d))
+                for r, s, p, d in zip(top.rows, top.score, top.proximity, top.distance, strict=True)]
 
     def top_candidates(self, job: Job, limit: int = 20, exclude=()) -> tuple[np.ndarray, np.ndarray]:
         """(person positions, scores) of the best ``limit``, without explanations: for batch ranking."""
-        kept, best, score, _, _ = self._top_people(job, limit, exclude)
-        return kept[best], score[best]
+        top = self.pool.top(self.pool.query(job, self.codes.ids), limit, self._excluded(exclude))
+        return top.rows, top.score
 
-    def _top_people(self, job: Job, limit: int, exclude):
-        """The search behind both.
+    def top_candidates_many(self, jobs, limit: int = 20) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``top_candidates`` of each of ``jobs``, in order: the batch path (every open vacancy ranked).
 
-        Exact, but lazy: people are scored in decreasing order of competence
-        coverage, and the search stops once the ``limit``-th score beats what
-        anyone further down could reach (their coverage plus full proximity
-        and nearness).
+        Each vacancy reads only the holders of its rarest competences (see
+        ``matching.candidates``), so a batch costs about a millisecond a
+        vacancy; callers split a long batch over threads (numpy releases the GIL).
         """
-        rows, covered, total = self._coverage_for_job(job)
-        if len(rows) == 0 or total == 0:
-            empty = np.empty(0, np.int64)
-            return empty, empty, np.empty(0, np.float32), np.empty(0), np.empty(0)
-        m = min(len(rows), max(1024, 32 * limit))
-        while True:
-            if m < len(rows):
-                part = np.argpartition(-covered, m)
-                chosen, bound = part[:m], W_COMPETENCE * covered[part[m]] / total + W_PROXIMITY + W_NEARNESS
-            else:
-                chosen, bound = np.arange(len(rows)), -1.0
-            kept, score, prox, dist = self._score_people(job, rows[chosen], covered[chosen], total, exclude)
-            best, best_scores = top_k(np.arange(len(kept)), score, limit)
-            if bound < 0 or (len(best) == limit and best_scores[-1] >= bound):
-                break
-            m = min(len(rows), m * 4)
-        return kept, best, score, prox, dist
+        ids = self.codes.ids
+        out = []
+        for job in jobs:
+            top = self.pool.top(self.pool.query(job, ids), limit)
+            out.append((top.rows, top.score))
+        return out
 
+    def full_scan(self, job: Job, limit: int = 20, exclude=()) -> tuple[np.ndarray, np.ndarray]:
+        """What ``top_candidates`` must equal: everyone sharing a competence scored (for tests)."""
+        top = self.pool.full_scan(self.pool.query(job, self.codes.ids), limit, self._excluded(exclude))
+        return top.rows, top.score
+
+    # -- vacancies for a person -------------------------------------------
     def rank_vacancies(self, person: Person, limit: int = 20, exclude=()) -> list[dict]:
         """The best ``limit`` open vacancies for ``person``, each with its explanation."""
         if person.placed:
@@ -299,9 +231,9 @@ class Engine:
         share = np.where(essentials > 0, held[rows] / np.maximum(essentials, 1.0), 1.0)
         covered = acc[rows] * share ** ESSENTIAL_POWER
         keep = self.j_open[rows]
-        avail = _day(person.available_from)
-        keep &= ~((self.j_start[rows] != _NO_DATE) & (self.j_start[rows] < avail))
-        keep &= (self.j_contract[rows] & _contract_bits(person.contract_wishes)) != 0
+        avail = day(person.available_from)
+        keep &= ~((self.j_start[rows] != NO_DATE) & (self.j_start[rows] < avail))
+        keep &= (self.j_contract[rows] & contract_bits(person.contract_wishes)) != 0
         plat, plon = (geo.position(person.municipality) or (np.nan, np.nan))
         dist = geo.km(self.j_lat[rows], self.j_lon[rows], plat, plon)
         mobility = person.mobility_km if person.mobility_km is not None else np.inf

@@ -49,10 +49,20 @@ class InvertedIndex:
         return uniq, np.bincount(inverse, weights=weights).astype(np.float32)
 
 
+def best(scores: np.ndarray, k: int, tie: np.ndarray) -> np.ndarray:
+    """Indices of the ``k`` best scores, best first, ties broken by increasing ``tie``.
+
+    Ties at the cut are settled the same way, so the answer depends on the
+    scores and ``tie`` only, never on the order the rows came in.
+    """
+    if len(scores) > k:
+        kth = np.partition(scores, len(scores) - k)[len(scores) - k]  # the k-th largest
+        keep = np.flatnonzero(scores >= kth)
+        return keep[np.lexsort((tie[keep], -scores[keep]))[:k]]
+    return np.lexsort((tie, -scores))
+
+
 def top_k(keys: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` best (key, score), best first; ties broken by key so results are stable."""
-    if len(scores) > k:
-        keep = np.argpartition(-scores, k - 1)[:k]
-        keys, scores = keys[keep], scores[keep]
-    order = np.lexsort((keys, -scores))
-    return keys[order], scores[order]
+    chosen = best(scores, k, keys)
+    return keys[chosen], scores[chosen]

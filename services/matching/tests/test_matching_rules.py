@@ -152,24 +152,79 @@ def test_job_titles_find_their_occupation_whatever_the_gender_or_number():
     assert titles.suggest("zzzz qqqq", 3) == []
 
 
-def test_the_lazy_top_k_is_exact_against_scoring_everyone():
+def _random_case(seed: int, n_people: int, n_jobs: int):
     import random
 
-    import numpy as np
-
-    rng = random.Random(5)
+    rng = random.Random(seed)
     codes = list(TAX.competences)
     places = [CHARLEROI, FARCIENNES, LIEGE, ARLON, "57081", "92094", None]
+    occupations = sorted(TAX.occupations)
     people = [person(f"p{i}", {c: rng.randint(1, 4) for c in rng.sample(codes, rng.randint(1, 8))},
                      municipality=rng.choice(places), mobility_km=rng.choice((10, 40, None)),
-                     target_occupations=(rng.choice(sorted(TAX.occupations)),)) for i in range(4000)]
-    engine = Engine(TAX, people, [])
-    for n in range(5):
-        job = mason_job(id=f"v{n}", municipality=rng.choice(places[:-1]),
-                        competences=[(c, rng.randint(1, 3), rng.random() < 0.4) for c in rng.sample(codes, 6)])
-        got = [r["score"] for r in engine.rank_candidates(job, 20)]
-        rows, covered, total = engine._coverage_for_job(job)
-        _, score, _, _ = engine._score_people(job, rows, covered, total, ())
-        want = sorted((round(float(s), 4) for s in score), reverse=True)[:20]
-        assert got == want and len(got) == 20
-        assert np.all(np.diff(got) <= 0)
+                     contract_wishes=tuple(rng.sample(("fixed_term", "permanent", "temp"), rng.randint(0, 2))),
+                     available_from=rng.choice((None, date(2026, 12, 1), date(2027, 2, 1))),
+                     placed=rng.random() < 0.05, target_occupations=(rng.choice(occupations),))
+              for i in range(n_people)]
+    # A few common competences held by most people, as "work in a team" is in the real referential.
+    for p in people:
+        for c in (SAFETY, TEAM):
+            if rng.random() < 0.7:
+                p.competences[c] = rng.randint(1, 4)
+    jobs = [mason_job(id=f"v{n}", municipality=rng.choice(places[:-1]), occupation=rng.choice(occupations),
+                      contract_type=rng.choice(("fixed_term", "permanent", "temp", None)),
+                      start_date=rng.choice((None, START)),
+                      competences=[(c, rng.randint(1, 3), rng.random() < 0.4)
+                                   for c in rng.sample(codes, rng.randint(1, 12))])
+            for n in range(n_jobs)]
+    return people, jobs
+
+
+def test_the_pruned_top_k_is_exact_against_scoring_everyone(monkeypatch):
+    import numpy as np
+    from matching.candidates import Pool
+
+    people, jobs = _random_case(5, 4000, 40)
+    engine = Engine(TAX, people, jobs)
+    read = []
+    score = Pool.score
+    monkeypatch.setattr(Pool, "score", lambda self, q, rows, exclude=None: read.append(len(rows))
+                        or score(self, q, rows, exclude))
+    pruned = 0
+    for job in jobs:
+        for limit in (1, 20):
+            read.clear()
+            rows, scores = engine.top_candidates(job, limit)
+            sharing = len(engine.pool.holders([*engine.pool.query(job, engine.codes.ids).lists[0],
+                                               *engine.pool.query(job, engine.codes.ids).lists[1]]))
+            pruned += sum(read) < sharing
+            want_rows, want_scores = engine.full_scan(job, limit)
+            assert rows.tolist() == want_rows.tolist() and scores.tolist() == want_scores.tolist()
+            assert np.all(np.diff(scores) <= 0)
+    assert pruned > 20  # most vacancies did not need everyone sharing a competence scored
+    got = [r["score"] for r in engine.rank_candidates(jobs[0], 20)]
+    rows, covered = engine.full_scan(jobs[0], 20)
+    assert got == [round(float(s), 4) for s in covered] and len(got) == 20
+
+
+def test_the_batch_ranks_every_vacancy_as_one_query_does():
+    people, jobs = _random_case(11, 3000, 60)
+    engine = Engine(TAX, people, jobs)
+    batch = engine.top_candidates_many(jobs, 10)
+    assert len(batch) == len(jobs)
+    for job, (rows, scores) in zip(jobs, batch, strict=True):
+        one = engine.rank_candidates(job, 10)
+        assert [people[r].id for r in rows] == [r["beneficiary_id"] for r in one]
+        assert [round(float(s), 4) for s in scores] == [r["score"] for r in one]
+        want_rows, want_scores = engine.full_scan(job, 10)
+        assert rows.tolist() == want_rows.tolist() and scores.tolist() == want_scores.tolist()
+
+
+def test_equal_scores_keep_the_pool_order_and_exclusions_hold():
+    twins = [person(f"t{i}", {WALL: 3, MORTAR: 2}) for i in range(30)]
+    job = mason_job()
+    engine = Engine(TAX, twins[::-1], [job])  # positions reversed: t29 first
+    ranked = [r["beneficiary_id"] for r in engine.rank_candidates(job, 5)]
+    assert ranked == ["t29", "t28", "t27", "t26", "t25"]
+    assert [engine.people[r].id for r in engine.top_candidates_many([job], 5)[0][0]] == ranked
+    ranked = [r["beneficiary_id"] for r in engine.rank_candidates(job, 3, exclude=["t28", "nobody"])]
+    assert ranked == ["t29", "t27", "t26"]
