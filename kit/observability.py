@@ -36,7 +36,15 @@ class _Server:
     def __init__(self):
         self.checks: dict[str, Observability] = {}
         self.address: str | None = None
+        # The services this process runs, and those whose container has started all its
+        # entrypoints: a container being started again after a broker failure is not ready.
+        self.expected: set[str] = set()
+        self.running: set[str] = set()
         self._gt = None
+
+    @property
+    def all_started(self) -> bool:
+        return bool(self.expected) and self.expected <= self.running
 
     def ensure_started(self, address: str) -> None:
         if self._gt is not None:
@@ -51,8 +59,8 @@ class _Server:
                                   log=logging.getLogger("kit.observability.http"))
 
     def readiness(self) -> tuple[bool, dict]:
-        services = {name: obs.readiness() for name, obs in sorted(self.checks.items())}
-        ready = self.all_started and bool(services) and all(s["ready"] for s in services.values())
+        services = {name: obs.readiness() for name, obs in sorted(self.checks.items()) if name in self.running}
+        ready = self.all_started and all(s["ready"] for s in services.values())
         return ready, {"ready": ready, "started": self.all_started, "services": services}
 
     def app(self, environ, start_response):

@@ -16,7 +16,9 @@ import time
 from pathlib import Path
 
 import eventlet
+from amqp import exceptions as amqp_exceptions
 from kombu import Connection
+from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.containers import ServiceContainer
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
@@ -84,16 +86,98 @@ def check_broker(uri: str, vhost: str, user: str, wait: float = 30.0) -> None:
             time.sleep(1)
 
 
+# A container whose broker connection was refused, reset or timed out is started again, with a growing
+# pause, for as long as its failures keep coming within this many seconds of the first one: long enough for
+# a broker swamped by a whole platform's connections at once, short enough that a broker really gone still
+# ends the process (and whatever supervises it, Kubernetes or an operator, sees it).
+RETRY_FOR = 60.0
+BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
+START_TIMEOUT = 30.0  # a container whose consumers never become ready within this counts as failed
+
+
+class StartTimeout(Exception):
+    """A container's entrypoints did not all start in ``START_TIMEOUT`` seconds."""
+
+
+def transient(exc: BaseException) -> bool:
+    """A broker connection refused, reset, timed out or closed by the broker: worth another try.
+
+    A refusal of the user or the vhost is a configuration error, never retried.
+    """
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, (amqp_exceptions.AccessRefused, amqp_exceptions.NotAllowed)):
+            return False
+        if isinstance(seen, (StartTimeout, OSError, KombuOperationalError, amqp_exceptions.ConnectionError,
+                             amqp_exceptions.RecoverableConnectionError)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+class Keeper:
+    """Runs one service's container; starts a fresh one after a transient broker failure, within ``RETRY_FOR``."""
+
+    def __init__(self, make_container, service: str, stopping: eventlet.event.Event):
+        self.make_container, self.service, self.stopping = make_container, service, stopping
+        self.container = None
+        self.started = eventlet.event.Event()  # sent once, at the first successful start
+
+    def run(self) -> None:
+        failures, first_failure = 0, None
+        while not self.stopping.ready():
+            self.container = self.make_container()
+            began = time.monotonic()
+            try:
+                with eventlet.Timeout(START_TIMEOUT, StartTimeout(f"{self.service} did not start")):
+                    self.container.start()
+                SERVER.running.add(self.service)
+                if not self.started.ready():
+                    self.started.send(True)
+                self.container.wait()
+                return  # stopped by the site
+            except Exception as exc:
+                SERVER.running.discard(self.service)
+                if self.stopping.ready():
+                    return
+                now = time.monotonic()
+                if first_failure is None or now - began > RETRY_FOR:
+                    failures, first_failure = 0, now  # it had run a good while: a new streak starts
+                if not transient(exc) or now - first_failure > RETRY_FOR:
+                    log.error("service %s died: %s: %s", self.service, type(exc).__name__, exc)
+                    self.stopping.send("died")
+                    return
+                pause = BACKOFF[min(failures, len(BACKOFF) - 1)]
+                failures += 1
+                log.warning("service %s lost the broker while starting or running (%s: %s); starting it again "
+                            "in %.1fs (attempt %d)", self.service, type(exc).__name__, str(exc)[:160], pause,
+                            failures + 1)
+                self._discard()
+                eventlet.sleep(pause)
+
+    def _discard(self) -> None:
+        try:
+            self.container.kill()
+        except Exception as exc:  # a half-started container may fail to die cleanly; it is dropped anyway
+            log.debug("killing the failed container of %s: %s", self.service, exc)
+
+    def stop(self) -> None:
+        if self.container is not None and self.service in SERVER.running:
+            self.container.stop()
+        elif self.container is not None:
+            self._discard()
+
+
 def run(registry: Registry, site: Site, only: list[str] | None = None, port: int | None = None) -> None:
-    """Start the site's containers (or ``only`` those) and serve until SIGTERM/SIGINT or a container dies."""
+    """Start the site's containers (or ``only`` those) and serve until SIGTERM/SIGINT or a container dies for good."""
     services = {name: path for name, path in site.services.items() if not only or name in only}
     unknown = set(only or ()) - set(site.services)
     if unknown:
         raise ConfigError(f"site {site.code} runs no service named {', '.join(sorted(unknown))}")
     preflight(registry, site, services)
     SERVER.ensure_started(f"{registry.platform['observability_host']}:{port or site.observability_port}")
-    containers = [ServiceContainer(load_service_class(path), container_config(registry, site, service, port))
-                  for service, path in services.items()]
+    SERVER.expected = set(services)
+    classes = {service: load_service_class(path) for service, path in services.items()}
     stopping = eventlet.event.Event()
 
     def shutdown(signum, frame):
@@ -102,25 +186,26 @@ def run(registry: Registry, site: Site, only: list[str] | None = None, port: int
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
-    for container in containers:
-        container.start()
-    SERVER.all_started = True
 
-    def watch(container):
-        try:
-            container.wait()
-        except Exception as exc:
-            log.error("service %s died: %s", container.service_name, exc)
-        if not stopping.ready():
-            stopping.send("died")
+    def maker(service):
+        return lambda: ServiceContainer(classes[service], container_config(registry, site, service, port))
 
-    for container in containers:
-        eventlet.spawn(watch, container)
-    log.info("site %s ready: %s on %s, metrics and health on %s:%d", site.code, ", ".join(services), site.vhost,
-             registry.platform["observability_host"], port or site.observability_port)
+    keepers = [Keeper(maker(service), service, stopping) for service in services]
+    threads = [eventlet.spawn(keeper.run) for keeper in keepers]
+
+    def announce():
+        for keeper in keepers:
+            keeper.started.wait()
+        log.info("site %s ready: %s on %s, metrics and health on %s:%d", site.code, ", ".join(services),
+                 site.vhost, registry.platform["observability_host"], port or site.observability_port)
+
+    threads.append(eventlet.spawn(announce))
     reason = stopping.wait()
     log.info("site %s stopping (%s)", site.code, reason)
-    for container in containers:
-        container.stop()
+    for keeper in keepers:
+        keeper.stop()
+    for thread in threads:
+        thread.kill()
     if reason == "died":
         raise SystemExit(1)
+
