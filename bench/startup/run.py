@@ -11,7 +11,7 @@ databases created by Alembic, every vhost declared); the next ones start
 again on what exists, as after a reboot. Baseline, same run: one Mission's
 site alone (``run-site``, already migrated) to ready.
 
-Prints the figures and writes ``bench/results/startup.md``.
+Prints the figures and adds them to ``bench/results/startup.md`` (earlier sections stay).
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ def main(argv=None) -> int:
         if missing:
             return (
                 f"**not all-ready**: {', '.join(missing)} of {total} sites not ready when `up` gave up after "
-                f"{elapsed:.0f} s (a service of each died at start)"
+                f"{elapsed:.0f} s (see the sites' logs)"
             )
         own = f" (`up` itself reports {reported:.1f} s)" if reported else ""
         return f"**{elapsed:.1f} s**{own} · {elapsed / single:.1f}× one site alone · {elapsed / GOAL:.2f}× the goal"
@@ -170,8 +170,10 @@ def main(argv=None) -> int:
     text = section.render()
     print(text)
     if not args.no_write:
+        # Each run adds its section: earlier ones stay, to compare with.
         RESULT.parent.mkdir(parents=True, exist_ok=True)
-        RESULT.write_text(text, encoding="utf-8")
+        earlier = RESULT.read_text(encoding="utf-8").rstrip() + "\n\n" if RESULT.exists() else ""
+        RESULT.write_text(earlier + text, encoding="utf-8")
     return 0
 
 
