@@ -121,6 +121,15 @@ class Pool:
         self.proximity = proximity
         self.n_features = n_features
         n = len(people)
+        # Inside the pool people are numbered by target occupation: the holders of a vacancy's rare
+        # competences then sit close together and the per-person lookups stay in cache. ``origin``
+        # maps back to the caller's positions, which is what results (and ties) are expressed in.
+        first_target = np.fromiter((proximity.index(p.target_occupations[0]) if p.target_occupations else -1
+                                    for p in people), dtype=np.int64, count=n)
+        self.origin = np.argsort(first_target, kind="stable").astype(np.int32)
+        self.inside = np.empty(n, dtype=np.int32)
+        self.inside[self.origin] = np.arange(n, dtype=np.int32)
+        people = [people[i] for i in self.origin]
         counts = np.fromiter((len(p.competences) for p in people), dtype=np.int64, count=n)
         total = int(counts.sum())
         feats = np.fromiter((feature_ids[c] for p in people for c in p.competences), dtype=np.int64, count=total)
@@ -129,7 +138,7 @@ class Pool:
         self.indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=self.indptr[1:])
         self.keys = (feats * (MAX_LEVEL + 1) + np.clip(have, 0, MAX_LEVEL)).astype(np.int32)
-        # Postings: who holds each competence, in increasing position. A placed person is never a
+        # Postings: who holds each competence, in increasing pool number. A placed person is never a
         # candidate, so is left out of them.
         self.placed = np.array([p.placed for p in people], dtype=bool)
         owner = np.repeat(np.arange(n, dtype=np.int32), counts)
@@ -141,10 +150,10 @@ class Pool:
         np.cumsum(np.bincount(feats, minlength=n_features), out=self.post_ptr[1:])
         self.post_len = np.diff(self.post_ptr)
 
-        self.available = np.array([day(p.available_from) for p in people], dtype=np.int64)
-        self.contracts = np.array([contract_bits(p.contract_wishes) for p in people], dtype=np.int16)
+        self.available = np.array([day(p.available_from) for p in people], dtype=np.int32)
+        self.contracts = np.array([contract_bits(p.contract_wishes) for p in people], dtype=np.int8)
         self.mobility = np.array([p.mobility_km if p.mobility_km is not None else np.inf for p in people],
-                                 dtype=np.float64)
+                                 dtype=np.float32)
         width = max([len(p.target_occupations) for p in people] + [1])
         self.targets = np.full((n, width), -1, dtype=np.int32)
         for i, p in enumerate(people):
@@ -196,7 +205,7 @@ class Pool:
                      self.distances_to(job.municipality), day(job.start_date), contract)
 
     def holders(self, features) -> np.ndarray:
-        """Everyone (not placed) holding at least one of ``features``, in increasing position."""
+        """Everyone (not placed) holding at least one of ``features``, in increasing pool number."""
         parts = [self.post_rows[self.post_ptr[f]:self.post_ptr[f + 1]] for f in features]
         if not parts:
             return np.empty(0, np.int32)
@@ -205,7 +214,8 @@ class Pool:
         return sorted_unique(np.concatenate(parts))
 
     def score(self, q: Query, rows: np.ndarray, exclude: np.ndarray | None = None) -> Scored:
-        """Hard constraints, then the soft score, of the people at ``rows`` (none placed)."""
+        """Hard constraints, then the soft score, of the people at ``rows`` (pool numbers, none placed;
+        ``exclude`` in pool numbers too)."""
         keep = np.ones(len(rows), dtype=bool) if q.start == NO_DATE else self.available[rows] <= q.start
         if q.contract:
             keep &= (self.contracts[rows] & q.contract) != 0
@@ -238,7 +248,8 @@ class Pool:
         return W_COMPETENCE * w_rest * share / q.total + W_PROXIMITY + W_NEARNESS
 
     def top(self, q: Query, limit: int, exclude: np.ndarray | None = None) -> Scored:
-        """The best ``limit`` people, best first (score, then position).
+        """The best ``limit`` people, best first (score, then position); positions are the caller's,
+        in the result and in ``exclude``.
 
         Reads the rarest ``e`` essential and ``o`` optional competences'
         holders, the cheapest (e, o) whose bound is under the threshold, and
@@ -251,6 +262,7 @@ class Pool:
         cost = (np.append(0, np.cumsum(self.post_len[ess]))[:, None]
                 + np.append(0, np.cumsum(self.post_len[opt]))[None, :])
         everything = (len(ess), len(opt))
+        exclude = self.inside[exclude] if exclude is not None else None
         guesses = iter(GUESSES)
         read, seen, scored = (0, 0), np.empty(0, np.int32), _NONE
         while read != everything:
@@ -274,11 +286,13 @@ class Pool:
             read = (e, o)
         return self.pick(scored, limit)
 
-    @staticmethod
-    def pick(scored: Scored, limit: int) -> Scored:
-        i = best(scored.score, limit, scored.rows)
-        return Scored(scored.rows[i], scored.score[i], scored.proximity[i], scored.distance[i])
+    def pick(self, scored: Scored, limit: int) -> Scored:
+        """The best ``limit`` of ``scored`` (pool numbers), in the caller's positions."""
+        rows = self.origin[scored.rows]
+        i = best(scored.score, limit, rows)
+        return Scored(rows[i], scored.score[i], scored.proximity[i], scored.distance[i])
 
     def full_scan(self, q: Query, limit: int, exclude: np.ndarray | None = None) -> Scored:
         """The definition: score everyone sharing a competence with the vacancy, keep the best."""
+        exclude = self.inside[exclude] if exclude is not None else None
         return self.pick(self.score(q, self.holders([*q.lists[0], *q.lists[1]]), exclude), limit)
