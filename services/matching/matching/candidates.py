@@ -10,10 +10,13 @@ set ``S`` of the vacancy's competences can reach at most
 
 (``W_rest`` the weight of the competences outside ``S``, ``E_rest`` the
 essentials among them, ``E`` all essentials asked): the competences they
-hold are all outside ``S``. So the smallest ``S`` (rarest first) whose bound
-is under the threshold names everyone who can still enter the list; the
-long postings of the competences every trade asks for ("work in a team")
-are never read. When no ``S`` short of all competences qualifies (a rare
+hold are all outside ``S``. The bound depends on how many essential and
+optional competences ``S`` holds, so the cheapest ``S`` for a bound is the
+rarest ``e`` essentials and rarest ``o`` optional ones; the cheapest (e, o)
+whose bound is under the threshold names everyone who can still enter the
+list, and the long postings of the competences every trade asks for ("work
+in a team") are seldom read. Before a threshold is known (fewer than
+``limit`` people read), ``GUESSES`` stand in for it. When no ``S`` short of all competences qualifies (a rare
 trade with few holders), everyone sharing a competence is scored, which is
 the plain definition; ``full_scan`` is that definition, kept for tests.
 
@@ -22,6 +25,8 @@ is a whole number of twelfths, so the sums are exact whatever order they are
 added in, and a person gets bit for bit the same score whichever path (one
 vacancy, a batch, the full scan) computed it. Ties are broken by the
 person's position, which makes the top-k a function of the scores alone.
+Inside the pool people are renumbered by target occupation (``origin`` maps
+back), which keeps a vacancy's likely candidates close together in memory.
 """
 
 from __future__ import annotations
