@@ -21,10 +21,6 @@ import re
 import unicodedata
 
 import numpy as np
-from scipy.sparse import hstack
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
-from sklearn.svm import LinearSVC
 
 from kit.taxonomy import Taxonomy
 
@@ -65,6 +61,11 @@ class TitleIndex:
     """Ranks a taxonomy's occupations for a free-text job title."""
 
     def __init__(self, taxonomy: Taxonomy, exclude_titles: set[str] | frozenset = frozenset()):
+        # scikit-learn is imported here, where the classifier is built, not with the module: it costs over a
+        # second of CPU, and every site process imports this module whether or not it ever builds an index.
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.svm import LinearSVC
+
         docs = [(t.occupation, t.label) for t in taxonomy.titles if t.code not in exclude_titles]
         docs += [(o.code, o.label) for o in taxonomy.occupations.values()]
         texts = [reading(label) for _, label in docs]
@@ -79,6 +80,9 @@ class TitleIndex:
         self._char_grams = self.chars.build_analyzer()
 
     def _features(self, texts: list[str], fit: bool = False):
+        from scipy.sparse import hstack  # with scikit-learn: only once an index is built
+        from sklearn.preprocessing import normalize
+
         if fit:
             parts = [self.word.fit_transform(texts), self.chars.fit_transform(texts)]
         else:
