@@ -29,13 +29,16 @@ seed: $(STAMP)
 	$(BIN)/passerelle seed
 
 ## test: the whole suite against the real RabbitMQ, on SQLite and then on PostgreSQL
+## Each pass runs on a RabbitMQ node of its own (tests/reliability/broker_node.py: the installed RabbitMQ, fresh data, free
+## ports), started for the pass and stopped after it: a pass never inherits the state of the machine's broker.
+TEST_BROKER := $(BIN)/python -m tests.reliability.broker_node --
 test: test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
-	PASSERELLE_TEST_DATABASE=sqlite $(BIN)/python -m pytest
+	PASSERELLE_TEST_DATABASE=sqlite $(TEST_BROKER) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
-	PASSERELLE_TEST_DATABASE=postgresql $(BIN)/python -m pytest -m "not database_independent"
+	PASSERELLE_TEST_DATABASE=postgresql $(TEST_BROKER) $(BIN)/python -m pytest -m "not database_independent" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

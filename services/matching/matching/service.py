@@ -1,6 +1,7 @@
 """Matching service entrypoints: keep matching's view from events, rank both ways, run proposals.
 
-Handlers apply each event once (``db.once``) and read its data tolerantly;
+Handlers apply each event once (``db.once``, or ``db.once_each`` for the
+assessments, taken in batches) and read its data tolerantly;
 an event that fails its schema is retried and then dead-lettered by the kit
 (it cannot succeed later, but the dead letter keeps it for an operator).
 RPCs check the caller, load their arguments through a schema, and run the
@@ -42,28 +43,37 @@ class MatchingService(ServiceBase):
     # -- matching's view of people ---------------------------------------
     def _candidate(self, session, beneficiary_id: str) -> Candidate | None:
         """The person's row, created on first news; None when the person was erased."""
-        if session.get(ErasedCandidate, beneficiary_id) is not None:
-            return None
-        row = session.get(Candidate, beneficiary_id)
-        if row is None:
-            row = Candidate(beneficiary_id=beneficiary_id, competences=[], target_occupations=[],
-                            contract_wishes=[], changed_at=inputs.now())
-            session.add(row)
-        return row
+        return self._candidates(session, {beneficiary_id})[beneficiary_id]
 
-    @event_handler(B + "assessed.v1")
-    def on_assessed(self, event):
-        data = schemas.Assessed().load(event.data)
-        with self.db.once(event) as session:
-            if session is None:
-                return
-            row = self._candidate(session, data["beneficiary_id"])
-            if row is None or (row.assessed_on and row.assessed_on > data["assessed_on"]):
-                return  # erased, or an older assessment arriving late
-            row.assessed_on = data["assessed_on"]
-            row.competences = [{"code": c["code"], "level": c["level"], "kind": c["kind"]} for c in data["competences"]]
-            row.municipality = data["municipality"] or row.municipality
-            row.changed_at = inputs.now()
+    def _candidates(self, session, beneficiary_ids: set[str]) -> dict[str, Candidate | None]:
+        """Each person's row in two queries, created on first news; None for those erased."""
+        erased = set(session.scalars(select(ErasedCandidate.beneficiary_id)
+                                     .where(ErasedCandidate.beneficiary_id.in_(beneficiary_ids))))
+        rows = {row.beneficiary_id: row for row in session.scalars(
+            select(Candidate).where(Candidate.beneficiary_id.in_(beneficiary_ids - erased)))}
+        for ref in beneficiary_ids - erased - rows.keys():
+            rows[ref] = Candidate(beneficiary_id=ref, competences=[], target_occupations=[], contract_wishes=[],
+                                  changed_at=inputs.now())
+            session.add(rows[ref])
+        return {ref: rows.get(ref) for ref in beneficiary_ids}
+
+    @event_handler(B + "assessed.v1", batch=500)
+    def on_assessed(self, events):
+        """Assessments come in bursts (a campaign, an import, a replay): applied a batch at a time."""
+        schema = schemas.Assessed()
+        loaded = {event.id: schema.load(event.data) for event in events}
+        with self.db.once_each(events) as (session, fresh):
+            rows = self._candidates(session, {loaded[event.id]["beneficiary_id"] for event in fresh})
+            for event in fresh:
+                data = loaded[event.id]
+                row = rows[data["beneficiary_id"]]
+                if row is None or (row.assessed_on and row.assessed_on > data["assessed_on"]):
+                    continue  # erased, or an older assessment arriving late
+                row.assessed_on = data["assessed_on"]
+                row.competences = [{"code": c["code"], "level": c["level"], "kind": c["kind"]}
+                                   for c in data["competences"]]
+                row.municipality = data["municipality"] or row.municipality
+                row.changed_at = inputs.now()
 
     @event_handler(B + "plan_agreed.v1")
     def on_plan_agreed(self, event):

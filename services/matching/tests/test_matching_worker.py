@@ -46,10 +46,10 @@ def service(store):
 
 
 def feed(service, extra_person=None):
-    service.on_assessed(event("assessed", {
+    service.on_assessed([event("assessed", {
         "beneficiary_id": "b-1", "municipality": "52018", "assessed_on": "2026-10-01", "extra": "tolerated",
         "competences": [{"code": WALL, "level": 3, "kind": "technical"},
-                        {"code": MORTAR, "level": 1, "kind": "technical"}]}))
+                        {"code": MORTAR, "level": 1, "kind": "technical"}]})])
     service.on_plan_agreed(event("plan_agreed", {
         "beneficiary_id": "b-1", "version": 1, "target_occupations": ["F1703"], "contract_wishes": ["fixed_term"],
         "hours_wish": 38, "mobility_km": 30, "available_from": "2026-12-01", "municipality": "52018"}))

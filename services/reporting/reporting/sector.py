@@ -21,7 +21,7 @@ from reporting.engine import load_sector
 from reporting.ingest import codes
 from reporting.models import SectorEntry, SectorFact
 from reporting.periods import parse
-from reporting.service import check_mode, fact_month, indicator_named
+from reporting.service import FACT_BATCH, check_mode, fact_month, indicator_named
 
 FOLLOWED_ELSEWHERE = "be.mire.reporting.followed_elsewhere.v1"
 
@@ -80,32 +80,32 @@ class SectorReportingService(ServiceBase):
                         to=mission,
                     )
 
-    @event_handler("be.mire.employer.*.v1", source="sector")
-    def on_sector_employer_fact(self, event):
+    # Eleven Missions feed these two logs: taken in batches, as the Missions' own fact logs are.
+    @event_handler("be.mire.employer.*.v1", source="sector", batch=FACT_BATCH)
+    def on_sector_employer_fact(self, events):
         """Employer-side sector facts: vacancies prospected and filled, by code and month."""
-        self._record(event)
+        self._record(events)
 
-    @event_handler("be.mire.beneficiary.*.v1", source="sector")
-    def on_sector_fact(self, event):
+    @event_handler("be.mire.beneficiary.*.v1", source="sector", batch=FACT_BATCH)
+    def on_sector_fact(self, events):
         """Log every pseudonymous fact the Missions send; the three headline counts come from here."""
-        self._record(event)
+        self._record(events)
 
-    def _record(self, event):
-        with self.db.once(event) as session:
-            if session is None:
-                return
-            data = {k: v for k, v in event.data.items() if k != "pseudonym"}
-            session.add(
-                SectorFact(
-                    event_id=event.id,
-                    mission=mission_of(event.source),
-                    type=event.type,
-                    pseudonym=event.data.get("pseudonym") or event.subject,
-                    month=fact_month(event),
-                    data=data,
-                    **codes(event.type, event.data, event.time, event.subject, sector=True),
+    def _record(self, events):
+        with self.db.once_each(events) as (session, fresh):
+            for event in fresh:
+                data = {k: v for k, v in event.data.items() if k != "pseudonym"}
+                session.add(
+                    SectorFact(
+                        event_id=event.id,
+                        mission=mission_of(event.source),
+                        type=event.type,
+                        pseudonym=event.data.get("pseudonym") or event.subject,
+                        month=fact_month(event),
+                        data=data,
+                        **codes(event.type, event.data, event.time, event.subject, sector=True),
+                    )
                 )
-            )
         cache.bump(self.site.code)
 
     def _facts(self):

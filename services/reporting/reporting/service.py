@@ -25,6 +25,7 @@ from reporting.models import EmployerFact, Entry, ErasedSubject, Fact, Submissio
 from reporting.periods import parse
 
 ERASED = "be.mire.beneficiary.erased.v1"
+FACT_BATCH = 500
 
 
 def fact_month(event) -> str:
@@ -84,39 +85,42 @@ class ReportingService(ServiceBase):
             d = event.data
             session.merge(EmployerFact(employer_id=d["employer_id"], month=d["registered_month"], nace=d["nace"]))
 
-    @event_handler("be.mire.beneficiary.*.v1")
-    def on_beneficiary_fact(self, event):
+    # The fact log takes every event of the Mission, in batches (FACT_BATCH per transaction): a replay or a
+    # busy day must not cost a transaction per event.
+    @event_handler("be.mire.beneficiary.*.v1", batch=FACT_BATCH)
+    def on_beneficiary_fact(self, events):
         """Log every fact of a person's path; an erasure makes the person's facts anonymous."""
-        with self.db.once(event) as session:
-            if session is None:
-                return
-            subject = event.data.get("beneficiary_id") or event.subject or "unknown"
-            if event.type == ERASED:
-                erase(session, subject, event.id)
-            else:
-                record_beneficiary_fact(session, event, subject)
+        with self.db.once_each(events) as (session, fresh):
+            subjects = [event.data.get("beneficiary_id") or event.subject or "unknown" for event in fresh]
+            erased = erased_among(session, set(subjects))
+            for event, subject in zip(fresh, subjects, strict=True):
+                if event.type == ERASED:
+                    session.flush()  # the person's facts logged earlier in this batch are erased too
+                    erased[subject] = erase(session, subject, event.id)
+                else:
+                    record_beneficiary_fact(session, event, subject, erased)
         cache.bump(self.site.code)
 
-    @event_handler("be.mire.employer.*.v1")
-    def on_employer_fact(self, event):
+    @event_handler("be.mire.employer.*.v1", batch=FACT_BATCH)
+    def on_employer_fact(self, events):
         """Log every employer-side fact (employers registered, vacancies opened, filled, closed)."""
-        self._log_fact(event, event.data.get("vacancy_id") or event.data.get("employer_id"))
+        self._log_facts(events, lambda d: d.get("vacancy_id") or d.get("employer_id"))
 
-    @event_handler("be.mire.convention.*.v1")
-    def on_convention_fact(self, event):
+    @event_handler("be.mire.convention.*.v1", batch=FACT_BATCH)
+    def on_convention_fact(self, events):
         """Log every convention fact (signed, activated, trainees enrolled and hired, commitments evaluated)."""
-        self._log_fact(event, event.data.get("convention_id"))
+        self._log_facts(events, lambda d: d.get("convention_id"))
 
-    @event_handler("be.mire.matching.*.v1")
-    def on_matching_fact(self, event):
+    @event_handler("be.mire.matching.*.v1", batch=FACT_BATCH)
+    def on_matching_fact(self, events):
         """Log every proposal step (made, presented, interview, hired, rejected, withdrawn)."""
-        self._log_fact(event, event.data.get("proposal_id"))
+        self._log_facts(events, lambda d: d.get("proposal_id"))
 
-    def _log_fact(self, event, subject):
-        with self.db.once(event) as session:
-            if session is None:
-                return
-            record_other_fact(session, event, subject)
+    def _log_facts(self, events, subject_of):
+        with self.db.once_each(events) as (session, fresh):
+            erased = erased_among(session, {e.data["beneficiary_id"] for e in fresh if e.data.get("beneficiary_id")})
+            for event in fresh:
+                record_other_fact(session, event, subject_of(event.data), erased)
         cache.bump(self.site.code)
 
     # -- reading ---------------------------------------------------------
@@ -293,23 +297,31 @@ class ReportingService(ServiceBase):
             return [{k: v for k, v in submissions.view(r).items() if k not in ("figures",)} for r in rows]
 
 
-def record_beneficiary_fact(session, event, subject: str) -> None:
-    erased = session.get(ErasedSubject, subject)
+def erased_among(session, subjects: set[str]) -> dict[str, int]:
+    """The residue key of each of these people who was erased (one query for a batch)."""
+    if not subjects:
+        return {}
+    found = session.execute(select(ErasedSubject.subject, ErasedSubject.residue)
+                            .where(ErasedSubject.subject.in_(subjects)))
+    return dict(found.all())
+
+
+def record_beneficiary_fact(session, event, subject: str, erased: dict[str, int]) -> None:
     data = {k: v for k, v in event.data.items() if k != "beneficiary_id"}
     coded = codes(event.type, event.data, event.time, subject, sector=False)
-    if erased is not None:
+    if subject in erased:
+        coded["person"] = erased[subject]
         subject = "erased"  # a replayed fact of someone erased since stays anonymous
-        coded["person"] = erased.residue
     session.add(Fact(event_id=event.id, type=event.type, subject=subject, month=fact_month(event), data=data, **coded))
 
 
-def record_other_fact(session, event, subject) -> None:
+def record_other_fact(session, event, subject, erased: dict[str, int]) -> None:
     data = dict(event.data)
     coded = codes(event.type, data, event.time, subject, sector=False)
     beneficiary = data.get("beneficiary_id")
-    if beneficiary and (erased := session.get(ErasedSubject, beneficiary)) is not None:
+    if beneficiary and beneficiary in erased:
         data.pop("beneficiary_id")
-        coded["person"] = erased.residue
+        coded["person"] = erased[beneficiary]
     session.add(
         Fact(
             event_id=event.id,
@@ -322,8 +334,8 @@ def record_other_fact(session, event, subject) -> None:
     )
 
 
-def erase(session, subject: str, event_id: str) -> None:
-    """Keep the person's facts as statistical residue under a key that names no one."""
+def erase(session, subject: str, event_id: str) -> int:
+    """Keep the person's facts as statistical residue under a key that names no one; returns that key."""
     residue = anonymous_key()
     session.merge(ErasedSubject(subject=subject, residue=residue))
     session.execute(update(Fact).where(Fact.person == key64(subject)).values(person=residue))
@@ -331,3 +343,4 @@ def erase(session, subject: str, event_id: str) -> None:
     session.execute(
         update(Entry).where(Entry.beneficiary_id == subject).values(beneficiary_id=event_id)
     )  # a key that names no one, within 36
+    return residue

@@ -41,8 +41,8 @@ class Mission:
         )
 
     def feed(self, *events):
-        for event in events:
-            self.service.on_beneficiary_fact(event)
+        # One batch, as a burst of events reaches the fact log (an erasure among them included).
+        self.service.on_beneficiary_fact(list(events))
 
 
 @pytest.fixture
