@@ -45,6 +45,8 @@ def run_env() -> None:
     cfg = context.config
     package = Path(cfg.get_main_option("script_location")).parent.name
     engine = sa.create_engine(normalize_url(cfg.attributes["url"]), poolclass=sa.pool.NullPool)
+    if engine.dialect.name == "sqlite":
+        _transactional_ddl(engine)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata(package),
                           render_as_batch=connection.dialect.name == "sqlite",
@@ -52,6 +54,25 @@ def run_env() -> None:
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
+
+
+def _transactional_ddl(engine: sa.Engine) -> None:
+    """Make a SQLite migration run one transaction, as it is on PostgreSQL.
+
+    pysqlite commits before every DDL statement it sees, so a service's migrations (batch mode copies
+    tables) made some forty commits each, every one waiting on the disk: about 2,000 for a platform's
+    first start. With pysqlite's own transaction handling off, SQLAlchemy's BEGIN holds the whole run
+    (see "Serializable isolation / Savepoints / Transactional DDL" in SQLAlchemy's SQLite docs): one
+    commit per database, and a failed migration leaves the database as it was.
+    """
+
+    @sa.event.listens_for(engine, "connect")
+    def _no_pysqlite_transactions(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN")
 
 
 def ensure_database(url: str) -> None:
