@@ -156,21 +156,36 @@ def cmd_broker_setup(args) -> int:
     return 0
 
 
-def _spawn(reg, name: str, argv: list[str]) -> int:
+def _running(reg, name: str) -> bool:
+    """Whether ``var/run/<name>.pid`` names a live process (a stale pid file is removed)."""
     pidfile = _run_dir(reg) / f"{name}.pid"
-    if pidfile.exists():
-        try:
-            pid = int(pidfile.read_text())
-            os.kill(pid, 0)
-            return pid
-        except (ValueError, ProcessLookupError):
-            pidfile.unlink()
-    logfile = open(_log_dir(reg) / f"{name}.log", "ab")
+    if not pidfile.exists():
+        return False
+    try:
+        os.kill(int(pidfile.read_text()), 0)
+        return True
+    except (ValueError, ProcessLookupError):
+        pidfile.unlink()
+        return False
+
+
+def _launch(reg, names: list[str]) -> None:
+    """Start the named processes not already running, forked from one pre-imported parent (``kit.launcher``).
+
+    The launcher is a fresh process: this one has opened sockets and database files, which children
+    forked from it would share. It returns once every child is forked and its pid recorded.
+    """
+    names = [name for name in names if not _running(reg, name)]
+    if not names:
+        return
     env = dict(os.environ, PASSERELLE_REGISTRY=str(reg.path))
-    proc = subprocess.Popen([sys.executable, "-m", "kit.cli", *argv], stdout=logfile, stderr=logfile,
-                            stdin=subprocess.DEVNULL, start_new_session=True, env=env)
-    pidfile.write_text(str(proc.pid))
-    return proc.pid
+    with open(_log_dir(reg) / "launcher.log", "ab") as logfile:
+        done = subprocess.run([sys.executable, "-m", "kit.launcher", "--registry", str(reg.path), *names],
+                              stdout=logfile, stderr=logfile, stdin=subprocess.DEVNULL, start_new_session=True,
+                              env=env, timeout=120)
+    if done.returncode != 0:
+        raise ConfigError(f"the launcher could not start the sites (exit {done.returncode}); "
+                          f"see {_log_dir(reg) / 'launcher.log'}")
 
 
 def _gateway_url(reg) -> str:
@@ -191,9 +206,7 @@ def cmd_up(args) -> int:
     cmd_migrate(argparse.Namespace(registry=args.registry, sites=None))
     vhosts = topology.wait()
     print(f"declared {len(vhosts)} vhosts")
-    for site in reg.sites:
-        _spawn(reg, f"site-{site.code}", ["run-site", site.code])
-    _spawn(reg, "gateway", ["run-gateway"])
+    _launch(reg, [f"site-{site.code}" for site in reg.sites] + ["gateway"])
     health = _wait_ready(reg, args.timeout)
     elapsed = time.monotonic() - started
     _print_where(reg, health)

@@ -1,0 +1,197 @@
+"""Every site process, and the gateway, forked from one parent that imported their code once.
+
+    python -m kit.launcher --registry PATH site-mirec site-mirena ... gateway
+
+What ``passerelle up`` runs once migrations and broker setup are done. The
+parent imports every service module the named sites run (and the gateway),
+fills the process-wide caches every Mission would otherwise compute for
+itself at start (municipality positions, the taxonomy, scikit-learn's import),
+then forks one child per name and exits. Each child is what
+``passerelle run-site CODE`` (or ``run-gateway``) is: ``kit.cli.main`` with
+those arguments, in its own session, its output in ``var/log/<name>.log``,
+its pid in ``var/run/<name>.pid`` for ``down`` and ``status``.
+
+Why: importing a Mission's code costs some two seconds of CPU, and
+thirteen processes doing it at once on two cores took longer than the rest
+of the start together; forked children share the parent's imported modules
+and caches (copy-on-write) and go straight to their preflight.
+
+Forking is only safe from a parent with nothing a child could share by
+mistake: no broker or database connection, no listening socket, no
+thread of Python's, no eventlet hub. ``ensure_forkable`` checks this and
+the launcher refuses to fork otherwise. Importing ``eventlet`` and
+monkey-patching creates the parent's hub (an epoll descriptor): it is
+dropped before the fork, so each child's first green call makes its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import eventlet.hubs
+from eventlet import patcher
+
+# The CLI monkey-patches eventlet at import, as ``run-site`` does, before kombu and nameko are imported
+# (it sorts before the other kit imports); the children run its ``main``.
+from kit import cli
+from kit.registry import Registry
+from kit.topology import load_service_class
+
+GATEWAY = "gateway"
+SITE_PREFIX = "site-"
+
+
+def argv_for(name: str) -> list[str]:
+    """The CLI verb a child runs: ``site-<code>`` is ``run-site <code>``, ``gateway`` is ``run-gateway``."""
+    if name == GATEWAY:
+        return ["run-gateway"]
+    if name.startswith(SITE_PREFIX):
+        return ["run-site", name[len(SITE_PREFIX):]]
+    raise ValueError(f"no process named {name!r}: expected gateway or site-<code>")
+
+
+def _warm_matching() -> None:
+    # What every Mission's matching service computes at start, in a thread of its own, and that is
+    # the same data in every one: computed here once, the children find it in their caches.
+    from matching import geo
+
+    from kit.taxonomy import load
+
+    for module in ("scipy.sparse", "sklearn.feature_extraction.text", "sklearn.preprocessing", "sklearn.svm"):
+        importlib.import_module(module)  # the title classifier's imports, made where it is first built
+    geo.positions()
+    load(os.environ.get("PASSERELLE_ROME_DIR") or None)
+
+
+# A service module imported by the parent → what else its children would each do the same way at start.
+WARM = {"matching.service": _warm_matching}
+
+
+def preload(registry: Registry, names: list[str]) -> None:
+    """Import the code of every named process, then fill the caches their services share."""
+    codes = {name[len(SITE_PREFIX):] for name in names if name.startswith(SITE_PREFIX)}
+    for site in registry.sites:
+        if site.code in codes:
+            for path in site.services.values():
+                load_service_class(path)
+    if GATEWAY in names:
+        importlib.import_module("gateway.app")
+    for module, warm in WARM.items():
+        if module in sys.modules:
+            warm()
+
+
+def drop_hub() -> None:
+    """Close the hub monkey-patching made: children must not share its epoll descriptor."""
+    hub = getattr(eventlet.hubs._threadlocal, "hub", None)
+    if hub is not None:
+        poll = getattr(hub, "poll", None)
+        if poll is not None and hasattr(poll, "close"):
+            poll.close()
+        eventlet.hubs.use_hub()  # forgets it; the next green call in a child makes a fresh one
+
+
+def _descriptors() -> list[str]:
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            found.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:  # the listing's own descriptor, already closed
+            pass
+    return found
+
+
+def ensure_forkable() -> None:
+    """Raise ``RuntimeError`` if this process holds anything a forked child would share by mistake.
+
+    Threads started by native libraries (OpenBLAS's pool) are not Python's: they handle fork themselves.
+    """
+    problems = []
+    threads = [t.name for t in patcher.original("threading").enumerate()
+               if t is not patcher.original("threading").main_thread()]
+    if threads:
+        problems.append(f"threads running: {', '.join(threads)}")
+    if getattr(eventlet.hubs._threadlocal, "hub", None) is not None:
+        problems.append("an eventlet hub exists")
+    if os.path.isdir("/proc/self/fd"):
+        shared = [d for d in _descriptors() if d.startswith(("socket:", "anon_inode:[eventpoll]"))]
+        if shared:
+            problems.append(f"open descriptors: {', '.join(sorted(set(shared)))}")
+    if problems:
+        raise RuntimeError("cannot fork the site processes: " + "; ".join(problems))
+
+
+def _child(registry: Registry, name: str, log_path: Path) -> None:
+    """In the forked child: become ``passerelle <verb>`` as started on its own. Never returns."""
+    code = 1
+    try:
+        os.setsid()  # its own session, as ``up`` always started them: a signal to one is not to all
+        log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        null_fd = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null_fd, 0)
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        os.close(log_fd)
+        os.close(null_fd)
+        eventlet.hubs.use_hub()  # no hub from the parent: this process's first green call makes its own
+        os.environ["PASSERELLE_REGISTRY"] = str(registry.path)
+        code = cli.main(["--registry", str(registry.path), *argv_for(name)])
+    except SystemExit as exc:  # ``run`` exits 1 when a container died for good
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    finally:
+        # Flush what the child wrote, then leave without the parent's atexit handlers or stack.
+        logging.shutdown()
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code or 0)
+
+
+def launch(registry: Registry, names: list[str]) -> dict[str, int]:
+    """Preload, fork one child per name, record their pids; returns name → pid."""
+    preload(registry, names)
+    drop_hub()
+    ensure_forkable()
+    run_dir, log_dir = registry.data_dir / "run", registry.data_dir / "log"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    pids = {}
+    for name in names:
+        sys.stdout.flush()  # nothing buffered here may be written again by a child
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            _child(registry, name, log_dir / f"{name}.log")
+        (run_dir / f"{name}.pid").write_text(str(pid))
+        pids[name] = pid
+    return pids
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m kit.launcher", description=__doc__.split("\n")[0])
+    ap.add_argument("--registry", help="registry file (default: config/missions.yaml)")
+    ap.add_argument("names", nargs="+", help="gateway or site-<code>")
+    args = ap.parse_args(argv)
+    for name in args.names:
+        try:
+            argv_for(name)  # an unknown name stops the launcher before anything is forked
+        except ValueError as exc:
+            ap.error(str(exc))
+    registry = cli.registry_module.load(args.registry)
+    pids = launch(registry, args.names)
+    print(" ".join(f"{name}={pid}" for name, pid in pids.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
