@@ -169,23 +169,41 @@ def _running(reg, name: str) -> bool:
         return False
 
 
-def _launch(reg, names: list[str]) -> None:
-    """Start the named processes not already running, forked from one pre-imported parent (``kit.launcher``).
+class _Launcher:
+    """``kit.launcher`` for the named processes not already running, started now and told to fork later.
 
-    The launcher is a fresh process: this one has opened sockets and database files, which children
-    forked from it would share. It returns once every child is forked and its pid recorded.
+    It preloads the sites' code while ``up`` migrates and sets up the broker, and forks the sites once
+    ``go`` says both are done. It is a fresh process rather than a fork of this one, which has opened
+    sockets and database files its children would share.
     """
-    names = [name for name in names if not _running(reg, name)]
-    if not names:
-        return
-    env = dict(os.environ, PASSERELLE_REGISTRY=str(reg.path))
-    with open(_log_dir(reg) / "launcher.log", "ab") as logfile:
-        done = subprocess.run([sys.executable, "-m", "kit.launcher", "--registry", str(reg.path), *names],
-                              stdout=logfile, stderr=logfile, stdin=subprocess.DEVNULL, start_new_session=True,
-                              env=env, timeout=120)
-    if done.returncode != 0:
-        raise ConfigError(f"the launcher could not start the sites (exit {done.returncode}); "
-                          f"see {_log_dir(reg) / 'launcher.log'}")
+
+    def __init__(self, reg, names: list[str]):
+        self.reg = reg
+        self.names = [name for name in names if not _running(reg, name)]
+        self.log_path = _log_dir(reg) / "launcher.log"
+        self.proc = None
+        if self.names:
+            env = dict(os.environ, PASSERELLE_REGISTRY=str(reg.path))
+            with open(self.log_path, "ab") as logfile:
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-m", "kit.launcher", "--registry", str(reg.path), "--after-go", *self.names],
+                    stdin=subprocess.PIPE, stdout=logfile, stderr=logfile, start_new_session=True, env=env)
+
+    def go(self, timeout: float = 120) -> None:
+        """Fork the sites; returns once every pid is recorded."""
+        if self.proc is None:
+            return
+        self.proc.stdin.write(b"go\n")
+        self.proc.stdin.close()
+        code = self.proc.wait(timeout)
+        if code != 0:
+            raise ConfigError(f"the launcher could not start the sites (exit {code}); see {self.log_path}")
+
+    def cancel(self) -> None:
+        """No go: the launcher exits without forking anything."""
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.stdin.close()
+            self.proc.wait(30)
 
 
 def _gateway_url(reg) -> str:
@@ -198,15 +216,21 @@ def cmd_up(args) -> int:
     started = time.monotonic()
     if not _broker_answers(reg):
         raise ConfigError(START_BROKER_HELP.format(**reg.broker))
-    # The broker imports the topology while this process migrates the databases: the one waits on
-    # RabbitMQ, the other on the disk. The request is sent before the migrations start (the green thread
-    # runs until it waits for the reply), and every site starts only once both are done.
-    topology = eventlet.spawn(declare_topology, reg)
-    eventlet.sleep(0)
-    cmd_migrate(argparse.Namespace(registry=args.registry, sites=None))
-    vhosts = topology.wait()
+    # Three things at once, each waiting on something else: the launcher imports the sites' code (CPU),
+    # the broker imports the topology (RabbitMQ) and this process migrates the databases (the disk). The
+    # topology request is sent before the migrations start (the green thread runs until it waits for the
+    # reply), and the sites are forked only once both are done.
+    launcher = _Launcher(reg, [f"site-{site.code}" for site in reg.sites] + ["gateway"])
+    try:
+        topology = eventlet.spawn(declare_topology, reg)
+        eventlet.sleep(0)
+        cmd_migrate(argparse.Namespace(registry=args.registry, sites=None))
+        vhosts = topology.wait()
+    except BaseException:
+        launcher.cancel()
+        raise
     print(f"declared {len(vhosts)} vhosts")
-    _launch(reg, [f"site-{site.code}" for site in reg.sites] + ["gateway"])
+    launcher.go()
     health = _wait_ready(reg, args.timeout)
     elapsed = time.monotonic() - started
     _print_where(reg, health)
@@ -219,8 +243,27 @@ def cmd_up(args) -> int:
     return 0
 
 
+def _site_ready_urls(reg) -> dict[str, str]:
+    host = reg.platform["observability_host"]
+    host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    return {site.code: f"http://{host}:{site.observability_port}/health/ready" for site in reg.sites}
+
+
 def _wait_ready(reg, timeout: float) -> dict | None:
     deadline = time.monotonic() + timeout
+    # Each site's own /health/ready answers at once, ready or not; the gateway's /health asks every site
+    # over RPC and waits up to three seconds for one not yet consuming. The gateway is asked once every
+    # site says it is ready, so that its answer is not one started just before the last site was.
+    pending = _site_ready_urls(reg)
+    while pending and time.monotonic() < deadline:
+        for code, url in list(pending.items()):
+            try:
+                if requests.get(url, timeout=5).status_code == 200:
+                    del pending[code]
+            except requests.RequestException:
+                pass
+        if pending:
+            time.sleep(0.2)
     health = None
     while time.monotonic() < deadline:
         try:

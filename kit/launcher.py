@@ -1,12 +1,15 @@
 """Every site process, and the gateway, forked from one parent that imported their code once.
 
-    python -m kit.launcher --registry PATH site-mirec site-mirena ... gateway
+    python -m kit.launcher --registry PATH [--after-go] site-mirec site-mirena ... gateway
 
-What ``passerelle up`` runs once migrations and broker setup are done. The
-parent imports every service module the named sites run (and the gateway),
-fills the process-wide caches every Mission would otherwise compute for
-itself at start (municipality positions, the taxonomy, scikit-learn's import),
-then forks one child per name and exits. Each child is what
+What ``passerelle up`` runs to start the sites. The parent imports every
+service module the named sites run (and the gateway), fills the
+process-wide caches every Mission would otherwise compute for itself at
+start (municipality positions, the taxonomy, scikit-learn's import), then
+forks one child per name and exits. ``up`` starts it first thing, with
+``--after-go``: it preloads (CPU) while ``up`` migrates (disk) and sets up
+the broker (network), and forks when ``up`` writes ``go`` on its standard
+input; without it (``up`` failed), it exits without forking. Each child is what
 ``passerelle run-site CODE`` (or ``run-gateway``) is: ``kit.cli.main`` with
 those arguments, in its own session, its output in ``var/log/<name>.log``,
 its pid in ``var/run/<name>.pid`` for ``down`` and ``status``.
@@ -27,10 +30,12 @@ dropped before the fork, so each child's first green call makes its own.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import logging
 import os
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -131,6 +136,7 @@ def _child(registry: Registry, name: str, log_path: Path) -> None:
     """In the forked child: become ``passerelle <verb>`` as started on its own. Never returns."""
     code = 1
     try:
+        gc.enable()
         os.setsid()  # its own session, as ``up`` always started them: a signal to one is not to all
         log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         null_fd = os.open(os.devnull, os.O_RDONLY)
@@ -157,11 +163,31 @@ def _child(registry: Registry, name: str, log_path: Path) -> None:
             os._exit(code or 0)
 
 
-def launch(registry: Registry, names: list[str]) -> dict[str, int]:
-    """Preload, fork one child per name, record their pids; returns name → pid."""
+def wait_for_go() -> bool:
+    """Block until ``up`` writes ``go`` (True) or closes the pipe without it (False)."""
+    # The buffer's own readline: a plain read(2) in C, which needs no hub (eventlet patches ``os.read``).
+    return sys.stdin.buffer.readline().strip() == b"go"
+
+
+def launch(registry: Registry, names: list[str], after_go: bool = False) -> dict[str, int] | None:
+    """Preload, (wait for ``go``,) fork one child per name, record their pids; returns name → pid.
+
+    None when ``after_go`` and the go never came: nothing was forked.
+    """
+    began = time.monotonic()
+    # As Python's docs for gc.freeze advise for a parent that forks without exec: no collections while
+    # preloading (they cost some 40% of its CPU, scanning the ever larger heap of imported modules), and
+    # everything frozen before the fork, so that the children's collections never touch, and so copy,
+    # the pages they share with the parent. Each child enables collection again.
+    gc.disable()
     preload(registry, names)
     drop_hub()
     ensure_forkable()
+    gc.freeze()
+    print(f"preloaded {len(names)} processes' code in {time.monotonic() - began:.1f}s", file=sys.stderr)
+    if after_go and not wait_for_go():
+        return None
+    began = time.monotonic()
     run_dir, log_dir = registry.data_dir / "run", registry.data_dir / "log"
     run_dir.mkdir(parents=True, exist_ok=True)
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -174,12 +200,15 @@ def launch(registry: Registry, names: list[str]) -> dict[str, int]:
             _child(registry, name, log_dir / f"{name}.log")
         (run_dir / f"{name}.pid").write_text(str(pid))
         pids[name] = pid
+    print(f"forked {len(pids)} processes in {time.monotonic() - began:.2f}s", file=sys.stderr)
     return pids
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m kit.launcher", description=__doc__.split("\n")[0])
     ap.add_argument("--registry", help="registry file (default: config/missions.yaml)")
+    ap.add_argument("--after-go", action="store_true",
+                    help="preload, then fork only once a line 'go' comes on standard input")
     ap.add_argument("names", nargs="+", help="gateway or site-<code>")
     args = ap.parse_args(argv)
     for name in args.names:
@@ -188,10 +217,21 @@ def main(argv=None) -> int:
         except ValueError as exc:
             ap.error(str(exc))
     registry = cli.registry_module.load(args.registry)
-    pids = launch(registry, args.names)
+    pids = launch(registry, args.names, after_go=args.after_go)
+    if pids is None:
+        print("no go: nothing started", file=sys.stderr)
+        return 3
     print(" ".join(f"{name}={pid}" for name, pid in pids.items()))
     return 0
 
 
+def _exit(code: int) -> None:
+    # Nothing to clean up once the children are forked, and tearing down an interpreter that holds
+    # numpy, scipy and scikit-learn takes a while ``up`` would wait for: leave at once.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit(main())
