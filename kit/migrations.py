@@ -150,3 +150,15 @@ def create_kit_tables_v1(op) -> None:
         sa.Column("handler", sa.String(200), primary_key=True),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
     )
+
+
+def outbox_due_index_v2(op) -> None:
+    """kit v2: the relay's index holds only the pending rows, in order (see ``kit.storage``)."""
+    op.drop_index("ix_outbox_pending", table_name="outbox")
+    op.create_index("ix_outbox_due", "outbox", ["seq"], postgresql_where=sa.text("sent_at IS NULL"),
+                    sqlite_where=sa.text("sent_at IS NULL"))
+
+
+def outbox_due_index_v2_down(op) -> None:
+    op.drop_index("ix_outbox_due", table_name="outbox")
+    op.create_index("ix_outbox_pending", "outbox", ["sent_at", "seq"])

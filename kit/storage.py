@@ -27,8 +27,12 @@ outbox = Table(
     Column("next_attempt_at", DateTime(timezone=True), nullable=True),
     # Why the last attempt failed (nack, unroutable, broker down): never a payload excerpt.
     Column("last_error", String(300), nullable=True),
-    Index("ix_outbox_pending", "sent_at", "seq"),
 )
+# The relay reads the first pending rows in order. Sent rows stay (replays read them), so the table only grows:
+# an index of the pending rows alone, in order, keeps that read as short as the backlog's first batch. (An index
+# on (sent_at, seq) made PostgreSQL collect and sort every pending row, 280 ms a batch at a 300,000-row backlog.)
+_pending = outbox.c.sent_at.is_(None)
+Index("ix_outbox_due", outbox.c.seq, postgresql_where=_pending, sqlite_where=_pending)
 
 inbox = Table(
     "inbox", KIT_METADATA,
