@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import requests
@@ -50,6 +51,19 @@ def test_up_brings_every_site_to_ready_and_down_stops_them(whole_platform):
         assert set(site["services"]) == expected
         for service in site["services"].values():
             assert service == {"ready": True, "checks": {"database": "ok", "broker": "ok"}}, (code, service)
+
+    # Every site and the gateway were forked by the launcher, each in a session of its own (a signal to
+    # one is not to all), its pid where `down` and `status` find it.
+    run_dir = p.registry.data_dir / "run"
+    pids = {f.stem: int(f.read_text()) for f in run_dir.glob("*.pid")}
+    assert set(pids) == {f"site-{code}" for code in (*MISSIONS, "intermire")} | {"gateway"}
+    assert len(set(pids.values())) == len(pids)
+    for name, pid in pids.items():
+        assert b"kit.launcher" in Path(f"/proc/{pid}/cmdline").read_bytes(), name
+        assert os.getsid(pid) == pid, name
+    status = cli(p, "status")
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert all(f"pid {pid}" in status.stdout for pid in pids.values())
 
     # A request is followed across the logs by its call id; the national number never appears.
     person = DemoFactory(seed=3).beneficiary("50000")

@@ -7,6 +7,9 @@ consumers' connections pass, then the next ones (the first RPC reply's, as the g
 makes during ``passerelle up``, and the restarted container's) are reset or closed at once, then everything
 passes again. Before, that first reply's failure killed the container and the process with it; the site
 must now stay up and answer.
+
+And the launcher ``passerelle up`` forks the sites from refuses a parent that holds anything its
+children would share (a hub, a socket), and forks nothing when ``up`` never says go.
 """
 
 from __future__ import annotations
@@ -143,3 +146,46 @@ def test_site_survives_broker_connections_failing_while_it_starts(one_mission, m
         except subprocess.TimeoutExpired:
             proc.kill()
         proxy.close()
+
+
+# ``passerelle up`` forks the sites from one parent that imported their code (``kit.launcher``); a child
+# sharing the parent's hub, a socket or a thread would misbehave in ways no readiness check shows.
+FORKABLE_PROBE = """
+import socket
+from kit import launcher
+try:
+    launcher.ensure_forkable()
+    print("fresh: forkable")
+except RuntimeError as exc:
+    print("fresh:", exc)
+launcher.drop_hub()
+launcher.ensure_forkable()
+print("hub dropped: forkable")
+held = socket.socket()
+try:
+    launcher.ensure_forkable()
+    print("socket open: forkable")
+except RuntimeError as exc:
+    print("socket open:", exc)
+"""
+
+
+def test_launcher_refuses_to_fork_while_it_holds_a_hub_or_a_socket():
+    done = subprocess.run([sys.executable, "-W", "ignore", "-c", FORKABLE_PROBE], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("fresh: cannot fork") and "an eventlet hub exists" in lines[0]
+    assert lines[1] == "hub dropped: forkable"
+    assert lines[2].startswith("socket open: cannot fork") and "socket:" in lines[2]
+
+
+def test_launcher_forks_nothing_without_the_go(tmp_path):
+    platform = TestPlatform(tmp_path, missions=("mirec",), intermire=False)
+    done = subprocess.run([sys.executable, "-W", "ignore", "-m", "kit.launcher", "--registry",
+                           str(platform.registry_path), "--after-go", "site-mirec", "gateway"],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 3, done.stdout + done.stderr[-2000:]
+    assert "preloaded 2 processes' code" in done.stderr
+    assert "no go: nothing started" in done.stderr
+    assert not list((platform.registry.data_dir / "run").glob("*.pid"))
