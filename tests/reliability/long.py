@@ -60,6 +60,7 @@ def main(argv=None) -> int:
     from tests.reliability.scenarios import SCENARIOS, Scale
 
     rng = random.Random(args.seed)
+    at_start = commit()  # the code under test is the code the run started with
     scale = Scale.full()
     started = time.monotonic()
     rig = Rig(Path(tempfile.mkdtemp(prefix="passerelle-long-")))
@@ -96,7 +97,7 @@ def main(argv=None) -> int:
     elapsed = time.monotonic() - started
     print(verdict.explain())
     section = [
-        f"### Long run — {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, commit {commit()}",
+        f"### Long run — {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, commit {at_start}",
         "",
         f"Command: `python -m tests.reliability.long {' '.join(argv if argv is not None else sys.argv[1:])}` "
         f"(seed {args.seed}, {args.database}, stream {rig.stream.name})",
