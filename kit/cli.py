@@ -32,7 +32,6 @@ import json  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -170,40 +169,55 @@ def _running(reg, name: str) -> bool:
 
 
 class _Launcher:
-    """``kit.launcher`` for the named processes not already running, started now and told to fork later.
+    """``kit.launcher`` for the named processes not already running, forked now and told to fork them later.
 
-    It preloads the sites' code while ``up`` migrates and sets up the broker, and forks the sites once
-    ``go`` says both are done. It is a fresh process rather than a fork of this one, which has opened
-    sockets and database files its children would share.
+    Forked from this process before it opens any socket or database file (its children would share
+    them): it starts from the interpreter and modules ``up`` already has, preloads the sites' code while
+    ``up`` migrates and sets up the broker, and forks the sites once ``go`` says both are done.
     """
 
     def __init__(self, reg, names: list[str]):
-        self.reg = reg
         self.names = [name for name in names if not _running(reg, name)]
         self.log_path = _log_dir(reg) / "launcher.log"
-        self.proc = None
+        self.pid = self.go_fd = None
         if self.names:
-            env = dict(os.environ, PASSERELLE_REGISTRY=str(reg.path))
-            with open(self.log_path, "ab") as logfile:
-                self.proc = subprocess.Popen(
-                    [sys.executable, "-m", "kit.launcher", "--registry", str(reg.path), "--after-go", *self.names],
-                    stdin=subprocess.PIPE, stdout=logfile, stderr=logfile, start_new_session=True, env=env)
+            from kit.launcher import run_forked
+
+            read_fd, self.go_fd = os.pipe()
+            sys.stdout.flush()  # nothing buffered here may be written again by the launcher
+            sys.stderr.flush()
+            self.pid = os.fork()
+            if self.pid == 0:
+                os.close(self.go_fd)
+                run_forked(reg, self.names, read_fd, self.log_path)  # never returns
+            os.close(read_fd)
+
+    def _wait(self, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                return os.waitstatus_to_exitcode(status)
+            if time.monotonic() > deadline:
+                os.kill(self.pid, signal.SIGKILL)
+                return -signal.SIGKILL
+            time.sleep(0.02)
 
     def go(self, timeout: float = 120) -> None:
         """Fork the sites; returns once every pid is recorded."""
-        if self.proc is None:
+        if self.pid is None:
             return
-        self.proc.stdin.write(b"go\n")
-        self.proc.stdin.close()
-        code = self.proc.wait(timeout)
+        os.write(self.go_fd, b"go\n")
+        os.close(self.go_fd)
+        code = self._wait(timeout)
         if code != 0:
             raise ConfigError(f"the launcher could not start the sites (exit {code}); see {self.log_path}")
 
     def cancel(self) -> None:
         """No go: the launcher exits without forking anything."""
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.stdin.close()
-            self.proc.wait(30)
+        if self.pid is not None:
+            os.close(self.go_fd)
+            self._wait(30)
 
 
 def _gateway_url(reg) -> str:

@@ -2,14 +2,17 @@
 
     python -m kit.launcher --registry PATH [--after-go] site-mirec site-mirena ... gateway
 
-What ``passerelle up`` runs to start the sites. The parent imports every
+How ``passerelle up`` starts the sites. The parent imports every
 service module the named sites run (and the gateway), fills the
 process-wide caches every Mission would otherwise compute for itself at
 start (municipality positions, the taxonomy, scikit-learn's import), then
-forks one child per name and exits. ``up`` starts it first thing, with
-``--after-go``: it preloads (CPU) while ``up`` migrates (disk) and sets up
-the broker (network), and forks when ``up`` writes ``go`` on its standard
-input; without it (``up`` failed), it exits without forking. Each child is what
+forks one child per name and exits. ``up`` forks it first thing, before it
+opens any socket or database (``run_forked``), and it preloads (CPU) while
+``up`` migrates (disk) and sets up the broker (network); it forks the sites
+when ``up`` writes ``go`` on the pipe between them, and without it (``up``
+failed) it exits without forking. ``python -m kit.launcher`` is the same
+launcher started on its own (``--after-go``: wait for ``go`` on standard
+input). Each child is what
 ``passerelle run-site CODE`` (or ``run-gateway``) is: ``kit.cli.main`` with
 those arguments, in its own session, its output in ``var/log/<name>.log``,
 its pid in ``var/run/<name>.pid`` for ``down`` and ``status``.
@@ -202,6 +205,30 @@ def launch(registry: Registry, names: list[str], after_go: bool = False) -> dict
         pids[name] = pid
     print(f"forked {len(pids)} processes in {time.monotonic() - began:.2f}s", file=sys.stderr)
     return pids
+
+
+def run_forked(registry: Registry, names: list[str], go_fd: int, log_path: Path) -> None:
+    """The launcher as ``up`` starts it: forked from ``up``, ``go`` on ``go_fd``, output in ``log_path``.
+
+    Never returns. Exits 0 once every child is forked, 3 without the go, 1 on any failure.
+    """
+    code = 1
+    try:
+        os.setsid()  # ``up`` ending, or its terminal closing, is nothing to the launcher or the sites
+        log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(go_fd, 0)  # ``wait_for_go`` reads standard input
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        os.close(log_fd)
+        os.close(go_fd)
+        code = 0 if launch(registry, names, after_go=True) is not None else 3
+        if code:
+            print("no go: nothing started", file=sys.stderr)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    finally:
+        _exit(code)
 
 
 def main(argv=None) -> int:

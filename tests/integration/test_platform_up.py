@@ -52,14 +52,16 @@ def test_up_brings_every_site_to_ready_and_down_stops_them(whole_platform):
         for service in site["services"].values():
             assert service == {"ready": True, "checks": {"database": "ok", "broker": "ok"}}, (code, service)
 
-    # Every site and the gateway were forked by the launcher, each in a session of its own (a signal to
-    # one is not to all), its pid where `down` and `status` find it.
+    # Every site and the gateway were forked from the launcher `up` forked (no interpreter of their own:
+    # their command line is `up`'s), each in a session of its own (a signal to one is not to all), its pid
+    # where `down` and `status` find it.
     run_dir = p.registry.data_dir / "run"
     pids = {f.stem: int(f.read_text()) for f in run_dir.glob("*.pid")}
     assert set(pids) == {f"site-{code}" for code in (*MISSIONS, "intermire")} | {"gateway"}
     assert len(set(pids.values())) == len(pids)
     for name, pid in pids.items():
-        assert b"kit.launcher" in Path(f"/proc/{pid}/cmdline").read_bytes(), name
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        assert b"up" in argv and b"run-site" not in argv and b"run-gateway" not in argv, (name, argv)
         assert os.getsid(pid) == pid, name
     status = cli(p, "status")
     assert status.returncode == 0, status.stdout + status.stderr
