@@ -171,7 +171,7 @@ def _running(reg, name: str) -> bool:
 class _Launcher:
     """``kit.launcher`` for the named processes not already running, forked now and told to fork them later.
 
-    Forked from this process before it opens any socket or database file (its children would share
+    Forked from this process while it holds no socket or database connection (its children would share
     them): it starts from the interpreter and modules ``up`` already has, preloads the sites' code while
     ``up`` migrates and sets up the broker, and forks the sites once ``go`` says both are done.
     """

@@ -2,20 +2,20 @@
 
     python -m kit.launcher --registry PATH [--after-go] site-mirec site-mirena ... gateway
 
-How ``passerelle up`` starts the sites. The parent imports every
-service module the named sites run (and the gateway), fills the
-process-wide caches every Mission would otherwise compute for itself at
-start (municipality positions, the taxonomy, scikit-learn's import), then
-forks one child per name and exits. ``up`` forks it first thing, before it
-opens any socket or database (``run_forked``), and it preloads (CPU) while
-``up`` migrates (disk) and sets up the broker (network); it forks the sites
-when ``up`` writes ``go`` on the pipe between them, and without it (``up``
+How ``passerelle up`` starts the sites. The parent imports every service
+module the named sites run (and the gateway), fills the process-wide caches
+every Mission would otherwise compute for itself at start (municipality
+positions, the taxonomy, scikit-learn's import), then forks one child per
+name and exits. ``up`` forks it first thing, while it holds no socket or
+database connection (``run_forked``), and it preloads (CPU) while ``up``
+migrates (disk) and sets up the broker (network); it forks the sites when
+``up`` writes ``go`` on the pipe between them, and without it (``up``
 failed) it exits without forking. ``python -m kit.launcher`` is the same
 launcher started on its own (``--after-go``: wait for ``go`` on standard
-input). Each child is what
-``passerelle run-site CODE`` (or ``run-gateway``) is: ``kit.cli.main`` with
-those arguments, in its own session, its output in ``var/log/<name>.log``,
-its pid in ``var/run/<name>.pid`` for ``down`` and ``status``.
+input). Each child is what ``passerelle run-site CODE`` (or ``run-gateway``)
+is: ``kit.cli.main`` with those arguments, in its own session, its output in
+``var/log/<name>.log``, its pid in ``var/run/<name>.pid`` for ``down`` and
+``status``.
 
 Why: importing a Mission's code costs some two seconds of CPU, and
 thirteen processes doing it at once on two cores took longer than the rest
