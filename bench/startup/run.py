@@ -186,8 +186,12 @@ def main(argv=None) -> int:
     if not args.no_write:
         # Each run adds its section: earlier ones stay, to compare with.
         RESULT.parent.mkdir(parents=True, exist_ok=True)
-        earlier = RESULT.read_text(encoding="utf-8").rstrip() + "\n\n" if RESULT.exists() else ""
-        RESULT.write_text(earlier + text, encoding="utf-8")
+        if RESULT.exists():
+            # Under the area's one heading, a run is a subsection named by its date and commit.
+            heading, _, rest = text.partition("\n\n")
+            when, _, body = rest.partition("\n\n")
+            text = RESULT.read_text(encoding="utf-8").rstrip() + f"\n\n### {when}\n\n" + body
+        RESULT.write_text(text, encoding="utf-8")
     return 0
 
 
