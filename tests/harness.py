@@ -80,6 +80,17 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.2, what: st
         time.sleep(interval)
 
 
+def terminate(proc: subprocess.Popen, timeout: float = 20.0) -> None:
+    """SIGTERM, then SIGKILL if the process has not exited within ``timeout`` seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
 class SiteProcess:
     def __init__(self, platform: TestPlatform, code: str, services=None, faults=None, port=None):
         self.platform, self.code = platform, code
@@ -138,12 +149,7 @@ class SiteProcess:
             self.proc.wait(10)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill9()
+        terminate(self.proc)
         self._log.close()
 
 

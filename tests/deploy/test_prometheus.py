@@ -20,7 +20,7 @@ import yaml
 
 from kit.demo import DemoFactory
 from tests.deploy.tools import binary
-from tests.harness import free_port, wait_until
+from tests.harness import free_port, terminate, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS = ROOT / "deploy" / "prometheus"
@@ -128,11 +128,7 @@ def test_real_prometheus_scrapes_every_site_and_finds_the_business_metrics(platf
         for expr in dashboard_queries("mirec"):
             query(expr)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        terminate(proc, 10)
         log.close()
         time.sleep(0)
 

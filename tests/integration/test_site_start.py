@@ -23,7 +23,7 @@ import threading
 import pytest
 import yaml
 
-from tests.harness import ROOT, TestPlatform, free_port, wait_until
+from tests.harness import ROOT, TestPlatform, free_port, terminate, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -140,11 +140,7 @@ def test_site_survives_broker_connections_failing_while_it_starts(one_mission, m
         assert "starting it again" in log.read_text()
         alive()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        terminate(proc, 30)
         proxy.close()
 
 
