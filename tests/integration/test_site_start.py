@@ -38,13 +38,17 @@ class FlakyProxy:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._stop = threading.Event()
-        threading.Thread(target=self._serve, daemon=True).start()
+        self._server = threading.Thread(target=self._serve, daemon=True)
+        self._server.start()
 
     def _serve(self):
         while not self._stop.is_set():
             try:
                 client, _ = self._listener.accept()
             except OSError:
+                return
+            if self._stop.is_set():
+                client.close()
                 return
             self.accepted += 1
             if self.first < self.accepted <= self.first + self.count:
@@ -81,9 +85,17 @@ class FlakyProxy:
                     s.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+            src.close()  # each direction closes the socket it reads: nothing waits on a closed descriptor
 
     def close(self):
+        # Wake the accept loop before closing the listener: a green thread still waiting on a closed descriptor
+        # meets whatever socket reuses its number (a database connection of the teardown, say).
         self._stop.set()
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=5).close()
+        except OSError:
+            pass
+        self._server.join(5)
         self._listener.close()
 
 
