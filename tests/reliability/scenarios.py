@@ -76,14 +76,19 @@ def service_crash_points(rig: Rig, rng: random.Random, scale: Scale, load: bool 
     hits = []
     for point in (*CONSUMER_POINTS, rng.choice(RELAY_POINTS)):
         role = "consumer" if point in CONSUMER_POINTS else "producer"
-        # The relay meets its points once per batch (up to 500 events), the consumer once per event.
-        nth = rng.randint(20, 120) if role == "consumer" else 1
+        # Both meet their points once per batch: the relay's (up to 500 rows) and the consumer's batch handler
+        # (one event to 500), so the consumer is killed at its nth batch.
+        nth = rng.randint(2, 10) if role == "consumer" else 1
         # Armed, then fed: the events wait in the queue (or the outbox) until the process reaches them.
         proc = rig.restart(role, faults=[f"{point}@{nth}"], wait=False)
-        # Fed even inside a longer load: the relay may have sent everything, the consumer applied it.
-        rig.start_load(scale.events // 4 if load else 200 + nth, scale.rate)
+        if load:
+            rig.start_load(scale.events // 4, scale.rate)
         deadline = time.monotonic() + 90
         while proc.proc.poll() is None and time.monotonic() < deadline:
+            if not rig.loading():
+                # A trickle in small transactions whenever no load runs: batch after batch reaches the process
+                # until it meets its point, however the events before were grouped.
+                rig.start_load(50, 200, batch=10)
             rig.sleep(0.2, but=role)
         if proc.proc.poll() is None:
             raise AssertionError(f"{role} never reached {point}@{nth}")
