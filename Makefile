@@ -28,11 +28,14 @@ status: $(STAMP)
 seed: $(STAMP)
 	$(BIN)/passerelle seed
 
-## test: the whole suite against the real RabbitMQ, on SQLite and then on PostgreSQL
+## test: the whole suite against the real RabbitMQ, on SQLite and on PostgreSQL
 ## Each pass runs on a RabbitMQ node of its own (tests/reliability/broker_node.py: the installed RabbitMQ, fresh data, free
 ## ports), started for the pass and stopped after it: a pass never inherits the state of the machine's broker.
+## The two passes run side by side (their own nodes, databases and ports): most of a pass is spent waiting on
+## brokers and processes, so two fit on two cores; each pass's output is printed whole when it ends.
 TEST_BROKER := $(BIN)/python -m tests.reliability.broker_node --
-test: test-sqlite test-postgres
+test: $(STAMP)
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
 	PASSERELLE_TEST_DATABASE=sqlite $(TEST_BROKER) $(BIN)/python -m pytest $(PYTEST_ARGS)
