@@ -31,6 +31,7 @@ from gateway.sites import Sites
 from kit import registry as registry_module
 from kit.actor import Actor
 from kit.db import normalize_url
+from kit.definitions import declare
 from kit.migrations import drop_database, upgrade
 from kit.topology import Topology, management_for
 
@@ -192,7 +193,7 @@ class TestPlatform:
 
     # -- lifecycle -------------------------------------------------------
     def setup(self) -> TestPlatform:
-        Topology(self.registry, self.mgmt).declare_all()
+        declare(self.registry)  # as broker-setup and up declare it
         for site in self.registry.sites:
             for service, path in site.services.items():
                 upgrade(path.split(".", 1)[0], site.database_url(service))
