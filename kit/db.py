@@ -68,28 +68,38 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def own_sqlite_transactions(engine: Engine) -> None:
+    """SQLAlchemy's BEGIN, not pysqlite's, opens every transaction on this SQLite engine.
+
+    pysqlite's own transaction handling is switched off (see "Serializable isolation / Savepoints /
+    Transactional DDL" in SQLAlchemy's docs): it would commit before every DDL statement, and it cannot take
+    the write lock up front. Writers (execution option ``passerelle_write``) begin IMMEDIATE, taking the
+    write lock at once (only one green thread asks at a time, see ``_Store.transaction``); readers never
+    wait for it.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _no_pysqlite_transactions(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+
 def make_engine(url: str, pool_size: int = 2) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        own_sqlite_transactions(engine)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
-            # pysqlite's own transaction handling is switched off so that
-            # SQLAlchemy's BEGIN is the one that counts (see "Serializable
-            # isolation / Savepoints / Transactional DDL" in SQLAlchemy's docs).
-            dbapi_connection.isolation_level = None
             cur = dbapi_connection.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
-
-        @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn):
-            # Writers take the write lock up front (and only one green thread
-            # asks at a time, see _Store.transaction); readers never wait for it.
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
 
         return engine
     if url.startswith("postgresql"):

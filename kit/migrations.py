@@ -20,7 +20,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import make_url
 
-from kit.db import normalize_url
+from kit.db import normalize_url, own_sqlite_transactions
 from kit.storage import KIT_METADATA
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,10 @@ def run_env() -> None:
     package = Path(cfg.get_main_option("script_location")).parent.name
     engine = sa.create_engine(normalize_url(cfg.attributes["url"]), poolclass=sa.pool.NullPool)
     if engine.dialect.name == "sqlite":
-        _transactional_ddl(engine)
+        # One transaction for the whole run, as on PostgreSQL: pysqlite committed before every DDL statement,
+        # some forty disk-bound commits per service (about 2,000 at a platform's first start), and a failed
+        # migration now leaves the database as it was.
+        own_sqlite_transactions(engine)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata(package),
                           render_as_batch=connection.dialect.name == "sqlite",
@@ -54,25 +57,6 @@ def run_env() -> None:
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
-
-
-def _transactional_ddl(engine: sa.Engine) -> None:
-    """Make a SQLite migration run one transaction, as it is on PostgreSQL.
-
-    pysqlite commits before every DDL statement it sees, so a service's migrations (batch mode copies
-    tables) made some forty commits each, every one waiting on the disk: about 2,000 for a platform's
-    first start. With pysqlite's own transaction handling off, SQLAlchemy's BEGIN holds the whole run
-    (see "Serializable isolation / Savepoints / Transactional DDL" in SQLAlchemy's SQLite docs): one
-    commit per database, and a failed migration leaves the database as it was.
-    """
-
-    @sa.event.listens_for(engine, "connect")
-    def _no_pysqlite_transactions(dbapi_connection, _record):
-        dbapi_connection.isolation_level = None
-
-    @sa.event.listens_for(engine, "begin")
-    def _begin(conn):
-        conn.exec_driver_sql("BEGIN")
 
 
 def ensure_database(url: str) -> None:
