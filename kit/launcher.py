@@ -135,19 +135,23 @@ def ensure_forkable() -> None:
         raise RuntimeError("cannot fork the site processes: " + "; ".join(problems))
 
 
+def _redirect(stdin_fd: int, log_path: Path) -> None:
+    """Standard input from ``stdin_fd`` (then closed), standard output and error appended to ``log_path``."""
+    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(stdin_fd, 0)
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    os.close(log_fd)
+    os.close(stdin_fd)
+
+
 def _child(registry: Registry, name: str, log_path: Path) -> None:
     """In the forked child: become ``passerelle <verb>`` as started on its own. Never returns."""
     code = 1
     try:
         gc.enable()
         os.setsid()  # its own session, as ``up`` always started them: a signal to one is not to all
-        log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        null_fd = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null_fd, 0)
-        os.dup2(log_fd, 1)
-        os.dup2(log_fd, 2)
-        os.close(log_fd)
-        os.close(null_fd)
+        _redirect(os.open(os.devnull, os.O_RDONLY), log_path)
         eventlet.hubs.use_hub()  # no hub from the parent: this process's first green call makes its own
         os.environ["PASSERELLE_REGISTRY"] = str(registry.path)
         code = cli.main(["--registry", str(registry.path), *argv_for(name)])
@@ -159,11 +163,7 @@ def _child(registry: Registry, name: str, log_path: Path) -> None:
     finally:
         # Flush what the child wrote, then leave without the parent's atexit handlers or stack.
         logging.shutdown()
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(code or 0)
+        _exit(code or 0)
 
 
 def wait_for_go() -> bool:
@@ -215,12 +215,7 @@ def run_forked(registry: Registry, names: list[str], go_fd: int, log_path: Path)
     code = 1
     try:
         os.setsid()  # ``up`` ending, or its terminal closing, is nothing to the launcher or the sites
-        log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        os.dup2(go_fd, 0)  # ``wait_for_go`` reads standard input
-        os.dup2(log_fd, 1)
-        os.dup2(log_fd, 2)
-        os.close(log_fd)
-        os.close(go_fd)
+        _redirect(go_fd, log_path)  # ``wait_for_go`` reads standard input
         code = 0 if launch(registry, names, after_go=True) is not None else 3
         if code:
             print("no go: nothing started", file=sys.stderr)
@@ -254,10 +249,13 @@ def main(argv=None) -> int:
 
 def _exit(code: int) -> None:
     # Nothing to clean up once the children are forked, and tearing down an interpreter that holds
-    # numpy, scipy and scikit-learn takes a while ``up`` would wait for: leave at once.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    # numpy, scipy and scikit-learn takes a while ``up`` would wait for: leave at once. Whatever the flush
+    # does, the process leaves here: a forked child must never return into the parent's loop.
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
 
 
 if __name__ == "__main__":
