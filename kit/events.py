@@ -31,6 +31,7 @@ poison event costs its batch a retry and is dead-lettered alone.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from functools import partial
 
 import eventlet
@@ -41,6 +42,7 @@ from nameko.messaging import Consumer, QueueConsumer
 
 from contracts.envelope import InvalidEnvelope, parse
 from kit import faults, metrics
+from kit.amqp_reads import buffer_reads
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,8 @@ class EventQueueConsumer(QueueConsumer):
     """nameko's queue consumer, on its own connection, with decode errors dead-lettered."""
 
     def get_consumers(self, consumer_cls, channel):
+        # Called after every (re)connection: the new connection's reads are buffered too.
+        buffer_reads(channel.connection.transport)
         consumers = super().get_consumers(consumer_cls, channel)
         for provider, consumer in self._consumers.items():
             consumer.on_decode_error = partial(provider.dead_letter, reason_prefix="undecodable")
@@ -88,11 +92,84 @@ class BatchQueueConsumer(EventQueueConsumer):
 
     nameko's consumer prefetches ``max_workers`` messages, too few to gather a
     batch; a separate consumer keeps the ordinary handlers at that window.
+
+    Two costs per event are paid per batch here instead:
+
+    * a delivery is parsed and gathered in the consumer's own thread (gathering
+      never blocks), not in a green thread of its own;
+    * acknowledgements go out as one ``multiple`` ack up to the highest
+      delivery tag below which every delivery of the channel is settled (the
+      ``AckWatermark``): a batch that finishes before an older one waits for
+      it, so an ack never covers an event whose effect is not committed.
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._watermarks: dict[int, AckWatermark] = {}
 
     @property
     def prefetch_count(self):
         return max([self.container.max_workers, *(2 * p.batch for p in self._providers)])
+
+    def _watermark(self, channel) -> AckWatermark:
+        mark = self._watermarks.get(id(channel))
+        if mark is None or mark.channel is not channel:
+            # A new channel (after a reconnection): the old one's deliveries went back to the queue with it.
+            self._watermarks = {k: m for k, m in self._watermarks.items() if m.channel.connection}
+            mark = self._watermarks[id(channel)] = AckWatermark(channel)
+        return mark
+
+    def handle_message(self, provider, body, message):
+        self._watermark(message.channel).delivered(message.delivery_tag)
+        provider.receive(body, message)
+
+    def ack_message(self, message):
+        self.ack_messages([message])
+
+    def ack_messages(self, messages) -> None:
+        """Acknowledge deliveries (of one channel) whose effects are committed, as soon as nothing older is open."""
+        channel = messages[0].channel
+        if channel.connection:  # otherwise the broker has taken them back already
+            self._watermark(channel).settle([m.delivery_tag for m in messages], ack=True)
+
+    def requeue_message(self, message):
+        if message.channel.connection:
+            message.requeue()
+            self._watermark(message.channel).settle([message.delivery_tag], ack=False)
+
+
+class AckWatermark:
+    """The deliveries of one channel not yet settled, in delivery order, and the acks they hold back.
+
+    ``settle(tags, ack=True)`` records that those deliveries' effects are
+    done; whenever the oldest deliveries are all settled, one ``basic_ack``
+    with ``multiple`` covers those of them that are to be acked. A requeued
+    delivery was rejected on its own and is simply passed over (the broker
+    no longer counts it among the channel's unacknowledged messages).
+    """
+
+    def __init__(self, channel):
+        self.channel = channel
+        self._order: deque[int] = deque()  # delivery tags, oldest first
+        self._state: dict[int, bool | None] = {}  # None: in progress; True: to ack; False: requeued
+
+    def delivered(self, tag: int) -> None:
+        self._order.append(tag)
+        self._state[tag] = None
+
+    def settle(self, tags, ack: bool) -> None:
+        for tag in tags:
+            if tag in self._state:
+                self._state[tag] = ack
+            elif ack:  # delivered before this channel was tracked: settled alone
+                self.channel.basic_ack(tag)
+        last_ack = None
+        while self._order and self._state[self._order[0]] is not None:
+            oldest = self._order.popleft()
+            if self._state.pop(oldest):
+                last_ack = oldest
+        if last_ack is not None:
+            self.channel.basic_ack(last_ack, multiple=True)
 
 
 class EventHandler(Consumer):
@@ -135,9 +212,6 @@ class EventHandler(Consumer):
         except InvalidEnvelope as exc:
             self.dead_letter(message, exc)
             return
-        if self.batch:
-            self._gather(event, message)
-            return
         context_data = self.unpack_message_headers(message)
         try:
             self.container.spawn_worker(self, (event,), {}, context_data=context_data,
@@ -146,6 +220,16 @@ class EventHandler(Consumer):
             self.queue_consumer.requeue_message(message)
 
     # -- batches -----------------------------------------------------------
+    def receive(self, body, message) -> None:
+        """A batch handler's delivery, in the consumer's thread: parsed and gathered, never blocking."""
+        try:
+            event = parse(body)
+        except InvalidEnvelope as exc:
+            # Dead-lettering publishes and waits for a confirm: not in the consumer's thread.
+            self.container.spawn_managed_thread(partial(self.dead_letter, message, exc), identifier="dead-letter")
+            return
+        self._gather(event, message)
+
     def _gather(self, event, message) -> None:
         self._gathered.append((event, message))
         if len(self._gathered) >= self.batch:
@@ -184,8 +268,7 @@ class EventHandler(Consumer):
         else:
             metrics.EVENTS_CONSUMED.labels(self.container.service_name, self.method_name, "applied").inc(len(batch))
             faults.point("events.before_ack")
-            for _, message in batch:
-                self._settle(self.queue_consumer.ack_message, message)
+            self._settle(self.queue_consumer.ack_messages, [message for _, message in batch])
             faults.point("events.after_ack")
         return result, exc_info
 
@@ -214,7 +297,7 @@ class EventHandler(Consumer):
         eventlet.sleep(delay)
         self._settle(self.queue_consumer.requeue_message, message)
 
-    def _settle(self, settle, message) -> None:
+    def _settle(self, settle, message_or_messages) -> None:
         """Ack or requeue; a connection lost meanwhile is not this worker's death.
 
         nameko's own guard catches only its library's connection errors: a
@@ -223,10 +306,10 @@ class EventHandler(Consumer):
         its connection goes, and the inbox absorbs the redelivery.
         """
         try:
-            settle(message)
+            settle(message_or_messages)
         except OSError as exc:
-            log.warning("%s: could not settle %s, the broker connection is gone (%s); it will be redelivered",
-                        self.queue_name, message.properties.get("message_id"), type(exc).__name__)
+            log.warning("%s: could not settle a delivery, the broker connection is gone (%s); it will be redelivered",
+                        self.queue_name, type(exc).__name__)
 
     def dead_letter(self, message, exc, attempts: int = 1, reason_prefix: str = "") -> None:
         """Publish the message to this queue's dead-letter queue with its reason, then ack it."""

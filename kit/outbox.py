@@ -4,6 +4,12 @@ A service never publishes an event itself: it adds it to the outbox in the
 transaction that makes the change, and the relay (``kit.relay``) publishes
 it after commit. The change and its event are committed together or not at
 all, so a crash can delay an event but never lose it.
+
+The rows a transaction adds are held by its session and written with one
+multi-row INSERT just before the commit, or before the session's next
+statement, so that every statement of the transaction (an erasure deleting
+kept events, say) sees them: one INSERT per event cost a bulk write
+(an import, a replay) most of its time.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
@@ -43,14 +50,39 @@ def add(session: Session, event: Event, *, to: str | None = None) -> None:
 
     ``to`` names the recipient of an agency event (``forem``, ``actiris``) or a signal (a Mission code).
     """
-    # Through the session's connection, not the ORM's execute: the same transaction at half the cost per row,
-    # and a bulk load or a busy service adds many rows.
-    session.connection().execute(insert(outbox).values(
-        event_id=event.id,
-        audience=event.audience,
-        routing_key=routing_key(event, to),
-        payload=json.dumps(event.to_dict(), ensure_ascii=False, separators=(",", ":")),
-        created_at=datetime.now(UTC),
-        attempts=0,
-    ))
+    session.info.setdefault(_PENDING, []).append({
+        "event_id": event.id,
+        "audience": event.audience,
+        "routing_key": routing_key(event, to),
+        "payload": json.dumps(event.to_dict(), ensure_ascii=False, separators=(",", ":")),
+        "created_at": datetime.now(UTC),
+        "attempts": 0,
+    })
     session.info["outbox_added"] = True
+
+
+_PENDING = "outbox_pending"
+
+
+def write_pending(session: Session) -> None:
+    """Write the rows ``add`` holds for ``session`` (one multi-row INSERT); a no-op when there are none."""
+    rows = session.info.pop(_PENDING, None)
+    if rows:
+        session.connection().execute(insert(outbox), rows)
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    write_pending(session)
+
+
+@sa_event.listens_for(Session, "do_orm_execute")
+def _before_statement(state) -> None:
+    # Any statement of the transaction may read or delete outbox rows: they are written first.
+    if _PENDING in state.session.info:
+        write_pending(state.session)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
