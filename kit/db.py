@@ -104,7 +104,10 @@ def make_engine(url: str, pool_size: int = 2) -> Engine:
         return engine
     if url.startswith("postgresql"):
         _make_green_psycopg()
-        return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+        # values_plus_batch: the ORM's many-row UPDATEs (a batch handler updating known rows) go in pages
+        # (psycopg2's execute_batch) instead of one round trip per row; INSERTs already go as multi-row VALUES.
+        return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True,
+                             executemany_mode="values_plus_batch")
     raise ConfigError(f"unsupported database URL scheme in {url.split(':', 1)[0]}:… (sqlite or postgresql)")
 
 

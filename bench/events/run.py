@@ -29,13 +29,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import amqp
 
+from bench.cpu import CpuMeter
 from bench.report import Section, load_note
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,7 +122,7 @@ def nameko_dispatch(port: int, n: int) -> float:
     return n / elapsed
 
 
-def _wait(rig, predicate, timeout: float, poll: float = 0.25) -> float:
+def _wait(rig, predicate, timeout: float, poll: float = 0.5) -> float:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate(rig.counts()):
@@ -128,37 +131,115 @@ def _wait(rig, predicate, timeout: float, poll: float = 0.25) -> float:
     raise RuntimeError("the benchmark stalled: " + str(rig.counts()))
 
 
-def end_to_end(rig, n: int) -> dict:
-    """Relay alone, consumer alone, then streaming; returns events/s figures and the ledger's verdict."""
-    out = {}
-    base = rig.counts()[0]
-    # Relay alone: the producer stopped while the events are committed, the consumer stopped while they are relayed.
-    for role in ("producer", "consumer"):
-        rig.processes[role].stop()
-    loader = rig.start_load(n, batch=500)
-    loader.wait()
-    rig.processes["producer"] = rig._spawn("producer")
-    rig.processes["producer"].wait_ready(90)
-    t0 = time.monotonic()
-    t1 = _wait(rig, lambda c: c[1] == 0, 600)
-    out["relay"] = n / (t1 - t0)
-    # Consumer alone: everything waits in the queue.
-    applied0 = rig.counts()[2]
-    rig.processes["consumer"] = rig._spawn("consumer")
-    rig.processes["consumer"].wait_ready(90)
-    t0 = time.monotonic()
-    t1 = _wait(rig, lambda c: c[2] >= applied0 + n, 900)
-    out["consumer"] = n / (t1 - t0)
-    # Streaming, everything running: first commit to last application.
-    applied0 = rig.counts()[2]
-    t0 = time.monotonic()
-    rig.start_load(n, batch=500)
-    t1 = _wait(rig, lambda c: c[0] >= base + 2 * n, 900, poll=0.1)
-    out["commit"] = n / (t1 - t0)
-    t2 = _wait(rig, lambda c: c[2] >= applied0 + n, 900, poll=0.1)
-    out["e2e"] = n / (t2 - t0)
-    out["verdict"] = rig.drain(timeout=300)
-    return out
+class Phases:
+    """The three end-to-end phases on warm processes, timed by the rows' own timestamps.
+
+    The producer and the consumer run from the start of the benchmark; a phase
+    that needs one of them idle freezes it (SIGSTOP) rather than stopping it, so
+    that no phase pays a process's start-up (the matching consumer builds its
+    title classifier in its first seconds). The rig's heartbeat is longer than
+    any freeze, so a frozen process keeps its broker connection.
+
+    Times come from the databases, not from polling: a phase runs from its
+    first outbox row's ``created_at`` to its last outbox row's ``sent_at``
+    (relay) or its last inbox row's ``processed_at`` (consumer), so polling
+    can be slow (every half second) and cost the machine nothing measurable.
+    """
+
+    def __init__(self, rig):
+        self.rig = rig
+        site = rig.stream.consumer
+        self.consumer_db = ("mirec", site)
+        self.cpu = CpuMeter(
+            {
+                "producer": lambda: [],  # counted as this process's children: the load processes exit
+                "relay": lambda: [rig.processes["producer"].proc.pid],
+                "consumer": lambda: [rig.processes["consumer"].proc.pid],
+                "RabbitMQ": lambda: [pid for pid in (rig.broker.pid,) if pid],
+            },
+            commands={"PostgreSQL": "postgres"},
+            children="producer",
+        )
+
+    def _signal(self, role: str, sig: int) -> None:
+        os.kill(self.rig.processes[role].proc.pid, sig)
+
+    def _last_seq(self) -> int:
+        return self.rig.query("mirec", "beneficiary", "SELECT coalesce(max(seq), 0) FROM outbox")
+
+    def _rate(self, site: str, service: str, table: str, stamp: str, where: str, **params) -> float:
+        """Rows per second between the phase's first and last batch, by the batches' own time stamps.
+
+        A batch stamps all its rows alike (the relay when it marks them sent, the consumer when it writes their
+        inbox rows), so the rows after the first batch over the time from the first stamp to the last is the rate.
+        """
+        q = self.rig.query
+        first = q(site, service, f"SELECT min({stamp}) FROM {table} WHERE {where}", **params)
+        last = q(site, service, f"SELECT max({stamp}) FROM {table} WHERE {where}", **params)
+        after = q(site, service, f"SELECT count(*) FROM {table} WHERE {where} AND {stamp} > :first", first=first,
+                  **params)
+        return after / (_seconds(last) - _seconds(first))
+
+    def _span(self, after_seq: int, until: str) -> tuple[float, float]:
+        """(seconds from the phase's first commit to its end, seconds to its last commit)."""
+        q = self.rig.query
+        first = q("mirec", "beneficiary", "SELECT min(created_at) FROM outbox WHERE seq > :s", s=after_seq)
+        committed = q("mirec", "beneficiary", "SELECT max(created_at) FROM outbox WHERE seq > :s", s=after_seq)
+        if until == "sent":
+            end = q("mirec", "beneficiary", "SELECT max(sent_at) FROM outbox WHERE seq > :s", s=after_seq)
+        else:
+            end = q(*self.consumer_db, "SELECT max(processed_at) FROM inbox")
+        return _seconds(end) - _seconds(first), _seconds(committed) - _seconds(first)
+
+    def run(self, n: int) -> dict:
+        rig, out = self.rig, {}
+        base = rig.counts()
+        # Relay alone: the relay frozen while the events are committed, the consumer frozen while they are relayed.
+        self._signal("consumer", signal.SIGSTOP)
+        self._signal("producer", signal.SIGSTOP)
+        seq0 = self._last_seq()
+        self.cpu.start()
+        rig.start_load(n, batch=500).wait()
+        out["load_cpu"] = self.cpu.stop()
+        self.cpu.start()
+        self._signal("producer", signal.SIGCONT)
+        _wait(rig, lambda c: c[1] == 0, 600)
+        out["relay_cpu"] = self.cpu.stop()
+        out["relay"] = self._rate("mirec", "beneficiary", "outbox", "sent_at", "seq > :s", s=seq0)
+        # Consumer alone: everything waits in the queue.
+        self.cpu.start()
+        thawed = datetime.now(UTC)
+        self._signal("consumer", signal.SIGCONT)
+        _wait(rig, lambda c: c[2] >= base[2] + n, 900)
+        out["consumer_cpu"] = self.cpu.stop()
+        out["consumer"] = self._rate(*self.consumer_db, "inbox", "processed_at", "processed_at >= :t", t=thawed)
+        # Streaming, everything running: first commit to last application.
+        seq0 = self._last_seq()
+        self.cpu.start()
+        loader = rig.start_load(n, batch=500)
+        _wait(rig, lambda c: c[2] >= base[2] + 2 * n, 900)
+        loader.wait()  # reaped, so that its CPU time is counted among this process's children
+        out["stream_cpu"] = self.cpu.stop()
+        span, committing = self._span(seq0, "applied")
+        out["e2e"], out["commit"] = n / span, n / committing
+        out["verdict"] = rig.drain(timeout=300)
+        return out
+
+
+def _seconds(value) -> float:
+    # SQLite hands back naive datetimes (UTC) or ISO strings; PostgreSQL aware datetimes.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+def cpu_row(cpu: dict[str, float], n: int) -> str:
+    """µs of CPU per event by process, their sum, and the rate two cores could sustain at that cost."""
+    total = sum(cpu.values())
+    parts = " · ".join(f"{name} {seconds / n * 1e6:,.0f}" for name, seconds in cpu.items())
+    return f"{parts} · **total {total / n * 1e6:,.0f} µs** (two cores at that cost: at most {2 * n / total:,.0f}/s)"
 
 
 def relay_before_after(rig, n: int, rounds: int = 2) -> dict[str, float]:
@@ -242,8 +323,13 @@ def main(argv=None) -> int:
 
     before = load_note()
     overrides = {"database_pool_size": args.pool_size} if args.pool_size else {}
+    # Heartbeats of 60 s (the most the registry takes): a frozen process keeps its connection for two of them,
+    # longer than the phases freeze it (about 15 s at 20,000 events).
     rig = Rig(
-        Path(tempfile.mkdtemp(prefix="passerelle-bench-events-")), stream=STREAMS[args.stream], platform=overrides
+        Path(tempfile.mkdtemp(prefix="passerelle-bench-events-")),
+        stream=STREAMS[args.stream],
+        platform=overrides,
+        heartbeat=60,
     )
     try:
         rig.start()
@@ -251,7 +337,7 @@ def main(argv=None) -> int:
         raw = raw_pipelined(rig.broker.port, args.baseline_events)
         stock = nameko_dispatch(rig.broker.port, max(2000, args.baseline_events // 5))
         print("end to end…", file=sys.stderr, flush=True)
-        e2e = end_to_end(rig, args.events)
+        e2e = Phases(rig).run(args.events)
         print("relay before/after…", file=sys.stderr, flush=True)
         ab = relay_before_after(rig, args.events)
     finally:
@@ -278,6 +364,9 @@ def main(argv=None) -> int:
         f"{e2e['relay'] / raw:.2f}× raw pipelined",
     )
     section.row("consumer alone: queue → inbox and effect", f"{e2e['consumer']:,.0f} events/s")
+    for phase, label in (("stream", "streaming"), ("load", "producer alone (outbox writes, relay frozen)"),
+                         ("relay", "relay alone"), ("consumer", "consumer alone")):
+        section.row(f"CPU per event, {label} (µs, by process)", cpu_row(e2e[f"{phase}_cpu"], args.events))
     if ab:
         before, after_ = ab["before (HEAD)"], ab["after (working tree)"]
         section.row(

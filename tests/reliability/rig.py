@@ -36,10 +36,12 @@ HEARTBEAT = 5  # seconds; the registry's minimum, so that three missed heartbeat
 
 
 class Rig:
-    def __init__(self, tmp: Path, stream: Stream | None = None, platform: dict | None = None):
+    def __init__(self, tmp: Path, stream: Stream | None = None, platform: dict | None = None,
+                 heartbeat: int = HEARTBEAT):
         """``platform``: registry platform entries to override (``database_pool_size``…)."""
         self.tmp = Path(tmp)
         self.platform_overrides = dict(platform or {})
+        self.heartbeat = heartbeat
         self.stream = stream or STREAMS[DEFAULT_STREAM]
         self.roles = {"producer": ("mirec", ["beneficiary"]), "consumer": ("mirec", [self.stream.consumer])}
         if self.stream.consumer == "reporting":
@@ -65,7 +67,7 @@ class Rig:
             self.tmp / "platform",
             missions=("mirec",),
             intermire=True,
-            broker={"port": self.broker.port, "management_url": self.broker.management_url, "heartbeat": HEARTBEAT},
+            broker={"port": self.broker.port, "management_url": self.broker.management_url, "heartbeat": self.heartbeat},
             platform=self.platform_overrides,
         )
         self.platform.setup()
@@ -230,7 +232,8 @@ class Rig:
         ledger = self.reader.read(acknowledged=self.acknowledged or None)
         return check(ledger, self.poison, self.injected)
 
-    def _count(self, site: str, service: str, sql: str) -> int:
+    def query(self, site: str, service: str, sql: str, **params):
+        """One value from a service's database, on a connection the rig keeps per database."""
         # One kept connection per database: a connection per question (a PostgreSQL backend started each time,
         # ten times a second) cost the machine more than the figures, and the benchmarks share that machine.
         engine = self._counting.get((site, service))
@@ -238,14 +241,14 @@ class Rig:
             url = normalize_url(self.platform.registry.site(site).database_url(service))
             engine = self._counting[(site, service)] = sa.create_engine(url, pool_size=1, pool_pre_ping=True)
         with engine.connect() as conn:
-            return conn.execute(sa.text(sql)).scalar()
+            return conn.execute(sa.text(sql), params).scalar()
 
     def counts(self) -> tuple[int, int, int, int]:
         """Cheap progress figures: (events committed, still pending, applications, dead letters)."""
-        committed = self._count("mirec", "beneficiary", "SELECT count(*) FROM outbox")
-        pending = self._count("mirec", "beneficiary", "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        committed = self.query("mirec", "beneficiary", "SELECT count(*) FROM outbox")
+        pending = self.query("mirec", "beneficiary", "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
         applied = sum(
-            self._count(code, service, "SELECT count(*) FROM inbox")
+            self.query(code, service, "SELECT count(*) FROM inbox")
             for code, services in self.roles.values()
             for service in services
         )

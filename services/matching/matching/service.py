@@ -14,7 +14,7 @@ import logging
 import uuid
 
 from nameko.rpc import rpc
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from kit import inputs, outbox
 from kit.actor import Caller
@@ -47,33 +47,55 @@ class MatchingService(ServiceBase):
 
     def _candidates(self, session, beneficiary_ids: set[str]) -> dict[str, Candidate | None]:
         """Each person's row in two queries, created on first news; None for those erased."""
-        erased = set(session.scalars(select(ErasedCandidate.beneficiary_id)
-                                     .where(ErasedCandidate.beneficiary_id.in_(beneficiary_ids))))
-        rows = {row.beneficiary_id: row for row in session.scalars(
-            select(Candidate).where(Candidate.beneficiary_id.in_(beneficiary_ids - erased)))}
+        rows, erased = self._known(session, beneficiary_ids)
         for ref in beneficiary_ids - erased - rows.keys():
             rows[ref] = Candidate(beneficiary_id=ref, competences=[], target_occupations=[], contract_wishes=[],
                                   changed_at=inputs.now())
             session.add(rows[ref])
         return {ref: rows.get(ref) for ref in beneficiary_ids}
 
+    @staticmethod
+    def _known(session, beneficiary_ids: set[str]) -> tuple[dict[str, Candidate], set[str]]:
+        """The rows of the people matching already knows, and those of them erased (who have none)."""
+        erased = set(session.scalars(select(ErasedCandidate.beneficiary_id)
+                                     .where(ErasedCandidate.beneficiary_id.in_(beneficiary_ids))))
+        rows = {row.beneficiary_id: row for row in session.scalars(
+            select(Candidate).where(Candidate.beneficiary_id.in_(beneficiary_ids - erased)))}
+        return rows, erased
+
     @event_handler(B + "assessed.v1", batch=500)
     def on_assessed(self, events):
-        """Assessments come in bursts (a campaign, an import, a replay): applied a batch at a time."""
+        """Assessments come in bursts (a campaign, an import, a replay): applied a batch at a time.
+
+        The latest assessment of each person in the batch wins, and an older one arriving late is ignored.
+        People seen for the first time (most of a campaign) are inserted with one multi-row INSERT rather than
+        as ORM objects, a third of the handler's time; known people are updated through their rows.
+        """
         schema = schemas.Assessed()
         loaded = {event.id: schema.load(event.data) for event in events}
         with self.db.once_each(events) as (session, fresh):
-            rows = self._candidates(session, {loaded[event.id]["beneficiary_id"] for event in fresh})
+            latest: dict[str, dict] = {}
             for event in fresh:
                 data = loaded[event.id]
-                row = rows[data["beneficiary_id"]]
-                if row is None or (row.assessed_on and row.assessed_on > data["assessed_on"]):
-                    continue  # erased, or an older assessment arriving late
-                row.assessed_on = data["assessed_on"]
-                row.competences = [{"code": c["code"], "level": c["level"], "kind": c["kind"]}
-                                   for c in data["competences"]]
+                held = latest.get(data["beneficiary_id"])
+                if held is None or held["assessed_on"] <= data["assessed_on"]:
+                    latest[data["beneficiary_id"]] = data
+            rows, erased = self._known(session, set(latest))
+            now, new = inputs.now(), []
+            for ref, data in latest.items():
+                competences = [{"code": c["code"], "level": c["level"], "kind": c["kind"]} for c in data["competences"]]
+                row = rows.get(ref)
+                if ref in erased or (row is not None and row.assessed_on and row.assessed_on > data["assessed_on"]):
+                    continue
+                if row is None:
+                    new.append({"beneficiary_id": ref, "municipality": data["municipality"],
+                                "assessed_on": data["assessed_on"], "competences": competences,
+                                "target_occupations": [], "contract_wishes": [], "changed_at": now})
+                    continue
+                row.assessed_on, row.competences, row.changed_at = data["assessed_on"], competences, now
                 row.municipality = data["municipality"] or row.municipality
-                row.changed_at = inputs.now()
+            if new:
+                session.execute(insert(Candidate), new)
 
     @event_handler(B + "plan_agreed.v1")
     def on_plan_agreed(self, event):

@@ -176,3 +176,37 @@ def test_callers_without_a_placing_role_are_refused(store):
     other_mission = worker_factory(MatchingService, caller=_Check(Actor("x", "mirena", ("counsellor",)), "mirec"))
     with pytest.raises(Forbidden):
         other_mission.propose("v-1", "b-1")
+
+
+def test_a_batch_of_assessments_inserts_new_people_updates_known_ones_and_ignores_late_and_erased(service, store):
+    from matching.models import Candidate
+
+    def assessed(ref, on, code, municipality="52018"):
+        return event("assessed", {"beneficiary_id": ref, "municipality": municipality, "assessed_on": on,
+                                  "competences": [{"code": code, "level": 2, "kind": "technical"}]})
+
+    service.on_assessed([assessed("known", "2026-10-01", WALL, municipality="52011")])
+    service.on_erased(event("erased", {"beneficiary_id": "gone"}))
+    batch = [
+        assessed("new", "2026-10-02", WALL),
+        assessed("new", "2026-10-05", MORTAR),  # the later assessment of the same person in the batch wins
+        assessed("known", "2026-10-03", PLAN, municipality=None),  # a known person: updated, place kept
+        assessed("late", "2026-10-09", WALL),
+        assessed("late", "2026-10-01", MORTAR),  # an older one after it in the same batch: ignored
+        assessed("gone", "2026-10-04", WALL),  # erased: never comes back
+    ]
+    service.on_assessed(batch)
+    service.on_assessed([assessed("known", "2026-09-01", MORTAR)])  # older than what is held: ignored
+    with store.sessions() as s:
+        rows = {r.beneficiary_id: r for r in s.scalars(select(Candidate))}
+    assert set(rows) == {"known", "new", "late"}
+    assert [c["code"] for c in rows["new"].competences] == [MORTAR]
+    assert str(rows["new"].assessed_on) == "2026-10-05" and rows["new"].target_occupations == []
+    assert [c["code"] for c in rows["known"].competences] == [PLAN]
+    assert rows["known"].municipality == "52011" and str(rows["known"].assessed_on) == "2026-10-03"
+    assert [c["code"] for c in rows["late"].competences] == [WALL]
+    # The same batch again changes nothing: the inbox has every event.
+    service.on_assessed(batch)
+    with store.sessions() as s:
+        assert s.scalar(select(Candidate.assessed_on).where(Candidate.beneficiary_id == "known")).isoformat() \
+            == "2026-10-03"
