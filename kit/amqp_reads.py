@@ -13,7 +13,6 @@ fails part-way (what was received stays for the next call).
 from __future__ import annotations
 
 import errno
-import socket
 import types
 
 from amqp.transport import TCPTransport
@@ -30,7 +29,7 @@ def _read(self, n: int, initial: bool = False) -> bytes:
         except OSError as exc:
             if exc.errno in _RETRY:
                 if initial and self.raise_on_initial_eintr:
-                    raise socket.timeout() from None
+                    raise TimeoutError() from None
                 continue
             raise
         if not received:

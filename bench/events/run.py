@@ -46,17 +46,21 @@ RESULT = ROOT / "bench" / "results" / "events.md"
 QUORUM = {"x-queue-type": "quorum"}
 
 
-# What py-spy showed on 2026-12-01 (the reasoning behind the figures; the figures themselves are measured above).
-WHERE_THE_TIME_GOES = """**Where the time goes** (py-spy on the running processes, 2026-12-01). The consumer takes its
-events in batches (`@event_handler(..., batch=500)`, `Database.once_each`): one inbox lookup, one multi-row insert and
-one commit per batch instead of about six PostgreSQL round trips per event, which took the consumer alone from
-72 to about 2,000 events/s. In the streaming phase the limit is now the producer: about 90 % of its samples are in
-`kit.outbox.add`, one INSERT statement per event through the ORM session (a service's write adds one to three
-events per transaction, so this is the cost a service pays per event, paid here half a million times). The
-producer, the relay, the consumer, RabbitMQ and PostgreSQL share two cores, so any CPU one saves goes to the
-others. Next steps, not made here: the outbox rows of a transaction written with one multi-row INSERT at
-commit (it must keep every outbox read in the same transaction seeing them), and the consumer's per-event
-marshmallow load and ORM objects replaced by Core inserts."""
+# The reasoning behind the figures (the figures themselves are measured above, in the CPU rows above all).
+WHERE_THE_TIME_GOES = """**Where the time goes.** The CPU rows are read from /proc around each phase (user + system
+time of each process tree; PostgreSQL is every server process alive at the end of the phase, so the load process's
+own backend, which ends with it, is not counted). Two cores give 2,000,000 µs of CPU a second: a pipeline that
+spends *T* µs per event cannot pass 2,000,000 / *T* events a second, whatever its batching, and no process can use
+more than one core. What each process does per event:
+the producer (`kit.outbox.add`) holds the transaction's rows and writes them with one multi-row INSERT at commit;
+the relay reads a batch of 500 pending rows, publishes them in one socket write with every confirm in flight and
+marks them sent with one UPDATE; the consumer (`@event_handler(..., batch=500)`) reads its deliveries through a
+buffered socket, parses and gathers them in its consumer thread, applies a batch in one transaction
+(`Database.once_each`: one inbox lookup, one multi-row insert) and acknowledges it with one `multiple` ack
+(`kit.events.AckWatermark`); RabbitMQ writes each message to a quorum queue's log and confirms it. The consumer is
+the largest share and runs on one core: about half of its time per event is the envelope's and the data's
+marshmallow validation and the handler, the rest AMQP framing, kombu's message objects and JSON. RabbitMQ's share
+per event does not change with batching (every event is a persistent message, confirmed and acknowledged)."""
 
 
 def _payload(i: int) -> bytes:

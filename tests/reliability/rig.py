@@ -67,7 +67,11 @@ class Rig:
             self.tmp / "platform",
             missions=("mirec",),
             intermire=True,
-            broker={"port": self.broker.port, "management_url": self.broker.management_url, "heartbeat": self.heartbeat},
+            broker={
+                "port": self.broker.port,
+                "management_url": self.broker.management_url,
+                "heartbeat": self.heartbeat,
+            },
             platform=self.platform_overrides,
         )
         self.platform.setup()

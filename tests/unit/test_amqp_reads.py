@@ -19,7 +19,7 @@ class Socket:
         self.asked.append(size)
         piece = self.pieces.pop(0)
         if piece is None:
-            raise socket.timeout()
+            raise TimeoutError()
         assert len(piece) <= size
         return piece
 
