@@ -18,6 +18,14 @@ Dead letters land in ``<queue>.dead`` with ``x-passerelle-reason``,
 ``x-passerelle-handler`` and ``x-passerelle-attempts`` headers. Handlers make
 their effect idempotent with ``Database.once(event)``.
 
+A message may carry several events: the relay packs runs of same-type
+internal and sector events into one message (``PACKED``, the CloudEvents
+JSON batch format), since the broker's cost is per message. The semantics
+above hold per event: a packed message is acknowledged once all its events
+took effect or were dead-lettered (each alone, as a message of its own); an
+event that asks for a retry returns the whole message to the queue once its
+other events are done, and the inbox skips those when it comes back.
+
 A high-volume handler can take its events in batches:
 ``@event_handler(type, batch=500)`` calls the method with a list of up to
 500 events, gathered from a prefetch window for at most ``LINGER`` seconds,
@@ -30,12 +38,14 @@ poison event costs its batch a retry and is dead-lettered alone.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import deque
 from functools import partial
 
 import eventlet
 from kombu import Connection, Exchange, Queue
+from kombu.serialization import register
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
@@ -50,6 +60,9 @@ MAX_ATTEMPTS = 5
 LINGER = 0.02  # how long a partial batch waits for more events: short against the latency it adds
 DLX = "passerelle.dlx"
 SOURCES = {"internal": "passerelle.events", "sector": "passerelle.sector", "signal": "passerelle.signals"}
+# A relay's packed batch: a JSON array of structured CloudEvents (the CloudEvents JSON batch format).
+PACKED = "application/cloudevents-batch+json"
+register("cloudevents-batch", json.dumps, json.loads, content_type=PACKED, content_encoding="utf-8")
 
 
 def binding_key(source: str, event_type: str) -> str:
@@ -85,6 +98,14 @@ class EventQueueConsumer(QueueConsumer):
         for provider, consumer in self._consumers.items():
             consumer.on_decode_error = partial(provider.dead_letter, reason_prefix="undecodable")
         return consumers
+
+    @property
+    def accept(self):
+        return [*super().accept, PACKED]
+
+    def ack_messages(self, messages) -> None:
+        for message in messages:
+            self.ack_message(message)
 
 
 class BatchQueueConsumer(EventQueueConsumer):
@@ -207,31 +228,36 @@ class EventHandler(Consumer):
         super().stop()
 
     def handle_message(self, body, message):
-        try:
-            event = parse(body)
-        except InvalidEnvelope as exc:
-            self.dead_letter(message, exc)
+        """A single handler's delivery: nameko runs this in a green thread of its own."""
+        self.receive(body, message)
+
+    def receive(self, body, message) -> None:
+        """Parse a delivery's events (one, or a relay's packed batch) and hand each on; never blocks for long.
+
+        A batch handler's deliveries come here in the consumer's own thread (``BatchQueueConsumer``):
+        parsing and gathering do not wait on anything.
+        """
+        packed = isinstance(body, list)
+        delivery = Delivery(message, len(body) if packed else 1, packed)
+        if not delivery.open:
+            self._finish([(None, delivery)], open_=0)
             return
-        context_data = self.unpack_message_headers(message)
-        try:
-            self.container.spawn_worker(self, (event,), {}, context_data=context_data,
-                                        handle_result=partial(self.handle_result, message))
-        except ContainerBeingKilled:
-            self.queue_consumer.requeue_message(message)
+        for item in (body if packed else [body]):
+            try:
+                event = parse(item)
+            except InvalidEnvelope as exc:
+                # Dead-lettering publishes and waits for a confirm: in a thread of its own.
+                self.container.spawn_managed_thread(
+                    partial(self._dead_letter_event, delivery, item, exc), identifier="dead-letter")
+                continue
+            if self.batch:
+                self._gather((event, delivery))
+            else:
+                self._spawn_one((event, delivery))
 
     # -- batches -----------------------------------------------------------
-    def receive(self, body, message) -> None:
-        """A batch handler's delivery, in the consumer's thread: parsed and gathered, never blocking."""
-        try:
-            event = parse(body)
-        except InvalidEnvelope as exc:
-            # Dead-lettering publishes and waits for a confirm: not in the consumer's thread.
-            self.container.spawn_managed_thread(partial(self.dead_letter, message, exc), identifier="dead-letter")
-            return
-        self._gather(event, message)
-
-    def _gather(self, event, message) -> None:
-        self._gathered.append((event, message))
+    def _gather(self, item) -> None:
+        self._gathered.append(item)
         if len(self._gathered) >= self.batch:
             self._flush()
         elif self._linger is None:
@@ -244,58 +270,84 @@ class EventHandler(Consumer):
         linger, self._linger = self._linger, None
         if linger is not None:
             linger.cancel()
-        if batch:
-            self._spawn_batch(batch)
+        if len(batch) == 1:
+            self._spawn_one(batch[0])
+        elif batch:
+            # A batch is no single caller's work: its worker gets a fresh call id.
+            try:
+                self.container.spawn_worker(self, ([event for event, _ in batch],), {}, context_data={},
+                                            handle_result=partial(self.handle_batch_result, batch))
+            except ContainerBeingKilled:
+                self._finish(batch, retry=True)
 
-    def _spawn_batch(self, batch: list) -> None:
-        # A batch is no single caller's work: its worker gets a fresh call id, except a batch of one.
-        context_data = self.unpack_message_headers(batch[0][1]) if len(batch) == 1 else {}
+    def _spawn_one(self, item) -> None:
+        event, delivery = item
         try:
-            self.container.spawn_worker(self, ([event for event, _ in batch],), {}, context_data=context_data,
-                                        handle_result=partial(self.handle_batch_result, batch))
+            self.container.spawn_worker(self, ([event],) if self.batch else (event,), {},
+                                        context_data=self.unpack_message_headers(delivery.message),
+                                        handle_result=partial(self.handle_event_result, item))
         except ContainerBeingKilled:
-            for _, message in batch:
-                self.queue_consumer.requeue_message(message)
+            self._finish([item], retry=True)
 
     def handle_batch_result(self, batch, worker_ctx, result=None, exc_info=None):
-        if exc_info is not None and len(batch) == 1:
-            self.handle_message_processed(batch[0][1], result, exc_info)
-        elif exc_info is not None:
+        if exc_info is not None:
             log.warning("%s: a batch of %d events failed (%s); handling each alone", self.queue_name, len(batch),
                         type(exc_info[1]).__name__)
             # From a thread of its own: this worker holds a pool slot the single events may need.
             self.container.spawn_managed_thread(partial(self._one_by_one, batch), identifier="batch-split")
-        else:
-            metrics.EVENTS_CONSUMED.labels(self.container.service_name, self.method_name, "applied").inc(len(batch))
-            faults.point("events.before_ack")
-            self._settle(self.queue_consumer.ack_messages, [message for _, message in batch])
-            faults.point("events.after_ack")
+            return result, exc_info
+        metrics.EVENTS_CONSUMED.labels(self.container.service_name, self.method_name, "applied").inc(len(batch))
+        faults.point("events.before_ack")
+        self._finish(batch)
+        faults.point("events.after_ack")
         return result, exc_info
 
     def _one_by_one(self, batch: list) -> None:
         for item in batch:
-            self._spawn_batch([item])
+            self._spawn_one(item)
 
-    def handle_message_processed(self, message, result=None, exc_info=None):
+    def handle_event_result(self, item, worker_ctx, result=None, exc_info=None):
+        """One event's outcome: done, or retried with its delivery, or dead-lettered alone on its last attempt."""
+        event, delivery = item
         service = self.container.service_name
         if exc_info is None:
             metrics.EVENTS_CONSUMED.labels(service, self.method_name, "applied").inc()
             faults.point("events.before_ack")
-            self._settle(self.queue_consumer.ack_message, message)
+            self._finish([item])
             faults.point("events.after_ack")
-            return
+            return result, exc_info
         metrics.EVENTS_CONSUMED.labels(service, self.method_name, "failed").inc()
-        attempt = int((message.headers or {}).get("x-delivery-count", 0)) + 1
+        attempt = int((delivery.message.headers or {}).get("x-delivery-count", 0)) + 1
         exc = exc_info[1]
         if attempt >= MAX_ATTEMPTS:
-            self.dead_letter(message, exc, attempts=attempt)
-            return
+            self._dead_letter_event(delivery, event.to_dict(), exc, attempts=attempt)
+            return result, exc_info
         delay = min(0.1 * 2 ** attempt, 2.0)
         log.warning("%s failed on %s (attempt %d of %d: %s); returned to the queue in %.1fs",
-                    self.queue_name, message.properties.get("message_id"), attempt, MAX_ATTEMPTS,
-                    type(exc).__name__, delay)
+                    self.queue_name, event.id, attempt, MAX_ATTEMPTS, type(exc).__name__, delay)
         eventlet.sleep(delay)
-        self._settle(self.queue_consumer.requeue_message, message)
+        self._finish([item], retry=True)
+        return result, exc_info
+
+    def _finish(self, items, retry: bool = False, open_: int = 1) -> None:
+        """Count these events done; settle each delivery whose events are all done.
+
+        A delivery is acknowledged when all its events took effect (or went to the dead-letter queue), and
+        returned to the queue when one of them asked for a retry: it comes back whole, and the inbox skips the
+        events that already took effect.
+        """
+        done = []
+        for _, delivery in items:
+            delivery.open -= open_
+            delivery.retry = delivery.retry or retry
+            if delivery.open == 0:
+                done.append(delivery)
+        acks = [d.message for d in done if not d.retry]
+        if acks:
+            self._settle(self.queue_consumer.ack_messages, acks)
+        for delivery in done:
+            if delivery.retry:
+                self._settle(self.queue_consumer.requeue_message, delivery.message)
 
     def _settle(self, settle, message_or_messages) -> None:
         """Ack or requeue; a connection lost meanwhile is not this worker's death.
@@ -311,27 +363,54 @@ class EventHandler(Consumer):
             log.warning("%s: could not settle a delivery, the broker connection is gone (%s); it will be redelivered",
                         self.queue_name, type(exc).__name__)
 
+    def _dead_letter_event(self, delivery, item, exc, attempts: int = 1) -> None:
+        """One event of a delivery to the dead-letter queue; the delivery is settled with its other events."""
+        message = delivery.message
+        body = json.dumps(item, ensure_ascii=False).encode() if delivery.packed else message.body
+        event_id = item.get("id") if delivery.packed and isinstance(item, dict) else None
+        sent = self._publish_dead_letter(message, body, exc, attempts, message_id=event_id)
+        self._finish([(None, delivery)], retry=not sent)
+
     def dead_letter(self, message, exc, attempts: int = 1, reason_prefix: str = "") -> None:
-        """Publish the message to this queue's dead-letter queue with its reason, then ack it."""
+        """A whole message (its body undecodable) to this queue's dead-letter queue with its reason, then ack it."""
+        if self._publish_dead_letter(message, message.body, exc, attempts, reason_prefix=reason_prefix):
+            self.queue_consumer.ack_message(message)
+        else:
+            self.queue_consumer.requeue_message(message)
+
+    def _publish_dead_letter(self, message, body: bytes, exc, attempts: int, reason_prefix: str = "",
+                             message_id: str | None = None) -> bool:
         reason = f"{reason_prefix + ': ' if reason_prefix else ''}{type(exc).__name__}: {exc}"[:500]
         headers = dict(message.headers or {})
         headers.update({"x-passerelle-reason": reason, "x-passerelle-handler": self.queue_name,
                         "x-passerelle-attempts": attempts})
+        content_type = "application/json" if message_id else message.content_type
         try:
             with Connection(self.container.config[AMQP_URI_CONFIG_KEY],
                             transport_options={"confirm_publish": True}) as conn:
                 conn.Producer().publish(
-                    message.body, exchange=DLX, routing_key=self.queue_name, headers=headers,
-                    content_type=message.content_type, content_encoding=message.content_encoding,
-                    delivery_mode=2, message_id=message.properties.get("message_id"), retry=True,
+                    body, exchange=DLX, routing_key=self.queue_name, headers=headers,
+                    content_type=content_type, content_encoding=message.content_encoding,
+                    delivery_mode=2, message_id=message_id or message.properties.get("message_id"), retry=True,
                     retry_policy={"max_retries": 3})
         except Exception:
             log.exception("could not dead-letter a message of %s; returned to the queue", self.queue_name)
-            self.queue_consumer.requeue_message(message)
-            return
+            return False
         log.error("dead-lettered a message of %s after %d attempt(s): %s", self.queue_name, attempts, reason)
         metrics.EVENTS_DEAD_LETTERED.labels(self.container.service_name, self.method_name).inc()
-        self.queue_consumer.ack_message(message)
+        return True
+
+
+class Delivery:
+    """One AMQP message and the events it carries: one, or a batch the relay packed (``kit.relay``).
+
+    ``open`` counts its events not yet done; ``retry`` says one of them asked to be tried again.
+    """
+
+    __slots__ = ("message", "open", "packed", "retry")
+
+    def __init__(self, message, events: int, packed: bool):
+        self.message, self.open, self.packed, self.retry = message, events, packed, False
 
 
 event_handler = EventHandler.decorator

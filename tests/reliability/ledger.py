@@ -20,6 +20,7 @@ ledger reads:
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 import pika
 import sqlalchemy as sa
 
-from kit.events import binding_key, handlers_of, queue_name
+from kit.events import PACKED, binding_key, handlers_of, queue_name
 from kit.topology import load_service_class
 
 AUDIENCE_SOURCE = {"internal": "internal", "sector": "sector"}  # agency events leave the platform: not consumed here
@@ -156,11 +157,16 @@ class LedgerReader:
                 depth = channel.queue_declare(dead, passive=True).method.message_count
                 tags = []
                 for _ in range(depth):
-                    method, props, _body = channel.basic_get(dead, auto_ack=False)
+                    method, props, body = channel.basic_get(dead, auto_ack=False)
                     if method is None:
                         break
                     tags.append(method.delivery_tag)
-                    found[(props.message_id or "", handler)] += 1
+                    if props.content_type == PACKED:
+                        # A packed message the broker dead-lettered whole (its delivery limit): each event counts.
+                        for event in json.loads(body):
+                            found[(event.get("id", ""), handler)] += 1
+                    else:
+                        found[(props.message_id or "", handler)] += 1
                 if tags:
                     channel.basic_nack(tags[-1], multiple=True, requeue=True)
         finally:
