@@ -11,7 +11,6 @@ they have been waited for.
 from __future__ import annotations
 
 import os
-import resource
 from collections.abc import Callable
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -60,13 +59,11 @@ class CpuMeter:
 
     ``groups`` maps a name to a callable giving the group's root pids now
     (they may change between phases); ``commands`` names groups by process
-    name (``postgres``: every server process); ``children`` is the name under
-    which this process's waited-for children are counted.
+    name (``postgres``: every server process).
     """
 
-    def __init__(self, groups: dict[str, Callable[[], list[int]]], commands: dict[str, str] | None = None,
-                 children: str | None = None):
-        self.groups, self.commands, self.children = groups, dict(commands or {}), children
+    def __init__(self, groups: dict[str, Callable[[], list[int]]], commands: dict[str, str] | None = None):
+        self.groups, self.commands = groups, dict(commands or {})
         self._start: dict[str, float] = {}
 
     def _read(self) -> dict[str, float]:
@@ -74,9 +71,6 @@ class CpuMeter:
         out = {name: sum(tree_cpu(pid, table) for pid in roots()) for name, roots in self.groups.items()}
         for name, comm in self.commands.items():
             out[name] = sum(cpu for _, cpu, c in table.values() if c == comm)
-        if self.children:
-            usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-            out[self.children] = usage.ru_utime + usage.ru_stime
         return out
 
     def start(self) -> None:

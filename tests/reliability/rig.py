@@ -195,9 +195,11 @@ class Rig:
             "--batch",
             str(batch),
         ]
-        log = open(self.tmp / f"load-{len(self.loaders)}.log", "wb")
+        log_path = self.tmp / f"load-{len(self.loaders)}.log"
+        log = open(log_path, "wb")
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         log.close()
+        proc.log_path = log_path
         self.loaders.append(proc)
         return proc
 
