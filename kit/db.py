@@ -221,8 +221,8 @@ class DatabaseFacade:
                 metrics.EVENTS_DUPLICATE.labels(self._handler).inc(len(events) - len(fresh))
             if fresh:
                 now = datetime.now(UTC)
-                session.execute(insert(inbox), [{"event_id": e.id, "handler": self._handler, "processed_at": now}
-                                                for e in fresh])
+                session.connection().execute(insert(inbox), [
+                    {"event_id": e.id, "handler": self._handler, "processed_at": now} for e in fresh])
             yield session, fresh
 
 

@@ -155,17 +155,19 @@ class Phases:
         self.rig = rig
         site = rig.stream.consumer
         self.consumer_db = ("mirec", site)
+        self.consumers = [role for role in rig.roles if role.startswith("consumer")]
         self.cpu = CpuMeter(
             {
                 "relay": lambda: [rig.processes["producer"].proc.pid],
-                "consumer": lambda: [rig.processes["consumer"].proc.pid],
+                "consumer": lambda: [rig.processes[role].proc.pid for role in self.consumers],
                 "RabbitMQ": lambda: [pid for pid in (rig.broker.pid,) if pid],
             },
             commands={"PostgreSQL": "postgres"},
         )
 
     def _signal(self, role: str, sig: int) -> None:
-        os.kill(self.rig.processes[role].proc.pid, sig)
+        for name in self.consumers if role == "consumer" else [role]:
+            os.kill(self.rig.processes[name].proc.pid, sig)
 
     def _last_seq(self) -> int:
         return self.rig.query("mirec", "beneficiary", "SELECT coalesce(max(seq), 0) FROM outbox")
@@ -277,8 +279,8 @@ def relay_before_after(rig, n: int, rounds: int = 2) -> dict[str, float]:
     spec.loader.exec_module(head)
     from kit import relay as current
 
-    for role in ("producer", "consumer"):
-        rig.processes[role].stop()
+    for proc in rig.processes.values():
+        proc.stop()
     site = rig.platform.registry.site("mirec")
     store = _Store(site.database_url("beneficiary"))
     config = {"AMQP_URI": rig.platform.registry.admin_amqp_uri(site.vhost), "HEARTBEAT": 15}
@@ -326,10 +328,14 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--pool-size", type=int, default=None, help="database connections kept per service (default: the registry's, 1)"
     )
+    ap.add_argument(
+        "--consumers", type=int, default=1, help="processes running the consumer, competing on its queue (default 1)"
+    )
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
     os.environ["PASSERELLE_TEST_DATABASE"] = args.database
     os.environ["PASSERELLE_RELIABILITY_STREAM"] = args.stream
+    from kit.relay import PACK_SIZE
     from tests.reliability.load import STREAMS
     from tests.reliability.rig import Rig
 
@@ -342,6 +348,7 @@ def main(argv=None) -> int:
         stream=STREAMS[args.stream],
         platform=overrides,
         heartbeat=60,
+        consumers=args.consumers,
     )
     try:
         rig.start()
@@ -360,8 +367,9 @@ def main(argv=None) -> int:
     pool = args.pool_size or rig.platform.registry.platform["database_pool_size"]
     section.note(
         f"Database {args.database} ({pool} pooled connection(s) per service); consumer "
-        f"{STREAMS[args.stream].handler} (batches of up to 500 events, a transaction per batch with its inbox rows); "
-        "private RabbitMQ node, quorum queues, persistent messages, confirms. "
+        f"{STREAMS[args.stream].handler} in {args.consumers} process(es) (batches of up to 500 events, a "
+        "transaction per batch with its inbox rows); relay batches of 500 rows, runs of same-type events packed "
+        f"{PACK_SIZE} to a message; private RabbitMQ node, quorum queues, persistent messages, confirms. "
         f"Load on the machine: {before} at start, {after} at the end."
     )
     section.row(

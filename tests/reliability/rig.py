@@ -37,13 +37,16 @@ HEARTBEAT = 5  # seconds; the registry's minimum, so that three missed heartbeat
 
 class Rig:
     def __init__(self, tmp: Path, stream: Stream | None = None, platform: dict | None = None,
-                 heartbeat: int = HEARTBEAT):
-        """``platform``: registry platform entries to override (``database_pool_size``…)."""
+                 heartbeat: int = HEARTBEAT, consumers: int = 1):
+        """``platform``: registry platform entries to override (``database_pool_size``…); ``consumers``: how many
+        processes run the consumer (roles ``consumer``, ``consumer-2``…, competing on its queues)."""
         self.tmp = Path(tmp)
         self.platform_overrides = dict(platform or {})
         self.heartbeat = heartbeat
         self.stream = stream or STREAMS[DEFAULT_STREAM]
         self.roles = {"producer": ("mirec", ["beneficiary"]), "consumer": ("mirec", [self.stream.consumer])}
+        for k in range(2, consumers + 1):
+            self.roles[f"consumer-{k}"] = self.roles["consumer"]
         if self.stream.consumer == "reporting":
             # Sector events (from gateway registrations) are checked at InterMire's reporting too.
             self.roles["intermire"] = ("intermire", ["reporting"])
@@ -253,11 +256,8 @@ class Rig:
         """Cheap progress figures: (events committed, still pending, applications, dead letters)."""
         committed = self.query("mirec", "beneficiary", "SELECT count(*) FROM outbox")
         pending = self.query("mirec", "beneficiary", "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
-        applied = sum(
-            self.query(code, service, "SELECT count(*) FROM inbox")
-            for code, services in self.roles.values()
-            for service in services
-        )
+        databases = {(code, service) for code, services in self.roles.values() for service in services}
+        applied = sum(self.query(code, service, "SELECT count(*) FROM inbox") for code, service in sorted(databases))
         return committed, pending, applied, 0
 
     def drain(self, timeout: float = 180.0) -> Verdict:

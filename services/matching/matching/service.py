@@ -95,7 +95,8 @@ class MatchingService(ServiceBase):
                 row.assessed_on, row.competences, row.changed_at = data["assessed_on"], competences, now
                 row.municipality = data["municipality"] or row.municipality
             if new:
-                session.execute(insert(Candidate), new)
+                # Core, not the ORM's bulk insert: the same statement without its per-row bookkeeping.
+                session.connection().execute(insert(Candidate.__table__), new)
 
     @event_handler(B + "plan_agreed.v1")
     def on_plan_agreed(self, event):
