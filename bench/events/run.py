@@ -1,22 +1,27 @@
 """End-to-end events benchmark: outbox → relay → broker → consumer, beside two publishing baselines.
 
-    python -m bench.events.run [--events 20000] [--baseline-events 20000] [--database postgresql]
-        [--stream assessments] [--no-write]
+    python -m bench.events.run [--events 60000] [--baseline-events 20000] [--consumers 2]
+        [--database postgresql] [--stream assessments] [--no-write]
 
 Everything runs on a private RabbitMQ node started for the run (never the
-machine's shared broker), with the real services as site processes:
+machine's shared broker), with the real services as site processes, warm
+(a phase freezes a process rather than restarting it, see ``Phases``):
 
 * **end-to-end, streaming** — a producer process commits events to the
   beneficiary service's outbox as fast as it can (``tests.reliability.load``,
   the code a service's write runs), the service's relay publishes them with
   confirms, the consumer (matching's ``on_assessed``, or reporting's fact log
-  with ``--stream facts``) applies each once through its inbox; the rate is
-  events / (last application − first commit), and the loss ledger
-  (``tests.reliability.checker``) must read 0 lost / 0 duplicated;
-* **relay alone** — the same number of events already committed, the
-  producer started: outbox → broker, confirmed and marked sent;
-* **consumer alone** — those events waiting in the queue, the consumer
-  started: broker → inbox and effect;
+  with ``--stream facts``) applies each once through its inbox, in
+  ``--consumers`` processes competing on its queue as replicas would, then
+  again in one; the rate is events / (last application − first commit),
+  and the loss ledger (``tests.reliability.checker``) must read 0 lost / 0
+  duplicated;
+* **relay alone** — the events committed while the relay was frozen:
+  outbox → broker, confirmed and marked sent;
+* **consumer alone** — those events waiting in the queue while the
+  consumer was frozen: broker → inbox and effect;
+* **CPU per event by process** in each phase (``bench.cpu``): where the
+  two cores go;
 * **baselines, same broker, same run** — stock nameko dispatch
   (``nameko.standalone.events.event_dispatcher``, a confirm awaited per
   event) and raw pipelined publishing (py-amqp, persistent, confirms with up
@@ -127,13 +132,15 @@ def nameko_dispatch(port: int, n: int) -> float:
     return n / elapsed
 
 
-def _wait(rig, predicate, timeout: float, poll: float = 0.5) -> float:
+def _wait(progress, done, timeout: float, poll: float = 1.0) -> None:
+    """Poll ``progress()`` until ``done(value)``; seldom, since the figures come from the rows' own stamps."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate(rig.counts()):
-            return time.monotonic()
+        value = progress()
+        if done(value):
+            return
         time.sleep(poll)
-    raise RuntimeError("the benchmark stalled: " + str(rig.counts()))
+    raise RuntimeError(f"the benchmark stalled at {value}")
 
 
 class Phases:
@@ -148,7 +155,7 @@ class Phases:
     Times come from the databases, not from polling: a phase runs from its
     first outbox row's ``created_at`` to its last outbox row's ``sent_at``
     (relay) or its last inbox row's ``processed_at`` (consumer), so polling
-    can be slow (every half second) and cost the machine nothing measurable.
+    can be slow (every second; counting a growing table costs PostgreSQL CPU the figures would include).
     """
 
     def __init__(self, rig):
@@ -198,7 +205,7 @@ class Phases:
 
     def run(self, n: int) -> dict:
         rig, out = self.rig, {}
-        base = rig.counts()
+        base = rig.applied()
         # Relay alone: the relay frozen while the events are committed, the consumer frozen while they are relayed.
         self._signal("consumer", signal.SIGSTOP)
         self._signal("producer", signal.SIGSTOP)
@@ -209,27 +216,37 @@ class Phases:
         out["load_cpu"] = {"producer": _producing_cpu(loader), **self.cpu.stop()}
         self.cpu.start()
         self._signal("producer", signal.SIGCONT)
-        _wait(rig, lambda c: c[1] == 0, 600)
+        _wait(rig.pending, lambda pending: pending == 0, 600)
         out["relay_cpu"] = {"producer": 0.0, **self.cpu.stop()}
         out["relay"] = self._rate("mirec", "beneficiary", "outbox", "sent_at", "seq > :s", s=seq0)
         # Consumer alone: everything waits in the queue.
         self.cpu.start()
         thawed = datetime.now(UTC)
         self._signal("consumer", signal.SIGCONT)
-        _wait(rig, lambda c: c[2] >= base[2] + n, 900)
+        _wait(rig.applied, lambda applied: applied >= base + n, 900)
         out["consumer_cpu"] = {"producer": 0.0, **self.cpu.stop()}
         out["consumer"] = self._rate(*self.consumer_db, "inbox", "processed_at", "processed_at >= :t", t=thawed)
         # Streaming, everything running: first commit to last application.
-        seq0 = self._last_seq()
-        self.cpu.start()
-        loader = rig.start_load(n, batch=500)
-        _wait(rig, lambda c: c[2] >= base[2] + 2 * n, 900)
-        loader.wait()
-        out["stream_cpu"] = {"producer": _producing_cpu(loader), **self.cpu.stop()}
-        span, committing = self._span(seq0, "applied")
-        out["e2e"], out["commit"] = n / span, n / committing
+        out["e2e"], out["commit"], out["stream_cpu"] = self._stream(n, base + 2 * n)
+        if len(self.consumers) > 1:
+            # The same with the consumer in one process: the others stopped (gracefully: nothing left unacked).
+            for role in self.consumers[1:]:
+                rig.processes.pop(role).stop()
+            self.consumers = self.consumers[:1]
+            out["e2e_one"], out["commit_one"], out["stream_one_cpu"] = self._stream(n, base + 3 * n)
         out["verdict"] = rig.drain(timeout=300)
         return out
+
+    def _stream(self, n: int, applied: int) -> tuple[float, float, dict[str, float]]:
+        """Events/s from first commit to last application, events/s committed, CPU by process."""
+        seq0 = self._last_seq()
+        self.cpu.start()
+        loader = self.rig.start_load(n, batch=500)
+        _wait(self.rig.applied, lambda now: now >= applied, 900)
+        loader.wait()
+        cpu = {"producer": _producing_cpu(loader), **self.cpu.stop()}
+        span, committing = self._span(seq0, "applied")
+        return n / span, n / committing, cpu
 
 
 def _producing_cpu(loader) -> float:
@@ -321,7 +338,7 @@ def relay_before_after(rig, n: int, rounds: int = 2) -> dict[str, float]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--events", type=int, default=20000, help="events per end-to-end phase")
+    ap.add_argument("--events", type=int, default=60000, help="events per end-to-end phase")
     ap.add_argument("--baseline-events", type=int, default=20000)
     ap.add_argument("--database", choices=("sqlite", "postgresql"), default="postgresql")
     ap.add_argument("--stream", choices=("facts", "assessments"), default="assessments")
@@ -329,7 +346,11 @@ def main(argv=None) -> int:
         "--pool-size", type=int, default=None, help="database connections kept per service (default: the registry's, 1)"
     )
     ap.add_argument(
-        "--consumers", type=int, default=1, help="processes running the consumer, competing on its queue (default 1)"
+        "--consumers",
+        type=int,
+        default=2,
+        help="processes running the consumer, competing on its queue, one per core (default 2); with more than "
+        "one, streaming is measured again with one",
     )
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
@@ -383,10 +404,18 @@ def main(argv=None) -> int:
         f"{e2e['relay']:,.0f} events/s · {e2e['relay'] / stock:.2f}× nameko dispatch · "
         f"{e2e['relay'] / raw:.2f}× raw pipelined",
     )
+    if "e2e_one" in e2e:
+        section.row(
+            "end to end, streaming, the consumer in one process",
+            f"{e2e['e2e_one']:,.0f} events/s (producer committed at {e2e['commit_one']:,.0f}/s)",
+        )
     section.row("consumer alone: queue → inbox and effect", f"{e2e['consumer']:,.0f} events/s")
-    for phase, label in (("stream", "streaming"), ("load", "producer alone (outbox writes, relay frozen)"),
-                         ("relay", "relay alone"), ("consumer", "consumer alone")):
-        section.row(f"CPU per event, {label} (µs, by process)", cpu_row(e2e[f"{phase}_cpu"], args.events))
+    phases = [("stream", "streaming"), ("stream_one", "streaming, one consumer process"),
+              ("load", "producer alone (outbox writes, relay frozen)"), ("relay", "relay alone"),
+              ("consumer", "consumer alone")]
+    for phase, label in phases:
+        if f"{phase}_cpu" in e2e:
+            section.row(f"CPU per event, {label} (µs, by process)", cpu_row(e2e[f"{phase}_cpu"], args.events))
     if ab:
         before, after_ = ab["before (HEAD)"], ab["after (working tree)"]
         section.row(
