@@ -60,8 +60,10 @@ MAX_ATTEMPTS = 5
 LINGER = 0.02  # how long a partial batch waits for more events: short against the latency it adds
 DLX = "passerelle.dlx"
 SOURCES = {"internal": "passerelle.events", "sector": "passerelle.sector", "signal": "passerelle.signals"}
-# A relay's packed batch: a JSON array of structured CloudEvents (the CloudEvents JSON batch format).
+# A relay's packed batch: a JSON array of structured CloudEvents (the CloudEvents JSON batch format), of at
+# most PACK_EVENTS events (kit.relay packs runs of same-type events up to that).
 PACKED = "application/cloudevents-batch+json"
+PACK_EVENTS = 50
 register("cloudevents-batch", json.dumps, json.loads, content_type=PACKED, content_encoding="utf-8")
 
 
@@ -107,6 +109,9 @@ class EventQueueConsumer(QueueConsumer):
         for message in messages:
             self.ack_message(message)
 
+    def ack_now(self, message) -> None:
+        self.ack_message(message)
+
 
 class BatchQueueConsumer(EventQueueConsumer):
     """The queue consumer of batch handlers: its own connection, a prefetch window of two batches.
@@ -130,7 +135,11 @@ class BatchQueueConsumer(EventQueueConsumer):
 
     @property
     def prefetch_count(self):
-        return max([self.container.max_workers, *(2 * p.batch for p in self._providers)])
+        # Two batches' worth of events, counted in packed messages (``PACK_EVENTS`` each at most): a window of
+        # messages is all AMQP knows, and every message in it is redelivered with one more delivery count
+        # whenever the connection goes (a broker restart, a crash). Counted in single events, the window held
+        # fifty times more, and the head of a long queue met its delivery limit across a few outages.
+        return max([self.container.max_workers, *(-(-2 * p.batch // PACK_EVENTS) for p in self._providers)])
 
     def _watermark(self, channel) -> AckWatermark:
         mark = self._watermarks.get(id(channel))
@@ -146,6 +155,12 @@ class BatchQueueConsumer(EventQueueConsumer):
 
     def ack_message(self, message):
         self.ack_messages([message])
+
+    def ack_now(self, message) -> None:
+        """Acknowledge this delivery at once, alone (a dead letter: the sooner, the less likely a second copy)."""
+        if message.channel.connection:
+            message.channel.basic_ack(message.delivery_tag)
+            self._watermark(message.channel).settle([message.delivery_tag], ack=False)
 
     def ack_messages(self, messages) -> None:
         """Acknowledge deliveries (of one channel) whose effects are committed, as soon as nothing older is open."""
@@ -329,7 +344,7 @@ class EventHandler(Consumer):
         self._finish([item], retry=True)
         return result, exc_info
 
-    def _finish(self, items, retry: bool = False, open_: int = 1) -> None:
+    def _finish(self, items, retry: bool = False, open_: int = 1, now: bool = False) -> None:
         """Count these events done; settle each delivery whose events are all done.
 
         A delivery is acknowledged when all its events took effect (or went to the dead-letter queue), and
@@ -343,7 +358,10 @@ class EventHandler(Consumer):
             if delivery.open == 0:
                 done.append(delivery)
         acks = [d.message for d in done if not d.retry]
-        if acks:
+        if acks and now:  # a dead letter's delivery: acked at once, not when older deliveries are settled
+            for message in acks:
+                self._settle(self.queue_consumer.ack_now, message)
+        elif acks:
             self._settle(self.queue_consumer.ack_messages, acks)
         for delivery in done:
             if delivery.retry:
@@ -369,12 +387,12 @@ class EventHandler(Consumer):
         body = json.dumps(item, ensure_ascii=False).encode() if delivery.packed else message.body
         event_id = item.get("id") if delivery.packed and isinstance(item, dict) else None
         sent = self._publish_dead_letter(message, body, exc, attempts, message_id=event_id)
-        self._finish([(None, delivery)], retry=not sent)
+        self._finish([(None, delivery)], retry=not sent, now=True)
 
     def dead_letter(self, message, exc, attempts: int = 1, reason_prefix: str = "") -> None:
         """A whole message (its body undecodable) to this queue's dead-letter queue with its reason, then ack it."""
         if self._publish_dead_letter(message, message.body, exc, attempts, reason_prefix=reason_prefix):
-            self.queue_consumer.ack_message(message)
+            self.queue_consumer.ack_now(message)
         else:
             self.queue_consumer.requeue_message(message)
 

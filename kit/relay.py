@@ -28,14 +28,14 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy import func, or_, select, update
 
 from kit import faults, metrics
-from kit.events import PACKED
+from kit.events import PACK_EVENTS, PACKED
 from kit.outbox import ADDRESSED, EXCHANGES
 from kit.storage import outbox
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
-PACK_SIZE = 50  # events per message at most: a few tens of kilobytes
+PACK_SIZE = PACK_EVENTS  # events per message at most: a few tens of kilobytes; consumers size their window by it
 PACKED_AUDIENCES = ("internal", "sector")
 CONFIRM_TIMEOUT = 10.0
 IDLE_POLL = 0.5  # rows written by another process (CLI, earlier crash) are found within this
