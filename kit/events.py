@@ -163,10 +163,18 @@ class BatchQueueConsumer(EventQueueConsumer):
             self._watermark(message.channel).settle([message.delivery_tag], ack=False)
 
     def ack_messages(self, messages) -> None:
-        """Acknowledge deliveries (of one channel) whose effects are committed, as soon as nothing older is open."""
-        channel = messages[0].channel
-        if channel.connection:  # otherwise the broker has taken them back already
-            self._watermark(channel).settle([m.delivery_tag for m in messages], ack=True)
+        """Acknowledge deliveries whose effects are committed, each channel's as soon as nothing older is open.
+
+        A batch gathered across a reconnection holds deliveries of the old channel and of the new one: the old
+        one's are the broker's again (it took them back with the connection), the new one's must be acked, or
+        they would hold the new channel's window shut.
+        """
+        by_channel: dict[int, tuple] = {}
+        for message in messages:
+            by_channel.setdefault(id(message.channel), (message.channel, []))[1].append(message.delivery_tag)
+        for channel, tags in by_channel.values():
+            if channel.connection:  # otherwise the broker has taken them back already
+                self._watermark(channel).settle(tags, ack=True)
 
     def requeue_message(self, message):
         if message.channel.connection:

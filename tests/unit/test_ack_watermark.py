@@ -57,3 +57,23 @@ def test_nothing_is_acked_when_only_requeued_deliveries_are_settled():
     mark.delivered(3)
     mark.settle([3], ack=True)
     assert channel.acks == [(3, True)]
+
+
+class Message:
+    def __init__(self, channel, tag):
+        self.channel, self.delivery_tag = channel, tag
+
+
+def test_a_batch_spanning_a_reconnection_acks_the_new_channels_deliveries():
+    from kit.events import BatchQueueConsumer
+
+    consumer = BatchQueueConsumer.__new__(BatchQueueConsumer)  # no container: only the acknowledgement path
+    consumer._watermarks = {}
+    old, new = Channel(), Channel()
+    old.connection, new.connection = None, object()  # the old connection is gone
+    for tag in (1, 2):
+        consumer._watermark(new).delivered(tag)
+    # The old channel's deliveries come first in the batch, as they were gathered first.
+    consumer.ack_messages([Message(old, 7), Message(old, 8), Message(new, 1), Message(new, 2)])
+    assert new.acks == [(2, True)]
+    assert old.acks == []
