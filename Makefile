@@ -4,7 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up down status seed test test-sqlite test-postgres lint install render bench reliability-long
+.PHONY: up down status seed test test-sqlite test-postgres tools lint install render bench reliability-long
+
+# The embedded default and the tests run in development mode, said here explicitly: only there may a process
+# fall back on the development secrets written in the code (kit/mode.py). Anywhere else a missing secret stops it.
+export PASSERELLE_ENV ?= development
 
 $(STAMP): requirements.txt pyproject.toml services/*/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Passerelle needs Python 3.11 (set PYTHON=...)")'
@@ -15,7 +19,8 @@ $(STAMP): requirements.txt pyproject.toml services/*/pyproject.toml
 
 install: $(STAMP)
 
-## up: broker topology, migrations, the eleven Missions, InterMire and the gateway, with demo data
+## up: a RabbitMQ node of the platform's own (var/broker), broker topology, migrations, the eleven Missions,
+## InterMire and the gateway, with demo data. `down` stops them all, the node included.
 up: $(STAMP)
 	$(BIN)/passerelle up --seed
 
@@ -34,8 +39,13 @@ seed: $(STAMP)
 ## The two passes run side by side (their own nodes, databases and ports): most of a pass is spent waiting on
 ## brokers and processes, so two fit on two cores; each pass's output is printed whole when it ends.
 TEST_BROKER := $(BIN)/python -m tests.reliability.broker_node --
-test: $(STAMP)
+test: $(STAMP) tools
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
+
+## tools: what the tests need beyond Python (RabbitMQ, Prometheus, Chromium, npm packages): checked, and
+## installed where it can be; .ci/run calls the same script.
+tools:
+	@tools/setup
 
 test-sqlite: $(STAMP)
 	PASSERELLE_TEST_DATABASE=sqlite $(TEST_BROKER) $(BIN)/python -m pytest $(PYTEST_ARGS)

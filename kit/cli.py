@@ -31,7 +31,6 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
-import socket  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -43,9 +42,10 @@ from kit import registry as registry_module  # noqa: E402
 from kit.config import ConfigError  # noqa: E402
 
 START_BROKER_HELP = (
-    "RabbitMQ does not answer on {host}:{port}. Start it with 'rabbitmq-server -detached' "
-    "(Debian/Ubuntu: 'apt-get install rabbitmq-server'), then enable the plugins the platform needs: "
-    "'rabbitmq-plugins enable rabbitmq_management rabbitmq_shovel rabbitmq_shovel_management'."
+    "start that RabbitMQ, with the plugins the platform needs "
+    "('rabbitmq-plugins enable rabbitmq_management rabbitmq_shovel rabbitmq_shovel_management'), "
+    "or let 'up' run a node of its own (PASSERELLE_BROKER_EMBEDDED=true; Debian/Ubuntu: "
+    "'apt-get install rabbitmq-server')"
 )
 
 
@@ -65,13 +65,19 @@ def _log_dir(reg) -> Path:
     return path
 
 
-def _broker_answers(reg) -> bool:
-    b = reg.broker
-    try:
-        with socket.create_connection((b["host"], b["port"]), timeout=3):
-            return True
-    except OSError:
-        return False
+def _embedded_node(reg):
+    """The registry's own RabbitMQ node (``kit/rabbit_node.py``), or None when the broker is someone else's."""
+    if not reg.broker.get("embedded"):
+        return None
+    from kit.rabbit_node import Node
+
+    return Node.for_broker(reg.broker, reg.data_dir / "broker")
+
+
+def _check_broker(reg, node=None) -> None:
+    from kit.preflight import check_broker
+
+    check_broker(reg, START_BROKER_HELP, file_limit=node.file_limit_now() if node is not None else None)
 
 
 def cmd_migrate(args) -> int:
@@ -90,8 +96,7 @@ def cmd_broker_setup(args) -> int:
     from kit.definitions import declare
 
     reg = _registry(args)
-    if not _broker_answers(reg):
-        raise ConfigError(START_BROKER_HELP.format(**reg.broker))
+    _check_broker(reg)
     vhosts = declare(reg)
     print(f"declared {len(vhosts)} vhosts: {', '.join(vhosts)}")
     return 0
@@ -152,6 +157,7 @@ class _Launcher:
         os.write(self.go_fd, b"go\n")
         os.close(self.go_fd)
         code = self._wait(timeout)
+        self.pid = None
         if code != 0:
             raise ConfigError(f"the launcher could not start the sites (exit {code}); see {self.log_path}")
 
@@ -160,6 +166,7 @@ class _Launcher:
         if self.pid is not None:
             os.close(self.go_fd)
             self._wait(30)
+            self.pid = None
 
 
 def _gateway_url(reg) -> str:
@@ -167,35 +174,62 @@ def _gateway_url(reg) -> str:
     return f"http://{gw['host']}:{gw['port']}"
 
 
+def _declare(reg):
+    """Broker setup in a green thread: its outcome (vhosts or the exception) as a value, never a traceback."""
+    from kit.definitions import declare
+
+    try:
+        return declare(reg)
+    except Exception as exc:  # handed to ``up``, which stops what it started and says it in one line
+        return exc
+
+
 def cmd_up(args) -> int:
+    """Everything in the background, or nothing: a failed ``up`` stops what it started before it says why."""
     reg = _registry(args)
     started = time.monotonic()
-    if not _broker_answers(reg):
-        raise ConfigError(START_BROKER_HELP.format(**reg.broker))
+    node = _embedded_node(reg)
+    node_started = False
+    if node is not None and not node.running():
+        node.launch()  # boots (about 7 s) while the launcher imports and this process migrates
+        node_started = True
+    elif node is None:
+        _check_broker(reg)  # someone else's broker: looked at before anything is changed
     # Three things at once, each waiting on something else: the launcher imports the sites' code (CPU),
     # the broker imports the topology (RabbitMQ) and this process migrates the databases (the disk). The
     # topology request is sent before the migrations start (the green thread runs until it waits for the
     # reply), and the sites are forked only once both are done.
-    launcher = _Launcher(reg, [f"site-{site.code}" for site in reg.sites] + ["gateway"])
+    names = [f"site-{site.code}" for site in reg.sites] + ["gateway"]
+    launcher = None
     try:
-        from kit.definitions import declare
-
-        topology = eventlet.spawn(declare, reg)
-        eventlet.sleep(0)
+        launcher = _Launcher(reg, names)
+        topology = None
+        if node is None:
+            topology = eventlet.spawn(_declare, reg)
+            eventlet.sleep(0)
         cmd_migrate(argparse.Namespace(registry=args.registry, sites=None))
+        if node is not None:
+            node.wait_ready()
+            _check_broker(reg, node)
+            topology = eventlet.spawn(_declare, reg)
         vhosts = topology.wait()
+        if isinstance(vhosts, Exception):
+            raise vhosts
+        print(f"declared {len(vhosts)} vhosts")
+        launcher.go()
+        health = _wait_ready(reg, args.timeout)
+        _print_where(reg, health, node)
+        if not health or not health.get("ready"):
+            raise ConfigError(f"not every site is ready after {args.timeout:.0f}s; see {_log_dir(reg)}")
     except BaseException:
-        launcher.cancel()
+        if launcher is not None:
+            launcher.cancel()
+        stopped = _stop_processes(reg, launcher.names if launcher else [], node=node if node_started else None)
+        if stopped or node_started:
+            print(f"up failed: stopped the {stopped} processes{' and the broker node' if node_started else ''} "
+                  "it had started", file=sys.stderr)
         raise
-    print(f"declared {len(vhosts)} vhosts")
-    launcher.go()
-    health = _wait_ready(reg, args.timeout)
-    elapsed = time.monotonic() - started
-    _print_where(reg, health)
-    if not health or not health.get("ready"):
-        print(f"not every site is ready after {args.timeout:.0f}s; see {_log_dir(reg)}", file=sys.stderr)
-        return 1
-    print(f"all {len(reg.sites)} sites ready in {elapsed:.1f}s; 'passerelle down' stops them")
+    print(f"all {len(reg.sites)} sites ready in {time.monotonic() - started:.1f}s; 'passerelle down' stops them")
     if args.seed:
         return cmd_seed(args)
     return 0
@@ -234,34 +268,51 @@ def _wait_ready(reg, timeout: float) -> dict | None:
     return health
 
 
-def _print_where(reg, health: dict | None) -> None:
+def _print_where(reg, health: dict | None, node=None) -> None:
     sites = (health or {}).get("sites", {})
     print(f"gateway      {_gateway_url(reg)}  (GET /health)")
-    print(f"broker       amqp://{reg.broker['host']}:{reg.broker['port']}  management {reg.broker['management_url']}")
+    owner = f"its own node, data in {node.dir}" if node is not None else "external"
+    print(f"broker       amqp://{reg.broker['host']}:{reg.broker['port']}  management {reg.broker['management_url']}"
+          f"  ({owner})")
     for site in reg.sites:
         state = "ready" if sites.get(site.code, {}).get("ready") else "NOT READY"
         print(f"{site.code:<12} {state:<9} vhost {site.vhost:<22} metrics http://127.0.0.1:{site.observability_port}/metrics")
     print(f"data         {reg.data_dir}  (logs in {reg.data_dir / 'log'})")
 
 
-def cmd_down(args) -> int:
-    reg = _registry(args)
+def _stop_processes(reg, names: list[str] | None = None, grace: float = 20, node=None) -> int:
+    """SIGTERM to every process ``up`` recorded (or only ``names``), all at once, SIGKILL after ``grace`` seconds;
+    then the broker ``node``, once no site is left to lose it mid-stop (a site whose broker vanishes while it
+    stops retries its connection instead of finishing). The sites take two or three seconds, the node six: five
+    of them are a fixed wait in RabbitMQ's own shutdown."""
     pids = {}
     for pidfile in sorted(_run_dir(reg).glob("*.pid")):
+        if names is not None and pidfile.stem not in names:
+            continue
         try:
             pid = int(pidfile.read_text())
             os.kill(pid, signal.SIGTERM)
             pids[pidfile] = pid
         except (ValueError, ProcessLookupError):
             pidfile.unlink(missing_ok=True)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + grace
     for pidfile, pid in pids.items():
         while time.monotonic() < deadline and _alive(pid):
-            time.sleep(0.1)
+            time.sleep(0.05)
         if _alive(pid):
             os.kill(pid, signal.SIGKILL)
         pidfile.unlink(missing_ok=True)
-    print(f"stopped {len(pids)} processes")
+    if node is not None:
+        node.stop(keep_data=True, timeout=grace)
+    return len(pids)
+
+
+def cmd_down(args) -> int:
+    reg = _registry(args)
+    node = _embedded_node(reg)
+    node = node if node is not None and node.running() else None
+    stopped = _stop_processes(reg, node=node)
+    print(f"stopped {stopped} processes" + (" and the broker node" if node is not None else ""))
     return 0
 
 
@@ -290,7 +341,7 @@ def cmd_status(args) -> int:
     if args.json:
         print(json.dumps(health, indent=2))
     else:
-        _print_where(reg, health)
+        _print_where(reg, health, _embedded_node(reg))
     return 0 if health.get("ready") else 1
 
 

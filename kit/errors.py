@@ -38,3 +38,7 @@ class Forbidden(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+# What a service refuses on purpose (answered 4xx): logged as one INFO line, not as an error (kit/logs.py).
+REFUSALS = (ValidationFailed, NotFound, Conflict, Forbidden)

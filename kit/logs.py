@@ -48,6 +48,25 @@ def request_id() -> str | None:
     return None
 
 
+class RefusalsAreNotErrors(logging.Filter):
+    """An expected refusal (``kit.errors``: invalid input, not found, conflict, forbidden) is one INFO line.
+
+    nameko logs every exception a worker raises as an ERROR with its traceback; these are the 4xx answers a
+    service gives on purpose, and a normal day's log drowned in them (thousands of tracebacks). What nobody
+    expected keeps its ERROR level and its traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from kit.errors import REFUSALS
+
+        if record.exc_info and isinstance(record.exc_info[1], REFUSALS):
+            exc = record.exc_info[1]
+            record.msg, record.args = "refused: %s: %s (%s)", (type(exc).__name__, exc, record.getMessage()[:120])
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.exc_info = record.exc_text = None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     def __init__(self, site: str | None = None):
         super().__init__()
@@ -77,6 +96,7 @@ class JsonFormatter(logging.Formatter):
 def setup(site: str | None = None, level: str = "INFO", stream=None) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter(site))
+    handler.addFilter(RefusalsAreNotErrors())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

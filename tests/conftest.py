@@ -24,6 +24,7 @@ DATABASE_INDEPENDENT = (
     "tests/integration/test_broker_topology.py",  # vhosts, users, permissions, shovels
     "tests/integration/test_rpc_timeouts.py",  # RPC budgets
     "tests/integration/test_platform_up.py",  # processes up, ready and down
+    "tests/integration/test_stock_machine.py",  # up beside a stock broker, up refusing one, a silent broker
 )
 
 

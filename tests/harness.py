@@ -175,7 +175,8 @@ class TestPlatform:
         self.document = {
             "platform": {
                 "data_dir": str(tmp / "data"), "prefix": self.prefix, "database_url": database_url,
-                "broker": {**default.broker, **(broker or {})}, "rpc_timeout": 5,
+                # The test pass's broker, never an embedded node of the platform's own unless a test asks.
+                "broker": {**default.broker, "embedded": False, **(broker or {})}, "rpc_timeout": 5,
                 "gateway": {"host": "127.0.0.1", "port": self.gateway_port},
                 "observability_port_base": free_port_block(len(sites)),
                 "services": default.platform["services"],

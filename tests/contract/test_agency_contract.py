@@ -26,7 +26,7 @@ from contracts.agency.routing import convention_recipients, person_recipients
 
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATOR = Path(__file__).with_name("validate_asyncapi.cjs")
-NPM_HINT = "install it as .ci/run does: npm install -g @asyncapi/parser@3.6.0"
+NPM_HINT = "install it as make test and .ci/run do: tools/setup"
 
 
 def validate_asyncapi(path: Path) -> dict:

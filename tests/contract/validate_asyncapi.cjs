@@ -1,8 +1,12 @@
 // Validates an AsyncAPI document with the AsyncAPI initiative's own parser (@asyncapi/parser),
-// installed globally by .ci/run. Prints one JSON line: {"errors": [...], "warnings": [...]}; exit 1 on errors.
+// installed into tools/node_modules by tools/setup (else a global install is used).
+// Prints one JSON line: {"errors": [...], "warnings": [...]}; exit 1 on errors.
+const fs = require('fs');
 const path = require('path');
 const { execSync } = require('child_process');
-const root = execSync('npm root -g', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+const local = path.join(__dirname, '..', '..', 'tools', 'node_modules');
+const root = fs.existsSync(path.join(local, '@asyncapi', 'parser')) ? local
+  : execSync('npm root -g', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
 const { Parser, fromFile } = require(path.join(root, '@asyncapi', 'parser'));
 
 (async () => {

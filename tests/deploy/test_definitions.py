@@ -57,7 +57,8 @@ def test_users_carry_rabbitmq_sha256_hashes_never_their_passwords():
 
 def test_definitions_command_writes_the_file_from_the_environment(tmp_path):
     out = tmp_path / "definitions.json"
-    env = {"PATH": "/usr/bin:/bin", "PASSERELLE_BROKER_HOST": "localhost", "PASSERELLE_BROKER_ADMIN_USER": "admin",
+    env = {"PATH": "/usr/bin:/bin", "PASSERELLE_BROKER_HOST": "localhost", "PASSERELLE_BROKER_PORT": "5672",
+           "PASSERELLE_BROKER_EMBEDDED": "false", "PASSERELLE_BROKER_ADMIN_USER": "admin",
            "PASSERELLE_BROKER_SECRET": "a-secret-from-the-host"}
     done = subprocess.run([sys.executable, "-m", "kit.definitions", "rabbitmq", "--out", str(out)], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=60)

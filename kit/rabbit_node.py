@@ -1,0 +1,284 @@
+"""A RabbitMQ node of the platform's own: the embedded default's broker, and the tests' private nodes.
+
+Why the embedded default runs its own node instead of the machine's broker:
+RabbitMQ 3.10 reserves three file handles for every quorum queue, always
+granted, out of the same budget as its client sockets (927 under Debian's
+default limit of 1,024 open files). The platform's topology is 439 quorum
+queues for eleven Missions and InterMire, 1,317 handles: declared on a stock
+broker it leaves no handle for any new connection, and every AMQP client on
+the machine then hangs in its handshake. A topology that fits a stock node
+would have to give up a queue per handler and the delivery limits the
+failure rules rest on (``kit/events.py``). A node of our own gets the open-file
+limit it needs (raised to the hard limit, at most ``FILE_LIMIT``), its own
+plugins (management and shovel: nothing to enable by hand), ports, data and
+Erlang cookie under ``var/broker``, and never touches the machine's broker.
+
+``Node`` runs RabbitMQ's own ``bin/rabbitmq-server`` script, not the wrapper on
+the PATH, which switches to the ``rabbitmq`` user and cannot write a folder
+owned by whoever runs ``up``. It stops only the node it started (by its pid
+file), and its data survive a stop or a ``kill -9`` in ``mnesia/``.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+from kit.config import ConfigError
+
+PLUGINS = ("rabbitmq_management", "rabbitmq_shovel", "rabbitmq_shovel_management")
+ADMIN = ("guest", "guest")
+# Enough for the topology's reservations (3 a quorum queue), every site's connections and room to grow.
+FILE_LIMIT = 65536
+INSTALL_HELP = "install RabbitMQ ('apt-get install rabbitmq-server') or set PASSERELLE_RABBITMQ_BIN to its bin folder"
+
+
+def rabbitmq_bin() -> Path:
+    """RabbitMQ's own bin folder (``/usr/lib/rabbitmq/bin`` on Debian), or ``PASSERELLE_RABBITMQ_BIN``."""
+    explicit = os.environ.get("PASSERELLE_RABBITMQ_BIN")
+    if explicit:
+        return Path(explicit)
+    try:
+        listing = subprocess.run(["dpkg", "-L", "rabbitmq-server"], capture_output=True, text=True, check=True).stdout
+        for line in listing.splitlines():
+            if line.endswith("/lib/rabbitmq/bin/rabbitmq-server"):
+                return Path(line).parent
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    found = shutil.which("rabbitmq-server")
+    if found:
+        return Path(found).resolve().parent
+    raise ConfigError(f"RabbitMQ is not installed (no rabbitmq-server): {INSTALL_HELP}")
+
+
+def _raise_file_limit(limit: int | None) -> None:
+    """In the node's process before exec: its soft open-file limit up to ``limit`` (or the hard limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if limit is None:
+        return
+    wanted = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+    if limit < soft:  # a lower limit on purpose: the tests' stock node
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+    elif wanted > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+class Node:
+    """One RabbitMQ node in ``folder``: ``start``, ``wait_ready``, ``stop``; ``kill9``, ``freeze``, ``thaw``."""
+
+    def __init__(self, folder: Path, name: str, port: int, management_port: int, dist_port: int,
+                 ctl_port: int, file_limit: int | None = FILE_LIMIT, config: str = ""):
+        self.dir = Path(folder)
+        self.name = name
+        self.port, self.management_port, self.dist_port, self.ctl_port = port, management_port, dist_port, ctl_port
+        self.management_url = f"http://127.0.0.1:{management_port}"
+        self.file_limit = file_limit
+        self.extra_config = config
+        self.kills = 0
+        self._server: subprocess.Popen | None = None
+        self._bin: Path | None = None
+
+    @classmethod
+    def for_broker(cls, broker: dict, folder: Path) -> Node:
+        """The embedded node a registry's ``broker`` section describes (its port and management URL)."""
+        management_port = urlsplit(broker["management_url"]).port or 15672
+        port = int(broker["port"])
+        return cls(folder, name=broker.get("node_name") or f"passerelle-{port}@localhost", port=port,
+                   management_port=management_port, dist_port=int(broker.get("dist_port") or port + 20000),
+                   ctl_port=int(broker.get("ctl_port") or port + 30000))
+
+    @property
+    def bin(self) -> Path:
+        if self._bin is None:
+            self._bin = rabbitmq_bin()
+        return self._bin
+
+    def _write_config(self) -> None:
+        for sub in ("home", "mnesia", "log"):
+            (self.dir / sub).mkdir(parents=True, exist_ok=True)
+        (self.dir / "enabled_plugins").write_text(f"[{','.join(PLUGINS)}].\n")
+        (self.dir / "rabbitmq.conf").write_text(
+            f"listeners.tcp.1 = 127.0.0.1:{self.port}\n"
+            f"management.tcp.port = {self.management_port}\n"
+            "management.tcp.ip = 127.0.0.1\n"
+            "loopback_users = none\n"
+            # The management figures are read by tests and operators, rarely: sampling less often spares the CPU.
+            "collect_statistics_interval = 10000\n" + self.extra_config
+        )
+
+    # -- environment ------------------------------------------------------
+    def env(self) -> dict:
+        d = self.dir
+        return dict(
+            os.environ,
+            HOME=str(d / "home"),
+            RABBITMQ_NODENAME=self.name,
+            RABBITMQ_CONFIG_FILE=str(d / "rabbitmq.conf"),
+            RABBITMQ_ENABLED_PLUGINS_FILE=str(d / "enabled_plugins"),
+            RABBITMQ_MNESIA_BASE=str(d / "mnesia"),
+            RABBITMQ_LOG_BASE=str(d / "log"),
+            RABBITMQ_PID_FILE=str(d / "rmq.pid"),
+            ERL_EPMD_ADDRESS="127.0.0.1",
+            RABBITMQ_NODE_IP_ADDRESS="127.0.0.1",
+            RABBITMQ_DIST_PORT=str(self.dist_port),
+            RABBITMQ_CTL_DIST_PORT_MIN=str(self.ctl_port),
+            RABBITMQ_CTL_DIST_PORT_MAX=str(self.ctl_port),
+        )
+
+    def platform_env(self) -> dict:
+        """What ``config/missions.yaml`` and ``tests.harness`` read to use this node as an external broker."""
+        return {"PASSERELLE_BROKER_PORT": str(self.port), "PASSERELLE_BROKER_MANAGEMENT_URL": self.management_url,
+                "PASSERELLE_BROKER_EMBEDDED": "false"}
+
+    @property
+    def pid(self) -> int | None:
+        try:
+            return int((self.dir / "rmq.pid").read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def file_limit_now(self) -> int | None:
+        """The running node's soft open-file limit, as the kernel applies it (``/proc/<pid>/limits``)."""
+        try:
+            for line in Path(f"/proc/{self.pid}/limits").read_text().splitlines():
+                if line.startswith("Max open files"):
+                    return int(line.split()[3])
+        except (OSError, ValueError, IndexError):
+            pass
+        return None
+
+    def running(self) -> bool:
+        """Whether the node this folder's pid file names is alive."""
+        pid = self.pid
+        return bool(pid) and _alive(pid)
+
+    # -- lifecycle --------------------------------------------------------
+    def launch(self) -> Node:
+        """Start the node in the background and return at once (``wait_ready`` waits for it)."""
+        self._write_config()
+        (self.dir / "rmq.pid").unlink(missing_ok=True)
+        out = open(self.dir / "server.out", "ab")
+        limit = self.file_limit
+        self._server = subprocess.Popen(
+            [str(self.bin / "rabbitmq-server")],
+            env=self.env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=self.dir,  # where the VM writes its crash dumps
+            preexec_fn=lambda: _raise_file_limit(limit),
+        )
+        out.close()
+        return self
+
+    def start(self, timeout: float = 90.0) -> Node:
+        return self.launch().wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 90.0) -> Node:
+        """Until AMQP accepts connections and the management API answers (its plugin starts last)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._server is not None and self._server.poll() is not None:
+                raise ConfigError(f"RabbitMQ node {self.name} exited at start: {self.tail(600)!r}")
+            if self.answers():
+                try:
+                    if requests.get(self.management_url + "/api/overview", auth=ADMIN, timeout=5).ok:
+                        return self
+                except requests.RequestException:
+                    pass
+            time.sleep(0.1)
+        raise ConfigError(f"RabbitMQ node {self.name} not ready after {timeout:.0f}s; see {self.dir / 'log'}")
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def kill9(self) -> None:
+        """A power cut: SIGKILL to the Erlang VM, nothing flushed."""
+        pid = self.pid
+        if pid:
+            _signal(pid, signal.SIGKILL)
+        self._reap()
+        self.kills += 1
+
+    def restart(self, graceful: bool = True) -> None:
+        """Stop (gracefully, or ``kill -9``) and start again on the same data."""
+        if graceful:
+            self.stop(keep_data=True)
+        else:
+            self.kill9()
+        self.start()
+
+    def freeze(self) -> None:
+        _signal(self.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        _signal(self.pid, signal.SIGCONT)
+
+    def stop(self, keep_data: bool = False, timeout: float = 30.0) -> None:
+        """Stop this node only (by its pid): SIGTERM, which RabbitMQ takes as a clean shutdown, then SIGKILL.
+
+        ``rabbitmqctl stop`` would do the same after booting an Erlang VM of its own (about two seconds).
+        """
+        pid = self.pid
+        if pid and _alive(pid):
+            _signal(pid, signal.SIGCONT)
+            _signal(pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if _alive(pid):
+                _signal(pid, signal.SIGKILL)
+        self._reap()
+        # The node's own epmd registration goes with it; its port mapper daemon is shared and stays.
+        (self.dir / "rmq.pid").unlink(missing_ok=True)
+        if not keep_data:
+            shutil.rmtree(self.dir / "mnesia", ignore_errors=True)
+
+    # -- internals ---------------------------------------------------------
+    def tail(self, chars: int = 2000) -> str:
+        try:
+            return (self.dir / "server.out").read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def _reap(self) -> None:
+        if self._server is not None:
+            try:
+                self._server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
+            self._server = None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie child of ours counts as gone
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        return waited == 0
+    except ChildProcessError:
+        return True
+
+
+def _signal(pid: int | None, sig: int) -> None:
+    if pid:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
