@@ -42,7 +42,7 @@ from kit import registry as registry_module  # noqa: E402
 from kit.config import ConfigError  # noqa: E402
 
 START_BROKER_HELP = (
-    "start that RabbitMQ, with the plugins the platform needs "
+    "start that RabbitMQ ('rabbitmq-server -detached') with the plugins the platform needs "
     "('rabbitmq-plugins enable rabbitmq_management rabbitmq_shovel rabbitmq_shovel_management'), "
     "or let 'up' run a node of its own (PASSERELLE_BROKER_EMBEDDED=true; Debian/Ubuntu: "
     "'apt-get install rabbitmq-server')"

@@ -75,4 +75,5 @@ def test_broker_not_answering_says_how_to_start_one(bare):
     bare.registry_path.write_text(yaml.safe_dump(doc, allow_unicode=True))
     code, lines = run_cli(bare.registry_path, "up")
     assert code == 2 and len(lines) == 1
-    assert "does not answer" in lines[0] and "rabbitmq-server -detached" in lines[0]
+    assert "nothing answers at amqp://" in lines[0] and "rabbitmq-server -detached" in lines[0]
+    assert "PASSERELLE_BROKER_EMBEDDED=true" in lines[0]  # or let up run a node of its own
