@@ -346,10 +346,16 @@ def cmd_status(args) -> int:
 
 
 def cmd_seed(args) -> int:
+    from nameko.exceptions import RpcTimeout
+
     from kit.demo import seed
 
     reg = _registry(args)
-    totals = seed(reg, per_mission=args.per_mission, seed=args.random_seed)
+    try:
+        totals = seed(reg, per_mission=args.per_mission, seed=args.random_seed)
+    except RpcTimeout as exc:
+        raise ConfigError(f"demo data: a service did not answer within {exc} s (see 'passerelle status'); "
+                          "'passerelle seed' again finds what was already loaded and adds the rest") from None
     print(f"seeded {totals['beneficiaries']} beneficiaries and {totals['employers']} employers "
           f"in {totals['missions']} Missions")
     return 0
