@@ -174,18 +174,10 @@ def _gateway_url(reg) -> str:
     return f"http://{gw['host']}:{gw['port']}"
 
 
-def _declare(reg):
-    """Broker setup in a green thread: its outcome (vhosts or the exception) as a value, never a traceback."""
-    from kit.definitions import declare
-
-    try:
-        return declare(reg)
-    except Exception as exc:  # handed to ``up``, which stops what it started and says it in one line
-        return exc
-
-
 def cmd_up(args) -> int:
     """Everything in the background, or nothing: a failed ``up`` stops what it started before it says why."""
+    from kit.definitions import declare
+
     reg = _registry(args)
     started = time.monotonic()
     node = _embedded_node(reg)
@@ -195,26 +187,19 @@ def cmd_up(args) -> int:
         node_started = True
     elif node is None:
         _check_broker(reg)  # someone else's broker: looked at before anything is changed
-    # Three things at once, each waiting on something else: the launcher imports the sites' code (CPU),
-    # the broker imports the topology (RabbitMQ) and this process migrates the databases (the disk). The
-    # topology request is sent before the migrations start (the green thread runs until it waits for the
-    # reply), and the sites are forked only once both are done.
+    # The launcher imports the sites' code (CPU) while this process migrates the databases (the disk) and the
+    # node boots; the topology is imported after the migrations, not beside them: a migration holds this
+    # process's only thread for seconds, and a definitions upload stalled that long was dropped by the
+    # management API under load. The sites are forked once both are done.
     names = [f"site-{site.code}" for site in reg.sites] + ["gateway"]
     launcher = None
     try:
         launcher = _Launcher(reg, names)
-        topology = None
-        if node is None:
-            topology = eventlet.spawn(_declare, reg)
-            eventlet.sleep(0)
         cmd_migrate(argparse.Namespace(registry=args.registry, sites=None))
         if node is not None:
             node.wait_ready()
             _check_broker(reg, node)
-            topology = eventlet.spawn(_declare, reg)
-        vhosts = topology.wait()
-        if isinstance(vhosts, Exception):
-            raise vhosts
+        vhosts = declare(reg)
         print(f"declared {len(vhosts)} vhosts")
         launcher.go()
         health = _wait_ready(reg, args.timeout)
