@@ -43,7 +43,9 @@ from kit import logs
 from kit.errors import Conflict, Forbidden, ValidationFailed
 from kit.errors import NotFound as NotFoundError
 from kit.policy import allowed_roles
+from kit.pseudonym import sector_key
 from kit.registry import INTERMIRE, Registry
+from kit.topology import GATEWAY_USER
 
 log = logging.getLogger(__name__)
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -101,13 +103,26 @@ class RateLimiter:
         return True
 
 
+def check_settings(registry: Registry, environ=None) -> AuthConfig:
+    """The gateway's secrets, before it listens: ``ConfigError`` naming the first one missing outside development.
+
+    The token settings (``gateway.auth``), the sector key (the audit line's subject pseudonym) and the
+    gateway's broker password.
+    """
+    config = AuthConfig.from_env(environ)
+    sector_key()
+    registry.password_for(registry.prefix + GATEWAY_USER)
+    return config
+
+
 class Gateway:
     def __init__(self, registry: Registry, auth: AuthConfig | None = None, environ=None):
         env = os.environ if environ is None else environ
         self.registry = registry
+        config = check_settings(registry, env)
         # Proxies per site: concurrent requests to one site beyond this wait for a free one.
         self.sites = Sites(registry, pool_size=int(env.get("PASSERELLE_RPC_POOL_SIZE", 8)))
-        self.auth = Authenticator(auth or AuthConfig.from_env(env))
+        self.auth = Authenticator(auth or config)
         self.max_body = int(env.get("PASSERELLE_MAX_BODY", 1024 * 1024))
         self.limiter = RateLimiter(
             float(env.get("PASSERELLE_RATE_PER_SECOND", 50)), int(env.get("PASSERELLE_RATE_BURST", 100))
@@ -292,6 +307,7 @@ def _refuse_nul(value, where: str) -> None:
 
 def serve(registry: Registry) -> None:
     gw = registry.platform["gateway"]
+    app = Gateway(registry)  # its settings checked before it listens
     sock = eventlet.listen((gw["host"], gw["port"]))
     log.info("gateway listening on http://%s:%d", gw["host"], gw["port"])
-    eventlet.wsgi.server(sock, Gateway(registry), log_output=False, log=logging.getLogger("gateway.http"))
+    eventlet.wsgi.server(sock, app, log_output=False, log=logging.getLogger("gateway.http"))

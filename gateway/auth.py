@@ -2,9 +2,14 @@
 
 Tokens are checked for signature, issuer, audience and expiry. Production
 uses RS256 with the identity provider's JWKS (``PASSERELLE_JWT_JWKS_URL``)
-or a PEM public key file (``PASSERELLE_JWT_PUBLIC_KEY_FILE``); development
-uses HS256 with ``PASSERELLE_JWT_SECRET``. Only the configured algorithm is
-accepted, so ``alg: none`` and algorithm-confusion tokens fail.
+or a PEM public key file (``PASSERELLE_JWT_PUBLIC_KEY_FILE``), and needs
+``PASSERELLE_JWT_ISSUER`` and ``PASSERELLE_JWT_AUDIENCE``: outside
+development mode (``kit.mode``) a gateway missing one of them stops at start
+with one line naming it. Development mode alone may use HS256 with
+``PASSERELLE_JWT_SECRET`` (or the development secret written below), the
+default issuer and audience, and ``mint`` (``passerelle token``), which
+refuses anywhere else. Only the configured algorithm is accepted, so
+``alg: none`` and algorithm-confusion tokens fail.
 
 Claims: ``sub`` (who), ``mission`` (the Mission code, or ``intermire``),
 ``roles`` (a list, or a space-separated string). ``gateway/README.md`` says
@@ -21,7 +26,9 @@ from dataclasses import dataclass
 
 import jwt
 
+from kit import mode
 from kit.actor import Actor
+from kit.config import ConfigError
 
 DEFAULT_ISSUER = "passerelle-dev"
 DEFAULT_AUDIENCE = "passerelle"
@@ -42,15 +49,26 @@ class AuthConfig:
 
     @classmethod
     def from_env(cls, environ=None) -> AuthConfig:
+        """The gateway's token settings; ``ConfigError`` naming the first one missing outside development."""
         env = os.environ if environ is None else environ
-        issuer = env.get("PASSERELLE_JWT_ISSUER", DEFAULT_ISSUER)
-        audience = env.get("PASSERELLE_JWT_AUDIENCE", DEFAULT_AUDIENCE)
+        issuer = mode.secret("PASSERELLE_JWT_ISSUER", DEFAULT_ISSUER, env)
+        audience = mode.secret("PASSERELLE_JWT_AUDIENCE", DEFAULT_AUDIENCE, env)
         if env.get("PASSERELLE_JWT_JWKS_URL"):
             return cls(issuer, audience, "RS256", jwks_url=env["PASSERELLE_JWT_JWKS_URL"])
         if env.get("PASSERELLE_JWT_PUBLIC_KEY_FILE"):
-            with open(env["PASSERELLE_JWT_PUBLIC_KEY_FILE"], "rb") as f:
-                return cls(issuer, audience, "RS256", key=f.read())
-        return cls(issuer, audience, "HS256", key=env.get("PASSERELLE_JWT_SECRET", DEV_SECRET))
+            path = env["PASSERELLE_JWT_PUBLIC_KEY_FILE"]
+            try:
+                with open(path, "rb") as f:
+                    return cls(issuer, audience, "RS256", key=f.read())
+            except OSError as exc:
+                raise ConfigError(f"PASSERELLE_JWT_PUBLIC_KEY_FILE {path} cannot be read: {exc.strerror}") from None
+        if not mode.is_development(env):
+            # A shared HS256 secret lets whoever holds it mint any token: identity-provider keys only.
+            raise ConfigError(
+                "PASSERELLE_JWT_JWKS_URL (or PASSERELLE_JWT_PUBLIC_KEY_FILE) is not set (required outside "
+                f"development mode; {mode.ENV}={mode.DEVELOPMENT} only for local use)"
+            )
+        return cls(issuer, audience, "HS256", key=mode.secret("PASSERELLE_JWT_SECRET", DEV_SECRET, env))
 
 
 class Authenticator:
@@ -90,10 +108,16 @@ class Authenticator:
 
 
 def mint(sub: str, mission: str, roles: list[str], ttl: int = 3600, environ=None) -> str:
-    """A development token (HS256 with the development secret): ``passerelle token``."""
-    config = AuthConfig.from_env(environ)
+    """A development token (HS256 with the development secret): ``passerelle token``, development mode only."""
+    env = os.environ if environ is None else environ
+    if not mode.is_development(env):
+        raise ConfigError(
+            f"passerelle token mints development tokens only ({mode.ENV}={mode.DEVELOPMENT}); "
+            "outside development tokens come from the identity provider"
+        )
+    config = AuthConfig.from_env(env)
     if config.algorithm != "HS256":
-        raise ValueError("development tokens are HS256; this gateway is configured for an identity provider")
+        raise ConfigError("development tokens are HS256; this gateway is configured for an identity provider")
     now = int(time.time())
     return jwt.encode(
         {

@@ -167,9 +167,27 @@ def _gateway_url(reg) -> str:
     return f"http://{gw['host']}:{gw['port']}"
 
 
+def _check_secrets(reg) -> None:
+    """Every secret ``up`` would start processes without, named in one line before anything starts.
+
+    The processes check their own again at start (``kit.site.check_secrets``, ``gateway.app.check_settings``);
+    this makes ``up`` fail at once instead of waiting for sites that stopped.
+    """
+    from gateway.app import check_settings
+    from kit.pseudonym import sector_key
+
+    for site in reg.sites:
+        for service in site.services:
+            site.amqp_uri(service)
+    if reg.missions:
+        sector_key()  # every Mission runs beneficiary, which pseudonymises at intake
+    check_settings(reg)
+
+
 def cmd_up(args) -> int:
     reg = _registry(args)
     started = time.monotonic()
+    _check_secrets(reg)
     if not _broker_answers(reg):
         raise ConfigError(START_BROKER_HELP.format(**reg.broker))
     # Three things at once, each waiting on something else: the launcher imports the sites' code (CPU),

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 class BeneficiaryService(ServiceBase):
     name = "beneficiary"
     caller = Caller()
+    uses_sector_key = True  # pseudonyms at intake: the site checks the key at start (kit.site.check_secrets)
 
     # -- helpers ---------------------------------------------------------
     def _person(self, session, beneficiary_id) -> Beneficiary:
