@@ -7,11 +7,14 @@ log lines carry it); body size (413); route; bearer token (401); rate per
 identity (429); Mission scope — a token for one Mission gets 404 on
 anything of another, exactly as for a missing object; the policy table
 (403); path references, query and body through marshmallow schemas
-(400/404/422); an audit line for a read of personal data; then one RPC to
-the right site with the caller's identity and a time budget (504 when it
-runs out), and the service's answer or error mapped to JSON or RFC 9457
-problem+json. ``GET /health``, ``/openapi.json`` and ``/docs`` need no
-token.
+(400/404/422; a body that is not ``application/json`` is 415); an audit
+line for a read of personal data; then one RPC to the right site with
+the caller's identity and a time budget (504 when it runs out), and the
+service's answer or error mapped to JSON or RFC 9457 problem+json.
+``GET /health``, ``/openapi.json`` and ``/docs`` need no token. Every
+answer, and the HTTP server's own refusals (414, 431), gets the headers of
+``gateway.http``: security headers, ``no-store``, CORS only for the
+origins configured.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from werkzeug.wrappers import Request, Response
 
 from gateway import audit, openapi
 from gateway.auth import AuthConfig, Authenticator, Unauthenticated
+from gateway.http import Hygiene, ProblemProtocol, is_json
 from gateway.route import ID_PATTERN, Route
 from gateway.routes import ROUTES
 from gateway.sites import Sites
@@ -129,6 +133,8 @@ class Gateway:
         )
         self.missions = {site.code for site in registry.missions}
         self.document = openapi.build(sorted(self.missions))
+        self.docs_page = openapi.docs_page(self.document)
+        self.hygiene = Hygiene(env, self.docs_page)
         rules = [
             Rule("/health", endpoint="health", methods=["GET"]),
             Rule("/openapi.json", endpoint="openapi", methods=["GET"]),
@@ -145,14 +151,19 @@ class Gateway:
         # Only a plain token is taken over: the id is written into every log line of the request.
         request_id = offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
         logs.bind_request(request_id)
+        origin = request.headers.get("Origin")
+        endpoint = None
         try:
             if (request.content_length or 0) > self.max_body:
                 raise Problem(413, "Payload Too Large", f"bodies are limited to {self.max_body} bytes")
-            endpoint, params = self.urls.bind_to_environ(environ).match()
-            if isinstance(endpoint, Route):
-                response = self.operation(endpoint, params, request, request_id)
+            if request.method == "OPTIONS":
+                response = self.preflight(request, origin)
             else:
-                response = getattr(self, endpoint)(request)
+                endpoint, params = self.urls.bind_to_environ(environ).match()
+                if isinstance(endpoint, Route):
+                    response = self.operation(endpoint, params, request, request_id)
+                else:
+                    response = getattr(self, endpoint)(request)
         except Problem as p:
             response = problem_response(p, request.path, request_id)
         except MethodNotAllowed:
@@ -167,7 +178,21 @@ class Gateway:
         finally:
             logs.clear_call()
         response.headers["X-Request-Id"] = request_id
+        self.hygiene.apply(response, request.path, origin, cacheable=endpoint in ("openapi", "docs"))
         return response(environ, start_response)
+
+    def preflight(self, request: Request, origin: str | None) -> Response:
+        """A CORS preflight: answered for a configured origin and a method the path has, refused otherwise."""
+        if not self.hygiene.allows(origin):
+            raise Problem(403, "Forbidden", "cross-origin requests are not allowed from this origin")
+        adapter = self.urls.bind_to_environ(request.environ)
+        methods = sorted(set(adapter.allowed_methods()) - {"OPTIONS"})
+        if not methods:
+            raise Problem(404, "Not Found", "no such resource")
+        wanted = request.headers.get("Access-Control-Request-Method", "")
+        if wanted not in methods:
+            raise Problem(405, "Method Not Allowed", f"this resource allows {', '.join(methods)}")
+        return Response(status=204, headers=self.hygiene.preflight_headers(origin, methods))
 
     def health(self, request: Request) -> Response:
         body = self.sites.health()
@@ -177,7 +202,7 @@ class Gateway:
         return Response(json.dumps(self.document), content_type="application/json")
 
     def docs(self, request: Request) -> Response:
-        return Response(openapi.docs_page(self.document), content_type="text/html; charset=utf-8")
+        return Response(self.docs_page, content_type="text/html; charset=utf-8")
 
     # -- one operation ---------------------------------------------------
     def operation(self, route: Route, params: dict, request: Request, request_id: str) -> Response:
@@ -250,6 +275,12 @@ class Gateway:
         schema = route.body_schema()
         if schema is None:
             return None
+        if request.content_length or request.headers.get("Transfer-Encoding"):
+            if not is_json(request.content_type):
+                # A form or text body is not JSON that happens to parse: refused whatever it holds.
+                raise Problem(
+                    415, "Unsupported Media Type", "the body must be application/json", accept=["application/json"]
+                )
         try:
             body = json.loads(request.get_data(as_text=True) or "null")
         except ValueError:
@@ -310,4 +341,4 @@ def serve(registry: Registry) -> None:
     app = Gateway(registry)  # its settings checked before it listens
     sock = eventlet.listen((gw["host"], gw["port"]))
     log.info("gateway listening on http://%s:%d", gw["host"], gw["port"])
-    eventlet.wsgi.server(sock, app, log_output=False, log=logging.getLogger("gateway.http"))
+    eventlet.wsgi.server(sock, app, protocol=ProblemProtocol, log_output=False, log=logging.getLogger("gateway.http"))
