@@ -38,7 +38,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from gateway import audit, openapi
-from gateway.auth import AuthConfig, Authenticator, Unauthenticated
+from gateway.auth import AuthConfig, Authenticator, ProviderUnavailable, Unauthenticated
 from gateway.http import Hygiene, ProblemProtocol, is_json
 from gateway.route import ID_PATTERN, Route
 from gateway.routes import ROUTES
@@ -210,6 +210,9 @@ class Gateway:
             actor = self.auth.actor(request.headers.get("Authorization"))
         except Unauthenticated as exc:
             raise Problem(401, "Unauthorized", str(exc)) from None
+        except ProviderUnavailable as exc:
+            log.error("%s", exc)
+            raise Problem(503, "Service Unavailable", str(exc)) from None
         if not self.limiter.allow(actor.sub):
             raise Problem(429, "Too Many Requests", "slow down")
         site = self._site(route, params, actor)

@@ -39,6 +39,10 @@ class Unauthenticated(Exception):
     """No valid token; the message says why, without echoing the token."""
 
 
+class ProviderUnavailable(Exception):
+    """The identity provider's keys cannot be fetched: the gateway's trouble, not the caller's (503)."""
+
+
 @dataclass(frozen=True)
 class AuthConfig:
     issuer: str
@@ -46,6 +50,9 @@ class AuthConfig:
     algorithm: str
     key: object | None = None
     jwks_url: str | None = None
+    # An unknown ``kid`` makes the gateway fetch the JWKS again (the provider rotated its keys), at most once
+    # per this many seconds, so that made-up key ids cannot turn the gateway against its provider.
+    jwks_cooldown: float = 30.0
 
     @classmethod
     def from_env(cls, environ=None) -> AuthConfig:
@@ -74,7 +81,11 @@ class AuthConfig:
 class Authenticator:
     def __init__(self, config: AuthConfig):
         self.config = config
-        self._jwks = jwt.PyJWKClient(config.jwks_url) if config.jwks_url else None
+        self._jwks = (
+            jwt.PyJWKClient(config.jwks_url, lifespan=300, timeout=5, cooldown_duration=config.jwks_cooldown)
+            if config.jwks_url
+            else None
+        )
 
     def actor(self, authorization: str | None) -> Actor:
         if not authorization or not authorization.startswith("Bearer "):
@@ -96,6 +107,10 @@ class Authenticator:
             raise Unauthenticated("the token is not for this audience") from None
         except jwt.InvalidIssuerError:
             raise Unauthenticated("the token's issuer is not trusted") from None
+        except jwt.PyJWKClientConnectionError:
+            raise ProviderUnavailable("the identity provider's keys cannot be fetched") from None
+        except jwt.PyJWKClientError:
+            raise Unauthenticated("the token is signed by a key the identity provider does not list") from None
         except jwt.PyJWTError:
             raise Unauthenticated("the token is not valid") from None
         roles = claims.get("roles") or []
