@@ -24,7 +24,6 @@ import json
 import logging
 import os
 import re
-import time
 import uuid
 
 import eventlet
@@ -37,7 +36,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from gateway import audit, openapi
+from gateway import audit, openapi, ratelimit
 from gateway.auth import AuthConfig, Authenticator, ProviderUnavailable, Unauthenticated
 from gateway.http import Hygiene, ProblemProtocol, is_json
 from gateway.route import ID_PATTERN, Route
@@ -83,30 +82,6 @@ def problem_response(p: Problem, instance: str, request_id: str) -> Response:
     )
 
 
-class RateLimiter:
-    """A token bucket per identity."""
-
-    def __init__(self, per_second: float, burst: int):
-        self.per_second, self.burst = per_second, burst
-        self.buckets: dict[str, tuple[float, float]] = {}
-
-    MAX_IDENTITIES = 10_000
-
-    def allow(self, who: str) -> bool:
-        now = time.monotonic()
-        if len(self.buckets) > self.MAX_IDENTITIES:
-            # Forget the full buckets (identities quiet for a while): memory stays bounded.
-            horizon = self.burst / self.per_second if self.per_second > 0 else 0
-            self.buckets = {k: v for k, v in self.buckets.items() if now - v[1] < horizon}
-        tokens, at = self.buckets.get(who, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - at) * self.per_second)
-        if tokens < 1:
-            self.buckets[who] = (tokens, now)
-            return False
-        self.buckets[who] = (tokens - 1, now)
-        return True
-
-
 def check_settings(registry: Registry, environ=None) -> AuthConfig:
     """The gateway's secrets, before it listens: ``ConfigError`` naming the first one missing outside development.
 
@@ -128,9 +103,7 @@ class Gateway:
         self.sites = Sites(registry, pool_size=int(env.get("PASSERELLE_RPC_POOL_SIZE", 8)))
         self.auth = Authenticator(auth or config)
         self.max_body = int(env.get("PASSERELLE_MAX_BODY", 1024 * 1024))
-        self.limiter = RateLimiter(
-            float(env.get("PASSERELLE_RATE_PER_SECOND", 50)), int(env.get("PASSERELLE_RATE_BURST", 100))
-        )
+        self.limiter = ratelimit.from_env(env)  # in memory, or shared by every replica in Redis
         self.missions = {site.code for site in registry.missions}
         self.document = openapi.build(sorted(self.missions))
         self.docs_page = openapi.docs_page(self.document)

@@ -24,6 +24,7 @@ DATABASE_INDEPENDENT = (
     "tests/integration/test_broker_topology.py",  # vhosts, users, permissions, shovels
     "tests/integration/test_rpc_timeouts.py",  # RPC budgets
     "tests/integration/test_platform_up.py",  # processes up, ready and down
+    "tests/integration/test_shared_rate_limit.py",  # gateways and Redis, no service
 )
 
 
