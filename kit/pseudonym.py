@@ -4,7 +4,9 @@ HMAC-SHA256 of the national register number under the sector key, so the
 same person followed by two Missions gets the same pseudonym (InterMire
 counts them once, a Mission can see that someone is already followed
 elsewhere), while nobody without the key can test a guessed number against
-it, as they could with a plain hash.
+it, as they could with a plain hash. The key is named by ``key_id()``, its
+fingerprint, which travels with every pseudonym (ARCHITECTURE.md, "Sector
+key rotation").
 
 The key is ``PASSERELLE_SECTOR_KEY``; the one written below is a development
 key (``kit.mode``): outside development mode a process that needs the key and
@@ -38,6 +40,15 @@ def sector_key() -> bytes:
     if _forbidden:
         raise KeyForbidden(f"{SECTOR_KEY_ENV} may not be used here: {_forbidden}")
     return mode.secret(SECTOR_KEY_ENV, _DEVELOPMENT_KEY).encode()
+
+
+def key_id() -> str:
+    """The sector key's identifier: a fingerprint that names the key and says nothing about it.
+
+    Travels with every pseudonym (``pseudonym_key``), so a reader knows which key made it and a
+    rotation (``beneficiary.rekey_pseudonyms``) knows which pseudonyms are still to re-derive.
+    """
+    return hmac.new(sector_key(), b"passerelle key id", hashlib.sha256).hexdigest()[:12]
 
 
 def pseudonym(national_number: str) -> str:

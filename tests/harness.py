@@ -274,6 +274,14 @@ class TestPlatform:
         finally:
             engine.dispose()
 
+    def scalar_all(self, site: str, service: str, sql: str, **params) -> list:
+        engine = self.engine(site, service)
+        try:
+            with engine.connect() as conn:
+                return list(conn.execute(sa.text(sql), params).scalars())
+        finally:
+            engine.dispose()
+
     def queue(self, vhost: str, name: str) -> dict:
         return self.mgmt.get(f"/queues/{quote(vhost, safe='')}/{quote(name, safe='')}")
 

@@ -54,6 +54,14 @@ def test_sector_key_outside_development(production, monkeypatch):
     assert pseudonym.pseudonym("85073003328") != given  # the development key is another key
 
 
+def test_the_key_id_names_the_key_and_nothing_more(monkeypatch):
+    monkeypatch.setenv("PASSERELLE_SECTOR_KEY", "first-key-of-the-sector")
+    first = pseudonym.key_id()
+    assert first == pseudonym.key_id() and len(first) == 12 and "first" not in first
+    monkeypatch.setenv("PASSERELLE_SECTOR_KEY", "second-key-of-the-sector")
+    assert pseudonym.key_id() != first
+
+
 def test_a_process_that_forbids_the_key_never_hashes(monkeypatch):
     monkeypatch.setattr(pseudonym, "_forbidden", None)
     monkeypatch.setenv("PASSERELLE_SECTOR_KEY", "a-key-that-was-given-by-mistake")
