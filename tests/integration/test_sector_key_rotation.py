@@ -17,6 +17,7 @@ from datetime import date
 import pytest
 
 from kit.demo import DemoFactory
+from kit.errors import Forbidden
 from tests.harness import ROOT, wait_until
 
 pytestmark = pytest.mark.integration
@@ -111,6 +112,9 @@ def test_rotation_keeps_intermire_counting_each_person_once(platform, monkeypatc
     assert platform.scalar("intermire", "reporting",
                            "SELECT count(*) FROM sector_fact WHERE type LIKE '%pseudonym_rekeyed%'") == 0
 
+    # Only the Mission's direction (or the platform acting for it) may rekey.
+    with pytest.raises(Forbidden):
+        platform.rpc("mirec", "beneficiary", "rekey_pseudonyms", 10)
     # Again: nothing left to do.
     code, again = rotate(platform)
     assert code == 0 and again["missions"]["mirec"]["rekeyed"] == again["missions"]["mirena"]["rekeyed"] == 0
