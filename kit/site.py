@@ -8,12 +8,14 @@ configuration and stop the process with one clear line when a secret is
 missing outside development mode (a broker password, the sector key), the
 site is unknown, a database is unreachable or unmigrated, or the broker
 refuses the vhost. The InterMire site reads pseudonyms only: it never asks for
-the sector key, and forbids it in its process (``kit.pseudonym.forbid_key``).
+the sector key, drops one given by mistake from its environment, and forbids
+it in its process (``kit.pseudonym.forbid_key``).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import time
 from pathlib import Path
@@ -58,6 +60,8 @@ def check_secrets(site: Site, classes: dict) -> None:
     for service in classes:
         site.amqp_uri(service)  # its broker password (kit.broker)
     if site.kind == INTERMIRE:
+        if os.environ.pop(pseudonym.SECTOR_KEY_ENV, None):
+            log.warning("the InterMire site was given %s: dropped, it holds no sector key", pseudonym.SECTOR_KEY_ENV)
         pseudonym.forbid_key("the InterMire site reads pseudonyms only and holds no sector key")
     elif any(getattr(cls, "uses_sector_key", False) for cls in classes.values()):
         pseudonym.sector_key()

@@ -70,6 +70,19 @@ def test_a_process_that_forbids_the_key_never_hashes(monkeypatch):
         pseudonym.pseudonym("85073003328")
 
 
+def test_the_intermire_site_drops_a_key_given_by_mistake_and_forbids_it(monkeypatch):
+    from kit.site import check_secrets
+    from kit.topology import load_service_class
+
+    monkeypatch.setattr(pseudonym, "_forbidden", None)
+    monkeypatch.setenv("PASSERELLE_SECTOR_KEY", "a-key-that-was-given-by-mistake")
+    site = registry.load().site("intermire")
+    check_secrets(site, {name: load_service_class(path) for name, path in site.services.items()})
+    assert "PASSERELLE_SECTOR_KEY" not in os.environ
+    with pytest.raises(pseudonym.KeyForbidden):
+        pseudonym.sector_key()
+
+
 def test_gateway_token_settings_outside_development():
     for missing in PRODUCTION_IDP:
         env = {k: v for k, v in PRODUCTION_IDP.items() if k != missing}
