@@ -11,6 +11,9 @@ URL required). No broker is needed: every request here is decided before any RPC
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 
@@ -18,12 +21,14 @@ import eventlet
 import eventlet.wsgi
 import jwt
 import pytest
+import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 from werkzeug.test import Client
 
 from gateway.app import Gateway
-from gateway.auth import AuthConfig, Authenticator, Unauthenticated
+from gateway.auth import AuthConfig, Authenticator, Unauthenticated, mint
 from kit import registry
+from tests.harness import ROOT, free_port, terminate, wait_until
 
 ISSUER = "http://127.0.0.1/realms/mire"  # any string: the gateway compares it, never fetches it
 CERTS = "/realms/mire/protocol/openid-connect/certs"
@@ -185,3 +190,35 @@ def test_a_provider_that_cannot_be_reached_is_503_not_401(gateway, provider):
     provider.down = True
     reply = Client(gateway).get("/missions/mirec/employers?page=0", headers=bearer(provider.token(kid)))
     assert reply.status_code == 503 and reply.headers["Content-Type"] == "application/problem+json"
+
+
+def test_a_production_gateway_process_takes_provider_tokens_only(provider, tmp_path):
+    """``passerelle run-gateway`` outside development mode, configured as a deployment would be."""
+    kid = provider.add_key()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k != "PASSERELLE_ENV" and not k.startswith(("PASSERELLE_JWT_", "PASSERELLE_BROKER_"))}
+    env.update(production(provider), PASSERELLE_SECTOR_KEY="a-key-from-a-kubernetes-secret",
+               PASSERELLE_BROKER_PASSWORD__GATEWAY="from-a-secret", PASSERELLE_BROKER_PORT="1",
+               PASSERELLE_GATEWAY_PORT=str(port), PASSERELLE_DATA_DIR=str(tmp_path), PASSERELLE_REGISTRY="")
+    log = tmp_path / "gateway.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "kit.cli", "run-gateway"], stdout=out,
+                                stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}/missions/mirec/employers?page=0"
+    try:
+        def answers():
+            assert proc.poll() is None, log.read_text()
+            try:
+                return requests.get(f"http://127.0.0.1:{port}/openapi.json", timeout=5).status_code == 200
+            except requests.RequestException:
+                return False
+
+        wait_until(answers, 60, what="the production gateway")
+        director = provider.token(kid, roles=["director"])
+        assert requests.get(url, headers=bearer(director), timeout=10).status_code == 422
+        development = mint("dora", "mirec", ["director"], environ={"PASSERELLE_ENV": "development"})
+        refused = requests.get(url, headers=bearer(development), timeout=10)
+        assert refused.status_code == 401 and refused.headers["Content-Type"] == "application/problem+json"
+    finally:
+        terminate(proc)
