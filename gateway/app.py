@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import math
 import os
 import re
 import uuid
@@ -56,9 +57,10 @@ REFERENCE = re.compile(ID_PATTERN)
 
 
 class Problem(Exception):
-    def __init__(self, status: int, title: str, detail: str | None = None, **extra):
+    def __init__(self, status: int, title: str, detail: str | None = None, retry_after: int = 1, **extra):
         super().__init__(title)
         self.status, self.title, self.detail, self.extra = status, title, detail, extra
+        self.retry_after = retry_after
 
 
 def problem_response(p: Problem, instance: str, request_id: str) -> Response:
@@ -76,7 +78,7 @@ def problem_response(p: Problem, instance: str, request_id: str) -> Response:
     if p.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="passerelle"'
     if p.status == 429:
-        headers["Retry-After"] = "1"
+        headers["Retry-After"] = str(p.retry_after)
     return Response(
         json.dumps(body, ensure_ascii=False), status=p.status, content_type="application/problem+json", headers=headers
     )
@@ -186,8 +188,9 @@ class Gateway:
         except ProviderUnavailable as exc:
             log.error("%s", exc)
             raise Problem(503, "Service Unavailable", str(exc)) from None
-        if not self.limiter.allow(actor.sub):
-            raise Problem(429, "Too Many Requests", "slow down")
+        wait = self.limiter.wait(actor.sub)
+        if wait:
+            raise Problem(429, "Too Many Requests", "slow down", retry_after=min(math.ceil(wait), 86400))
         site = self._site(route, params, actor)
         if not set(actor.roles) & allowed_roles(route.action):
             raise Problem(403, "Forbidden", f"your role may not: {route.action}")

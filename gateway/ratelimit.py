@@ -1,7 +1,7 @@
 """Per-identity rate limits: in memory for one gateway, in Redis for every replica at once.
 
 Both allow ``PASSERELLE_RATE_BURST`` requests at once and ``PASSERELLE_RATE_PER_SECOND`` sustained per
-token subject (429 beyond).
+token subject (429 beyond, with ``Retry-After``: the whole seconds until the next request would be taken).
 
 * ``LocalLimiter`` (the embedded default): a token bucket per identity in this process. Two replicas
   would each give a client its full limit.
@@ -61,6 +61,10 @@ class LocalLimiter:
         self.buckets: dict[str, tuple[float, float]] = {}
 
     def allow(self, who: str) -> bool:
+        return self.wait(who) == 0
+
+    def wait(self, who: str) -> float:
+        """0 when ``who`` may go on (one request taken), else the seconds until it may."""
         now = time.monotonic()
         if len(self.buckets) > self.MAX_IDENTITIES:
             # Forget the full buckets (identities quiet for a while): memory stays bounded.
@@ -70,9 +74,9 @@ class LocalLimiter:
         tokens = min(self.burst, tokens + (now - at) * self.per_second)
         if tokens < 1:
             self.buckets[who] = (tokens, now)
-            return False
+            return (1 - tokens) / self.per_second if self.per_second > 0 else float("inf")
         self.buckets[who] = (tokens - 1, now)
-        return True
+        return 0
 
 
 class SharedLimiter:
@@ -100,20 +104,24 @@ class SharedLimiter:
         return self.prefix + hashlib.sha256(who.encode()).hexdigest()[:32]
 
     def allow(self, who: str) -> bool:
+        return self.wait(who) == 0
+
+    def wait(self, who: str) -> float:
+        """0 when ``who`` may go on (one request taken), else the seconds until it may."""
         if time.monotonic() < self.paused_until:
-            return self.local.allow(who)
+            return self.local.wait(who)
         try:
-            allowed, _wait = self.script(keys=[self.key(who)], args=[self.interval, self.burst])
+            allowed, wait_us = self.script(keys=[self.key(who)], args=[self.interval, self.burst])
         except self.errors as exc:
             if not self.paused_until:
                 log.warning("rate limit store unreachable (%s): each gateway replica limits on its own",
                             type(exc).__name__)
             self.paused_until = time.monotonic() + PAUSE_AFTER_FAILURE
-            return self.local.allow(who)
+            return self.local.wait(who)
         if self.paused_until:
             log.warning("rate limit store back: the limit is shared again")
             self.paused_until = 0.0
-        return bool(allowed)
+        return 0 if allowed else max(int(wait_us), 1) / 1_000_000
 
 
 def from_env(env) -> LocalLimiter | SharedLimiter:
