@@ -7,11 +7,14 @@ log lines carry it); body size (413); route; bearer token (401); rate per
 identity (429); Mission scope — a token for one Mission gets 404 on
 anything of another, exactly as for a missing object; the policy table
 (403); path references, query and body through marshmallow schemas
-(400/404/422); an audit line for a read of personal data; then one RPC to
-the right site with the caller's identity and a time budget (504 when it
-runs out), and the service's answer or error mapped to JSON or RFC 9457
-problem+json. ``GET /health``, ``/openapi.json`` and ``/docs`` need no
-token.
+(400/404/422; a body that is not ``application/json`` is 415); an audit
+line for a read of personal data; then one RPC to the right site with
+the caller's identity and a time budget (504 when it runs out), and the
+service's answer or error mapped to JSON or RFC 9457 problem+json.
+``GET /health``, ``/openapi.json`` and ``/docs`` need no token. Every
+answer, and the HTTP server's own refusals (414, 431), gets the headers of
+``gateway.http``: security headers, ``no-store``, CORS only for the
+origins configured.
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import math
 import os
 import re
-import time
 import uuid
 
 import eventlet
@@ -34,8 +37,9 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from gateway import audit, openapi
-from gateway.auth import AuthConfig, Authenticator, Unauthenticated
+from gateway import audit, openapi, ratelimit
+from gateway.auth import AuthConfig, Authenticator, ProviderUnavailable, Unauthenticated
+from gateway.http import Hygiene, ProblemProtocol, is_json
 from gateway.route import ID_PATTERN, Route
 from gateway.routes import ROUTES
 from gateway.sites import Sites
@@ -43,7 +47,9 @@ from kit import logs
 from kit.errors import Conflict, Forbidden, ValidationFailed
 from kit.errors import NotFound as NotFoundError
 from kit.policy import allowed_roles
+from kit.pseudonym import sector_key
 from kit.registry import INTERMIRE, Registry
+from kit.topology import GATEWAY_USER
 
 log = logging.getLogger(__name__)
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -51,9 +57,10 @@ REFERENCE = re.compile(ID_PATTERN)
 
 
 class Problem(Exception):
-    def __init__(self, status: int, title: str, detail: str | None = None, **extra):
+    def __init__(self, status: int, title: str, detail: str | None = None, retry_after: int = 1, **extra):
         super().__init__(title)
         self.status, self.title, self.detail, self.extra = status, title, detail, extra
+        self.retry_after = retry_after
 
 
 def problem_response(p: Problem, instance: str, request_id: str) -> Response:
@@ -71,49 +78,38 @@ def problem_response(p: Problem, instance: str, request_id: str) -> Response:
     if p.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="passerelle"'
     if p.status == 429:
-        headers["Retry-After"] = "1"
+        headers["Retry-After"] = str(p.retry_after)
     return Response(
         json.dumps(body, ensure_ascii=False), status=p.status, content_type="application/problem+json", headers=headers
     )
 
 
-class RateLimiter:
-    """A token bucket per identity."""
+def check_settings(registry: Registry, environ=None) -> AuthConfig:
+    """The gateway's secrets, before it listens: ``ConfigError`` naming the first one missing outside development.
 
-    def __init__(self, per_second: float, burst: int):
-        self.per_second, self.burst = per_second, burst
-        self.buckets: dict[str, tuple[float, float]] = {}
-
-    MAX_IDENTITIES = 10_000
-
-    def allow(self, who: str) -> bool:
-        now = time.monotonic()
-        if len(self.buckets) > self.MAX_IDENTITIES:
-            # Forget the full buckets (identities quiet for a while): memory stays bounded.
-            horizon = self.burst / self.per_second if self.per_second > 0 else 0
-            self.buckets = {k: v for k, v in self.buckets.items() if now - v[1] < horizon}
-        tokens, at = self.buckets.get(who, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - at) * self.per_second)
-        if tokens < 1:
-            self.buckets[who] = (tokens, now)
-            return False
-        self.buckets[who] = (tokens - 1, now)
-        return True
+    The token settings (``gateway.auth``), the sector key (the audit line's subject pseudonym) and the
+    gateway's broker password.
+    """
+    config = AuthConfig.from_env(environ)
+    sector_key()
+    registry.password_for(registry.prefix + GATEWAY_USER)
+    return config
 
 
 class Gateway:
     def __init__(self, registry: Registry, auth: AuthConfig | None = None, environ=None):
         env = os.environ if environ is None else environ
         self.registry = registry
+        config = check_settings(registry, env)
         # Proxies per site: concurrent requests to one site beyond this wait for a free one.
         self.sites = Sites(registry, pool_size=int(env.get("PASSERELLE_RPC_POOL_SIZE", 8)))
-        self.auth = Authenticator(auth or AuthConfig.from_env(env))
+        self.auth = Authenticator(auth or config)
         self.max_body = int(env.get("PASSERELLE_MAX_BODY", 1024 * 1024))
-        self.limiter = RateLimiter(
-            float(env.get("PASSERELLE_RATE_PER_SECOND", 50)), int(env.get("PASSERELLE_RATE_BURST", 100))
-        )
+        self.limiter = ratelimit.from_env(env)  # in memory, or shared by every replica in Redis
         self.missions = {site.code for site in registry.missions}
         self.document = openapi.build(sorted(self.missions))
+        self.docs_page = openapi.docs_page(self.document)
+        self.hygiene = Hygiene(env, self.docs_page)
         rules = [
             Rule("/health", endpoint="health", methods=["GET"]),
             Rule("/openapi.json", endpoint="openapi", methods=["GET"]),
@@ -130,14 +126,19 @@ class Gateway:
         # Only a plain token is taken over: the id is written into every log line of the request.
         request_id = offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
         logs.bind_request(request_id)
+        origin = request.headers.get("Origin")
+        endpoint = None
         try:
             if (request.content_length or 0) > self.max_body:
                 raise Problem(413, "Payload Too Large", f"bodies are limited to {self.max_body} bytes")
-            endpoint, params = self.urls.bind_to_environ(environ).match()
-            if isinstance(endpoint, Route):
-                response = self.operation(endpoint, params, request, request_id)
+            if request.method == "OPTIONS":
+                response = self.preflight(request, origin)
             else:
-                response = getattr(self, endpoint)(request)
+                endpoint, params = self.urls.bind_to_environ(environ).match()
+                if isinstance(endpoint, Route):
+                    response = self.operation(endpoint, params, request, request_id)
+                else:
+                    response = getattr(self, endpoint)(request)
         except Problem as p:
             response = problem_response(p, request.path, request_id)
         except MethodNotAllowed:
@@ -152,7 +153,21 @@ class Gateway:
         finally:
             logs.clear_call()
         response.headers["X-Request-Id"] = request_id
+        self.hygiene.apply(response, request.path, origin, cacheable=endpoint in ("openapi", "docs"))
         return response(environ, start_response)
+
+    def preflight(self, request: Request, origin: str | None) -> Response:
+        """A CORS preflight: answered for a configured origin and a method the path has, refused otherwise."""
+        if not self.hygiene.allows(origin):
+            raise Problem(403, "Forbidden", "cross-origin requests are not allowed from this origin")
+        adapter = self.urls.bind_to_environ(request.environ)
+        methods = sorted(set(adapter.allowed_methods()) - {"OPTIONS"})
+        if not methods:
+            raise Problem(404, "Not Found", "no such resource")
+        wanted = request.headers.get("Access-Control-Request-Method", "")
+        if wanted not in methods:
+            raise Problem(405, "Method Not Allowed", f"this resource allows {', '.join(methods)}")
+        return Response(status=204, headers=self.hygiene.preflight_headers(origin, methods))
 
     def health(self, request: Request) -> Response:
         body = self.sites.health()
@@ -162,7 +177,7 @@ class Gateway:
         return Response(json.dumps(self.document), content_type="application/json")
 
     def docs(self, request: Request) -> Response:
-        return Response(openapi.docs_page(self.document), content_type="text/html; charset=utf-8")
+        return Response(self.docs_page, content_type="text/html; charset=utf-8")
 
     # -- one operation ---------------------------------------------------
     def operation(self, route: Route, params: dict, request: Request, request_id: str) -> Response:
@@ -170,8 +185,12 @@ class Gateway:
             actor = self.auth.actor(request.headers.get("Authorization"))
         except Unauthenticated as exc:
             raise Problem(401, "Unauthorized", str(exc)) from None
-        if not self.limiter.allow(actor.sub):
-            raise Problem(429, "Too Many Requests", "slow down")
+        except ProviderUnavailable as exc:
+            log.error("%s", exc)
+            raise Problem(503, "Service Unavailable", str(exc)) from None
+        wait = self.limiter.wait(actor.sub)
+        if wait:
+            raise Problem(429, "Too Many Requests", "slow down", retry_after=min(math.ceil(wait), 86400))
         site = self._site(route, params, actor)
         if not set(actor.roles) & allowed_roles(route.action):
             raise Problem(403, "Forbidden", f"your role may not: {route.action}")
@@ -235,6 +254,12 @@ class Gateway:
         schema = route.body_schema()
         if schema is None:
             return None
+        if request.content_length or request.headers.get("Transfer-Encoding"):
+            if not is_json(request.content_type):
+                # A form or text body is not JSON that happens to parse: refused whatever it holds.
+                raise Problem(
+                    415, "Unsupported Media Type", "the body must be application/json", accept=["application/json"]
+                )
         try:
             body = json.loads(request.get_data(as_text=True) or "null")
         except ValueError:
@@ -292,6 +317,7 @@ def _refuse_nul(value, where: str) -> None:
 
 def serve(registry: Registry) -> None:
     gw = registry.platform["gateway"]
+    app = Gateway(registry)  # its settings checked before it listens
     sock = eventlet.listen((gw["host"], gw["port"]))
     log.info("gateway listening on http://%s:%d", gw["host"], gw["port"])
-    eventlet.wsgi.server(sock, Gateway(registry), log_output=False, log=logging.getLogger("gateway.http"))
+    eventlet.wsgi.server(sock, app, protocol=ProblemProtocol, log_output=False, log=logging.getLogger("gateway.http"))

@@ -6,6 +6,8 @@ written before the call so that a read that fails half-way is still on
 record. The subject is named by a keyed pseudonym of the object reference
 (HMAC under the sector key, as ``kit.pseudonym`` does for people), so the
 log alone links no reference to a file; an auditor holding the key can.
+``subject_key`` names that key (``kit.pseudonym.key_id``), so lines written
+before and after a sector key rotation are read with the right one.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import json
 import logging
 
 from kit.actor import Actor
-from kit.pseudonym import sector_key
+from kit.pseudonym import key_id, sector_key
 
 log = logging.getLogger("gateway.audit")
 
@@ -38,6 +40,7 @@ def personal_read(actor: Actor, action: str, purpose: str, mission: str, ref: st
                 "purpose": purpose,
                 "mission": mission,
                 "subject": subject_pseudonym(mission, ref),
+                "subject_key": key_id() if ref else None,
                 "request_id": request_id,
             },
             ensure_ascii=False,

@@ -2,9 +2,14 @@
 
 Tokens are checked for signature, issuer, audience and expiry. Production
 uses RS256 with the identity provider's JWKS (``PASSERELLE_JWT_JWKS_URL``)
-or a PEM public key file (``PASSERELLE_JWT_PUBLIC_KEY_FILE``); development
-uses HS256 with ``PASSERELLE_JWT_SECRET``. Only the configured algorithm is
-accepted, so ``alg: none`` and algorithm-confusion tokens fail.
+or a PEM public key file (``PASSERELLE_JWT_PUBLIC_KEY_FILE``), and needs
+``PASSERELLE_JWT_ISSUER`` and ``PASSERELLE_JWT_AUDIENCE``: outside
+development mode (``kit.mode``) a gateway missing one of them stops at start
+with one line naming it. Development mode alone may use HS256 with
+``PASSERELLE_JWT_SECRET`` (or the development secret written below), the
+default issuer and audience, and ``mint`` (``passerelle token``), which
+refuses anywhere else. Only the configured algorithm is accepted, so
+``alg: none`` and algorithm-confusion tokens fail.
 
 Claims: ``sub`` (who), ``mission`` (the Mission code, or ``intermire``),
 ``roles`` (a list, or a space-separated string). ``gateway/README.md`` says
@@ -21,7 +26,9 @@ from dataclasses import dataclass
 
 import jwt
 
+from kit import mode
 from kit.actor import Actor
+from kit.config import ConfigError
 
 DEFAULT_ISSUER = "passerelle-dev"
 DEFAULT_AUDIENCE = "passerelle"
@@ -32,6 +39,10 @@ class Unauthenticated(Exception):
     """No valid token; the message says why, without echoing the token."""
 
 
+class ProviderUnavailable(Exception):
+    """The identity provider's keys cannot be fetched: the gateway's trouble, not the caller's (503)."""
+
+
 @dataclass(frozen=True)
 class AuthConfig:
     issuer: str
@@ -39,24 +50,42 @@ class AuthConfig:
     algorithm: str
     key: object | None = None
     jwks_url: str | None = None
+    # An unknown ``kid`` makes the gateway fetch the JWKS again (the provider rotated its keys), at most once
+    # per this many seconds, so that made-up key ids cannot turn the gateway against its provider.
+    jwks_cooldown: float = 30.0
 
     @classmethod
     def from_env(cls, environ=None) -> AuthConfig:
+        """The gateway's token settings; ``ConfigError`` naming the first one missing outside development."""
         env = os.environ if environ is None else environ
-        issuer = env.get("PASSERELLE_JWT_ISSUER", DEFAULT_ISSUER)
-        audience = env.get("PASSERELLE_JWT_AUDIENCE", DEFAULT_AUDIENCE)
+        issuer = mode.secret("PASSERELLE_JWT_ISSUER", DEFAULT_ISSUER, env)
+        audience = mode.secret("PASSERELLE_JWT_AUDIENCE", DEFAULT_AUDIENCE, env)
         if env.get("PASSERELLE_JWT_JWKS_URL"):
             return cls(issuer, audience, "RS256", jwks_url=env["PASSERELLE_JWT_JWKS_URL"])
         if env.get("PASSERELLE_JWT_PUBLIC_KEY_FILE"):
-            with open(env["PASSERELLE_JWT_PUBLIC_KEY_FILE"], "rb") as f:
-                return cls(issuer, audience, "RS256", key=f.read())
-        return cls(issuer, audience, "HS256", key=env.get("PASSERELLE_JWT_SECRET", DEV_SECRET))
+            path = env["PASSERELLE_JWT_PUBLIC_KEY_FILE"]
+            try:
+                with open(path, "rb") as f:
+                    return cls(issuer, audience, "RS256", key=f.read())
+            except OSError as exc:
+                raise ConfigError(f"PASSERELLE_JWT_PUBLIC_KEY_FILE {path} cannot be read: {exc.strerror}") from None
+        if not mode.is_development(env):
+            # A shared HS256 secret lets whoever holds it mint any token: identity-provider keys only.
+            raise ConfigError(
+                "PASSERELLE_JWT_JWKS_URL (or PASSERELLE_JWT_PUBLIC_KEY_FILE) is not set (required outside "
+                f"development mode; {mode.ENV}={mode.DEVELOPMENT} only for local use)"
+            )
+        return cls(issuer, audience, "HS256", key=mode.secret("PASSERELLE_JWT_SECRET", DEV_SECRET, env))
 
 
 class Authenticator:
     def __init__(self, config: AuthConfig):
         self.config = config
-        self._jwks = jwt.PyJWKClient(config.jwks_url) if config.jwks_url else None
+        self._jwks = (
+            jwt.PyJWKClient(config.jwks_url, lifespan=300, timeout=5, cooldown_duration=config.jwks_cooldown)
+            if config.jwks_url
+            else None
+        )
 
     def actor(self, authorization: str | None) -> Actor:
         if not authorization or not authorization.startswith("Bearer "):
@@ -78,6 +107,10 @@ class Authenticator:
             raise Unauthenticated("the token is not for this audience") from None
         except jwt.InvalidIssuerError:
             raise Unauthenticated("the token's issuer is not trusted") from None
+        except jwt.PyJWKClientConnectionError:
+            raise ProviderUnavailable("the identity provider's keys cannot be fetched") from None
+        except jwt.PyJWKClientError:
+            raise Unauthenticated("the token is signed by a key the identity provider does not list") from None
         except jwt.PyJWTError:
             raise Unauthenticated("the token is not valid") from None
         roles = claims.get("roles") or []
@@ -90,10 +123,16 @@ class Authenticator:
 
 
 def mint(sub: str, mission: str, roles: list[str], ttl: int = 3600, environ=None) -> str:
-    """A development token (HS256 with the development secret): ``passerelle token``."""
-    config = AuthConfig.from_env(environ)
+    """A development token (HS256 with the development secret): ``passerelle token``, development mode only."""
+    env = os.environ if environ is None else environ
+    if not mode.is_development(env):
+        raise ConfigError(
+            f"passerelle token mints development tokens only ({mode.ENV}={mode.DEVELOPMENT}); "
+            "outside development tokens come from the identity provider"
+        )
+    config = AuthConfig.from_env(env)
     if config.algorithm != "HS256":
-        raise ValueError("development tokens are HS256; this gateway is configured for an identity provider")
+        raise ConfigError("development tokens are HS256; this gateway is configured for an identity provider")
     now = int(time.time())
     return jwt.encode(
         {

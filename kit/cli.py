@@ -11,6 +11,7 @@
     import-forem  import a feed of Le Forem's public job offers into a Mission
     agency-replay send an agency its events again from a date (deduplicated by event id)
     token         mint a development bearer token for the gateway
+    rotate-sector-key  re-derive every Mission's pseudonyms under the sector key now deployed
 
 The registry is ``config/missions.yaml`` unless ``--registry`` or
 ``PASSERELLE_REGISTRY`` names another.
@@ -174,12 +175,30 @@ def _gateway_url(reg) -> str:
     return f"http://{gw['host']}:{gw['port']}"
 
 
+def _check_secrets(reg) -> None:
+    """Every secret ``up`` would start processes without, named in one line before anything starts.
+
+    The processes check their own again at start (``kit.site.check_secrets``, ``gateway.app.check_settings``);
+    this makes ``up`` fail at once instead of waiting for sites that stopped.
+    """
+    from gateway.app import check_settings
+    from kit.pseudonym import sector_key
+
+    for site in reg.sites:
+        for service in site.services:
+            site.amqp_uri(service)
+    if reg.missions:
+        sector_key()  # every Mission runs beneficiary, which pseudonymises at intake
+    check_settings(reg)
+
+
 def cmd_up(args) -> int:
     """Everything in the background, or nothing: a failed ``up`` stops what it started before it says why."""
     from kit.definitions import declare
 
     reg = _registry(args)
     started = time.monotonic()
+    _check_secrets(reg)
     node = _embedded_node(reg)
     node_started = False
     if node is not None and not node.running():
@@ -426,6 +445,47 @@ def cmd_agency_replay(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_rotate_sector_key(args) -> int:
+    """Ask each Mission's beneficiary service to re-derive its pseudonyms, batch after batch, until none is left.
+
+    Run after the new key is deployed to every Mission (ARCHITECTURE.md, "Sector key rotation"); repeating
+    it is harmless. Each batch commits its people and their ``pseudonym_rekeyed`` events together.
+    """
+    from gateway.sites import Sites
+    from kit.actor import Actor
+
+    reg = _registry(args)
+    missions = [reg.site(code) for code in args.missions.split(",")] if args.missions else reg.missions
+    sites, done, failed = Sites(reg), {}, []
+    try:
+        for site in missions:
+            # The platform acts for the Mission's direction, as for an agency replay (kit.policy).
+            context = Actor("passerelle-rotate-sector-key", site.code, ("director",)).context()
+            totals = {"rekeyed": 0, "labelled": 0}
+            try:
+                while True:
+                    result = sites.call(site.code, "beneficiary", "rekey_pseudonyms", args.batch, context=context)
+                    totals["rekeyed"] += result["rekeyed"]
+                    totals["labelled"] += result["labelled"]
+                    print(f"  {site.code}: {totals['rekeyed']} re-derived, {result['remaining']} left "
+                          f"(key {result['key']})", file=sys.stderr)
+                    if result["remaining"] == 0:
+                        break
+                    if result["rekeyed"] + result["labelled"] == 0:
+                        raise RuntimeError(f"{result['remaining']} left but none re-derived")
+            except Exception as exc:  # one Mission down must not stop the others; run again for it
+                failed.append(f"{site.code}: {type(exc).__name__}: {exc}")
+                continue
+            done[site.code] = {**totals, "key": result["key"]}
+    finally:
+        sites.close()
+    keys = sorted({d["key"] for d in done.values()})
+    if len(keys) > 1:
+        failed.append(f"the Missions run different sector keys ({', '.join(keys)}): deploy one key everywhere")
+    print(json.dumps({"missions": done, "failed": failed}, ensure_ascii=False, indent=1))
+    return 1 if failed else 0
+
+
 def cmd_token(args) -> int:
     """Print a development bearer token (HS256, development secret) for the gateway."""
     from gateway.auth import mint
@@ -484,6 +544,9 @@ def main(argv=None) -> int:
     imp.add_argument("site")
     imp.add_argument("file", help="CSV or JSON Lines feed (mapping in services/employer/employer/forem.py)")
     imp.add_argument("--batch", type=int, default=500)
+    rot = sub.add_parser("rotate-sector-key", help="re-derive pseudonyms under the sector key now deployed")
+    rot.add_argument("--missions", help="comma-separated Mission codes (default: every Mission)")
+    rot.add_argument("--batch", type=int, default=500, help="people per transaction")
     rep = sub.add_parser("agency-replay", help="send an agency its events again from a date")
     rep.add_argument("--agency", required=True, choices=("forem", "actiris"))
     rep.add_argument("--since", required=True, help="ISO date: events the agency was sent from that day")
@@ -493,7 +556,7 @@ def main(argv=None) -> int:
                "migrate": cmd_migrate, "broker-setup": cmd_broker_setup,
                "run-site": cmd_run_site, "run-gateway": cmd_run_gateway,
                "import-forem": cmd_import_forem, "token": cmd_token,
-               "agency-replay": cmd_agency_replay}[args.command]
+               "agency-replay": cmd_agency_replay, "rotate-sector-key": cmd_rotate_sector_key}[args.command]
     try:
         return handler(args)
     except ConfigError as exc:

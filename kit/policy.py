@@ -42,6 +42,8 @@ POLICY: dict[str, frozenset[str]] = {
     "matching.propose": frozenset({"counsellor", "employer_relations", "director"}),
     # Agency replay: the Mission's direction (or the platform acting for it) re-sends an agency's events.
     "beneficiary.agency_replay": frozenset({"director"}),
+    # Sector key rotation: the platform re-derives a Mission's pseudonyms for it (passerelle rotate-sector-key).
+    "beneficiary.rekey_pseudonyms": frozenset({"director"}),
     "convention.agency_replay": frozenset({"director"}),
     "reporting.read": frozenset({"director", "counsellor"}),
     "reporting.sector": frozenset({"intermire_analyst"}),

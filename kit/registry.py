@@ -37,7 +37,9 @@ class _BrokerSchema(Schema):
     management_url = fields.Url(required=True, require_tld=False)
     admin_user = fields.String(required=True)
     admin_password = fields.String(required=True)
-    secret = fields.String(required=True, validate=validate.Length(min=8))
+    # Empty outside development unless the operator derives passwords from a secret of their own (kit.broker).
+    secret = fields.String(load_default=None, allow_none=True,
+                           validate=validate.Length(min=8, error="must be at least 8 characters"))
     heartbeat = fields.Integer(load_default=15, validate=validate.Range(5, 60))
 
 

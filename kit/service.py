@@ -38,6 +38,9 @@ class SiteContext(DependencyProvider):
 
 
 class ServiceBase:
+    # A service that pseudonymises people sets this: its site then needs PASSERELLE_SECTOR_KEY at start.
+    uses_sector_key = False
+
     db = Database()
     relay = OutboxRelay()
     observability = Observability()

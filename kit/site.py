@@ -3,14 +3,19 @@
 A Mission site runs its five services, InterMire its sector reporting. Each
 service gets its own container config (its own broker user and database);
 they share the process's ``/metrics`` and ``/health/*`` server. Before any
-container starts, ``preflight`` checks the configuration and stops the
-process with one clear line when the site is unknown, a database is
-unreachable or unmigrated, or the broker refuses the vhost.
+container starts, ``check_secrets`` and ``preflight`` check the
+configuration and stop the process with one clear line when a secret is
+missing outside development mode (a broker password, the sector key), the
+site is unknown, a database is unreachable or unmigrated, or the broker
+refuses the vhost. The InterMire site reads pseudonyms only: it never asks for
+the sector key, drops one given by mistake from its environment, and forbids
+it in its process (``kit.pseudonym.forbid_key``).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import time
 from pathlib import Path
@@ -23,10 +28,11 @@ from nameko.containers import ServiceContainer
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
+from kit import pseudonym
 from kit.config import ConfigError
 from kit.db import DATABASE_POOL_KEY, DATABASES_KEY, check_connection, make_engine
 from kit.observability import ADDRESS_KEY, SERVER
-from kit.registry import Registry, Site
+from kit.registry import INTERMIRE, Registry, Site
 from kit.rpc import RPC_TIMEOUT_KEY
 from kit.service import SITE_KEY, SITE_KIND_KEY
 from kit.topology import load_service_class
@@ -47,6 +53,18 @@ def container_config(registry: Registry, site: Site, service: str, port: int | N
         "serializer": "json",
         "max_workers": 10,
     }
+
+
+def check_secrets(site: Site, classes: dict) -> None:
+    """Every secret the site's services need, before anything connects: ``ConfigError`` naming a missing one."""
+    for service in classes:
+        site.amqp_uri(service)  # its broker password (kit.broker)
+    if site.kind == INTERMIRE:
+        if os.environ.pop(pseudonym.SECTOR_KEY_ENV, None):
+            log.warning("the InterMire site was given %s: dropped, it holds no sector key", pseudonym.SECTOR_KEY_ENV)
+        pseudonym.forbid_key("the InterMire site reads pseudonyms only and holds no sector key")
+    elif any(getattr(cls, "uses_sector_key", False) for cls in classes.values()):
+        pseudonym.sector_key()
 
 
 def preflight(registry: Registry, site: Site, services) -> None:
@@ -174,10 +192,11 @@ def run(registry: Registry, site: Site, only: list[str] | None = None, port: int
     unknown = set(only or ()) - set(site.services)
     if unknown:
         raise ConfigError(f"site {site.code} runs no service named {', '.join(sorted(unknown))}")
+    classes = {service: load_service_class(path) for service, path in services.items()}
+    check_secrets(site, classes)
     preflight(registry, site, services)
     SERVER.ensure_started(f"{registry.platform['observability_host']}:{port or site.observability_port}")
     SERVER.expected = set(services)
-    classes = {service: load_service_class(path) for service, path in services.items()}
     stopping = eventlet.event.Event()
 
     def shutdown(signum, frame):

@@ -25,6 +25,7 @@ DATABASE_INDEPENDENT = (
     "tests/integration/test_rpc_timeouts.py",  # RPC budgets
     "tests/integration/test_platform_up.py",  # processes up, ready and down
     "tests/integration/test_stock_machine.py",  # up beside a stock broker, up refusing one, a silent broker
+    "tests/integration/test_shared_rate_limit.py",  # gateways and Redis, no service
 )
 
 

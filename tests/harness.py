@@ -33,12 +33,16 @@ from kit.actor import Actor
 from kit.db import normalize_url
 from kit.definitions import declare
 from kit.migrations import drop_database, upgrade
+from kit.mode import DEVELOPMENT, ENV
 from kit.topology import Topology, management_for
 
 ROOT = Path(__file__).resolve().parent.parent
 NISS_SHAPE = re.compile(r"(?<![0-9A-Za-z-])[0-9]{11}(?![0-9A-Za-z-])")
 DATABASE = os.environ.get("PASSERELLE_TEST_DATABASE", "sqlite")
 POSTGRES_URL = os.environ.get("PASSERELLE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+# A throwaway platform is a development platform: its broker passwords derive from the development secret
+# and its tokens are minted locally. Every process it starts is told so explicitly (kit.mode).
+DEVELOPMENT_ENV = {ENV: DEVELOPMENT}
 
 
 # Listening ports are taken below Linux's ephemeral range (32768-60999): a port
@@ -100,7 +104,7 @@ class SiteProcess:
                 "--observability-port", str(self.port)]
         if services:
             argv += ["--services", ",".join(services)]
-        env = dict(os.environ)
+        env = dict(os.environ, **DEVELOPMENT_ENV)
         env.pop("PASSERELLE_FAULTS", None)
         if faults:
             env["PASSERELLE_FAULTS"] = ",".join(faults)
@@ -161,6 +165,8 @@ class TestPlatform:
                  broker: dict | None = None, platform: dict | None = None):
         """``broker`` overrides the registry's broker entries (``port``, ``management_url``,
         ``heartbeat``…), e.g. to use a private node; ``platform`` overrides other platform entries."""
+        # This process too (and what it starts on its own: a gateway, load processes, benchmarks' clients).
+        os.environ.update(DEVELOPMENT_ENV)
         self.tmp = tmp
         self.prefix = f"t{uuid.uuid4().hex[:8]}-"
         self.gateway_port = free_port()
@@ -266,6 +272,14 @@ class TestPlatform:
         try:
             with engine.connect() as conn:
                 return conn.execute(sa.text(sql), params).scalar()
+        finally:
+            engine.dispose()
+
+    def scalar_all(self, site: str, service: str, sql: str, **params) -> list:
+        engine = self.engine(site, service)
+        try:
+            with engine.connect() as conn:
+                return list(conn.execute(sa.text(sql), params).scalars())
         finally:
             engine.dispose()
 

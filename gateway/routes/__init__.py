@@ -30,6 +30,8 @@ NOT_ROUTED = {
     # and producing service); over HTTP it would be eleven Missions' directors each asking for the same thing.
     ("beneficiary", "replay_agency_events"): "replayed for an agency by `passerelle agency-replay`",
     ("convention", "replay_agency_events"): "replayed for an agency by `passerelle agency-replay`",
+    # An operator's act across every Mission after a new sector key is deployed, not a Mission's own request.
+    ("beneficiary", "rekey_pseudonyms"): "run by `passerelle rotate-sector-key`",
 }
 
 __all__ = ["MAX_PAGE_SIZE", "NOT_ROUTED", "ROUTES", "Route"]

@@ -27,7 +27,7 @@ from kit.demo import DemoFactory
 from kit.errors import Forbidden
 from kit.policy import POLICY
 from kit.taxonomy import DEMO_DIR, load
-from tests.harness import TestPlatform, wait_until
+from tests.harness import DEVELOPMENT_ENV, TestPlatform, wait_until
 
 pytestmark = pytest.mark.integration
 ROLES = sorted({role for roles in POLICY.values() for role in roles} | {"forem", "actiris"})
@@ -64,6 +64,7 @@ def app(platform):
     gateway = Gateway(
         platform.registry,
         environ={
+            **DEVELOPMENT_ENV,
             "PASSERELLE_RATE_PER_SECOND": "100000",
             "PASSERELLE_RATE_BURST": "100000",
             "PASSERELLE_MAX_BODY": "65536",
@@ -567,7 +568,12 @@ def test_indicators_submissions_and_exports_over_http(client):
 def test_limits_rate_and_upstream_timeout(platform):
     app = Gateway(
         platform.registry,
-        environ={"PASSERELLE_RATE_PER_SECOND": "0.01", "PASSERELLE_RATE_BURST": "3", "PASSERELLE_MAX_BODY": "1000"},
+        environ={
+            **DEVELOPMENT_ENV,
+            "PASSERELLE_RATE_PER_SECOND": "0.01",
+            "PASSERELLE_RATE_BURST": "3",
+            "PASSERELLE_MAX_BODY": "1000",
+        },
     )
     client = Client(app)
     site = next(s for s in platform.sites if s.code == "mirec")

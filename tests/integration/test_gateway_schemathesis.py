@@ -40,7 +40,7 @@ from gateway.auth import mint
 from gateway.routes import ROUTES
 from kit.demo import DemoFactory
 from kit.policy import POLICY
-from tests.harness import TestPlatform, free_port
+from tests.harness import DEVELOPMENT_ENV, TestPlatform, free_port
 
 pytestmark = pytest.mark.integration
 ROLES = sorted({role for roles in POLICY.values() for role in roles} | {"forem", "actiris"})
@@ -66,7 +66,8 @@ def served(tmp_path_factory):
         platform.start("mirec")
         platform.start("intermire")
         app = Gateway(
-            platform.registry, environ={"PASSERELLE_RATE_PER_SECOND": "100000", "PASSERELLE_RATE_BURST": "100000"}
+            platform.registry,
+            environ={**DEVELOPMENT_ENV, "PASSERELLE_RATE_PER_SECOND": "100000", "PASSERELLE_RATE_BURST": "100000"},
         )
         port = free_port()
         sock = eventlet.listen(("127.0.0.1", port))

@@ -26,14 +26,18 @@ from gateway.app import Gateway
 from gateway.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_SECRET, mint
 from gateway.routes import NOT_ROUTED, ROUTES
 from kit import logs, registry
+from kit.config import ConfigError
 from kit.policy import POLICY
 
+DEVELOPMENT = {"PASSERELLE_ENV": "development"}
 PROTECTED = ("mission", "status", "state", "owner", "counsellor", "created_by", "consent", "version", "signed_at")
 
 
 @pytest.fixture(scope="module")
 def app():
-    gateway = Gateway(registry.load(), environ={"PASSERELLE_MAX_BODY": "2000", "PASSERELLE_RATE_BURST": "100000"})
+    gateway = Gateway(
+        registry.load(), environ={**DEVELOPMENT, "PASSERELLE_MAX_BODY": "2000", "PASSERELLE_RATE_BURST": "100000"}
+    )
     yield gateway
     gateway.sites.close()
 
@@ -255,8 +259,11 @@ def test_an_identity_providers_rs256_token_is_accepted_and_algorithm_confusion_r
         assert (
             client.get("/missions/mirec/beneficiaries", headers={"Authorization": f"Bearer {token}"}).status_code == 401
         )
-    with pytest.raises(ValueError):
-        mint("anne", "mirec", ["counsellor"], environ={"PASSERELLE_JWT_PUBLIC_KEY_FILE": str(tmp_path / "idp.pem")})
+    key_file = {"PASSERELLE_JWT_PUBLIC_KEY_FILE": str(tmp_path / "idp.pem")}
+    with pytest.raises(ConfigError, match="development tokens are HS256"):
+        mint("anne", "mirec", ["counsellor"], environ={**DEVELOPMENT, **key_file})
+    with pytest.raises(ConfigError, match="development tokens only"):
+        mint("anne", "mirec", ["counsellor"], environ=key_file)
     app.sites.close()
 
 
@@ -283,7 +290,7 @@ class _BrokerGone:
     ids=type,
 )
 def test_a_broker_gone_mid_call_is_503_never_500(error):
-    gateway = Gateway(registry.load(), environ={"PASSERELLE_RATE_BURST": "100000"})
+    gateway = Gateway(registry.load(), environ={**DEVELOPMENT, "PASSERELLE_RATE_BURST": "100000"})
     gateway.sites.close()
     gateway.sites = _BrokerGone(error)
     reply = Client(gateway).get("/missions/mirec/beneficiaries", headers=auth())

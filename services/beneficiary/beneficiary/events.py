@@ -32,6 +32,8 @@ EMPLOYED_6M = PREFIX + "employment_confirmed_6m.v1"
 NOT_EMPLOYED_6M = PREFIX + "employment_not_confirmed_6m.v1"
 EXITED = PREFIX + "exited.v1"
 ERASED = PREFIX + "erased.v1"
+# Sector only: a person's pseudonym re-derived under the current sector key (ARCHITECTURE.md, key rotation).
+PSEUDONYM_REKEYED = PREFIX + "pseudonym_rekeyed.v1"
 FORGET_REQUESTED = agency_types.FORGET_REQUESTED
 
 
@@ -63,7 +65,8 @@ class Publisher:
     def sector(self, type_: str, data: dict) -> Event:
         p = self.person
         return make_event(source=self.source, type=type_, audience="sector", subject=p.pseudonym, data={
-            "pseudonym": p.pseudonym, "gender": p.gender, "municipality": p.municipality,
+            "pseudonym": p.pseudonym, "pseudonym_key": p.pseudonym_key, "gender": p.gender,
+            "municipality": p.municipality,
             "age_band": age_band(p.birth_date, p.registered_on), "target_groups": _sector_groups(self.groups),
             **data})
 
@@ -150,3 +153,9 @@ def forget_requested(pub: Publisher, disclosure, reason: str, on: date) -> tuple
 
 def erased(pub: Publisher) -> list[Event]:
     return [pub.internal(ERASED, {})]
+
+
+def pseudonym_rekeyed(source: str, previous: str, person) -> Event:
+    """To InterMire only: ``previous`` now reads ``person.pseudonym`` (no other field: nothing else changed)."""
+    return make_event(source=source, type=PSEUDONYM_REKEYED, audience="sector", subject=person.pseudonym, data={
+        "previous_pseudonym": previous, "pseudonym": person.pseudonym, "pseudonym_key": person.pseudonym_key})

@@ -23,6 +23,8 @@ class Beneficiary(Base):
     niss: Mapped[str] = mapped_column(String(11), unique=True)
     # HMAC of the NISS under the sector key: what other Missions and InterMire see.
     pseudonym: Mapped[str] = mapped_column(String(32), index=True)
+    # Which sector key made it (kit.pseudonym.key_id): a rotation re-derives the others ('' = before key ids).
+    pseudonym_key: Mapped[str] = mapped_column(String(16), index=True, default="", server_default="")
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     birth_date: Mapped[date] = mapped_column(Date)

@@ -13,7 +13,7 @@ from datetime import date
 from nameko.rpc import rpc
 from sqlalchemy import delete, func, or_, select
 
-from beneficiary import domain, events, schemas
+from beneficiary import domain, events, rekey, schemas
 from beneficiary.enums import ACTIVE, DROPPED_OUT, EXITED, SENSITIVE_GROUPS
 from beneficiary.models import (
     Assessment,
@@ -33,7 +33,7 @@ from kit import inputs, outbox
 from kit.actor import Caller
 from kit.errors import Conflict, NotFound, ValidationFailed
 from kit.events import event_handler
-from kit.pseudonym import pseudonym
+from kit.pseudonym import key_id, pseudonym
 from kit.service import ServiceBase
 from kit.storage import outbox as outbox_table
 
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 class BeneficiaryService(ServiceBase):
     name = "beneficiary"
     caller = Caller()
+    uses_sector_key = True  # pseudonyms at intake: the site checks the key at start (kit.site.check_secrets)
 
     # -- helpers ---------------------------------------------------------
     def _person(self, session, beneficiary_id) -> Beneficiary:
@@ -90,7 +91,7 @@ class BeneficiaryService(ServiceBase):
             if existing:
                 raise Conflict("a file with this national register number exists in this Mission", existing)
             person = Beneficiary(
-                id=str(uuid.uuid4()), niss=niss, pseudonym=pseudonym(niss),
+                id=str(uuid.uuid4()), niss=niss, pseudonym=pseudonym(niss), pseudonym_key=key_id(),
                 first_name=data["first_name"], last_name=data["last_name"], birth_date=data["birth_date"],
                 gender=data["gender"], municipality=data["municipality"],
                 registered_on=data["registered_on"] or date.today(), created_at=inputs.now(),
@@ -215,6 +216,15 @@ class BeneficiaryService(ServiceBase):
         """
         self.caller.authorize("beneficiary.agency_replay")
         return agency_events.replay_request(self.db, agency, since)
+
+    @rpc
+    def rekey_pseudonyms(self, limit=500):
+        """Sector key rotation: one batch of people re-derived under the current key (``beneficiary.rekey``).
+
+        Returns ``{"key", "rekeyed", "labelled", "remaining"}``; ``passerelle rotate-sector-key`` repeats it.
+        """
+        self.caller.authorize("beneficiary.rekey_pseudonyms")
+        return rekey.rekey(self.db, self.site.source, max(1, min(int(limit), 5000)))
 
     # -- assessment and plan ---------------------------------------------
     @rpc

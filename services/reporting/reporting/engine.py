@@ -533,8 +533,22 @@ def fetch_codes(session, fact_table, missions: list[str] | None = None) -> dict[
     return {c: np.ascontiguousarray(data[:, i]) for i, c in enumerate(columns)}
 
 
-def load_sector(session, fact_table, missions: list[tuple[str, str]]) -> Facts:
-    """InterMire's facts in one read; a Mission missing from the registry is added from the facts themselves."""
+def remap(values: np.ndarray, old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """``values`` with every element found in ``old`` replaced by ``new`` at the same index."""
+    if not len(old) or not len(values):
+        return values
+    order = np.argsort(old, kind="stable")
+    old, new = old[order], new[order]
+    at = np.minimum(np.searchsorted(old, values), len(old) - 1)
+    return np.where(old[at] == values, new[at], values)
+
+
+def load_sector(session, fact_table, missions: list[tuple[str, str]], aliases=None) -> Facts:
+    """InterMire's facts in one read; a Mission missing from the registry is added from the facts themselves.
+
+    ``aliases`` (``(previous person keys, person keys)``, from a sector key rotation) are applied to the
+    person column, so a person counts once across pseudonyms of two keys.
+    """
     codes = [code for code, _ in missions]
     basins = [basin for _, basin in missions]
     columns = fetch_codes(session, fact_table, codes) if codes else None
@@ -544,4 +558,6 @@ def load_sector(session, fact_table, missions: list[tuple[str, str]]) -> Facts:
                 codes.append(code)
                 basins.append("unknown")
         columns = fetch_codes(session, fact_table, codes)
+    if aliases is not None:
+        columns["person"] = remap(columns["person"], *aliases)
     return Facts.from_columns(columns, missions=codes, basins=basins)

@@ -43,6 +43,23 @@ class SectorEntry(Base):
     age_band: Mapped[str] = mapped_column(String(10))
 
 
+class SectorAlias(Base):
+    """A pseudonym re-derived under a new sector key (sector mode): facts under ``previous`` are ``pseudonym``'s.
+
+    Written from the Missions' ``pseudonym_rekeyed`` events; chains are resolved on write, so ``pseudonym``
+    is always the latest. ``previous_person`` and ``person`` are the two pseudonyms' 63-bit keys
+    (``reporting.ingest.key64``), which the engine maps when it loads the fact log.
+    """
+
+    __tablename__ = "sector_alias"
+
+    previous: Mapped[str] = mapped_column(String(32), primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(32), index=True)
+    previous_person: Mapped[int] = mapped_column(BigInteger)
+    person: Mapped[int] = mapped_column(BigInteger)
+    key: Mapped[str] = mapped_column(String(16))
+
+
 class _Coded:
     """The fact's codes, derived from its event by ``reporting.ingest`` (the aggregation engine reads only these).
 

@@ -2,11 +2,14 @@
 
 Runs on ``/intermire`` and sees only what the Missions' shovels carry there.
 When a pseudonym arrives from a second Mission, it signals every Mission
-that follows the person (``followed_elsewhere``), through the broker.
+that follows the person (``followed_elsewhere``), through the broker. A
+sector key rotation renames pseudonyms; ``reporting.rekey`` keeps each
+person counted once across it.
 """
 
 from nameko.rpc import rpc
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from contracts.envelope import make_event
 from kit import outbox
@@ -15,15 +18,16 @@ from kit.errors import ValidationFailed
 from kit.events import event_handler
 from kit.registry import load as load_registry
 from kit.service import ServiceBase
-from reporting import cache, exports, publication
+from reporting import cache, exports, publication, rekey
 from reporting import catalogue as cat
 from reporting.engine import load_sector
 from reporting.ingest import codes
-from reporting.models import SectorEntry, SectorFact
+from reporting.models import SectorAlias, SectorEntry, SectorFact
 from reporting.periods import parse
 from reporting.service import FACT_BATCH, check_mode, fact_month, indicator_named
 
 FOLLOWED_ELSEWHERE = "be.mire.reporting.followed_elsewhere.v1"
+PSEUDONYM_REKEYED = "be.mire.beneficiary.pseudonym_rekeyed.v1"
 
 
 def mission_of(source: str) -> str:
@@ -52,17 +56,18 @@ class SectorReportingService(ServiceBase):
             if session is None:
                 return
             d = event.data
+            pseudonym = rekey.resolve(session, d["pseudonym"])  # a Mission not yet rekeyed sends the old one
             session.merge(
                 SectorEntry(
                     mission=mission_of(event.source),
-                    pseudonym=d["pseudonym"],
+                    pseudonym=pseudonym,
                     month=d["registered_month"],
                     age_band=d["age_band"],
                 )
             )
             session.flush()
             missions = sorted(
-                session.scalars(select(SectorEntry.mission).where(SectorEntry.pseudonym == d["pseudonym"])).all()
+                session.scalars(select(SectorEntry.mission).where(SectorEntry.pseudonym == pseudonym)).all()
             )
             if len(missions) > 1:
                 # Tell each Mission that follows this person that others do too; the
@@ -74,11 +79,21 @@ class SectorReportingService(ServiceBase):
                             source=self.site.source,
                             type=FOLLOWED_ELSEWHERE,
                             audience="signal",
-                            subject=d["pseudonym"],
-                            data={"pseudonym": d["pseudonym"], "missions": missions},
+                            subject=pseudonym,
+                            data={"pseudonym": pseudonym, "missions": missions},
                         ),
                         to=mission,
                     )
+
+    @event_handler(PSEUDONYM_REKEYED, source="sector")
+    def on_pseudonym_rekeyed(self, event):
+        """A Mission re-derived a person's pseudonym under the new sector key: one person still."""
+        with self.db.once(event) as session:
+            if session is None:
+                return
+            d = event.data
+            rekey.record(session, d["previous_pseudonym"], d["pseudonym"], d.get("pseudonym_key", ""))
+        cache.bump(self.site.code)
 
     # Eleven Missions feed these two logs: taken in batches, as the Missions' own fact logs are.
     @event_handler("be.mire.employer.*.v1", source="sector", batch=FACT_BATCH)
@@ -94,6 +109,8 @@ class SectorReportingService(ServiceBase):
     def _record(self, events):
         with self.db.once_each(events) as (session, fresh):
             for event in fresh:
+                if event.type == PSEUDONYM_REKEYED:
+                    continue  # not a fact of anyone's path: on_pseudonym_rekeyed's
                 data = {k: v for k, v in event.data.items() if k != "pseudonym"}
                 session.add(
                     SectorFact(
@@ -111,7 +128,7 @@ class SectorReportingService(ServiceBase):
     def _facts(self):
         def load():
             with self.db.session() as session:
-                return load_sector(session, SectorFact, registry_missions())
+                return load_sector(session, SectorFact, registry_missions(), rekey.person_aliases(session))
 
         return cache.facts(self.site.code, load)
 
@@ -165,15 +182,22 @@ class SectorReportingService(ServiceBase):
             per_mission = dict(
                 session.execute(select(SectorEntry.mission, func.count()).group_by(SectorEntry.mission)).all()
             )
-            people = session.scalar(select(func.count(func.distinct(SectorEntry.pseudonym))))
+            alias = aliased(SectorAlias)
+            person = func.coalesce(alias.pseudonym, SectorEntry.pseudonym)  # one person across a key rotation
+            people = session.scalar(
+                select(func.count(func.distinct(person)))
+                .select_from(SectorEntry)
+                .outerjoin(alias, alias.previous == SectorEntry.pseudonym)
+            )
             headline = {}
             for name, type_ in (
                 ("first_contracts", "contract_signed"),
                 ("employed_after_6_months", "employment_confirmed_6m"),
             ):
                 headline[name] = session.scalar(
-                    select(func.count(func.distinct(SectorFact.pseudonym))).where(
-                        SectorFact.type == f"be.mire.beneficiary.{type_}.v1"
-                    )
+                    select(func.count(func.distinct(func.coalesce(alias.pseudonym, SectorFact.pseudonym))))
+                    .select_from(SectorFact)
+                    .outerjoin(alias, alias.previous == SectorFact.pseudonym)
+                    .where(SectorFact.type == f"be.mire.beneficiary.{type_}.v1")
                 )
         return {"entries_by_mission": per_mission, "people": people, **headline}
