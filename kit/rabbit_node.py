@@ -3,8 +3,8 @@
 Why the embedded default runs its own node instead of the machine's broker:
 RabbitMQ 3.10 reserves three file handles for every quorum queue, always
 granted, out of the same budget as its client sockets (927 under Debian's
-default limit of 1,024 open files). The platform's topology is 439 quorum
-queues for eleven Missions and InterMire, 1,317 handles: declared on a stock
+default limit of 1,024 open files). The platform's topology is 441 quorum
+queues for eleven Missions and InterMire, 1,323 handles: declared on a stock
 broker it leaves no handle for any new connection, and every AMQP client on
 the machine then hangs in its handshake. A topology that fits a stock node
 would have to give up a queue per handler and the delivery limits the

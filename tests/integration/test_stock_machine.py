@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from kit import registry as registry_module
+from kit.preflight import need_of
 from tests.harness import ROOT, TestPlatform, free_port, free_port_block
 from tests.reliability.broker_node import BrokerNode
 
@@ -118,7 +119,7 @@ def test_up_refuses_a_stock_broker_before_changing_anything(tmp_path, stock_brok
     assert up.returncode == 2
     line = up.stderr.strip().splitlines()[-1]
     assert line.startswith("passerelle: RabbitMQ at 127.0.0.1:") and "may open 1024 files" in line, up.stderr
-    assert "439 quorum queues" in line and "PASSERELLE_BROKER_EMBEDDED=true" in line
+    assert f"{need_of(p.registry).quorum_queues} quorum queues" in line and "PASSERELLE_BROKER_EMBEDDED=true" in line
     assert "Traceback" not in up.stderr
     assert vhosts_of(stock_broker) == {"/"}  # nothing declared
     assert not (p.registry.data_dir / "mirec").exists()  # nothing migrated
