@@ -1,0 +1,225 @@
+"""The browser scenarios of the front office, each run in a process of its own by ``test_front_office.py``.
+
+Playwright's synchronous API does not run under eventlet's monkey-patching,
+which the test suite's root conftest applies to the whole pytest process
+(Playwright's driver pipe is read by a patched selector that stops being
+served: navigations hang). So each scenario runs here, in a plain
+interpreter: ``python -m tests.web.scenarios NAME WEB_URL GATEWAY_URL``
+exits 0 when every assertion held, 1 with the traceback otherwise. Each page a
+scenario reaches is checked with axe-core (no serious or critical violation).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import sys
+import traceback
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+import requests
+from playwright.sync_api import expect
+
+from gateway.auth import mint
+from kit.demo import DemoFactory
+from tests.harness import wait_until
+from tests.web.browser import axe_violations, launch_chromium
+
+WALL = "900001"  # "Monter un mur en blocs", of the demo taxonomy's F1703
+
+
+class Visitor:
+    """One person at the keyboard: a browser context of their own, and axe after every page they reach."""
+
+    def __init__(self, front, chromium, width: int = 1280):
+        self.front = front
+        self.context = chromium.new_context(viewport={"width": width, "height": 900}, locale="fr-BE")
+        self.context.set_default_timeout(15_000)
+        self.page = self.context.new_page()
+        self.audited: list[str] = []
+
+    def audit(self):
+        self.page.wait_for_load_state("load")
+        violations = axe_violations(self.page)
+        assert not violations, f"{self.page.url}: {violations}"
+        self.audited.append(self.page.url)
+
+    def go(self, path: str):
+        self.page.goto(self.front.url + path)
+        self.audit()
+
+    def sign_in(self, mission: str, login: str):
+        self.page.goto(self.front.url + "/")
+        expect(self.page).to_have_url(re.compile(r"/connexion\?next="))
+        self.audit()
+        details = self.page.locator("details.mission", has=self.page.locator(f"[data-user='{login}@{mission}']"))
+        if details.get_attribute("open") is None:
+            details.locator("summary").click()
+        self.page.locator(f"[data-user='{login}@{mission}']").click()
+        self.audit()
+
+    def close(self):
+        self.context.close()
+
+
+def api(front, mission: str, role: str, method: str, path: str, body=None):
+    token = mint(f"seed-{role}", mission, [role])
+    reply = requests.request(method, f"{front.gateway_url}/missions/{mission}{path}", json=body,
+                             headers={"Authorization": f"Bearer {token}"}, timeout=15)
+    assert reply.status_code < 300, (path, reply.status_code, reply.text)
+    return reply.json()
+
+
+def fresh_seed() -> int:
+    # Each run its own people and employers: no clash with what an earlier test wrote on the same platform.
+    return random.randrange(10**6)
+
+
+def open_vacancy(front, mission="mirec", title=None):
+    title = title or f"Maçon {fresh_seed()}"
+    employer = api(front, mission, "employer_relations", "POST", "/employers",
+                   DemoFactory(seed=fresh_seed()).employer("50000"))
+    vacancy = api(front, mission, "employer_relations", "POST", f"/employers/{employer['id']}/vacancies", {
+        "title": title, "occupation": "F1703", "description": "Gros oeuvre", "contract_type": "permanent",
+        "hours_per_week": 38, "municipality": "52011", "posts": 1,
+        "competences": [{"code": WALL, "level": 2, "essential": True}]})
+    api(front, mission, "employer_relations", "POST", f"/vacancies/{vacancy['id']}/open")
+    return employer, vacancy
+
+
+def counsellors_day(front, chromium):
+    employer, vacancy = open_vacancy(front)
+    person = DemoFactory(seed=fresh_seed()).beneficiary("50000")
+    registered = date.today() - timedelta(days=300)
+    you = Visitor(front, chromium)
+    page = you.page
+    try:
+        you.sign_in("mirec", "anne")
+        expect(page).to_have_url(re.compile(r"/beneficiaires$"))
+        expect(page.locator("h1")).to_have_text("Mes bénéficiaires")
+        assert page.locator("html").get_attribute("lang") == "fr"
+
+        # Intake, with one wrong national number, corrected.
+        page.get_by_role("link", name="Accueillir une personne").click()
+        you.audit()
+        wrong = person["niss"][:-1] + str((int(person["niss"][-1]) + 1) % 10)
+        page.get_by_label("Numéro de registre national").fill(wrong)
+        expect(page.locator("#niss-check")).to_contain_text("n'est pas valide")  # checked as typed (htmx)
+        page.get_by_label("Prénom").fill(person["first_name"])
+        page.get_by_label("Nom", exact=True).fill(person["last_name"])
+        page.get_by_label("Date de naissance").fill(person["birth_date"])
+        page.get_by_label("Homme" if person["gender"] == "M" else "Femme" if person["gender"] == "F" else "X (autre)") \
+            .check()
+        page.get_by_label("Commune de résidence").select_option("52011")
+        page.get_by_label("Date d'accueil").fill(registered.isoformat())
+        page.get_by_label("Chômage de longue durée", exact=True).check()
+        page.get_by_label("Justificatif : Chômage de longue durée").fill("Attestation Forem")
+        page.get_by_role("button", name="Ouvrir le dossier").click()
+        expect(page).to_have_title(re.compile(r"^Erreur : "))
+        summary = page.locator("[data-error-summary]")
+        expect(summary).to_be_focused()
+        expect(summary.get_by_role("link", name="Ce numéro de registre national n'est pas valide.")).to_have_attribute(
+            "href", "#f-niss")
+        expect(page.get_by_label("Prénom")).to_have_value(person["first_name"])  # what was typed is kept
+        you.audit()
+        page.get_by_label("Numéro de registre national").fill(person["niss"])
+        expect(page.locator("#niss-check")).to_contain_text("Numéro valide")
+        page.get_by_role("button", name="Ouvrir le dossier").click()
+        expect(page.locator("h1")).to_have_text(f"{person['first_name']} {person['last_name']}")
+        expect(page.get_by_role("status")).to_contain_text("Dossier ouvert")
+        file_url = page.url
+        you.audit()
+
+        # Assessment: the occupation found by job title, then the plan from its gaps.
+        page.get_by_role("link", name="Évaluer les compétences").click()
+        page.get_by_label("Métier visé : cherchez par intitulé").fill("aide maçon")
+        page.get_by_role("link", name=re.compile(r"\(F1703\)")).first.click()
+        you.audit()
+        page.get_by_role("checkbox", name="Monter un mur en blocs").check()
+        page.get_by_label("Niveau : Monter un mur en blocs").select_option("3")
+        page.get_by_role("checkbox", name="Préparer un mortier ou un béton").check()
+        page.get_by_role("button", name="Enregistrer l'évaluation").click()
+        expect(page.locator("h1")).to_have_text("Plan d'insertion")
+        expect(page.get_by_role("checkbox", name="Lire un plan de construction")).to_be_checked()  # a gap
+        expect(page.get_by_role("checkbox", name="Monter un mur en blocs")).to_have_count(0)  # acquired: no gap
+        you.audit()
+        page.get_by_label("Mobilité (km)").fill("40")
+        page.get_by_label("Le plan est convenu avec la personne").check()
+        page.get_by_role("button", name="Enregistrer le plan").click()
+        expect(page.get_by_role("status")).to_contain_text("Plan d'insertion convenu (version 1)")
+
+        # A stage move with its reason, and a note.
+        page.get_by_role("link", name="Changer d'étape").click()
+        page.get_by_label("Formation", exact=True).check()
+        page.get_by_label("Pourquoi ce changement").fill("Projet confirmé")
+        you.audit()
+        page.get_by_role("button", name="Changer d'étape").click()
+        expect(page.locator(".timeline")).to_contain_text("Projet confirmé")
+        page.get_by_role("link", name="Écrire une note sociale").click()
+        page.get_by_label("Note").fill("Entretien d'accueil, situation stable")
+        you.audit()
+        page.get_by_role("button", name="Enregistrer la note").click()
+        expect(page.locator("#notes")).to_contain_text("Entretien d'accueil, situation stable")
+
+        # Matching: the vacancy ranked with its explanation, proposed, and hired.
+        def ranked():
+            page.goto(file_url)
+            return page.locator(".card", has_text=vacancy["title"]).count() > 0
+
+        wait_until(ranked, timeout=40, interval=1, what="the vacancy ranked for the person")
+        card = page.locator(".card", has_text=vacancy["title"])
+        expect(card.locator(".why-yes")).to_contain_text("Monter un mur en blocs")
+        you.audit()
+        card.get_by_role("button", name=re.compile("Proposer")).click()
+        for step in ("présentée", "entretien", "engagé·e"):
+            page.get_by_role("button", name=step, exact=True).click()
+            expect(page.get_by_role("status")).to_contain_text(step)
+        you.audit()
+
+        # First contract (prefilled from the hire), six-month check, exit.
+        page.get_by_role("link", name=re.compile("Enregistrer le premier contrat chez")).click()
+        expect(page.get_by_label("Employeur")).to_have_value(employer["id"])
+        page.get_by_label("Signé le").fill((registered + timedelta(days=90)).isoformat())
+        page.get_by_label("Heures par semaine").fill("38")
+        you.audit()
+        page.get_by_role("button", name="Enregistrer le premier contrat").click()
+        expect(page.get_by_role("status")).to_contain_text("Premier contrat enregistré")
+        page.get_by_role("link", name="Enregistrer le suivi à six mois").click()
+        page.get_by_label("Toujours en emploi").check()
+        page.get_by_label("Source de l'information").select_option("employer")
+        you.audit()
+        page.get_by_role("button", name="Enregistrer le suivi").click()
+        expect(page.locator("section:has(#contrat)")).to_contain_text("toujours en emploi")
+        page.get_by_role("link", name="Enregistrer la sortie").click()
+        page.get_by_label("Raison de la sortie").select_option("durable_employment")
+        you.audit()
+        page.get_by_role("button", name="Confirmer la sortie").click()
+        expect(page.locator(".tags")).to_contain_text("sorti·e")
+        expect(page.get_by_role("link", name="Changer d'étape")).to_have_count(0)  # a closed file moves no more
+        you.audit()
+    finally:
+        you.close()
+
+
+SCENARIOS = {"counsellors_day": counsellors_day}
+
+
+def main(argv: list[str]) -> int:
+    name, web_url, gateway_url = argv
+    front = SimpleNamespace(url=web_url, gateway_url=gateway_url)
+    playwright, browser = launch_chromium()
+    try:
+        SCENARIOS[name](front, browser)
+    except Exception:
+        traceback.print_exc()
+        return 1
+    finally:
+        browser.close()
+        playwright.stop()
+    print(f"scenario {name}: every step held")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
