@@ -53,11 +53,15 @@ class Visitor:
         self.page.goto(self.front.url + "/")
         expect(self.page).to_have_url(re.compile(r"/connexion\?next="))
         self.audit()
+        self.choose(mission, login)
+        self.audit()
+
+    def choose(self, mission: str, login: str):
+        """On the development sign-in page: open the Mission's list and pick the person."""
         details = self.page.locator("details.mission", has=self.page.locator(f"[data-user='{login}@{mission}']"))
         if details.get_attribute("open") is None:
             details.locator("summary").click()
         self.page.locator(f"[data-user='{login}@{mission}']").click()
-        self.audit()
 
     def close(self):
         self.context.close()
@@ -202,7 +206,152 @@ def counsellors_day(front, chromium):
         you.close()
 
 
-SCENARIOS = {"counsellors_day": counsellors_day}
+def new_person(front, mission: str, counsellor_plan: bool = False) -> dict:
+    """A person opened through the gateway (as a counsellor), assessed and planned for masonry when asked."""
+    person = api(front, mission, "counsellor", "POST", "/beneficiaries",
+                 dict(DemoFactory(seed=fresh_seed()).beneficiary("50000"), municipality="52011"))
+    if counsellor_plan:
+        api(front, mission, "counsellor", "POST", f"/beneficiaries/{person['id']}/assessments", {
+            "competences": [{"code": WALL, "level": 3, "kind": "technical", "source": "work"}]})
+        api(front, mission, "counsellor", "POST", f"/beneficiaries/{person['id']}/plan", {
+            "target_occupations": ["F1703"], "actions": [{"kind": "job_search", "description": "Chantiers"}],
+            "contract_wishes": ["permanent"], "mobility_km": 50, "agreed_with_person": True})
+    return person
+
+
+def the_wall_between_missions(front, chromium):
+    """A counsellor of MIRENA sees nothing of MIREC: not in the caseload, and a MIREC address typed by hand
+    answers the gateway's 404 page. Also: an expired session comes back to the same page after sign-in, and a
+    double click on a form writes one record."""
+    theirs = new_person(front, "mirec")
+    ours = new_person(front, "mirena")
+    employer, vacancy = open_vacancy(front, "mirec")
+    you = Visitor(front, chromium)
+    page = you.page
+    try:
+        you.sign_in("mirena", "anne")
+        expect(page.locator("main")).to_contain_text(ours["last_name"])
+        expect(page.locator("main")).not_to_contain_text(theirs["last_name"])
+        for path in (f"/beneficiaires/{theirs['id']}", f"/beneficiaires/{theirs['id']}/evaluation",
+                     f"/entreprises/{employer['id']}", f"/offres/{vacancy['id']}"):
+            reply = page.goto(front.url + path)
+            assert reply.status == 404, (path, reply.status)
+            expect(page.locator("h1")).to_have_text("Page introuvable")
+            expect(page.locator("main")).not_to_contain_text(theirs["last_name"])
+            you.audit()
+
+        # Session expiry: the cookie gone (as after the idle timeout), the file asks for sign-in and comes back.
+        mine = f"/beneficiaires/{ours['id']}"
+        you.context.clear_cookies()
+        page.goto(front.url + mine)
+        expect(page).to_have_url(re.compile(r"/connexion\?next=%2Fbeneficiaires%2F"))
+        you.choose("mirena", "anne")
+        expect(page).to_have_url(front.url + mine)
+
+        # A double click writes once: the same form key posted twice.
+        page.get_by_role("link", name="Écrire une note sociale").click()
+        page.get_by_label("Note").fill("Rendez-vous pris au CPAS, à confirmer")
+        page.get_by_role("button", name="Enregistrer la note").dblclick()
+        expect(page.locator("#notes")).to_contain_text("Rendez-vous pris au CPAS")
+        expect(page.locator("#notes li", has_text="Rendez-vous pris au CPAS")).to_have_count(1)
+        notes = api(front, "mirena", "counsellor", "GET", f"/beneficiaries/{ours['id']}/notes/social")
+        assert [n["text"] for n in notes].count("Rendez-vous pris au CPAS, à confirmer") == 1
+
+        # A form posted without its CSRF token is refused, and nothing is written.
+        answer = page.request.post(front.url + f"/beneficiaires/{ours['id']}/notes/social",
+                                   form={"text": "sans jeton", "once": "x"})
+        assert answer.status == 400
+        notes = api(front, "mirena", "counsellor", "GET", f"/beneficiaries/{ours['id']}/notes/social")
+        assert "sans jeton" not in [n["text"] for n in notes]
+    finally:
+        you.close()
+
+
+def the_employer_relations_agents_day(front, chromium):
+    """Employer, contact, prospection visit with its next action, a vacancy with required competences found by
+    job title, opened; ranked candidates with their explanations; a proposal through its states; at 360 px."""
+    candidate = new_person(front, "mirec", counsellor_plan=True)
+    you = Visitor(front, chromium, width=360)
+    page = you.page
+    company = DemoFactory(seed=fresh_seed()).employer("50000")
+    try:
+        you.sign_in("mirec", "eric")
+        expect(page).to_have_url(re.compile(r"/entreprises$"))
+        expect(page.get_by_role("link", name="Mes bénéficiaires")).to_have_count(0)  # not this role's
+        page.get_by_role("link", name="Enregistrer une entreprise").click()
+        page.get_by_label("Numéro d'entreprise (BCE)").fill(company["enterprise_number"])
+        page.get_by_label("Dénomination").fill(company["name"])
+        page.get_by_label("Code d'activité NACE-BEL").fill(company["nace"])
+        page.get_by_label("Commune du siège d'exploitation").select_option("52011")
+        you.audit()
+        page.get_by_role("button", name="Enregistrer l'entreprise").click()
+        expect(page.locator("h1")).to_have_text(company["name"])
+        you.audit()
+
+        page.get_by_role("link", name="Ajouter un contact").click()
+        page.get_by_label("Nom").fill("Julie Lambert")
+        page.get_by_label("Fonction").fill("Responsable RH")
+        page.get_by_label("Téléphone").fill("071 12 34 56")
+        page.get_by_role("button", name="Ajouter le contact").click()
+        expect(page.locator("main")).to_contain_text("Julie Lambert")
+
+        page.get_by_role("link", name="Noter une prospection").click()
+        page.get_by_label("Compte rendu").fill("Visite du chantier, besoin de deux maçons au printemps")
+        page.get_by_label("Prochaine action (facultatif)", exact=True).fill("Envoyer le référentiel métier")
+        page.get_by_label("Échéance de la prochaine action").fill((date.today() + timedelta(days=7)).isoformat())
+        you.audit()
+        page.get_by_role("button", name="Enregistrer la prospection").click()
+        expect(page.locator(".timeline")).to_contain_text("Envoyer le référentiel métier")
+        you.audit()
+
+        page.get_by_role("link", name="Créer une offre").click()
+        page.get_by_label("Intitulé du poste").fill("maçon")
+        page.get_by_role("button", name="Chercher le métier").click()
+        page.get_by_role("link", name=re.compile(r"\(F1703\)")).first.click()
+        title = f"Maçon coffreur {fresh_seed()}"
+        page.get_by_label("Intitulé du poste").fill(title)
+        page.get_by_label("Description du poste").fill("Gros oeuvre, chantiers de la région")
+        page.get_by_label("Type de contrat").select_option("permanent")
+        page.get_by_label("Commune du lieu de travail").select_option("52011")
+        page.get_by_role("checkbox", name="Monter un mur en blocs", exact=True).check()
+        page.get_by_role("checkbox", name="Essentielle : Monter un mur en blocs").check()
+        you.audit()
+        page.get_by_role("button", name="Créer l'offre en brouillon").click()
+        expect(page.locator("h1")).to_have_text(title)
+        page.get_by_role("button", name="Ouvrir l'offre").click()
+        expect(page.get_by_role("status")).to_contain_text("Offre ouverte")
+        vacancy_url = page.url
+
+        def ranked():
+            page.goto(vacancy_url)
+            return page.locator(".card").count() > 0
+
+        wait_until(ranked, timeout=40, interval=1, what="candidates ranked for the vacancy")
+        card = page.locator(".card").first
+        expect(card.locator(".why-yes")).to_contain_text("Monter un mur en blocs")  # the explanation
+        expect(page.locator("main")).not_to_contain_text(candidate["last_name"])  # no file access: no names
+        you.audit()
+        card.get_by_role("button", name=re.compile("Proposer")).click()
+        expect(page.get_by_role("status")).to_contain_text("Proposition faite")
+        page.get_by_role("button", name="présentée", exact=True).click()
+        expect(page.get_by_role("status")).to_contain_text("présentée")
+        page.get_by_role("button", name="refusée", exact=True).click()  # a refusal without its reason
+        expect(page.get_by_role("status")).to_contain_text("Un refus se motive")
+        page.get_by_label("Raison (pour un refus ou un retrait)").fill("Pas de permis de conduire")
+        page.get_by_role("button", name="refusée", exact=True).click()
+        expect(page.locator("#propositions ~ table")).to_contain_text("refusée")
+        you.audit()
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 360, f"the page scrolls sideways at 360 px ({width} px)"
+    finally:
+        you.close()
+
+
+SCENARIOS = {
+    "counsellors_day": counsellors_day,
+    "the_wall_between_missions": the_wall_between_missions,
+    "the_employer_relations_agents_day": the_employer_relations_agents_day,
+}
 
 
 def main(argv: list[str]) -> int:

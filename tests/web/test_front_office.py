@@ -30,3 +30,12 @@ def test_the_counsellors_day(front):
     """Sign in, caseload, intake with one wrong national number corrected, assessment found by job title, plan
     from its gaps, a stage move, a note, a matching proposal hired, first contract, six-month check, exit."""
     run(front, "counsellors_day")
+
+
+def test_a_counsellor_of_one_mission_sees_nothing_of_another(front):
+    """Not in the caseload, and URL tampering answers the gateway's 404; also session expiry and a double click."""
+    run(front, "the_wall_between_missions")
+
+
+def test_the_employer_relations_agents_day(front):
+    run(front, "the_employer_relations_agents_day")
