@@ -347,10 +347,124 @@ def the_employer_relations_agents_day(front, chromium):
         you.close()
 
 
+def a_conventions_signatures(front, chromium):
+    """A project lead drafts a training project (two conventions), makes each ready to sign, records the
+    signatures in order, activates them, enrols a trainee after a confirmed internship, and holds a committee."""
+    employer, vacancy = open_vacancy(front, "mirec")
+    trainee = new_person(front, "mirec")
+    you = Visitor(front, chromium)
+    page = you.page
+    start = date.today() - timedelta(days=30)
+    try:
+        you.sign_in("mirec", "paula")
+        page.get_by_role("link", name="Projets et conventions").click()
+        you.audit()
+        page.get_by_role("link", name="Créer un projet de formation").click()
+        title = f"Maçons pour Gosselies {fresh_seed()}"
+        page.get_by_label("Intitulé du projet").fill(title)
+        page.get_by_label("Offre (poste vacant) à laquelle il répond").select_option(vacancy["id"])
+        page.get_by_label("Intitulé du poste").fill("Maçon")
+        page.get_by_label("Opérateur de formation").fill("Construform")
+        page.get_by_label("Numéro BCE de l'opérateur").fill("0403.170.701")
+        page.get_by_label("Référentiel de formation").fill("Maçon (SFMQ)")
+        page.get_by_label("Cahier des charges").fill("Gros oeuvre")
+        page.get_by_label("Début de la formation").fill(start.isoformat())
+        you.audit()
+        page.get_by_role("button", name="Créer le projet").click()
+        expect(page.get_by_label("Fin de la formation")).to_have_attribute("aria-invalid", "true")  # forgotten
+        expect(page).to_have_title(re.compile("^Erreur : "))
+        you.audit()
+        page.get_by_label("Fin de la formation").fill((start + timedelta(days=120)).isoformat())
+        page.get_by_role("button", name="Créer le projet").click()
+        expect(page.locator("h1")).to_have_text(title)
+        project_url = page.url
+        you.audit()
+
+        for convention in ("Convention avec l'employeur", "Convention avec l'opérateur de formation"):
+            page.goto(project_url)
+            page.get_by_role("link", name=convention).click()
+            page.get_by_role("button", name="Prête à signer").click()
+            expect(page.locator(".tags")).to_contain_text("prête à signer")
+            you.audit()
+            steps = page.locator("ol.steps > li")
+            count = steps.count()
+            assert count == 2
+            for i in range(count):
+                expect(steps.nth(i)).to_contain_text("à signer maintenant")  # the first one still unsigned
+                for later in range(i + 1, count):
+                    expect(steps.nth(later)).to_contain_text("en attente")
+                page.get_by_label("Nom du ou de la signataire").fill(f"Signataire {i + 1}")
+                page.get_by_role("button", name="Enregistrer la signature").click()
+                expect(steps.nth(i)).to_contain_text(f"signée par Signataire {i + 1}")
+            expect(page.locator(".tags")).to_contain_text("signée")
+            page.get_by_role("button", name="Activer la convention").click()
+            expect(page.locator(".tags")).to_contain_text("active")
+            you.audit()
+
+        page.goto(project_url)
+        page.get_by_role("link", name="Inscrire un·e stagiaire").click()
+        page.get_by_label("Personne").select_option(trainee["id"])
+        page.get_by_label("Début du stage de confirmation").fill((start - timedelta(days=15)).isoformat())
+        page.get_by_label("Fin du stage de confirmation").fill((start - timedelta(days=5)).isoformat())
+        page.get_by_label("Début de la formation").fill(start.isoformat())
+        page.get_by_label("Fin prévue").fill((start + timedelta(days=110)).isoformat())
+        page.get_by_label("Tuteur·rice en entreprise").fill("Jean Lemaire")
+        you.audit()
+        page.get_by_role("button", name="Inscrire").click()
+        expect(page.get_by_role("status")).to_contain_text("inscription enregistrés")
+        expect(page.locator("main")).to_contain_text(trainee["last_name"])
+        page.get_by_role("link", name="Enregistrer un comité").click()
+        page.get_by_label("Comité d'accompagnement").check()
+        for party in ("La Mission", "L'employeur"):
+            page.get_by_label(party, exact=True).check()
+        you.audit()
+        page.get_by_role("button", name="Enregistrer le comité").click()
+        expect(page.locator("main")).to_contain_text("Comité d'accompagnement")
+        you.audit()
+    finally:
+        you.close()
+
+
+def the_directors_figures(front, chromium):
+    """The director sees the Mission's figures and submits the period; approving it is someone else's part
+    (four eyes): the page offers it to the other director, who approves."""
+    period = str(date.today().year)
+    you = Visitor(front, chromium)
+    page = you.page
+    try:
+        you.sign_in("mirec", "dora")
+        expect(page).to_have_url(re.compile(r"/tableau-de-bord$"))
+        expect(page.locator("table").first).to_contain_text("Personnes accompagnées")
+        you.audit()
+        page.get_by_role("button", name=f"Soumettre la période {period}").click()
+        expect(page.get_by_role("status")).to_contain_text(f"Période {period} soumise")
+        expect(page.locator("main")).to_contain_text("à approuver par une autre personne")
+        expect(page.get_by_role("button", name=re.compile("^Approuver"))).to_have_count(0)
+        you.audit()
+        page.get_by_role("button", name="Se déconnecter").click()
+        expect(page).to_have_url(re.compile("/connexion"))
+        you.choose("mirec", "daniel")
+        page.goto(front.url + "/tableau-de-bord")
+        page.get_by_role("button", name=re.compile(f"^Approuver {period}")).click()
+        expect(page.get_by_role("status")).to_contain_text(f"Période {period} approuvée")
+        expect(page.locator("main table").last).to_contain_text("approuvée")
+        you.audit()
+        # A counsellor reads figures but neither submits nor approves: nothing of that on the page.
+        page.get_by_role("button", name="Se déconnecter").click()
+        you.choose("mirec", "anne")
+        page.goto(front.url + "/tableau-de-bord")
+        expect(page.get_by_role("button", name=re.compile("^Soumettre"))).to_have_count(0)
+        you.audit()
+    finally:
+        you.close()
+
+
 SCENARIOS = {
     "counsellors_day": counsellors_day,
     "the_wall_between_missions": the_wall_between_missions,
     "the_employer_relations_agents_day": the_employer_relations_agents_day,
+    "a_conventions_signatures": a_conventions_signatures,
+    "the_directors_figures": the_directors_figures,
 }
 
 

@@ -39,3 +39,11 @@ def test_a_counsellor_of_one_mission_sees_nothing_of_another(front):
 
 def test_the_employer_relations_agents_day(front):
     run(front, "the_employer_relations_agents_day")
+
+
+def test_a_conventions_signatures_in_order(front):
+    run(front, "a_conventions_signatures")
+
+
+def test_the_directors_figures_and_four_eyes_approval(front):
+    run(front, "the_directors_figures")
