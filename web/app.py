@@ -182,6 +182,8 @@ class WebApp:
         env.globals["pairs"] = lambda items, key, text: [(item[key], item[text]) for item in items]
         env.globals["choices"] = lambda mapping: [(k, self.translations[lang].gettext(v)) for k, v in mapping.items()]
         env.globals["new_key"] = lambda: secrets.token_urlsafe(16)
+        env.globals["label_of"] = lambda name: (self.translations[lang].gettext(labels.field_label(name))
+                                                if labels.field_label(name) else "")
         env.globals["error_text"] = lambda m: self.translations[lang].gettext(labels.error_message(m))
         return env
 

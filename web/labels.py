@@ -131,3 +131,47 @@ def error_message(message: str) -> str:
         if text.startswith(start) or start in text:
             return label
     return text
+
+# The label of each form field, by its name, for the error summary ("Nom : Ce champ est obligatoire."):
+# the summary comes before the fields, so it cannot read their labels.
+FIELD_LABELS = {
+    "niss": N_("Numéro de registre national"), "first_name": N_("Prénom"), "last_name": N_("Nom"),
+    "birth_date": N_("Date de naissance"), "gender": N_("Genre"), "municipality": N_("Commune"),
+    "registered_on": N_("Date d'accueil"), "phone": N_("Téléphone"), "email": N_("Adresse e-mail"),
+    "referrer_type": N_("Envoyé·e par"), "referrer_organisation": N_("Organisation qui oriente"),
+    "assessed_on": N_("Date de l'évaluation"), "have": N_("Compétences déjà acquises"),
+    "target_occupations": N_("Métier visé"), "missing": N_("Compétences à acquérir"), "actions": N_("Actions"),
+    "contract_wishes": N_("Contrats souhaités"), "hours_wish": N_("Heures par semaine souhaitées"),
+    "mobility_km": N_("Mobilité (km)"), "available_from": N_("Disponible à partir du"),
+    "agreed_with_person": N_("Accord de la personne"), "to": N_("Nouvelle étape"), "why": N_("Pourquoi"),
+    "reason": N_("Raison"), "text": N_("Note"), "signed_on": N_("Signé le"), "employer_id": N_("Employeur"),
+    "contract_type": N_("Type de contrat"), "hours_per_week": N_("Heures par semaine"),
+    "workplace_municipality": N_("Commune du lieu de travail"), "checked_on": N_("Vérifié le"),
+    "still_employed": N_("Toujours en emploi"), "source": N_("Source de l'information"),
+    "enterprise_number": N_("Numéro d'entreprise (BCE)"), "name": N_("Nom"), "nace": N_("Code d'activité NACE-BEL"),
+    "function": N_("Fonction"), "kind": N_("Type"), "on": N_("Date"), "summary": N_("Compte rendu"),
+    "next_action": N_("Prochaine action"), "next_action_due": N_("Échéance de la prochaine action"),
+    "title": N_("Intitulé"), "description": N_("Description"), "posts": N_("Nombre de postes"),
+    "start_date": N_("Début"), "end_date": N_("Fin"), "post_title": N_("Intitulé du poste"),
+    "hires_committed": N_("Engagements promis"), "operator_name": N_("Opérateur de formation"),
+    "operator_number": N_("Numéro BCE de l'opérateur"), "training_profile": N_("Référentiel de formation"),
+    "specification": N_("Cahier des charges"), "hours_centre": N_("Heures en centre"),
+    "hours_work": N_("Heures en entreprise"), "trainees_planned": N_("Stagiaires prévus"),
+    "vacancy_id": N_("Offre"), "beneficiary_id": N_("Personne"), "planned_end": N_("Fin prévue"),
+    "tutor_name": N_("Tuteur·rice en entreprise"), "internship_start": N_("Début du stage de confirmation"),
+    "internship_end": N_("Fin du stage de confirmation"), "signer_name": N_("Nom du ou de la signataire"),
+    "held_on": N_("Tenu le"), "attendees": N_("Parties présentes"), "period": N_("Période"),
+    "version": N_("Version"),
+}
+
+
+def field_label(name: str) -> str | None:
+    if name in FIELD_LABELS:
+        return FIELD_LABELS[name]
+    if name.startswith("level-"):
+        return N_("Niveau")
+    if name.startswith("tg-") and name.endswith("-evidence"):
+        return N_("Justificatif")
+    if name.startswith("action-"):
+        return FIELD_LABELS["actions"]
+    return None

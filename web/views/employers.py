@@ -166,7 +166,18 @@ def vacancy(page, id):
             except GatewayError:
                 pass
     return page.render("employers/vacancy.html", vacancy=found, employer=owner, candidates=candidates,
-                       proposals=proposals, proposed=proposed, people=people)
+                       proposals=proposals, proposed=proposed, people=people, occupation=occupation_of(page, found))
+
+
+def occupation_of(page, vacancy: dict) -> dict:
+    """The vacancy's occupation with its competences' labels (matching's taxonomy), codes alone otherwise."""
+    if page.may("matching.read"):
+        try:
+            found = page.gateway.get(f"/matching/occupations/{vacancy['occupation']}")
+            return {"label": found["label"], "competences": {c["code"]: c["label"] for c in found["competences"]}}
+        except GatewayError:
+            pass
+    return {"label": vacancy["occupation"], "competences": {}}
 
 
 @view("/offres/<id>/<verb>", "vacancy_move", methods=("POST",))
@@ -180,4 +191,4 @@ def vacancy_move(page, id, verb):
 
     return page.submit(lambda: page.gateway.post(f"/vacancies/{id}/{verb}"), done, "employers/vacancy.html",
                        vacancy=page.gateway.get(f"/vacancies/{id}"), employer={}, candidates=[], proposals=[],
-                       proposed=set(), people={})
+                       proposed=set(), people={}, occupation={"label": "", "competences": {}})

@@ -163,8 +163,16 @@ def person(page, id):
                 if exc.status not in (404, 409, 422):
                     raise
     hired = next((p for p in proposals if p["state"] == "hired"), None)
-    return page.render("people/person.html", person=someone, pathway=pathway, plan=plans[-1] if plans else None,
-                       notes=notes, proposals=proposals, ranked=ranked, names=names, hired=hired,
+    targets = {}
+    if plans and page.may("matching.read"):
+        for code in plans[-1]["target_occupations"]:
+            try:
+                targets[code] = g.get(f"/matching/occupations/{code}")["label"]
+            except GatewayError:
+                targets[code] = code
+    return page.render("people/person.html", targets=targets, person=someone, pathway=pathway,
+                       plan=plans[-1] if plans else None, notes=notes, proposals=proposals, ranked=ranked,
+                       names=names, hired=hired,
                        transitions=list(reversed(pathway["transitions"])))
 
 
