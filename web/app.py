@@ -160,6 +160,7 @@ class WebApp:
         from web import oidc  # the sign-in method: development page, or the identity provider
 
         self.oidc = None if self.development else oidc.OidcConfig.from_env(env)
+        self.oidc_http = None  # the HTTP session towards the identity provider (tests put a fake one here)
         self.translations = {lang: i18n.load_translations(lang) for lang in i18n.LANGUAGES}
         self.environments = {lang: self._environment(lang) for lang in i18n.LANGUAGES}
         from web import views  # noqa: F401  (registers the pages)

@@ -20,7 +20,9 @@ from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 
 LANGUAGES = ("fr", "en")
-LOCALES = {"fr": "fr_BE", "en": "en_BE"}
+# Number locales: CLDR's fr_BE groups thousands with a dot (5.879), while the Missions and their funders write
+# 5 879 (DOMAIN.md), which is plain French's narrow no-break space; English groups with a comma.
+LOCALES = {"fr": "fr", "en": "en"}
 HERE = Path(__file__).resolve().parent / "translations"
 
 
@@ -74,11 +76,11 @@ def format_number(value, lang: str = "fr") -> str:
     """5 879 (a narrow no-break space between thousands in French), 5,879 in English."""
     if value is None or value == "":
         return ""
-    return format_decimal(value, locale=LOCALES.get(lang, "fr_BE"))
+    return format_decimal(value, locale=LOCALES.get(lang, "fr"))
 
 
 def format_ratio(value, lang: str = "fr") -> str:
     """0.724 → 72,4 %."""
     if value is None or value == "":
         return ""
-    return format_percent(value, "#,##0.0 %", locale=LOCALES.get(lang, "fr_BE"))
+    return format_percent(value, "#,##0.0 %", locale=LOCALES.get(lang, "fr"))

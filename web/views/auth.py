@@ -42,7 +42,7 @@ def sign_in(page):
     back = _safe_next(page.request.args.get("next"))
     if page.app.development:
         return page.render("auth/sign_in.html", missions=page.app.missions, users=DEMO_USERS, back=back)
-    client = OidcClient(page.app.oidc)
+    client = OidcClient(page.app.oidc, page.app.oidc_http)
     page.session.pending = {"next": back}
     return page.redirect(client.authorization_url(page.session.pending))
 
@@ -70,7 +70,7 @@ def sign_in_return(page):
         raise NotFound()
     pending = page.session.pending or {}
     try:
-        user = OidcClient(page.app.oidc).finish(pending, page.request.args.get("state"),
+        user = OidcClient(page.app.oidc, page.app.oidc_http).finish(pending, page.request.args.get("state"),
                                                 page.request.args.get("code"))
     except (ValueError, KeyError):
         return page.render("error.html", status=400, title=page.gettext("Connexion refusée"),
