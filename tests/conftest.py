@@ -24,6 +24,7 @@ DATABASE_INDEPENDENT = (
     "tests/integration/test_broker_topology.py",  # vhosts, users, permissions, shovels
     "tests/integration/test_rpc_timeouts.py",  # RPC budgets
     "tests/integration/test_platform_up.py",  # processes up, ready and down
+    "tests/web/",  # the front office: pages over the gateway, whatever database the services use
 )
 
 

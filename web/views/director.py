@@ -38,8 +38,13 @@ def _dashboard(page, period: str, form: Form | None = None, status: int = 200):
     figures = [(name, label, headline.get(name)) for name, label in HEADLINE.items() if name in headline]
     contracts, people = headline.get("first_contracts"), headline.get("people_accompanied")
     rate = (contracts / people) if people and contracts is not None else None
-    breakdown = page.gateway.get("/indicators/people_accompanied/publication", period=period,
-                                 columns="target_group")
+    try:
+        breakdown = page.gateway.get("/indicators/people_accompanied/publication", period=period,
+                                     columns="target_group")
+    except GatewayError as exc:
+        if exc.status != 422:
+            raise
+        breakdown = None  # fewer than 5 people in all, or a month: nothing publishable (the reporting service says)
     submissions = page.gateway.get("/submissions")
     return page.render("director/dashboard.html", status=status, period=period, figures=figures, rate=rate,
                        breakdown=breakdown, submissions=list(reversed(submissions)), form=form or Form(),
