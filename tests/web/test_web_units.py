@@ -106,6 +106,10 @@ def test_development_sign_in_cookies_csrf_and_return_address():
                                                 "next": "/beneficiaires/abc"})
     assert back.headers["Location"] == "/beneficiaires/abc"
     assert 'id="messages" role="status" aria-live="polite"' in client.get("/connexion").get_data(as_text=True)
+    html = client.get("/connexion").get_data(as_text=True)
+    assert client.post("/langue", data={"csrf": csrf_of(html), "lang": "en", "next": "/connexion"}).status_code == 303
+    english = client.get("/connexion").get_data(as_text=True)
+    assert 'lang="en"' in english and "Skip to content" in english and "Sign in (demonstration)" in english
 
 
 def test_outside_development_the_identity_provider_is_required():
