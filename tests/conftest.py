@@ -26,6 +26,7 @@ DATABASE_INDEPENDENT = (
     "tests/integration/test_platform_up.py",  # processes up, ready and down
     "tests/integration/test_stock_machine.py",  # up beside a stock broker, up refusing one, a silent broker
     "tests/integration/test_shared_rate_limit.py",  # gateways and Redis, no service
+    "tests/web/",  # the front office: pages over the gateway, whatever database the services use
 )
 
 

@@ -1,0 +1,488 @@
+"""The browser scenarios of the front office, each run in a process of its own by ``test_front_office.py``.
+
+Playwright's synchronous API does not run under eventlet's monkey-patching,
+which the test suite's root conftest applies to the whole pytest process
+(Playwright's driver pipe is read by a patched selector that stops being
+served: navigations hang). So each scenario runs here, in a plain
+interpreter: ``python -m tests.web.scenarios NAME WEB_URL GATEWAY_URL``
+exits 0 when every assertion held, 1 with the traceback otherwise. Each page a
+scenario reaches is checked with axe-core (no serious or critical violation).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import sys
+import traceback
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+import requests
+from playwright.sync_api import expect
+
+from gateway.auth import mint
+from kit.demo import DemoFactory
+from tests.harness import wait_until
+from tests.web.browser import axe_violations, launch_chromium
+
+WALL = "900001"  # "Monter un mur en blocs", of the demo taxonomy's F1703
+
+
+class Visitor:
+    """One person at the keyboard: a browser context of their own, and axe after every page they reach."""
+
+    def __init__(self, front, chromium, width: int = 1280):
+        self.front = front
+        self.context = chromium.new_context(viewport={"width": width, "height": 900}, locale="fr-BE")
+        self.context.set_default_timeout(15_000)
+        self.page = self.context.new_page()
+        self.audited: list[str] = []
+
+    def audit(self):
+        self.page.wait_for_load_state("load")
+        violations = axe_violations(self.page)
+        assert not violations, f"{self.page.url}: {violations}"
+        self.audited.append(self.page.url)
+
+    def go(self, path: str):
+        self.page.goto(self.front.url + path)
+        self.audit()
+
+    def sign_in(self, mission: str, login: str):
+        self.page.goto(self.front.url + "/")
+        expect(self.page).to_have_url(re.compile(r"/connexion\?next="))
+        self.audit()
+        self.choose(mission, login)
+        self.audit()
+
+    def choose(self, mission: str, login: str):
+        """On the development sign-in page: open the Mission's list and pick the person."""
+        details = self.page.locator("details.mission", has=self.page.locator(f"[data-user='{login}@{mission}']"))
+        if details.get_attribute("open") is None:
+            details.locator("summary").click()
+        self.page.locator(f"[data-user='{login}@{mission}']").click()
+
+    def close(self):
+        self.context.close()
+
+
+def api(front, mission: str, role: str, method: str, path: str, body=None):
+    token = mint(f"seed-{role}", mission, [role])
+    reply = requests.request(method, f"{front.gateway_url}/missions/{mission}{path}", json=body,
+                             headers={"Authorization": f"Bearer {token}"}, timeout=15)
+    assert reply.status_code < 300, (path, reply.status_code, reply.text)
+    return reply.json()
+
+
+def fresh_seed() -> int:
+    # Each run its own people and employers: no clash with what an earlier test wrote on the same platform.
+    return random.randrange(10**6)
+
+
+def open_vacancy(front, mission="mirec", title=None):
+    title = title or f"Maçon {fresh_seed()}"
+    employer = api(front, mission, "employer_relations", "POST", "/employers",
+                   DemoFactory(seed=fresh_seed()).employer("50000"))
+    vacancy = api(front, mission, "employer_relations", "POST", f"/employers/{employer['id']}/vacancies", {
+        "title": title, "occupation": "F1703", "description": "Gros oeuvre", "contract_type": "permanent",
+        "hours_per_week": 38, "municipality": "52011", "posts": 1,
+        "competences": [{"code": WALL, "level": 2, "essential": True}]})
+    api(front, mission, "employer_relations", "POST", f"/vacancies/{vacancy['id']}/open")
+    return employer, vacancy
+
+
+def counsellors_day(front, chromium):
+    employer, vacancy = open_vacancy(front)
+    person = DemoFactory(seed=fresh_seed()).beneficiary("50000")
+    registered = date.today() - timedelta(days=300)
+    you = Visitor(front, chromium)
+    page = you.page
+    try:
+        you.sign_in("mirec", "anne")
+        expect(page).to_have_url(re.compile(r"/beneficiaires$"))
+        expect(page.locator("h1")).to_have_text("Mes bénéficiaires")
+        assert page.locator("html").get_attribute("lang") == "fr"
+
+        # Intake, with one wrong national number, corrected.
+        page.get_by_role("link", name="Accueillir une personne").click()
+        you.audit()
+        wrong = person["niss"][:-1] + str((int(person["niss"][-1]) + 1) % 10)
+        page.get_by_label("Numéro de registre national").fill(wrong)
+        expect(page.locator("#niss-check")).to_contain_text("n'est pas valide")  # checked as typed (htmx)
+        page.get_by_label("Prénom").fill(person["first_name"])
+        page.get_by_label("Nom", exact=True).fill(person["last_name"])
+        page.get_by_label("Date de naissance").fill(person["birth_date"])
+        page.get_by_label("Homme" if person["gender"] == "M" else "Femme" if person["gender"] == "F" else "X (autre)") \
+            .check()
+        page.get_by_label("Commune de résidence").select_option("52011")
+        page.get_by_label("Date d'accueil").fill(registered.isoformat())
+        page.get_by_label("Chômage de longue durée", exact=True).check()
+        page.get_by_label("Justificatif : Chômage de longue durée").fill("Attestation Forem")
+        page.get_by_role("button", name="Ouvrir le dossier").click()
+        expect(page).to_have_title(re.compile(r"^Erreur : "))
+        summary = page.locator("[data-error-summary]")
+        expect(summary).to_be_focused()
+        expect(summary.get_by_role("link", name="Ce numéro de registre national n'est pas valide.")).to_have_attribute(
+            "href", "#f-niss")
+        expect(page.get_by_label("Prénom")).to_have_value(person["first_name"])  # what was typed is kept
+        you.audit()
+        page.get_by_label("Numéro de registre national").fill(person["niss"])
+        expect(page.locator("#niss-check")).to_contain_text("Numéro valide")
+        page.get_by_role("button", name="Ouvrir le dossier").click()
+        expect(page.locator("h1")).to_have_text(f"{person['first_name']} {person['last_name']}")
+        expect(page.get_by_role("status")).to_contain_text("Dossier ouvert")
+        file_url = page.url
+        you.audit()
+
+        # Assessment: the occupation found by job title, then the plan from its gaps.
+        page.get_by_role("link", name="Évaluer les compétences").click()
+        page.get_by_label("Métier visé : cherchez par intitulé").fill("aide maçon")
+        page.get_by_role("link", name=re.compile(r"\(F1703\)")).first.click()
+        you.audit()
+        page.get_by_role("checkbox", name="Monter un mur en blocs").check()
+        page.get_by_label("Niveau : Monter un mur en blocs").select_option("3")
+        page.get_by_role("checkbox", name="Préparer un mortier ou un béton").check()
+        page.get_by_role("button", name="Enregistrer l'évaluation").click()
+        expect(page.locator("h1")).to_have_text("Plan d'insertion")
+        expect(page.get_by_role("checkbox", name="Lire un plan de construction")).to_be_checked()  # a gap
+        expect(page.get_by_role("checkbox", name="Monter un mur en blocs")).to_have_count(0)  # acquired: no gap
+        you.audit()
+        page.get_by_label("Mobilité (km)").fill("40")
+        page.get_by_label("Le plan est convenu avec la personne").check()
+        page.get_by_role("button", name="Enregistrer le plan").click()
+        expect(page.get_by_role("status")).to_contain_text("Plan d'insertion convenu (version 1)")
+
+        # A stage move with its reason, and a note.
+        page.get_by_role("link", name="Changer d'étape").click()
+        page.get_by_label("Formation", exact=True).check()
+        page.get_by_label("Pourquoi ce changement").fill("Projet confirmé")
+        you.audit()
+        page.get_by_role("button", name="Changer d'étape").click()
+        expect(page.locator(".timeline")).to_contain_text("Projet confirmé")
+        page.get_by_role("link", name="Écrire une note sociale").click()
+        page.get_by_label("Note").fill("Entretien d'accueil, situation stable")
+        you.audit()
+        page.get_by_role("button", name="Enregistrer la note").click()
+        expect(page.locator("#notes")).to_contain_text("Entretien d'accueil, situation stable")
+
+        # Matching: the vacancy ranked with its explanation, proposed, and hired.
+        def ranked():
+            page.goto(file_url)
+            return page.locator(".card", has_text=vacancy["title"]).count() > 0
+
+        wait_until(ranked, timeout=40, interval=1, what="the vacancy ranked for the person")
+        card = page.locator(".card", has_text=vacancy["title"])
+        expect(card.locator(".why-yes")).to_contain_text("Monter un mur en blocs")
+        you.audit()
+        card.get_by_role("button", name=re.compile("Proposer")).click()
+        for step in ("présentée", "entretien", "engagé·e"):
+            page.get_by_role("button", name=step, exact=True).click()
+            expect(page.get_by_role("status")).to_contain_text(step)
+        you.audit()
+
+        # First contract (prefilled from the hire), six-month check, exit.
+        page.get_by_role("link", name=re.compile("Enregistrer le premier contrat chez")).click()
+        expect(page.get_by_label("Employeur")).to_have_value(employer["id"])
+        page.get_by_label("Signé le").fill((registered + timedelta(days=90)).isoformat())
+        page.get_by_label("Heures par semaine").fill("38")
+        you.audit()
+        page.get_by_role("button", name="Enregistrer le premier contrat").click()
+        expect(page.get_by_role("status")).to_contain_text("Premier contrat enregistré")
+        page.get_by_role("link", name="Enregistrer le suivi à six mois").click()
+        page.get_by_label("Toujours en emploi").check()
+        page.get_by_label("Source de l'information").select_option("employer")
+        you.audit()
+        page.get_by_role("button", name="Enregistrer le suivi").click()
+        expect(page.locator("section:has(#contrat)")).to_contain_text("toujours en emploi")
+        page.get_by_role("link", name="Enregistrer la sortie").click()
+        page.get_by_label("Raison de la sortie").select_option("durable_employment")
+        you.audit()
+        page.get_by_role("button", name="Confirmer la sortie").click()
+        expect(page.locator(".tags")).to_contain_text("sorti·e")
+        expect(page.get_by_role("link", name="Changer d'étape")).to_have_count(0)  # a closed file moves no more
+        you.audit()
+    finally:
+        you.close()
+
+
+def new_person(front, mission: str, counsellor_plan: bool = False) -> dict:
+    """A person opened through the gateway (as a counsellor), assessed and planned for masonry when asked."""
+    person = api(front, mission, "counsellor", "POST", "/beneficiaries",
+                 dict(DemoFactory(seed=fresh_seed()).beneficiary("50000"), municipality="52011"))
+    if counsellor_plan:
+        api(front, mission, "counsellor", "POST", f"/beneficiaries/{person['id']}/assessments", {
+            "competences": [{"code": WALL, "level": 3, "kind": "technical", "source": "work"}]})
+        api(front, mission, "counsellor", "POST", f"/beneficiaries/{person['id']}/plan", {
+            "target_occupations": ["F1703"], "actions": [{"kind": "job_search", "description": "Chantiers"}],
+            "contract_wishes": ["permanent"], "mobility_km": 50, "agreed_with_person": True})
+    return person
+
+
+def the_wall_between_missions(front, chromium):
+    """A counsellor of MIRENA sees nothing of MIREC: not in the caseload, and a MIREC address typed by hand
+    answers the gateway's 404 page. Also: an expired session comes back to the same page after sign-in, and a
+    double click on a form writes one record."""
+    theirs = new_person(front, "mirec")
+    ours = new_person(front, "mirena")
+    employer, vacancy = open_vacancy(front, "mirec")
+    you = Visitor(front, chromium)
+    page = you.page
+    try:
+        you.sign_in("mirena", "anne")
+        expect(page.locator("main")).to_contain_text(ours["last_name"])
+        expect(page.locator("main")).not_to_contain_text(theirs["last_name"])
+        for path in (f"/beneficiaires/{theirs['id']}", f"/beneficiaires/{theirs['id']}/evaluation",
+                     f"/entreprises/{employer['id']}", f"/offres/{vacancy['id']}"):
+            reply = page.goto(front.url + path)
+            assert reply.status == 404, (path, reply.status)
+            expect(page.locator("h1")).to_have_text("Page introuvable")
+            expect(page.locator("main")).not_to_contain_text(theirs["last_name"])
+            you.audit()
+
+        # Session expiry: the cookie gone (as after the idle timeout), the file asks for sign-in and comes back.
+        mine = f"/beneficiaires/{ours['id']}"
+        you.context.clear_cookies()
+        page.goto(front.url + mine)
+        expect(page).to_have_url(re.compile(r"/connexion\?next=%2Fbeneficiaires%2F"))
+        you.choose("mirena", "anne")
+        expect(page).to_have_url(front.url + mine)
+
+        # A double click writes once: the same form key posted twice.
+        page.get_by_role("link", name="Écrire une note sociale").click()
+        page.get_by_label("Note").fill("Rendez-vous pris au CPAS, à confirmer")
+        page.get_by_role("button", name="Enregistrer la note").dblclick()
+        expect(page.locator("#notes")).to_contain_text("Rendez-vous pris au CPAS")
+        expect(page.locator("#notes li", has_text="Rendez-vous pris au CPAS")).to_have_count(1)
+        notes = api(front, "mirena", "counsellor", "GET", f"/beneficiaries/{ours['id']}/notes/social")
+        assert [n["text"] for n in notes].count("Rendez-vous pris au CPAS, à confirmer") == 1
+
+        # A form posted without its CSRF token is refused, and nothing is written.
+        answer = page.request.post(front.url + f"/beneficiaires/{ours['id']}/notes/social",
+                                   form={"text": "sans jeton", "once": "x"})
+        assert answer.status == 400
+        notes = api(front, "mirena", "counsellor", "GET", f"/beneficiaries/{ours['id']}/notes/social")
+        assert "sans jeton" not in [n["text"] for n in notes]
+    finally:
+        you.close()
+
+
+def the_employer_relations_agents_day(front, chromium):
+    """Employer, contact, prospection visit with its next action, a vacancy with required competences found by
+    job title, opened; ranked candidates with their explanations; a proposal through its states; at 360 px."""
+    candidate = new_person(front, "mirec", counsellor_plan=True)
+    you = Visitor(front, chromium, width=360)
+    page = you.page
+    company = DemoFactory(seed=fresh_seed()).employer("50000")
+    try:
+        you.sign_in("mirec", "eric")
+        expect(page).to_have_url(re.compile(r"/entreprises$"))
+        expect(page.get_by_role("link", name="Mes bénéficiaires")).to_have_count(0)  # not this role's
+        page.get_by_role("link", name="Enregistrer une entreprise").click()
+        page.get_by_label("Numéro d'entreprise (BCE)").fill(company["enterprise_number"])
+        page.get_by_label("Dénomination").fill(company["name"])
+        page.get_by_label("Code d'activité NACE-BEL").fill(company["nace"])
+        page.get_by_label("Commune du siège d'exploitation").select_option("52011")
+        you.audit()
+        page.get_by_role("button", name="Enregistrer l'entreprise").click()
+        expect(page.locator("h1")).to_have_text(company["name"])
+        you.audit()
+
+        page.get_by_role("link", name="Ajouter un contact").click()
+        page.get_by_label("Nom").fill("Julie Lambert")
+        page.get_by_label("Fonction").fill("Responsable RH")
+        page.get_by_label("Téléphone").fill("071 12 34 56")
+        page.get_by_role("button", name="Ajouter le contact").click()
+        expect(page.locator("main")).to_contain_text("Julie Lambert")
+
+        page.get_by_role("link", name="Noter une prospection").click()
+        page.get_by_label("Compte rendu").fill("Visite du chantier, besoin de deux maçons au printemps")
+        page.get_by_label("Prochaine action (facultatif)", exact=True).fill("Envoyer le référentiel métier")
+        page.get_by_label("Échéance de la prochaine action").fill((date.today() + timedelta(days=7)).isoformat())
+        you.audit()
+        page.get_by_role("button", name="Enregistrer la prospection").click()
+        expect(page.locator(".timeline")).to_contain_text("Envoyer le référentiel métier")
+        you.audit()
+
+        page.get_by_role("link", name="Créer une offre").click()
+        page.get_by_label("Intitulé du poste").fill("maçon")
+        page.get_by_role("button", name="Chercher le métier").click()
+        page.get_by_role("link", name=re.compile(r"\(F1703\)")).first.click()
+        title = f"Maçon coffreur {fresh_seed()}"
+        page.get_by_label("Intitulé du poste").fill(title)
+        page.get_by_label("Description du poste").fill("Gros oeuvre, chantiers de la région")
+        page.get_by_label("Type de contrat").select_option("permanent")
+        page.get_by_label("Commune du lieu de travail").select_option("52011")
+        page.get_by_role("checkbox", name="Monter un mur en blocs", exact=True).check()
+        page.get_by_role("checkbox", name="Essentielle : Monter un mur en blocs").check()
+        you.audit()
+        page.get_by_role("button", name="Créer l'offre en brouillon").click()
+        expect(page.locator("h1")).to_have_text(title)
+        page.get_by_role("button", name="Ouvrir l'offre").click()
+        expect(page.get_by_role("status")).to_contain_text("Offre ouverte")
+        vacancy_url = page.url
+
+        def ranked():
+            page.goto(vacancy_url)
+            return page.locator(".card").count() > 0
+
+        wait_until(ranked, timeout=40, interval=1, what="candidates ranked for the vacancy")
+        card = page.locator(".card").first
+        expect(card.locator(".why-yes")).to_contain_text("Monter un mur en blocs")  # the explanation
+        expect(page.locator("main")).not_to_contain_text(candidate["last_name"])  # no file access: no names
+        you.audit()
+        card.get_by_role("button", name=re.compile("Proposer")).click()
+        expect(page.get_by_role("status")).to_contain_text("Proposition faite")
+        page.get_by_role("button", name="présentée", exact=True).click()
+        expect(page.get_by_role("status")).to_contain_text("présentée")
+        page.get_by_role("button", name="refusée", exact=True).click()  # a refusal without its reason
+        expect(page.get_by_role("status")).to_contain_text("Un refus se motive")
+        page.get_by_label("Raison (pour un refus ou un retrait)").fill("Pas de permis de conduire")
+        page.get_by_role("button", name="refusée", exact=True).click()
+        expect(page.locator("#propositions ~ table")).to_contain_text("refusée")
+        you.audit()
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 360, f"the page scrolls sideways at 360 px ({width} px)"
+    finally:
+        you.close()
+
+
+def a_conventions_signatures(front, chromium):
+    """A project lead drafts a training project (two conventions), makes each ready to sign, records the
+    signatures in order, activates them, enrols a trainee after a confirmed internship, and holds a committee."""
+    employer, vacancy = open_vacancy(front, "mirec")
+    trainee = new_person(front, "mirec")
+    you = Visitor(front, chromium)
+    page = you.page
+    start = date.today() - timedelta(days=30)
+    try:
+        you.sign_in("mirec", "paula")
+        page.get_by_role("link", name="Projets et conventions").click()
+        you.audit()
+        page.get_by_role("link", name="Créer un projet de formation").click()
+        title = f"Maçons pour Gosselies {fresh_seed()}"
+        page.get_by_label("Intitulé du projet").fill(title)
+        page.get_by_label("Offre (poste vacant) à laquelle il répond").select_option(vacancy["id"])
+        page.get_by_label("Intitulé du poste").fill("Maçon")
+        page.get_by_label("Opérateur de formation").fill("Construform")
+        page.get_by_label("Numéro BCE de l'opérateur").fill("0403.170.701")
+        page.get_by_label("Référentiel de formation").fill("Maçon (SFMQ)")
+        page.get_by_label("Cahier des charges").fill("Gros oeuvre")
+        page.get_by_label("Début de la formation").fill(start.isoformat())
+        you.audit()
+        page.get_by_role("button", name="Créer le projet").click()
+        expect(page.get_by_label("Fin de la formation")).to_have_attribute("aria-invalid", "true")  # forgotten
+        expect(page).to_have_title(re.compile("^Erreur : "))
+        you.audit()
+        page.get_by_label("Fin de la formation").fill((start + timedelta(days=120)).isoformat())
+        page.get_by_role("button", name="Créer le projet").click()
+        expect(page.locator("h1")).to_have_text(title)
+        project_url = page.url
+        you.audit()
+
+        for convention in ("Convention avec l'employeur", "Convention avec l'opérateur de formation"):
+            page.goto(project_url)
+            page.get_by_role("link", name=convention).click()
+            page.get_by_role("button", name="Prête à signer").click()
+            expect(page.locator(".tags")).to_contain_text("prête à signer")
+            you.audit()
+            steps = page.locator("ol.steps > li")
+            count = steps.count()
+            assert count == 2
+            for i in range(count):
+                expect(steps.nth(i)).to_contain_text("à signer maintenant")  # the first one still unsigned
+                for later in range(i + 1, count):
+                    expect(steps.nth(later)).to_contain_text("en attente")
+                page.get_by_label("Nom du ou de la signataire").fill(f"Signataire {i + 1}")
+                page.get_by_role("button", name="Enregistrer la signature").click()
+                expect(steps.nth(i)).to_contain_text(f"signée par Signataire {i + 1}")
+            expect(page.locator(".tags")).to_contain_text("signée")
+            page.get_by_role("button", name="Activer la convention").click()
+            expect(page.locator(".tags")).to_contain_text("active")
+            you.audit()
+
+        page.goto(project_url)
+        page.get_by_role("link", name="Inscrire un·e stagiaire").click()
+        page.get_by_label("Personne").select_option(trainee["id"])
+        page.get_by_label("Début du stage de confirmation").fill((start - timedelta(days=15)).isoformat())
+        page.get_by_label("Fin du stage de confirmation").fill((start - timedelta(days=5)).isoformat())
+        page.get_by_label("Début de la formation").fill(start.isoformat())
+        page.get_by_label("Fin prévue").fill((start + timedelta(days=110)).isoformat())
+        page.get_by_label("Tuteur·rice en entreprise").fill("Jean Lemaire")
+        you.audit()
+        page.get_by_role("button", name="Inscrire").click()
+        expect(page.get_by_role("status")).to_contain_text("inscription enregistrés")
+        expect(page.locator("main")).to_contain_text(trainee["last_name"])
+        page.get_by_role("link", name="Enregistrer un comité").click()
+        page.get_by_label("Comité d'accompagnement").check()
+        for party in ("La Mission", "L'employeur"):
+            page.get_by_label(party, exact=True).check()
+        you.audit()
+        page.get_by_role("button", name="Enregistrer le comité").click()
+        expect(page.locator("main")).to_contain_text("Comité d'accompagnement")
+        you.audit()
+    finally:
+        you.close()
+
+
+def the_directors_figures(front, chromium):
+    """The director sees the Mission's figures and submits the period; approving it is someone else's part
+    (four eyes): the page offers it to the other director, who approves."""
+    period = str(date.today().year)
+    you = Visitor(front, chromium)
+    page = you.page
+    try:
+        you.sign_in("mirec", "dora")
+        expect(page).to_have_url(re.compile(r"/tableau-de-bord$"))
+        expect(page.locator("table").first).to_contain_text("Personnes accompagnées")
+        you.audit()
+        page.get_by_role("button", name=f"Soumettre la période {period}").click()
+        expect(page.get_by_role("status")).to_contain_text(f"Période {period} soumise")
+        expect(page.locator("main")).to_contain_text("à approuver par une autre personne")
+        expect(page.get_by_role("button", name=re.compile("^Approuver"))).to_have_count(0)
+        you.audit()
+        page.get_by_role("button", name="Se déconnecter").click()
+        expect(page).to_have_url(re.compile("/connexion"))
+        you.choose("mirec", "daniel")
+        page.goto(front.url + "/tableau-de-bord")
+        page.get_by_role("button", name=re.compile(f"^Approuver {period}")).click()
+        expect(page.get_by_role("status")).to_contain_text(f"Période {period} approuvée")
+        expect(page.locator("main table").last).to_contain_text("approuvée")
+        you.audit()
+        # A counsellor reads figures but neither submits nor approves: nothing of that on the page.
+        page.get_by_role("button", name="Se déconnecter").click()
+        you.choose("mirec", "anne")
+        page.goto(front.url + "/tableau-de-bord")
+        expect(page.get_by_role("button", name=re.compile("^Soumettre"))).to_have_count(0)
+        you.audit()
+    finally:
+        you.close()
+
+
+SCENARIOS = {
+    "counsellors_day": counsellors_day,
+    "the_wall_between_missions": the_wall_between_missions,
+    "the_employer_relations_agents_day": the_employer_relations_agents_day,
+    "a_conventions_signatures": a_conventions_signatures,
+    "the_directors_figures": the_directors_figures,
+}
+
+
+def main(argv: list[str]) -> int:
+    name, web_url, gateway_url = argv
+    front = SimpleNamespace(url=web_url, gateway_url=gateway_url)
+    playwright, browser = launch_chromium()
+    try:
+        SCENARIOS[name](front, browser)
+    except Exception:
+        traceback.print_exc()
+        return 1
+    finally:
+        browser.close()
+        playwright.stop()
+    print(f"scenario {name}: every step held")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

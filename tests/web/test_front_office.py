@@ -1,0 +1,49 @@
+"""The front office in a real browser against a real platform: the counsellor's day end to end, the wall between
+Missions, the employer-relations agent's work, a convention's signatures, and the director's figures.
+
+One platform (MIREC and MIRENA), one gateway and one front office serve the whole module
+(``tests/web/browser.py``); each scenario drives Debian's Chromium in a process of its own
+(``tests/web/scenarios.py`` says why) and checks every page it visits with axe-core.
+"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.harness import ROOT
+
+pytestmark = pytest.mark.integration
+
+
+def run(front, name: str, timeout: float = 240):
+    env = dict(os.environ, PASSERELLE_ENV="development")
+    done = subprocess.run([sys.executable, "-m", "tests.web.scenarios", name, front.url, front.gateway_url],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, f"scenario {name} failed:\n{output[-6000:]}"
+    assert f"scenario {name}: every step held" in output
+
+
+def test_the_counsellors_day(front):
+    """Sign in, caseload, intake with one wrong national number corrected, assessment found by job title, plan
+    from its gaps, a stage move, a note, a matching proposal hired, first contract, six-month check, exit."""
+    run(front, "counsellors_day")
+
+
+def test_a_counsellor_of_one_mission_sees_nothing_of_another(front):
+    """Not in the caseload, and URL tampering answers the gateway's 404; also session expiry and a double click."""
+    run(front, "the_wall_between_missions")
+
+
+def test_the_employer_relations_agents_day(front):
+    run(front, "the_employer_relations_agents_day")
+
+
+def test_a_conventions_signatures_in_order(front):
+    run(front, "a_conventions_signatures")
+
+
+def test_the_directors_figures_and_four_eyes_approval(front):
+    run(front, "the_directors_figures")

@@ -1,0 +1,153 @@
+"""The front office without a platform: catalogues, Belgian formats, sessions and form keys, sign-in modes,
+cookies and CSRF, and the OpenID Connect code flow's request (PKCE) against a fake identity provider."""
+
+import base64
+import hashlib
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from werkzeug.test import Client
+
+from kit.config import ConfigError
+from web import i18n
+from web.app import create_app
+from web.oidc import pkce_pair
+from web.sessions import SessionStore, claim_once, settle_once
+
+WEB = Path(__file__).resolve().parents[2] / "web"
+DEV = {"PASSERELLE_ENV": "development"}
+OIDC = {"PASSERELLE_WEB_OIDC_ISSUER": "https://id.example.test/realms/mire",
+        "PASSERELLE_WEB_OIDC_CLIENT_ID": "front-office",
+        "PASSERELLE_WEB_OIDC_REDIRECT_URI": "https://front.example.test/connexion/retour"}
+MISSIONS = [("mirec", "Mission Régionale pour l'Emploi de Charleroi"), ("mirena", "MIRENA")]
+
+
+def catalogue(lang: str):
+    with open(WEB / "translations" / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
+        return read_po(f, locale=lang)
+
+
+def test_every_text_of_the_code_is_in_both_catalogues_and_english_is_complete():
+    method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
+    options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    keywords = {"_": None, "gettext": None, "N_": None}
+    found = {m[2] if isinstance(m[2], str) else m[2][0]
+             for m in extract_from_dir(str(WEB), method_map, options, keywords=keywords)}
+    assert len(found) > 300
+    for lang in ("fr", "en"):
+        ids = {m.id for m in catalogue(lang) if m.id}
+        assert found <= ids, f"{lang} lacks {sorted(found - ids)[:10]} (pybabel update, web/README.md)"
+    untranslated = [m.id for m in catalogue("en") if m.id and not m.string]
+    assert untranslated == []
+    english = i18n.load_translations("en")
+    assert english.gettext("Mes bénéficiaires") == "My caseload"
+
+
+def test_belgian_formats():
+    assert i18n.format_day("2026-12-07") == "07/12/2026"
+    assert i18n.format_day("2026-12-07T09:30:00+00:00") == "07/12/2026"
+    assert i18n.format_number(5879).replace("\u202f", " ").replace("\xa0", " ") == "5 879"
+    assert i18n.format_ratio(0.724).replace("\u202f", " ").replace("\xa0", " ") == "72,4 %"
+    assert i18n.format_number(5879, "en") == "5,879"
+    assert i18n.format_day(None) == ""
+
+
+def test_sessions_expire_when_idle_and_form_keys_land_once():
+    now = [1000.0]
+    store = SessionStore(ttl=60, clock=lambda: now[0])
+    session = store.new()
+    now[0] += 59
+    assert store.get(session.id) is session  # a request extends the idle time
+    now[0] += 61
+    assert store.get(session.id) is None
+    fresh = store.new()
+    assert claim_once(fresh, "k1") is None
+    assert claim_once(fresh, "k1") == ""  # the first post still running: the second waits for nothing
+    settle_once(fresh, "k1", "/beneficiaires/x")
+    assert claim_once(fresh, "k1") == "/beneficiaires/x"
+    assert claim_once(fresh, "k2") is None
+    settle_once(fresh, "k2", None)  # refused: the same form may be sent again, corrected
+    assert claim_once(fresh, "k2") is None
+
+
+def test_pkce_challenge_is_the_s256_of_the_verifier():
+    verifier, challenge = pkce_pair()
+    assert 43 <= len(verifier) <= 128
+    digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    assert challenge == digest
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def test_development_sign_in_cookies_csrf_and_return_address():
+    app = create_app("http://127.0.0.1:9", MISSIONS, environ=DEV)
+    client = Client(app)
+    first = client.get("/beneficiaires/abc")
+    assert first.status_code == 303 and first.headers["Location"] == "/connexion?next=%2Fbeneficiaires%2Fabc"
+    page = client.get("/connexion?next=/beneficiaires/abc")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'lang="fr"' in html and "MIRENA" in html and "Aller au contenu" in html
+    cookie = page.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    refused = client.post("/connexion/demo", data={"mission": "mirec", "login": "anne", "next": "/"})
+    assert refused.status_code == 400  # no CSRF token
+    outside = client.post("/connexion/demo", data={"csrf": csrf_of(html), "mission": "mirec", "login": "anne",
+                                                   "next": "//elsewhere.example"})
+    assert outside.headers["Location"] == "/"  # never an open redirect
+    client.post("/deconnexion", data={"csrf": csrf_of(client.get("/connexion").get_data(as_text=True))})
+    html = client.get("/connexion").get_data(as_text=True)
+    back = client.post("/connexion/demo", data={"csrf": csrf_of(html), "mission": "mirec", "login": "anne",
+                                                "next": "/beneficiaires/abc"})
+    assert back.headers["Location"] == "/beneficiaires/abc"
+    assert 'id="messages" role="status" aria-live="polite"' in client.get("/connexion").get_data(as_text=True)
+    html = client.get("/connexion").get_data(as_text=True)
+    assert client.post("/langue", data={"csrf": csrf_of(html), "lang": "en", "next": "/connexion"}).status_code == 303
+    english = client.get("/connexion").get_data(as_text=True)
+    assert 'lang="en"' in english and "Skip to content" in english and "Sign in (demonstration)" in english
+
+
+def test_outside_development_the_identity_provider_is_required():
+    with pytest.raises(ConfigError, match="PASSERELLE_WEB_OIDC_ISSUER"):
+        create_app("http://127.0.0.1:9", MISSIONS, environ={})
+    with pytest.raises(ConfigError, match="REDIRECT_URI must be https"):
+        create_app("http://127.0.0.1:9", MISSIONS, environ=dict(OIDC, PASSERELLE_WEB_OIDC_REDIRECT_URI=
+                                                                "http://front.example.test/connexion/retour"))
+
+
+class FakeProvider:
+    """The identity provider's discovery document, as an HTTP session would answer it."""
+
+    def get(self, url, timeout=None):
+        assert url == OIDC["PASSERELLE_WEB_OIDC_ISSUER"] + "/.well-known/openid-configuration"
+        return self
+
+    def raise_for_status(self):
+        return None
+
+    def json(self):
+        base = OIDC["PASSERELLE_WEB_OIDC_ISSUER"] + "/protocol/openid-connect"
+        return {"authorization_endpoint": base + "/auth", "token_endpoint": base + "/token"}
+
+
+def test_outside_development_no_demo_page_and_sign_in_goes_to_the_provider_with_pkce():
+    app = create_app("http://127.0.0.1:9", MISSIONS, environ=OIDC)
+    app.oidc_http = FakeProvider()
+    client = Client(app)
+    start = client.get("/connexion?next=/offres")
+    assert start.status_code == 303
+    target = urlparse(start.headers["Location"])
+    query = parse_qs(target.query)
+    assert target.netloc == "id.example.test" and target.path.endswith("/auth")
+    assert query["response_type"] == ["code"] and query["code_challenge_method"] == ["S256"]
+    assert query["client_id"] == ["front-office"] and query["state"][0] and query["code_challenge"][0]
+    cookie = start.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert client.post("/connexion/demo", data={"mission": "mirec", "login": "anne"}).status_code in (400, 404)
+    forged = client.get("/connexion/retour?state=not-the-one&code=abc")
+    assert forged.status_code == 400  # a state that does not match the request is refused

@@ -1,0 +1,177 @@
+"""The French words of the field (DOMAIN.md) for the platform's codes: stages, target groups, reasons…
+
+Each label is a gettext message id (marked with ``N_``), translated where it is
+shown. The codes themselves come from the services' vocabularies.
+"""
+
+from web.i18n import N_
+
+STAGES = {
+    "accueil": N_("Accueil"),
+    "orientation": N_("Orientation / projet professionnel"),
+    "remise_a_niveau": N_("Remise à niveau"),
+    "preformation": N_("Préformation"),
+    "formation": N_("Formation"),
+    "outillage": N_("Outillage recherche d'emploi"),
+    "placement": N_("Placement"),
+    "suivi": N_("Suivi"),
+}
+STATUSES = {"active": N_("en parcours"), "dropped_out": N_("abandon"), "exited": N_("sorti·e")}
+TARGET_GROUPS = {
+    "low_qualification": N_("Peu qualifié·e"),
+    "long_term_unemployed": N_("Chômage de longue durée"),
+    "disability": N_("Handicap"),
+    "social_aid": N_("Bénéficiaire de l'aide sociale"),
+    "neet_youth": N_("Jeune NEET (Garantie Jeunesse)"),
+    "refugee_newcomer": N_("Réfugié·e / primo-arrivant·e"),
+    "justice_measure": N_("Justiciable"),
+    "single_parent": N_("Parent seul"),
+    "priority_neighbourhood": N_("Quartier prioritaire"),
+}
+GENDERS = {"F": N_("Femme"), "M": N_("Homme"), "X": N_("X (autre)")}
+REFERRERS = {
+    "self": N_("Démarche personnelle"), "forem": N_("Le Forem"), "actiris": N_("Actiris"), "cpas": N_("CPAS"),
+    "ale": N_("ALE"), "adl": N_("ADL"), "insertion_operator": N_("Opérateur d'insertion"),
+    "training_operator": N_("Opérateur de formation"), "justice_service": N_("Service de justice"),
+    "aviq": N_("AViQ"), "neighbourhood_board": N_("Régie de quartier"), "other": N_("Autre"),
+}
+CONTRACT_TYPES = {
+    "permanent": N_("CDI"), "fixed_term": N_("CDD"), "temp": N_("Intérim"), "article_60": N_("Article 60"),
+    "apprenticeship": N_("Apprentissage"), "other": N_("Autre"),
+}
+PLAN_ACTIONS = {
+    "remise_a_niveau": N_("Remise à niveau"), "confirmation_internship": N_("Stage de confirmation"),
+    "alternating_training": N_("Formation alternée"), "job_search": N_("Recherche d'emploi"), "other": N_("Autre"),
+}
+COMPETENCE_SOURCES = {"training": N_("Formation"), "work": N_("Expérience de travail"), "other": N_("Autre")}
+COMPETENCE_KINDS = {"technical": N_("Technique"), "behavioural": N_("Comportementale")}
+DROPOUT_REASONS = {
+    "health": N_("Santé"), "family": N_("Raisons familiales"), "found_job_alone": N_("Emploi trouvé seul·e"),
+    "moved": N_("Déménagement"), "motivation": N_("Motivation"), "training_unsuited": N_("Formation inadaptée"),
+    "unreachable": N_("Injoignable"), "other": N_("Autre"),
+}
+EXIT_REASONS = {
+    "durable_employment": N_("Emploi durable"), "training_elsewhere": N_("Formation ailleurs"),
+    "moved": N_("Déménagement"), "end_of_accompaniment": N_("Fin de l'accompagnement"), "other": N_("Autre"),
+}
+FOLLOWUP_SOURCES = {
+    "phone": N_("Téléphone"), "employer": N_("Employeur"), "person": N_("La personne"), "dimona": N_("Dimona"),
+    "other": N_("Autre"),
+}
+TRANSITION_KINDS = {
+    "entered": N_("Entrée"), "moved": N_("Changement d'étape"), "reentered": N_("Retour en parcours"),
+    "dropped_out": N_("Abandon"), "exited": N_("Sortie"),
+}
+PROPOSAL_STATES = {
+    "proposed": N_("proposée"), "presented": N_("présentée"), "interview": N_("entretien"),
+    "hired": N_("engagé·e"), "rejected": N_("refusée"), "withdrawn": N_("retirée"),
+}
+# Where a proposal may go from each state (the matching service decides; this only offers the buttons).
+PROPOSAL_NEXT = {
+    "proposed": ("presented", "withdrawn"),
+    "presented": ("interview", "rejected", "withdrawn"),
+    "interview": ("hired", "rejected", "withdrawn"),
+}
+VACANCY_STATUSES = {
+    "draft": N_("brouillon"), "open": N_("ouverte"), "partially_filled": N_("partiellement pourvue"),
+    "filled": N_("pourvue"), "closed": N_("clôturée"), "cancelled": N_("annulée"),
+}
+CONTACT_KINDS = {"visit": N_("Visite"), "call": N_("Appel"), "email": N_("E-mail"), "event": N_("Événement")}
+CONVENTION_STATUSES = {
+    "draft": N_("brouillon"), "ready_to_sign": N_("prête à signer"), "partially_signed": N_("signée en partie"),
+    "signed": N_("signée"), "active": N_("active"), "superseded": N_("remplacée"),
+    "completed": N_("terminée"), "cancelled": N_("annulée"), "terminated": N_("résiliée"),
+}
+ROLES = {
+    "counsellor": N_("Conseiller·ère"), "social_worker": N_("Travailleur·euse social·e"),
+    "project_lead": N_("Chef·fe de projet"), "employer_relations": N_("Chargé·e de relations entreprises"),
+    "director": N_("Direction"), "intermire_analyst": N_("Analyste InterMire"),
+}
+COMMITTEE_KINDS = {"follow_up": N_("Comité d'accompagnement"), "pedagogical": N_("Comité pédagogique")}
+
+# The services' validation messages (English, in the code) as French message ids; the start of a message is
+# enough, since some end with the value's details. An unknown message is shown as it came.
+ERROR_MESSAGES = (
+    ("Missing data for required field", N_("Ce champ est obligatoire.")),
+    ("Field may not be null", N_("Ce champ est obligatoire.")),
+    ("Not a valid date", N_("Ce n'est pas une date valide.")),
+    ("Not a valid integer", N_("Ce n'est pas un nombre entier.")),
+    ("Not a valid email", N_("Ce n'est pas une adresse e-mail valide.")),
+    ("Must be one of", N_("Choisissez une des valeurs proposées.")),
+    ("Length must be between", N_("La longueur de ce texte n'est pas permise.")),
+    ("Shorter than minimum length", N_("Ce champ est obligatoire.")),
+    ("Must be greater than or equal", N_("Cette valeur est trop petite.")),
+    ("Must be less than or equal", N_("Cette valeur est trop grande.")),
+    ("Must be greater than or equal to 1 and less than or equal to 4", N_("Un niveau de 1 à 4.")),
+    ("not a valid Belgian national register number", N_("Ce numéro de registre national n'est pas valide.")),
+    ("unknown municipality", N_("Commune inconnue : choisissez-la dans la liste.")),
+    ("birth date is in the future", N_("La date de naissance est dans le futur.")),
+    ("birth date is more than 100 years ago", N_("La date de naissance remonte à plus de 100 ans.")),
+    ("intake date is in the future", N_("La date d'accueil est dans le futur.")),
+    ("intake date is before birth", N_("La date d'accueil précède la naissance.")),
+    ("is before the intake", N_("Cette date précède l'accueil.")),
+    ("is in the future", N_("Cette date est dans le futur.")),
+    ("not a phone number", N_("Ce n'est pas un numéro de téléphone.")),
+    ("the check is due from", N_("Le suivi à six mois n'est pas encore dû (six mois après la signature).")),
+    ("a plan is agreed with the person", N_("Le plan se convient avec la personne : cochez quand elle l'accepte.")),
+    ("already at stage", N_("La personne est déjà à cette étape.")),
+    ("the file is closed", N_("Le dossier est clôturé (sortie).")),
+    ("already exited", N_("La sortie est déjà enregistrée.")),
+    ("unknown occupation code", N_("Métier inconnu : cherchez-le par son intitulé.")),
+    ("unknown competence code", N_("Compétence inconnue.")),
+    ("a proposal rejected needs a reason", N_("Un refus se motive : indiquez la raison.")),
+    ("not a valid Belgian enterprise number", N_("Ce numéro d'entreprise (BCE) n'est pas valide.")),
+    ("Unknown field", N_("Champ inconnu.")),
+)
+
+
+def error_message(message: str) -> str:
+    text = str(message)
+    for start, label in ERROR_MESSAGES:
+        if text.startswith(start) or start in text:
+            return label
+    return text
+
+# The label of each form field, by its name, for the error summary ("Nom : Ce champ est obligatoire."):
+# the summary comes before the fields, so it cannot read their labels.
+FIELD_LABELS = {
+    "niss": N_("Numéro de registre national"), "first_name": N_("Prénom"), "last_name": N_("Nom"),
+    "birth_date": N_("Date de naissance"), "gender": N_("Genre"), "municipality": N_("Commune"),
+    "registered_on": N_("Date d'accueil"), "phone": N_("Téléphone"), "email": N_("Adresse e-mail"),
+    "referrer_type": N_("Envoyé·e par"), "referrer_organisation": N_("Organisation qui oriente"),
+    "assessed_on": N_("Date de l'évaluation"), "have": N_("Compétences déjà acquises"),
+    "target_occupations": N_("Métier visé"), "missing": N_("Compétences à acquérir"), "actions": N_("Actions"),
+    "contract_wishes": N_("Contrats souhaités"), "hours_wish": N_("Heures par semaine souhaitées"),
+    "mobility_km": N_("Mobilité (km)"), "available_from": N_("Disponible à partir du"),
+    "agreed_with_person": N_("Accord de la personne"), "to": N_("Nouvelle étape"), "why": N_("Pourquoi"),
+    "reason": N_("Raison"), "text": N_("Note"), "signed_on": N_("Signé le"), "employer_id": N_("Employeur"),
+    "contract_type": N_("Type de contrat"), "hours_per_week": N_("Heures par semaine"),
+    "workplace_municipality": N_("Commune du lieu de travail"), "checked_on": N_("Vérifié le"),
+    "still_employed": N_("Toujours en emploi"), "source": N_("Source de l'information"),
+    "enterprise_number": N_("Numéro d'entreprise (BCE)"), "name": N_("Nom"), "nace": N_("Code d'activité NACE-BEL"),
+    "function": N_("Fonction"), "kind": N_("Type"), "on": N_("Date"), "summary": N_("Compte rendu"),
+    "next_action": N_("Prochaine action"), "next_action_due": N_("Échéance de la prochaine action"),
+    "title": N_("Intitulé"), "description": N_("Description"), "posts": N_("Nombre de postes"),
+    "start_date": N_("Début"), "end_date": N_("Fin"), "post_title": N_("Intitulé du poste"),
+    "hires_committed": N_("Engagements promis"), "operator_name": N_("Opérateur de formation"),
+    "operator_number": N_("Numéro BCE de l'opérateur"), "training_profile": N_("Référentiel de formation"),
+    "specification": N_("Cahier des charges"), "hours_centre": N_("Heures en centre"),
+    "hours_work": N_("Heures en entreprise"), "trainees_planned": N_("Stagiaires prévus"),
+    "vacancy_id": N_("Offre"), "beneficiary_id": N_("Personne"), "planned_end": N_("Fin prévue"),
+    "tutor_name": N_("Tuteur·rice en entreprise"), "internship_start": N_("Début du stage de confirmation"),
+    "internship_end": N_("Fin du stage de confirmation"), "signer_name": N_("Nom du ou de la signataire"),
+    "held_on": N_("Tenu le"), "attendees": N_("Parties présentes"), "period": N_("Période"),
+    "version": N_("Version"),
+}
+
+
+def field_label(name: str) -> str | None:
+    if name in FIELD_LABELS:
+        return FIELD_LABELS[name]
+    if name.startswith("level-"):
+        return N_("Niveau")
+    if name.startswith("tg-") and name.endswith("-evidence"):
+        return N_("Justificatif")
+    if name.startswith("action-"):
+        return FIELD_LABELS["actions"]
+    return None

@@ -1,0 +1,425 @@
+"""The counsellor's day: caseload, intake, a person's file, assessment, plan, stages, notes, proposals,
+first contract, six-month check and exit. Every read and write is a gateway call with the user's token."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from stdnum.be import nn
+from stdnum.exceptions import ValidationError as NumberError
+from werkzeug.exceptions import NotFound
+
+from kit.reference import walloon_municipalities
+from web import labels
+from web.app import Form, view
+from web.gateway import GatewayError
+
+PAGE_SIZE = 100
+
+
+def municipalities() -> list[dict]:
+    """Wallonia's municipalities by French name, with their REFNIS code (the services' reference data)."""
+    return sorted(({"code": m["id"], "name": m["name"]["fr"]} for m in walloon_municipalities()),
+                  key=lambda m: m["name"])
+
+
+def clean(values: dict) -> dict:
+    """Empty fields left out, so the service's defaults apply and a required one is named as missing."""
+    return {k: v for k, v in values.items() if v not in ("", None, [])}
+
+
+def as_int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value  # sent as typed: the gateway names the field
+
+
+# -- caseload --------------------------------------------------------------
+@view("/beneficiaires", "caseload")
+def caseload(page):
+    stage = page.request.args.get("etape") or None
+    if stage not in labels.STAGES:
+        stage = None
+    number = as_int(page.request.args.get("page", 1))
+    number = number if isinstance(number, int) and number > 0 else 1
+    listed = page.gateway.get("/beneficiaries", page=number, page_size=PAGE_SIZE, purpose="caseload")
+    people = [p for p in listed["items"] if stage is None or p["stage"] == stage]
+    groups = [(code, label, [p for p in people if p["stage"] == code]) for code, label in labels.STAGES.items()]
+    pages = max(1, -(-listed["total"] // PAGE_SIZE))
+    context = dict(groups=[g for g in groups if g[2]], stage=stage, total=listed["total"], shown=len(people),
+                   number=number, pages=pages)
+    if page.htmx and page.request.headers.get("HX-Target") == "results":
+        return page.render("people/_caseload_results.html", **context)
+    return page.render("people/caseload.html", **context)
+
+
+# -- intake ----------------------------------------------------------------
+INTAKE_FIELDS = ("niss", "first_name", "last_name", "birth_date", "gender", "municipality", "registered_on",
+                 "phone", "email", "referrer_type", "referrer_organisation")
+
+
+@view("/beneficiaires/nouveau", "intake", methods=("GET", "POST"))
+def intake(page):
+    context = dict(municipalities=municipalities(), today=date.today().isoformat())
+    if page.request.method == "GET":
+        return page.render("people/intake.html", form=Form({"registered_on": date.today().isoformat()}), **context)
+    form = page.request.form
+    body = clean({name: form.get(name, "").strip() for name in INTAKE_FIELDS})
+    if "niss" in body:
+        body["niss"] = "".join(ch for ch in body["niss"] if ch.isdigit())
+    groups = [g for g in labels.TARGET_GROUPS if form.get(f"tg-{g}")]
+    since = body.get("registered_on") or date.today().isoformat()
+    body["target_groups"] = [clean({"group": g, "evidence": form.get(f"tg-{g}-evidence", "").strip(),
+                                    "since": since}) for g in groups]
+
+    def register():
+        try:
+            return page.gateway.post("/beneficiaries", body)
+        except GatewayError as exc:
+            if exc.status == 409 and exc.problem.get("existing"):
+                page.flash(page.gettext("Cette personne a déjà un dossier dans la Mission : le voici."))
+                return {"id": exc.problem["existing"]}
+            # target_groups.<i>.evidence → the evidence field of the i-th group ticked
+            renamed = {}
+            for key, messages in exc.errors.items():
+                parts = key.split(".")
+                if parts[0] == "target_groups" and len(parts) > 2 and parts[1].isdigit() and int(parts[1]) < len(
+                        groups):
+                    key = f"tg-{groups[int(parts[1])]}-{parts[2]}"
+                renamed[key] = messages
+            exc.problem["errors"] = renamed
+            raise
+
+    def done(created):
+        page.flash(page.gettext("Dossier ouvert."))
+        return page.url("person", id=created["id"])
+
+    return page.submit(register, done, "people/intake.html", **context)
+
+
+@view("/validation/niss", "check_niss", methods=("POST",))
+def check_niss(page):
+    """As typed (htmx): the same python-stdnum rule the beneficiary service applies at intake."""
+    # Posted (with the form's CSRF token), never in a URL: a national number stays out of access logs.
+    raw = "".join(ch for ch in page.request.form.get("niss", "") if ch.isdigit())
+    if not raw:
+        state = "empty"
+    else:
+        try:
+            nn.validate(raw)
+            state = "valid"
+        except NumberError:
+            state = "invalid"
+    return page.render("people/_niss_check.html", state=state)
+
+
+# -- a person's file ---------------------------------------------------------
+class Names:
+    """Vacancy and employer names for one page, each asked of the gateway once."""
+
+    def __init__(self, page):
+        self.page, self.vacancies, self.employers = page, {}, {}
+
+    def vacancy(self, vid: str) -> dict:
+        if vid not in self.vacancies:
+            try:
+                self.vacancies[vid] = self.page.gateway.get(f"/vacancies/{vid}")
+            except GatewayError:
+                self.vacancies[vid] = {"id": vid, "title": vid, "employer_id": None}
+        return self.vacancies[vid]
+
+    def employer(self, eid: str | None) -> dict:
+        if not eid:
+            return {"name": ""}
+        if eid not in self.employers:
+            try:
+                self.employers[eid] = self.page.gateway.get(f"/employers/{eid}")
+            except GatewayError:
+                self.employers[eid] = {"id": eid, "name": eid}
+        return self.employers[eid]
+
+
+def load_person(page, pid: str, purpose: str = "accompaniment") -> dict:
+    return page.gateway.get(f"/beneficiaries/{pid}", purpose=purpose)
+
+
+@view("/beneficiaires/<id>", "person")
+def person(page, id):
+    g = page.gateway
+    someone = load_person(page, id)
+    pathway = g.get(f"/beneficiaries/{id}/pathway")
+    plans = g.get(f"/beneficiaries/{id}/plan")
+    notes = {kind: g.get(f"/beneficiaries/{id}/notes/{kind}") for kind in ("social", "pedagogical")
+             if page.may(f"beneficiary.notes.{kind}")}
+    names = Names(page)
+    proposals, ranked = [], []
+    if page.may("matching.read"):
+        proposals = g.get("/matching/proposals", beneficiary_id=id)
+        if someone["status"] == "active" and not someone.get("contract"):
+            try:
+                ranked = g.get(f"/matching/beneficiaries/{id}/vacancies", limit=10)
+            except GatewayError as exc:
+                if exc.status not in (404, 409, 422):
+                    raise
+    hired = next((p for p in proposals if p["state"] == "hired"), None)
+    targets = {}
+    if plans and page.may("matching.read"):
+        for code in plans[-1]["target_occupations"]:
+            try:
+                targets[code] = g.get(f"/matching/occupations/{code}")["label"]
+            except GatewayError:
+                targets[code] = code
+    return page.render("people/person.html", targets=targets, person=someone, pathway=pathway,
+                       plan=plans[-1] if plans else None, notes=notes, proposals=proposals, ranked=ranked,
+                       names=names, hired=hired,
+                       transitions=list(reversed(pathway["transitions"])))
+
+
+# -- assessment and plan -------------------------------------------------------
+@view("/metiers", "occupations")
+def occupations(page):
+    """Occupations for a job title, best first (the gateway's occupation suggester): a fragment for htmx."""
+    title = page.request.args.get("intitule", "").strip()
+    target = page.request.args.get("pour", "")
+    found = page.gateway.get("/matching/occupation-suggestions", title=title, limit=8) if len(title) >= 2 else []
+    return page.render("people/_occupations.html", found=found, title=title, target=target)
+
+
+@view("/beneficiaires/<id>/evaluation", "assess", methods=("GET", "POST"))
+def assess(page, id):
+    someone = load_person(page, id)
+    code = page.request.values.get("metier", "").strip()
+    title = page.request.args.get("intitule", "").strip()
+    found = page.gateway.get("/matching/occupation-suggestions", title=title, limit=8) if len(title) >= 2 else []
+    occupation = page.gateway.get(f"/matching/occupations/{code}") if code else None
+    context = dict(person=someone, occupation=occupation, found=found, title=title, today=date.today().isoformat())
+    if page.request.method == "GET":
+        return page.render("people/assess.html", **context)
+    form = page.request.form
+    have = [c for c in form.getlist("have") if occupation and c in {x["code"] for x in occupation["competences"]}]
+    body = clean({"assessed_on": form.get("assessed_on", "")})
+    body["competences"] = [{"code": c, "level": as_int(form.get(f"level-{c}", "2")), "kind": "technical",
+                            "source": form.get(f"source-{c}", "work")} for c in have]
+
+    def send():
+        try:
+            return page.gateway.post(f"/beneficiaries/{id}/assessments", body)
+        except GatewayError as exc:
+            renamed = {}
+            for key, messages in exc.errors.items():
+                parts = key.split(".")
+                if parts[0] == "competences" and len(parts) > 2 and parts[1].isdigit():
+                    key = f"level-{have[int(parts[1])]}"
+                elif key == "competences":
+                    key = "have"
+                renamed[key] = messages
+            exc.problem["errors"] = renamed
+            raise
+
+    def done(_):
+        page.flash(page.gettext("Évaluation enregistrée. Voici le plan d'insertion tiré de ses manques."))
+        return page.url("plan", id=id, metier=code, acquis=",".join(have))
+
+    return page.submit(send, done, "people/assess.html", **context)
+
+
+@view("/beneficiaires/<id>/plan", "plan", methods=("GET", "POST"))
+def plan(page, id):
+    someone = load_person(page, id)
+    code = page.request.values.get("metier", "").strip()
+    have = {c for c in page.request.values.get("acquis", "").split(",") if c}
+    occupation = page.gateway.get(f"/matching/occupations/{code}") if code else None
+    gaps = [c for c in (occupation or {}).get("competences", []) if c["code"] not in have]
+    context = dict(person=someone, occupation=occupation, gaps=gaps, code=code, have=",".join(sorted(have)))
+    if page.request.method == "GET":
+        missing = ", ".join(c["label"] for c in gaps[:6])
+        first = page.gettext("Acquérir : %(what)s") % {"what": missing} if missing else ""
+        values = {"missing": [c["code"] for c in gaps], "action-0-kind": "alternating_training" if gaps else
+                  "job_search", "action-0-description": first, "action-1-kind": "job_search",
+                  "action-1-description": page.gettext("Recherche d'emploi accompagnée") if gaps else "",
+                  "contract_wishes": ["permanent", "fixed_term"], "mobility_km": "30"}
+        return page.render("people/plan.html", form=Form(_Values(values)), **context)
+    form = page.request.form
+    actions = []
+    for i in range(3):
+        description = form.get(f"action-{i}-description", "").strip()
+        if description:
+            actions.append(clean({"kind": form.get(f"action-{i}-kind"), "description": description,
+                                  "due": form.get(f"action-{i}-due", "")}))
+    body = clean({"target_occupations": [code] if code else [], "missing_competences": form.getlist("missing"),
+                  "actions": actions, "contract_wishes": form.getlist("contract_wishes"),
+                  "hours_wish": as_int(form.get("hours_wish")) if form.get("hours_wish") else None,
+                  "mobility_km": as_int(form.get("mobility_km", "")) if form.get("mobility_km") else None,
+                  "available_from": form.get("available_from", "")})
+    body["agreed_with_person"] = form.get("agreed_with_person") == "yes"
+    body.setdefault("actions", [])
+    body.setdefault("target_occupations", [])
+    body.setdefault("contract_wishes", [])
+
+    def done(answer):
+        page.flash(page.gettext("Plan d'insertion convenu (version %(n)s).") % {"n": answer["version"]})
+        return page.url("person", id=id)
+
+    return page.submit(lambda: page.gateway.post(f"/beneficiaries/{id}/plan", body), done, "people/plan.html",
+                       **context)
+
+
+class _Values(dict):
+    def getlist(self, name):
+        value = self.get(name) or []
+        return value if isinstance(value, list) else [value]
+
+
+# -- stages, notes -------------------------------------------------------------
+@view("/beneficiaires/<id>/etape", "stage", methods=("GET", "POST"))
+def stage(page, id):
+    someone = load_person(page, id)
+    context = dict(person=someone)
+    if page.request.method == "GET":
+        return page.render("people/stage.html", **context)
+    form = page.request.form
+    if form.get("form") == "drop_out":
+        body = clean({"reason": form.get("reason", ""), "why": form.get("why", "").strip()})
+        path = f"/beneficiaries/{id}/pathway/drop-out"
+        message = page.gettext("Abandon enregistré.")
+    else:
+        body = clean({"to": form.get("to", ""), "why": form.get("why", "").strip()})
+        path = f"/beneficiaries/{id}/pathway/move"
+        message = page.gettext("Étape changée.")
+
+    def done(_):
+        page.flash(message)
+        return page.url("person", id=id)
+
+    return page.submit(lambda: page.gateway.post(path, body), done, "people/stage.html", **context)
+
+
+@view("/beneficiaires/<id>/notes/<kind>", "note", methods=("GET", "POST"))
+def note(page, id, kind):
+    if kind not in ("social", "pedagogical"):
+        raise NotFound()
+    someone = load_person(page, id)
+    context = dict(person=someone, kind=kind)
+    if page.request.method == "GET":
+        return page.render("people/note.html", **context)
+    body = {"text": page.request.form.get("text", "").strip()}
+
+    def done(_):
+        page.flash(page.gettext("Note enregistrée."))
+        return page.url("person", id=id) + "#notes"
+
+    return page.submit(lambda: page.gateway.post(f"/beneficiaries/{id}/notes/{kind}", body), done,
+                       "people/note.html", **context)
+
+
+# -- proposals ---------------------------------------------------------------
+@view("/propositions", "propose", methods=("POST",))
+def propose(page):
+    form = page.request.form
+    body = {"vacancy_id": form.get("vacancy_id", ""), "beneficiary_id": form.get("beneficiary_id", "")}
+    back = form.get("back") or page.url("person", id=body["beneficiary_id"])
+    key = form.get("once", "")
+    from web.sessions import claim_once, settle_once
+
+    earlier = claim_once(page.session, key)
+    if earlier is not None:
+        return page.redirect(earlier or back)
+    try:
+        page.gateway.post("/matching/proposals", body)
+        page.flash(page.gettext("Proposition faite."))
+    except GatewayError as exc:
+        if exc.status != 409:
+            settle_once(page.session, key, None)
+            raise
+        page.flash(page.gettext("Une proposition est déjà en cours pour cette personne et cette offre."))
+    settle_once(page.session, key, back)
+    return page.redirect(back)
+
+
+@view("/propositions/<pid>/etat", "move_proposal", methods=("POST",))
+def move_proposal(page, pid):
+    form = page.request.form
+    back = form.get("back") or "/"
+    if not back.startswith("/") or back.startswith("//"):
+        back = "/"
+    body = clean({"to": form.get("to", ""), "reason": form.get("reason", "").strip()})
+    key = form.get("once", "")
+    from web.sessions import claim_once, settle_once
+
+    earlier = claim_once(page.session, key)
+    if earlier is not None:
+        return page.redirect(earlier or back)
+    try:
+        moved = page.gateway.post(f"/matching/proposals/{pid}/transitions", body)
+        page.flash(page.gettext("Proposition : %(state)s.") % {
+            "state": page.gettext(labels.PROPOSAL_STATES.get(moved["state"], moved["state"]))})
+    except GatewayError as exc:
+        if exc.status != 422:
+            settle_once(page.session, key, None)
+            raise
+        messages = [page.gettext(labels.error_message(m)) for ms in exc.errors.values() for m in ms]
+        page.flash(page.gettext("Proposition inchangée : %(why)s") % {"why": " ".join(messages)})
+    settle_once(page.session, key, back)
+    return page.redirect(back)
+
+
+# -- outcomes ------------------------------------------------------------------
+@view("/beneficiaires/<id>/contrat", "contract", methods=("GET", "POST"))
+def contract(page, id):
+    someone = load_person(page, id)
+    employers = page.gateway.get("/employers", page=1, page_size=100)["items"] if page.may("employer.read") else []
+    context = dict(person=someone, employers=employers, municipalities=municipalities())
+    if page.request.method == "GET":
+        values = {"employer_id": page.request.args.get("employeur", ""),
+                  "contract_type": page.request.args.get("type", ""), "signed_on": date.today().isoformat()}
+        return page.render("people/contract.html", form=Form(values), **context)
+    form = page.request.form
+    body = clean({"signed_on": form.get("signed_on", ""), "employer_id": form.get("employer_id", ""),
+                  "contract_type": form.get("contract_type", ""),
+                  "hours_per_week": as_int(form.get("hours_per_week", "")) if form.get("hours_per_week") else None,
+                  "workplace_municipality": form.get("workplace_municipality", "")})
+
+    def done(answer):
+        page.flash(page.gettext("Premier contrat enregistré. Suivi à six mois dû le %(due)s.") % {
+            "due": date.fromisoformat(answer["check_due"]).strftime("%d/%m/%Y")})
+        return page.url("person", id=id)
+
+    return page.submit(lambda: page.gateway.post(f"/beneficiaries/{id}/outcomes/contract", body), done,
+                       "people/contract.html", **context)
+
+
+@view("/beneficiaires/<id>/suivi", "six_month_check", methods=("GET", "POST"))
+def six_month_check(page, id):
+    someone = load_person(page, id)
+    context = dict(person=someone)
+    if page.request.method == "GET":
+        return page.render("people/check.html", form=Form({"checked_on": date.today().isoformat()}), **context)
+    form = page.request.form
+    body = clean({"checked_on": form.get("checked_on", ""), "source": form.get("source", "")})
+    if form.get("still_employed") in ("yes", "no"):
+        body["still_employed"] = form.get("still_employed") == "yes"
+
+    def done(_):
+        page.flash(page.gettext("Suivi à six mois enregistré."))
+        return page.url("person", id=id)
+
+    return page.submit(lambda: page.gateway.post(f"/beneficiaries/{id}/outcomes/six-month-check", body), done,
+                       "people/check.html", **context)
+
+
+@view("/beneficiaires/<id>/sortie", "exit", methods=("GET", "POST"))
+def exit_path(page, id):
+    someone = load_person(page, id)
+    context = dict(person=someone)
+    if page.request.method == "GET":
+        return page.render("people/exit.html", **context)
+    form = page.request.form
+    body = clean({"reason": form.get("reason", ""), "why": form.get("why", "").strip()})
+
+    def done(_):
+        page.flash(page.gettext("Sortie enregistrée : le parcours est clôturé."))
+        return page.url("person", id=id)
+
+    return page.submit(lambda: page.gateway.post(f"/beneficiaries/{id}/exit", body), done, "people/exit.html",
+                       **context)
