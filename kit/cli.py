@@ -32,6 +32,7 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -41,6 +42,8 @@ import requests  # noqa: E402
 from kit import logs  # noqa: E402
 from kit import registry as registry_module  # noqa: E402
 from kit.config import ConfigError  # noqa: E402
+
+WEB = "web"  # the front office's process name in var/run and var/log
 
 START_BROKER_HELP = (
     "start that RabbitMQ ('rabbitmq-server -detached') with the plugins the platform needs "
@@ -170,6 +173,28 @@ class _Launcher:
             self.pid = None
 
 
+def _web_url(reg) -> str | None:
+    web = reg.platform.get("web")
+    return f"http://{web['host']}:{web['port']}" if web else None
+
+
+def _start_web(reg) -> str | None:
+    """The front office in an interpreter of its own (a threaded server: not forked from the eventlet launcher).
+
+    Its pid goes beside the sites' in ``var/run``, so ``down``, ``status`` and a failed ``up`` treat it alike.
+    """
+    web = reg.platform.get("web")
+    if not web or _running(reg, WEB):
+        return None
+    log = open(_log_dir(reg) / f"{WEB}.log", "ab")
+    proc = subprocess.Popen([sys.executable, "-m", "web", "--registry", str(reg.path), "--host", web["host"],
+                             "--port", str(web["port"])], stdin=subprocess.DEVNULL, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    log.close()
+    (_run_dir(reg) / f"{WEB}.pid").write_text(str(proc.pid))
+    return WEB
+
+
 def _gateway_url(reg) -> str:
     gw = reg.platform["gateway"]
     return f"http://{gw['host']}:{gw['port']}"
@@ -211,9 +236,10 @@ def cmd_up(args) -> int:
     # process's only thread for seconds, and a definitions upload stalled that long was dropped by the
     # management API under load. The sites are forked once both are done.
     names = [f"site-{site.code}" for site in reg.sites] + ["gateway"]
-    launcher = None
+    launcher, web = None, None
     try:
         launcher = _Launcher(reg, names)
+        web = _start_web(reg)
         cmd_migrate(argparse.Namespace(registry=args.registry, sites=None))
         if node is not None:
             node.wait_ready()
@@ -225,10 +251,13 @@ def cmd_up(args) -> int:
         _print_where(reg, health, node)
         if not health or not health.get("ready"):
             raise ConfigError(f"not every site is ready after {args.timeout:.0f}s; see {_log_dir(reg)}")
+        if not _web_answers(reg, 30):
+            raise ConfigError(f"the front office does not answer at {_web_url(reg)}; see {_log_dir(reg) / WEB}.log")
     except BaseException:
         if launcher is not None:
             launcher.cancel()
-        stopped = _stop_processes(reg, launcher.names if launcher else [], node=node if node_started else None)
+        mine = (launcher.names if launcher else []) + ([web] if web else [])
+        stopped = _stop_processes(reg, mine, node=node if node_started else None)
         if stopped or node_started:
             print(f"up failed: stopped the {stopped} processes{' and the broker node' if node_started else ''} "
                   "it had started", file=sys.stderr)
@@ -272,8 +301,26 @@ def _wait_ready(reg, timeout: float) -> dict | None:
     return health
 
 
+def _web_answers(reg, timeout: float) -> bool:
+    """Whether the front office's sign-in page answers within ``timeout`` seconds (True when there is none)."""
+    web = _web_url(reg)
+    deadline = time.monotonic() + timeout
+    while web:
+        try:
+            if requests.get(web + "/connexion", timeout=5).status_code == 200:
+                return True
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 def _print_where(reg, health: dict | None, node=None) -> None:
     sites = (health or {}).get("sites", {})
+    if _web_url(reg):
+        print(f"front office {_web_url(reg)}  (sign in as a demo user of any Mission)")
     print(f"gateway      {_gateway_url(reg)}  (GET /health)")
     owner = f"its own node, data in {node.dir}" if node is not None else "external"
     print(f"broker       amqp://{reg.broker['host']}:{reg.broker['port']}  management {reg.broker['management_url']}"

@@ -57,6 +57,8 @@ class _PlatformSchema(Schema):
     broker = fields.Nested(_BrokerSchema, required=True)
     rpc_timeout = fields.Float(load_default=10, validate=validate.Range(0.1, 300))
     gateway = fields.Nested(_GatewaySchema, required=True)
+    # The front office (web/): `up` starts it beside the gateway when the registry names where it listens.
+    web = fields.Nested(_GatewaySchema, load_default=None)
     observability_port_base = fields.Integer(load_default=9100, validate=validate.Range(1024, 65000))
     # 127.0.0.1 on one machine; 0.0.0.0 in a container, so that Prometheus and probes reach it.
     observability_host = fields.String(load_default="127.0.0.1")
