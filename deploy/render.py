@@ -39,6 +39,11 @@ from kit.registry import Registry, load  # noqa: E402
 
 DEPLOY = ROOT / "deploy"
 OBSERVABILITY_PORT = 9100
+# Secrets the processes read from the environment, each from a Kubernetes Secret of its namespace
+# (never a committed value): the sector key of kit.pseudonym, given to every Mission service (a Mission
+# site checks its settings at start) and to no InterMire pod (InterMire only reads pseudonyms).
+SECTOR_KEY_ENV = "PASSERELLE_SECTOR_KEY"
+SECTOR_KEY_SECRET = {"name": "sector-key", "key": "key"}
 HEADER = "# Rendered by deploy/render.py from config/missions.yaml and kit.topology: edit those, then re-run it.\n"
 
 # Sizing per service: (cpu request, memory request, memory limit, min replicas, max replicas).
@@ -159,12 +164,13 @@ def site_overlay(registry: Registry, code: str, topology: list[dict], secrets: l
     patches = []
     for service in site.services:
         user = site.broker_user(service)
-        patches.append({
-            "target": {"kind": "Deployment", "name": service},
-            "patch": yaml.safe_dump([{"op": "replace", "path": "/spec/template/spec/containers/0/env/0", "value": {
-                "name": env_name(user),
-                "valueFrom": {"secretKeyRef": {"name": user_secret(user), "key": "password"}}}}], sort_keys=False),
-        })
+        ops = [{"op": "replace", "path": "/spec/template/spec/containers/0/env/0", "value": {
+            "name": env_name(user), "valueFrom": {"secretKeyRef": {"name": user_secret(user), "key": "password"}}}}]
+        if site.is_mission:
+            ops.append({"op": "add", "path": "/spec/template/spec/containers/0/env/-", "value": {
+                "name": SECTOR_KEY_ENV, "valueFrom": {"secretKeyRef": dict(SECTOR_KEY_SECRET)}}})
+        patches.append({"target": {"kind": "Deployment", "name": service},
+                        "patch": yaml.safe_dump(ops, sort_keys=False)})
     kustomization = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
         "namespace": namespace(code),
@@ -183,6 +189,9 @@ def site_overlay(registry: Registry, code: str, topology: list[dict], secrets: l
               "- `database`: key `url`, the PostgreSQL URL template of this Mission, e.g. "
               "`postgresql://USER:PASSWORD@postgres:5432/{site}_{service}` (`{site}` and `{service}` are "
               "filled in by the registry);\n"
+              + (f"- `{SECTOR_KEY_SECRET['name']}`: key `{SECTOR_KEY_SECRET['key']}`, the sector key of "
+                 "`kit/pseudonym.py` (the same in every Mission, so that a person followed by two Missions "
+                 "has one pseudonym; InterMire never holds it)\n" if site.is_mission else "")
               + "".join(f"- `{name}`: keys `username` and `password` (the broker user's; the service reads "
                         "`password`, the Topology Operator imports both)\n"
                         if name.startswith("broker-") else
@@ -212,7 +221,11 @@ def k8s_files(registry: Registry) -> dict[str, str]:
     files["k8s/overlays/platform/SECRETS.md"] = (
         f"# Platform ({CLUSTER_NAMESPACE})\n\nSecrets to create in namespace `{CLUSTER_NAMESPACE}` "
         "before applying (never committed):\n\n"
-        + "".join(f"- `{name}`: keys `username` and `password`\n" for name in secrets.get("platform", [])))
+        + "".join(f"- `{name}`: keys `username` and `password`\n" for name in secrets.get("platform", []))
+        + f"- `{SECTOR_KEY_SECRET['name']}`: key `{SECTOR_KEY_SECRET['key']}`, the sector key (the gateway names "
+        "the subject of its audit lines with it; the same value as in the Missions' namespaces)\n"
+        "- `gateway-oidc`: keys `issuer`, `audience` and `jwks-url`, this environment's OIDC provider "
+        "(gateway/README.md: the Keycloak realm and client)\n")
     return files
 
 

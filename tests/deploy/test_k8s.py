@@ -11,20 +11,17 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from functools import cache
 from pathlib import Path
 
 import kubernetes_validate
 import pytest
-import yaml
 
 from kit.broker import env_name
 from kit.definitions import record, user_secret
 from kit.registry import load
-from tests.deploy.tools import kustomize_command
+from tests.deploy.tools import K8S, build
 
 ROOT = Path(__file__).resolve().parents[2]
-K8S = ROOT / "deploy" / "k8s"
 REGISTRY = load(ROOT / "config" / "missions.yaml", environ={})
 SITES = [s.code for s in REGISTRY.sites]
 OVERLAYS = [*SITES, "platform"]
@@ -57,14 +54,6 @@ ENUMS = {("User", "tags"): {"management", "policymaker", "monitoring", "administ
          ("Shovel", "ackMode"): {"on-confirm", "on-publish", "no-ack"},
          ("Queue", "type"): {"quorum", "classic", "stream"}}
 DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
-
-
-@cache
-def build(overlay: str) -> list[dict]:
-    out = subprocess.run([*kustomize_command(), str(K8S / "overlays" / overlay)],
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, f"kustomize build of overlays/{overlay} failed:\n{out.stderr}"
-    return [d for d in yaml.safe_load_all(out.stdout) if d]
 
 
 def of_kind(docs, kind):
