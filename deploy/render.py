@@ -13,6 +13,8 @@ What it writes (everything else under deploy/ is written by hand):
   RabbitMQ Messaging Topology Operator resources from ``kit.definitions``);
 * ``deploy/k8s/overlays/platform/rabbitmq-topology.yaml``: what is shared
   (``/agencies``, the gateway, shovel and agency users);
+* ``deploy/k8s/overlays/platform/rabbitmq-agencies.yaml``: the broker's certificate, its AMQPS entry
+  and the NetworkPolicy admitting the agencies' networks (``platform.agencies`` of the registry);
 * ``deploy/postgres/initdb/10-databases.sql``: a database per service per site;
 * ``deploy/prometheus/prometheus.yml``: the docker-compose scrape configuration;
 * ``deploy/grafana/dashboards/*.json``: the Mission and sector dashboards.
@@ -201,6 +203,47 @@ def site_overlay(registry: Registry, code: str, topology: list[dict], secrets: l
             "rabbitmq-topology.yaml": dump(topology), "SECRETS.md": readme}
 
 
+# -- Transport: AMQPS for the agencies ----------------------------------------------------------------------
+BROKER_TLS_SECRET = "passerelle-rabbitmq-tls"
+CLUSTER_ISSUER = "passerelle-public"  # a cert-manager ClusterIssuer (ACME), created with cert-manager
+AMQPS_PORT = 5671
+
+
+def agency_transport(registry: Registry) -> list[dict]:
+    """The broker's certificate, its AMQPS entry for the agencies and the NetworkPolicy that admits them.
+
+    The agencies' users are held to ``/agencies`` by their permissions (``kit.topology``: read on their own
+    queue, nothing else, no other vhost); a NetworkPolicy sees addresses and ports, not vhosts, so this one
+    admits only the agencies' networks, only on the AMQPS port.
+    """
+    access = registry.agency_access
+    hosts = sorted({server["host"] for server in access["servers"].values()})
+    networks = [cidr for agency in sorted(access["networks"]) for cidr in access["networks"][agency]]
+    selector = {"matchLabels": {"app.kubernetes.io/name": CLUSTER}}
+    certificate = {
+        "apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": BROKER_TLS_SECRET},
+        "spec": {"secretName": BROKER_TLS_SECRET, "dnsNames": hosts,
+                 "issuerRef": {"kind": "ClusterIssuer", "name": CLUSTER_ISSUER, "group": "cert-manager.io"},
+                 "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+                 "usages": ["server auth", "digital signature", "key encipherment"],
+                 "duration": "2160h", "renewBefore": "720h"}}
+    service = {
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": f"{CLUSTER}-agencies", "labels": {
+            "app.kubernetes.io/name": CLUSTER, "app.kubernetes.io/component": "agencies"}},
+        "spec": {"type": "LoadBalancer",
+                 # Local keeps the client's address, so that the NetworkPolicy below can judge it.
+                 "externalTrafficPolicy": "Local",
+                 "loadBalancerSourceRanges": networks,
+                 "selector": {"app.kubernetes.io/name": CLUSTER},
+                 "ports": [{"name": "amqps", "port": AMQPS_PORT, "targetPort": AMQPS_PORT, "protocol": "TCP"}]}}
+    policy = {
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "rabbitmq-agencies"},
+        "spec": {"podSelector": selector, "policyTypes": ["Ingress"],
+                 "ingress": [{"from": [{"ipBlock": {"cidr": cidr}} for cidr in networks],
+                              "ports": [{"protocol": "TCP", "port": AMQPS_PORT}]}]}}
+    return [certificate, service, policy]
+
+
 def k8s_files(registry: Registry) -> dict[str, str]:
     files = {}
     services = {s for site in registry.sites for s in site.services}
@@ -214,6 +257,7 @@ def k8s_files(registry: Registry) -> dict[str, str]:
                                        secrets.get(site.code, [])).items():
             files[f"k8s/overlays/{site.code}/{name}"] = text
     files["k8s/overlays/platform/rabbitmq-topology.yaml"] = dump(resources.get("platform", []))
+    files["k8s/overlays/platform/rabbitmq-agencies.yaml"] = dump(agency_transport(registry))
     allowed = ",".join(namespace(s.code) for s in registry.sites)
     files["k8s/overlays/platform/topology-namespaces.yaml"] = dump([{
         "apiVersion": "rabbitmq.com/v1beta1", "kind": "RabbitmqCluster", "metadata": {
@@ -225,7 +269,10 @@ def k8s_files(registry: Registry) -> dict[str, str]:
         + f"- `{SECTOR_KEY_SECRET['name']}`: key `{SECTOR_KEY_SECRET['key']}`, the sector key (the gateway names "
         "the subject of its audit lines with it; the same value as in the Missions' namespaces)\n"
         "- `gateway-oidc`: keys `issuer`, `audience` and `jwks-url`, this environment's OIDC provider "
-        "(gateway/README.md: the Keycloak realm and client)\n")
+        "(gateway/README.md: the Keycloak realm and client)\n"
+        "\nAnd, cluster-wide, cert-manager with a ClusterIssuer named `" + CLUSTER_ISSUER + "` (ACME; DNS-01 for "
+        "the broker's AMQPS host names, which no HTTP route serves): it issues `gateway-tls` for the Ingress and `"
+        + BROKER_TLS_SECRET + "` for the broker.\n")
     return files
 
 
