@@ -104,6 +104,29 @@ OTHER_CRDS = {
             "revisionHistoryLimit", "additionalOutputFormats", "literalSubject", "nameConstraints",
             "encodeUsagesInRequest", "otherNames", "renewBeforePercentage"}),
     },
+    "postgresql.cnpg.io/v1": {
+        "Cluster": ({"storage"}, {
+            "affinity", "backup", "bootstrap", "certificates", "description", "enablePDB", "enableSuperuserAccess",
+            "env", "envFrom", "ephemeralVolumeSource", "ephemeralVolumesSizeLimit", "externalClusters",
+            "failoverDelay", "imageCatalogRef", "imageName", "imagePullPolicy", "imagePullSecrets",
+            "inheritedMetadata", "instances", "livenessProbeTimeout", "logLevel", "managed", "maxSyncReplicas",
+            "minSyncReplicas", "monitoring", "nodeMaintenanceWindow", "plugins", "postgresGID", "postgresUID",
+            "postgresql", "primaryUpdateMethod", "primaryUpdateStrategy", "priorityClassName", "probes",
+            "projectedVolumeTemplate", "replica", "replicationSlots", "resources", "schedulerName",
+            "seccompProfile", "serviceAccountTemplate", "smartShutdownTimeout", "startDelay", "stopDelay",
+            "storage", "superuserSecret", "switchoverDelay", "tablespaces", "topologySpreadConstraints",
+            "walStorage"}),
+        "Database": ({"name", "owner", "cluster"}, {
+            "name", "owner", "cluster", "ensure", "databaseReclaimPolicy", "allowConnections", "connectionLimit",
+            "encoding", "isTemplate", "locale", "localeProvider", "localeCollate", "localeCType", "icuLocale",
+            "icuRules", "builtinLocale", "collationVersion", "tablespace", "template", "extensions", "schemas"}),
+        "ScheduledBackup": ({"schedule", "cluster"}, {
+            "schedule", "cluster", "backupOwnerReference", "immediate", "method", "online", "onlineConfiguration",
+            "pluginConfiguration", "suspend", "target"}),
+    },
+    "barmancloud.cnpg.io/v1": {
+        "ObjectStore": ({"configuration"}, {"configuration", "retentionPolicy", "instanceSidecarConfiguration"}),
+    },
 }
 CERT_USAGES = {"signing", "digital signature", "content commitment", "key encipherment", "key agreement",
                "data encipherment", "cert sign", "crl sign", "encipher only", "decipher only", "any",
@@ -176,7 +199,9 @@ def test_site_overlay_runs_the_registry_services_with_probes_budgets_and_least_p
         # The service connects as its own broker user, whose password comes from that user's Secret.
         user = site.broker_user(service)
         assert env[env_name(user)]["valueFrom"]["secretKeyRef"] == {"name": user_secret(user), "key": "password"}
-        assert "valueFrom" in env["PASSERELLE_DATABASE_URL"]
+        # The database: the site's CloudNativePG cluster, the password from the Secret its operator generates.
+        assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "postgres-app", "key": "password"}
+        assert ":" not in env["PASSERELLE_DATABASE_URL"]["value"].split("@")[0].removeprefix("postgresql://")
         assert not [e for e in container["env"] if "value" in e and re.search("password|secret", e["name"], re.I)]
 
     (job,) = of_kind(docs, "Job")
