@@ -43,10 +43,11 @@ from kit.registry import Registry, load  # noqa: E402
 DEPLOY = ROOT / "deploy"
 OBSERVABILITY_PORT = 9100
 # Secrets the processes read from the environment, each from a Kubernetes Secret of its namespace
-# (never a committed value): the sector key of kit.pseudonym, given to every Mission service (a Mission
-# site checks its settings at start) and to no InterMire pod (InterMire only reads pseudonyms).
+# (never a committed value): the sector key of kit.pseudonym, given only to the services that pseudonymise
+# people (the beneficiary service, at intake) and to no InterMire pod (InterMire only reads pseudonyms).
 SECTOR_KEY_ENV = "PASSERELLE_SECTOR_KEY"
 SECTOR_KEY_SECRET = {"name": "sector-key", "key": "key"}
+SECTOR_KEY_SERVICES = {"beneficiary"}
 HEADER = "# Rendered by deploy/render.py from config/missions.yaml and kit.topology: edit those, then re-run it.\n"
 
 # Sizing per service: (cpu request, memory request, memory limit, min replicas, max replicas).
@@ -268,7 +269,7 @@ def site_overlay(registry: Registry, code: str, topology: list[dict], secrets: l
         user = site.broker_user(service)
         ops = [{"op": "replace", "path": "/spec/template/spec/containers/0/env/0", "value": {
             "name": env_name(user), "valueFrom": {"secretKeyRef": {"name": user_secret(user), "key": "password"}}}}]
-        if site.is_mission:
+        if site.is_mission and service in SECTOR_KEY_SERVICES:
             ops.append({"op": "add", "path": "/spec/template/spec/containers/0/env/-", "value": {
                 "name": SECTOR_KEY_ENV, "valueFrom": {"secretKeyRef": dict(SECTOR_KEY_SECRET)}}})
         patches.append({"target": {"kind": "Deployment", "name": service},
@@ -294,7 +295,8 @@ def site_overlay(registry: Registry, code: str, topology: list[dict], secrets: l
               f"that receives this site's WAL and base backups under `{BACKUP_BUCKET}/{code}` (database.yaml)\n"
               + (f"- `{SECTOR_KEY_SECRET['name']}`: key `{SECTOR_KEY_SECRET['key']}`, the sector key of "
                  "`kit/pseudonym.py` (the same in every Mission, so that a person followed by two Missions "
-                 "has one pseudonym; InterMire never holds it)\n" if site.is_mission else "")
+                 "has one pseudonym; only the beneficiary service reads it, InterMire never holds it)\n"
+                 if site.is_mission else "")
               + "".join(f"- `{name}`: keys `username` and `password` (the broker user's; the service reads "
                         "`password`, the Topology Operator imports both)\n"
                         if name.startswith("broker-") else

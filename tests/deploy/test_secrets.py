@@ -125,13 +125,16 @@ def test_every_secret_an_overlay_references_is_one_its_secrets_md_asks_for(overl
 
 
 @pytest.mark.parametrize("code", MISSIONS)
-def test_every_mission_service_gets_the_sector_key_from_a_secret(code):
+def test_a_mission_s_beneficiary_service_and_only_it_gets_the_sector_key_from_a_secret(code):
     docs = build(code)
-    deployments = [(d, c) for d, c in containers(docs) if d["kind"] == "Deployment"]
-    assert {d["metadata"]["name"] for d, _ in deployments} == set(REGISTRY.site(code).services)
-    for _, container in deployments:
+    deployments = {d["metadata"]["name"]: c for d, c in containers(docs) if d["kind"] == "Deployment"}
+    assert set(deployments) == set(REGISTRY.site(code).services)
+    for service, container in deployments.items():
         env = {e["name"]: e for e in container["env"]}
-        assert env[SECTOR_KEY]["valueFrom"]["secretKeyRef"] == {"name": "sector-key", "key": "key"}
+        if service == "beneficiary":  # it pseudonymises people at intake (kit.pseudonym)
+            assert env[SECTOR_KEY]["valueFrom"]["secretKeyRef"] == {"name": "sector-key", "key": "key"}
+        else:
+            assert SECTOR_KEY not in env, f"{code}/{service} holds the sector key it does not use"
 
 
 def test_the_intermire_overlay_has_no_sector_key_at_all():

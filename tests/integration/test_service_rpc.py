@@ -25,6 +25,13 @@ def test_every_rpc_method_answers_over_the_broker(platform):
     employer = platform.rpc("mirec", "employer", "register", factory.employer("50000"), actor=AGENT)
     assert platform.rpc("mirec", "employer", "get", employer["id"])["name"] == employer["name"]
     assert platform.rpc("mirec", "employer", "count") == 1
+    # The existence checks other services make (kit.references): existence only, this Mission only.
+    vacancy = platform.new_vacancy("mirec", employer["id"])
+    assert platform.rpc("mirec", "beneficiary", "known_beneficiaries", [person["id"], "no-such-id"]) == {
+        person["id"]: None}
+    assert platform.rpc("mirec", "employer", "known_employers", ["no-such-id", employer["id"]]) == {
+        employer["id"]: None}
+    assert platform.rpc("mirec", "employer", "known_vacancies", [vacancy]) == {vacancy: employer["id"]}
 
     indicators = wait_until(lambda: (r := platform.rpc("mirec", "reporting", "indicators"))["employers"] == 1
                             and r["entries"] == 1 and r, what="mission indicators")
