@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -86,7 +87,38 @@ def _message_key(agency: str, event_type: str) -> str:
     return f"{agency}.{event_type}"
 
 
+REGISTRY = ROOT.parent / "config" / "missions.yaml"
+_DEFAULT = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::((?:[^{}]|\{[^{}]*\})*))?\}")
+
+
+def agency_servers(registry: Path = REGISTRY) -> dict:
+    """The AsyncAPI servers: the agencies' AMQPS endpoints listed in the Mission registry.
+
+    The registry is read as a data file, each ``${ENV:default}`` taken at its committed default (the
+    document describes the platform as committed, not one shell's overrides); the contract layer
+    imports nothing of ``kit``.
+    """
+    data = yaml.safe_load(_DEFAULT.sub(lambda m: m.group(1) or "", registry.read_text()))
+    servers = (data["platform"].get("agencies") or {}).get("servers") or {}
+    if not servers:
+        raise SystemExit(f"{registry}: platform.agencies.servers lists no AMQPS endpoint for the agencies")
+    return {
+        name: {
+            "host": f"{server['host']}:{server['port']}",
+            "protocol": "amqps",
+            "protocolVersion": "0.9.1",
+            "pathname": "/agencies",
+            "title": f"The agencies' vhost ({name})",
+            "description": (server.get("description", "") + " Each agency connects with its own broker user, "
+                            "read-only on its own queues of /agencies; no other vhost admits it.").strip(),
+            "security": [{"$ref": "#/components/securitySchemes/agencyUser"}],
+        }
+        for name, server in servers.items()
+    }
+
+
 def asyncapi() -> dict:
+    servers = agency_servers()
     channels, operations, messages, schemas = {}, {}, {}, {}
     for agency in AGENCIES:
         channel = f"{agency}Events"
@@ -116,7 +148,7 @@ def asyncapi() -> dict:
                 f"nowhere. A message rejected without requeue, or delivered 5 times, goes to "
                 f"{agency}.events.dead."
             ),
-            "servers": [{"$ref": "#/servers/agencies"}],
+            "servers": [{"$ref": f"#/servers/{name}"} for name in servers],
             "messages": channel_messages,
             "bindings": {
                 "amqp": {
@@ -155,17 +187,7 @@ def asyncapi() -> dict:
             ),
         },
         "defaultContentType": "application/json",
-        "servers": {
-            "agencies": {
-                "host": "rabbitmq.passerelle.example:5672",
-                "protocol": "amqp",
-                "protocolVersion": "0.9.1",
-                "pathname": "/agencies",
-                "title": "The agencies' vhost",
-                "description": "Each agency connects with its own broker user (read-only on its own queues).",
-                "security": [{"$ref": "#/components/securitySchemes/agencyUser"}],
-            }
-        },
+        "servers": servers,
         "channels": channels,
         "operations": operations,
         "components": {

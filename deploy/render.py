@@ -9,10 +9,13 @@ What it writes (everything else under deploy/ is written by hand):
   HorizontalPodAutoscaler of each service (the five are alike but for their
   name and sizes, so they are rendered rather than copied by hand);
 * ``deploy/k8s/overlays/<site>/``: one overlay per Mission and InterMire
-  (namespace, site code, broker credentials' Secret names, and the site's
-  RabbitMQ Messaging Topology Operator resources from ``kit.definitions``);
+  (namespace, site code, broker credentials' Secret names, the site's
+  RabbitMQ Messaging Topology Operator resources from ``kit.definitions``,
+  and its CloudNativePG cluster with a database per service and backups);
 * ``deploy/k8s/overlays/platform/rabbitmq-topology.yaml``: what is shared
   (``/agencies``, the gateway, shovel and agency users);
+* ``deploy/k8s/overlays/platform/rabbitmq-agencies.yaml``: the broker's certificate, its AMQPS entry
+  and the NetworkPolicy admitting the agencies' networks (``platform.agencies`` of the registry);
 * ``deploy/postgres/initdb/10-databases.sql``: a database per service per site;
 * ``deploy/prometheus/prometheus.yml``: the docker-compose scrape configuration;
 * ``deploy/grafana/dashboards/*.json``: the Mission and sector dashboards.
@@ -39,6 +42,12 @@ from kit.registry import Registry, load  # noqa: E402
 
 DEPLOY = ROOT / "deploy"
 OBSERVABILITY_PORT = 9100
+# Secrets the processes read from the environment, each from a Kubernetes Secret of its namespace
+# (never a committed value): the sector key of kit.pseudonym, given only to the services that pseudonymise
+# people (the beneficiary service, at intake) and to no InterMire pod (InterMire only reads pseudonyms).
+SECTOR_KEY_ENV = "PASSERELLE_SECTOR_KEY"
+SECTOR_KEY_SECRET = {"name": "sector-key", "key": "key"}
+SECTOR_KEY_SERVICES = {"beneficiary"}
 HEADER = "# Rendered by deploy/render.py from config/missions.yaml and kit.topology: edit those, then re-run it.\n"
 
 # Sizing per service: (cpu request, memory request, memory limit, min replicas, max replicas).
@@ -66,6 +75,106 @@ _Dumper.add_representer(str, lambda dumper, text: dumper.represent_scalar(
 
 def dump(docs) -> str:
     return HEADER + yaml.dump_all(docs, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
+
+
+# -- Databases: a CloudNativePG cluster per site ----------------------------------------------------------
+# Each site's namespace runs one PostgreSQL cluster (three instances, streaming replication, automatic
+# failover) with a database per service, and archives its WAL and base backups continuously to an object
+# store through the Barman Cloud plugin. The services log in as the cluster's application user, whose
+# password the operator generates into the Secret <cluster>-app; the URL itself holds no password
+# (libpq reads PGPASSWORD), so none is ever in a ConfigMap, a log line or an error message.
+DB_CLUSTER = "postgres"
+DB_OWNER = "passerelle"
+DB_IMAGE = "ghcr.io/cloudnative-pg/postgresql:16.6"
+BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io"
+BACKUP_STORE = "backups"
+BACKUP_SECRET = "backup-object-store"
+BACKUP_BUCKET = "s3://passerelle-backups"  # one prefix per site below it
+BACKUP_RETENTION = "30d"
+DATABASE_URL = f"postgresql://{DB_OWNER}@{DB_CLUSTER}-rw:5432/{{site}}_{{service}}?sslmode=require"
+
+
+def database_env() -> list[dict]:
+    """The environment a service or migration container needs for its database (the same in every site)."""
+    return [
+        {"name": "PGPASSWORD", "valueFrom": {"secretKeyRef": {"name": f"{DB_CLUSTER}-app", "key": "password"}}},
+        {"name": "PASSERELLE_DATABASE_URL", "value": DATABASE_URL},
+    ]
+
+
+def database_resources(registry: Registry, code: str) -> list[dict]:
+    site = registry.site(code)
+    databases = [f"{code}_{service}" for service in site.services]
+    labels = {"cnpg.io/cluster": DB_CLUSTER}
+    store = {
+        "apiVersion": "barmancloud.cnpg.io/v1", "kind": "ObjectStore", "metadata": {"name": BACKUP_STORE},
+        "spec": {
+            "retentionPolicy": BACKUP_RETENTION,
+            "configuration": {
+                "destinationPath": f"{BACKUP_BUCKET}/{code}",
+                "s3Credentials": {
+                    "accessKeyId": {"name": BACKUP_SECRET, "key": "ACCESS_KEY_ID"},
+                    "secretAccessKey": {"name": BACKUP_SECRET, "key": "ACCESS_SECRET_KEY"}},
+                "wal": {"compression": "gzip", "encryption": "AES256", "maxParallel": 2},
+                "data": {"compression": "gzip", "encryption": "AES256", "jobs": 2},
+            }}}
+    cluster = {
+        "apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster", "metadata": {"name": DB_CLUSTER},
+        "spec": {
+            "instances": 3,
+            "imageName": DB_IMAGE,
+            "primaryUpdateStrategy": "unsupervised",
+            "enableSuperuserAccess": False,
+            # The site's pods may open only pods with this label (base/networkpolicy.yaml).
+            "inheritedMetadata": {"labels": {"passerelle.be/role": "database"}},
+            "bootstrap": {"initdb": {"database": databases[0], "owner": DB_OWNER}},
+            "postgresql": {"parameters": {"max_connections": "200", "shared_buffers": "256MB",
+                                          "log_min_duration_statement": "1000"}},
+            "storage": {"size": "20Gi"},
+            "walStorage": {"size": "10Gi"},
+            "resources": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"memory": "1Gi"}},
+            "affinity": {"enablePodAntiAffinity": True, "topologyKey": "kubernetes.io/hostname",
+                         "podAntiAffinityType": "required"},
+            "plugins": [{"name": BARMAN_PLUGIN, "isWALArchiver": True,
+                         "parameters": {"barmanObjectName": BACKUP_STORE}}],
+        }}
+    dbs = [{"apiVersion": "postgresql.cnpg.io/v1", "kind": "Database",
+            "metadata": {"name": name.replace("_", "-")},
+            "spec": {"name": name, "owner": DB_OWNER, "cluster": {"name": DB_CLUSTER}, "ensure": "present",
+                     "databaseReclaimPolicy": "retain"}} for name in databases]
+    backup = {
+        "apiVersion": "postgresql.cnpg.io/v1", "kind": "ScheduledBackup", "metadata": {"name": f"{DB_CLUSTER}-daily"},
+        "spec": {"schedule": "0 0 2 * * *", "immediate": True, "backupOwnerReference": "self",
+                 "cluster": {"name": DB_CLUSTER}, "method": "plugin",
+                 "pluginConfiguration": {"name": BARMAN_PLUGIN}}}
+    # The instances: the site's pods and each other on PostgreSQL, the operator on its status port,
+    # Prometheus on the exporter's; out to the Kubernetes API (the instance manager), the object store
+    # (HTTPS) and each other. Neither the API server's nor the object store's address is known here.
+    policy = {
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "postgres"},
+        "spec": {
+            "podSelector": {"matchLabels": labels},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [
+                {"from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/part-of": "passerelle"}}}],
+                 "ports": [{"protocol": "TCP", "port": 5432}]},
+                {"from": [{"podSelector": {"matchLabels": labels}}],
+                 "ports": [{"protocol": "TCP", "port": 5432}, {"protocol": "TCP", "port": 8000}]},
+                {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "cnpg-system"}}}],
+                 "ports": [{"protocol": "TCP", "port": 8000}, {"protocol": "TCP", "port": 5432}]},
+                {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
+                 "ports": [{"protocol": "TCP", "port": 9187}]},
+            ],
+            "egress": [
+                {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                         "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+                 "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
+                {"to": [{"podSelector": {"matchLabels": labels}}],
+                 "ports": [{"protocol": "TCP", "port": 5432}, {"protocol": "TCP", "port": 8000}]},
+                {"ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}]},
+            ],
+        }}
+    return [store, cluster, *dbs, backup, policy]
 
 
 # -- Kubernetes ------------------------------------------------------------
@@ -107,8 +216,7 @@ def deployment(service: str) -> dict:
                              "valueFrom": {"secretKeyRef": {"name": f"broker-site-{service}", "key": "password"}}},
                             {"name": "PASSERELLE_SITE",
                              "valueFrom": {"configMapKeyRef": {"name": "passerelle-site", "key": "site"}}},
-                            {"name": "PASSERELLE_DATABASE_URL",
-                             "valueFrom": {"secretKeyRef": {"name": "database", "key": "url"}}},
+                            *database_env(),
                         ],
                         "ports": [{"name": "metrics", "containerPort": OBSERVABILITY_PORT, "protocol": "TCP"}],
                         "startupProbe": {"httpGet": {"path": "/health/live", "port": "metrics"},
@@ -159,19 +267,20 @@ def site_overlay(registry: Registry, code: str, topology: list[dict], secrets: l
     patches = []
     for service in site.services:
         user = site.broker_user(service)
-        patches.append({
-            "target": {"kind": "Deployment", "name": service},
-            "patch": yaml.safe_dump([{"op": "replace", "path": "/spec/template/spec/containers/0/env/0", "value": {
-                "name": env_name(user),
-                "valueFrom": {"secretKeyRef": {"name": user_secret(user), "key": "password"}}}}], sort_keys=False),
-        })
+        ops = [{"op": "replace", "path": "/spec/template/spec/containers/0/env/0", "value": {
+            "name": env_name(user), "valueFrom": {"secretKeyRef": {"name": user_secret(user), "key": "password"}}}}]
+        if site.is_mission and service in SECTOR_KEY_SERVICES:
+            ops.append({"op": "add", "path": "/spec/template/spec/containers/0/env/-", "value": {
+                "name": SECTOR_KEY_ENV, "valueFrom": {"secretKeyRef": dict(SECTOR_KEY_SECRET)}}})
+        patches.append({"target": {"kind": "Deployment", "name": service},
+                        "patch": yaml.safe_dump(ops, sort_keys=False)})
     kustomization = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
         "namespace": namespace(code),
         "labels": [{"pairs": {"passerelle.be/site": code}, "includeSelectors": False, "includeTemplates": True}],
         "commonAnnotations": {"passerelle.be/site-name": site.name},
         "resources": ["namespace.yaml", "../../base", *[f"../../services/{s}" for s in site.services],
-                      "rabbitmq-topology.yaml"],
+                      "database.yaml", "rabbitmq-topology.yaml"],
         "configMapGenerator": [{"name": "passerelle-site", "behavior": "merge", "literals": [f"site={code}"]}],
         "patches": patches,
     }
@@ -179,17 +288,64 @@ def site_overlay(registry: Registry, code: str, topology: list[dict], secrets: l
         "passerelle.be/site": code, "app.kubernetes.io/part-of": "passerelle"}}}
     readme = (f"# {site.name} ({code})\n\n"
               f"Apply with `kubectl apply -k deploy/k8s/overlays/{code}` once `overlays/platform` runs.\n\n"
-              f"Secrets to create in namespace `{namespace(code)}` before applying (never committed):\n\n"
-              "- `database`: key `url`, the PostgreSQL URL template of this Mission, e.g. "
-              "`postgresql://USER:PASSWORD@postgres:5432/{site}_{service}` (`{site}` and `{service}` are "
-              "filled in by the registry);\n"
+              f"Needs the CloudNativePG operator and its Barman Cloud plugin (deploy/README.md). Secrets to create "
+              f"in namespace `{namespace(code)}` before applying (never committed; the database password is "
+              f"generated by the operator into `{DB_CLUSTER}-app`):\n\n"
+              f"- `{BACKUP_SECRET}`: keys `ACCESS_KEY_ID` and `ACCESS_SECRET_KEY`, the object store account "
+              f"that receives this site's WAL and base backups under `{BACKUP_BUCKET}/{code}` (database.yaml)\n"
+              + (f"- `{SECTOR_KEY_SECRET['name']}`: key `{SECTOR_KEY_SECRET['key']}`, the sector key of "
+                 "`kit/pseudonym.py` (the same in every Mission, so that a person followed by two Missions "
+                 "has one pseudonym; only the beneficiary service reads it, InterMire never holds it)\n"
+                 if site.is_mission else "")
               + "".join(f"- `{name}`: keys `username` and `password` (the broker user's; the service reads "
                         "`password`, the Topology Operator imports both)\n"
                         if name.startswith("broker-") else
                         f"- `{name}`: keys `srcUri` and `destUri` (AMQP URIs with the shovel user's password)\n"
                         for name in secrets))
     return {"kustomization.yaml": dump([kustomization]), "namespace.yaml": dump([ns]),
+            "database.yaml": dump(database_resources(registry, code)),
             "rabbitmq-topology.yaml": dump(topology), "SECRETS.md": readme}
+
+
+# -- Transport: AMQPS for the agencies ----------------------------------------------------------------------
+BROKER_TLS_SECRET = "passerelle-rabbitmq-tls"
+CLUSTER_ISSUER = "passerelle-public"  # a cert-manager ClusterIssuer (ACME), created with cert-manager
+AMQPS_PORT = 5671
+
+
+def agency_transport(registry: Registry) -> list[dict]:
+    """The broker's certificate, its AMQPS entry for the agencies and the NetworkPolicy that admits them.
+
+    The agencies' users are held to ``/agencies`` by their permissions (``kit.topology``: read on their own
+    queue, nothing else, no other vhost); a NetworkPolicy sees addresses and ports, not vhosts, so this one
+    admits only the agencies' networks, only on the AMQPS port.
+    """
+    access = registry.agency_access
+    hosts = sorted({server["host"] for server in access["servers"].values()})
+    networks = [cidr for agency in sorted(access["networks"]) for cidr in access["networks"][agency]]
+    selector = {"matchLabels": {"app.kubernetes.io/name": CLUSTER}}
+    certificate = {
+        "apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": BROKER_TLS_SECRET},
+        "spec": {"secretName": BROKER_TLS_SECRET, "dnsNames": hosts,
+                 "issuerRef": {"kind": "ClusterIssuer", "name": CLUSTER_ISSUER, "group": "cert-manager.io"},
+                 "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+                 "usages": ["server auth", "digital signature", "key encipherment"],
+                 "duration": "2160h", "renewBefore": "720h"}}
+    service = {
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": f"{CLUSTER}-agencies", "labels": {
+            "app.kubernetes.io/name": CLUSTER, "app.kubernetes.io/component": "agencies"}},
+        "spec": {"type": "LoadBalancer",
+                 # Local keeps the client's address, so that the NetworkPolicy below can judge it.
+                 "externalTrafficPolicy": "Local",
+                 "loadBalancerSourceRanges": networks,
+                 "selector": {"app.kubernetes.io/name": CLUSTER},
+                 "ports": [{"name": "amqps", "port": AMQPS_PORT, "targetPort": AMQPS_PORT, "protocol": "TCP"}]}}
+    policy = {
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "rabbitmq-agencies"},
+        "spec": {"podSelector": selector, "policyTypes": ["Ingress"],
+                 "ingress": [{"from": [{"ipBlock": {"cidr": cidr}} for cidr in networks],
+                              "ports": [{"protocol": "TCP", "port": AMQPS_PORT}]}]}}
+    return [certificate, service, policy]
 
 
 def k8s_files(registry: Registry) -> dict[str, str]:
@@ -205,6 +361,7 @@ def k8s_files(registry: Registry) -> dict[str, str]:
                                        secrets.get(site.code, [])).items():
             files[f"k8s/overlays/{site.code}/{name}"] = text
     files["k8s/overlays/platform/rabbitmq-topology.yaml"] = dump(resources.get("platform", []))
+    files["k8s/overlays/platform/rabbitmq-agencies.yaml"] = dump(agency_transport(registry))
     allowed = ",".join(namespace(s.code) for s in registry.sites)
     files["k8s/overlays/platform/topology-namespaces.yaml"] = dump([{
         "apiVersion": "rabbitmq.com/v1beta1", "kind": "RabbitmqCluster", "metadata": {
@@ -212,7 +369,14 @@ def k8s_files(registry: Registry) -> dict[str, str]:
     files["k8s/overlays/platform/SECRETS.md"] = (
         f"# Platform ({CLUSTER_NAMESPACE})\n\nSecrets to create in namespace `{CLUSTER_NAMESPACE}` "
         "before applying (never committed):\n\n"
-        + "".join(f"- `{name}`: keys `username` and `password`\n" for name in secrets.get("platform", [])))
+        + "".join(f"- `{name}`: keys `username` and `password`\n" for name in secrets.get("platform", []))
+        + f"- `{SECTOR_KEY_SECRET['name']}`: key `{SECTOR_KEY_SECRET['key']}`, the sector key (the gateway names "
+        "the subject of its audit lines with it; the same value as in the Missions' namespaces)\n"
+        "- `gateway-oidc`: keys `issuer`, `audience` and `jwks-url`, this environment's OIDC provider "
+        "(gateway/README.md: the Keycloak realm and client)\n"
+        "\nAnd, cluster-wide, cert-manager with a ClusterIssuer named `" + CLUSTER_ISSUER + "` (ACME; DNS-01 for "
+        "the broker's AMQPS host names, which no HTTP route serves): it issues `gateway-tls` for the Ingress and `"
+        + BROKER_TLS_SECRET + "` for the broker.\n")
     return files
 
 

@@ -5,7 +5,12 @@ registered with ``deserialize_to_instance``; these carry JSON-safe arguments onl
 never personal data or note text (error messages reach logs and clients).
 """
 
-from nameko.exceptions import deserialize_to_instance
+from nameko.exceptions import RpcTimeout, UnknownService, deserialize_to_instance
+
+# A service that calls another one inside a call (kit.references' checks) passes on the other's silence
+# as what it is, so the gateway answers 504 or 503 rather than a remote crash's 502.
+deserialize_to_instance(RpcTimeout)
+deserialize_to_instance(UnknownService)
 
 
 @deserialize_to_instance

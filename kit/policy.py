@@ -9,6 +9,7 @@ personal data.
 """
 
 COUNSELLOR_TEAM = frozenset({"counsellor", "social_worker", "project_lead", "director"})
+MISSION_STAFF = COUNSELLOR_TEAM | {"employer_relations"}
 
 POLICY: dict[str, frozenset[str]] = {
     # Beneficiary files: the counsellor team of the Mission.
@@ -40,6 +41,10 @@ POLICY: dict[str, frozenset[str]] = {
     # Matching: ranking and proposals, by those who place people and those who know the employers.
     "matching.read": frozenset({"counsellor", "employer_relations", "project_lead", "director"}),
     "matching.propose": frozenset({"counsellor", "employer_relations", "director"}),
+    # Whether a reference names a record of this Mission (kit.references): asked by another service on
+    # behalf of whoever writes the reference; answers existence only, no personal data.
+    "beneficiary.reference": MISSION_STAFF,
+    "employer.reference": MISSION_STAFF,
     # Agency replay: the Mission's direction (or the platform acting for it) re-sends an agency's events.
     "beneficiary.agency_replay": frozenset({"director"}),
     # Sector key rotation: the platform re-derives a Mission's pseudonyms for it (passerelle rotate-sector-key).

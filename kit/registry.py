@@ -48,6 +48,23 @@ class _GatewaySchema(Schema):
     port = fields.Integer(required=True, validate=validate.Range(1, 65535))
 
 
+class _ServerSchema(Schema):
+    host = fields.String(required=True)
+    port = fields.Integer(required=True, validate=validate.Range(1, 65535))
+    description = fields.String(load_default="")
+
+
+class _AgencyAccessSchema(Schema):
+    """How Le Forem and Actiris reach ``/agencies`` from outside: AMQPS endpoints, their networks."""
+
+    servers = fields.Dict(keys=fields.String(validate=CODE), values=fields.Nested(_ServerSchema), required=True,
+                          validate=validate.Length(min=1))
+    networks = fields.Dict(keys=fields.String(validate=CODE),
+                           values=fields.List(fields.String(validate=validate.Regexp(
+                               r"^[0-9a-fA-F:.]+/\d{1,3}$", error="must be a CIDR block")),
+                               validate=validate.Length(min=1)), required=True)
+
+
 class _PlatformSchema(Schema):
     data_dir = fields.String(required=True)
     prefix = fields.String(load_default="", allow_none=True,
@@ -62,6 +79,7 @@ class _PlatformSchema(Schema):
     observability_port_base = fields.Integer(load_default=9100, validate=validate.Range(1024, 65000))
     # 127.0.0.1 on one machine; 0.0.0.0 in a container, so that Prometheus and probes reach it.
     observability_host = fields.String(load_default="127.0.0.1")
+    agencies = fields.Nested(_AgencyAccessSchema, load_default=None)
     services = fields.Dict(keys=fields.String(validate=validate.OneOf([MISSION, INTERMIRE])),
                            values=fields.Dict(keys=fields.String(), values=fields.String()),
                            required=True)
@@ -173,6 +191,11 @@ class Registry:
     @property
     def agencies_vhost(self) -> str:
         return "/" + self.prefix + AGENCIES_VHOST
+
+    @property
+    def agency_access(self) -> dict:
+        """``servers`` (name -> host, port, description) and ``networks`` (agency -> CIDR blocks); empty if unset."""
+        return self.platform.get("agencies") or {"servers": {}, "networks": {}}
 
     def site(self, code: str) -> Site:
         try:

@@ -263,6 +263,34 @@ class TestPlatform:
             actor = Actor(sub=f"test-{role}", mission=site, roles=(role,))
         return self._rpc.call(site, service, method, *args, context=actor.context(), **kwargs)
 
+    # -- records other services may refer to (kit.references checks that they exist) --------------
+    def new_person(self, site: str, seed: int | None = None, province: str = "50000") -> str:
+        """A person registered in ``site`` (its beneficiary service must run); returns the id."""
+        from kit.demo import DemoFactory
+
+        payload = DemoFactory(seed=random.randrange(10**9) if seed is None else seed).beneficiary(province)
+        actor = Actor(sub="test-counsellor", mission=site, roles=("counsellor",))
+        return self.rpc(site, "beneficiary", "register", payload, actor=actor)["id"]
+
+    def new_employer(self, site: str, seed: int | None = None, province: str = "50000") -> str:
+        """An employer registered in ``site`` (its employer service must run); returns the id."""
+        from kit.demo import DemoFactory
+
+        payload = DemoFactory(seed=random.randrange(10**9) if seed is None else seed).employer(province)
+        actor = Actor(sub="test-agent", mission=site, roles=("employer_relations",))
+        return self.rpc(site, "employer", "register", payload, actor=actor)["id"]
+
+    def new_vacancy(self, site: str, employer_id: str, posts: int = 1, open_it: bool = True) -> str:
+        """A vacancy of that employer (open unless told otherwise); returns the id."""
+        actor = Actor(sub="test-agent", mission=site, roles=("employer_relations",))
+        vacancy = self.rpc(site, "employer", "create_vacancy", {
+            "employer_id": employer_id, "title": "Maçon", "occupation": "F1703", "description": "Gros oeuvre",
+            "contract_type": "permanent", "hours_per_week": 38, "municipality": "52011", "posts": posts},
+            actor=actor)
+        if open_it:
+            self.rpc(site, "employer", "open_vacancy", vacancy["id"], actor=actor)
+        return vacancy["id"]
+
     def engine(self, site: str, service: str) -> sa.Engine:
         return sa.create_engine(normalize_url(self.registry.site(site).database_url(service)),
                                 poolclass=sa.pool.NullPool)

@@ -26,6 +26,10 @@ NOT_ROUTED = {
     ("convention", "health"): "GET /health asks every service of every site",
     ("matching", "health"): "GET /health asks every service of every site",
     ("reporting", "health"): "GET /health asks every service of every site",
+    # Existence checks between services (kit.references), asked inside another service's write.
+    ("beneficiary", "known_beneficiaries"): "asked by the services that record a reference to a person",
+    ("employer", "known_employers"): "asked by the services that record a reference to an employer",
+    ("employer", "known_vacancies"): "asked by the services that record a reference to a vacancy",
     # An agency asks the platform's operators, who replay across every Mission at once (one call per Mission
     # and producing service); over HTTP it would be eleven Missions' directors each asking for the same thing.
     ("beneficiary", "replay_agency_events"): "replayed for an agency by `passerelle agency-replay`",

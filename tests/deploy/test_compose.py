@@ -55,7 +55,7 @@ def test_rabbitmq_loads_the_rendered_definitions_with_the_plugins_it_needs():
     mount = next(v for v in rabbit["volumes"] if v.startswith("rabbitmq-definitions:"))
     assert definitions.startswith(mount.split(":")[1] + "/")
     renderer = services["broker-definitions"]
-    assert renderer["entrypoint"] == ["python", "-m", "kit.definitions"]
+    assert renderer["entrypoint"] == ["/app/deploy/docker/secrets-env", "python", "-m", "kit.definitions"]
     out = renderer["command"][renderer["command"].index("--out") + 1]
     assert Path(out).name == Path(definitions).name
     assert rabbit["depends_on"]["broker-definitions"] == {"condition": "service_completed_successfully"}

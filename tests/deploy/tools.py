@@ -11,9 +11,13 @@ import os
 import shutil
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
+import yaml
+
+K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 
 INSTALL = {
     "promtool": "apt-get install -y prometheus   (Debian's package ships promtool and prometheus)",
@@ -37,6 +41,15 @@ def kustomize_command() -> list[str]:
     if standalone:
         return [standalone, "build"]
     return [binary("kubectl"), "kustomize"]
+
+
+@cache
+def build(overlay: str) -> list[dict]:
+    """The resources of ``deploy/k8s/overlays/<overlay>`` as the real kustomize renders them."""
+    out = subprocess.run([*kustomize_command(), str(K8S / "overlays" / overlay)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, f"kustomize build of overlays/{overlay} failed:\n{out.stderr}"
+    return [d for d in yaml.safe_load_all(out.stdout) if d]
 
 
 def compose_schema() -> dict:

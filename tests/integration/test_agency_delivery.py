@@ -107,7 +107,8 @@ def conforms(agency: str, event: dict) -> dict:
 def platform(tmp_path_factory):
     p = TestPlatform(tmp_path_factory.mktemp("agency"), missions=("mirec",), intermire=False).setup()
     try:
-        p.start("mirec", services=["beneficiary", "convention"])
+        # The employer service answers whether contracts' and projects' employers exist (kit.references).
+        p.start("mirec", services=["beneficiary", "convention", "employer"])
         yield p
     finally:
         p.teardown()
@@ -138,6 +139,13 @@ def register(platform, data) -> str:
     return platform.rpc("mirec", "beneficiary", "register", data, actor=COUNSELLOR)["id"]
 
 
+def employer_of(platform) -> str:
+    """The employer of this module's contracts and project (one, registered on first use)."""
+    if not hasattr(platform, "agency_test_employer"):
+        platform.agency_test_employer = platform.new_employer("mirec", seed=4242)
+    return platform.agency_test_employer
+
+
 def sign_contract(platform, pid, workplace=None):
     platform.rpc(
         "mirec",
@@ -146,7 +154,7 @@ def sign_contract(platform, pid, workplace=None):
         pid,
         {
             "signed_on": (TODAY - timedelta(days=3)).isoformat(),
-            "employer_id": "emp-1",
+            "employer_id": employer_of(platform),
             "contract_type": "permanent",
             "hours_per_week": 38,
             "workplace_municipality": workplace,
@@ -162,8 +170,8 @@ def test_a_convention_signed_in_a_mission_arrives_at_le_forem_in_the_documented_
         "create_project",
         {
             "title": "Maçons pour Gosselies",
-            "vacancy_id": "vac-gosselies",
-            "employer_id": "emp-gosselies",
+            "vacancy_id": platform.new_vacancy("mirec", employer_of(platform)),
+            "employer_id": employer_of(platform),
             "employer_convention": {
                 "post_title": "Maçon",
                 "hires_committed": 2,

@@ -84,7 +84,8 @@ def test_full_path_from_intake_to_confirmed_six_month_outcome(platform):
 
     signed_on = date.today() - timedelta(days=200)
     contract = rpc("mirec", "beneficiary", "record_contract", pid, {
-        "signed_on": signed_on.isoformat(), "employer_id": "emp-1", "contract_type": "permanent",
+        "signed_on": signed_on.isoformat(), "employer_id": platform.new_employer("mirec", seed=81),
+        "contract_type": "permanent",
         "hours_per_week": 38})
     assert contract["check_due"] > signed_on.isoformat()
     with pytest.raises(ValidationFailed) as early:

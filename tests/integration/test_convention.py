@@ -111,8 +111,9 @@ def test_a_training_project_from_vacancy_to_evaluated_commitment(platform):
         assert list(refused.value.errors) == [field]
     assert table_counts(platform) == before
     trainees = [enrol(people[0]), enrol(people[1])]
+    fourth = rpc("beneficiary", "register", DemoFactory(seed=74).beneficiary("50000"), actor=COUNSELLOR)["id"]
     with pytest.raises(ValidationFailed) as full:
-        enrol("a-fourth-person-reference")
+        enrol(fourth)
     assert "trainees" in full.value.errors
 
     # A follow-up committee adapts one trainee's path.
@@ -179,10 +180,14 @@ def test_a_training_project_from_vacancy_to_evaluated_commitment(platform):
 
 def test_every_other_convention_rpc_answers_over_the_broker(platform):
     """Amendments, cancellation, termination, drop-out, not hired and the reads: one round-trip each."""
-    platform.start("mirec", services=["convention"])
+    # Employer and beneficiary answer whether the project's references exist (kit.references).
+    platform.start("mirec", services=["convention", "employer", "beneficiary"])
     rpc = lambda method, *args, actor=LEAD: platform.rpc("mirec", "convention", method, *args,  # noqa: E731
                                                          actor=actor)
-    payload = {"title": "Aides-soignants", "vacancy_id": "v-42", "employer_id": "e-42",
+    employer_id = platform.new_employer("mirec", seed=142)
+    vacancy_id = platform.new_vacancy("mirec", employer_id)
+    person = platform.new_person("mirec", seed=142)
+    payload = {"title": "Aides-soignants", "vacancy_id": vacancy_id, "employer_id": employer_id,
                "employer_convention": {"post_title": "Aide-soignant", "hires_committed": 1,
                                        "contract_type": "article_60", "hours_per_week": 30},
                "training_convention": {"operators": [{"name": "CISP", "enterprise_number": OPERATOR_BCE}],
@@ -203,10 +208,10 @@ def test_every_other_convention_rpc_answers_over_the_broker(platform):
         rpc("activate", ids[kind])
     amendment = rpc("amend", ids["employer"], {"hires_committed": 2})
     assert (amendment["version"], amendment["status"]) == (2, "draft")
-    rpc("record_internship", project["id"], {"beneficiary_id": "b-42", "outcome": "confirmed",
+    rpc("record_internship", project["id"], {"beneficiary_id": person, "outcome": "confirmed",
                                              "start_date": (START - timedelta(days=9)).isoformat(),
                                              "end_date": (START - timedelta(days=2)).isoformat()})
-    trainee = rpc("enrol", project["id"], {"beneficiary_id": "b-42", "start_date": START.isoformat(),
+    trainee = rpc("enrol", project["id"], {"beneficiary_id": person, "start_date": START.isoformat(),
                                            "planned_end": END.isoformat(), "tutor": {"name": "Luc Renard"}})
     assert rpc("complete_trainee", trainee["id"], {"on": END.isoformat()})["status"] == "completed"
     assert rpc("record_not_hired", trainee["id"], {"on": TODAY.isoformat(),
@@ -216,7 +221,7 @@ def test_every_other_convention_rpc_answers_over_the_broker(platform):
     assert rpc("terminate", ids["training"], "too_few_trainees")["status"] == "terminated"
     assert [t["to"] for t in rpc("get_convention", ids["training"])["transitions"]] == [
         "draft", "ready_to_sign", "partially_signed", "signed", "active", "terminated"]
-    listed = rpc("list_projects", "e-42", 1, 1, actor=COUNSELLOR)
+    listed = rpc("list_projects", employer_id, 1, 1, actor=COUNSELLOR)
     assert listed["total"] == 2 and len(listed["items"]) == 1
     with pytest.raises(ValidationFailed) as too_big:
         rpc("list_projects", None, 1, 1000)

@@ -33,7 +33,9 @@ def outbox_types(platform, subject):
 
 
 def test_employers_prospection_and_a_vacancy_through_its_life(platform):
-    platform.start("mirec", services=["employer"])
+    # The beneficiary service answers whether the persons who fill posts exist (kit.references).
+    platform.start("mirec", services=["employer", "beneficiary"])
+    b1, b2, b3 = (platform.new_person("mirec", seed=s) for s in (511, 512, 513))
     rpc = lambda method, *args, actor=AGENT: platform.rpc("mirec", "employer", method, *args, actor=actor)  # noqa: E731
 
     employer = rpc("register", employer_payload())
@@ -75,17 +77,17 @@ def test_employers_prospection_and_a_vacancy_through_its_life(platform):
     vacancy = rpc("create_vacancy", vacancy_payload)
     assert vacancy["status"] == "draft"
     with pytest.raises(ValidationFailed):
-        rpc("fill_vacancy", vacancy["id"], "b-1")  # a draft cannot be filled
+        rpc("fill_vacancy", vacancy["id"], b1)  # a draft cannot be filled
     assert rpc("open_vacancy", vacancy["id"])["status"] == "open"
     assert rpc("update_vacancy", vacancy["id"], {"hours_per_week": 36})["hours_per_week"] == 36
-    assert rpc("fill_vacancy", vacancy["id"], "b-1", actor=COUNSELLOR)["status"] == "partially_filled"
-    assert rpc("fill_vacancy", vacancy["id"], "b-2")["status"] == "filled"
+    assert rpc("fill_vacancy", vacancy["id"], b1, actor=COUNSELLOR)["status"] == "partially_filled"
+    assert rpc("fill_vacancy", vacancy["id"], b2)["status"] == "filled"
     with pytest.raises(ValidationFailed):
-        rpc("fill_vacancy", vacancy["id"], "b-3")
+        rpc("fill_vacancy", vacancy["id"], b3)
     assert rpc("close_vacancy", vacancy["id"])["status"] == "closed"
     history = rpc("get_vacancy", vacancy["id"])["transitions"]
     assert [t["to"] for t in history] == ["draft", "open", "partially_filled", "filled", "closed"]
-    assert [t["beneficiary_id"] for t in history if t["beneficiary_id"]] == ["b-1", "b-2"]
+    assert [t["beneficiary_id"] for t in history if t["beneficiary_id"]] == [b1, b2]
     assert outbox_types(platform, vacancy["id"]) == [
         ("internal", "vacancy_opened"), ("sector", "vacancy_opened"),
         ("internal", "vacancy_updated"), ("sector", "vacancy_updated"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import io
-import uuid
 from datetime import date
 
 import pytest
@@ -23,7 +22,8 @@ OTHER_DIRECTOR = Actor("paul.director", "mirec", ("director",))
 
 
 def test_mission_and_sector_indicators_from_events(platform):
-    platform.start("mirec", services=["beneficiary", "reporting"])
+    # The employer service answers whether a contract's employer exists (kit.references).
+    platform.start("mirec", services=["beneficiary", "reporting", "employer"])
     platform.start("mirena", services=["beneficiary", "reporting"])
     platform.start("intermire")
     factory = DemoFactory(seed=77)
@@ -43,7 +43,7 @@ def test_mission_and_sector_indicators_from_events(platform):
             ref,
             {
                 "signed_on": date(YEAR, 4, 2).isoformat(),
-                "employer_id": str(uuid.uuid4()),
+                "employer_id": platform.new_employer("mirec"),
                 "contract_type": "permanent",
                 "hours_per_week": 38,
             },

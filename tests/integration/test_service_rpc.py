@@ -32,6 +32,13 @@ def test_every_rpc_method_answers_over_the_broker(platform):
     sector = wait_until(lambda: (r := platform.rpc("intermire", "reporting", "sector_indicators"))["people"] and r,
                         what="sector indicators")
     assert sector["entries_by_mission"] == {"mirec": 1} and sector["people"] == 1
+    # The existence checks other services make (kit.references): existence only, this Mission only.
+    vacancy = platform.new_vacancy("mirec", employer["id"])
+    assert platform.rpc("mirec", "beneficiary", "known_beneficiaries", [person["id"], "no-such-id"]) == {
+        person["id"]: None}
+    assert platform.rpc("mirec", "employer", "known_employers", ["no-such-id", employer["id"]]) == {
+        employer["id"]: None}
+    assert platform.rpc("mirec", "employer", "known_vacancies", [vacancy]) == {vacancy: employer["id"]}
 
 
 def test_errors_cross_rpc_with_their_fields(platform):

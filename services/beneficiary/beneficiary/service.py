@@ -34,6 +34,8 @@ from kit.actor import Caller
 from kit.errors import Conflict, NotFound, ValidationFailed
 from kit.events import event_handler
 from kit.pseudonym import key_id, pseudonym
+from kit.references import CHECK_TIMEOUT, Ref, check, known, rpc_lookup
+from kit.rpc import TimedRpcProxy
 from kit.service import ServiceBase
 from kit.storage import outbox as outbox_table
 
@@ -44,6 +46,7 @@ class BeneficiaryService(ServiceBase):
     name = "beneficiary"
     caller = Caller()
     uses_sector_key = True  # pseudonyms at intake: the site checks the key at start (kit.site.check_secrets)
+    employer = TimedRpcProxy("employer", timeout=CHECK_TIMEOUT)
 
     # -- helpers ---------------------------------------------------------
     def _person(self, session, beneficiary_id) -> Beneficiary:
@@ -356,9 +359,19 @@ class BeneficiaryService(ServiceBase):
 
     # -- outcomes --------------------------------------------------------
     @rpc
+    def known_beneficiaries(self, ids):
+        """Which of these references name a person of this Mission (kit.references; existence only)."""
+        self.caller.authorize("beneficiary.reference")
+        with self.db.session() as session:
+            return known(ids, lambda asked: {i: None for i in session.scalars(
+                select(Beneficiary.id).where(Beneficiary.id.in_(asked)))})
+
+    @rpc
     def record_contract(self, beneficiary_id, payload):
         """The first contract signed; schedules the six-month check."""
+        self.caller.authorize("beneficiary.record_outcome")
         data = inputs.load(schemas.ContractSchema(), payload)
+        check([Ref("employer_id", "employer", data["employer_id"])], rpc_lookup({"employer": self.employer}))
         with self._change("beneficiary.record_outcome", beneficiary_id) as (_, session, person):
             if data["signed_on"] < person.registered_on:
                 raise ValidationFailed({"signed_on": ["is before the intake"]})

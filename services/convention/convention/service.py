@@ -54,6 +54,8 @@ from kit import inputs, outbox
 from kit.actor import Caller
 from kit.errors import Conflict, NotFound, ValidationFailed
 from kit.events import event_handler
+from kit.references import CHECK_TIMEOUT, Ref, check, rpc_lookup
+from kit.rpc import TimedRpcProxy
 from kit.service import ServiceBase
 
 log = logging.getLogger(__name__)
@@ -95,6 +97,12 @@ def _parties(kind: str, operators=()) -> list[Party]:
 class ConventionService(ServiceBase):
     name = "convention"
     caller = Caller()
+    beneficiary = TimedRpcProxy("beneficiary", timeout=CHECK_TIMEOUT)
+    employer = TimedRpcProxy("employer", timeout=CHECK_TIMEOUT)
+
+    def _check(self, *refs: Ref) -> None:
+        """Refuse (422, by field) a reference to a person, employer or vacancy this Mission does not hold."""
+        check(refs, rpc_lookup({"beneficiary": self.beneficiary, "employer": self.employer}))
 
     # -- lookups -----------------------------------------------------------
     @staticmethod
@@ -186,6 +194,8 @@ class ConventionService(ServiceBase):
         """A training project with its two conventions, both drafts, in one transaction."""
         actor = self.caller.authorize("convention.write")
         data = inputs.load(schemas.ProjectSchema(), payload)
+        self._check(Ref("employer_id", "employer", data["employer_id"]),
+                    Ref("vacancy_id", "vacancy", data["vacancy_id"], of=data["employer_id"], of_field="employer_id"))
         with self.db.transaction() as session:
             project = Project(id=str(uuid.uuid4()), title=data["title"], vacancy_id=data["vacancy_id"],
                               employer_id=data["employer_id"], created_at=inputs.now(), created_by=actor.sub)
@@ -374,6 +384,8 @@ class ConventionService(ServiceBase):
         """A confirmation internship and its outcome (confirmed or reoriented)."""
         actor = self.caller.authorize("convention.enrol")
         data = inputs.load(schemas.InternshipSchema(), payload)
+        self._check(Ref("beneficiary_id", "beneficiary", data["beneficiary_id"]),
+                    Ref("host_employer_id", "employer", data["host_employer_id"]))
         with self.db.transaction() as session:
             project = self._get(session, Project, "project", project_id)
             training = self._in_force(session, project.id, TRAINING) or self._versions(session, project.id,
@@ -395,6 +407,7 @@ class ConventionService(ServiceBase):
         """Enrol a person whose confirmation internship confirmed, within the places and the schedule."""
         actor = self.caller.authorize("convention.enrol")
         data = inputs.load(schemas.EnrolmentSchema(), payload)
+        self._check(Ref("beneficiary_id", "beneficiary", data["beneficiary_id"]))
         with self.db.transaction() as session:
             project = self._get(session, Project, "project", project_id, lock=True)
             self._require_active(session, project.id, EMPLOYER, "enrol")

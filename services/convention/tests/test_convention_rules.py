@@ -62,13 +62,66 @@ def store(tmp_path):
         drop_database(url)
 
 
+class FakeOwner:
+    """The owning services' existence checks (kit.references): every reference exists but those listed
+    in ``missing``; every vacancy belongs to the employer of ``project_payload``."""
+
+    def __init__(self, missing=()):
+        self.missing = set(missing)
+        self.asked = []
+
+    def _known(self, ids, owner=None):
+        self.asked.append(list(ids))
+        return {i: owner for i in ids if i not in self.missing}
+
+    def known_beneficiaries(self, ids):
+        return self._known(ids)
+
+    def known_employers(self, ids):
+        return self._known(ids)
+
+    def known_vacancies(self, ids):
+        return self._known(ids, project_payload()["employer_id"])
+
+
 @pytest.fixture
 def as_(store):
     """``as_(actor)`` is the service as that caller (``handler`` names the inbox entry of an event handler)."""
-    def make(actor=LEAD, handler="convention.rpc"):
+    def make(actor=LEAD, handler="convention.rpc", owner=None):
+        owner = owner or FakeOwner()
         return worker_factory(ConventionService, db=DatabaseFacade(store, handler),
-                              site=_Site("mirec", "mission", "convention"), caller=_Authorizer(actor, "mirec"))
+                              site=_Site("mirec", "mission", "convention"), caller=_Authorizer(actor, "mirec"),
+                              beneficiary=owner, employer=owner)
     return make
+
+
+def test_references_the_mission_does_not_hold_are_refused_by_field_before_anything_is_written(as_, store):
+    missing = {"made-up-person", "employer-of-mirena", "vacancy-of-mirena"}
+    svc = as_(owner=FakeOwner(missing))
+    with pytest.raises(ValidationFailed) as refused:
+        svc.create_project(dict(project_payload(), employer_id="employer-of-mirena", vacancy_id="vacancy-of-mirena"))
+    assert set(refused.value.errors) == {"employer_id", "vacancy_id"}
+    # A vacancy of this Mission, but of another employer than the one named.
+    other = dict(project_payload(), employer_id="0c0c0c0c-1111-4222-8333-444444444444")
+    with pytest.raises(ValidationFailed) as refused:
+        svc.create_project(other)
+    assert list(refused.value.errors) == ["vacancy_id"] and "not one of the employer_id" in \
+        refused.value.errors["vacancy_id"][0]
+    assert snapshot(store) == dict.fromkeys(snapshot(store), 0)
+    project, _ = running_project(svc)
+    for payload, fields in [
+        ({"beneficiary_id": "made-up-person"}, {"beneficiary_id"}),
+        ({"beneficiary_id": "b-1", "host_employer_id": "employer-of-mirena"}, {"host_employer_id"}),
+    ]:
+        with pytest.raises(ValidationFailed) as refused:
+            svc.record_internship(project["id"], dict(payload, start_date=START.isoformat(),
+                                                      end_date=(START + timedelta(days=5)).isoformat(),
+                                                      outcome="confirmed"))
+        assert set(refused.value.errors) == fields
+    with pytest.raises(ValidationFailed) as refused:
+        svc.enrol(project["id"], {"beneficiary_id": "made-up-person", "start_date": START.isoformat(),
+                                  "planned_end": END.isoformat(), "tutor": {"name": "Jean Lemaire"}})
+    assert refused.value.errors == {"beneficiary_id": ["no person with this reference in this Mission"]}
 
 
 def count(store, table: str) -> int:

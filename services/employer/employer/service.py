@@ -15,6 +15,7 @@ from employer.models import Contact, Employer, Prospection, Vacancy, VacancyTran
 from kit import inputs, outbox
 from kit.actor import Caller
 from kit.errors import Conflict, NotFound, ValidationFailed
+from kit.references import CHECK_TIMEOUT, Ref, check, known, rpc_lookup
 from kit.rpc import TimedRpcProxy
 from kit.service import ServiceBase
 
@@ -27,6 +28,7 @@ class EmployerService(ServiceBase):
     name = "employer"
     caller = Caller()
     matching = TimedRpcProxy("matching")
+    beneficiary = TimedRpcProxy("beneficiary", timeout=CHECK_TIMEOUT)
 
     # -- employers -------------------------------------------------------
     def _employer(self, session, employer_id) -> Employer:
@@ -51,6 +53,22 @@ class EmployerService(ServiceBase):
             for event in events.registered(self.site.source, employer):
                 outbox.add(session, event)
         return schemas.EmployerSchema().dump(employer)
+
+    @rpc
+    def known_employers(self, ids):
+        """Which of these references name an employer of this Mission (kit.references; existence only)."""
+        self.caller.authorize("employer.reference")
+        with self.db.session() as session:
+            return known(ids, lambda asked: {i: None for i in session.scalars(
+                select(Employer.id).where(Employer.id.in_(asked)))})
+
+    @rpc
+    def known_vacancies(self, ids):
+        """Which of these references name a vacancy of this Mission, each with its employer (or None)."""
+        self.caller.authorize("employer.reference")
+        with self.db.session() as session:
+            return known(ids, lambda asked: dict(session.execute(
+                select(Vacancy.id, Vacancy.employer_id).where(Vacancy.id.in_(asked))).all()))
 
     @rpc
     def get(self, employer_id):
@@ -197,6 +215,7 @@ class EmployerService(ServiceBase):
         actor = self.caller.authorize("employer.vacancy.fill")
         if not isinstance(beneficiary_id, str) or not 1 <= len(beneficiary_id) <= 36:
             raise ValidationFailed({"beneficiary_id": ["a beneficiary reference is expected"]})
+        check([Ref("beneficiary_id", "beneficiary", beneficiary_id)], rpc_lookup({"beneficiary": self.beneficiary}))
         with self.db.transaction() as session:
             vacancy = self._vacancy(session, vacancy_id)
             try:

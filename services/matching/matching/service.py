@@ -261,12 +261,18 @@ class MatchingService(ServiceBase):
         actor = self.caller.authorize("matching.propose")
         args = inputs.load(schemas.ProposeArgs(), {"vacancy_id": vacancy_id, "beneficiary_id": beneficiary_id})
         with self.db.transaction() as session:
+            # References are judged by matching's own read model of the Mission's vacancies and candidates
+            # (fed by their events; kit.references says why matching differs): 422 by field, as elsewhere.
             vacancy = session.get(Vacancy, args["vacancy_id"])
-            if vacancy is None or not vacancy.employer_id:
-                raise NotFound("vacancy", args["vacancy_id"])
             person = session.get(Candidate, args["beneficiary_id"])
+            errors = {}
+            if vacancy is None or not vacancy.employer_id:
+                errors["vacancy_id"] = ["no vacancy of an employer with this reference in this Mission"]
             if person is None:
-                raise NotFound("beneficiary", args["beneficiary_id"])
+                errors["beneficiary_id"] = ["no person with this reference known to matching in this Mission "
+                                            "(an assessment or a plan makes one known)"]
+            if errors:
+                raise ValidationFailed(errors)
             if vacancy.status != "open":
                 raise Conflict(f"the vacancy is {vacancy.status}", vacancy.vacancy_id)
             if person.placed_on is not None:
