@@ -24,7 +24,7 @@ import numpy as np
 from kit.errors import ValidationFailed
 from reporting import catalogue as cat
 from reporting import suppression
-from reporting.engine import Facts, tables
+from reporting.engine import Facts, data_version, tables
 from reporting.periods import Period
 
 SUPPRESSED = None  # how a hidden cell appears in JSON ("c" in CSV and XLSX, the funders' convention)
@@ -70,6 +70,15 @@ def _check_dimension(ind: cat.Indicator, columns: str | None, mode: str) -> None
     if columns is not None and (columns not in ind.dimensions or (mode == "mission" and columns == "mission")):
         allowed = [d for d in ind.dimensions if mode == "sector" or d != "mission"]
         raise ValidationFailed({"columns": [f"{ind.name} is not broken down by {columns!r}; one of {allowed}"]})
+
+
+def cache_key(facts: Facts, ind: cat.Indicator, period: Period, columns: str | None, mode: str) -> tuple:
+    """What a published table depends on: indicator, period, breakdown, and the data version of the facts
+    of the year it is protected with (its quarters and itself). Refuses what cannot be published."""
+    publishable(period)
+    _check_dimension(ind, columns, mode)
+    year = linked(period)[-1]
+    return (mode, ind.name, period.label, columns, data_version(facts, ind, year.first, year.last, (columns,)))
 
 
 def _cells(values, hidden, labels):
