@@ -215,6 +215,10 @@ def _greedy(values, hidden, known, links: Links, protection) -> None:
             return
 
 
+_UNBOUNDED = (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible)
+_SETTLED = (highspy.HighsModelStatus.kOptimal, *_UNBOUNDED)
+
+
 class _Programme:
     """The audit's linear programme for one set of hidden cells: built once, re-solved with new objectives."""
 
@@ -240,16 +244,29 @@ class _Programme:
             blocks.append(d[:, self.variables])
             row_lower.append(np.full(d.shape[0], -np.inf))
             row_upper.append(-(d @ published))  # part <= total
-        matrix = sparse.vstack(blocks).tocsc()
-        matrix.sort_indices()
+        matrix = sparse.vstack(blocks).tocsr()
+        row_lower, row_upper = np.concatenate(row_lower), np.concatenate(row_upper)
         nv = len(self.variables)
+        col_lower = np.zeros(nv) if lower is None else lower[self.variables].astype(float)
+        col_upper = np.full(nv, np.inf) if upper is None else upper[self.variables].astype(float)
+        # A row of one hidden cell (a part beside its published total, mostly) is a bound on that cell:
+        # most of the rows of distinct counts, which the simplex then never carries.
+        size = np.diff(matrix.indptr)
+        single = np.flatnonzero(size == 1)
+        column, a = matrix.indices[matrix.indptr[single]], matrix.data[matrix.indptr[single]]
+        low, high = row_lower[single] / a, row_upper[single] / a  # a is +1 or -1
+        np.maximum.at(col_lower, column, np.where(a > 0, low, high))
+        np.minimum.at(col_upper, column, np.where(a > 0, high, low))
+        keep = size > 1
+        matrix, row_lower, row_upper = matrix[keep].tocsc(), row_lower[keep], row_upper[keep]
+        matrix.sort_indices()
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = nv, matrix.shape[0]
         lp.col_cost_ = np.zeros(nv)
-        lp.col_lower_ = np.zeros(nv) if lower is None else lower[self.variables].astype(float)
-        lp.col_upper_ = np.full(nv, np.inf) if upper is None else upper[self.variables].astype(float)
-        lp.row_lower_ = np.concatenate(row_lower)
-        lp.row_upper_ = np.concatenate(row_upper)
+        lp.col_lower_ = col_lower
+        lp.col_upper_ = col_upper
+        lp.row_lower_ = row_lower
+        lp.row_upper_ = row_upper
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = matrix.indptr
         lp.a_matrix_.index_ = matrix.indices
@@ -273,10 +290,19 @@ class _Programme:
         h.run()
         self.stats.solves += 1
         status = h.getModelStatus()
+        if status not in _SETTLED:
+            # A warm-started simplex now and then stops with an infeasibility left ("Unknown", seen with
+            # the primal simplex): solve that one again from scratch, presolve included.
+            h.clearSolver()
+            h.setOptionValue("presolve", "on")
+            h.run()
+            self.stats.solves += 1
+            status = h.getModelStatus()
+            h.setOptionValue("presolve", "off")
         if status == highspy.HighsModelStatus.kOptimal:
             x = np.round(np.asarray(h.getSolution().col_value), 9)
             return float(x[columns].sum()), x
-        if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        if status in _UNBOUNDED:
             # the true table satisfies every constraint, so the programme is feasible: unbounded
             return (float("inf") if maximise else float("-inf")), None
         raise RuntimeError(f"interval audit failed: {h.modelStatusToString(status)}")
