@@ -1,20 +1,29 @@
-"""The fact log in memory, reloaded when a handler has recorded something new.
+"""The fact log in memory, reloaded when a handler has recorded something new; published tables by data version.
 
 Reading three million rows takes seconds; a dashboard query must not. Each
 process keeps the arrays of its site and a generation that every recorded
-fact bumps (after its commit), and drops the arrays and the publications
-computed from them when the generation moved. One reporting process per
-site (the deployment runs one replica) is what makes this cache sufficient.
+fact bumps (after its commit), and drops the arrays when the generation
+moved. One reporting process per site (the deployment runs one replica) is
+what makes this cache sufficient.
+
+A published table (small cells protected: the expensive part) is kept under
+its indicator, period, breakdown and data version
+(``reporting.engine.data_version``: a digest of the facts behind it), not
+under the generation: a new fact in 2026 leaves every 2025 table where it
+is, and a table is computed again only when a fact behind it changed. The
+``PUBLICATIONS`` most recently used are kept.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 
 from eventlet import tpool
 
 _lock = threading.Lock()
 _state: dict[str, dict] = {}
+PUBLICATIONS = 1024
 
 
 def bump(site: str) -> None:
@@ -32,19 +41,25 @@ def facts(site: str, load):
             return entry["facts"]
     loaded = load()
     with _lock:
-        entry["facts"], entry["facts_generation"], entry["publications"] = loaded, generation, {}
+        entry["facts"], entry["facts_generation"] = loaded, generation
     return loaded
 
 
 def publication(site: str, key: tuple, compute):
-    """A publication computed from the current facts, memoised until the next fact.
+    """A publication memoised under ``key``, which ends with the data version of the facts behind it.
 
     The computation (numpy and the suppression audit's linear programmes) runs in eventlet's thread
     pool, so the service keeps answering heartbeats and other calls meanwhile.
     """
-    entry = _state.setdefault(site, {"generation": 0})
-    found = entry.setdefault("publications", {}).get(key)
-    if found is None:
-        found = tpool.execute(compute)
-        entry["publications"][key] = found
+    with _lock:
+        published = _state.setdefault(site, {"generation": 0}).setdefault("publications", OrderedDict())
+        found = published.get(key)
+        if found is not None:
+            published.move_to_end(key)
+            return found
+    found = tpool.execute(compute)
+    with _lock:
+        published[key] = found
+        while len(published) > PUBLICATIONS:
+            published.popitem(last=False)
     return found

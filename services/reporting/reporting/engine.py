@@ -19,6 +19,7 @@ period being part of the cell code.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass, field
 
@@ -107,6 +108,7 @@ class Facts:
         self._municipality_index = None  # sorted codes and each row's position, built on first use
         self._person_order = None  # rows by person, and each person's dense rank in that order
         self._narrow = {}  # dimension columns as int16: gathering a small type at random rows is far cheaper
+        self._versions = {}  # data_version's digests
 
     def _municipality(self):
         if self._municipality_index is None:
@@ -349,6 +351,39 @@ def _tables_of_a_kind(facts, ind, periods, rows_dim, columns_dim) -> list[Table]
         )
         for i, p in enumerate(periods)
     ]
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def data_version(facts: Facts, ind: Indicator, first: int, last: int, dimensions=()) -> str:
+    """A digest of what ``ind``'s figures for months ``first … last`` are computed from.
+
+    The facts the indicator counts in those months (every coded field, in any order) and the labels of
+    the Missions and of ``dimensions``: a fact recorded elsewhere (another year, another indicator)
+    leaves it unchanged, a fact that changes a figure changes it. Memoised on ``facts`` (a new fact
+    reloads them).
+    """
+    key = (ind.name, first, last, tuple(dimensions))
+    memo = facts._versions
+    if key in memo:
+        return memo[key]
+    sub = facts.subset(ind)
+    lo, hi, mask = sub.span(first, last)
+    rows = sub.rows[lo:hi] if mask is None else sub.rows[lo:hi][mask]
+    mixed = np.zeros(len(rows), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for column in (*COLUMNS, "mission"):
+            mixed = (mixed ^ getattr(facts, column)[rows].astype(np.uint64)) * _MIX
+            mixed ^= mixed >> np.uint64(29)
+        # a sum does not depend on the rows' order (the database returns them in any order)
+        total = int(mixed.sum(dtype=np.uint64))
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{len(rows)}:{total}:{facts.missions}:{facts.basins}".encode())
+    for dimension in dimensions:
+        digest.update(repr(facts.labels(dimension)).encode())
+    memo[key] = digest.hexdigest()
+    return memo[key]
 
 
 def breakdown(facts: Facts, ind: Indicator, period: Period, by: str | None) -> dict:

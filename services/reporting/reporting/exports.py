@@ -1,8 +1,10 @@
 """Exports for funders: CSV and XLSX from published (protected) tables, with a Youth Guarantee table.
 
 Every figure in an export comes from a publication (``reporting.publication``):
-a hidden cell is written ``c`` ("confidential"), as funders' statistics do.
-The content travels over RPC as text (CSV) or base64 (XLSX).
+a hidden cell is written ``c`` ("confidential"), as funders' statistics do,
+and its ``protected`` column says why, as the JSON does: ``small`` (fewer
+than 5) or ``complementary`` (hidden to protect another cell); empty for a
+published figure. The content travels over RPC as text (CSV) or base64 (XLSX).
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from kit.errors import ValidationFailed
 from reporting import catalogue as cat
 
 FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-HEADER = ("scope", "indicator", "period", "breakdown", "category", "value")
-YOUTH_HEADER = ("scope", "indicator", "period", "age_band", "value")
+HEADER = ("scope", "indicator", "period", "breakdown", "category", "value", "protected")
+YOUTH_HEADER = ("scope", "indicator", "period", "age_band", "value", "protected")
 HIDDEN = "c"
+SMALL = "small"  # a whole table below the threshold
 
 
 def check_format(fmt) -> str:
@@ -33,22 +36,41 @@ def _value(v):
 
 
 def records(scope: str, table: dict) -> list[tuple]:
-    """Long-format rows of one published table (a Mission's or the sector's)."""
+    """Long-format rows of one published table (a Mission's or the sector's), each with why it is hidden."""
     out = []
-    blocks = {scope: table} if "missions" not in table else {**table["missions"], "sector": table["sector"]}
-    for who, block in blocks.items():
-        name = who if "missions" in table else scope
-        out.append((name, table["indicator"], table["period"], "total", "", _value(block["total"])))
+    if "missions" in table:
+        blocks = {**table["missions"], "sector": table["sector"]}
+        reasons = {**table["protected"]["missions"], "sector": table["protected"]["sector"]}
+    else:
+        blocks, reasons = {scope: table}, {scope: table["protected"]}
+    for name, block in blocks.items():
+        why = reasons[name]
+        out.append((name, table["indicator"], table["period"], "total", "", _value(block["total"]), why["total"] or ""))
         for category, v in block["cells"].items():
-            out.append((name, table["indicator"], table["period"], table["columns"], category, _value(v)))
+            out.append(
+                (
+                    name,
+                    table["indicator"],
+                    table["period"],
+                    table["columns"],
+                    category,
+                    _value(v),
+                    why["cells"][category] or "",
+                )
+            )
     return out
+
+
+def below_threshold(scope: str, ind: str, period: str, columns: str | None) -> tuple:
+    """The row of a table with fewer than 5 counted in all: nothing of it is published."""
+    return (scope, ind, period, columns or "total", "", HIDDEN, SMALL)
 
 
 def youth_records(rows: list[tuple]) -> list[tuple]:
     """The Youth Guarantee table: headline indicators for people under 25."""
     return [
-        (scope, ind, period, category, v)
-        for scope, ind, period, breakdown, category, v in rows
+        (scope, ind, period, category, v, why)
+        for scope, ind, period, breakdown, category, v, why in rows
         if breakdown == "age_band" and category == cat.YOUTH_GUARANTEE_AGE_BAND and ind in cat.HEADLINE
     ]
 

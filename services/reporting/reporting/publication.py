@@ -6,6 +6,12 @@ cell hidden in one quarter cannot be recovered from the year or from the
 adjacent quarters. Monthly figures are for the Mission's own staff only:
 nearly every monthly cell of a breakdown is below the threshold.
 
+A hidden cell is ``null`` in ``cells`` and ``total``, and says why in the
+parallel ``protected`` structure (same keys): ``"small"`` (fewer than 5: "moins
+de 5 personnes") or ``"complementary"`` (hidden to protect another cell:
+"masqué pour protéger une autre case"); a published cell is ``null`` there.
+``protection`` gives the threshold and the wording of each reason.
+
 The sector table is ``Mission × column``; each Mission row is protected
 exactly as that Mission's own publication is, so that putting the two side by
 side gives nothing away.
@@ -18,10 +24,11 @@ import numpy as np
 from kit.errors import ValidationFailed
 from reporting import catalogue as cat
 from reporting import suppression
-from reporting.engine import Facts, tables
+from reporting.engine import Facts, data_version, tables
 from reporting.periods import Period
 
 SUPPRESSED = None  # how a hidden cell appears in JSON ("c" in CSV and XLSX, the funders' convention)
+PROTECTION = {"threshold": suppression.THRESHOLD, "reasons": suppression.REASONS}
 
 
 def publishable(period: Period) -> Period:
@@ -65,8 +72,24 @@ def _check_dimension(ind: cat.Indicator, columns: str | None, mode: str) -> None
         raise ValidationFailed({"columns": [f"{ind.name} is not broken down by {columns!r}; one of {allowed}"]})
 
 
+def cache_key(facts: Facts, ind: cat.Indicator, period: Period, columns: str | None, mode: str) -> tuple:
+    """What a published table depends on: indicator, period, breakdown, and the data version of the facts
+    of the year it is protected with (its quarters and itself). Refuses what cannot be published."""
+    publishable(period)
+    _check_dimension(ind, columns, mode)
+    year = linked(period)[-1]
+    return (mode, ind.name, period.label, columns, data_version(facts, ind, year.first, year.last, (columns,)))
+
+
 def _cells(values, hidden, labels):
     return {label: (SUPPRESSED if h else int(v)) for label, v, h in zip(labels, values, hidden, strict=True)}
+
+
+def _block(values, hidden, labels) -> tuple[dict, dict]:
+    """One row of a publication (its cells, then its total last) and the reasons of its hidden cells."""
+    why = suppression.reasons(values, hidden)
+    shown = {"cells": _cells(values[:-1], hidden[:-1], labels), "total": SUPPRESSED if hidden[-1] else int(values[-1])}
+    return shown, {"cells": dict(zip(labels, why[:-1].tolist(), strict=True)), "total": why[-1]}
 
 
 def _below_threshold(total: int) -> None:
@@ -81,8 +104,8 @@ def _below_threshold(total: int) -> None:
         )
 
 
-def mission_table(facts: Facts, ind: cat.Indicator, period: Period, columns: str | None) -> dict:
-    """The Mission's own publication of ``ind`` for ``period``, by ``columns``."""
+def mission_table(facts: Facts, ind: cat.Indicator, period: Period, columns: str | None, stats=None) -> dict:
+    """The Mission's own publication of ``ind`` for ``period``, by ``columns`` (``stats``: the protection's cost)."""
     publishable(period)
     _check_dimension(ind, columns, "mission")
     periods = linked(period)
@@ -90,17 +113,23 @@ def mission_table(facts: Facts, ind: cat.Indicator, period: Period, columns: str
     own = values[:, 0, :]
     i = periods.index(period)
     _below_threshold(int(own[i, -1]))
-    hidden = suppression.protect_mission(own, suppression.time_links(periods), additive=additive(ind, columns))
+    hidden = suppression.protect_mission(
+        own, suppression.time_links(periods), additive=additive(ind, columns), stats=stats
+    )
+    shown, why = _block(own[i], hidden[i], labels)
+    if not columns:
+        shown["cells"], why["cells"] = {}, {}
     return {
         "indicator": ind.name,
         "period": period.label,
         "columns": columns,
-        "cells": _cells(own[i, :-1], hidden[i, :-1], labels) if columns else {},
-        "total": SUPPRESSED if hidden[i, -1] else int(own[i, -1]),
+        **shown,
+        "protected": why,
+        "protection": PROTECTION,
     }
 
 
-def sector_table(facts: Facts, ind: cat.Indicator, period: Period, columns: str | None) -> dict:
+def sector_table(facts: Facts, ind: cat.Indicator, period: Period, columns: str | None, stats=None) -> dict:
     """InterMire's publication: Missions × ``columns``, sector totals counting each person once."""
     publishable(period)
     _check_dimension(ind, columns, "sector")
@@ -108,20 +137,19 @@ def sector_table(facts: Facts, ind: cat.Indicator, period: Period, columns: str 
     values, missions, labels = cube(facts, ind, periods, "mission", columns)
     i = periods.index(period)
     _below_threshold(int(values[i, -1, -1]))
-    hidden = suppression.protect_sector(values, suppression.time_links(periods), additive=additive(ind, columns))
+    hidden = suppression.protect_sector(
+        values, suppression.time_links(periods), additive=additive(ind, columns), stats=stats
+    )
     v, h = values[i], hidden[i]
-    rows = {
-        m: {"cells": _cells(v[r, :-1], h[r, :-1], labels), "total": SUPPRESSED if h[r, -1] else int(v[r, -1])}
-        for r, m in enumerate(missions)
-    }
+    rows = {m: _block(v[r], h[r], labels) for r, m in enumerate(missions)}
+    sector, sector_why = _block(v[-1], h[-1], labels)
     return {
         "indicator": ind.name,
         "period": period.label,
         "rows": "mission",
         "columns": columns,
-        "missions": rows,
-        "sector": {
-            "cells": _cells(v[-1, :-1], h[-1, :-1], labels),
-            "total": SUPPRESSED if h[-1, -1] else int(v[-1, -1]),
-        },
+        "missions": {m: shown for m, (shown, _) in rows.items()},
+        "sector": sector,
+        "protected": {"missions": {m: why for m, (_, why) in rows.items()}, "sector": sector_why},
+        "protection": PROTECTION,
     }

@@ -149,7 +149,9 @@ class SectorReportingService(ServiceBase):
         p = parse(period)
         facts = self._facts()
         return cache.publication(
-            self.site.code, (ind.name, p.label, columns), lambda: publication.sector_table(facts, ind, p, columns)
+            self.site.code,
+            publication.cache_key(facts, ind, p, columns, "sector"),
+            lambda: publication.sector_table(facts, ind, p, columns),
         )
 
     @rpc
@@ -165,11 +167,11 @@ class SectorReportingService(ServiceBase):
                 try:
                     table = cache.publication(
                         self.site.code,
-                        (ind.name, p.label, columns),
+                        publication.cache_key(facts, ind, p, columns, "sector"),
                         lambda ind=ind, columns=columns: publication.sector_table(facts, ind, p, columns),
                     )
                 except ValidationFailed:
-                    rows.append(("sector", ind.name, p.label, columns or "total", "", exports.HIDDEN))
+                    rows.append(exports.below_threshold("sector", ind.name, p.label, columns))
                     continue
                 rows += exports.records("sector", table)
         return exports.render(fmt, rows, f"intermire-indicators-{p.label}", "sector")

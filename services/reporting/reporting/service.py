@@ -181,7 +181,9 @@ class ReportingService(ServiceBase):
         p = parse(period)
         facts = self._facts()
         return cache.publication(
-            self.site.code, (ind.name, p.label, columns), lambda: publication.mission_table(facts, ind, p, columns)
+            self.site.code,
+            publication.cache_key(facts, ind, p, columns, "mission"),
+            lambda: publication.mission_table(facts, ind, p, columns),
         )
 
     @rpc
@@ -197,11 +199,11 @@ class ReportingService(ServiceBase):
                 try:
                     table = cache.publication(
                         self.site.code,
-                        (ind.name, p.label, columns),
+                        publication.cache_key(facts, ind, p, columns, "mission"),
                         lambda ind=ind, columns=columns: publication.mission_table(facts, ind, p, columns),
                     )
                 except ValidationFailed:
-                    rows.append((self.site.code, ind.name, p.label, columns or "total", "", exports.HIDDEN))
+                    rows.append(exports.below_threshold(self.site.code, ind.name, p.label, columns))
                     continue
                 rows += exports.records(self.site.code, table)
         return exports.render(fmt, rows, f"{self.site.code}-indicators-{p.label}", "mission")

@@ -14,10 +14,33 @@ weaker, truthful, constraints.
    away by subtraction, so another cell of that equation is hidden: a part
    before a total, the smallest value at least ``protection`` first (a
    partner that small cannot hide much, a bigger one costs more information).
-3. Audit (exact): for each primary cell, a linear programme finds the least
-   and the greatest value consistent with everything published (scipy's
-   HiGHS); when the interval is narrower than ``protection``, one more cell of
-   its equations is hidden and the audit starts again.
+3. Audit (exact): for each primary cell, the least and the greatest value
+   consistent with everything published, by linear programming (HiGHS); when
+   the interval is narrower than ``protection``, one more cell of its
+   equations is hidden and the audit starts again.
+4. Flags: a publication says why each cell is hidden (``reasons``): ``small``
+   or ``complementary``. The audit above is the one the attacker test checks
+   (it does not use the flags). A reader who does learns that each small cell
+   lies in ``1 … threshold - 1`` and can combine those bounds: a year of 4
+   whose four quarters are all flagged small has 1 in each quarter, whatever
+   else is hidden. ``interval(…, flags=True)`` measures that; the benchmark
+   (``bench.reporting.protection``) counts the small cells it narrows.
+
+Why it scales with the table (issue 21: the municipality table took minutes):
+
+- the equations are built once per table as arrays (``Links``: a sparse
+  incidence matrix; ``cube_links`` for the cubes, no Python loop over cells);
+- each audit round builds one linear programme from them by slicing, and
+  the solves of the round only change its objective (HiGHS warm-starts from
+  the previous basis);
+- every solution found is a table the published figures allow, so it bounds
+  every hidden cell's interval from inside; a cell whose interval is already
+  wide enough by those solutions needs no solve of its own. Two solves per
+  round (the sum of the cells in doubt, maximised and minimised) settle most
+  cells at once;
+- hiding more cells only widens intervals (a solution stays one, the newly
+  hidden cells at their true values), so a cell proven safe stays safe: later
+  rounds audit only the cells found weak.
 
 ``known`` cells are published elsewhere (a Mission's own publication) and
 can never hide anything; ``forced`` cells are hidden elsewhere and must stay
@@ -26,14 +49,21 @@ hidden here, or this publication would reveal them.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
-from scipy.optimize import linprog
+from scipy import sparse
 
 THRESHOLD = 5
 PROTECTION = 5
 MAX_AUDIT_ROUNDS = 200
+SMALL, COMPLEMENTARY = "small", "complementary"
+REASONS = {
+    SMALL: "moins de 5 personnes",
+    COMPLEMENTARY: "masqué pour protéger une autre case",
+}
 
 
 @dataclass(frozen=True)
@@ -46,130 +76,315 @@ class Equation:
         return (self.total, *self.parts)
 
 
+@dataclass
+class Stats:
+    """What a protection cost: linear programmes solved, audit rounds, and the cells the audit looked at."""
+
+    solves: int = 0
+    rounds: int = 0
+    audited: int = 0  # (cell, round) pairs the audit had to settle
+    settled_without_solve: int = 0  # of those, proven wide enough by solutions already found
+    given_up: int = 0  # cells no further suppression in this publication could widen
+
+    def add(self, other: Stats) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class Links:
+    """A publication's equations as arrays, built once per table.
+
+    Equation ``k``'s cells are ``cells[ptr[k]:ptr[k + 1]]``, its total first; ``incidence`` is the sparse
+    matrix of ``sum(parts) - total`` (one row per equation), ``pairs`` that of ``part - total`` (one row per
+    part: a part is never more than its total).
+    """
+
+    def __init__(self, n: int, ptr: np.ndarray, cells: np.ndarray):
+        self.n = n
+        self.ptr = np.asarray(ptr, dtype=np.int64)
+        self.cells = np.asarray(cells, dtype=np.int64)
+        m = len(self.ptr) - 1
+        self.m = m
+        sizes = np.diff(self.ptr)
+        eq_of = np.repeat(np.arange(m), sizes)
+        is_total = np.zeros(len(self.cells), dtype=bool)
+        is_total[self.ptr[:-1][sizes > 0]] = True
+        sign = np.where(is_total, -1.0, 1.0)
+        self.incidence = sparse.csr_matrix((sign, (eq_of, self.cells)), shape=(m, n))
+        self.members = sparse.csr_matrix((np.ones(len(self.cells), dtype=np.int64), (eq_of, self.cells)), shape=(m, n))
+        totals = self.cells[self.ptr[:-1][sizes > 0]]
+        total_of = np.full(m, -1, dtype=np.int64)
+        total_of[sizes > 0] = totals
+        part, part_eq = self.cells[~is_total], eq_of[~is_total]
+        k = len(part)
+        self.pair_part, self.pair_total = part, total_of[part_eq]
+        self.pairs = sparse.csr_matrix(
+            (np.r_[np.ones(k), -np.ones(k)], (np.r_[np.arange(k), np.arange(k)], np.r_[part, self.pair_total])),
+            shape=(k, n),
+        )
+        order = np.argsort(self.cells, kind="stable")  # by cell, then by equation
+        self.cell_ptr = np.r_[0, np.cumsum(np.bincount(self.cells, minlength=n))]
+        self.cell_eqs = eq_of[order]
+
+    @classmethod
+    def of(cls, equations: list[Equation], n: int) -> Links:
+        sizes = [1 + len(eq.parts) for eq in equations]
+        cells = [c for eq in equations for c in eq.cells]
+        return cls(n, np.r_[0, np.cumsum(sizes, dtype=np.int64)], np.asarray(cells, dtype=np.int64))
+
+    def equation(self, k: int) -> np.ndarray:
+        return self.cells[self.ptr[k] : self.ptr[k + 1]]
+
+    def equations_of(self, cell: int) -> np.ndarray:
+        return self.cell_eqs[self.cell_ptr[cell] : self.cell_ptr[cell + 1]]
+
+
 def cube_equations(periods: int, rows: int, columns: int, time_links=(), row_margin: bool = True) -> list[Equation]:
     """Equations of a cube ``[period][row][column]`` flattened in C order.
 
     The last column holds row totals; with ``row_margin`` the last row holds column totals.
     ``time_links`` are ``(period, parts)``: that period's every cell is the sum of the parts' same cell.
     """
-    R, C = rows, columns  # including the margins
+    links = cube_links(periods, rows, columns, time_links, row_margin)
+    return [Equation(int(eq[0]), tuple(int(c) for c in eq[1:])) for eq in map(links.equation, range(links.m))]
 
-    def at(p, r, c):
-        return (p * R + r) * C + c
 
-    eqs = []
+def cube_links(periods: int, rows: int, columns: int, time_links=(), row_margin: bool = True) -> Links:
+    """``cube_equations`` as ``Links``, built with array arithmetic (same equations, same order)."""
+    R, C = rows, columns
+    at = np.arange(periods * R * C, dtype=np.int64).reshape(periods, R, C)
+    blocks = []  # (totals, parts as a 2-D array: one row per equation)
     for p in range(periods):
-        for r in range(R):
-            eqs.append(Equation(at(p, r, C - 1), tuple(at(p, r, c) for c in range(C - 1))))
+        blocks.append((at[p, :, C - 1], at[p, :, : C - 1]))
         if row_margin:
-            for c in range(C):
-                eqs.append(Equation(at(p, R - 1, c), tuple(at(p, r, c) for r in range(R - 1))))
+            blocks.append((at[p, R - 1, :], at[p, : R - 1, :].T))
     for total, parts in time_links:
-        for r in range(R):
-            for c in range(C):
-                eqs.append(Equation(at(total, r, c), tuple(at(p, r, c) for p in parts)))
-    return eqs
+        blocks.append((at[total].reshape(-1), np.stack([at[q].reshape(-1) for q in parts], axis=1)))
+    cells = np.concatenate([np.column_stack([t, parts]).reshape(-1) for t, parts in blocks])
+    sizes = np.concatenate([np.full(len(t), 1 + parts.shape[1]) for t, parts in blocks])
+    return Links(periods * R * C, np.r_[0, np.cumsum(sizes)], cells)
 
 
 def primary(values: np.ndarray, threshold: int = THRESHOLD) -> np.ndarray:
     return (values > 0) & (values < threshold)
 
 
-def _index(equations: list[Equation], n: int) -> list[list[int]]:
-    of_cell = [[] for _ in range(n)]
-    for k, eq in enumerate(equations):
-        for cell in eq.cells:
-            of_cell[cell].append(k)
-    return of_cell
+def reasons(values: np.ndarray, hidden: np.ndarray, threshold: int = THRESHOLD) -> np.ndarray:
+    """Why each cell is hidden: ``"small"``, ``"complementary"``, or None when it is published."""
+    values, hidden = np.asarray(values), np.asarray(hidden, dtype=bool)
+    out = np.full(values.shape, None, dtype=object)
+    out[hidden] = COMPLEMENTARY
+    out[hidden & primary(values, threshold)] = SMALL
+    return out
 
 
-def _complement(eq: Equation, values, hidden, known, protection, exclude=()) -> int | None:
-    best, best_key = None, None
-    for cell in eq.cells:
-        if hidden[cell] or known[cell] or cell in exclude:
-            continue
-        v = int(values[cell])
-        key = (cell == eq.total, v == 0, v < protection, v if v >= protection else -v)
-        if best_key is None or key < best_key:
-            best, best_key = cell, key
-    return best
+def _complement(cells: np.ndarray, total: int, values, hidden, known, protection) -> int | None:
+    """The cell of an equation to hide with its lone hidden cell: a part before the total, a non-zero before
+    a zero, at least ``protection`` before smaller, then the smallest (the largest of the small ones)."""
+    free = cells[~hidden[cells] & ~known[cells]]
+    if not len(free):
+        return None
+    v = values[free].astype(np.int64)
+    big = v >= protection
+    # np.lexsort: last key first; stable, so ties keep the equation's order (total first, then parts)
+    order = np.lexsort((np.where(big, v, -v), ~big, v == 0, free == total))
+    return int(free[order[0]])
 
 
-def _greedy(values, hidden, known, equations, protection) -> None:
-    changed = True
-    while changed:
+def _greedy(values, hidden, known, links: Links, protection) -> None:
+    """Hide a partner in every equation with exactly one hidden cell, in equation order, until none is left."""
+    counts = links.members @ hidden.astype(np.int64)
+    while True:
+        queue = np.flatnonzero(counts == 1).tolist()  # ascending: a heap already
         changed = False
-        for eq in equations:
-            inside = [c for c in eq.cells if hidden[c]]
-            if len(inside) == 1:
-                partner = _complement(eq, values, hidden, known, protection)
-                if partner is not None:
-                    hidden[partner] = True
-                    changed = True
+        while queue:
+            k = heapq.heappop(queue)
+            if counts[k] != 1:
+                continue
+            cells = links.equation(k)
+            partner = _complement(cells, int(cells[0]), values, hidden, known, protection)
+            if partner is None:
+                continue
+            hidden[partner] = True
+            changed = True
+            for j in links.equations_of(partner):
+                counts[j] += 1
+                if counts[j] == 1 and j > k:  # still ahead in this pass; behind: the next pass
+                    heapq.heappush(queue, int(j))
+        if not changed:
+            return
 
 
-def interval(values, hidden, equations, cell: int, additive: bool = True) -> tuple[float, float]:
-    """The least and greatest value of ``cell`` consistent with the published cells (linear relaxation)."""
-    variables = np.flatnonzero(hidden)
-    position = {c: i for i, c in enumerate(variables)}
-    a_eq, b_eq, a_ub, b_ub = [], [], [], []
-    for eq in equations:
-        if not any(hidden[c] for c in eq.cells):
-            continue
-        # sum(parts) - total (= or >=) 0, with published cells moved to the right-hand side
-        row = np.zeros(len(variables))
-        constant = 0.0
-        for c, sign in [(p, 1.0) for p in eq.parts] + [(eq.total, -1.0)]:
-            if hidden[c]:
-                row[position[c]] += sign
-            else:
-                constant += sign * float(values[c])
+_UNBOUNDED = (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible)
+_SETTLED = (highspy.HighsModelStatus.kOptimal, *_UNBOUNDED)
+
+
+class _Programme:
+    """The audit's linear programme for one set of hidden cells: built once, re-solved with new objectives."""
+
+    def __init__(self, values, hidden, links: Links, additive: bool, lower=None, upper=None, stats=None):
+        self.variables = np.flatnonzero(hidden)
+        self.position = np.full(len(values), -1, dtype=np.int64)
+        self.position[self.variables] = np.arange(len(self.variables))
+        self.stats = stats if stats is not None else Stats()
+        published = np.where(hidden, 0.0, values.astype(float))
+        h64 = hidden.astype(np.int64)
+        touched = (links.members @ h64) > 0
+        a = links.incidence[touched]
+        rhs = -(a @ published)  # sum(parts) - total with the published cells moved to the right
+        blocks, row_lower, row_upper = [a[:, self.variables]], [], []
         if additive:
-            a_eq.append(row)
-            b_eq.append(-constant)
+            row_lower.append(rhs)
+            row_upper.append(rhs)
         else:
-            a_ub.append(-row)  # sum(parts) >= total
-            b_ub.append(constant)
-            for p in eq.parts:  # each part <= total
-                if hidden[p] or hidden[eq.total]:
-                    r = np.zeros(len(variables))
-                    rhs = 0.0
-                    if hidden[p]:
-                        r[position[p]] += 1
-                    else:
-                        rhs -= float(values[p])
-                    if hidden[eq.total]:
-                        r[position[eq.total]] -= 1
-                    else:
-                        rhs += float(values[eq.total])
-                    a_ub.append(r)
-                    b_ub.append(rhs)
-    bounds = [(0, None)] * len(variables)
-    objective = np.zeros(len(variables))
-    objective[position[cell]] = 1.0
-    out = []
-    for sign in (1.0, -1.0):
-        res = linprog(
-            sign * objective,
-            A_eq=np.array(a_eq) if a_eq else None,
-            b_eq=b_eq or None,
-            A_ub=np.array(a_ub) if a_ub else None,
-            b_ub=b_ub or None,
-            bounds=bounds,
-            method="highs",
-        )
-        if res.status == 3:  # unbounded
-            out.append(float("-inf") if sign > 0 else float("inf"))
-        elif res.status != 0:
-            raise RuntimeError(f"interval audit failed: {res.message}")
-        else:
-            out.append(sign * res.fun)
-    return out[0], out[1]
+            row_lower.append(rhs)  # sum(parts) >= total
+            row_upper.append(np.full(len(rhs), np.inf))
+            near = hidden[links.pair_part] | hidden[links.pair_total]
+            d = links.pairs[near]
+            blocks.append(d[:, self.variables])
+            row_lower.append(np.full(d.shape[0], -np.inf))
+            row_upper.append(-(d @ published))  # part <= total
+        matrix = sparse.vstack(blocks).tocsr()
+        row_lower, row_upper = np.concatenate(row_lower), np.concatenate(row_upper)
+        nv = len(self.variables)
+        col_lower = np.zeros(nv) if lower is None else lower[self.variables].astype(float)
+        col_upper = np.full(nv, np.inf) if upper is None else upper[self.variables].astype(float)
+        # A row of one hidden cell (a part beside its published total, mostly) is a bound on that cell:
+        # most of the rows of distinct counts, which the simplex then never carries.
+        size = np.diff(matrix.indptr)
+        single = np.flatnonzero(size == 1)
+        column, a = matrix.indices[matrix.indptr[single]], matrix.data[matrix.indptr[single]]
+        low, high = row_lower[single] / a, row_upper[single] / a  # a is +1 or -1
+        np.maximum.at(col_lower, column, np.where(a > 0, low, high))
+        np.minimum.at(col_upper, column, np.where(a > 0, high, low))
+        keep = size > 1
+        matrix, row_lower, row_upper = matrix[keep].tocsc(), row_lower[keep], row_upper[keep]
+        matrix.sort_indices()
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = nv, matrix.shape[0]
+        lp.col_cost_ = np.zeros(nv)
+        lp.col_lower_ = col_lower
+        lp.col_upper_ = col_upper
+        lp.row_lower_ = row_lower
+        lp.row_upper_ = row_upper
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = matrix.indptr
+        lp.a_matrix_.index_ = matrix.indices
+        lp.a_matrix_.value_ = matrix.data
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.setOptionValue("presolve", "off")  # small, re-solved many times: warm starts beat presolve
+        self.highs.setOptionValue("threads", 1)
+        self.highs.passModel(lp)
+        self._costed = np.zeros(0, dtype=np.int64)
+
+    def extreme(self, cells: np.ndarray, maximise: bool) -> tuple[float, np.ndarray | None]:
+        """The least (greatest) value of the sum of ``cells`` and a table reaching it (None if unbounded)."""
+        h = self.highs
+        columns = self.position[np.asarray(cells, dtype=np.int64)]
+        if len(self._costed):
+            h.changeColsCost(len(self._costed), self._costed, np.zeros(len(self._costed)))
+        h.changeColsCost(len(columns), columns, np.ones(len(columns)))
+        self._costed = columns
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize)
+        h.run()
+        self.stats.solves += 1
+        status = h.getModelStatus()
+        if status not in _SETTLED:
+            # A warm-started simplex now and then stops with an infeasibility left ("Unknown", seen with
+            # the primal simplex): solve that one again from scratch, presolve included.
+            h.clearSolver()
+            h.setOptionValue("presolve", "on")
+            h.run()
+            self.stats.solves += 1
+            status = h.getModelStatus()
+            h.setOptionValue("presolve", "off")
+        if status == highspy.HighsModelStatus.kOptimal:
+            x = np.round(np.asarray(h.getSolution().col_value), 9)
+            return float(x[columns].sum()), x
+        if status in _UNBOUNDED:
+            # the true table satisfies every constraint, so the programme is feasible: unbounded
+            return (float("inf") if maximise else float("-inf")), None
+        raise RuntimeError(f"interval audit failed: {h.modelStatusToString(status)}")
+
+
+def interval(values, hidden, equations, cell: int, additive: bool = True, flags: bool = False) -> tuple[float, float]:
+    """The least and greatest value of ``cell`` consistent with the published cells (linear relaxation).
+
+    With ``flags``, the reader also knows which hidden cells are small (``reasons``): each lies in
+    ``1 … THRESHOLD - 1``.
+    """
+    values, hidden = np.asarray(values), np.asarray(hidden, dtype=bool)
+    links = equations if isinstance(equations, Links) else Links.of(equations, len(values))
+    lower = upper = None
+    if flags:
+        small = hidden & primary(values)
+        lower, upper = np.where(small, 1.0, 0.0), np.where(small, THRESHOLD - 1.0, np.inf)
+    lp = _Programme(values, hidden, links, additive, lower, upper)
+    return lp.extreme([cell], False)[0], lp.extreme([cell], True)[0]
+
+
+class _Audit:
+    """The audit of one publication across its rounds, keeping what earlier solves proved.
+
+    ``low``/``high`` are the least and greatest value each cell took in a table consistent with what is
+    published (the true table first). Such tables only become more numerous as cells are hidden, so these
+    ranges stay valid from one round to the next, and a cell proven safe stays safe.
+    """
+
+    def __init__(self, values, links, sensitive, protection, additive, stats):
+        self.values, self.links, self.sensitive = values, links, sensitive
+        self.protection, self.additive, self.stats = protection, additive, stats
+        self.low, self.high = values.astype(float), values.astype(float)
+        self.safe = np.zeros(len(values), dtype=bool)
+
+    def _seen(self, lp: _Programme, x) -> None:
+        if x is not None:
+            at = lp.variables
+            self.low[at] = np.minimum(self.low[at], x)
+            self.high[at] = np.maximum(self.high[at], x)
+
+    def _doubtful(self, cells: np.ndarray) -> np.ndarray:
+        proven = self.high[cells] - self.low[cells] >= self.protection
+        self.safe[cells[proven]] = True
+        self.stats.settled_without_solve += int(proven.sum())
+        return cells[~proven]
+
+    def weak(self, hidden: np.ndarray) -> list[int]:
+        """The hidden sensitive cells whose interval is narrower than ``protection``."""
+        doubtful = np.flatnonzero(self.sensitive & hidden & ~self.safe)
+        self.stats.audited += len(doubtful)
+        doubtful = self._doubtful(doubtful)
+        if not len(doubtful):
+            return []
+        lp = _Programme(self.values, hidden, self.links, self.additive, stats=self.stats)
+        # One table pushing every doubtful cell up, one pushing them down: most cells are settled by these.
+        for maximise in (True, False):
+            if len(doubtful):
+                self._seen(lp, lp.extreme(doubtful, maximise)[1])
+                doubtful = self._doubtful(doubtful)
+        weak = []
+        for cell in doubtful.tolist():
+            if len(self._doubtful(np.array([cell]))) == 0 or self._settle(cell, lp):
+                self.safe[cell] = True
+            else:
+                weak.append(cell)
+        return weak
+
+    def _settle(self, cell: int, lp: _Programme) -> bool:
+        """The exact interval of one cell, as far as needed: True when wide enough."""
+        hi, x = lp.extreme([cell], True)
+        self._seen(lp, x)
+        if hi - self.low[cell] >= self.protection:
+            return True
+        lo, x = lp.extreme([cell], False)
+        self._seen(lp, x)
+        return hi - lo >= self.protection
 
 
 def protect(
     values,
-    equations: list[Equation],
+    equations,
     *,
     threshold: int = THRESHOLD,
     protection: int = PROTECTION,
@@ -177,60 +392,62 @@ def protect(
     known=None,
     forced=None,
     audit: bool = True,
+    stats: Stats | None = None,
 ) -> np.ndarray:
-    """The cells to hide, as a boolean mask over ``values`` (1-D)."""
+    """The cells to hide, as a boolean mask over ``values`` (1-D).
+
+    ``equations``: a list of ``Equation`` or ``Links``; ``stats`` counts the work.
+    """
     values = np.asarray(values)
     n = len(values)
+    links = equations if isinstance(equations, Links) else Links.of(equations, n)
+    stats = stats if stats is not None else Stats()
     known = np.zeros(n, dtype=bool) if known is None else np.asarray(known, dtype=bool)
     sensitive = primary(values, threshold) & ~known
     hidden = sensitive | (np.zeros(n, dtype=bool) if forced is None else np.asarray(forced, dtype=bool))
-    of_cell = _index(equations, n)
+    auditor = _Audit(values, links, sensitive, protection, additive, stats)
     given_up: set[int] = set()
     for _ in range(MAX_AUDIT_ROUNDS):
-        _greedy(values, hidden, known, equations, protection)
+        _greedy(values, hidden, known, links, protection)
         if not audit:
             return hidden
-        weak = [c for c in _weak(values, hidden, equations, sensitive, protection, additive) if c not in given_up]
+        stats.rounds += 1
+        weak = [c for c in auditor.weak(hidden) if c not in given_up]
         if not weak:
+            stats.given_up += len(given_up)
             return hidden
         for cell in weak:
-            if hidden_enough := _widen(cell, values, hidden, known, equations, of_cell, protection):
+            if _widen(cell, values, hidden, known, links, protection):
                 continue
             # Every partner is hidden or published elsewhere: hide the rest of its equations, zeros included.
-            rest = [c for k in of_cell[cell] for c in equations[k].cells if not hidden[c] and not known[c]]
+            rest = np.unique(np.concatenate([links.equation(k) for k in links.equations_of(cell)] or [[]]))
+            rest = rest[~hidden[rest] & ~known[rest]].astype(np.int64)
             hidden[rest] = True
-            if not rest and not hidden_enough:
-                given_up.add(cell)  # nothing more this publication can do; the audit reports it
+            if not len(rest):
+                given_up.add(cell)  # nothing more this publication can do
     raise RuntimeError("small-cell protection did not converge")
 
 
-def _weak(values, hidden, equations, sensitive, protection, additive) -> list[int]:
-    weak = []
-    for cell in np.flatnonzero(sensitive & hidden):
-        lo, hi = interval(values, hidden, equations, int(cell), additive)
-        if hi - lo < protection:
-            weak.append(int(cell))
-    return weak
-
-
-def _widen(cell, values, hidden, known, equations, of_cell, protection) -> bool:
+def _widen(cell, values, hidden, known, links: Links, protection) -> bool:
     """Hide one more cell next to ``cell``: in its equations first, then in their cells' equations."""
     frontier = [cell]
-    seen = set()
+    seen: set[int] = set()
     for _ in range(3):
         candidates = []
         for c in frontier:
-            for k in of_cell[c]:
+            for k in links.equations_of(c):
+                k = int(k)
                 if k in seen:
                     continue
                 seen.add(k)
-                partner = _complement(equations[k], values, hidden, known, protection)
+                cells = links.equation(k)
+                partner = _complement(cells, int(cells[0]), values, hidden, known, protection)
                 if partner is not None:
-                    candidates.append((partner == equations[k].total, -int(values[partner]), partner))
+                    candidates.append((partner == int(cells[0]), -int(values[partner]), partner))
         if candidates:
             hidden[min(candidates)[2]] = True
             return True
-        frontier = [c for k in seen for c in equations[k].cells if hidden[c]]
+        frontier = [int(c) for k in seen for c in links.equation(k) if hidden[c]]
     return False
 
 
@@ -254,7 +471,7 @@ def time_links(periods) -> list[tuple[int, tuple[int, ...]]]:
 def protect_mission(cube: np.ndarray, links, *, additive: bool, **options) -> np.ndarray:
     """A Mission's own publication: ``cube[period][column]`` (last column = total)."""
     P, C = cube.shape
-    equations = cube_equations(P, 1, C, links, row_margin=False)
+    equations = cube_links(P, 1, C, links, row_margin=False)
     return protect(cube.reshape(-1), equations, additive=additive, **options).reshape(P, C)
 
 
@@ -273,7 +490,7 @@ def protect_sector(cube: np.ndarray, links, *, additive: bool, mission_rows: boo
             own = protect_mission(cube[:, r, :], links, additive=additive, **options)
             forced[:, r, :] = own
             known[:, r, :] = ~own
-    equations = cube_equations(P, R, C, links)
+    equations = cube_links(P, R, C, links)
     hidden = protect(
         cube.reshape(-1), equations, additive=additive, known=known.reshape(-1), forced=forced.reshape(-1), **options
     )

@@ -61,7 +61,17 @@ def employed_6m(person: str, signed_on: str, checked_on: str):
     return path_fact("employment_confirmed_6m", person, signed_on=signed_on, checked_on=checked_on, source="phone")
 
 
-def sector_fact(fact: str, person: str, mission: str, month: str, *, gender="F", age_band="25_to_49", groups=()):
+def sector_fact(
+    fact: str,
+    person: str,
+    mission: str,
+    month: str,
+    *,
+    gender="F",
+    age_band="25_to_49",
+    groups=(),
+    municipality="52011",
+):
     return make_event(
         source=f"/missions/{mission}/beneficiary",
         type=B + fact + ".v1",
@@ -71,7 +81,7 @@ def sector_fact(fact: str, person: str, mission: str, month: str, *, gender="F",
             "pseudonym": person,
             "gender": gender,
             "age_band": age_band,
-            "municipality": "52011",
+            "municipality": municipality,
             "target_groups": sorted(groups),
             "month": month,
             "on": month + "-15",
