@@ -374,6 +374,8 @@ def k8s_files(registry: Registry) -> dict[str, str]:
         "the subject of its audit lines with it; the same value as in the Missions' namespaces)\n"
         "- `gateway-oidc`: keys `issuer`, `audience` and `jwks-url`, this environment's OIDC provider "
         "(gateway/README.md: the Keycloak realm and client)\n"
+        "- `gateway-ratelimit`: keys `password` (the rate-limit store's) and `url` "
+        "(`redis://:<password>@gateway-ratelimit:6379/0`), the store every gateway replica shares\n"
         "\nAnd, cluster-wide, cert-manager with a ClusterIssuer named `" + CLUSTER_ISSUER + "` (ACME; DNS-01 for "
         "the broker's AMQPS host names, which no HTTP route serves): it issues `gateway-tls` for the Ingress and `"
         + BROKER_TLS_SECRET + "` for the broker.\n")

@@ -135,3 +135,25 @@ def test_the_registry_refuses_an_agency_network_that_is_not_a_cidr_block(tmp_pat
     (tmp_path / "missions.yaml").write_text(text)
     with pytest.raises(ConfigError, match="CIDR"):
         load(tmp_path / "missions.yaml", environ={})
+
+
+def test_every_gateway_replica_shares_one_rate_limit_store_only_the_gateways_reach():
+    docs = build("platform")
+    gateway = one(docs, "Deployment", "gateway")
+    assert gateway["spec"]["replicas"] > 1  # the reason the limit must be shared
+    (container,) = gateway["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["PASSERELLE_RATE_LIMIT_URL"]["valueFrom"]["secretKeyRef"] == {"name": "gateway-ratelimit",
+                                                                              "key": "url"}
+    store = one(docs, "Deployment", "gateway-ratelimit")
+    (redis,) = store["spec"]["template"]["spec"]["containers"]
+    assert "--requirepass" in redis["args"] and "$(REDIS_PASSWORD)" in redis["args"]
+    assert one(docs, "Service", "gateway-ratelimit")["spec"]["ports"][0]["port"] == 6379
+    policy = one(docs, "NetworkPolicy", "gateway-ratelimit")["spec"]
+    assert policy["ingress"] == [{"from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}],
+                                  "ports": [{"protocol": "TCP", "port": 6379}]}]
+    egress = one(docs, "NetworkPolicy", "gateway")["spec"]["egress"]
+    assert any(rule["to"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway-ratelimit"}}}]
+               for rule in egress)
+    secrets = (ROOT / "deploy" / "k8s" / "overlays" / "platform" / "SECRETS.md").read_text()
+    assert "`gateway-ratelimit`: keys `password`" in secrets
