@@ -42,6 +42,7 @@ import requests  # noqa: E402
 from kit import logs  # noqa: E402
 from kit import registry as registry_module  # noqa: E402
 from kit.config import ConfigError  # noqa: E402
+from kit.rabbit_node import alive  # noqa: E402
 
 WEB = "web"  # the front office's process name in var/run and var/log
 
@@ -348,9 +349,9 @@ def _stop_processes(reg, names: list[str] | None = None, grace: float = 20, node
             pidfile.unlink(missing_ok=True)
     deadline = time.monotonic() + grace
     for pidfile, pid in pids.items():
-        while time.monotonic() < deadline and _alive(pid):
+        while time.monotonic() < deadline and alive(pid):
             time.sleep(0.05)
-        if _alive(pid):
+        if alive(pid):
             os.kill(pid, signal.SIGKILL)
         pidfile.unlink(missing_ok=True)
     if node is not None:
@@ -367,23 +368,11 @@ def cmd_down(args) -> int:
     return 0
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie child of ours counts as gone
-        waited, _ = os.waitpid(pid, os.WNOHANG)
-        return waited == 0
-    except ChildProcessError:
-        return True
-
-
 def cmd_status(args) -> int:
     reg = _registry(args)
     for pidfile in sorted(_run_dir(reg).glob("*.pid")):
         pid = int(pidfile.read_text())
-        print(f"{pidfile.stem:<18} pid {pid:<8} {'running' if _alive(pid) else 'gone'}")
+        print(f"{pidfile.stem:<18} pid {pid:<8} {'running' if alive(pid) else 'gone'}")
     try:
         health = requests.get(_gateway_url(reg) + "/health", timeout=15).json()
     except (requests.RequestException, ValueError):

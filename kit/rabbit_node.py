@@ -159,7 +159,7 @@ class Node:
     def running(self) -> bool:
         """Whether the node this folder's pid file names is alive."""
         pid = self.pid
-        return bool(pid) and _alive(pid)
+        return bool(pid) and alive(pid)
 
     # -- lifecycle --------------------------------------------------------
     def launch(self) -> Node:
@@ -234,13 +234,13 @@ class Node:
         ``rabbitmqctl stop`` would do the same after booting an Erlang VM of its own (about two seconds).
         """
         pid = self.pid
-        if pid and _alive(pid):
+        if pid and alive(pid):
             _signal(pid, signal.SIGCONT)
             _signal(pid, signal.SIGTERM)
             deadline = time.monotonic() + timeout
-            while _alive(pid) and time.monotonic() < deadline:
+            while alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.05)
-            if _alive(pid):
+            if alive(pid):
                 _signal(pid, signal.SIGKILL)
         self._reap()
         # The node's own epmd registration goes with it; its port mapper daemon is shared and stays.
@@ -264,7 +264,8 @@ class Node:
             self._server = None
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie child of ours counts as gone)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
