@@ -124,7 +124,10 @@ def generate_feed(path, n: int, seed: int = 7):
 
 def import_feed(platform, path):
     proc = subprocess.run([sys.executable, "-m", "kit.cli", "--registry", str(platform.registry_path),
-                           "import-forem", "mirec", str(path)], capture_output=True, text=True, timeout=600,
+                           # Batches of 200 rows: each is one RPC within the test platform's 5 s budget, which
+                           # 500-row batches overran on PostgreSQL with both test passes loading two cores.
+                           "import-forem", "mirec", str(path), "--batch", "200"], capture_output=True, text=True,
+                          timeout=600,
                           cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert "rows read" in proc.stderr  # progress is shown on the way

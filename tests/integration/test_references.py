@@ -35,7 +35,8 @@ def platform(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(platform):
-    gateway = Gateway(platform.registry, environ={"PASSERELLE_RATE_PER_SECOND": "100000",
+    gateway = Gateway(platform.registry, environ={"PASSERELLE_ENV": "development",
+                                                  "PASSERELLE_RATE_PER_SECOND": "100000",
                                                   "PASSERELLE_RATE_BURST": "100000"})
     yield Client(gateway)
     gateway.sites.close()

@@ -29,8 +29,9 @@ def sector(platform) -> dict:
 
 
 def contract(platform, code, ref, on):
+    """A first contract with an employer of that Mission (a contract must name one that exists there)."""
     platform.rpc(code, "beneficiary", "record_contract", ref, {
-        "signed_on": on.isoformat(), "employer_id": str(uuid.uuid4()), "contract_type": "permanent",
+        "signed_on": on.isoformat(), "employer_id": platform.new_employer(code), "contract_type": "permanent",
         "hours_per_week": 38})
 
 
@@ -62,8 +63,8 @@ def test_rotation_keeps_intermire_counting_each_person_once(platform, monkeypatc
 
     monkeypatch.setenv("PASSERELLE_SECTOR_KEY", KEY_A)
     platform.start("intermire")
-    mirec = platform.start("mirec", services=["beneficiary"])
-    mirena = platform.start("mirena", services=["beneficiary"])
+    mirec = platform.start("mirec", services=["beneficiary", "employer"])
+    mirena = platform.start("mirena", services=["beneficiary", "employer"])
     factory = DemoFactory(seed=2027)
     year = date.today().year
     shared, walker = factory.beneficiary(), factory.beneficiary()
@@ -82,8 +83,8 @@ def test_rotation_keeps_intermire_counting_each_person_once(platform, monkeypatc
     for site in (mirec, mirena):
         site.stop()
         platform.sites.remove(site)
-    platform.start("mirec", services=["beneficiary"])
-    platform.start("mirena", services=["beneficiary"])
+    platform.start("mirec", services=["beneficiary", "employer"])
+    platform.start("mirena", services=["beneficiary", "employer"])
     # MIRENA takes in someone MIREC follows under key A: for now, two pseudonyms of one person.
     at_mirena[walker["niss"]] = platform.rpc("mirena", "beneficiary", "register", walker)["id"]
     wait_until(lambda: sector(platform)["people"] == 5, what="the walker counted twice before the rekey")
