@@ -66,6 +66,10 @@ from scipy import sparse
 THRESHOLD = 5
 PROTECTION = 5
 MAX_AUDIT_ROUNDS = 200
+# From this many hidden cells, the audit's model is solved by HiGHS's interior point method (with crossover,
+# so solutions stay vertices): on 3 M events the sector model of drop-outs by municipality (9,500 cells)
+# took the simplex 10,000-20,000 iterations a solve, warm start or not (18.8 s for the table; 7.0 s so).
+LARGE_MODEL = 4000
 SMALL, COMPLEMENTARY = "small", "complementary"
 REASONS = {
     SMALL: "moins de 5 personnes",
@@ -317,6 +321,8 @@ class _Programme:
         self.highs.setOptionValue("output_flag", False)
         self.highs.setOptionValue("presolve", "off")  # small, re-solved many times: warm starts beat presolve
         self.highs.setOptionValue("threads", 1)
+        if nv >= LARGE_MODEL:
+            self.highs.setOptionValue("solver", "ipm")
         self.highs.passModel(lp)
         self._costed = np.zeros(0, dtype=np.int64)
 
