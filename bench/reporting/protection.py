@@ -7,7 +7,11 @@ Missions, each Mission's people in the municipalities of its own part of Walloni
 last two years, some with a contract and a six-month follow-up), then publishes every sector indicator by
 every breakdown exactly as ``sector_table`` does, and prints for each the time, the linear programmes
 solved, the audit rounds and the cells hidden. Nothing is asserted; the test on the municipality table
-(``services/reporting/tests/test_protection.py``) asserts the number of solves.
+(``services/reporting/tests/test_sector_service.py``) asserts the number of solves.
+
+With ``--flags``, it also measures what the published reasons give away on the municipality tables: for
+each small hidden cell, the interval a reader gets who also uses the flags (every ``small`` cell between 1
+and 4), and how many are narrower than that range or pinned to one value.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import numpy as np
 from reporting import catalogue as cat
 from reporting import publication, suppression
 from reporting.engine import Facts
-from reporting.periods import parse
+from reporting.periods import Period, parse
 
 from bench.report import commit, load_note, machine
 from kit.errors import ValidationFailed
@@ -86,11 +90,30 @@ def protected(facts: Facts, ind, period, columns) -> tuple[dict | None, suppress
     return table, stats, time.perf_counter() - t
 
 
+def flag_leaks(facts: Facts, ind, period: Period, columns: str) -> tuple[int, int, int]:
+    """(small hidden cells, narrowed by the flags below 1 … 4, pinned to one value) of a sector table."""
+    periods = publication.linked(period)
+    values, _, _ = publication.cube(facts, ind, periods, "mission", columns)
+    additive = publication.additive(ind, columns)
+    hidden = suppression.protect_sector(values, suppression.time_links(periods), additive=additive)
+    P, R, C = values.shape
+    links = suppression.cube_links(P, R, C, suppression.time_links(periods))
+    flat, mask = values.reshape(-1), hidden.reshape(-1)
+    small = np.flatnonzero(mask & suppression.primary(flat))
+    narrowed = pinned = 0
+    for cell in small:
+        lo, hi = suppression.interval(flat, mask, links, int(cell), additive, flags=True)
+        narrowed += lo > 1 + 1e-9 or hi < suppression.THRESHOLD - 1 - 1e-9
+        pinned += hi - lo < 1e-9
+    return len(small), narrowed, pinned
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--people", type=int, default=240)
     ap.add_argument("--municipalities", type=int, default=50)
     ap.add_argument("--year", type=int, default=2026)
+    ap.add_argument("--flags", action="store_true", help="measure what the flags of the municipality tables tell")
     args = ap.parse_args(argv)
     print(f"machine: {machine()}\ncommit: {commit()}\n{load_note()}")
     facts = seeded_facts(args.people, args.municipalities, args.year)
@@ -113,6 +136,15 @@ def main(argv=None) -> None:
                 f"{sum(f is not None for f in flags):7} {flags.count(suppression.SMALL):6}"
             )
     print(f"all: {t_all:.2f} s, {total.solves} solves, {total.rounds} rounds; {load_note()}")
+    if args.flags:
+        for ind in cat.CATALOGUE.for_mode("sector"):
+            if "municipality" in ind.dimensions and ind.counts != cat.ENTITIES:
+                try:
+                    small, narrowed, pinned = flag_leaks(facts, ind, parse(str(args.year)), "municipality")
+                except ValidationFailed:
+                    continue
+                print(f"{ind.name} by municipality, flags used: {small} small cells hidden, {narrowed} narrowed "
+                      f"below 1 … {suppression.THRESHOLD - 1}, {pinned} pinned to one value")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -37,7 +37,14 @@ Why it scales with the table (issue 21: the municipality table took minutes):
   every hidden cell's interval from inside; a cell whose interval is already
   wide enough by those solutions needs no solve of its own. Two solves per
   round (the sum of the cells in doubt, maximised and minimised) settle most
-  cells at once;
+  cells at once, each cell pushed only as far as it must go (a bound at
+  ``protection`` past the other end of its range) so that the optimum does
+  not spend itself on a few; such solves repeat while they settle cells;
+- in additive tables, an equation whose other hidden cells cannot move a
+  small cell by ``protection`` (their values, or a hidden total) gets one
+  more hidden cell before any solve (``_room``), where the audit would have
+  found the cell weak one round at a time (3 M events, drop-outs by
+  municipality: 248 rounds to 12);
 - hiding more cells only widens intervals (a solution stays one, the newly
   hidden cells at their true values), so a cell proven safe stays safe: later
   rounds audit only the cells found weak.
@@ -59,6 +66,10 @@ from scipy import sparse
 THRESHOLD = 5
 PROTECTION = 5
 MAX_AUDIT_ROUNDS = 200
+# From this many hidden cells, the audit's model is solved by HiGHS's interior point method (with crossover,
+# so solutions stay vertices): on 3 M events the sector model of drop-outs by municipality (9,500 cells)
+# took the simplex 10,000-20,000 iterations a solve, warm start or not (18.8 s for the table; 7.0 s so).
+LARGE_MODEL = 4000
 SMALL, COMPLEMENTARY = "small", "complementary"
 REASONS = {
     SMALL: "moins de 5 personnes",
@@ -122,6 +133,7 @@ class Links:
             (np.r_[np.ones(k), -np.ones(k)], (np.r_[np.arange(k), np.arange(k)], np.r_[part, self.pair_total])),
             shape=(k, n),
         )
+        self.entry_eq, self.entry_total, self.total_of = eq_of, is_total, total_of
         order = np.argsort(self.cells, kind="stable")  # by cell, then by equation
         self.cell_ptr = np.r_[0, np.cumsum(np.bincount(self.cells, minlength=n))]
         self.cell_eqs = eq_of[order]
@@ -215,6 +227,39 @@ def _greedy(values, hidden, known, links: Links, protection) -> None:
             return
 
 
+def _room(values, hidden, known, sensitive, links: Links, protection) -> bool:
+    """In additive tables, hide more where a small cell's equation cannot move it ``protection`` apart.
+
+    Within one equation a hidden cell goes up only as far as the other hidden cells can come down (their
+    values, or without end through a hidden total) and down to 0 at most; when that room is narrower than
+    ``protection``, no solve is needed to know the audit would find the cell weak. Hiding a partner there
+    first saves the audit rounds that would find it one cell at a time. Returns whether it hid anything.
+    """
+    v = values.astype(float)
+    e, part, x = links.entry_eq, ~links.entry_total, v[links.cells]
+    has_total = links.total_of >= 0
+    hid_any = False
+    while True:
+        h = hidden[links.cells]
+        parts_sum = np.bincount(e, weights=np.where(h & part, x, 0.0), minlength=links.m)
+        parts_hidden = np.bincount(e, weights=(h & part).astype(float), minlength=links.m)
+        total_hidden = np.where(has_total, hidden[links.total_of], False)[e]
+        total_value = np.where(has_total, v[links.total_of], 0.0)[e]
+        others = parts_hidden[e] - part  # hidden parts besides this cell
+        up = np.where(part, parts_sum[e] - x + np.where(total_hidden, np.inf, 0.0), np.where(others > 0, np.inf, 0.0))
+        down = np.where(part, np.where(others > 0, np.inf, np.where(total_hidden, total_value, 0.0)), parts_sum[e])
+        narrow = sensitive[links.cells] & h & (np.minimum(x, down) + up < protection)
+        progress = False
+        for k in np.unique(e[narrow]).tolist():
+            cells = links.equation(k)
+            partner = _complement(cells, int(cells[0]), values, hidden, known, protection)
+            if partner is not None:
+                hidden[partner] = True
+                progress = hid_any = True
+        if not progress:
+            return hid_any
+
+
 _UNBOUNDED = (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible)
 _SETTLED = (highspy.HighsModelStatus.kOptimal, *_UNBOUNDED)
 
@@ -265,6 +310,7 @@ class _Programme:
         lp.col_cost_ = np.zeros(nv)
         lp.col_lower_ = col_lower
         lp.col_upper_ = col_upper
+        self.col_lower, self.col_upper = col_lower, col_upper
         lp.row_lower_ = row_lower
         lp.row_upper_ = row_upper
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
@@ -275,11 +321,18 @@ class _Programme:
         self.highs.setOptionValue("output_flag", False)
         self.highs.setOptionValue("presolve", "off")  # small, re-solved many times: warm starts beat presolve
         self.highs.setOptionValue("threads", 1)
+        if nv >= LARGE_MODEL:
+            self.highs.setOptionValue("solver", "ipm")
         self.highs.passModel(lp)
         self._costed = np.zeros(0, dtype=np.int64)
 
-    def extreme(self, cells: np.ndarray, maximise: bool) -> tuple[float, np.ndarray | None]:
-        """The least (greatest) value of the sum of ``cells`` and a table reaching it (None if unbounded)."""
+    def extreme(self, cells, maximise: bool, stop=None) -> tuple[float, np.ndarray | None]:
+        """The greatest (least) value of the sum of ``cells`` and a table reaching it (None if unbounded).
+
+        With ``stop``, each cell goes no further than its ``stop`` (an upper bound when maximising, a lower
+        one when minimising): the audit only needs to know whether a cell can get that far, and a cell that
+        cannot stops short of it at its true extreme. The bounds are restored after the solve.
+        """
         h = self.highs
         columns = self.position[np.asarray(cells, dtype=np.int64)]
         if len(self._costed):
@@ -287,6 +340,21 @@ class _Programme:
         h.changeColsCost(len(columns), columns, np.ones(len(columns)))
         self._costed = columns
         h.changeObjectiveSense(highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize)
+        lower, upper = self.col_lower[columns], self.col_upper[columns]
+        if stop is not None:
+            stop = np.asarray(stop, dtype=float)
+            if maximise:
+                h.changeColsBounds(len(columns), columns, lower, np.minimum(upper, stop))
+            else:
+                h.changeColsBounds(len(columns), columns, np.maximum(lower, stop), upper)
+        try:
+            return self._solve(columns, maximise)
+        finally:
+            if stop is not None:
+                h.changeColsBounds(len(columns), columns, lower, upper)
+
+    def _solve(self, columns, maximise: bool) -> tuple[float, np.ndarray | None]:
+        h = self.highs
         h.run()
         self.stats.solves += 1
         status = h.getModelStatus()
@@ -358,11 +426,15 @@ class _Audit:
         if not len(doubtful):
             return []
         lp = _Programme(self.values, hidden, self.links, self.additive, stats=self.stats)
-        # One table pushing every doubtful cell up, one pushing them down: most cells are settled by these.
-        for maximise in (True, False):
-            if len(doubtful):
-                self._seen(lp, lp.extreme(doubtful, maximise)[1])
-                doubtful = self._doubtful(doubtful)
+        # One table pushing every doubtful cell up, one pushing them down, each cell only as far as it must go
+        # (so that the optimum does not spend itself on a few cells): most cells are settled by these.
+        maximise, idle = True, 0
+        while len(doubtful) and idle < 2:
+            before = len(doubtful)
+            self._seen(lp, lp.extreme(doubtful, maximise, self._stop(doubtful, maximise))[1])
+            doubtful = self._doubtful(doubtful)
+            idle = idle + 1 if len(doubtful) == before else 0
+            maximise = not maximise
         weak = []
         for cell in doubtful.tolist():
             if len(self._doubtful(np.array([cell]))) == 0 or self._settle(cell, lp):
@@ -371,13 +443,23 @@ class _Audit:
                 weak.append(cell)
         return weak
 
+    def _stop(self, cells: np.ndarray, maximise: bool) -> np.ndarray:
+        """How far a doubtful cell must go to be proven safe: ``protection`` from the other end of its range,
+        and one more, so that rounding in a fractional solution cannot leave it a hair short.
+
+        Both stops keep the true table feasible: a doubtful cell's range is narrower than ``protection``."""
+        if maximise:
+            return self.low[cells] + self.protection + 1
+        return self.high[cells] - self.protection - 1
+
     def _settle(self, cell: int, lp: _Programme) -> bool:
         """The exact interval of one cell, as far as needed: True when wide enough."""
-        hi, x = lp.extreme([cell], True)
+        cells = np.array([cell])
+        hi, x = lp.extreme(cells, True, self._stop(cells, True))
         self._seen(lp, x)
         if hi - self.low[cell] >= self.protection:
             return True
-        lo, x = lp.extreme([cell], False)
+        lo, x = lp.extreme(cells, False, self._stop(cells, False))
         self._seen(lp, x)
         return hi - lo >= self.protection
 
@@ -409,6 +491,8 @@ def protect(
     given_up: set[int] = set()
     for _ in range(MAX_AUDIT_ROUNDS):
         _greedy(values, hidden, known, links, protection)
+        while additive and _room(values, hidden, known, sensitive, links, protection):
+            _greedy(values, hidden, known, links, protection)
         if not audit:
             return hidden
         stats.rounds += 1

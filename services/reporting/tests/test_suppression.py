@@ -134,6 +134,15 @@ def test_protection_is_the_same_built_from_arrays_or_from_equations():
     assert from_arrays.any() and (from_arrays == from_equations).all()
 
 
+def test_large_models_solved_by_interior_point_hide_the_same_cells(monkeypatch):
+    micro = seeded_micro(people=160, municipalities=20, missions=5, seed=11)
+    cube = cube_from_micro(micro)
+    simplex = s.protect_sector(cube, LINKS, additive=True)
+    monkeypatch.setattr(s, "LARGE_MODEL", 0)
+    interior = s.protect_sector(cube, LINKS, additive=True)
+    assert simplex.any() and (interior == simplex).all()
+
+
 def test_a_lone_small_cell_takes_a_partner_in_its_row_and_column():
     values = np.array([[1, 20, 30, 51], [12, 25, 8, 45], [13, 45, 38, 96]]).reshape(-1)
     eqs = s.cube_equations(1, 3, 4)
