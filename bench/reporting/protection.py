@@ -118,7 +118,7 @@ def main(argv=None) -> None:
     print(f"machine: {machine()}\ncommit: {commit()}\n{load_note()}")
     facts = seeded_facts(args.people, args.municipalities, args.year)
     print(f"{args.people} people, {len(facts)} facts, {args.municipalities} municipalities, 11 Missions")
-    print(f"{'indicator':26} {'breakdown':14} {'ms':>8} {'solves':>7} {'rounds':>6} {'hidden':>7} {'small':>6}")
+    print(f"{'indicator':26} {'breakdown':14} {'ms':>8} {'solves':>7} {'rounds':>6} {'hidden':>7}")
     total = suppression.Stats()
     t_all = 0.0
     for ind in cat.CATALOGUE.for_mode("sector"):
@@ -133,7 +133,7 @@ def main(argv=None) -> None:
                      for f in [*block["cells"].values(), block["total"]]]  # fmt: skip
             print(
                 f"{ind.name:26} {columns:14} {seconds * 1000:8.0f} {stats.solves:7} {stats.rounds:6} "
-                f"{sum(f is not None for f in flags):7} {flags.count(suppression.SMALL):6}"
+                f"{sum(f is not None for f in flags):7}"
             )
     print(f"all: {t_all:.2f} s, {total.solves} solves, {total.rounds} rounds; {load_note()}")
     if args.flags:

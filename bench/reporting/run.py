@@ -208,7 +208,7 @@ def group_by_sql(ind: cat.Indicator, columns: str, year: int) -> str:
 
 
 def every_breakdown(engine, facts: Facts, year: Period, cold_repeats: int, warm_repeats: int) -> list[tuple]:
-    """(indicator, breakdown, cold samples, warm samples, solves, hidden, small, PostgreSQL seconds) for every
+    """(indicator, breakdown, cold samples, warm samples, solves, hidden, PostgreSQL seconds) for every
     breakdown of every sector indicator; a table below the threshold has no publication (None)."""
     out = []
     site = f"bench-{os.getpid()}"
@@ -242,17 +242,16 @@ def every_breakdown(engine, facts: Facts, year: Period, cold_repeats: int, warm_
                 t_pg, _ = timed(
                     lambda ind=ind, columns=columns: conn.execute(sa.text(group_by_sql(ind, columns, year.year))).all()
                 )
-            hidden = small = 0
+            hidden = 0
             if table is not None:
                 for block in [*table["protected"]["missions"].values(), table["protected"]["sector"]]:
                     for why in [*block["cells"].values(), block["total"]]:
                         hidden += why is not None
-                        small += why == suppression.SMALL
-            out.append((ind.name, columns, cold, warm, stats.solves, hidden, small, t_pg, table is not None))
+            out.append((ind.name, columns, cold, warm, stats.solves, hidden, t_pg, table is not None))
             print(
                 f"{ind.name:26} {columns:13} cold {np.median(cold) * 1000:7.1f} ms  warm "
                 f"{(np.median(warm) * 1e6 if warm else float('nan')):7.1f} µs  solves {stats.solves:5}  hidden "
-                f"{hidden:4} (small {small:4})  PostgreSQL {t_pg * 1000:7.1f} ms",
+                f"{hidden:4}  PostgreSQL {t_pg * 1000:7.1f} ms",
                 flush=True,
             )
     return out
@@ -467,17 +466,17 @@ def main(argv=None) -> None:
         "",
         "<details><summary>Every breakdown (a year, InterMire's sector table)</summary>",
         "",
-        "| indicator | breakdown | cold p50 / max | warm p50 / p99 | solves | hidden (small) | PostgreSQL GROUP BY |",
+        "| indicator | breakdown | cold p50 / max | warm p50 / p99 | solves | hidden | PostgreSQL GROUP BY |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name, columns, cold, warm, solves, hidden, small, t_pg, ok in measured:
+    for name, columns, cold, warm, solves, hidden, t_pg, ok in measured:
         shown = (
             f"{np.median(cold) * 1000:.1f} ms / {max(cold) * 1000:.1f} ms"
             if ok
             else f"below the threshold ({np.median(cold) * 1000:.1f} ms)"
         )
         hot = f"{np.median(warm) * 1e6:.0f} µs / {percentile(warm, 99) * 1e6:.0f} µs" if warm else "—"
-        lines.append(f"| {name} | {columns} | {shown} | {hot} | {solves} | {hidden} ({small}) | {t_pg * 1000:.1f} ms |")
+        lines.append(f"| {name} | {columns} | {shown} | {hot} | {solves} | {hidden} | {t_pg * 1000:.1f} ms |")
     lines += ["", "</details>"]
     out = Path(args.out)
     if not out.exists():

@@ -17,12 +17,12 @@ from openpyxl import Workbook
 
 from kit.errors import ValidationFailed
 from reporting import catalogue as cat
+from reporting import suppression
 
 FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 HEADER = ("scope", "indicator", "period", "breakdown", "category", "value", "protected")
 YOUTH_HEADER = ("scope", "indicator", "period", "age_band", "value", "protected")
 HIDDEN = "c"
-SMALL = "small"  # a whole table below the threshold
 
 
 def check_format(fmt) -> str:
@@ -63,7 +63,7 @@ def records(scope: str, table: dict) -> list[tuple]:
 
 def below_threshold(scope: str, ind: str, period: str, columns: str | None) -> tuple:
     """The row of a table with fewer than 5 counted in all: nothing of it is published."""
-    return (scope, ind, period, columns or "total", "", HIDDEN, SMALL)
+    return (scope, ind, period, columns or "total", "", HIDDEN, suppression.PROTECTED)  # a table under the threshold
 
 
 def youth_records(rows: list[tuple]) -> list[tuple]:

@@ -6,11 +6,12 @@ cell hidden in one quarter cannot be recovered from the year or from the
 adjacent quarters. Monthly figures are for the Mission's own staff only:
 nearly every monthly cell of a breakdown is below the threshold.
 
-A hidden cell is ``null`` in ``cells`` and ``total``, and says why in the
-parallel ``protected`` structure (same keys): ``"small"`` (fewer than 5: "moins
-de 5 personnes") or ``"complementary"`` (hidden to protect another cell:
-"masqué pour protéger une autre case"); a published cell is ``null`` there.
-``protection`` gives the threshold and the wording of each reason.
+A hidden cell is ``null`` in ``cells`` and ``total``, and is flagged
+``"protected"`` in the parallel ``protected`` structure (same keys); a published
+cell is ``null`` there. The flag does not say whether the cell is under the
+threshold or hidden to protect another: that difference lets a reader pin small
+cells (``suppression.PROTECTED``). ``protection`` gives the threshold and the
+wording shown beside a protected cell.
 
 The sector table is ``Mission × column``; each Mission row is protected
 exactly as that Mission's own publication is, so that putting the two side by

@@ -189,7 +189,7 @@ def test_exports_hide_small_cells_and_carry_a_youth_guarantee_table(mission):
     csv_export = mission.service.export("2026", "csv")
     lines = list(csv.reader(io.StringIO(csv_export["content"])))
     assert lines[0] == ["scope", "indicator", "period", "breakdown", "category", "value", "protected"]
-    assert [mission.code, "people_accompanied", "2026", "target_group", "disability", "c", "small"] in lines
+    assert [mission.code, "people_accompanied", "2026", "target_group", "disability", "c", "protected"] in lines
     assert any(r[:1] == ["youth_guarantee"] and r[2] == "first_contracts" for r in lines)
 
     xlsx = mission.service.export("2026", "xlsx")

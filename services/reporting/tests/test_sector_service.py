@@ -122,11 +122,11 @@ def test_the_municipality_table_is_protected_with_fewer_solves_than_small_cells(
         r for block in [*table["protected"]["missions"].values(), table["protected"]["sector"]]
         for r in [*block["cells"].values(), block["total"]]
     ]  # fmt: skip
-    small = reasons.count(suppression.SMALL)
-    assert small > 100 and reasons.count(suppression.COMPLEMENTARY) > 0
+    hidden = reasons.count(suppression.PROTECTED)
+    assert hidden > 100 and set(reasons) == {suppression.PROTECTED, None}
     # Before: two solves per small cell per audit round (thousands). Now: a model per round, cells settled
     # by solutions already found: 37 here with HiGHS 1.16 for 731 cells audited; the bound leaves room.
-    assert stats.solves <= 80 and stats.solves < small
+    assert stats.solves <= 80 and stats.solves < hidden
     assert stats.settled_without_solve > 0
 
 
@@ -147,14 +147,15 @@ def test_each_hidden_cell_says_why_and_no_published_cell_is_small(sector):
     sector.feed(*people(160, 2026))
     for columns in ("municipality", "target_group", "gender", "mission"):
         table = sector.service.sector_table("people_accompanied", "2026", columns)
-        assert table["protection"]["reasons"][suppression.SMALL] == "moins de 5 personnes"
+        assert table["protection"]["reasons"][suppression.PROTECTED].startswith("secret statistique")
         pairs = list(shown_and_flags(table))
         for v, why in pairs:
             assert (v is None) == (why is not None)
             assert v is None or v == 0 or v >= suppression.THRESHOLD
+        # One marker for every hidden cell: which ones are small is not told (it would pin them).
+        assert {why for _, why in pairs} - {None} <= {suppression.PROTECTED}
         if columns == "municipality":
-            flags = [why for _, why in pairs]
-            assert suppression.SMALL in flags and suppression.COMPLEMENTARY in flags
+            assert suppression.PROTECTED in {why for _, why in pairs}
 
 
 def test_exports_carry_the_same_flags_and_no_count_from_1_to_4(sector):
@@ -166,11 +167,11 @@ def test_exports_carry_the_same_flags_and_no_count_from_1_to_4(sector):
     flags = set()
     for *_, value, why in body:
         if value == "c":
-            assert why in (suppression.SMALL, suppression.COMPLEMENTARY)
+            assert why == suppression.PROTECTED
         else:
             assert why == "" and (int(value) == 0 or int(value) >= suppression.THRESHOLD)
         flags.add(why)
-    assert {suppression.SMALL, suppression.COMPLEMENTARY} <= flags
+    assert flags == {suppression.PROTECTED, ""}
     # the export's flags are the JSON's
     table = sector.service.sector_table("people_accompanied", "2026", "target_group")
     for m, why in table["protected"]["missions"].items():
@@ -185,7 +186,7 @@ def test_exports_carry_the_same_flags_and_no_count_from_1_to_4(sector):
         assert rows[0][-2:] == ("value", "protected")
         for row in rows[1:]:
             value, why = row[-2], row[-1]
-            assert (value == "c") == (why in (suppression.SMALL, suppression.COMPLEMENTARY))
+            assert (value == "c") == (why == suppression.PROTECTED)
             assert value == "c" or value == 0 or value >= suppression.THRESHOLD
 
 
