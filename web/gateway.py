@@ -28,6 +28,15 @@ class GatewayError(Exception):
         return flatten_errors(self.problem.get("errors") or {})
 
     @property
+    def existing(self) -> str | None:
+        """The record a 409 points to (a second intake of a person, a second record of an enterprise)."""
+        return self.problem.get("existing") if self.status == 409 else None
+
+    def rename_fields(self, field_of) -> None:
+        """The errors' nested names as the form's own (``field_of(flat_name) -> form field``), for the page."""
+        self.problem["errors"] = {field_of(key): messages for key, messages in self.errors.items()}
+
+    @property
     def detail(self) -> str:
         return str(self.problem.get("detail") or self.problem.get("title") or self.status)
 

@@ -10,13 +10,9 @@ from werkzeug.exceptions import NotFound
 
 from web.app import Form, view
 from web.gateway import GatewayError
-from web.views.people import Names, as_int, clean
+from web.views.people import Names, as_int, clean, digits
 
 VERBS = {"submit", "activate", "complete"}
-
-
-def digits(text: str) -> str:
-    return "".join(c for c in text if c.isdigit())
 
 
 @view("/projets", "projects")
@@ -66,16 +62,14 @@ def project_new(page):
         try:
             return page.gateway.post("/projects", body)
         except GatewayError as exc:
-            # Nested names to the form's flat ones: employer_convention.post_title → post_title, operators.0.name
-            # → operator_name.
-            renamed = {}
-            for key, messages in exc.errors.items():
+            def field_of(key):  # employer_convention.post_title → post_title, operators.0.name → operator_name
                 parts = key.split(".")
                 if parts[0] in ("employer_convention", "training_convention") and len(parts) > 1:
-                    key = parts[-1] if parts[1] != "operators" else (
+                    return parts[-1] if parts[1] != "operators" else (
                         "operator_number" if parts[-1] == "enterprise_number" else "operator_name")
-                renamed[key] = messages
-            exc.problem["errors"] = renamed
+                return key
+
+            exc.rename_fields(field_of)
             raise
 
     def done(created):
@@ -175,13 +169,13 @@ def enrol(page, id):
         try:
             page.gateway.post(f"/projects/{id}/internships", internship)
         except GatewayError as exc:
-            exc.problem["errors"] = {("internship_" + k.replace("_date", "")) if k in ("start_date", "end_date")
-                                     else k: v for k, v in exc.errors.items()}
+            dates = ("start_date", "end_date")
+            exc.rename_fields(lambda k: "internship_" + k.replace("_date", "") if k in dates else k)
             raise
         try:
             return page.gateway.post(f"/projects/{id}/trainees", enrolment)
         except GatewayError as exc:
-            exc.problem["errors"] = {k.replace("tutor.", "tutor_"): v for k, v in exc.errors.items()}
+            exc.rename_fields(lambda k: k.replace("tutor.", "tutor_"))
             raise
 
     def done(_):

@@ -8,7 +8,7 @@ from datetime import date
 from web import labels
 from web.app import Form, view
 from web.gateway import GatewayError
-from web.views.people import Names, as_int, clean, municipalities
+from web.views.people import Names, as_int, clean, digits, municipalities
 
 EMPLOYER_FIELDS = ("enterprise_number", "name", "nace", "municipality", "size_band", "street", "postal_code")
 
@@ -27,15 +27,15 @@ def employer_new(page):
     form = page.request.form
     body = clean({name: form.get(name, "").strip() for name in EMPLOYER_FIELDS})
     if "enterprise_number" in body:
-        body["enterprise_number"] = "".join(ch for ch in body["enterprise_number"] if ch.isdigit())
+        body["enterprise_number"] = digits(body["enterprise_number"])
 
     def register():
         try:
             return page.gateway.post("/employers", body)
         except GatewayError as exc:
-            if exc.status == 409 and exc.problem.get("existing"):
+            if exc.existing:
                 page.flash(page.gettext("Cette entreprise est déjà enregistrée dans la Mission : la voici."))
-                return {"id": exc.problem["existing"]}
+                return {"id": exc.existing}
             raise
 
     def done(created):

@@ -28,6 +28,11 @@ def clean(values: dict) -> dict:
     return {k: v for k, v in values.items() if v not in ("", None, [])}
 
 
+def digits(text: str) -> str:
+    """A national or enterprise number as typed (dots, dashes, spaces) down to its digits."""
+    return "".join(ch for ch in text if ch.isdigit())
+
+
 def as_int(value):
     try:
         return int(value)
@@ -67,7 +72,7 @@ def intake(page):
     form = page.request.form
     body = clean({name: form.get(name, "").strip() for name in INTAKE_FIELDS})
     if "niss" in body:
-        body["niss"] = "".join(ch for ch in body["niss"] if ch.isdigit())
+        body["niss"] = digits(body["niss"])
     groups = [g for g in labels.TARGET_GROUPS if form.get(f"tg-{g}")]
     since = body.get("registered_on") or date.today().isoformat()
     body["target_groups"] = [clean({"group": g, "evidence": form.get(f"tg-{g}-evidence", "").strip(),
@@ -77,18 +82,18 @@ def intake(page):
         try:
             return page.gateway.post("/beneficiaries", body)
         except GatewayError as exc:
-            if exc.status == 409 and exc.problem.get("existing"):
+            if exc.existing:
                 page.flash(page.gettext("Cette personne a déjà un dossier dans la Mission : le voici."))
-                return {"id": exc.problem["existing"]}
-            # target_groups.<i>.evidence → the evidence field of the i-th group ticked
-            renamed = {}
-            for key, messages in exc.errors.items():
+                return {"id": exc.existing}
+
+            def field_of(key):  # target_groups.<i>.evidence → the evidence field of the i-th group ticked
                 parts = key.split(".")
                 if parts[0] == "target_groups" and len(parts) > 2 and parts[1].isdigit() and int(parts[1]) < len(
                         groups):
-                    key = f"tg-{groups[int(parts[1])]}-{parts[2]}"
-                renamed[key] = messages
-            exc.problem["errors"] = renamed
+                    return f"tg-{groups[int(parts[1])]}-{parts[2]}"
+                return key
+
+            exc.rename_fields(field_of)
             raise
 
     def done(created):
@@ -102,7 +107,7 @@ def intake(page):
 def check_niss(page):
     """As typed (htmx): the same python-stdnum rule the beneficiary service applies at intake."""
     # Posted (with the form's CSRF token), never in a URL: a national number stays out of access logs.
-    raw = "".join(ch for ch in page.request.form.get("niss", "") if ch.isdigit())
+    raw = digits(page.request.form.get("niss", ""))
     if not raw:
         state = "empty"
     else:
@@ -206,15 +211,13 @@ def assess(page, id):
         try:
             return page.gateway.post(f"/beneficiaries/{id}/assessments", body)
         except GatewayError as exc:
-            renamed = {}
-            for key, messages in exc.errors.items():
+            def field_of(key):  # competences.<i>.level → the level of the i-th competence ticked
                 parts = key.split(".")
                 if parts[0] == "competences" and len(parts) > 2 and parts[1].isdigit():
-                    key = f"level-{have[int(parts[1])]}"
-                elif key == "competences":
-                    key = "have"
-                renamed[key] = messages
-            exc.problem["errors"] = renamed
+                    return f"level-{have[int(parts[1])]}"
+                return "have" if key == "competences" else key
+
+            exc.rename_fields(field_of)
             raise
 
     def done(_):
