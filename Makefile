@@ -55,6 +55,7 @@ test-postgres: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 ## render: rewrite the deployment files derived from the registry (deploy/render.py)
 render: $(STAMP)

@@ -52,9 +52,15 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "specversion": SPECVERSION, "id": self.id, "source": self.source, "type": self.type,
-            "time": self.time, "subject": self.subject, "datacontenttype": "application/json",
-            "dataschema": self.dataschema, "data": self.data,
+            "specversion": SPECVERSION,
+            "id": self.id,
+            "source": self.source,
+            "type": self.type,
+            "time": self.time,
+            "subject": self.subject,
+            "datacontenttype": "application/json",
+            "dataschema": self.dataschema,
+            "data": self.data,
         }
 
 
@@ -64,14 +70,25 @@ def dataschema(audience: str, event_type: str) -> str:
     return f"urn:passerelle:schema:{audience}:{event_type}"
 
 
-def make_event(*, source: str, type: str, data: dict, audience: str = "internal",
-               subject: str | None = None, event_id: str | None = None,
-               time: datetime | None = None) -> Event:
+def make_event(
+    *,
+    source: str,
+    type: str,
+    data: dict,
+    audience: str = "internal",
+    subject: str | None = None,
+    event_id: str | None = None,
+    time: datetime | None = None,
+) -> Event:
     when = (time or datetime.now(UTC)).astimezone(UTC)
     return Event(
-        id=event_id or str(uuid.uuid4()), type=type, source=source,
-        time=when.isoformat().replace("+00:00", "Z"), subject=subject,
-        dataschema=dataschema(audience, type), data=data,
+        id=event_id or str(uuid.uuid4()),
+        type=type,
+        source=source,
+        time=when.isoformat().replace("+00:00", "Z"),
+        subject=subject,
+        dataschema=dataschema(audience, type),
+        data=data,
     )
 
 
@@ -89,5 +106,12 @@ def parse(body: Any) -> Event:
         raw = _ENVELOPE.load(body)
     except ValidationError as exc:
         raise InvalidEnvelope(f"not a valid event envelope: {exc.messages}") from None
-    return Event(id=raw["id"], type=raw["type"], source=raw["source"], time=raw["time"],
-                 subject=raw["subject"], dataschema=raw["dataschema"], data=raw["data"])
+    return Event(
+        id=raw["id"],
+        type=raw["type"],
+        source=raw["source"],
+        time=raw["time"],
+        subject=raw["subject"],
+        dataschema=raw["dataschema"],
+        data=raw["data"],
+    )

@@ -109,8 +109,10 @@ def agency_servers(registry: Path = REGISTRY) -> dict:
             "protocolVersion": "0.9.1",
             "pathname": "/agencies",
             "title": f"The agencies' vhost ({name})",
-            "description": (server.get("description", "") + " Each agency connects with its own broker user, "
-                            "read-only on its own queues of /agencies; no other vhost admits it.").strip(),
+            "description": (
+                server.get("description", "") + " Each agency connects with its own broker user, "
+                "read-only on its own queues of /agencies; no other vhost admits it."
+            ).strip(),
             "security": [{"$ref": "#/components/securitySchemes/agencyUser"}],
         }
         for name, server in servers.items()

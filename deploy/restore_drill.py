@@ -37,8 +37,10 @@ import psycopg2
 from psycopg2 import sql
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SERVICES = {"mission": ["beneficiary", "employer", "convention", "matching", "reporting"],
-                    "intermire": ["reporting"]}
+DEFAULT_SERVICES = {
+    "mission": ["beneficiary", "employer", "convention", "matching", "reporting"],
+    "intermire": ["reporting"],
+}
 
 TABLES = """
     SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -78,9 +80,12 @@ def fingerprint(url: str) -> tuple[dict[str, tuple[int, str | None]], dict[str, 
         cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         cur.execute(TABLES)
         for schema, table in cur.fetchall():
-            cur.execute(sql.SQL("SELECT count(*), md5(string_agg(h, '' ORDER BY h)) "
-                                "FROM (SELECT md5(t::text) AS h FROM {}.{} AS t) AS rows").format(
-                sql.Identifier(schema), sql.Identifier(table)))
+            cur.execute(
+                sql.SQL(
+                    "SELECT count(*), md5(string_agg(h, '' ORDER BY h)) "
+                    "FROM (SELECT md5(t::text) AS h FROM {}.{} AS t) AS rows"
+                ).format(sql.Identifier(schema), sql.Identifier(table))
+            )
             count, checksum = cur.fetchone()
             tables[f"{schema}.{table}"] = (count, checksum)
         cur.execute(SEQUENCES)
@@ -114,8 +119,9 @@ def tool(name: str) -> str:
     return found
 
 
-def drill(source_url: str, suffix: str = "_drill", keep: bool = False, out=sys.stdout,
-          target_url: str | None = None) -> list[Comparison]:
+def drill(
+    source_url: str, suffix: str = "_drill", keep: bool = False, out=sys.stdout, target_url: str | None = None
+) -> list[Comparison]:
     """Dump ``source_url``'s database, restore it into ``target_url`` (default: beside it, with ``suffix``),
     compare; returns one line per table and sequence."""
     database = urlsplit(source_url).path.lstrip("/")
@@ -125,12 +131,34 @@ def drill(source_url: str, suffix: str = "_drill", keep: bool = False, out=sys.s
     with tempfile.TemporaryDirectory(prefix="restore-drill-") as scratch:
         dump = Path(scratch) / f"{database}.dump"
         # The dump is taken in one snapshot (pg_dump's own transaction); compare against the source as of now.
-        subprocess.run([tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", f"--file={dump}",
-                        f"--dbname={source_url}"], check=True, capture_output=True, text=True)
+        subprocess.run(
+            [
+                tool("pg_dump"),
+                "--format=custom",
+                "--no-owner",
+                "--no-privileges",
+                f"--file={dump}",
+                f"--dbname={source_url}",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         recreate(target_url, restored)
         try:
-            subprocess.run([tool("pg_restore"), "--exit-on-error", "--no-owner", "--no-privileges",
-                            f"--dbname={target_url}", str(dump)], check=True, capture_output=True, text=True)
+            subprocess.run(
+                [
+                    tool("pg_restore"),
+                    "--exit-on-error",
+                    "--no-owner",
+                    "--no-privileges",
+                    f"--dbname={target_url}",
+                    str(dump),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             source_tables, source_seqs = fingerprint(source_url)
             restored_tables, restored_seqs = fingerprint(target_url)
         finally:
@@ -144,8 +172,11 @@ def drill(source_url: str, suffix: str = "_drill", keep: bool = False, out=sys.s
         a, b = source_seqs.get(seq, -1), restored_seqs.get(seq, -1)
         results.append(Comparison(database, f"{seq} (sequence)", a or 0, b or 0, str(a), str(b)))
     for r in results:
-        print(f"{r.database:<28} {r.table:<48} {r.source_rows:>9} {r.restored_rows:>9} "
-              f"{(r.source_checksum or '-')[:12]:<12} {'same' if r.same else 'DIFFERENT'}", file=out)
+        print(
+            f"{r.database:<28} {r.table:<48} {r.source_rows:>9} {r.restored_rows:>9} "
+            f"{(r.source_checksum or '-')[:12]:<12} {'same' if r.same else 'DIFFERENT'}",
+            file=out,
+        )
     return results
 
 
@@ -161,14 +192,18 @@ def site_services(site: str, registry: Path) -> list[str]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python deploy/restore_drill.py", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--source", required=True,
-                        help="URL template of the site's databases, with {site} and {service} (no password)")
+    parser.add_argument(
+        "--source", required=True, help="URL template of the site's databases, with {site} and {service} (no password)"
+    )
     parser.add_argument("--site", required=True, help="the site's code (its services come from the registry)")
     parser.add_argument("--services", help="comma-separated services (default: every service of the site)")
     parser.add_argument("--registry", default=str(ROOT / "config" / "missions.yaml"))
     parser.add_argument("--suffix", default="_drill", help="appended to each database's name for its restore")
-    parser.add_argument("--target", help="URL template of the restored databases, with {site} and {service}, "
-                        "on a server where the user may create databases (default: beside the source, with --suffix)")
+    parser.add_argument(
+        "--target",
+        help="URL template of the restored databases, with {site} and {service}, "
+        "on a server where the user may create databases (default: beside the source, with --suffix)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the restored databases")
     parser.add_argument("--json", help="also write the comparison as JSON to this file")
     args = parser.parse_args(argv)
@@ -179,17 +214,17 @@ def main(argv=None) -> int:
     results = []
     for service in services:
         target = args.target.format(site=args.site, service=service) if args.target else None
-        results += drill(args.source.format(site=args.site, service=service), args.suffix, args.keep,
-                         target_url=target)
+        results += drill(args.source.format(site=args.site, service=service), args.suffix, args.keep, target_url=target)
     different = [r for r in results if not r.same]
     tables = sum(1 for r in results if not r.table.endswith("(sequence)"))
     rows = sum(r.source_rows for r in results if not r.table.endswith("(sequence)"))
     if args.json:
-        Path(args.json).write_text(json.dumps(
-            [{**asdict(r), "same": r.same} for r in results], indent=2) + "\n")
+        Path(args.json).write_text(json.dumps([{**asdict(r), "same": r.same} for r in results], indent=2) + "\n")
     if different:
-        print(f"DIFFERENT: {len(different)} of {len(results)} tables and sequences: "
-              + ", ".join(f"{r.database}.{r.table}" for r in different))
+        print(
+            f"DIFFERENT: {len(different)} of {len(results)} tables and sequences: "
+            + ", ".join(f"{r.database}.{r.table}" for r in different)
+        )
         return 1
     print(f"OK: {len(services)} database(s), {tables} tables, {rows} rows restored identical")
     return 0

@@ -47,9 +47,7 @@ def is_json(content_type: str | None) -> bool:
 def docs_csp(page: str) -> str:
     """The docs page's policy: nothing but its own inline style, named by its hash."""
     styles = re.findall(r"<style>(.*?)</style>", page, re.S)
-    hashes = " ".join(
-        f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in styles
-    )
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in styles)
     return f"default-src 'none'; style-src {hashes or NONE}; frame-ancestors 'none'; base-uri 'none'"
 
 
@@ -94,23 +92,33 @@ class Hygiene:
 # (what eventlet 0.41's HttpProtocol.handle_one_request writes, status, title, detail)
 _REFUSALS = (
     (b"HTTP/1.0 414 ", 414, "URI Too Long", f"the request line is limited to {eventlet.wsgi.MAX_REQUEST_LINE} bytes"),
-    (b"HTTP/1.0 400 Header Line Too Long", 431, "Request Header Fields Too Large",
-     f"a header line is limited to {eventlet.wsgi.MAX_HEADER_LINE} bytes"),
-    (b"HTTP/1.0 400 Headers Too Large", 431, "Request Header Fields Too Large",
-     f"the headers are limited to {eventlet.wsgi.MAX_TOTAL_HEADER_SIZE} bytes"),
+    (
+        b"HTTP/1.0 400 Header Line Too Long",
+        431,
+        "Request Header Fields Too Large",
+        f"a header line is limited to {eventlet.wsgi.MAX_HEADER_LINE} bytes",
+    ),
+    (
+        b"HTTP/1.0 400 Headers Too Large",
+        431,
+        "Request Header Fields Too Large",
+        f"the headers are limited to {eventlet.wsgi.MAX_TOTAL_HEADER_SIZE} bytes",
+    ),
     (b"HTTP/1.0 400 Bad Request", 400, "Bad Request", "the request's framing is invalid"),
 )
 
 
 def refusal(status: int, title: str, detail: str) -> bytes:
     """A complete HTTP/1.0 answer with a problem+json body, closing the connection."""
-    body = json.dumps({
-        "type": f"urn:passerelle:problem:{title.lower().replace(' ', '-')}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "request_id": uuid.uuid4().hex,
-    }).encode()
+    body = json.dumps(
+        {
+            "type": f"urn:passerelle:problem:{title.lower().replace(' ', '-')}",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "request_id": uuid.uuid4().hex,
+        }
+    ).encode()
     headers = [
         f"HTTP/1.0 {status} {title}",
         "Connection: close",

@@ -86,9 +86,7 @@ class SharedLimiter:
         import redis  # only a gateway configured with a shared store needs the client
 
         try:
-            self.redis = redis.Redis.from_url(
-                url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
-            )
+            self.redis = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT)
         except ValueError as exc:
             raise ConfigError(f"PASSERELLE_RATE_LIMIT_URL is not a Redis URL: {exc}") from None
         self.script = self.redis.register_script(GCRA)
@@ -114,8 +112,9 @@ class SharedLimiter:
             allowed, wait_us = self.script(keys=[self.key(who)], args=[self.interval, self.burst])
         except self.errors as exc:
             if not self.paused_until:
-                log.warning("rate limit store unreachable (%s): each gateway replica limits on its own",
-                            type(exc).__name__)
+                log.warning(
+                    "rate limit store unreachable (%s): each gateway replica limits on its own", type(exc).__name__
+                )
             self.paused_until = time.monotonic() + PAUSE_AFTER_FAILURE
             return self.local.wait(who)
         if self.paused_until:

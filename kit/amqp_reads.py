@@ -38,7 +38,7 @@ def _read(self, n: int, initial: bool = False) -> bytes:
         buf, pos = buf[pos:] + received, 0
         self._passerelle_buf, self._passerelle_pos = buf, 0
     self._passerelle_pos = pos + n
-    return buf[pos:pos + n]
+    return buf[pos : pos + n]
 
 
 def buffer_reads(transport) -> None:

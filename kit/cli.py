@@ -188,9 +188,13 @@ def _start_web(reg) -> str | None:
     if not web or _running(reg, WEB):
         return None
     log = open(_log_dir(reg) / f"{WEB}.log", "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "web", "--registry", str(reg.path), "--host", web["host"],
-                             "--port", str(web["port"])], stdin=subprocess.DEVNULL, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "web", "--registry", str(reg.path), "--host", web["host"], "--port", str(web["port"])],
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     log.close()
     (_run_dir(reg) / f"{WEB}.pid").write_text(str(proc.pid))
     return WEB
@@ -260,8 +264,11 @@ def cmd_up(args) -> int:
         mine = (launcher.names if launcher else []) + ([web] if web else [])
         stopped = _stop_processes(reg, mine, node=node if node_started else None)
         if stopped or node_started:
-            print(f"up failed: stopped the {stopped} processes{' and the broker node' if node_started else ''} "
-                  "it had started", file=sys.stderr)
+            print(
+                f"up failed: stopped the {stopped} processes{' and the broker node' if node_started else ''} "
+                "it had started",
+                file=sys.stderr,
+            )
         raise
     print(f"all {len(reg.sites)} sites ready in {time.monotonic() - started:.1f}s; 'passerelle down' stops them")
     if args.seed:
@@ -324,11 +331,15 @@ def _print_where(reg, health: dict | None, node=None) -> None:
         print(f"front office {_web_url(reg)}  (sign in as a demo user of any Mission)")
     print(f"gateway      {_gateway_url(reg)}  (GET /health)")
     owner = f"its own node, data in {node.dir}" if node is not None else "external"
-    print(f"broker       amqp://{reg.broker['host']}:{reg.broker['port']}  management {reg.broker['management_url']}"
-          f"  ({owner})")
+    print(
+        f"broker       amqp://{reg.broker['host']}:{reg.broker['port']}  management {reg.broker['management_url']}"
+        f"  ({owner})"
+    )
     for site in reg.sites:
         state = "ready" if sites.get(site.code, {}).get("ready") else "NOT READY"
-        print(f"{site.code:<12} {state:<9} vhost {site.vhost:<22} metrics http://127.0.0.1:{site.observability_port}/metrics")
+        print(
+            f"{site.code:<12} {state:<9} vhost {site.vhost:<22} metrics http://127.0.0.1:{site.observability_port}/metrics"
+        )
     print(f"data         {reg.data_dir}  (logs in {reg.data_dir / 'log'})")
 
 
@@ -394,10 +405,14 @@ def cmd_seed(args) -> int:
     try:
         totals = seed(reg, per_mission=args.per_mission, seed=args.random_seed)
     except RpcTimeout as exc:
-        raise ConfigError(f"demo data: a service did not answer within {exc} s (see 'passerelle status'); "
-                          "'passerelle seed' again finds what was already loaded and adds the rest") from None
-    print(f"seeded {totals['beneficiaries']} beneficiaries and {totals['employers']} employers "
-          f"in {totals['missions']} Missions")
+        raise ConfigError(
+            f"demo data: a service did not answer within {exc} s (see 'passerelle status'); "
+            "'passerelle seed' again finds what was already loaded and adds the rest"
+        ) from None
+    print(
+        f"seeded {totals['beneficiaries']} beneficiaries and {totals['employers']} employers "
+        f"in {totals['missions']} Missions"
+    )
     return 0
 
 
@@ -422,8 +437,11 @@ def cmd_import_forem(args) -> int:
                 totals[key] += result[key]
             rejected.extend(result["rejected"])
             batch.clear()
-            print(f"  {seen} rows read: {totals['created']} created, {totals['updated']} updated, "
-                  f"{totals['unchanged']} unchanged, {len(rejected)} rejected", file=sys.stderr)
+            print(
+                f"  {seen} rows read: {totals['created']} created, {totals['updated']} updated, "
+                f"{totals['unchanged']} unchanged, {len(rejected)} rejected",
+                file=sys.stderr,
+            )
 
     try:
         with open(args.file, encoding="utf-8") as feed:
@@ -438,8 +456,13 @@ def cmd_import_forem(args) -> int:
             flush()
     finally:
         sites.close()
-    print(json.dumps({**totals, "rows": seen, "rejected": sorted(rejected, key=lambda r: r["line"] or 0)},
-                     ensure_ascii=False, indent=1))
+    print(
+        json.dumps(
+            {**totals, "rows": seen, "rejected": sorted(rejected, key=lambda r: r["line"] or 0)},
+            ensure_ascii=False,
+            indent=1,
+        )
+    )
     return 0
 
 
@@ -467,8 +490,7 @@ def cmd_agency_replay(args) -> int:
                 if service not in site.services:
                     continue
                 try:
-                    result = sites.call(site.code, service, "replay_agency_events", args.agency, since,
-                                        context=context)
+                    result = sites.call(site.code, service, "replay_agency_events", args.agency, since, context=context)
                 except Exception as exc:  # one Mission down must not hide the others' replays
                     failed.append(f"{site.code}/{service}: {type(exc).__name__}: {exc}")
                     continue
@@ -476,8 +498,11 @@ def cmd_agency_replay(args) -> int:
                 print(f"  {site.code}/{service}: {result['replayed']} events queued again", file=sys.stderr)
     finally:
         sites.close()
-    print(json.dumps({"agency": args.agency, "since": since, "replayed": total, "failed": failed},
-                     ensure_ascii=False, indent=1))
+    print(
+        json.dumps(
+            {"agency": args.agency, "since": since, "replayed": total, "failed": failed}, ensure_ascii=False, indent=1
+        )
+    )
     return 1 if failed else 0
 
 
@@ -503,8 +528,11 @@ def cmd_rotate_sector_key(args) -> int:
                     result = sites.call(site.code, "beneficiary", "rekey_pseudonyms", args.batch, context=context)
                     totals["rekeyed"] += result["rekeyed"]
                     totals["labelled"] += result["labelled"]
-                    print(f"  {site.code}: {totals['rekeyed']} re-derived, {result['remaining']} left "
-                          f"(key {result['key']})", file=sys.stderr)
+                    print(
+                        f"  {site.code}: {totals['rekeyed']} re-derived, {result['remaining']} left "
+                        f"(key {result['key']})",
+                        file=sys.stderr,
+                    )
                     if result["remaining"] == 0:
                         break
                     if result["rekeyed"] + result["labelled"] == 0:
@@ -588,11 +616,20 @@ def main(argv=None) -> int:
     rep.add_argument("--since", required=True, help="ISO date: events the agency was sent from that day")
     rep.add_argument("--missions", help="comma-separated Mission codes (default: every Mission)")
     args = parser.parse_args(argv)
-    handler = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "seed": cmd_seed,
-               "migrate": cmd_migrate, "broker-setup": cmd_broker_setup,
-               "run-site": cmd_run_site, "run-gateway": cmd_run_gateway,
-               "import-forem": cmd_import_forem, "token": cmd_token,
-               "agency-replay": cmd_agency_replay, "rotate-sector-key": cmd_rotate_sector_key}[args.command]
+    handler = {
+        "up": cmd_up,
+        "down": cmd_down,
+        "status": cmd_status,
+        "seed": cmd_seed,
+        "migrate": cmd_migrate,
+        "broker-setup": cmd_broker_setup,
+        "run-site": cmd_run_site,
+        "run-gateway": cmd_run_gateway,
+        "import-forem": cmd_import_forem,
+        "token": cmd_token,
+        "agency-replay": cmd_agency_replay,
+        "rotate-sector-key": cmd_rotate_sector_key,
+    }[args.command]
     try:
         return handler(args)
     except ConfigError as exc:

@@ -106,8 +106,9 @@ def make_engine(url: str, pool_size: int = 2) -> Engine:
         _make_green_psycopg()
         # values_plus_batch: the ORM's many-row UPDATEs (a batch handler updating known rows) go in pages
         # (psycopg2's execute_batch) instead of one round trip per row; INSERTs already go as multi-row VALUES.
-        return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True,
-                             executemany_mode="values_plus_batch")
+        return create_engine(
+            url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True, executemany_mode="values_plus_batch"
+        )
     raise ConfigError(f"unsupported database URL scheme in {url.split(':', 1)[0]}:… (sqlite or postgresql)")
 
 
@@ -119,8 +120,9 @@ def check_connection(engine: Engine) -> None:
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         if "does not exist" in reason:
-            raise ConfigError(f"database {engine.url.database} is not migrated (it does not exist): "
-                              "run 'passerelle migrate'") from None
+            raise ConfigError(
+                f"database {engine.url.database} is not migrated (it does not exist): run 'passerelle migrate'"
+            ) from None
         raise ConfigError(f"database {engine.url.render_as_string(hide_password=True)} unreachable: {reason}") from None
 
 
@@ -184,15 +186,16 @@ class DatabaseFacade:
         """
         with self._store.transaction() as session:
             seen = session.execute(
-                select(inbox.c.event_id).where(inbox.c.event_id == event.id,
-                                               inbox.c.handler == self._handler)).first()
+                select(inbox.c.event_id).where(inbox.c.event_id == event.id, inbox.c.handler == self._handler)
+            ).first()
             if seen:
                 log.info("event %s already applied by %s: skipped", event.id, self._handler)
                 metrics.EVENTS_DUPLICATE.labels(self._handler).inc()
                 yield None
                 return
-            session.execute(insert(inbox).values(
-                event_id=event.id, handler=self._handler, processed_at=datetime.now(UTC)))
+            session.execute(
+                insert(inbox).values(event_id=event.id, handler=self._handler, processed_at=datetime.now(UTC))
+            )
             yield session
 
     @contextmanager
@@ -208,21 +211,33 @@ class DatabaseFacade:
         """
         with self._store.transaction() as session:
             ids = {event.id for event in events}
-            seen = set(session.scalars(select(inbox.c.event_id).where(
-                inbox.c.handler == self._handler, inbox.c.event_id.in_(ids)))) if ids else set()
+            seen = (
+                set(
+                    session.scalars(
+                        select(inbox.c.event_id).where(inbox.c.handler == self._handler, inbox.c.event_id.in_(ids))
+                    )
+                )
+                if ids
+                else set()
+            )
             fresh = []
             for event in events:
                 if event.id not in seen:
                     seen.add(event.id)
                     fresh.append(event)
             if len(fresh) < len(events):
-                log.info("%d of %d events already applied by %s: skipped", len(events) - len(fresh), len(events),
-                         self._handler)
+                log.info(
+                    "%d of %d events already applied by %s: skipped",
+                    len(events) - len(fresh),
+                    len(events),
+                    self._handler,
+                )
                 metrics.EVENTS_DUPLICATE.labels(self._handler).inc(len(events) - len(fresh))
             if fresh:
                 now = datetime.now(UTC)
-                session.connection().execute(insert(inbox), [
-                    {"event_id": e.id, "handler": self._handler, "processed_at": now} for e in fresh])
+                session.connection().execute(
+                    insert(inbox), [{"event_id": e.id, "handler": self._handler, "processed_at": now} for e in fresh]
+                )
             yield session, fresh
 
 

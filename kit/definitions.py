@@ -48,8 +48,13 @@ PLATFORM = "platform"
 # Spread quorum queue leaders over the cluster's nodes (RabbitMQ 3.12+); the
 # queues' own arguments (delivery limit, dead-lettering) are set at
 # declaration by kit.topology and need no policy.
-LEADER_POLICY = {"name": "passerelle-quorum-leaders", "pattern": ".*", "applyTo": "queues", "priority": 0,
-                 "definition": {"queue-leader-locator": "balanced"}}
+LEADER_POLICY = {
+    "name": "passerelle-quorum-leaders",
+    "pattern": ".*",
+    "applyTo": "queues",
+    "priority": 0,
+    "definition": {"queue-leader-locator": "balanced"},
+}
 
 
 @dataclass
@@ -70,8 +75,11 @@ class Recorder:
         if kind == "vhosts":
             _add(self.vhosts, {"name": parts[1]}, key=("name",))
         elif kind == "users":
-            _add(self.users, {"name": parts[1], "password": body["password"], "tags": body.get("tags", "")},
-                 key=("name",))
+            _add(
+                self.users,
+                {"name": parts[1], "password": body["password"], "tags": body.get("tags", "")},
+                key=("name",),
+            )
         elif kind == "permissions":
             _add(self.permissions, {"vhost": parts[1], "user": parts[2], **body}, key=("vhost", "user"))
         elif kind == "exchanges":
@@ -86,9 +94,16 @@ class Recorder:
     def post(self, path: str, body: dict):
         parts = [unquote(p) for p in path.strip("/").split("/")]
         if parts[0] == "bindings" and parts[2] == "e" and parts[4] == "q":
-            _add(self.bindings, {"vhost": parts[1], "source": parts[3], "destination": parts[5],
-                                 "routing_key": body.get("routing_key", "")},
-                 key=("vhost", "source", "destination", "routing_key"))
+            _add(
+                self.bindings,
+                {
+                    "vhost": parts[1],
+                    "source": parts[3],
+                    "destination": parts[5],
+                    "routing_key": body.get("routing_key", ""),
+                },
+                key=("vhost", "source", "destination", "routing_key"),
+            )
         else:
             raise ValueError(f"the recorder does not know POST {path}: teach kit.definitions about it")
 
@@ -127,24 +142,64 @@ def password_hash(user: str, password: str) -> str:
 def rabbitmq_definitions(registry: Registry) -> dict:
     rec = record(registry)
     admin = registry.broker["admin_user"]
-    users = [{"name": admin, "password_hash": password_hash(admin, registry.broker["admin_password"]),
-              "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": "administrator"}]
-    users += [{"name": u["name"], "password_hash": password_hash(u["name"], u["password"]),
-               "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": u["tags"]}
-              for u in rec.users if u["name"] != admin]
+    users = [
+        {
+            "name": admin,
+            "password_hash": password_hash(admin, registry.broker["admin_password"]),
+            "hashing_algorithm": "rabbit_password_hashing_sha256",
+            "tags": "administrator",
+        }
+    ]
+    users += [
+        {
+            "name": u["name"],
+            "password_hash": password_hash(u["name"], u["password"]),
+            "hashing_algorithm": "rabbit_password_hashing_sha256",
+            "tags": u["tags"],
+        }
+        for u in rec.users
+        if u["name"] != admin
+    ]
     return {
         "users": users,
         "vhosts": [{"name": v["name"]} for v in rec.vhosts],
         "permissions": rec.permissions,
-        "exchanges": [{"name": e["name"], "vhost": e["vhost"], "type": e["type"], "durable": e["durable"],
-                       "auto_delete": False, "internal": False, "arguments": {}} for e in rec.exchanges],
-        "queues": [{"name": q["name"], "vhost": q["vhost"], "durable": q["durable"], "auto_delete": False,
-                    "arguments": q["arguments"]} for q in rec.queues],
-        "bindings": [{"source": b["source"], "vhost": b["vhost"], "destination": b["destination"],
-                      "destination_type": "queue", "routing_key": b["routing_key"], "arguments": {}}
-                     for b in rec.bindings],
-        "parameters": [{"component": "shovel", "vhost": s["vhost"], "name": s["name"], "value": s["value"]}
-                       for s in rec.shovels],
+        "exchanges": [
+            {
+                "name": e["name"],
+                "vhost": e["vhost"],
+                "type": e["type"],
+                "durable": e["durable"],
+                "auto_delete": False,
+                "internal": False,
+                "arguments": {},
+            }
+            for e in rec.exchanges
+        ],
+        "queues": [
+            {
+                "name": q["name"],
+                "vhost": q["vhost"],
+                "durable": q["durable"],
+                "auto_delete": False,
+                "arguments": q["arguments"],
+            }
+            for q in rec.queues
+        ],
+        "bindings": [
+            {
+                "source": b["source"],
+                "vhost": b["vhost"],
+                "destination": b["destination"],
+                "destination_type": "queue",
+                "routing_key": b["routing_key"],
+                "arguments": {},
+            }
+            for b in rec.bindings
+        ],
+        "parameters": [
+            {"component": "shovel", "vhost": s["vhost"], "name": s["name"], "value": s["value"]} for s in rec.shovels
+        ],
         "policies": [],
     }
 
@@ -199,8 +254,12 @@ def _user_owner(registry: Registry, user: str) -> str:
 
 
 def _resource(kind: str, name: str, spec: dict) -> dict:
-    return {"apiVersion": API_VERSION, "kind": kind, "metadata": {"name": name},
-            "spec": {**spec, "rabbitmqClusterReference": {"name": CLUSTER, "namespace": CLUSTER_NAMESPACE}}}
+    return {
+        "apiVersion": API_VERSION,
+        "kind": kind,
+        "metadata": {"name": name},
+        "spec": {**spec, "rabbitmqClusterReference": {"name": CLUSTER, "namespace": CLUSTER_NAMESPACE}},
+    }
 
 
 def operator_resources(registry: Registry) -> dict[str, list[dict]]:
@@ -211,44 +270,95 @@ def operator_resources(registry: Registry) -> dict[str, list[dict]]:
     admin = registry.broker["admin_user"]
     for v in rec.vhosts:
         out[owner[v["name"]]].append(_resource("Vhost", slug("vhost", v["name"]), {"name": v["name"]}))
-        out[owner[v["name"]]].append(_resource("Policy", slug("policy", v["name"], LEADER_POLICY["name"]),
-                                               {**LEADER_POLICY, "vhost": v["name"]}))
+        out[owner[v["name"]]].append(
+            _resource("Policy", slug("policy", v["name"], LEADER_POLICY["name"]), {**LEADER_POLICY, "vhost": v["name"]})
+        )
     for u in rec.users:
-        out[_user_owner(registry, u["name"])].append(_resource("User", slug("user", u["name"]), {
-            "tags": [t for t in u["tags"].split(",") if t],
-            "importCredentialsSecret": {"name": user_secret(u["name"])}}))
+        out[_user_owner(registry, u["name"])].append(
+            _resource(
+                "User",
+                slug("user", u["name"]),
+                {
+                    "tags": [t for t in u["tags"].split(",") if t],
+                    "importCredentialsSecret": {"name": user_secret(u["name"])},
+                },
+            )
+        )
     for p in rec.permissions:
         if p["user"] == admin:
             continue  # the operator's own default user administers every vhost
-        out[owner[p["vhost"]]].append(_resource("Permission", slug("permission", p["vhost"], p["user"]), {
-            "vhost": p["vhost"], "user": p["user"],
-            "permissions": {"configure": p["configure"], "write": p["write"], "read": p["read"]}}))
+        out[owner[p["vhost"]]].append(
+            _resource(
+                "Permission",
+                slug("permission", p["vhost"], p["user"]),
+                {
+                    "vhost": p["vhost"],
+                    "user": p["user"],
+                    "permissions": {"configure": p["configure"], "write": p["write"], "read": p["read"]},
+                },
+            )
+        )
     for e in rec.exchanges:
-        out[owner[e["vhost"]]].append(_resource("Exchange", slug("exchange", e["vhost"], e["name"]), {
-            "name": e["name"], "vhost": e["vhost"], "type": e["type"], "durable": e["durable"],
-            "autoDelete": False}))
+        out[owner[e["vhost"]]].append(
+            _resource(
+                "Exchange",
+                slug("exchange", e["vhost"], e["name"]),
+                {
+                    "name": e["name"],
+                    "vhost": e["vhost"],
+                    "type": e["type"],
+                    "durable": e["durable"],
+                    "autoDelete": False,
+                },
+            )
+        )
     for q in rec.queues:
         arguments = {k: v for k, v in q["arguments"].items() if k != "x-queue-type"}
-        spec = {"name": q["name"], "vhost": q["vhost"], "type": q["arguments"].get("x-queue-type", "classic"),
-                "durable": q["durable"], "autoDelete": False}
+        spec = {
+            "name": q["name"],
+            "vhost": q["vhost"],
+            "type": q["arguments"].get("x-queue-type", "classic"),
+            "durable": q["durable"],
+            "autoDelete": False,
+        }
         if arguments:
             spec["arguments"] = arguments
         out[owner[q["vhost"]]].append(_resource("Queue", slug("queue", q["vhost"], q["name"]), spec))
     for b in rec.bindings:
-        out[owner[b["vhost"]]].append(_resource(
-            "Binding", slug("binding", b["vhost"], b["source"], b["destination"], b["routing_key"]), {
-                "vhost": b["vhost"], "source": b["source"], "destination": b["destination"],
-                "destinationType": "queue", "routingKey": b["routing_key"]}))
+        out[owner[b["vhost"]]].append(
+            _resource(
+                "Binding",
+                slug("binding", b["vhost"], b["source"], b["destination"], b["routing_key"]),
+                {
+                    "vhost": b["vhost"],
+                    "source": b["source"],
+                    "destination": b["destination"],
+                    "destinationType": "queue",
+                    "routingKey": b["routing_key"],
+                },
+            )
+        )
     for s in rec.shovels:
         v = s["value"]
         dest_vhost = unquote(urlsplit(v["dest-uri"]).path.lstrip("/"))
-        out[owner[s["vhost"]]].append(_resource("Shovel", slug("shovel", s["vhost"], s["name"]), {
-            "name": s["name"], "vhost": s["vhost"],
-            # srcUri and destUri (with the shovel user's password) live in this Secret, never here.
-            "uriSecret": {"name": shovel_secret(s["vhost"], s["name"])},
-            "srcProtocol": v["src-protocol"], "srcQueue": v["src-queue"],
-            "destProtocol": v["dest-protocol"], "destExchange": v["dest-exchange"],
-            "ackMode": v["ack-mode"], "reconnectDelay": v["reconnect-delay"]}))
+        out[owner[s["vhost"]]].append(
+            _resource(
+                "Shovel",
+                slug("shovel", s["vhost"], s["name"]),
+                {
+                    "name": s["name"],
+                    "vhost": s["vhost"],
+                    # srcUri and destUri (with the shovel user's password) live in this Secret, never here.
+                    "uriSecret": {"name": shovel_secret(s["vhost"], s["name"])},
+                    "srcProtocol": v["src-protocol"],
+                    "srcQueue": v["src-queue"],
+                    "destProtocol": v["dest-protocol"],
+                    "destExchange": v["dest-exchange"],
+                    "ackMode": v["ack-mode"],
+                    "reconnectDelay": v["reconnect-delay"],
+                },
+            )
+        )
         # Which vhost the shovel delivers to is in the Secret's destUri; say it where a reader looks.
         out[owner[s["vhost"]]][-1]["metadata"]["annotations"] = {"passerelle.be/destination-vhost": dest_vhost}
     return dict(out)

@@ -46,8 +46,11 @@ class DemoFactory:
         municipality = self.rng.choice(walloon_municipalities(province) or walloon_municipalities())
         first = self.fake.first_name_female() if gender == "F" else self.fake.first_name_male()
         return {
-            "niss": national_number(born, sequence), "first_name": first,
-            "last_name": self.fake.last_name(), "birth_date": born.isoformat(), "gender": gender,
+            "niss": national_number(born, sequence),
+            "first_name": first,
+            "last_name": self.fake.last_name(),
+            "birth_date": born.isoformat(),
+            "gender": gender,
             "municipality": municipality["id"],
             "registered_on": (registered_on or today - timedelta(days=self.rng.randint(0, 700))).isoformat(),
         }
@@ -57,7 +60,8 @@ class DemoFactory:
         return {
             "enterprise_number": enterprise_number(self.rng),
             "name": f"{self.fake.last_name()} {self.rng.choice(COMPANY_SUFFIXES)}",
-            "nace": self.rng.choice(DEMO_NACE), "municipality": municipality["id"],
+            "nace": self.rng.choice(DEMO_NACE),
+            "municipality": municipality["id"],
         }
 
 
@@ -76,15 +80,19 @@ def seed(registry, per_mission: int = 20, seed: int = 2015) -> dict:
             agent = Actor("passerelle-seed", mission.code, ("employer_relations",)).context()
             for _ in range(per_mission):
                 try:
-                    sites.call(mission.code, "beneficiary", "register", factory.beneficiary(mission.province),
-                               context=counsellor)
+                    sites.call(
+                        mission.code,
+                        "beneficiary",
+                        "register",
+                        factory.beneficiary(mission.province),
+                        context=counsellor,
+                    )
                     totals["beneficiaries"] += 1
                 except Conflict:
                     pass  # seeding twice with the same seed finds the same people
             for _ in range(max(per_mission // 4, 1)):
                 try:
-                    sites.call(mission.code, "employer", "register", factory.employer(mission.province),
-                               context=agent)
+                    sites.call(mission.code, "employer", "register", factory.employer(mission.province), context=agent)
                     totals["employers"] += 1
                 except Conflict:
                     pass

@@ -240,10 +240,14 @@ class EventHandler(Consumer):
     def setup(self):
         name = self.queue_name
         # no_declare: the queue and its binding belong to broker setup.
-        self.queue = Queue(name, exchange=Exchange(SOURCES[self.source], type="topic", no_declare=True),
-                           routing_key=binding_key(self.source, self.event_type),
-                           queue_arguments=queue_arguments(name),
-                           durable=True, no_declare=True)
+        self.queue = Queue(
+            name,
+            exchange=Exchange(SOURCES[self.source], type="topic", no_declare=True),
+            routing_key=binding_key(self.source, self.event_type),
+            queue_arguments=queue_arguments(name),
+            durable=True,
+            no_declare=True,
+        )
         super().setup()
 
     def stop(self):
@@ -265,13 +269,14 @@ class EventHandler(Consumer):
         if not delivery.open:
             self._finish([(None, delivery)], open_=0)
             return
-        for item in (body if packed else [body]):
+        for item in body if packed else [body]:
             try:
                 event = parse(item)
             except InvalidEnvelope as exc:
                 # Dead-lettering publishes and waits for a confirm: in a thread of its own.
                 self.container.spawn_managed_thread(
-                    partial(self._dead_letter_event, delivery, item, exc), identifier="dead-letter")
+                    partial(self._dead_letter_event, delivery, item, exc), identifier="dead-letter"
+                )
                 continue
             if self.batch:
                 self._gather((event, delivery))
@@ -298,24 +303,37 @@ class EventHandler(Consumer):
         elif batch:
             # A batch is no single caller's work: its worker gets a fresh call id.
             try:
-                self.container.spawn_worker(self, ([event for event, _ in batch],), {}, context_data={},
-                                            handle_result=partial(self.handle_batch_result, batch))
+                self.container.spawn_worker(
+                    self,
+                    ([event for event, _ in batch],),
+                    {},
+                    context_data={},
+                    handle_result=partial(self.handle_batch_result, batch),
+                )
             except ContainerBeingKilled:
                 self._finish(batch, retry=True)
 
     def _spawn_one(self, item) -> None:
         event, delivery = item
         try:
-            self.container.spawn_worker(self, ([event],) if self.batch else (event,), {},
-                                        context_data=self.unpack_message_headers(delivery.message),
-                                        handle_result=partial(self.handle_event_result, item))
+            self.container.spawn_worker(
+                self,
+                ([event],) if self.batch else (event,),
+                {},
+                context_data=self.unpack_message_headers(delivery.message),
+                handle_result=partial(self.handle_event_result, item),
+            )
         except ContainerBeingKilled:
             self._finish([item], retry=True)
 
     def handle_batch_result(self, batch, worker_ctx, result=None, exc_info=None):
         if exc_info is not None:
-            log.warning("%s: a batch of %d events failed (%s); handling each alone", self.queue_name, len(batch),
-                        type(exc_info[1]).__name__)
+            log.warning(
+                "%s: a batch of %d events failed (%s); handling each alone",
+                self.queue_name,
+                len(batch),
+                type(exc_info[1]).__name__,
+            )
             # From a thread of its own: this worker holds a pool slot the single events may need.
             self.container.spawn_managed_thread(partial(self._one_by_one, batch), identifier="batch-split")
             return result, exc_info
@@ -345,9 +363,16 @@ class EventHandler(Consumer):
         if attempt >= MAX_ATTEMPTS:
             self._dead_letter_event(delivery, event.to_dict(), exc, attempts=attempt)
             return result, exc_info
-        delay = min(0.1 * 2 ** attempt, 2.0)
-        log.warning("%s failed on %s (attempt %d of %d: %s); returned to the queue in %.1fs",
-                    self.queue_name, event.id, attempt, MAX_ATTEMPTS, type(exc).__name__, delay)
+        delay = min(0.1 * 2**attempt, 2.0)
+        log.warning(
+            "%s failed on %s (attempt %d of %d: %s); returned to the queue in %.1fs",
+            self.queue_name,
+            event.id,
+            attempt,
+            MAX_ATTEMPTS,
+            type(exc).__name__,
+            delay,
+        )
         eventlet.sleep(delay)
         self._finish([item], retry=True)
         return result, exc_info
@@ -386,8 +411,11 @@ class EventHandler(Consumer):
         try:
             settle(message_or_messages)
         except OSError as exc:
-            log.warning("%s: could not settle a delivery, the broker connection is gone (%s); it will be redelivered",
-                        self.queue_name, type(exc).__name__)
+            log.warning(
+                "%s: could not settle a delivery, the broker connection is gone (%s); it will be redelivered",
+                self.queue_name,
+                type(exc).__name__,
+            )
 
     def _dead_letter_event(self, delivery, item, exc, attempts: int = 1) -> None:
         """One event of a delivery to the dead-letter queue; the delivery is settled with its other events."""
@@ -404,21 +432,31 @@ class EventHandler(Consumer):
         else:
             self.queue_consumer.requeue_message(message)
 
-    def _publish_dead_letter(self, message, body: bytes, exc, attempts: int, reason_prefix: str = "",
-                             message_id: str | None = None) -> bool:
+    def _publish_dead_letter(
+        self, message, body: bytes, exc, attempts: int, reason_prefix: str = "", message_id: str | None = None
+    ) -> bool:
         reason = f"{reason_prefix + ': ' if reason_prefix else ''}{type(exc).__name__}: {exc}"[:500]
         headers = dict(message.headers or {})
-        headers.update({"x-passerelle-reason": reason, "x-passerelle-handler": self.queue_name,
-                        "x-passerelle-attempts": attempts})
+        headers.update(
+            {"x-passerelle-reason": reason, "x-passerelle-handler": self.queue_name, "x-passerelle-attempts": attempts}
+        )
         content_type = "application/json" if message_id else message.content_type
         try:
-            with Connection(self.container.config[AMQP_URI_CONFIG_KEY],
-                            transport_options={"confirm_publish": True}) as conn:
+            with Connection(
+                self.container.config[AMQP_URI_CONFIG_KEY], transport_options={"confirm_publish": True}
+            ) as conn:
                 conn.Producer().publish(
-                    body, exchange=DLX, routing_key=self.queue_name, headers=headers,
-                    content_type=content_type, content_encoding=message.content_encoding,
-                    delivery_mode=2, message_id=message_id or message.properties.get("message_id"), retry=True,
-                    retry_policy={"max_retries": 3})
+                    body,
+                    exchange=DLX,
+                    routing_key=self.queue_name,
+                    headers=headers,
+                    content_type=content_type,
+                    content_encoding=message.content_encoding,
+                    delivery_mode=2,
+                    message_id=message_id or message.properties.get("message_id"),
+                    retry=True,
+                    retry_policy={"max_retries": 3},
+                )
         except Exception:
             log.exception("could not dead-letter a message of %s; returned to the queue", self.queue_name)
             return False

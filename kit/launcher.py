@@ -60,7 +60,7 @@ def argv_for(name: str) -> list[str]:
     if name == GATEWAY:
         return ["run-gateway"]
     if name.startswith(SITE_PREFIX):
-        return ["run-site", name[len(SITE_PREFIX):]]
+        return ["run-site", name[len(SITE_PREFIX) :]]
     raise ValueError(f"no process named {name!r}: expected gateway or site-<code>")
 
 
@@ -83,7 +83,7 @@ WARM = {"matching.service": _warm_matching}
 
 def preload(registry: Registry, names: list[str]) -> None:
     """Import the code of every named process, then fill the caches their services share."""
-    codes = {name[len(SITE_PREFIX):] for name in names if name.startswith(SITE_PREFIX)}
+    codes = {name[len(SITE_PREFIX) :] for name in names if name.startswith(SITE_PREFIX)}
     for site in registry.sites:
         if site.code in codes:
             for path in site.services.values():
@@ -121,8 +121,11 @@ def ensure_forkable() -> None:
     Threads started by native libraries (OpenBLAS's pool) are not Python's: they handle fork themselves.
     """
     problems = []
-    threads = [t.name for t in patcher.original("threading").enumerate()
-               if t is not patcher.original("threading").main_thread()]
+    threads = [
+        t.name
+        for t in patcher.original("threading").enumerate()
+        if t is not patcher.original("threading").main_thread()
+    ]
     if threads:
         problems.append(f"threads running: {', '.join(threads)}")
     if getattr(eventlet.hubs._threadlocal, "hub", None) is not None:
@@ -229,8 +232,9 @@ def run_forked(registry: Registry, names: list[str], go_fd: int, log_path: Path)
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m kit.launcher", description=__doc__.split("\n")[0])
     ap.add_argument("--registry", help="registry file (default: config/missions.yaml)")
-    ap.add_argument("--after-go", action="store_true",
-                    help="preload, then fork only once a line 'go' comes on standard input")
+    ap.add_argument(
+        "--after-go", action="store_true", help="preload, then fork only once a line 'go' comes on standard input"
+    )
     ap.add_argument("names", nargs="+", help="gateway or site-<code>")
     args = ap.parse_args(argv)
     for name in args.names:

@@ -51,9 +51,12 @@ def run_env() -> None:
         # migration now leaves the database as it was.
         own_sqlite_transactions(engine)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata(package),
-                          render_as_batch=connection.dialect.name == "sqlite",
-                          compare_type=True)
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata(package),
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
@@ -66,11 +69,13 @@ def ensure_database(url: str) -> None:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         return
     if parsed.get_backend_name() == "postgresql":
-        admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT",
-                                 poolclass=sa.pool.NullPool)
+        admin = sa.create_engine(
+            parsed.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
+        )
         with admin.connect() as conn:
-            exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                  {"n": parsed.database}).first()
+            exists = conn.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
+            ).first()
             if not exists:
                 conn.execute(sa.text(f'CREATE DATABASE "{parsed.database}"'))
         admin.dispose()
@@ -82,8 +87,7 @@ def drop_database(url: str) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{parsed.database}{suffix}").unlink(missing_ok=True)
         return
-    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT",
-                             poolclass=sa.pool.NullPool)
+    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
     admin.dispose()
@@ -97,8 +101,9 @@ def upgrade(package: str, url: str) -> None:
 def drift(package: str, url: str) -> list:
     engine = sa.create_engine(normalize_url(url), poolclass=sa.pool.NullPool)
     with engine.connect() as conn:
-        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                 _merged(target_metadata(package)))
+        diffs = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), _merged(target_metadata(package))
+        )
     engine.dispose()
     return diffs
 
@@ -139,8 +144,13 @@ def create_kit_tables_v1(op) -> None:
 def outbox_due_index_v2(op) -> None:
     """kit v2: the relay's index holds only the pending rows, in order (see ``kit.storage``)."""
     op.drop_index("ix_outbox_pending", table_name="outbox")
-    op.create_index("ix_outbox_due", "outbox", ["seq"], postgresql_where=sa.text("sent_at IS NULL"),
-                    sqlite_where=sa.text("sent_at IS NULL"))
+    op.create_index(
+        "ix_outbox_due",
+        "outbox",
+        ["seq"],
+        postgresql_where=sa.text("sent_at IS NULL"),
+        sqlite_where=sa.text("sent_at IS NULL"),
+    )
 
 
 def outbox_due_index_v2_down(op) -> None:

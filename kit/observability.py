@@ -55,8 +55,9 @@ class _Server:
         except OSError as exc:
             raise ConfigError(f"cannot serve metrics and health on {address}: {exc.strerror}") from None
         self.address = address
-        self._gt = eventlet.spawn(eventlet.wsgi.server, sock, self.app, log_output=False,
-                                  log=logging.getLogger("kit.observability.http"))
+        self._gt = eventlet.spawn(
+            eventlet.wsgi.server, sock, self.app, log_output=False, log=logging.getLogger("kit.observability.http")
+        )
 
     def readiness(self) -> tuple[bool, dict]:
         services = {name: obs.readiness() for name, obs in sorted(self.checks.items()) if name in self.running}
@@ -150,7 +151,10 @@ class Observability(DependencyProvider):
         entry = worker_ctx.entrypoint
         kind = "event" if type(entry).__name__ == "EventHandler" else "rpc"
         metrics.ENTRYPOINT_SECONDS.labels(
-            self.service, entry.method_name, kind, "error" if exc_info else "ok",
+            self.service,
+            entry.method_name,
+            kind,
+            "error" if exc_info else "ok",
         ).observe(time.perf_counter() - started)
 
     def worker_teardown(self, worker_ctx):

@@ -50,14 +50,16 @@ def add(session: Session, event: Event, *, to: str | None = None) -> None:
 
     ``to`` names the recipient of an agency event (``forem``, ``actiris``) or a signal (a Mission code).
     """
-    session.info.setdefault(_PENDING, []).append({
-        "event_id": event.id,
-        "audience": event.audience,
-        "routing_key": routing_key(event, to),
-        "payload": json.dumps(event.to_dict(), ensure_ascii=False, separators=(",", ":")),
-        "created_at": datetime.now(UTC),
-        "attempts": 0,
-    })
+    session.info.setdefault(_PENDING, []).append(
+        {
+            "event_id": event.id,
+            "audience": event.audience,
+            "routing_key": routing_key(event, to),
+            "payload": json.dumps(event.to_dict(), ensure_ascii=False, separators=(",", ":")),
+            "created_at": datetime.now(UTC),
+            "attempts": 0,
+        }
+    )
     session.info["outbox_added"] = True
 
 

@@ -60,8 +60,9 @@ def need_of(registry) -> Need:
     quorum = sum(1 for q in queues if q.get("arguments", {}).get("x-queue-type") == "quorum")
     services = sum(len(site.services) for site in registry.sites)
     shovels = 3 * len(registry.missions)
-    return Need(quorum_queues=quorum, connections=CONNECTIONS_PER_SERVICE * services + 2 * shovels
-                + len(registry.sites) * 2)
+    return Need(
+        quorum_queues=quorum, connections=CONNECTIONS_PER_SERVICE * services + 2 * shovels + len(registry.sites) * 2
+    )
 
 
 def where(broker: dict) -> str:
@@ -78,9 +79,15 @@ def check_tcp(broker: dict, help_text: str) -> None:
 
 def check_handshake(broker: dict, timeout: float = HANDSHAKE_TIMEOUT) -> None:
     """An AMQP connection as the admin user on ``/``, opened and closed within ``timeout`` seconds."""
-    conn = amqp.Connection(f"{broker['host']}:{broker['port']}", userid=broker["admin_user"],
-                           password=broker["admin_password"], virtual_host="/", connect_timeout=timeout,
-                           read_timeout=timeout, write_timeout=timeout)
+    conn = amqp.Connection(
+        f"{broker['host']}:{broker['port']}",
+        userid=broker["admin_user"],
+        password=broker["admin_password"],
+        virtual_host="/",
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        write_timeout=timeout,
+    )
     started = time.monotonic()
     try:
         conn.connect()
@@ -114,8 +121,10 @@ def _management(broker: dict, path: str):
             f"('{ENABLE_PLUGINS}') or set PASSERELLE_BROKER_MANAGEMENT_URL"
         ) from None
     if resp.status_code == 401:
-        raise ConfigError(f"RabbitMQ's management API refused user '{broker['admin_user']}' "
-                          "(PASSERELLE_BROKER_ADMIN_USER / PASSERELLE_BROKER_ADMIN_PASSWORD, administrator tag)")
+        raise ConfigError(
+            f"RabbitMQ's management API refused user '{broker['admin_user']}' "
+            "(PASSERELLE_BROKER_ADMIN_USER / PASSERELLE_BROKER_ADMIN_PASSWORD, administrator tag)"
+        )
     if not resp.ok:
         raise ConfigError(f"RabbitMQ's management API answered {resp.status_code} to GET {path}")
     return resp.json()
@@ -139,8 +148,9 @@ def check_plugins(broker: dict) -> None:
     url = broker["management_url"].rstrip("/") + "/api/shovels"
     resp = requests.get(url, auth=(broker["admin_user"], broker["admin_password"]), timeout=HANDSHAKE_TIMEOUT)
     if resp.status_code == 404:
-        raise ConfigError(f"{where(broker)} does not run the shovel plugins, which carry events between sites: "
-                          f"'{ENABLE_PLUGINS}'")
+        raise ConfigError(
+            f"{where(broker)} does not run the shovel plugins, which carry events between sites: '{ENABLE_PLUGINS}'"
+        )
 
 
 def check_file_budget(limit: int | None, broker: dict, need: Need, quorum_elsewhere: int = 0) -> None:

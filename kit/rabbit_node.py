@@ -75,8 +75,17 @@ def _raise_file_limit(limit: int | None) -> None:
 class Node:
     """One RabbitMQ node in ``folder``: ``start``, ``wait_ready``, ``stop``; ``kill9``, ``freeze``, ``thaw``."""
 
-    def __init__(self, folder: Path, name: str, port: int, management_port: int, dist_port: int,
-                 ctl_port: int, file_limit: int | None = FILE_LIMIT, config: str = ""):
+    def __init__(
+        self,
+        folder: Path,
+        name: str,
+        port: int,
+        management_port: int,
+        dist_port: int,
+        ctl_port: int,
+        file_limit: int | None = FILE_LIMIT,
+        config: str = "",
+    ):
         self.dir = Path(folder)
         self.name = name
         self.port, self.management_port, self.dist_port, self.ctl_port = port, management_port, dist_port, ctl_port
@@ -92,9 +101,14 @@ class Node:
         """The embedded node a registry's ``broker`` section describes (its port and management URL)."""
         management_port = urlsplit(broker["management_url"]).port or 15672
         port = int(broker["port"])
-        return cls(folder, name=broker.get("node_name") or f"passerelle-{port}@localhost", port=port,
-                   management_port=management_port, dist_port=int(broker.get("dist_port") or port + 20000),
-                   ctl_port=int(broker.get("ctl_port") or port + 30000))
+        return cls(
+            folder,
+            name=broker.get("node_name") or f"passerelle-{port}@localhost",
+            port=port,
+            management_port=management_port,
+            dist_port=int(broker.get("dist_port") or port + 20000),
+            ctl_port=int(broker.get("ctl_port") or port + 30000),
+        )
 
     @property
     def bin(self) -> Path:
@@ -136,8 +150,11 @@ class Node:
 
     def platform_env(self) -> dict:
         """What ``config/missions.yaml`` and ``tests.harness`` read to use this node as an external broker."""
-        return {"PASSERELLE_BROKER_PORT": str(self.port), "PASSERELLE_BROKER_MANAGEMENT_URL": self.management_url,
-                "PASSERELLE_BROKER_EMBEDDED": "false"}
+        return {
+            "PASSERELLE_BROKER_PORT": str(self.port),
+            "PASSERELLE_BROKER_MANAGEMENT_URL": self.management_url,
+            "PASSERELLE_BROKER_EMBEDDED": "false",
+        }
 
     @property
     def pid(self) -> int | None:

@@ -30,8 +30,11 @@ def region_of(refnis: str) -> str | None:
 
 
 def walloon_municipalities(province: str | None = None) -> list[dict]:
-    return [m for m in municipalities().values()
-            if m["region"] == WALLONIA and (province is None or m["province"] == province)]
+    return [
+        m
+        for m in municipalities().values()
+        if m["region"] == WALLONIA and (province is None or m["province"] == province)
+    ]
 
 
 # NACE-BEL activity codes, joint committees and legal forms come from the KBO/BCE

@@ -81,15 +81,15 @@ def check(refs: Iterable[Ref], lookup: Lookup) -> None:
             errors.setdefault(ref.field, []).append(f"no {NOUNS[ref.kind]} with this reference in this Mission")
         elif ref.of is not None and known[ref.id] != ref.of:
             errors.setdefault(ref.field, []).append(
-                f"this {NOUNS[ref.kind]} is not one of the {ref.of_field or 'owner'} given")
+                f"this {NOUNS[ref.kind]} is not one of the {ref.of_field or 'owner'} given"
+            )
     if errors:
         raise ValidationFailed(errors)
 
 
 def known(ids, existing: Callable[[list[str]], Mapping[str, str | None]]) -> dict[str, str | None]:
     """The owner's side: validate the asked ids (strings, at most ``MAX_IDS``), answer those that exist."""
-    if not isinstance(ids, list) or len(ids) > MAX_IDS or not all(isinstance(i, str) and 0 < len(i) <= 64
-                                                                  for i in ids):
+    if not isinstance(ids, list) or len(ids) > MAX_IDS or not all(isinstance(i, str) and 0 < len(i) <= 64 for i in ids):
         raise ValidationFailed({"ids": [f"a list of at most {MAX_IDS} references is expected"]})
     return dict(existing(ids)) if ids else {}
 

@@ -38,8 +38,9 @@ class _BrokerSchema(Schema):
     admin_user = fields.String(required=True)
     admin_password = fields.String(required=True)
     # Empty outside development unless the operator derives passwords from a secret of their own (kit.broker).
-    secret = fields.String(load_default=None, allow_none=True,
-                           validate=validate.Length(min=8, error="must be at least 8 characters"))
+    secret = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=8, error="must be at least 8 characters")
+    )
     heartbeat = fields.Integer(load_default=15, validate=validate.Range(5, 60))
 
 
@@ -57,18 +58,29 @@ class _ServerSchema(Schema):
 class _AgencyAccessSchema(Schema):
     """How Le Forem and Actiris reach ``/agencies`` from outside: AMQPS endpoints, their networks."""
 
-    servers = fields.Dict(keys=fields.String(validate=CODE), values=fields.Nested(_ServerSchema), required=True,
-                          validate=validate.Length(min=1))
-    networks = fields.Dict(keys=fields.String(validate=CODE),
-                           values=fields.List(fields.String(validate=validate.Regexp(
-                               r"^[0-9a-fA-F:.]+/\d{1,3}$", error="must be a CIDR block")),
-                               validate=validate.Length(min=1)), required=True)
+    servers = fields.Dict(
+        keys=fields.String(validate=CODE),
+        values=fields.Nested(_ServerSchema),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+    networks = fields.Dict(
+        keys=fields.String(validate=CODE),
+        values=fields.List(
+            fields.String(validate=validate.Regexp(r"^[0-9a-fA-F:.]+/\d{1,3}$", error="must be a CIDR block")),
+            validate=validate.Length(min=1),
+        ),
+        required=True,
+    )
 
 
 class _PlatformSchema(Schema):
     data_dir = fields.String(required=True)
-    prefix = fields.String(load_default="", allow_none=True,
-                           validate=validate.Regexp(r"^[a-z0-9-]*$", error="lower-case letters, digits, '-'"))
+    prefix = fields.String(
+        load_default="",
+        allow_none=True,
+        validate=validate.Regexp(r"^[a-z0-9-]*$", error="lower-case letters, digits, '-'"),
+    )
     database_url = fields.String(required=True)
     database_pool_size = fields.Integer(load_default=2, validate=validate.Range(1, 100))
     broker = fields.Nested(_BrokerSchema, required=True)
@@ -80,9 +92,11 @@ class _PlatformSchema(Schema):
     # 127.0.0.1 on one machine; 0.0.0.0 in a container, so that Prometheus and probes reach it.
     observability_host = fields.String(load_default="127.0.0.1")
     agencies = fields.Nested(_AgencyAccessSchema, load_default=None)
-    services = fields.Dict(keys=fields.String(validate=validate.OneOf([MISSION, INTERMIRE])),
-                           values=fields.Dict(keys=fields.String(), values=fields.String()),
-                           required=True)
+    services = fields.Dict(
+        keys=fields.String(validate=validate.OneOf([MISSION, INTERMIRE])),
+        values=fields.Dict(keys=fields.String(), values=fields.String()),
+        required=True,
+    )
 
 
 class _SiteSchema(Schema):
@@ -168,10 +182,18 @@ class Registry:
             data_dir = (DEFAULT_PATH.parent.parent / data_dir).resolve()
         self.data_dir = data_dir
         self.sites = [
-            Site(code=s["code"], kind=s["kind"], name=s["name"], basin=s["basin"],
-                 province=s["province"], index=i, registry=self,
-                 vhost_override=s["vhost"], amqp_uri_override=s["amqp_uri"],
-                 database_overrides=s["databases"])
+            Site(
+                code=s["code"],
+                kind=s["kind"],
+                name=s["name"],
+                basin=s["basin"],
+                province=s["province"],
+                index=i,
+                registry=self,
+                vhost_override=s["vhost"],
+                amqp_uri_override=s["amqp_uri"],
+                database_overrides=s["databases"],
+            )
             for i, s in enumerate(data["sites"])
         ]
         self._by_code = {s.code: s for s in self.sites}
@@ -216,8 +238,7 @@ class Registry:
 
     def database_url_for(self, site: str, service: str) -> str:
         template = self.platform["database_url"]
-        return template.format(data_dir=self.data_dir, site=site, service=service,
-                               prefix=self.prefix.replace("-", "_"))
+        return template.format(data_dir=self.data_dir, site=site, service=service, prefix=self.prefix.replace("-", "_"))
 
 
 def load(path: str | os.PathLike | None = None, environ=None) -> Registry:

@@ -92,8 +92,13 @@ def packs(rows) -> list[list]:
     groups: list[list] = []
     for row in rows:
         last = groups[-1] if groups else None
-        if (last and row.audience in PACKED_AUDIENCES and len(last) < PACK_SIZE
-                and last[0].audience == row.audience and last[0].routing_key == row.routing_key):
+        if (
+            last
+            and row.audience in PACKED_AUDIENCES
+            and len(last) < PACK_SIZE
+            and last[0].audience == row.audience
+            and last[0].routing_key == row.routing_key
+        ):
             last.append(row)
         else:
             groups.append([row])
@@ -108,7 +113,11 @@ def _message(group) -> amqp.Message:
         # Payloads are JSON already: the batch is their array, built without decoding them.
         body, content_type = ("[" + ",".join(row.payload for row in group) + "]").encode("utf-8"), PACKED
     return amqp.Message(
-        body, content_type=content_type, content_encoding="utf-8", delivery_mode=2, message_id=first.event_id,
+        body,
+        content_type=content_type,
+        content_encoding="utf-8",
+        delivery_mode=2,
+        message_id=first.event_id,
         type=first.routing_key.split(".", 1)[-1] if first.audience in ADDRESSED else first.routing_key,
         timestamp=int(time.time()),
     )
@@ -160,8 +169,12 @@ class _ConfirmingChannel:
             for group in packs(rows):
                 self._last_tag += 1
                 tags[self._last_tag] = group
-                self.channel.basic_publish(_message(group), exchange=EXCHANGES[group[0].audience],
-                                           routing_key=group[0].routing_key, mandatory=True)
+                self.channel.basic_publish(
+                    _message(group),
+                    exchange=EXCHANGES[group[0].audience],
+                    routing_key=group[0].routing_key,
+                    mandatory=True,
+                )
         finally:
             self.writer.flush()
         faults.point("relay.after_publish")
@@ -251,12 +264,11 @@ class OutboxRelay(DependencyProvider):
                 failures = 0
             except Exception as exc:
                 failures += 1
-                log.warning("outbox relay of %s failed (%s: %s); retrying", self.service,
-                            type(exc).__name__, exc)
+                log.warning("outbox relay of %s failed (%s: %s); retrying", self.service, type(exc).__name__, exc)
                 metrics.PUBLISH_FAILURES.labels(self.service, type(exc).__name__).inc()
                 self._drop_channel()
                 published = 0
-                eventlet.sleep(min(0.2 * 2 ** failures, MAX_BACKOFF / 10))
+                eventlet.sleep(min(0.2 * 2**failures, MAX_BACKOFF / 10))
             self._update_metrics()
             if published == 0 and self._running:
                 try:
@@ -271,8 +283,9 @@ class OutboxRelay(DependencyProvider):
             self._channel.heartbeat()
         except Exception as exc:
             # The broker went away while we were idle: the next batch opens a new connection.
-            log.warning("outbox relay of %s lost its broker connection while idle (%s)", self.service,
-                        type(exc).__name__)
+            log.warning(
+                "outbox relay of %s lost its broker connection while idle (%s)", self.service, type(exc).__name__
+            )
             self._drop_channel()
 
     def _drop_channel(self):
@@ -283,25 +296,32 @@ class OutboxRelay(DependencyProvider):
     def relay_once(self) -> int:
         """Publish one batch of due rows; return how many were confirmed."""
         now = _now()
-        due = (outbox.c.sent_at.is_(None),
-               or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now))
+        due = (outbox.c.sent_at.is_(None), or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now))
         # Look before taking the write lock: most passes find nothing to do.
         with self.store.sessions() as session:
             if session.execute(select(outbox.c.seq).where(*due).limit(1)).first() is None:
                 return 0
         with self.store.transaction() as session:
             rows = session.execute(
-                select(outbox.c.seq, outbox.c.event_id, outbox.c.audience, outbox.c.routing_key,
-                       outbox.c.payload, outbox.c.attempts)
-                .where(*due).order_by(outbox.c.seq).limit(BATCH_SIZE)
+                select(
+                    outbox.c.seq,
+                    outbox.c.event_id,
+                    outbox.c.audience,
+                    outbox.c.routing_key,
+                    outbox.c.payload,
+                    outbox.c.attempts,
+                )
+                .where(*due)
+                .order_by(outbox.c.seq)
+                .limit(BATCH_SIZE)
                 .with_for_update(skip_locked=True)
             ).all()
             if not rows:
                 return 0
             if self._channel is None:
                 self._channel = _ConfirmingChannel(
-                    self.container.config[AMQP_URI_CONFIG_KEY],
-                    self.container.config.get(HEARTBEAT_CONFIG_KEY, 15))
+                    self.container.config[AMQP_URI_CONFIG_KEY], self.container.config.get(HEARTBEAT_CONFIG_KEY, 15)
+                )
             verdicts = self._channel.publish_batch(rows)
             faults.point("relay.after_confirm")
             confirmed = [seq for seq, why in verdicts.items() if why is None]
@@ -313,12 +333,17 @@ class OutboxRelay(DependencyProvider):
                     metrics.EVENTS_PUBLISHED.labels(self.service, row.audience).inc()
                     continue
                 metrics.PUBLISH_FAILURES.labels(self.service, why).inc()
-                delay = min(0.5 * 2 ** row.attempts, MAX_BACKOFF)
-                session.execute(update(outbox).where(outbox.c.seq == row.seq).values(
-                    attempts=row.attempts + 1, last_error=why,
-                    next_attempt_at=_now() + timedelta(seconds=delay)))
-                log.warning("event %s (%s) not confirmed: %s; retry in %.1fs",
-                            row.event_id, row.routing_key, why, delay)
+                delay = min(0.5 * 2**row.attempts, MAX_BACKOFF)
+                session.execute(
+                    update(outbox)
+                    .where(outbox.c.seq == row.seq)
+                    .values(
+                        attempts=row.attempts + 1, last_error=why, next_attempt_at=_now() + timedelta(seconds=delay)
+                    )
+                )
+                log.warning(
+                    "event %s (%s) not confirmed: %s; retry in %.1fs", row.event_id, row.routing_key, why, delay
+                )
             if len(confirmed) < len(rows):
                 # A connection whose confirms timed out may be half-dead: start afresh.
                 if any(v == "confirm timeout" for v in verdicts.values()):

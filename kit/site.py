@@ -72,8 +72,9 @@ def preflight(registry: Registry, site: Site, services) -> None:
         url = site.database_url(service)
         sqlite_file = make_url(url).database if url.startswith("sqlite") else None
         if sqlite_file and not Path(sqlite_file).exists():
-            raise ConfigError(f"database of {site.code}/{service} is not migrated (no file {sqlite_file}): "
-                              "run 'passerelle migrate'")
+            raise ConfigError(
+                f"database of {site.code}/{service} is not migrated (no file {sqlite_file}): run 'passerelle migrate'"
+            )
         engine = make_engine(url)
         try:
             check_connection(engine)
@@ -126,8 +127,16 @@ def transient(exc: BaseException) -> bool:
     while seen is not None:
         if isinstance(seen, (amqp_exceptions.AccessRefused, amqp_exceptions.NotAllowed)):
             return False
-        if isinstance(seen, (StartTimeout, OSError, KombuOperationalError, amqp_exceptions.ConnectionError,
-                             amqp_exceptions.RecoverableConnectionError)):
+        if isinstance(
+            seen,
+            (
+                StartTimeout,
+                OSError,
+                KombuOperationalError,
+                amqp_exceptions.ConnectionError,
+                amqp_exceptions.RecoverableConnectionError,
+            ),
+        ):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
@@ -167,9 +176,15 @@ class Keeper:
                     return
                 pause = BACKOFF[min(failures, len(BACKOFF) - 1)]
                 failures += 1
-                log.warning("service %s lost the broker while starting or running (%s: %s); starting it again "
-                            "in %.1fs (attempt %d)", self.service, type(exc).__name__, str(exc)[:160], pause,
-                            failures + 1)
+                log.warning(
+                    "service %s lost the broker while starting or running (%s: %s); starting it again "
+                    "in %.1fs (attempt %d)",
+                    self.service,
+                    type(exc).__name__,
+                    str(exc)[:160],
+                    pause,
+                    failures + 1,
+                )
                 self._discard()
                 eventlet.sleep(pause)
 
@@ -215,8 +230,14 @@ def run(registry: Registry, site: Site, only: list[str] | None = None, port: int
     def announce():
         for keeper in keepers:
             keeper.started.wait()
-        log.info("site %s ready: %s on %s, metrics and health on %s:%d", site.code, ", ".join(services),
-                 site.vhost, registry.platform["observability_host"], port or site.observability_port)
+        log.info(
+            "site %s ready: %s on %s, metrics and health on %s:%d",
+            site.code,
+            ", ".join(services),
+            site.vhost,
+            registry.platform["observability_host"],
+            port or site.observability_port,
+        )
 
     threads.append(eventlet.spawn(announce))
     reason = stopping.wait()
@@ -230,4 +251,3 @@ def run(registry: Registry, site: Site, only: list[str] | None = None, port: int
         thread.kill()
     if reason == "died":
         raise SystemExit(1)
-

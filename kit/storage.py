@@ -15,7 +15,8 @@ KIT_METADATA = MetaData()
 _SEQ = BigInteger().with_variant(Integer(), "sqlite")
 
 outbox = Table(
-    "outbox", KIT_METADATA,
+    "outbox",
+    KIT_METADATA,
     Column("seq", _SEQ, primary_key=True, autoincrement=True),
     Column("event_id", String(64), nullable=False, unique=True),
     Column("audience", String(16), nullable=False),
@@ -35,7 +36,8 @@ _pending = outbox.c.sent_at.is_(None)
 Index("ix_outbox_due", outbox.c.seq, postgresql_where=_pending, sqlite_where=_pending)
 
 inbox = Table(
-    "inbox", KIT_METADATA,
+    "inbox",
+    KIT_METADATA,
     Column("event_id", String(64), primary_key=True),
     Column("handler", String(200), primary_key=True),
     Column("processed_at", DateTime(timezone=True), nullable=False),

@@ -110,11 +110,16 @@ def load_rome(folder: str | os.PathLike) -> Taxonomy:
     if not folder.is_dir():
         raise TaxonomyError(f"ROME folder {folder} does not exist")
     tax = Taxonomy(source=str(folder))
-    labels = {r["code_rome"]: r["libelle_rome"]
-              for r in _rows(folder, "referentiel_code_rome", ("code_rome", "libelle_rome")) if _active(r)}
-    tax.competences = {r["code_ogr"]: r["libelle_competence"]
-                       for r in _rows(folder, "referentiel_competence", ("code_ogr", "libelle_competence"))
-                       if _active(r)}
+    labels = {
+        r["code_rome"]: r["libelle_rome"]
+        for r in _rows(folder, "referentiel_code_rome", ("code_rome", "libelle_rome"))
+        if _active(r)
+    }
+    tax.competences = {
+        r["code_ogr"]: r["libelle_competence"]
+        for r in _rows(folder, "referentiel_competence", ("code_ogr", "libelle_competence"))
+        if _active(r)
+    }
     links: dict[str, list[str]] = {code: [] for code in labels}
     try:
         for r in _rows(folder, "liens_rome_referentiels", ("code_rome", "code_ogr", "code_type_referentiel")):
@@ -131,8 +136,11 @@ def load_rome(folder: str | os.PathLike) -> Taxonomy:
         tax.occupations[code] = Occupation(code, label, tuple(seen), definitions.get(code, ""))
     for r in _rows(folder, "referentiel_appellation", ("code_ogr", "libelle_appellation_long", "code_rome")):
         if _active(r) and r["code_rome"] in tax.occupations:
-            tax.titles.append(Title(r["code_ogr"], r["libelle_appellation_long"], r["code_rome"],
-                                    r.get("libelle_appellation_court", "")))
+            tax.titles.append(
+                Title(
+                    r["code_ogr"], r["libelle_appellation_long"], r["code_rome"], r.get("libelle_appellation_court", "")
+                )
+            )
     if not tax.occupations:
         raise TaxonomyError(f"no occupation in {folder}")
     return tax

@@ -64,8 +64,9 @@ class Management:
         # management API slowed down by a busy broker is simply asked again.
         for attempt in range(1, 4):
             try:
-                resp = requests.request(method, self.url.rstrip("/") + "/api" + path, json=body,
-                                        auth=(self.user, self.password), timeout=30)
+                resp = requests.request(
+                    method, self.url.rstrip("/") + "/api" + path, json=body, auth=(self.user, self.password), timeout=30
+                )
                 break
             except requests.ConnectionError:
                 raise ConfigError(
@@ -146,12 +147,17 @@ class Topology:
     def site(self, site: Site):
         vhost = site.vhost
         self.vhost(vhost)
-        self.base_exchanges(vhost, [RPC_EXCHANGE, *EXCHANGES.values()] if site.is_mission
-                            else [RPC_EXCHANGE, EXCHANGES["sector"], EXCHANGES["signal"]])
+        self.base_exchanges(
+            vhost,
+            [RPC_EXCHANGE, *EXCHANGES.values()]
+            if site.is_mission
+            else [RPC_EXCHANGE, EXCHANGES["sector"], EXCHANGES["signal"]],
+        )
         for service, path in site.services.items():
             for method, event_type, source in handlers_of(load_service_class(path)):
-                self.dead_lettered_queue(vhost, queue_name(service, method), binding_key(source, event_type),
-                                         SOURCES[source])
+                self.dead_lettered_queue(
+                    vhost, queue_name(service, method), binding_key(source, event_type), SOURCES[source]
+                )
             self._service_user(site, service)
         if site.is_mission:
             for audience, name in OUTGOING.items():
@@ -161,22 +167,25 @@ class Topology:
             # One queue per Mission for the signals InterMire sends it, shovelled to that Mission.
             for mission in self.registry.missions:
                 self.queue(vhost, SIGNALS_QUEUE.format(mission=mission.code), {"x-queue-type": "quorum"})
-                self.bind(vhost, EXCHANGES["signal"], SIGNALS_QUEUE.format(mission=mission.code),
-                          f"{mission.code}.#")
+                self.bind(vhost, EXCHANGES["signal"], SIGNALS_QUEUE.format(mission=mission.code), f"{mission.code}.#")
         gateway = self.user(self.registry.prefix + GATEWAY_USER)
         reply = r"rpc\.reply-standalone_rpc_proxy-.+"
-        self.permit(gateway, vhost, f"^({reply}|{RPC_EXCHANGE})$", f"^({reply}|{RPC_EXCHANGE})$",
-                    f"^({reply}|{RPC_EXCHANGE})$")
+        self.permit(
+            gateway, vhost, f"^({reply}|{RPC_EXCHANGE})$", f"^({reply}|{RPC_EXCHANGE})$", f"^({reply}|{RPC_EXCHANGE})$"
+        )
 
     def _service_user(self, site: Site, service: str):
         user = self.user(site.broker_user(service))
         svc = re.escape(service)
         own = rf"rpc-{svc}|rpc\.reply-{svc}-.+"
         publishes = "|".join(re.escape(e) for e in [RPC_EXCHANGE, DLX, *EXCHANGES.values()])
-        self.permit(user, site.vhost,
-                    configure=f"^({own}|{re.escape(RPC_EXCHANGE)})$",
-                    write=f"^({own}|{publishes})$",
-                    read=rf"^({own}|{re.escape(RPC_EXCHANGE)}|{svc}\..+)$")
+        self.permit(
+            user,
+            site.vhost,
+            configure=f"^({own}|{re.escape(RPC_EXCHANGE)})$",
+            write=f"^({own}|{publishes})$",
+            read=rf"^({own}|{re.escape(RPC_EXCHANGE)}|{svc}\..+)$",
+        )
 
     def agencies(self):
         vhost = self.registry.agencies_vhost
@@ -199,10 +208,17 @@ class Topology:
             self.permit(shovel, mission.vhost, "^$", f"^{signals}$", r"^outgoing\..+$")
             self._shovel(shovel, mission.vhost, "to-agency", OUTGOING["agency"], agencies, EXCHANGES["agency"])
             if intermire:
-                self._shovel(shovel, mission.vhost, "to-sector", OUTGOING["sector"], intermire.vhost,
-                             EXCHANGES["sector"])
-                self._shovel(shovel, intermire.vhost, f"to-{mission.code}",
-                             SIGNALS_QUEUE.format(mission=mission.code), mission.vhost, EXCHANGES["signal"])
+                self._shovel(
+                    shovel, mission.vhost, "to-sector", OUTGOING["sector"], intermire.vhost, EXCHANGES["sector"]
+                )
+                self._shovel(
+                    shovel,
+                    intermire.vhost,
+                    f"to-{mission.code}",
+                    SIGNALS_QUEUE.format(mission=mission.code),
+                    mission.vhost,
+                    EXCHANGES["signal"],
+                )
         self.permit(shovel, agencies, "^$", f"^{re.escape(EXCHANGES['agency'])}$", "^$")
         if intermire:
             self.permit(shovel, intermire.vhost, "^$", f"^{re.escape(EXCHANGES['sector'])}$", r"^signals\..+$")
@@ -210,18 +226,23 @@ class Topology:
     def _shovel(self, user: str, src_vhost: str, name: str, src_queue: str, dest_vhost: str, dest_exchange: str):
         b = self.registry.broker
         password = self.registry.password_for(user)
-        self.mgmt.put(f"/parameters/shovel/{q(src_vhost)}/{q(name)}", {"value": {
-            "src-protocol": "amqp091",
-            "src-uri": amqp_uri(b["host"], b["port"], src_vhost, user, password),
-            "src-queue": src_queue,
-            "dest-protocol": "amqp091",
-            "dest-uri": amqp_uri(b["host"], b["port"], dest_vhost, user, password),
-            "dest-exchange": dest_exchange,
-            # A message leaves its queue only once the destination broker has
-            # confirmed it: nothing lost on the way.
-            "ack-mode": "on-confirm",
-            "reconnect-delay": 5,
-        }})
+        self.mgmt.put(
+            f"/parameters/shovel/{q(src_vhost)}/{q(name)}",
+            {
+                "value": {
+                    "src-protocol": "amqp091",
+                    "src-uri": amqp_uri(b["host"], b["port"], src_vhost, user, password),
+                    "src-queue": src_queue,
+                    "dest-protocol": "amqp091",
+                    "dest-uri": amqp_uri(b["host"], b["port"], dest_vhost, user, password),
+                    "dest-exchange": dest_exchange,
+                    # A message leaves its queue only once the destination broker has
+                    # confirmed it: nothing lost on the way.
+                    "ack-mode": "on-confirm",
+                    "reconnect-delay": 5,
+                }
+            },
+        )
 
     def declare_all(self, sites: list[Site] | None = None) -> list[str]:
         """Declare everything; return the vhosts declared."""

@@ -100,8 +100,17 @@ class SiteProcess:
     def __init__(self, platform: TestPlatform, code: str, services=None, faults=None, port=None):
         self.platform, self.code = platform, code
         self.port = port or free_port()
-        argv = [sys.executable, "-m", "kit.cli", "--registry", str(platform.registry_path), "run-site", code,
-                "--observability-port", str(self.port)]
+        argv = [
+            sys.executable,
+            "-m",
+            "kit.cli",
+            "--registry",
+            str(platform.registry_path),
+            "run-site",
+            code,
+            "--observability-port",
+            str(self.port),
+        ]
         if services:
             argv += ["--services", ",".join(services)]
         env = dict(os.environ, **DEVELOPMENT_ENV)
@@ -161,8 +170,14 @@ class SiteProcess:
 class TestPlatform:
     __test__ = False  # not a test class, despite its name
 
-    def __init__(self, tmp: Path, missions=("mirec", "mirena"), intermire: bool = True,
-                 broker: dict | None = None, platform: dict | None = None):
+    def __init__(
+        self,
+        tmp: Path,
+        missions=("mirec", "mirena"),
+        intermire: bool = True,
+        broker: dict | None = None,
+        platform: dict | None = None,
+    ):
         """``broker`` overrides the registry's broker entries (``port``, ``management_url``,
         ``heartbeat``…), e.g. to use a private node; ``platform`` overrides other platform entries."""
         # This process too (and what it starts on its own: a gateway, load processes, benchmarks' clients).
@@ -171,8 +186,11 @@ class TestPlatform:
         self.prefix = f"t{uuid.uuid4().hex[:8]}-"
         self.gateway_port = free_port()
         db_prefix = self.prefix.replace("-", "_")
-        database_url = ("sqlite:///{data_dir}/{site}/{service}.sqlite" if DATABASE == "sqlite"
-                        else POSTGRES_URL + "/" + db_prefix + "{site}_{service}")
+        database_url = (
+            "sqlite:///{data_dir}/{site}/{service}.sqlite"
+            if DATABASE == "sqlite"
+            else POSTGRES_URL + "/" + db_prefix + "{site}_{service}"
+        )
         base = yaml.safe_load((ROOT / "config" / "missions.yaml").read_text())
         default = registry_module.load()
         sites = [s for s in base["sites"] if s["code"] in missions]
@@ -180,9 +198,12 @@ class TestPlatform:
             sites += [s for s in base["sites"] if s["kind"] == "intermire"]
         self.document = {
             "platform": {
-                "data_dir": str(tmp / "data"), "prefix": self.prefix, "database_url": database_url,
+                "data_dir": str(tmp / "data"),
+                "prefix": self.prefix,
+                "database_url": database_url,
                 # The test pass's broker, never an embedded node of the platform's own unless a test asks.
-                "broker": {**default.broker, "embedded": False, **(broker or {})}, "rpc_timeout": 5,
+                "broker": {**default.broker, "embedded": False, **(broker or {})},
+                "rpc_timeout": 5,
                 "gateway": {"host": "127.0.0.1", "port": self.gateway_port},
                 "observability_port_base": free_port_block(len(sites)),
                 "services": default.platform["services"],
@@ -283,17 +304,30 @@ class TestPlatform:
     def new_vacancy(self, site: str, employer_id: str, posts: int = 1, open_it: bool = True) -> str:
         """A vacancy of that employer (open unless told otherwise); returns the id."""
         actor = Actor(sub="test-agent", mission=site, roles=("employer_relations",))
-        vacancy = self.rpc(site, "employer", "create_vacancy", {
-            "employer_id": employer_id, "title": "Maçon", "occupation": "F1703", "description": "Gros oeuvre",
-            "contract_type": "permanent", "hours_per_week": 38, "municipality": "52011", "posts": posts},
-            actor=actor)
+        vacancy = self.rpc(
+            site,
+            "employer",
+            "create_vacancy",
+            {
+                "employer_id": employer_id,
+                "title": "Maçon",
+                "occupation": "F1703",
+                "description": "Gros oeuvre",
+                "contract_type": "permanent",
+                "hours_per_week": 38,
+                "municipality": "52011",
+                "posts": posts,
+            },
+            actor=actor,
+        )
         if open_it:
             self.rpc(site, "employer", "open_vacancy", vacancy["id"], actor=actor)
         return vacancy["id"]
 
     def engine(self, site: str, service: str) -> sa.Engine:
-        return sa.create_engine(normalize_url(self.registry.site(site).database_url(service)),
-                                poolclass=sa.pool.NullPool)
+        return sa.create_engine(
+            normalize_url(self.registry.site(site).database_url(service)), poolclass=sa.pool.NullPool
+        )
 
     def scalar(self, site: str, service: str, sql: str, **params):
         engine = self.engine(site, service)
@@ -317,8 +351,9 @@ class TestPlatform:
     def queue_depth(self, vhost: str, name: str) -> int:
         """Messages ready in a queue, asked of the broker itself (the management API's figures lag)."""
         broker = self.registry.broker
-        params = pika.ConnectionParameters(broker["host"], broker["port"], vhost,
-                                           pika.PlainCredentials(broker["admin_user"], broker["admin_password"]))
+        params = pika.ConnectionParameters(
+            broker["host"], broker["port"], vhost, pika.PlainCredentials(broker["admin_user"], broker["admin_password"])
+        )
         conn = pika.BlockingConnection(params)
         try:
             return conn.channel().queue_declare(name, passive=True).method.message_count
@@ -327,12 +362,20 @@ class TestPlatform:
 
     def get_messages(self, vhost: str, name: str, count: int = 10) -> list[dict]:
         """Take up to ``count`` messages off a queue through the management API."""
-        return self.mgmt.post(f"/queues/{quote(vhost, safe='')}/{quote(name, safe='')}/get", {
-            "count": count, "ackmode": "ack_requeue_false", "encoding": "auto"})
+        return self.mgmt.post(
+            f"/queues/{quote(vhost, safe='')}/{quote(name, safe='')}/get",
+            {"count": count, "ackmode": "ack_requeue_false", "encoding": "auto"},
+        )
 
     def publish(self, vhost: str, exchange: str, routing_key: str, payload: str, **properties) -> bool:
         """Publish as the broker admin (to inject messages a service would never send)."""
-        reply = self.mgmt.post(f"/exchanges/{quote(vhost, safe='')}/{quote(exchange, safe='')}/publish", {
-            "properties": {"delivery_mode": 2, "content_type": "application/json", **properties},
-            "routing_key": routing_key, "payload": payload, "payload_encoding": "string"})
+        reply = self.mgmt.post(
+            f"/exchanges/{quote(vhost, safe='')}/{quote(exchange, safe='')}/publish",
+            {
+                "properties": {"delivery_mode": 2, "content_type": "application/json", **properties},
+                "routing_key": routing_key,
+                "payload": payload,
+                "payload_encoding": "string",
+            },
+        )
         return reply["routed"]

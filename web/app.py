@@ -110,9 +110,14 @@ class Page:
     def render(self, template: str, status: int = 200, **context) -> Response:
         env = self.app.environments[self.session.lang]
         context.setdefault("form", Form())
-        html = env.get_template(template).render(page=self, user=self.user, lang=self.session.lang, L=labels,
-                                                 flashes=self.session.take_flashes() if not self.htmx else [],
-                                                 **context)
+        html = env.get_template(template).render(
+            page=self,
+            user=self.user,
+            lang=self.session.lang,
+            L=labels,
+            flashes=self.session.take_flashes() if not self.htmx else [],
+            **context,
+        )
         return Response(html, status=status, content_type="text/html; charset=utf-8")
 
     def redirect(self, location: str) -> Response:
@@ -141,16 +146,26 @@ class Page:
             if exc.status in (401, 403, 404):
                 raise
             errors = exc.errors or {"_schema": [exc.detail]}
-            return self.render(template, status=422 if exc.status == 422 else exc.status,
-                               form=Form(self.request.form, errors), **context)
+            return self.render(
+                template,
+                status=422 if exc.status == 422 else exc.status,
+                form=Form(self.request.form, errors),
+                **context,
+            )
         location = success(answer)
         settle_once(self.session, key, location)
         return self.redirect(location)
 
 
 class WebApp:
-    def __init__(self, gateway_url: str, missions: list[tuple[str, str]] | None = None, environ=None,
-                 session_ttl: float | None = None, clock=time.time):
+    def __init__(
+        self,
+        gateway_url: str,
+        missions: list[tuple[str, str]] | None = None,
+        environ=None,
+        session_ttl: float | None = None,
+        clock=time.time,
+    ):
         env = os.environ if environ is None else environ
         self.development = is_development(env)
         self.gateway = GatewayClient(gateway_url)
@@ -171,8 +186,13 @@ class WebApp:
         self.views = {v.endpoint: v for v in VIEWS}
 
     def _environment(self, lang: str) -> Environment:
-        env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
-                          extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
+        env = Environment(
+            loader=FileSystemLoader(HERE / "templates"),
+            autoescape=select_autoescape(["html"]),
+            extensions=["jinja2.ext.i18n"],
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
         env.install_gettext_translations(self.translations[lang], newstyle=True)
         env.filters["day"] = i18n.format_day
         env.filters["moment"] = i18n.format_moment
@@ -183,8 +203,9 @@ class WebApp:
         env.globals["pairs"] = lambda items, key, text: [(item[key], item[text]) for item in items]
         env.globals["choices"] = lambda mapping: [(k, self.translations[lang].gettext(v)) for k, v in mapping.items()]
         env.globals["new_key"] = lambda: secrets.token_urlsafe(16)
-        env.globals["label_of"] = lambda name: (self.translations[lang].gettext(labels.field_label(name))
-                                                if labels.field_label(name) else "")
+        env.globals["label_of"] = lambda name: (
+            self.translations[lang].gettext(labels.field_label(name)) if labels.field_label(name) else ""
+        )
         env.globals["error_text"] = lambda m: self.translations[lang].gettext(labels.error_message(m))
         return env
 
@@ -220,27 +241,40 @@ class WebApp:
                 response = self.to_sign_in(page)
             elif request.method == "POST" and not session.check_csrf(request.form.get("csrf")):
                 # An expired session lost its token too: sign in again and come back to the form.
-                response = self.to_sign_in(page, back=_referer_path(request)) if fresh else page.render(
-                    "error.html", status=400, title=page.gettext("Formulaire expiré"),
-                    message=page.gettext("Ce formulaire a expiré. Rechargez la page et recommencez."))
+                response = (
+                    self.to_sign_in(page, back=_referer_path(request))
+                    if fresh
+                    else page.render(
+                        "error.html",
+                        status=400,
+                        title=page.gettext("Formulaire expiré"),
+                        message=page.gettext("Ce formulaire a expiré. Rechargez la page et recommencez."),
+                    )
+                )
             else:
                 response = v.fn(page, **values)
         except GatewayError as exc:
             response = self.gateway_error(page, exc)
         except NotFound:
-            response = page.render("error.html", status=404, title=page.gettext("Page introuvable"),
-                                   message=page.gettext("Cette page n'existe pas, ou vous n'y avez pas accès."))
+            response = page.render(
+                "error.html",
+                status=404,
+                title=page.gettext("Page introuvable"),
+                message=page.gettext("Cette page n'existe pas, ou vous n'y avez pas accès."),
+            )
         session = page.session  # sign-in and sign-out replace it
         if session.id in self.sessions._sessions:
-            response.set_cookie(COOKIE, session.id, httponly=True, samesite="Lax", secure=not self.development,
-                                path="/")
+            response.set_cookie(
+                COOKIE, session.id, httponly=True, samesite="Lax", secure=not self.development, path="/"
+            )
         else:
             response.delete_cookie(COOKIE, path="/")
         response.headers.setdefault("Cache-Control", "no-store")
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"
+        )
         return response
 
     def to_sign_in(self, page: Page, back: str | None = None) -> Response:
@@ -257,21 +291,36 @@ class WebApp:
             page.flash(page.gettext("Votre session a expiré : connectez-vous à nouveau."))
             return self.to_sign_in(page)
         if exc.status == 404:
-            return page.render("error.html", status=404, title=page.gettext("Page introuvable"),
-                               message=page.gettext("Cette page n'existe pas, ou vous n'y avez pas accès."))
+            return page.render(
+                "error.html",
+                status=404,
+                title=page.gettext("Page introuvable"),
+                message=page.gettext("Cette page n'existe pas, ou vous n'y avez pas accès."),
+            )
         if exc.status == 403:
-            return page.render("error.html", status=403, title=page.gettext("Accès refusé"),
-                               message=page.gettext("Votre rôle ne permet pas cette action."))
+            return page.render(
+                "error.html",
+                status=403,
+                title=page.gettext("Accès refusé"),
+                message=page.gettext("Votre rôle ne permet pas cette action."),
+            )
         log.warning("gateway answered %s: %s", exc.status, exc.detail)
-        return page.render("error.html", status=502 if exc.status >= 500 else exc.status,
-                           title=page.gettext("Le service ne répond pas"),
-                           message=page.gettext("La plateforme n'a pas pu répondre. Réessayez dans un instant."))
+        return page.render(
+            "error.html",
+            status=502 if exc.status >= 500 else exc.status,
+            title=page.gettext("Le service ne répond pas"),
+            message=page.gettext("La plateforme n'a pas pu répondre. Réessayez dans un instant."),
+        )
 
     def _bare_error(self, request, adapter, status: int) -> Response:
         session = self.sessions.get(request.cookies.get(COOKIE)) or Session("", "", 0, lang=_language(request))
         page = Page(self, request, session, adapter)
-        return page.render("error.html", status=status, title=page.gettext("Page introuvable"),
-                           message=page.gettext("Cette page n'existe pas, ou vous n'y avez pas accès."))
+        return page.render(
+            "error.html",
+            status=status,
+            title=page.gettext("Page introuvable"),
+            message=page.gettext("Cette page n'existe pas, ou vous n'y avez pas accès."),
+        )
 
     def static(self, name: str) -> Response:
         root = (HERE / "static").resolve()
@@ -302,12 +351,17 @@ def _referer_path(request: Request) -> str | None:
     referer = request.headers.get("Referer", "")
     host = request.host_url
     if referer.startswith(host):
-        return "/" + referer[len(host):]
+        return "/" + referer[len(host) :]
     return None
 
 
-def create_app(gateway_url: str, missions: list[tuple[str, str]] | None = None, environ=None,
-               session_ttl: float | None = None, clock=time.time) -> WebApp:
+def create_app(
+    gateway_url: str,
+    missions: list[tuple[str, str]] | None = None,
+    environ=None,
+    session_ttl: float | None = None,
+    clock=time.time,
+) -> WebApp:
     """The front office's WSGI application, talking to the gateway at ``gateway_url``.
 
     ``missions`` lists ``(code, name)`` for the development sign-in page. Outside development mode the

@@ -73,11 +73,13 @@ class GatewayClient:
         if request_id:
             headers["X-Request-Id"] = request_id
         try:
-            reply = self.http.request(method, self.base_url + path, json=json, params=params, headers=headers,
-                                      timeout=self.timeout)
+            reply = self.http.request(
+                method, self.base_url + path, json=json, params=params, headers=headers, timeout=self.timeout
+            )
         except requests.RequestException:
-            raise GatewayError(503, {"title": "Service Unavailable", "detail": "the gateway cannot be reached"}) \
-                from None
+            raise GatewayError(
+                503, {"title": "Service Unavailable", "detail": "the gateway cannot be reached"}
+            ) from None
         if reply.status_code >= 400:
             try:
                 problem = reply.json()
@@ -106,8 +108,9 @@ class UserGateway:
         return self.client.call("GET", self._path(path), self.token, params=params, request_id=self.request_id)
 
     def post(self, path: str, body: dict | None = None):
-        return self.client.call("POST", self._path(path), self.token, json=body if body is not None else {},
-                                request_id=self.request_id)
+        return self.client.call(
+            "POST", self._path(path), self.token, json=body if body is not None else {}, request_id=self.request_id
+        )
 
     def patch(self, path: str, body: dict):
         return self.client.call("PATCH", self._path(path), self.token, json=body, request_id=self.request_id)

@@ -50,8 +50,9 @@ def _as_date(value):
         return value
     text = str(value)
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).date() if "T" in text else date.fromisoformat(
-            text[:10])
+        return (
+            datetime.fromisoformat(text.replace("Z", "+00:00")).date() if "T" in text else date.fromisoformat(text[:10])
+        )
     except ValueError:
         return None
 

@@ -43,16 +43,22 @@ class OidcConfig:
         for name in ("ISSUER", "CLIENT_ID", "REDIRECT_URI"):
             value = (env.get(PREFIX + name) or "").strip()
             if not value:
-                raise ConfigError(f"{PREFIX}{name} is not set (the front office signs in through OpenID Connect "
-                                  "outside development mode; PASSERELLE_ENV=development only for local use)")
+                raise ConfigError(
+                    f"{PREFIX}{name} is not set (the front office signs in through OpenID Connect "
+                    "outside development mode; PASSERELLE_ENV=development only for local use)"
+                )
             values[name.lower()] = value
         redirect = urlparse(values["redirect_uri"])
         if redirect.scheme != "https" and redirect.hostname not in ("localhost", "127.0.0.1"):
             raise ConfigError(f"{PREFIX}REDIRECT_URI must be https (it carries the authorisation code)")
         if urlparse(values["issuer"]).scheme not in ("https", "http"):
             raise ConfigError(f"{PREFIX}ISSUER must be an http(s) URL")
-        return cls(values["issuer"].rstrip("/"), values["client_id"], values["redirect_uri"],
-                   env.get(PREFIX + "CLIENT_SECRET") or None)
+        return cls(
+            values["issuer"].rstrip("/"),
+            values["client_id"],
+            values["redirect_uri"],
+            env.get(PREFIX + "CLIENT_SECRET") or None,
+        )
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -79,9 +85,14 @@ class OidcClient:
         verifier, challenge = pkce_pair()
         pending.update(state=secrets.token_urlsafe(24), nonce=secrets.token_urlsafe(24), verifier=verifier)
         query = {
-            "response_type": "code", "client_id": self.config.client_id, "redirect_uri": self.config.redirect_uri,
-            "scope": self.config.scope, "state": pending["state"], "nonce": pending["nonce"],
-            "code_challenge": challenge, "code_challenge_method": "S256",
+            "response_type": "code",
+            "client_id": self.config.client_id,
+            "redirect_uri": self.config.redirect_uri,
+            "scope": self.config.scope,
+            "state": pending["state"],
+            "nonce": pending["nonce"],
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
         }
         return self.discovery()["authorization_endpoint"] + "?" + urlencode(query)
 
@@ -91,8 +102,13 @@ class OidcClient:
         Returns the user (sub, mission, roles, token, token_expires_at); raises ValueError when refused."""
         if not state or not code or not secrets.compare_digest(state, pending.get("state", "")):
             raise ValueError("the sign-in answer does not match the request (state)")
-        data = {"grant_type": "authorization_code", "code": code, "redirect_uri": self.config.redirect_uri,
-                "client_id": self.config.client_id, "code_verifier": pending["verifier"]}
+        data = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": self.config.redirect_uri,
+            "client_id": self.config.client_id,
+            "code_verifier": pending["verifier"],
+        }
         auth = (self.config.client_id, self.config.client_secret) if self.config.client_secret else None
         reply = self.http.post(self.discovery()["token_endpoint"], data=data, auth=auth, timeout=10)
         if reply.status_code != 200:
@@ -108,6 +124,11 @@ class OidcClient:
         roles = claims.get("roles") or []
         if isinstance(roles, str):
             roles = roles.split()
-        return {"sub": str(claims["sub"]), "name": claims.get("name") or str(claims["sub"]),
-                "mission": claims.get("mission"), "roles": list(roles), "token": access,
-                "token_expires_at": claims.get("exp")}
+        return {
+            "sub": str(claims["sub"]),
+            "name": claims.get("name") or str(claims["sub"]),
+            "mission": claims.get("mission"),
+            "roles": list(roles),
+            "token": access,
+            "token_expires_at": claims.get("exp"),
+        }

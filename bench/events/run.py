@@ -190,8 +190,9 @@ class Phases:
         q = self.rig.query
         first = q(site, service, f"SELECT min({stamp}) FROM {table} WHERE {where}", **params)
         last = q(site, service, f"SELECT max({stamp}) FROM {table} WHERE {where}", **params)
-        after = q(site, service, f"SELECT count(*) FROM {table} WHERE {where} AND {stamp} > :first", first=first,
-                  **params)
+        after = q(
+            site, service, f"SELECT count(*) FROM {table} WHERE {where} AND {stamp} > :first", first=first, **params
+        )
         return after / (_seconds(last) - _seconds(first))
 
     def _span(self, after_seq: int, until: str) -> tuple[float, float]:
@@ -423,9 +424,13 @@ def main(argv=None) -> int:
         f"{e2e['relay'] / raw:.2f}× raw pipelined",
     )
     section.row("consumer alone: queue → inbox and effect", f"{e2e['consumer']:,.0f} events/s")
-    phases = [("stream", "streaming"), ("stream_one", "streaming, one consumer process"),
-              ("load", "producer alone (outbox writes, relay frozen)"), ("relay", "relay alone"),
-              ("consumer", "consumer alone")]
+    phases = [
+        ("stream", "streaming"),
+        ("stream_one", "streaming, one consumer process"),
+        ("load", "producer alone (outbox writes, relay frozen)"),
+        ("relay", "relay alone"),
+        ("consumer", "consumer alone"),
+    ]
     for phase, label in phases:
         if f"{phase}_cpu" in e2e:
             section.row(f"CPU per event, {label} (µs, by process)", cpu_row(e2e[f"{phase}_cpu"], args.events))

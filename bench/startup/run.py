@@ -51,8 +51,12 @@ def write_registry(scratch: Path, broker) -> Path:
             "data_dir": str(scratch / "data"),
             "prefix": f"b{uuid.uuid4().hex[:6]}-",
             "database_url": "sqlite:///{data_dir}/{site}/{service}.sqlite",
-            "broker": {**default.broker, "embedded": False, "port": broker.port,
-                       "management_url": broker.management_url},
+            "broker": {
+                **default.broker,
+                "embedded": False,
+                "port": broker.port,
+                "management_url": broker.management_url,
+            },
             "gateway": {"host": "127.0.0.1", "port": free_port()},
             "observability_port_base": free_port_block(len(base["sites"])),
         },
@@ -146,10 +150,16 @@ def fresh_clone(scratch: Path) -> dict[str, float]:
     clone = scratch / "clone"
     subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(clone)], check=True)
     amqp = free_port_block(4)
-    env = {**os.environ, "PASSERELLE_ENV": "development",
-           "PASSERELLE_BROKER_PORT": str(amqp), "PASSERELLE_BROKER_MANAGEMENT_URL": f"http://127.0.0.1:{amqp + 1}",
-           "PASSERELLE_BROKER_DIST_PORT": str(amqp + 2), "PASSERELLE_BROKER_CTL_PORT": str(amqp + 3),
-           "PASSERELLE_GATEWAY_PORT": str(free_port()), "PASSERELLE_OBSERVABILITY_PORT_BASE": str(free_port_block(12))}
+    env = {
+        **os.environ,
+        "PASSERELLE_ENV": "development",
+        "PASSERELLE_BROKER_PORT": str(amqp),
+        "PASSERELLE_BROKER_MANAGEMENT_URL": f"http://127.0.0.1:{amqp + 1}",
+        "PASSERELLE_BROKER_DIST_PORT": str(amqp + 2),
+        "PASSERELLE_BROKER_CTL_PORT": str(amqp + 3),
+        "PASSERELLE_GATEWAY_PORT": str(free_port()),
+        "PASSERELLE_OBSERVABILITY_PORT_BASE": str(free_port_block(12)),
+    }
     env.pop("VIRTUAL_ENV", None)
     figures = {}
 
@@ -224,16 +234,24 @@ def main(argv=None) -> int:
     section.row("baseline: one Mission's site alone (`run-site mirec`, five services) to ready", f"{single:.1f} s")
     if clone:
         first = clone["install"] + clone["first up"]
-        section.row(f"fresh clone, `make install` then the first `passerelle up` to all-ready, the embedded "
-                    f"default with its own RabbitMQ node (goal ≤ {FIRST_GOAL:.0f} s)",
-                    f"**{first:.1f} s** (install {clone['install']:.1f} s, up {clone['first up']:.1f} s) · "
-                    f"{first / FIRST_GOAL:.2f}× the goal")
-        section.row(f"the same clone, warm `passerelle up` to all-ready, its node started again (goal ≤ "
-                    f"{GOAL:.0f} s)", f"**{clone['warm up']:.1f} s** · {clone['warm up'] / GOAL:.2f}× the goal")
-        section.row("`passerelle down`: twelve sites, the gateway and the node (goal ≤ 5 s)",
-                    f"**{clone['down']:.1f} s** (after the first up: {clone['down after the first up']:.1f} s)")
-        section.note("The fresh clone's install reuses pip's download cache where the machine has one (a "
-                     "machine that never downloaded the packages adds their download).")
+        section.row(
+            f"fresh clone, `make install` then the first `passerelle up` to all-ready, the embedded "
+            f"default with its own RabbitMQ node (goal ≤ {FIRST_GOAL:.0f} s)",
+            f"**{first:.1f} s** (install {clone['install']:.1f} s, up {clone['first up']:.1f} s) · "
+            f"{first / FIRST_GOAL:.2f}× the goal",
+        )
+        section.row(
+            f"the same clone, warm `passerelle up` to all-ready, its node started again (goal ≤ {GOAL:.0f} s)",
+            f"**{clone['warm up']:.1f} s** · {clone['warm up'] / GOAL:.2f}× the goal",
+        )
+        section.row(
+            "`passerelle down`: twelve sites, the gateway and the node (goal ≤ 5 s)",
+            f"**{clone['down']:.1f} s** (after the first up: {clone['down after the first up']:.1f} s)",
+        )
+        section.note(
+            "The fresh clone's install reuses pip's download cache where the machine has one (a "
+            "machine that never downloaded the packages adds their download)."
+        )
     text = section.render()
     print(text)
     if not args.no_write:

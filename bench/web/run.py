@@ -58,8 +58,12 @@ def seed(front: FrontOffice, people: int) -> list[str]:
         if reply.status_code != 201:
             return None
         pid = reply.json()["id"]
-        http.post(f"{base}/{pid}/pathway/move", json={"to": "orientation", "why": "Projet en cours"},
-                  headers=headers, timeout=30)
+        http.post(
+            f"{base}/{pid}/pathway/move",
+            json={"to": "orientation", "why": "Projet en cours"},
+            headers=headers,
+            timeout=30,
+        )
         http.post(f"{base}/{pid}/notes/social", json={"text": "Entretien d'accueil"}, headers=headers, timeout=30)
         return pid
 
@@ -98,8 +102,10 @@ def main(argv=None) -> None:
         rng = random.Random(5)
         for _ in range(5):  # warm-up
             measure(http, front.url + "/beneficiaires")
-        caseload = [measure(http, front.url + "/beneficiaires?page=" + str(rng.randint(1, max(1, len(ids) // 100))))
-                    for _ in range(args.requests)]
+        caseload = [
+            measure(http, front.url + "/beneficiaires?page=" + str(rng.randint(1, max(1, len(ids) // 100))))
+            for _ in range(args.requests)
+        ]
         files = [measure(http, front.url + "/beneficiaires/" + rng.choice(ids)) for _ in range(args.requests)]
     finally:
         front.stop()

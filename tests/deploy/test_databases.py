@@ -62,8 +62,9 @@ def test_each_site_has_a_replicated_cluster_with_a_database_per_service_and_cont
 
 
 def test_no_two_sites_back_up_to_the_same_place():
-    paths = [d["spec"]["configuration"]["destinationPath"] for code in SITES
-             for d in of_kind(build(code), "ObjectStore")]
+    paths = [
+        d["spec"]["configuration"]["destinationPath"] for code in SITES for d in of_kind(build(code), "ObjectStore")
+    ]
     assert len(paths) == len(set(paths)) == len(SITES)
 
 
@@ -94,6 +95,9 @@ def test_every_container_reaches_its_own_database_through_the_operator_s_secret(
     assert db_rule["to"][0]["podSelector"]["matchLabels"].items() <= labels.items()
     (db_policy,) = [d["spec"] for d in of_kind(docs, "NetworkPolicy") if d["metadata"]["name"] == name]
     assert db_policy["podSelector"] == {"matchLabels": {"cnpg.io/cluster": name}}
-    from_sites = [r for r in db_policy["ingress"] if r["from"] == [{"podSelector": {"matchLabels": {
-        "app.kubernetes.io/part-of": "passerelle"}}}]]
+    from_sites = [
+        r
+        for r in db_policy["ingress"]
+        if r["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/part-of": "passerelle"}}}]
+    ]
     assert [r["ports"] for r in from_sites] == [[{"protocol": "TCP", "port": 5432}]]

@@ -28,7 +28,8 @@ def test_definitions_hold_every_object_broker_setup_declares():
     assert {(q["vhost"], q["name"]) for q in defs["queues"]} == {(q["vhost"], q["name"]) for q in rec.queues}
     assert len(defs["bindings"]) == len(rec.bindings) and len(defs["exchanges"]) == len(rec.exchanges)
     assert {(p["vhost"], p["user"], p["read"]) for p in defs["permissions"]} == {
-        (p["vhost"], p["user"], p["read"]) for p in rec.permissions}
+        (p["vhost"], p["user"], p["read"]) for p in rec.permissions
+    }
     # Consumer queues are quorum queues with exactly the arguments the consumers declare with.
     mirec = REGISTRY.site("mirec")
     consumer = next(q for q in defs["queues"] if q["vhost"] == mirec.vhost and "x-delivery-limit" in q["arguments"])
@@ -57,11 +58,22 @@ def test_users_carry_rabbitmq_sha256_hashes_never_their_passwords():
 
 def test_definitions_command_writes_the_file_from_the_environment(tmp_path):
     out = tmp_path / "definitions.json"
-    env = {"PATH": "/usr/bin:/bin", "PASSERELLE_BROKER_HOST": "localhost", "PASSERELLE_BROKER_PORT": "5672",
-           "PASSERELLE_BROKER_EMBEDDED": "false", "PASSERELLE_BROKER_ADMIN_USER": "admin",
-           "PASSERELLE_BROKER_SECRET": "a-secret-from-the-host"}
-    done = subprocess.run([sys.executable, "-m", "kit.definitions", "rabbitmq", "--out", str(out)], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=60)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PASSERELLE_BROKER_HOST": "localhost",
+        "PASSERELLE_BROKER_PORT": "5672",
+        "PASSERELLE_BROKER_EMBEDDED": "false",
+        "PASSERELLE_BROKER_ADMIN_USER": "admin",
+        "PASSERELLE_BROKER_SECRET": "a-secret-from-the-host",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "kit.definitions", "rabbitmq", "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     defs = json.loads(out.read_text())
     assert "admin" in {u["name"] for u in defs["users"]}

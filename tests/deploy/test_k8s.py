@@ -35,24 +35,79 @@ CRD_SPEC = {
     "Permission": ({"vhost", "permissions"}, {"vhost", "user", "userReference", "permissions"}),
     "Policy": ({"name", "pattern", "definition"}, {"name", "vhost", "pattern", "applyTo", "priority", "definition"}),
     "Exchange": ({"name"}, {"name", "vhost", "type", "durable", "autoDelete", "arguments", "deletionPolicy"}),
-    "Queue": ({"name"}, {"name", "vhost", "type", "durable", "autoDelete", "arguments", "deleteIfEmpty",
-                         "deleteIfUnused", "deletionPolicy"}),
+    "Queue": (
+        {"name"},
+        {
+            "name",
+            "vhost",
+            "type",
+            "durable",
+            "autoDelete",
+            "arguments",
+            "deleteIfEmpty",
+            "deleteIfUnused",
+            "deletionPolicy",
+        },
+    ),
     "Binding": (set(), {"vhost", "source", "destination", "destinationType", "routingKey", "arguments"}),
-    "Shovel": ({"name", "uriSecret"}, {
-        "name", "vhost", "uriSecret", "ackMode", "addForwardHeaders", "deleteAfter", "destAddForwardHeaders",
-        "destAddTimestampHeader", "destAddress", "destApplicationProperties", "destExchange", "destExchangeKey",
-        "destProperties", "destProtocol", "destPublishProperties", "destQueue", "prefetchCount", "reconnectDelay",
-        "srcAddress", "srcDeleteAfter", "srcExchange", "srcExchangeKey", "srcPrefetchCount", "srcProtocol",
-        "srcQueue"}),
-    "RabbitmqCluster": (set(), {"replicas", "image", "imagePullSecrets", "service", "persistence", "resources",
-                                "affinity", "tolerations", "rabbitmq", "tls", "override", "skipPostDeploySteps",
-                                "terminationGracePeriodSeconds", "delayStartSeconds", "secretBackend"}),
+    "Shovel": (
+        {"name", "uriSecret"},
+        {
+            "name",
+            "vhost",
+            "uriSecret",
+            "ackMode",
+            "addForwardHeaders",
+            "deleteAfter",
+            "destAddForwardHeaders",
+            "destAddTimestampHeader",
+            "destAddress",
+            "destApplicationProperties",
+            "destExchange",
+            "destExchangeKey",
+            "destProperties",
+            "destProtocol",
+            "destPublishProperties",
+            "destQueue",
+            "prefetchCount",
+            "reconnectDelay",
+            "srcAddress",
+            "srcDeleteAfter",
+            "srcExchange",
+            "srcExchangeKey",
+            "srcPrefetchCount",
+            "srcProtocol",
+            "srcQueue",
+        },
+    ),
+    "RabbitmqCluster": (
+        set(),
+        {
+            "replicas",
+            "image",
+            "imagePullSecrets",
+            "service",
+            "persistence",
+            "resources",
+            "affinity",
+            "tolerations",
+            "rabbitmq",
+            "tls",
+            "override",
+            "skipPostDeploySteps",
+            "terminationGracePeriodSeconds",
+            "delayStartSeconds",
+            "secretBackend",
+        },
+    ),
 }
-ENUMS = {("User", "tags"): {"management", "policymaker", "monitoring", "administrator"},
-         ("Policy", "applyTo"): {"queues", "exchanges", "all", "classic_queues", "quorum_queues", "streams"},
-         ("Binding", "destinationType"): {"queue", "exchange"},
-         ("Shovel", "ackMode"): {"on-confirm", "on-publish", "no-ack"},
-         ("Queue", "type"): {"quorum", "classic", "stream"}}
+ENUMS = {
+    ("User", "tags"): {"management", "policymaker", "monitoring", "administrator"},
+    ("Policy", "applyTo"): {"queues", "exchanges", "all", "classic_queues", "quorum_queues", "streams"},
+    ("Binding", "destinationType"): {"queue", "exchange"},
+    ("Shovel", "ackMode"): {"on-confirm", "on-publish", "no-ack"},
+    ("Queue", "type"): {"quorum", "classic", "stream"},
+}
 DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 
 
@@ -61,8 +116,13 @@ def of_kind(docs, kind):
 
 
 def test_rendered_files_are_those_the_registry_gives():
-    out = subprocess.run([sys.executable, str(ROOT / "deploy" / "render.py"), "--check"],
-                         capture_output=True, text=True, timeout=60, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "deploy" / "render.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert out.returncode == 0, out.stderr
 
 
@@ -87,8 +147,10 @@ def test_overlay_builds_and_its_resources_are_valid(overlay):
         try:
             kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
         except kubernetes_validate.ValidationError as exc:
-            pytest.fail(f"overlays/{overlay}: {name} is not a valid Kubernetes {K8S_VERSION} resource: "
-                        f"{exc.message} at {'/'.join(map(str, exc.path))}")
+            pytest.fail(
+                f"overlays/{overlay}: {name} is not a valid Kubernetes {K8S_VERSION} resource: "
+                f"{exc.message} at {'/'.join(map(str, exc.path))}"
+            )
         # Secrets are referenced, never inlined.
         assert doc["kind"] != "Secret", f"overlays/{overlay} inlines {name}"
 
@@ -98,40 +160,161 @@ def test_overlay_builds_and_its_resources_are_valid(overlay):
 # Barman Cloud plugin 0.x. Their nested fields are checked by the tests that use them.
 OTHER_CRDS = {
     "cert-manager.io/v1": {
-        "Certificate": ({"secretName", "issuerRef"}, {
-            "secretName", "issuerRef", "dnsNames", "commonName", "duration", "renewBefore", "usages", "privateKey",
-            "ipAddresses", "uris", "emailAddresses", "subject", "isCA", "secretTemplate", "keystores",
-            "revisionHistoryLimit", "additionalOutputFormats", "literalSubject", "nameConstraints",
-            "encodeUsagesInRequest", "otherNames", "renewBeforePercentage"}),
+        "Certificate": (
+            {"secretName", "issuerRef"},
+            {
+                "secretName",
+                "issuerRef",
+                "dnsNames",
+                "commonName",
+                "duration",
+                "renewBefore",
+                "usages",
+                "privateKey",
+                "ipAddresses",
+                "uris",
+                "emailAddresses",
+                "subject",
+                "isCA",
+                "secretTemplate",
+                "keystores",
+                "revisionHistoryLimit",
+                "additionalOutputFormats",
+                "literalSubject",
+                "nameConstraints",
+                "encodeUsagesInRequest",
+                "otherNames",
+                "renewBeforePercentage",
+            },
+        ),
     },
     "postgresql.cnpg.io/v1": {
-        "Cluster": ({"storage"}, {
-            "affinity", "backup", "bootstrap", "certificates", "description", "enablePDB", "enableSuperuserAccess",
-            "env", "envFrom", "ephemeralVolumeSource", "ephemeralVolumesSizeLimit", "externalClusters",
-            "failoverDelay", "imageCatalogRef", "imageName", "imagePullPolicy", "imagePullSecrets",
-            "inheritedMetadata", "instances", "livenessProbeTimeout", "logLevel", "managed", "maxSyncReplicas",
-            "minSyncReplicas", "monitoring", "nodeMaintenanceWindow", "plugins", "postgresGID", "postgresUID",
-            "postgresql", "primaryUpdateMethod", "primaryUpdateStrategy", "priorityClassName", "probes",
-            "projectedVolumeTemplate", "replica", "replicationSlots", "resources", "schedulerName",
-            "seccompProfile", "serviceAccountTemplate", "smartShutdownTimeout", "startDelay", "stopDelay",
-            "storage", "superuserSecret", "switchoverDelay", "tablespaces", "topologySpreadConstraints",
-            "walStorage"}),
-        "Database": ({"name", "owner", "cluster"}, {
-            "name", "owner", "cluster", "ensure", "databaseReclaimPolicy", "allowConnections", "connectionLimit",
-            "encoding", "isTemplate", "locale", "localeProvider", "localeCollate", "localeCType", "icuLocale",
-            "icuRules", "builtinLocale", "collationVersion", "tablespace", "template", "extensions", "schemas"}),
-        "ScheduledBackup": ({"schedule", "cluster"}, {
-            "schedule", "cluster", "backupOwnerReference", "immediate", "method", "online", "onlineConfiguration",
-            "pluginConfiguration", "suspend", "target"}),
+        "Cluster": (
+            {"storage"},
+            {
+                "affinity",
+                "backup",
+                "bootstrap",
+                "certificates",
+                "description",
+                "enablePDB",
+                "enableSuperuserAccess",
+                "env",
+                "envFrom",
+                "ephemeralVolumeSource",
+                "ephemeralVolumesSizeLimit",
+                "externalClusters",
+                "failoverDelay",
+                "imageCatalogRef",
+                "imageName",
+                "imagePullPolicy",
+                "imagePullSecrets",
+                "inheritedMetadata",
+                "instances",
+                "livenessProbeTimeout",
+                "logLevel",
+                "managed",
+                "maxSyncReplicas",
+                "minSyncReplicas",
+                "monitoring",
+                "nodeMaintenanceWindow",
+                "plugins",
+                "postgresGID",
+                "postgresUID",
+                "postgresql",
+                "primaryUpdateMethod",
+                "primaryUpdateStrategy",
+                "priorityClassName",
+                "probes",
+                "projectedVolumeTemplate",
+                "replica",
+                "replicationSlots",
+                "resources",
+                "schedulerName",
+                "seccompProfile",
+                "serviceAccountTemplate",
+                "smartShutdownTimeout",
+                "startDelay",
+                "stopDelay",
+                "storage",
+                "superuserSecret",
+                "switchoverDelay",
+                "tablespaces",
+                "topologySpreadConstraints",
+                "walStorage",
+            },
+        ),
+        "Database": (
+            {"name", "owner", "cluster"},
+            {
+                "name",
+                "owner",
+                "cluster",
+                "ensure",
+                "databaseReclaimPolicy",
+                "allowConnections",
+                "connectionLimit",
+                "encoding",
+                "isTemplate",
+                "locale",
+                "localeProvider",
+                "localeCollate",
+                "localeCType",
+                "icuLocale",
+                "icuRules",
+                "builtinLocale",
+                "collationVersion",
+                "tablespace",
+                "template",
+                "extensions",
+                "schemas",
+            },
+        ),
+        "ScheduledBackup": (
+            {"schedule", "cluster"},
+            {
+                "schedule",
+                "cluster",
+                "backupOwnerReference",
+                "immediate",
+                "method",
+                "online",
+                "onlineConfiguration",
+                "pluginConfiguration",
+                "suspend",
+                "target",
+            },
+        ),
     },
     "barmancloud.cnpg.io/v1": {
         "ObjectStore": ({"configuration"}, {"configuration", "retentionPolicy", "instanceSidecarConfiguration"}),
     },
 }
-CERT_USAGES = {"signing", "digital signature", "content commitment", "key encipherment", "key agreement",
-               "data encipherment", "cert sign", "crl sign", "encipher only", "decipher only", "any",
-               "server auth", "client auth", "code signing", "email protection", "s/mime", "ipsec end system",
-               "ipsec tunnel", "ipsec user", "timestamping", "ocsp signing", "microsoft sgc", "netscape sgc"}
+CERT_USAGES = {
+    "signing",
+    "digital signature",
+    "content commitment",
+    "key encipherment",
+    "key agreement",
+    "data encipherment",
+    "cert sign",
+    "crl sign",
+    "encipher only",
+    "decipher only",
+    "any",
+    "server auth",
+    "client auth",
+    "code signing",
+    "email protection",
+    "s/mime",
+    "ipsec end system",
+    "ipsec tunnel",
+    "ipsec user",
+    "timestamping",
+    "ocsp signing",
+    "microsoft sgc",
+    "netscape sgc",
+}
 
 
 def check_crd_structure(doc):
@@ -219,8 +402,13 @@ def test_site_pods_reach_only_their_broker_and_databases(code):
     for rule in egress:
         ports = {(p["protocol"], p["port"]) for p in rule["ports"]}
         (peer,) = rule["to"]
-        destinations.append((peer.get("namespaceSelector", {}).get("matchLabels", {}).get(
-            "kubernetes.io/metadata.name"), peer["podSelector"]["matchLabels"], ports))
+        destinations.append(
+            (
+                peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name"),
+                peer["podSelector"]["matchLabels"],
+                ports,
+            )
+        )
     assert destinations == [
         ("kube-system", {"k8s-app": "kube-dns"}, {("UDP", 53), ("TCP", 53)}),
         ("passerelle-platform", {"app.kubernetes.io/name": "passerelle-rabbitmq"}, {("TCP", 5672)}),
@@ -245,7 +433,8 @@ def test_operator_resources_declare_what_broker_setup_declares():
     assert {(s["vhost"], s["name"]) for s in by_kind["Exchange"]} == {(e["vhost"], e["name"]) for e in rec.exchanges}
     assert len(by_kind["Binding"]) == len(rec.bindings)
     assert {(s["vhost"], s["user"]) for s in by_kind["Permission"]} == {
-        (p["vhost"], p["user"]) for p in rec.permissions if p["user"] != admin}
+        (p["vhost"], p["user"]) for p in rec.permissions if p["user"] != admin
+    }
     assert len(by_kind["User"]) == len(rec.users)
     assert {s["name"] for s in by_kind["Vhost"]} == {v["name"] for v in rec.vhosts}
     consumer_queues = [s for s in by_kind["Queue"] if "x-delivery-limit" in s.get("arguments", {})]

@@ -38,8 +38,13 @@ def test_alert_rules_pass_promtool_check_and_their_unit_tests():
     assert unit.returncode == 0, unit.stdout + unit.stderr
     rules = yaml.safe_load((PROMETHEUS / "alerts.yml").read_text())
     exprs = " ".join(r["expr"] for g in rules["groups"] for r in g["rules"])
-    for metric in ("passerelle_outbox_lag_seconds", "passerelle_events_dead_lettered_total",
-                   "passerelle_entrypoint_seconds_count", "passerelle_entrypoint_seconds_bucket", "absent(up"):
+    for metric in (
+        "passerelle_outbox_lag_seconds",
+        "passerelle_events_dead_lettered_total",
+        "passerelle_entrypoint_seconds_count",
+        "passerelle_entrypoint_seconds_bucket",
+        "absent(up",
+    ):
         assert metric in exprs
 
 
@@ -70,17 +75,28 @@ def test_real_prometheus_scrapes_every_site_and_finds_the_business_metrics(platf
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(PROMETHEUS / "alerts.yml")],
-        "scrape_configs": [{
-            "job_name": "passerelle-sites",
-            "static_configs": [{"targets": [f"127.0.0.1:{s.port}"], "labels": {"site": code}}
-                               for code, s in sites.items()],
-        }],
+        "scrape_configs": [
+            {
+                "job_name": "passerelle-sites",
+                "static_configs": [
+                    {"targets": [f"127.0.0.1:{s.port}"], "labels": {"site": code}} for code, s in sites.items()
+                ],
+            }
+        ],
     }
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
     log = open(tmp_path / "prometheus.log", "wb")
-    proc = subprocess.Popen([prometheus, f"--config.file={tmp_path / 'prometheus.yml'}",
-                             f"--storage.tsdb.path={tmp_path / 'tsdb'}", f"--web.listen-address=127.0.0.1:{port}",
-                             "--log.level=warn"], stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            prometheus,
+            f"--config.file={tmp_path / 'prometheus.yml'}",
+            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--log.level=warn",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     api = f"http://127.0.0.1:{port}/api/v1"
 
     def query(expr: str) -> list:
@@ -89,6 +105,7 @@ def test_real_prometheus_scrapes_every_site_and_finds_the_business_metrics(platf
         return reply["data"]["result"]
 
     try:
+
         def targets_up():
             if proc.poll() is not None:
                 raise AssertionError(f"prometheus exited: {(tmp_path / 'prometheus.log').read_text()[-2000:]}")
@@ -104,11 +121,13 @@ def test_real_prometheus_scrapes_every_site_and_finds_the_business_metrics(platf
 
         backlog = query("passerelle_outbox_backlog")
         assert {(r["metric"]["site"], r["metric"]["service"]) for r in backlog} >= {
-            ("mirec", s) for s in ("beneficiary", "employer", "convention", "matching", "reporting")} | {
-            ("intermire", "reporting")}
+            ("mirec", s) for s in ("beneficiary", "employer", "convention", "matching", "reporting")
+        } | {("intermire", "reporting")}
         assert query("passerelle_outbox_lag_seconds")
-        calls = query('passerelle_entrypoint_seconds_count{site="mirec",service="beneficiary",'
-                      'entrypoint="register",kind="rpc",outcome="ok"}')
+        calls = query(
+            'passerelle_entrypoint_seconds_count{site="mirec",service="beneficiary",'
+            'entrypoint="register",kind="rpc",outcome="ok"}'
+        )
         assert calls and float(calls[0]["value"][1]) >= 1
 
         # The alert rules are loaded and evaluate without error on real series; none fires on a
@@ -116,8 +135,15 @@ def test_real_prometheus_scrapes_every_site_and_finds_the_business_metrics(platf
         def rules_evaluated():
             groups = requests.get(f"{api}/rules", timeout=5).json()["data"]["groups"]
             rules = [r for g in groups for r in g["rules"]]
-            return rules if rules and all(r.get("lastEvaluation", "").startswith("20") and
-                                          not r["lastEvaluation"].startswith("0001") for r in rules) else False
+            return (
+                rules
+                if rules
+                and all(
+                    r.get("lastEvaluation", "").startswith("20") and not r["lastEvaluation"].startswith("0001")
+                    for r in rules
+                )
+                else False
+            )
 
         rules = wait_until(rules_evaluated, timeout=15, what="every rule evaluated")
         assert all(r["health"] == "ok" for r in rules), [r for r in rules if r["health"] != "ok"]

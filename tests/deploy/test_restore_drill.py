@@ -61,21 +61,47 @@ def fill(urls: dict[str, str]) -> int:
     for service, url in urls.items():
         engine = sa.create_engine(normalize_url(url), poolclass=sa.pool.NullPool)
         with engine.begin() as conn:
-            conn.execute(outbox.insert(), [{
-                "event_id": str(uuid.uuid4()), "audience": "internal",
-                "routing_key": f"be.mire.{service}.something_happened.v1",
-                "payload": json.dumps({"n": i, "name": "Amélie Dubois-Lefèvre", "note": None}),
-                "created_at": now + timedelta(seconds=i), "sent_at": None if i % 3 else now, "attempts": i % 4,
-            } for i in range(40)])
-            conn.execute(inbox.insert(), [{"event_id": str(uuid.uuid4()), "handler": f"{service}.on_event",
-                                           "processed_at": now} for _ in range(15)])
+            conn.execute(
+                outbox.insert(),
+                [
+                    {
+                        "event_id": str(uuid.uuid4()),
+                        "audience": "internal",
+                        "routing_key": f"be.mire.{service}.something_happened.v1",
+                        "payload": json.dumps({"n": i, "name": "Amélie Dubois-Lefèvre", "note": None}),
+                        "created_at": now + timedelta(seconds=i),
+                        "sent_at": None if i % 3 else now,
+                        "attempts": i % 4,
+                    }
+                    for i in range(40)
+                ],
+            )
+            conn.execute(
+                inbox.insert(),
+                [
+                    {"event_id": str(uuid.uuid4()), "handler": f"{service}.on_event", "processed_at": now}
+                    for _ in range(15)
+                ],
+            )
             written += 55
             if service == "employer":
-                conn.execute(sa.insert(Employer), [{
-                    "id": str(uuid.uuid4()), "enterprise_number": enterprise_number(4200 + i),
-                    "name": f"Boulangerie {name}", "nace": "10710", "municipality": "52011",
-                    "created_at": now, "postal_code": "6000"} for i, name in enumerate(
-                        ["Dupont", "Lambert", "Martin", "Peeters", "Janssens", "Maes", "Jacobs", "Mertens"])])
+                conn.execute(
+                    sa.insert(Employer),
+                    [
+                        {
+                            "id": str(uuid.uuid4()),
+                            "enterprise_number": enterprise_number(4200 + i),
+                            "name": f"Boulangerie {name}",
+                            "nace": "10710",
+                            "municipality": "52011",
+                            "created_at": now,
+                            "postal_code": "6000",
+                        }
+                        for i, name in enumerate(
+                            ["Dupont", "Lambert", "Martin", "Peeters", "Janssens", "Maes", "Jacobs", "Mertens"]
+                        )
+                    ],
+                )
                 written += 8
         engine.dispose()
     return written
@@ -85,9 +111,22 @@ def test_a_mission_s_databases_restore_to_the_same_rows(mission_databases, tmp_p
     template, urls = mission_databases
     written = fill(urls)
     report = tmp_path / "drill.json"
-    out = subprocess.run([sys.executable, str(ROOT / "deploy" / "restore_drill.py"), "--source", template,
-                          "--site", "mirec", "--json", str(report)],
-                         capture_output=True, text=True, timeout=300, cwd=ROOT)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "deploy" / "restore_drill.py"),
+            "--source",
+            template,
+            "--site",
+            "mirec",
+            "--json",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.strip().splitlines()[-1].startswith("OK: 5 database(s)")
     results = json.loads(report.read_text())

@@ -31,8 +31,12 @@ OVERLAYS = [*(s.code for s in REGISTRY.sites), "platform"]
 SECTOR_KEY = "PASSERELLE_SECTOR_KEY"
 GATEWAY_SECRETS = {"PASSERELLE_JWT_ISSUER", "PASSERELLE_JWT_AUDIENCE", "PASSERELLE_JWT_JWKS_URL", SECTOR_KEY}
 # Known today; the scan below adds whatever the code holds by then.
-KNOWN_DEFAULTS = {"embedded-development-sector-key", "embedded-development-jwt-secret-change-me", "passerelle-dev",
-                  "embedded-development-secret"}
+KNOWN_DEFAULTS = {
+    "embedded-development-sector-key",
+    "embedded-development-jwt-secret-change-me",
+    "passerelle-dev",
+    "embedded-development-secret",
+}
 
 
 def development_defaults() -> set[str]:
@@ -42,9 +46,15 @@ def development_defaults() -> set[str]:
     for rel in ("kit/pseudonym.py", "gateway/auth.py", "kit/broker.py"):
         tree = ast.parse((ROOT / rel).read_text())
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and " " not in node.value \
-                    and re.search(r"dev|change-?me|secret", node.value, re.I) and len(node.value) >= 8 \
-                    and re.search(r"[^A-Za-z]", node.value) and not node.value.startswith("PASSERELLE_"):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and " " not in node.value
+                and re.search(r"dev|change-?me|secret", node.value, re.I)
+                and len(node.value) >= 8
+                and re.search(r"[^A-Za-z]", node.value)
+                and not node.value.startswith("PASSERELLE_")
+            ):
                 found.add(node.value)
     registry = (ROOT / "config" / "missions.yaml").read_text()
     for default in re.findall(r"^\s*\w*(?:secret|password|key)\w*:\s*\$\{\w+:([^}]*)\}", registry, re.M):
@@ -188,8 +198,13 @@ def test_compose_secrets_come_from_uncommitted_files_and_reach_who_needs_them():
     declared = spec["secrets"]
     for name, source in declared.items():
         assert set(source) == {"file"} and source["file"].startswith("./secrets/"), name
-    ignored = subprocess.run(["git", "check-ignore", "secrets/PASSERELLE_SECTOR_KEY", ".env"], cwd=ROOT,
-                             capture_output=True, text=True, timeout=30)
+    ignored = subprocess.run(
+        ["git", "check-ignore", "secrets/PASSERELLE_SECTOR_KEY", ".env"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert ignored.stdout.split() == ["secrets/PASSERELLE_SECTOR_KEY", ".env"], "secrets/ and .env must be ignored"
     services = passerelle_containers(spec)
     for name, service in services.items():
@@ -205,8 +220,11 @@ def test_compose_secrets_come_from_uncommitted_files_and_reach_who_needs_them():
         # Required from .env: no default, compose stops with the message when unset.
         assert re.fullmatch(r"\$\{" + name + r":\?[^}]+\}", gateway["environment"][name]), name
     definitions = secret_targets(services["broker-definitions"])
-    assert {"PASSERELLE_BROKER_PASSWORD__FOREM", "PASSERELLE_BROKER_PASSWORD__ACTIRIS",
-            "PASSERELLE_BROKER_ADMIN_PASSWORD"} <= set(definitions)
+    assert {
+        "PASSERELLE_BROKER_PASSWORD__FOREM",
+        "PASSERELLE_BROKER_PASSWORD__ACTIRIS",
+        "PASSERELLE_BROKER_ADMIN_PASSWORD",
+    } <= set(definitions)
     # The other images read their secrets through their own *_FILE settings.
     assert spec["services"]["postgres"]["environment"]["POSTGRES_PASSWORD_FILE"] == "/run/secrets/postgres_password"
     assert spec["services"]["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD__FILE"].startswith("/run/secrets/")
@@ -225,9 +243,18 @@ def test_the_image_entrypoint_turns_secret_files_into_variables(tmp_path):
     (secrets / "postgres_password").write_text("ignored: not a variable name")
     (secrets / "PGPASSWORD").write_text("from-file")
     env = {"PATH": os.environ["PATH"], "PASSERELLE_SECRETS_DIR": str(secrets), "PGPASSWORD": "already-set"}
-    out = subprocess.run([str(ROOT / "deploy" / "docker" / "secrets-env"), "python3", "-c",
-                          "import json, os; print(json.dumps(dict(os.environ)))"],
-                         capture_output=True, text=True, env=env, timeout=30)
+    out = subprocess.run(
+        [
+            str(ROOT / "deploy" / "docker" / "secrets-env"),
+            "python3",
+            "-c",
+            "import json, os; print(json.dumps(dict(os.environ)))",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
     assert out.returncode == 0, out.stderr
     seen = json.loads(out.stdout)
     assert seen["PASSERELLE_SECTOR_KEY"] == "k3y with spaces"

@@ -50,8 +50,9 @@ def test_the_gateway_is_reached_only_over_https_through_the_ingress():
     # The gateway's pods admit only the ingress controller's namespace, on their HTTP port.
     policy = one(docs, "NetworkPolicy", "gateway")["spec"]
     assert spec["ingressClassName"] == "nginx"
-    assert [r["from"] for r in policy["ingress"]] == [[{"namespaceSelector": {"matchLabels": {
-        "kubernetes.io/metadata.name": "ingress-nginx"}}}]]
+    assert [r["from"] for r in policy["ingress"]] == [
+        [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}]
+    ]
 
 
 def test_the_broker_listens_on_amqps_with_a_certificate_for_the_published_hosts():
@@ -94,8 +95,9 @@ def test_only_the_agencies_networks_reach_the_broker_from_outside_and_only_its_a
                 amqps_sources |= blocks
             else:
                 other_rules.append(rule)
-                assert ("TCP", 5671) not in ports or all("namespaceSelector" in p or "podSelector" in p
-                                                         for p in rule["from"])
+                assert ("TCP", 5671) not in ports or all(
+                    "namespaceSelector" in p or "podSelector" in p for p in rule["from"]
+                )
     assert amqps_sources == networks
     # Plain AMQP only from Passerelle's own namespaces and the broker's peers.
     for rule in other_rules:
@@ -143,17 +145,22 @@ def test_every_gateway_replica_shares_one_rate_limit_store_only_the_gateways_rea
     assert gateway["spec"]["replicas"] > 1  # the reason the limit must be shared
     (container,) = gateway["spec"]["template"]["spec"]["containers"]
     env = {e["name"]: e for e in container["env"]}
-    assert env["PASSERELLE_RATE_LIMIT_URL"]["valueFrom"]["secretKeyRef"] == {"name": "gateway-ratelimit",
-                                                                              "key": "url"}
+    assert env["PASSERELLE_RATE_LIMIT_URL"]["valueFrom"]["secretKeyRef"] == {"name": "gateway-ratelimit", "key": "url"}
     store = one(docs, "Deployment", "gateway-ratelimit")
     (redis,) = store["spec"]["template"]["spec"]["containers"]
     assert "--requirepass" in redis["args"] and "$(REDIS_PASSWORD)" in redis["args"]
     assert one(docs, "Service", "gateway-ratelimit")["spec"]["ports"][0]["port"] == 6379
     policy = one(docs, "NetworkPolicy", "gateway-ratelimit")["spec"]
-    assert policy["ingress"] == [{"from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}],
-                                  "ports": [{"protocol": "TCP", "port": 6379}]}]
+    assert policy["ingress"] == [
+        {
+            "from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}],
+            "ports": [{"protocol": "TCP", "port": 6379}],
+        }
+    ]
     egress = one(docs, "NetworkPolicy", "gateway")["spec"]["egress"]
-    assert any(rule["to"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway-ratelimit"}}}]
-               for rule in egress)
+    assert any(
+        rule["to"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway-ratelimit"}}}]
+        for rule in egress
+    )
     secrets = (ROOT / "deploy" / "k8s" / "overlays" / "platform" / "SECRETS.md").read_text()
     assert "`gateway-ratelimit`: keys `password`" in secrets

@@ -46,8 +46,9 @@ def kustomize_command() -> list[str]:
 @cache
 def build(overlay: str) -> list[dict]:
     """The resources of ``deploy/k8s/overlays/<overlay>`` as the real kustomize renders them."""
-    out = subprocess.run([*kustomize_command(), str(K8S / "overlays" / overlay)],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [*kustomize_command(), str(K8S / "overlays" / overlay)], capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, f"kustomize build of overlays/{overlay} failed:\n{out.stderr}"
     return [d for d in yaml.safe_load_all(out.stdout) if d]
 
@@ -68,5 +69,7 @@ def compose_schema() -> dict:
     for path in candidates:
         if path.is_file():
             return json.loads(path.read_text())
-    pytest.fail(f"the Compose specification schema is not installed; CI must install it: {INSTALL['compose-spec']}",
-                pytrace=False)
+    pytest.fail(
+        f"the Compose specification schema is not installed; CI must install it: {INSTALL['compose-spec']}",
+        pytrace=False,
+    )

@@ -29,8 +29,12 @@ QUEUE = "probe.on_probed"
 BATCH = 50
 CALLS: list[list[str]] = []  # the event ids of every call, in order
 
-effects = sa.Table("probe_effect", sa.MetaData(), sa.Column("event_id", sa.String(64), primary_key=True),
-                   sa.Column("n", sa.Integer, nullable=False))
+effects = sa.Table(
+    "probe_effect",
+    sa.MetaData(),
+    sa.Column("event_id", sa.String(64), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+)
 
 
 class ProbeService:
@@ -82,8 +86,9 @@ def _probe(tmp_path, service_cls, queue):
     Topology(platform.registry, platform.mgmt).dead_lettered_queue(site.vhost, queue, TYPE, "passerelle.events")
     uri = platform.registry.admin_amqp_uri(site.vhost)
     CALLS.clear()
-    container = ServiceContainer(service_cls, {"AMQP_URI": uri, DATABASES_KEY: {service_cls.name: url},
-                                                "serializer": "json", "max_workers": 10})
+    container = ServiceContainer(
+        service_cls, {"AMQP_URI": uri, DATABASES_KEY: {service_cls.name: url}, "serializer": "json", "max_workers": 10}
+    )
     probe = type("Probe", (), {})()
     probe.platform, probe.site, probe.uri, probe.engine, probe.container = platform, site, uri, engine, container
     probe.queue = queue
@@ -110,9 +115,15 @@ def publish(uri: str, events) -> None:
     with Connection(uri, transport_options={"confirm_publish": True}) as conn:
         producer = conn.Producer()
         for event in events:
-            producer.publish(json.dumps(event.to_dict()), exchange="passerelle.events", routing_key=event.type,
-                             content_type="application/json", content_encoding="utf-8", delivery_mode=2,
-                             message_id=event.id)
+            producer.publish(
+                json.dumps(event.to_dict()),
+                exchange="passerelle.events",
+                routing_key=event.type,
+                content_type="application/json",
+                content_encoding="utf-8",
+                delivery_mode=2,
+                message_id=event.id,
+            )
 
 
 def publish_packed(uri: str, packs) -> None:
@@ -120,8 +131,14 @@ def publish_packed(uri: str, packs) -> None:
     with Connection(uri, transport_options={"confirm_publish": True}) as conn:
         producer = conn.Producer()
         for items in packs:
-            producer.publish("[" + ",".join(items) + "]", exchange="passerelle.events", routing_key=TYPE,
-                             content_type=PACKED, content_encoding="utf-8", delivery_mode=2)
+            producer.publish(
+                "[" + ",".join(items) + "]",
+                exchange="passerelle.events",
+                routing_key=TYPE,
+                content_type=PACKED,
+                content_encoding="utf-8",
+                delivery_mode=2,
+            )
 
 
 def event(n: int, **extra):
@@ -130,8 +147,9 @@ def event(n: int, **extra):
 
 def settled(probe) -> bool:
     queue = probe.platform.queue(probe.site.vhost, probe.queue)
-    return probe.platform.queue_depth(probe.site.vhost, probe.queue) == 0 and \
-        queue.get("messages_unacknowledged", 1) == 0
+    return (
+        probe.platform.queue_depth(probe.site.vhost, probe.queue) == 0 and queue.get("messages_unacknowledged", 1) == 0
+    )
 
 
 def test_waiting_events_are_applied_in_batches_each_once(probe):
@@ -155,8 +173,11 @@ def test_a_poison_event_is_dead_lettered_alone_and_its_batch_applied(probe):
     events.insert(37, poison)
     publish(probe.uri, events)
     probe.container.start()
-    wait_until(lambda: probe.platform.queue_depth(probe.site.vhost, f"{QUEUE}.dead") == 1, timeout=90,
-               what="the poison event dead-lettered")
+    wait_until(
+        lambda: probe.platform.queue_depth(probe.site.vhost, f"{QUEUE}.dead") == 1,
+        timeout=90,
+        what="the poison event dead-lettered",
+    )
     wait_until(lambda: len(probe.applied()) == 120, timeout=60, what="the other events applied")
     wait_until(lambda: settled(probe), timeout=30, what="every message settled")
     assert poison.id not in probe.applied()
@@ -178,21 +199,26 @@ def test_packed_messages_apply_each_event_once_and_dead_letter_bad_ones_alone(re
     probe = request.getfixturevalue(kind)
     events = [event(n) for n in range(120)]
     poison = event(-1, poison=True)
-    packs = [[json.dumps(e.to_dict()) for e in events[k:k + 30]] for k in range(0, 120, 30)]
+    packs = [[json.dumps(e.to_dict()) for e in events[k : k + 30]] for k in range(0, 120, 30)]
     packs[1].insert(5, json.dumps(poison.to_dict()))
     packs[2].insert(0, json.dumps({"specversion": "1.0", "not": "an event"}))
     packs.append([json.dumps(e.to_dict()) for e in events[40:50]])  # a republished run: the inbox absorbs it
     publish_packed(probe.uri, packs)
     probe.container.start()
     dead_queue = f"{probe.queue}.dead"
-    wait_until(lambda: probe.platform.queue_depth(probe.site.vhost, dead_queue) == 2, timeout=90,
-               what="the poison event and the invalid envelope dead-lettered")
+    wait_until(
+        lambda: probe.platform.queue_depth(probe.site.vhost, dead_queue) == 2,
+        timeout=90,
+        what="the poison event and the invalid envelope dead-lettered",
+    )
     wait_until(lambda: len(probe.applied()) == 120, timeout=60, what="the other events applied")
     wait_until(lambda: settled(probe), timeout=30, what="every message settled")
     assert probe.applied() == {e.id: n for n, e in enumerate(events)}
     assert probe.inbox_rows() == 120
-    dead = {m["properties"]["headers"]["x-passerelle-reason"].split(":")[0]: m
-            for m in probe.platform.get_messages(probe.site.vhost, dead_queue)}
+    dead = {
+        m["properties"]["headers"]["x-passerelle-reason"].split(":")[0]: m
+        for m in probe.platform.get_messages(probe.site.vhost, dead_queue)
+    }
     assert set(dead) == {"ValueError", "InvalidEnvelope"}
     # Each went alone, as a message of its own, not with its pack.
     assert json.loads(dead["ValueError"]["payload"])["id"] == poison.id

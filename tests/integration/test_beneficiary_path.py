@@ -34,8 +34,15 @@ def person_registered_months_ago(months: int) -> dict:
         {"group": "justice_measure", "evidence": "mesure judiciaire alternative", "since": "2024-05-01"},
     ]
     person["referrer_type"] = "justice_service"
-    person["disclosures"] = [{"agency": "forem", "basis": "legal_basis", "reference": "décret MIRE art. 5",
-                              "agency_reference": "FOR-123456", "given_on": person["registered_on"]}]
+    person["disclosures"] = [
+        {
+            "agency": "forem",
+            "basis": "legal_basis",
+            "reference": "décret MIRE art. 5",
+            "agency_reference": "FOR-123456",
+            "given_on": person["registered_on"],
+        }
+    ]
     return person
 
 
@@ -59,12 +66,29 @@ def test_full_path_from_intake_to_confirmed_six_month_outcome(platform):
         rpc("mirec", "beneficiary", "register", data)
     assert again.value.existing == pid
 
-    assert rpc("mirec", "beneficiary", "assess", pid, {"competences": [
-        {"code": "900001", "level": 2, "kind": "technical", "source": "work"},
-        {"code": "900002", "level": 3, "kind": "behavioural", "source": "other"}]})["competences"] == 2
-    plan = {"target_occupations": ["F1703"], "missing_competences": ["900003"],
-            "actions": [{"kind": "confirmation_internship", "description": "deux semaines chez un maçon"}],
-            "contract_wishes": ["permanent", "fixed_term"], "mobility_km": 25, "agreed_with_person": True}
+    assert (
+        rpc(
+            "mirec",
+            "beneficiary",
+            "assess",
+            pid,
+            {
+                "competences": [
+                    {"code": "900001", "level": 2, "kind": "technical", "source": "work"},
+                    {"code": "900002", "level": 3, "kind": "behavioural", "source": "other"},
+                ]
+            },
+        )["competences"]
+        == 2
+    )
+    plan = {
+        "target_occupations": ["F1703"],
+        "missing_competences": ["900003"],
+        "actions": [{"kind": "confirmation_internship", "description": "deux semaines chez un maçon"}],
+        "contract_wishes": ["permanent", "fixed_term"],
+        "mobility_km": 25,
+        "agreed_with_person": True,
+    }
     assert rpc("mirec", "beneficiary", "agree_plan", pid, plan)["version"] == 1
     assert rpc("mirec", "beneficiary", "agree_plan", pid, dict(plan, mobility_km=40))["version"] == 2
     assert [p["mobility_km"] for p in rpc("mirec", "beneficiary", "list_plans", pid)] == [25, 40]
@@ -78,39 +102,80 @@ def test_full_path_from_intake_to_confirmed_six_month_outcome(platform):
     assert rpc("mirec", "beneficiary", "move_stage", pid, {"to": "formation", "why": "retour"})["status"] == "active"
     rpc("mirec", "beneficiary", "move_stage", pid, {"to": "placement"})
     pathway = rpc("mirec", "beneficiary", "get_pathway", pid)
-    assert [t["kind"] for t in pathway["transitions"]] == ["entered", "moved", "moved", "dropped_out", "reentered",
-                                                           "moved"]
+    assert [t["kind"] for t in pathway["transitions"]] == [
+        "entered",
+        "moved",
+        "moved",
+        "dropped_out",
+        "reentered",
+        "moved",
+    ]
     assert all(t["by"] == "test-counsellor" and t["role"] == "counsellor" for t in pathway["transitions"][1:])
 
     signed_on = date.today() - timedelta(days=200)
-    contract = rpc("mirec", "beneficiary", "record_contract", pid, {
-        "signed_on": signed_on.isoformat(), "employer_id": platform.new_employer("mirec", seed=81),
-        "contract_type": "permanent",
-        "hours_per_week": 38})
+    contract = rpc(
+        "mirec",
+        "beneficiary",
+        "record_contract",
+        pid,
+        {
+            "signed_on": signed_on.isoformat(),
+            "employer_id": platform.new_employer("mirec", seed=81),
+            "contract_type": "permanent",
+            "hours_per_week": 38,
+        },
+    )
     assert contract["check_due"] > signed_on.isoformat()
     with pytest.raises(ValidationFailed) as early:
-        rpc("mirec", "beneficiary", "record_six_month_check", pid, {
-            "checked_on": (signed_on + timedelta(days=30)).isoformat(), "still_employed": True, "source": "phone"})
+        rpc(
+            "mirec",
+            "beneficiary",
+            "record_six_month_check",
+            pid,
+            {"checked_on": (signed_on + timedelta(days=30)).isoformat(), "still_employed": True, "source": "phone"},
+        )
     assert "checked_on" in early.value.errors
-    done = rpc("mirec", "beneficiary", "record_six_month_check", pid, {
-        "checked_on": date.today().isoformat(), "still_employed": True, "source": "employer"})
+    done = rpc(
+        "mirec",
+        "beneficiary",
+        "record_six_month_check",
+        pid,
+        {"checked_on": date.today().isoformat(), "still_employed": True, "source": "employer"},
+    )
     assert done["still_employed"] is True
 
     types, _ = outbox_types(platform, {pid, "FOR-123456"})
     internal = [t.split(".")[3] for a, t in types if a == "internal"]
-    assert internal == ["registered", "assessed", "plan_agreed", "plan_agreed", "stage_changed", "stage_changed",
-                        "dropped_out", "stage_changed", "stage_changed", "contract_signed",
-                        "employment_confirmed_6m"]
+    assert internal == [
+        "registered",
+        "assessed",
+        "plan_agreed",
+        "plan_agreed",
+        "stage_changed",
+        "stage_changed",
+        "dropped_out",
+        "stage_changed",
+        "stage_changed",
+        "contract_signed",
+        "employment_confirmed_6m",
+    ]
     agency = [t for a, t in types if a == "agency"]
-    assert agency == ["forem.be.mire.beneficiary.registered.v1", "forem.be.mire.beneficiary.dropped_out.v1",
-                      "forem.be.mire.beneficiary.contract_signed.v1",
-                      "forem.be.mire.beneficiary.employment_confirmed_6m.v1"]
+    assert agency == [
+        "forem.be.mire.beneficiary.registered.v1",
+        "forem.be.mire.beneficiary.dropped_out.v1",
+        "forem.be.mire.beneficiary.contract_signed.v1",
+        "forem.be.mire.beneficiary.employment_confirmed_6m.v1",
+    ]
     # The Mission's reporting logged every internal fact; every outbox row was delivered.
-    wait_until(lambda: sum(platform.rpc("mirec", "reporting", "indicators")["facts"].values()) == len(internal),
-               what="reporting to log every fact")
+    wait_until(
+        lambda: sum(platform.rpc("mirec", "reporting", "indicators")["facts"].values()) == len(internal),
+        what="reporting to log every fact",
+    )
     # A consumer can see an event before the relay has recorded its confirm: wait for the outbox to drain.
-    wait_until(lambda: platform.scalar("mirec", "beneficiary", "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
-               == 0, what="every outbox row confirmed")
+    wait_until(
+        lambda: platform.scalar("mirec", "beneficiary", "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0,
+        what="every outbox row confirmed",
+    )
 
 
 def test_notes_evidence_and_missions_are_guarded_and_nothing_personal_leaves(platform):
@@ -123,13 +188,20 @@ def test_notes_evidence_and_missions_are_guarded_and_nothing_personal_leaves(pla
     with pytest.raises(Forbidden):
         rpc("mirec", "beneficiary", "list_notes", pid, "social", actor=PROJECT_LEAD)
     with pytest.raises(Forbidden):
-        rpc("mirec", "beneficiary", "add_note", pid, {"kind": "social", "text": "Note refusée au chef de projet"},
-            actor=PROJECT_LEAD)
+        rpc(
+            "mirec",
+            "beneficiary",
+            "add_note",
+            pid,
+            {"kind": "social", "text": "Note refusée au chef de projet"},
+            actor=PROJECT_LEAD,
+        )
 
     evidence = {g["group"]: g["evidence"] for g in rpc("mirec", "beneficiary", "get", pid)["target_groups"]}
     assert evidence["justice_measure"] == "mesure judiciaire alternative"
-    hidden = {g["group"]: g["evidence"] for g in rpc("mirec", "beneficiary", "get", pid,
-                                                     actor=PROJECT_LEAD)["target_groups"]}
+    hidden = {
+        g["group"]: g["evidence"] for g in rpc("mirec", "beneficiary", "get", pid, actor=PROJECT_LEAD)["target_groups"]
+    }
     assert hidden == {"long_term_unemployed": "inscrit depuis 2023", "justice_measure": None}
 
     # A counsellor of another Mission, or a call with no identity, gets nothing.
@@ -141,8 +213,9 @@ def test_notes_evidence_and_missions_are_guarded_and_nothing_personal_leaves(pla
     assert mass.value.errors == {"status": ["Unknown field."]}
 
     # Every read of personal data is audited: who, role, purpose, subject.
-    audits = platform.scalar("mirec", "beneficiary",
-                             "SELECT count(*) FROM audit WHERE subject = :s AND action = 'beneficiary.read'", s=pid)
+    audits = platform.scalar(
+        "mirec", "beneficiary", "SELECT count(*) FROM audit WHERE subject = :s AND action = 'beneficiary.read'", s=pid
+    )
     assert audits == 2
 
     # What left the Mission for Le Forem: the agency's own reference, generalised referrer, no sensitive group.
@@ -170,8 +243,10 @@ def test_erasure_leaves_no_personal_data_and_the_mission_forgets(platform):
     rpc("mirec", "beneficiary", "move_stage", pid, {"to": "orientation"})
     with pytest.raises(Forbidden):
         rpc("mirec", "beneficiary", "erase", pid)  # a counsellor may not erase
-    wait_until(lambda: platform.rpc("mirec", "reporting", "indicators")["facts"].get("stage_changed") == 1,
-               what="the facts to reach reporting")
+    wait_until(
+        lambda: platform.rpc("mirec", "reporting", "indicators")["facts"].get("stage_changed") == 1,
+        what="the facts to reach reporting",
+    )
     assert rpc("mirec", "beneficiary", "erase", pid, actor=DIRECTOR) == {"erased": pid}
     with pytest.raises(NotFound):
         rpc("mirec", "beneficiary", "get", pid)
@@ -187,8 +262,10 @@ def test_erasure_leaves_no_personal_data_and_the_mission_forgets(platform):
     for secret in (data["niss"], data["first_name"], data["last_name"], NOTE, "FOR-123456"):
         assert secret not in text
     assert residue == 1
-    wait_until(lambda: platform.scalar("mirec", "reporting", "SELECT count(*) FROM fact WHERE subject = :s", s=pid)
-               == 0, what="reporting to forget the person")
+    wait_until(
+        lambda: platform.scalar("mirec", "reporting", "SELECT count(*) FROM fact WHERE subject = :s", s=pid) == 0,
+        what="reporting to forget the person",
+    )
     assert platform.scalar("mirec", "reporting", "SELECT count(*) FROM fact WHERE subject = 'erased'") >= 2
 
 
@@ -206,8 +283,13 @@ def test_lists_disclosures_and_exit(platform):
     assert rpc("mirec", "beneficiary", "count") == 3
 
     pid = ids[0]
-    consent = {"agency": "actiris", "basis": "consent", "reference": "formulaire signé 2026-11-02",
-               "agency_reference": "ACT-778", "given_on": date.today().isoformat()}
+    consent = {
+        "agency": "actiris",
+        "basis": "consent",
+        "reference": "formulaire signé 2026-11-02",
+        "agency_reference": "ACT-778",
+        "given_on": date.today().isoformat(),
+    }
     assert rpc("mirec", "beneficiary", "record_disclosure", pid, consent)["agency"] == "actiris"
     with pytest.raises(Conflict):
         rpc("mirec", "beneficiary", "record_disclosure", pid, consent)

@@ -16,8 +16,9 @@ pytestmark = pytest.mark.integration
 def connect(platform, vhost: str, user: str) -> pika.BlockingConnection:
     broker = platform.registry.broker
     credentials = pika.PlainCredentials(user, platform.registry.password_for(user))
-    return pika.BlockingConnection(pika.ConnectionParameters(
-        broker["host"], broker["port"], vhost, credentials, connection_attempts=1))
+    return pika.BlockingConnection(
+        pika.ConnectionParameters(broker["host"], broker["port"], vhost, credentials, connection_attempts=1)
+    )
 
 
 def refused_to_consume(platform, vhost, user, queue) -> bool:
@@ -48,8 +49,9 @@ def test_a_service_user_reads_only_its_own_queues_in_its_own_mission(platform):
     mirec, mirena = platform.registry.site("mirec"), platform.registry.site("mirena")
     employer = mirec.broker_user("employer")
     assert refused_to_consume(platform, mirec.vhost, employer, "reporting.on_beneficiary_registered")
-    assert not refused_to_consume(platform, mirec.vhost, mirec.broker_user("reporting"),
-                                  "reporting.on_beneficiary_registered")
+    assert not refused_to_consume(
+        platform, mirec.vhost, mirec.broker_user("reporting"), "reporting.on_beneficiary_registered"
+    )
     with pytest.raises(ProbableAccessDeniedError):
         connect(platform, mirena.vhost, employer)
 
@@ -63,8 +65,12 @@ def test_gateway_user_cannot_consume_a_service_queue(platform):
 def test_agency_events_reach_only_their_agency_and_agencies_cannot_publish(platform):
     mission_vhost = platform.registry.site("mirec").vhost
     agencies = platform.registry.agencies_vhost
-    event = make_event(source="/missions/mirec/convention", type="be.mire.convention.signed.v1",
-                       audience="agency", data={"convention_id": "c-1"})
+    event = make_event(
+        source="/missions/mirec/convention",
+        type="be.mire.convention.signed.v1",
+        audience="agency",
+        data={"convention_id": "c-1"},
+    )
     assert platform.publish(mission_vhost, "passerelle.agency", f"forem.{event.type}", json.dumps(event.to_dict()))
     wait_until(lambda: platform.queue_depth(agencies, "forem.events") == 1, what="the event at Le Forem's queue")
     assert platform.queue_depth(agencies, "actiris.events") == 0
@@ -89,10 +95,15 @@ def test_agency_events_reach_only_their_agency_and_agencies_cannot_publish(platf
 def test_internal_events_never_leave_the_mission(platform):
     mission_vhost = platform.registry.site("mirec").vhost
     intermire_queue = "reporting.on_sector_beneficiary_registered"
-    internal = make_event(source="/missions/mirec/beneficiary", type="be.mire.beneficiary.registered.v1",
-                          data={"beneficiary_id": "b-1"})
-    sector = make_event(source="/missions/mirec/beneficiary", type="be.mire.beneficiary.registered.v1",
-                        audience="sector", data={"pseudonym": "p"})
+    internal = make_event(
+        source="/missions/mirec/beneficiary", type="be.mire.beneficiary.registered.v1", data={"beneficiary_id": "b-1"}
+    )
+    sector = make_event(
+        source="/missions/mirec/beneficiary",
+        type="be.mire.beneficiary.registered.v1",
+        audience="sector",
+        data={"pseudonym": "p"},
+    )
     assert platform.publish(mission_vhost, "passerelle.events", internal.type, json.dumps(internal.to_dict()))
     assert platform.publish(mission_vhost, "passerelle.sector", sector.type, json.dumps(sector.to_dict()))
     vhost = platform.registry.intermire.vhost

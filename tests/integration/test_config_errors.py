@@ -13,8 +13,13 @@ pytestmark = pytest.mark.integration
 
 
 def run_cli(registry_path, *argv):
-    proc = subprocess.run([sys.executable, "-m", "kit.cli", "--registry", str(registry_path), *argv],
-                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kit.cli", "--registry", str(registry_path), *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     return proc.returncode, proc.stderr.strip().splitlines()
 
 

@@ -37,32 +37,79 @@ def convention_outbox(platform) -> list[tuple[str, str, dict]]:
 
 
 def table_counts(platform) -> dict:
-    return {t: platform.scalar("mirec", "convention", f"SELECT count(*) FROM {t}")
-            for t in ("project", "convention", "convention_transition", "convention_party", "internship", "trainee",
-                      "trainee_transition", "committee", "outbox")}
+    return {
+        t: platform.scalar("mirec", "convention", f"SELECT count(*) FROM {t}")
+        for t in (
+            "project",
+            "convention",
+            "convention_transition",
+            "convention_party",
+            "internship",
+            "trainee",
+            "trainee_transition",
+            "committee",
+            "outbox",
+        )
+    }
 
 
 def test_a_training_project_from_vacancy_to_evaluated_commitment(platform):
     platform.start("mirec")
-    rpc = lambda service, method, *args, actor=LEAD: platform.rpc("mirec", service, method, *args,  # noqa: E731
-                                                                  actor=actor)
+
+    def rpc(service, method, *args, actor=LEAD):
+        return platform.rpc(
+            "mirec",
+            service,
+            method,
+            *args,
+            actor=actor,
+        )
 
     # The vacancy, negotiated by an employer-relations agent.
     employer = rpc("employer", "register", DemoFactory(seed=61).employer("50000"), actor=AGENT)
-    vacancy = rpc("employer", "create_vacancy", {
-        "employer_id": employer["id"], "title": "Maçon", "occupation": "F1703", "description": "Gros oeuvre",
-        "contract_type": "permanent", "hours_per_week": 38, "municipality": "52011", "posts": 2}, actor=AGENT)
+    vacancy = rpc(
+        "employer",
+        "create_vacancy",
+        {
+            "employer_id": employer["id"],
+            "title": "Maçon",
+            "occupation": "F1703",
+            "description": "Gros oeuvre",
+            "contract_type": "permanent",
+            "hours_per_week": 38,
+            "municipality": "52011",
+            "posts": 2,
+        },
+        actor=AGENT,
+    )
     rpc("employer", "open_vacancy", vacancy["id"], actor=AGENT)
 
     # Both conventions of the project, drafted together.
-    project = rpc("convention", "create_project", {
-        "title": "Maçons pour Gosselies", "vacancy_id": vacancy["id"], "employer_id": employer["id"],
-        "employer_convention": {"post_title": "Maçon", "hires_committed": 2, "contract_type": "permanent",
-                                "hours_per_week": 38},
-        "training_convention": {
-            "operators": [{"name": "Construform", "enterprise_number": OPERATOR_BCE}],
-            "training_profile": "Maçon (SFMQ)", "specification": "Gros oeuvre en 12 modules", "hours_centre": 300,
-            "hours_work": 220, "start_date": START.isoformat(), "end_date": END.isoformat(), "trainees_planned": 2}})
+    project = rpc(
+        "convention",
+        "create_project",
+        {
+            "title": "Maçons pour Gosselies",
+            "vacancy_id": vacancy["id"],
+            "employer_id": employer["id"],
+            "employer_convention": {
+                "post_title": "Maçon",
+                "hires_committed": 2,
+                "contract_type": "permanent",
+                "hours_per_week": 38,
+            },
+            "training_convention": {
+                "operators": [{"name": "Construform", "enterprise_number": OPERATOR_BCE}],
+                "training_profile": "Maçon (SFMQ)",
+                "specification": "Gros oeuvre en 12 modules",
+                "hours_centre": 300,
+                "hours_work": 220,
+                "start_date": START.isoformat(),
+                "end_date": END.isoformat(),
+                "trainees_planned": 2,
+            },
+        },
+    )
     pid = project["id"]
     employer_c, training_c = project["conventions"]["employer"][0], project["conventions"]["training"][0]
 
@@ -78,10 +125,18 @@ def test_a_training_project_from_vacancy_to_evaluated_commitment(platform):
     with pytest.raises(Forbidden):
         rpc("convention", "sign", employer_c["id"], {"party": "mission", "signer_name": "Anne"}, actor=COUNSELLOR)
     assert table_counts(platform) == dict(before, convention_transition=before["convention_transition"] + 1)
-    rpc("convention", "sign", employer_c["id"], {"party": "employer", "signer_name": "Julie Lambert",
-                                                 "signer_function": "gérante"})
-    assert rpc("convention", "sign", employer_c["id"], {"party": "mission", "signer_name": "Dora Director"},
-               actor=DIRECTOR)["status"] == "signed"
+    rpc(
+        "convention",
+        "sign",
+        employer_c["id"],
+        {"party": "employer", "signer_name": "Julie Lambert", "signer_function": "gérante"},
+    )
+    assert (
+        rpc(
+            "convention", "sign", employer_c["id"], {"party": "mission", "signer_name": "Dora Director"}, actor=DIRECTOR
+        )["status"]
+        == "signed"
+    )
     rpc("convention", "submit", training_c["id"])
     rpc("convention", "sign", training_c["id"], {"party": f"operator:{OPERATOR_BCE}", "signer_name": "Paul Maes"})
     rpc("convention", "sign", training_c["id"], {"party": "mission", "signer_name": "Dora Director"}, actor=DIRECTOR)
@@ -89,23 +144,47 @@ def test_a_training_project_from_vacancy_to_evaluated_commitment(platform):
     assert rpc("convention", "activate", training_c["id"])["status"] == "active"
 
     # Confirmation internships of three people followed by the Mission.
-    people = [rpc("beneficiary", "register", DemoFactory(seed=70 + n).beneficiary("50000"), actor=COUNSELLOR)["id"]
-              for n in range(3)]
-    internship = {"start_date": (START - timedelta(days=15)).isoformat(),
-                  "end_date": (START - timedelta(days=5)).isoformat()}
+    people = [
+        rpc("beneficiary", "register", DemoFactory(seed=70 + n).beneficiary("50000"), actor=COUNSELLOR)["id"]
+        for n in range(3)
+    ]
+    internship = {
+        "start_date": (START - timedelta(days=15)).isoformat(),
+        "end_date": (START - timedelta(days=5)).isoformat(),
+    }
     for person, outcome in zip(people, ("confirmed", "confirmed", "reoriented"), strict=True):
-        rpc("convention", "record_internship", pid, dict(internship, beneficiary_id=person, outcome=outcome),
-            actor=COUNSELLOR)
+        rpc(
+            "convention",
+            "record_internship",
+            pid,
+            dict(internship, beneficiary_id=person, outcome=outcome),
+            actor=COUNSELLOR,
+        )
 
     # Enrolment: the reoriented person, dates outside the convention and a third trainee are refused.
     tutor = {"name": "Jean Lemaire", "function": "chef de chantier"}
-    enrol = lambda person, **over: rpc("convention", "enrol", pid, {  # noqa: E731
-        "beneficiary_id": person, "start_date": START.isoformat(), "planned_end": END.isoformat(), "tutor": tutor,
-        **over}, actor=COUNSELLOR)
+
+    def enrol(person, **over):
+        return rpc(
+            "convention",
+            "enrol",
+            pid,
+            {
+                "beneficiary_id": person,
+                "start_date": START.isoformat(),
+                "planned_end": END.isoformat(),
+                "tutor": tutor,
+                **over,
+            },
+            actor=COUNSELLOR,
+        )
+
     before = table_counts(platform)
-    for person, over, field in ((people[2], {}, "beneficiary_id"),
-                                (people[0], {"start_date": (START - timedelta(days=1)).isoformat()}, "start_date"),
-                                (people[0], {"planned_end": (END + timedelta(days=1)).isoformat()}, "planned_end")):
+    for person, over, field in (
+        (people[2], {}, "beneficiary_id"),
+        (people[0], {"start_date": (START - timedelta(days=1)).isoformat()}, "start_date"),
+        (people[0], {"planned_end": (END + timedelta(days=1)).isoformat()}, "planned_end"),
+    ):
         with pytest.raises(ValidationFailed) as refused:
             enrol(person, **over)
         assert list(refused.value.errors) == [field]
@@ -117,10 +196,17 @@ def test_a_training_project_from_vacancy_to_evaluated_commitment(platform):
     assert "trainees" in full.value.errors
 
     # A follow-up committee adapts one trainee's path.
-    committee = rpc("convention", "hold_committee", pid, {
-        "kind": "follow_up", "held_on": (START + timedelta(days=45)).isoformat(),
-        "attendees": ["mission", "employer", f"operator:{OPERATOR_BCE}"],
-        "decisions": [{"trainee_id": trainees[1]["id"], "kind": "remediation"}]})
+    committee = rpc(
+        "convention",
+        "hold_committee",
+        pid,
+        {
+            "kind": "follow_up",
+            "held_on": (START + timedelta(days=45)).isoformat(),
+            "attendees": ["mission", "employer", f"operator:{OPERATOR_BCE}"],
+            "decisions": [{"trainee_id": trainees[1]["id"], "kind": "remediation"}],
+        },
+    )
     assert committee["absent"] == []
 
     # Completion, hires, and the commitment evaluated.
@@ -138,19 +224,28 @@ def test_a_training_project_from_vacancy_to_evaluated_commitment(platform):
     # Exactly the expected events, in order; the sector forms carry no reference to a person.
     rows = convention_outbox(platform)
     assert [(a, t, e["data"]["convention_id"]) for a, t, e in rows] == [
-        ("internal", "signed", employer_c["id"]), ("sector", "signed", employer_c["id"]),
-        ("internal", "signed", training_c["id"]), ("sector", "signed", training_c["id"]),
+        ("internal", "signed", employer_c["id"]),
+        ("sector", "signed", employer_c["id"]),
+        ("internal", "signed", training_c["id"]),
+        ("sector", "signed", training_c["id"]),
         ("internal", "activated", employer_c["id"]),
         ("internal", "activated", training_c["id"]),
-        ("internal", "trainee_enrolled", training_c["id"]), ("sector", "trainee_enrolled", training_c["id"]),
-        ("internal", "trainee_enrolled", training_c["id"]), ("sector", "trainee_enrolled", training_c["id"]),
+        ("internal", "trainee_enrolled", training_c["id"]),
+        ("sector", "trainee_enrolled", training_c["id"]),
+        ("internal", "trainee_enrolled", training_c["id"]),
+        ("sector", "trainee_enrolled", training_c["id"]),
         ("internal", "trainee_completed", training_c["id"]),
         ("internal", "trainee_completed", training_c["id"]),
-        ("internal", "completed", training_c["id"]), ("sector", "completed", training_c["id"]),
-        ("internal", "trainee_hired", employer_c["id"]), ("sector", "trainee_hired", employer_c["id"]),
-        ("internal", "trainee_hired", employer_c["id"]), ("sector", "trainee_hired", employer_c["id"]),
-        ("internal", "completed", employer_c["id"]), ("sector", "completed", employer_c["id"]),
-        ("internal", "commitment_evaluated", employer_c["id"]), ("sector", "commitment_evaluated", employer_c["id"]),
+        ("internal", "completed", training_c["id"]),
+        ("sector", "completed", training_c["id"]),
+        ("internal", "trainee_hired", employer_c["id"]),
+        ("sector", "trainee_hired", employer_c["id"]),
+        ("internal", "trainee_hired", employer_c["id"]),
+        ("sector", "trainee_hired", employer_c["id"]),
+        ("internal", "completed", employer_c["id"]),
+        ("sector", "completed", employer_c["id"]),
+        ("internal", "commitment_evaluated", employer_c["id"]),
+        ("sector", "commitment_evaluated", employer_c["id"]),
     ]
     evaluated = rows[-1][2]["data"]
     assert (evaluated["hires_committed"], evaluated["hires_actual"], evaluated["outcome"]) == (2, 2, "fulfilled")
@@ -160,18 +255,37 @@ def test_a_training_project_from_vacancy_to_evaluated_commitment(platform):
 
     # Delivered through the broker: reporting logged every internal fact; the vacancy's fills reached the project.
     internal = sum(1 for a, _, _ in rows if a == "internal")
-    facts = lambda: platform.rpc("mirec", "reporting", "indicators", actor=DIRECTOR)["facts"]  # noqa: E731
-    wait_until(lambda: sum(n for t, n in facts().items() if t in {t for _, t, _ in rows}) >= internal,
-               timeout=60, what="the convention facts to reach reporting")
-    wait_until(lambda: platform.scalar("mirec", "convention", "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
-               == 0, what="every outbox row confirmed")
-    wait_until(lambda: rpc("convention", "get_project", pid)["vacancy_status"] == "filled", timeout=60,
-               what="the vacancy's fills to reach the project")
+
+    def facts():
+        return platform.rpc("mirec", "reporting", "indicators", actor=DIRECTOR)["facts"]
+
+    wait_until(
+        lambda: sum(n for t, n in facts().items() if t in {t for _, t, _ in rows}) >= internal,
+        timeout=60,
+        what="the convention facts to reach reporting",
+    )
+    wait_until(
+        lambda: platform.scalar("mirec", "convention", "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0,
+        what="every outbox row confirmed",
+    )
+    wait_until(
+        lambda: rpc("convention", "get_project", pid)["vacancy_status"] == "filled",
+        timeout=60,
+        what="the vacancy's fills to reach the project",
+    )
 
     # Erasure in the beneficiary service: the convention forgets the person, keeps the counts.
     rpc("beneficiary", "erase", people[0], actor=DIRECTOR)
-    wait_until(lambda: platform.scalar("mirec", "convention", "SELECT count(*) FROM trainee WHERE beneficiary_id = :b",
-                                       b=people[0]) == 0, timeout=60, what="the convention to forget the person")
+    wait_until(
+        lambda: (
+            platform.scalar(
+                "mirec", "convention", "SELECT count(*) FROM trainee WHERE beneficiary_id = :b", b=people[0]
+            )
+            == 0
+        ),
+        timeout=60,
+        what="the convention to forget the person",
+    )
     body = rpc("convention", "get_project", pid)
     assert sorted(t["status"] for t in body["trainees"]) == ["hired", "hired"]
     assert people[0] not in json.dumps(body)
@@ -182,18 +296,40 @@ def test_every_other_convention_rpc_answers_over_the_broker(platform):
     """Amendments, cancellation, termination, drop-out, not hired and the reads: one round-trip each."""
     # Employer and beneficiary answer whether the project's references exist (kit.references).
     platform.start("mirec", services=["convention", "employer", "beneficiary"])
-    rpc = lambda method, *args, actor=LEAD: platform.rpc("mirec", "convention", method, *args,  # noqa: E731
-                                                         actor=actor)
+
+    def rpc(method, *args, actor=LEAD):
+        return platform.rpc(
+            "mirec",
+            "convention",
+            method,
+            *args,
+            actor=actor,
+        )
+
     employer_id = platform.new_employer("mirec", seed=142)
     vacancy_id = platform.new_vacancy("mirec", employer_id)
     person = platform.new_person("mirec", seed=142)
-    payload = {"title": "Aides-soignants", "vacancy_id": vacancy_id, "employer_id": employer_id,
-               "employer_convention": {"post_title": "Aide-soignant", "hires_committed": 1,
-                                       "contract_type": "article_60", "hours_per_week": 30},
-               "training_convention": {"operators": [{"name": "CISP", "enterprise_number": OPERATOR_BCE}],
-                                       "training_profile": "Aide-soignant", "specification": "8 modules",
-                                       "hours_centre": 200, "hours_work": 100, "start_date": START.isoformat(),
-                                       "end_date": END.isoformat(), "trainees_planned": 1}}
+    payload = {
+        "title": "Aides-soignants",
+        "vacancy_id": vacancy_id,
+        "employer_id": employer_id,
+        "employer_convention": {
+            "post_title": "Aide-soignant",
+            "hires_committed": 1,
+            "contract_type": "article_60",
+            "hours_per_week": 30,
+        },
+        "training_convention": {
+            "operators": [{"name": "CISP", "enterprise_number": OPERATOR_BCE}],
+            "training_profile": "Aide-soignant",
+            "specification": "8 modules",
+            "hours_centre": 200,
+            "hours_work": 100,
+            "start_date": START.isoformat(),
+            "end_date": END.isoformat(),
+            "trainees_planned": 1,
+        },
+    }
     cancelled = rpc("create_project", payload)
     draft = cancelled["conventions"]["employer"][0]
     assert rpc("update_convention", draft["id"], {"hours_per_week": 32})["hours_per_week"] == 32
@@ -208,19 +344,45 @@ def test_every_other_convention_rpc_answers_over_the_broker(platform):
         rpc("activate", ids[kind])
     amendment = rpc("amend", ids["employer"], {"hires_committed": 2})
     assert (amendment["version"], amendment["status"]) == (2, "draft")
-    rpc("record_internship", project["id"], {"beneficiary_id": person, "outcome": "confirmed",
-                                             "start_date": (START - timedelta(days=9)).isoformat(),
-                                             "end_date": (START - timedelta(days=2)).isoformat()})
-    trainee = rpc("enrol", project["id"], {"beneficiary_id": person, "start_date": START.isoformat(),
-                                           "planned_end": END.isoformat(), "tutor": {"name": "Luc Renard"}})
+    rpc(
+        "record_internship",
+        project["id"],
+        {
+            "beneficiary_id": person,
+            "outcome": "confirmed",
+            "start_date": (START - timedelta(days=9)).isoformat(),
+            "end_date": (START - timedelta(days=2)).isoformat(),
+        },
+    )
+    trainee = rpc(
+        "enrol",
+        project["id"],
+        {
+            "beneficiary_id": person,
+            "start_date": START.isoformat(),
+            "planned_end": END.isoformat(),
+            "tutor": {"name": "Luc Renard"},
+        },
+    )
     assert rpc("complete_trainee", trainee["id"], {"on": END.isoformat()})["status"] == "completed"
-    assert rpc("record_not_hired", trainee["id"], {"on": TODAY.isoformat(),
-                                                   "reason": "no_post_left"})["status"] == "not_hired"
+    assert (
+        rpc("record_not_hired", trainee["id"], {"on": TODAY.isoformat(), "reason": "no_post_left"})["status"]
+        == "not_hired"
+    )
     assert [t["to"] for t in rpc("get_trainee", trainee["id"], actor=COUNSELLOR)["transitions"]] == [
-        "in_training", "completed", "not_hired"]
+        "in_training",
+        "completed",
+        "not_hired",
+    ]
     assert rpc("terminate", ids["training"], "too_few_trainees")["status"] == "terminated"
     assert [t["to"] for t in rpc("get_convention", ids["training"])["transitions"]] == [
-        "draft", "ready_to_sign", "partially_signed", "signed", "active", "terminated"]
+        "draft",
+        "ready_to_sign",
+        "partially_signed",
+        "signed",
+        "active",
+        "terminated",
+    ]
     listed = rpc("list_projects", employer_id, 1, 1, actor=COUNSELLOR)
     assert listed["total"] == 2 and len(listed["items"]) == 1
     with pytest.raises(ValidationFailed) as too_big:

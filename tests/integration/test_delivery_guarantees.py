@@ -40,12 +40,14 @@ def test_crash_after_commit_before_publish_still_delivers_once(platform):
 
     platform.start("mirec", services=["beneficiary"])
     wait_until(lambda: platform.scalar("mirec", "reporting", ENTRIES) == 1, what="the entry to be counted")
-    wait_until(lambda: platform.scalar("mirec", "beneficiary",
-                                       "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0,
-               what="the outbox to drain")
+    wait_until(
+        lambda: platform.scalar("mirec", "beneficiary", "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0,
+        what="the outbox to drain",
+    )
     assert platform.scalar("mirec", "reporting", "SELECT count(*) FROM inbox WHERE handler = :h", h=HANDLER) == 1
-    assert consumer.metric("passerelle_events_consumed_total", handler="on_beneficiary_registered",
-                           outcome="applied") == 1
+    assert (
+        consumer.metric("passerelle_events_consumed_total", handler="on_beneficiary_registered", outcome="applied") == 1
+    )
 
 
 def test_relay_killed_after_confirm_before_marking_sent_is_absorbed_by_inbox(platform):
@@ -59,11 +61,15 @@ def test_relay_killed_after_confirm_before_marking_sent_is_absorbed_by_inbox(pla
     assert platform.scalar("mirec", "beneficiary", "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 2
 
     platform.start("mirec", services=["beneficiary"])
-    wait_until(lambda: consumer.metric("passerelle_events_duplicate_total", handler=HANDLER) == 1,
-               what="the republished duplicate to be skipped by the inbox")
+    wait_until(
+        lambda: consumer.metric("passerelle_events_duplicate_total", handler=HANDLER) == 1,
+        what="the republished duplicate to be skipped by the inbox",
+    )
     assert platform.scalar("mirec", "reporting", ENTRIES) == 1
-    wait_until(lambda: platform.scalar("mirec", "beneficiary", "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
-               == 0, what="the republished rows marked sent")
+    wait_until(
+        lambda: platform.scalar("mirec", "beneficiary", "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0,
+        what="the republished rows marked sent",
+    )
 
 
 def test_event_published_before_its_consumer_ever_ran_is_delivered_when_it_starts(platform):
@@ -76,8 +82,10 @@ def test_event_published_before_its_consumer_ever_ran_is_delivered_when_it_start
     assert platform.queue(vhost, intermire_queue).get("consumers", 0) == 0
 
     platform.start("intermire")
-    result = wait_until(lambda: (r := platform.rpc("intermire", "reporting", "sector_indicators"))["people"] == 1
-                        and r, what="InterMire to count the person")
+    result = wait_until(
+        lambda: (r := platform.rpc("intermire", "reporting", "sector_indicators"))["people"] == 1 and r,
+        what="InterMire to count the person",
+    )
     assert result["entries_by_mission"] == {"mirec": 1}
 
 
@@ -86,12 +94,19 @@ def test_poison_messages_are_dead_lettered_with_their_reason_without_a_hot_loop(
     vhost = platform.registry.site("mirec").vhost
     dead = f"{HANDLER}.dead"
 
-    assert platform.publish(vhost, "passerelle.events", "be.mire.beneficiary.registered.v1", "{not json",
-                            message_id="undecodable-1")
-    missing_data = make_event(source="/missions/mirec/beneficiary", type="be.mire.beneficiary.registered.v1",
-                              data={"unexpected": True})
-    assert platform.publish(vhost, "passerelle.events", "be.mire.beneficiary.registered.v1",
-                            json.dumps(missing_data.to_dict()), message_id=missing_data.id)
+    assert platform.publish(
+        vhost, "passerelle.events", "be.mire.beneficiary.registered.v1", "{not json", message_id="undecodable-1"
+    )
+    missing_data = make_event(
+        source="/missions/mirec/beneficiary", type="be.mire.beneficiary.registered.v1", data={"unexpected": True}
+    )
+    assert platform.publish(
+        vhost,
+        "passerelle.events",
+        "be.mire.beneficiary.registered.v1",
+        json.dumps(missing_data.to_dict()),
+        message_id=missing_data.id,
+    )
 
     wait_until(lambda: platform.queue_depth(vhost, dead) == 2, timeout=60, what="both poison messages dead-lettered")
     letters = {m["properties"].get("message_id"): m for m in platform.get_messages(vhost, dead)}
@@ -102,7 +117,9 @@ def test_poison_messages_are_dead_lettered_with_their_reason_without_a_hot_loop(
     assert failing["x-passerelle-reason"] == "KeyError: 'beneficiary_id'"
     assert failing["x-passerelle-attempts"] == MAX_ATTEMPTS
     # Tried exactly MAX_ATTEMPTS times, not thousands: no hot loop.
-    assert consumer.metric("passerelle_events_consumed_total", handler="on_beneficiary_registered",
-                           outcome="failed") == MAX_ATTEMPTS
+    assert (
+        consumer.metric("passerelle_events_consumed_total", handler="on_beneficiary_registered", outcome="failed")
+        == MAX_ATTEMPTS
+    )
     assert platform.queue_depth(vhost, HANDLER) == 0
     assert platform.scalar("mirec", "reporting", ENTRIES) == 0

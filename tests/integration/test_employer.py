@@ -20,8 +20,14 @@ COUNSELLOR = Actor("anne.counsellor", "mirec", ("counsellor",))
 
 
 def employer_payload(seed=51):
-    return dict(DemoFactory(seed=seed).employer("50000"), legal_form="610", joint_committee="124",
-                size_band="10-19", street="Rue de la Montagne 12", postal_code="6000")
+    return dict(
+        DemoFactory(seed=seed).employer("50000"),
+        legal_form="610",
+        joint_committee="124",
+        size_band="10-19",
+        street="Rue de la Montagne 12",
+        postal_code="6000",
+    )
 
 
 def outbox_types(platform, subject):
@@ -45,31 +51,59 @@ def test_employers_prospection_and_a_vacancy_through_its_life(platform):
     with pytest.raises(Forbidden):
         rpc("register", employer_payload(seed=52), actor=COUNSELLOR)
     with pytest.raises(ValidationFailed) as bad:
-        rpc("register", dict(employer_payload(seed=53), enterprise_number="0123456789", nace="99.999",
-                             joint_committee="999", municipality="00000"))
+        rpc(
+            "register",
+            dict(
+                employer_payload(seed=53),
+                enterprise_number="0123456789",
+                nace="99.999",
+                joint_committee="999",
+                municipality="00000",
+            ),
+        )
     assert set(bad.value.errors) == {"enterprise_number", "nace", "joint_committee", "municipality"}
     assert rpc("count") == 1, "nothing partly written"
 
     contact = rpc("add_contact", employer["id"], {"name": "Julie Lambert", "function": "RH", "phone": "071 12 34 56"})
     assert rpc("get", employer["id"], actor=COUNSELLOR)["contacts"] == [contact]
     today = date.today()
-    rpc("log_prospection", employer["id"], {
-        "kind": "visit", "on": (today - timedelta(days=10)).isoformat(), "summary": "Chantier à Gosselies",
-        "needs": [{"kind": "surfaced", "description": "deux maçons pour le printemps", "occupation": "F1703"}],
-        "next_action": "envoyer le profil", "next_action_due": today.isoformat()})
+    rpc(
+        "log_prospection",
+        employer["id"],
+        {
+            "kind": "visit",
+            "on": (today - timedelta(days=10)).isoformat(),
+            "summary": "Chantier à Gosselies",
+            "needs": [{"kind": "surfaced", "description": "deux maçons pour le printemps", "occupation": "F1703"}],
+            "next_action": "envoyer le profil",
+            "next_action_due": today.isoformat(),
+        },
+    )
     rpc("log_prospection", employer["id"], {"kind": "call", "on": today.isoformat(), "summary": "Relance"})
     with pytest.raises(ValidationFailed) as no_due:
-        rpc("log_prospection", employer["id"], {"kind": "call", "on": today.isoformat(), "summary": "x",
-                                                "next_action": "rappeler"})
+        rpc(
+            "log_prospection",
+            employer["id"],
+            {"kind": "call", "on": today.isoformat(), "summary": "x", "next_action": "rappeler"},
+        )
     assert "next_action_due" in no_due.value.errors
     assert [p["kind"] for p in rpc("prospection_history", employer["id"])] == ["call", "visit"]
 
-    vacancy_payload = {"employer_id": employer["id"], "title": "Maçon", "occupation": "F1703",
-                       "description": "Gros oeuvre, chantiers de la région",
-                       "competences": [{"code": "900001", "level": 2, "essential": True},
-                                       {"code": "900002", "level": 1, "essential": False}],
-                       "contract_type": "permanent", "hours_per_week": 38, "municipality": "52011", "posts": 2,
-                       "insertion_process": "stage de confirmation puis formation alternée"}
+    vacancy_payload = {
+        "employer_id": employer["id"],
+        "title": "Maçon",
+        "occupation": "F1703",
+        "description": "Gros oeuvre, chantiers de la région",
+        "competences": [
+            {"code": "900001", "level": 2, "essential": True},
+            {"code": "900002", "level": 1, "essential": False},
+        ],
+        "contract_type": "permanent",
+        "hours_per_week": 38,
+        "municipality": "52011",
+        "posts": 2,
+        "insertion_process": "stage de confirmation puis formation alternée",
+    }
     for field, value in (("posts", -1), ("posts", 1000), ("occupation", "Z9999"), ("status", "open")):
         with pytest.raises(ValidationFailed) as refused:
             rpc("create_vacancy", dict(vacancy_payload, **{field: value}))
@@ -89,11 +123,17 @@ def test_employers_prospection_and_a_vacancy_through_its_life(platform):
     assert [t["to"] for t in history] == ["draft", "open", "partially_filled", "filled", "closed"]
     assert [t["beneficiary_id"] for t in history if t["beneficiary_id"]] == [b1, b2]
     assert outbox_types(platform, vacancy["id"]) == [
-        ("internal", "vacancy_opened"), ("sector", "vacancy_opened"),
-        ("internal", "vacancy_updated"), ("sector", "vacancy_updated"),
-        ("internal", "vacancy_filled"), ("sector", "vacancy_filled"),
-        ("internal", "vacancy_filled"), ("sector", "vacancy_filled"),
-        ("internal", "vacancy_closed"), ("sector", "vacancy_closed")]
+        ("internal", "vacancy_opened"),
+        ("sector", "vacancy_opened"),
+        ("internal", "vacancy_updated"),
+        ("sector", "vacancy_updated"),
+        ("internal", "vacancy_filled"),
+        ("sector", "vacancy_filled"),
+        ("internal", "vacancy_filled"),
+        ("sector", "vacancy_filled"),
+        ("internal", "vacancy_closed"),
+        ("sector", "vacancy_closed"),
+    ]
 
     draft = rpc("create_vacancy", vacancy_payload)
     with pytest.raises(ValidationFailed):
@@ -106,14 +146,26 @@ def generate_feed(path, n: int, seed: int = 7):
     """``n`` offers as JSON Lines, one in fifty of them broken in a known way; returns the bad lines."""
     rng = random.Random(seed)
     codes, postal = ["F1703", "K2204", "N1103", "J1501"], ["6000", "5000", "4000", "7000", "1300"]
-    breakers = [("code_rome", "Z9999"), ("code_postal", "0000"), ("regime_heures", "99"), ("numero_offre", ""),
-                ("nombre_postes", "deux")]
+    breakers = [
+        ("code_rome", "Z9999"),
+        ("code_postal", "0000"),
+        ("regime_heures", "99"),
+        ("numero_offre", ""),
+        ("nombre_postes", "deux"),
+    ]
     bad = set()
     with open(path, "w", encoding="utf-8") as feed:
         for line in range(1, n + 1):
-            row = {"numero_offre": f"FOR-{line:06d}", "intitule": f"Offre {line}", "code_rome": rng.choice(codes),
-                   "type_contrat": rng.choice(["CDI", "CDD", "Intérim"]), "regime_heures": str(rng.choice([19, 38])),
-                   "code_postal": rng.choice(postal), "nombre_postes": "1", "statut": "active"}
+            row = {
+                "numero_offre": f"FOR-{line:06d}",
+                "intitule": f"Offre {line}",
+                "code_rome": rng.choice(codes),
+                "type_contrat": rng.choice(["CDI", "CDD", "Intérim"]),
+                "regime_heures": str(rng.choice([19, 38])),
+                "code_postal": rng.choice(postal),
+                "nombre_postes": "1",
+                "statut": "active",
+            }
             if line % 50 == 0:
                 key, value = breakers[(line // 50) % len(breakers)]
                 row[key] = value
@@ -123,12 +175,26 @@ def generate_feed(path, n: int, seed: int = 7):
 
 
 def import_feed(platform, path):
-    proc = subprocess.run([sys.executable, "-m", "kit.cli", "--registry", str(platform.registry_path),
-                           # Batches of 200 rows: each is one RPC within the test platform's 5 s budget, which
-                           # 500-row batches overran on PostgreSQL with both test passes loading two cores.
-                           "import-forem", "mirec", str(path), "--batch", "200"], capture_output=True, text=True,
-                          timeout=600,
-                          cwd=ROOT)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kit.cli",
+            "--registry",
+            str(platform.registry_path),
+            # Batches of 200 rows: each is one RPC within the test platform's 5 s budget, which
+            # 500-row batches overran on PostgreSQL with both test passes loading two cores.
+            "import-forem",
+            "mirec",
+            str(path),
+            "--batch",
+            "200",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "rows read" in proc.stderr  # progress is shown on the way
     return json.loads(proc.stdout)
@@ -137,8 +203,12 @@ def import_feed(platform, path):
 def vacancy_state(platform):
     engine = platform.engine("mirec", "employer")
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT source_ref, title, occupation, municipality, hours_per_week, status "
-                                    "FROM vacancy ORDER BY source_ref")).all()
+        rows = conn.execute(
+            sa.text(
+                "SELECT source_ref, title, occupation, municipality, hours_per_week, status "
+                "FROM vacancy ORDER BY source_ref"
+            )
+        ).all()
     engine.dispose()
     return [tuple(r) for r in rows]
 
@@ -159,8 +229,9 @@ def test_importing_a_10000_offer_feed_twice_leaves_the_same_state_and_reports_ba
     assert (second["created"], second["updated"], second["unchanged"]) == (0, 0, 10_000 - len(bad))
     assert {r["line"] for r in second["rejected"]} == bad
     assert vacancy_state(platform) == state
-    opened = platform.scalar("mirec", "employer",
-                             "SELECT count(*) FROM outbox WHERE routing_key LIKE '%vacancy_opened%'")
+    opened = platform.scalar(
+        "mirec", "employer", "SELECT count(*) FROM outbox WHERE routing_key LIKE '%vacancy_opened%'"
+    )
     assert opened == 10_000 - len(bad), "each offer announced once, not once per import"
 
 

@@ -21,8 +21,13 @@ MISSIONS = ("mirec", "mirena", "mirel")
 
 
 def cli(platform, *argv, timeout=180):
-    return subprocess.run([sys.executable, "-m", "kit.cli", "--registry", str(platform.registry_path), *argv],
-                          capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "kit.cli", "--registry", str(platform.registry_path), *argv],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
 
 
 @pytest.fixture
@@ -46,8 +51,9 @@ def test_up_brings_every_site_to_ready_and_down_stops_them(whole_platform):
     body = health.json()
     assert set(body["sites"]) == set(MISSIONS) | {"intermire"}
     for code, site in body["sites"].items():
-        expected = {"reporting"} if code == "intermire" else {"beneficiary", "employer", "convention", "matching",
-                                                              "reporting"}
+        expected = (
+            {"reporting"} if code == "intermire" else {"beneficiary", "employer", "convention", "matching", "reporting"}
+        )
         assert set(site["services"]) == expected
         for service in site["services"].values():
             assert service == {"ready": True, "checks": {"database": "ok", "broker": "ok"}}, (code, service)

@@ -27,8 +27,11 @@ def platform(tmp_path):
 
 def test_intermire_runs_in_production_without_the_sector_key(platform, tmp_path):
     site = platform.registry.site("intermire")
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PASSERELLE_ENV", "PASSERELLE_SECTOR_KEY", "PASSERELLE_BROKER_SECRET")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PASSERELLE_ENV", "PASSERELLE_SECTOR_KEY", "PASSERELLE_BROKER_SECRET")
+    }
     # Its one broker user's password, given as a Kubernetes Secret would give it.
     user = site.broker_user("reporting")
     env[env_name(user)] = platform.registry.password_for(user)
@@ -36,11 +39,24 @@ def test_intermire_runs_in_production_without_the_sector_key(platform, tmp_path)
     log = tmp_path / "intermire.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "kit.cli", "--registry", str(platform.registry_path), "run-site", "intermire",
-             "--observability-port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
+            [
+                sys.executable,
+                "-m",
+                "kit.cli",
+                "--registry",
+                str(platform.registry_path),
+                "run-site",
+                "intermire",
+                "--observability-port",
+                str(port),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
         )
     try:
+
         def ready():
             assert proc.poll() is None, log.read_text()
             try:
@@ -55,8 +71,9 @@ def test_intermire_runs_in_production_without_the_sector_key(platform, tmp_path)
         factory = DemoFactory(seed=18)
         for _ in range(2):
             platform.rpc("mirec", "beneficiary", "register", factory.beneficiary())
-        wait_until(lambda: platform.rpc("intermire", "reporting", "sector_indicators")["people"] == 2,
-                   what="InterMire's count")
+        wait_until(
+            lambda: platform.rpc("intermire", "reporting", "sector_indicators")["people"] == 2, what="InterMire's count"
+        )
         assert proc.poll() is None
         assert "KeyForbidden" not in log.read_text() and "SECTOR_KEY" not in log.read_text()
     finally:

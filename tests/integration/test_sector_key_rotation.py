@@ -30,15 +30,27 @@ def sector(platform) -> dict:
 
 def contract(platform, code, ref, on):
     """A first contract with an employer of that Mission (a contract must name one that exists there)."""
-    platform.rpc(code, "beneficiary", "record_contract", ref, {
-        "signed_on": on.isoformat(), "employer_id": platform.new_employer(code), "contract_type": "permanent",
-        "hours_per_week": 38})
+    platform.rpc(
+        code,
+        "beneficiary",
+        "record_contract",
+        ref,
+        {
+            "signed_on": on.isoformat(),
+            "employer_id": platform.new_employer(code),
+            "contract_type": "permanent",
+            "hours_per_week": 38,
+        },
+    )
 
 
 def rotate(platform, *argv) -> tuple[int, dict]:
     proc = subprocess.run(
         [sys.executable, "-m", "kit.cli", "--registry", str(platform.registry_path), "rotate-sector-key", *argv],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
     )
     return proc.returncode, json.loads(proc.stdout)
 
@@ -74,8 +86,10 @@ def test_rotation_keeps_intermire_counting_each_person_once(platform, monkeypatc
     at_mirena = {shared["niss"]: platform.rpc("mirena", "beneficiary", "register", shared)["id"]}
     platform.rpc("mirena", "beneficiary", "register", factory.beneficiary())
     contract(platform, "mirec", at_mirec[shared["niss"]], date(year, 1, 15))
-    before = wait_until(lambda: (s := sector(platform))["people"] == 4 and s["first_contracts"] == 1 and s,
-                        what="InterMire's counts under key A")
+    before = wait_until(
+        lambda: (s := sector(platform))["people"] == 4 and s["first_contracts"] == 1 and s,
+        what="InterMire's counts under key A",
+    )
     assert key_ids(platform, "mirec") == {id_a}
 
     # The new key is deployed: the Missions restart with it. Known people keep their pseudonym for now.
@@ -102,16 +116,29 @@ def test_rotation_keeps_intermire_counting_each_person_once(platform, monkeypatc
     assert after["entries_by_mission"] == {"mirec": 3, "mirena": 3}
     # The shared person's contract signed after the change, at MIRENA under key B, is the same person's.
     contract(platform, "mirena", at_mirena[shared["niss"]], date(year, 2, 1))
-    wait_until(lambda: platform.scalar("intermire", "reporting", "SELECT count(*) FROM sector_fact WHERE type = "
-                                       "'be.mire.beneficiary.contract_signed.v1'") == 2, what="the second contract")
+    wait_until(
+        lambda: (
+            platform.scalar(
+                "intermire",
+                "reporting",
+                "SELECT count(*) FROM sector_fact WHERE type = 'be.mire.beneficiary.contract_signed.v1'",
+            )
+            == 2
+        ),
+        what="the second contract",
+    )
     assert sector(platform)["first_contracts"] == 1
 
     # The key's identifier travelled with the pseudonyms; InterMire logged no rekey as a fact.
     payloads = [json.loads(p) for p in platform.scalar_all("mirena", "beneficiary", "SELECT payload FROM outbox")]
     sector_events = [p for p in payloads if p.get("dataschema", "").startswith("urn:passerelle:schema:sector:")]
     assert {p["data"]["pseudonym_key"] for p in sector_events} == {id_a, id_b}
-    assert platform.scalar("intermire", "reporting",
-                           "SELECT count(*) FROM sector_fact WHERE type LIKE '%pseudonym_rekeyed%'") == 0
+    assert (
+        platform.scalar(
+            "intermire", "reporting", "SELECT count(*) FROM sector_fact WHERE type LIKE '%pseudonym_rekeyed%'"
+        )
+        == 0
+    )
 
     # Only the Mission's direction (or the platform acting for it) may rekey.
     with pytest.raises(Forbidden):

@@ -26,18 +26,24 @@ def test_every_rpc_method_answers_over_the_broker(platform):
     assert platform.rpc("mirec", "employer", "get", employer["id"])["name"] == employer["name"]
     assert platform.rpc("mirec", "employer", "count") == 1
 
-    indicators = wait_until(lambda: (r := platform.rpc("mirec", "reporting", "indicators"))["employers"] == 1
-                            and r["entries"] == 1 and r, what="mission indicators")
+    indicators = wait_until(
+        lambda: (r := platform.rpc("mirec", "reporting", "indicators"))["employers"] == 1 and r["entries"] == 1 and r,
+        what="mission indicators",
+    )
     assert indicators["facts"] == {"registered": 1}
-    sector = wait_until(lambda: (r := platform.rpc("intermire", "reporting", "sector_indicators"))["people"] and r,
-                        what="sector indicators")
+    sector = wait_until(
+        lambda: (r := platform.rpc("intermire", "reporting", "sector_indicators"))["people"] and r,
+        what="sector indicators",
+    )
     assert sector["entries_by_mission"] == {"mirec": 1} and sector["people"] == 1
     # The existence checks other services make (kit.references): existence only, this Mission only.
     vacancy = platform.new_vacancy("mirec", employer["id"])
     assert platform.rpc("mirec", "beneficiary", "known_beneficiaries", [person["id"], "no-such-id"]) == {
-        person["id"]: None}
+        person["id"]: None
+    }
     assert platform.rpc("mirec", "employer", "known_employers", ["no-such-id", employer["id"]]) == {
-        employer["id"]: None}
+        employer["id"]: None
+    }
     assert platform.rpc("mirec", "employer", "known_vacancies", [vacancy]) == {vacancy: employer["id"]}
 
 
@@ -45,8 +51,9 @@ def test_errors_cross_rpc_with_their_fields(platform):
     platform.start("mirec", services=["beneficiary", "employer"])
     factory = DemoFactory(seed=22)
     with pytest.raises(ValidationFailed) as raised:
-        platform.rpc("mirec", "employer", "register", dict(factory.employer(), enterprise_number="0123456789"),
-                     actor=AGENT)
+        platform.rpc(
+            "mirec", "employer", "register", dict(factory.employer(), enterprise_number="0123456789"), actor=AGENT
+        )
     assert list(raised.value.errors) == ["enterprise_number"]
     with pytest.raises(NotFound):
         platform.rpc("mirec", "beneficiary", "get", "no-such-id")
@@ -65,10 +72,18 @@ def test_a_person_followed_by_two_missions_counts_once_and_both_are_told(platfor
     at_mirec = platform.rpc("mirec", "beneficiary", "register", person)["id"]
     at_mirena = platform.rpc("mirena", "beneficiary", "register", person)["id"]
     # Each Mission learns that the other follows the person too; neither learns anything else.
-    wait_until(lambda: platform.rpc("mirec", "beneficiary", "get", at_mirec)["followed_elsewhere"] == ["mirena"],
-               what="MIREC to be told")
-    wait_until(lambda: platform.rpc("mirena", "beneficiary", "get", at_mirena)["followed_elsewhere"] == ["mirec"],
-               what="MIRENA to be told")
-    sector = wait_until(lambda: (r := platform.rpc("intermire", "reporting", "sector_indicators"))
-                        ["entries_by_mission"].get("mirena") and r, what="both Missions' entries")
+    wait_until(
+        lambda: platform.rpc("mirec", "beneficiary", "get", at_mirec)["followed_elsewhere"] == ["mirena"],
+        what="MIREC to be told",
+    )
+    wait_until(
+        lambda: platform.rpc("mirena", "beneficiary", "get", at_mirena)["followed_elsewhere"] == ["mirec"],
+        what="MIRENA to be told",
+    )
+    sector = wait_until(
+        lambda: (
+            (r := platform.rpc("intermire", "reporting", "sector_indicators"))["entries_by_mission"].get("mirena") and r
+        ),
+        what="both Missions' entries",
+    )
     assert sector["entries_by_mission"] == {"mirec": 1, "mirena": 1} and sector["people"] == 1

@@ -39,12 +39,19 @@ def store():
 
 def start_gateway(tmp_path, name: str, **settings) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = dict(os.environ, PASSERELLE_ENV="development", PASSERELLE_GATEWAY_PORT=str(port),
-               PASSERELLE_BROKER_PORT="1", PASSERELLE_DATA_DIR=str(tmp_path / name), **settings)
+    env = dict(
+        os.environ,
+        PASSERELLE_ENV="development",
+        PASSERELLE_GATEWAY_PORT=str(port),
+        PASSERELLE_BROKER_PORT="1",
+        PASSERELLE_DATA_DIR=str(tmp_path / name),
+        **settings,
+    )
     env.pop("PASSERELLE_REGISTRY", None)
     log = open(tmp_path / f"{name}.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "kit.cli", "run-gateway"], stdout=log, stderr=subprocess.STDOUT,
-                            env=env, cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kit.cli", "run-gateway"], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT
+    )
     log.close()
     url = f"http://127.0.0.1:{port}"
 
@@ -92,8 +99,9 @@ def test_two_gateways_share_one_limit(tmp_path, store):
         # Atomic: forty requests at once, twenty on each replica, still let exactly six through.
         carol = bearer("carol.director")
         pool = eventlet.GreenPool(40)
-        at_once = list(pool.imap(lambda i: requests.get(urls[i % 2] + PATH, headers=carol, timeout=30).status_code,
-                                 range(40)))
+        at_once = list(
+            pool.imap(lambda i: requests.get(urls[i % 2] + PATH, headers=carol, timeout=30).status_code, range(40))
+        )
         assert sorted(at_once) == [422] * 6 + [429] * 34
         keys = sorted(k.decode() for k in client.scan_iter(match=prefix + "*"))
         assert len(keys) == 3 and not any("anne" in k or "bob" in k for k in keys)

@@ -115,9 +115,22 @@ def start_behind(platform: TestPlatform, proxy: FlakyProxy, services: list[str])
     port = free_port()
     log = platform.tmp / "site.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kit.cli", "--registry", str(registry), "run-site", "mirec",
-         "--services", ",".join(services), "--observability-port", str(port)],
-        stdout=open(log, "wb"), stderr=subprocess.STDOUT, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "kit.cli",
+            "--registry",
+            str(registry),
+            "run-site",
+            "mirec",
+            "--services",
+            ",".join(services),
+            "--observability-port",
+            str(port),
+        ],
+        stdout=open(log, "wb"),
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
     )
     return proc, port, log
 
@@ -179,8 +192,9 @@ except RuntimeError as exc:
 
 
 def test_launcher_refuses_to_fork_while_it_holds_a_hub_or_a_socket():
-    done = subprocess.run([sys.executable, "-W", "ignore", "-c", FORKABLE_PROBE], capture_output=True, text=True,
-                          cwd=ROOT, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", FORKABLE_PROBE], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.splitlines()
     assert lines[0].startswith("fresh: cannot fork") and "an eventlet hub exists" in lines[0]
@@ -190,9 +204,25 @@ def test_launcher_refuses_to_fork_while_it_holds_a_hub_or_a_socket():
 
 def test_launcher_forks_nothing_without_the_go(tmp_path):
     platform = TestPlatform(tmp_path, missions=("mirec",), intermire=False)
-    done = subprocess.run([sys.executable, "-W", "ignore", "-m", "kit.launcher", "--registry",
-                           str(platform.registry_path), "--after-go", "site-mirec", "gateway"],
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "ignore",
+            "-m",
+            "kit.launcher",
+            "--registry",
+            str(platform.registry_path),
+            "--after-go",
+            "site-mirec",
+            "gateway",
+        ],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert done.returncode == 3, done.stdout + done.stderr[-2000:]
     assert "preloaded 2 processes' code" in done.stderr
     assert "no go: nothing started" in done.stderr

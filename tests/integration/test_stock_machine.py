@@ -30,14 +30,21 @@ STOCK_FILE_LIMIT = 1024
 
 def cli(registry_path: Path, *argv, timeout=300):
     env = {**os.environ, "PASSERELLE_ENV": "development"}
-    return subprocess.run([sys.executable, "-m", "kit.cli", "--registry", str(registry_path), *argv],
-                          capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "kit.cli", "--registry", str(registry_path), *argv],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env=env,
+    )
 
 
 def amqp_opens(port: int) -> bool:
     """A fresh AMQP connection as guest on ``/``, handshake included, within five seconds."""
-    conn = amqp.Connection(f"127.0.0.1:{port}", userid="guest", password="guest", connect_timeout=5,
-                           read_timeout=5, write_timeout=5)
+    conn = amqp.Connection(
+        f"127.0.0.1:{port}", userid="guest", password="guest", connect_timeout=5, read_timeout=5, write_timeout=5
+    )
     try:
         conn.connect()
         return True
@@ -60,7 +67,7 @@ def platform_processes(registry_path: Path) -> list[str]:
         except OSError:
             continue
         if state != "Z" and any(mark in cmdline for mark in marks):
-            found.append(entry.name + ': ' + cmdline.replace(b'\0', b' ')[:160].decode(errors='replace'))
+            found.append(entry.name + ": " + cmdline.replace(b"\0", b" ")[:160].decode(errors="replace"))
     return found
 
 
@@ -83,9 +90,17 @@ def stock_broker(tmp_path):
 def test_up_seeds_all_twelve_sites_beside_a_stock_broker_and_down_leaves_nothing(tmp_path, stock_broker):
     codes = [s.code for s in registry_module.load().missions]
     port = free_port_block(4)
-    p = TestPlatform(tmp_path, missions=codes, broker={
-        "embedded": True, "port": port, "management_url": f"http://127.0.0.1:{port + 1}",
-        "dist_port": port + 2, "ctl_port": port + 3})
+    p = TestPlatform(
+        tmp_path,
+        missions=codes,
+        broker={
+            "embedded": True,
+            "port": port,
+            "management_url": f"http://127.0.0.1:{port + 1}",
+            "dist_port": port + 2,
+            "ctl_port": port + 3,
+        },
+    )
     assert len(p.registry.sites) == 12
     try:
         up = cli(p.registry_path, "up", "--seed", "--per-mission", "5", "--timeout", "180")
@@ -98,8 +113,10 @@ def test_up_seeds_all_twelve_sites_beside_a_stock_broker_and_down_leaves_nothing
         # The platform's own node carries it, with an open-file limit above the stock one ...
         node_pid = int((p.registry.data_dir / "broker" / "rmq.pid").read_text())
         limits = Path(f"/proc/{node_pid}/limits").read_text()
-        assert int(next(line for line in limits.splitlines() if line.startswith("Max open files")).split()[3]) \
+        assert (
+            int(next(line for line in limits.splitlines() if line.startswith("Max open files")).split()[3])
             > STOCK_FILE_LIMIT
+        )
         # ... and the machine's broker was neither touched nor wedged: a new client still gets its handshake.
         assert vhosts_of(stock_broker) == {"/"}
         assert amqp_opens(stock_broker.port)
@@ -112,9 +129,11 @@ def test_up_seeds_all_twelve_sites_beside_a_stock_broker_and_down_leaves_nothing
 
 
 def test_up_refuses_a_stock_broker_before_changing_anything(tmp_path, stock_broker):
-    p = TestPlatform(tmp_path, missions=[s.code for s in registry_module.load().missions],
-                     broker={"embedded": False, "port": stock_broker.port,
-                             "management_url": stock_broker.management_url})
+    p = TestPlatform(
+        tmp_path,
+        missions=[s.code for s in registry_module.load().missions],
+        broker={"embedded": False, "port": stock_broker.port, "management_url": stock_broker.management_url},
+    )
     up = cli(p.registry_path, "up", "--timeout", "60")
     assert up.returncode == 2
     line = up.stderr.strip().splitlines()[-1]
@@ -156,8 +175,11 @@ class SilentBroker:
 def test_up_fails_fast_on_a_broker_that_never_answers_the_handshake(tmp_path):
     silent = SilentBroker()
     try:
-        p = TestPlatform(tmp_path, missions=("mirec",), broker={
-            "embedded": False, "port": silent.port, "management_url": f"http://127.0.0.1:{free_port()}"})
+        p = TestPlatform(
+            tmp_path,
+            missions=("mirec",),
+            broker={"embedded": False, "port": silent.port, "management_url": f"http://127.0.0.1:{free_port()}"},
+        )
         up = cli(p.registry_path, "up", "--timeout", "60")
     finally:
         silent.close()

@@ -28,8 +28,15 @@ class BrokerNode(Node):
 
     def __init__(self, scratch: Path, file_limit: int | None = FILE_LIMIT):
         base = free_port_block(4)
-        super().__init__(Path(scratch), name=f"passerelle-{uuid.uuid4().hex[:8]}@localhost", port=base,
-                         management_port=base + 1, dist_port=base + 2, ctl_port=base + 3, file_limit=file_limit)
+        super().__init__(
+            Path(scratch),
+            name=f"passerelle-{uuid.uuid4().hex[:8]}@localhost",
+            port=base,
+            management_port=base + 1,
+            dist_port=base + 2,
+            ctl_port=base + 3,
+            file_limit=file_limit,
+        )
 
 
 def main(argv=None) -> int:

@@ -29,10 +29,6 @@ from bench.report import commit, machine  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 
 
-
-
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--events", type=int, default=1_000_000)

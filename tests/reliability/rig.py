@@ -36,8 +36,14 @@ HEARTBEAT = 5  # seconds; the registry's minimum, so that three missed heartbeat
 
 
 class Rig:
-    def __init__(self, tmp: Path, stream: Stream | None = None, platform: dict | None = None,
-                 heartbeat: int = HEARTBEAT, consumers: int = 1):
+    def __init__(
+        self,
+        tmp: Path,
+        stream: Stream | None = None,
+        platform: dict | None = None,
+        heartbeat: int = HEARTBEAT,
+        consumers: int = 1,
+    ):
         """``platform``: registry platform entries to override (``database_pool_size``…); ``consumers``: how many
         processes run the consumer (roles ``consumer``, ``consumer-2``…, competing on its queues)."""
         self.tmp = Path(tmp)

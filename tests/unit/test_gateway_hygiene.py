@@ -113,8 +113,9 @@ def test_a_body_that_is_not_json_is_415(app, content_type, data):
 def test_json_with_a_charset_or_a_json_suffix_is_json(app):
     client = Client(app)
     for content_type in ("application/json; charset=utf-8", "application/merge-patch+json", "Application/JSON"):
-        reply = client.post("/missions/mirec/employers", data="[]", content_type=content_type,
-                            headers=bearer(("employer_relations",)))
+        reply = client.post(
+            "/missions/mirec/employers", data="[]", content_type=content_type, headers=bearer(("employer_relations",))
+        )
         assert reply.status_code == 422, content_type  # past the media type: a JSON list is not an object
 
 
@@ -162,7 +163,9 @@ def test_cors_is_closed_unless_origins_are_listed(app):
     assert closed.headers["Content-Type"] == "application/problem+json"
 
     origin = "https://front.example.org"
-    gateway = Gateway(registry.load(), environ={**DEVELOPMENT, "PASSERELLE_CORS_ORIGINS": f"{origin}, https://b.example"})
+    gateway = Gateway(
+        registry.load(), environ={**DEVELOPMENT, "PASSERELLE_CORS_ORIGINS": f"{origin}, https://b.example"}
+    )
     try:
         client = Client(gateway)
         ok = client.options("/missions/mirec/employers", headers=preflight)
@@ -170,11 +173,11 @@ def test_cors_is_closed_unless_origins_are_listed(app):
         assert ok.headers["Access-Control-Allow-Origin"] == origin
         assert set(ok.headers["Access-Control-Allow-Methods"].split(", ")) >= {"GET", "POST"}
         assert "Authorization" in ok.headers["Access-Control-Allow-Headers"]
-        wrong_method = client.options("/missions/mirec/employers",
-                                      headers={**preflight, "Access-Control-Request-Method": "DELETE"})
+        wrong_method = client.options(
+            "/missions/mirec/employers", headers={**preflight, "Access-Control-Request-Method": "DELETE"}
+        )
         assert wrong_method.status_code == 405
-        other = client.options("/missions/mirec/employers",
-                               headers={**preflight, "Origin": "https://evil.example"})
+        other = client.options("/missions/mirec/employers", headers={**preflight, "Origin": "https://evil.example"})
         assert other.status_code == 403 and "Access-Control-Allow-Origin" not in other.headers
         # Both refused before any RPC (page 0): the headers are the gateway's, whatever the answer.
         listed = client.get("/missions/mirec/employers?page=0", headers={"Origin": origin, **bearer()})

@@ -78,8 +78,10 @@ class Provider:
             "preferred_username": "anne.counsellor",
             "mission": "mirec",  # User Attribute mapper: user (or group) attribute mission
             "roles": ["counsellor", "social_worker"],  # User Client Role mapper, client passerelle, claim roles
-            "resource_access": {"passerelle": {"roles": ["counsellor", "social_worker"]},
-                                "account": {"roles": ["manage-account"]}},
+            "resource_access": {
+                "passerelle": {"roles": ["counsellor", "social_worker"]},
+                "account": {"roles": ["manage-account"]},
+            },
             "realm_access": {"roles": ["offline_access", "uma_authorization"]},
         }
         claims.update(overrides)
@@ -99,8 +101,12 @@ def provider():
 
 
 def production(provider) -> dict:
-    return {"PASSERELLE_JWT_ISSUER": ISSUER, "PASSERELLE_JWT_AUDIENCE": "passerelle",
-            "PASSERELLE_JWT_JWKS_URL": provider.url, "PASSERELLE_RATE_BURST": "100000"}
+    return {
+        "PASSERELLE_JWT_ISSUER": ISSUER,
+        "PASSERELLE_JWT_AUDIENCE": "passerelle",
+        "PASSERELLE_JWT_JWKS_URL": provider.url,
+        "PASSERELLE_RATE_BURST": "100000",
+    }
 
 
 @pytest.fixture
@@ -119,8 +125,11 @@ def test_keycloak_mapping_gives_the_actor(provider):
     kid = provider.add_key()
     auth = Authenticator(AuthConfig.from_env(production(provider)))
     actor = auth.actor("Bearer " + provider.token(kid))
-    assert (actor.sub, actor.mission, actor.roles) == ("5f0c2a4e-7d1b-4c2e-9a57-0d7e1f3b2c11", "mirec",
-                                                        ("counsellor", "social_worker"))
+    assert (actor.sub, actor.mission, actor.roles) == (
+        "5f0c2a4e-7d1b-4c2e-9a57-0d7e1f3b2c11",
+        "mirec",
+        ("counsellor", "social_worker"),
+    )
     analyst = auth.actor("Bearer " + provider.token(kid, mission="intermire", roles=["intermire_analyst"]))
     assert (analyst.mission, analyst.roles) == ("intermire", ("intermire_analyst",))
     # Without the client-role mapper Keycloak nests the roles under resource_access: not read, refused.
@@ -153,8 +162,18 @@ def test_tokens_over_http(gateway, provider):
         "listed kid, other key": provider.token(kid, key=stranger),
         "no expiry": provider.token(kid, exp=None),
         "HS256 with a guessed secret": jwt.encode(
-            {"sub": "x", "iss": ISSUER, "aud": "passerelle", "exp": int(time.time()) + 60, "mission": "mirec",
-             "roles": ["director"]}, "a-guessed-secret-of-thirty-two-bytes", algorithm="HS256", headers={"kid": kid}),
+            {
+                "sub": "x",
+                "iss": ISSUER,
+                "aud": "passerelle",
+                "exp": int(time.time()) + 60,
+                "mission": "mirec",
+                "roles": ["director"],
+            },
+            "a-guessed-secret-of-thirty-two-bytes",
+            algorithm="HS256",
+            headers={"kid": kid},
+        ),
     }
     details = {}
     for name, token in refused.items():
@@ -180,8 +199,9 @@ def test_a_key_rotated_in_at_the_provider_is_fetched_once(provider):
     # Made-up key ids within the cooldown of that refresh cost the provider nothing.
     for _ in range(5):
         with pytest.raises(Unauthenticated):
-            auth.actor("Bearer " + provider.token("made-up", key=provider.keys[first], iss="passerelle",
-                                                  aud="passerelle"))
+            auth.actor(
+                "Bearer " + provider.token("made-up", key=provider.keys[first], iss="passerelle", aud="passerelle")
+            )
     assert provider.fetches == 2
 
 
@@ -196,17 +216,28 @@ def test_a_production_gateway_process_takes_provider_tokens_only(provider, tmp_p
     """``passerelle run-gateway`` outside development mode, configured as a deployment would be."""
     kid = provider.add_key()
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k != "PASSERELLE_ENV" and not k.startswith(("PASSERELLE_JWT_", "PASSERELLE_BROKER_"))}
-    env.update(production(provider), PASSERELLE_SECTOR_KEY="a-key-from-a-kubernetes-secret",
-               PASSERELLE_BROKER_PASSWORD__GATEWAY="from-a-secret", PASSERELLE_BROKER_PORT="1",
-               PASSERELLE_GATEWAY_PORT=str(port), PASSERELLE_DATA_DIR=str(tmp_path), PASSERELLE_REGISTRY="")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k != "PASSERELLE_ENV" and not k.startswith(("PASSERELLE_JWT_", "PASSERELLE_BROKER_"))
+    }
+    env.update(
+        production(provider),
+        PASSERELLE_SECTOR_KEY="a-key-from-a-kubernetes-secret",
+        PASSERELLE_BROKER_PASSWORD__GATEWAY="from-a-secret",
+        PASSERELLE_BROKER_PORT="1",
+        PASSERELLE_GATEWAY_PORT=str(port),
+        PASSERELLE_DATA_DIR=str(tmp_path),
+        PASSERELLE_REGISTRY="",
+    )
     log = tmp_path / "gateway.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "kit.cli", "run-gateway"], stdout=out,
-                                stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kit.cli", "run-gateway"], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT
+        )
     url = f"http://127.0.0.1:{port}/missions/mirec/employers?page=0"
     try:
+
         def answers():
             assert proc.poll() is None, log.read_text()
             try:

@@ -44,8 +44,10 @@ def relay(tmp_path):
 
 
 def add_events(store, n):
-    events = [make_event(source="/missions/mirec/beneficiary", type="be.mire.beneficiary.registered.v1",
-                         data={"i": i}) for i in range(n)]
+    events = [
+        make_event(source="/missions/mirec/beneficiary", type="be.mire.beneficiary.registered.v1", data={"i": i})
+        for i in range(n)
+    ]
     with store.transaction() as session:
         for event in events:
             outbox.add(session, event)
@@ -72,13 +74,15 @@ def test_confirmed_rows_are_marked_sent_and_refused_ones_back_off(relay):
 
 
 def test_agency_events_need_their_agency():
-    event = make_event(source="/missions/mirec/convention", type="be.mire.convention.signed.v1",
-                       audience="agency", data={})
+    event = make_event(
+        source="/missions/mirec/convention", type="be.mire.convention.signed.v1", audience="agency", data={}
+    )
     with pytest.raises(ValueError):
         outbox.routing_key(event)
     assert outbox.routing_key(event, "actiris") == "actiris.be.mire.convention.signed.v1"
-    signal = make_event(source="/intermire/reporting", type="be.mire.reporting.followed_elsewhere.v1",
-                        audience="signal", data={})
+    signal = make_event(
+        source="/intermire/reporting", type="be.mire.reporting.followed_elsewhere.v1", audience="signal", data={}
+    )
     with pytest.raises(ValueError):
         outbox.routing_key(signal)
     assert outbox.routing_key(signal, "mirec") == "mirec.be.mire.reporting.followed_elsewhere.v1"

@@ -94,11 +94,15 @@ def test_gateway_token_settings_outside_development():
     with pytest.raises(ConfigError, match="PASSERELLE_JWT_JWKS_URL"):
         AuthConfig.from_env({**PRODUCTION_IDP, "PASSERELLE_JWT_JWKS_URL": "", "PASSERELLE_JWT_SECRET": "s" * 40})
     config = AuthConfig.from_env(PRODUCTION_IDP)
-    assert (config.algorithm, config.issuer, config.jwks_url) == ("RS256", PRODUCTION_IDP["PASSERELLE_JWT_ISSUER"],
-                                                                 PRODUCTION_IDP["PASSERELLE_JWT_JWKS_URL"])
+    assert (config.algorithm, config.issuer, config.jwks_url) == (
+        "RS256",
+        PRODUCTION_IDP["PASSERELLE_JWT_ISSUER"],
+        PRODUCTION_IDP["PASSERELLE_JWT_JWKS_URL"],
+    )
     with pytest.raises(ConfigError, match="cannot be read"):
-        AuthConfig.from_env({**PRODUCTION_IDP, "PASSERELLE_JWT_JWKS_URL": "",
-                             "PASSERELLE_JWT_PUBLIC_KEY_FILE": "/nonexistent/idp.pem"})
+        AuthConfig.from_env(
+            {**PRODUCTION_IDP, "PASSERELLE_JWT_JWKS_URL": "", "PASSERELLE_JWT_PUBLIC_KEY_FILE": "/nonexistent/idp.pem"}
+        )
     dev = AuthConfig.from_env({"PASSERELLE_ENV": "development"})
     assert dev.algorithm == "HS256" and dev.issuer == "passerelle-dev"
 
@@ -131,13 +135,21 @@ def test_broker_passwords_outside_development(production, monkeypatch):
 
 def run_cli(tmp_path, *argv, **settings):
     """``passerelle argv`` outside development mode with only ``settings`` among the secrets."""
-    env = {k: v for k, v in os.environ.items()
-           if k != mode.ENV and not k.startswith(("PASSERELLE_JWT_", "PASSERELLE_BROKER_", "PASSERELLE_SECTOR_KEY"))}
-    env.update(PASSERELLE_BROKER_PORT="1", PASSERELLE_BROKER_MANAGEMENT_URL="http://127.0.0.1:1",
-               PASSERELLE_DATA_DIR=str(tmp_path / "var"), PASSERELLE_REGISTRY="")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k != mode.ENV and not k.startswith(("PASSERELLE_JWT_", "PASSERELLE_BROKER_", "PASSERELLE_SECTOR_KEY"))
+    }
+    env.update(
+        PASSERELLE_BROKER_PORT="1",
+        PASSERELLE_BROKER_MANAGEMENT_URL="http://127.0.0.1:1",
+        PASSERELLE_DATA_DIR=str(tmp_path / "var"),
+        PASSERELLE_REGISTRY="",
+    )
     env.update(settings)
-    proc = subprocess.run([sys.executable, "-m", "kit.cli", *argv], capture_output=True, text=True, timeout=120,
-                          cwd=ROOT, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kit.cli", *argv], capture_output=True, text=True, timeout=120, cwd=ROOT, env=env
+    )
     return proc.returncode, proc.stderr.strip().splitlines()
 
 

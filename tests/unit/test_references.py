@@ -24,19 +24,35 @@ class Owners:
 
 def test_existing_references_pass_with_one_lookup_per_kind():
     owners = Owners()
-    check([Ref("employer_id", "employer", EMPLOYER), Ref("host_employer_id", "employer", OTHER_EMPLOYER),
-           Ref("vacancy_id", "vacancy", "3f7c9a52-1d5e-4c5a-9a8e-0b1e2c3d4e5f", of=EMPLOYER, of_field="employer_id"),
-           Ref("beneficiary_id", "beneficiary", None)], owners)
+    check(
+        [
+            Ref("employer_id", "employer", EMPLOYER),
+            Ref("host_employer_id", "employer", OTHER_EMPLOYER),
+            Ref("vacancy_id", "vacancy", "3f7c9a52-1d5e-4c5a-9a8e-0b1e2c3d4e5f", of=EMPLOYER, of_field="employer_id"),
+            Ref("beneficiary_id", "beneficiary", None),
+        ],
+        owners,
+    )
     assert sorted(kind for kind, _ in owners.calls) == ["employer", "vacancy"]
     assert dict(owners.calls)["employer"] == sorted([EMPLOYER, OTHER_EMPLOYER])
 
 
 def test_made_up_foreign_and_mismatched_references_are_refused_by_field():
     with pytest.raises(ValidationFailed) as refused:
-        check([Ref("beneficiary_id", "beneficiary", "made-up-person"),
-               Ref("employer_id", "employer", OTHER_EMPLOYER),
-               Ref("vacancy_id", "vacancy", "3f7c9a52-1d5e-4c5a-9a8e-0b1e2c3d4e5f", of=OTHER_EMPLOYER,
-                   of_field="employer_id")], Owners())
+        check(
+            [
+                Ref("beneficiary_id", "beneficiary", "made-up-person"),
+                Ref("employer_id", "employer", OTHER_EMPLOYER),
+                Ref(
+                    "vacancy_id",
+                    "vacancy",
+                    "3f7c9a52-1d5e-4c5a-9a8e-0b1e2c3d4e5f",
+                    of=OTHER_EMPLOYER,
+                    of_field="employer_id",
+                ),
+            ],
+            Owners(),
+        )
     assert refused.value.errors == {
         "beneficiary_id": ["no person with this reference in this Mission"],
         "vacancy_id": ["this vacancy is not one of the employer_id given"],

@@ -7,8 +7,10 @@ import pytest
 from kit.taxonomy import DEMO_DIR, TaxonomyError, default, load_rome
 
 ROME = Path(__file__).resolve().parents[3] / "shared" / "data" / "rome_fr" / "rome_v347"
-needs_rome = pytest.mark.skipif(not ROME.is_dir(), reason=f"ROME v347 reference export not found at {ROME} "
-                                "(the project's shared/data folder beside the repository)")
+needs_rome = pytest.mark.skipif(
+    not ROME.is_dir(),
+    reason=f"ROME v347 reference export not found at {ROME} (the project's shared/data folder beside the repository)",
+)
 
 
 def test_the_demo_taxonomy_is_the_default_and_is_complete(monkeypatch):

@@ -21,8 +21,14 @@ from tests.harness import ROOT, TestPlatform, free_port, terminate, wait_until
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 class FrontOffice:
@@ -35,8 +41,9 @@ class FrontOffice:
         self.gateway_url = f"http://127.0.0.1:{self.platform.gateway_port}"
 
     def _env(self) -> dict:
-        env = dict(os.environ, PASSERELLE_ENV="development", PASSERELLE_RATE_PER_SECOND="10000",
-                   PASSERELLE_RATE_BURST="10000")
+        env = dict(
+            os.environ, PASSERELLE_ENV="development", PASSERELLE_RATE_PER_SECOND="10000", PASSERELLE_RATE_BURST="10000"
+        )
         env.pop("PASSERELLE_FAULTS", None)
         return env
 

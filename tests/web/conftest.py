@@ -12,4 +12,3 @@ def front(tmp_path_factory):
         yield office.start()
     finally:
         office.stop()
-

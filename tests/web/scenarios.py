@@ -69,8 +69,13 @@ class Visitor:
 
 def api(front, mission: str, role: str, method: str, path: str, body=None):
     token = mint(f"seed-{role}", mission, [role])
-    reply = requests.request(method, f"{front.gateway_url}/missions/{mission}{path}", json=body,
-                             headers={"Authorization": f"Bearer {token}"}, timeout=15)
+    reply = requests.request(
+        method,
+        f"{front.gateway_url}/missions/{mission}{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=15,
+    )
     assert reply.status_code < 300, (path, reply.status_code, reply.text)
     return reply.json()
 
@@ -82,12 +87,26 @@ def fresh_seed() -> int:
 
 def open_vacancy(front, mission="mirec", title=None):
     title = title or f"Maçon {fresh_seed()}"
-    employer = api(front, mission, "employer_relations", "POST", "/employers",
-                   DemoFactory(seed=fresh_seed()).employer("50000"))
-    vacancy = api(front, mission, "employer_relations", "POST", f"/employers/{employer['id']}/vacancies", {
-        "title": title, "occupation": "F1703", "description": "Gros oeuvre", "contract_type": "permanent",
-        "hours_per_week": 38, "municipality": "52011", "posts": 1,
-        "competences": [{"code": WALL, "level": 2, "essential": True}]})
+    employer = api(
+        front, mission, "employer_relations", "POST", "/employers", DemoFactory(seed=fresh_seed()).employer("50000")
+    )
+    vacancy = api(
+        front,
+        mission,
+        "employer_relations",
+        "POST",
+        f"/employers/{employer['id']}/vacancies",
+        {
+            "title": title,
+            "occupation": "F1703",
+            "description": "Gros oeuvre",
+            "contract_type": "permanent",
+            "hours_per_week": 38,
+            "municipality": "52011",
+            "posts": 1,
+            "competences": [{"code": WALL, "level": 2, "essential": True}],
+        },
+    )
     api(front, mission, "employer_relations", "POST", f"/vacancies/{vacancy['id']}/open")
     return employer, vacancy
 
@@ -113,8 +132,9 @@ def counsellors_day(front, chromium):
         page.get_by_label("Prénom").fill(person["first_name"])
         page.get_by_label("Nom", exact=True).fill(person["last_name"])
         page.get_by_label("Date de naissance").fill(person["birth_date"])
-        page.get_by_label("Homme" if person["gender"] == "M" else "Femme" if person["gender"] == "F" else "X (autre)") \
-            .check()
+        page.get_by_label(
+            "Homme" if person["gender"] == "M" else "Femme" if person["gender"] == "F" else "X (autre)"
+        ).check()
         page.get_by_label("Commune de résidence").select_option("52011")
         page.get_by_label("Date d'accueil").fill(registered.isoformat())
         page.get_by_label("Chômage de longue durée", exact=True).check()
@@ -124,7 +144,8 @@ def counsellors_day(front, chromium):
         summary = page.locator("[data-error-summary]")
         expect(summary).to_be_focused()
         expect(summary.get_by_role("link", name="Ce numéro de registre national n'est pas valide.")).to_have_attribute(
-            "href", "#f-niss")
+            "href", "#f-niss"
+        )
         expect(page.get_by_label("Prénom")).to_have_value(person["first_name"])  # what was typed is kept
         you.audit()
         page.get_by_label("Numéro de registre national").fill(person["niss"])
@@ -208,14 +229,37 @@ def counsellors_day(front, chromium):
 
 def new_person(front, mission: str, counsellor_plan: bool = False) -> dict:
     """A person opened through the gateway (as a counsellor), assessed and planned for masonry when asked."""
-    person = api(front, mission, "counsellor", "POST", "/beneficiaries",
-                 dict(DemoFactory(seed=fresh_seed()).beneficiary("50000"), municipality="52011"))
+    person = api(
+        front,
+        mission,
+        "counsellor",
+        "POST",
+        "/beneficiaries",
+        dict(DemoFactory(seed=fresh_seed()).beneficiary("50000"), municipality="52011"),
+    )
     if counsellor_plan:
-        api(front, mission, "counsellor", "POST", f"/beneficiaries/{person['id']}/assessments", {
-            "competences": [{"code": WALL, "level": 3, "kind": "technical", "source": "work"}]})
-        api(front, mission, "counsellor", "POST", f"/beneficiaries/{person['id']}/plan", {
-            "target_occupations": ["F1703"], "actions": [{"kind": "job_search", "description": "Chantiers"}],
-            "contract_wishes": ["permanent"], "mobility_km": 50, "agreed_with_person": True})
+        api(
+            front,
+            mission,
+            "counsellor",
+            "POST",
+            f"/beneficiaries/{person['id']}/assessments",
+            {"competences": [{"code": WALL, "level": 3, "kind": "technical", "source": "work"}]},
+        )
+        api(
+            front,
+            mission,
+            "counsellor",
+            "POST",
+            f"/beneficiaries/{person['id']}/plan",
+            {
+                "target_occupations": ["F1703"],
+                "actions": [{"kind": "job_search", "description": "Chantiers"}],
+                "contract_wishes": ["permanent"],
+                "mobility_km": 50,
+                "agreed_with_person": True,
+            },
+        )
     return person
 
 
@@ -232,8 +276,12 @@ def the_wall_between_missions(front, chromium):
         you.sign_in("mirena", "anne")
         expect(page.locator("main")).to_contain_text(ours["last_name"])
         expect(page.locator("main")).not_to_contain_text(theirs["last_name"])
-        for path in (f"/beneficiaires/{theirs['id']}", f"/beneficiaires/{theirs['id']}/evaluation",
-                     f"/entreprises/{employer['id']}", f"/offres/{vacancy['id']}"):
+        for path in (
+            f"/beneficiaires/{theirs['id']}",
+            f"/beneficiaires/{theirs['id']}/evaluation",
+            f"/entreprises/{employer['id']}",
+            f"/offres/{vacancy['id']}",
+        ):
             reply = page.goto(front.url + path)
             assert reply.status == 404, (path, reply.status)
             expect(page.locator("h1")).to_have_text("Page introuvable")
@@ -258,8 +306,9 @@ def the_wall_between_missions(front, chromium):
         assert [n["text"] for n in notes].count("Rendez-vous pris au CPAS, à confirmer") == 1
 
         # A form posted without its CSRF token is refused, and nothing is written.
-        answer = page.request.post(front.url + f"/beneficiaires/{ours['id']}/notes/social",
-                                   form={"text": "sans jeton", "once": "x"})
+        answer = page.request.post(
+            front.url + f"/beneficiaires/{ours['id']}/notes/social", form={"text": "sans jeton", "once": "x"}
+        )
         assert answer.status == 400
         notes = api(front, "mirena", "counsellor", "GET", f"/beneficiaries/{ours['id']}/notes/social")
         assert "sans jeton" not in [n["text"] for n in notes]

@@ -24,15 +24,39 @@ def main(argv: list[str]) -> int:
     employer, vacancy = open_vacancy(front, "mirec", title="Maçon coffreur")
     person = new_person(front, "mirec", counsellor_plan=True)
     pid = person["id"]
-    api(front, "mirec", "counsellor", "POST", f"/beneficiaries/{pid}/pathway/move",
-        {"to": "formation", "why": "Projet confirmé après le stage"})
-    api(front, "mirec", "counsellor", "POST", f"/beneficiaries/{pid}/notes/social",
-        {"text": "Premier entretien : situation stable, garde des enfants organisée."})
-    api(front, "mirec", "employer_relations", "POST", f"/employers/{employer['id']}/visits", {
-        "kind": "visit", "on": "2026-11-20", "summary": "Visite du chantier : deux maçons recherchés",
-        "next_action": "Envoyer le référentiel métier", "next_action_due": "2026-12-01"})
+    api(
+        front,
+        "mirec",
+        "counsellor",
+        "POST",
+        f"/beneficiaries/{pid}/pathway/move",
+        {"to": "formation", "why": "Projet confirmé après le stage"},
+    )
+    api(
+        front,
+        "mirec",
+        "counsellor",
+        "POST",
+        f"/beneficiaries/{pid}/notes/social",
+        {"text": "Premier entretien : situation stable, garde des enfants organisée."},
+    )
+    api(
+        front,
+        "mirec",
+        "employer_relations",
+        "POST",
+        f"/employers/{employer['id']}/visits",
+        {
+            "kind": "visit",
+            "on": "2026-11-20",
+            "summary": "Visite du chantier : deux maçons recherchés",
+            "next_action": "Envoyer le référentiel métier",
+            "next_action_due": "2026-12-01",
+        },
+    )
     playwright, browser = launch_chromium()
     try:
+
         def shoot(who, path, name, mission="mirec", width=1280, full=True, before=None):
             visitor = Visitor(front, browser, width=width)
             visitor.sign_in(mission, who)

@@ -19,8 +19,14 @@ pytestmark = pytest.mark.integration
 
 def run(front, name: str, timeout: float = 240):
     env = dict(os.environ, PASSERELLE_ENV="development")
-    done = subprocess.run([sys.executable, "-m", "tests.web.scenarios", name, front.url, front.gateway_url],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.web.scenarios", name, front.url, front.gateway_url],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     output = done.stdout + done.stderr
     assert done.returncode == 0, f"scenario {name} failed:\n{output[-6000:]}"
     assert f"scenario {name}: every step held" in output

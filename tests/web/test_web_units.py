@@ -20,9 +20,11 @@ from web.sessions import SessionStore, claim_once, settle_once
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 DEV = {"PASSERELLE_ENV": "development"}
-OIDC = {"PASSERELLE_WEB_OIDC_ISSUER": "https://id.example.test/realms/mire",
-        "PASSERELLE_WEB_OIDC_CLIENT_ID": "front-office",
-        "PASSERELLE_WEB_OIDC_REDIRECT_URI": "https://front.example.test/connexion/retour"}
+OIDC = {
+    "PASSERELLE_WEB_OIDC_ISSUER": "https://id.example.test/realms/mire",
+    "PASSERELLE_WEB_OIDC_CLIENT_ID": "front-office",
+    "PASSERELLE_WEB_OIDC_REDIRECT_URI": "https://front.example.test/connexion/retour",
+}
 MISSIONS = [("mirec", "Mission Régionale pour l'Emploi de Charleroi"), ("mirena", "MIRENA")]
 
 
@@ -35,8 +37,10 @@ def test_every_text_of_the_code_is_in_both_catalogues_and_english_is_complete():
     method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
     options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
     keywords = {"_": None, "gettext": None, "N_": None}
-    found = {m[2] if isinstance(m[2], str) else m[2][0]
-             for m in extract_from_dir(str(WEB), method_map, options, keywords=keywords)}
+    found = {
+        m[2] if isinstance(m[2], str) else m[2][0]
+        for m in extract_from_dir(str(WEB), method_map, options, keywords=keywords)
+    }
     assert len(found) > 300
     for lang in ("fr", "en"):
         ids = {m.id for m in catalogue(lang) if m.id}
@@ -97,13 +101,17 @@ def test_development_sign_in_cookies_csrf_and_return_address():
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
     refused = client.post("/connexion/demo", data={"mission": "mirec", "login": "anne", "next": "/"})
     assert refused.status_code == 400  # no CSRF token
-    outside = client.post("/connexion/demo", data={"csrf": csrf_of(html), "mission": "mirec", "login": "anne",
-                                                   "next": "//elsewhere.example"})
+    outside = client.post(
+        "/connexion/demo",
+        data={"csrf": csrf_of(html), "mission": "mirec", "login": "anne", "next": "//elsewhere.example"},
+    )
     assert outside.headers["Location"] == "/"  # never an open redirect
     client.post("/deconnexion", data={"csrf": csrf_of(client.get("/connexion").get_data(as_text=True))})
     html = client.get("/connexion").get_data(as_text=True)
-    back = client.post("/connexion/demo", data={"csrf": csrf_of(html), "mission": "mirec", "login": "anne",
-                                                "next": "/beneficiaires/abc"})
+    back = client.post(
+        "/connexion/demo",
+        data={"csrf": csrf_of(html), "mission": "mirec", "login": "anne", "next": "/beneficiaires/abc"},
+    )
     assert back.headers["Location"] == "/beneficiaires/abc"
     assert 'id="messages" role="status" aria-live="polite"' in client.get("/connexion").get_data(as_text=True)
     html = client.get("/connexion").get_data(as_text=True)
@@ -116,8 +124,11 @@ def test_outside_development_the_identity_provider_is_required():
     with pytest.raises(ConfigError, match="PASSERELLE_WEB_OIDC_ISSUER"):
         create_app("http://127.0.0.1:9", MISSIONS, environ={})
     with pytest.raises(ConfigError, match="REDIRECT_URI must be https"):
-        create_app("http://127.0.0.1:9", MISSIONS, environ=dict(OIDC, PASSERELLE_WEB_OIDC_REDIRECT_URI=
-                                                                "http://front.example.test/connexion/retour"))
+        create_app(
+            "http://127.0.0.1:9",
+            MISSIONS,
+            environ=dict(OIDC, PASSERELLE_WEB_OIDC_REDIRECT_URI="http://front.example.test/connexion/retour"),
+        )
 
 
 class FakeProvider:

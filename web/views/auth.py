@@ -59,8 +59,15 @@ def sign_in_demo(page):
         raise NotFound()
     sub = f"{login}@{code}"
     token = mint(sub, code, list(found[2]), ttl=TOKEN_TTL)
-    user = {"sub": sub, "name": found[1], "mission": code, "mission_name": missions[code], "roles": list(found[2]),
-            "token": token, "token_expires_at": int(time.time()) + TOKEN_TTL}
+    user = {
+        "sub": sub,
+        "name": found[1],
+        "mission": code,
+        "mission_name": missions[code],
+        "roles": list(found[2]),
+        "token": token,
+        "token_expires_at": int(time.time()) + TOKEN_TTL,
+    }
     return sign_in_user(page, user, page.request.form.get("next"))
 
 
@@ -70,11 +77,16 @@ def sign_in_return(page):
         raise NotFound()
     pending = page.session.pending or {}
     try:
-        user = OidcClient(page.app.oidc, page.app.oidc_http).finish(pending, page.request.args.get("state"),
-                                                page.request.args.get("code"))
+        user = OidcClient(page.app.oidc, page.app.oidc_http).finish(
+            pending, page.request.args.get("state"), page.request.args.get("code")
+        )
     except (ValueError, KeyError):
-        return page.render("error.html", status=400, title=page.gettext("Connexion refusée"),
-                           message=page.gettext("La connexion n'a pas abouti. Recommencez."))
+        return page.render(
+            "error.html",
+            status=400,
+            title=page.gettext("Connexion refusée"),
+            message=page.gettext("La connexion n'a pas abouti. Recommencez."),
+        )
     return sign_in_user(page, user, pending.get("next"))
 
 
@@ -103,5 +115,9 @@ def home(page):
         return page.redirect(page.url("employers"))
     if "director" in roles:
         return page.redirect(page.url("dashboard"))
-    return page.render("error.html", status=403, title=page.gettext("Accès refusé"),
-                       message=page.gettext("Votre rôle n'a pas de page dans cette application."))
+    return page.render(
+        "error.html",
+        status=403,
+        title=page.gettext("Accès refusé"),
+        message=page.gettext("Votre rôle n'a pas de page dans cette application."),
+    )

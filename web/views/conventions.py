@@ -18,8 +18,7 @@ VERBS = {"submit", "activate", "complete"}
 @view("/projets", "projects")
 def projects(page):
     listed = page.gateway.get("/projects", page=1, page_size=100)
-    return page.render("conventions/projects.html", projects=listed["items"], total=listed["total"],
-                       names=Names(page))
+    return page.render("conventions/projects.html", projects=listed["items"], total=listed["total"], names=Names(page))
 
 
 def _open_vacancies(page) -> list[dict]:
@@ -34,27 +33,50 @@ def project_new(page):
     context = dict(vacancies=vacancies)
     if page.request.method == "GET":
         start = date.today()
-        values = {"hires_committed": "1", "hours_per_week": "38", "contract_type": "permanent",
-                  "hours_centre": "300", "hours_work": "200", "trainees_planned": "1",
-                  "vacancy_id": page.request.args.get("offre", ""), "start_date": start.isoformat()}
+        values = {
+            "hires_committed": "1",
+            "hours_per_week": "38",
+            "contract_type": "permanent",
+            "hours_centre": "300",
+            "hours_work": "200",
+            "trainees_planned": "1",
+            "vacancy_id": page.request.args.get("offre", ""),
+            "start_date": start.isoformat(),
+        }
         return page.render("conventions/project_new.html", form=Form(values), **context)
     f = page.request.form
     chosen = next((v for v in vacancies if v["id"] == f.get("vacancy_id")), None)
     body = {
-        "title": f.get("title", "").strip(), "vacancy_id": f.get("vacancy_id", ""),
+        "title": f.get("title", "").strip(),
+        "vacancy_id": f.get("vacancy_id", ""),
         "employer_id": chosen["employer_id"] if chosen else "",
-        "employer_convention": clean({"post_title": f.get("post_title", "").strip(),
-                                      "hires_committed": as_int(f.get("hires_committed")),
-                                      "contract_type": f.get("contract_type", ""),
-                                      "hours_per_week": as_int(f.get("hours_per_week"))}),
-        "training_convention": clean({
-            "operators": [clean({"name": f.get("operator_name", "").strip(),
-                                 "enterprise_number": digits(f.get("operator_number", ""))})],
-            "training_profile": f.get("training_profile", "").strip(),
-            "specification": f.get("specification", "").strip(),
-            "hours_centre": as_int(f.get("hours_centre")), "hours_work": as_int(f.get("hours_work")),
-            "start_date": f.get("start_date", ""), "end_date": f.get("end_date", ""),
-            "trainees_planned": as_int(f.get("trainees_planned"))}),
+        "employer_convention": clean(
+            {
+                "post_title": f.get("post_title", "").strip(),
+                "hires_committed": as_int(f.get("hires_committed")),
+                "contract_type": f.get("contract_type", ""),
+                "hours_per_week": as_int(f.get("hours_per_week")),
+            }
+        ),
+        "training_convention": clean(
+            {
+                "operators": [
+                    clean(
+                        {
+                            "name": f.get("operator_name", "").strip(),
+                            "enterprise_number": digits(f.get("operator_number", "")),
+                        }
+                    )
+                ],
+                "training_profile": f.get("training_profile", "").strip(),
+                "specification": f.get("specification", "").strip(),
+                "hours_centre": as_int(f.get("hours_centre")),
+                "hours_work": as_int(f.get("hours_work")),
+                "start_date": f.get("start_date", ""),
+                "end_date": f.get("end_date", ""),
+                "trainees_planned": as_int(f.get("trainees_planned")),
+            }
+        ),
     }
     body = {k: v for k, v in body.items() if v != ""}
 
@@ -62,11 +84,15 @@ def project_new(page):
         try:
             return page.gateway.post("/projects", body)
         except GatewayError as exc:
+
             def field_of(key):  # employer_convention.post_title → post_title, operators.0.name → operator_name
                 parts = key.split(".")
                 if parts[0] in ("employer_convention", "training_convention") and len(parts) > 1:
-                    return parts[-1] if parts[1] != "operators" else (
-                        "operator_number" if parts[-1] == "enterprise_number" else "operator_name")
+                    return (
+                        parts[-1]
+                        if parts[1] != "operators"
+                        else ("operator_number" if parts[-1] == "enterprise_number" else "operator_name")
+                    )
                 return key
 
             exc.rename_fields(field_of)
@@ -114,17 +140,29 @@ def _next_party(convention: dict) -> dict | None:
 @view("/conventions/<id>/signer", "sign", methods=("POST",))
 def sign(page, id):
     found = page.gateway.get(f"/conventions/{id}")
-    body = clean({"party": page.request.form.get("party", ""),
-                  "signer_name": page.request.form.get("signer_name", "").strip(),
-                  "signer_function": page.request.form.get("signer_function", "").strip()})
+    body = clean(
+        {
+            "party": page.request.form.get("party", ""),
+            "signer_name": page.request.form.get("signer_name", "").strip(),
+            "signer_function": page.request.form.get("signer_function", "").strip(),
+        }
+    )
 
     def done(answer):
-        page.flash(page.gettext("Signature enregistrée.") if answer["status"] != "signed" else
-                   page.gettext("Signature enregistrée : la convention est signée par toutes les parties."))
+        page.flash(
+            page.gettext("Signature enregistrée.")
+            if answer["status"] != "signed"
+            else page.gettext("Signature enregistrée : la convention est signée par toutes les parties.")
+        )
         return page.url("convention", id=id)
 
-    return page.submit(lambda: page.gateway.post(f"/conventions/{id}/sign", body), done,
-                       "conventions/convention.html", convention=found, next_party=_next_party(found))
+    return page.submit(
+        lambda: page.gateway.post(f"/conventions/{id}/sign", body),
+        done,
+        "conventions/convention.html",
+        convention=found,
+        next_party=_next_party(found),
+    )
 
 
 @view("/conventions/<id>/etape/<verb>", "convention_move", methods=("POST",))
@@ -132,23 +170,33 @@ def convention_move(page, id, verb):
     if verb not in VERBS:
         raise NotFound()
     found = page.gateway.get(f"/conventions/{id}")
-    messages = {"submit": page.gettext("Convention prête à signer."),
-                "activate": page.gettext("Convention active : la formation se déroule sous elle."),
-                "complete": page.gettext("Convention terminée.")}
+    messages = {
+        "submit": page.gettext("Convention prête à signer."),
+        "activate": page.gettext("Convention active : la formation se déroule sous elle."),
+        "complete": page.gettext("Convention terminée."),
+    }
 
     def done(_):
         page.flash(messages[verb])
         return page.url("convention", id=id)
 
-    return page.submit(lambda: page.gateway.post(f"/conventions/{id}/{verb}"), done, "conventions/convention.html",
-                       convention=found, next_party=_next_party(found))
+    return page.submit(
+        lambda: page.gateway.post(f"/conventions/{id}/{verb}"),
+        done,
+        "conventions/convention.html",
+        convention=found,
+        next_party=_next_party(found),
+    )
 
 
 @view("/projets/<id>/stagiaires", "enrol", methods=("GET", "POST"))
 def enrol(page, id):
     found = page.gateway.get(f"/projects/{id}")
-    listed = page.gateway.get("/beneficiaries", page=1, page_size=100, purpose="convention")["items"] \
-        if page.may("beneficiary.read") else []
+    listed = (
+        page.gateway.get("/beneficiaries", page=1, page_size=100, purpose="convention")["items"]
+        if page.may("beneficiary.read")
+        else []
+    )
     people = [p for p in listed if p["status"] == "active"]
     options = [(p["id"], f"{p['last_name']}, {p['first_name']}") for p in people]
     context = dict(project=found, person_options=options)
@@ -157,12 +205,22 @@ def enrol(page, id):
         return page.render("conventions/enrol.html", form=Form(values), **context)
     f = page.request.form
     person = f.get("beneficiary_id", "")
-    internship = clean({"beneficiary_id": person, "outcome": "confirmed", "start_date": f.get("internship_start", ""),
-                        "end_date": f.get("internship_end", "")})
-    enrolment = clean({"beneficiary_id": person, "start_date": f.get("start_date", ""),
-                       "planned_end": f.get("planned_end", ""),
-                       "tutor": clean({"name": f.get("tutor_name", "").strip(),
-                                       "function": f.get("tutor_function", "").strip()})})
+    internship = clean(
+        {
+            "beneficiary_id": person,
+            "outcome": "confirmed",
+            "start_date": f.get("internship_start", ""),
+            "end_date": f.get("internship_end", ""),
+        }
+    )
+    enrolment = clean(
+        {
+            "beneficiary_id": person,
+            "start_date": f.get("start_date", ""),
+            "planned_end": f.get("planned_end", ""),
+            "tutor": clean({"name": f.get("tutor_name", "").strip(), "function": f.get("tutor_function", "").strip()}),
+        }
+    )
 
     def send():
         # The confirmation internship first (a trainee is enrolled only once it confirmed), then the enrolment.
@@ -190,12 +248,15 @@ def committee(page, id):
     found = page.gateway.get(f"/projects/{id}")
     options = {}
     for versions in found["conventions"].values():
-        for p in (versions[-1]["parties"] if versions else []):
+        for p in versions[-1]["parties"] if versions else []:
             options.setdefault(p["party"], party_label(page, p))
     context = dict(project=found, party_options=list(options.items()))
     if page.request.method == "GET":
-        return page.render("conventions/committee.html", form=Form({"held_on": date.today().isoformat(),
-                                                                    "kind": "follow_up"}), **context)
+        return page.render(
+            "conventions/committee.html",
+            form=Form({"held_on": date.today().isoformat(), "kind": "follow_up"}),
+            **context,
+        )
     f = page.request.form
     body = clean({"kind": f.get("kind", ""), "held_on": f.get("held_on", ""), "attendees": f.getlist("attendees")})
     body.setdefault("attendees", [])
@@ -204,8 +265,9 @@ def committee(page, id):
         page.flash(page.gettext("Comité enregistré."))
         return page.url("project", id=id)
 
-    return page.submit(lambda: page.gateway.post(f"/projects/{id}/committees", body), done,
-                       "conventions/committee.html", **context)
+    return page.submit(
+        lambda: page.gateway.post(f"/projects/{id}/committees", body), done, "conventions/committee.html", **context
+    )
 
 
 def party_label(page, party: dict) -> str:

@@ -39,16 +39,25 @@ def _dashboard(page, period: str, form: Form | None = None, status: int = 200):
     contracts, people = headline.get("first_contracts"), headline.get("people_accompanied")
     rate = (contracts / people) if people and contracts is not None else None
     try:
-        breakdown = page.gateway.get("/indicators/people_accompanied/publication", period=period,
-                                     columns="target_group")
+        breakdown = page.gateway.get(
+            "/indicators/people_accompanied/publication", period=period, columns="target_group"
+        )
     except GatewayError as exc:
         if exc.status != 422:
             raise
         breakdown = None  # fewer than 5 people in all, or a month: nothing publishable (the reporting service says)
     submissions = page.gateway.get("/submissions")
-    return page.render("director/dashboard.html", status=status, period=period, figures=figures, rate=rate,
-                       breakdown=breakdown, submissions=list(reversed(submissions)), form=form or Form(),
-                       statuses=SUBMISSION_STATUSES)
+    return page.render(
+        "director/dashboard.html",
+        status=status,
+        period=period,
+        figures=figures,
+        rate=rate,
+        breakdown=breakdown,
+        submissions=list(reversed(submissions)),
+        form=form or Form(),
+        statuses=SUBMISSION_STATUSES,
+    )
 
 
 @view("/tableau-de-bord", "dashboard")
@@ -62,9 +71,12 @@ def submit_period(page):
     body = {"period": period}
     if page.request.form.get("reason", "").strip():
         body["reason"] = page.request.form["reason"].strip()
-    return _post(page, period, lambda: page.gateway.post("/submissions", body),
-                 page.gettext("Période %(p)s soumise : une autre personne de la direction doit l'approuver.") % {
-                     "p": period})
+    return _post(
+        page,
+        period,
+        lambda: page.gateway.post("/submissions", body),
+        page.gettext("Période %(p)s soumise : une autre personne de la direction doit l'approuver.") % {"p": period},
+    )
 
 
 @view("/tableau-de-bord/approuver", "approve_period", methods=("POST",))
@@ -72,8 +84,12 @@ def approve_period(page):
     period = _period(page)
     version = page.request.form.get("version", "")
     body = {"version": int(version) if version.isdigit() else version}
-    return _post(page, period, lambda: page.gateway.post(f"/submissions/{period}/approval", body),
-                 page.gettext("Période %(p)s approuvée.") % {"p": period})
+    return _post(
+        page,
+        period,
+        lambda: page.gateway.post(f"/submissions/{period}/approval", body),
+        page.gettext("Période %(p)s approuvée.") % {"p": period},
+    )
 
 
 def _post(page, period: str, action, message: str):

@@ -58,8 +58,14 @@ def employer(page, id):
     commitments = None
     if page.may("convention.read"):
         commitments = page.gateway.get(f"/employers/{id}/commitments", page=1, page_size=20)
-    return page.render("employers/employer.html", employer=found, visits=list(reversed(visits)),
-                       vacancies=vacancies_of(page, id), commitments=commitments, today=date.today().isoformat())
+    return page.render(
+        "employers/employer.html",
+        employer=found,
+        visits=list(reversed(visits)),
+        vacancies=vacancies_of(page, id),
+        commitments=commitments,
+        today=date.today().isoformat(),
+    )
 
 
 @view("/entreprises/<id>/contacts", "contact_new", methods=("GET", "POST"))
@@ -74,16 +80,18 @@ def contact_new(page, id):
         page.flash(page.gettext("Contact ajouté."))
         return page.url("employer", id=id)
 
-    return page.submit(lambda: page.gateway.post(f"/employers/{id}/contacts", body), done,
-                       "employers/contact.html", employer=found)
+    return page.submit(
+        lambda: page.gateway.post(f"/employers/{id}/contacts", body), done, "employers/contact.html", employer=found
+    )
 
 
 @view("/entreprises/<id>/visites", "visit_new", methods=("GET", "POST"))
 def visit_new(page, id):
     found = page.gateway.get(f"/employers/{id}")
     if page.request.method == "GET":
-        return page.render("employers/visit.html", employer=found, form=Form({"on": date.today().isoformat(),
-                                                                              "kind": "visit"}))
+        return page.render(
+            "employers/visit.html", employer=found, form=Form({"on": date.today().isoformat(), "kind": "visit"})
+        )
     form = page.request.form
     body = clean({k: form.get(k, "").strip() for k in ("kind", "on", "summary", "next_action", "next_action_due")})
     if form.get("need", "").strip():
@@ -93,8 +101,9 @@ def visit_new(page, id):
         page.flash(page.gettext("Prospection enregistrée."))
         return page.url("employer", id=id)
 
-    return page.submit(lambda: page.gateway.post(f"/employers/{id}/visits", body), done, "employers/visit.html",
-                       employer=found)
+    return page.submit(
+        lambda: page.gateway.post(f"/employers/{id}/visits", body), done, "employers/visit.html", employer=found
+    )
 
 
 # -- vacancies -----------------------------------------------------------------
@@ -117,30 +126,43 @@ def vacancy_new(page, id):
     code = page.request.values.get("metier", "").strip()
     title = page.request.args.get("intitule", "").strip()
     suggestions = page.gateway.get("/occupation-suggestions", title=title, limit=8) if len(title) >= 2 else []
-    occupation = page.gateway.get(f"/matching/occupations/{code}") if code and page.may("matching.read") else (
-        {"code": code, "label": code, "competences": []} if code else None)
-    context = dict(employer=found, occupation=occupation, found=suggestions, title=title,
-                   municipalities=municipalities())
+    occupation = (
+        page.gateway.get(f"/matching/occupations/{code}")
+        if code and page.may("matching.read")
+        else ({"code": code, "label": code, "competences": []} if code else None)
+    )
+    context = dict(
+        employer=found, occupation=occupation, found=suggestions, title=title, municipalities=municipalities()
+    )
     if page.request.method == "GET":
-        values = {"municipality": found.get("municipality", ""), "posts": "1", "hours_per_week": "38",
-                  "title": title}
+        values = {"municipality": found.get("municipality", ""), "posts": "1", "hours_per_week": "38", "title": title}
         return page.render("employers/vacancy_new.html", form=Form(values), **context)
     form = page.request.form
-    wanted = [c for c in form.getlist("required") if occupation and c in {x["code"] for x in
-                                                                          occupation["competences"]}]
-    body = clean({k: form.get(k, "").strip() for k in ("title", "description", "contract_type", "municipality",
-                                                        "start_date")})
-    body.update(clean({"occupation": code, "hours_per_week": as_int(form.get("hours_per_week", "")),
-                       "posts": as_int(form.get("posts", ""))}))
-    body["competences"] = [{"code": c, "level": as_int(form.get(f"level-{c}", "2")),
-                            "essential": form.get(f"essential-{c}") == "yes"} for c in wanted]
+    wanted = [c for c in form.getlist("required") if occupation and c in {x["code"] for x in occupation["competences"]}]
+    body = clean(
+        {k: form.get(k, "").strip() for k in ("title", "description", "contract_type", "municipality", "start_date")}
+    )
+    body.update(
+        clean(
+            {
+                "occupation": code,
+                "hours_per_week": as_int(form.get("hours_per_week", "")),
+                "posts": as_int(form.get("posts", "")),
+            }
+        )
+    )
+    body["competences"] = [
+        {"code": c, "level": as_int(form.get(f"level-{c}", "2")), "essential": form.get(f"essential-{c}") == "yes"}
+        for c in wanted
+    ]
 
     def done(created):
         page.flash(page.gettext("Offre créée en brouillon."))
         return page.url("vacancy", id=created["id"])
 
-    return page.submit(lambda: page.gateway.post(f"/employers/{id}/vacancies", body), done,
-                       "employers/vacancy_new.html", **context)
+    return page.submit(
+        lambda: page.gateway.post(f"/employers/{id}/vacancies", body), done, "employers/vacancy_new.html", **context
+    )
 
 
 @view("/offres/<id>", "vacancy")
@@ -165,8 +187,16 @@ def vacancy(page, id):
                 people[ref] = f"{someone['first_name']} {someone['last_name']}"
             except GatewayError:
                 pass
-    return page.render("employers/vacancy.html", vacancy=found, employer=owner, candidates=candidates,
-                       proposals=proposals, proposed=proposed, people=people, occupation=occupation_of(page, found))
+    return page.render(
+        "employers/vacancy.html",
+        vacancy=found,
+        employer=owner,
+        candidates=candidates,
+        proposals=proposals,
+        proposed=proposed,
+        people=people,
+        occupation=occupation_of(page, found),
+    )
 
 
 def occupation_of(page, vacancy: dict) -> dict:
@@ -189,6 +219,15 @@ def vacancy_move(page, id, verb):
         page.flash(page.gettext("Offre ouverte.") if verb == "open" else page.gettext("Offre clôturée."))
         return page.url("vacancy", id=id)
 
-    return page.submit(lambda: page.gateway.post(f"/vacancies/{id}/{verb}"), done, "employers/vacancy.html",
-                       vacancy=page.gateway.get(f"/vacancies/{id}"), employer={}, candidates=[], proposals=[],
-                       proposed=set(), people={}, occupation={"label": "", "competences": {}})
+    return page.submit(
+        lambda: page.gateway.post(f"/vacancies/{id}/{verb}"),
+        done,
+        "employers/vacancy.html",
+        vacancy=page.gateway.get(f"/vacancies/{id}"),
+        employer={},
+        candidates=[],
+        proposals=[],
+        proposed=set(),
+        people={},
+        occupation={"label": "", "competences": {}},
+    )

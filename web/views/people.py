@@ -19,8 +19,9 @@ PAGE_SIZE = 100
 
 def municipalities() -> list[dict]:
     """Wallonia's municipalities by French name, with their REFNIS code (the services' reference data)."""
-    return sorted(({"code": m["id"], "name": m["name"]["fr"]} for m in walloon_municipalities()),
-                  key=lambda m: m["name"])
+    return sorted(
+        ({"code": m["id"], "name": m["name"]["fr"]} for m in walloon_municipalities()), key=lambda m: m["name"]
+    )
 
 
 def clean(values: dict) -> dict:
@@ -52,16 +53,33 @@ def caseload(page):
     people = [p for p in listed["items"] if stage is None or p["stage"] == stage]
     groups = [(code, label, [p for p in people if p["stage"] == code]) for code, label in labels.STAGES.items()]
     pages = max(1, -(-listed["total"] // PAGE_SIZE))
-    context = dict(groups=[g for g in groups if g[2]], stage=stage, total=listed["total"], shown=len(people),
-                   number=number, pages=pages)
+    context = dict(
+        groups=[g for g in groups if g[2]],
+        stage=stage,
+        total=listed["total"],
+        shown=len(people),
+        number=number,
+        pages=pages,
+    )
     if page.htmx and page.request.headers.get("HX-Target") == "results":
         return page.render("people/_caseload_results.html", **context)
     return page.render("people/caseload.html", **context)
 
 
 # -- intake ----------------------------------------------------------------
-INTAKE_FIELDS = ("niss", "first_name", "last_name", "birth_date", "gender", "municipality", "registered_on",
-                 "phone", "email", "referrer_type", "referrer_organisation")
+INTAKE_FIELDS = (
+    "niss",
+    "first_name",
+    "last_name",
+    "birth_date",
+    "gender",
+    "municipality",
+    "registered_on",
+    "phone",
+    "email",
+    "referrer_type",
+    "referrer_organisation",
+)
 
 
 @view("/beneficiaires/nouveau", "intake", methods=("GET", "POST"))
@@ -75,8 +93,9 @@ def intake(page):
         body["niss"] = digits(body["niss"])
     groups = [g for g in labels.TARGET_GROUPS if form.get(f"tg-{g}")]
     since = body.get("registered_on") or date.today().isoformat()
-    body["target_groups"] = [clean({"group": g, "evidence": form.get(f"tg-{g}-evidence", "").strip(),
-                                    "since": since}) for g in groups]
+    body["target_groups"] = [
+        clean({"group": g, "evidence": form.get(f"tg-{g}-evidence", "").strip(), "since": since}) for g in groups
+    ]
 
     def register():
         try:
@@ -88,8 +107,12 @@ def intake(page):
 
             def field_of(key):  # target_groups.<i>.evidence → the evidence field of the i-th group ticked
                 parts = key.split(".")
-                if parts[0] == "target_groups" and len(parts) > 2 and parts[1].isdigit() and int(parts[1]) < len(
-                        groups):
+                if (
+                    parts[0] == "target_groups"
+                    and len(parts) > 2
+                    and parts[1].isdigit()
+                    and int(parts[1]) < len(groups)
+                ):
                     return f"tg-{groups[int(parts[1])]}-{parts[2]}"
                 return key
 
@@ -155,8 +178,11 @@ def person(page, id):
     someone = load_person(page, id)
     pathway = g.get(f"/beneficiaries/{id}/pathway")
     plans = g.get(f"/beneficiaries/{id}/plan")
-    notes = {kind: g.get(f"/beneficiaries/{id}/notes/{kind}") for kind in ("social", "pedagogical")
-             if page.may(f"beneficiary.notes.{kind}")}
+    notes = {
+        kind: g.get(f"/beneficiaries/{id}/notes/{kind}")
+        for kind in ("social", "pedagogical")
+        if page.may(f"beneficiary.notes.{kind}")
+    }
     names = Names(page)
     proposals, ranked = [], []
     if page.may("matching.read"):
@@ -175,10 +201,19 @@ def person(page, id):
                 targets[code] = g.get(f"/matching/occupations/{code}")["label"]
             except GatewayError:
                 targets[code] = code
-    return page.render("people/person.html", targets=targets, person=someone, pathway=pathway,
-                       plan=plans[-1] if plans else None, notes=notes, proposals=proposals, ranked=ranked,
-                       names=names, hired=hired,
-                       transitions=list(reversed(pathway["transitions"])))
+    return page.render(
+        "people/person.html",
+        targets=targets,
+        person=someone,
+        pathway=pathway,
+        plan=plans[-1] if plans else None,
+        notes=notes,
+        proposals=proposals,
+        ranked=ranked,
+        names=names,
+        hired=hired,
+        transitions=list(reversed(pathway["transitions"])),
+    )
 
 
 # -- assessment and plan -------------------------------------------------------
@@ -204,13 +239,21 @@ def assess(page, id):
     form = page.request.form
     have = [c for c in form.getlist("have") if occupation and c in {x["code"] for x in occupation["competences"]}]
     body = clean({"assessed_on": form.get("assessed_on", "")})
-    body["competences"] = [{"code": c, "level": as_int(form.get(f"level-{c}", "2")), "kind": "technical",
-                            "source": form.get(f"source-{c}", "work")} for c in have]
+    body["competences"] = [
+        {
+            "code": c,
+            "level": as_int(form.get(f"level-{c}", "2")),
+            "kind": "technical",
+            "source": form.get(f"source-{c}", "work"),
+        }
+        for c in have
+    ]
 
     def send():
         try:
             return page.gateway.post(f"/beneficiaries/{id}/assessments", body)
         except GatewayError as exc:
+
             def field_of(key):  # competences.<i>.level → the level of the i-th competence ticked
                 parts = key.split(".")
                 if parts[0] == "competences" and len(parts) > 2 and parts[1].isdigit():
@@ -238,23 +281,41 @@ def plan(page, id):
     if page.request.method == "GET":
         missing = ", ".join(c["label"] for c in gaps[:6])
         first = page.gettext("Acquérir : %(what)s") % {"what": missing} if missing else ""
-        values = {"missing": [c["code"] for c in gaps], "action-0-kind": "alternating_training" if gaps else
-                  "job_search", "action-0-description": first, "action-1-kind": "job_search",
-                  "action-1-description": page.gettext("Recherche d'emploi accompagnée") if gaps else "",
-                  "contract_wishes": ["permanent", "fixed_term"], "mobility_km": "30"}
+        values = {
+            "missing": [c["code"] for c in gaps],
+            "action-0-kind": "alternating_training" if gaps else "job_search",
+            "action-0-description": first,
+            "action-1-kind": "job_search",
+            "action-1-description": page.gettext("Recherche d'emploi accompagnée") if gaps else "",
+            "contract_wishes": ["permanent", "fixed_term"],
+            "mobility_km": "30",
+        }
         return page.render("people/plan.html", form=Form(_Values(values)), **context)
     form = page.request.form
     actions = []
     for i in range(3):
         description = form.get(f"action-{i}-description", "").strip()
         if description:
-            actions.append(clean({"kind": form.get(f"action-{i}-kind"), "description": description,
-                                  "due": form.get(f"action-{i}-due", "")}))
-    body = clean({"target_occupations": [code] if code else [], "missing_competences": form.getlist("missing"),
-                  "actions": actions, "contract_wishes": form.getlist("contract_wishes"),
-                  "hours_wish": as_int(form.get("hours_wish")) if form.get("hours_wish") else None,
-                  "mobility_km": as_int(form.get("mobility_km", "")) if form.get("mobility_km") else None,
-                  "available_from": form.get("available_from", "")})
+            actions.append(
+                clean(
+                    {
+                        "kind": form.get(f"action-{i}-kind"),
+                        "description": description,
+                        "due": form.get(f"action-{i}-due", ""),
+                    }
+                )
+            )
+    body = clean(
+        {
+            "target_occupations": [code] if code else [],
+            "missing_competences": form.getlist("missing"),
+            "actions": actions,
+            "contract_wishes": form.getlist("contract_wishes"),
+            "hours_wish": as_int(form.get("hours_wish")) if form.get("hours_wish") else None,
+            "mobility_km": as_int(form.get("mobility_km", "")) if form.get("mobility_km") else None,
+            "available_from": form.get("available_from", ""),
+        }
+    )
     body["agreed_with_person"] = form.get("agreed_with_person") == "yes"
     body.setdefault("actions", [])
     body.setdefault("target_occupations", [])
@@ -264,8 +325,9 @@ def plan(page, id):
         page.flash(page.gettext("Plan d'insertion convenu (version %(n)s).") % {"n": answer["version"]})
         return page.url("person", id=id)
 
-    return page.submit(lambda: page.gateway.post(f"/beneficiaries/{id}/plan", body), done, "people/plan.html",
-                       **context)
+    return page.submit(
+        lambda: page.gateway.post(f"/beneficiaries/{id}/plan", body), done, "people/plan.html", **context
+    )
 
 
 class _Values(dict):
@@ -312,8 +374,9 @@ def note(page, id, kind):
         page.flash(page.gettext("Note enregistrée."))
         return page.url("person", id=id) + "#notes"
 
-    return page.submit(lambda: page.gateway.post(f"/beneficiaries/{id}/notes/{kind}", body), done,
-                       "people/note.html", **context)
+    return page.submit(
+        lambda: page.gateway.post(f"/beneficiaries/{id}/notes/{kind}", body), done, "people/note.html", **context
+    )
 
 
 # -- proposals ---------------------------------------------------------------
@@ -355,8 +418,10 @@ def move_proposal(page, pid):
         return page.redirect(earlier or back)
     try:
         moved = page.gateway.post(f"/matching/proposals/{pid}/transitions", body)
-        page.flash(page.gettext("Proposition : %(state)s.") % {
-            "state": page.gettext(labels.PROPOSAL_STATES.get(moved["state"], moved["state"]))})
+        page.flash(
+            page.gettext("Proposition : %(state)s.")
+            % {"state": page.gettext(labels.PROPOSAL_STATES.get(moved["state"], moved["state"]))}
+        )
     except GatewayError as exc:
         if exc.status != 422:
             settle_once(page.session, key, None)
@@ -374,22 +439,36 @@ def contract(page, id):
     employers = page.gateway.get("/employers", page=1, page_size=100)["items"] if page.may("employer.read") else []
     context = dict(person=someone, employers=employers, municipalities=municipalities())
     if page.request.method == "GET":
-        values = {"employer_id": page.request.args.get("employeur", ""),
-                  "contract_type": page.request.args.get("type", ""), "signed_on": date.today().isoformat()}
+        values = {
+            "employer_id": page.request.args.get("employeur", ""),
+            "contract_type": page.request.args.get("type", ""),
+            "signed_on": date.today().isoformat(),
+        }
         return page.render("people/contract.html", form=Form(values), **context)
     form = page.request.form
-    body = clean({"signed_on": form.get("signed_on", ""), "employer_id": form.get("employer_id", ""),
-                  "contract_type": form.get("contract_type", ""),
-                  "hours_per_week": as_int(form.get("hours_per_week", "")) if form.get("hours_per_week") else None,
-                  "workplace_municipality": form.get("workplace_municipality", "")})
+    body = clean(
+        {
+            "signed_on": form.get("signed_on", ""),
+            "employer_id": form.get("employer_id", ""),
+            "contract_type": form.get("contract_type", ""),
+            "hours_per_week": as_int(form.get("hours_per_week", "")) if form.get("hours_per_week") else None,
+            "workplace_municipality": form.get("workplace_municipality", ""),
+        }
+    )
 
     def done(answer):
-        page.flash(page.gettext("Premier contrat enregistré. Suivi à six mois dû le %(due)s.") % {
-            "due": date.fromisoformat(answer["check_due"]).strftime("%d/%m/%Y")})
+        page.flash(
+            page.gettext("Premier contrat enregistré. Suivi à six mois dû le %(due)s.")
+            % {"due": date.fromisoformat(answer["check_due"]).strftime("%d/%m/%Y")}
+        )
         return page.url("person", id=id)
 
-    return page.submit(lambda: page.gateway.post(f"/beneficiaries/{id}/outcomes/contract", body), done,
-                       "people/contract.html", **context)
+    return page.submit(
+        lambda: page.gateway.post(f"/beneficiaries/{id}/outcomes/contract", body),
+        done,
+        "people/contract.html",
+        **context,
+    )
 
 
 @view("/beneficiaires/<id>/suivi", "six_month_check", methods=("GET", "POST"))
@@ -407,8 +486,12 @@ def six_month_check(page, id):
         page.flash(page.gettext("Suivi à six mois enregistré."))
         return page.url("person", id=id)
 
-    return page.submit(lambda: page.gateway.post(f"/beneficiaries/{id}/outcomes/six-month-check", body), done,
-                       "people/check.html", **context)
+    return page.submit(
+        lambda: page.gateway.post(f"/beneficiaries/{id}/outcomes/six-month-check", body),
+        done,
+        "people/check.html",
+        **context,
+    )
 
 
 @view("/beneficiaires/<id>/sortie", "exit", methods=("GET", "POST"))
@@ -424,5 +507,6 @@ def exit_path(page, id):
         page.flash(page.gettext("Sortie enregistrée : le parcours est clôturé."))
         return page.url("person", id=id)
 
-    return page.submit(lambda: page.gateway.post(f"/beneficiaries/{id}/exit", body), done, "people/exit.html",
-                       **context)
+    return page.submit(
+        lambda: page.gateway.post(f"/beneficiaries/{id}/exit", body), done, "people/exit.html", **context
+    )

@@ -32,8 +32,12 @@ def six_month_check_due(signed_on: date) -> date:
     month = signed_on.month + 6
     year = signed_on.year + (month - 1) // 12
     month = (month - 1) % 12 + 1
-    day = min(signed_on.day, [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30,
-                              31, 30, 31, 31, 30, 31, 30, 31][month - 1])
+    day = min(
+        signed_on.day,
+        [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][
+            month - 1
+        ],
+    )
     return date(year, month, day)
 
 

@@ -1,8 +1,7 @@
 """The beneficiary service's vocabularies, in the field's own terms (DOMAIN.md)."""
 
 # Pathway stages, in their usual order ("parcours", "filière").
-STAGES = ("accueil", "orientation", "remise_a_niveau", "preformation", "formation", "outillage",
-          "placement", "suivi")
+STAGES = ("accueil", "orientation", "remise_a_niveau", "preformation", "formation", "outillage", "placement", "suivi")
 ACTIVE, DROPPED_OUT, EXITED = "active", "dropped_out", "exited"
 
 # Target groups ("publics cibles"); the sensitive ones' evidence never leaves this service.
@@ -20,8 +19,20 @@ TARGET_GROUPS = {
 SENSITIVE_GROUPS = frozenset(g for g, sensitive in TARGET_GROUPS.items() if sensitive)
 
 # Who referred the person. Sensitive referrers are generalised in anything sent to an agency.
-REFERRER_TYPES = ("forem", "actiris", "cpas", "ale", "adl", "insertion_operator", "training_operator",
-                  "justice_service", "aviq", "neighbourhood_board", "self", "other")
+REFERRER_TYPES = (
+    "forem",
+    "actiris",
+    "cpas",
+    "ale",
+    "adl",
+    "insertion_operator",
+    "training_operator",
+    "justice_service",
+    "aviq",
+    "neighbourhood_board",
+    "self",
+    "other",
+)
 SENSITIVE_REFERRERS = frozenset({"justice_service", "cpas", "aviq"})
 
 CONTRACT_TYPES = ("permanent", "fixed_term", "temp", "article_60", "apprenticeship", "other")
@@ -31,7 +42,15 @@ COMPETENCE_SOURCES = ("training", "work", "other")
 NOTE_KINDS = ("social", "pedagogical")
 AGENCIES = ("forem", "actiris")
 DISCLOSURE_BASES = ("consent", "legal_basis")
-DROPOUT_REASONS = ("health", "family", "found_job_alone", "moved", "motivation", "training_unsuited",
-                   "unreachable", "other")
+DROPOUT_REASONS = (
+    "health",
+    "family",
+    "found_job_alone",
+    "moved",
+    "motivation",
+    "training_unsuited",
+    "unreachable",
+    "other",
+)
 EXIT_REASONS = ("durable_employment", "training_elsewhere", "moved", "end_of_accompaniment", "other")
 FOLLOWUP_SOURCES = ("phone", "employer", "person", "dimona", "other")

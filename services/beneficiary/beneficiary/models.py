@@ -87,8 +87,7 @@ class PlanVersion(Base):
 
     __tablename__ = "plan_version"
 
-    beneficiary_id: Mapped[str] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"),
-                                                primary_key=True)
+    beneficiary_id: Mapped[str] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     target_occupations: Mapped[list] = mapped_column(JSON)
     missing_competences: Mapped[list] = mapped_column(JSON)
@@ -137,8 +136,7 @@ class Contract(Base):
 
     __tablename__ = "contract"
 
-    beneficiary_id: Mapped[str] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"),
-                                                primary_key=True)
+    beneficiary_id: Mapped[str] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"), primary_key=True)
     signed_on: Mapped[date] = mapped_column(Date)
     employer_id: Mapped[str] = mapped_column(String(36))
     contract_type: Mapped[str] = mapped_column(String(20))

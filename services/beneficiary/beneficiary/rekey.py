@@ -36,8 +36,9 @@ def rekey(db, source: str, limit: int = 500) -> dict:
                 continue
             signal = session.get(FollowedElsewhere, previous)
             if signal is not None:
-                moved = FollowedElsewhere(pseudonym=person.pseudonym, missions=signal.missions,
-                                          signalled_at=signal.signalled_at)
+                moved = FollowedElsewhere(
+                    pseudonym=person.pseudonym, missions=signal.missions, signalled_at=signal.signalled_at
+                )
                 session.delete(signal)
                 session.flush()
                 session.merge(moved)

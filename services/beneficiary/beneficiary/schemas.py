@@ -68,8 +68,9 @@ class IntakeSchema(_Strict):
     gender = fields.String(required=True, validate=validate.OneOf(["F", "M", "X"]))
     municipality = fields.String(required=True)
     registered_on = fields.Date(load_default=None)
-    phone = fields.String(load_default=None, validate=validate.Regexp(r"^\+?[0-9 ./-]{8,20}$",
-                                                                      error="not a phone number"))
+    phone = fields.String(
+        load_default=None, validate=validate.Regexp(r"^\+?[0-9 ./-]{8,20}$", error="not a phone number")
+    )
     email = fields.Email(load_default=None)
     referrer_type = fields.String(load_default="self", validate=validate.OneOf(enums.REFERRER_TYPES))
     referrer_organisation = fields.String(load_default=None, validate=validate.Length(1, 200))
@@ -111,8 +112,7 @@ class CompetenceSchema(_Strict):
 
 class AssessmentSchema(_Strict):
     assessed_on = fields.Date(load_default=None, validate=_not_future)
-    competences = fields.List(fields.Nested(CompetenceSchema), required=True,
-                              validate=validate.Length(1, 200))
+    competences = fields.List(fields.Nested(CompetenceSchema), required=True, validate=validate.Length(1, 200))
 
 
 class PlanActionSchema(_Strict):
@@ -122,17 +122,21 @@ class PlanActionSchema(_Strict):
 
 
 class PlanSchema(_Strict):
-    target_occupations = fields.List(fields.String(validate=ROME_OCCUPATION), required=True,
-                                     validate=validate.Length(1, 5))
+    target_occupations = fields.List(
+        fields.String(validate=ROME_OCCUPATION), required=True, validate=validate.Length(1, 5)
+    )
     missing_competences = fields.List(fields.String(validate=ROME_COMPETENCE), load_default=list)
     actions = fields.List(fields.Nested(PlanActionSchema), required=True, validate=validate.Length(1, 30))
-    contract_wishes = fields.List(fields.String(validate=validate.OneOf(enums.CONTRACT_TYPES)),
-                                  required=True, validate=validate.Length(1))
+    contract_wishes = fields.List(
+        fields.String(validate=validate.OneOf(enums.CONTRACT_TYPES)), required=True, validate=validate.Length(1)
+    )
     hours_wish = fields.Integer(load_default=None, validate=validate.Range(4, 50))
     mobility_km = fields.Integer(required=True, validate=validate.Range(0, 200))
     available_from = fields.Date(load_default=None)
-    agreed_with_person = fields.Boolean(required=True, validate=validate.Equal(
-        True, error="a plan is agreed with the person: record it once they agree"))
+    agreed_with_person = fields.Boolean(
+        required=True,
+        validate=validate.Equal(True, error="a plan is agreed with the person: record it once they agree"),
+    )
 
 
 class StageMoveSchema(_Strict):

@@ -56,8 +56,16 @@ class BeneficiaryService(ServiceBase):
         return person
 
     def _audit(self, session, actor, action: str, subject: str, purpose: str = "accompaniment"):
-        session.add(Audit(at=inputs.now(), actor=actor.sub, role=",".join(actor.roles)[:30], action=action,
-                          purpose=(purpose or "accompaniment")[:100], subject=subject))
+        session.add(
+            Audit(
+                at=inputs.now(),
+                actor=actor.sub,
+                role=",".join(actor.roles)[:30],
+                action=action,
+                purpose=(purpose or "accompaniment")[:100],
+                subject=subject,
+            )
+        )
 
     def _publisher(self, session, person) -> events.Publisher:
         groups = session.scalars(select(TargetGroup).where(TargetGroup.beneficiary_id == person.id)).all()
@@ -94,12 +102,23 @@ class BeneficiaryService(ServiceBase):
             if existing:
                 raise Conflict("a file with this national register number exists in this Mission", existing)
             person = Beneficiary(
-                id=str(uuid.uuid4()), niss=niss, pseudonym=pseudonym(niss), pseudonym_key=key_id(),
-                first_name=data["first_name"], last_name=data["last_name"], birth_date=data["birth_date"],
-                gender=data["gender"], municipality=data["municipality"],
-                registered_on=data["registered_on"] or date.today(), created_at=inputs.now(),
-                phone=data["phone"], email=data["email"], referrer_type=data["referrer_type"],
-                referrer_organisation=data["referrer_organisation"], stage="accueil", status=ACTIVE,
+                id=str(uuid.uuid4()),
+                niss=niss,
+                pseudonym=pseudonym(niss),
+                pseudonym_key=key_id(),
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                birth_date=data["birth_date"],
+                gender=data["gender"],
+                municipality=data["municipality"],
+                registered_on=data["registered_on"] or date.today(),
+                created_at=inputs.now(),
+                phone=data["phone"],
+                email=data["email"],
+                referrer_type=data["referrer_type"],
+                referrer_organisation=data["referrer_organisation"],
+                stage="accueil",
+                status=ACTIVE,
                 counsellor=actor.sub,
             )
             session.add(person)
@@ -108,8 +127,17 @@ class BeneficiaryService(ServiceBase):
                 session.add(TargetGroup(beneficiary_id=person.id, **group))
             for disclosure in data["disclosures"]:
                 session.add(Disclosure(beneficiary_id=person.id, **disclosure))
-            session.add(StageTransition(beneficiary_id=person.id, from_stage=None, to_stage="accueil",
-                                        kind="entered", at=inputs.now(), by=actor.sub, role=",".join(actor.roles)[:30]))
+            session.add(
+                StageTransition(
+                    beneficiary_id=person.id,
+                    from_stage=None,
+                    to_stage="accueil",
+                    kind="entered",
+                    at=inputs.now(),
+                    by=actor.sub,
+                    role=",".join(actor.roles)[:30],
+                )
+            )
             session.flush()
             self._emit(session, events.registered(self._publisher(session, person)))
             self._audit(session, actor, "beneficiary.register", person.id)
@@ -127,15 +155,30 @@ class BeneficiaryService(ServiceBase):
             self._audit(session, actor, "beneficiary.read", person.id, purpose)
             body = schemas.BeneficiarySchema().dump(person)
             body["target_groups"] = [
-                {"group": g.group, "since": g.since.isoformat(), "until": g.until and g.until.isoformat(),
-                 "evidence": g.evidence if (g.group not in SENSITIVE_GROUPS or sensitive_ok) else None}
-                for g in session.scalars(select(TargetGroup).where(TargetGroup.beneficiary_id == person.id))]
+                {
+                    "group": g.group,
+                    "since": g.since.isoformat(),
+                    "until": g.until and g.until.isoformat(),
+                    "evidence": g.evidence if (g.group not in SENSITIVE_GROUPS or sensitive_ok) else None,
+                }
+                for g in session.scalars(select(TargetGroup).where(TargetGroup.beneficiary_id == person.id))
+            ]
             body["disclosures"] = [
-                {"agency": d.agency, "basis": d.basis, "reference": d.reference, "given_on": d.given_on.isoformat(),
-                 "withdrawn_on": d.withdrawn_on and d.withdrawn_on.isoformat()}
-                for d in session.scalars(select(Disclosure).where(Disclosure.beneficiary_id == person.id))]
-            plan = session.scalars(select(PlanVersion).where(PlanVersion.beneficiary_id == person.id)
-                                   .order_by(PlanVersion.version.desc()).limit(1)).first()
+                {
+                    "agency": d.agency,
+                    "basis": d.basis,
+                    "reference": d.reference,
+                    "given_on": d.given_on.isoformat(),
+                    "withdrawn_on": d.withdrawn_on and d.withdrawn_on.isoformat(),
+                }
+                for d in session.scalars(select(Disclosure).where(Disclosure.beneficiary_id == person.id))
+            ]
+            plan = session.scalars(
+                select(PlanVersion)
+                .where(PlanVersion.beneficiary_id == person.id)
+                .order_by(PlanVersion.version.desc())
+                .limit(1)
+            ).first()
             body["plan_version"] = plan.version if plan else None
             contract = session.get(Contract, person.id)
             body["contract"] = _contract(contract) if contract else None
@@ -152,8 +195,9 @@ class BeneficiaryService(ServiceBase):
             pseudo = event.data["pseudonym"]
             if session.scalar(select(Beneficiary.id).where(Beneficiary.pseudonym == pseudo)) is None:
                 return  # erased since, or never ours: keep nothing
-            session.merge(FollowedElsewhere(pseudonym=pseudo, missions=sorted(event.data["missions"]),
-                                            signalled_at=inputs.now()))
+            session.merge(
+                FollowedElsewhere(pseudonym=pseudo, missions=sorted(event.data["missions"]), signalled_at=inputs.now())
+            )
 
     @rpc
     def list_beneficiaries(self, page=1, page_size=25, purpose="accompaniment"):
@@ -161,12 +205,14 @@ class BeneficiaryService(ServiceBase):
         offset, limit = inputs.page_window(page, page_size)
         with self.db.transaction() as session:
             total = session.scalar(select(func.count()).select_from(Beneficiary))
-            people = session.scalars(select(Beneficiary).order_by(Beneficiary.last_name, Beneficiary.id)
-                                     .offset(offset).limit(limit)).all()
+            people = session.scalars(
+                select(Beneficiary).order_by(Beneficiary.last_name, Beneficiary.id).offset(offset).limit(limit)
+            ).all()
             for person in people:
                 self._audit(session, actor, "beneficiary.list", person.id, purpose)
-            items = schemas.BeneficiarySchema(only=("id", "first_name", "last_name", "stage", "status")) \
-                .dump(people, many=True)
+            items = schemas.BeneficiarySchema(only=("id", "first_name", "last_name", "stage", "status")).dump(
+                people, many=True
+            )
         return {"items": items, "page": page, "page_size": page_size, "total": total}
 
     @rpc
@@ -180,9 +226,13 @@ class BeneficiaryService(ServiceBase):
     def record_disclosure(self, beneficiary_id, payload):
         data = inputs.load(schemas.DisclosureSchema(), payload)
         with self._change("beneficiary.record_consent", beneficiary_id) as (_, session, person):
-            active = session.scalar(select(Disclosure.id).where(
-                Disclosure.beneficiary_id == person.id, Disclosure.agency == data["agency"],
-                Disclosure.withdrawn_on.is_(None)))
+            active = session.scalar(
+                select(Disclosure.id).where(
+                    Disclosure.beneficiary_id == person.id,
+                    Disclosure.agency == data["agency"],
+                    Disclosure.withdrawn_on.is_(None),
+                )
+            )
             if active:
                 raise Conflict(f"a disclosure to {data['agency']} is already on record", str(active))
             session.add(Disclosure(beneficiary_id=person.id, **data))
@@ -191,13 +241,18 @@ class BeneficiaryService(ServiceBase):
     @rpc
     def withdraw_disclosure(self, beneficiary_id, agency):
         with self._change("beneficiary.record_consent", beneficiary_id) as (_, session, person):
-            record = session.scalars(select(Disclosure).where(
-                Disclosure.beneficiary_id == person.id, Disclosure.agency == agency,
-                Disclosure.withdrawn_on.is_(None))).first()
+            record = session.scalars(
+                select(Disclosure).where(
+                    Disclosure.beneficiary_id == person.id,
+                    Disclosure.agency == agency,
+                    Disclosure.withdrawn_on.is_(None),
+                )
+            ).first()
             if record is None:
                 raise NotFound("disclosure", str(agency)[:20])
-            self._forget_at_agency(session, person, record,
-                                   "consent_withdrawn" if record.basis == "consent" else "legal_basis_ended")
+            self._forget_at_agency(
+                session, person, record, "consent_withdrawn" if record.basis == "consent" else "legal_basis_ended"
+            )
             record.withdrawn_on = date.today()
         return {"agency": agency, "withdrawn_on": date.today().isoformat()}
 
@@ -238,13 +293,17 @@ class BeneficiaryService(ServiceBase):
             assessed_on = data["assessed_on"] or date.today()
             if assessed_on < person.registered_on:
                 raise ValidationFailed({"assessed_on": ["is before the intake"]})
-            assessment = Assessment(id=str(uuid.uuid4()), beneficiary_id=person.id, assessed_on=assessed_on,
-                                    assessed_by=actor.sub, competences=data["competences"])
+            assessment = Assessment(
+                id=str(uuid.uuid4()),
+                beneficiary_id=person.id,
+                assessed_on=assessed_on,
+                assessed_by=actor.sub,
+                competences=data["competences"],
+            )
             session.add(assessment)
             session.flush()
             self._emit(session, events.assessed(self._publisher(session, person), assessment))
-        return {"id": assessment.id, "assessed_on": assessed_on.isoformat(),
-                "competences": len(data["competences"])}
+        return {"id": assessment.id, "assessed_on": assessed_on.isoformat(), "competences": len(data["competences"])}
 
     @rpc
     def agree_plan(self, beneficiary_id, payload):
@@ -253,16 +312,25 @@ class BeneficiaryService(ServiceBase):
         with self._change("beneficiary.agree_plan", beneficiary_id) as (actor, session, person):
             if person.status == EXITED:
                 raise ValidationFailed({"beneficiary": ["the file is closed (exited)"]})
-            last = session.scalar(select(func.max(PlanVersion.version))
-                                  .where(PlanVersion.beneficiary_id == person.id)) or 0
+            last = (
+                session.scalar(select(func.max(PlanVersion.version)).where(PlanVersion.beneficiary_id == person.id))
+                or 0
+            )
             actions = [dict(a, due=a["due"].isoformat() if a["due"] else None) for a in data["actions"]]
-            plan = PlanVersion(beneficiary_id=person.id, version=last + 1,
-                               target_occupations=data["target_occupations"],
-                               missing_competences=data["missing_competences"], actions=actions,
-                               contract_wishes=data["contract_wishes"], hours_wish=data["hours_wish"],
-                               mobility_km=data["mobility_km"], available_from=data["available_from"],
-                               agreed_by=actor.sub, agreed_at=inputs.now(),
-                               agreed_with_person=data["agreed_with_person"])
+            plan = PlanVersion(
+                beneficiary_id=person.id,
+                version=last + 1,
+                target_occupations=data["target_occupations"],
+                missing_competences=data["missing_competences"],
+                actions=actions,
+                contract_wishes=data["contract_wishes"],
+                hours_wish=data["hours_wish"],
+                mobility_km=data["mobility_km"],
+                available_from=data["available_from"],
+                agreed_by=actor.sub,
+                agreed_at=inputs.now(),
+                agreed_with_person=data["agreed_with_person"],
+            )
             session.add(plan)
             session.flush()
             self._emit(session, events.plan_agreed(self._publisher(session, person), plan))
@@ -274,14 +342,24 @@ class BeneficiaryService(ServiceBase):
         with self.db.transaction() as session:
             person = self._person(session, beneficiary_id)
             self._audit(session, actor, "beneficiary.plans", person.id, purpose)
-            plans = session.scalars(select(PlanVersion).where(PlanVersion.beneficiary_id == person.id)
-                                    .order_by(PlanVersion.version)).all()
-            return [{"version": p.version, "target_occupations": p.target_occupations,
-                     "missing_competences": p.missing_competences, "actions": p.actions,
-                     "contract_wishes": p.contract_wishes, "hours_wish": p.hours_wish,
-                     "mobility_km": p.mobility_km,
-                     "available_from": p.available_from and p.available_from.isoformat(),
-                     "agreed_by": p.agreed_by, "agreed_at": p.agreed_at.isoformat()} for p in plans]
+            plans = session.scalars(
+                select(PlanVersion).where(PlanVersion.beneficiary_id == person.id).order_by(PlanVersion.version)
+            ).all()
+            return [
+                {
+                    "version": p.version,
+                    "target_occupations": p.target_occupations,
+                    "missing_competences": p.missing_competences,
+                    "actions": p.actions,
+                    "contract_wishes": p.contract_wishes,
+                    "hours_wish": p.hours_wish,
+                    "mobility_km": p.mobility_km,
+                    "available_from": p.available_from and p.available_from.isoformat(),
+                    "agreed_by": p.agreed_by,
+                    "agreed_at": p.agreed_at.isoformat(),
+                }
+                for p in plans
+            ]
 
     # -- pathway ---------------------------------------------------------
     @rpc
@@ -295,12 +373,22 @@ class BeneficiaryService(ServiceBase):
                 raise ValidationFailed({"to": [str(exc)]}) from None
             kind = "reentered" if person.status == DROPPED_OUT else "moved"
             before = person.stage
-            session.add(StageTransition(beneficiary_id=person.id, from_stage=before, to_stage=data["to"],
-                                        kind=kind, why=data["why"], at=inputs.now(), by=actor.sub,
-                                        role=",".join(actor.roles)[:30]))
+            session.add(
+                StageTransition(
+                    beneficiary_id=person.id,
+                    from_stage=before,
+                    to_stage=data["to"],
+                    kind=kind,
+                    why=data["why"],
+                    at=inputs.now(),
+                    by=actor.sub,
+                    role=",".join(actor.roles)[:30],
+                )
+            )
             person.stage, person.status = data["to"], ACTIVE
-            self._emit(session, events.stage_changed(self._publisher(session, person), before, data["to"], kind,
-                                                     date.today()))
+            self._emit(
+                session, events.stage_changed(self._publisher(session, person), before, data["to"], kind, date.today())
+            )
         return {"stage": person.stage, "status": person.status}
 
     @rpc
@@ -311,12 +399,24 @@ class BeneficiaryService(ServiceBase):
                 domain.check_dropout(person.status)
             except domain.TransitionRefused as exc:
                 raise ValidationFailed({"status": [str(exc)]}) from None
-            session.add(StageTransition(beneficiary_id=person.id, from_stage=person.stage, to_stage=person.stage,
-                                        kind="dropped_out", reason=data["reason"], why=data["why"], at=inputs.now(),
-                                        by=actor.sub, role=",".join(actor.roles)[:30]))
+            session.add(
+                StageTransition(
+                    beneficiary_id=person.id,
+                    from_stage=person.stage,
+                    to_stage=person.stage,
+                    kind="dropped_out",
+                    reason=data["reason"],
+                    why=data["why"],
+                    at=inputs.now(),
+                    by=actor.sub,
+                    role=",".join(actor.roles)[:30],
+                )
+            )
             person.status = DROPPED_OUT
-            self._emit(session, events.dropped_out(self._publisher(session, person), person.stage, data["reason"],
-                                                   date.today()))
+            self._emit(
+                session,
+                events.dropped_out(self._publisher(session, person), person.stage, data["reason"], date.today()),
+            )
         return {"stage": person.stage, "status": person.status}
 
     @rpc
@@ -325,11 +425,26 @@ class BeneficiaryService(ServiceBase):
         with self.db.transaction() as session:
             person = self._person(session, beneficiary_id)
             self._audit(session, actor, "beneficiary.pathway", person.id, purpose)
-            steps = session.scalars(select(StageTransition).where(StageTransition.beneficiary_id == person.id)
-                                    .order_by(StageTransition.id)).all()
-            return {"stage": person.stage, "status": person.status, "transitions": [
-                {"from": s.from_stage, "to": s.to_stage, "kind": s.kind, "reason": s.reason, "why": s.why,
-                 "at": s.at.isoformat(), "by": s.by, "role": s.role} for s in steps]}
+            steps = session.scalars(
+                select(StageTransition).where(StageTransition.beneficiary_id == person.id).order_by(StageTransition.id)
+            ).all()
+            return {
+                "stage": person.stage,
+                "status": person.status,
+                "transitions": [
+                    {
+                        "from": s.from_stage,
+                        "to": s.to_stage,
+                        "kind": s.kind,
+                        "reason": s.reason,
+                        "why": s.why,
+                        "at": s.at.isoformat(),
+                        "by": s.by,
+                        "role": s.role,
+                    }
+                    for s in steps
+                ],
+            }
 
     # -- accompaniment notes ---------------------------------------------
     @rpc
@@ -338,8 +453,14 @@ class BeneficiaryService(ServiceBase):
         actor = self.caller.authorize(f"beneficiary.notes.{data['kind']}")
         with self.db.transaction() as session:
             person = self._person(session, beneficiary_id)
-            note = Note(id=str(uuid.uuid4()), beneficiary_id=person.id, kind=data["kind"], text=data["text"],
-                        author=actor.sub, at=inputs.now())
+            note = Note(
+                id=str(uuid.uuid4()),
+                beneficiary_id=person.id,
+                kind=data["kind"],
+                text=data["text"],
+                author=actor.sub,
+                at=inputs.now(),
+            )
             session.add(note)
             self._audit(session, actor, f"beneficiary.notes.{data['kind']}.write", person.id)
         return {"id": note.id, "kind": note.kind, "at": note.at.isoformat()}
@@ -352,10 +473,12 @@ class BeneficiaryService(ServiceBase):
         with self.db.transaction() as session:
             person = self._person(session, beneficiary_id)
             self._audit(session, actor, f"beneficiary.notes.{kind}.read", person.id, purpose)
-            notes = session.scalars(select(Note).where(Note.beneficiary_id == person.id, Note.kind == kind)
-                                    .order_by(Note.at)).all()
-            return [{"id": n.id, "kind": n.kind, "text": n.text, "author": n.author, "at": n.at.isoformat()}
-                    for n in notes]
+            notes = session.scalars(
+                select(Note).where(Note.beneficiary_id == person.id, Note.kind == kind).order_by(Note.at)
+            ).all()
+            return [
+                {"id": n.id, "kind": n.kind, "text": n.text, "author": n.author, "at": n.at.isoformat()} for n in notes
+            ]
 
     # -- outcomes --------------------------------------------------------
     @rpc
@@ -363,8 +486,12 @@ class BeneficiaryService(ServiceBase):
         """Which of these references name a person of this Mission (kit.references; existence only)."""
         self.caller.authorize("beneficiary.reference")
         with self.db.session() as session:
-            return known(ids, lambda asked: {i: None for i in session.scalars(
-                select(Beneficiary.id).where(Beneficiary.id.in_(asked)))})
+            return known(
+                ids,
+                lambda asked: {
+                    i: None for i in session.scalars(select(Beneficiary.id).where(Beneficiary.id.in_(asked)))
+                },
+            )
 
     @rpc
     def record_contract(self, beneficiary_id, payload):
@@ -377,8 +504,9 @@ class BeneficiaryService(ServiceBase):
                 raise ValidationFailed({"signed_on": ["is before the intake"]})
             if session.get(Contract, person.id) is not None:
                 raise Conflict("a first contract is already recorded", person.id)
-            contract = Contract(beneficiary_id=person.id, check_due=domain.six_month_check_due(data["signed_on"]),
-                                **data)
+            contract = Contract(
+                beneficiary_id=person.id, check_due=domain.six_month_check_due(data["signed_on"]), **data
+            )
             session.add(contract)
             session.flush()
             self._emit(session, events.contract_signed(self._publisher(session, person), contract))
@@ -396,7 +524,10 @@ class BeneficiaryService(ServiceBase):
             if data["checked_on"] < contract.check_due:
                 raise ValidationFailed({"checked_on": [f"the check is due from {contract.check_due.isoformat()}"]})
             contract.checked_on, contract.still_employed, contract.check_source = (
-                data["checked_on"], data["still_employed"], data["source"])
+                data["checked_on"],
+                data["still_employed"],
+                data["source"],
+            )
             self._emit(session, events.six_month_outcome(self._publisher(session, person), contract))
         return _contract(contract)
 
@@ -406,9 +537,19 @@ class BeneficiaryService(ServiceBase):
         with self._change("beneficiary.record_outcome", beneficiary_id) as (actor, session, person):
             if person.status == EXITED:
                 raise ValidationFailed({"status": ["already exited"]})
-            session.add(StageTransition(beneficiary_id=person.id, from_stage=person.stage, to_stage=person.stage,
-                                        kind="exited", reason=data["reason"], why=data["why"], at=inputs.now(),
-                                        by=actor.sub, role=",".join(actor.roles)[:30]))
+            session.add(
+                StageTransition(
+                    beneficiary_id=person.id,
+                    from_stage=person.stage,
+                    to_stage=person.stage,
+                    kind="exited",
+                    reason=data["reason"],
+                    why=data["why"],
+                    at=inputs.now(),
+                    by=actor.sub,
+                    role=",".join(actor.roles)[:30],
+                )
+            )
             person.status = EXITED
             self._emit(session, events.exited(self._publisher(session, person), data["reason"], date.today()))
         return {"status": person.status}
@@ -421,15 +562,27 @@ class BeneficiaryService(ServiceBase):
         with self.db.transaction() as session:
             person = self._person(session, beneficiary_id)
             pub = self._publisher(session, person)
-            session.add(ErasureResidue(
-                registered_month=person.registered_on.strftime("%Y-%m"), erased_month=date.today().strftime("%Y-%m"),
-                age_band=domain.age_band(person.birth_date, person.registered_on), gender=person.gender,
-                municipality=person.municipality, last_stage=person.stage, status=person.status))
-            references = [person.id, person.pseudonym] + [d.agency_reference for d in pub.disclosures
-                                                          if d.agency_reference]
+            session.add(
+                ErasureResidue(
+                    registered_month=person.registered_on.strftime("%Y-%m"),
+                    erased_month=date.today().strftime("%Y-%m"),
+                    age_band=domain.age_band(person.birth_date, person.registered_on),
+                    gender=person.gender,
+                    municipality=person.municipality,
+                    last_stage=person.stage,
+                    status=person.status,
+                )
+            )
+            references = [person.id, person.pseudonym] + [
+                d.agency_reference for d in pub.disclosures if d.agency_reference
+            ]
             # Published events hold references only, but once sent they serve no one: drop them too.
-            session.execute(delete(outbox_table).where(outbox_table.c.sent_at.is_not(None), or_(
-                *[outbox_table.c.payload.contains(ref) for ref in references])))
+            session.execute(
+                delete(outbox_table).where(
+                    outbox_table.c.sent_at.is_not(None),
+                    or_(*[outbox_table.c.payload.contains(ref) for ref in references]),
+                )
+            )
             for model in (Note, Assessment, PlanVersion, StageTransition, Contract, TargetGroup, Disclosure):
                 session.execute(delete(model).where(model.beneficiary_id == person.id))
             session.execute(delete(FollowedElsewhere).where(FollowedElsewhere.pseudonym == person.pseudonym))
@@ -440,8 +593,12 @@ class BeneficiaryService(ServiceBase):
 
 
 def _contract(contract: Contract) -> dict:
-    return {"signed_on": contract.signed_on.isoformat(), "employer_id": contract.employer_id,
-            "contract_type": contract.contract_type, "hours_per_week": contract.hours_per_week,
-            "check_due": contract.check_due.isoformat(),
-            "checked_on": contract.checked_on and contract.checked_on.isoformat(),
-            "still_employed": contract.still_employed}
+    return {
+        "signed_on": contract.signed_on.isoformat(),
+        "employer_id": contract.employer_id,
+        "contract_type": contract.contract_type,
+        "hours_per_week": contract.hours_per_week,
+        "check_due": contract.check_due.isoformat(),
+        "checked_on": contract.checked_on and contract.checked_on.isoformat(),
+        "still_employed": contract.still_employed,
+    }

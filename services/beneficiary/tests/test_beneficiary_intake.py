@@ -22,8 +22,12 @@ def service(tmp_path):
     upgrade("beneficiary", url)
     store = _Store(url)
     counsellor = _Authorizer(Actor("anne.counsellor", "mirec", ("counsellor",)), "mirec")
-    yield worker_factory(BeneficiaryService, db=DatabaseFacade(store, "beneficiary.register"),
-                         site=_Site("mirec", "mission", "beneficiary"), caller=counsellor)
+    yield worker_factory(
+        BeneficiaryService,
+        db=DatabaseFacade(store, "beneficiary.register"),
+        site=_Site("mirec", "mission", "beneficiary"),
+        caller=counsellor,
+    )
     store.engine.dispose()
 
 
@@ -50,8 +54,9 @@ def test_second_intake_of_the_same_person_points_to_the_existing_file(service):
 def test_bad_input_is_refused_field_by_field_without_echoing_the_number(service):
     person = DemoFactory(seed=6).beneficiary()
     wrong_check = person["niss"][:-1] + str((int(person["niss"][-1]) + 1) % 10)
-    bad = dict(person, niss=wrong_check, municipality="99999",
-               birth_date=(date.today() + timedelta(days=3)).isoformat())
+    bad = dict(
+        person, niss=wrong_check, municipality="99999", birth_date=(date.today() + timedelta(days=3)).isoformat()
+    )
     with pytest.raises(ValidationFailed) as raised:
         service.register(bad)
     errors = raised.value.errors
@@ -69,9 +74,20 @@ def test_assessment_and_plan_codes_must_exist_in_the_taxonomy(service):
         service.assess(pid, {"competences": [{"code": "999999", "level": 2, "kind": "technical", "source": "work"}]})
     assert "competences" in raised.value.errors
     with pytest.raises(ValidationFailed) as raised:
-        service.agree_plan(pid, {"target_occupations": ["Z9999"], "actions": [{"kind": "job_search",
-                                 "description": "x"}], "contract_wishes": ["permanent"], "mobility_km": 10,
-                                 "agreed_with_person": True})
+        service.agree_plan(
+            pid,
+            {
+                "target_occupations": ["Z9999"],
+                "actions": [{"kind": "job_search", "description": "x"}],
+                "contract_wishes": ["permanent"],
+                "mobility_km": 10,
+                "agreed_with_person": True,
+            },
+        )
     assert "target_occupations" in raised.value.errors
-    assert service.assess(pid, {"competences": [{"code": "900001", "level": 2, "kind": "technical",
-                                                 "source": "work"}]})["competences"] == 1
+    assert (
+        service.assess(pid, {"competences": [{"code": "900001", "level": 2, "kind": "technical", "source": "work"}]})[
+            "competences"
+        ]
+        == 1
+    )

@@ -71,8 +71,7 @@ def sign(status: str, parties: Iterable[str], signed: Iterable[str], party: str)
     """The status once ``party`` has signed; refused out of order, by a stranger, or twice."""
     parties, signed = set(parties), set(signed)
     if status not in SIGNABLE:
-        raise refuse("status", f"a convention that is {status} cannot be signed "
-                               f"(only when {' or '.join(SIGNABLE)})")
+        raise refuse("status", f"a convention that is {status} cannot be signed (only when {' or '.join(SIGNABLE)})")
     if party not in parties:
         raise refuse("party", "is not a party to this convention")
     if party in signed:
@@ -107,7 +106,8 @@ def check_schedule(start: date, end: date) -> None:
 def _within(errors: dict, field: str, day: date, start: date, end: date) -> None:
     if not start <= day <= end:
         errors.setdefault(field, []).append(
-            f"is outside the convention's schedule ({start.isoformat()} to {end.isoformat()})")
+            f"is outside the convention's schedule ({start.isoformat()} to {end.isoformat()})"
+        )
 
 
 def check_internship(start: date, end: date, training_end: date | None) -> None:
@@ -120,8 +120,16 @@ def check_internship(start: date, end: date, training_end: date | None) -> None:
         raise RuleBroken(errors)
 
 
-def check_enrolment(*, internship_outcome: str | None, internship_end: date | None, enrolled: int, planned: int,
-                    start: date, planned_end: date, schedule: tuple[date, date]) -> None:
+def check_enrolment(
+    *,
+    internship_outcome: str | None,
+    internship_end: date | None,
+    enrolled: int,
+    planned: int,
+    start: date,
+    planned_end: date,
+    schedule: tuple[date, date],
+) -> None:
     """May one more person be enrolled: confirmed by an internship, within the places and the schedule."""
     errors: dict[str, list[str]] = {}
     if internship_outcome is None:
@@ -158,8 +166,9 @@ def trainee_move(status: str, action: str, on: date, *, start: date, until: date
     return target
 
 
-def check_plan_change(planned: int, enrolled: int, schedule: tuple[date, date],
-                      trainee_dates: Iterable[tuple[date, date]]) -> None:
+def check_plan_change(
+    planned: int, enrolled: int, schedule: tuple[date, date], trainee_dates: Iterable[tuple[date, date]]
+) -> None:
     """An amended training convention must still hold its trainees: their number and their dates."""
     errors: dict[str, list[str]] = {}
     if planned < enrolled:
@@ -176,8 +185,9 @@ def check_completion(kind: str, trainee_statuses: Iterable[str]) -> None:
     if kind == EMPLOYER:
         pending = sum(1 for s in statuses if s not in TRAINEE_FINAL)
         if pending:
-            raise refuse("trainees", f"{pending} trainee(s) have no final outcome yet (hired, not hired or "
-                                     "dropped out)")
+            raise refuse(
+                "trainees", f"{pending} trainee(s) have no final outcome yet (hired, not hired or dropped out)"
+            )
     elif IN_TRAINING in statuses:
         raise refuse("trainees", f"{statuses.count(IN_TRAINING)} trainee(s) are still in training")
 
@@ -190,8 +200,9 @@ def evaluate_commitment(committed: int, hires: int) -> str:
 
 
 # -- committees ------------------------------------------------------------
-def check_committee(held_on: date, schedule: tuple[date, date], attendees: Iterable[str],
-                    parties: Iterable[str]) -> list[str]:
+def check_committee(
+    held_on: date, schedule: tuple[date, date], attendees: Iterable[str], parties: Iterable[str]
+) -> list[str]:
     """Refuse a meeting outside the schedule or with strangers; return the expected parties who were absent."""
     attendees, parties = set(attendees), set(parties)
     errors: dict[str, list[str]] = {}

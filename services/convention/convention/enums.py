@@ -6,17 +6,28 @@ KINDS = (EMPLOYER, TRAINING)
 
 # Signature workflow.
 DRAFT, READY_TO_SIGN, PARTIALLY_SIGNED, SIGNED, ACTIVE, COMPLETED = (
-    "draft", "ready_to_sign", "partially_signed", "signed", "active", "completed")
+    "draft",
+    "ready_to_sign",
+    "partially_signed",
+    "signed",
+    "active",
+    "completed",
+)
 TERMINATED, CANCELLED = "terminated", "cancelled"
 # An amended version that a newer signed version replaced; kept, never changed again.
 SUPERSEDED = "superseded"
 STATUSES = (DRAFT, READY_TO_SIGN, PARTIALLY_SIGNED, SIGNED, ACTIVE, COMPLETED, TERMINATED, CANCELLED, SUPERSEDED)
 IN_FORCE = (SIGNED, ACTIVE, COMPLETED, TERMINATED)  # a version that was signed and not replaced
 
-CANCEL_REASONS = ("employer_withdrew", "operator_withdrew", "no_candidates", "funding_refused", "duplicate",
-                  "other")
-TERMINATE_REASONS = ("employer_withdrew", "operator_withdrew", "too_few_trainees", "breach", "funding_withdrawn",
-                     "other")
+CANCEL_REASONS = ("employer_withdrew", "operator_withdrew", "no_candidates", "funding_refused", "duplicate", "other")
+TERMINATE_REASONS = (
+    "employer_withdrew",
+    "operator_withdrew",
+    "too_few_trainees",
+    "breach",
+    "funding_withdrawn",
+    "other",
+)
 
 # Parties. An operator's party key carries its enterprise number: "operator:0123456789".
 MISSION_PARTY, EMPLOYER_PARTY, OPERATOR_PREFIX = "mission", "employer", "operator:"
@@ -29,11 +40,25 @@ INTERNSHIP_OUTCOMES = (CONFIRMED, REORIENTED)
 
 # Trainees.
 IN_TRAINING, DROPPED_OUT, TRAINEE_COMPLETED, HIRED, NOT_HIRED = (
-    "in_training", "dropped_out", "completed", "hired", "not_hired")
+    "in_training",
+    "dropped_out",
+    "completed",
+    "hired",
+    "not_hired",
+)
 TRAINEE_STATUSES = (IN_TRAINING, DROPPED_OUT, TRAINEE_COMPLETED, HIRED, NOT_HIRED)
 TRAINEE_FINAL = (DROPPED_OUT, HIRED, NOT_HIRED)
-DROPOUT_REASONS = ("health", "family", "found_job_alone", "moved", "motivation", "training_unsuited",
-                   "unreachable", "committee_decision", "other")
+DROPOUT_REASONS = (
+    "health",
+    "family",
+    "found_job_alone",
+    "moved",
+    "motivation",
+    "training_unsuited",
+    "unreachable",
+    "committee_decision",
+    "other",
+)
 NOT_HIRED_REASONS = ("no_post_left", "level_not_reached", "trainee_declined", "employer_declined", "other")
 
 # Committees.

@@ -41,10 +41,18 @@ def _month(day: date) -> str:
 
 def _terms(c) -> dict:
     if c.kind == "employer":
-        return {"hires_committed": c.hires_committed, "contract_type": c.contract_type,
-                "hours_per_week": c.hours_per_week}
-    return {"trainees_planned": c.trainees_planned, "hours_centre": c.hours_centre, "hours_work": c.hours_work,
-            "start_date": c.start_date.isoformat(), "end_date": c.end_date.isoformat()}
+        return {
+            "hires_committed": c.hires_committed,
+            "contract_type": c.contract_type,
+            "hours_per_week": c.hours_per_week,
+        }
+    return {
+        "trainees_planned": c.trainees_planned,
+        "hours_centre": c.hours_centre,
+        "hours_work": c.hours_work,
+        "start_date": c.start_date.isoformat(),
+        "end_date": c.end_date.isoformat(),
+    }
 
 
 class Publisher:
@@ -59,12 +67,30 @@ class Publisher:
 
     def build(self, type_: str, on: date, internal: dict | None = None, sector: dict | None = None) -> list[Event]:
         c = self.convention
-        out = [make_event(source=self.source, type=type_, subject=c.id, data={
-            **self._base(), "vacancy_id": self.project.vacancy_id, "employer_id": self.project.employer_id,
-            "on": on.isoformat(), **(internal or {})})]
+        out = [
+            make_event(
+                source=self.source,
+                type=type_,
+                subject=c.id,
+                data={
+                    **self._base(),
+                    "vacancy_id": self.project.vacancy_id,
+                    "employer_id": self.project.employer_id,
+                    "on": on.isoformat(),
+                    **(internal or {}),
+                },
+            )
+        ]
         if type_ in SECTOR_TYPES:
-            out.append(make_event(source=self.source, type=type_, audience="sector", subject=c.id, data={
-                **self._base(), "month": _month(on), **(sector or {})}))
+            out.append(
+                make_event(
+                    source=self.source,
+                    type=type_,
+                    audience="sector",
+                    subject=c.id,
+                    data={**self._base(), "month": _month(on), **(sector or {})},
+                )
+            )
         return out
 
 
@@ -78,11 +104,22 @@ def signed_for_agencies(pub: Publisher, on: date, job_municipality: str | None) 
     """(event, agency) for the agency of the job's region (contracts.agency.routing)."""
     c = pub.convention
     region = region_of(job_municipality) if job_municipality else None
-    facts = {**pub._base(), "signed_on": on.isoformat(), "job_municipality": job_municipality,
-             "job_region": region, **_terms(c)}
-    return [(make_event(source=pub.source, type=SIGNED, audience="agency", subject=c.id,
-                        data=disclose(agency, SIGNED, facts)), agency)
-            for agency in convention_recipients(region)]
+    facts = {
+        **pub._base(),
+        "signed_on": on.isoformat(),
+        "job_municipality": job_municipality,
+        "job_region": region,
+        **_terms(c),
+    }
+    return [
+        (
+            make_event(
+                source=pub.source, type=SIGNED, audience="agency", subject=c.id, data=disclose(agency, SIGNED, facts)
+            ),
+            agency,
+        )
+        for agency in convention_recipients(region)
+    ]
 
 
 def status_changed(pub: Publisher, type_: str, on: date, reason: str | None = None) -> list[Event]:

@@ -172,4 +172,3 @@ class Committee(Base):
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_role: Mapped[str] = mapped_column(String(100))
-

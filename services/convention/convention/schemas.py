@@ -31,8 +31,9 @@ class EmployerTermsSchema(_Strict):
     """The Mission–employer convention: the post, the hiring commitment, the contract offered."""
 
     post_title = fields.String(required=True, validate=validate.Length(2, 200))
-    hires_committed = fields.Integer(required=True, strict=True,
-                                     validate=validate.Range(1, 50, error="between 1 and 50 hires"))
+    hires_committed = fields.Integer(
+        required=True, strict=True, validate=validate.Range(1, 50, error="between 1 and 50 hires")
+    )
     contract_type = fields.String(required=True, validate=validate.OneOf(enums.CONTRACT_TYPES))
     hours_per_week = fields.Integer(required=True, strict=True, validate=validate.Range(1, 50))
     # Where the trainees will work (REFNIS): decides which agency hears of the project (contracts.agency).
@@ -47,16 +48,20 @@ class EmployerTermsSchema(_Strict):
 class TrainingTermsSchema(_Strict):
     """The Mission–training operator(s) convention: profile, specification, hours, schedule, places."""
 
-    operators = fields.List(fields.Nested(OperatorSchema), required=True,
-                            validate=validate.Length(1, 5, error="one to five training operators"))
+    operators = fields.List(
+        fields.Nested(OperatorSchema),
+        required=True,
+        validate=validate.Length(1, 5, error="one to five training operators"),
+    )
     training_profile = fields.String(required=True, validate=validate.Length(2, 200))
     specification = fields.String(required=True, validate=validate.Length(1, 20000))
     hours_centre = fields.Integer(required=True, strict=True, validate=validate.Range(0, 3000))
     hours_work = fields.Integer(required=True, strict=True, validate=validate.Range(0, 3000))
     start_date = fields.Date(required=True)
     end_date = fields.Date(required=True)
-    trainees_planned = fields.Integer(required=True, strict=True,
-                                      validate=validate.Range(1, 50, error="between 1 and 50 trainees"))
+    trainees_planned = fields.Integer(
+        required=True, strict=True, validate=validate.Range(1, 50, error="between 1 and 50 trainees")
+    )
 
     @validates("operators")
     def _distinct(self, value, **kwargs):
@@ -154,8 +159,11 @@ class DecisionSchema(_Strict):
 class CommitteeSchema(_Strict):
     kind = fields.String(required=True, validate=validate.OneOf(enums.COMMITTEE_KINDS))
     held_on = fields.Date(required=True)
-    attendees = fields.List(fields.String(validate=validate.Length(1, 20)), required=True,
-                            validate=validate.Length(1, 20, error="one to twenty organisations"))
+    attendees = fields.List(
+        fields.String(validate=validate.Length(1, 20)),
+        required=True,
+        validate=validate.Length(1, 20, error="one to twenty organisations"),
+    )
     decisions = fields.List(fields.Nested(DecisionSchema), load_default=list, validate=validate.Length(0, 100))
 
 
@@ -196,13 +204,23 @@ class ConventionOutSchema(Schema):
 
 
 EMPLOYER_FIELDS = ("post_title", "hires_committed", "contract_type", "hours_per_week", "workplace_municipality")
-TRAINING_FIELDS = ("training_profile", "specification", "hours_centre", "hours_work", "start_date", "end_date",
-                   "trainees_planned")
+TRAINING_FIELDS = (
+    "training_profile",
+    "specification",
+    "hours_centre",
+    "hours_work",
+    "start_date",
+    "end_date",
+    "trainees_planned",
+)
 
 
 def convention_out(convention) -> dict:
-    other = TRAINING_FIELDS if convention.kind == enums.EMPLOYER else EMPLOYER_FIELDS + (
-        "hires_actual", "commitment_outcome", "evaluated_at")
+    other = (
+        TRAINING_FIELDS
+        if convention.kind == enums.EMPLOYER
+        else EMPLOYER_FIELDS + ("hires_actual", "commitment_outcome", "evaluated_at")
+    )
     return ConventionOutSchema(exclude=other).dump(convention)
 
 

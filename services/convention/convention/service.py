@@ -116,9 +116,13 @@ class ConventionService(ServiceBase):
 
     @staticmethod
     def _versions(session, project_id: str, kind: str) -> list[Convention]:
-        return list(session.scalars(select(Convention).where(Convention.project_id == project_id,
-                                                             Convention.kind == kind)
-                                    .order_by(Convention.version)))
+        return list(
+            session.scalars(
+                select(Convention)
+                .where(Convention.project_id == project_id, Convention.kind == kind)
+                .order_by(Convention.version)
+            )
+        )
 
     def _in_force(self, session, project_id: str, kind: str) -> Convention | None:
         """The latest signed version of a kind that no amendment replaced (None before any signature)."""
@@ -134,15 +138,34 @@ class ConventionService(ServiceBase):
 
     @staticmethod
     def _log(session, convention, actor, to_status, reason=None, party=None):
-        session.add(ConventionTransition(convention_id=convention.id, from_status=convention.status,
-                                         to_status=to_status, reason=reason, party=party, at=inputs.now(),
-                                         by=actor.sub, role=_role(actor)))
+        session.add(
+            ConventionTransition(
+                convention_id=convention.id,
+                from_status=convention.status,
+                to_status=to_status,
+                reason=reason,
+                party=party,
+                at=inputs.now(),
+                by=actor.sub,
+                role=_role(actor),
+            )
+        )
         convention.status = to_status
 
     @staticmethod
     def _log_trainee(session, trainee, actor, to_status, on, reason=None):
-        session.add(TraineeTransition(trainee_id=trainee.id, from_status=trainee.status, to_status=to_status,
-                                      reason=reason, on=on, at=inputs.now(), by=actor.sub, role=_role(actor)))
+        session.add(
+            TraineeTransition(
+                trainee_id=trainee.id,
+                from_status=trainee.status,
+                to_status=to_status,
+                reason=reason,
+                on=on,
+                at=inputs.now(),
+                by=actor.sub,
+                role=_role(actor),
+            )
+        )
         trainee.status = to_status
 
     def _publisher(self, session, convention) -> events.Publisher:
@@ -156,36 +179,61 @@ class ConventionService(ServiceBase):
     @staticmethod
     def _places_taken(session, project_id: str) -> int:
         # A trainee who dropped out frees the place; every other enrolment holds one.
-        return session.scalar(select(func.count()).select_from(Trainee).where(
-            Trainee.project_id == project_id, Trainee.status != DROPPED_OUT))
+        return session.scalar(
+            select(func.count())
+            .select_from(Trainee)
+            .where(Trainee.project_id == project_id, Trainee.status != DROPPED_OUT)
+        )
 
     # -- bodies ------------------------------------------------------------
     @staticmethod
     def _convention_body(session, convention, transitions: bool = False) -> dict:
         body = schemas.convention_out(convention)
-        body["parties"] = schemas.PartyOutSchema(many=True).dump(session.scalars(
-            select(Party).where(Party.convention_id == convention.id).order_by(Party.id)))
+        body["parties"] = schemas.PartyOutSchema(many=True).dump(
+            session.scalars(select(Party).where(Party.convention_id == convention.id).order_by(Party.id))
+        )
         if transitions:
             body["transitions"] = [
-                {"from": t.from_status, "to": t.to_status, "reason": t.reason, "party": t.party,
-                 "at": t.at.isoformat(), "by": t.by, "role": t.role}
-                for t in session.scalars(select(ConventionTransition)
-                                         .where(ConventionTransition.convention_id == convention.id)
-                                         .order_by(ConventionTransition.id))]
+                {
+                    "from": t.from_status,
+                    "to": t.to_status,
+                    "reason": t.reason,
+                    "party": t.party,
+                    "at": t.at.isoformat(),
+                    "by": t.by,
+                    "role": t.role,
+                }
+                for t in session.scalars(
+                    select(ConventionTransition)
+                    .where(ConventionTransition.convention_id == convention.id)
+                    .order_by(ConventionTransition.id)
+                )
+            ]
         return body
 
     def _project_body(self, session, project) -> dict:
         body = schemas.ProjectOutSchema().dump(project)
-        body["conventions"] = {kind: [self._convention_body(session, c) for c in self._versions(session, project.id,
-                                                                                               kind)]
-                               for kind in (EMPLOYER, TRAINING)}
-        body["trainees"] = schemas.TraineeOutSchema(many=True).dump(session.scalars(
-            select(Trainee).where(Trainee.project_id == project.id).order_by(Trainee.enrolled_at, Trainee.id)))
-        body["internships"] = schemas.InternshipOutSchema(many=True).dump(session.scalars(
-            select(Internship).where(Internship.project_id == project.id)
-            .order_by(Internship.recorded_at, Internship.id)))
-        body["committees"] = schemas.CommitteeOutSchema(many=True).dump(session.scalars(
-            select(Committee).where(Committee.project_id == project.id).order_by(Committee.held_on, Committee.id)))
+        body["conventions"] = {
+            kind: [self._convention_body(session, c) for c in self._versions(session, project.id, kind)]
+            for kind in (EMPLOYER, TRAINING)
+        }
+        body["trainees"] = schemas.TraineeOutSchema(many=True).dump(
+            session.scalars(
+                select(Trainee).where(Trainee.project_id == project.id).order_by(Trainee.enrolled_at, Trainee.id)
+            )
+        )
+        body["internships"] = schemas.InternshipOutSchema(many=True).dump(
+            session.scalars(
+                select(Internship)
+                .where(Internship.project_id == project.id)
+                .order_by(Internship.recorded_at, Internship.id)
+            )
+        )
+        body["committees"] = schemas.CommitteeOutSchema(many=True).dump(
+            session.scalars(
+                select(Committee).where(Committee.project_id == project.id).order_by(Committee.held_on, Committee.id)
+            )
+        )
         return body
 
     # -- projects and conventions -------------------------------------------
@@ -194,32 +242,59 @@ class ConventionService(ServiceBase):
         """A training project with its two conventions, both drafts, in one transaction."""
         actor = self.caller.authorize("convention.write")
         data = inputs.load(schemas.ProjectSchema(), payload)
-        self._check(Ref("employer_id", "employer", data["employer_id"]),
-                    Ref("vacancy_id", "vacancy", data["vacancy_id"], of=data["employer_id"], of_field="employer_id"))
+        self._check(
+            Ref("employer_id", "employer", data["employer_id"]),
+            Ref("vacancy_id", "vacancy", data["vacancy_id"], of=data["employer_id"], of_field="employer_id"),
+        )
         with self.db.transaction() as session:
-            project = Project(id=str(uuid.uuid4()), title=data["title"], vacancy_id=data["vacancy_id"],
-                              employer_id=data["employer_id"], created_at=inputs.now(), created_by=actor.sub)
+            project = Project(
+                id=str(uuid.uuid4()),
+                title=data["title"],
+                vacancy_id=data["vacancy_id"],
+                employer_id=data["employer_id"],
+                created_at=inputs.now(),
+                created_by=actor.sub,
+            )
             session.add(project)
             session.flush()
             training = dict(data["training_convention"])
             operators = training.pop("operators")
-            for kind, terms, parties in ((EMPLOYER, data["employer_convention"], _parties(EMPLOYER)),
-                                         (TRAINING, training, _parties(TRAINING, operators))):
+            for kind, terms, parties in (
+                (EMPLOYER, data["employer_convention"], _parties(EMPLOYER)),
+                (TRAINING, training, _parties(TRAINING, operators)),
+            ):
                 self._new_version(session, actor, project, kind, 1, None, terms, parties)
             session.flush()
             return self._project_body(session, project)
 
     def _new_version(self, session, actor, project, kind, version, previous_id, terms, parties, reason=None):
-        convention = Convention(id=str(uuid.uuid4()), project_id=project.id, kind=kind, version=version,
-                                previous_id=previous_id, status=DRAFT, created_at=inputs.now(), created_by=actor.sub,
-                                **terms)
+        convention = Convention(
+            id=str(uuid.uuid4()),
+            project_id=project.id,
+            kind=kind,
+            version=version,
+            previous_id=previous_id,
+            status=DRAFT,
+            created_at=inputs.now(),
+            created_by=actor.sub,
+            **terms,
+        )
         session.add(convention)
         session.flush()
         for party in parties:
             party.convention_id = convention.id
             session.add(party)
-        session.add(ConventionTransition(convention_id=convention.id, from_status=None, to_status=DRAFT,
-                                         reason=reason, at=inputs.now(), by=actor.sub, role=_role(actor)))
+        session.add(
+            ConventionTransition(
+                convention_id=convention.id,
+                from_status=None,
+                to_status=DRAFT,
+                reason=reason,
+                at=inputs.now(),
+                by=actor.sub,
+                role=_role(actor),
+            )
+        )
         return convention
 
     @rpc
@@ -243,8 +318,7 @@ class ConventionService(ServiceBase):
             with _rules():
                 domain.check_schedule(convention.start_date, convention.end_date)
         if operators is not None:
-            session.execute(delete(Party).where(Party.convention_id == convention.id,
-                                                Party.party != MISSION_PARTY))
+            session.execute(delete(Party).where(Party.convention_id == convention.id, Party.party != MISSION_PARTY))
             for party in _parties(TRAINING, operators)[1:]:
                 party.convention_id = convention.id
                 session.add(party)
@@ -264,20 +338,26 @@ class ConventionService(ServiceBase):
                 domain.check_amendable(old.status, latest.id == old.id)
             own = schemas.EMPLOYER_FIELDS if old.kind == EMPLOYER else schemas.TRAINING_FIELDS
             terms = {key: getattr(old, key) for key in own}
-            parties = [Party(party=p.party, name=p.name, enterprise_number=p.enterprise_number)
-                       for p in session.scalars(select(Party).where(Party.convention_id == old.id)
-                                                .order_by(Party.id))]
+            parties = [
+                Party(party=p.party, name=p.name, enterprise_number=p.enterprise_number)
+                for p in session.scalars(select(Party).where(Party.convention_id == old.id).order_by(Party.id))
+            ]
             project = session.get(Project, old.project_id)
-            new = self._new_version(session, actor, project, old.kind, old.version + 1, old.id, terms, parties,
-                                    reason="amendment")
+            new = self._new_version(
+                session, actor, project, old.kind, old.version + 1, old.id, terms, parties, reason="amendment"
+            )
             self._apply_terms(session, new, data)
             if new.kind == TRAINING:
-                trainees = session.scalars(select(Trainee).where(Trainee.project_id == project.id,
-                                                                 Trainee.status == IN_TRAINING)).all()
+                trainees = session.scalars(
+                    select(Trainee).where(Trainee.project_id == project.id, Trainee.status == IN_TRAINING)
+                ).all()
                 with _rules():
-                    domain.check_plan_change(new.trainees_planned, self._places_taken(session, project.id),
-                                             (new.start_date, new.end_date),
-                                             [(t.start_date, t.planned_end) for t in trainees])
+                    domain.check_plan_change(
+                        new.trainees_planned,
+                        self._places_taken(session, project.id),
+                        (new.start_date, new.end_date),
+                        [(t.start_date, t.planned_end) for t in trainees],
+                    )
             return self._convention_body(session, new)
 
     @rpc
@@ -353,8 +433,9 @@ class ConventionService(ServiceBase):
             convention = self._get(session, Convention, "convention", convention_id, lock=True)
             parties = {p.party: p for p in session.scalars(select(Party).where(Party.convention_id == convention.id))}
             with _rules():
-                target = domain.sign(convention.status, parties, {k for k, p in parties.items() if p.signed_at},
-                                     data["party"])
+                target = domain.sign(
+                    convention.status, parties, {k for k, p in parties.items() if p.signed_at}, data["party"]
+                )
             previous = session.get(Convention, convention.previous_id) if convention.previous_id else None
             if target == SIGNED and previous is not None and previous.status not in domain.AMENDABLE:
                 raise ValidationFailed({"status": [f"the version this amends is {previous.status}"]})
@@ -371,8 +452,11 @@ class ConventionService(ServiceBase):
                 pub = self._publisher(session, convention)
                 self._emit(session, events.signed(pub, date.today()))
                 # The job's place is a term of the employer convention, which a training convention follows.
-                employer = convention if convention.kind == EMPLOYER else self._in_force(
-                    session, convention.project_id, EMPLOYER)
+                employer = (
+                    convention
+                    if convention.kind == EMPLOYER
+                    else self._in_force(session, convention.project_id, EMPLOYER)
+                )
                 workplace = employer.workplace_municipality if employer else None
                 for event, agency in events.signed_for_agencies(pub, date.today(), workplace):
                     outbox.add(session, event, to=agency)
@@ -384,20 +468,27 @@ class ConventionService(ServiceBase):
         """A confirmation internship and its outcome (confirmed or reoriented)."""
         actor = self.caller.authorize("convention.enrol")
         data = inputs.load(schemas.InternshipSchema(), payload)
-        self._check(Ref("beneficiary_id", "beneficiary", data["beneficiary_id"]),
-                    Ref("host_employer_id", "employer", data["host_employer_id"]))
+        self._check(
+            Ref("beneficiary_id", "beneficiary", data["beneficiary_id"]),
+            Ref("host_employer_id", "employer", data["host_employer_id"]),
+        )
         with self.db.transaction() as session:
             project = self._get(session, Project, "project", project_id)
-            training = self._in_force(session, project.id, TRAINING) or self._versions(session, project.id,
-                                                                                       TRAINING)[-1]
+            training = (
+                self._in_force(session, project.id, TRAINING) or self._versions(session, project.id, TRAINING)[-1]
+            )
             with _rules():
                 domain.check_internship(data["start_date"], data["end_date"], training.end_date)
-            existing = session.scalar(select(Internship.id).where(Internship.project_id == project.id,
-                                                                  Internship.beneficiary_id == data["beneficiary_id"]))
+            existing = session.scalar(
+                select(Internship.id).where(
+                    Internship.project_id == project.id, Internship.beneficiary_id == data["beneficiary_id"]
+                )
+            )
             if existing:
                 raise Conflict("this person's confirmation internship is already recorded in this project", existing)
-            internship = Internship(id=str(uuid.uuid4()), project_id=project.id, recorded_at=inputs.now(),
-                                    recorded_by=actor.sub, **data)
+            internship = Internship(
+                id=str(uuid.uuid4()), project_id=project.id, recorded_at=inputs.now(), recorded_by=actor.sub, **data
+            )
             session.add(internship)
             session.flush()
             return schemas.InternshipOutSchema().dump(internship)
@@ -412,29 +503,59 @@ class ConventionService(ServiceBase):
             project = self._get(session, Project, "project", project_id, lock=True)
             self._require_active(session, project.id, EMPLOYER, "enrol")
             training = self._require_active(session, project.id, TRAINING, "enrol")
-            existing = session.scalar(select(Trainee.id).where(Trainee.project_id == project.id,
-                                                               Trainee.beneficiary_id == data["beneficiary_id"]))
+            existing = session.scalar(
+                select(Trainee.id).where(
+                    Trainee.project_id == project.id, Trainee.beneficiary_id == data["beneficiary_id"]
+                )
+            )
             if existing:
                 raise Conflict("this person is already enrolled in this project", existing)
-            internship = session.scalar(select(Internship).where(Internship.project_id == project.id,
-                                                                 Internship.beneficiary_id == data["beneficiary_id"]))
+            internship = session.scalar(
+                select(Internship).where(
+                    Internship.project_id == project.id, Internship.beneficiary_id == data["beneficiary_id"]
+                )
+            )
             with _rules():
                 domain.check_enrolment(
                     internship_outcome=internship.outcome if internship else None,
                     internship_end=internship.end_date if internship else None,
-                    enrolled=self._places_taken(session, project.id), planned=training.trainees_planned,
-                    start=data["start_date"], planned_end=data["planned_end"],
-                    schedule=(training.start_date, training.end_date))
-            trainee = Trainee(id=str(uuid.uuid4()), project_id=project.id, beneficiary_id=data["beneficiary_id"],
-                              internship_id=internship.id, status=IN_TRAINING, start_date=data["start_date"],
-                              planned_end=data["planned_end"], tutor_name=data["tutor"]["name"],
-                              tutor_function=data["tutor"]["function"], enrolled_at=inputs.now())
+                    enrolled=self._places_taken(session, project.id),
+                    planned=training.trainees_planned,
+                    start=data["start_date"],
+                    planned_end=data["planned_end"],
+                    schedule=(training.start_date, training.end_date),
+                )
+            trainee = Trainee(
+                id=str(uuid.uuid4()),
+                project_id=project.id,
+                beneficiary_id=data["beneficiary_id"],
+                internship_id=internship.id,
+                status=IN_TRAINING,
+                start_date=data["start_date"],
+                planned_end=data["planned_end"],
+                tutor_name=data["tutor"]["name"],
+                tutor_function=data["tutor"]["function"],
+                enrolled_at=inputs.now(),
+            )
             session.add(trainee)
             session.flush()
-            session.add(TraineeTransition(trainee_id=trainee.id, from_status=None, to_status=IN_TRAINING,
-                                          on=trainee.start_date, at=inputs.now(), by=actor.sub, role=_role(actor)))
-            self._emit(session, events.trainee(self._publisher(session, training), events.TRAINEE_ENROLLED, trainee,
-                                               trainee.start_date))
+            session.add(
+                TraineeTransition(
+                    trainee_id=trainee.id,
+                    from_status=None,
+                    to_status=IN_TRAINING,
+                    on=trainee.start_date,
+                    at=inputs.now(),
+                    by=actor.sub,
+                    role=_role(actor),
+                )
+            )
+            self._emit(
+                session,
+                events.trainee(
+                    self._publisher(session, training), events.TRAINEE_ENROLLED, trainee, trainee.start_date
+                ),
+            )
             return schemas.TraineeOutSchema().dump(trainee)
 
     @rpc
@@ -481,8 +602,9 @@ class ConventionService(ServiceBase):
                 trainee.outcome_reason = reason
                 type_ = events.TRAINEE_DROPPED_OUT if action == "drop_out" else events.TRAINEE_NOT_HIRED
                 extra = {"reason": reason}
-            self._emit(session, events.trainee(self._publisher(session, convention), type_, trainee, data["on"],
-                                               **extra))
+            self._emit(
+                session, events.trainee(self._publisher(session, convention), type_, trainee, data["on"], **extra)
+            )
             return schemas.TraineeOutSchema().dump(trainee)
 
     @rpc
@@ -492,10 +614,21 @@ class ConventionService(ServiceBase):
             trainee = self._get(session, Trainee, "trainee", trainee_id)
             body = schemas.TraineeOutSchema().dump(trainee)
             body["transitions"] = [
-                {"from": t.from_status, "to": t.to_status, "reason": t.reason, "on": t.on.isoformat(),
-                 "at": t.at.isoformat(), "by": t.by, "role": t.role}
-                for t in session.scalars(select(TraineeTransition).where(TraineeTransition.trainee_id == trainee.id)
-                                         .order_by(TraineeTransition.id))]
+                {
+                    "from": t.from_status,
+                    "to": t.to_status,
+                    "reason": t.reason,
+                    "on": t.on.isoformat(),
+                    "at": t.at.isoformat(),
+                    "by": t.by,
+                    "role": t.role,
+                }
+                for t in session.scalars(
+                    select(TraineeTransition)
+                    .where(TraineeTransition.trainee_id == trainee.id)
+                    .order_by(TraineeTransition.id)
+                )
+            ]
             return body
 
     # -- committees --------------------------------------------------------
@@ -510,18 +643,29 @@ class ConventionService(ServiceBase):
             employer = self._in_force(session, project.id, EMPLOYER)
             if training is None or employer is None:
                 raise ValidationFailed({"status": ["a committee meets under signed conventions"]})
-            parties = {p for c in (employer, training) for p in session.scalars(
-                select(Party.party).where(Party.convention_id == c.id))}
+            parties = {
+                p
+                for c in (employer, training)
+                for p in session.scalars(select(Party.party).where(Party.convention_id == c.id))
+            }
             # The follow-up committee gathers every signatory; the pedagogical one every trainer, that is the
             # Mission (project lead), the operators and the company (its tutor): the same organisations.
             with _rules():
-                absent = domain.check_committee(data["held_on"], (training.start_date, training.end_date),
-                                                data["attendees"], parties)
+                absent = domain.check_committee(
+                    data["held_on"], (training.start_date, training.end_date), data["attendees"], parties
+                )
             decisions = self._apply_decisions(session, actor, project, training, data)
-            committee = Committee(id=str(uuid.uuid4()), project_id=project.id, kind=data["kind"],
-                                  held_on=data["held_on"], attendees=sorted(set(data["attendees"])),
-                                  decisions=decisions, recorded_at=inputs.now(), recorded_by=actor.sub,
-                                  recorded_role=_role(actor))
+            committee = Committee(
+                id=str(uuid.uuid4()),
+                project_id=project.id,
+                kind=data["kind"],
+                held_on=data["held_on"],
+                attendees=sorted(set(data["attendees"])),
+                decisions=decisions,
+                recorded_at=inputs.now(),
+                recorded_by=actor.sub,
+                recorded_role=_role(actor),
+            )
             session.add(committee)
             session.flush()
             return {**schemas.CommitteeOutSchema().dump(committee), "absent": absent}
@@ -538,8 +682,12 @@ class ConventionService(ServiceBase):
                 continue
             until = decision["until"]
             if until is not None and not trainee.start_date <= until <= training.end_date:
-                errors[index] = {"until": [f"is outside the convention's schedule (from the trainee's start to "
-                                           f"{training.end_date.isoformat()}): amend the convention first"]}
+                errors[index] = {
+                    "until": [
+                        f"is outside the convention's schedule (from the trainee's start to "
+                        f"{training.end_date.isoformat()}): amend the convention first"
+                    ]
+                }
                 continue
             kind = decision["kind"]
             if kind in ("extend_training", "adjust_schedule"):
@@ -549,10 +697,24 @@ class ConventionService(ServiceBase):
             elif kind == "end_training":
                 self._log_trainee(session, trainee, actor, DROPPED_OUT, data["held_on"], decision["reason"])
                 trainee.outcome_reason = decision["reason"]
-                self._emit(session, events.trainee(self._publisher(session, training), events.TRAINEE_DROPPED_OUT,
-                                                   trainee, data["held_on"], reason=decision["reason"]))
-            applied.append({"trainee_id": trainee.id, "kind": kind, "until": until.isoformat() if until else None,
-                            "reason": decision["reason"]})
+                self._emit(
+                    session,
+                    events.trainee(
+                        self._publisher(session, training),
+                        events.TRAINEE_DROPPED_OUT,
+                        trainee,
+                        data["held_on"],
+                        reason=decision["reason"],
+                    ),
+                )
+            applied.append(
+                {
+                    "trainee_id": trainee.id,
+                    "kind": kind,
+                    "until": until.isoformat() if until else None,
+                    "reason": decision["reason"],
+                }
+            )
         if errors:
             raise ValidationFailed({"decisions": errors})
         return applied
@@ -568,8 +730,9 @@ class ConventionService(ServiceBase):
     def get_convention(self, convention_id):
         self.caller.authorize("convention.read")
         with self.db.session() as session:
-            return self._convention_body(session, self._get(session, Convention, "convention", convention_id),
-                                         transitions=True)
+            return self._convention_body(
+                session, self._get(session, Convention, "convention", convention_id), transitions=True
+            )
 
     @rpc
     def list_projects(self, employer_id=None, page=1, page_size=25):
@@ -581,18 +744,31 @@ class ConventionService(ServiceBase):
                 query = query.where(Project.employer_id == _ref(employer_id, "employer_id"))
             total = session.scalar(select(func.count()).select_from(query.subquery()))
             rows = session.scalars(query.order_by(Project.created_at.desc(), Project.id).offset(offset).limit(limit))
-            return {"items": schemas.ProjectOutSchema(many=True).dump(rows), "page": page, "page_size": page_size,
-                    "total": total}
+            return {
+                "items": schemas.ProjectOutSchema(many=True).dump(rows),
+                "page": page,
+                "page_size": page_size,
+                "total": total,
+            }
 
     # -- the hiring commitment ---------------------------------------------
     def _commitment(self, session, convention) -> dict:
-        hires = session.scalar(select(func.count()).select_from(Trainee).where(
-            Trainee.project_id == convention.project_id, Trainee.status == HIRED))
-        return {"convention_id": convention.id, "project_id": convention.project_id, "version": convention.version,
-                "status": convention.status, "hires_committed": convention.hires_committed,
-                "hires_so_far": hires, "hires_actual": convention.hires_actual,
-                "outcome": convention.commitment_outcome,
-                "evaluated_at": convention.evaluated_at.isoformat() if convention.evaluated_at else None}
+        hires = session.scalar(
+            select(func.count())
+            .select_from(Trainee)
+            .where(Trainee.project_id == convention.project_id, Trainee.status == HIRED)
+        )
+        return {
+            "convention_id": convention.id,
+            "project_id": convention.project_id,
+            "version": convention.version,
+            "status": convention.status,
+            "hires_committed": convention.hires_committed,
+            "hires_so_far": hires,
+            "hires_actual": convention.hires_actual,
+            "outcome": convention.commitment_outcome,
+            "evaluated_at": convention.evaluated_at.isoformat() if convention.evaluated_at else None,
+        }
 
     @rpc
     def convention_commitment(self, convention_id):
@@ -611,18 +787,25 @@ class ConventionService(ServiceBase):
         employer_id = _ref(employer_id, "employer_id")
         offset, limit = inputs.page_window(page, page_size)
         with self.db.session() as session:
-            projects = session.scalars(select(Project).where(Project.employer_id == employer_id)
-                                       .order_by(Project.created_at, Project.id)).all()
+            projects = session.scalars(
+                select(Project).where(Project.employer_id == employer_id).order_by(Project.created_at, Project.id)
+            ).all()
             items = []
             for project in projects:
                 convention = self._in_force(session, project.id, EMPLOYER)
                 if convention is not None:
                     items.append(self._commitment(session, convention))
             outcomes = Counter(i["outcome"] for i in items if i["outcome"])
-            return {"employer_id": employer_id, "items": items[offset:offset + limit], "page": page,
-                    "page_size": page_size, "total": len(items),
-                    "hires_committed": sum(i["hires_committed"] for i in items),
-                    "hires": sum(i["hires_so_far"] for i in items), "outcomes": dict(sorted(outcomes.items()))}
+            return {
+                "employer_id": employer_id,
+                "items": items[offset : offset + limit],
+                "page": page,
+                "page_size": page_size,
+                "total": len(items),
+                "hires_committed": sum(i["hires_committed"] for i in items),
+                "hires": sum(i["hires_so_far"] for i in items),
+                "outcomes": dict(sorted(outcomes.items())),
+            }
 
     # -- agencies ------------------------------------------------------------
     @rpc
@@ -643,10 +826,10 @@ class ConventionService(ServiceBase):
         with self.db.once(event) as session:
             if session is None or not beneficiary_id:
                 return
-            session.execute(update(Trainee).where(Trainee.beneficiary_id == beneficiary_id)
-                            .values(beneficiary_id=None))
-            session.execute(update(Internship).where(Internship.beneficiary_id == beneficiary_id)
-                            .values(beneficiary_id=None))
+            session.execute(update(Trainee).where(Trainee.beneficiary_id == beneficiary_id).values(beneficiary_id=None))
+            session.execute(
+                update(Internship).where(Internship.beneficiary_id == beneficiary_id).values(beneficiary_id=None)
+            )
 
     @event_handler(VACANCY_CLOSED)
     def on_vacancy_closed(self, event):
@@ -662,5 +845,6 @@ class ConventionService(ServiceBase):
         with self.db.once(event) as session:
             if session is None or not vacancy_id or not status:
                 return
-            session.execute(update(Project).where(Project.vacancy_id == vacancy_id)
-                            .values(vacancy_status=str(status)[:20]))
+            session.execute(
+                update(Project).where(Project.vacancy_id == vacancy_id).values(vacancy_status=str(status)[:20])
+            )

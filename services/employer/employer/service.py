@@ -20,8 +20,16 @@ from kit.rpc import TimedRpcProxy
 from kit.service import ServiceBase
 
 MAX_IMPORT_BATCH = 1000
-IMPORTED_FIELDS = ("title", "occupation", "description", "contract_type", "hours_per_week", "municipality",
-                   "posts", "start_date")
+IMPORTED_FIELDS = (
+    "title",
+    "occupation",
+    "description",
+    "contract_type",
+    "hours_per_week",
+    "municipality",
+    "posts",
+    "start_date",
+)
 
 
 class EmployerService(ServiceBase):
@@ -46,8 +54,13 @@ class EmployerService(ServiceBase):
             existing = session.scalar(select(Employer.id).where(Employer.enterprise_number == number))
             if existing:
                 raise Conflict("this enterprise is already registered in this Mission", existing)
-            employer = Employer(id=str(uuid.uuid4()), enterprise_number=number, created_at=inputs.now(),
-                                account_manager=actor.sub, **data)
+            employer = Employer(
+                id=str(uuid.uuid4()),
+                enterprise_number=number,
+                created_at=inputs.now(),
+                account_manager=actor.sub,
+                **data,
+            )
             session.add(employer)
             session.flush()
             for event in events.registered(self.site.source, employer):
@@ -59,16 +72,21 @@ class EmployerService(ServiceBase):
         """Which of these references name an employer of this Mission (kit.references; existence only)."""
         self.caller.authorize("employer.reference")
         with self.db.session() as session:
-            return known(ids, lambda asked: {i: None for i in session.scalars(
-                select(Employer.id).where(Employer.id.in_(asked)))})
+            return known(
+                ids, lambda asked: {i: None for i in session.scalars(select(Employer.id).where(Employer.id.in_(asked)))}
+            )
 
     @rpc
     def known_vacancies(self, ids):
         """Which of these references name a vacancy of this Mission, each with its employer (or None)."""
         self.caller.authorize("employer.reference")
         with self.db.session() as session:
-            return known(ids, lambda asked: dict(session.execute(
-                select(Vacancy.id, Vacancy.employer_id).where(Vacancy.id.in_(asked))).all()))
+            return known(
+                ids,
+                lambda asked: dict(
+                    session.execute(select(Vacancy.id, Vacancy.employer_id).where(Vacancy.id.in_(asked))).all()
+                ),
+            )
 
     @rpc
     def get(self, employer_id):
@@ -76,8 +94,10 @@ class EmployerService(ServiceBase):
         with self.db.session() as session:
             employer = self._employer(session, employer_id)
             body = schemas.EmployerSchema().dump(employer)
-            body["contacts"] = [schemas.ContactSchema().dump(c) | {"id": c.id} for c in session.scalars(
-                select(Contact).where(Contact.employer_id == employer.id))]
+            body["contacts"] = [
+                schemas.ContactSchema().dump(c) | {"id": c.id}
+                for c in session.scalars(select(Contact).where(Contact.employer_id == employer.id))
+            ]
             return body
 
     @rpc
@@ -87,8 +107,12 @@ class EmployerService(ServiceBase):
         with self.db.session() as session:
             total = session.scalar(select(func.count()).select_from(Employer))
             rows = session.scalars(select(Employer).order_by(Employer.name, Employer.id).offset(offset).limit(limit))
-            return {"items": schemas.EmployerSchema().dump(rows, many=True), "page": page, "page_size": page_size,
-                    "total": total}
+            return {
+                "items": schemas.EmployerSchema().dump(rows, many=True),
+                "page": page,
+                "page_size": page_size,
+                "total": total,
+            }
 
     @rpc
     def count(self):
@@ -123,11 +147,24 @@ class EmployerService(ServiceBase):
         self.caller.authorize("employer.read")
         with self.db.session() as session:
             employer = self._employer(session, employer_id)
-            entries = session.scalars(select(Prospection).where(Prospection.employer_id == employer.id)
-                                      .order_by(Prospection.on.desc(), Prospection.id)).all()
-            return [{"id": p.id, "kind": p.kind, "on": p.on.isoformat(), "by": p.by, "summary": p.summary,
-                     "needs": p.needs, "next_action": p.next_action,
-                     "next_action_due": p.next_action_due and p.next_action_due.isoformat()} for p in entries]
+            entries = session.scalars(
+                select(Prospection)
+                .where(Prospection.employer_id == employer.id)
+                .order_by(Prospection.on.desc(), Prospection.id)
+            ).all()
+            return [
+                {
+                    "id": p.id,
+                    "kind": p.kind,
+                    "on": p.on.isoformat(),
+                    "by": p.by,
+                    "summary": p.summary,
+                    "needs": p.needs,
+                    "next_action": p.next_action,
+                    "next_action_due": p.next_action_due and p.next_action_due.isoformat(),
+                }
+                for p in entries
+            ]
 
     # -- vacancies -------------------------------------------------------
     def _vacancy(self, session, vacancy_id) -> Vacancy:
@@ -137,9 +174,18 @@ class EmployerService(ServiceBase):
         return vacancy
 
     def _transition(self, session, vacancy, actor, to_status, reason=None, beneficiary_id=None):
-        session.add(VacancyTransition(vacancy_id=vacancy.id, from_status=vacancy.status, to_status=to_status,
-                                      reason=reason, beneficiary_id=beneficiary_id, at=inputs.now(), by=actor.sub,
-                                      role=",".join(actor.roles)))
+        session.add(
+            VacancyTransition(
+                vacancy_id=vacancy.id,
+                from_status=vacancy.status,
+                to_status=to_status,
+                reason=reason,
+                beneficiary_id=beneficiary_id,
+                at=inputs.now(),
+                by=actor.sub,
+                role=",".join(actor.roles),
+            )
+        )
         vacancy.status = to_status
 
     def _emit(self, session, type_, vacancy, **extra):
@@ -153,12 +199,27 @@ class EmployerService(ServiceBase):
         data = inputs.load(schemas.VacancySchema(), payload)
         with self.db.transaction() as session:
             self._employer(session, data["employer_id"])
-            vacancy = Vacancy(id=str(uuid.uuid4()), source="mission", source_ref=None, filled=0, status=DRAFT,
-                              created_at=inputs.now(), **data)
+            vacancy = Vacancy(
+                id=str(uuid.uuid4()),
+                source="mission",
+                source_ref=None,
+                filled=0,
+                status=DRAFT,
+                created_at=inputs.now(),
+                **data,
+            )
             session.add(vacancy)
             session.flush()
-            session.add(VacancyTransition(vacancy_id=vacancy.id, from_status=None, to_status=DRAFT, at=inputs.now(),
-                                          by=actor.sub, role=",".join(actor.roles)))
+            session.add(
+                VacancyTransition(
+                    vacancy_id=vacancy.id,
+                    from_status=None,
+                    to_status=DRAFT,
+                    at=inputs.now(),
+                    by=actor.sub,
+                    role=",".join(actor.roles),
+                )
+            )
         return schemas.VacancyOutSchema().dump(vacancy)
 
     @rpc
@@ -234,10 +295,21 @@ class EmployerService(ServiceBase):
             vacancy = self._vacancy(session, vacancy_id)
             body = schemas.VacancyOutSchema().dump(vacancy)
             body["transitions"] = [
-                {"from": t.from_status, "to": t.to_status, "reason": t.reason, "beneficiary_id": t.beneficiary_id,
-                 "at": t.at.isoformat(), "by": t.by, "role": t.role}
-                for t in session.scalars(select(VacancyTransition).where(VacancyTransition.vacancy_id == vacancy.id)
-                                         .order_by(VacancyTransition.id))]
+                {
+                    "from": t.from_status,
+                    "to": t.to_status,
+                    "reason": t.reason,
+                    "beneficiary_id": t.beneficiary_id,
+                    "at": t.at.isoformat(),
+                    "by": t.by,
+                    "role": t.role,
+                }
+                for t in session.scalars(
+                    select(VacancyTransition)
+                    .where(VacancyTransition.vacancy_id == vacancy.id)
+                    .order_by(VacancyTransition.id)
+                )
+            ]
             return body
 
     @rpc
@@ -250,8 +322,12 @@ class EmployerService(ServiceBase):
                 query = query.where(Vacancy.status == status)
             total = session.scalar(select(func.count()).select_from(query.subquery()))
             rows = session.scalars(query.order_by(Vacancy.created_at.desc(), Vacancy.id).offset(offset).limit(limit))
-            return {"items": schemas.VacancyOutSchema(exclude=("description",)).dump(rows, many=True),
-                    "page": page, "page_size": page_size, "total": total}
+            return {
+                "items": schemas.VacancyOutSchema(exclude=("description",)).dump(rows, many=True),
+                "page": page,
+                "page_size": page_size,
+                "total": total,
+            }
 
     @rpc
     def suggest_occupations(self, title, limit=5):
@@ -283,15 +359,24 @@ class EmployerService(ServiceBase):
 
     def _import_one(self, session, actor, offer) -> str:
         data = inputs.load(schemas.ImportedOfferSchema(), offer)
-        digest = hashlib.sha256(json.dumps({k: str(data.get(k)) for k in IMPORTED_FIELDS} | {"open": data["open"]},
-                                           sort_keys=True).encode()).hexdigest()
+        digest = hashlib.sha256(
+            json.dumps({k: str(data.get(k)) for k in IMPORTED_FIELDS} | {"open": data["open"]}, sort_keys=True).encode()
+        ).hexdigest()
         vacancy = session.scalar(select(Vacancy).where(Vacancy.source_ref == f"forem:{data['source_ref']}"))
         if vacancy is not None and vacancy.content_hash == digest:
             return "unchanged"
         if vacancy is None:
-            vacancy = Vacancy(id=str(uuid.uuid4()), employer_id=None, source="forem",
-                              source_ref=f"forem:{data['source_ref']}", competences=[], filled=0, status=DRAFT,
-                              created_at=inputs.now(), **{k: data[k] for k in IMPORTED_FIELDS})
+            vacancy = Vacancy(
+                id=str(uuid.uuid4()),
+                employer_id=None,
+                source="forem",
+                source_ref=f"forem:{data['source_ref']}",
+                competences=[],
+                filled=0,
+                status=DRAFT,
+                created_at=inputs.now(),
+                **{k: data[k] for k in IMPORTED_FIELDS},
+            )
             session.add(vacancy)
             session.flush()
             outcome = "created"

@@ -45,10 +45,10 @@ ESSENTIAL_POWER = 2  # coverage × (share of essentials held) ** this
 # Nearness falls to 0 at this distance: beyond about 40 km a daily commute without a car, the
 # common case for the people Missions accompany, stops being realistic in Wallonia.
 NEAR_KM = 40.0
-NO_DATE = -(2 ** 31)
+NO_DATE = -(2**31)
 SCALE = 12  # lcm of the levels 1..4: coverage parts are whole twelfths
 MAX_LEVEL = 4
-HELD = float(2 ** 16)  # the essentials' twelfths ride in the same sum as the weighted ones, this far up
+HELD = float(2**16)  # the essentials' twelfths ride in the same sum as the weighted ones, this far up
 # Thresholds tried, highest first, until the people read give ``limit`` scores to take the real one from;
 # half the vacancies of the benchmark have their 20th score above 0.62.
 GUESSES = (0.7, 0.55, 0.45)
@@ -111,9 +111,16 @@ class Scored:
     distance: np.ndarray
 
     def plus(self, other: Scored) -> Scored:
-        return Scored(*(np.concatenate((a, b)) for a, b in zip(
-            (self.rows, self.score, self.proximity, self.distance),
-            (other.rows, other.score, other.proximity, other.distance), strict=True)))
+        return Scored(
+            *(
+                np.concatenate((a, b))
+                for a, b in zip(
+                    (self.rows, self.score, self.proximity, self.distance),
+                    (other.rows, other.score, other.proximity, other.distance),
+                    strict=True,
+                )
+            )
+        )
 
 
 _NONE = Scored(np.empty(0, np.int32), np.empty(0, np.float32), np.empty(0, np.float32), np.empty(0))
@@ -129,8 +136,11 @@ class Pool:
         # Inside the pool people are numbered by target occupation: the holders of a vacancy's rare
         # competences then sit close together and the per-person lookups stay in cache. ``origin``
         # maps back to the caller's positions, which is what results (and ties) are expressed in.
-        first_target = np.fromiter((proximity.index(p.target_occupations[0]) if p.target_occupations else -1
-                                    for p in people), dtype=np.int64, count=n)
+        first_target = np.fromiter(
+            (proximity.index(p.target_occupations[0]) if p.target_occupations else -1 for p in people),
+            dtype=np.int64,
+            count=n,
+        )
         self.origin = np.argsort(first_target, kind="stable").astype(np.int32)
         self.inside = np.empty(n, dtype=np.int32)
         self.inside[self.origin] = np.arange(n, dtype=np.int32)
@@ -157,8 +167,9 @@ class Pool:
 
         self.available = np.array([day(p.available_from) for p in people], dtype=np.int32)
         self.contracts = np.array([contract_bits(p.contract_wishes) for p in people], dtype=np.int8)
-        self.mobility = np.array([p.mobility_km if p.mobility_km is not None else np.inf for p in people],
-                                 dtype=np.float32)
+        self.mobility = np.array(
+            [p.mobility_km if p.mobility_km is not None else np.inf for p in people], dtype=np.float32
+        )
         width = max([len(p.target_occupations) for p in people] + [1])
         self.targets = np.full((n, width), -1, dtype=np.int32)
         for i, p in enumerate(people):
@@ -172,8 +183,9 @@ class Pool:
         self._lat, self._lon = pts[:, 0], pts[:, 1]
         self._distances: dict[str | None, np.ndarray] = {}
         # 0, 12/level_asked, … for each level held: the coverage part of a level, in twelfths.
-        self._twelfths = np.minimum(np.arange(MAX_LEVEL + 1)[None, :] * SCALE
-                                    // np.arange(1, MAX_LEVEL + 1)[:, None], SCALE).astype(np.float64)
+        self._twelfths = np.minimum(
+            np.arange(MAX_LEVEL + 1)[None, :] * SCALE // np.arange(1, MAX_LEVEL + 1)[:, None], SCALE
+        ).astype(np.float64)
 
     def __len__(self) -> int:
         return len(self.placed)
@@ -202,16 +214,24 @@ class Pool:
                 continue  # nobody holds it: it counts in the total only
             parts = self._twelfths[min(max(int(level), 1), MAX_LEVEL) - 1]
             at = fid * (MAX_LEVEL + 1)
-            lut[at:at + MAX_LEVEL + 1] = parts * weight + (HELD * parts if essential else 0.0)
+            lut[at : at + MAX_LEVEL + 1] = parts * weight + (HELD * parts if essential else 0.0)
             lists[0 if essential else 1].append(fid)
         ordered = tuple(np.array(sorted(f, key=lambda x: (self.post_len[x], x)), dtype=np.int64) for f in lists)
         contract = 1 << CONTRACTS.index(job.contract_type) if job.contract_type in CONTRACTS else 0
-        return Query(ordered, lut, total, essentials, self.proximity.index(job.occupation),
-                     self.distances_to(job.municipality), day(job.start_date), contract)
+        return Query(
+            ordered,
+            lut,
+            total,
+            essentials,
+            self.proximity.index(job.occupation),
+            self.distances_to(job.municipality),
+            day(job.start_date),
+            contract,
+        )
 
     def holders(self, features) -> np.ndarray:
         """Everyone (not placed) holding at least one of ``features``, in increasing pool number."""
-        parts = [self.post_rows[self.post_ptr[f]:self.post_ptr[f + 1]] for f in features]
+        parts = [self.post_rows[self.post_ptr[f] : self.post_ptr[f + 1]] for f in features]
         if not parts:
             return np.empty(0, np.int32)
         if len(parts) == 1:
@@ -233,8 +253,7 @@ class Pool:
         lo = self.indptr[rows]
         lens = self.indptr[rows + 1] - lo
         idx = np.arange(int(lens.sum()), dtype=np.int64) + np.repeat(lo - np.cumsum(lens) + lens, lens)
-        both = np.bincount(np.repeat(np.arange(len(rows)), lens), weights=q.lut[self.keys[idx]],
-                           minlength=len(rows))
+        both = np.bincount(np.repeat(np.arange(len(rows)), lens), weights=q.lut[self.keys[idx]], minlength=len(rows))
         held = np.floor(both / HELD)
         covered = (both - held * HELD) / SCALE
         if q.essentials:
@@ -264,15 +283,17 @@ class Pool:
         if len(ess) + len(opt) == 0 or q.total == 0 or limit <= 0:
             return _NONE
         bound = self.bounds(q)
-        cost = (np.append(0, np.cumsum(self.post_len[ess]))[:, None]
-                + np.append(0, np.cumsum(self.post_len[opt]))[None, :])
+        cost = (
+            np.append(0, np.cumsum(self.post_len[ess]))[:, None] + np.append(0, np.cumsum(self.post_len[opt]))[None, :]
+        )
         everything = (len(ess), len(opt))
         exclude = self.inside[exclude] if exclude is not None else None
         guesses = iter(GUESSES)
         read, seen, scored = (0, 0), np.empty(0, np.int32), _NONE
         while read != everything:
-            threshold = float(scored.score[best(scored.score, limit, scored.rows)[-1]]) \
-                if len(scored.rows) >= limit else None
+            threshold = (
+                float(scored.score[best(scored.score, limit, scored.rows)[-1]]) if len(scored.rows) >= limit else None
+            )
             if threshold is not None and bound[read] + EPS < threshold:
                 break  # nobody unread can enter the list
             goal = threshold if threshold is not None else next(guesses, None)
@@ -284,7 +305,7 @@ class Pool:
                 e, o = everything
             if (e, o) == read:  # this guess asks nothing new: try the next one
                 continue
-            fresh = self.holders([*ess[read[0]:e], *opt[read[1]:o]])
+            fresh = self.holders([*ess[read[0] : e], *opt[read[1] : o]])
             fresh = not_in(fresh, seen)
             seen = sorted_unique(np.concatenate((seen, fresh))) if len(seen) else fresh
             scored = scored.plus(self.score(q, fresh, exclude))

@@ -50,8 +50,21 @@ from matching.candidates import (
 )
 from matching.sparse import InvertedIndex, top_k
 
-__all__ = ["CONTRACTS", "ESSENTIAL_WEIGHT", "OPTIONAL_WEIGHT", "NEAR_KM", "W_COMPETENCE", "W_PROXIMITY",
-           "W_NEARNESS", "Engine", "Job", "Person", "Proximity", "nearness", "transition_error"]
+__all__ = [
+    "CONTRACTS",
+    "ESSENTIAL_WEIGHT",
+    "OPTIONAL_WEIGHT",
+    "NEAR_KM",
+    "W_COMPETENCE",
+    "W_PROXIMITY",
+    "W_NEARNESS",
+    "Engine",
+    "Job",
+    "Person",
+    "Proximity",
+    "nearness",
+    "transition_error",
+]
 
 SAME_FAMILY = 0.6  # proximity of two occupations of the same ROME sub-domain (F17..)
 MAX_LIMIT = 200
@@ -131,8 +144,7 @@ def _explain_distance(d: float) -> float | None:
 class Engine:
     """Both pools in numpy, ranked against each other. Build once, query many times."""
 
-    def __init__(self, taxonomy: Taxonomy, people: list[Person], jobs: list[Job],
-                 proximity: Proximity | None = None):
+    def __init__(self, taxonomy: Taxonomy, people: list[Person], jobs: list[Job], proximity: Proximity | None = None):
         self.taxonomy = taxonomy
         self.proximity = proximity or Proximity(taxonomy)
         self.codes = _Codes()
@@ -161,15 +173,20 @@ class Engine:
         rows, feats = np.array(rows, dtype=np.int64), np.array(feats, dtype=np.int64)
         # Two indexes with the same postings order: required level and weight of each posting.
         self.j_level = InvertedIndex(rows, feats, np.array(levels, dtype=np.float32), len(jobs), len(self.codes.ids))
-        self.j_weight = InvertedIndex(rows, feats, np.array(weights, dtype=np.float32), len(jobs),
-                                      len(self.codes.ids))
+        self.j_weight = InvertedIndex(rows, feats, np.array(weights, dtype=np.float32), len(jobs), len(self.codes.ids))
         self.j_total = np.bincount(rows, weights=np.array(weights), minlength=len(jobs)).astype(np.float32)
-        self.j_essentials = np.bincount(rows, weights=np.array(weights) == ESSENTIAL_WEIGHT,
-                                        minlength=len(jobs)).astype(np.float32)
+        self.j_essentials = np.bincount(
+            rows, weights=np.array(weights) == ESSENTIAL_WEIGHT, minlength=len(jobs)
+        ).astype(np.float32)
         self.j_open = np.array([j.open for j in jobs], dtype=bool)
         self.j_start = np.array([day(j.start_date) for j in jobs], dtype=np.int64)
-        self.j_contract = np.array([1 << CONTRACTS.index(j.contract_type) if j.contract_type in CONTRACTS
-                                    else (1 << len(CONTRACTS)) - 1 for j in jobs], dtype=np.int16)
+        self.j_contract = np.array(
+            [
+                1 << CONTRACTS.index(j.contract_type) if j.contract_type in CONTRACTS else (1 << len(CONTRACTS)) - 1
+                for j in jobs
+            ],
+            dtype=np.int16,
+        )
         self.j_occ = np.array([self.proximity.index(j.occupation) for j in jobs], dtype=np.int32)
         self.j_lat, self.j_lon = _positions([j.municipality for j in jobs])
 
@@ -181,8 +198,10 @@ class Engine:
     def rank_candidates(self, job: Job, limit: int = 20, exclude=()) -> list[dict]:
         """The best ``limit`` people for ``job``, each with its explanation."""
         top = self.pool.top(self.pool.query(job, self.codes.ids), limit, self._excluded(exclude))
-        return [self._explain(self.people[r], job, float(s), float(p), float(d))
-                for r, s, p, d in zip(top.rows, top.score, top.proximity, top.distance, strict=True)]
+        return [
+            self._explain(self.people[r], job, float(s), float(p), float(d))
+            for r, s, p, d in zip(top.rows, top.score, top.proximity, top.distance, strict=True)
+        ]
 
     def top_candidates(self, job: Job, limit: int = 20, exclude=()) -> tuple[np.ndarray, np.ndarray]:
         """(person positions, scores) of the best ``limit``, without explanations: for batch ranking."""
@@ -229,12 +248,12 @@ class Engine:
             return []
         essentials = self.j_essentials[rows]
         share = np.where(essentials > 0, held[rows] / np.maximum(essentials, 1.0), 1.0)
-        covered = acc[rows] * share ** ESSENTIAL_POWER
+        covered = acc[rows] * share**ESSENTIAL_POWER
         keep = self.j_open[rows]
         avail = day(person.available_from)
         keep &= ~((self.j_start[rows] != NO_DATE) & (self.j_start[rows] < avail))
         keep &= (self.j_contract[rows] & contract_bits(person.contract_wishes)) != 0
-        plat, plon = (geo.position(person.municipality) or (np.nan, np.nan))
+        plat, plon = geo.position(person.municipality) or (np.nan, np.nan)
         dist = geo.km(self.j_lat[rows], self.j_lon[rows], plat, plon)
         mobility = person.mobility_km if person.mobility_km is not None else np.inf
         keep &= ~(dist > mobility)
@@ -244,11 +263,15 @@ class Engine:
         rows, covered, dist = rows[keep], covered[keep], dist[keep]
         targets = [self.proximity.index(c) for c in person.target_occupations] or [-1]
         prox = self.proximity.matrix[self.j_occ[rows]][:, targets].max(axis=1)
-        score = (W_COMPETENCE * covered / np.maximum(self.j_total[rows], 1e-9) + W_PROXIMITY * prox
-                 + W_NEARNESS * nearness(dist))
+        score = (
+            W_COMPETENCE * covered / np.maximum(self.j_total[rows], 1e-9)
+            + W_PROXIMITY * prox
+            + W_NEARNESS * nearness(dist)
+        )
         best, _ = top_k(np.arange(len(rows)), score.astype(np.float32), limit)
-        return [self._explain(person, self.jobs[rows[i]], float(score[i]), float(prox[i]), float(dist[i]))
-                for i in best]
+        return [
+            self._explain(person, self.jobs[rows[i]], float(score[i]), float(prox[i]), float(dist[i])) for i in best
+        ]
 
     def _explain(self, person: Person, job: Job, score: float, proximity: float, distance: float) -> dict:
         label = self.taxonomy.competence_label
@@ -265,9 +288,12 @@ class Engine:
                 missing.append(dict(item, essential=essential, level=have))
             matched["essential" if essential else "optional"].append(item)
         return {
-            "beneficiary_id": person.id, "vacancy_id": job.id, "score": round(score, 4),
+            "beneficiary_id": person.id,
+            "vacancy_id": job.id,
+            "score": round(score, 4),
             "explanation": {
-                "essential_matched": matched["essential"], "optional_matched": matched["optional"],
+                "essential_matched": matched["essential"],
+                "optional_matched": matched["optional"],
                 "missing": missing,
                 "essential_coverage": f"{len(matched['essential'])}/{sum(1 for c in job.competences if c[2])}",
                 "occupation_proximity": round(proximity, 3),
@@ -278,7 +304,13 @@ class Engine:
 
 # -- proposals -------------------------------------------------------------
 PROPOSED, PRESENTED, INTERVIEW, HIRED, REJECTED, WITHDRAWN = (
-    "proposed", "presented", "interview", "hired", "rejected", "withdrawn")
+    "proposed",
+    "presented",
+    "interview",
+    "hired",
+    "rejected",
+    "withdrawn",
+)
 ACTIVE = (PROPOSED, PRESENTED, INTERVIEW)
 # to_state → the states it may be reached from.
 TRANSITIONS = {
@@ -288,8 +320,14 @@ TRANSITIONS = {
     REJECTED: (PRESENTED, INTERVIEW),
     WITHDRAWN: ACTIVE,
 }
-EVENT_OF = {PROPOSED: "proposal_made", PRESENTED: "proposal_presented", INTERVIEW: "interview_scheduled",
-            HIRED: "proposal_hired", REJECTED: "proposal_rejected", WITHDRAWN: "proposal_withdrawn"}
+EVENT_OF = {
+    PROPOSED: "proposal_made",
+    PRESENTED: "proposal_presented",
+    INTERVIEW: "interview_scheduled",
+    HIRED: "proposal_hired",
+    REJECTED: "proposal_rejected",
+    WITHDRAWN: "proposal_withdrawn",
+}
 NEEDS_REASON = (REJECTED,)
 
 

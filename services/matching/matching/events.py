@@ -17,8 +17,12 @@ TYPES = {state: f"{PREFIX}{fact}.v1" for state, fact in EVENT_OF.items()}
 
 
 def proposal_step(source: str, proposal, state: str, at: datetime, reason: str | None = None) -> Event:
-    data = {"proposal_id": proposal.id, "vacancy_id": proposal.vacancy_id,
-            "beneficiary_id": proposal.beneficiary_id, "at": at.isoformat().replace("+00:00", "Z")}
+    data = {
+        "proposal_id": proposal.id,
+        "vacancy_id": proposal.vacancy_id,
+        "beneficiary_id": proposal.beneficiary_id,
+        "at": at.isoformat().replace("+00:00", "Z"),
+    }
     if reason is not None:
         data["reason"] = reason
     return make_event(source=source, type=TYPES[state], subject=proposal.id, data=data, time=at)

@@ -33,24 +33,38 @@ def person_of(row: Candidate) -> Person:
     levels: dict[str, int] = {}
     for c in row.competences or ():
         levels[c["code"]] = max(levels.get(c["code"], 0), int(c["level"]))
-    return Person(id=row.beneficiary_id, municipality=row.municipality, competences=levels,
-                  target_occupations=tuple(row.target_occupations or ()),
-                  contract_wishes=tuple(row.contract_wishes or ()), mobility_km=row.mobility_km,
-                  available_from=row.available_from, placed=row.placed_on is not None)
+    return Person(
+        id=row.beneficiary_id,
+        municipality=row.municipality,
+        competences=levels,
+        target_occupations=tuple(row.target_occupations or ()),
+        contract_wishes=tuple(row.contract_wishes or ()),
+        mobility_km=row.mobility_km,
+        available_from=row.available_from,
+        placed=row.placed_on is not None,
+    )
 
 
 def job_of(row: Vacancy) -> Job:
     # One entry per code (the last wins): the engine's postings assume a code appears once per vacancy.
     by_code = {c["code"]: (c["code"], int(c.get("level", 1)), bool(c.get("essential"))) for c in row.competences or ()}
     wanted = list(by_code.values())
-    return Job(id=row.vacancy_id, occupation=row.occupation, competences=wanted,
-               contract_type=row.contract_type, municipality=row.municipality, start_date=row.start_date,
-               open=row.status == "open")
+    return Job(
+        id=row.vacancy_id,
+        occupation=row.occupation,
+        competences=wanted,
+        contract_type=row.contract_type,
+        municipality=row.municipality,
+        start_date=row.start_date,
+        open=row.status == "open",
+    )
 
 
 def stamp(session) -> tuple:
-    return (session.execute(select(func.count(), func.max(Candidate.changed_at))).one(),
-            session.execute(select(func.count(), func.max(Vacancy.changed_at))).one())
+    return (
+        session.execute(select(func.count(), func.max(Candidate.changed_at))).one(),
+        session.execute(select(func.count(), func.max(Vacancy.changed_at))).one(),
+    )
 
 
 class _Shared:

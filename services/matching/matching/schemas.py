@@ -12,20 +12,24 @@ ROME_CODE = validate.Regexp(r"^[A-N][0-9]{4}$", error="not a ROME code (a letter
 REFNIS = validate.Regexp(r"^[0-9]{5}$", error="not a REFNIS municipality code (five digits)")
 LIMIT = validate.Range(1, MAX_LIMIT, error=f"must be between 1 and {MAX_LIMIT}")
 
+
 class _Tolerant(Schema):
     class Meta:
         unknown = EXCLUDE
+
 
 class PersonCompetence(_Tolerant):
     code = fields.String(required=True, validate=validate.Length(1, 20))
     level = fields.Integer(required=True, validate=validate.Range(1, 4))
     kind = fields.String(load_default="technical")
 
+
 class Assessed(_Tolerant):
     beneficiary_id = fields.String(required=True, validate=validate.Length(1, 64))
     municipality = fields.String(load_default=None, allow_none=True)
     assessed_on = fields.Date(required=True)
     competences = fields.List(fields.Nested(PersonCompetence), load_default=list)
+
 
 class PlanAgreed(_Tolerant):
     beneficiary_id = fields.String(required=True, validate=validate.Length(1, 64))
@@ -37,10 +41,12 @@ class PlanAgreed(_Tolerant):
     available_from = fields.Date(load_default=None, allow_none=True)
     municipality = fields.String(load_default=None, allow_none=True)
 
+
 class JobCompetence(_Tolerant):
     code = fields.String(required=True, validate=validate.Length(1, 20))
     level = fields.Integer(load_default=1, validate=validate.Range(1, 4))
     essential = fields.Boolean(load_default=False)
+
 
 class VacancyData(_Tolerant):
     vacancy_id = fields.String(required=True, validate=validate.Length(1, 64))
@@ -54,6 +60,7 @@ class VacancyData(_Tolerant):
     posts = fields.Integer(load_default=1)
     start_date = fields.Date(load_default=None, allow_none=True)
 
+
 class Ref(_Tolerant):
     """Events that only need the reference (contract_signed, erased, vacancy filled or closed)."""
 
@@ -61,32 +68,40 @@ class Ref(_Tolerant):
     vacancy_id = fields.String(load_default=None)
     signed_on = fields.Date(load_default=None, allow_none=True)
 
+
 class SuggestArgs(Schema):
     title = fields.String(required=True, validate=validate.Length(2, 200, error="must be 2 to 200 characters"))
     limit = fields.Integer(load_default=5, validate=LIMIT)
+
 
 class RankCandidatesArgs(Schema):
     vacancy_id = fields.String(required=True, validate=validate.Length(1, 64))
     limit = fields.Integer(load_default=20, validate=LIMIT)
 
+
 class RankVacanciesArgs(Schema):
     beneficiary_id = fields.String(required=True, validate=validate.Length(1, 64))
     limit = fields.Integer(load_default=20, validate=LIMIT)
+
 
 class ProposeArgs(Schema):
     vacancy_id = fields.String(required=True, validate=validate.Length(1, 64))
     beneficiary_id = fields.String(required=True, validate=validate.Length(1, 64))
 
+
 class MoveArgs(Schema):
     proposal_id = fields.String(required=True, validate=validate.Length(1, 36))
-    to = fields.String(required=True, validate=validate.OneOf(
-        ("presented", "interview", "hired", "rejected", "withdrawn")))
+    to = fields.String(
+        required=True, validate=validate.OneOf(("presented", "interview", "hired", "rejected", "withdrawn"))
+    )
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 500))
+
 
 class ListArgs(Schema):
     vacancy_id = fields.String(load_default=None, allow_none=True)
     beneficiary_id = fields.String(load_default=None, allow_none=True)
     limit = fields.Integer(load_default=50, validate=LIMIT)
+
 
 class OccupationArgs(Schema):
     code = fields.String(required=True, validate=ROME_CODE)

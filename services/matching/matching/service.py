@@ -31,8 +31,15 @@ B, E = "be.mire.beneficiary.", "be.mire.employer."
 
 
 def _proposal(p: Proposal) -> dict:
-    return {"id": p.id, "vacancy_id": p.vacancy_id, "beneficiary_id": p.beneficiary_id, "state": p.state,
-            "reason": p.reason, "created_at": p.created_at.isoformat(), "updated_at": p.updated_at.isoformat()}
+    return {
+        "id": p.id,
+        "vacancy_id": p.vacancy_id,
+        "beneficiary_id": p.beneficiary_id,
+        "state": p.state,
+        "reason": p.reason,
+        "created_at": p.created_at.isoformat(),
+        "updated_at": p.updated_at.isoformat(),
+    }
 
 
 class MatchingService(ServiceBase):
@@ -49,18 +56,24 @@ class MatchingService(ServiceBase):
         """Each person's row in two queries, created on first news; None for those erased."""
         rows, erased = self._known(session, beneficiary_ids)
         for ref in beneficiary_ids - erased - rows.keys():
-            rows[ref] = Candidate(beneficiary_id=ref, competences=[], target_occupations=[], contract_wishes=[],
-                                  changed_at=inputs.now())
+            rows[ref] = Candidate(
+                beneficiary_id=ref, competences=[], target_occupations=[], contract_wishes=[], changed_at=inputs.now()
+            )
             session.add(rows[ref])
         return {ref: rows.get(ref) for ref in beneficiary_ids}
 
     @staticmethod
     def _known(session, beneficiary_ids: set[str]) -> tuple[dict[str, Candidate], set[str]]:
         """The rows of the people matching already knows, and those of them erased (who have none)."""
-        erased = set(session.scalars(select(ErasedCandidate.beneficiary_id)
-                                     .where(ErasedCandidate.beneficiary_id.in_(beneficiary_ids))))
-        rows = {row.beneficiary_id: row for row in session.scalars(
-            select(Candidate).where(Candidate.beneficiary_id.in_(beneficiary_ids - erased)))}
+        erased = set(
+            session.scalars(
+                select(ErasedCandidate.beneficiary_id).where(ErasedCandidate.beneficiary_id.in_(beneficiary_ids))
+            )
+        )
+        rows = {
+            row.beneficiary_id: row
+            for row in session.scalars(select(Candidate).where(Candidate.beneficiary_id.in_(beneficiary_ids - erased)))
+        }
         return rows, erased
 
     @event_handler(B + "assessed.v1", batch=500)
@@ -88,9 +101,17 @@ class MatchingService(ServiceBase):
                 if ref in erased or (row is not None and row.assessed_on and row.assessed_on > data["assessed_on"]):
                     continue
                 if row is None:
-                    new.append({"beneficiary_id": ref, "municipality": data["municipality"],
-                                "assessed_on": data["assessed_on"], "competences": competences,
-                                "target_occupations": [], "contract_wishes": [], "changed_at": now})
+                    new.append(
+                        {
+                            "beneficiary_id": ref,
+                            "municipality": data["municipality"],
+                            "assessed_on": data["assessed_on"],
+                            "competences": competences,
+                            "target_occupations": [],
+                            "contract_wishes": [],
+                            "changed_at": now,
+                        }
+                    )
                     continue
                 row.assessed_on, row.competences, row.changed_at = data["assessed_on"], competences, now
                 row.municipality = data["municipality"] or row.municipality
@@ -154,10 +175,21 @@ class MatchingService(ServiceBase):
             if row.status != "open":
                 return  # a late update never reopens a filled or closed vacancy
             if data["occupation"] not in self.index.taxonomy.occupations:
-                log.warning("vacancy %s: occupation %s is not in the taxonomy; ranked on competences only",
-                            data["vacancy_id"], data["occupation"])
-            for key in ("employer_id", "occupation", "title", "contract_type", "hours_per_week", "municipality",
-                        "posts", "start_date"):
+                log.warning(
+                    "vacancy %s: occupation %s is not in the taxonomy; ranked on competences only",
+                    data["vacancy_id"],
+                    data["occupation"],
+                )
+            for key in (
+                "employer_id",
+                "occupation",
+                "title",
+                "contract_type",
+                "hours_per_week",
+                "municipality",
+                "posts",
+                "start_date",
+            ):
                 setattr(row, key, data[key])
             row.competences = [dict(c) for c in data["competences"]]
             row.changed_at = inputs.now()
@@ -178,8 +210,9 @@ class MatchingService(ServiceBase):
             row = session.get(Vacancy, data["vacancy_id"])
             if row is None:
                 # Closed before matching heard of it: remember, so a late "opened" cannot revive it.
-                row = Vacancy(vacancy_id=data["vacancy_id"], employer_id="", occupation="", title="",
-                              competences=[], posts=0)
+                row = Vacancy(
+                    vacancy_id=data["vacancy_id"], employer_id="", occupation="", title="", competences=[], posts=0
+                )
                 session.add(row)
             row.status, row.changed_at = status, inputs.now()
             self._withdraw_all(session, Proposal.vacancy_id == row.vacancy_id, f"vacancy_{status}")
@@ -216,8 +249,11 @@ class MatchingService(ServiceBase):
         found = tax.occupation(args["code"])
         if found is None:
             raise NotFound("occupation", args["code"])
-        return {"code": found.code, "label": found.label,
-                "competences": [{"code": c, "label": tax.competences[c]} for c in found.competences]}
+        return {
+            "code": found.code,
+            "label": found.label,
+            "competences": [{"code": c, "label": tax.competences[c]} for c in found.competences],
+        }
 
     @rpc
     def rank_candidates(self, vacancy_id, limit=20):
@@ -269,26 +305,38 @@ class MatchingService(ServiceBase):
             if vacancy is None or not vacancy.employer_id:
                 errors["vacancy_id"] = ["no vacancy of an employer with this reference in this Mission"]
             if person is None:
-                errors["beneficiary_id"] = ["no person with this reference known to matching in this Mission "
-                                            "(an assessment or a plan makes one known)"]
+                errors["beneficiary_id"] = [
+                    "no person with this reference known to matching in this Mission "
+                    "(an assessment or a plan makes one known)"
+                ]
             if errors:
                 raise ValidationFailed(errors)
             if vacancy.status != "open":
                 raise Conflict(f"the vacancy is {vacancy.status}", vacancy.vacancy_id)
             if person.placed_on is not None:
                 raise Conflict("the person is placed", person.beneficiary_id)
-            existing = session.scalars(select(Proposal.id).where(
-                Proposal.vacancy_id == vacancy.vacancy_id, Proposal.beneficiary_id == person.beneficiary_id,
-                Proposal.state.in_(domain.ACTIVE))).first()
+            existing = session.scalars(
+                select(Proposal.id).where(
+                    Proposal.vacancy_id == vacancy.vacancy_id,
+                    Proposal.beneficiary_id == person.beneficiary_id,
+                    Proposal.state.in_(domain.ACTIVE),
+                )
+            ).first()
             if existing:
                 raise Conflict("this person is already proposed for this vacancy", existing)
             at = inputs.now()
-            proposal = Proposal(id=str(uuid.uuid4()), vacancy_id=vacancy.vacancy_id,
-                                beneficiary_id=person.beneficiary_id, state=domain.PROPOSED, created_at=at,
-                                updated_at=at)
+            proposal = Proposal(
+                id=str(uuid.uuid4()),
+                vacancy_id=vacancy.vacancy_id,
+                beneficiary_id=person.beneficiary_id,
+                state=domain.PROPOSED,
+                created_at=at,
+                updated_at=at,
+            )
             session.add(proposal)
-            session.add(ProposalStep(proposal_id=proposal.id, from_state=None, to_state=domain.PROPOSED, at=at,
-                                     actor=actor.sub))
+            session.add(
+                ProposalStep(proposal_id=proposal.id, from_state=None, to_state=domain.PROPOSED, at=at, actor=actor.sub)
+            )
             outbox.add(session, proposal_step(self.site.source, proposal, domain.PROPOSED, at))
             return _proposal(proposal)
 
@@ -311,8 +359,11 @@ class MatchingService(ServiceBase):
 
     def _move(self, session, proposal: Proposal, to: str, reason: str | None, actor: str | None) -> None:
         at = inputs.now()
-        session.add(ProposalStep(proposal_id=proposal.id, from_state=proposal.state, to_state=to, at=at,
-                                 actor=actor, reason=reason))
+        session.add(
+            ProposalStep(
+                proposal_id=proposal.id, from_state=proposal.state, to_state=to, at=at, actor=actor, reason=reason
+            )
+        )
         proposal.state, proposal.reason, proposal.updated_at = to, reason, at
         outbox.add(session, proposal_step(self.site.source, proposal, to, at, reason))
 
@@ -323,18 +374,24 @@ class MatchingService(ServiceBase):
             proposal = session.get(Proposal, proposal_id) if isinstance(proposal_id, str) else None
             if proposal is None:
                 raise NotFound("proposal", str(proposal_id))
-            steps = session.scalars(select(ProposalStep).where(ProposalStep.proposal_id == proposal.id)
-                                    .order_by(ProposalStep.id))
-            return dict(_proposal(proposal), steps=[
-                {"from": s.from_state, "to": s.to_state, "at": s.at.isoformat(), "by": s.actor, "reason": s.reason}
-                for s in steps])
+            steps = session.scalars(
+                select(ProposalStep).where(ProposalStep.proposal_id == proposal.id).order_by(ProposalStep.id)
+            )
+            return dict(
+                _proposal(proposal),
+                steps=[
+                    {"from": s.from_state, "to": s.to_state, "at": s.at.isoformat(), "by": s.actor, "reason": s.reason}
+                    for s in steps
+                ],
+            )
 
     @rpc
     def list_proposals(self, vacancy_id=None, beneficiary_id=None, limit=50):
         """Proposals of a vacancy or of a person, newest first (one of the two is required)."""
         self.caller.authorize("matching.read")
-        args = inputs.load(schemas.ListArgs(), {"vacancy_id": vacancy_id, "beneficiary_id": beneficiary_id,
-                                          "limit": limit})
+        args = inputs.load(
+            schemas.ListArgs(), {"vacancy_id": vacancy_id, "beneficiary_id": beneficiary_id, "limit": limit}
+        )
         if not args["vacancy_id"] and not args["beneficiary_id"]:
             raise ValidationFailed({"vacancy_id": ["give a vacancy_id or a beneficiary_id"]})
         query = select(Proposal).order_by(Proposal.created_at.desc(), Proposal.id).limit(args["limit"])

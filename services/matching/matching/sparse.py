@@ -15,8 +15,9 @@ import numpy as np
 class InvertedIndex:
     """Postings of ``n_features`` features over ``n_rows`` rows."""
 
-    def __init__(self, rows: np.ndarray, features: np.ndarray, weights: np.ndarray | None,
-                 n_rows: int, n_features: int):
+    def __init__(
+        self, rows: np.ndarray, features: np.ndarray, weights: np.ndarray | None, n_rows: int, n_features: int
+    ):
         order = np.argsort(features, kind="stable")
         self.rows = rows[order].astype(np.int32)
         self.weights = (weights[order] if weights is not None else np.ones(len(order))).astype(np.float32)

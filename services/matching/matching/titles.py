@@ -25,10 +25,30 @@ import numpy as np
 from kit.taxonomy import Taxonomy
 
 # Feminine and plural endings folded onto a common stem; longest first.
-_SUFFIXES = (("trices", "teur"), ("trice", "teur"), ("teurs", "teur"), ("euses", "eur"), ("euse", "eur"),
-             ("eurs", "eur"), ("ieres", "ier"), ("iere", "ier"), ("iers", "ier"), ("iennes", "ien"),
-             ("ienne", "ien"), ("iens", "ien"), ("ives", "if"), ("ive", "if"), ("ifs", "if"),
-             ("elles", "el"), ("elle", "el"), ("els", "el"), ("aux", "al"), ("es", ""), ("e", ""), ("s", ""))
+_SUFFIXES = (
+    ("trices", "teur"),
+    ("trice", "teur"),
+    ("teurs", "teur"),
+    ("euses", "eur"),
+    ("euse", "eur"),
+    ("eurs", "eur"),
+    ("ieres", "ier"),
+    ("iere", "ier"),
+    ("iers", "ier"),
+    ("iennes", "ien"),
+    ("ienne", "ien"),
+    ("iens", "ien"),
+    ("ives", "if"),
+    ("ive", "if"),
+    ("ifs", "if"),
+    ("elles", "el"),
+    ("elle", "el"),
+    ("els", "el"),
+    ("aux", "al"),
+    ("es", ""),
+    ("e", ""),
+    ("s", ""),
+)
 # A one-vs-rest margin of 0 is the classifier's boundary; this slope maps margins to 0..1 so that a
 # clear win (margin near 1) reads near 0.98 and a title the occupation's side rejects reads below 0.5.
 _SCORE_SLOPE = 4.0
@@ -69,8 +89,9 @@ class TitleIndex:
         docs = [(t.occupation, t.label) for t in taxonomy.titles if t.code not in exclude_titles]
         docs += [(o.code, o.label) for o in taxonomy.occupations.values()]
         texts = [reading(label) for _, label in docs]
-        self.word = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
-                                    token_pattern=r"[a-z0-9]{2,}")
+        self.word = TfidfVectorizer(
+            analyzer="word", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"[a-z0-9]{2,}"
+        )
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
         matrix = self._features(texts, fit=True)
         # Balanced class weights: an occupation with three known titles is as much an answer as one with forty.

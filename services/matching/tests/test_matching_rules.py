@@ -10,22 +10,41 @@ from kit.taxonomy import DEMO_DIR, load
 
 TAX = load(str(DEMO_DIR))
 CODE = {label: code for code, label in TAX.competences.items()}
-WALL, PLAN, MORTAR, FORMWORK, SAFETY, TEAM = (CODE[x] for x in (
-    "Monter un mur en blocs", "Lire un plan de construction", "Préparer un mortier ou un béton",
-    "Poser un coffrage", "Respecter les règles de sécurité de chantier", "Travailler en équipe"))
+WALL, PLAN, MORTAR, FORMWORK, SAFETY, TEAM = (
+    CODE[x]
+    for x in (
+        "Monter un mur en blocs",
+        "Lire un plan de construction",
+        "Préparer un mortier ou un béton",
+        "Poser un coffrage",
+        "Respecter les règles de sécurité de chantier",
+        "Travailler en équipe",
+    )
+)
 CHARLEROI, FARCIENNES, LIEGE, ARLON = "52011", "52018", "62063", "81001"
 START = date(2027, 1, 4)
 
 
 def mason_job(**kw) -> Job:
-    base = dict(id="v1", occupation="F1703", contract_type="fixed_term", municipality=CHARLEROI, start_date=START,
-                competences=[(WALL, 3, True), (MORTAR, 2, True), (PLAN, 2, False), (SAFETY, 1, False)])
+    base = dict(
+        id="v1",
+        occupation="F1703",
+        contract_type="fixed_term",
+        municipality=CHARLEROI,
+        start_date=START,
+        competences=[(WALL, 3, True), (MORTAR, 2, True), (PLAN, 2, False), (SAFETY, 1, False)],
+    )
     return Job(**{**base, **kw})
 
 
 def person(pid, comps, **kw) -> Person:
-    base = dict(municipality=FARCIENNES, target_occupations=("F1703",), contract_wishes=("fixed_term", "permanent"),
-                mobility_km=25, available_from=date(2026, 12, 1))
+    base = dict(
+        municipality=FARCIENNES,
+        target_occupations=("F1703",),
+        contract_wishes=("fixed_term", "permanent"),
+        mobility_km=25,
+        available_from=date(2026, 12, 1),
+    )
     return Person(id=pid, competences=comps, **{**base, **kw})
 
 
@@ -51,8 +70,16 @@ def test_the_best_fit_comes_first_and_explains_itself():
 
 def test_a_missing_essential_weighs_more_than_every_optional_one():
     # Plain weighted coverage would put "one essential short" first (7 of 10 against 6 of 10).
-    job = mason_job(competences=[(WALL, 3, True), (MORTAR, 2, True), (PLAN, 2, False), (SAFETY, 1, False),
-                                 (FORMWORK, 2, False), (TEAM, 1, False)])
+    job = mason_job(
+        competences=[
+            (WALL, 3, True),
+            (MORTAR, 2, True),
+            (PLAN, 2, False),
+            (SAFETY, 1, False),
+            (FORMWORK, 2, False),
+            (TEAM, 1, False),
+        ]
+    )
     all_essentials = person("all essentials", {WALL: 3, MORTAR: 2})
     one_short = person("one essential short", {WALL: 3, PLAN: 2, SAFETY: 1, FORMWORK: 2, TEAM: 1})
     ranked = [r["beneficiary_id"] for r in rank([one_short, all_essentials], job)]
@@ -73,12 +100,15 @@ def test_nearness_is_the_distance_itself_whatever_mobility_was_stated():
     assert [r["beneficiary_id"] for r in rank([far, near])] == ["near", "far"]
 
 
-@pytest.mark.parametrize("why, change", [
-    ("placed", dict(placed=True)),
-    ("not yet available", dict(available_from=date(2027, 2, 1))),
-    ("wishes another contract", dict(contract_wishes=("permanent",))),
-    ("lives beyond their mobility", dict(municipality=LIEGE, mobility_km=30)),
-])
+@pytest.mark.parametrize(
+    "why, change",
+    [
+        ("placed", dict(placed=True)),
+        ("not yet available", dict(available_from=date(2027, 2, 1))),
+        ("wishes another contract", dict(contract_wishes=("permanent",))),
+        ("lives beyond their mobility", dict(municipality=LIEGE, mobility_km=30)),
+    ],
+)
 def test_hard_constraints_remove_a_person(why, change):
     ok = person("ok", {WALL: 3, MORTAR: 2})
     out = person("out", {WALL: 3, MORTAR: 2}, **change)
@@ -86,8 +116,9 @@ def test_hard_constraints_remove_a_person(why, change):
 
 
 def test_what_is_not_stated_does_not_filter():
-    open_minded = person("open", {WALL: 3}, contract_wishes=(), mobility_km=None, available_from=None,
-                         municipality=ARLON)
+    open_minded = person(
+        "open", {WALL: 3}, contract_wishes=(), mobility_km=None, available_from=None, municipality=ARLON
+    )
     unknown_place = person("nowhere", {WALL: 3}, municipality=None)
     results = {r["beneficiary_id"]: r for r in rank([open_minded, unknown_place])}
     assert set(results) == {"open", "nowhere"}
@@ -159,23 +190,35 @@ def _random_case(seed: int, n_people: int, n_jobs: int):
     codes = list(TAX.competences)
     places = [CHARLEROI, FARCIENNES, LIEGE, ARLON, "57081", "92094", None]
     occupations = sorted(TAX.occupations)
-    people = [person(f"p{i}", {c: rng.randint(1, 4) for c in rng.sample(codes, rng.randint(1, 8))},
-                     municipality=rng.choice(places), mobility_km=rng.choice((10, 40, None)),
-                     contract_wishes=tuple(rng.sample(("fixed_term", "permanent", "temp"), rng.randint(0, 2))),
-                     available_from=rng.choice((None, date(2026, 12, 1), date(2027, 2, 1))),
-                     placed=rng.random() < 0.05, target_occupations=(rng.choice(occupations),))
-              for i in range(n_people)]
+    people = [
+        person(
+            f"p{i}",
+            {c: rng.randint(1, 4) for c in rng.sample(codes, rng.randint(1, 8))},
+            municipality=rng.choice(places),
+            mobility_km=rng.choice((10, 40, None)),
+            contract_wishes=tuple(rng.sample(("fixed_term", "permanent", "temp"), rng.randint(0, 2))),
+            available_from=rng.choice((None, date(2026, 12, 1), date(2027, 2, 1))),
+            placed=rng.random() < 0.05,
+            target_occupations=(rng.choice(occupations),),
+        )
+        for i in range(n_people)
+    ]
     # A few common competences held by most people, as "work in a team" is in the real referential.
     for p in people:
         for c in (SAFETY, TEAM):
             if rng.random() < 0.7:
                 p.competences[c] = rng.randint(1, 4)
-    jobs = [mason_job(id=f"v{n}", municipality=rng.choice(places[:-1]), occupation=rng.choice(occupations),
-                      contract_type=rng.choice(("fixed_term", "permanent", "temp", None)),
-                      start_date=rng.choice((None, START)),
-                      competences=[(c, rng.randint(1, 3), rng.random() < 0.4)
-                                   for c in rng.sample(codes, rng.randint(1, 12))])
-            for n in range(n_jobs)]
+    jobs = [
+        mason_job(
+            id=f"v{n}",
+            municipality=rng.choice(places[:-1]),
+            occupation=rng.choice(occupations),
+            contract_type=rng.choice(("fixed_term", "permanent", "temp", None)),
+            start_date=rng.choice((None, START)),
+            competences=[(c, rng.randint(1, 3), rng.random() < 0.4) for c in rng.sample(codes, rng.randint(1, 12))],
+        )
+        for n in range(n_jobs)
+    ]
     return people, jobs
 
 
@@ -187,15 +230,22 @@ def test_the_pruned_top_k_is_exact_against_scoring_everyone(monkeypatch):
     engine = Engine(TAX, people, jobs)
     read = []
     score = Pool.score
-    monkeypatch.setattr(Pool, "score", lambda self, q, rows, exclude=None: read.append(len(rows))
-                        or score(self, q, rows, exclude))
+    monkeypatch.setattr(
+        Pool, "score", lambda self, q, rows, exclude=None: read.append(len(rows)) or score(self, q, rows, exclude)
+    )
     pruned = 0
     for job in jobs:
         for limit in (1, 20):
             read.clear()
             rows, scores = engine.top_candidates(job, limit)
-            sharing = len(engine.pool.holders([*engine.pool.query(job, engine.codes.ids).lists[0],
-                                               *engine.pool.query(job, engine.codes.ids).lists[1]]))
+            sharing = len(
+                engine.pool.holders(
+                    [
+                        *engine.pool.query(job, engine.codes.ids).lists[0],
+                        *engine.pool.query(job, engine.codes.ids).lists[1],
+                    ]
+                )
+            )
             pruned += sum(read) < sharing
             want_rows, want_scores = engine.full_scan(job, limit)
             assert rows.tolist() == want_rows.tolist() and scores.tolist() == want_scores.tolist()

@@ -20,8 +20,11 @@ from kit.taxonomy import DEMO_DIR, load
 
 TAX = load(str(DEMO_DIR))
 CODE = {label: code for code, label in TAX.competences.items()}
-WALL, MORTAR, PLAN = CODE["Monter un mur en blocs"], CODE["Préparer un mortier ou un béton"], \
-    CODE["Lire un plan de construction"]
+WALL, MORTAR, PLAN = (
+    CODE["Monter un mur en blocs"],
+    CODE["Préparer un mortier ou un béton"],
+    CODE["Lire un plan de construction"],
+)
 
 
 def event(kind, data, service="beneficiary"):
@@ -39,26 +42,70 @@ def store(tmp_path):
 
 @pytest.fixture
 def service(store):
-    return worker_factory(MatchingService, db=DatabaseFacade(store, "matching.test"),
-                          site=_Site("mirec", "mission", "matching"),
-                          caller=_Check(Actor("eric.prospector", "mirec", ("employer_relations",)), "mirec"),
-                          index=_Facade(_Shared(TAX)))
+    return worker_factory(
+        MatchingService,
+        db=DatabaseFacade(store, "matching.test"),
+        site=_Site("mirec", "mission", "matching"),
+        caller=_Check(Actor("eric.prospector", "mirec", ("employer_relations",)), "mirec"),
+        index=_Facade(_Shared(TAX)),
+    )
 
 
 def feed(service, extra_person=None):
-    service.on_assessed([event("assessed", {
-        "beneficiary_id": "b-1", "municipality": "52018", "assessed_on": "2026-10-01", "extra": "tolerated",
-        "competences": [{"code": WALL, "level": 3, "kind": "technical"},
-                        {"code": MORTAR, "level": 1, "kind": "technical"}]})])
-    service.on_plan_agreed(event("plan_agreed", {
-        "beneficiary_id": "b-1", "version": 1, "target_occupations": ["F1703"], "contract_wishes": ["fixed_term"],
-        "hours_wish": 38, "mobility_km": 30, "available_from": "2026-12-01", "municipality": "52018"}))
-    service.on_vacancy_opened(event("vacancy_opened", {
-        "vacancy_id": "v-1", "employer_id": "e-1", "occupation": "F1703", "title": "Maçon H/F",
-        "competences": [{"code": WALL, "level": 2, "essential": True}, {"code": MORTAR, "level": 2, "essential": True},
-                        {"code": PLAN, "level": 1, "essential": False}],
-        "contract_type": "fixed_term", "hours_per_week": 38, "municipality": "52011", "posts": 2,
-        "start_date": "2027-01-04"}, service="employer"))
+    service.on_assessed(
+        [
+            event(
+                "assessed",
+                {
+                    "beneficiary_id": "b-1",
+                    "municipality": "52018",
+                    "assessed_on": "2026-10-01",
+                    "extra": "tolerated",
+                    "competences": [
+                        {"code": WALL, "level": 3, "kind": "technical"},
+                        {"code": MORTAR, "level": 1, "kind": "technical"},
+                    ],
+                },
+            )
+        ]
+    )
+    service.on_plan_agreed(
+        event(
+            "plan_agreed",
+            {
+                "beneficiary_id": "b-1",
+                "version": 1,
+                "target_occupations": ["F1703"],
+                "contract_wishes": ["fixed_term"],
+                "hours_wish": 38,
+                "mobility_km": 30,
+                "available_from": "2026-12-01",
+                "municipality": "52018",
+            },
+        )
+    )
+    service.on_vacancy_opened(
+        event(
+            "vacancy_opened",
+            {
+                "vacancy_id": "v-1",
+                "employer_id": "e-1",
+                "occupation": "F1703",
+                "title": "Maçon H/F",
+                "competences": [
+                    {"code": WALL, "level": 2, "essential": True},
+                    {"code": MORTAR, "level": 2, "essential": True},
+                    {"code": PLAN, "level": 1, "essential": False},
+                ],
+                "contract_type": "fixed_term",
+                "hours_per_week": 38,
+                "municipality": "52011",
+                "posts": 2,
+                "start_date": "2027-01-04",
+            },
+            service="employer",
+        )
+    )
 
 
 def test_events_build_the_view_and_rankings_explain_the_gaps(service):
@@ -68,13 +115,27 @@ def test_events_build_the_view_and_rankings_explain_the_gaps(service):
     assert {m["code"] for m in hit["explanation"]["missing"]} == {MORTAR, PLAN}
     assert service.rank_vacancies("b-1", 5)[0]["vacancy_id"] == "v-1"
     # The plan moves the person out of reach: the ranking follows (the index is rebuilt).
-    service.on_plan_agreed(event("plan_agreed", {"beneficiary_id": "b-1", "version": 2, "target_occupations": [],
-                                                 "contract_wishes": ["permanent"], "mobility_km": 30,
-                                                 "available_from": None, "municipality": "52018"}))
+    service.on_plan_agreed(
+        event(
+            "plan_agreed",
+            {
+                "beneficiary_id": "b-1",
+                "version": 2,
+                "target_occupations": [],
+                "contract_wishes": ["permanent"],
+                "mobility_km": 30,
+                "available_from": None,
+                "municipality": "52018",
+            },
+        )
+    )
     assert service.rank_candidates("v-1", 10) == []
     # An older plan arriving late changes nothing.
-    service.on_plan_agreed(event("plan_agreed", {"beneficiary_id": "b-1", "version": 1,
-                                                 "contract_wishes": ["fixed_term"], "mobility_km": 30}))
+    service.on_plan_agreed(
+        event(
+            "plan_agreed", {"beneficiary_id": "b-1", "version": 1, "contract_wishes": ["fixed_term"], "mobility_km": 30}
+        )
+    )
     assert service.rank_candidates("v-1", 10) == []
 
 
@@ -123,8 +184,11 @@ def test_a_proposal_walks_its_state_machine_and_every_step_is_an_event(service, 
     with store.engine.connect() as conn:
         rows = conn.execute(select(outbox.c.routing_key, outbox.c.payload).order_by(outbox.c.created_at)).all()
     assert [r.routing_key for r in rows] == [
-        "be.mire.matching.proposal_made.v1", "be.mire.matching.proposal_presented.v1",
-        "be.mire.matching.interview_scheduled.v1", "be.mire.matching.proposal_rejected.v1"]
+        "be.mire.matching.proposal_made.v1",
+        "be.mire.matching.proposal_presented.v1",
+        "be.mire.matching.interview_scheduled.v1",
+        "be.mire.matching.proposal_rejected.v1",
+    ]
     last = json.loads(rows[-1].payload)["data"]
     assert last["reason"] == "profil incomplet pour le poste" and last["proposal_id"] == p["id"]
     assert {"vacancy_id", "beneficiary_id", "at"} <= set(last)
@@ -167,10 +231,13 @@ def test_each_event_takes_effect_once(service, store):
 
 
 def test_callers_without_a_placing_role_are_refused(store):
-    svc = worker_factory(MatchingService, db=DatabaseFacade(store, "matching.test"),
-                         site=_Site("mirec", "mission", "matching"),
-                         caller=_Check(Actor("someone", "mirec", ("social_worker",)), "mirec"),
-                         index=_Facade(_Shared(TAX)))
+    svc = worker_factory(
+        MatchingService,
+        db=DatabaseFacade(store, "matching.test"),
+        site=_Site("mirec", "mission", "matching"),
+        caller=_Check(Actor("someone", "mirec", ("social_worker",)), "mirec"),
+        index=_Facade(_Shared(TAX)),
+    )
     with pytest.raises(Forbidden):
         svc.rank_candidates("v-1", 5)
     other_mission = worker_factory(MatchingService, caller=_Check(Actor("x", "mirena", ("counsellor",)), "mirec"))
@@ -182,8 +249,15 @@ def test_a_batch_of_assessments_inserts_new_people_updates_known_ones_and_ignore
     from matching.models import Candidate
 
     def assessed(ref, on, code, municipality="52018"):
-        return event("assessed", {"beneficiary_id": ref, "municipality": municipality, "assessed_on": on,
-                                  "competences": [{"code": code, "level": 2, "kind": "technical"}]})
+        return event(
+            "assessed",
+            {
+                "beneficiary_id": ref,
+                "municipality": municipality,
+                "assessed_on": on,
+                "competences": [{"code": code, "level": 2, "kind": "technical"}],
+            },
+        )
 
     service.on_assessed([assessed("known", "2026-10-01", WALL, municipality="52011")])
     service.on_erased(event("erased", {"beneficiary_id": "gone"}))
@@ -208,5 +282,7 @@ def test_a_batch_of_assessments_inserts_new_people_updates_known_ones_and_ignore
     # The same batch again changes nothing: the inbox has every event.
     service.on_assessed(batch)
     with store.sessions() as s:
-        assert s.scalar(select(Candidate.assessed_on).where(Candidate.beneficiary_id == "known")).isoformat() \
+        assert (
+            s.scalar(select(Candidate.assessed_on).where(Candidate.beneficiary_id == "known")).isoformat()
             == "2026-10-03"
+        )

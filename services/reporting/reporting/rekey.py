@@ -29,15 +29,22 @@ def record(session, previous: str, pseudonym: str, key: str) -> None:
     pseudonym = resolve(session, pseudonym)
     if not previous or previous == pseudonym or session.get(SectorAlias, previous) is not None:
         return
-    session.add(SectorAlias(previous=previous, pseudonym=pseudonym, previous_person=key64(previous),
-                            person=key64(pseudonym), key=key))
+    session.add(
+        SectorAlias(
+            previous=previous, pseudonym=pseudonym, previous_person=key64(previous), person=key64(pseudonym), key=key
+        )
+    )
     # An earlier rotation's aliases that ended at ``previous`` end at the new pseudonym now.
-    session.execute(update(SectorAlias).where(SectorAlias.pseudonym == previous)
-                    .values(pseudonym=pseudonym, person=key64(pseudonym)))
+    session.execute(
+        update(SectorAlias)
+        .where(SectorAlias.pseudonym == previous)
+        .values(pseudonym=pseudonym, person=key64(pseudonym))
+    )
     for entry in session.scalars(select(SectorEntry).where(SectorEntry.pseudonym == previous)).all():
         if session.get(SectorEntry, (entry.mission, pseudonym)) is None:
-            session.add(SectorEntry(mission=entry.mission, pseudonym=pseudonym, month=entry.month,
-                                    age_band=entry.age_band))
+            session.add(
+                SectorEntry(mission=entry.mission, pseudonym=pseudonym, month=entry.month, age_band=entry.age_band)
+            )
         session.delete(entry)
 
 

@@ -303,8 +303,9 @@ def erased_among(session, subjects: set[str]) -> dict[str, int]:
     """The residue key of each of these people who was erased (one query for a batch)."""
     if not subjects:
         return {}
-    found = session.execute(select(ErasedSubject.subject, ErasedSubject.residue)
-                            .where(ErasedSubject.subject.in_(subjects)))
+    found = session.execute(
+        select(ErasedSubject.subject, ErasedSubject.residue).where(ErasedSubject.subject.in_(subjects))
+    )
     return dict(found.all())
 
 

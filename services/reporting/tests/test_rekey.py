@@ -32,8 +32,12 @@ def test_remap_replaces_only_what_it_knows():
 
 
 def test_aliases_chain_move_entries_and_are_idempotent(session):
-    session.add_all([SectorEntry(mission="mirec", pseudonym="a" * 32, month="2026-01", age_band="25-44"),
-                     SectorEntry(mission="mirena", pseudonym="b" * 32, month="2026-02", age_band="25-44")])
+    session.add_all(
+        [
+            SectorEntry(mission="mirec", pseudonym="a" * 32, month="2026-01", age_band="25-44"),
+            SectorEntry(mission="mirena", pseudonym="b" * 32, month="2026-02", age_band="25-44"),
+        ]
+    )
     session.flush()
     rekey.record(session, "a" * 32, "b" * 32, "k2")  # MIREC rekeyed the person MIRENA already has under k2
     rekey.record(session, "a" * 32, "b" * 32, "k2")  # the same pair from another Mission: nothing more
@@ -51,8 +55,15 @@ def test_aliases_chain_move_entries_and_are_idempotent(session):
 
 def test_the_engine_counts_a_person_once_across_two_keys(session):
     def fact(n, pseudonym):
-        return SectorFact(event_id=f"e{n}", mission="mirec", type="be.mire.beneficiary.registered.v1",
-                          pseudonym=pseudonym, month="2026-01", data={}, person=key64(pseudonym))
+        return SectorFact(
+            event_id=f"e{n}",
+            mission="mirec",
+            type="be.mire.beneficiary.registered.v1",
+            pseudonym=pseudonym,
+            month="2026-01",
+            data={},
+            person=key64(pseudonym),
+        )
 
     session.add_all([fact(1, "a" * 32), fact(2, "b" * 32), fact(3, "z" * 32)])
     session.flush()

@@ -17,8 +17,11 @@ TZ = sa.DateTime(timezone=True)
 
 
 def _log_columns():
-    return [sa.Column("at", TZ, nullable=False), sa.Column("by", sa.String(100), nullable=False),
-            sa.Column("role", sa.String(100), nullable=False)]
+    return [
+        sa.Column("at", TZ, nullable=False),
+        sa.Column("by", sa.String(100), nullable=False),
+        sa.Column("role", sa.String(100), nullable=False),
+    ]
 
 
 def upgrade() -> None:
@@ -66,8 +69,7 @@ def upgrade() -> None:
     op.create_table(
         "convention_party",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("convention_id", sa.String(36), sa.ForeignKey("convention.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column("convention_id", sa.String(36), sa.ForeignKey("convention.id", ondelete="CASCADE"), nullable=False),
         sa.Column("party", sa.String(20), nullable=False),
         sa.Column("name", sa.String(200), nullable=True),
         sa.Column("enterprise_number", sa.String(10), nullable=True),
@@ -81,8 +83,7 @@ def upgrade() -> None:
     op.create_table(
         "convention_transition",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("convention_id", sa.String(36), sa.ForeignKey("convention.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column("convention_id", sa.String(36), sa.ForeignKey("convention.id", ondelete="CASCADE"), nullable=False),
         sa.Column("from_status", sa.String(20), nullable=True),
         sa.Column("to_status", sa.String(20), nullable=False),
         sa.Column("reason", sa.String(30), nullable=True),
@@ -152,6 +153,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("committee", "trainee_transition", "trainee", "internship", "convention_transition",
-                  "convention_party", "convention", "project"):
+    for table in (
+        "committee",
+        "trainee_transition",
+        "trainee",
+        "internship",
+        "convention_transition",
+        "convention_party",
+        "convention",
+        "project",
+    ):
         op.drop_table(table)
