@@ -1,10 +1,16 @@
-"""The beneficiary service's rules, free of nameko and of I/O."""
+"""The beneficiary service's rules, free of nameko and of I/O.
+
+Each rule is a function of plain values that returns what follows from them or raises ``kit.rules.Refused``,
+naming the field the refusal is about and why; the application layer (``beneficiary.application``) turns a
+refusal into the field-level error the caller sees.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
-from beneficiary.enums import ACTIVE, DROPPED_OUT, EXITED, STAGES
+from beneficiary.enums import ACTIVE, DROPPED_OUT, EXITED, NOTE_KINDS, STAGES
+from kit.rules import Refused
 
 
 class TransitionRefused(ValueError):
@@ -27,6 +33,44 @@ def check_dropout(status: str) -> None:
         raise TransitionRefused(f"only an active path can drop out (status is '{status}')")
 
 
+def move_kind(status: str) -> str:
+    """How a move along the path is recorded: a dropped-out person re-enters, anyone else moves."""
+    return "reentered" if status == DROPPED_OUT else "moved"
+
+
+def check_not_before_intake(field: str, day: date, registered_on: date) -> None:
+    """Nothing of a person's path happens before their intake."""
+    if day < registered_on:
+        raise Refused(field, "is before the intake")
+
+
+def check_plan_open(status: str) -> None:
+    """A plan is agreed on an open file only."""
+    if status == EXITED:
+        raise Refused("beneficiary", "the file is closed (exited)")
+
+
+def check_exit(status: str) -> None:
+    if status == EXITED:
+        raise Refused("status", "already exited")
+
+
+def check_six_month_date(checked_on: date, check_due: date) -> None:
+    """The check counts from the date it is due, six months after the signature, not before."""
+    if checked_on < check_due:
+        raise Refused("checked_on", f"the check is due from {check_due.isoformat()}")
+
+
+def check_note_kind(kind: object) -> None:
+    if kind not in NOTE_KINDS:
+        raise Refused("kind", "must be social or pedagogical")
+
+
+def forget_reason(basis: str) -> str:
+    """Why an agency is asked to forget a person when their disclosure to it ends."""
+    return "consent_withdrawn" if basis == "consent" else "legal_basis_ended"
+
+
 def six_month_check_due(signed_on: date) -> date:
     """The date from which the Mission checks the person is still employed."""
     month = signed_on.month + 6
@@ -42,6 +86,7 @@ def six_month_check_due(signed_on: date) -> date:
 
 
 def age_band(birth: date, on: date) -> str:
+    """The statistics' age band of a person born on ``birth``, on the day ``on``."""
     age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
     return "under_25" if age < 25 else "25_to_49" if age < 50 else "50_plus"
 

@@ -200,3 +200,78 @@ class NoteTextSchema(_Strict):
     """A note's body over HTTP, where the kind is in the path."""
 
     text = fields.String(required=True, validate=validate.Length(1, 20000))
+
+
+# -- answers: what the service's RPC methods return, dumped from its records ---------------------------
+class ContractOutSchema(Schema):
+    signed_on = fields.Date()
+    employer_id = fields.String()
+    contract_type = fields.String()
+    hours_per_week = fields.Integer()
+    check_due = fields.Date()
+    checked_on = fields.Date()
+    still_employed = fields.Boolean()
+
+
+class TargetGroupOutSchema(Schema):
+    group = fields.String()
+    since = fields.Date()
+    until = fields.Date()
+    # None where the caller may not see it (application.file).
+    evidence = fields.String()
+
+
+class DisclosureOutSchema(Schema):
+    agency = fields.String()
+    basis = fields.String()
+    reference = fields.String()
+    given_on = fields.Date()
+    withdrawn_on = fields.Date()
+
+
+class FileSchema(Schema):
+    """What ``get`` answers beside the person's identity (``application.File``)."""
+
+    target_groups = fields.List(fields.Nested(TargetGroupOutSchema))
+    disclosures = fields.List(fields.Nested(DisclosureOutSchema))
+    plan_version = fields.Integer()
+    contract = fields.Nested(ContractOutSchema)
+    followed_elsewhere = fields.List(fields.String())
+
+
+class PlanOutSchema(Schema):
+    version = fields.Integer()
+    target_occupations = fields.Raw()
+    missing_competences = fields.Raw()
+    actions = fields.Raw()
+    contract_wishes = fields.Raw()
+    hours_wish = fields.Integer()
+    mobility_km = fields.Integer()
+    available_from = fields.Date()
+    agreed_by = fields.String()
+    agreed_at = fields.DateTime()
+
+
+class TransitionOutSchema(Schema):
+    from_stage = fields.String(data_key="from")
+    to_stage = fields.String(data_key="to")
+    kind = fields.String()
+    reason = fields.String()
+    why = fields.String()
+    at = fields.DateTime()
+    by = fields.String()
+    role = fields.String()
+
+
+class PathwaySchema(Schema):
+    stage = fields.String()
+    status = fields.String()
+    transitions = fields.List(fields.Nested(TransitionOutSchema))
+
+
+class NoteOutSchema(Schema):
+    id = fields.String()
+    kind = fields.String()
+    text = fields.String()
+    author = fields.String()
+    at = fields.DateTime()

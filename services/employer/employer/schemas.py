@@ -179,3 +179,25 @@ class CancelSchema(_Strict):
 
 class FillSchema(_Strict):
     beneficiary_id = fields.String(required=True, validate=validate.Length(1, 36))
+
+
+# -- answers: what the service's RPC methods return, dumped from its records ---------------------------
+class ProspectionOutSchema(Schema):
+    id = fields.String()
+    kind = fields.String()
+    on = fields.Date()
+    by = fields.String()
+    summary = fields.String()
+    needs = fields.Raw()
+    next_action = fields.String()
+    next_action_due = fields.Date()
+
+
+class VacancyTransitionOutSchema(Schema):
+    from_status = fields.String(data_key="from")
+    to_status = fields.String(data_key="to")
+    reason = fields.String()
+    beneficiary_id = fields.String()
+    at = fields.DateTime()
+    by = fields.String()
+    role = fields.String()

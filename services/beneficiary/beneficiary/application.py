@@ -1,0 +1,461 @@
+"""The beneficiary service's use cases, free of nameko.
+
+Each function takes the unit of work (the session of the entrypoint's transaction), the actor the caller
+was authorised as, the clock and what the use case needs (the events' ``source``, the loaded payload),
+applies the rules of ``beneficiary.domain``, writes through the session and returns a
+``kit.application.Outcome``: the record or value to answer with, and the events to publish with the change.
+Who may call what is checked before (``service.py``, ``kit.actor``); reading a person's file writes an
+audit row here, by reference only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from beneficiary import domain, events
+from beneficiary.enums import ACTIVE, DROPPED_OUT, EXITED, SENSITIVE_GROUPS
+from beneficiary.models import (
+    Assessment,
+    Audit,
+    Beneficiary,
+    Contract,
+    Disclosure,
+    ErasureResidue,
+    FollowedElsewhere,
+    Note,
+    PlanVersion,
+    StageTransition,
+    TargetGroup,
+)
+from contracts.agency import keeping as agency_events
+from contracts.envelope import Event
+from kit.actor import Actor
+from kit.application import Addressed, Clock, Outcome, internal, refused_as_field_errors
+from kit.errors import Conflict, NotFound, ValidationFailed
+from kit.pseudonym import key_id, pseudonym
+from kit.storage import outbox as outbox_table
+
+Data = dict[str, Any]
+# What an event builder of ``beneficiary.events`` returns: events, or (events, [(agency event, agency)]).
+Built = list[Event] | tuple[list[Event], list[tuple[Event, str]]]
+
+
+# -- the pieces every use case shares -------------------------------------
+def person(session: Session, beneficiary_id: object) -> Beneficiary:
+    """The person ``beneficiary_id`` names in this Mission, or NotFound."""
+    found = session.get(Beneficiary, beneficiary_id) if isinstance(beneficiary_id, str) else None
+    if found is None:
+        raise NotFound("beneficiary", str(beneficiary_id)[:64])
+    return found
+
+
+def audit(
+    session: Session, actor: Actor, clock: Clock, action: str, subject: str, purpose: str = "accompaniment"
+) -> None:
+    """Who did ``action`` on whose file, when and why."""
+    session.add(
+        Audit(
+            at=clock.now(),
+            actor=actor.sub,
+            role=",".join(actor.roles)[:30],
+            action=action,
+            purpose=(purpose or "accompaniment")[:100],
+            subject=subject,
+        )
+    )
+
+
+def publisher(session: Session, source: str, who: Beneficiary) -> events.Publisher:
+    """What the events of ``who`` are built from: the person, their target groups and disclosures."""
+    groups = session.scalars(select(TargetGroup).where(TargetGroup.beneficiary_id == who.id)).all()
+    disclosures = session.scalars(select(Disclosure).where(Disclosure.beneficiary_id == who.id)).all()
+    return events.Publisher(source, who, groups, disclosures)
+
+
+def addressed(built: Built) -> list[Addressed]:
+    """A builder's events, each with its recipient (the agency, for agency events)."""
+    if isinstance(built, list):
+        return internal(built)
+    inside, agency = built
+    return [*internal(inside), *agency]
+
+
+def _transition(
+    clock: Clock, actor: Actor, who: Beneficiary, kind: str, to_stage: str, data: Data, from_stage: str | None
+) -> StageTransition:
+    return StageTransition(
+        beneficiary_id=who.id,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        kind=kind,
+        reason=data.get("reason"),
+        why=data.get("why"),
+        at=clock.now(),
+        by=actor.sub,
+        role=",".join(actor.roles)[:30],
+    )
+
+
+# -- intake and reading ---------------------------------------------------
+def register(session: Session, actor: Actor, clock: Clock, source: str, data: Data) -> Outcome[Beneficiary]:
+    """Intake: a new person's file. Refuses a NISS the Mission already follows."""
+    niss = "".join(ch for ch in data["niss"] if ch.isdigit())
+    existing = session.scalar(select(Beneficiary.id).where(Beneficiary.niss == niss))
+    if existing:
+        raise Conflict("a file with this national register number exists in this Mission", existing)
+    who = Beneficiary(
+        id=str(uuid.uuid4()),
+        niss=niss,
+        pseudonym=pseudonym(niss),
+        pseudonym_key=key_id(),
+        first_name=data["first_name"],
+        last_name=data["last_name"],
+        birth_date=data["birth_date"],
+        gender=data["gender"],
+        municipality=data["municipality"],
+        registered_on=data["registered_on"] or clock.today(),
+        created_at=clock.now(),
+        phone=data["phone"],
+        email=data["email"],
+        referrer_type=data["referrer_type"],
+        referrer_organisation=data["referrer_organisation"],
+        stage="accueil",
+        status=ACTIVE,
+        counsellor=actor.sub,
+    )
+    session.add(who)
+    session.flush()
+    for group in data["target_groups"]:
+        session.add(TargetGroup(beneficiary_id=who.id, **group))
+    for disclosure in data["disclosures"]:
+        session.add(Disclosure(beneficiary_id=who.id, **disclosure))
+    session.add(_transition(clock, actor, who, "entered", "accueil", {}, None))
+    session.flush()
+    published = addressed(events.registered(publisher(session, source, who)))
+    audit(session, actor, clock, "beneficiary.register", who.id)
+    return Outcome(who, published)
+
+
+@dataclass(frozen=True)
+class GroupSeen:
+    """A target group as the caller sees it: ``evidence`` None where their roles may not see it."""
+
+    group: str
+    since: date
+    until: date | None
+    evidence: str | None
+
+
+@dataclass(frozen=True)
+class File:
+    person: Beneficiary
+    target_groups: list[GroupSeen]
+    disclosures: list[Disclosure]
+    plan_version: int | None
+    contract: Contract | None
+    followed_elsewhere: list[str]
+
+
+def file(
+    session: Session, actor: Actor, clock: Clock, site: str, beneficiary_id: object, purpose: str, sensitive_ok: bool
+) -> File:
+    """The file: identity, target groups (evidence of sensitive ones only when ``sensitive_ok``),
+    disclosures, current plan version, contract, and the other Missions said to follow the person."""
+    who = person(session, beneficiary_id)
+    audit(session, actor, clock, "beneficiary.read", who.id, purpose)
+    groups = [
+        GroupSeen(g.group, g.since, g.until, g.evidence if (g.group not in SENSITIVE_GROUPS or sensitive_ok) else None)
+        for g in session.scalars(select(TargetGroup).where(TargetGroup.beneficiary_id == who.id))
+    ]
+    disclosures = list(session.scalars(select(Disclosure).where(Disclosure.beneficiary_id == who.id)))
+    plan = session.scalars(
+        select(PlanVersion).where(PlanVersion.beneficiary_id == who.id).order_by(PlanVersion.version.desc()).limit(1)
+    ).first()
+    signal = session.get(FollowedElsewhere, who.pseudonym)
+    return File(
+        person=who,
+        target_groups=groups,
+        disclosures=disclosures,
+        plan_version=plan.version if plan else None,
+        contract=session.get(Contract, who.id),
+        followed_elsewhere=[m for m in (signal.missions if signal else []) if m != site],
+    )
+
+
+def note_followed_elsewhere(session: Session, clock: Clock, pseudo: str, missions: list[str]) -> None:
+    """InterMire says other Missions follow this pseudonym too: kept for the person's file, if still ours."""
+    if session.scalar(select(Beneficiary.id).where(Beneficiary.pseudonym == pseudo)) is None:
+        return  # erased since, or never ours: keep nothing
+    session.merge(FollowedElsewhere(pseudonym=pseudo, missions=sorted(missions), signalled_at=clock.now()))
+
+
+def page_of_people(
+    session: Session, actor: Actor, clock: Clock, offset: int, limit: int, purpose: str
+) -> tuple[int, list[Beneficiary]]:
+    """The total and one page of the Mission's people by name; each person listed is audited."""
+    total = session.scalar(select(func.count()).select_from(Beneficiary)) or 0
+    people = session.scalars(
+        select(Beneficiary).order_by(Beneficiary.last_name, Beneficiary.id).offset(offset).limit(limit)
+    ).all()
+    for listed in people:
+        audit(session, actor, clock, "beneficiary.list", listed.id, purpose)
+    return total, list(people)
+
+
+def count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Beneficiary)) or 0
+
+
+def known(session: Session, asked: list[str]) -> dict[str, None]:
+    """Which of ``asked`` name a person of this Mission (existence only, for ``kit.references``)."""
+    return {i: None for i in session.scalars(select(Beneficiary.id).where(Beneficiary.id.in_(asked)))}
+
+
+def plans(session: Session, actor: Actor, clock: Clock, beneficiary_id: object, purpose: str) -> list[PlanVersion]:
+    who = person(session, beneficiary_id)
+    audit(session, actor, clock, "beneficiary.plans", who.id, purpose)
+    return list(
+        session.scalars(
+            select(PlanVersion).where(PlanVersion.beneficiary_id == who.id).order_by(PlanVersion.version)
+        ).all()
+    )
+
+
+def pathway(
+    session: Session, actor: Actor, clock: Clock, beneficiary_id: object, purpose: str
+) -> tuple[Beneficiary, list[StageTransition]]:
+    who = person(session, beneficiary_id)
+    audit(session, actor, clock, "beneficiary.pathway", who.id, purpose)
+    steps = session.scalars(
+        select(StageTransition).where(StageTransition.beneficiary_id == who.id).order_by(StageTransition.id)
+    ).all()
+    return who, list(steps)
+
+
+# -- disclosures ----------------------------------------------------------
+def record_disclosure(session: Session, who: Beneficiary, data: Data) -> None:
+    active = session.scalar(
+        select(Disclosure.id).where(
+            Disclosure.beneficiary_id == who.id,
+            Disclosure.agency == data["agency"],
+            Disclosure.withdrawn_on.is_(None),
+        )
+    )
+    if active:
+        raise Conflict(f"a disclosure to {data['agency']} is already on record", str(active))
+    session.add(Disclosure(beneficiary_id=who.id, **data))
+
+
+def withdraw_disclosure(session: Session, clock: Clock, source: str, who: Beneficiary, agency: object) -> Outcome[None]:
+    """The disclosure to ``agency`` ends today; the agency is asked to forget what it was sent."""
+    record = session.scalars(
+        select(Disclosure).where(
+            Disclosure.beneficiary_id == who.id,
+            Disclosure.agency == agency,
+            Disclosure.withdrawn_on.is_(None),
+        )
+    ).first()
+    if record is None:
+        raise NotFound("disclosure", str(agency)[:20])
+    published = _forget_at_agency(session, clock, source, who, record, domain.forget_reason(record.basis))
+    record.withdrawn_on = clock.today()
+    return Outcome(None, published)
+
+
+def _forget_at_agency(
+    session: Session, clock: Clock, source: str, who: Beneficiary, record: Disclosure, reason: str
+) -> list[Addressed]:
+    """Stop telling ``record``'s agency about the person: nothing kept or pending for it is sent (or
+    replayed) any more and, if anything was sent, the agency is asked to delete it."""
+    if not record.agency_reference:
+        return []  # nothing was ever sent: the agency could not have recognised the person
+    if not agency_events.drop(session, record.agency, record.agency_reference):
+        return []
+    event, agency = events.forget_requested(publisher(session, source, who), record, reason, clock.today())
+    return [(event, agency)]
+
+
+# -- assessment and plan --------------------------------------------------
+def assess(
+    session: Session, actor: Actor, clock: Clock, source: str, who: Beneficiary, data: Data
+) -> Outcome[Assessment]:
+    """Record what the person can already do, in the taxonomy's competence codes."""
+    assessed_on = data["assessed_on"] or clock.today()
+    with refused_as_field_errors():
+        domain.check_not_before_intake("assessed_on", assessed_on, who.registered_on)
+    assessment = Assessment(
+        id=str(uuid.uuid4()),
+        beneficiary_id=who.id,
+        assessed_on=assessed_on,
+        assessed_by=actor.sub,
+        competences=data["competences"],
+    )
+    session.add(assessment)
+    session.flush()
+    return Outcome(assessment, addressed(events.assessed(publisher(session, source, who), assessment)))
+
+
+def agree_plan(
+    session: Session, actor: Actor, clock: Clock, source: str, who: Beneficiary, data: Data
+) -> Outcome[PlanVersion]:
+    """A new version of the insertion plan, negotiated with the person; earlier versions are kept."""
+    with refused_as_field_errors():
+        domain.check_plan_open(who.status)
+    last = session.scalar(select(func.max(PlanVersion.version)).where(PlanVersion.beneficiary_id == who.id)) or 0
+    plan = PlanVersion(
+        beneficiary_id=who.id,
+        version=last + 1,
+        target_occupations=data["target_occupations"],
+        missing_competences=data["missing_competences"],
+        actions=[dict(a, due=a["due"].isoformat() if a["due"] else None) for a in data["actions"]],
+        contract_wishes=data["contract_wishes"],
+        hours_wish=data["hours_wish"],
+        mobility_km=data["mobility_km"],
+        available_from=data["available_from"],
+        agreed_by=actor.sub,
+        agreed_at=clock.now(),
+        agreed_with_person=data["agreed_with_person"],
+    )
+    session.add(plan)
+    session.flush()
+    return Outcome(plan, addressed(events.plan_agreed(publisher(session, source, who), plan)))
+
+
+# -- pathway --------------------------------------------------------------
+def move_stage(
+    session: Session, actor: Actor, clock: Clock, source: str, who: Beneficiary, data: Data
+) -> Outcome[Beneficiary]:
+    """Move along the path: skips and returns allowed; a dropped-out person re-enters."""
+    try:
+        domain.check_stage_move(who.status, who.stage, data["to"])
+    except domain.TransitionRefused as exc:
+        raise ValidationFailed({"to": [str(exc)]}) from None
+    kind, before = domain.move_kind(who.status), who.stage
+    session.add(_transition(clock, actor, who, kind, data["to"], {"why": data["why"]}, before))
+    who.stage, who.status = data["to"], ACTIVE
+    built = events.stage_changed(publisher(session, source, who), before, data["to"], kind, clock.today())
+    return Outcome(who, addressed(built))
+
+
+def drop_out(
+    session: Session, actor: Actor, clock: Clock, source: str, who: Beneficiary, data: Data
+) -> Outcome[Beneficiary]:
+    try:
+        domain.check_dropout(who.status)
+    except domain.TransitionRefused as exc:
+        raise ValidationFailed({"status": [str(exc)]}) from None
+    session.add(_transition(clock, actor, who, "dropped_out", who.stage, data, who.stage))
+    who.status = DROPPED_OUT
+    built = events.dropped_out(publisher(session, source, who), who.stage, data["reason"], clock.today())
+    return Outcome(who, addressed(built))
+
+
+def exit_path(
+    session: Session, actor: Actor, clock: Clock, source: str, who: Beneficiary, data: Data
+) -> Outcome[Beneficiary]:
+    with refused_as_field_errors():
+        domain.check_exit(who.status)
+    session.add(_transition(clock, actor, who, "exited", who.stage, data, who.stage))
+    who.status = EXITED
+    return Outcome(who, addressed(events.exited(publisher(session, source, who), data["reason"], clock.today())))
+
+
+# -- accompaniment notes --------------------------------------------------
+def add_note(session: Session, actor: Actor, clock: Clock, beneficiary_id: object, data: Data) -> Note:
+    """A note of its kind on the file; its writing is audited, its text never leaves the service."""
+    who = person(session, beneficiary_id)
+    note = Note(
+        id=str(uuid.uuid4()),
+        beneficiary_id=who.id,
+        kind=data["kind"],
+        text=data["text"],
+        author=actor.sub,
+        at=clock.now(),
+    )
+    session.add(note)
+    audit(session, actor, clock, f"beneficiary.notes.{data['kind']}.write", who.id)
+    return note
+
+
+def check_note_kind(kind: object) -> str:
+    """The kind of notes asked for, or a field-level error (before anyone is authorised for it)."""
+    with refused_as_field_errors():
+        domain.check_note_kind(kind)
+    return str(kind)
+
+
+def notes(session: Session, actor: Actor, clock: Clock, beneficiary_id: object, kind: str, purpose: str) -> list[Note]:
+    who = person(session, beneficiary_id)
+    audit(session, actor, clock, f"beneficiary.notes.{kind}.read", who.id, purpose)
+    return list(
+        session.scalars(select(Note).where(Note.beneficiary_id == who.id, Note.kind == kind).order_by(Note.at)).all()
+    )
+
+
+# -- outcomes -------------------------------------------------------------
+def record_contract(session: Session, source: str, who: Beneficiary, data: Data) -> Outcome[Contract]:
+    """The first contract signed; schedules the six-month check."""
+    with refused_as_field_errors():
+        domain.check_not_before_intake("signed_on", data["signed_on"], who.registered_on)
+    if session.get(Contract, who.id) is not None:
+        raise Conflict("a first contract is already recorded", who.id)
+    contract = Contract(beneficiary_id=who.id, check_due=domain.six_month_check_due(data["signed_on"]), **data)
+    session.add(contract)
+    session.flush()
+    return Outcome(contract, addressed(events.contract_signed(publisher(session, source, who), contract)))
+
+
+def record_six_month_check(session: Session, source: str, who: Beneficiary, data: Data) -> Outcome[Contract]:
+    contract = session.get(Contract, who.id)
+    if contract is None:
+        raise ValidationFailed({"beneficiary": ["no first contract recorded"]})
+    if contract.checked_on is not None:
+        raise Conflict("the six-month check is already recorded", who.id)
+    with refused_as_field_errors():
+        domain.check_six_month_date(data["checked_on"], contract.check_due)
+    contract.checked_on, contract.still_employed, contract.check_source = (
+        data["checked_on"],
+        data["still_employed"],
+        data["source"],
+    )
+    return Outcome(contract, addressed(events.six_month_outcome(publisher(session, source, who), contract)))
+
+
+# -- erasure --------------------------------------------------------------
+def erase(session: Session, actor: Actor, clock: Clock, source: str, beneficiary_id: object) -> Outcome[str]:
+    """Remove the person here, keep statistical residue, and tell the Mission's services to forget."""
+    who = person(session, beneficiary_id)
+    pub = publisher(session, source, who)
+    today = clock.today()
+    session.add(
+        ErasureResidue(
+            registered_month=who.registered_on.strftime("%Y-%m"),
+            erased_month=today.strftime("%Y-%m"),
+            age_band=domain.age_band(who.birth_date, who.registered_on),
+            gender=who.gender,
+            municipality=who.municipality,
+            last_stage=who.stage,
+            status=who.status,
+        )
+    )
+    references = [who.id, who.pseudonym] + [d.agency_reference for d in pub.disclosures if d.agency_reference]
+    # Published events hold references only, but once sent they serve no one: drop them too.
+    session.execute(
+        delete(outbox_table).where(
+            outbox_table.c.sent_at.is_not(None),
+            or_(*[outbox_table.c.payload.contains(ref) for ref in references]),
+        )
+    )
+    for model in (Note, Assessment, PlanVersion, StageTransition, Contract, TargetGroup, Disclosure):
+        session.execute(delete(model).where(model.beneficiary_id == who.id))
+    session.execute(delete(FollowedElsewhere).where(FollowedElsewhere.pseudonym == who.pseudonym))
+    published = addressed(events.erased(pub))
+    session.delete(who)
+    audit(session, actor, clock, "beneficiary.erase", str(beneficiary_id), "erasure")
+    return Outcome(str(beneficiary_id), published)
