@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up down status seed test test-sqlite test-postgres tools lint install render bench reliability-long
+.PHONY: up down status seed test test-sqlite test-postgres tools lint check install render bench reliability-long
 
 # The embedded default and the tests run in development mode, said here explicitly: only there may a process
 # fall back on the development secrets written in the code (kit/mode.py). Anywhere else a missing secret stops it.
@@ -56,6 +56,12 @@ test-postgres: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## check: the inner loop, under a minute with no broker and no database server: lint, types (mypy, configured in
+## pyproject.toml) and the unit tests (`-m unit`: tests/unit and the services' tests, conftest.py says which).
+check: lint
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -m unit -q --durations=0 --durations-min=2 $(PYTEST_ARGS)
 
 ## render: rewrite the deployment files derived from the registry (deploy/render.py)
 render: $(STAMP)

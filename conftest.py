@@ -1,5 +1,9 @@
 """Root of every test run: eventlet must patch the standard library before anything else loads.
 
+It also says which tests are unit tests (``-m unit``, what ``make check`` runs): those of ``tests/unit`` and
+of each service's ``tests`` folder, where no test needs a broker or a database server, except any marked
+``integration``, ``reliability`` or ``slow``.
+
 The tests run in development mode, said here explicitly rather than inherited from a Makefile, so that
 the development secrets (``kit.mode``) are available to them and to every process they start; the tests
 of production mode take it out of the environment they give.
@@ -15,3 +19,17 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
+
+
+import pytest  # noqa: E402
+
+UNIT_FOLDERS = ("tests/unit/", "services/")
+NOT_UNIT = ("integration", "reliability", "slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    root = config.rootpath
+    for item in items:
+        where = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else ""
+        if where.startswith(UNIT_FOLDERS) and not any(item.get_closest_marker(m) for m in NOT_UNIT):
+            item.add_marker(pytest.mark.unit)

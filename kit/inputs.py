@@ -7,6 +7,7 @@ messages, which the gateway turns into a problem+json answer field by field.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
 from marshmallow import ValidationError
 
@@ -20,7 +21,8 @@ def load(schema, payload):
     try:
         return schema.load(payload if payload is not None else {})
     except ValidationError as exc:
-        raise ValidationFailed(exc.messages) from None
+        # Schema.load reports by field: its messages are a dict (a list comes only from a lone field).
+        raise ValidationFailed(cast(dict, exc.messages)) from None
 
 
 def page_window(page, page_size, max_size: int = MAX_PAGE_SIZE) -> tuple[int, int]:

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 def alembic_config(package: str, url: str) -> Config:
     pkg = importlib.import_module(package)
     cfg = Config()
-    cfg.set_main_option("script_location", str(Path(pkg.__file__).parent / "migrations"))
+    cfg.set_main_option("script_location", str(Path(str(pkg.__file__)).parent / "migrations"))
     cfg.attributes["url"] = url
     cfg.attributes["configure_logger"] = False
     return cfg
@@ -43,7 +43,7 @@ def target_metadata(package: str) -> list[sa.MetaData]:
 def run_env() -> None:
     """Body of every service's ``migrations/env.py``."""
     cfg = context.config
-    package = Path(cfg.get_main_option("script_location")).parent.name
+    package = Path(str(cfg.get_main_option("script_location"))).parent.name
     engine = sa.create_engine(normalize_url(cfg.attributes["url"]), poolclass=sa.pool.NullPool)
     if engine.dialect.name == "sqlite":
         # One transaction for the whole run, as on PostgreSQL: pysqlite committed before every DDL statement,

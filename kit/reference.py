@@ -10,17 +10,18 @@ from __future__ import annotations
 from functools import lru_cache
 
 import belgica
+from belgica.types import Municipality
 
 WALLONIA, FLANDERS, BRUSSELS = "03000", "02000", "04000"
 REGION_NAMES = {WALLONIA: "wallonia", FLANDERS: "flanders", BRUSSELS: "brussels"}
 
 
 @lru_cache(maxsize=1)
-def municipalities() -> dict[str, dict]:
+def municipalities() -> dict[str, Municipality]:
     return {m["id"]: m for m in belgica.municipalities()}
 
 
-def municipality(refnis: str) -> dict | None:
+def municipality(refnis: str) -> Municipality | None:
     return municipalities().get(refnis)
 
 
@@ -29,7 +30,7 @@ def region_of(refnis: str) -> str | None:
     return REGION_NAMES.get(m["region"]) if m else None
 
 
-def walloon_municipalities(province: str | None = None) -> list[dict]:
+def walloon_municipalities(province: str | None = None) -> list[Municipality]:
     return [
         m
         for m in municipalities().values()

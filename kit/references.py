@@ -72,7 +72,7 @@ def check(refs: Iterable[Ref], lookup: Lookup) -> None:
     for ref in refs:
         if ref.kind not in OWNERS:
             raise ValueError(f"unknown kind of reference: {ref.kind}")
-        wanted[ref.kind].add(ref.id)
+        wanted[ref.kind].add(ref.id)  # type: ignore[arg-type]  # None filtered out above
     found = {kind: dict(lookup(kind, sorted(ids))) for kind, ids in wanted.items()}
     errors: dict[str, list[str]] = {}
     for ref in refs:

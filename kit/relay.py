@@ -161,7 +161,9 @@ class _ConfirmingChannel:
 
     def publish_batch(self, rows) -> dict[int, str | None]:
         """Publish rows; return {seq: None if confirmed else the reason it was not}."""
-        self.acked.clear(), self.nacked.clear(), self.returned.clear()
+        self.acked.clear()
+        self.nacked.clear()
+        self.returned.clear()
         self._batch_first = self._last_tag + 1
         tags: dict[int, list] = {}
         self.writer.gather()
@@ -187,7 +189,7 @@ class _ConfirmingChannel:
                 self.conn.drain_events(timeout=min(remaining, 1.0))
             except TimeoutError:
                 continue
-        verdicts = {}
+        verdicts: dict[int, str | None] = {}
         for tag, group in tags.items():
             if group[0].event_id in self.returned:
                 why = "unroutable"

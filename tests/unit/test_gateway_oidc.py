@@ -212,6 +212,7 @@ def test_a_provider_that_cannot_be_reached_is_503_not_401(gateway, provider):
     assert reply.status_code == 503 and reply.headers["Content-Type"] == "application/problem+json"
 
 
+@pytest.mark.slow  # starts a gateway process
 def test_a_production_gateway_process_takes_provider_tokens_only(provider, tmp_path):
     """``passerelle run-gateway`` outside development mode, configured as a deployment would be."""
     kid = provider.add_key()

@@ -163,6 +163,7 @@ BROKER = {"PASSERELLE_BROKER_SECRET": "an-operators-own-secret"}
 KEY = {"PASSERELLE_SECTOR_KEY": "a-key-from-a-kubernetes-secret"}
 
 
+@pytest.mark.slow  # starts the CLI as a process
 def test_run_site_without_each_secret(tmp_path):
     line = one_line(run_cli(tmp_path, "run-site", "mirec"))
     assert line.startswith("passerelle: PASSERELLE_BROKER_PASSWORD__MIREC_") and "PASSERELLE_BROKER_SECRET" in line
@@ -176,11 +177,13 @@ def test_run_site_without_each_secret(tmp_path):
     assert "is not migrated" in line
 
 
+@pytest.mark.slow  # starts the CLI as a process
 def test_the_intermire_site_needs_no_sector_key(tmp_path):
     line = one_line(run_cli(tmp_path, "run-site", "intermire", **BROKER))
     assert "SECTOR_KEY" not in line and "is not migrated" in line
 
 
+@pytest.mark.slow  # starts the CLI as a process
 def test_run_gateway_without_each_secret(tmp_path):
     settings = {}
     for name in [*PRODUCTION_IDP, "PASSERELLE_SECTOR_KEY", "PASSERELLE_BROKER_SECRET"]:
@@ -192,6 +195,7 @@ def test_run_gateway_without_each_secret(tmp_path):
         settings[name] = {**PRODUCTION_IDP, **KEY, **BROKER}[name]
 
 
+@pytest.mark.slow  # starts the CLI as a process
 def test_token_and_seed_and_up_outside_development(tmp_path):
     line = one_line(run_cli(tmp_path, "token", "--sub", "a", "--mission", "mirec", "--roles", "director"))
     assert "development tokens only" in line

@@ -10,6 +10,7 @@ independently of ``reporting.suppression``'s own audit.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reporting import suppression as s
@@ -94,6 +95,7 @@ micro_data = st.tuples(st.integers(2, 4), st.integers(2, 4), st.integers(0, 2**3
 )
 
 
+@pytest.mark.slow  # forty attacks solved with HiGHS
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(micro_data)
 def test_the_attacker_recovers_no_hidden_small_cell(micro):
@@ -115,6 +117,7 @@ def seeded_micro(people=240, municipalities=50, missions=11, seed=2015) -> np.nd
     return micro
 
 
+@pytest.mark.slow  # an attack on a seeded-scale table
 def test_the_attacker_recovers_no_hidden_small_cell_of_a_municipality_table():
     micro = seeded_micro()
     cube, pubs = publish_all(micro)
