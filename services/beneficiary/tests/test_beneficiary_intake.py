@@ -4,31 +4,19 @@ from datetime import date, timedelta
 
 import pytest
 from beneficiary.service import BeneficiaryService
-from nameko.testing.services import worker_factory
 from sqlalchemy import select
 
-from kit.actor import Actor, _Authorizer
-from kit.db import DatabaseFacade, _Store
+from kit.actor import Actor
 from kit.demo import DemoFactory
 from kit.errors import Conflict, ValidationFailed
-from kit.migrations import upgrade
-from kit.service import _Site
 from kit.storage import outbox
+from kit.testing import migrated, worker
 
 
 @pytest.fixture
 def service(tmp_path):
-    url = f"sqlite:///{tmp_path}/beneficiary.sqlite"
-    upgrade("beneficiary", url)
-    store = _Store(url)
-    counsellor = _Authorizer(Actor("anne.counsellor", "mirec", ("counsellor",)), "mirec")
-    yield worker_factory(
-        BeneficiaryService,
-        db=DatabaseFacade(store, "beneficiary.register"),
-        site=_Site("mirec", "mission", "beneficiary"),
-        caller=counsellor,
-    )
-    store.engine.dispose()
+    with migrated("beneficiary", f"sqlite:///{tmp_path}/beneficiary.sqlite") as store:
+        yield worker(BeneficiaryService, store, Actor("anne.counsellor", "mirec", ("counsellor",)))
 
 
 def test_intake_writes_the_file_and_its_events_together(service):

@@ -10,16 +10,14 @@ from datetime import date, timedelta
 import pytest
 from convention import domain
 from convention.service import ConventionService
-from nameko.testing.services import worker_factory
 from sqlalchemy import func, select, text
 
 from contracts.envelope import make_event
-from kit.actor import Actor, _Authorizer
-from kit.db import DatabaseFacade, _Store
+from kit.actor import Actor
 from kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from kit.migrations import drop_database, upgrade
-from kit.service import _Site
+from kit.migrations import drop_database
 from kit.storage import outbox
+from kit.testing import migrated, worker
 from tests.harness import DATABASE, POSTGRES_URL
 
 TODAY = date.today()
@@ -63,12 +61,10 @@ def store(tmp_path):
         url = f"sqlite:///{tmp_path}/convention.sqlite"
     else:
         url = f"{POSTGRES_URL}/unit_convention_{uuid.uuid4().hex[:10]}"
-    upgrade("convention", url)
-    store = _Store(url)
     try:
-        yield store
+        with migrated("convention", url) as store:
+            yield store
     finally:
-        store.engine.dispose()
         drop_database(url)
 
 
@@ -100,14 +96,7 @@ def as_(store):
 
     def make(actor=LEAD, handler="convention.rpc", owner=None):
         owner = owner or FakeOwner()
-        return worker_factory(
-            ConventionService,
-            db=DatabaseFacade(store, handler),
-            site=_Site("mirec", "mission", "convention"),
-            caller=_Authorizer(actor, "mirec"),
-            beneficiary=owner,
-            employer=owner,
-        )
+        return worker(ConventionService, store, actor, handler=handler, beneficiary=owner, employer=owner)
 
     return make
 

@@ -5,18 +5,14 @@ import json
 import pytest
 from matching.index import _Facade, _Shared
 from matching.service import MatchingService
-from nameko.testing.services import worker_factory
 from sqlalchemy import select
 
 from contracts.envelope import make_event
 from kit.actor import Actor
-from kit.actor import _Authorizer as _Check
-from kit.db import DatabaseFacade, _Store
 from kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from kit.migrations import upgrade
-from kit.service import _Site
 from kit.storage import outbox
 from kit.taxonomy import DEMO_DIR, load
+from kit.testing import migrated, worker
 
 TAX = load(str(DEMO_DIR))
 CODE = {label: code for code, label in TAX.competences.items()}
@@ -33,22 +29,14 @@ def event(kind, data, service="beneficiary"):
 
 @pytest.fixture
 def store(tmp_path):
-    url = f"sqlite:///{tmp_path}/matching.sqlite"
-    upgrade("matching", url)
-    s = _Store(url)
-    yield s
-    s.engine.dispose()
+    with migrated("matching", f"sqlite:///{tmp_path}/matching.sqlite") as s:
+        yield s
 
 
 @pytest.fixture
 def service(store):
-    return worker_factory(
-        MatchingService,
-        db=DatabaseFacade(store, "matching.test"),
-        site=_Site("mirec", "mission", "matching"),
-        caller=_Check(Actor("eric.prospector", "mirec", ("employer_relations",)), "mirec"),
-        index=_Facade(_Shared(TAX)),
-    )
+    prospector = Actor("eric.prospector", "mirec", ("employer_relations",))
+    return worker(MatchingService, store, prospector, index=_Facade(_Shared(TAX)))
 
 
 def feed(service, extra_person=None):
@@ -231,16 +219,10 @@ def test_each_event_takes_effect_once(service, store):
 
 
 def test_callers_without_a_placing_role_are_refused(store):
-    svc = worker_factory(
-        MatchingService,
-        db=DatabaseFacade(store, "matching.test"),
-        site=_Site("mirec", "mission", "matching"),
-        caller=_Check(Actor("someone", "mirec", ("social_worker",)), "mirec"),
-        index=_Facade(_Shared(TAX)),
-    )
+    svc = worker(MatchingService, store, Actor("someone", "mirec", ("social_worker",)), index=_Facade(_Shared(TAX)))
     with pytest.raises(Forbidden):
         svc.rank_candidates("v-1", 5)
-    other_mission = worker_factory(MatchingService, caller=_Check(Actor("x", "mirena", ("counsellor",)), "mirec"))
+    other_mission = worker(MatchingService, None, Actor("x", "mirena", ("counsellor",)))
     with pytest.raises(Forbidden):
         other_mission.propose("v-1", "b-1")
 

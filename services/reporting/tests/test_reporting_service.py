@@ -9,16 +9,13 @@ import random
 import uuid
 
 import pytest
-from nameko.testing.services import worker_factory
 from openpyxl import load_workbook
 from reporting.service import ReportingService
 from reporting_events import contract, employed_6m, path_fact, registered
 
-from kit.actor import Actor, _Authorizer
-from kit.db import DatabaseFacade, _Store
+from kit.actor import Actor
 from kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from kit.migrations import upgrade
-from kit.service import _Site
+from kit.testing import migrate, worker
 
 
 class Mission:
@@ -27,18 +24,12 @@ class Mission:
     def __init__(self, tmp_path):
         self.code = "m" + uuid.uuid4().hex[:8]  # the in-process fact cache is per site: one per test
         url = f"sqlite:///{tmp_path}/reporting-{self.code}.sqlite"
-        upgrade("reporting", url)
-        self.store = _Store(url)
+        self.store = migrate("reporting", url)
         self.service = self.as_("director", "dora.director")
 
     def as_(self, role, sub=None):
         actor = Actor(sub or f"{role}.one", self.code, (role,))
-        return worker_factory(
-            ReportingService,
-            db=DatabaseFacade(self.store, "reporting.on_beneficiary_fact"),
-            site=_Site(self.code, "mission", "reporting"),
-            caller=_Authorizer(actor, self.code),
-        )
+        return worker(ReportingService, self.store, actor, site=self.code, handler="reporting.on_beneficiary_fact")
 
     def feed(self, *events):
         # One batch, as a burst of events reaches the fact log (an erasure among them included).

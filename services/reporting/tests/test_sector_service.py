@@ -11,7 +11,6 @@ import uuid
 
 import numpy as np
 import pytest
-from nameko.testing.services import worker_factory
 from openpyxl import load_workbook
 from reporting import catalogue as cat
 from reporting import publication, suppression
@@ -20,10 +19,8 @@ from reporting.periods import parse
 from reporting.sector import SectorReportingService
 from reporting_events import sector_fact
 
-from kit.actor import Actor, _Authorizer
-from kit.db import DatabaseFacade, _Store
-from kit.migrations import upgrade
-from kit.service import _Site
+from kit.actor import Actor
+from kit.testing import migrate, worker
 
 MISSIONS = ("mirec", "mirena", "mirelw", "mirehuy")
 MUNICIPALITIES = [str(52000 + 10 * i) for i in range(14)]
@@ -35,13 +32,16 @@ class Sector:
     def __init__(self, tmp_path):
         self.code = "intermire-" + uuid.uuid4().hex[:8]  # the in-process caches are per site: one per test
         url = f"sqlite:///{tmp_path}/reporting-{self.code}.sqlite"
-        upgrade("reporting", url)
-        self.store = _Store(url)
-        self.service = worker_factory(
+        self.store = migrate("reporting", url)
+        analyst = Actor("ian.analyst", "intermire", ("intermire_analyst",))
+        self.service = worker(
             SectorReportingService,
-            db=DatabaseFacade(self.store, "reporting.on_sector_fact"),
-            site=_Site(self.code, "intermire", "reporting"),
-            caller=_Authorizer(Actor("ian.analyst", "intermire", ("intermire_analyst",)), "intermire"),
+            self.store,
+            analyst,
+            site=self.code,
+            kind="intermire",
+            mission="intermire",
+            handler="reporting.on_sector_fact",
         )
 
     def feed(self, *events):

@@ -1,0 +1,90 @@
+"""Test helpers: a service on a real migrated database, called as a given actor, without a broker.
+
+``migrated(service, url)`` builds the service's database with its Alembic migrations (SQLite or PostgreSQL,
+as the URL says) and yields the store its workers use (``migrate`` returns it); ``worker(ServiceClass,
+store, actor)`` is the service class as nameko's ``worker_factory`` makes it, with the kit's real database
+facade, site and authorisation in place of the container's dependency providers (every other dependency
+is a mock, or what the test passes by name). ``session(store)`` is a session for a use case called
+directly, and ``FixedClock`` the clock it reads.
+
+This is the one place tests reach the kit's private classes: when they change, only this module does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from nameko.testing.services import worker_factory
+from sqlalchemy.orm import Session
+
+from kit.actor import Actor, _Authorizer
+from kit.db import DatabaseFacade, _Store
+from kit.migrations import upgrade
+from kit.service import _Site
+
+Store = _Store
+
+
+def migrate(service: str, url: str) -> Store:
+    """``service``'s database at ``url``, migrated to head (``store.engine.dispose()`` when done)."""
+    upgrade(service, url)
+    return _Store(url)
+
+
+@contextmanager
+def migrated(service: str, url: str) -> Iterator[Store]:
+    """``migrate``, with the store's engine disposed of afterwards."""
+    store = migrate(service, url)
+    try:
+        yield store
+    finally:
+        store.engine.dispose()
+
+
+def worker(
+    service_cls: type[Any],
+    store: Store | None,
+    actor: Actor,
+    *,
+    site: str = "mirec",
+    kind: str = "mission",
+    mission: str | None = None,
+    handler: str | None = None,
+    **dependencies: Any,
+) -> Any:
+    """``service_cls`` as ``actor`` calls it in site ``site`` (``kind`` mission or intermire).
+
+    ``mission`` is the Mission the caller's checks compare the actor's with (the site code unless
+    given); ``handler`` names the inbox entry of an event handler the test calls (``<service>.test``
+    by default). ``store`` None leaves the database a mock (a test that never reaches it).
+    """
+    if store is not None:
+        dependencies["db"] = DatabaseFacade(store, handler or f"{service_cls.name}.test")
+    return worker_factory(
+        service_cls,
+        site=_Site(site, kind, service_cls.name),
+        caller=_Authorizer(actor, mission or site),
+        **dependencies,
+    )
+
+
+def session(store: Store) -> Session:
+    """A session on ``store`` (``with session(store) as s, s.begin(): ...`` for one transaction)."""
+    return store.sessions()
+
+
+@dataclass
+class FixedClock:
+    """A clock that reads ``at`` (UTC) until a test moves it."""
+
+    at: datetime = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.at
+
+    def today(self) -> date:
+        return self.at.date()
