@@ -11,6 +11,7 @@ audit row here, by reference only.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -42,6 +43,8 @@ from kit.pseudonym import key_id, pseudonym
 from kit.storage import outbox as outbox_table
 
 Data = dict[str, Any]
+# A change to one person's file, as the entrypoints call it: (session, actor, clock, source, person, payload).
+FileChange = Callable[[Session, Actor, Clock, str, Beneficiary, Data], Outcome[Any]]
 # What an event builder of ``beneficiary.events`` returns: events, or (events, [(agency event, agency)]).
 Built = list[Event] | tuple[list[Event], list[tuple[Event, str]]]
 
@@ -239,7 +242,10 @@ def pathway(
 
 
 # -- disclosures ----------------------------------------------------------
-def record_disclosure(session: Session, who: Beneficiary, data: Data) -> None:
+def record_disclosure(
+    session: Session, actor: Actor, clock: Clock, source: str, who: Beneficiary, data: Data
+) -> Outcome[Data]:
+    """A legal basis or the person's consent for telling an agency about their path: one at a time per agency."""
     active = session.scalar(
         select(Disclosure.id).where(
             Disclosure.beneficiary_id == who.id,
@@ -250,9 +256,12 @@ def record_disclosure(session: Session, who: Beneficiary, data: Data) -> None:
     if active:
         raise Conflict(f"a disclosure to {data['agency']} is already on record", str(active))
     session.add(Disclosure(beneficiary_id=who.id, **data))
+    return Outcome({"agency": data["agency"], "basis": data["basis"]})
 
 
-def withdraw_disclosure(session: Session, clock: Clock, source: str, who: Beneficiary, agency: object) -> Outcome[None]:
+def withdraw_disclosure(
+    session: Session, actor: Actor, clock: Clock, source: str, who: Beneficiary, agency: Any
+) -> Outcome[None]:
     """The disclosure to ``agency`` ends today; the agency is asked to forget what it was sent."""
     record = session.scalars(
         select(Disclosure).where(
@@ -399,7 +408,9 @@ def notes(session: Session, actor: Actor, clock: Clock, beneficiary_id: object, 
 
 
 # -- outcomes -------------------------------------------------------------
-def record_contract(session: Session, source: str, who: Beneficiary, data: Data) -> Outcome[Contract]:
+def record_contract(
+    session: Session, actor: Actor, clock: Clock, source: str, who: Beneficiary, data: Data
+) -> Outcome[Contract]:
     """The first contract signed; schedules the six-month check."""
     with refused_as_field_errors():
         domain.check_not_before_intake("signed_on", data["signed_on"], who.registered_on)
@@ -411,7 +422,9 @@ def record_contract(session: Session, source: str, who: Beneficiary, data: Data)
     return Outcome(contract, addressed(events.contract_signed(publisher(session, source, who), contract)))
 
 
-def record_six_month_check(session: Session, source: str, who: Beneficiary, data: Data) -> Outcome[Contract]:
+def record_six_month_check(
+    session: Session, actor: Actor, clock: Clock, source: str, who: Beneficiary, data: Data
+) -> Outcome[Contract]:
     contract = session.get(Contract, who.id)
     if contract is None:
         raise ValidationFailed({"beneficiary": ["no first contract recorded"]})

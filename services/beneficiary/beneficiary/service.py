@@ -1,14 +1,12 @@
 """Beneficiary service entrypoints: authorise, load through a schema, run a use case, dump.
 
 Wiring only: every method re-checks the caller (``kit.actor``) against the policy table and its Mission,
-opens the transaction, calls a use case of ``beneficiary.application`` (where the rules and the audit of
-every read of personal data are), adds its events to the outbox in the same transaction (``kit.outbox``)
+opens the transaction, calls a use case of ``beneficiary.application`` (where the rules are, and the audit
+of every read of personal data), adds its events to the outbox in the same transaction (``kit.outbox``)
 and dumps the answer.
 """
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from nameko.rpc import rpc
 
@@ -33,19 +31,18 @@ class BeneficiaryService(ServiceBase):
     uses_sector_key = True  # pseudonyms at intake: the site checks the key at start (kit.site.check_secrets)
     employer = TimedRpcProxy("employer", timeout=CHECK_TIMEOUT)
 
-    @contextmanager
-    def _change(self, action: str, beneficiary_id) -> Iterator:
-        """An authorised write on one person's file: (actor, session, person), audited."""
+    def _change(self, action: str, change: app.FileChange, beneficiary_id, data):
+        """``change`` on one person's file as an authorised, audited write; its value."""
         actor = self.caller.authorize(action)
         with self.db.transaction() as session:
             person = app.person(session, beneficiary_id)
             app.audit(session, actor, clock, action, person.id, "accompaniment")
-            yield actor, session, person
+            return to_outbox(session, change(session, actor, clock, self.site.source, person, data))
 
     def _read(self, action: str = "beneficiary.read"):
         return self.caller.authorize(action), self.db.transaction()
 
-    # -- intake ----------------------------------------------------------
+    # -- intake and the file ---------------------------------------------
     @rpc
     def register(self, payload):
         """Intake: a new person's file. Refuses a NISS the Mission already follows."""
@@ -90,56 +87,49 @@ class BeneficiaryService(ServiceBase):
         with self.db.session() as session:
             return app.count(session)
 
+    @rpc
+    def known_beneficiaries(self, ids):
+        """Which of these references name a person of this Mission (kit.references; existence only)."""
+        self.caller.authorize("beneficiary.reference")
+        with self.db.session() as session:
+            return known(ids, lambda asked: app.known(session, asked))
+
     # -- disclosures -----------------------------------------------------
     @rpc
     def record_disclosure(self, beneficiary_id, payload):
         data = inputs.load(schemas.DisclosureSchema(), payload)
-        with self._change("beneficiary.record_consent", beneficiary_id) as (_, session, person):
-            app.record_disclosure(session, person, data)
-        return {"agency": data["agency"], "basis": data["basis"]}
+        return self._change("beneficiary.record_consent", app.record_disclosure, beneficiary_id, data)
 
     @rpc
     def withdraw_disclosure(self, beneficiary_id, agency):
-        with self._change("beneficiary.record_consent", beneficiary_id) as (_, session, person):
-            to_outbox(session, app.withdraw_disclosure(session, clock, self.site.source, person, agency))
+        self._change("beneficiary.record_consent", app.withdraw_disclosure, beneficiary_id, agency)
         return {"agency": agency, "withdrawn_on": clock.today().isoformat()}
 
     @rpc
     def replay_agency_events(self, agency, since):
-        """Queue again the events ``agency`` was sent since ``since`` (ISO date), with their original ids.
-
-        Forgotten people's events are not among them (dropped at withdrawal or erasure); their
-        forget events are. Returns ``{"agency", "since", "replayed"}``.
-        """
+        """Queue again the events ``agency`` was sent since ``since`` (ISO date), with their original ids."""
         self.caller.authorize("beneficiary.agency_replay")
         return agency_events.replay_request(self.db, agency, since)
 
     @rpc
     def rekey_pseudonyms(self, limit=500):
-        """Sector key rotation: one batch of people re-derived under the current key (``beneficiary.rekey``).
-
-        Returns ``{"key", "rekeyed", "labelled", "remaining"}``; ``passerelle rotate-sector-key`` repeats it.
-        """
+        """Sector key rotation: one batch of people re-derived under the current key (``beneficiary.rekey``)."""
         self.caller.authorize("beneficiary.rekey_pseudonyms")
         return rekey.rekey(self.db, self.site.source, max(1, min(int(limit), 5000)))
 
-    # -- assessment, plan and pathway ------------------------------------
-    def _apply(self, action: str, use_case, beneficiary_id, schema, payload):
-        """Load ``payload``, then run ``use_case`` on the person's file under ``action``; its value."""
-        data = inputs.load(schema, payload)
-        with self._change(action, beneficiary_id) as (actor, session, person):
-            return to_outbox(session, use_case(session, actor, clock, self.site.source, person, data))
-
+    # -- assessment, plan and path ---------------------------------------
     @rpc
     def assess(self, beneficiary_id, payload):
         """Record what the person can already do, in the taxonomy's competence codes."""
-        done = self._apply("beneficiary.assess", app.assess, beneficiary_id, schemas.AssessmentSchema(), payload)
+        data = inputs.load(schemas.AssessmentSchema(), payload)
+        done = self._change("beneficiary.assess", app.assess, beneficiary_id, data)
         return {"id": done.id, "assessed_on": done.assessed_on.isoformat(), "competences": len(done.competences)}
 
     @rpc
     def agree_plan(self, beneficiary_id, payload):
         """A new version of the insertion plan, negotiated with the person; earlier versions are kept."""
-        plan = self._apply("beneficiary.agree_plan", app.agree_plan, beneficiary_id, schemas.PlanSchema(), payload)
+        data = inputs.load(schemas.PlanSchema(), payload)
+        plan = self._change("beneficiary.agree_plan", app.agree_plan, beneficiary_id, data)
         return {"version": plan.version, "agreed_by": plan.agreed_by, "agreed_at": plan.agreed_at.isoformat()}
 
     @rpc
@@ -151,14 +141,14 @@ class BeneficiaryService(ServiceBase):
     @rpc
     def move_stage(self, beneficiary_id, payload):
         """Move along the path: skips and returns allowed; a dropped-out person re-enters."""
-        person = self._apply(
-            "beneficiary.move_stage", app.move_stage, beneficiary_id, schemas.StageMoveSchema(), payload
-        )
+        data = inputs.load(schemas.StageMoveSchema(), payload)
+        person = self._change("beneficiary.move_stage", app.move_stage, beneficiary_id, data)
         return {"stage": person.stage, "status": person.status}
 
     @rpc
     def drop_out(self, beneficiary_id, payload):
-        person = self._apply("beneficiary.move_stage", app.drop_out, beneficiary_id, schemas.DropOutSchema(), payload)
+        data = inputs.load(schemas.DropOutSchema(), payload)
+        person = self._change("beneficiary.move_stage", app.drop_out, beneficiary_id, data)
         return {"stage": person.stage, "status": person.status}
 
     @rpc
@@ -187,33 +177,24 @@ class BeneficiaryService(ServiceBase):
 
     # -- outcomes --------------------------------------------------------
     @rpc
-    def known_beneficiaries(self, ids):
-        """Which of these references name a person of this Mission (kit.references; existence only)."""
-        self.caller.authorize("beneficiary.reference")
-        with self.db.session() as session:
-            return known(ids, lambda asked: app.known(session, asked))
-
-    @rpc
     def record_contract(self, beneficiary_id, payload):
         """The first contract signed; schedules the six-month check."""
         self.caller.authorize("beneficiary.record_outcome")
         data = inputs.load(schemas.ContractSchema(), payload)
         check([Ref("employer_id", "employer", data["employer_id"])], rpc_lookup({"employer": self.employer}))
-        with self._change("beneficiary.record_outcome", beneficiary_id) as (_, session, person):
-            contract = to_outbox(session, app.record_contract(session, self.site.source, person, data))
+        contract = self._change("beneficiary.record_outcome", app.record_contract, beneficiary_id, data)
         return schemas.ContractOutSchema().dump(contract)
 
     @rpc
     def record_six_month_check(self, beneficiary_id, payload):
         data = inputs.load(schemas.FollowUpSchema(), payload)
-        with self._change("beneficiary.record_outcome", beneficiary_id) as (_, session, person):
-            contract = to_outbox(session, app.record_six_month_check(session, self.site.source, person, data))
+        contract = self._change("beneficiary.record_outcome", app.record_six_month_check, beneficiary_id, data)
         return schemas.ContractOutSchema().dump(contract)
 
     @rpc
     def exit_path(self, beneficiary_id, payload):
-        person = self._apply("beneficiary.record_outcome", app.exit_path, beneficiary_id, schemas.ExitSchema(), payload)
-        return {"status": person.status}
+        data = inputs.load(schemas.ExitSchema(), payload)
+        return {"status": self._change("beneficiary.record_outcome", app.exit_path, beneficiary_id, data).status}
 
     # -- erasure ---------------------------------------------------------
     @rpc

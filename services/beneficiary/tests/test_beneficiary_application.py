@@ -120,19 +120,23 @@ def test_the_six_month_check_counts_from_its_due_date_and_only_once(store, clock
     with session(store) as s, s.begin():
         who = app.person(s, person.id)
         with pytest.raises(ValidationFailed) as refused:
-            app.record_contract(s, SOURCE, who, contract | {"signed_on": who.registered_on - timedelta(days=1)})
+            app.record_contract(
+                s, COUNSELLOR, clock, SOURCE, who, contract | {"signed_on": who.registered_on - timedelta(days=1)}
+            )
         assert refused.value.errors == {"signed_on": ["is before the intake"]}
-        done = app.record_contract(s, SOURCE, who, contract | {"workplace_municipality": None})
+        done = app.record_contract(s, COUNSELLOR, clock, SOURCE, who, contract | {"workplace_municipality": None})
         assert done.value.check_due == domain.six_month_check_due(signed)
         early = done.value.check_due - timedelta(days=1)
         with pytest.raises(ValidationFailed) as refused:
-            app.record_six_month_check(s, SOURCE, who, {"checked_on": early, "still_employed": True, "source": "phone"})
+            app.record_six_month_check(
+                s, COUNSELLOR, clock, SOURCE, who, {"checked_on": early, "still_employed": True, "source": "phone"}
+            )
         assert refused.value.errors == {"checked_on": [f"the check is due from {done.value.check_due.isoformat()}"]}
         check = {"checked_on": done.value.check_due, "still_employed": False, "source": "phone"}
-        checked = app.record_six_month_check(s, SOURCE, who, check)
+        checked = app.record_six_month_check(s, COUNSELLOR, clock, SOURCE, who, check)
         assert {e.type for e, _ in checked.events} == {events.NOT_EMPLOYED_6M}
         with pytest.raises(Conflict):
-            app.record_six_month_check(s, SOURCE, who, check)
+            app.record_six_month_check(s, COUNSELLOR, clock, SOURCE, who, check)
 
 
 def test_withdrawing_consent_asks_the_agency_to_forget_what_it_was_sent(store, clock):
@@ -145,7 +149,7 @@ def test_withdrawing_consent_asks_the_agency_to_forget_what_it_was_sent(store, c
     }
     person = registered(store, clock, disclosures=[consent])
     with session(store) as s, s.begin():
-        done = app.withdraw_disclosure(s, clock, SOURCE, app.person(s, person.id), "forem")
+        done = app.withdraw_disclosure(s, COUNSELLOR, clock, SOURCE, app.person(s, person.id), "forem")
     [(event, agency)] = done.events
     assert (event.type, event.audience, agency) == (events.FORGET_REQUESTED, "agency", "forem")
     assert event.data["reason"] == "consent_withdrawn" and event.data["agency_reference"] == "FO-778"
