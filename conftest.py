@@ -27,6 +27,20 @@ UNIT_FOLDERS = ("tests/unit/", "services/")
 NOT_UNIT = ("integration", "reliability", "slow")
 
 
+def _unit_run(config) -> bool:
+    return (config.getoption("markexpr", "") or "").strip() == "unit"
+
+
+def pytest_ignore_collect(collection_path, config):
+    # `-m unit` (make check) does not import the folders that hold no unit test: importing the browser,
+    # deployment and integration tests costs the inner loop seconds for tests it deselects anyway.
+    if not _unit_run(config) or not collection_path.is_relative_to(config.rootpath):
+        return None
+    where = collection_path.relative_to(config.rootpath).as_posix() + ("/" if collection_path.is_dir() else "")
+    inside = where.startswith(UNIT_FOLDERS) or any(folder.startswith(where) for folder in UNIT_FOLDERS)
+    return None if inside or where in ("/", "./") else True
+
+
 def pytest_collection_modifyitems(config, items):
     root = config.rootpath
     for item in items:
