@@ -20,7 +20,16 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from beneficiary import domain, events
-from beneficiary.enums import ACTIVE, DROPPED_OUT, EXITED, SENSITIVE_GROUPS
+from beneficiary.enums import (
+    ACTIVE,
+    DROPPED_OUT,
+    EXITED,
+    INTAKE_STAGE,
+    KIND_DROPPED_OUT,
+    KIND_ENTERED,
+    KIND_EXITED,
+    SENSITIVE_GROUPS,
+)
 from beneficiary.models import (
     Assessment,
     Audit,
@@ -128,7 +137,7 @@ def register(session: Session, actor: Actor, clock: Clock, source: str, data: Da
         email=data["email"],
         referrer_type=data["referrer_type"],
         referrer_organisation=data["referrer_organisation"],
-        stage="accueil",
+        stage=INTAKE_STAGE,
         status=ACTIVE,
         counsellor=actor.sub,
     )
@@ -138,7 +147,7 @@ def register(session: Session, actor: Actor, clock: Clock, source: str, data: Da
         session.add(TargetGroup(beneficiary_id=who.id, **group))
     for disclosure in data["disclosures"]:
         session.add(Disclosure(beneficiary_id=who.id, **disclosure))
-    session.add(_transition(clock, actor, who, "entered", "accueil", {}, None))
+    session.add(_transition(clock, actor, who, KIND_ENTERED, INTAKE_STAGE, {}, None))
     session.flush()
     published = addressed(events.registered(publisher(session, source, who)))
     audit(session, actor, clock, "beneficiary.register", who.id)
@@ -359,7 +368,7 @@ def drop_out(
         domain.check_dropout(who.status)
     except domain.TransitionRefused as exc:
         raise ValidationFailed({"status": [str(exc)]}) from None
-    session.add(_transition(clock, actor, who, "dropped_out", who.stage, data, who.stage))
+    session.add(_transition(clock, actor, who, KIND_DROPPED_OUT, who.stage, data, who.stage))
     who.status = DROPPED_OUT
     built = events.dropped_out(publisher(session, source, who), who.stage, data["reason"], clock.today())
     return Outcome(who, addressed(built))
@@ -370,7 +379,7 @@ def exit_path(
 ) -> Outcome[Beneficiary]:
     with refused_as_field_errors():
         domain.check_exit(who.status)
-    session.add(_transition(clock, actor, who, "exited", who.stage, data, who.stage))
+    session.add(_transition(clock, actor, who, KIND_EXITED, who.stage, data, who.stage))
     who.status = EXITED
     return Outcome(who, addressed(events.exited(publisher(session, source, who), data["reason"], clock.today())))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from beneficiary.enums import ACTIVE, DROPPED_OUT, EXITED, NOTE_KINDS, STAGES
+from beneficiary.enums import ACTIVE, CONSENT, DROPPED_OUT, EXITED, KIND_MOVED, KIND_REENTERED, NOTE_KINDS, STAGES
 from kit.rules import Refused
 
 
@@ -35,7 +35,7 @@ def check_dropout(status: str) -> None:
 
 def move_kind(status: str) -> str:
     """How a move along the path is recorded: a dropped-out person re-enters, anyone else moves."""
-    return "reentered" if status == DROPPED_OUT else "moved"
+    return KIND_REENTERED if status == DROPPED_OUT else KIND_MOVED
 
 
 def check_not_before_intake(field: str, day: date, registered_on: date) -> None:
@@ -68,7 +68,7 @@ def check_note_kind(kind: object) -> None:
 
 def forget_reason(basis: str) -> str:
     """Why an agency is asked to forget a person when their disclosure to it ends."""
-    return "consent_withdrawn" if basis == "consent" else "legal_basis_ended"
+    return "consent_withdrawn" if basis == CONSENT else "legal_basis_ended"
 
 
 def six_month_check_due(signed_on: date) -> date:

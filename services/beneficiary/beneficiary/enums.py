@@ -3,6 +3,15 @@
 # Pathway stages, in their usual order ("parcours", "filière").
 STAGES = ("accueil", "orientation", "remise_a_niveau", "preformation", "formation", "outillage", "placement", "suivi")
 ACTIVE, DROPPED_OUT, EXITED = "active", "dropped_out", "exited"
+INTAKE_STAGE = STAGES[0]
+# How each step of a path is recorded (stage_transition.kind).
+KIND_ENTERED, KIND_MOVED, KIND_REENTERED, KIND_DROPPED_OUT, KIND_EXITED = (
+    "entered",
+    "moved",
+    "reentered",
+    "dropped_out",
+    "exited",
+)
 
 # Target groups ("publics cibles"); the sensitive ones' evidence never leaves this service.
 TARGET_GROUPS = {
@@ -41,7 +50,8 @@ COMPETENCE_KINDS = ("technical", "behavioural")
 COMPETENCE_SOURCES = ("training", "work", "other")
 NOTE_KINDS = ("social", "pedagogical")
 AGENCIES = ("forem", "actiris")
-DISCLOSURE_BASES = ("consent", "legal_basis")
+CONSENT, LEGAL_BASIS = "consent", "legal_basis"
+DISCLOSURE_BASES = (CONSENT, LEGAL_BASIS)
 DROPOUT_REASONS = (
     "health",
     "family",

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from stdnum.be import vat
 
 from employer import domain, events, schemas
-from employer.enums import DRAFT, OPEN
+from employer.enums import DRAFT, FOREM_SOURCE, MISSION_SOURCE, OPEN
 from employer.models import Contact, Employer, Prospection, Vacancy, VacancyTransition
 from kit import inputs
 from kit.actor import Actor
@@ -158,7 +158,13 @@ def create_vacancy(session: Session, actor: Actor, clock: Clock, data: Data) -> 
     """A vacancy negotiated with an employer, as a draft (nobody hears of a draft)."""
     employer(session, data["employer_id"])
     new = Vacancy(
-        id=str(uuid.uuid4()), source="mission", source_ref=None, filled=0, status=DRAFT, created_at=clock.now(), **data
+        id=str(uuid.uuid4()),
+        source=MISSION_SOURCE,
+        source_ref=None,
+        filled=0,
+        status=DRAFT,
+        created_at=clock.now(),
+        **data,
     )
     session.add(new)
     session.flush()
@@ -289,7 +295,7 @@ def _import_one(
         v = Vacancy(
             id=str(uuid.uuid4()),
             employer_id=None,
-            source="forem",
+            source=FOREM_SOURCE,
             source_ref=f"forem:{data['source_ref']}",
             competences=[],
             filled=0,
