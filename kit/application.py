@@ -1,0 +1,64 @@
+"""What every service's application layer is made of: a clock, and what a use case returns.
+
+A use case (``<service>/application.py``) takes a unit of work (the SQLAlchemy session of one
+transaction), the actor and a clock, applies the rules of ``domain.py`` and returns an ``Outcome``: the
+value the entrypoint answers with, and the events the change publishes. The entrypoint (``service.py``)
+adds those events to the outbox in the same transaction (``to_outbox``), so the change and its events
+commit together; the use case itself never publishes and never imports nameko, so a unit test calls it
+with a session on SQLite and a fixed clock (``kit.testing``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Generic, Protocol, TypeVar
+
+from sqlalchemy.orm import Session
+
+from contracts.envelope import Event
+from kit import inputs, outbox
+
+T = TypeVar("T")
+
+# An event and its recipient: an agency (``forem``, ``actiris``) for agency events, None for the others.
+Addressed = tuple[Event, str | None]
+
+
+class Clock(Protocol):
+    """Where a use case reads the time: instants in UTC, and the day for dates the field reads."""
+
+    def now(self) -> datetime: ...
+
+    def today(self) -> date: ...
+
+
+class SystemClock:
+    """The machine's clock: ``kit.inputs.now()`` (UTC, timezone-aware) and the local date."""
+
+    def now(self) -> datetime:
+        return inputs.now()
+
+    def today(self) -> date:
+        return date.today()
+
+
+@dataclass
+class Outcome(Generic[T]):
+    """What a use case did: the value to answer with, and the events to publish with the change."""
+
+    value: T
+    events: list[Addressed] = field(default_factory=list)
+
+
+def internal(events: Iterable[Event]) -> list[Addressed]:
+    """Events that are not addressed to anyone in particular (internal and sector audiences)."""
+    return [(event, None) for event in events]
+
+
+def to_outbox(session: Session, outcome: Outcome[T]) -> T:
+    """Add ``outcome``'s events to the outbox of ``session``'s transaction; return its value."""
+    for event, to in outcome.events:
+        outbox.add(session, event, to=to)
+    return outcome.value
