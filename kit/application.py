@@ -10,7 +10,8 @@ with a session on SQLite and a fixed clock (``kit.testing``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Generic, Protocol, TypeVar
@@ -19,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from contracts.envelope import Event
 from kit import inputs, outbox
+from kit.errors import ValidationFailed
+from kit.rules import Refused
 
 T = TypeVar("T")
 
@@ -62,3 +65,12 @@ def to_outbox(session: Session, outcome: Outcome[T]) -> T:
     for event, to in outcome.events:
         outbox.add(session, event, to=to)
     return outcome.value
+
+
+@contextmanager
+def refused_as_field_errors() -> Iterator[None]:
+    """A domain rule refusing the change (``kit.rules.Refused``) answers as a field-level error."""
+    try:
+        yield
+    except Refused as refusal:
+        raise ValidationFailed({refusal.field: [refusal.message]}) from None

@@ -14,7 +14,8 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from datetime import date
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -54,6 +55,9 @@ from kit.errors import Conflict, NotFound, ValidationFailed
 if TYPE_CHECKING:
     from kit.actor import Actor
 
+Data = dict[str, Any]
+M = TypeVar("M", Project, Convention, Trainee)
+V = TypeVar("V")
 STATUS_EVENTS = {"activate": events.ACTIVATED, "cancel": events.CANCELLED, "terminate": events.TERMINATED}
 
 
@@ -70,13 +74,13 @@ def _role(actor: Actor) -> str:
     return ",".join(actor.roles)[:100]
 
 
-def ref(value, field_name: str) -> str:
+def ref(value: object, field_name: str) -> str:
     if not isinstance(value, str) or not 1 <= len(value) <= 36:
         raise ValidationFailed({field_name: ["a reference of 1 to 36 characters is expected"]})
     return value
 
 
-def _parties(kind: str, operators=()) -> list[Party]:
+def _parties(kind: str, operators: list[Data] | tuple[()] = ()) -> list[Party]:
     if kind == EMPLOYER:
         return [Party(party=MISSION_PARTY), Party(party=EMPLOYER_PARTY)]
     rows = [Party(party=MISSION_PARTY)]
@@ -86,8 +90,19 @@ def _parties(kind: str, operators=()) -> list[Party]:
     return rows
 
 
+def _term(value: V | None) -> V:
+    # The two kinds of convention share one table, so each kind's terms are nullable columns; a convention's
+    # own terms are required when it is created (``schemas.terms_schema``) and never emptied after.
+    assert value is not None
+    return value
+
+
+def _schedule(training: Convention) -> tuple[date, date]:
+    return _term(training.start_date), _term(training.end_date)
+
+
 # -- lookups ---------------------------------------------------------------
-def get(uow: Session, model, what: str, key, lock: bool = False):
+def get(uow: Session, model: type[M], what: str, key: object, lock: bool = False) -> M:
     # ``lock``: on PostgreSQL, concurrent signatures or enrolments on one convention queue up behind each
     # other instead of both counting the same state (SQLite writers are serialised already).
     row = uow.get(model, key, with_for_update=lock) if isinstance(key, str) and len(key) <= 36 else None
@@ -122,17 +137,26 @@ def _require_active(uow: Session, project_id: str, kind: str, doing: str) -> Con
 
 def _places_taken(uow: Session, project_id: str) -> int:
     # A trainee who dropped out frees the place; every other enrolment holds one.
-    return uow.scalar(
+    taken = (
         select(func.count()).select_from(Trainee).where(Trainee.project_id == project_id, Trainee.status != DROPPED_OUT)
     )
+    return uow.scalars(taken).one()
 
 
 def _publisher(uow: Session, source: str, convention: Convention) -> events.Publisher:
-    return events.Publisher(source, uow.get(Project, convention.project_id), convention)
+    return events.Publisher(source, uow.get_one(Project, convention.project_id), convention)
 
 
 # -- the audit -------------------------------------------------------------
-def _log(uow: Session, clock: Clock, convention, actor: Actor, to_status, reason=None, party=None) -> None:
+def _log(
+    uow: Session,
+    clock: Clock,
+    convention: Convention,
+    actor: Actor,
+    to_status: str,
+    reason: str | None = None,
+    party: str | None = None,
+) -> None:
     uow.add(
         ConventionTransition(
             convention_id=convention.id,
@@ -148,7 +172,9 @@ def _log(uow: Session, clock: Clock, convention, actor: Actor, to_status, reason
     convention.status = to_status
 
 
-def _log_trainee(uow: Session, clock: Clock, trainee, actor: Actor, to_status, on, reason=None) -> None:
+def _log_trainee(
+    uow: Session, clock: Clock, trainee: Trainee, actor: Actor, to_status: str, on: date, reason: str | None = None
+) -> None:
     uow.add(
         TraineeTransition(
             trainee_id=trainee.id,
@@ -165,7 +191,7 @@ def _log_trainee(uow: Session, clock: Clock, trainee, actor: Actor, to_status, o
 
 
 # -- projects and conventions ------------------------------------------------
-def create_project(uow: Session, actor: Actor, clock: Clock, source: str, data: dict) -> Outcome[Project]:
+def create_project(uow: Session, actor: Actor, clock: Clock, source: str, data: Data) -> Outcome[Project]:
     """A training project with its two conventions, both drafts (``data`` loaded by ``ProjectSchema``)."""
     project = Project(
         id=str(uuid.uuid4()),
@@ -188,7 +214,18 @@ def create_project(uow: Session, actor: Actor, clock: Clock, source: str, data: 
     return Outcome(project)
 
 
-def _new_version(uow, actor, clock, project, kind, version, previous_id, terms, parties, reason=None) -> Convention:
+def _new_version(
+    uow: Session,
+    actor: Actor,
+    clock: Clock,
+    project: Project,
+    kind: str,
+    version: int,
+    previous_id: str | None,
+    terms: Data,
+    parties: list[Party],
+    reason: str | None = None,
+) -> Convention:
     convention = Convention(
         id=str(uuid.uuid4()),
         project_id=project.id,
@@ -220,7 +257,7 @@ def _new_version(uow, actor, clock, project, kind, version, previous_id, terms, 
 
 
 def update_convention(
-    uow: Session, actor: Actor, clock: Clock, source: str, convention_id, changes
+    uow: Session, actor: Actor, clock: Clock, source: str, convention_id: object, changes: object
 ) -> Outcome[Convention]:
     """Change a draft's terms (a signed convention changes only by amendment); the schema follows the kind."""
     convention = get(uow, Convention, "convention", convention_id)
@@ -232,13 +269,13 @@ def update_convention(
     return Outcome(convention)
 
 
-def _apply_terms(uow: Session, convention: Convention, data: dict) -> None:
+def _apply_terms(uow: Session, convention: Convention, data: Data) -> None:
     operators = data.pop("operators", None)
     for key, value in data.items():
         setattr(convention, key, value)
     if convention.kind == TRAINING:
         with rules():
-            domain.check_schedule(convention.start_date, convention.end_date)
+            domain.check_schedule(*_schedule(convention))
     if operators is not None:
         uow.execute(delete(Party).where(Party.convention_id == convention.id, Party.party != MISSION_PARTY))
         for party in _parties(TRAINING, operators)[1:]:
@@ -246,7 +283,9 @@ def _apply_terms(uow: Session, convention: Convention, data: dict) -> None:
             uow.add(party)
 
 
-def amend(uow: Session, actor: Actor, clock: Clock, source: str, convention_id, changes) -> Outcome[Convention]:
+def amend(
+    uow: Session, actor: Actor, clock: Clock, source: str, convention_id: object, changes: object
+) -> Outcome[Convention]:
     """A new version of a signed or active convention, as a draft; the old one stays in force until the
     new one is signed, and is then kept as superseded."""
     old = get(uow, Convention, "convention", convention_id)
@@ -262,7 +301,7 @@ def amend(uow: Session, actor: Actor, clock: Clock, source: str, convention_id, 
         Party(party=p.party, name=p.name, enterprise_number=p.enterprise_number)
         for p in uow.scalars(select(Party).where(Party.convention_id == old.id).order_by(Party.id))
     ]
-    project = uow.get(Project, old.project_id)
+    project = uow.get_one(Project, old.project_id)
     new = _new_version(
         uow, actor, clock, project, old.kind, old.version + 1, old.id, terms, parties, reason="amendment"
     )
@@ -273,22 +312,22 @@ def amend(uow: Session, actor: Actor, clock: Clock, source: str, convention_id, 
         ).all()
         with rules():
             domain.check_plan_change(
-                new.trainees_planned,
+                _term(new.trainees_planned),
                 _places_taken(uow, project.id),
-                (new.start_date, new.end_date),
+                _schedule(new),
                 [(t.start_date, t.planned_end) for t in trainees],
             )
     return Outcome(new)
 
 
 def move(
-    uow: Session, actor: Actor, clock: Clock, source: str, convention_id, action: str, reason: str | None = None
+    uow: Session, actor: Actor, clock: Clock, source: str, convention_id: object, action: str, reason: str | None = None
 ) -> Outcome[Convention]:
     """One step of the workflow (``domain.MOVES``); completing the employer convention evaluates the
     hiring commitment."""
     today = clock.today()
     convention = get(uow, Convention, "convention", convention_id, lock=True)
-    project = uow.get(Project, convention.project_id)
+    project = uow.get_one(Project, convention.project_id)
     with rules():
         target = domain.move(convention.status, action)
         if action == "submit":
@@ -312,7 +351,7 @@ def move(
         if convention.kind == EMPLOYER:
             hires = sum(1 for t in trainees if t.status == HIRED)
             convention.hires_actual = hires
-            convention.commitment_outcome = domain.evaluate_commitment(convention.hires_committed, hires)
+            convention.commitment_outcome = domain.evaluate_commitment(_term(convention.hires_committed), hires)
             convention.evaluated_at = clock.now()
             out.events += internal(events.commitment_evaluated(pub, today))
     elif action in STATUS_EVENTS:
@@ -320,7 +359,9 @@ def move(
     return out
 
 
-def sign(uow: Session, actor: Actor, clock: Clock, source: str, convention_id, data: dict) -> Outcome[Convention]:
+def sign(
+    uow: Session, actor: Actor, clock: Clock, source: str, convention_id: object, data: Data
+) -> Outcome[Convention]:
     """Record one party's signature (who signed for it, when, who recorded it); the last one signs the
     convention, supersedes the version it amends and tells the agency of the job's region."""
     convention = get(uow, Convention, "convention", convention_id, lock=True)
@@ -352,7 +393,7 @@ def sign(uow: Session, actor: Actor, clock: Clock, source: str, convention_id, d
 
 # -- confirmation internships and trainees -----------------------------------
 def record_internship(
-    uow: Session, actor: Actor, clock: Clock, source: str, project_id, data: dict
+    uow: Session, actor: Actor, clock: Clock, source: str, project_id: object, data: Data
 ) -> Outcome[Internship]:
     """A confirmation internship and its outcome (confirmed or reoriented), once per person and project."""
     project = get(uow, Project, "project", project_id)
@@ -374,7 +415,7 @@ def record_internship(
     return Outcome(internship)
 
 
-def enrol(uow: Session, actor: Actor, clock: Clock, source: str, project_id, data: dict) -> Outcome[Trainee]:
+def enrol(uow: Session, actor: Actor, clock: Clock, source: str, project_id: object, data: Data) -> Outcome[Trainee]:
     """Enrol a person whose confirmation internship confirmed, within the places and the schedule."""
     project = get(uow, Project, "project", project_id, lock=True)
     _require_active(uow, project.id, EMPLOYER, "enrol")
@@ -394,16 +435,16 @@ def enrol(uow: Session, actor: Actor, clock: Clock, source: str, project_id, dat
             internship_outcome=internship.outcome if internship else None,
             internship_end=internship.end_date if internship else None,
             enrolled=_places_taken(uow, project.id),
-            planned=training.trainees_planned,
+            planned=_term(training.trainees_planned),
             start=data["start_date"],
             planned_end=data["planned_end"],
-            schedule=(training.start_date, training.end_date),
+            schedule=_schedule(training),
         )
     trainee = Trainee(
         id=str(uuid.uuid4()),
         project_id=project.id,
         beneficiary_id=data["beneficiary_id"],
-        internship_id=internship.id,
+        internship_id=_term(internship).id,  # check_enrolment refused a person without one
         status=IN_TRAINING,
         start_date=data["start_date"],
         planned_end=data["planned_end"],
@@ -429,13 +470,13 @@ def enrol(uow: Session, actor: Actor, clock: Clock, source: str, project_id, dat
 
 
 def trainee_move(
-    uow: Session, actor: Actor, clock: Clock, source: str, trainee_id, action: str, data: dict
+    uow: Session, actor: Actor, clock: Clock, source: str, trainee_id: object, action: str, data: Data
 ) -> Outcome[Trainee]:
     """A trainee drops out, completes, is hired or not (``domain.TRAINEE_MOVES``) on ``data["on"]``."""
     trainee = get(uow, Trainee, "trainee", trainee_id, lock=True)
     if action in ("drop_out", "complete"):
         convention = _require_active(uow, trainee.project_id, TRAINING, action.replace("_", " "))
-        start, until = trainee.start_date, convention.end_date
+        start, until = trainee.start_date, _term(convention.end_date)
     else:
         convention = _require_active(uow, trainee.project_id, EMPLOYER, "record a hiring outcome")
         start, until = trainee.completed_on or trainee.start_date, clock.today()
@@ -460,7 +501,7 @@ def trainee_move(
 
 # -- committees ------------------------------------------------------------
 def hold_committee(
-    uow: Session, actor: Actor, clock: Clock, source: str, project_id, data: dict
+    uow: Session, actor: Actor, clock: Clock, source: str, project_id: object, data: Data
 ) -> Outcome[tuple[Committee, list[str]]]:
     """A follow-up (all signatories) or pedagogical (all trainers) committee and its decisions; the value is
     the committee and the expected parties who were absent."""
@@ -475,9 +516,7 @@ def hold_committee(
     # The follow-up committee gathers every signatory; the pedagogical one every trainer, that is the
     # Mission (project lead), the operators and the company (its tutor): the same organisations.
     with rules():
-        absent = domain.check_committee(
-            data["held_on"], (training.start_date, training.end_date), data["attendees"], parties
-        )
+        absent = domain.check_committee(data["held_on"], _schedule(training), data["attendees"], parties)
     published: list[Event] = []
     decisions = _apply_decisions(uow, actor, clock, source, project, training, data, published)
     committee = Committee(
@@ -496,7 +535,16 @@ def hold_committee(
     return Outcome((committee, absent), internal(published))
 
 
-def _apply_decisions(uow, actor, clock, source, project, training, data, published: list[Event]) -> list[dict]:
+def _apply_decisions(
+    uow: Session,
+    actor: Actor,
+    clock: Clock,
+    source: str,
+    project: Project,
+    training: Convention,
+    data: Data,
+    published: list[Event],
+) -> list[Data]:
     errors, applied = {}, []
     for index, decision in enumerate(data["decisions"]):
         trainee = uow.get(Trainee, decision["trainee_id"])
@@ -511,7 +559,7 @@ def _apply_decisions(uow, actor, clock, source, project, training, data, publish
             errors[index] = {
                 "until": [
                     f"is outside the convention's schedule (from the trainee's start to "
-                    f"{training.end_date.isoformat()}): amend the convention first"
+                    f"{_term(training.end_date).isoformat()}): amend the convention first"
                 ]
             }
             continue
@@ -550,13 +598,13 @@ def forget_beneficiary(uow: Session, beneficiary_id: str) -> None:
     uow.execute(update(Internship).where(Internship.beneficiary_id == beneficiary_id).values(beneficiary_id=None))
 
 
-def note_vacancy_status(uow: Session, vacancy_id: str, status) -> None:
+def note_vacancy_status(uow: Session, vacancy_id: str, status: object) -> None:
     """Show the vacancy's last known status on the projects built on it."""
     uow.execute(update(Project).where(Project.vacancy_id == vacancy_id).values(vacancy_status=str(status)[:20]))
 
 
 # -- answers -----------------------------------------------------------------
-def convention_answer(uow: Session, convention: Convention, transitions: bool = False) -> dict:
+def convention_answer(uow: Session, convention: Convention, transitions: bool = False) -> Data:
     body = schemas.convention_out(convention)
     body["parties"] = schemas.PartyOutSchema(many=True).dump(
         uow.scalars(select(Party).where(Party.convention_id == convention.id).order_by(Party.id))
@@ -581,7 +629,7 @@ def convention_answer(uow: Session, convention: Convention, transitions: bool = 
     return body
 
 
-def project_answer(uow: Session, project: Project) -> dict:
+def project_answer(uow: Session, project: Project) -> Data:
     body = schemas.ProjectOutSchema().dump(project)
     body["conventions"] = {
         kind: [convention_answer(uow, c) for c in versions(uow, project.id, kind)] for kind in (EMPLOYER, TRAINING)
@@ -604,29 +652,29 @@ def project_answer(uow: Session, project: Project) -> dict:
     return body
 
 
-def trainee_answer(uow: Session, trainee: Trainee) -> dict:
+def trainee_answer(uow: Session, trainee: Trainee) -> Data:
     return schemas.TraineeOutSchema().dump(trainee)
 
 
-def internship_answer(uow: Session, internship: Internship) -> dict:
+def internship_answer(uow: Session, internship: Internship) -> Data:
     return schemas.InternshipOutSchema().dump(internship)
 
 
-def committee_answer(uow: Session, held: tuple[Committee, list[str]]) -> dict:
+def committee_answer(uow: Session, held: tuple[Committee, list[str]]) -> Data:
     committee, absent = held
     return {**schemas.CommitteeOutSchema().dump(committee), "absent": absent}
 
 
 # -- reads -------------------------------------------------------------------
-def read_project(uow: Session, project_id) -> dict:
+def read_project(uow: Session, project_id: object) -> Data:
     return project_answer(uow, get(uow, Project, "project", project_id))
 
 
-def read_convention(uow: Session, convention_id) -> dict:
+def read_convention(uow: Session, convention_id: object) -> Data:
     return convention_answer(uow, get(uow, Convention, "convention", convention_id), transitions=True)
 
 
-def read_trainee(uow: Session, trainee_id) -> dict:
+def read_trainee(uow: Session, trainee_id: object) -> Data:
     trainee = get(uow, Trainee, "trainee", trainee_id)
     body = schemas.TraineeOutSchema().dump(trainee)
     body["transitions"] = [
@@ -646,7 +694,7 @@ def read_trainee(uow: Session, trainee_id) -> dict:
     return body
 
 
-def list_projects(uow: Session, employer_id, page, page_size) -> dict:
+def list_projects(uow: Session, employer_id: object, page: object, page_size: object) -> Data:
     offset, limit = inputs.page_window(page, page_size)
     query = select(Project)
     if employer_id is not None:
@@ -661,7 +709,7 @@ def list_projects(uow: Session, employer_id, page, page_size) -> dict:
     }
 
 
-def _commitment(uow: Session, convention: Convention) -> dict:
+def _commitment(uow: Session, convention: Convention) -> Data:
     hires = uow.scalar(
         select(func.count())
         .select_from(Trainee)
@@ -680,7 +728,7 @@ def _commitment(uow: Session, convention: Convention) -> dict:
     }
 
 
-def convention_commitment(uow: Session, convention_id) -> dict:
+def convention_commitment(uow: Session, convention_id: object) -> Data:
     """The employer's commitment against hires: so far, and as evaluated at completion."""
     convention = get(uow, Convention, "convention", convention_id)
     if convention.kind != EMPLOYER:
@@ -688,7 +736,7 @@ def convention_commitment(uow: Session, convention_id) -> dict:
     return _commitment(uow, convention)
 
 
-def employer_commitments(uow: Session, employer_id, page, page_size) -> dict:
+def employer_commitments(uow: Session, employer_id: object, page: object, page_size: object) -> Data:
     """Every commitment of one employer (the version in force of each project) and the totals."""
     employer_id = ref(employer_id, "employer_id")
     offset, limit = inputs.page_window(page, page_size)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Collection
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import delete, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Table, delete, insert, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from kit.application import Clock, Outcome
+from kit.application import Addressed, Clock, Outcome
 from kit.errors import Conflict, NotFound, ValidationFailed
 from matching import domain
 from matching.events import proposal_step
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from kit.actor import Actor
 
 log = logging.getLogger(__name__)
+Data = dict[str, Any]
 VACANCY_FIELDS = (
     "employer_id",
     "occupation",
@@ -39,7 +40,7 @@ VACANCY_FIELDS = (
 )
 
 
-def proposal_answer(p: Proposal) -> dict:
+def proposal_answer(p: Proposal) -> Data:
     return {
         "id": p.id,
         "vacancy_id": p.vacancy_id,
@@ -80,20 +81,20 @@ def candidate(uow: Session, clock: Clock, beneficiary_id: str) -> Candidate | No
     return candidates(uow, clock, {beneficiary_id})[beneficiary_id]
 
 
-def apply_assessments(uow: Session, clock: Clock, assessments: list[dict]) -> None:
+def apply_assessments(uow: Session, clock: Clock, assessments: list[Data]) -> None:
     """A batch of assessments, in the order they arrived.
 
     The latest assessment of each person in the batch wins, and an older one arriving late is ignored.
     People seen for the first time (most of a campaign) are inserted with one multi-row INSERT rather than
     as ORM objects, a third of the handler's time; known people are updated through their rows.
     """
-    latest: dict[str, dict] = {}
+    latest: dict[str, Data] = {}
     for data in assessments:
         held = latest.get(data["beneficiary_id"])
         if held is None or held["assessed_on"] <= data["assessed_on"]:
             latest[data["beneficiary_id"]] = data
     rows, erased = known(uow, set(latest))
-    now, new = clock.now(), []
+    now, new = clock.now(), cast(list[Data], [])
     for ref, data in latest.items():
         competences = [{"code": c["code"], "level": c["level"], "kind": c["kind"]} for c in data["competences"]]
         row = rows.get(ref)
@@ -116,10 +117,10 @@ def apply_assessments(uow: Session, clock: Clock, assessments: list[dict]) -> No
         row.municipality = data["municipality"] or row.municipality
     if new:
         # Core, not the ORM's bulk insert: the same statement without its per-row bookkeeping.
-        uow.connection().execute(insert(Candidate.__table__), new)
+        uow.connection().execute(insert(cast(Table, Candidate.__table__)), new)
 
 
-def apply_plan(uow: Session, clock: Clock, data: dict) -> None:
+def apply_plan(uow: Session, clock: Clock, data: Data) -> None:
     """The person's agreed plan: what they aim at and accept; an older version arriving late is ignored."""
     row = candidate(uow, clock, data["beneficiary_id"])
     if row is None or (row.plan_version is not None and row.plan_version > data["version"]):
@@ -131,7 +132,7 @@ def apply_plan(uow: Session, clock: Clock, data: dict) -> None:
     row.changed_at = clock.now()
 
 
-def record_placement(uow: Session, clock: Clock, source: str, data: dict) -> Outcome[Candidate | None]:
+def record_placement(uow: Session, clock: Clock, source: str, data: Data) -> Outcome[Candidate | None]:
     """The person signed a contract: no longer proposed, and their live proposals are withdrawn."""
     row = candidate(uow, clock, data["beneficiary_id"])
     if row is None:
@@ -152,7 +153,7 @@ def forget(uow: Session, beneficiary_id: str) -> None:
 
 
 # -- matching's view of vacancies ----------------------------------------
-def apply_vacancy(uow: Session, clock: Clock, data: dict, occupations: Collection[str]) -> None:
+def apply_vacancy(uow: Session, clock: Clock, data: Data, occupations: Collection[str]) -> None:
     """A vacancy opened or changed; ``occupations`` are the taxonomy's (an unknown one ranks on competences)."""
     row = uow.get(Vacancy, data["vacancy_id"])
     if row is None:
@@ -183,22 +184,25 @@ def vacancy_ends(uow: Session, clock: Clock, source: str, vacancy_id: str, statu
     return Outcome(row, _withdraw_all(uow, clock, source, Proposal.vacancy_id == row.vacancy_id, f"vacancy_{status}"))
 
 
-def post_filled(uow: Session, clock: Clock, source: str, data: dict) -> Outcome[Vacancy | None]:
+def post_filled(uow: Session, clock: Clock, source: str, data: Data) -> Outcome[Vacancy | None]:
     """One post of the vacancy filled: the vacancy ends with its last post, and stays open until then."""
     if not domain.last_post(data["posts"], data["filled"]):
         return Outcome(uow.get(Vacancy, data["vacancy_id"]))
-    return vacancy_ends(uow, clock, source, data["vacancy_id"], domain.VACANCY_FILLED)
+    ended = vacancy_ends(uow, clock, source, data["vacancy_id"], domain.VACANCY_FILLED)
+    return Outcome(ended.value, ended.events)
 
 
 # -- proposals -----------------------------------------------------------
-def _withdraw_all(uow: Session, clock: Clock, source: str, where, reason: str) -> list:
-    published: list = []
+def _withdraw_all(uow: Session, clock: Clock, source: str, where: ColumnElement[bool], reason: str) -> list[Addressed]:
+    published: list[Addressed] = []
     for p in uow.scalars(select(Proposal).where(where, Proposal.state.in_(domain.ACTIVE))):
         published += _move(uow, clock, source, p, domain.WITHDRAWN, reason, actor="matching")
     return published
 
 
-def _move(uow: Session, clock: Clock, source: str, proposal: Proposal, to: str, reason, actor) -> list:
+def _move(
+    uow: Session, clock: Clock, source: str, proposal: Proposal, to: str, reason: str | None, actor: str | None
+) -> list[Addressed]:
     at = clock.now()
     uow.add(
         ProposalStep(proposal_id=proposal.id, from_state=proposal.state, to_state=to, at=at, actor=actor, reason=reason)
@@ -207,7 +211,7 @@ def _move(uow: Session, clock: Clock, source: str, proposal: Proposal, to: str, 
     return [(proposal_step(source, proposal, to, at, reason), None)]
 
 
-def active_refs(uow: Session, where, column) -> list[str]:
+def active_refs(uow: Session, where: ColumnElement[bool], column: InstrumentedAttribute[str]) -> list[str]:
     # Pairs already in a live proposal, or hired, are not suggested again.
     return list(uow.scalars(select(column).where(where, Proposal.state.in_(domain.TAKEN))))
 
@@ -232,20 +236,20 @@ def person_to_place(uow: Session, beneficiary_id: str) -> tuple[Candidate, list[
     return row, active_refs(uow, Proposal.beneficiary_id == row.beneficiary_id, Proposal.vacancy_id)
 
 
-def propose(uow: Session, actor: Actor, clock: Clock, source: str, args: dict) -> Outcome[Proposal]:
+def propose(uow: Session, actor: Actor, clock: Clock, source: str, args: Data) -> Outcome[Proposal]:
     """Propose a person for a vacancy (state ``proposed``)."""
     # References are judged by matching's own read model of the Mission's vacancies and candidates
     # (fed by their events; kit.references says why matching differs): 422 by field, as elsewhere.
     vacancy = uow.get(Vacancy, args["vacancy_id"])
     person = uow.get(Candidate, args["beneficiary_id"])
-    errors = {}
+    errors: dict[str, list[str]] = {}
     if vacancy is None or not vacancy.employer_id:
         errors["vacancy_id"] = ["no vacancy of an employer with this reference in this Mission"]
     if person is None:
         errors["beneficiary_id"] = [
             "no person with this reference known to matching in this Mission (an assessment or a plan makes one known)"
         ]
-    if errors:
+    if errors or vacancy is None or person is None:
         raise ValidationFailed(errors)
     if vacancy.status != domain.VACANCY_OPEN:
         raise Conflict(f"the vacancy is {vacancy.status}", vacancy.vacancy_id)
@@ -275,7 +279,7 @@ def propose(uow: Session, actor: Actor, clock: Clock, source: str, args: dict) -
     return Outcome(proposal, [(proposal_step(source, proposal, domain.PROPOSED, at), None)])
 
 
-def move_proposal(uow: Session, actor: Actor, clock: Clock, source: str, args: dict) -> Outcome[Proposal]:
+def move_proposal(uow: Session, actor: Actor, clock: Clock, source: str, args: Data) -> Outcome[Proposal]:
     """One step of a proposal: presented, interview, hired, rejected (reason required) or withdrawn."""
     if args["to"] in domain.NEEDS_REASON and not args["reason"]:
         raise ValidationFailed({"reason": [f"a proposal {args['to']} needs a reason"]})
@@ -288,7 +292,7 @@ def move_proposal(uow: Session, actor: Actor, clock: Clock, source: str, args: d
     return Outcome(proposal, _move(uow, clock, source, proposal, args["to"], args["reason"], actor.sub))
 
 
-def read_proposal(uow: Session, proposal_id) -> dict:
+def read_proposal(uow: Session, proposal_id: object) -> Data:
     proposal = uow.get(Proposal, proposal_id) if isinstance(proposal_id, str) else None
     if proposal is None:
         raise NotFound("proposal", str(proposal_id))
@@ -302,7 +306,7 @@ def read_proposal(uow: Session, proposal_id) -> dict:
     )
 
 
-def list_proposals(uow: Session, args: dict) -> list[dict]:
+def list_proposals(uow: Session, args: Data) -> list[Data]:
     """Proposals of a vacancy or of a person, newest first (one of the two is required)."""
     if not args["vacancy_id"] and not args["beneficiary_id"]:
         raise ValidationFailed({"vacancy_id": ["give a vacancy_id or a beneficiary_id"]})
