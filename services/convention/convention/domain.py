@@ -103,7 +103,7 @@ def check_schedule(start: date, end: date) -> None:
         raise refuse("end_date", "is before the start date")
 
 
-def _within(errors: dict, field: str, day: date, start: date, end: date) -> None:
+def _within(errors: dict[str, list[str]], field: str, day: date, start: date, end: date) -> None:
     if not start <= day <= end:
         errors.setdefault(field, []).append(
             f"is outside the convention's schedule ({start.isoformat()} to {end.isoformat()})"

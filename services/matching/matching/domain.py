@@ -312,6 +312,8 @@ PROPOSED, PRESENTED, INTERVIEW, HIRED, REJECTED, WITHDRAWN = (
     "withdrawn",
 )
 ACTIVE = (PROPOSED, PRESENTED, INTERVIEW)
+# A pair in a live proposal, or hired, is not suggested again (a vacancy of several posts stays ranked).
+TAKEN = ACTIVE + (HIRED,)
 # to_state → the states it may be reached from.
 TRANSITIONS = {
     PRESENTED: (PROPOSED,),
@@ -339,3 +341,19 @@ def transition_error(current: str, target: str) -> str | None:
         allowed = ", ".join(TRANSITIONS[target])
         return f"a proposal cannot go from {current} to {target} (only from {allowed})"
     return None
+
+
+# -- vacancies -------------------------------------------------------------
+# Matching's own view of a vacancy: open (ranked and proposable) until its last post is filled or it closes.
+VACANCY_OPEN, VACANCY_FILLED, VACANCY_CLOSED = "open", "filled", "closed"
+
+
+def last_post(posts: int | None, filled: int | None) -> bool:
+    """Whether a ``vacancy_filled`` event, saying ``filled`` of ``posts`` are taken, filled the last post.
+
+    A vacancy of several posts is filled post by post (the employer service says ``partially_filled`` until
+    the last); an event that does not carry the counts is read as the last post, as before they were read.
+    """
+    if posts is None or filled is None:
+        return True
+    return filled >= posts

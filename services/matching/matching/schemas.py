@@ -62,11 +62,19 @@ class VacancyData(_Tolerant):
 
 
 class Ref(_Tolerant):
-    """Events that only need the reference (contract_signed, erased, vacancy filled or closed)."""
+    """Events that only need the reference (contract_signed, erased, vacancy_closed)."""
 
     beneficiary_id = fields.String(load_default=None)
     vacancy_id = fields.String(load_default=None)
     signed_on = fields.Date(load_default=None, allow_none=True)
+
+
+class PostFilled(_Tolerant):
+    """``vacancy_filled``: one more post taken; the vacancy ends with its last (``domain.last_post``)."""
+
+    vacancy_id = fields.String(load_default=None)
+    posts = fields.Integer(load_default=None, allow_none=True)
+    filled = fields.Integer(load_default=None, allow_none=True)
 
 
 class SuggestArgs(Schema):
