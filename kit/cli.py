@@ -76,13 +76,21 @@ def _embedded_node(reg):
         return None
     from kit.rabbit_node import Node
 
-    return Node.for_broker(reg.broker, reg.data_dir / "broker")
+    node = Node.for_broker(reg.broker, reg.data_dir / "broker")
+    node.registry = reg
+    return node
 
 
-def _check_broker(reg, node=None) -> None:
+def _check_broker(reg) -> None:
     from kit.preflight import check_broker
 
-    check_broker(reg, START_BROKER_HELP, file_limit=node.file_limit_now() if node is not None else None)
+    check_broker(reg, START_BROKER_HELP)
+
+
+def _check_node(reg, node) -> None:
+    from kit.preflight import check_node
+
+    check_node(reg, node.file_limit_now())
 
 
 def cmd_migrate(args) -> int:
@@ -97,10 +105,41 @@ def cmd_migrate(args) -> int:
     return 0
 
 
+def _write_node_definitions(node) -> bool:
+    """The embedded node's definitions file, rewritten when the topology changed; True when it did.
+
+    The file is the checksum: the same registry and code render the same text, and a node loading an unchanged
+    file at boot skips it (RabbitMQ's ``skip_if_unchanged``). It holds password hashes and the shovels' URIs:
+    readable by its owner only, written whole (a node booting now reads the old file or the new one).
+    """
+    from kit.definitions import node_definitions
+
+    text = node_definitions(node.registry)
+    path = node.definitions
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".new")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return True
+
+
 def cmd_broker_setup(args) -> int:
     from kit.definitions import declare
 
     reg = _registry(args)
+    node = _embedded_node(reg)
+    if node is not None:
+        changed = _write_node_definitions(node)
+        if node.running():
+            if changed:
+                node.ctl("import_definitions", str(node.definitions))
+            print(f"the embedded node holds the topology{' (imported again)' if changed else ''}")
+        else:
+            print(f"wrote {node.definitions}: the embedded node loads it when 'up' starts it")
+        return 0
     _check_broker(reg)
     vhosts = declare(reg)
     print(f"declared {len(vhosts)} vhosts: {', '.join(vhosts)}")
@@ -223,35 +262,60 @@ def _check_secrets(reg) -> None:
 
 
 def cmd_up(args) -> int:
-    """Everything in the background, or nothing: a failed ``up`` stops what it started before it says why."""
+    """Everything in the background, or nothing: a failed ``up`` stops what it started before it says why.
+
+    With the embedded node, the node's boot (seconds of Erlang VM and RabbitMQ start) overlaps everything else:
+    the launcher imports the sites' code (CPU) while this process writes the topology and migrates (the disk),
+    and the sites are forked as soon as the databases are ready, each waiting for the node's port in its own
+    preflight. The node loads the topology from its definitions file at boot, before it opens its port, so a
+    site that gets in finds its vhost. Only a topology changed since the node's last boot makes the sites wait
+    for the node, then for its import.
+    """
     from kit.definitions import declare
 
     reg = _registry(args)
     started = time.monotonic()
-    _check_secrets(reg)
     node = _embedded_node(reg)
     node_started = False
-    if node is not None and not node.running():
-        node.launch()  # boots (about 7 s) while the launcher imports and this process migrates
-        node_started = True
-    elif node is None:
-        _check_broker(reg)  # someone else's broker: looked at before anything is changed
-    # The launcher imports the sites' code (CPU) while this process migrates the databases (the disk) and the
-    # node boots; the topology is imported after the migrations, not beside them: a migration holds this
-    # process's only thread for seconds, and a definitions upload stalled that long was dropped by the
-    # management API under load. The sites are forked once both are done.
     names = [f"site-{site.code}" for site in reg.sites] + ["gateway"]
-    launcher, web = None, None
+    launcher, web, marks = None, None, []
     try:
-        launcher = _Launcher(reg, names)
+        if node is not None and not node.running() and node.definitions.exists():
+            node.launch()  # a warm start: the node boots on the topology it had, first thing
+            node_started = True
+        _check_secrets(reg)
+        if node is None:
+            _check_broker(reg)  # someone else's broker: looked at before anything is changed
+        launcher = _Launcher(reg, names)  # forked while this process holds no socket or connection
+        changed = False
+        if node is not None:
+            changed = _write_node_definitions(node)
+            if not node.running() and not node_started:
+                node.launch()  # the first start: it loads the topology just written
+                node_started, changed = True, False
         web = _start_web(reg)
         cmd_migrate(argparse.Namespace(registry=args.registry, sites=None))
+        marks.append(f"databases at {time.monotonic() - started:.1f}s")
         if node is not None:
+            if not changed:
+                launcher.go()
+                marks.append(f"sites forked at {time.monotonic() - started:.1f}s")
             node.wait_ready()
-            _check_broker(reg, node)
-        vhosts = declare(reg)
-        print(f"declared {len(vhosts)} vhosts")
-        launcher.go()
+            _check_node(reg, node)
+            if changed:
+                node.ctl("import_definitions", str(node.definitions))
+                print("imported the changed topology into the node")
+            node.detach()
+            marks.append(f"broker node ready at {time.monotonic() - started:.1f}s")
+        else:
+            # Someone else's broker: declared after the migrations, not beside them (a migration holds this
+            # process's only thread for seconds, and a definitions upload stalled that long was dropped by
+            # the management API under load).
+            vhosts = declare(reg)
+            print(f"declared {len(vhosts)} vhosts")
+        if launcher.pid is not None:
+            launcher.go()
+            marks.append(f"sites forked at {time.monotonic() - started:.1f}s")
         health = _wait_ready(reg, args.timeout)
         _print_where(reg, health, node)
         if not health or not health.get("ready"):
@@ -270,7 +334,10 @@ def cmd_up(args) -> int:
                 file=sys.stderr,
             )
         raise
-    print(f"all {len(reg.sites)} sites ready in {time.monotonic() - started:.1f}s; 'passerelle down' stops them")
+    print(
+        f"all {len(reg.sites)} sites ready in {time.monotonic() - started:.1f}s ({', '.join(marks)}); "
+        "'passerelle down' stops them"
+    )
     if args.seed:
         return cmd_seed(args)
     return 0
@@ -330,11 +397,11 @@ def _print_where(reg, health: dict | None, node=None) -> None:
     if _web_url(reg):
         print(f"front office {_web_url(reg)}  (sign in as a demo user of any Mission)")
     print(f"gateway      {_gateway_url(reg)}  (GET /health)")
-    owner = f"its own node, data in {node.dir}" if node is not None else "external"
-    print(
-        f"broker       amqp://{reg.broker['host']}:{reg.broker['port']}  management {reg.broker['management_url']}"
-        f"  ({owner})"
-    )
+    if node is not None:
+        where = f"its own node, data in {node.dir}, no management UI"
+    else:
+        where = f"management {reg.broker['management_url']}, external"
+    print(f"broker       amqp://{reg.broker['host']}:{reg.broker['port']}  ({where})")
     for site in reg.sites:
         state = "ready" if sites.get(site.code, {}).get("ready") else "NOT READY"
         print(

@@ -178,6 +178,15 @@ def quorum_queues_not_ours(broker: dict, registry) -> int:
     return sum(1 for q in present if q.get("type") == "quorum" and (q["vhost"], q["name"]) not in ours)
 
 
+def check_node(registry, file_limit: int | None) -> None:
+    """The embedded node (no management plugins): the admin's AMQP handshake and the open-file budget.
+
+    Its plugins are the ones it was started with, and nothing but the platform's topology lives on it.
+    """
+    check_handshake(registry.broker)
+    check_file_budget(file_limit, registry.broker, need_of(registry))
+
+
 def check_broker(registry, help_text: str, file_limit: int | None = None) -> None:
     """Every check, cheapest first; returns quietly when the broker can carry the platform.
 
