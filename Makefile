@@ -53,9 +53,11 @@ test-sqlite: $(STAMP)
 test-postgres: $(STAMP)
 	PASSERELLE_TEST_DATABASE=postgresql $(TEST_BROKER) $(BIN)/python -m pytest -m "not database_independent" $(PYTEST_ARGS)
 
+## lint: ruff, and import-linter's contracts (pyproject.toml): imports point down the layers, no circles
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 ## render: rewrite the deployment files derived from the registry (deploy/render.py)
 render: $(STAMP)

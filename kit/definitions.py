@@ -9,7 +9,7 @@ declaration, and renders what it collected:
 * ``rabbitmq_definitions(registry)``: a definitions file that RabbitMQ loads
   at boot (``load_definitions``), for ``docker-compose.yml``;
 * ``node_definitions(registry)``: the same document for the embedded node,
-  which loads it at boot (``up``; ``kit/rabbit_node.py``);
+  which loads it at boot (``up``; ``runtime/rabbit_node.py``);
 * ``declare(registry)``: the same document imported into a running broker
   through its management API (``passerelle broker-setup`` and ``up`` with
   someone else's broker);
@@ -208,7 +208,7 @@ def rabbitmq_definitions(registry: Registry) -> dict:
 
 
 def node_definitions(registry: Registry) -> str:
-    """The definitions file the embedded node loads at boot (``kit.rabbit_node``), as text.
+    """The definitions file the embedded node loads at boot (``runtime.rabbit_node``), as text.
 
     The whole topology, the admin user and the default vhost ``/`` (a node that loads definitions at boot creates
     neither itself), rendered the same way every time, so that comparing the text tells whether it changed.

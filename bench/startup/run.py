@@ -7,7 +7,7 @@ On a private RabbitMQ node started for the run, with a registry of its own
 SQLite), it times ``passerelle up`` from the moment the broker answers to the
 gateway reporting every site ready: broker setup and migrations, beside them
 the launcher importing the sites' code once, then twelve site processes and
-the gateway forked from it (``kit.launcher``; its own timings are noted).
+the gateway forked from it (``runtime.launcher``; its own timings are noted).
 The first run is the very first start (56 databases created by Alembic,
 every vhost declared); the next ones start again on what exists, as after a
 reboot. Baseline, same run: one Mission's site alone (``run-site``, already
@@ -70,7 +70,7 @@ def write_registry(scratch: Path, broker) -> Path:
 def passerelle(registry: Path, *args, timeout: float = 300, check: bool = True) -> tuple[float, str, int]:
     t = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "kit.cli", "--registry", str(registry), *args],
+        [sys.executable, "-m", "runtime.cli", "--registry", str(registry), *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -112,7 +112,7 @@ def one_site(registry: Path, code: str = "mirec") -> float:
         [
             sys.executable,
             "-m",
-            "kit.cli",
+            "runtime.cli",
             "--registry",
             str(registry),
             "run-site",

@@ -40,7 +40,6 @@ PLAN_ACTIONS = ("remise_a_niveau", "confirmation_internship", "alternating_train
 COMPETENCE_KINDS = ("technical", "behavioural")
 COMPETENCE_SOURCES = ("training", "work", "other")
 NOTE_KINDS = ("social", "pedagogical")
-AGENCIES = ("forem", "actiris")
 DISCLOSURE_BASES = ("consent", "legal_basis")
 DROPOUT_REASONS = (
     "health",

@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from kit.actor import Actor, _Authorizer
 from kit.db import DatabaseFacade, _Store
-from kit.demo import DemoFactory
 from kit.errors import Conflict, ValidationFailed
 from kit.migrations import upgrade
-from kit.service import _Site
+from kit.service import Placement
 from kit.storage import outbox
+from runtime.demo import DemoFactory
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def service(tmp_path):
     yield worker_factory(
         BeneficiaryService,
         db=DatabaseFacade(store, "beneficiary.register"),
-        site=_Site("mirec", "mission", "beneficiary"),
+        site=Placement("mirec", "mission", "beneficiary"),
         caller=counsellor,
     )
     store.engine.dispose()

@@ -18,7 +18,7 @@ from kit.actor import Actor, _Authorizer
 from kit.db import DatabaseFacade, _Store
 from kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kit.migrations import drop_database, upgrade
-from kit.service import _Site
+from kit.service import Placement
 from kit.storage import outbox
 from tests.harness import DATABASE, POSTGRES_URL
 
@@ -103,7 +103,7 @@ def as_(store):
         return worker_factory(
             ConventionService,
             db=DatabaseFacade(store, handler),
-            site=_Site("mirec", "mission", "convention"),
+            site=Placement("mirec", "mission", "convention"),
             caller=_Authorizer(actor, "mirec"),
             beneficiary=owner,
             employer=owner,

@@ -33,6 +33,8 @@ import belgica
 
 from kit import reference, taxonomy
 
+# Offers in one import_offers call: the RPC and the gateway's route refuse a longer list.
+MAX_IMPORT_BATCH = 1000
 CONTRACTS = {
     "cdi": "permanent",
     "cdd": "fixed_term",

@@ -11,6 +11,7 @@ from stdnum.be import vat
 
 from employer import domain, events, schemas
 from employer.enums import CANCEL_REASONS, CLOSED, DRAFT, OPEN
+from employer.forem import MAX_IMPORT_BATCH
 from employer.models import Contact, Employer, Prospection, Vacancy, VacancyTransition
 from kit import inputs, outbox
 from kit.actor import Caller
@@ -19,7 +20,6 @@ from kit.references import CHECK_TIMEOUT, Ref, check, known, rpc_lookup
 from kit.rpc import TimedRpcProxy
 from kit.service import ServiceBase
 
-MAX_IMPORT_BATCH = 1000
 IMPORTED_FIELDS = (
     "title",
     "occupation",

@@ -14,7 +14,7 @@ from kit.actor import _Authorizer as _Check
 from kit.db import DatabaseFacade, _Store
 from kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kit.migrations import upgrade
-from kit.service import _Site
+from kit.service import Placement
 from kit.storage import outbox
 from kit.taxonomy import DEMO_DIR, load
 
@@ -45,7 +45,7 @@ def service(store):
     return worker_factory(
         MatchingService,
         db=DatabaseFacade(store, "matching.test"),
-        site=_Site("mirec", "mission", "matching"),
+        site=Placement("mirec", "mission", "matching"),
         caller=_Check(Actor("eric.prospector", "mirec", ("employer_relations",)), "mirec"),
         index=_Facade(_Shared(TAX)),
     )
@@ -234,7 +234,7 @@ def test_callers_without_a_placing_role_are_refused(store):
     svc = worker_factory(
         MatchingService,
         db=DatabaseFacade(store, "matching.test"),
-        site=_Site("mirec", "mission", "matching"),
+        site=Placement("mirec", "mission", "matching"),
         caller=_Check(Actor("someone", "mirec", ("social_worker",)), "mirec"),
         index=_Facade(_Shared(TAX)),
     )

@@ -18,7 +18,7 @@ from kit.actor import Actor, _Authorizer
 from kit.db import DatabaseFacade, _Store
 from kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kit.migrations import upgrade
-from kit.service import _Site
+from kit.service import Placement
 
 
 class Mission:
@@ -36,7 +36,7 @@ class Mission:
         return worker_factory(
             ReportingService,
             db=DatabaseFacade(self.store, "reporting.on_beneficiary_fact"),
-            site=_Site(self.code, "mission", "reporting"),
+            site=Placement(self.code, "mission", "reporting"),
             caller=_Authorizer(actor, self.code),
         )
 

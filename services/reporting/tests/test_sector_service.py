@@ -23,7 +23,7 @@ from reporting_events import sector_fact
 from kit.actor import Actor, _Authorizer
 from kit.db import DatabaseFacade, _Store
 from kit.migrations import upgrade
-from kit.service import _Site
+from kit.service import Placement
 
 MISSIONS = ("mirec", "mirena", "mirelw", "mirehuy")
 MUNICIPALITIES = [str(52000 + 10 * i) for i in range(14)]
@@ -40,7 +40,7 @@ class Sector:
         self.service = worker_factory(
             SectorReportingService,
             db=DatabaseFacade(self.store, "reporting.on_sector_fact"),
-            site=_Site(self.code, "intermire", "reporting"),
+            site=Placement(self.code, "intermire", "reporting"),
             caller=_Authorizer(Actor("ian.analyst", "intermire", ("intermire_analyst",)), "intermire"),
         )
 

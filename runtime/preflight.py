@@ -16,7 +16,7 @@ looked alike from outside (``up`` waited two minutes and said "not ready"):
   reserves three file handles for each quorum queue (``HANDLES_PER_QUORUM_QUEUE``)
   out of the budget its client sockets share, and a node past it stops
   completing handshakes for every client on the machine
-  (``kit/rabbit_node.py`` says why the embedded default runs its own node).
+  (``runtime/rabbit_node.py`` says why the embedded default runs its own node).
 """
 
 from __future__ import annotations

@@ -19,30 +19,24 @@ The registry is ``config/missions.yaml`` unless ``--registry`` or
 
 from __future__ import annotations
 
-import warnings
+from runtime import green  # noqa: F401  (first: eventlet patches the standard library)
 
-# eventlet warns on import that it is in maintenance mode; nameko 2 needs it.
-warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+# isort: split
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
-import eventlet  # noqa: E402
+import requests
 
-eventlet.monkey_patch()  # before anything imports socket, threading or kombu
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import requests  # noqa: E402
-
-from kit import logs  # noqa: E402
-from kit import registry as registry_module  # noqa: E402
-from kit.config import ConfigError  # noqa: E402
-from kit.rabbit_node import alive  # noqa: E402
+from kit import registry as registry_module
+from kit.config import ConfigError
+from runtime import processes
+from runtime.rabbit_node import alive
 
 WEB = "web"  # the front office's process name in var/run and var/log
 
@@ -71,10 +65,10 @@ def _log_dir(reg) -> Path:
 
 
 def _embedded_node(reg):
-    """The registry's own RabbitMQ node (``kit/rabbit_node.py``), or None when the broker is someone else's."""
+    """The registry's own RabbitMQ node (``runtime/rabbit_node.py``), or None when the broker is someone else's."""
     if not reg.broker.get("embedded"):
         return None
-    from kit.rabbit_node import Node
+    from runtime.rabbit_node import Node
 
     node = Node.for_broker(reg.broker, reg.data_dir / "broker")
     node.registry = reg
@@ -82,13 +76,13 @@ def _embedded_node(reg):
 
 
 def _check_broker(reg) -> None:
-    from kit.preflight import check_broker
+    from runtime.preflight import check_broker
 
     check_broker(reg, START_BROKER_HELP)
 
 
 def _check_node(reg, node) -> None:
-    from kit.preflight import check_node
+    from runtime.preflight import check_node
 
     check_node(reg, node.file_limit_now())
 
@@ -160,7 +154,7 @@ def _running(reg, name: str) -> bool:
 
 
 class _Launcher:
-    """``kit.launcher`` for the named processes not already running, forked now and told to fork them later.
+    """``runtime.launcher`` for the named processes not already running, forked now and told to fork them later.
 
     Forked from this process while it holds no socket or database connection (its children would share
     them): it starts from the interpreter and modules ``up`` already has, preloads the sites' code while
@@ -172,7 +166,7 @@ class _Launcher:
         self.log_path = _log_dir(reg) / "launcher.log"
         self.pid = self.go_fd = None
         if self.names:
-            from kit.launcher import run_forked
+            from runtime.launcher import run_forked
 
             read_fd, self.go_fd = os.pipe()
             sys.stdout.flush()  # nothing buffered here may be written again by the launcher
@@ -247,7 +241,8 @@ def _gateway_url(reg) -> str:
 def _check_secrets(reg) -> None:
     """Every secret ``up`` would start processes without, named in one line before anything starts.
 
-    The processes check their own again at start (``kit.site.check_secrets``, ``gateway.app.check_settings``);
+    The processes check their own again at start (``runtime.site_runner.check_secrets``,
+    ``gateway.app.check_settings``);
     this makes ``up`` fail at once instead of waiting for sites that stopped.
     """
     from gateway.app import check_settings
@@ -326,7 +321,7 @@ def cmd_up(args) -> int:
         if launcher is not None:
             launcher.cancel()
         mine = (launcher.names if launcher else []) + ([web] if web else [])
-        stopped = _stop_processes(reg, mine, node=node if node_started else None)
+        stopped = _stop_processes(reg, mine, node=node if node_started else None) if mine or node_started else 0
         if stopped or node_started:
             print(
                 f"up failed: stopped the {stopped} processes{' and the broker node' if node_started else ''} "
@@ -398,7 +393,8 @@ def _print_where(reg, health: dict | None, node=None) -> None:
         print(f"front office {_web_url(reg)}  (sign in as a demo user of any Mission)")
     print(f"gateway      {_gateway_url(reg)}  (GET /health)")
     if node is not None:
-        where = f"its own node, data in {node.dir}, no management UI"
+        ui = f"management {node.management_url}" if node.management else "no management UI"
+        where = f"its own node, data in {node.dir}, {ui}"
     else:
         where = f"management {reg.broker['management_url']}, external"
     print(f"broker       amqp://{reg.broker['host']}:{reg.broker['port']}  ({where})")
@@ -466,7 +462,7 @@ def cmd_status(args) -> int:
 def cmd_seed(args) -> int:
     from nameko.exceptions import RpcTimeout
 
-    from kit.demo import seed
+    from runtime.demo import seed
 
     reg = _registry(args)
     try:
@@ -487,13 +483,13 @@ def cmd_import_forem(args) -> int:
     """Import a feed of Le Forem's public offers into one Mission, in batches, reporting bad rows."""
     from employer.forem import parse
 
-    from gateway.sites import Sites
+    from gateway.rpc_clients import RpcClients
     from kit.actor import Actor
 
     reg = _registry(args)
     site = reg.site(args.site)
     context = Actor("passerelle-import", site.code, ("employer_relations",)).context()
-    sites = Sites(reg)
+    sites = RpcClients(reg)
     totals = {"created": 0, "updated": 0, "unchanged": 0}
     rejected, batch, seen = [], [], 0
 
@@ -538,7 +534,7 @@ def cmd_agency_replay(args) -> int:
     from datetime import date
 
     from contracts.agency.catalogue import CATALOGUE
-    from gateway.sites import Sites
+    from gateway.rpc_clients import RpcClients
     from kit.actor import Actor
 
     try:
@@ -548,7 +544,7 @@ def cmd_agency_replay(args) -> int:
     reg = _registry(args)
     missions = [reg.site(code) for code in args.missions.split(",")] if args.missions else reg.missions
     producers = sorted({kind.producer for kind in CATALOGUE.values()})
-    sites, total, failed = Sites(reg), 0, []
+    sites, total, failed = RpcClients(reg), 0, []
     try:
         for site in missions:
             # The replay is the Mission's act, done for it by the platform: a director's right (kit.policy).
@@ -579,12 +575,12 @@ def cmd_rotate_sector_key(args) -> int:
     Run after the new key is deployed to every Mission (ARCHITECTURE.md, "Sector key rotation"); repeating
     it is harmless. Each batch commits its people and their ``pseudonym_rekeyed`` events together.
     """
-    from gateway.sites import Sites
+    from gateway.rpc_clients import RpcClients
     from kit.actor import Actor
 
     reg = _registry(args)
     missions = [reg.site(code) for code in args.missions.split(",")] if args.missions else reg.missions
-    sites, done, failed = Sites(reg), {}, []
+    sites, done, failed = RpcClients(reg), {}, []
     try:
         for site in missions:
             # The platform acts for the Mission's direction, as for an agency replay (kit.policy).
@@ -626,21 +622,16 @@ def cmd_token(args) -> int:
 
 
 def cmd_run_site(args) -> int:
-    from kit.site import run
-
-    reg = _registry(args)
-    site = reg.site(args.code)
-    logs.setup(site=site.code)
-    run(reg, site, only=args.services.split(",") if args.services else None, port=args.observability_port)
-    return 0
+    return processes.run_site(
+        _registry(args),
+        args.code,
+        services=args.services.split(",") if args.services else None,
+        port=args.observability_port,
+    )
 
 
 def cmd_run_gateway(args) -> int:
-    from gateway.app import serve
-
-    logs.setup(site="gateway")
-    serve(_registry(args))
-    return 0
+    return processes.run_gateway(_registry(args))
 
 
 def main(argv=None) -> int:

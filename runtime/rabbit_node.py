@@ -101,7 +101,7 @@ class Node:
         self.port, self.management_port, self.dist_port, self.ctl_port = port, management_port, dist_port, ctl_port
         self.management_url = f"http://127.0.0.1:{management_port}"
         self.file_limit = file_limit
-        # Without the management plugins the node is asked over AMQP only (``wait_ready``, ``kit.preflight``).
+        # Without the management plugins the node is asked over AMQP only (``wait_ready``, ``runtime.preflight``).
         self.management = management
         # A RabbitMQ definitions file imported at boot, skipped when its hash is the one imported last time.
         self.definitions = Path(definitions) if definitions else None
@@ -111,8 +111,8 @@ class Node:
 
     @classmethod
     def for_broker(cls, broker: dict, folder: Path) -> Node:
-        """The embedded node a registry's ``broker`` section describes: its ports, no management plugins, the
-        topology from ``folder/definitions.json`` at boot."""
+        """The embedded node a registry's ``broker`` section describes: its ports, the management plugins only
+        when ``management_ui`` asks for them, the topology from ``folder/definitions.json`` at boot."""
         management_port = urlsplit(broker["management_url"]).port or 15672
         port = int(broker["port"])
         return cls(
@@ -122,7 +122,7 @@ class Node:
             management_port=management_port,
             dist_port=int(broker.get("dist_port") or port + 20000),
             ctl_port=int(broker.get("ctl_port") or port + 30000),
-            management=False,
+            management=bool(broker.get("management_ui")),
             definitions=Path(folder) / "definitions.json",
         )
 
