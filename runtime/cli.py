@@ -70,9 +70,7 @@ def _embedded_node(reg):
         return None
     from runtime.rabbit_node import Node
 
-    node = Node.for_broker(reg.broker, reg.data_dir / "broker")
-    node.registry = reg
-    return node
+    return Node.for_broker(reg.broker, reg.data_dir / "broker")
 
 
 def _check_broker(reg) -> None:
@@ -99,25 +97,11 @@ def cmd_migrate(args) -> int:
     return 0
 
 
-def _write_node_definitions(node) -> bool:
-    """The embedded node's definitions file, rewritten when the topology changed; True when it did.
-
-    The file is the checksum: the same registry and code render the same text, and a node loading an unchanged
-    file at boot skips it (RabbitMQ's ``skip_if_unchanged``). It holds password hashes and the shovels' URIs:
-    readable by its owner only, written whole (a node booting now reads the old file or the new one).
-    """
+def _write_node_definitions(reg, node) -> bool:
+    """The embedded node's definitions file, rewritten when the registry's topology changed; True when it did."""
     from kit.definitions import node_definitions
 
-    text = node_definitions(node.registry)
-    path = node.definitions
-    if path.exists() and path.read_text(encoding="utf-8") == text:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".new")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.chmod(0o600)
-    tmp.replace(path)
-    return True
+    return node.write_definitions(node_definitions(reg))
 
 
 def cmd_broker_setup(args) -> int:
@@ -126,7 +110,7 @@ def cmd_broker_setup(args) -> int:
     reg = _registry(args)
     node = _embedded_node(reg)
     if node is not None:
-        changed = _write_node_definitions(node)
+        changed = _write_node_definitions(reg, node)
         if node.running():
             if changed:
                 node.ctl("import_definitions", str(node.definitions))
@@ -284,7 +268,7 @@ def cmd_up(args) -> int:
         launcher = _Launcher(reg, names)  # forked while this process holds no socket or connection
         changed = False
         if node is not None:
-            changed = _write_node_definitions(node)
+            changed = _write_node_definitions(reg, node)
             if not node.running() and not node_started:
                 node.launch()  # the first start: it loads the topology just written
                 node_started, changed = True, False

@@ -41,9 +41,7 @@ PLUGINS = ("rabbitmq_management", "rabbitmq_shovel", "rabbitmq_shovel_management
 # their agent alone holds a clean shutdown for five seconds (1.1 s without them) and the topology is loaded from a
 # definitions file at boot instead of through the HTTP API.
 SHOVEL_ONLY = ("rabbitmq_shovel",)
-# Schedulers that do not spin while idle: on two cores shared with a dozen Python processes starting at the same
-# time, the VM's default busy-waiting takes CPU the sites need.
-ERL_ARGS = "+sbwt none +sbwtdcpu none +sbwtdio none"
+
 ADMIN = ("guest", "guest")
 # Enough for the topology's reservations (3 a quorum queue), every site's connections and room to grow.
 FILE_LIMIT = 65536
@@ -160,6 +158,23 @@ class Node:
             apps.append(f"{{rabbitmq_management, [{{tcp_config, {listener}}}]}}")
         (self.dir / "rabbitmq.config").write_text("[\n " + ",\n ".join(apps) + "\n].\n")
 
+    def write_definitions(self, text: str) -> bool:
+        """Write ``text`` as the definitions file the node loads at boot; False when it holds that text already.
+
+        The file is its own checksum: the same registry and code render the same text, and a node loading an
+        unchanged file at boot skips it. It holds password hashes and the shovels' URIs: readable by its owner
+        only, and replaced whole, so that a node booting now reads the old file or the new one.
+        """
+        path = self.definitions
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".new")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.chmod(0o600)
+        tmp.replace(path)
+        return True
+
     # -- environment ------------------------------------------------------
     def env(self) -> dict:
         d = self.dir
@@ -168,7 +183,6 @@ class Node:
             HOME=str(d / "home"),
             RABBITMQ_NODENAME=self.name,
             RABBITMQ_CONFIG_FILE=str(d / "rabbitmq.config"),
-            RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=ERL_ARGS,
             RABBITMQ_ENABLED_PLUGINS_FILE=str(d / "enabled_plugins"),
             RABBITMQ_MNESIA_BASE=str(d / "mnesia"),
             RABBITMQ_LOG_BASE=str(d / "log"),
