@@ -1,6 +1,6 @@
 """``passerelle``: the platform's few verbs.
 
-    up            broker setup, migrations, every site and the gateway, in the background
+    up            the broker (its own node by default), migrations, every site and the gateway, in the background
     down          stop what ``up`` started
     status        what runs, and the gateway's view of every site
     seed          realistic demo data in every Mission (over RPC)
@@ -142,7 +142,7 @@ class _Launcher:
 
     Forked from this process while it holds no socket or database connection (its children would share
     them): it starts from the interpreter and modules ``up`` already has, preloads the sites' code while
-    ``up`` migrates and sets up the broker, and forks the sites once ``go`` says both are done.
+    ``up`` writes the topology and migrates, and forks the sites once ``go`` says the databases are ready.
     """
 
     def __init__(self, reg, names: list[str]):

@@ -6,14 +6,14 @@ How ``passerelle up`` starts the sites. The parent imports every service
 module the named sites run (and the gateway), fills the process-wide caches
 every Mission would otherwise compute for itself at start (municipality
 positions, the taxonomy, scikit-learn's import), then forks one child per
-name and exits. ``up`` forks it first thing, while it holds no socket or
+name and exits. ``up`` forks it early, while it holds no socket or
 database connection (``run_forked``), and it preloads (CPU) while ``up``
-migrates (disk) and sets up the broker (network); it forks the sites when
-``up`` writes ``go`` on the pipe between them, and without it (``up``
-failed) it exits without forking. ``python -m runtime.launcher`` is the same
+writes the broker topology and migrates (disk) and the broker node boots;
+it forks the sites when ``up`` writes ``go`` on the pipe between them, and
+without it (``up`` failed) it exits without forking. ``python -m runtime.launcher`` is the same
 launcher started on its own (``--after-go``: wait for ``go`` on standard
 input). Each child is what ``passerelle run-site CODE`` (or ``run-gateway``)
-is: ``runtime.cli.main`` with those arguments, in its own session, its output in
+runs: ``runtime.processes.run_named``, in its own session, its output in
 ``var/log/<name>.log``, its pid in ``var/run/<name>.pid`` for ``down`` and
 ``status``.
 
