@@ -1,6 +1,7 @@
 """Cold start benchmark: the whole platform (eleven Missions, InterMire, the gateway) to all-ready.
 
-    python -m bench.startup.run [--runs 2] [--no-write]
+    python -m bench.startup.run [--runs 2] [--warm 3] [--no-clone] [--no-write]
+    python -m bench.startup.run --node-only   # the embedded node alone, with and without management
 
 On a private RabbitMQ node started for the run, with a registry of its own
 (the real ``config/missions.yaml`` sites, a prefix, a scratch data folder,
@@ -141,6 +142,37 @@ def one_site(registry: Path, code: str = "mirec") -> float:
         log.close()
 
 
+def node_alone(scratch: Path, rounds: int = 2) -> dict[bool, list[tuple[float, float]]]:
+    """The embedded node by itself, on the whole topology (its definitions file, imported at its first boot),
+    booted and stopped with and without the management plugins, alternately, so that both see the same load:
+    management → [(seconds to an AMQP handshake, seconds to a clean stop)] of the warm boots."""
+    from kit import registry as registry_module
+    from kit.definitions import node_definitions
+    from runtime.rabbit_node import Node
+    from tests.harness import free_port_block
+
+    reg = registry_module.load(environ={**os.environ, "PASSERELLE_ENV": "development"})
+    figures: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+    for management in (True, False):
+        base = free_port_block(4)
+        folder = scratch / f"node-{'management' if management else 'shovel'}"
+        node = Node(folder, f"bench-{uuid.uuid4().hex[:6]}@localhost", base, base + 1, base + 2, base + 3)
+        node.management, node.definitions = management, folder / "definitions.json"
+        node.write_definitions(node_definitions(reg))
+        node.start(timeout=180).stop(keep_data=True)  # the first boot imports the topology: not timed
+        figures[management].append(node)
+    nodes = {m: figures[m].pop() for m in figures}
+    for _ in range(rounds):
+        for management, node in nodes.items():
+            t = time.monotonic()
+            node.start(timeout=180)
+            booted = time.monotonic() - t
+            t = time.monotonic()
+            node.stop(keep_data=True)
+            figures[management].append((booted, time.monotonic() - t))
+    return figures
+
+
 def fresh_clone(scratch: Path, warm_runs: int = 3) -> dict:
     """A newcomer's first minutes: clone, ``make install``, first ``up`` (the embedded default: its own
     RabbitMQ node, 56 databases, the topology), ``down``, a warm ``up`` and ``down`` again. Free ports, so a
@@ -198,11 +230,16 @@ def main(argv=None) -> int:
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--no-clone", action="store_true", help="leave out the fresh clone's install, up and down")
     ap.add_argument("--warm", type=int, default=3, help="warm up/down pairs on the fresh clone")
+    ap.add_argument(
+        "--node-only", action="store_true", help="only the embedded node alone, with and without management"
+    )
     args = ap.parse_args(argv)
     from tests.reliability.broker_node import BrokerNode
 
     before = load_note()
     scratch = Path(tempfile.mkdtemp(prefix="passerelle-bench-startup-"))
+    if args.node_only:
+        return write_node_section(node_alone(scratch), before, argv, args.no_write)
     broker = BrokerNode(scratch / "broker").start()
     starts = []
     try:
@@ -278,6 +315,36 @@ def main(argv=None) -> int:
             heading, _, rest = text.partition("\n\n")
             when, _, body = rest.partition("\n\n")
             text = RESULT.read_text(encoding="utf-8").rstrip() + f"\n\n### {when}\n\n" + body
+        RESULT.write_text(text, encoding="utf-8")
+    return 0
+
+
+def write_node_section(figures: dict, before: str, argv, no_write: bool) -> int:
+    section = Section(
+        "Cold start: the embedded node alone, with and without the management plugins", "bench.startup.run", argv
+    )
+    section.note(
+        "The embedded node on the whole topology (441 quorum queues, loaded from its definitions file at its "
+        "first boot, not timed), warm boots and clean stops alternating between the two configurations so "
+        f"that both meet the same load. Load on the machine: {before} at start, {load_note()} at the end."
+    )
+    for management, label in ((True, "with the management plugins (before)"), (False, "shovel plugin only (now)")):
+        runs = figures[management]
+        section.row(
+            f"node {label}: warm boot to an AMQP handshake · clean stop",
+            " · ".join(f"{boot:.1f} s · **{stop:.1f} s**" for boot, stop in runs),
+        )
+    return _emit(section.render(), no_write)
+
+
+def _emit(text: str, no_write: bool) -> int:
+    print(text)
+    if not no_write:
+        RESULT.parent.mkdir(parents=True, exist_ok=True)
+        if RESULT.exists():
+            heading, _, rest = text.partition("\n\n")
+            when, _, body = rest.partition("\n\n")
+            text = RESULT.read_text(encoding="utf-8").rstrip() + f"\n\n### {heading.lstrip('# ')}, {when}\n\n" + body
         RESULT.write_text(text, encoding="utf-8")
     return 0
 
