@@ -331,7 +331,7 @@ def write_node_section(figures: dict, before: str, argv, no_write: bool) -> int:
     for management, label in ((True, "with the management plugins (before)"), (False, "shovel plugin only (now)")):
         runs = figures[management]
         section.row(
-            f"node {label}: warm boot to an AMQP handshake · clean stop",
+            f"node {label}: warm boot to ready (AMQP handshake, and the API with management) · clean stop",
             " · ".join(f"{boot:.1f} s · **{stop:.1f} s**" for boot, stop in runs),
         )
     return _emit(section.render(), no_write)
