@@ -116,7 +116,8 @@ def cmd_broker_setup(args) -> int:
                 node.ctl("import_definitions", str(node.definitions))
             print(f"the embedded node holds the topology{' (imported again)' if changed else ''}")
         else:
-            print(f"wrote {node.definitions}: the embedded node loads it when 'up' starts it")
+            state = "wrote" if changed else "up to date:"
+            print(f"{state} {node.definitions}: the embedded node loads it when 'up' starts it")
         return 0
     _check_broker(reg)
     vhosts = declare(reg)
