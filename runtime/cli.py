@@ -264,12 +264,15 @@ def cmd_up(args) -> int:
             node.launch()  # a warm start: the node boots on the topology it had, first thing
             node_started = True
         _check_secrets(reg)
+        changed = False
         if node is None:
             _check_broker(reg)  # someone else's broker: looked at before anything is changed
-        launcher = _Launcher(reg, names)  # forked while this process holds no socket or connection
-        changed = False
-        if node is not None:
+        else:
+            # Rendering the topology imports every service class: done before the fork, the launcher inherits
+            # them instead of importing them a second time (CPU both would spend while the node boots).
             changed = _write_node_definitions(reg, node)
+        launcher = _Launcher(reg, names)  # forked while this process holds no socket or connection
+        if node is not None:
             if not node.running() and not node_started:
                 node.launch()  # the first start: it loads the topology just written
                 node_started, changed = True, False
