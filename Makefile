@@ -53,9 +53,11 @@ test-sqlite: $(STAMP)
 test-postgres: $(STAMP)
 	PASSERELLE_TEST_DATABASE=postgresql $(TEST_BROKER) $(BIN)/python -m pytest -m "not database_independent" $(PYTEST_ARGS)
 
+## lint: ruff, and import-linter's contracts (pyproject.toml): imports point down the layers, no circles
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 ## check: the inner loop, under a minute with no broker and no database server: lint, types (mypy, configured in
 ## pyproject.toml) and the unit tests (`-m unit`: tests/unit and the services' tests, conftest.py says which).

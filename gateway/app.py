@@ -42,7 +42,7 @@ from gateway.auth import AuthConfig, Authenticator, ProviderUnavailable, Unauthe
 from gateway.http import Hygiene, ProblemProtocol, is_json
 from gateway.route import ID_PATTERN, Route
 from gateway.routes import ROUTES
-from gateway.sites import Sites
+from gateway.rpc_clients import RpcClients
 from kit import logs
 from kit.errors import Conflict, Forbidden, ValidationFailed
 from kit.errors import NotFound as NotFoundError
@@ -102,7 +102,7 @@ class Gateway:
         self.registry = registry
         config = check_settings(registry, env)
         # Proxies per site: concurrent requests to one site beyond this wait for a free one.
-        self.sites = Sites(registry, pool_size=int(env.get("PASSERELLE_RPC_POOL_SIZE", 8)))
+        self.sites = RpcClients(registry, pool_size=int(env.get("PASSERELLE_RPC_POOL_SIZE", 8)))
         self.auth = Authenticator(auth or config)
         self.max_body = int(env.get("PASSERELLE_MAX_BODY", 1024 * 1024))
         self.limiter = ratelimit.from_env(env)  # in memory, or shared by every replica in Redis

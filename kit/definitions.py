@@ -8,8 +8,11 @@ declaration, and renders what it collected:
 
 * ``rabbitmq_definitions(registry)``: a definitions file that RabbitMQ loads
   at boot (``load_definitions``), for ``docker-compose.yml``;
+* ``node_definitions(registry)``: the same document for the embedded node,
+  which loads it at boot (``up``; ``runtime/rabbit_node.py``);
 * ``declare(registry)``: the same document imported into a running broker
-  (``passerelle broker-setup`` and ``up``);
+  through its management API (``passerelle broker-setup`` and ``up`` with
+  someone else's broker);
 * ``operator_resources(registry)``: ``rabbitmq.com/v1beta1`` resources
   (Vhost, User, Permission, Policy, Exchange, Queue, Binding, Shovel) for the
   RabbitMQ Messaging Topology Operator, grouped by the Kubernetes overlay
@@ -202,6 +205,19 @@ def rabbitmq_definitions(registry: Registry) -> dict:
         ],
         "policies": [],
     }
+
+
+def node_definitions(registry: Registry) -> str:
+    """The definitions file the embedded node loads at boot (``runtime.rabbit_node``), as text.
+
+    The whole topology, the admin user and the default vhost ``/`` (a node that loads definitions at boot creates
+    neither itself), rendered the same way every time, so that comparing the text tells whether it changed.
+    """
+    defs = rabbitmq_definitions(registry)
+    admin = registry.broker["admin_user"]
+    defs["vhosts"].insert(0, {"name": "/"})
+    defs["permissions"].insert(0, {"vhost": "/", "user": admin, "configure": ".*", "write": ".*", "read": ".*"})
+    return json.dumps(defs, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def declare(registry: Registry) -> list[str]:

@@ -53,13 +53,14 @@ from nameko.messaging import Consumer, QueueConsumer
 from contracts.envelope import InvalidEnvelope, parse
 from kit import faults, metrics
 from kit.amqp_reads import buffer_reads
+from kit.outbox import EXCHANGES
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 LINGER = 0.02  # how long a partial batch waits for more events: short against the latency it adds
 DLX = "passerelle.dlx"
-SOURCES = {"internal": "passerelle.events", "sector": "passerelle.sector", "signal": "passerelle.signals"}
+SOURCES = {source: EXCHANGES[source] for source in ("internal", "sector", "signal")}
 # A relay's packed batch: a JSON array of structured CloudEvents (the CloudEvents JSON batch format), of at
 # most PACK_EVENTS events (kit.relay packs runs of same-type events up to that).
 PACKED = "application/cloudevents-batch+json"

@@ -9,6 +9,7 @@ the migrations do not build.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 from pathlib import Path
@@ -18,6 +19,7 @@ from alembic import command, context
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from kit.db import normalize_url, own_sqlite_transactions
@@ -93,7 +95,31 @@ def drop_database(url: str) -> None:
     admin.dispose()
 
 
+@functools.cache
+def heads(package: str) -> frozenset[str]:
+    """The head revisions of a service's migrations (read once per process: ``up`` asks for 56 databases)."""
+    return frozenset(ScriptDirectory.from_config(alembic_config(package, "")).get_heads())
+
+
+def at_head(package: str, url: str) -> bool:
+    """Whether the database exists and is already at its service's head revisions."""
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+        return False
+    engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return frozenset(MigrationContext.configure(conn).get_current_heads()) == heads(package)
+    except sa.exc.OperationalError:  # no such database yet
+        return False
+    finally:
+        engine.dispose()
+
+
 def upgrade(package: str, url: str) -> None:
+    """Create the database if needed and migrate it to head; one read when it is there already (a warm start)."""
+    if at_head(package, url):
+        return
     ensure_database(url)
     command.upgrade(alembic_config(package, url), "head")
 

@@ -21,6 +21,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from contracts.agency.catalogue import AGENCIES
 from contracts.envelope import Event
 from kit.storage import outbox
 
@@ -33,7 +34,6 @@ EXCHANGES = {
     "agency": "passerelle.agency",
     "signal": "passerelle.signals",
 }
-AGENCIES = ("forem", "actiris")
 ADDRESSED = ("agency", "signal")  # audiences whose routing key starts with the recipient
 
 

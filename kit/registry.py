@@ -26,9 +26,12 @@ DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "missions.yam
 
 
 class _BrokerSchema(Schema):
-    # True: `up` runs a RabbitMQ node of its own under {data_dir}/broker on host:port (kit/rabbit_node.py);
+    # True: `up` runs a RabbitMQ node of its own under {data_dir}/broker on host:port (runtime/rabbit_node.py);
     # false: the broker at host:port is run by someone else (a system service, docker-compose, a cluster).
     embedded = fields.Boolean(load_default=False)
+    # The embedded node with RabbitMQ's management plugins (its UI at management_url): off by default, since their
+    # agent holds the node's clean stop for five seconds (runtime/rabbit_node.py).
+    management_ui = fields.Boolean(load_default=False)
     # The embedded node's Erlang distribution and CLI ports (default: port + 20000 and port + 30000).
     dist_port = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 65535))
     ctl_port = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 65535))

@@ -2,7 +2,8 @@
 
 ``ServiceBase`` gives a service its database (with the outbox relay), its
 metrics and health, and a ``health`` RPC the gateway calls. ``SiteContext``
-tells a worker which site it runs in, for event sources and Mission checks.
+gives a worker its ``Placement``: which site (``kit.registry.Site``) the
+service runs in, for event sources and Mission checks.
 """
 
 from nameko.extensions import DependencyProvider
@@ -16,7 +17,9 @@ SITE_KEY = "SITE"
 SITE_KIND_KEY = "SITE_KIND"
 
 
-class _Site:
+class Placement:
+    """Where a running service is: its site's code and kind, and its own name (what ``self.site`` holds)."""
+
     def __init__(self, code: str, kind: str, service: str):
         self.code, self.kind, self.service = code, kind, service
 
@@ -31,7 +34,7 @@ class _Site:
 class SiteContext(DependencyProvider):
     def setup(self):
         config = self.container.config
-        self.site = _Site(config[SITE_KEY], config.get(SITE_KIND_KEY, "mission"), self.container.service_name)
+        self.site = Placement(config[SITE_KEY], config.get(SITE_KIND_KEY, "mission"), self.container.service_name)
 
     def get_dependency(self, worker_ctx):
         return self.site

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from kit.actor import Actor, _Authorizer
 from kit.db import DatabaseFacade, _Store
 from kit.migrations import upgrade
-from kit.service import _Site
+from kit.service import Placement
 
 Store = _Store
 
@@ -92,7 +92,7 @@ def worker(
         dependencies["db"] = DatabaseFacade(store, handler or f"{service_cls.name}.test")
     return worker_factory(
         service_cls,
-        site=_Site(site, kind, service_cls.name),
+        site=Placement(site, kind, service_cls.name),
         caller=_Authorizer(actor, mission or site),
         **dependencies,
     )

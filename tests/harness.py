@@ -27,7 +27,7 @@ import sqlalchemy as sa
 import yaml
 from stdnum.be import nn
 
-from gateway.sites import Sites
+from gateway.rpc_clients import RpcClients
 from kit import registry as registry_module
 from kit.actor import Actor
 from kit.db import normalize_url
@@ -103,7 +103,7 @@ class SiteProcess:
         argv = [
             sys.executable,
             "-m",
-            "kit.cli",
+            "runtime.cli",
             "--registry",
             str(platform.registry_path),
             "run-site",
@@ -216,7 +216,7 @@ class TestPlatform:
         self.registry = registry_module.load(self.registry_path)
         self.mgmt = management_for(self.registry)
         self.sites: list[SiteProcess] = []
-        self._rpc: Sites | None = None
+        self._rpc: RpcClients | None = None
         self.note_texts: set[str] = set()  # every accompaniment note written through rpc()
 
     # -- lifecycle -------------------------------------------------------
@@ -276,7 +276,7 @@ class TestPlatform:
     def rpc(self, site: str, service: str, method: str, *args, actor: Actor | None = None, **kwargs):
         """One RPC as ``actor`` (default: a counsellor of that Mission, an analyst at InterMire)."""
         if self._rpc is None:
-            self._rpc = Sites(self.registry)
+            self._rpc = RpcClients(self.registry)
         if method == "add_note" and len(args) > 1 and isinstance(args[1], dict):
             self.note_texts.add(str(args[1].get("text", "")))
         if actor is None:
@@ -287,7 +287,7 @@ class TestPlatform:
     # -- records other services may refer to (kit.references checks that they exist) --------------
     def new_person(self, site: str, seed: int | None = None, province: str = "50000") -> str:
         """A person registered in ``site`` (its beneficiary service must run); returns the id."""
-        from kit.demo import DemoFactory
+        from runtime.demo import DemoFactory
 
         payload = DemoFactory(seed=random.randrange(10**9) if seed is None else seed).beneficiary(province)
         actor = Actor(sub="test-counsellor", mission=site, roles=("counsellor",))
@@ -295,7 +295,7 @@ class TestPlatform:
 
     def new_employer(self, site: str, seed: int | None = None, province: str = "50000") -> str:
         """An employer registered in ``site`` (its employer service must run); returns the id."""
-        from kit.demo import DemoFactory
+        from runtime.demo import DemoFactory
 
         payload = DemoFactory(seed=random.randrange(10**9) if seed is None else seed).employer(province)
         actor = Actor(sub="test-agent", mission=site, roles=("employer_relations",))

@@ -42,8 +42,8 @@ from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 from bench.report import commit, machine  # noqa: E402
 from gateway.auth import mint  # noqa: E402
 from kit.actor import Actor  # noqa: E402
-from kit.demo import DemoFactory  # noqa: E402
 from kit.topology import GATEWAY_USER  # noqa: E402
+from runtime.demo import DemoFactory  # noqa: E402
 from tests.harness import TestPlatform, wait_until  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,7 +134,7 @@ def main(argv=None) -> int:
         )
         log = open(tmp / "gateway.log", "wb")
         gateway = subprocess.Popen(
-            [sys.executable, "-m", "kit.cli", "--registry", str(platform.registry_path), "run-gateway"],
+            [sys.executable, "-m", "runtime.cli", "--registry", str(platform.registry_path), "run-gateway"],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,

@@ -33,7 +33,7 @@ from eventlet.greenpool import GreenPool  # noqa: E402
 
 from bench.report import commit, machine  # noqa: E402
 from gateway.auth import mint  # noqa: E402
-from kit.demo import DemoFactory  # noqa: E402
+from runtime.demo import DemoFactory  # noqa: E402
 from tests.web.browser import FrontOffice  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]

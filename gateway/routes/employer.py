@@ -2,7 +2,7 @@
 
 from employer import enums
 from employer import schemas as es
-from employer.service import MAX_IMPORT_BATCH
+from employer.domain import MAX_IMPORT_BATCH
 from marshmallow import RAISE, Schema, fields, validate
 
 from gateway.route import Route, body_only, by_id, by_id_body, page_args

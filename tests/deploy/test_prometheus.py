@@ -18,7 +18,7 @@ import pytest
 import requests
 import yaml
 
-from kit.demo import DemoFactory
+from runtime.demo import DemoFactory
 from tests.deploy.tools import binary
 from tests.harness import free_port, terminate, wait_until
 

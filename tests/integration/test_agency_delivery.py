@@ -20,8 +20,8 @@ from pika.exceptions import ChannelClosedByBroker, ProbableAccessDeniedError
 
 from contracts.agency import catalogue
 from kit.actor import Actor
-from kit.demo import DemoFactory
 from kit.errors import Forbidden, ValidationFailed
+from runtime.demo import DemoFactory
 from tests.harness import ROOT, TestPlatform, wait_until
 
 pytestmark = pytest.mark.integration
@@ -337,7 +337,7 @@ def test_an_agency_asks_for_its_events_again_and_gets_the_same_ids(platform, age
         [
             sys.executable,
             "-m",
-            "kit.cli",
+            "runtime.cli",
             "--registry",
             str(platform.registry_path),
             "agency-replay",

@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from kit.actor import Actor
-from kit.demo import DemoFactory
 from kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from runtime.demo import DemoFactory
 from tests.harness import wait_until
 
 pytestmark = pytest.mark.integration

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 def run_cli(registry_path, *argv):
     proc = subprocess.run(
-        [sys.executable, "-m", "kit.cli", "--registry", str(registry_path), *argv],
+        [sys.executable, "-m", "runtime.cli", "--registry", str(registry_path), *argv],
         capture_output=True,
         text=True,
         timeout=60,

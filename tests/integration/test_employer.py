@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from kit.actor import Actor
-from kit.demo import DemoFactory
 from kit.errors import Conflict, Forbidden, ValidationFailed
+from runtime.demo import DemoFactory
 from tests.harness import ROOT
 
 pytestmark = pytest.mark.integration
@@ -179,7 +179,7 @@ def import_feed(platform, path):
         [
             sys.executable,
             "-m",
-            "kit.cli",
+            "runtime.cli",
             "--registry",
             str(platform.registry_path),
             # Batches of 200 rows: each is one RPC within the test platform's 5 s budget, which

@@ -38,8 +38,8 @@ from schemathesis.checks import (
 from gateway.app import Gateway
 from gateway.auth import mint
 from gateway.routes import ROUTES
-from kit.demo import DemoFactory
 from kit.policy import POLICY
+from runtime.demo import DemoFactory
 from tests.harness import DEVELOPMENT_ENV, TestPlatform, free_port
 
 pytestmark = pytest.mark.integration

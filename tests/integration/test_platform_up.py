@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from kit.demo import DemoFactory
+from runtime.demo import DemoFactory
 from tests.harness import ROOT, TestPlatform, wait_until
 
 pytestmark = pytest.mark.integration
@@ -22,7 +22,7 @@ MISSIONS = ("mirec", "mirena", "mirel")
 
 def cli(platform, *argv, timeout=180):
     return subprocess.run(
-        [sys.executable, "-m", "kit.cli", "--registry", str(platform.registry_path), *argv],
+        [sys.executable, "-m", "runtime.cli", "--registry", str(platform.registry_path), *argv],
         capture_output=True,
         text=True,
         timeout=timeout,

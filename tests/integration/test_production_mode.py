@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from kit.broker import env_name
-from kit.demo import DemoFactory
+from runtime.demo import DemoFactory
 from tests.harness import ROOT, TestPlatform, free_port, terminate, wait_until
 
 pytestmark = pytest.mark.integration
@@ -42,7 +42,7 @@ def test_intermire_runs_in_production_without_the_sector_key(platform, tmp_path)
             [
                 sys.executable,
                 "-m",
-                "kit.cli",
+                "runtime.cli",
                 "--registry",
                 str(platform.registry_path),
                 "run-site",

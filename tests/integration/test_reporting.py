@@ -11,8 +11,8 @@ import pytest
 from openpyxl import load_workbook
 
 from kit.actor import Actor
-from kit.demo import DemoFactory
 from kit.errors import Conflict, Forbidden, ValidationFailed
+from runtime.demo import DemoFactory
 from tests.harness import wait_until
 
 pytestmark = pytest.mark.integration

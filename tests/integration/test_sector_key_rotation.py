@@ -16,8 +16,8 @@ from datetime import date
 
 import pytest
 
-from kit.demo import DemoFactory
 from kit.errors import Forbidden
+from runtime.demo import DemoFactory
 from tests.harness import ROOT, wait_until
 
 pytestmark = pytest.mark.integration
@@ -46,7 +46,7 @@ def contract(platform, code, ref, on):
 
 def rotate(platform, *argv) -> tuple[int, dict]:
     proc = subprocess.run(
-        [sys.executable, "-m", "kit.cli", "--registry", str(platform.registry_path), "rotate-sector-key", *argv],
+        [sys.executable, "-m", "runtime.cli", "--registry", str(platform.registry_path), "rotate-sector-key", *argv],
         capture_output=True,
         text=True,
         timeout=120,

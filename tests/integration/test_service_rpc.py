@@ -3,8 +3,8 @@
 import pytest
 
 from kit.actor import Actor
-from kit.demo import DemoFactory
 from kit.errors import Conflict, NotFound, ValidationFailed
+from runtime.demo import DemoFactory
 from tests.harness import wait_until
 
 pytestmark = pytest.mark.integration

@@ -50,7 +50,7 @@ def start_gateway(tmp_path, name: str, **settings) -> tuple[subprocess.Popen, st
     env.pop("PASSERELLE_REGISTRY", None)
     log = open(tmp_path / f"{name}.log", "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kit.cli", "run-gateway"], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT
+        [sys.executable, "-m", "runtime.cli", "run-gateway"], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT
     )
     log.close()
     url = f"http://127.0.0.1:{port}"

@@ -118,7 +118,7 @@ def start_behind(platform: TestPlatform, proxy: FlakyProxy, services: list[str])
         [
             sys.executable,
             "-m",
-            "kit.cli",
+            "runtime.cli",
             "--registry",
             str(registry),
             "run-site",
@@ -169,11 +169,11 @@ def test_site_survives_broker_connections_failing_while_it_starts(one_mission, m
         proxy.close()
 
 
-# ``passerelle up`` forks the sites from one parent that imported their code (``kit.launcher``); a child
+# ``passerelle up`` forks the sites from one parent that imported their code (``runtime.launcher``); a child
 # sharing the parent's hub, a socket or a thread would misbehave in ways no readiness check shows.
 FORKABLE_PROBE = """
 import socket
-from kit import launcher
+from runtime import launcher
 try:
     launcher.ensure_forkable()
     print("fresh: forkable")
@@ -210,7 +210,7 @@ def test_launcher_forks_nothing_without_the_go(tmp_path):
             "-W",
             "ignore",
             "-m",
-            "kit.launcher",
+            "runtime.launcher",
             "--registry",
             str(platform.registry_path),
             "--after-go",

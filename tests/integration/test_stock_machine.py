@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from kit import registry as registry_module
-from kit.preflight import need_of
+from runtime.preflight import need_of
 from tests.harness import ROOT, TestPlatform, free_port, free_port_block
 from tests.reliability.broker_node import BrokerNode
 
@@ -31,7 +31,7 @@ STOCK_FILE_LIMIT = 1024
 def cli(registry_path: Path, *argv, timeout=300):
     env = {**os.environ, "PASSERELLE_ENV": "development"}
     return subprocess.run(
-        [sys.executable, "-m", "kit.cli", "--registry", str(registry_path), *argv],
+        [sys.executable, "-m", "runtime.cli", "--registry", str(registry_path), *argv],
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -2,7 +2,7 @@
 
 Fault tests must never touch the machine's shared broker (127.0.0.1:5672):
 killing it would break every other suite. ``BrokerNode`` is the platform's own
-``kit.rabbit_node.Node`` (the embedded default's broker) with ports picked free,
+``runtime.rabbit_node.Node`` (the embedded default's broker) with ports picked free,
 so parallel runs do not collide, a random node name and a scratch folder. Data
 survive a ``kill -9`` in the scratch folder's mnesia directory, as they would on
 a server after a power cut. It stops only the node it started.
@@ -16,7 +16,7 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from kit.rabbit_node import ADMIN, FILE_LIMIT, PLUGINS, Node, rabbitmq_bin  # noqa: F401  (re-exported for the tests)
+from runtime.rabbit_node import ADMIN, FILE_LIMIT, PLUGINS, Node, rabbitmq_bin  # noqa: F401  (re-exported for the tests)
 from tests.harness import free_port_block
 
 

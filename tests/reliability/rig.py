@@ -222,7 +222,7 @@ class Rig:
         env = dict(os.environ, PASSERELLE_RATE_PER_SECOND="10000", PASSERELLE_RATE_BURST="10000")
         log = open(self.tmp / "gateway.log", "wb")
         self.gateway = subprocess.Popen(
-            [sys.executable, "-m", "kit.cli", "--registry", str(self.platform.registry_path), "run-gateway"],
+            [sys.executable, "-m", "runtime.cli", "--registry", str(self.platform.registry_path), "run-gateway"],
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=ROOT,

@@ -132,7 +132,7 @@ def poison_messages(rig: Rig, rng: random.Random, scale: Scale, load: bool = Tru
 def gateway_writes_broker_down(rig: Rig, rng: random.Random, scale: Scale, load: bool = True) -> str:
     """Registrations through the gateway while the broker is killed and kept down."""
     from gateway.auth import mint
-    from kit.demo import DemoFactory, national_number
+    from runtime.demo import DemoFactory, national_number
 
     url = rig.start_gateway()
     token = mint("reliability.counsellor", "mirec", ["counsellor"])

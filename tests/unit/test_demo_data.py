@@ -2,8 +2,8 @@
 
 from stdnum.be import nn, vat
 
-from kit.demo import DemoFactory
 from kit.reference import WALLONIA, municipality
+from runtime.demo import DemoFactory
 
 
 def test_generated_people_and_employers_pass_the_official_checks():

@@ -234,7 +234,11 @@ def test_a_production_gateway_process_takes_provider_tokens_only(provider, tmp_p
     log = tmp_path / "gateway.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "kit.cli", "run-gateway"], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT
+            [sys.executable, "-m", "runtime.cli", "run-gateway"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
         )
     url = f"http://127.0.0.1:{port}/missions/mirec/employers?page=0"
     try:

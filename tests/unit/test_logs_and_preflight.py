@@ -9,8 +9,8 @@ import pytest
 from kit import logs
 from kit.config import ConfigError
 from kit.errors import Conflict, ValidationFailed
-from kit.preflight import HANDLES_PER_QUORUM_QUEUE, Need, check_file_budget, need_of
 from kit.registry import load
+from runtime.preflight import HANDLES_PER_QUORUM_QUEUE, Need, check_file_budget, need_of
 
 
 @pytest.fixture

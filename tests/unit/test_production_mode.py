@@ -71,8 +71,8 @@ def test_a_process_that_forbids_the_key_never_hashes(monkeypatch):
 
 
 def test_the_intermire_site_drops_a_key_given_by_mistake_and_forbids_it(monkeypatch):
-    from kit.site import check_secrets
     from kit.topology import load_service_class
+    from runtime.site_runner import check_secrets
 
     monkeypatch.setattr(pseudonym, "_forbidden", None)
     monkeypatch.setenv("PASSERELLE_SECTOR_KEY", "a-key-that-was-given-by-mistake")
@@ -148,7 +148,7 @@ def run_cli(tmp_path, *argv, **settings):
     )
     env.update(settings)
     proc = subprocess.run(
-        [sys.executable, "-m", "kit.cli", *argv], capture_output=True, text=True, timeout=120, cwd=ROOT, env=env
+        [sys.executable, "-m", "runtime.cli", *argv], capture_output=True, text=True, timeout=120, cwd=ROOT, env=env
     )
     return proc.returncode, proc.stderr.strip().splitlines()
 

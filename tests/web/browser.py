@@ -62,7 +62,7 @@ class FrontOffice:
             if code.is_mission:
                 self.platform.start(code.code)
         registry = str(self.platform.registry_path)
-        self._spawn("gateway", [sys.executable, "-m", "kit.cli", "--registry", registry, "run-gateway"])
+        self._spawn("gateway", [sys.executable, "-m", "runtime.cli", "--registry", registry, "run-gateway"])
         self._spawn("web", [sys.executable, "-m", "web", "--registry", registry, "--port", str(self.web_port)])
         wait_until(lambda: _answers(self.gateway_url + "/openapi.json"), 60, what="gateway")
         wait_until(lambda: _answers(self.url + "/connexion"), 60, what="front office")

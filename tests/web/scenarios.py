@@ -22,7 +22,7 @@ import requests
 from playwright.sync_api import expect
 
 from gateway.auth import mint
-from kit.demo import DemoFactory
+from runtime.demo import DemoFactory
 from tests.harness import wait_until
 from tests.web.browser import axe_violations, launch_chromium
 

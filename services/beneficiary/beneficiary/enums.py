@@ -49,7 +49,6 @@ PLAN_ACTIONS = ("remise_a_niveau", "confirmation_internship", "alternating_train
 COMPETENCE_KINDS = ("technical", "behavioural")
 COMPETENCE_SOURCES = ("training", "work", "other")
 NOTE_KINDS = ("social", "pedagogical")
-AGENCIES = ("forem", "actiris")
 CONSENT, LEGAL_BASIS = "consent", "legal_basis"
 DISCLOSURE_BASES = (CONSENT, LEGAL_BASIS)
 DROPOUT_REASONS = (

@@ -11,6 +11,7 @@ from stdnum.be import nn
 from stdnum.exceptions import ValidationError as NumberError
 
 from beneficiary import enums
+from contracts.agency.catalogue import AGENCIES
 from kit import taxonomy
 from kit.reference import municipality
 
@@ -53,7 +54,7 @@ class TargetGroupSchema(_Strict):
 
 
 class DisclosureSchema(_Strict):
-    agency = fields.String(required=True, validate=validate.OneOf(enums.AGENCIES))
+    agency = fields.String(required=True, validate=validate.OneOf(AGENCIES))
     basis = fields.String(required=True, validate=validate.OneOf(enums.DISCLOSURE_BASES))
     reference = fields.String(required=True, validate=validate.Length(1, 200))
     agency_reference = fields.String(load_default=None, validate=validate.Length(1, 50))

@@ -8,7 +8,6 @@ from nameko.rpc import rpc
 
 from employer import application as app
 from employer import schemas
-from employer.domain import MAX_IMPORT_BATCH  # noqa: F401 - the gateway reads it here (gateway/routes/employer.py)
 from kit import inputs
 from kit.actor import Caller
 from kit.application import SystemClock, to_outbox

@@ -1,19 +1,19 @@
 """Every site process, and the gateway, forked from one parent that imported their code once.
 
-    python -m kit.launcher --registry PATH [--after-go] site-mirec site-mirena ... gateway
+    python -m runtime.launcher --registry PATH [--after-go] site-mirec site-mirena ... gateway
 
 How ``passerelle up`` starts the sites. The parent imports every service
 module the named sites run (and the gateway), fills the process-wide caches
 every Mission would otherwise compute for itself at start (municipality
 positions, the taxonomy, scikit-learn's import), then forks one child per
-name and exits. ``up`` forks it first thing, while it holds no socket or
+name and exits. ``up`` forks it early, while it holds no socket or
 database connection (``run_forked``), and it preloads (CPU) while ``up``
-migrates (disk) and sets up the broker (network); it forks the sites when
-``up`` writes ``go`` on the pipe between them, and without it (``up``
-failed) it exits without forking. ``python -m kit.launcher`` is the same
+writes the broker topology and migrates (disk) and the broker node boots;
+it forks the sites when ``up`` writes ``go`` on the pipe between them, and
+without it (``up`` failed) it exits without forking. ``python -m runtime.launcher`` is the same
 launcher started on its own (``--after-go``: wait for ``go`` on standard
 input). Each child is what ``passerelle run-site CODE`` (or ``run-gateway``)
-is: ``kit.cli.main`` with those arguments, in its own session, its output in
+runs: ``runtime.processes.run_named``, in its own session, its output in
 ``var/log/<name>.log``, its pid in ``var/run/<name>.pid`` for ``down`` and
 ``status``.
 
@@ -32,6 +32,9 @@ dropped before the fork, so each child's first green call makes its own.
 
 from __future__ import annotations
 
+from runtime import green  # noqa: F401  (first: eventlet patches the standard library)
+
+# isort: split
 import argparse
 import gc
 import importlib
@@ -45,23 +48,10 @@ from pathlib import Path
 import eventlet.hubs
 from eventlet import patcher
 
-# The CLI monkey-patches eventlet at import, as ``run-site`` does, before kombu and nameko are imported
-# (it sorts before the other kit imports); the children run its ``main``.
-from kit import cli
+from kit import registry as registry_module
 from kit.registry import Registry
 from kit.topology import load_service_class
-
-GATEWAY = "gateway"
-SITE_PREFIX = "site-"
-
-
-def argv_for(name: str) -> list[str]:
-    """The CLI verb a child runs: ``site-<code>`` is ``run-site <code>``, ``gateway`` is ``run-gateway``."""
-    if name == GATEWAY:
-        return ["run-gateway"]
-    if name.startswith(SITE_PREFIX):
-        return ["run-site", name[len(SITE_PREFIX) :]]
-    raise ValueError(f"no process named {name!r}: expected gateway or site-<code>")
+from runtime.processes import GATEWAY, SITE_PREFIX, check_name, run_named
 
 
 def _warm_matching() -> None:
@@ -157,7 +147,7 @@ def _child(registry: Registry, name: str, log_path: Path) -> None:
         _redirect(os.open(os.devnull, os.O_RDONLY), log_path)
         eventlet.hubs.use_hub()  # no hub from the parent: this process's first green call makes its own
         os.environ["PASSERELLE_REGISTRY"] = str(registry.path)
-        code = cli.main(["--registry", str(registry.path), *argv_for(name)])
+        code = run_named(registry, name)
     except SystemExit as exc:  # ``run`` exits 1 when a container died for good
         code = exc.code if isinstance(exc.code, int) else 1
     except BaseException:
@@ -230,7 +220,7 @@ def run_forked(registry: Registry, names: list[str], go_fd: int, log_path: Path)
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m kit.launcher", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m runtime.launcher", description=__doc__.split("\n")[0])
     ap.add_argument("--registry", help="registry file (default: config/missions.yaml)")
     ap.add_argument(
         "--after-go", action="store_true", help="preload, then fork only once a line 'go' comes on standard input"
@@ -239,10 +229,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     for name in args.names:
         try:
-            argv_for(name)  # an unknown name stops the launcher before anything is forked
+            check_name(name)  # an unknown name stops the launcher before anything is forked
         except ValueError as exc:
             ap.error(str(exc))
-    registry = cli.registry_module.load(args.registry)
+    registry = registry_module.load(args.registry)
     pids = launch(registry, args.names, after_go=args.after_go)
     if pids is None:
         print("no go: nothing started", file=sys.stderr)

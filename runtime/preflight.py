@@ -16,7 +16,7 @@ looked alike from outside (``up`` waited two minutes and said "not ready"):
   reserves three file handles for each quorum queue (``HANDLES_PER_QUORUM_QUEUE``)
   out of the budget its client sockets share, and a node past it stops
   completing handshakes for every client on the machine
-  (``kit/rabbit_node.py`` says why the embedded default runs its own node).
+  (``runtime/rabbit_node.py`` says why the embedded default runs its own node).
 """
 
 from __future__ import annotations
@@ -176,6 +176,15 @@ def quorum_queues_not_ours(broker: dict, registry) -> int:
     ours = {(q["vhost"], q["name"]) for q in rabbitmq_definitions(registry)["queues"]}
     present = _management(broker, "/queues?columns=name,vhost,type")
     return sum(1 for q in present if q.get("type") == "quorum" and (q["vhost"], q["name"]) not in ours)
+
+
+def check_node(registry, file_limit: int | None) -> None:
+    """The embedded node (no management plugins): the admin's AMQP handshake and the open-file budget.
+
+    Its plugins are the ones it was started with, and nothing but the platform's topology lives on it.
+    """
+    check_handshake(registry.broker)
+    check_file_budget(file_limit, registry.broker, need_of(registry))
 
 
 def check_broker(registry, help_text: str, file_limit: int | None = None) -> None:

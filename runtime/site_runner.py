@@ -86,12 +86,18 @@ def preflight(registry: Registry, site: Site, services) -> None:
 
 
 def check_broker(uri: str, vhost: str, user: str, wait: float = 30.0) -> None:
-    """Refusals stop the process at once; a broker that is slow or restarting gets ``wait`` seconds."""
+    """Refusals stop the process at once; a broker that is slow, restarting or still booting gets ``wait`` seconds.
+
+    ``up`` starts the sites while its node boots: they are ready to connect the moment it opens its port.
+    """
     deadline = time.monotonic() + wait
+    waiting = False
     while True:
         try:
             with Connection(uri, connect_timeout=5) as conn:
                 conn.ensure_connection(max_retries=1, timeout=5)
+            if waiting:
+                log.info("broker answers for %s", vhost)
             return
         except Exception as exc:
             text = str(exc)
@@ -101,8 +107,10 @@ def check_broker(uri: str, vhost: str, user: str, wait: float = 30.0) -> None:
                 raise ConfigError(f"broker refuses user {user}: run 'passerelle broker-setup'") from None
             if time.monotonic() > deadline:
                 raise ConfigError(f"broker unreachable for {vhost}: {type(exc).__name__}: {text[:120]}") from None
-            log.warning("broker not answering for %s yet (%s); retrying", vhost, type(exc).__name__)
-            time.sleep(1)
+            if not waiting:  # once: a booting broker is expected, a line a second per service is noise
+                log.info("broker not answering for %s yet (%s); waiting up to %.0fs", vhost, type(exc).__name__, wait)
+                waiting = True
+            time.sleep(0.2)
 
 
 # A container whose broker connection was refused, reset or timed out is started again, with a growing

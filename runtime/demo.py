@@ -67,12 +67,12 @@ class DemoFactory:
 
 def seed(registry, per_mission: int = 20, seed: int = 2015) -> dict:
     """Register demo people and employers in every Mission, through the services' RPC."""
-    from gateway.sites import Sites
+    from gateway.rpc_clients import RpcClients
     from kit.actor import Actor
     from kit.errors import Conflict
 
     factory = DemoFactory(seed)
-    sites = Sites(registry)
+    sites = RpcClients(registry)
     totals = {"beneficiaries": 0, "employers": 0, "missions": 0}
     try:
         for mission in registry.missions:

@@ -1,4 +1,7 @@
-"""RPC clients per site: one pool of standalone proxies per vhost, on the gateway's broker user."""
+"""RPC clients to every site: one pool of standalone proxies per site's vhost, on the gateway's broker user.
+
+Used by the gateway, and by the runtime's verbs that call services (seed, imports, replays, key rotation).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ from kit.topology import GATEWAY_USER
 HEALTH_TIMEOUT = 3.0
 
 
-class Sites:
+class RpcClients:
+    """One pool of RPC proxies per site of the registry; ``call`` one method on one site's service."""
+
     def __init__(self, registry: Registry, pool_size: int = 4):
         self.registry = registry
         user = registry.prefix + GATEWAY_USER

@@ -1,6 +1,6 @@
 """``passerelle``: the platform's few verbs.
 
-    up            broker setup, migrations, every site and the gateway, in the background
+    up            the broker (its own node by default), migrations, every site and the gateway, in the background
     down          stop what ``up`` started
     status        what runs, and the gateway's view of every site
     seed          realistic demo data in every Mission (over RPC)
@@ -19,30 +19,24 @@ The registry is ``config/missions.yaml`` unless ``--registry`` or
 
 from __future__ import annotations
 
-import warnings
+from runtime import green  # noqa: F401  (first: eventlet patches the standard library)
 
-# eventlet warns on import that it is in maintenance mode; nameko 2 needs it.
-warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+# isort: split
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
-import eventlet  # noqa: E402
+import requests
 
-eventlet.monkey_patch()  # before anything imports socket, threading or kombu
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import requests  # noqa: E402
-
-from kit import logs  # noqa: E402
-from kit import registry as registry_module  # noqa: E402
-from kit.config import ConfigError  # noqa: E402
-from kit.rabbit_node import alive  # noqa: E402
+from kit import registry as registry_module
+from kit.config import ConfigError
+from runtime import processes
+from runtime.rabbit_node import alive
 
 WEB = "web"  # the front office's process name in var/run and var/log
 
@@ -71,18 +65,24 @@ def _log_dir(reg) -> Path:
 
 
 def _embedded_node(reg):
-    """The registry's own RabbitMQ node (``kit/rabbit_node.py``), or None when the broker is someone else's."""
+    """The registry's own RabbitMQ node (``runtime/rabbit_node.py``), or None when the broker is someone else's."""
     if not reg.broker.get("embedded"):
         return None
-    from kit.rabbit_node import Node
+    from runtime.rabbit_node import Node
 
     return Node.for_broker(reg.broker, reg.data_dir / "broker")
 
 
-def _check_broker(reg, node=None) -> None:
-    from kit.preflight import check_broker
+def _check_broker(reg) -> None:
+    from runtime.preflight import check_broker
 
-    check_broker(reg, START_BROKER_HELP, file_limit=node.file_limit_now() if node is not None else None)
+    check_broker(reg, START_BROKER_HELP)
+
+
+def _check_node(reg, node) -> None:
+    from runtime.preflight import check_node
+
+    check_node(reg, node.file_limit_now())
 
 
 def cmd_migrate(args) -> int:
@@ -97,10 +97,28 @@ def cmd_migrate(args) -> int:
     return 0
 
 
+def _write_node_definitions(reg, node) -> bool:
+    """The embedded node's definitions file, rewritten when the registry's topology changed; True when it did."""
+    from kit.definitions import node_definitions
+
+    return node.write_definitions(node_definitions(reg))
+
+
 def cmd_broker_setup(args) -> int:
     from kit.definitions import declare
 
     reg = _registry(args)
+    node = _embedded_node(reg)
+    if node is not None:
+        changed = _write_node_definitions(reg, node)
+        if node.running():
+            if changed:
+                node.ctl("import_definitions", str(node.definitions))
+            print(f"the embedded node holds the topology{' (imported again)' if changed else ''}")
+        else:
+            state = "wrote" if changed else "up to date:"
+            print(f"{state} {node.definitions}: the embedded node loads it when 'up' starts it")
+        return 0
     _check_broker(reg)
     vhosts = declare(reg)
     print(f"declared {len(vhosts)} vhosts: {', '.join(vhosts)}")
@@ -121,11 +139,11 @@ def _running(reg, name: str) -> bool:
 
 
 class _Launcher:
-    """``kit.launcher`` for the named processes not already running, forked now and told to fork them later.
+    """``runtime.launcher`` for the named processes not already running, forked now and told to fork them later.
 
     Forked from this process while it holds no socket or database connection (its children would share
     them): it starts from the interpreter and modules ``up`` already has, preloads the sites' code while
-    ``up`` migrates and sets up the broker, and forks the sites once ``go`` says both are done.
+    ``up`` writes the topology and migrates, and forks the sites once ``go`` says the databases are ready.
     """
 
     def __init__(self, reg, names: list[str]):
@@ -133,7 +151,7 @@ class _Launcher:
         self.log_path = _log_dir(reg) / "launcher.log"
         self.pid = self.go_fd = None
         if self.names:
-            from kit.launcher import run_forked
+            from runtime.launcher import run_forked
 
             read_fd, self.go_fd = os.pipe()
             sys.stdout.flush()  # nothing buffered here may be written again by the launcher
@@ -208,7 +226,8 @@ def _gateway_url(reg) -> str:
 def _check_secrets(reg) -> None:
     """Every secret ``up`` would start processes without, named in one line before anything starts.
 
-    The processes check their own again at start (``kit.site.check_secrets``, ``gateway.app.check_settings``);
+    The processes check their own again at start (``runtime.site_runner.check_secrets``,
+    ``gateway.app.check_settings``);
     this makes ``up`` fail at once instead of waiting for sites that stopped.
     """
     from gateway.app import check_settings
@@ -223,35 +242,63 @@ def _check_secrets(reg) -> None:
 
 
 def cmd_up(args) -> int:
-    """Everything in the background, or nothing: a failed ``up`` stops what it started before it says why."""
+    """Everything in the background, or nothing: a failed ``up`` stops what it started before it says why.
+
+    With the embedded node, the node's boot (seconds of Erlang VM and RabbitMQ start) overlaps everything else:
+    the launcher imports the sites' code (CPU) while this process writes the topology and migrates (the disk),
+    and the sites are forked as soon as the databases are ready, each waiting for the node's port in its own
+    preflight. The node loads the topology from its definitions file at boot, before it opens its port, so a
+    site that gets in finds its vhost. Only a topology changed since the node's last boot makes the sites wait
+    for the node, then for its import.
+    """
     from kit.definitions import declare
 
     reg = _registry(args)
     started = time.monotonic()
-    _check_secrets(reg)
     node = _embedded_node(reg)
     node_started = False
-    if node is not None and not node.running():
-        node.launch()  # boots (about 7 s) while the launcher imports and this process migrates
-        node_started = True
-    elif node is None:
-        _check_broker(reg)  # someone else's broker: looked at before anything is changed
-    # The launcher imports the sites' code (CPU) while this process migrates the databases (the disk) and the
-    # node boots; the topology is imported after the migrations, not beside them: a migration holds this
-    # process's only thread for seconds, and a definitions upload stalled that long was dropped by the
-    # management API under load. The sites are forked once both are done.
     names = [f"site-{site.code}" for site in reg.sites] + ["gateway"]
-    launcher, web = None, None
+    launcher, web, marks = None, None, []
     try:
-        launcher = _Launcher(reg, names)
+        if node is not None and not node.running() and node.definitions.exists():
+            node.launch()  # a warm start: the node boots on the topology it had, first thing
+            node_started = True
+        _check_secrets(reg)
+        changed = False
+        if node is None:
+            _check_broker(reg)  # someone else's broker: looked at before anything is changed
+        else:
+            # Rendering the topology imports every service class: done before the fork, the launcher inherits
+            # them instead of importing them a second time (CPU both would spend while the node boots).
+            changed = _write_node_definitions(reg, node)
+        launcher = _Launcher(reg, names)  # forked while this process holds no socket or connection
+        if node is not None:
+            if not node.running() and not node_started:
+                node.launch()  # the first start: it loads the topology just written
+                node_started, changed = True, False
         web = _start_web(reg)
         cmd_migrate(argparse.Namespace(registry=args.registry, sites=None))
+        marks.append(f"databases at {time.monotonic() - started:.1f}s")
         if node is not None:
+            if not changed:
+                launcher.go()
+                marks.append(f"sites forked at {time.monotonic() - started:.1f}s")
             node.wait_ready()
-            _check_broker(reg, node)
-        vhosts = declare(reg)
-        print(f"declared {len(vhosts)} vhosts")
-        launcher.go()
+            _check_node(reg, node)
+            if changed:
+                node.ctl("import_definitions", str(node.definitions))
+                print("imported the changed topology into the node")
+            node.detach()
+            marks.append(f"broker node ready at {time.monotonic() - started:.1f}s")
+        else:
+            # Someone else's broker: declared after the migrations, not beside them (a migration holds this
+            # process's only thread for seconds, and a definitions upload stalled that long was dropped by
+            # the management API under load).
+            vhosts = declare(reg)
+            print(f"declared {len(vhosts)} vhosts")
+        if launcher.pid is not None:
+            launcher.go()
+            marks.append(f"sites forked at {time.monotonic() - started:.1f}s")
         health = _wait_ready(reg, args.timeout)
         _print_where(reg, health, node)
         if not health or not health.get("ready"):
@@ -262,7 +309,7 @@ def cmd_up(args) -> int:
         if launcher is not None:
             launcher.cancel()
         mine = (launcher.names if launcher else []) + ([web] if web else [])
-        stopped = _stop_processes(reg, mine, node=node if node_started else None)
+        stopped = _stop_processes(reg, mine, node=node if node_started else None) if mine or node_started else 0
         if stopped or node_started:
             print(
                 f"up failed: stopped the {stopped} processes{' and the broker node' if node_started else ''} "
@@ -270,7 +317,10 @@ def cmd_up(args) -> int:
                 file=sys.stderr,
             )
         raise
-    print(f"all {len(reg.sites)} sites ready in {time.monotonic() - started:.1f}s; 'passerelle down' stops them")
+    print(
+        f"all {len(reg.sites)} sites ready in {time.monotonic() - started:.1f}s ({', '.join(marks)}); "
+        "'passerelle down' stops them"
+    )
     if args.seed:
         return cmd_seed(args)
     return 0
@@ -330,11 +380,12 @@ def _print_where(reg, health: dict | None, node=None) -> None:
     if _web_url(reg):
         print(f"front office {_web_url(reg)}  (sign in as a demo user of any Mission)")
     print(f"gateway      {_gateway_url(reg)}  (GET /health)")
-    owner = f"its own node, data in {node.dir}" if node is not None else "external"
-    print(
-        f"broker       amqp://{reg.broker['host']}:{reg.broker['port']}  management {reg.broker['management_url']}"
-        f"  ({owner})"
-    )
+    if node is not None:
+        ui = f"management {node.management_url}" if node.management else "no management UI"
+        where = f"its own node, data in {node.dir}, {ui}"
+    else:
+        where = f"management {reg.broker['management_url']}, external"
+    print(f"broker       amqp://{reg.broker['host']}:{reg.broker['port']}  ({where})")
     for site in reg.sites:
         state = "ready" if sites.get(site.code, {}).get("ready") else "NOT READY"
         print(
@@ -399,7 +450,7 @@ def cmd_status(args) -> int:
 def cmd_seed(args) -> int:
     from nameko.exceptions import RpcTimeout
 
-    from kit.demo import seed
+    from runtime.demo import seed
 
     reg = _registry(args)
     try:
@@ -420,13 +471,13 @@ def cmd_import_forem(args) -> int:
     """Import a feed of Le Forem's public offers into one Mission, in batches, reporting bad rows."""
     from employer.forem import parse
 
-    from gateway.sites import Sites
+    from gateway.rpc_clients import RpcClients
     from kit.actor import Actor
 
     reg = _registry(args)
     site = reg.site(args.site)
     context = Actor("passerelle-import", site.code, ("employer_relations",)).context()
-    sites = Sites(reg)
+    sites = RpcClients(reg)
     totals = {"created": 0, "updated": 0, "unchanged": 0}
     rejected, batch, seen = [], [], 0
 
@@ -471,7 +522,7 @@ def cmd_agency_replay(args) -> int:
     from datetime import date
 
     from contracts.agency.catalogue import CATALOGUE
-    from gateway.sites import Sites
+    from gateway.rpc_clients import RpcClients
     from kit.actor import Actor
 
     try:
@@ -481,7 +532,7 @@ def cmd_agency_replay(args) -> int:
     reg = _registry(args)
     missions = [reg.site(code) for code in args.missions.split(",")] if args.missions else reg.missions
     producers = sorted({kind.producer for kind in CATALOGUE.values()})
-    sites, total, failed = Sites(reg), 0, []
+    sites, total, failed = RpcClients(reg), 0, []
     try:
         for site in missions:
             # The replay is the Mission's act, done for it by the platform: a director's right (kit.policy).
@@ -512,12 +563,12 @@ def cmd_rotate_sector_key(args) -> int:
     Run after the new key is deployed to every Mission (ARCHITECTURE.md, "Sector key rotation"); repeating
     it is harmless. Each batch commits its people and their ``pseudonym_rekeyed`` events together.
     """
-    from gateway.sites import Sites
+    from gateway.rpc_clients import RpcClients
     from kit.actor import Actor
 
     reg = _registry(args)
     missions = [reg.site(code) for code in args.missions.split(",")] if args.missions else reg.missions
-    sites, done, failed = Sites(reg), {}, []
+    sites, done, failed = RpcClients(reg), {}, []
     try:
         for site in missions:
             # The platform acts for the Mission's direction, as for an agency replay (kit.policy).
@@ -559,21 +610,16 @@ def cmd_token(args) -> int:
 
 
 def cmd_run_site(args) -> int:
-    from kit.site import run
-
-    reg = _registry(args)
-    site = reg.site(args.code)
-    logs.setup(site=site.code)
-    run(reg, site, only=args.services.split(",") if args.services else None, port=args.observability_port)
-    return 0
+    return processes.run_site(
+        _registry(args),
+        args.code,
+        services=args.services.split(",") if args.services else None,
+        port=args.observability_port,
+    )
 
 
 def cmd_run_gateway(args) -> int:
-    from gateway.app import serve
-
-    logs.setup(site="gateway")
-    serve(_registry(args))
-    return 0
+    return processes.run_gateway(_registry(args))
 
 
 def main(argv=None) -> int:

@@ -31,11 +31,17 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import amqp
 import requests
 
 from kit.config import ConfigError
 
 PLUGINS = ("rabbitmq_management", "rabbitmq_shovel", "rabbitmq_shovel_management")
+# The embedded default's node: the shovels carry events between sites; the management plugins are left out, since
+# their agent alone holds a clean shutdown for five seconds (1.1 s without them) and the topology is loaded from a
+# definitions file at boot instead of through the HTTP API.
+SHOVEL_ONLY = ("rabbitmq_shovel",)
+
 ADMIN = ("guest", "guest")
 # Enough for the topology's reservations (3 a quorum queue), every site's connections and room to grow.
 FILE_LIMIT = 65536
@@ -84,21 +90,27 @@ class Node:
         dist_port: int,
         ctl_port: int,
         file_limit: int | None = FILE_LIMIT,
-        config: str = "",
+        management: bool = True,
+        definitions: Path | None = None,
     ):
         self.dir = Path(folder)
         self.name = name
+        self.host = "127.0.0.1"
         self.port, self.management_port, self.dist_port, self.ctl_port = port, management_port, dist_port, ctl_port
         self.management_url = f"http://127.0.0.1:{management_port}"
         self.file_limit = file_limit
-        self.extra_config = config
+        # Without the management plugins the node is asked over AMQP only (``wait_ready``, ``runtime.preflight``).
+        self.management = management
+        # A RabbitMQ definitions file imported at boot, skipped when its hash is the one imported last time.
+        self.definitions = Path(definitions) if definitions else None
         self.kills = 0
         self._server: subprocess.Popen | None = None
         self._bin: Path | None = None
 
     @classmethod
     def for_broker(cls, broker: dict, folder: Path) -> Node:
-        """The embedded node a registry's ``broker`` section describes (its port and management URL)."""
+        """The embedded node a registry's ``broker`` section describes: its ports, the management plugins only
+        when ``management_ui`` asks for them, the topology from ``folder/definitions.json`` at boot."""
         management_port = urlsplit(broker["management_url"]).port or 15672
         port = int(broker["port"])
         return cls(
@@ -108,7 +120,13 @@ class Node:
             management_port=management_port,
             dist_port=int(broker.get("dist_port") or port + 20000),
             ctl_port=int(broker.get("ctl_port") or port + 30000),
+            management=bool(broker.get("management_ui")),
+            definitions=Path(folder) / "definitions.json",
         )
+
+    @property
+    def plugins(self) -> tuple[str, ...]:
+        return PLUGINS if self.management else SHOVEL_ONLY
 
     @property
     def bin(self) -> Path:
@@ -119,15 +137,43 @@ class Node:
     def _write_config(self) -> None:
         for sub in ("home", "mnesia", "log"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
-        (self.dir / "enabled_plugins").write_text(f"[{','.join(PLUGINS)}].\n")
-        (self.dir / "rabbitmq.conf").write_text(
-            f"listeners.tcp.1 = 127.0.0.1:{self.port}\n"
-            f"management.tcp.port = {self.management_port}\n"
-            "management.tcp.ip = 127.0.0.1\n"
-            "loopback_users = none\n"
+        (self.dir / "enabled_plugins").write_text(f"[{','.join(self.plugins)}].\n")
+        (self.dir / "rabbitmq.conf").unlink(missing_ok=True)  # the new-style file of earlier versions
+        # Erlang terms, not the new-style rabbitmq.conf: the latter is translated by cuttlefish against every
+        # plugin's schema at each boot, seconds of CPU on this machine.
+        rabbit = [
+            f"{{tcp_listeners, [{{{_erl(self.host)}, {self.port}}}]}}",
+            "{loopback_users, []}",
             # The management figures are read by tests and operators, rarely: sampling less often spares the CPU.
-            "collect_statistics_interval = 10000\n" + self.extra_config
-        )
+            "{collect_statistics_interval, 10000}",
+        ]
+        if self.definitions is not None:
+            rabbit.append(
+                "{definitions, [{import_backend, rabbit_definitions_import_local_filesystem}, "
+                f"{{local_path, {_erl(str(self.definitions))}}}, {{skip_if_unchanged, true}}]}}"
+            )
+        apps = [f"{{rabbit, [{', '.join(rabbit)}]}}"]
+        if self.management:
+            listener = f"[{{ip, {_erl(self.host)}}}, {{port, {self.management_port}}}]"
+            apps.append(f"{{rabbitmq_management, [{{tcp_config, {listener}}}]}}")
+        (self.dir / "rabbitmq.config").write_text("[\n " + ",\n ".join(apps) + "\n].\n")
+
+    def write_definitions(self, text: str) -> bool:
+        """Write ``text`` as the definitions file the node loads at boot; False when it holds that text already.
+
+        The file is its own checksum: the same registry and code render the same text, and a node loading an
+        unchanged file at boot skips it. It holds password hashes and the shovels' URIs: readable by its owner
+        only, and replaced whole, so that a node booting now reads the old file or the new one.
+        """
+        path = self.definitions
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".new")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.chmod(0o600)
+        tmp.replace(path)
+        return True
 
     # -- environment ------------------------------------------------------
     def env(self) -> dict:
@@ -136,7 +182,7 @@ class Node:
             os.environ,
             HOME=str(d / "home"),
             RABBITMQ_NODENAME=self.name,
-            RABBITMQ_CONFIG_FILE=str(d / "rabbitmq.conf"),
+            RABBITMQ_CONFIG_FILE=str(d / "rabbitmq.config"),
             RABBITMQ_ENABLED_PLUGINS_FILE=str(d / "enabled_plugins"),
             RABBITMQ_MNESIA_BASE=str(d / "mnesia"),
             RABBITMQ_LOG_BASE=str(d / "log"),
@@ -202,12 +248,15 @@ class Node:
         return self.launch().wait_ready(timeout)
 
     def wait_ready(self, timeout: float = 90.0) -> Node:
-        """Until AMQP accepts connections and the management API answers (its plugin starts last)."""
+        """Until the node takes an AMQP handshake and, with the management plugins, its API answers (it starts
+        last). A node that loads definitions at boot opens its port only once they are imported."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._server is not None and self._server.poll() is not None:
                 raise ConfigError(f"RabbitMQ node {self.name} exited at start: {self.tail(600)!r}")
-            if self.answers():
+            if self.answers() and self.handshakes():
+                if not self.management:
+                    return self
                 try:
                     if requests.get(self.management_url + "/api/overview", auth=ADMIN, timeout=5).ok:
                         return self
@@ -215,6 +264,50 @@ class Node:
                     pass
             time.sleep(0.1)
         raise ConfigError(f"RabbitMQ node {self.name} not ready after {timeout:.0f}s; see {self.dir / 'log'}")
+
+    def handshakes(self, vhost: str = "/") -> bool:
+        """Whether the admin user completes an AMQP handshake on ``vhost`` within five seconds."""
+        conn = amqp.Connection(
+            f"{self.host}:{self.port}",
+            userid=ADMIN[0],
+            password=ADMIN[1],
+            virtual_host=vhost,
+            connect_timeout=5,
+            read_timeout=5,
+            write_timeout=5,
+        )
+        try:
+            conn.connect()
+            return True
+        except (OSError, amqp.exceptions.AMQPError):
+            return False
+        finally:
+            try:
+                conn.collect()
+            except Exception:  # a half-open connection has nothing worth reporting on close
+                pass
+
+    def ctl(self, *args: str, timeout: float = 120) -> str:
+        """``rabbitmqctl`` against this node (it boots an Erlang VM of its own: about two seconds)."""
+        done = subprocess.run(
+            [str(self.bin / "rabbitmqctl"), "-n", self.name, *args],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if done.returncode != 0:
+            said = (done.stderr or done.stdout)[-400:]
+            raise ConfigError(f"rabbitmqctl {' '.join(args)} failed on {self.name}: {said}")
+        return done.stdout
+
+    def detach(self) -> None:
+        """Forget the node's process without stopping it (``up`` leaves it running for ``down`` to stop).
+
+        Dropped now rather than when the interpreter is torn down, where ``Popen``'s finaliser meets an
+        eventlet hub that is already gone.
+        """
+        self._server = None
 
     def answers(self) -> bool:
         try:
@@ -279,6 +372,11 @@ class Node:
             except subprocess.TimeoutExpired:
                 pass
             self._server = None
+
+
+def _erl(text: str) -> str:
+    """An Erlang string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def alive(pid: int) -> bool:
