@@ -38,6 +38,7 @@ import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from kit.registry import Registry
@@ -51,7 +52,7 @@ PLATFORM = "platform"
 # Spread quorum queue leaders over the cluster's nodes (RabbitMQ 3.12+); the
 # queues' own arguments (delivery limit, dead-lettering) are set at
 # declaration by kit.topology and need no policy.
-LEADER_POLICY = {
+LEADER_POLICY: dict[str, Any] = {
     "name": "passerelle-quorum-leaders",
     "pattern": ".*",
     "applyTo": "queues",

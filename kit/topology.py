@@ -28,6 +28,7 @@ from __future__ import annotations
 import importlib
 import re
 from dataclasses import dataclass
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import requests
@@ -49,6 +50,15 @@ SIGNALS_QUEUE = "signals.{mission}"
 def load_service_class(path: str):
     module, _, attr = path.partition(":")
     return getattr(importlib.import_module(module), attr)
+
+
+class Declarer(Protocol):
+    """What the topology needs of a broker's management API: the real one, or a recorder (kit.definitions)."""
+
+    def put(self, path: str, body: dict) -> Any: ...
+    def post(self, path: str, body: dict) -> Any: ...
+    def get(self, path: str, ok: tuple = ...) -> Any: ...
+    def delete(self, path: str) -> Any: ...
 
 
 @dataclass
@@ -106,7 +116,7 @@ def management_for(registry: Registry) -> Management:
 class Topology:
     """Declares the whole platform's broker topology for a registry."""
 
-    def __init__(self, registry: Registry, mgmt: Management | None = None):
+    def __init__(self, registry: Registry, mgmt: Declarer | None = None):
         self.registry = registry
         self.mgmt = mgmt or management_for(registry)
 

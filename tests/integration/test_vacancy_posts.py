@@ -10,8 +10,8 @@ from werkzeug.test import Client
 
 from gateway.app import Gateway
 from gateway.auth import mint
-from kit.demo import DemoFactory
 from kit.taxonomy import DEMO_DIR, load
+from runtime.demo import DemoFactory
 from tests.harness import DEVELOPMENT_ENV, TestPlatform, wait_until
 
 pytestmark = pytest.mark.integration

@@ -28,7 +28,7 @@ clock = SystemClock()
 class BeneficiaryService(ServiceBase):
     name = "beneficiary"
     caller = Caller()
-    uses_sector_key = True  # pseudonyms at intake: the site checks the key at start (kit.site.check_secrets)
+    uses_sector_key = True  # pseudonyms at intake: the site checks the key at start (runtime.site_runner.check_secrets)
     employer = TimedRpcProxy("employer", timeout=CHECK_TIMEOUT)
 
     def _change(self, action: str, change: app.FileChange, beneficiary_id, data):

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from kit import inputs
 from kit.actor import Actor
 from kit.application import to_outbox
-from kit.demo import DemoFactory
 from kit.errors import Conflict, ValidationFailed
 from kit.rules import Refused
 from kit.testing import FixedClock, migrated, session
+from runtime.demo import DemoFactory
 
 SOURCE = "/missions/mirec/beneficiary"
 COUNSELLOR = Actor("anne.counsellor", "mirec", ("counsellor",))

@@ -7,10 +7,10 @@ from beneficiary.service import BeneficiaryService
 from sqlalchemy import select
 
 from kit.actor import Actor
-from kit.demo import DemoFactory
 from kit.errors import Conflict, ValidationFailed
 from kit.storage import outbox
 from kit.testing import migrated, worker
+from runtime.demo import DemoFactory
 
 
 @pytest.fixture

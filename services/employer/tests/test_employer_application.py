@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from kit import inputs
 from kit.actor import Actor
-from kit.demo import DemoFactory
 from kit.errors import ValidationFailed
 from kit.rules import Refused
 from kit.testing import FixedClock, migrated, session
+from runtime.demo import DemoFactory
 
 SOURCE = "/missions/mirec/employer"
 AGENT = Actor("eric.prospector", "mirec", ("employer_relations",))
