@@ -31,3 +31,8 @@ EVENTS_DEAD_LETTERED = Counter(
     "passerelle_events_dead_lettered_total", "Events sent to the dead-letter queue.", ["service", "handler"]
 )
 DB_POOL_CHECKED_OUT = Gauge("passerelle_db_pool_checked_out", "Database connections in use.", ["service"])
+DUE_ITEMS = Gauge(
+    "passerelle_due_items",
+    "What falls due in the Mission within 30 days (state=due) or has passed its date (state=overdue), by kind.",
+    ["service", "kind", "state"],
+)

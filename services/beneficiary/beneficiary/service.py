@@ -11,9 +11,10 @@ from contextlib import contextmanager
 from datetime import date
 
 from nameko.rpc import rpc
+from nameko.timer import timer
 from sqlalchemy import delete, func, or_, select
 
-from beneficiary import domain, events, rekey, schemas
+from beneficiary import domain, events, queries, rekey, schemas
 from beneficiary.enums import ACTIVE, DROPPED_OUT, EXITED, SENSITIVE_GROUPS
 from beneficiary.models import (
     Assessment,
@@ -29,7 +30,7 @@ from beneficiary.models import (
     TargetGroup,
 )
 from contracts.agency import keeping as agency_events
-from kit import inputs, outbox
+from kit import inputs, metrics, outbox
 from kit.actor import Caller
 from kit.errors import Conflict, NotFound, ValidationFailed
 from kit.events import event_handler
@@ -40,6 +41,7 @@ from kit.service import ServiceBase
 from kit.storage import outbox as outbox_table
 
 log = logging.getLogger(__name__)
+DUE_METRICS_INTERVAL = 60  # seconds between two counts of what falls due (kit.metrics.DUE_ITEMS)
 
 
 class BeneficiaryService(ServiceBase):
@@ -590,6 +592,53 @@ class BeneficiaryService(ServiceBase):
             session.delete(person)
             self._audit(session, actor, "beneficiary.erase", beneficiary_id, "erasure")
         return {"erased": beneficiary_id}
+
+    # -- search, caseload and what is due (beneficiary.queries) ----------
+    @rpc
+    def search(self, found=None, page=1, page_size=25, purpose="accompaniment"):
+        """People by part of their name (accents and case ignored), national or BIS number, counsellor, stage,
+        status, target group, municipality and registration dates (``queries.SearchSchema``); by name."""
+        actor = self.caller.authorize("beneficiary.read")
+        loaded = inputs.load(queries.SearchSchema(), found)
+        offset, limit = inputs.page_window(page, page_size)
+        with self.db.transaction() as session:
+            total, items = queries.search(session, loaded, offset, limit)
+            for item in items:
+                self._audit(session, actor, "beneficiary.search", item["id"], purpose)
+        return {"items": items, "page": page, "page_size": page_size, "total": total}
+
+    @rpc
+    def caseload(self, counsellor=None, page=1, page_size=25, purpose="accompaniment"):
+        """A counsellor's caseload (the caller's by default): active people with their next due item, and
+        counts by stage."""
+        actor = self.caller.authorize("beneficiary.read")
+        whose = inputs.load(queries.DueSchema(only=("counsellor",)), {"counsellor": counsellor})["counsellor"]
+        offset, limit = inputs.page_window(page, page_size)
+        with self.db.transaction() as session:
+            body = queries.caseload(session, whose or actor.sub, date.today(), offset, limit)
+            for item in body["items"]:
+                self._audit(session, actor, "beneficiary.caseload", item["id"], purpose)
+        return body | {"page": page, "page_size": page_size, "total": body["active"]}
+
+    @rpc
+    def due(self, counsellor=None, horizon_days=queries.DEFAULT_HORIZON_DAYS, purpose="accompaniment"):
+        """What falls due (six-month checks, plan reviews) by ``horizon_days`` ahead, overdue first: for one
+        counsellor, or the whole Mission when ``counsellor`` is None."""
+        actor = self.caller.authorize("beneficiary.read")
+        asked = inputs.load(queries.DueSchema(), {"counsellor": counsellor, "horizon_days": horizon_days})
+        with self.db.transaction() as session:
+            body = queries.due(session, date.today(), asked["horizon_days"], asked["counsellor"])
+            for subject in {item["person"]["id"] for item in body["items"]}:
+                self._audit(session, actor, "beneficiary.due", subject, purpose)
+        return body
+
+    @timer(interval=DUE_METRICS_INTERVAL, eager=True)
+    def measure_due(self):
+        """The Mission's due and overdue counts as metrics (``passerelle_due_items``)."""
+        with self.db.session() as session:
+            counts = queries.due_counts(session, date.today())
+        for (kind, state), n in counts.items():
+            metrics.DUE_ITEMS.labels(self.name, kind, state).set(n)
 
 
 def _contract(contract: Contract) -> dict:

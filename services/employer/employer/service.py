@@ -6,13 +6,14 @@ import uuid
 from datetime import date
 
 from nameko.rpc import rpc
+from nameko.timer import timer
 from sqlalchemy import func, select
 from stdnum.be import vat
 
-from employer import domain, events, schemas
+from employer import domain, events, queries, schemas
 from employer.enums import CANCEL_REASONS, CLOSED, DRAFT, OPEN
 from employer.models import Contact, Employer, Prospection, Vacancy, VacancyTransition
-from kit import inputs, outbox
+from kit import inputs, metrics, outbox
 from kit.actor import Caller
 from kit.errors import Conflict, NotFound, ValidationFailed
 from kit.references import CHECK_TIMEOUT, Ref, check, known, rpc_lookup
@@ -20,6 +21,7 @@ from kit.rpc import TimedRpcProxy
 from kit.service import ServiceBase
 
 MAX_IMPORT_BATCH = 1000
+DUE_METRICS_INTERVAL = 60  # seconds between two counts of what falls due (kit.metrics.DUE_ITEMS)
 IMPORTED_FIELDS = (
     "title",
     "occupation",
@@ -392,3 +394,32 @@ class EmployerService(ServiceBase):
         elif outcome == "updated" and target == OPEN:
             self._emit(session, events.VACANCY_UPDATED, vacancy)
         return outcome
+
+    # -- search and what is due (employer.queries) -------------------------
+    @rpc
+    def search(self, found=None, page=1, page_size=25):
+        """Employers by part of their name (accents and case ignored), BCE number, sector (NACE-BEL code or its
+        start), municipality or account manager (``queries.SearchSchema``); by name."""
+        self.caller.authorize("employer.read")
+        loaded = inputs.load(queries.SearchSchema(), found)
+        offset, limit = inputs.page_window(page, page_size)
+        with self.db.session() as session:
+            total, items = queries.search(session, loaded, offset, limit)
+        return {"items": items, "page": page, "page_size": page_size, "total": total}
+
+    @rpc
+    def due(self, agent=None, horizon_days=queries.DEFAULT_HORIZON_DAYS):
+        """Prospection next actions falling due by ``horizon_days`` ahead, overdue first: those one agent
+        logged, or the whole Mission's when ``agent`` is None."""
+        self.caller.authorize("employer.read")
+        asked = inputs.load(queries.DueSchema(), {"agent": agent, "horizon_days": horizon_days})
+        with self.db.session() as session:
+            return queries.due(session, date.today(), asked["horizon_days"], asked["agent"])
+
+    @timer(interval=DUE_METRICS_INTERVAL, eager=True)
+    def measure_due(self):
+        """The Mission's due and overdue next actions as metrics (``passerelle_due_items``)."""
+        with self.db.session() as session:
+            counts = queries.due_counts(session, date.today())
+        for (kind, state), n in counts.items():
+            metrics.DUE_ITEMS.labels(self.name, kind, state).set(n)
