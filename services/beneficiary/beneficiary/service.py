@@ -41,7 +41,6 @@ from kit.service import ServiceBase
 from kit.storage import outbox as outbox_table
 
 log = logging.getLogger(__name__)
-DUE_METRICS_INTERVAL = 60  # seconds between two counts of what falls due (kit.metrics.DUE_ITEMS)
 
 
 class BeneficiaryService(ServiceBase):
@@ -632,7 +631,7 @@ class BeneficiaryService(ServiceBase):
                 self._audit(session, actor, "beneficiary.due", subject, purpose)
         return body
 
-    @timer(interval=DUE_METRICS_INTERVAL, eager=True)
+    @timer(interval=metrics.DUE_INTERVAL, eager=True)
     def measure_due(self):
         """The Mission's due and overdue counts as metrics (``passerelle_due_items``)."""
         with self.db.session() as session:

@@ -21,7 +21,6 @@ from kit.rpc import TimedRpcProxy
 from kit.service import ServiceBase
 
 MAX_IMPORT_BATCH = 1000
-DUE_METRICS_INTERVAL = 60  # seconds between two counts of what falls due (kit.metrics.DUE_ITEMS)
 IMPORTED_FIELDS = (
     "title",
     "occupation",
@@ -416,7 +415,7 @@ class EmployerService(ServiceBase):
         with self.db.session() as session:
             return queries.due(session, date.today(), asked["horizon_days"], asked["agent"])
 
-    @timer(interval=DUE_METRICS_INTERVAL, eager=True)
+    @timer(interval=metrics.DUE_INTERVAL, eager=True)
     def measure_due(self):
         """The Mission's due and overdue next actions as metrics (``passerelle_due_items``)."""
         with self.db.session() as session:
