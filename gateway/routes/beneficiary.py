@@ -2,6 +2,7 @@
 
 from beneficiary import queries
 from beneficiary import schemas as bs
+from beneficiary.enums import STAGES
 from marshmallow import fields, validate
 
 from gateway.route import Route, body_only, by_id, by_id_body, by_id_purpose, page_args
@@ -216,15 +217,16 @@ ROUTES = [
     ),
     # Search, caseload and what is due (beneficiary.queries). Static paths: werkzeug prefers them to <id>.
     Route(
-        "GET",
+        # POST: the national number travels in the body, never in a URL (access logs, proxies, history).
+        "POST",
         B + "/search",
         "beneficiary.read",
         "beneficiary",
         "search",
         "Find people by name (accents and case ignored), national or BIS number, counsellor, stage, status, "
         "target group, municipality or registration dates",
-        lambda p, q, b: [queries.criteria(q), *page_args(q), q["purpose"]],
-        query=queries.search_fields(),
+        lambda p, q, b: [b, *page_args(q), q["purpose"]],
+        body=queries.SearchSchema,
         personal=True,
         paginated=True,
     ),
@@ -235,8 +237,8 @@ ROUTES = [
         "beneficiary",
         "caseload",
         "A counsellor's caseload (the caller's unless ?counsellor=): counts by stage, people with their next due item",
-        lambda p, q, b: [q.get("counsellor"), *page_args(q), q["purpose"]],
-        query={"counsellor": _counsellor()},
+        lambda p, q, b: [q.get("counsellor"), *page_args(q), q["purpose"], q.get("stage")],
+        query={"counsellor": _counsellor(), "stage": fields.String(validate=validate.OneOf(STAGES))},
         personal=True,
         paginated=True,
     ),
@@ -250,5 +252,16 @@ ROUTES = [
         lambda p, q, b: [q.get("counsellor"), q["horizon_days"], q["purpose"]],
         query={"counsellor": _counsellor(), "horizon_days": _horizon()},
         personal=True,
+    ),
+    Route(
+        "GET",
+        B + "/<id>/assessments",
+        "beneficiary.read",
+        "beneficiary",
+        "list_assessments",
+        "Every competence assessment of a person, the latest first",
+        by_id_purpose(),
+        personal=True,
+        returns="array",
     ),
 ]

@@ -75,45 +75,48 @@ def people(client):
     return made
 
 
-def found(client, query, headers=ANNE):
-    reply = client.get(f"/missions/mirec/beneficiaries/search?{query}", headers=headers)
+def search(client, criteria, query="", headers=ANNE):
+    return client.post(f"/missions/mirec/beneficiaries/search?{query}", json=criteria, headers=headers)
+
+
+def found(client, criteria, query=""):
+    reply = search(client, criteria, query)
     assert reply.status_code == 200, reply.json
     return [i["last_name"] for i in reply.json["items"]]
 
 
 def test_search_by_name_ignores_accents_case_and_punctuation_on_this_database(client, people):
-    assert found(client, "q=eloise+BOEUF") == ["Van den Bœuf"]
-    assert found(client, "q=%C3%A9lo%C3%AFse") == ["Van den Bœuf"]  # éloïse, as a browser sends it
-    assert found(client, "q=dhondt") == found(client, "q=d%27hondt") == ["D'Hondt"]
-    assert found(client, "q=lef") == ["LEFEBVRE", "Lefèvre"]
-    assert found(client, "q=celik") == ["Çelik"]
-    assert found(client, "q=marie+lefe") == ["LEFEBVRE", "Lefèvre"]
-    assert found(client, "q=nobody") == []
+    assert found(client, {"q": "eloise BOEUF"}) == ["Van den Bœuf"]
+    assert found(client, {"q": "éloïse"}) == ["Van den Bœuf"]
+    assert found(client, {"q": "dhondt"}) == found(client, {"q": "d'hondt"}) == ["D'Hondt"]
+    assert found(client, {"q": "lef"}) == ["LEFEBVRE", "Lefèvre"]
+    assert found(client, {"q": "celik"}) == ["Çelik"]
+    assert found(client, {"q": "marie lefe"}) == ["LEFEBVRE", "Lefèvre"]
+    assert found(client, {"q": "nobody"}) == []
 
 
 def test_search_filters_the_national_number_and_field_errors(client, people):
     niss = people["Lefèvre"]["niss"]
     dotted = f"{niss[:2]}.{niss[2:4]}.{niss[4:6]}-{niss[6:9]}.{niss[9:]}"
-    reply = client.get(f"/missions/mirec/beneficiaries/search?niss={dotted}", headers=ANNE)
+    reply = search(client, {"niss": dotted})
     assert [i["id"] for i in reply.json["items"]] == [people["Lefèvre"]["id"]]
     assert niss not in reply.get_data(as_text=True), "the number narrows a search, it is never answered"
-    assert found(client, "counsellor=bruno.counsellor") == ["D'Hondt", "LEFEBVRE"]
-    assert found(client, "stage=accueil&status=active&q=van") == ["Van den Bœuf"]
-    assert found(client, f"registered_from={(TODAY + timedelta(days=1)).isoformat()}") == []
-    paged = client.get("/missions/mirec/beneficiaries/search?page=2&page_size=2", headers=ANNE).json
+    assert found(client, {"counsellor": "bruno.counsellor"}) == ["D'Hondt", "LEFEBVRE"]
+    assert found(client, {"stage": "accueil", "status": "active", "q": "van"}) == ["Van den Bœuf"]
+    assert found(client, {"registered_from": (TODAY + timedelta(days=1)).isoformat()}) == []
+    paged = search(client, {}, "page=2&page_size=2").json
     assert paged["total"] == 5 and len(paged["items"]) == 2
-    bad = client.get("/missions/mirec/beneficiaries/search?stage=nowhere", headers=ANNE)
-    assert bad.status_code == 422 and set(bad.json["errors"]) == {"stage"}  # refused by the gateway
-    bad = client.get("/missions/mirec/beneficiaries/search?niss=123&q=%25%25", headers=ANNE)
-    assert bad.status_code == 422 and set(bad.json["errors"]) == {"niss", "q"}  # refused by the service
-    assert client.get("/missions/mirec/beneficiaries/search?q=van", headers=ERIC).status_code == 403
-    other = client.get("/missions/mirec/beneficiaries/search?q=van", headers=auth("x", ["counsellor"], "mirena"))
+    bad = search(client, {"stage": "nowhere", "niss": "123", "q": "%%", "salary": 1})
+    assert bad.status_code == 422 and set(bad.json["errors"]) == {"stage", "niss", "q", "salary"}
+    assert "123" not in json.dumps(bad.json["errors"])
+    assert search(client, {"q": "van"}, headers=ERIC).status_code == 403
+    other = search(client, {"q": "van"}, headers=auth("x", ["counsellor"], "mirena"))
     assert other.status_code == 404
 
 
 def test_every_person_listed_by_a_search_is_audited(client, people, caplog):
     with caplog.at_level(logging.INFO, logger="gateway.audit"):
-        assert found(client, "q=lef&purpose=orientation") == ["LEFEBVRE", "Lefèvre"]
+        assert found(client, {"q": "lef"}, "purpose=orientation") == ["LEFEBVRE", "Lefèvre"]
     line = json.loads(next(r.getMessage() for r in caplog.records if r.name == "gateway.audit"))
     assert (line["who"], line["purpose"]) == ("anne.counsellor", "orientation")
 
@@ -170,6 +173,8 @@ def test_caseload_and_what_is_due_with_their_metrics(client, platform, people):
         "due_on": (TODAY + timedelta(days=7)).isoformat(),
         "overdue": False,
     }
+    at_stage = client.get("/missions/mirec/beneficiaries/caseload?stage=orientation", headers=ANNE).json
+    assert at_stage["items"] == [] and at_stage["by_stage"]["accueil"] == 3 and at_stage["total"] == 0
     theirs = client.get("/missions/mirec/beneficiaries/caseload?counsellor=bruno.counsellor", headers=ANNE).json
     assert {i["last_name"] for i in theirs["items"]} == {"D'Hondt", "LEFEBVRE"}
 
@@ -192,6 +197,18 @@ def test_caseload_and_what_is_due_with_their_metrics(client, platform, people):
         ) == (1.0, 1.0, 1.0)
 
     wait_until(counted, timeout=15, what="the due counts in /metrics")
+
+
+def test_a_persons_assessments_through_the_gateway(client, people):
+    pid = people["D'Hondt"]["id"]
+    assert client.get(f"/missions/mirec/beneficiaries/{pid}/assessments", headers=ANNE).json == []
+    competence = {"code": "900001", "level": 3, "kind": "technical", "source": "training"}
+    made = client.post(
+        f"/missions/mirec/beneficiaries/{pid}/assessments", json={"competences": [competence]}, headers=ANNE
+    )
+    assert made.status_code == 201, made.json
+    listed = client.get(f"/missions/mirec/beneficiaries/{pid}/assessments", headers=ANNE).json
+    assert [(a["id"], a["competences"]) for a in listed] == [(made.json["id"], [competence])]
 
 
 def test_employer_search_through_the_gateway(client):

@@ -22,7 +22,7 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased
 
 from beneficiary.enums import ACTIVE, DROPPED_OUT, EXITED, STAGES, TARGET_GROUPS
-from beneficiary.models import Beneficiary, Contract, PlanVersion, TargetGroup
+from beneficiary.models import Assessment, Beneficiary, Contract, PlanVersion, TargetGroup
 from kit.search import like_all, terms
 
 DUE_KINDS = ("six_month_check", "plan_review")
@@ -56,9 +56,6 @@ def search_fields() -> dict[str, fields.Field]:
     }
 
 
-CRITERIA = tuple(search_fields())
-
-
 class SearchSchema(Schema.from_dict(search_fields())):  # type: ignore[misc]
     """Search criteria sent to ``BeneficiaryService.search``; every one optional, all of them combined."""
 
@@ -82,6 +79,16 @@ class SearchSchema(Schema.from_dict(search_fields())):  # type: ignore[misc]
             raise ValidationError("is before registered_from", "registered_to")
 
 
+class CaseloadSchema(Schema):
+    """Whose caseload (None: the caller's) and which stage to list (None: every stage)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    counsellor = fields.String(load_default=None, validate=validate.Length(1, 100))
+    stage = fields.String(load_default=None, validate=validate.OneOf(STAGES))
+
+
 class DueSchema(Schema):
     """Whose items and how far ahead: ``counsellor`` (None: the whole Mission) and ``horizon_days``."""
 
@@ -92,16 +99,6 @@ class DueSchema(Schema):
     horizon_days = fields.Integer(
         load_default=DEFAULT_HORIZON_DAYS, strict=True, validate=validate.Range(0, MAX_HORIZON_DAYS)
     )
-
-
-def criteria(query: dict) -> dict:
-    """The search criteria of a loaded query, as JSON for the RPC (dates back to ISO strings)."""
-    out = {}
-    for name in CRITERIA:
-        value = query.get(name)
-        if value is not None:
-            out[name] = value.isoformat() if isinstance(value, date) else value
-    return out
 
 
 def _row(row) -> dict:
@@ -140,8 +137,9 @@ def search(session, found: dict, offset: int, limit: int) -> tuple[int, list[dic
     return total, [_row(r) for r in rows]
 
 
-def caseload(session, counsellor: str, today: date, offset: int, limit: int) -> dict:
-    """A counsellor's active people by name, each with its next due item, and their counts by stage."""
+def caseload(session, counsellor: str, today: date, offset: int, limit: int, stage: str | None = None) -> dict:
+    """A counsellor's active people by name (at ``stage`` if given), each with its next due item, and their
+    counts by stage (always all of them)."""
     mine = and_(Beneficiary.counsellor == counsellor, Beneficiary.status == ACTIVE)
     by_stage = dict.fromkeys(STAGES, 0)
     by_stage.update(
@@ -152,9 +150,10 @@ def caseload(session, counsellor: str, today: date, offset: int, limit: int) -> 
         .select_from(Beneficiary)
         .where(Beneficiary.counsellor == counsellor, Beneficiary.status == DROPPED_OUT)
     )
+    listed = and_(mine, Beneficiary.stage == stage) if stage else mine
     rows = session.execute(
         select(*LISTED_COLUMNS)
-        .where(mine)
+        .where(listed)
         .order_by(Beneficiary.last_name, Beneficiary.first_name, Beneficiary.id)
         .offset(offset)
         .limit(limit)
@@ -165,11 +164,31 @@ def caseload(session, counsellor: str, today: date, offset: int, limit: int) -> 
         item["next_due"] = following.get(item["id"])
     return {
         "counsellor": counsellor,
+        "stage": stage,
+        "listed": by_stage[stage] if stage else sum(by_stage.values()),
         "by_stage": by_stage,
         "active": sum(by_stage.values()),
         "dropped_out": dropped_out,
         "items": items,
     }
+
+
+def assessments(session, beneficiary_id: str) -> list[dict]:
+    """A person's assessments, the latest first: who, when and the competences in the taxonomy's codes."""
+    rows = session.scalars(
+        select(Assessment)
+        .where(Assessment.beneficiary_id == beneficiary_id)
+        .order_by(Assessment.assessed_on.desc(), Assessment.id)
+    ).all()
+    return [
+        {
+            "id": a.id,
+            "assessed_on": a.assessed_on.isoformat(),
+            "assessed_by": a.assessed_by,
+            "competences": a.competences,
+        }
+        for a in rows
+    ]
 
 
 # -- what falls due ----------------------------------------------------------

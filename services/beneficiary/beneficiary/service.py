@@ -607,17 +607,28 @@ class BeneficiaryService(ServiceBase):
         return {"items": items, "page": page, "page_size": page_size, "total": total}
 
     @rpc
-    def caseload(self, counsellor=None, page=1, page_size=25, purpose="accompaniment"):
-        """A counsellor's caseload (the caller's by default): active people with their next due item, and
-        counts by stage."""
+    def caseload(self, counsellor=None, page=1, page_size=25, purpose="accompaniment", stage=None):
+        """A counsellor's caseload (the caller's by default): active people (at ``stage`` if given) with their
+        next due item, and counts by stage."""
         actor = self.caller.authorize("beneficiary.read")
-        whose = inputs.load(queries.DueSchema(only=("counsellor",)), {"counsellor": counsellor})["counsellor"]
+        asked = inputs.load(queries.CaseloadSchema(), {"counsellor": counsellor, "stage": stage})
         offset, limit = inputs.page_window(page, page_size)
         with self.db.transaction() as session:
-            body = queries.caseload(session, whose or actor.sub, date.today(), offset, limit)
+            body = queries.caseload(
+                session, asked["counsellor"] or actor.sub, date.today(), offset, limit, asked["stage"]
+            )
             for item in body["items"]:
                 self._audit(session, actor, "beneficiary.caseload", item["id"], purpose)
-        return body | {"page": page, "page_size": page_size, "total": body["active"]}
+        return body | {"page": page, "page_size": page_size, "total": body["listed"]}
+
+    @rpc
+    def list_assessments(self, beneficiary_id, purpose="accompaniment"):
+        """Every competence assessment of a person, the latest first."""
+        actor = self.caller.authorize("beneficiary.read")
+        with self.db.transaction() as session:
+            person = self._person(session, beneficiary_id)
+            self._audit(session, actor, "beneficiary.assessments", person.id, purpose)
+            return queries.assessments(session, person.id)
 
     @rpc
     def due(self, counsellor=None, horizon_days=queries.DEFAULT_HORIZON_DAYS, purpose="accompaniment"):

@@ -234,3 +234,16 @@ def test_the_migration_fills_the_search_key_and_review_date_of_rows_written_befo
         assert conn.scalar(sa.text("SELECT review_due FROM plan_version")) == "2026-02-01"
     engine.dispose()
     assert search_key("Zoé", "Çelik-Ørsted") == "zoe celik orsted"
+
+
+def test_a_persons_assessments_are_listed_latest_first(store, people):
+    anne = as_(store, ANNE)
+    competence = {"code": "900001", "level": 2, "kind": "technical", "source": "work"}
+    first = anne.assess(people["eloise"], {"competences": [competence], "assessed_on": TODAY.isoformat()})
+    assert anne.list_assessments(people["francois"]) == []
+    listed = anne.list_assessments(people["eloise"])
+    assert [(a["id"], a["assessed_by"], a["competences"]) for a in listed] == [
+        (first["id"], "anne.counsellor", [competence])
+    ]
+    with pytest.raises(Forbidden):
+        as_(store, Actor("eric.agent", "mirec", ("employer_relations",))).list_assessments(people["eloise"])
