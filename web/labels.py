@@ -138,6 +138,8 @@ DUE_KINDS = {
     "six_month_check": N_("Suivi à six mois"),
     "plan_review": N_("Plan d'insertion à revoir"),
     "prospection_next_action": N_("Action de prospection"),
+    "training_end": N_("Fin de formation à clôturer"),
+    "committee": N_("Comité d'accompagnement"),
 }
 COMMITTEE_KINDS = {"follow_up": N_("Comité d'accompagnement"), "pedagogical": N_("Comité pédagogique")}
 

@@ -35,7 +35,7 @@ def platform(tmp_path_factory):
     os.environ["PASSERELLE_DUE_METRICS_INTERVAL"] = "1"
     p = TestPlatform(tmp_path_factory.mktemp("search"), missions=("mirec", "mirena"), intermire=False).setup()
     try:
-        p.start("mirec", services=["beneficiary", "employer"])
+        p.start("mirec", services=["beneficiary", "employer", "convention"])
         p.start("mirena", services=["beneficiary"])
         yield p
     finally:
@@ -188,13 +188,17 @@ def test_caseload_and_what_is_due_with_their_metrics(client, platform, people):
     prospection = client.get("/missions/mirec/employers/due", headers=ERIC).json
     assert [(i["employer"]["id"], i["overdue"]) for i in prospection["items"]] == [(eid, True)]
     assert client.get("/missions/mirec/employers/due", headers=auth("s", ["social_worker"])).status_code == 403
+    projects = client.get("/missions/mirec/projects/due", headers=auth("p", ["project_lead"]))
+    assert projects.status_code == 200 and projects.json["items"] == []
+    assert projects.json["counts"] == {"training_end": {"overdue": 0, "due": 0}, "committee": {"overdue": 0, "due": 0}}
 
     def counted():
         return (
             site.metric("passerelle_due_items", service="beneficiary", kind="six_month_check", state="overdue"),
             site.metric("passerelle_due_items", service="beneficiary", kind="plan_review", state="due"),
             site.metric("passerelle_due_items", service="employer", kind="prospection_next_action", state="overdue"),
-        ) == (1.0, 1.0, 1.0)
+            'passerelle_due_items{kind="committee",service="convention",state="overdue"} 0.0' in site.metrics(),
+        ) == (1.0, 1.0, 1.0, True)
 
     wait_until(counted, timeout=15, what="the due counts in /metrics")
 

@@ -227,15 +227,17 @@ def counsellors_day(front, chromium):
         you.close()
 
 
-def new_person(front, mission: str, counsellor_plan: bool = False) -> dict:
-    """A person opened through the gateway (as a counsellor), assessed and planned for masonry when asked."""
+def new_person(front, mission: str, counsellor_plan: bool = False, sub: str | None = None, **fields) -> dict:
+    """A person opened through the gateway (as a counsellor: ``sub``, whose caseload it joins), assessed and
+    planned for masonry when asked."""
     person = api(
         front,
         mission,
         "counsellor",
         "POST",
         "/beneficiaries",
-        dict(DemoFactory(seed=fresh_seed()).beneficiary("50000"), municipality="52011"),
+        dict(DemoFactory(seed=fresh_seed()).beneficiary("50000"), municipality="52011", **fields),
+        sub=sub,
     )
     if counsellor_plan:
         api(
@@ -245,6 +247,7 @@ def new_person(front, mission: str, counsellor_plan: bool = False) -> dict:
             "POST",
             f"/beneficiaries/{person['id']}/assessments",
             {"competences": [{"code": WALL, "level": 3, "kind": "technical", "source": "work"}]},
+            sub=sub,
         )
         api(
             front,
@@ -259,6 +262,7 @@ def new_person(front, mission: str, counsellor_plan: bool = False) -> dict:
                 "mobility_km": 50,
                 "agreed_with_person": True,
             },
+            sub=sub,
         )
     return person
 

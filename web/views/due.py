@@ -1,5 +1,5 @@
 """What falls due ("à faire"): six-month checks and plan reviews (beneficiary service), prospection next
-actions (employer service), overdue first.
+actions (employer service), trainings ending and follow-up committees (convention service), overdue first.
 
 The front office asks each service through its own gateway route and merges the answers here, rather than
 one gateway route gathering them: each list stays under its own policy action (a role that may not read
@@ -24,6 +24,8 @@ def gather(page, mine: bool) -> tuple[list[dict], dict, list[str]]:
         asked.append(("people", lambda: page.gateway.get("/beneficiaries/due", counsellor=sub, purpose="due")))
     if page.may("employer.read"):
         asked.append(("employers", lambda: page.gateway.get("/employers/due", agent=sub)))
+    if page.may("convention.read"):
+        asked.append(("projects", lambda: page.gateway.get("/projects/due", lead=sub)))
     for source, ask in asked:
         try:
             answer = ask()

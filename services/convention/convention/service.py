@@ -18,11 +18,12 @@ from contextlib import contextmanager
 from datetime import date
 
 from nameko.rpc import rpc
+from nameko.timer import timer
 from sqlalchemy import delete, func, select, update
 from stdnum.be import vat
 
 from contracts.agency import keeping as agency_events
-from convention import domain, events, schemas
+from convention import domain, events, queries, schemas
 from convention.enums import (
     ACTIVE,
     CANCEL_REASONS,
@@ -50,7 +51,7 @@ from convention.models import (
     Trainee,
     TraineeTransition,
 )
-from kit import inputs, outbox
+from kit import inputs, metrics, outbox
 from kit.actor import Caller
 from kit.errors import Conflict, NotFound, ValidationFailed
 from kit.events import event_handler
@@ -848,3 +849,21 @@ class ConventionService(ServiceBase):
             session.execute(
                 update(Project).where(Project.vacancy_id == vacancy_id).values(vacancy_status=str(status)[:20])
             )
+
+    # -- what is due (convention.queries) ----------------------------------
+    @rpc
+    def due(self, lead=None, horizon_days=queries.DEFAULT_HORIZON_DAYS):
+        """Trainings ending and follow-up committees falling due by ``horizon_days`` ahead, overdue first: of
+        the projects ``lead`` created, or of the whole Mission when None."""
+        self.caller.authorize("convention.read")
+        asked = inputs.load(queries.DueSchema(), {"lead": lead, "horizon_days": horizon_days})
+        with self.db.session() as session:
+            return queries.due(session, date.today(), asked["horizon_days"], asked["lead"])
+
+    @timer(interval=metrics.DUE_INTERVAL, eager=True)
+    def measure_due(self):
+        """The Mission's due and overdue trainings ends and committees as metrics (``passerelle_due_items``)."""
+        with self.db.session() as session:
+            counts = queries.due_counts(session, date.today())
+        for (kind, state), n in counts.items():
+            metrics.DUE_ITEMS.labels(self.name, kind, state).set(n)
