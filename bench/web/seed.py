@@ -129,6 +129,7 @@ def people(n: int, counsellors: int, seed: int = 11):
                 ],
             )
         )
+        person = tables[Beneficiary][-1]
         for version in range(1, rng.randint(1, 2) + 1):
             actions = [
                 {
@@ -154,6 +155,7 @@ def people(n: int, counsellors: int, seed: int = 11):
                     review_due=plan_review_due(actions),
                 )
             )
+            person["plan_review_due"] = plan_review_due(actions)  # the latest version's, as the model keeps it
         for kind in ("social", "pedagogical"):
             tables[Note].append(
                 dict(id=str(uuid.uuid4()), beneficiary_id=pid, kind=kind, text="Entretien", author=who, at=now)

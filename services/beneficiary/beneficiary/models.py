@@ -44,6 +44,9 @@ class Beneficiary(Base):
     counsellor: Mapped[str | None] = mapped_column(String(100), nullable=True)
     # First and last name without accents, case or punctuation (kit.search), kept on every write below.
     search_name: Mapped[str] = mapped_column(String(210), default="", server_default="")
+    # When the current plan falls due for review: its latest version's ``review_due``, kept by the event
+    # below, so that what is due reads one indexed column instead of finding each person's latest version.
+    plan_review_due: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
 
     # Search and caseload (beneficiary.queries): a counsellor's people by stage, lists by name.
     __table_args__ = (
@@ -120,7 +123,7 @@ class PlanVersion(Base):
     # The plan is negotiated: it counts only once the person agreed too.
     agreed_with_person: Mapped[bool] = mapped_column(Boolean)
     # The earliest due date among its actions: when the plan falls due for review (beneficiary.queries).
-    review_due: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
+    review_due: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 def plan_review_due(actions: list) -> date | None:
@@ -132,6 +135,15 @@ def plan_review_due(actions: list) -> date | None:
 @event.listens_for(PlanVersion, "before_insert")
 def _keep_review_due(_mapper, _connection, plan: PlanVersion) -> None:
     plan.review_due = plan_review_due(plan.actions)
+
+
+@event.listens_for(PlanVersion, "after_insert")
+def _keep_current_review_due(_mapper, connection, plan: PlanVersion) -> None:
+    # Versions are only ever added, each above the last: the one written is the current plan.
+    people = Beneficiary.__table__
+    connection.execute(
+        people.update().where(people.c.id == plan.beneficiary_id).values(plan_review_due=plan.review_due)
+    )
 
 
 class StageTransition(Base):

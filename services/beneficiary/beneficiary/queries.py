@@ -8,7 +8,8 @@ What falls due for a person:
 
 - ``six_month_check``: a first contract whose six-month check is not recorded, due on ``check_due``;
 - ``plan_review``: the current plan (its latest version) of an active path, due on the earliest due date of
-  its actions (``PlanVersion.review_due``); agreeing a new version renews the plan and clears it.
+  its actions (``PlanVersion.review_due``, copied to ``Beneficiary.plan_review_due`` when the version is
+  written); agreeing a new version renews the plan and replaces it.
 
 An item is ``overdue`` once its date has passed, ``due`` from today to ``horizon_days`` ahead.
 """
@@ -19,10 +20,9 @@ from datetime import date, timedelta
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 from sqlalchemy import and_, exists, func, select
-from sqlalchemy.orm import aliased
 
 from beneficiary.enums import ACTIVE, DROPPED_OUT, EXITED, STAGES, TARGET_GROUPS
-from beneficiary.models import Assessment, Beneficiary, Contract, PlanVersion, TargetGroup
+from beneficiary.models import Assessment, Beneficiary, Contract, TargetGroup
 from kit.search import like_all, terms
 
 DUE_KINDS = ("six_month_check", "plan_review")
@@ -193,22 +193,17 @@ def assessments(session, beneficiary_id: str) -> list[dict]:
 
 # -- what falls due ----------------------------------------------------------
 def _due_selects(until: date | None, counsellor: str | None, ids: list[str] | None = None):
-    """One select per kind: (kind, due_on, person columns), limited to ``until``, a counsellor or people."""
-    later = aliased(PlanVersion)
-    checks = select(Contract.check_due.label("due_on"), *LISTED_COLUMNS).join(
-        Beneficiary, Beneficiary.id == Contract.beneficiary_id
+    """One select per kind: (due_on, person columns), limited to ``until``, a counsellor or people."""
+    checks = (
+        select(Contract.check_due.label("due_on"), *LISTED_COLUMNS)
+        .join(Beneficiary, Beneficiary.id == Contract.beneficiary_id)
+        .where(Contract.checked_on.is_(None))
     )
-    checks = checks.where(Contract.checked_on.is_(None))
-    plans = (
-        select(PlanVersion.review_due.label("due_on"), *LISTED_COLUMNS)
-        .join(Beneficiary, Beneficiary.id == PlanVersion.beneficiary_id)
-        .where(
-            PlanVersion.review_due.is_not(None),
-            Beneficiary.status == ACTIVE,
-            ~exists().where(later.beneficiary_id == PlanVersion.beneficiary_id, later.version > PlanVersion.version),
-        )
+    # The current plan's review date is kept on the person (Beneficiary.plan_review_due).
+    plans = select(Beneficiary.plan_review_due.label("due_on"), *LISTED_COLUMNS).where(
+        Beneficiary.plan_review_due.is_not(None), Beneficiary.status == ACTIVE
     )
-    selects = {"six_month_check": (checks, Contract.check_due), "plan_review": (plans, PlanVersion.review_due)}
+    selects = {"six_month_check": (checks, Contract.check_due), "plan_review": (plans, Beneficiary.plan_review_due)}
     out = {}
     for kind, (stmt, due_on) in selects.items():
         if until is not None:

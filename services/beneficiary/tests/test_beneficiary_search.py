@@ -232,6 +232,7 @@ def test_the_migration_fills_the_search_key_and_review_date_of_rows_written_befo
     with engine.connect() as conn:
         assert conn.scalar(sa.text("SELECT search_name FROM beneficiary")) == search_key("Zoé", "Çelik-Ørsted")
         assert conn.scalar(sa.text("SELECT review_due FROM plan_version")) == "2026-02-01"
+        assert conn.scalar(sa.text("SELECT plan_review_due FROM beneficiary")) == "2026-02-01"
     engine.dispose()
     assert search_key("Zoé", "Çelik-Ørsted") == "zoe celik orsted"
 
