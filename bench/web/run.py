@@ -20,7 +20,7 @@ times each:
 - where the time goes: the services' own time per RPC, from the site's ``passerelle_entrypoint_seconds``.
 
 Prints the figures beside the goals (p95 ≤ 150 ms for the file and the caseload, ≤ 100 ms for search) and
-writes ``bench/results/web.md``. Figures are printed, never asserted.
+writes ``bench/results/web.md`` (``web-postgresql.md`` for PostgreSQL). Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -214,7 +214,8 @@ def main(argv=None) -> None:
     ]
     text = "\n".join(lines)
     print(text)
-    RESULTS.write_text(text)
+    # One file per database, so a PostgreSQL run does not replace the SQLite one.
+    (RESULTS if database == "sqlite" else RESULTS.with_name(f"web-{database}.md")).write_text(text)
 
 
 if __name__ == "__main__":
