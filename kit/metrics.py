@@ -5,6 +5,8 @@ histograms). The ``service`` label names the nameko service; the scrape
 target (one per site process) says which site.
 """
 
+import os
+
 from prometheus_client import Counter, Gauge, Histogram
 
 ENTRYPOINT_SECONDS = Histogram(
@@ -31,3 +33,10 @@ EVENTS_DEAD_LETTERED = Counter(
     "passerelle_events_dead_lettered_total", "Events sent to the dead-letter queue.", ["service", "handler"]
 )
 DB_POOL_CHECKED_OUT = Gauge("passerelle_db_pool_checked_out", "Database connections in use.", ["service"])
+# Seconds between two counts of what falls due (each service's ``measure_due`` timer; the first at start).
+DUE_INTERVAL = float(os.environ.get("PASSERELLE_DUE_METRICS_INTERVAL", "60"))
+DUE_ITEMS = Gauge(
+    "passerelle_due_items",
+    "What falls due in the Mission within 30 days (state=due) or has passed its date (state=overdue), by kind.",
+    ["service", "kind", "state"],
+)

@@ -133,6 +133,14 @@ ROLES = {
     "director": N_("Direction"),
     "intermire_analyst": N_("Analyste InterMire"),
 }
+# What falls due ("échéances"), from the beneficiary and employer services.
+DUE_KINDS = {
+    "six_month_check": N_("Suivi à six mois"),
+    "plan_review": N_("Plan d'insertion à revoir"),
+    "prospection_next_action": N_("Action de prospection"),
+    "training_end": N_("Fin de formation à clôturer"),
+    "committee": N_("Comité d'accompagnement"),
+}
 COMMITTEE_KINDS = {"follow_up": N_("Comité d'accompagnement"), "pedagogical": N_("Comité pédagogique")}
 
 # The services' validation messages (English, in the code) as French message ids; the start of a message is
@@ -168,6 +176,12 @@ ERROR_MESSAGES = (
     ("a proposal rejected needs a reason", N_("Un refus se motive : indiquez la raison.")),
     ("not a valid Belgian enterprise number", N_("Ce numéro d'entreprise (BCE) n'est pas valide.")),
     ("Unknown field", N_("Champ inconnu.")),
+    ("a national or BIS number has 11 digits", N_("Un numéro de registre national ou BIS a 11 chiffres.")),
+    ("give at least one letter or digit of the name", N_("Donnez au moins une lettre ou un chiffre du nom.")),
+    ("REFNIS code expected", N_("Commune inconnue : choisissez-la dans la liste.")),
+    ("is before registered_from", N_("Cette date précède le début de la période.")),
+    ("a NACE-BEL code or its start", N_("Un code NACE-BEL ou son début, par exemple 43 ou 43.2.")),
+    ("an enterprise number has 10 digits", N_("Un numéro d'entreprise (BCE) a 10 chiffres.")),
 )
 
 
@@ -249,6 +263,15 @@ FIELD_LABELS = {
     "attendees": N_("Parties présentes"),
     "period": N_("Période"),
     "version": N_("Version"),
+    "q": N_("Nom"),
+    "bce": N_("Numéro BCE"),
+    "commune": N_("Commune"),
+    "stage": N_("Étape du parcours"),
+    "status": N_("Statut"),
+    "target_group": N_("Public cible"),
+    "counsellor": N_("Conseiller·ère"),
+    "registered_from": N_("Accueil à partir du"),
+    "registered_to": N_("Accueil jusqu'au"),
 }
 
 

@@ -1,10 +1,25 @@
 """Beneficiary routes: a person's file, assessments, plan, pathway, notes, outcomes and agency disclosures."""
 
+from beneficiary import queries
 from beneficiary import schemas as bs
+from beneficiary.enums import STAGES
+from marshmallow import fields, validate
 
 from gateway.route import Route, body_only, by_id, by_id_body, by_id_purpose, page_args
 
 B = "/missions/<code>/beneficiaries"
+
+
+def _counsellor() -> fields.Field:
+    return fields.String(validate=validate.Length(1, 100), metadata={"description": "a counsellor's user name"})
+
+
+def _horizon() -> fields.Field:
+    return fields.Integer(
+        load_default=queries.DEFAULT_HORIZON_DAYS,
+        validate=validate.Range(0, queries.MAX_HORIZON_DAYS),
+        metadata={"description": "how many days ahead count as due"},
+    )
 
 
 def _notes(kind: str):
@@ -199,5 +214,54 @@ ROUTES = [
         "withdraw_disclosure",
         "Withdraw a disclosure",
         lambda p, q, b: [p["id"], p["agency"]],
+    ),
+    # Search, caseload and what is due (beneficiary.queries). Static paths: werkzeug prefers them to <id>.
+    Route(
+        # POST: the national number travels in the body, never in a URL (access logs, proxies, history).
+        "POST",
+        B + "/search",
+        "beneficiary.read",
+        "beneficiary",
+        "search",
+        "Find people by name (accents and case ignored), national or BIS number, counsellor, stage, status, "
+        "target group, municipality or registration dates",
+        lambda p, q, b: [b, *page_args(q), q["purpose"]],
+        body=queries.SearchSchema,
+        personal=True,
+        paginated=True,
+    ),
+    Route(
+        "GET",
+        B + "/caseload",
+        "beneficiary.read",
+        "beneficiary",
+        "caseload",
+        "A counsellor's caseload (the caller's unless ?counsellor=): counts by stage, people with their next due item",
+        lambda p, q, b: [q.get("counsellor"), *page_args(q), q["purpose"], q.get("stage")],
+        query={"counsellor": _counsellor(), "stage": fields.String(validate=validate.OneOf(STAGES))},
+        personal=True,
+        paginated=True,
+    ),
+    Route(
+        "GET",
+        B + "/due",
+        "beneficiary.read",
+        "beneficiary",
+        "due",
+        "Six-month checks and plan reviews falling due, overdue first (one counsellor's, or the Mission's)",
+        lambda p, q, b: [q.get("counsellor"), q["horizon_days"], q["purpose"]],
+        query={"counsellor": _counsellor(), "horizon_days": _horizon()},
+        personal=True,
+    ),
+    Route(
+        "GET",
+        B + "/<id>/assessments",
+        "beneficiary.read",
+        "beneficiary",
+        "list_assessments",
+        "Every competence assessment of a person, the latest first",
+        by_id_purpose(),
+        personal=True,
+        returns="array",
     ),
 ]

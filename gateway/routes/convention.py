@@ -8,6 +8,7 @@ the service's role-guarded state machine.
 """
 
 from convention import enums
+from convention import queries as convention_queries
 from convention import schemas as cs
 from marshmallow import RAISE, Schema, fields, validate
 
@@ -211,4 +212,21 @@ ROUTES = [
     _trainee("complete", "complete_trainee", "A trainee completes the training", cs.TraineeCompletionSchema),
     _trainee("hire", "record_hire", "The trainee is hired by the convention's employer", cs.HireSchema),
     _trainee("not-hired", "record_not_hired", "The trainee is not hired, with a reason", cs.NotHiredSchema),
+    Route(
+        "GET",
+        P + "/due",
+        "convention.read",
+        "convention",
+        "due",
+        "Trainings ending and follow-up committees falling due, overdue first (one lead's projects, or the Mission's)",
+        lambda p, q, b: [q.get("lead"), q["horizon_days"]],
+        query={
+            "lead": fields.String(validate=validate.Length(1, 100), metadata={"description": "who created them"}),
+            "horizon_days": fields.Integer(
+                load_default=convention_queries.DEFAULT_HORIZON_DAYS,
+                validate=validate.Range(0, convention_queries.MAX_HORIZON_DAYS),
+                metadata={"description": "how many days ahead count as due"},
+            ),
+        },
+    ),
 ]

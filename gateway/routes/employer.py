@@ -1,6 +1,6 @@
 """Employer routes: employers, contacts, prospection, vacancies and their life, Le Forem's offers."""
 
-from employer import enums
+from employer import enums, queries
 from employer import schemas as es
 from employer.domain import MAX_IMPORT_BATCH
 from marshmallow import RAISE, Schema, fields, validate
@@ -156,5 +156,35 @@ ROUTES = [
             "limit": fields.Integer(load_default=5, validate=validate.Range(1, 50)),
         },
         returns="array",
+    ),
+    # Search and what is due (employer.queries). Static paths: werkzeug prefers them to <id>.
+    Route(
+        "GET",
+        E + "/search",
+        "employer.read",
+        "employer",
+        "search",
+        "Find employers by name (accents and case ignored), BCE number, sector (NACE-BEL), municipality or "
+        "account manager",
+        lambda p, q, b: [queries.criteria(q), *page_args(q)],
+        query=queries.search_fields(),
+        paginated=True,
+    ),
+    Route(
+        "GET",
+        E + "/due",
+        "employer.read",
+        "employer",
+        "due",
+        "Prospection next actions falling due, overdue first (one agent's, or the Mission's)",
+        lambda p, q, b: [q.get("agent"), q["horizon_days"]],
+        query={
+            "agent": fields.String(validate=validate.Length(1, 100), metadata={"description": "who logged them"}),
+            "horizon_days": fields.Integer(
+                load_default=queries.DEFAULT_HORIZON_DAYS,
+                validate=validate.Range(0, queries.MAX_HORIZON_DAYS),
+                metadata={"description": "how many days ahead count as due"},
+            ),
+        },
     ),
 ]

@@ -67,8 +67,8 @@ class Visitor:
         self.context.close()
 
 
-def api(front, mission: str, role: str, method: str, path: str, body=None):
-    token = mint(f"seed-{role}", mission, [role])
+def api(front, mission: str, role: str, method: str, path: str, body=None, sub: str | None = None):
+    token = mint(sub or f"seed-{role}", mission, [role])
     reply = requests.request(
         method,
         f"{front.gateway_url}/missions/{mission}{path}",
@@ -120,7 +120,7 @@ def counsellors_day(front, chromium):
     try:
         you.sign_in("mirec", "anne")
         expect(page).to_have_url(re.compile(r"/beneficiaires$"))
-        expect(page.locator("h1")).to_have_text("Mes bénéficiaires")
+        expect(page.locator("h1")).to_have_text("Mon portefeuille")
         assert page.locator("html").get_attribute("lang") == "fr"
 
         # Intake, with one wrong national number, corrected.
@@ -227,15 +227,17 @@ def counsellors_day(front, chromium):
         you.close()
 
 
-def new_person(front, mission: str, counsellor_plan: bool = False) -> dict:
-    """A person opened through the gateway (as a counsellor), assessed and planned for masonry when asked."""
+def new_person(front, mission: str, counsellor_plan: bool = False, sub: str | None = None, **fields) -> dict:
+    """A person opened through the gateway (as a counsellor: ``sub``, whose caseload it joins), assessed and
+    planned for masonry when asked."""
     person = api(
         front,
         mission,
         "counsellor",
         "POST",
         "/beneficiaries",
-        dict(DemoFactory(seed=fresh_seed()).beneficiary("50000"), municipality="52011"),
+        dict(DemoFactory(seed=fresh_seed()).beneficiary("50000"), municipality="52011", **fields),
+        sub=sub,
     )
     if counsellor_plan:
         api(
@@ -245,6 +247,7 @@ def new_person(front, mission: str, counsellor_plan: bool = False) -> dict:
             "POST",
             f"/beneficiaries/{person['id']}/assessments",
             {"competences": [{"code": WALL, "level": 3, "kind": "technical", "source": "work"}]},
+            sub=sub,
         )
         api(
             front,
@@ -259,6 +262,7 @@ def new_person(front, mission: str, counsellor_plan: bool = False) -> dict:
                 "mobility_km": 50,
                 "agreed_with_person": True,
             },
+            sub=sub,
         )
     return person
 
@@ -274,8 +278,14 @@ def the_wall_between_missions(front, chromium):
     page = you.page
     try:
         you.sign_in("mirena", "anne")
-        expect(page.locator("main")).to_contain_text(ours["last_name"])
-        expect(page.locator("main")).not_to_contain_text(theirs["last_name"])
+        for someone, shown in ((ours, True), (theirs, False)):
+            page.goto(front.url + "/recherche")
+            page.get_by_label("Nom ou prénom").fill(f"{someone['first_name']} {someone['last_name']}")
+            page.get_by_role("button", name="Rechercher", exact=True).click()
+            expect(page.locator("#results h2")).to_contain_text("trouvée(s)")
+            row = page.locator("#results", has_text=f"{someone['last_name']}, {someone['first_name']}")
+            expect(row).to_have_count(1 if shown else 0)
+            you.audit()
         for path in (
             f"/beneficiaires/{theirs['id']}",
             f"/beneficiaires/{theirs['id']}/evaluation",
@@ -326,7 +336,7 @@ def the_employer_relations_agents_day(front, chromium):
     try:
         you.sign_in("mirec", "eric")
         expect(page).to_have_url(re.compile(r"/entreprises$"))
-        expect(page.get_by_role("link", name="Mes bénéficiaires")).to_have_count(0)  # not this role's
+        expect(page.get_by_role("link", name="Mon portefeuille")).to_have_count(0)  # not this role's
         page.get_by_role("link", name="Enregistrer une entreprise").click()
         page.get_by_label("Numéro d'entreprise (BCE)").fill(company["enterprise_number"])
         page.get_by_label("Dénomination").fill(company["name"])
@@ -508,7 +518,161 @@ def the_directors_figures(front, chromium):
         you.close()
 
 
+def finding_and_what_is_due(front, chromium):
+    """The counsellor's caseload by stage with each person's next due item, a search by a name typed without
+    accents and by a national number with dots, a wrong number refused beside its field, what is due overdue
+    first, a person's assessments in the file; then the employer-relations agent at 360 px: an employer found
+    by a name typed without accents and the prospection action due, and no page about people."""
+    tag = fresh_seed()
+    anne, eric = "anne@mirec", "eric@mirec"
+
+    def as_anne(method, path, body=None):
+        return api(front, "mirec", "counsellor", method, path, body, sub=anne)
+
+    employer = api(
+        front,
+        "mirec",
+        "employer_relations",
+        "POST",
+        "/employers",
+        dict(DemoFactory(seed=tag).employer("50000"), name=f"Pâtisserie Lœwe {tag}"),
+        sub=eric,
+    )
+    eloise = as_anne(
+        "POST",
+        "/beneficiaries",
+        dict(
+            DemoFactory(seed=tag).beneficiary("50000", registered_on=date.today() - timedelta(days=300)),
+            first_name="Éloïse",
+            last_name=f"Van den Bœuf {tag}",
+        ),
+    )
+    marc_body = dict(DemoFactory(seed=tag + 1).beneficiary("50000"), first_name="Marc", last_name=f"Dupont {tag}")
+    marc = as_anne("POST", "/beneficiaries", marc_body)
+    today = date.today()
+    as_anne(
+        "POST",
+        f"/beneficiaries/{eloise['id']}/outcomes/contract",
+        {
+            "signed_on": (today - timedelta(days=200)).isoformat(),
+            "employer_id": employer["id"],
+            "contract_type": "permanent",
+            "hours_per_week": 38,
+        },
+    )
+    as_anne(
+        "POST",
+        f"/beneficiaries/{marc['id']}/assessments",
+        {"competences": [{"code": WALL, "level": 3, "kind": "technical", "source": "work"}]},
+    )
+    as_anne(
+        "POST",
+        f"/beneficiaries/{marc['id']}/plan",
+        {
+            "target_occupations": ["F1703"],
+            "actions": [{"kind": "job_search", "description": "CV", "due": (today + timedelta(days=5)).isoformat()}],
+            "contract_wishes": ["permanent"],
+            "mobility_km": 30,
+            "agreed_with_person": True,
+        },
+    )
+    api(
+        front,
+        "mirec",
+        "employer_relations",
+        "POST",
+        f"/employers/{employer['id']}/visits",
+        {
+            "kind": "call",
+            "on": (today - timedelta(days=6)).isoformat(),
+            "summary": "Besoin de deux vendeurs",
+            "next_action": f"Rappeler la gérante {tag}",
+            "next_action_due": (today - timedelta(days=1)).isoformat(),
+        },
+        sub=eric,
+    )
+    you = Visitor(front, chromium)
+    page = you.page
+    try:
+        you.sign_in("mirec", "anne")
+        expect(page.locator("h1")).to_have_text("Mon portefeuille")
+        stages = page.get_by_role("navigation", name="Personnes par étape")
+        expect(stages.get_by_role("link", name=re.compile(r"^Accueil \d+"))).to_be_visible()
+        row = page.locator("tr", has_text=f"Van den Bœuf {tag}, Éloïse")
+        if row.count() == 0:  # more people than one page: the next due item is checked on the person's stage
+            page.get_by_role("link", name=re.compile(r"^Accueil \d+")).click()
+        expect(row).to_contain_text("Suivi à six mois")
+        expect(row).to_contain_text("en retard")
+        you.audit()
+
+        page.get_by_role("link", name="Rechercher", exact=True).click()
+        page.get_by_label("Nom ou prénom").fill(f"eloise boeuf {tag}")
+        page.get_by_role("button", name="Rechercher", exact=True).click()
+        expect(page.locator("#results h2")).to_have_text("1 personne(s) trouvée(s)")
+        expect(page.locator("#results")).to_contain_text(f"Van den Bœuf {tag}, Éloïse")
+        you.audit()
+        niss = marc_body["niss"]
+        page.get_by_label("Nom ou prénom").fill("")
+        page.get_by_label("Numéro de registre national ou BIS").fill(
+            f"{niss[:2]}.{niss[2:4]}.{niss[4:6]}-{niss[6:9]}.{niss[9:]}"
+        )
+        page.get_by_role("button", name="Rechercher", exact=True).click()
+        expect(page.locator("#results")).to_contain_text(f"Dupont {tag}, Marc")
+        assert niss not in page.url
+        page.get_by_label("Numéro de registre national ou BIS").fill("123")
+        page.get_by_role("button", name="Rechercher", exact=True).click()
+        expect(page).to_have_title(re.compile(r"^Erreur : "))
+        expect(page.locator("#f-niss-error")).to_contain_text("Un numéro de registre national ou BIS a 11 chiffres.")
+        expect(page.get_by_label("Numéro de registre national ou BIS")).to_have_value("123")
+        you.audit()
+
+        page.get_by_role("link", name="À faire", exact=True).click()
+        rows = page.locator("main table tbody tr")
+        expect(rows.filter(has_text=f"Van den Bœuf {tag}")).to_contain_text("en retard")
+        expect(rows.filter(has_text=f"Dupont {tag}")).to_contain_text("Plan d'insertion à revoir")
+        texts = rows.all_inner_texts()
+        first_due = next(i for i, t in enumerate(texts) if "en retard" not in t)
+        assert all("en retard" in t for t in texts[:first_due]), "overdue first"
+        expect(page.locator("main")).not_to_contain_text(f"Rappeler la gérante {tag}")  # eric's, not hers
+        you.audit()
+        page.get_by_role("link", name="Toute la Mission").click()
+        expect(page.locator("main")).to_contain_text(f"Dupont {tag}")
+        expect(page.locator("main")).to_contain_text(f"Rappeler la gérante {tag}")  # she reads employers too
+        you.audit()
+
+        rows.filter(has_text=f"Dupont {tag}").get_by_role("link").click()
+        evaluations = page.locator("section:has(#evaluations)")
+        expect(evaluations).to_contain_text("1 compétence(s) acquise(s)")
+        expect(evaluations).to_contain_text("Monter un mur en blocs")
+        you.audit()
+    finally:
+        you.close()
+
+    agent = Visitor(front, chromium, width=360)
+    page = agent.page
+    try:
+        agent.sign_in("mirec", "eric")
+        expect(page.get_by_role("link", name="Mon portefeuille")).to_have_count(0)
+        expect(page.get_by_role("link", name="Rechercher", exact=True)).to_have_count(0)
+        page.get_by_label("Nom de l'entreprise").fill(f"patisserie loewe {tag}")
+        page.get_by_role("button", name="Rechercher").click()
+        expect(page.locator("main table tbody tr")).to_have_count(1)
+        expect(page.locator("main table")).to_contain_text(f"Pâtisserie Lœwe {tag}")
+        agent.audit()
+        page.get_by_label("Secteur (code NACE-BEL)").fill("bakery")
+        page.get_by_role("button", name="Rechercher").click()
+        expect(page.locator("#f-nace-error")).to_contain_text("Un code NACE-BEL ou son début")
+        agent.audit()
+        page.get_by_role("link", name="À faire", exact=True).click()
+        expect(page.locator("main")).to_contain_text(f"Rappeler la gérante {tag}")
+        expect(page.locator("main")).not_to_contain_text("Suivi à six mois")
+        agent.audit()
+    finally:
+        agent.close()
+
+
 SCENARIOS = {
+    "finding_and_what_is_due": finding_and_what_is_due,
     "counsellors_day": counsellors_day,
     "the_wall_between_missions": the_wall_between_missions,
     "the_employer_relations_agents_day": the_employer_relations_agents_day,

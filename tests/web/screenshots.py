@@ -22,8 +22,22 @@ def main(argv: list[str]) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     front = SimpleNamespace(url=web_url, gateway_url=gateway_url)
     employer, vacancy = open_vacancy(front, "mirec", title="Maçon coffreur")
-    person = new_person(front, "mirec", counsellor_plan=True)
+    # Anne's caseload: a few people of hers, one with a first contract whose six-month check is overdue.
+    anne = "anne@mirec"
+    person = new_person(front, "mirec", counsellor_plan=True, sub=anne, first_name="Éloïse", last_name="Van den Bœuf")
     pid = person["id"]
+    for first, last in (("Marc", "Dupont"), ("Aïcha", "Benali"), ("Jean-Marie", "Lefèvre"), ("Sofia", "Lefebvre")):
+        new_person(front, "mirec", counsellor_plan=first == "Marc", sub=anne, first_name=first, last_name=last)
+    late = new_person(front, "mirec", sub=anne, first_name="Kevin", last_name="Delcourt", registered_on="2025-01-06")
+    api(
+        front,
+        "mirec",
+        "counsellor",
+        "POST",
+        f"/beneficiaries/{late['id']}/outcomes/contract",
+        {"signed_on": "2025-03-03", "employer_id": employer["id"], "contract_type": "permanent", "hours_per_week": 38},
+        sub=anne,
+    )
     api(
         front,
         "mirec",
@@ -31,6 +45,7 @@ def main(argv: list[str]) -> int:
         "POST",
         f"/beneficiaries/{pid}/pathway/move",
         {"to": "formation", "why": "Projet confirmé après le stage"},
+        sub=anne,
     )
     api(
         front,
@@ -39,6 +54,7 @@ def main(argv: list[str]) -> int:
         "POST",
         f"/beneficiaries/{pid}/notes/social",
         {"text": "Premier entretien : situation stable, garde des enfants organisée."},
+        sub=anne,
     )
     api(
         front,
@@ -85,6 +101,19 @@ def main(argv: list[str]) -> int:
             page.wait_for_selector("[data-error-summary]")
 
         shoot("anne", "/beneficiaires/nouveau", "intake-errors", before=wrong_niss, full=False)
+
+        def search_for(name):
+            def fill(page):
+                page.get_by_label("Nom ou prénom").fill(name)
+                page.get_by_role("button", name="Rechercher", exact=True).click()
+                page.wait_for_selector("#results h2")
+
+            return fill
+
+        shoot("anne", "/recherche", "search", before=search_for("lefe"))
+        shoot("anne", "/recherche", "search-360", width=360, before=search_for("lefe"))
+        shoot("anne", "/a-faire?portee=mission", "due")
+        shoot("eric", "/entreprises?q=", "employer-search")
         shoot("anne", f"/beneficiaires/{pid}/evaluation?intitule=aide+ma%C3%A7on&metier=F1703", "assessment")
         shoot("eric", f"/offres/{vacancy['id']}", "vacancy-candidates")
         shoot("eric", f"/entreprises/{employer['id']}", "employer")

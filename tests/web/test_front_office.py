@@ -53,3 +53,9 @@ def test_a_conventions_signatures_in_order(front):
 
 def test_the_directors_figures_and_four_eyes_approval(front):
     run(front, "the_directors_figures")
+
+
+def test_finding_people_and_employers_and_what_is_due(front):
+    """Caseload by stage with next due items, search by name and national number, what is due overdue first,
+    a person's assessments; the agent's employer search and prospection actions due at 360 px."""
+    run(front, "finding_and_what_is_due")

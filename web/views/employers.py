@@ -13,10 +13,27 @@ from web.views.people import Names, as_int, clean, digits, municipalities
 EMPLOYER_FIELDS = ("enterprise_number", "name", "nace", "municipality", "size_band", "street", "postal_code")
 
 
+# The search form's fields (a GET form: an enterprise number is public) and the gateway's criteria.
+EMPLOYER_SEARCH = {"q": "q", "bce": "enterprise_number", "nace": "nace", "commune": "municipality"}
+
+
 @view("/entreprises", "employers")
 def employers(page):
-    listed = page.gateway.get("/employers", page=1, page_size=100)
-    return page.render("employers/list.html", employers=listed["items"], total=listed["total"])
+    """The Mission's employers by name, or those matching a name, BCE number, sector or municipality."""
+    args = page.request.args
+    typed = {name: args.get(name, "").strip() for name in EMPLOYER_SEARCH}
+    criteria = {EMPLOYER_SEARCH[k]: v for k, v in typed.items() if v}
+    context = dict(municipalities=municipalities(), searched=bool(criteria), form=Form(typed))
+    try:
+        listed = page.gateway.get("/employers/search", page=1, page_size=100, **criteria)
+    except GatewayError as exc:
+        if exc.status != 422:
+            raise
+        back = {v: k for k, v in EMPLOYER_SEARCH.items()}
+        exc.rename_fields(lambda key: back.get(key, key))
+        context["form"] = Form(typed, exc.errors)
+        return page.render("employers/list.html", employers=[], total=0, status=422, **context)
+    return page.render("employers/list.html", employers=listed["items"], total=listed["total"], **context)
 
 
 @view("/entreprises/nouvelle", "employer_new", methods=("GET", "POST"))

@@ -3,12 +3,14 @@ first contract, six-month check and exit. Every read and write is a gateway call
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 from stdnum.be import nn
 from stdnum.exceptions import ValidationError as NumberError
 from werkzeug.exceptions import NotFound
 
+from kit import taxonomy
 from kit.reference import walloon_municipalities
 from web import labels
 from web.app import Form, view
@@ -41,25 +43,29 @@ def as_int(value):
         return value  # sent as typed: the gateway names the field
 
 
-# -- caseload --------------------------------------------------------------
+# -- caseload ("mon portefeuille") ----------------------------------------------
 @view("/beneficiaires", "caseload")
 def caseload(page):
+    """The signed-in counsellor's active people, counted by stage, each with its next due item."""
     stage = page.request.args.get("etape") or None
     if stage not in labels.STAGES:
         stage = None
     number = as_int(page.request.args.get("page", 1))
     number = number if isinstance(number, int) and number > 0 else 1
-    listed = page.gateway.get("/beneficiaries", page=number, page_size=PAGE_SIZE, purpose="caseload")
-    people = [p for p in listed["items"] if stage is None or p["stage"] == stage]
-    groups = [(code, label, [p for p in people if p["stage"] == code]) for code, label in labels.STAGES.items()]
-    pages = max(1, -(-listed["total"] // PAGE_SIZE))
+    mine = page.gateway.get(
+        "/beneficiaries/caseload", stage=stage, page=number, page_size=PAGE_SIZE, purpose="caseload"
+    )
+    pages = max(1, -(-mine["total"] // PAGE_SIZE))
     context = dict(
-        groups=[g for g in groups if g[2]],
+        people=mine["items"],
+        by_stage=[(code, label, mine["by_stage"].get(code, 0)) for code, label in labels.STAGES.items()],
+        active=mine["active"],
+        dropped_out=mine["dropped_out"],
         stage=stage,
-        total=listed["total"],
-        shown=len(people),
+        total=mine["total"],
         number=number,
         pages=pages,
+        today=date.today().isoformat(),
     )
     if page.htmx and page.request.headers.get("HX-Target") == "results":
         return page.render("people/_caseload_results.html", **context)
@@ -178,6 +184,7 @@ def person(page, id):
     someone = load_person(page, id)
     pathway = g.get(f"/beneficiaries/{id}/pathway")
     plans = g.get(f"/beneficiaries/{id}/plan")
+    assessments = g.get(f"/beneficiaries/{id}/assessments")
     notes = {
         kind: g.get(f"/beneficiaries/{id}/notes/{kind}")
         for kind in ("social", "pedagogical")
@@ -213,7 +220,19 @@ def person(page, id):
         names=names,
         hired=hired,
         transitions=list(reversed(pathway["transitions"])),
+        assessments=assessments,
+        competence_label=competence_label,
     )
+
+
+@functools.cache
+def _competences() -> dict[str, str]:
+    # Reference data, as the municipalities: the taxonomy matching ranks with (kit.taxonomy, same setting).
+    return dict(taxonomy.default().competences)
+
+
+def competence_label(code: str) -> str:
+    return _competences().get(code, code)
 
 
 # -- assessment and plan -------------------------------------------------------

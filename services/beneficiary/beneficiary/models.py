@@ -7,8 +7,10 @@ person) and ``audit`` (who read whose file, by reference only).
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from kit.search import search_key
 
 
 class Base(DeclarativeBase):
@@ -40,6 +42,26 @@ class Beneficiary(Base):
     stage: Mapped[str] = mapped_column(String(20), default="accueil")
     status: Mapped[str] = mapped_column(String(12), default="active")
     counsellor: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # First and last name without accents, case or punctuation (kit.search), kept on every write below.
+    search_name: Mapped[str] = mapped_column(String(210), default="", server_default="")
+    # When the current plan falls due for review: its latest version's ``review_due``, kept by the event
+    # below, so that what is due reads one indexed column instead of finding each person's latest version.
+    plan_review_due: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
+
+    # Search and caseload (beneficiary.queries): a counsellor's people by stage, lists by name.
+    __table_args__ = (
+        Index("ix_beneficiary_counsellor_status_stage", "counsellor", "status", "stage"),
+        Index("ix_beneficiary_last_name", "last_name", "first_name", "id"),
+        Index("ix_beneficiary_stage", "stage"),
+        Index("ix_beneficiary_municipality", "municipality"),
+        Index("ix_beneficiary_registered_on", "registered_on"),
+    )
+
+
+@event.listens_for(Beneficiary, "before_insert")
+@event.listens_for(Beneficiary, "before_update")
+def _keep_search_name(_mapper, _connection, person: Beneficiary) -> None:
+    person.search_name = search_key(person.first_name, person.last_name)
 
 
 class TargetGroup(Base):
@@ -47,7 +69,7 @@ class TargetGroup(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     beneficiary_id: Mapped[str] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"), index=True)
-    group: Mapped[str] = mapped_column(String(30))
+    group: Mapped[str] = mapped_column(String(30), index=True)
     # What shows the person belongs to the group; sensitive for some groups (kit.policy).
     evidence: Mapped[str] = mapped_column(String(300))
     since: Mapped[date] = mapped_column(Date)
@@ -100,6 +122,28 @@ class PlanVersion(Base):
     agreed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # The plan is negotiated: it counts only once the person agreed too.
     agreed_with_person: Mapped[bool] = mapped_column(Boolean)
+    # The earliest due date among its actions: when the plan falls due for review (beneficiary.queries).
+    review_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+def plan_review_due(actions: list) -> date | None:
+    """The earliest ``due`` (ISO date) among a plan's actions, or None when no action has one."""
+    dues = [a.get("due") for a in actions or [] if a.get("due")]
+    return date.fromisoformat(min(dues)) if dues else None
+
+
+@event.listens_for(PlanVersion, "before_insert")
+def _keep_review_due(_mapper, _connection, plan: PlanVersion) -> None:
+    plan.review_due = plan_review_due(plan.actions)
+
+
+@event.listens_for(PlanVersion, "after_insert")
+def _keep_current_review_due(_mapper, connection, plan: PlanVersion) -> None:
+    # Versions are only ever added, each above the last: the one written is the current plan.
+    people = Beneficiary.__table__
+    connection.execute(
+        people.update().where(people.c.id == plan.beneficiary_id).values(plan_review_due=plan.review_due)
+    )
 
 
 class StageTransition(Base):
@@ -141,7 +185,7 @@ class Contract(Base):
     employer_id: Mapped[str] = mapped_column(String(36))
     contract_type: Mapped[str] = mapped_column(String(20))
     hours_per_week: Mapped[int] = mapped_column(Integer)
-    check_due: Mapped[date] = mapped_column(Date)
+    check_due: Mapped[date] = mapped_column(Date, index=True)
     checked_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     still_employed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     check_source: Mapped[str | None] = mapped_column(String(20), nullable=True)

@@ -9,11 +9,12 @@ and dumps the answer.
 import logging
 
 from nameko.rpc import rpc
+from nameko.timer import timer
 
 from beneficiary import application as app
-from beneficiary import rekey, schemas
+from beneficiary import queries, rekey, schemas
 from contracts.agency import keeping as agency_events
-from kit import inputs
+from kit import inputs, metrics
 from kit.actor import Caller
 from kit.application import SystemClock, to_outbox
 from kit.events import event_handler
@@ -204,3 +205,61 @@ class BeneficiaryService(ServiceBase):
         with self.db.transaction() as session:
             erased = to_outbox(session, app.erase(session, actor, clock, self.site.source, beneficiary_id))
         return {"erased": erased}
+
+    # -- search, caseload and what is due (beneficiary.queries) ----------
+    @rpc
+    def search(self, found=None, page=1, page_size=25, purpose="accompaniment"):
+        """People by part of their name (accents and case ignored), national or BIS number, counsellor, stage,
+        status, target group, municipality and registration dates (``queries.SearchSchema``); by name."""
+        actor = self.caller.authorize("beneficiary.read")
+        loaded = inputs.load(queries.SearchSchema(), found)
+        offset, limit = inputs.page_window(page, page_size)
+        with self.db.transaction() as session:
+            total, items = queries.search(session, loaded, offset, limit)
+            for item in items:
+                app.audit(session, actor, clock, "beneficiary.search", item["id"], purpose)
+        return {"items": items, "page": page, "page_size": page_size, "total": total}
+
+    @rpc
+    def caseload(self, counsellor=None, page=1, page_size=25, purpose="accompaniment", stage=None):
+        """A counsellor's caseload (the caller's by default): active people (at ``stage`` if given) with their
+        next due item, and counts by stage."""
+        actor = self.caller.authorize("beneficiary.read")
+        asked = inputs.load(queries.CaseloadSchema(), {"counsellor": counsellor, "stage": stage})
+        offset, limit = inputs.page_window(page, page_size)
+        with self.db.transaction() as session:
+            body = queries.caseload(
+                session, asked["counsellor"] or actor.sub, clock.today(), offset, limit, asked["stage"]
+            )
+            for item in body["items"]:
+                app.audit(session, actor, clock, "beneficiary.caseload", item["id"], purpose)
+        return body | {"page": page, "page_size": page_size, "total": body["listed"]}
+
+    @rpc
+    def list_assessments(self, beneficiary_id, purpose="accompaniment"):
+        """Every competence assessment of a person, the latest first."""
+        actor = self.caller.authorize("beneficiary.read")
+        with self.db.transaction() as session:
+            person = app.person(session, beneficiary_id)
+            app.audit(session, actor, clock, "beneficiary.assessments", person.id, purpose)
+            return queries.assessments(session, person.id)
+
+    @rpc
+    def due(self, counsellor=None, horizon_days=queries.DEFAULT_HORIZON_DAYS, purpose="accompaniment"):
+        """What falls due (six-month checks, plan reviews) by ``horizon_days`` ahead, overdue first: for one
+        counsellor, or the whole Mission when ``counsellor`` is None."""
+        actor = self.caller.authorize("beneficiary.read")
+        asked = inputs.load(queries.DueSchema(), {"counsellor": counsellor, "horizon_days": horizon_days})
+        with self.db.transaction() as session:
+            body = queries.due(session, clock.today(), asked["horizon_days"], asked["counsellor"])
+            for subject in {item["person"]["id"] for item in body["items"]}:
+                app.audit(session, actor, clock, "beneficiary.due", subject, purpose)
+        return body
+
+    @timer(interval=metrics.DUE_INTERVAL, eager=True)
+    def measure_due(self):
+        """The Mission's due and overdue counts as metrics (``passerelle_due_items``)."""
+        with self.db.session() as session:
+            counts = queries.due_counts(session, clock.today())
+        for (kind, state), n in counts.items():
+            metrics.DUE_ITEMS.labels(self.name, kind, state).set(n)

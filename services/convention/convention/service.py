@@ -10,12 +10,13 @@ only, and forgotten on erasure.
 from __future__ import annotations
 
 from nameko.rpc import rpc
+from nameko.timer import timer
 
 from contracts.agency import keeping as agency_events
 from convention import application as app
-from convention import schemas
+from convention import queries, schemas
 from convention.enums import CANCEL_REASONS, TERMINATE_REASONS
-from kit import inputs
+from kit import inputs, metrics
 from kit.actor import Caller
 from kit.application import SystemClock, to_outbox
 from kit.errors import ValidationFailed
@@ -205,3 +206,21 @@ class ConventionService(ServiceBase):
             if session is None or not vacancy_id or not status:
                 return
             app.note_vacancy_status(session, vacancy_id, status)
+
+    # -- what is due (convention.queries) ----------------------------------
+    @rpc
+    def due(self, lead=None, horizon_days=queries.DEFAULT_HORIZON_DAYS):
+        """Trainings ending and follow-up committees falling due by ``horizon_days`` ahead, overdue first: of
+        the projects ``lead`` created, or of the whole Mission when None."""
+        self.caller.authorize("convention.read")
+        asked = inputs.load(queries.DueSchema(), {"lead": lead, "horizon_days": horizon_days})
+        with self.db.session() as session:
+            return queries.due(session, CLOCK.today(), asked["horizon_days"], asked["lead"])
+
+    @timer(interval=metrics.DUE_INTERVAL, eager=True)
+    def measure_due(self):
+        """The Mission's due and overdue trainings ends and committees as metrics (``passerelle_due_items``)."""
+        with self.db.session() as session:
+            counts = queries.due_counts(session, CLOCK.today())
+        for (kind, state), n in counts.items():
+            metrics.DUE_ITEMS.labels(self.name, kind, state).set(n)

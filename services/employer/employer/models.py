@@ -2,8 +2,10 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from kit.search import search_key
 
 
 class Base(DeclarativeBase):
@@ -26,6 +28,22 @@ class Employer(Base):
     street: Mapped[str | None] = mapped_column(String(200), nullable=True)
     postal_code: Mapped[str | None] = mapped_column(String(4), nullable=True)
     account_manager: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The name without accents, case or punctuation (kit.search), kept on every write below.
+    search_name: Mapped[str] = mapped_column(String(210), default="", server_default="")
+
+    # Employer search (employer.queries): by sector, municipality and account manager.
+    __table_args__ = (
+        Index("ix_employer_nace", "nace"),
+        Index("ix_employer_municipality", "municipality"),
+        Index("ix_employer_account_manager", "account_manager"),
+        Index("ix_employer_name", "name", "id"),
+    )
+
+
+@event.listens_for(Employer, "before_insert")
+@event.listens_for(Employer, "before_update")
+def _keep_search_name(_mapper, _connection, employer: Employer) -> None:
+    employer.search_name = search_key(employer.name)
 
 
 class Contact(Base):
@@ -55,7 +73,7 @@ class Prospection(Base):
     # [{kind: explicit|surfaced, description, occupation}]
     needs: Mapped[list] = mapped_column(JSON)
     next_action: Mapped[str | None] = mapped_column(String(500), nullable=True)
-    next_action_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    next_action_due: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
 
 
 class Vacancy(Base):

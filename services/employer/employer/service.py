@@ -5,10 +5,11 @@ and its events commit together (``kit.outbox``).
 """
 
 from nameko.rpc import rpc
+from nameko.timer import timer
 
 from employer import application as app
-from employer import schemas
-from kit import inputs
+from employer import queries, schemas
+from kit import inputs, metrics
 from kit.actor import Caller
 from kit.application import SystemClock, to_outbox
 from kit.references import CHECK_TIMEOUT, Ref, check, known, rpc_lookup
@@ -178,3 +179,32 @@ class EmployerService(ServiceBase):
         batch = app.check_import_batch(offers)
         with self.db.transaction() as session:
             return to_outbox(session, app.import_offers(session, actor, clock, self.site.source, batch))
+
+    # -- search and what is due (employer.queries) -------------------------
+    @rpc
+    def search(self, found=None, page=1, page_size=25):
+        """Employers by part of their name (accents and case ignored), BCE number, sector (NACE-BEL code or its
+        start), municipality or account manager (``queries.SearchSchema``); by name."""
+        self.caller.authorize("employer.read")
+        loaded = inputs.load(queries.SearchSchema(), found)
+        offset, limit = inputs.page_window(page, page_size)
+        with self.db.session() as session:
+            total, items = queries.search(session, loaded, offset, limit)
+        return {"items": items, "page": page, "page_size": page_size, "total": total}
+
+    @rpc
+    def due(self, agent=None, horizon_days=queries.DEFAULT_HORIZON_DAYS):
+        """Prospection next actions falling due by ``horizon_days`` ahead, overdue first: those one agent
+        logged, or the whole Mission's when ``agent`` is None."""
+        self.caller.authorize("employer.read")
+        asked = inputs.load(queries.DueSchema(), {"agent": agent, "horizon_days": horizon_days})
+        with self.db.session() as session:
+            return queries.due(session, clock.today(), asked["horizon_days"], asked["agent"])
+
+    @timer(interval=metrics.DUE_INTERVAL, eager=True)
+    def measure_due(self):
+        """The Mission's due and overdue next actions as metrics (``passerelle_due_items``)."""
+        with self.db.session() as session:
+            counts = queries.due_counts(session, clock.today())
+        for (kind, state), n in counts.items():
+            metrics.DUE_ITEMS.labels(self.name, kind, state).set(n)

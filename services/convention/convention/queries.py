@@ -1,0 +1,117 @@
+"""What falls due in the training projects: trainings ending and follow-up committees. Read side, no nameko.
+
+- ``training_end``: a trainee still in training, due on the training's planned end (its outcome is to be
+  recorded: completed, hired, not hired or dropped out);
+- ``committee``: a project with people in training holds a follow-up committee ("comité d'accompagnement")
+  at least every ``COMMITTEE_EVERY_DAYS`` days, counted from the last one held, or from the first training's
+  start when none was. The rhythm is the platform's choice (DOMAIN.md names the committees, not how often
+  they meet): one a quarter.
+
+An item is ``overdue`` once its date has passed, ``due`` from today to ``horizon_days`` ahead; ``lead``
+narrows the list to the projects one person created. Trainees are named by reference only: names are the
+beneficiary service's.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+from sqlalchemy import func, select
+
+from convention.enums import IN_TRAINING
+from convention.models import Committee, Project, Trainee
+
+DEFAULT_HORIZON_DAYS = 30
+MAX_HORIZON_DAYS = 366
+MAX_DUE_ITEMS = 500
+COMMITTEE_EVERY_DAYS = 91
+FOLLOW_UP = "follow_up"
+
+
+class DueSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    lead = fields.String(load_default=None, validate=validate.Length(1, 100))
+    horizon_days = fields.Integer(
+        load_default=DEFAULT_HORIZON_DAYS, strict=True, validate=validate.Range(0, MAX_HORIZON_DAYS)
+    )
+
+
+def _items(session, today: date, until: date, lead: str | None) -> list[dict]:
+    ends = (
+        select(Trainee.planned_end, Trainee.id, Trainee.beneficiary_id, Project.id, Project.title)
+        .join(Project, Project.id == Trainee.project_id)
+        .where(Trainee.status == IN_TRAINING, Trainee.planned_end <= until)
+    )
+    if lead is not None:
+        ends = ends.where(Project.created_by == lead)
+    items = [
+        {
+            "kind": "training_end",
+            "due_on": row[0].isoformat(),
+            "overdue": row[0] < today,
+            "trainee_id": row[1],
+            "beneficiary_id": row[2],
+            "project": {"id": row[3], "title": row[4]},
+        }
+        for row in session.execute(ends.order_by(Trainee.planned_end))
+    ]
+    training = (
+        select(Trainee.project_id, func.min(Trainee.start_date).label("since"))
+        .where(Trainee.status == IN_TRAINING)
+        .group_by(Trainee.project_id)
+        .subquery()
+    )
+    last = (
+        select(Committee.project_id, func.max(Committee.held_on).label("held"))
+        .where(Committee.kind == FOLLOW_UP)
+        .group_by(Committee.project_id)
+        .subquery()
+    )
+    projects = (
+        select(Project.id, Project.title, training.c.since, last.c.held)
+        .join(training, training.c.project_id == Project.id)
+        .outerjoin(last, last.c.project_id == Project.id)
+    )
+    if lead is not None:
+        projects = projects.where(Project.created_by == lead)
+    every = timedelta(days=COMMITTEE_EVERY_DAYS)
+    for pid, title, since, held in session.execute(projects):
+        due_on = max(since, held) + every if held else since + every
+        if due_on <= until:
+            items.append(
+                {
+                    "kind": "committee",
+                    "due_on": due_on.isoformat(),
+                    "overdue": due_on < today,
+                    "last_held_on": held.isoformat() if held else None,
+                    "project": {"id": pid, "title": title},
+                }
+            )
+    items.sort(key=lambda i: (not i["overdue"], i["due_on"]))
+    return items
+
+
+def due(session, today: date, horizon_days: int, lead: str | None = None) -> dict:
+    """Trainings ending and committees falling due by ``today + horizon_days``, overdue first, with counts."""
+    until = today + timedelta(days=horizon_days)
+    items = _items(session, today, until, lead)
+    counts = {kind: {"overdue": 0, "due": 0} for kind in ("training_end", "committee")}
+    for item in items:
+        counts[item["kind"]]["overdue" if item["overdue"] else "due"] += 1
+    return {
+        "today": today.isoformat(),
+        "until": until.isoformat(),
+        "lead": lead,
+        "counts": counts,
+        "items": items[:MAX_DUE_ITEMS],
+        "truncated": len(items) > MAX_DUE_ITEMS,
+    }
+
+
+def due_counts(session, today: date, horizon_days: int = DEFAULT_HORIZON_DAYS) -> dict[tuple[str, str], int]:
+    """The Mission's ``(kind, "due"|"overdue") → count``, for the metrics."""
+    counts = due(session, today, horizon_days)["counts"]
+    return {(kind, state): n for kind, states in counts.items() for state, n in states.items()}
