@@ -17,6 +17,7 @@ from kit.actor import Caller
 from kit.errors import ValidationFailed
 from kit.events import event_handler
 from kit.registry import load as load_registry
+from kit.rpc import Budget
 from kit.service import ServiceBase
 from reporting import cache, exports, publication, rekey
 from reporting import catalogue as cat
@@ -49,6 +50,7 @@ def registry_missions() -> list[tuple[str, str]]:
 class SectorReportingService(ServiceBase):
     name = "reporting"
     caller = Caller()
+    budget = Budget()  # when the caller stops waiting: heavy work past it stops (kit.work)
 
     @event_handler("be.mire.beneficiary.registered.v1", source="sector")
     def on_sector_beneficiary_registered(self, event):
@@ -152,6 +154,7 @@ class SectorReportingService(ServiceBase):
             self.site.code,
             publication.cache_key(facts, ind, p, columns, "sector"),
             lambda: publication.sector_table(facts, ind, p, columns),
+            self.budget,
         )
 
     @rpc
@@ -164,11 +167,13 @@ class SectorReportingService(ServiceBase):
         rows = []
         for ind in cat.CATALOGUE.for_mode("sector"):
             for columns in exports.export_breakdowns(ind):
+                self.budget.check()  # between tables, the cached ones too
                 try:
                     table = cache.publication(
                         self.site.code,
                         publication.cache_key(facts, ind, p, columns, "sector"),
                         lambda ind=ind, columns=columns: publication.sector_table(facts, ind, p, columns),
+                        self.budget,
                     )
                 except ValidationFailed:
                     rows.append(exports.below_threshold("sector", ind.name, p.label, columns))

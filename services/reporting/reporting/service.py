@@ -16,6 +16,7 @@ from kit.actor import Caller
 from kit.errors import Conflict, NotFound, ValidationFailed
 from kit.events import event_handler
 from kit.registry import load as load_registry
+from kit.rpc import Budget
 from kit.service import ServiceBase
 from reporting import cache, exports, publication, submissions
 from reporting import catalogue as cat
@@ -60,6 +61,7 @@ def basin_of(site: str) -> str:
 class ReportingService(ServiceBase):
     name = "reporting"
     caller = Caller()
+    budget = Budget()  # when the caller stops waiting: heavy work past it stops (kit.work)
 
     @event_handler("be.mire.beneficiary.registered.v1")
     def on_beneficiary_registered(self, event):
@@ -184,6 +186,7 @@ class ReportingService(ServiceBase):
             self.site.code,
             publication.cache_key(facts, ind, p, columns, "mission"),
             lambda: publication.mission_table(facts, ind, p, columns),
+            self.budget,
         )
 
     @rpc
@@ -196,11 +199,13 @@ class ReportingService(ServiceBase):
         rows = []
         for ind in cat.CATALOGUE.for_mode("mission"):
             for columns in exports.export_breakdowns(ind):
+                self.budget.check()  # between tables, the cached ones too
                 try:
                     table = cache.publication(
                         self.site.code,
                         publication.cache_key(facts, ind, p, columns, "mission"),
                         lambda ind=ind, columns=columns: publication.mission_table(facts, ind, p, columns),
+                        self.budget,
                     )
                 except ValidationFailed:
                     rows.append(exports.below_threshold(self.site.code, ind.name, p.label, columns))

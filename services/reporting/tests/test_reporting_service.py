@@ -19,6 +19,7 @@ from kit.db import DatabaseFacade, _Store
 from kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kit.migrations import upgrade
 from kit.service import _Site
+from kit.work import Deadline
 
 
 class Mission:
@@ -38,6 +39,7 @@ class Mission:
             db=DatabaseFacade(self.store, "reporting.on_beneficiary_fact"),
             site=_Site(self.code, "mission", "reporting"),
             caller=_Authorizer(actor, self.code),
+            budget=Deadline(),  # no caller's deadline: the work is bounded only by the cap
         )
 
     def feed(self, *events):

@@ -24,6 +24,7 @@ from kit.actor import Actor, _Authorizer
 from kit.db import DatabaseFacade, _Store
 from kit.migrations import upgrade
 from kit.service import _Site
+from kit.work import Deadline
 
 MISSIONS = ("mirec", "mirena", "mirelw", "mirehuy")
 MUNICIPALITIES = [str(52000 + 10 * i) for i in range(14)]
@@ -42,6 +43,7 @@ class Sector:
             db=DatabaseFacade(self.store, "reporting.on_sector_fact"),
             site=_Site(self.code, "intermire", "reporting"),
             caller=_Authorizer(Actor("ian.analyst", "intermire", ("intermire_analyst",)), "intermire"),
+            budget=Deadline(),  # no caller's deadline: the work is bounded only by the cap
         )
 
     def feed(self, *events):
