@@ -14,7 +14,8 @@ call so that the service stops work past it (504 when it runs out; 503
 with ``Retry-After`` when the service has too much heavy work already,
 ``kit.work``), and the
 service's answer or error mapped to JSON or RFC 9457 problem+json.
-``GET /health``, ``/openapi.json`` and ``/docs`` need no token. Every
+``GET /health`` (answered from a state kept current in the background,
+``gateway.health``), ``/openapi.json`` and ``/docs`` need no token. Every
 answer, and the HTTP server's own refusals (414, 431), gets the headers of
 ``gateway.http``: security headers, ``no-store``, CORS only for the
 origins configured.
@@ -42,6 +43,7 @@ from werkzeug.wrappers import Request, Response
 
 from gateway import audit, openapi, ratelimit
 from gateway.auth import AuthConfig, Authenticator, ProviderUnavailable, Unauthenticated
+from gateway.health import HealthWatch
 from gateway.http import Hygiene, ProblemProtocol, is_json
 from gateway.route import ID_PATTERN, Route
 from gateway.routes import ROUTES
@@ -106,6 +108,7 @@ class Gateway:
         config = check_settings(registry, env)
         # Proxies per site: concurrent requests to one site beyond this wait for a free one.
         self.sites = Sites(registry, pool_size=int(env.get("PASSERELLE_RPC_POOL_SIZE", 8)))
+        self.watch = HealthWatch(self.sites.health)  # /health from a state refreshed in the background
         self.auth = Authenticator(auth or config)
         self.max_body = int(env.get("PASSERELLE_MAX_BODY", 1024 * 1024))
         self.limiter = ratelimit.from_env(env)  # in memory, or shared by every replica in Redis
@@ -173,7 +176,7 @@ class Gateway:
         return Response(status=204, headers=self.hygiene.preflight_headers(origin, methods))
 
     def health(self, request: Request) -> Response:
-        body = self.sites.health()
+        body = self.watch.current()
         return Response(json.dumps(body), status=200 if body["ready"] else 503, content_type="application/json")
 
     def openapi(self, request: Request) -> Response:
