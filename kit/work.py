@@ -10,9 +10,9 @@ requests, and a cap on how many run at once.
 * **Single flight.** ``Flights.run(key, compute, deadline)``: while a computation under ``key`` runs, an
   identical request waits for its result instead of starting another; the computation then runs until the
   latest of its callers' deadlines.
-* **A cap.** At most ``limit`` computations run at once in the process; one more is refused at once with
-  ``Busy`` (503 and ``Retry-After`` at the gateway) rather than queued behind the others until every
-  caller has given up.
+* **A cap.** At most ``limit`` computations run at once in the process; one more waits ``queue_wait``
+  seconds at most (never past its deadline) for a slot, then is refused with ``Busy`` (503 and
+  ``Retry-After`` at the gateway) rather than queued behind the others until every caller has given up.
 
 The computation runs in eventlet's pool of OS threads (numpy and the solver release nothing to the hub),
 where ``check()`` finds the deadline of the flight it works for.
@@ -97,7 +97,6 @@ class _Flight:
     def __init__(self, deadline: Deadline):
         self.deadline = Deadline(deadline.at)  # extended by the requests that join it
         self.done = Event()
-        self.waiting = 1
 
 
 class Flights:
@@ -107,8 +106,8 @@ class Flights:
     ``refused`` those turned away by the cap, ``abandoned`` those stopped by their deadline.
     """
 
-    def __init__(self, limit: int = 2, retry_after: int = 2):
-        self.limit, self.retry_after = limit, retry_after
+    def __init__(self, limit: int = 2, retry_after: int = 2, queue_wait: float = 1.0):
+        self.limit, self.retry_after, self.queue_wait = limit, retry_after, queue_wait
         self._running: dict[Hashable, _Flight] = {}
         self._slots = eventlet.semaphore.Semaphore(limit)
         self.computed = self.shared = self.refused = self.abandoned = 0
@@ -120,11 +119,16 @@ class Flights:
         if flight is not None:
             self.shared += 1
             flight.deadline.extend(deadline)
-            flight.waiting += 1
             return _outcome(flight.done.wait())
-        if not self._slots.acquire(blocking=False):
+        left = deadline.remaining()
+        wait = self.queue_wait if left is None else max(min(self.queue_wait, left), 0)
+        acquired = self._slots.acquire(timeout=wait) if wait > 0 else self._slots.acquire(blocking=False)
+        if not acquired:
             self.refused += 1
             raise Busy(f"{self.limit} heavy computations already running", self.retry_after)
+        if key in self._running:  # an identical request started it while this one waited for a slot
+            self._slots.release()
+            return self.run(key, compute, deadline)
         flight = self._running[key] = _Flight(deadline)
         self.computed += 1
         outcome = (False, RuntimeError("the computation was interrupted"))

@@ -142,3 +142,15 @@ def test_protection_stops_between_solves_when_its_caller_has_gone():
     # with time left, the same table is protected, and it took solves
     hidden = flights.run("t", lambda: suppression.protect_sector(cube, links, additive=True, stats=stats))
     assert hidden.any() and stats.solves > 0
+
+
+def test_a_request_over_the_cap_waits_a_moment_for_a_slot():
+    flights, flag = Flights(limit=1, queue_wait=5), {}
+    first = eventlet.spawn(flights.run, "a", lambda: spin_until(flag, []), Deadline.after(30))
+    while not flights.running:
+        eventlet.sleep(0.01)
+    second = eventlet.spawn(flights.run, "b", lambda: "b done", Deadline.after(30))
+    eventlet.sleep(0.05)
+    flag["go"] = True  # the slot frees while the second waits
+    first.wait()
+    assert second.wait() == "b done" and flights.refused == 0
