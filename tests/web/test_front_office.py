@@ -53,3 +53,11 @@ def test_a_conventions_signatures_in_order(front):
 
 def test_the_directors_figures_and_four_eyes_approval(front):
     run(front, "the_directors_figures")
+
+
+def test_the_analysts_sector_figures_with_protected_cells_matching_the_exports(front):
+    run(front, "the_analysts_figures")
+
+
+def test_the_directors_tables_match_the_missions_export(front):
+    run(front, "the_directors_tables")
