@@ -78,3 +78,27 @@ def test_the_period_a_year_earlier():
     assert figures.year_earlier("2026") == "2025"
     assert figures.year_earlier("2026-Q3") == "2025-Q3"
     assert figures.quarters("2026") == ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
+
+
+def test_each_cell_is_written_once_with_its_key_its_mark_and_its_reason():
+    grid = figures._format(FakePage, figures.sector_grid(FakePage, SECTOR), "moins de 5 personnes")
+    (_, _, cells, total), _ = grid.rows
+    assert cells[0].html == '<td class="num" data-cell="mirec:F">12</td>'
+    assert 'class="num protected" data-cell="mirec:M"' in cells[1].html
+    assert 'title="moins de 5 personnes"' in cells[1].html and ">c</span>" in cells[1].html
+    assert 'data-cell="mirec:"' in total.html and "protected" in total.html
+    assert 'data-cell="sector:"' in grid.margin[3].html
+
+
+def test_a_missions_publication_keys_its_categories_and_its_total():
+    table = {
+        "indicator": "people_accompanied",
+        "period": "2026",
+        "columns": "gender",
+        "cells": {"F": 7, "M": None},
+        "total": 9,
+        "protected": {"cells": {"F": None, "M": "protected"}, "total": None},
+    }
+    grid = figures._format(FakePage, figures.mission_grid(FakePage, table), "r")
+    assert [cells[0].html.split('"')[3] for _, _, cells, _ in grid.rows] == [":F", ":M"]
+    assert 'data-cell=":"' in grid.margin[3].html and ">9<" in grid.margin[3].html

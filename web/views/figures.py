@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
 from web import charts
@@ -67,6 +68,7 @@ def quarters(period: str) -> list[str]:
 class Cell:
     value: int | None
     protected: bool
+    html: str = ""  # the cell as the page writes it (``_format``)
 
 
 @dataclass
@@ -161,6 +163,40 @@ def _number(page, value) -> str:
     return format_number(value, page.session.lang)
 
 
+def _format(page, grid: Grid, reason: str) -> Grid:
+    """Each cell's ``<td>``, written here rather than by a template macro per cell: a table by municipality has
+    thousands of cells, and Babel's number formatting (once per distinct value here) and a macro call per cell
+    were most of the page's time. The same markup as ``figures/_cell.html``'s ``figure``."""
+    done: dict[int, str] = {}
+    protected = escape(page.gettext("protégé"))
+    hover = escape(reason)
+    lines = grid.rows + ([grid.margin] if grid.margin else [])
+    single = len(grid.columns) == 1  # a Mission's publication: categories as rows, keyed ":category"
+    for line in lines:
+        row, _, cells, total = line
+        if single:  # a row's one cell is its total; the margin's total is the table's
+            keyed = [(total, ":")] if line is grid.margin else [(cells[0], f":{row}")]
+        else:
+            keyed = [*zip(cells, [f"{row}:{code}" for code, _ in grid.columns], strict=True), (total, f"{row}:")]
+        for cell, key in keyed:
+            k = escape(key)
+            if cell.protected:
+                cell.html = Markup(
+                    f'<td class="num protected" data-cell="{k}"><span title="{hover}" aria-hidden="true">c</span>'
+                    f'<span class="visually-hidden">{protected}</span></td>'
+                )
+            elif cell.value is None:
+                cell.html = Markup(
+                    f'<td class="num" data-cell="{k}"><span aria-hidden="true">—</span>'
+                    f'<span class="visually-hidden">{escape(page.gettext("rien de publiable"))}</span></td>'
+                )
+            else:
+                if cell.value not in done:
+                    done[cell.value] = escape(_number(page, cell.value))
+                cell.html = Markup(f'<td class="num" data-cell="{k}">{done[cell.value]}</td>')
+    return grid
+
+
 def _charts(page, grid: Grid, quarter_totals, title: str, dimension_label: str):
     """The bars of the table's margin (the sector's row, or the Mission's categories) and the line of the year's
     quarters; each with a text alternative saying what it shows (the figures themselves are in the table)."""
@@ -187,6 +223,7 @@ def _render_table_page(page, *, mode, name, period, columns, table, quarters_, i
     grid = None
     if table is not None:
         grid = sector_grid(page, table) if mode == "sector" else mission_grid(page, table)
+        grid = _format(page, grid, page.gettext(PROTECTED_REASON))
     dimension_label = page.gettext(BREAKDOWNS[columns]) if columns else page.gettext("Total")
     bar, trend = _charts(page, grid, quarters_, title, dimension_label) if grid else (None, None)
     return page.render(
