@@ -7,7 +7,11 @@ figures and writes a markdown section to ``bench/results/<area>.md``; each is
 run here in its own process (an area may start brokers, services or two
 threads of numpy), one after the other so that they do not compete for the
 two cores. BENCHMARKS.md is then assembled from every ``bench/results/*.md``
-under a header naming the machine, commit, date and command.
+under a header naming the machine, commit, date and command. It leads with
+today's figures: of each area, only the latest run of each kind (a section
+whose heading carries a date; "kind" is the heading without its date and
+commit, e.g. the reporting benchmark's two scales), newest first; the earlier
+runs stay in ``bench/results/<area>.md`` and are counted beside a link.
 
 ``--quick`` runs each area at a small scale (to check the suite works, not
 to publish figures). The matching area is the exception: at small scale its
@@ -47,10 +51,11 @@ QUICK = {
         "1000",
     ],
 }
-INTRO = """Figures printed by the committed commands, each beside a baseline measured in the same run, with the
-machine and the commit they ran on. Nothing here is asserted by a test. The reference machine has two cores,
-shared while these ran with other engineers' test runs: each section notes the load it saw, and its figures are
-pessimistic accordingly. Each section comes from `bench/results/<area>.md`, written by `python -m bench.<area>.run`.
+INTRO = """Today's figures: the latest run of each benchmark, printed by the committed commands, each beside a
+baseline measured in the same run, with the machine and the commit they ran on (earlier runs are kept in
+`bench/results/`). Nothing here is asserted by a test. The reference machine has two cores, shared while these
+ran with other engineers' test runs: each section notes the load it saw, and its figures are pessimistic
+accordingly. Each section comes from `bench/results/<area>.md`, written by `python -m bench.<area>.run`.
 """
 
 
@@ -94,12 +99,46 @@ def demote(text: str) -> str:
     return "\n".join(out)
 
 
+DATED = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}))?")
+COMMIT_NOTE = re.compile(r",?\s*commit\s+[0-9a-f]{7,40}( \+ uncommitted changes)?")
+
+
+def latest_runs(text: str, link: str) -> str:
+    """An area's results as BENCHMARKS.md shows them: its introduction, then the latest run of each kind,
+    newest first, and how many earlier runs ``link`` keeps."""
+    lines, fenced = text.splitlines(), False
+    heads = []  # (line index, level, heading text) of the dated headings
+    for i, line in enumerate(lines):
+        fenced ^= line.startswith("```")
+        found = not fenced and re.match(r"(#{1,6}) (.*)", line)
+        if found and DATED.search(found.group(2)):
+            heads.append((i, len(found.group(1)), found.group(2)))
+    if not heads:
+        return text
+    level = min(h[1] for h in heads)
+    heads = [h for h in heads if h[1] == level]
+    starts = [h[0] for h in heads] + [len(lines)]
+    runs = {}
+    for (start, _, title), end in zip(heads, starts[1:], strict=True):
+        when = DATED.search(title)
+        kind = COMMIT_NOTE.sub("", DATED.sub("", title)).strip(" —-,")
+        stamp = (when.group(1), when.group(2) or "")
+        if kind not in runs or stamp >= runs[kind][0]:
+            runs[kind] = (stamp, "\n".join(lines[start:end]).strip())
+    latest = sorted(runs.values(), reverse=True)
+    earlier = len(heads) - len(latest)
+    intro = "\n".join(lines[: heads[0][0]]).strip()
+    note = f"Earlier runs: {earlier} more in [{link}]({link})." if earlier else f"History: [{link}]({link})."
+    return "\n\n".join([intro, *(body for _, body in latest), note]) + "\n"
+
+
 def assemble(command: str) -> Path:
     sections = []
     order = areas_present()
     files = sorted(RESULTS.glob("*.md"), key=lambda p: (order.index(p.stem) if p.stem in order else len(order), p.stem))
     for path in files:
-        sections.append(demote(path.read_text(encoding="utf-8")).strip() + "\n")
+        shown = latest_runs(path.read_text(encoding="utf-8"), path.relative_to(ROOT).as_posix())
+        sections.append(demote(shown).strip() + "\n")
     header = [
         "# Benchmarks",
         "",

@@ -9,9 +9,13 @@ anything of another, exactly as for a missing object; the policy table
 (403); path references, query and body through marshmallow schemas
 (400/404/422; a body that is not ``application/json`` is 415); an audit
 line for a read of personal data; then one RPC to the right site with
-the caller's identity and a time budget (504 when it runs out), and the
+the caller's identity and a time budget, whose deadline travels with the
+call so that the service stops work past it (504 when it runs out; 503
+with ``Retry-After`` when the service has too much heavy work already,
+``kit.work``), and the
 service's answer or error mapped to JSON or RFC 9457 problem+json.
-``GET /health``, ``/openapi.json`` and ``/docs`` need no token. Every
+``GET /health`` (answered from a state kept current in the background,
+``gateway.health``), ``/openapi.json`` and ``/docs`` need no token. Every
 answer, and the HTTP server's own refusals (414, 431), gets the headers of
 ``gateway.http``: security headers, ``no-store``, CORS only for the
 origins configured.
@@ -39,12 +43,13 @@ from werkzeug.wrappers import Request, Response
 
 from gateway import audit, openapi, ratelimit
 from gateway.auth import AuthConfig, Authenticator, ProviderUnavailable, Unauthenticated
+from gateway.health import HealthWatch
 from gateway.http import Hygiene, ProblemProtocol, is_json
 from gateway.route import ID_PATTERN, Route
 from gateway.routes import ROUTES
 from gateway.rpc_clients import RpcClients
 from kit import logs
-from kit.errors import Conflict, Forbidden, ValidationFailed
+from kit.errors import Busy, Conflict, DeadlineExceeded, Forbidden, ValidationFailed
 from kit.errors import NotFound as NotFoundError
 from kit.policy import allowed_roles
 from kit.pseudonym import sector_key
@@ -77,7 +82,7 @@ def problem_response(p: Problem, instance: str, request_id: str) -> Response:
     headers = {"X-Request-Id": request_id}
     if p.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="passerelle"'
-    if p.status == 429:
+    if p.status in (429, 503):
         headers["Retry-After"] = str(p.retry_after)
     return Response(
         json.dumps(body, ensure_ascii=False), status=p.status, content_type="application/problem+json", headers=headers
@@ -103,6 +108,7 @@ class Gateway:
         config = check_settings(registry, env)
         # Proxies per site: concurrent requests to one site beyond this wait for a free one.
         self.sites = RpcClients(registry, pool_size=int(env.get("PASSERELLE_RPC_POOL_SIZE", 8)))
+        self.watch = HealthWatch(self.sites.health)  # /health from a state refreshed in the background
         self.auth = Authenticator(auth or config)
         self.max_body = int(env.get("PASSERELLE_MAX_BODY", 1024 * 1024))
         self.limiter = ratelimit.from_env(env)  # in memory, or shared by every replica in Redis
@@ -170,7 +176,7 @@ class Gateway:
         return Response(status=204, headers=self.hygiene.preflight_headers(origin, methods))
 
     def health(self, request: Request) -> Response:
-        body = self.sites.health()
+        body = self.watch.current()
         return Response(json.dumps(body), status=200 if body["ready"] else 503, content_type="application/json")
 
     def openapi(self, request: Request) -> Response:
@@ -214,7 +220,11 @@ class Gateway:
             raise Problem(409, "Conflict", exc.message, existing=exc.existing) from None
         except Forbidden as exc:
             raise Problem(403, "Forbidden", exc.message) from None
-        except RpcTimeout:
+        except Busy as exc:
+            raise Problem(
+                503, "Service Unavailable", f"{route.service} is busy: {exc.message}", retry_after=exc.retry_after
+            ) from None
+        except (RpcTimeout, DeadlineExceeded):
             log.warning("%s.%s did not answer within its budget", route.service, route.rpc)
             raise Problem(504, "Gateway Timeout", f"{route.service} did not answer in time") from None
         except UnknownService:

@@ -45,5 +45,24 @@ class Forbidden(Exception):
         self.message = message
 
 
-# What a service refuses on purpose (answered 4xx): logged as one INFO line, not as an error (kit/logs.py).
-REFUSALS = (ValidationFailed, NotFound, Conflict, Forbidden)
+@deserialize_to_instance
+class Busy(Exception):
+    """Too much heavy work running already: try again after ``retry_after`` seconds (503 at the gateway)."""
+
+    def __init__(self, message: str, retry_after: int = 1):
+        super().__init__(message, retry_after)
+        self.message, self.retry_after = message, int(retry_after)  # nameko sends arguments as text
+
+
+@deserialize_to_instance
+class DeadlineExceeded(Exception):
+    """The caller's deadline passed: the work stopped, nobody was waiting for its answer (504 at the gateway)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+# What a service refuses on purpose (answered 4xx, or 503/504 for work it will not do or did not finish
+# in its caller's time): logged as one INFO line, not as an error (kit/logs.py).
+REFUSALS = (ValidationFailed, NotFound, Conflict, Forbidden, Busy, DeadlineExceeded)

@@ -9,19 +9,26 @@ that comes back later does not work through calls nobody waits for.
 ``ProxyPool`` serves callers outside nameko (gateway, CLI), with the same
 budget and expiry: standalone cluster proxies read their replies on one connection and must not be shared
 by concurrent green threads, so each call borrows one from the pool.
+
+The budget travels (``kit.work``): each call of a ``ProxyPool`` puts the moment its caller stops waiting in
+the context data; a service reads it with ``Budget`` and stops heavy work past it, and its own calls through
+``TimedRpcProxy`` wait no longer than what is left of it.
 """
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 
 import eventlet
 from eventlet.queue import Empty, LightQueue
 from nameko.exceptions import RpcTimeout
+from nameko.extensions import DependencyProvider
 from nameko.rpc import MethodProxy, RpcProxy, RpcReply, ServiceProxy
 from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy
 
 import kit.errors  # noqa: F401 - registers the errors that cross RPC intact, for every caller
+from kit.work import DEADLINE_KEY, Deadline
 
 RPC_TIMEOUT_KEY = "RPC_TIMEOUT"
 DEFAULT_TIMEOUT = 10.0
@@ -67,9 +74,19 @@ class TimedRpcProxy(RpcProxy):
 
     def get_dependency(self, worker_ctx):
         timeout = self.timeout or float(self.container.config.get(RPC_TIMEOUT_KEY, DEFAULT_TIMEOUT))
+        left = Deadline.from_context(worker_ctx.data).remaining()
+        if left is not None:
+            timeout = max(min(timeout, left), 0.001)  # nobody waits for the answer beyond the caller's deadline
         return _TimedServiceProxy(
             worker_ctx, self.target_service, self.rpc_reply_listener, timeout=timeout, **self.options
         )
+
+
+class Budget(DependencyProvider):
+    """``self.budget``: the worker's ``kit.work.Deadline``, from the caller's context data (none if it sent none)."""
+
+    def get_dependency(self, worker_ctx):
+        return Deadline.from_context(worker_ctx.data)
 
 
 class _ExpiringClusterProxy(ClusterProxy):
@@ -138,7 +155,9 @@ class ProxyPool:
             if item is None:
                 item = self._idle.get()
         healthy = True
-        _set_context(item[0], context or {})
+        context = dict(context or {})
+        context.setdefault(DEADLINE_KEY, time.time() + self.timeout)  # when this caller stops waiting
+        _set_context(item[0], context)
         try:
             yield item[1]
         except RpcTimeout:

@@ -268,7 +268,8 @@ def test_an_identity_providers_rs256_token_is_accepted_and_algorithm_confusion_r
 
 
 class _BrokerGone:
-    """A site whose broker connection fails mid-call, as during a broker restart (a fake: unit test)."""
+    """A site whose call fails with ``error``: a broker connection lost mid-call, as during a broker restart,
+    or a service's refusal crossed over RPC (a fake: unit test)."""
 
     def __init__(self, error):
         self.error = error
@@ -296,3 +297,18 @@ def test_a_broker_gone_mid_call_is_503_never_500(error):
     reply = Client(gateway).get("/missions/mirec/beneficiaries", headers=auth())
     assert reply.status_code == 503
     assert reply.headers["Content-Type"] == "application/problem+json"
+
+
+def test_heavy_work_refused_is_503_with_retry_after_and_work_past_its_deadline_504():
+    from kit.errors import Busy, DeadlineExceeded
+
+    gateway = Gateway(registry.load(), environ={**DEVELOPMENT, "PASSERELLE_RATE_BURST": "100000"})
+    gateway.sites.close()
+    analyst = {"Authorization": f"Bearer {mint('ines', 'intermire', ['intermire_analyst'])}"}
+    path = "/intermire/indicators/people_accompanied?period=2026&columns=municipality"
+    gateway.sites = _BrokerGone(Busy("2 heavy computations already running", 4))
+    reply = Client(gateway).get(path, headers=analyst)
+    assert (reply.status_code, reply.headers["Retry-After"]) == (503, "4")
+    assert reply.headers["Content-Type"] == "application/problem+json"
+    gateway.sites = _BrokerGone(DeadlineExceeded("deadline passed"))
+    assert Client(gateway).get(path, headers=analyst).status_code == 504

@@ -58,9 +58,8 @@ class FrontOffice:
 
     def start(self) -> FrontOffice:
         self.platform.setup()
-        for code in self.platform.registry.sites:
-            if code.is_mission:
-                self.platform.start(code.code)
+        for code in self.platform.registry.sites:  # the Missions and InterMire (the analyst's figures)
+            self.platform.start(code.code)
         registry = str(self.platform.registry_path)
         self._spawn("gateway", [sys.executable, "-m", "runtime.cli", "--registry", registry, "run-gateway"])
         self._spawn("web", [sys.executable, "-m", "web", "--registry", registry, "--port", str(self.web_port)])

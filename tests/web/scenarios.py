@@ -671,6 +671,165 @@ def finding_and_what_is_due(front, chromium):
         agent.close()
 
 
+# -- figures: InterMire's analyst and a Mission's director ---------------------------------------------------
+
+
+def seed_people(front, mission: str, municipalities: list[str], gender: str = "F") -> None:
+    """People registered today through the gateway, in the given municipalities (one each)."""
+    for town in municipalities:
+        body = dict(DemoFactory(seed=fresh_seed()).beneficiary("50000"), municipality=town, gender=gender)
+        body["registered_on"] = date.today().isoformat()
+        api(front, mission, "counsellor", "POST", "/beneficiaries", body)
+
+
+def sector_table(front, name: str, period: str, columns: str):
+    token = mint("seed-analyst", "intermire", ["intermire_analyst"])
+    reply = requests.get(
+        f"{front.gateway_url}/intermire/indicators/{name}",
+        params={"period": period, "columns": columns},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=15,
+    )
+    return reply.json() if reply.status_code == 200 else None
+
+
+def shown_cells(page) -> tuple[set[str], dict[str, str]]:
+    """The table's protected cells (their ``row:column`` keys) and the figures it publishes."""
+    protected = set(page.locator("td.protected").evaluate_all("els => els.map(e => e.dataset.cell)"))
+    published = page.locator("td[data-cell]:not(.protected)").evaluate_all(
+        "els => Object.fromEntries(els.map(e => [e.dataset.cell, e.innerText.trim()]))"
+    )
+    return protected, published
+
+
+def exported(download, indicator: str, breakdown: str) -> tuple[set[str], list[str]]:
+    """An export's protected cells of one table (as ``scope:category`` keys, ``scope:`` for a total) and
+    every figure it publishes."""
+    import csv
+
+    rows = [r for r in csv.reader(open(download.path(), encoding="utf-8")) if len(r) == 7 and r[0] != "scope"]
+    protected = {
+        f"{scope}:{category if kind == breakdown else ''}"
+        for scope, ind, _, kind, category, value, _ in rows
+        if ind == indicator and kind in (breakdown, "total") and value == "c"
+    }
+    return protected, [r[5] for r in rows]
+
+
+def assert_no_small_count(values) -> None:
+    small = [v for v in values if v.replace("\u202f", "").strip() in ("1", "2", "3", "4")]
+    assert not small, f"published counts from 1 to 4: {small}"
+
+
+def the_analysts_figures(front, chromium):
+    """InterMire's analyst: the sector's headline, a table by municipality with a protected cell marked and
+    its reason, the table by gender against the CSV export's protected cells, the XLSX without a count from 1
+    to 4, and the table at 360 px."""
+    import io
+
+    from openpyxl import load_workbook
+
+    year = str(date.today().year)
+    # MIRENA: three people in Châtelet and three in Courcelles, municipalities no other scenario uses.
+    seed_people(front, "mirena", ["52012"] * 3 + ["52015"] * 3)
+    seed_people(front, "mirec", ["52011"] * 3, gender="M")
+    wait_until(
+        lambda: (
+            (t := sector_table(front, "people_accompanied", year, "municipality"))
+            and (t["missions"].get("mirena", {}).get("total") or 0) >= 6
+            and (t["protected"]["missions"]["mirena"]["cells"].get("52012"))
+        ),
+        90,
+        1,
+        "the people to reach InterMire's figures",
+    )
+    you = Visitor(front, chromium)
+    page = you.page
+    try:
+        you.sign_in("intermire", "ines")
+        expect(page).to_have_url(re.compile(r"/intermire$"))
+        expect(page.locator("main")).to_contain_text("Personnes accompagnées")
+        expect(page.locator("main")).to_contain_text(f"{int(year) - 1} :")  # beside a year earlier
+        page.get_by_role("navigation", name="Navigation principale").get_by_role(
+            "link", name="Tableaux et graphiques"
+        ).click()
+        page.get_by_label("Ventilation").select_option("municipality")
+        page.get_by_role("button", name="Afficher").click()
+        expect(page).to_have_url(re.compile("ventilation=municipality"))
+        small = page.locator("td[data-cell='mirena:52012']")
+        expect(small).to_have_class(re.compile("protected"))
+        expect(small.locator("span[title]")).to_have_attribute("title", re.compile("moins de 5 personnes"))
+        expect(page.locator("#legende")).to_contain_text("moins de 5 personnes")
+        expect(page.locator("svg[role=img] title").first).to_contain_text("Personnes accompagnées")
+        you.audit()
+        protected, published = shown_cells(page)
+        assert protected and "mirena:52012" in protected
+        assert_no_small_count(published.values())
+
+        page.get_by_label("Ventilation").select_option("gender")
+        page.get_by_role("button", name="Afficher").click()
+        expect(page).to_have_url(re.compile("ventilation=gender"))
+        you.audit()
+        protected, published = shown_cells(page)
+        assert_no_small_count(published.values())
+        with page.expect_download() as csv_file:
+            page.get_by_role("link", name=re.compile(r"\(CSV\)")).click()
+        in_export, figures = exported(csv_file.value, "people_accompanied", "gender")
+        assert in_export == protected, (sorted(in_export ^ protected), "page and export disagree")
+        assert_no_small_count(figures)
+        with page.expect_download() as xlsx_file:
+            page.get_by_role("link", name=re.compile(r"\(Excel")).click()
+        with open(xlsx_file.value.path(), "rb") as f:  # openpyxl goes by the name's extension; a download has none
+            book = load_workbook(io.BytesIO(f.read()), read_only=True)
+        figures = []
+        for sheet in (book["Indicators"], book["Youth Guarantee"]):  # the Definitions sheet holds no figure
+            rows = list(sheet.iter_rows(values_only=True))
+            at = rows[0].index("value")
+            figures += [row[at] for row in rows[1:]]
+        assert figures and "c" in figures and not [v for v in figures if isinstance(v, int) and 1 <= v <= 4]
+    finally:
+        you.close()
+    phone = Visitor(front, chromium, width=360)
+    try:
+        phone.sign_in("intermire", "ines")
+        phone.go(f"/intermire/tableaux?indicateur=people_accompanied&ventilation=municipality&periode={year}")
+        expect(phone.page.locator("td.protected").first).to_be_visible()
+    finally:
+        phone.close()
+
+
+def the_directors_tables(front, chromium):
+    """A Mission's director: an indicator by gender as published, its protected cells the same as in the
+    Mission's CSV export."""
+    year = str(date.today().year)
+    seed_people(front, "mirena", ["52021"] * 5)  # Fleurus: enough for the year to be publishable
+    wait_until(
+        lambda: api(front, "mirena", "director", "GET", f"/indicators/people_accompanied?period={year}")["total"] >= 5,
+        60,
+        0.5,
+        "the Mission's figures",
+    )
+    you = Visitor(front, chromium)
+    page = you.page
+    try:
+        you.sign_in("mirena", "dora")
+        page.get_by_role("link", name="Tableaux et graphiques").click()
+        page.get_by_label("Ventilation").select_option("gender")
+        page.get_by_label("Période").fill(year)
+        page.get_by_role("button", name="Afficher").click()
+        expect(page.locator("table.figures caption")).to_contain_text("par genre")
+        you.audit()
+        protected, published = shown_cells(page)
+        assert_no_small_count(published.values())
+        with page.expect_download() as csv_file:
+            page.get_by_role("link", name=re.compile(r"\(CSV\)")).click()
+        in_export, figures = exported(csv_file.value, "people_accompanied", "gender")
+        assert {"mirena" + key for key in protected} == in_export, "page and export disagree"
+        assert_no_small_count(figures)
+    finally:
+        you.close()
+
+
 SCENARIOS = {
     "finding_and_what_is_due": finding_and_what_is_due,
     "counsellors_day": counsellors_day,
@@ -678,6 +837,8 @@ SCENARIOS = {
     "the_employer_relations_agents_day": the_employer_relations_agents_day,
     "a_conventions_signatures": a_conventions_signatures,
     "the_directors_figures": the_directors_figures,
+    "the_analysts_figures": the_analysts_figures,
+    "the_directors_tables": the_directors_tables,
 }
 
 

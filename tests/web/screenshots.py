@@ -2,7 +2,9 @@
 
 Run against a platform with the front office (the browser tests' ``FrontOffice`` or ``make up`` with
 ``python -m web``); it writes its own demo data through the gateway, then photographs each page at 1280 px and
-the person's file at 360 px. Not a test: the pictures are looked at by people.
+the person's file and a sector table at 360 px (the figures pages need InterMire's site, and enough people
+for tables to be publishable: the seeded ``make up`` platform has them).
+Not a test: the pictures are looked at by people.
 """
 
 from __future__ import annotations
@@ -118,6 +120,11 @@ def main(argv: list[str]) -> int:
         shoot("eric", f"/offres/{vacancy['id']}", "vacancy-candidates")
         shoot("eric", f"/entreprises/{employer['id']}", "employer")
         shoot("dora", "/tableau-de-bord", "dashboard")
+        tables = "/tableaux?indicateur=people_accompanied&ventilation="
+        shoot("dora", "/tableau-de-bord" + tables + "target_group", "mission-table")
+        shoot("ines", "/intermire", "sector-dashboard", mission="intermire")
+        shoot("ines", "/intermire" + tables + "gender", "sector-table", mission="intermire")
+        shoot("ines", "/intermire" + tables + "age_band", "sector-table-360", mission="intermire", width=360)
     finally:
         browser.close()
         playwright.stop()

@@ -59,3 +59,11 @@ def test_finding_people_and_employers_and_what_is_due(front):
     """Caseload by stage with next due items, search by name and national number, what is due overdue first,
     a person's assessments; the agent's employer search and prospection actions due at 360 px."""
     run(front, "finding_and_what_is_due")
+
+
+def test_the_analysts_sector_figures_with_protected_cells_matching_the_exports(front):
+    run(front, "the_analysts_figures")
+
+
+def test_the_directors_tables_match_the_missions_export(front):
+    run(front, "the_directors_tables")

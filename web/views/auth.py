@@ -20,6 +20,9 @@ DEMO_USERS = (
     ("dora", "Dora Lemaire", ("director",), N_("Directrice")),
     ("daniel", "Daniel Collignon", ("director",), N_("Directeur (seconde signature)")),
 )
+# InterMire's demo analyst (development mode): sector figures only, no Mission.
+SECTOR_USERS = (("ines", "Inès Marchal", ("intermire_analyst",), N_("Analyste InterMire")),)
+INTERMIRE = ("intermire", "InterMire")
 TOKEN_TTL = 8 * 3600
 
 
@@ -41,7 +44,9 @@ def sign_in_user(page, user: dict, back: str):
 def sign_in(page):
     back = _safe_next(page.request.args.get("next"))
     if page.app.development:
-        return page.render("auth/sign_in.html", missions=page.app.missions, users=DEMO_USERS, back=back)
+        return page.render(
+            "auth/sign_in.html", missions=page.app.missions, users=DEMO_USERS, sector_users=SECTOR_USERS, back=back
+        )
     client = OidcClient(page.app.oidc, page.app.oidc_http)
     page.session.pending = {"next": back}
     return page.redirect(client.authorization_url(page.session.pending))
@@ -54,7 +59,10 @@ def sign_in_demo(page):
         raise NotFound()
     code, login = page.request.form.get("mission", ""), page.request.form.get("login", "")
     missions = dict(page.app.missions)
-    found = next((u for u in DEMO_USERS if u[0] == login), None)
+    users = DEMO_USERS
+    if code == INTERMIRE[0]:
+        missions, users = dict([INTERMIRE]), SECTOR_USERS
+    found = next((u for u in users if u[0] == login), None)
     if code not in missions or found is None:
         raise NotFound()
     sub = f"{login}@{code}"
@@ -115,6 +123,8 @@ def home(page):
         return page.redirect(page.url("employers"))
     if "director" in roles:
         return page.redirect(page.url("dashboard"))
+    if "intermire_analyst" in roles:
+        return page.redirect(page.url("sector_dashboard"))
     return page.render(
         "error.html",
         status=403,

@@ -35,7 +35,11 @@ def _period(page) -> str:
 
 def _dashboard(page, period: str, form: Form | None = None, status: int = 200):
     headline = page.gateway.get("/indicators/headline", period=period)["indicators"]
-    figures = [(name, label, headline.get(name)) for name, label in HEADLINE.items() if name in headline]
+    before = str(int(period[:4]) - 1) + period[4:]  # the same period a year earlier
+    earlier = page.gateway.get("/indicators/headline", period=before)["indicators"]
+    figures = [
+        (name, label, headline.get(name), earlier.get(name)) for name, label in HEADLINE.items() if name in headline
+    ]
     contracts, people = headline.get("first_contracts"), headline.get("people_accompanied")
     rate = (contracts / people) if people and contracts is not None else None
     try:
@@ -51,6 +55,7 @@ def _dashboard(page, period: str, form: Form | None = None, status: int = 200):
         "director/dashboard.html",
         status=status,
         period=period,
+        before=before,
         figures=figures,
         rate=rate,
         breakdown=breakdown,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from kit import work
 from kit.errors import ValidationFailed
 from reporting import catalogue as cat
 from reporting import suppression
@@ -111,6 +112,7 @@ def mission_table(facts: Facts, ind: cat.Indicator, period: Period, columns: str
     _check_dimension(ind, columns, "mission")
     periods = linked(period)
     values, _, labels = cube(facts, ind, periods, None, columns)
+    work.check()
     own = values[:, 0, :]
     i = periods.index(period)
     _below_threshold(int(own[i, -1]))
@@ -136,6 +138,7 @@ def sector_table(facts: Facts, ind: cat.Indicator, period: Period, columns: str 
     _check_dimension(ind, columns, "sector")
     periods = linked(period)
     values, missions, labels = cube(facts, ind, periods, "mission", columns)
+    work.check()
     i = periods.index(period)
     _below_threshold(int(values[i, -1, -1]))
     hidden = suppression.protect_sector(

@@ -14,17 +14,18 @@ from sqlalchemy.orm import aliased
 from contracts.envelope import make_event
 from kit import outbox
 from kit.actor import Caller
-from kit.errors import ValidationFailed
 from kit.events import event_handler
 from kit.registry import load as load_registry
+from kit.rpc import Budget
 from kit.service import ServiceBase
-from reporting import cache, exports, publication, rekey
+from reporting import application as app
+from reporting import cache, rekey
 from reporting import catalogue as cat
+from reporting.application import fact_month
 from reporting.engine import load_sector
 from reporting.ingest import codes
 from reporting.models import SectorAlias, SectorEntry, SectorFact
-from reporting.periods import parse
-from reporting.service import FACT_BATCH, check_mode, fact_month, indicator_named
+from reporting.service import FACT_BATCH
 
 FOLLOWED_ELSEWHERE = "be.mire.reporting.followed_elsewhere.v1"
 PSEUDONYM_REKEYED = "be.mire.beneficiary.pseudonym_rekeyed.v1"
@@ -49,6 +50,7 @@ def registry_missions() -> list[tuple[str, str]]:
 class SectorReportingService(ServiceBase):
     name = "reporting"
     caller = Caller()
+    budget = Budget()  # when the caller stops waiting: heavy work past it stops (kit.work)
 
     @event_handler("be.mire.beneficiary.registered.v1", source="sector")
     def on_sector_beneficiary_registered(self, event):
@@ -145,36 +147,13 @@ class SectorReportingService(ServiceBase):
         Sector totals count a person followed by two Missions once.
         """
         self.caller.authorize("reporting.sector")
-        ind = check_mode(indicator_named(name), "sector")
-        p = parse(period)
-        facts = self._facts()
-        return cache.publication(
-            self.site.code,
-            publication.cache_key(facts, ind, p, columns, "sector"),
-            lambda: publication.sector_table(facts, ind, p, columns),
-        )
+        return app.published(self.site.code, self._facts(), "sector", name, period, columns, self.budget)
 
     @rpc
     def sector_export(self, period, format="csv"):  # noqa: A002 - the API's own word
         """The sector's published figures for funders, CSV or XLSX (base64), with a Youth Guarantee table."""
         self.caller.authorize("reporting.sector_export")
-        fmt = exports.check_format(format)
-        p = publication.publishable(parse(period))
-        facts = self._facts()
-        rows = []
-        for ind in cat.CATALOGUE.for_mode("sector"):
-            for columns in exports.export_breakdowns(ind):
-                try:
-                    table = cache.publication(
-                        self.site.code,
-                        publication.cache_key(facts, ind, p, columns, "sector"),
-                        lambda ind=ind, columns=columns: publication.sector_table(facts, ind, p, columns),
-                    )
-                except ValidationFailed:
-                    rows.append(exports.below_threshold("sector", ind.name, p.label, columns))
-                    continue
-                rows += exports.records("sector", table)
-        return exports.render(fmt, rows, f"intermire-indicators-{p.label}", "sector")
+        return app.export(self.site.code, self._facts(), "sector", period, format, self.budget)
 
     @rpc
     def sector_indicators(self):

@@ -52,6 +52,11 @@ Why it scales with the table (issue 21: the municipality table took minutes):
 ``known`` cells are published elsewhere (a Mission's own publication) and
 can never hide anything; ``forced`` cells are hidden elsewhere and must stay
 hidden here, or this publication would reveal them.
+
+Work bounded by its caller (``kit.work``): each audit round and each solve
+checks the deadline of the request it runs for, and a solve is given no more
+time than is left of it, so a table whose callers have all gone stops within
+one solve.
 """
 
 from __future__ import annotations
@@ -62,6 +67,8 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 from scipy import sparse
+
+from kit import work
 
 THRESHOLD = 5
 PROTECTION = 5
@@ -357,7 +364,11 @@ class _Programme:
 
     def _solve(self, columns, maximise: bool) -> tuple[float, np.ndarray | None]:
         h = self.highs
+        work.check()
+        left = work.remaining()
+        h.setOptionValue("time_limit", float("inf") if left is None else max(left, 0.001))
         h.run()
+        work.check()  # a solve cut short by the time limit ends here, its status unread
         self.stats.solves += 1
         status = h.getModelStatus()
         if status not in _SETTLED:
@@ -366,6 +377,7 @@ class _Programme:
             h.clearSolver()
             h.setOptionValue("presolve", "on")
             h.run()
+            work.check()
             self.stats.solves += 1
             status = h.getModelStatus()
             h.setOptionValue("presolve", "off")
@@ -492,6 +504,7 @@ def protect(
     auditor = _Audit(values, links, sensitive, protection, additive, stats)
     given_up: set[int] = set()
     for _ in range(MAX_AUDIT_ROUNDS):
+        work.check()
         _greedy(values, hidden, known, links, protection)
         while additive and _room(values, hidden, known, sensitive, links, protection):
             _greedy(values, hidden, known, links, protection)

@@ -16,6 +16,7 @@ from reporting_events import contract, employed_6m, path_fact, registered
 from kit.actor import Actor
 from kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kit.testing import migrate, worker
+from kit.work import Deadline
 
 
 class Mission:
@@ -29,7 +30,14 @@ class Mission:
 
     def as_(self, role, sub=None):
         actor = Actor(sub or f"{role}.one", self.code, (role,))
-        return worker(ReportingService, self.store, actor, site=self.code, handler="reporting.on_beneficiary_fact")
+        return worker(
+            ReportingService,
+            self.store,
+            actor,
+            site=self.code,
+            handler="reporting.on_beneficiary_fact",
+            budget=Deadline(),  # no caller's deadline: the work is bounded only by the cap
+        )
 
     def feed(self, *events):
         # One batch, as a burst of events reaches the fact log (an erasure among them included).

@@ -21,6 +21,7 @@ from reporting_events import sector_fact
 
 from kit.actor import Actor
 from kit.testing import migrate, worker
+from kit.work import Deadline
 
 MISSIONS = ("mirec", "mirena", "mirelw", "mirehuy")
 MUNICIPALITIES = [str(52000 + 10 * i) for i in range(14)]
@@ -42,6 +43,7 @@ class Sector:
             kind="intermire",
             mission="intermire",
             handler="reporting.on_sector_fact",
+            budget=Deadline(),  # no caller's deadline: the work is bounded only by the cap
         )
 
     def feed(self, *events):

@@ -1,0 +1,292 @@
+"""Reporting's use cases, without nameko: what each RPC and event handler does, given the site's database
+(``kit.db.Database``'s ``session()`` / ``transaction()``), its fact log and the caller.
+
+``reporting.service`` (mission mode) and ``reporting.sector`` (sector mode) are the wiring: they authorise
+the caller, then call these. Recording facts (the handlers' part) is here too, so a test or a replay can
+drive it without a container.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
+
+from kit.errors import Conflict, NotFound, ValidationFailed
+from kit.registry import load as load_registry
+from kit.work import Deadline
+from reporting import cache, exports, publication, submissions
+from reporting import catalogue as cat
+from reporting.engine import breakdown
+from reporting.ingest import anonymous_key, codes, key64
+from reporting.models import EmployerFact, Entry, ErasedSubject, Fact, Submission
+from reporting.periods import parse
+
+ERASED = "be.mire.beneficiary.erased.v1"
+
+
+# -- names and modes -----------------------------------------------------------------------------------------
+def fact_month(event) -> str:
+    """The month a fact belongs to: its own date when it has one, else when it was published."""
+    data = event.data
+    for key in ("on", "signed_on", "registered_on", "assessed_on", "checked_on", "registered_month", "month"):
+        if isinstance(data.get(key), str) and len(data[key]) >= 7:
+            return data[key][:7]
+    return event.time[:7]
+
+
+def indicator_named(name, field: str = "indicator") -> cat.Indicator:
+    ind = cat.BY_NAME.get(name) if isinstance(name, str) else None
+    if ind is None:
+        raise ValidationFailed({field: [f"unknown indicator; one of {sorted(cat.BY_NAME)}"]})
+    return ind
+
+
+def check_mode(ind: cat.Indicator, mode: str) -> cat.Indicator:
+    if mode not in ind.modes:
+        raise ValidationFailed({"indicator": [f"{ind.name} is not computed in {mode} mode"]})
+    return ind
+
+
+def basin_of(site: str) -> str:
+    try:
+        return load_registry().site(site).basin or ""
+    except Exception:  # a test registry without the site: the basin is only a label
+        return ""
+
+
+# -- reading -------------------------------------------------------------------------------------------------
+def counts(db) -> dict:
+    """Counts so far: people entered, employers registered, facts logged per type."""
+    with db.session() as session:
+        by_type = dict(session.execute(select(Fact.type, func.count()).group_by(Fact.type)).all())
+        return {
+            "entries": session.scalar(select(func.count()).select_from(Entry)),
+            "employers": session.scalar(select(func.count()).select_from(EmployerFact)),
+            "facts": {t.split(".")[3]: n for t, n in sorted(by_type.items())},
+        }
+
+
+def indicator(facts, name, period, by=None) -> dict:
+    """One indicator of the Mission for one period, exact, optionally broken down by one dimension."""
+    ind = check_mode(indicator_named(name), "mission")
+    p = parse(period)
+    if by is not None and (by not in ind.dimensions or by == "mission"):
+        raise ValidationFailed({"by": [f"{ind.name} is not broken down by {by!r}"]})
+    result = breakdown(facts, ind, p, by)
+    return {"indicator": ind.name, "period": p.label, "by": by, "catalogue_version": cat.VERSION, **result}
+
+
+def headline(facts, period) -> dict:
+    p = parse(period)
+    totals = {i.name: breakdown(facts, i, p, None)["total"] for i in cat.CATALOGUE.for_mode("mission")}
+    return {"period": p.label, "catalogue_version": cat.VERSION, "indicators": totals}
+
+
+def published(site: str, facts, mode: str, name, period, columns, deadline: Deadline) -> dict:
+    """A published table (small cells protected), computed once per data version (``reporting.cache``)."""
+    ind = check_mode(indicator_named(name), mode)
+    p = parse(period)
+    table = publication.mission_table if mode == "mission" else publication.sector_table
+    return cache.publication(
+        site,
+        publication.cache_key(facts, ind, p, columns, mode),
+        lambda: table(facts, ind, p, columns),
+        deadline,
+    )
+
+
+def export(site: str, facts, mode: str, period, fmt, deadline: Deadline) -> dict:
+    """The published figures for funders, CSV or XLSX (base64), with a Youth Guarantee table."""
+    fmt = exports.check_format(fmt)
+    p = publication.publishable(parse(period))
+    table = publication.mission_table if mode == "mission" else publication.sector_table
+    scope = site if mode == "mission" else "sector"
+    rows = []
+    for ind in cat.CATALOGUE.for_mode(mode):
+        for columns in exports.export_breakdowns(ind):
+            deadline.check()  # between tables, the cached ones too
+            try:
+                published_table = cache.publication(
+                    site,
+                    publication.cache_key(facts, ind, p, columns, mode),
+                    lambda ind=ind, columns=columns: table(facts, ind, p, columns),
+                    deadline,
+                )
+            except ValidationFailed:
+                rows.append(exports.below_threshold(scope, ind.name, p.label, columns))
+                continue
+            rows += exports.records(scope, published_table)
+    name = f"{site}-indicators-{p.label}" if mode == "mission" else f"intermire-indicators-{p.label}"
+    return exports.render(fmt, rows, name, mode)
+
+
+# -- submissions ---------------------------------------------------------------------------------------------
+def submit_period(db, facts, actor, period, reason=None) -> dict:
+    """Submit the Mission's figures for a period; a correction of an approved period needs a reason."""
+    p = parse(period)
+    if reason is not None and (not isinstance(reason, str) or not 3 <= len(reason.strip()) <= 500):
+        raise ValidationFailed({"reason": ["3 to 500 characters"]})
+    figures = submissions.figures(facts, p)
+    with db.transaction() as session:
+        versions = session.scalars(
+            select(Submission).where(Submission.period == p.label).order_by(Submission.version)
+        ).all()
+        pending = [s for s in versions if s.status == submissions.SUBMITTED]
+        if pending:
+            raise Conflict(
+                f"period {p.label} has a submission awaiting approval (version {pending[-1].version})",
+                existing=pending[-1].id,
+            )
+        approved = [s for s in versions if s.status == submissions.APPROVED]
+        if approved and reason is None:
+            raise Conflict(
+                f"period {p.label} is approved and locked (version {approved[-1].version}); "
+                "a correction needs a reason",
+                existing=approved[-1].id,
+            )
+        row = Submission(
+            id=str(uuid.uuid4()),
+            period=p.label,
+            version=len(versions) + 1,
+            status=submissions.SUBMITTED,
+            catalogue_version=cat.VERSION,
+            figures=figures,
+            diff=submissions.diff(approved[-1].figures, figures) if approved else None,
+            reason=reason,
+            submitted_by=actor.sub,
+            submitted_at=datetime.now(UTC),
+        )
+        session.add(row)
+        session.flush()
+        return submissions.view(row)
+
+
+def approve_submission(db, actor, period, version) -> dict:
+    """Approve a submitted version: it becomes the period's frozen snapshot (never by its submitter)."""
+    p = parse(period)
+    with db.transaction() as session:
+        row = session.scalar(select(Submission).where(Submission.period == p.label, Submission.version == version))
+        if row is None:
+            raise NotFound("submission", f"{p.label} v{version}")
+        if row.status != submissions.SUBMITTED:
+            raise Conflict(f"version {version} of {p.label} is {row.status}, not awaiting approval", existing=row.id)
+        if row.submitted_by == actor.sub:
+            raise Conflict("a submission is approved by someone other than its submitter", existing=row.id)
+        session.execute(
+            update(Submission)
+            .where(Submission.period == p.label, Submission.status == submissions.APPROVED)
+            .values(status=submissions.SUPERSEDED)
+        )
+        row.status, row.approved_by, row.approved_at = submissions.APPROVED, actor.sub, datetime.now(UTC)
+        return submissions.view(row)
+
+
+def get_submission(db, period, version=None) -> dict:
+    """A period's submission: the given version, or the approved one, or the latest."""
+    p = parse(period)
+    with db.session() as session:
+        rows = session.scalars(
+            select(Submission).where(Submission.period == p.label).order_by(Submission.version)
+        ).all()
+        if version is not None:
+            rows = [r for r in rows if r.version == version]
+        else:
+            rows = [r for r in rows if r.status == submissions.APPROVED] or rows
+        if not rows:
+            raise NotFound("submission", p.label if version is None else f"{p.label} v{version}")
+        return submissions.view(rows[-1])
+
+
+def list_submissions(db) -> list[dict]:
+    """Every submission of the Mission, newest period first, without the figures."""
+    with db.session() as session:
+        rows = session.scalars(select(Submission).order_by(Submission.period.desc(), Submission.version)).all()
+        return [{k: v for k, v in submissions.view(r).items() if k not in ("figures",)} for r in rows]
+
+
+# -- recording facts -----------------------------------------------------------------------------------------
+def record_entry(session, data: dict) -> None:
+    """A person's intake: the dimensions their facts are counted under in the Mission."""
+    session.merge(
+        Entry(
+            beneficiary_id=data["beneficiary_id"],
+            month=data["registered_on"][:7],
+            municipality=data["municipality"],
+            gender=data["gender"],
+            age_band=data["age_band"],
+        )
+    )
+
+
+def record_employer(session, data: dict) -> None:
+    session.merge(EmployerFact(employer_id=data["employer_id"], month=data["registered_month"], nace=data["nace"]))
+
+
+def erased_among(session, subjects: set[str]) -> dict[str, int]:
+    """The residue key of each of these people who was erased (one query for a batch)."""
+    if not subjects:
+        return {}
+    found = session.execute(
+        select(ErasedSubject.subject, ErasedSubject.residue).where(ErasedSubject.subject.in_(subjects))
+    )
+    return dict(found.all())
+
+
+def record_beneficiary_fact(session, event, subject: str, erased: dict[str, int]) -> None:
+    data = {k: v for k, v in event.data.items() if k != "beneficiary_id"}
+    coded = codes(event.type, event.data, event.time, subject, sector=False)
+    if subject in erased:
+        coded["person"] = erased[subject]
+        subject = "erased"  # a replayed fact of someone erased since stays anonymous
+    session.add(Fact(event_id=event.id, type=event.type, subject=subject, month=fact_month(event), data=data, **coded))
+
+
+def record_other_fact(session, event, subject, erased: dict[str, int]) -> None:
+    data = dict(event.data)
+    coded = codes(event.type, data, event.time, subject, sector=False)
+    beneficiary = data.get("beneficiary_id")
+    if beneficiary and beneficiary in erased:
+        data.pop("beneficiary_id")
+        coded["person"] = erased[beneficiary]
+    session.add(
+        Fact(
+            event_id=event.id,
+            type=event.type,
+            subject=subject or event.subject or "unknown",
+            month=fact_month(event),
+            data=data,
+            **coded,
+        )
+    )
+
+
+def record_beneficiary_facts(session, events) -> None:
+    """A batch of a person's path facts; an erasure makes the person's facts anonymous."""
+    subjects = [event.data.get("beneficiary_id") or event.subject or "unknown" for event in events]
+    erased = erased_among(session, set(subjects))
+    for event, subject in zip(events, subjects, strict=True):
+        if event.type == ERASED:
+            session.flush()  # the person's facts logged earlier in this batch are erased too
+            erased[subject] = erase(session, subject, event.id)
+        else:
+            record_beneficiary_fact(session, event, subject, erased)
+
+
+def record_other_facts(session, events, subject_of) -> None:
+    erased = erased_among(session, {e.data["beneficiary_id"] for e in events if e.data.get("beneficiary_id")})
+    for event in events:
+        record_other_fact(session, event, subject_of(event.data), erased)
+
+
+def erase(session, subject: str, event_id: str) -> int:
+    """Keep the person's facts as statistical residue under a key that names no one; returns that key."""
+    residue = anonymous_key()
+    session.merge(ErasedSubject(subject=subject, residue=residue))
+    session.execute(update(Fact).where(Fact.person == key64(subject)).values(person=residue))
+    session.execute(update(Fact).where(Fact.subject == subject).values(subject="erased"))
+    session.execute(
+        update(Entry).where(Entry.beneficiary_id == subject).values(beneficiary_id=event_id)
+    )  # a key that names no one, within 36
+    return residue
