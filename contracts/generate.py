@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from contracts.agency.catalogue import AGENCIES, CATALOGUE
-from contracts.agency.policy import allowed_fields
+from contracts.agency.disclosure import allowed_fields
 from contracts.envelope import SPECVERSION, TYPE_PATTERN, dataschema
 from contracts.jsonschema import DRAFT, object_schema
 
@@ -33,7 +33,7 @@ SCHEMA_BASE = "https://passerelle.mire.be/contracts/schemas"
 def envelope_schema(agency: str, event_type: str) -> dict:
     """The CloudEvent ``agency`` receives for ``event_type``."""
     kind = CATALOGUE[event_type]
-    data = object_schema(kind.schema(), only=allowed_fields(agency, event_type))
+    data = object_schema(kind.payload, only=allowed_fields(agency, event_type))
     return {
         "type": "object",
         "title": f"{event_type} for {AGENCY_NAMES[agency]}",

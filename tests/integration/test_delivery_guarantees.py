@@ -9,8 +9,8 @@ import json
 import pytest
 
 from contracts.envelope import make_event
+from kit.consumer import MAX_ATTEMPTS
 from kit.demo import DemoFactory
-from kit.events import MAX_ATTEMPTS
 from tests.harness import wait_until
 
 pytestmark = pytest.mark.integration

@@ -61,6 +61,8 @@ def seed(platform):
                 "mobility_km": 25,
                 "available_from": "2026-12-01",
                 "municipality": place,
+                "missing_competences": [],
+                "actions": ["job_search"],
             },
         )
     send(
@@ -82,6 +84,10 @@ def seed(platform):
             "municipality": "52011",
             "posts": 1,
             "start_date": "2027-01-04",
+            "source": "mission",
+            "filled": 0,
+            "status": "open",
+            "on": "2026-11-02",
         },
     )
 

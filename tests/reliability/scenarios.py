@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from contracts.envelope import make_event
-from kit.events import MAX_ATTEMPTS
+from kit.consumer import MAX_ATTEMPTS
 from tests.reliability.load import GatewayWriter
 from tests.reliability.rig import HEARTBEAT, Rig
 

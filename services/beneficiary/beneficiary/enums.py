@@ -1,5 +1,7 @@
 """The beneficiary service's vocabularies, in the field's own terms (DOMAIN.md)."""
 
+from contracts.agency import catalogue as agency_catalogue
+
 # Pathway stages, in their usual order ("parcours", "filière").
 STAGES = ("accueil", "orientation", "remise_a_niveau", "preformation", "formation", "outillage", "placement", "suivi")
 ACTIVE, DROPPED_OUT, EXITED = "active", "dropped_out", "exited"
@@ -40,7 +42,7 @@ PLAN_ACTIONS = ("remise_a_niveau", "confirmation_internship", "alternating_train
 COMPETENCE_KINDS = ("technical", "behavioural")
 COMPETENCE_SOURCES = ("training", "work", "other")
 NOTE_KINDS = ("social", "pedagogical")
-AGENCIES = ("forem", "actiris")
+AGENCIES = agency_catalogue.AGENCIES  # the agencies the contract knows (contracts.agency)
 DISCLOSURE_BASES = ("consent", "legal_basis")
 DROPOUT_REASONS = (
     "health",

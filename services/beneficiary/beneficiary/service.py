@@ -31,8 +31,8 @@ from beneficiary.models import (
 from contracts.agency import keeping as agency_events
 from kit import inputs, outbox
 from kit.actor import Caller
+from kit.consumer import event_handler
 from kit.errors import Conflict, NotFound, ValidationFailed
-from kit.events import event_handler
 from kit.pseudonym import key_id, pseudonym
 from kit.references import CHECK_TIMEOUT, Ref, check, known, rpc_lookup
 from kit.rpc import TimedRpcProxy

@@ -52,8 +52,8 @@ from convention.models import (
 )
 from kit import inputs, outbox
 from kit.actor import Caller
+from kit.consumer import event_handler
 from kit.errors import Conflict, NotFound, ValidationFailed
-from kit.events import event_handler
 from kit.references import CHECK_TIMEOUT, Ref, check, rpc_lookup
 from kit.rpc import TimedRpcProxy
 from kit.service import ServiceBase

@@ -13,13 +13,16 @@ from __future__ import annotations
 import logging
 import uuid
 
+import msgspec
 from nameko.rpc import rpc
 from sqlalchemy import delete, insert, select
 
+from contracts import internal
+from contracts.payloads import load
 from kit import inputs, outbox
 from kit.actor import Caller
+from kit.consumer import event_handler
 from kit.errors import Conflict, NotFound, ValidationFailed
-from kit.events import event_handler
 from kit.service import ServiceBase
 from matching import domain, schemas
 from matching.events import proposal_step
@@ -84,28 +87,27 @@ class MatchingService(ServiceBase):
         People seen for the first time (most of a campaign) are inserted with one multi-row INSERT rather than
         as ORM objects, a third of the handler's time; known people are updated through their rows.
         """
-        schema = schemas.Assessed()
-        loaded = {event.id: schema.load(event.data) for event in events}
+        loaded = {event.id: load(event, internal.BeneficiaryAssessedV1) for event in events}
         with self.db.once_each(events) as (session, fresh):
-            latest: dict[str, dict] = {}
+            latest: dict[str, internal.BeneficiaryAssessedV1] = {}
             for event in fresh:
                 data = loaded[event.id]
-                held = latest.get(data["beneficiary_id"])
-                if held is None or held["assessed_on"] <= data["assessed_on"]:
-                    latest[data["beneficiary_id"]] = data
+                held = latest.get(data.beneficiary_id)
+                if held is None or held.assessed_on <= data.assessed_on:
+                    latest[data.beneficiary_id] = data
             rows, erased = self._known(session, set(latest))
             now, new = inputs.now(), []
             for ref, data in latest.items():
-                competences = [{"code": c["code"], "level": c["level"], "kind": c["kind"]} for c in data["competences"]]
+                competences = [{"code": c.code, "level": c.level, "kind": c.kind} for c in data.competences]
                 row = rows.get(ref)
-                if ref in erased or (row is not None and row.assessed_on and row.assessed_on > data["assessed_on"]):
+                if ref in erased or (row is not None and row.assessed_on and row.assessed_on > data.assessed_on):
                     continue
                 if row is None:
                     new.append(
                         {
                             "beneficiary_id": ref,
-                            "municipality": data["municipality"],
-                            "assessed_on": data["assessed_on"],
+                            "municipality": data.municipality,
+                            "assessed_on": data.assessed_on,
                             "competences": competences,
                             "target_occupations": [],
                             "contract_wishes": [],
@@ -113,48 +115,48 @@ class MatchingService(ServiceBase):
                         }
                     )
                     continue
-                row.assessed_on, row.competences, row.changed_at = data["assessed_on"], competences, now
-                row.municipality = data["municipality"] or row.municipality
+                row.assessed_on, row.competences, row.changed_at = data.assessed_on, competences, now
+                row.municipality = data.municipality or row.municipality
             if new:
                 # Core, not the ORM's bulk insert: the same statement without its per-row bookkeeping.
                 session.connection().execute(insert(Candidate.__table__), new)
 
     @event_handler(B + "plan_agreed.v1")
     def on_plan_agreed(self, event):
-        data = schemas.PlanAgreed().load(event.data)
+        data = load(event, internal.BeneficiaryPlanAgreedV1)
         with self.db.once(event) as session:
             if session is None:
                 return
-            row = self._candidate(session, data["beneficiary_id"])
-            if row is None or (row.plan_version is not None and row.plan_version > data["version"]):
+            row = self._candidate(session, data.beneficiary_id)
+            if row is None or (row.plan_version is not None and row.plan_version > data.version):
                 return
-            row.plan_version = data["version"]
+            row.plan_version = data.version
             for key in ("target_occupations", "contract_wishes", "hours_wish", "mobility_km", "available_from"):
-                setattr(row, key, data[key])
-            row.municipality = data["municipality"] or row.municipality
+                setattr(row, key, getattr(data, key))
+            row.municipality = data.municipality or row.municipality
             row.changed_at = inputs.now()
 
     @event_handler(B + "contract_signed.v1")
     def on_contract_signed(self, event):
-        data = schemas.Ref().load(event.data)
+        data = load(event, internal.BeneficiaryContractSignedV1)
         with self.db.once(event) as session:
-            if session is None or not data["beneficiary_id"]:
+            if session is None:
                 return
-            row = self._candidate(session, data["beneficiary_id"])
+            row = self._candidate(session, data.beneficiary_id)
             if row is None:
                 return
-            row.placed_on = data["signed_on"] or inputs.now().date()
+            row.placed_on = data.signed_on
             row.changed_at = inputs.now()
             self._withdraw_all(session, Proposal.beneficiary_id == row.beneficiary_id, "placed")
 
     @event_handler(B + "erased.v1")
     def on_erased(self, event):
         """Forget the person: their row and their proposals; remember only that the reference is erased."""
-        data = schemas.Ref().load(event.data)
+        data = load(event, internal.BeneficiaryErasedV1)
         with self.db.once(event) as session:
-            if session is None or not data["beneficiary_id"]:
+            if session is None:
                 return
-            ref = data["beneficiary_id"]
+            ref = data.beneficiary_id
             ids = list(session.scalars(select(Proposal.id).where(Proposal.beneficiary_id == ref)))
             if ids:
                 session.execute(delete(ProposalStep).where(ProposalStep.proposal_id.in_(ids)))
@@ -164,21 +166,21 @@ class MatchingService(ServiceBase):
 
     # -- matching's view of vacancies ------------------------------------
     def _vacancy(self, event):
-        data = schemas.VacancyData().load(event.data)
+        data = load(event, (internal.VacancyOpenedV1, internal.VacancyUpdatedV1))
         with self.db.once(event) as session:
             if session is None:
                 return
-            row = session.get(Vacancy, data["vacancy_id"])
+            row = session.get(Vacancy, data.vacancy_id)
             if row is None:
-                row = Vacancy(vacancy_id=data["vacancy_id"], status="open")
+                row = Vacancy(vacancy_id=data.vacancy_id, status="open")
                 session.add(row)
             if row.status != "open":
                 return  # a late update never reopens a filled or closed vacancy
-            if data["occupation"] not in self.index.taxonomy.occupations:
+            if data.occupation not in self.index.taxonomy.occupations:
                 log.warning(
                     "vacancy %s: occupation %s is not in the taxonomy; ranked on competences only",
-                    data["vacancy_id"],
-                    data["occupation"],
+                    data.vacancy_id,
+                    data.occupation,
                 )
             for key in (
                 "employer_id",
@@ -190,8 +192,8 @@ class MatchingService(ServiceBase):
                 "posts",
                 "start_date",
             ):
-                setattr(row, key, data[key])
-            row.competences = [dict(c) for c in data["competences"]]
+                setattr(row, key, getattr(data, key))
+            row.competences = [msgspec.structs.asdict(c) for c in data.competences]
             row.changed_at = inputs.now()
 
     @event_handler(E + "vacancy_opened.v1")
@@ -203,15 +205,15 @@ class MatchingService(ServiceBase):
         self._vacancy(event)
 
     def _vacancy_ends(self, event, status: str):
-        data = schemas.Ref().load(event.data)
+        data = load(event, (internal.VacancyFilledV1, internal.VacancyClosedV1))
         with self.db.once(event) as session:
-            if session is None or not data["vacancy_id"]:
+            if session is None:
                 return
-            row = session.get(Vacancy, data["vacancy_id"])
+            row = session.get(Vacancy, data.vacancy_id)
             if row is None:
                 # Closed before matching heard of it: remember, so a late "opened" cannot revive it.
                 row = Vacancy(
-                    vacancy_id=data["vacancy_id"], employer_id="", occupation="", title="", competences=[], posts=0
+                    vacancy_id=data.vacancy_id, employer_id="", occupation="", title="", competences=[], posts=0
                 )
                 session.add(row)
             row.status, row.changed_at = status, inputs.now()

@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 from nameko.rpc import rpc
 from sqlalchemy import func, select, update
 
+from contracts import internal
+from contracts.payloads import load
 from kit.actor import Caller
+from kit.consumer import event_handler
 from kit.errors import Conflict, NotFound, ValidationFailed
-from kit.events import event_handler
 from kit.registry import load as load_registry
 from kit.service import ServiceBase
 from reporting import cache, exports, publication, submissions
@@ -66,14 +68,14 @@ class ReportingService(ServiceBase):
         with self.db.once(event) as session:
             if session is None:
                 return
-            d = event.data
+            d = load(event, internal.BeneficiaryRegisteredV1)
             session.merge(
                 Entry(
-                    beneficiary_id=d["beneficiary_id"],
-                    month=d["registered_on"][:7],
-                    municipality=d["municipality"],
-                    gender=d["gender"],
-                    age_band=d["age_band"],
+                    beneficiary_id=d.beneficiary_id,
+                    month=d.registered_on.strftime("%Y-%m"),
+                    municipality=d.municipality,
+                    gender=d.gender,
+                    age_band=d.age_band,
                 )
             )
 
@@ -82,8 +84,8 @@ class ReportingService(ServiceBase):
         with self.db.once(event) as session:
             if session is None:
                 return
-            d = event.data
-            session.merge(EmployerFact(employer_id=d["employer_id"], month=d["registered_month"], nace=d["nace"]))
+            d = load(event, internal.EmployerRegisteredV1)
+            session.merge(EmployerFact(employer_id=d.employer_id, month=d.registered_month, nace=d.nace))
 
     # The fact log takes every event of the Mission, in batches (FACT_BATCH per transaction): a replay or a
     # busy day must not cost a transaction per event.
