@@ -25,7 +25,7 @@ from gateway.routes import ROUTES
 from kit.actor import Actor
 from kit.demo import DemoFactory
 from kit.errors import Forbidden
-from kit.policy import POLICY
+from kit.permissions import POLICY
 from kit.taxonomy import DEMO_DIR, load
 from tests.harness import DEVELOPMENT_ENV, TestPlatform, wait_until
 

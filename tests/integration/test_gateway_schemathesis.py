@@ -39,7 +39,7 @@ from gateway.app import Gateway
 from gateway.auth import mint
 from gateway.routes import ROUTES
 from kit.demo import DemoFactory
-from kit.policy import POLICY
+from kit.permissions import POLICY
 from tests.harness import DEVELOPMENT_ENV, TestPlatform, free_port
 
 pytestmark = pytest.mark.integration

@@ -28,7 +28,7 @@ from beneficiary.models import (
     StageTransition,
     TargetGroup,
 )
-from contracts.agency import keeping as agency_events
+from kit import agency_outbox as agency_events
 from kit import inputs, outbox
 from kit.actor import Caller
 from kit.consumer import event_handler

@@ -21,7 +21,6 @@ from nameko.rpc import rpc
 from sqlalchemy import delete, func, select, update
 from stdnum.be import vat
 
-from contracts.agency import keeping as agency_events
 from convention import domain, events, schemas
 from convention.enums import (
     ACTIVE,
@@ -50,6 +49,7 @@ from convention.models import (
     Trainee,
     TraineeTransition,
 )
+from kit import agency_outbox as agency_events
 from kit import inputs, outbox
 from kit.actor import Caller
 from kit.consumer import event_handler

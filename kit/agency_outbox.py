@@ -1,4 +1,4 @@
-"""The agency events a service keeps, and what it does with them.
+"""The agency events a service keeps in its outbox (``kit.outbox``), and what it does with them.
 
 A service's outbox already holds every agency event it published (sent rows
 are kept), so it is the log an agency replays from: ``replay`` copies the

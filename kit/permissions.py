@@ -1,0 +1,65 @@
+"""The one permission table (the policy of who may do what): which roles may take which action.
+
+Actions are ``<service>.<verb>``. The gateway enforces this table on every
+route and the services enforce it again on every call (``kit.actor``); a
+role absent from an action's set may not take it. Roles are those of
+DOMAIN.md: counsellor, social_worker, project_lead, employer_relations,
+director, intermire_analyst, and the agencies (forem, actiris) which reach no
+personal data.
+"""
+
+COUNSELLOR_TEAM = frozenset({"counsellor", "social_worker", "project_lead", "director"})
+MISSION_STAFF = COUNSELLOR_TEAM | {"employer_relations"}
+
+POLICY: dict[str, frozenset[str]] = {
+    # Beneficiary files: the counsellor team of the Mission.
+    "beneficiary.register": frozenset({"counsellor", "director"}),
+    "beneficiary.read": COUNSELLOR_TEAM,
+    "beneficiary.update": frozenset({"counsellor", "director"}),
+    "beneficiary.assess": frozenset({"counsellor", "project_lead"}),
+    "beneficiary.agree_plan": frozenset({"counsellor"}),
+    "beneficiary.move_stage": frozenset({"counsellor", "project_lead", "director"}),
+    "beneficiary.record_outcome": frozenset({"counsellor", "director"}),
+    "beneficiary.record_consent": frozenset({"counsellor", "director"}),
+    "beneficiary.erase": frozenset({"director"}),
+    # Accompaniment notes: only those who write them read them (and the counsellor who follows the person).
+    "beneficiary.notes.social": frozenset({"social_worker", "counsellor"}),
+    "beneficiary.notes.pedagogical": frozenset({"project_lead", "counsellor"}),
+    # Sensitive target-group evidence (disability, justice measure, social-aid details).
+    "beneficiary.sensitive_evidence": frozenset({"counsellor", "social_worker"}),
+    "employer.register": frozenset({"employer_relations", "director"}),
+    "employer.read": frozenset({"employer_relations", "counsellor", "project_lead", "director"}),
+    "employer.vacancy.write": frozenset({"employer_relations", "director"}),
+    "employer.vacancy.fill": frozenset({"employer_relations", "counsellor", "director"}),
+    "employer.import": frozenset({"employer_relations", "director"}),
+    # Conventions: drafted by project leads and employer-relations agents, signed for the Mission by its staff.
+    "convention.read": COUNSELLOR_TEAM | {"employer_relations"},
+    "convention.write": frozenset({"project_lead", "employer_relations", "director"}),
+    "convention.sign": frozenset({"director", "project_lead", "employer_relations"}),
+    "convention.enrol": frozenset({"counsellor", "project_lead", "director"}),
+    "convention.committee": frozenset({"project_lead", "director"}),
+    # Matching: ranking and proposals, by those who place people and those who know the employers.
+    "matching.read": frozenset({"counsellor", "employer_relations", "project_lead", "director"}),
+    "matching.propose": frozenset({"counsellor", "employer_relations", "director"}),
+    # Whether a reference names a record of this Mission (kit.references): asked by another service on
+    # behalf of whoever writes the reference; answers existence only, no personal data.
+    "beneficiary.reference": MISSION_STAFF,
+    "employer.reference": MISSION_STAFF,
+    # Agency replay: the Mission's direction (or the platform acting for it) re-sends an agency's events.
+    "beneficiary.agency_replay": frozenset({"director"}),
+    # Sector key rotation: the platform re-derives a Mission's pseudonyms for it (passerelle rotate-sector-key).
+    "beneficiary.rekey_pseudonyms": frozenset({"director"}),
+    "convention.agency_replay": frozenset({"director"}),
+    "reporting.read": frozenset({"director", "counsellor"}),
+    "reporting.sector": frozenset({"intermire_analyst"}),
+    # A Mission's figures for funders: its director exports, submits and (someone else) approves a period.
+    "reporting.export": frozenset({"director"}),
+    "reporting.submit": frozenset({"director"}),
+    "reporting.approve": frozenset({"director"}),
+    # InterMire: sector aggregates only, never a Mission's file.
+    "reporting.sector_export": frozenset({"intermire_analyst"}),
+}
+
+
+def allowed_roles(action: str) -> frozenset[str]:
+    return POLICY.get(action, frozenset())
