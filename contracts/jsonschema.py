@@ -99,4 +99,7 @@ def _object(info: mi.StructType, only: Iterable[str] | None = None) -> dict:
 
 def object_schema(cls: type, only: Iterable[str] | None = None) -> dict:
     """An object with exactly the class's fields (``only`` narrows them); no other property allowed."""
-    return _object(mi.type_info(cls), only)
+    info = mi.type_info(cls)
+    if not isinstance(info, mi.StructType):
+        raise TypeError(f"{cls!r} is not a payload class")
+    return _object(info, only)

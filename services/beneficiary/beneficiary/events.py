@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from beneficiary.domain import age_band
 from contracts import internal, sector
@@ -155,7 +155,7 @@ def plan_agreed(pub: EventBuilder, plan) -> list[Event]:
 
 
 def stage_changed(pub: EventBuilder, from_stage, to_stage, kind: str, on: date) -> list[Event]:
-    data = {"from_stage": from_stage, "to_stage": to_stage, "kind": kind, "on": on}
+    data: dict[str, Any] = {"from_stage": from_stage, "to_stage": to_stage, "kind": kind, "on": on}
     return [
         pub.internal(internal.BeneficiaryStageChangedV1(beneficiary_id=pub.person.id, **data)),
         pub.sector(sector.BeneficiaryStageChangedV1(**pub.person_facts(), **data, month=_month(on))),
@@ -163,7 +163,7 @@ def stage_changed(pub: EventBuilder, from_stage, to_stage, kind: str, on: date) 
 
 
 def dropped_out(pub: EventBuilder, stage: str, reason: str, on: date):
-    data = {"stage": stage, "reason": reason, "on": on}
+    data: dict[str, Any] = {"stage": stage, "reason": reason, "on": on}
     return (
         [
             pub.internal(internal.BeneficiaryDroppedOutV1(beneficiary_id=pub.person.id, **data)),
@@ -174,7 +174,7 @@ def dropped_out(pub: EventBuilder, stage: str, reason: str, on: date):
 
 
 def contract_signed(pub: EventBuilder, contract):
-    data = {
+    data: dict[str, Any] = {
         "signed_on": contract.signed_on,
         "contract_type": contract.contract_type,
         "hours_per_week": contract.hours_per_week,
@@ -195,6 +195,7 @@ def contract_signed(pub: EventBuilder, contract):
 
 
 def six_month_outcome(pub: EventBuilder, contract):
+    kinds: tuple[type[internal.BeneficiarySixMonthOutcome], type[sector.BeneficiarySixMonthOutcome], Any]
     if contract.still_employed:
         kinds = (
             internal.BeneficiaryEmployedAfterSixMonthsV1,
@@ -208,8 +209,8 @@ def six_month_outcome(pub: EventBuilder, contract):
             agency_types.BeneficiaryNotEmployedAfterSixMonths,
         )
     to_mission, to_sector, to_agency = kinds
-    dates = {"signed_on": contract.signed_on, "checked_on": contract.checked_on}
-    data = {**dates, "source": contract.check_source}
+    dates: dict[str, Any] = {"signed_on": contract.signed_on, "checked_on": contract.checked_on}
+    data: dict[str, Any] = {**dates, "source": contract.check_source}
     return (
         [
             pub.internal(to_mission(beneficiary_id=pub.person.id, **data)),
@@ -220,7 +221,7 @@ def six_month_outcome(pub: EventBuilder, contract):
 
 
 def exited(pub: EventBuilder, reason: str, on: date) -> list[Event]:
-    data = {"reason": reason, "on": on}
+    data: dict[str, Any] = {"reason": reason, "on": on}
     return [
         pub.internal(internal.BeneficiaryExitedV1(beneficiary_id=pub.person.id, **data)),
         pub.sector(sector.BeneficiaryExitedV1(**pub.person_facts(), **data, month=_month(on))),
@@ -229,7 +230,11 @@ def exited(pub: EventBuilder, reason: str, on: date) -> list[Event]:
 
 def forget_requested(pub: EventBuilder, disclosure, reason: str, on: date) -> tuple[Event, str]:
     """Tell an agency to delete what it received about the person: consent withdrawn, basis ended, erased."""
-    payload = agency_types.ForgetRequested(agency_reference=disclosure.agency_reference, reason=reason, requested_on=on)
+    payload = agency_types.ForgetRequested(
+        agency_reference=disclosure.agency_reference,
+        reason=cast(agency_types.ForgetReason, reason),  # checked against the contract when built
+        requested_on=on,
+    )
     return (
         build(disclose(disclosure.agency, payload), source=pub.source, subject=disclosure.agency_reference),
         disclosure.agency,

@@ -16,7 +16,7 @@ schema fails here, in the transaction that makes the change.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from contracts import internal, sector
 from contracts.agency import catalogue as agency_types
@@ -131,7 +131,11 @@ def signed_for_agencies(pub: EventBuilder, on: date, job_municipality: str | Non
     c = pub.convention
     region = region_of(job_municipality) if job_municipality else None
     payload = agency_types.ConventionSigned(
-        **pub._base(), signed_on=on, job_municipality=job_municipality, job_region=region, **_terms(c)
+        **pub._base(),
+        signed_on=on,
+        job_municipality=job_municipality,
+        job_region=cast(agency_types.Region | None, region),  # checked against the contract when built
+        **_terms(c),
     )
     return [
         (build(disclose(agency, payload), source=pub.source, subject=c.id), agency)
