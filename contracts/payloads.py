@@ -113,16 +113,18 @@ def build(
     )
 
 
-def _registry() -> dict[tuple[str, str], type[Payload]]:
-    # Imported here: the audiences' modules import this one for Payload.
-    from contracts.catalogue import CATALOGUE
-
-    return CATALOGUE
+_CATALOGUE: dict[tuple[str, str], type[Payload]] = {}
 
 
 def payload_class(audience: str, event_type: str) -> type[Payload]:
+    """The class of ``event_type`` in ``audience``; ``UnknownEventType`` when the contract does not list it."""
+    if not _CATALOGUE:
+        # Imported on first use: the audiences' modules import this one for Payload.
+        from contracts.catalogue import CATALOGUE
+
+        _CATALOGUE.update(CATALOGUE)
     try:
-        return _registry()[(audience, event_type)]
+        return _CATALOGUE[(audience, event_type)]
     except KeyError:
         raise UnknownEventType(f"{event_type} is not a {audience} event type of the contract") from None
 

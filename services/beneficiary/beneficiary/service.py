@@ -67,10 +67,10 @@ class BeneficiaryService(ServiceBase):
             )
         )
 
-    def _publisher(self, session, person) -> events.Publisher:
+    def _publisher(self, session, person) -> events.EventBuilder:
         groups = session.scalars(select(TargetGroup).where(TargetGroup.beneficiary_id == person.id)).all()
         disclosures = session.scalars(select(Disclosure).where(Disclosure.beneficiary_id == person.id)).all()
-        return events.Publisher(self.site.source, person, groups, disclosures)
+        return events.EventBuilder(self.site.source, person, groups, disclosures)
 
     @staticmethod
     def _emit(session, built):

@@ -168,8 +168,8 @@ class ConventionService(ServiceBase):
         )
         trainee.status = to_status
 
-    def _publisher(self, session, convention) -> events.Publisher:
-        return events.Publisher(self.site.source, session.get(Project, convention.project_id), convention)
+    def _publisher(self, session, convention) -> events.EventBuilder:
+        return events.EventBuilder(self.site.source, session.get(Project, convention.project_id), convention)
 
     @staticmethod
     def _emit(session, built):
