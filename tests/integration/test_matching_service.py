@@ -147,7 +147,14 @@ def test_placement_and_erasure_arrive_as_events(platform):
         platform,
         "beneficiary",
         "contract_signed",
-        {"beneficiary_id": "b-1", "signed_on": "2026-12-20", "employer_id": "e-9"},
+        {
+            "beneficiary_id": "b-1",
+            "signed_on": "2026-12-20",
+            "contract_type": "permanent",
+            "hours_per_week": 38,
+            "employer_id": "e-9",
+            "check_due": "2027-06-20",
+        },
     )
     wait_until(
         lambda: platform.rpc("mirec", "matching", "get_proposal", p["id"])["state"] == "withdrawn",
