@@ -197,3 +197,30 @@ def test_payload_classes_are_immutable():
     with pytest.raises(AttributeError):
         assessed().beneficiary_id = "b-2"  # type: ignore[misc]
     assert msgspec.structs.replace(assessed(), beneficiary_id="b-2").beneficiary_id == "b-2"
+
+
+def test_every_event_handler_of_every_service_consumes_types_the_contract_lists():
+    from fnmatch import fnmatchcase
+
+    from beneficiary.service import BeneficiaryService
+    from convention.service import ConventionService
+    from employer.service import EmployerService
+    from matching.service import MatchingService
+    from reporting.sector import SectorReportingService
+    from reporting.service import ReportingService
+
+    from kit.consumer import handlers_of
+
+    services = (
+        BeneficiaryService,
+        EmployerService,
+        ConventionService,
+        MatchingService,
+        ReportingService,
+        SectorReportingService,
+    )
+    handled = [(s.__name__, m, t, a) for s in services for m, t, a in handlers_of(s)]
+    assert len(handled) > 15
+    for service, method, pattern, audience in handled:
+        known = of_audience(audience)
+        assert any(fnmatchcase(t, pattern.replace("*", "[a-z_0-9]*")) for t in known), (service, method, pattern)
