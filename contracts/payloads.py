@@ -130,11 +130,15 @@ def payload_class(audience: str, event_type: str) -> type[Payload]:
 
 
 def load(event: Event, expected: type[P] | Iterable[type[P]] | None = None) -> P:
-    """``event.data`` as the class of its type and audience (``expected``: the class, or classes, it must be)."""
+    """``event.data`` as the class of its type and audience.
+
+    ``expected``: the class (or classes, or a base class such as ``contracts.internal.Beneficiary``) the event's
+    must be; another type is refused like an unknown one.
+    """
     cls = payload_class(event.audience, event.type)
     if expected is not None:
         allowed = (expected,) if isinstance(expected, type) else tuple(expected)
-        if cls not in allowed:
+        if not issubclass(cls, allowed):
             raise UnknownEventType(f"{event.type} ({event.audience}) is not {' or '.join(c.TYPE for c in allowed)}")
     try:
         return msgspec.convert(event.data, cls)  # type: ignore[return-value]

@@ -93,7 +93,8 @@ class ReportingService(ServiceBase):
     def on_beneficiary_fact(self, events):
         """Log every fact of a person's path; an erasure makes the person's facts anonymous."""
         with self.db.once_each(events) as (session, fresh):
-            subjects = [event.data.get("beneficiary_id") or event.subject or "unknown" for event in fresh]
+            # Each fact through its type's payload class (contracts.payloads): one outside the contract is refused.
+            subjects = [load(event, internal.Beneficiary).beneficiary_id for event in fresh]
             erased = erased_among(session, set(subjects))
             for event, subject in zip(fresh, subjects, strict=True):
                 if event.type == ERASED:
@@ -120,7 +121,8 @@ class ReportingService(ServiceBase):
 
     def _log_facts(self, events, subject_of):
         with self.db.once_each(events) as (session, fresh):
-            erased = erased_among(session, {e.data["beneficiary_id"] for e in fresh if e.data.get("beneficiary_id")})
+            people = {getattr(load(e), "beneficiary_id", None) for e in fresh}  # each checked against its schema
+            erased = erased_among(session, {p for p in people if isinstance(p, str)})
             for event in fresh:
                 record_other_fact(session, event, subject_of(event.data), erased)
         cache.bump(self.site.code)
