@@ -21,6 +21,15 @@ SPECVERSION = "1.0"
 # internal: within a Mission; sector: Mission -> InterMire; agency: Mission -> Le Forem / Actiris;
 # signal: InterMire -> the Missions concerned (pseudonyms only, e.g. "followed by another Mission").
 AUDIENCES = ("internal", "sector", "agency", "signal")
+# Each audience travels on its own topic exchange (the same name in every vhost); the broker's shovels carry the
+# sector and agency exchanges' traffic out of a Mission, and the signals exchange's from InterMire to the Mission
+# each signal names.
+EXCHANGES = {
+    "internal": "passerelle.events",
+    "sector": "passerelle.sector",
+    "agency": "passerelle.agency",
+    "signal": "passerelle.signals",
+}
 TYPE_PATTERN = r"^be\.mire\.[a-z_]+\.[a-z_0-9]+\.v[0-9]+$"
 
 

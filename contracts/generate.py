@@ -1,12 +1,18 @@
-"""Generate the agency contract's published files from ``contracts.agency``.
+"""Generate the event contract's documents from its payload classes (``contracts.catalogue``).
 
-    python -m contracts.generate          write contracts/asyncapi.yaml and contracts/schemas/
+    python -m contracts.generate          write contracts/asyncapi*.yaml and contracts/schemas/
     python -m contracts.generate --check  exit 1 if the committed files differ from what would be written
 
-Per agency and event type, a self-contained JSON Schema of the whole
-CloudEvent as that agency receives it (``schemas/<agency>/<type>.json``: the
-envelope, and ``data`` narrowed to the agency's field policy), and one
-AsyncAPI 3.0 document describing the agencies' queues on ``/agencies``.
+For the agencies (published to Le Forem and Actiris): per agency and event
+type, a self-contained JSON Schema of the whole CloudEvent as that agency
+receives it (``schemas/<agency>/<type>.json``: the envelope, and ``data``
+narrowed to the agency's field policy), and one AsyncAPI 3.0 document
+describing the agencies' queues on ``/agencies`` (``asyncapi.yaml``).
+
+For the platform itself, one AsyncAPI 3.0 document per audience that stays
+inside it: ``asyncapi-internal.yaml`` (between a Mission's services; marked
+internal: it never leaves the Mission's vhost) and ``asyncapi-sector.yaml``
+(a Mission to InterMire, and InterMire's signals back to the Missions).
 """
 
 from __future__ import annotations
@@ -20,9 +26,11 @@ from pathlib import Path
 import yaml
 
 from contracts.agency.catalogue import AGENCIES, CATALOGUE
-from contracts.agency.policy import allowed_fields
-from contracts.envelope import SPECVERSION, TYPE_PATTERN, dataschema
+from contracts.agency.disclosure import allowed_fields
+from contracts.catalogue import of_audience
+from contracts.envelope import EXCHANGES, SPECVERSION, TYPE_PATTERN, dataschema
 from contracts.jsonschema import DRAFT, object_schema
+from contracts.payloads import Payload
 
 ROOT = Path(__file__).resolve().parent
 CONTRACT_VERSION = "1.0.0"
@@ -33,7 +41,7 @@ SCHEMA_BASE = "https://passerelle.mire.be/contracts/schemas"
 def envelope_schema(agency: str, event_type: str) -> dict:
     """The CloudEvent ``agency`` receives for ``event_type``."""
     kind = CATALOGUE[event_type]
-    data = object_schema(kind.schema(), only=allowed_fields(agency, event_type))
+    data = object_schema(kind.payload, only=allowed_fields(agency, event_type))
     return {
         "type": "object",
         "title": f"{event_type} for {AGENCY_NAMES[agency]}",
@@ -200,9 +208,128 @@ def asyncapi() -> dict:
     }
 
 
+def platform_envelope(cls: type[Payload]) -> dict:
+    """The CloudEvent of an internal, sector or signal event type (whole envelope, ``data`` from its class)."""
+    producer = cls.TYPE.split(".")[2]
+    source = (
+        r"^/intermire/" + producer + "$" if cls.AUDIENCE == "signal" else r"^/missions/[a-z0-9-]+/" + producer + "$"
+    )
+    return {
+        "type": "object",
+        "title": f"{cls.TYPE} ({cls.AUDIENCE})",
+        "description": cls.SUMMARY,
+        "properties": {
+            "specversion": {"const": SPECVERSION},
+            "id": {"type": "string", "minLength": 1, "maxLength": 64, "description": "the deduplication key"},
+            "source": {"type": "string", "pattern": source},
+            "type": {"const": cls.TYPE, "pattern": TYPE_PATTERN},
+            "time": {"type": "string", "format": "date-time"},
+            "subject": {"type": ["string", "null"], "description": "the entity's reference (a pseudonym for sector)"},
+            "datacontenttype": {"const": "application/json"},
+            "dataschema": {"const": dataschema(cls.AUDIENCE, cls.TYPE)},
+            "data": object_schema(cls),
+        },
+        "required": ["specversion", "id", "source", "type", "time", "dataschema", "data"],
+        "additionalProperties": False,
+    }
+
+
+# Per platform document: its title and description, and the audiences (exchanges) it describes.
+PLATFORM_DOCUMENTS = {
+    "asyncapi-internal.yaml": (
+        "internal",
+        "Passerelle — events between a Mission's services (internal only)",
+        "INTERNAL ONLY: not published to anyone outside the platform. What a Mission's services (beneficiary, "
+        "employer, convention, matching) tell each other and reporting, on the Mission's own vhost; nothing "
+        "here leaves the Mission. References, codes, counts and dates: never a name, a national number, an "
+        "accompaniment note or target-group evidence.",
+        ("internal",),
+    ),
+    "asyncapi-sector.yaml": (
+        "sector",
+        "Passerelle — events between the Missions and InterMire (platform only)",
+        "Not published outside the platform. What each Mission sends InterMire (the sector exchange, carried "
+        "by the Mission's to-sector shovel to /intermire): pseudonyms, codes, bands, months and counts; and "
+        "what InterMire signals back to the Missions concerned (the signals exchange, the addressee Mission's "
+        "code in front of the routing key): pseudonyms only.",
+        ("sector", "signal"),
+    ),
+}
+CHANNEL_TEXT = {
+    "internal": "Topic exchange on each Mission's vhost; routing key: the event type. Every consumer has its own "
+    "quorum queue bound to the types it handles (kit.consumer), declared before anything is published.",
+    "sector": "Topic exchange on each Mission's vhost, drained by the Mission's to-sector shovel into the same "
+    "exchange on /intermire; routing key: the event type.",
+    "signal": "Topic exchange on /intermire, drained by a shovel per Mission into that Mission's vhost; routing "
+    "key: '<mission code>.<event type>'.",
+}
+
+
+def platform_asyncapi(name: str) -> dict:
+    key, title, description, audiences = PLATFORM_DOCUMENTS[name]
+    channels, operations, messages, schemas = {}, {}, {}, {}
+    for audience in audiences:
+        channel = f"{audience}Events"
+        by_producer: dict[str, list[str]] = {}
+        channel_messages = {}
+        for event_type, cls in sorted(of_audience(audience).items()):
+            schemas[event_type] = platform_envelope(cls)
+            messages[event_type] = {
+                "name": event_type,
+                "title": event_type,
+                "summary": cls.SUMMARY,
+                "contentType": "application/json",
+                "payload": {"$ref": f"#/components/schemas/{event_type}"},
+                "correlationId": {"location": "$message.payload#/id", "description": "CloudEvents id"},
+            }
+            message = event_type.replace(".", "_")
+            channel_messages[message] = {"$ref": f"#/components/messages/{event_type}"}
+            by_producer.setdefault(event_type.split(".")[2], []).append(message)
+        channels[channel] = {
+            "address": EXCHANGES[audience],
+            "title": f"The {audience} exchange",
+            "description": CHANNEL_TEXT[audience],
+            "messages": channel_messages,
+            "bindings": {
+                "amqp": {
+                    "is": "routingKey",
+                    "exchange": {"name": EXCHANGES[audience], "type": "topic", "durable": True, "autoDelete": False},
+                    "bindingVersion": "0.3.0",
+                }
+            },
+        }
+        for producer, names in sorted(by_producer.items()):
+            operations[f"{producer}Sends{audience.capitalize()}"] = {
+                "action": "send",
+                "title": f"{producer} publishes its {audience} events",
+                "summary": "Through its transactional outbox: the event is committed with the change it tells of, "
+                "and published after commit (at least once; consumers deduplicate on the CloudEvents id).",
+                "channel": {"$ref": f"#/channels/{channel}"},
+                "messages": [{"$ref": f"#/channels/{channel}/messages/{m}"} for m in names],
+                "bindings": {"amqp": {"deliveryMode": 2, "bindingVersion": "0.3.0"}},
+            }
+    return {
+        "asyncapi": "3.0.0",
+        "id": f"urn:passerelle:{key}-events",
+        "info": {
+            "title": title,
+            "version": CONTRACT_VERSION,
+            "description": description + " Generated by `python -m contracts.generate`; do not edit by hand.",
+            "tags": [{"name": f"audience:{audience}"} for audience in audiences]
+            + ([{"name": "internal-only"}] if key == "internal" else [{"name": "platform-only"}]),
+        },
+        "defaultContentType": "application/json",
+        "channels": channels,
+        "operations": operations,
+        "components": {"schemas": schemas, "messages": messages},
+    }
+
+
 def rendered() -> dict[str, str]:
     """Relative path → file content, exactly as committed."""
     files = {"asyncapi.yaml": yaml.safe_dump(asyncapi(), sort_keys=False, allow_unicode=True, width=110)}
+    for name in PLATFORM_DOCUMENTS:
+        files[name] = yaml.safe_dump(platform_asyncapi(name), sort_keys=False, allow_unicode=True, width=110)
     for path, doc in json_schemas().items():
         files[path] = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     return files

@@ -51,7 +51,7 @@ from gateway.rpc_clients import RpcClients
 from kit import logs
 from kit.errors import Busy, Conflict, DeadlineExceeded, Forbidden, ValidationFailed
 from kit.errors import NotFound as NotFoundError
-from kit.policy import allowed_roles
+from kit.permissions import allowed_roles
 from kit.pseudonym import sector_key
 from kit.registry import INTERMIRE, Registry
 from kit.topology import GATEWAY_USER

@@ -1,7 +1,7 @@
 """One HTTP operation of the gateway: what it needs (policy action, query, body) and which RPC serves it.
 
 A ``Route`` drives everything the gateway does with an operation: dispatch
-(``gateway.app``), authorisation (``kit.policy``), validation of the query
+(``gateway.app``), authorisation (``kit.permissions``), validation of the query
 string and the body through marshmallow schemas, the OpenAPI document
 (``gateway.openapi``) and the authorisation-matrix test. The tables of
 routes, one module per service, are in ``gateway.routes``.
@@ -43,7 +43,7 @@ def purpose_field() -> fields.Field:
 class Route:
     method: str
     path: str  # werkzeug rule; <code> is the Mission
-    action: str  # kit.policy action
+    action: str  # kit.permissions action
     service: str
     rpc: str
     summary: str

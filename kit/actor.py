@@ -3,7 +3,7 @@
 The gateway puts the caller's identity in nameko's context data
 (``actor_sub``, ``actor_mission``, ``actor_roles``); nameko carries it on
 every RPC and event a call leads to. Services re-check it against the policy
-table (``kit.policy``) and their own site: the gateway is not the only lock.
+table (``kit.permissions``) and their own site: the gateway is not the only lock.
 A call that carries no identity is refused.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from nameko.extensions import DependencyProvider
 
 from kit.errors import Forbidden
-from kit.policy import allowed_roles
+from kit.permissions import allowed_roles
 
 SUB, MISSION, ROLES = "actor_sub", "actor_mission", "actor_roles"
 

@@ -22,18 +22,10 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from contracts.agency.catalogue import AGENCIES
-from contracts.envelope import Event
+from contracts.envelope import EXCHANGES, Event
 from kit.storage import outbox
 
-# Each audience has its own exchange; the broker's shovels carry the sector and
-# agency exchanges' traffic out of a Mission, and the signals exchange's
-# traffic from InterMire to the Mission each signal names.
-EXCHANGES = {
-    "internal": "passerelle.events",
-    "sector": "passerelle.sector",
-    "agency": "passerelle.agency",
-    "signal": "passerelle.signals",
-}
+__all__ = ["ADDRESSED", "AGENCIES", "EXCHANGES", "add", "routing_key", "write_pending"]
 ADDRESSED = ("agency", "signal")  # audiences whose routing key starts with the recipient
 
 

@@ -5,7 +5,7 @@ batches, publishes them persistent and ``mandatory`` on a channel in confirm
 mode with every confirm of the batch in flight at once (waiting for each
 confirm in turn caps a publisher near 1,200 messages/s), then marks the
 confirmed rows sent. Runs of same-type internal and sector events travel
-packed in one message (``packs``; consumers unpack them, ``kit.events``).
+packed in one message (``packs``; consumers unpack them, ``kit.consumer``).
 A nack, an unroutable return (no queue bound: a topology bug, never
 silently dropped), a timeout or a lost connection leaves the row pending
 with a backoff. A crash between confirm and marking republishes the
@@ -28,7 +28,7 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy import func, or_, select, update
 
 from kit import faults, metrics
-from kit.events import PACK_EVENTS, PACKED
+from kit.consumer import PACK_EVENTS, PACKED
 from kit.outbox import ADDRESSED, EXCHANGES
 from kit.storage import outbox
 

@@ -35,7 +35,7 @@ import requests
 
 from kit.broker import amqp_uri
 from kit.config import ConfigError
-from kit.events import DLX, SOURCES, binding_key, handlers_of, queue_arguments, queue_name
+from kit.consumer import DLX, SOURCES, binding_key, handlers_of, queue_arguments, queue_name
 from kit.outbox import AGENCIES, EXCHANGES
 from kit.registry import Registry, Site
 

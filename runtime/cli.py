@@ -535,7 +535,7 @@ def cmd_agency_replay(args) -> int:
     sites, total, failed = RpcClients(reg), 0, []
     try:
         for site in missions:
-            # The replay is the Mission's act, done for it by the platform: a director's right (kit.policy).
+            # The replay is the Mission's act, done for it by the platform: a director's right (kit.permissions).
             context = Actor("passerelle-agency-replay", site.code, ("director",)).context()
             for service in producers:
                 if service not in site.services:
@@ -571,7 +571,7 @@ def cmd_rotate_sector_key(args) -> int:
     sites, done, failed = RpcClients(reg), {}, []
     try:
         for site in missions:
-            # The platform acts for the Mission's direction, as for an agency replay (kit.policy).
+            # The platform acts for the Mission's direction, as for an agency replay (kit.permissions).
             context = Actor("passerelle-rotate-sector-key", site.code, ("director",)).context()
             totals = {"rekeyed": 0, "labelled": 0}
             try:

@@ -1,10 +1,10 @@
-"""What a signed-in user's roles allow, read from the gateway's own policy table (``kit.policy``).
+"""What a signed-in user's roles allow, read from the gateway's own policy table (``kit.permissions``).
 
 Only used to hide what a role may not do: the gateway (and the services
 behind it) decide. There is no second table here.
 """
 
-from kit.policy import allowed_roles
+from kit.permissions import allowed_roles
 
 
 def may(roles, action: str) -> bool:

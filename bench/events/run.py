@@ -65,9 +65,10 @@ with one UPDATE; RabbitMQ writes each message to a quorum queue's log and confir
 packing took its share from about 100 µs to about 10 µs an event; the consumer (`@event_handler(..., batch=500)`)
 reads its deliveries through a buffered socket, parses and gathers them in its consumer thread, applies a batch in
 one transaction (`Database.once_each`: one inbox lookup, one multi-row insert) and acknowledges it with one
-`multiple` ack (`kit.events.AckWatermark`). The consumer is now the largest share, and one Python process uses one
-core: its time per event is mostly the envelope's and the data's marshmallow validation and the SQL of its batch
-(psycopg2 building and sending a 500-row INSERT), then JSON and AMQP framing. Two consumer processes, as two
+`multiple` ack (`kit.consumer.AckWatermark`). The consumer is now the largest share, and one Python process uses one
+core: its time per event is mostly the envelope's marshmallow validation and the SQL of its batch (psycopg2
+building and sending a 500-row INSERT), then JSON and AMQP framing; loading the data into its payload class
+(`contracts.payloads`, msgspec) is a few µs. Two consumer processes, as two
 replicas would, use both cores."""
 
 

@@ -1,24 +1,27 @@
 """Every agency event type and version, and the schema of its ``data``.
 
-One marshmallow schema per type and version. The schemas list every field an
-agency may ever receive for that fact; the per-agency field policy
-(``contracts.agency.policy``) decides which of them each agency gets, so a
-field an agency does not receive is optional here. Vocabularies are the
-contract's own: a producer maps its codes onto them (sensitive ones are
-generalised, never passed through).
+One class per type and version (``contracts.payloads``). The classes list
+every field an agency may ever receive for that fact; the per-agency field
+policy (``contracts.agency.disclosure``) decides which of them each agency
+gets, so a field an agency does not receive is optional here. Vocabularies
+are the contract's own: a producer maps its codes onto them (sensitive ones
+are generalised, never passed through).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, ClassVar, Literal, get_args
 
-from marshmallow import Schema, fields, validate
+from contracts.payloads import UNSET, Meta, Payload, UnsetType
 
 AGENCIES = ("forem", "actiris")
-BASES = ("consent", "legal_basis")
+Basis = Literal["consent", "legal_basis"]
+BASES = get_args(Basis)
 # Referrers an agency may see. A justice service, a CPAS or AViQ tells of a
 # justice measure, social aid or a disability: they become "partner".
-REFERRERS = (
+Referrer = Literal[
     "forem",
     "actiris",
     "ale",
@@ -29,113 +32,29 @@ REFERRERS = (
     "self",
     "other",
     "partner",
-)
-GENERALISED_REFERRER = "partner"
+]
+REFERRERS = get_args(Referrer)
+GENERALISED_REFERRER: Referrer = "partner"
 # Target groups an agency may see; disability, social aid and justice measure never leave the Mission.
-TARGET_GROUPS = (
+TargetGroup = Literal[
     "low_qualification",
     "long_term_unemployed",
     "neet_youth",
     "refugee_newcomer",
     "single_parent",
     "priority_neighbourhood",
-)
-CONTRACT_TYPES = ("permanent", "fixed_term", "temp", "article_60", "apprenticeship", "other")
-REGIONS = ("wallonia", "brussels", "flanders")
-FORGET_REASONS = ("consent_withdrawn", "legal_basis_ended")
+]
+TARGET_GROUPS = get_args(TargetGroup)
+ContractType = Literal["permanent", "fixed_term", "temp", "article_60", "apprenticeship", "other"]
+CONTRACT_TYPES = get_args(ContractType)
+Region = Literal["wallonia", "brussels", "flanders"]
+REGIONS = get_args(Region)
+ForgetReason = Literal["consent_withdrawn", "legal_basis_ended"]
+FORGET_REASONS = get_args(ForgetReason)
 
-_REFERENCE = validate.Length(1, 50)
-_ID = validate.Length(1, 36)
-
-
-class PersonFacts(Schema):
-    """What every event about a person carries: how the agency knows them, and on which basis."""
-
-    agency_reference = fields.String(
-        required=True, validate=_REFERENCE, metadata={"description": "the person's file number at the agency"}
-    )
-    basis = fields.String(
-        required=True,
-        validate=validate.OneOf(BASES),
-        metadata={"description": "what allows the disclosure: a legal basis or the person's recorded consent"},
-    )
-    referrer_type = fields.String(
-        allow_none=True,
-        validate=validate.OneOf(REFERRERS),
-        metadata={"description": "who referred the person; sensitive referrers generalised to 'partner'"},
-    )
-    target_groups = fields.List(
-        fields.String(validate=validate.OneOf(TARGET_GROUPS)),
-        metadata={"description": "non-sensitive target groups only"},
-    )
-
-
-class BeneficiaryRegistered(PersonFacts):
-    registered_on = fields.Date(required=True)
-
-
-class BeneficiaryDroppedOut(PersonFacts):
-    # The reason (health, family…) is accompaniment: it stays in the Mission.
-    on = fields.Date(required=True)
-
-
-class BeneficiaryContractSigned(PersonFacts):
-    signed_on = fields.Date(required=True)
-    contract_type = fields.String(required=True, validate=validate.OneOf(CONTRACT_TYPES))
-    hours_per_week = fields.Integer(required=True, allow_none=True, validate=validate.Range(1, 60))
-
-
-class BeneficiarySixMonthOutcome(PersonFacts):
-    signed_on = fields.Date(required=True)
-    checked_on = fields.Date(required=True)
-
-
-class ForgetRequested(Schema):
-    """The agency must delete what it received about this person from this Mission, and will get no more."""
-
-    agency_reference = fields.String(required=True, validate=_REFERENCE)
-    reason = fields.String(required=True, validate=validate.OneOf(FORGET_REASONS))
-    requested_on = fields.Date(required=True)
-
-
-class ConventionSigned(Schema):
-    """A convention signed by every party. A commitment between organisations: no person in it."""
-
-    convention_id = fields.String(required=True, validate=_ID)
-    project_id = fields.String(required=True, validate=_ID)
-    kind = fields.String(required=True, validate=validate.OneOf(("employer", "training")))
-    version = fields.Integer(required=True, validate=validate.Range(1))
-    signed_on = fields.Date(required=True)
-    job_municipality = fields.String(
-        required=True,
-        allow_none=True,
-        validate=validate.Length(5, 5),
-        metadata={"description": "REFNIS code of the job's municipality, when the Mission knows it"},
-    )
-    job_region = fields.String(required=True, allow_none=True, validate=validate.OneOf(REGIONS))
-    # Mission–employer convention.
-    hires_committed = fields.Integer(allow_none=True, validate=validate.Range(1))
-    contract_type = fields.String(allow_none=True, validate=validate.OneOf(CONTRACT_TYPES))
-    hours_per_week = fields.Integer(allow_none=True, validate=validate.Range(1, 60))
-    # Mission–training operator(s) convention.
-    trainees_planned = fields.Integer(allow_none=True, validate=validate.Range(1))
-    hours_centre = fields.Integer(allow_none=True, validate=validate.Range(0))
-    hours_work = fields.Integer(allow_none=True, validate=validate.Range(0))
-    start_date = fields.Date(allow_none=True)
-    end_date = fields.Date(allow_none=True)
-
-
-@dataclass(frozen=True)
-class AgencyEventType:
-    type: str
-    producer: str
-    summary: str
-    schema: type[Schema]
-    # About a person: leaves only under a disclosure (legal basis or consent) on record for the agency.
-    personal: bool = True
-    # When set, the date after which the type is no longer published, and what replaces it.
-    deprecated: tuple[str, str] | None = None
-
+AgencyReference = Annotated[str, Meta(min_length=1, max_length=50)]
+Id = Annotated[str, Meta(min_length=1, max_length=36)]
+Hours = Annotated[int, Meta(ge=1, le=60)]
 
 B, C = "be.mire.beneficiary.", "be.mire.convention."
 REGISTERED = B + "registered.v1"
@@ -146,50 +65,142 @@ NOT_EMPLOYED_6M = B + "employment_not_confirmed_6m.v1"
 FORGET_REQUESTED = B + "forget_requested.v1"
 CONVENTION_SIGNED = C + "signed.v1"
 
+
+class Agency(Payload, frozen=True, kw_only=True):
+    AUDIENCE: ClassVar[str] = "agency"
+
+
+class PersonFacts(Agency, frozen=True, kw_only=True):
+    """What every event about a person carries: how the agency knows them, and on which basis."""
+
+    agency_reference: Annotated[AgencyReference, Meta(description="the person's file number at the agency")]
+    basis: Annotated[
+        Basis, Meta(description="what allows the disclosure: a legal basis or the person's recorded consent")
+    ]
+    referrer_type: (
+        Annotated[
+            Referrer | None,
+            Meta(description="who referred the person; sensitive referrers generalised to 'partner'"),
+        ]
+        | UnsetType
+    ) = UNSET
+    target_groups: (
+        Annotated[
+            list[TargetGroup],
+            Meta(description="non-sensitive target groups only", extra_json_schema={"uniqueItems": True}),
+        ]
+        | UnsetType
+    ) = UNSET
+
+
+class BeneficiaryRegistered(PersonFacts, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = REGISTERED
+    SUMMARY: ClassVar[str] = "A person the agency knows started a path at a Mission."
+    registered_on: date
+
+
+class BeneficiaryDroppedOut(PersonFacts, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = DROPPED_OUT
+    SUMMARY: ClassVar[str] = "The person left the path before its end (no reason given)."
+    # The reason (health, family…) is accompaniment: it stays in the Mission.
+    on: date
+
+
+class BeneficiaryContractSigned(PersonFacts, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = CONTRACT_SIGNED
+    SUMMARY: ClassVar[str] = "The person signed a first employment contract."
+    signed_on: date
+    contract_type: ContractType
+    hours_per_week: Hours | None
+
+
+class BeneficiarySixMonthOutcome(PersonFacts, frozen=True, kw_only=True):
+    signed_on: date
+    checked_on: date
+
+
+class BeneficiaryEmployedAfterSixMonths(BeneficiarySixMonthOutcome, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = EMPLOYED_6M
+    SUMMARY: ClassVar[str] = "Six months after the first contract, the person is employed."
+
+
+class BeneficiaryNotEmployedAfterSixMonths(BeneficiarySixMonthOutcome, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = NOT_EMPLOYED_6M
+    SUMMARY: ClassVar[str] = "Six months after the first contract, the person is no longer employed."
+
+
+class ForgetRequested(Agency, frozen=True, kw_only=True):
+    """The agency must delete what it received about this person from this Mission, and will get no more."""
+
+    TYPE: ClassVar[str] = FORGET_REQUESTED
+    SUMMARY: ClassVar[str] = (
+        "Consent withdrawn or legal basis ended: delete what this Mission sent "
+        "about the person; nothing more will come."
+    )
+    agency_reference: AgencyReference
+    reason: ForgetReason
+    requested_on: date
+
+
+class ConventionSigned(Agency, frozen=True, kw_only=True):
+    """A convention signed by every party. A commitment between organisations: no person in it."""
+
+    TYPE: ClassVar[str] = CONVENTION_SIGNED
+    SUMMARY: ClassVar[str] = "A Mission–employer or Mission–training operator convention signed by every party."
+    convention_id: Id
+    project_id: Id
+    kind: Literal["employer", "training"]
+    version: Annotated[int, Meta(ge=1)]
+    signed_on: date
+    job_municipality: Annotated[
+        Annotated[str, Meta(min_length=5, max_length=5)] | None,
+        Meta(description="REFNIS code of the job's municipality, when the Mission knows it"),
+    ]
+    job_region: Region | None
+    # Mission–employer convention.
+    hires_committed: Annotated[int, Meta(ge=1)] | None | UnsetType = UNSET
+    contract_type: ContractType | None | UnsetType = UNSET
+    hours_per_week: Hours | None | UnsetType = UNSET
+    # Mission–training operator(s) convention.
+    trainees_planned: Annotated[int, Meta(ge=1)] | None | UnsetType = UNSET
+    hours_centre: Annotated[int, Meta(ge=0)] | None | UnsetType = UNSET
+    hours_work: Annotated[int, Meta(ge=0)] | None | UnsetType = UNSET
+    start_date: date | None | UnsetType = UNSET
+    end_date: date | None | UnsetType = UNSET
+
+
+@dataclass(frozen=True)
+class AgencyEventType:
+    payload: type[Agency]
+    producer: str
+    # About a person: leaves only under a disclosure (legal basis or consent) on record for the agency.
+    personal: bool = True
+    # When set, the date after which the type is no longer published, and what replaces it.
+    deprecated: tuple[str, str] | None = None
+
+    @property
+    def type(self) -> str:
+        return self.payload.TYPE
+
+    @property
+    def summary(self) -> str:
+        return self.payload.SUMMARY
+
+
 CATALOGUE: dict[str, AgencyEventType] = {
     t.type: t
     for t in (
-        AgencyEventType(
-            REGISTERED, "beneficiary", "A person the agency knows started a path at a Mission.", BeneficiaryRegistered
-        ),
-        AgencyEventType(
-            DROPPED_OUT,
-            "beneficiary",
-            "The person left the path before its end (no reason given).",
-            BeneficiaryDroppedOut,
-        ),
-        AgencyEventType(
-            CONTRACT_SIGNED, "beneficiary", "The person signed a first employment contract.", BeneficiaryContractSigned
-        ),
-        AgencyEventType(
-            EMPLOYED_6M,
-            "beneficiary",
-            "Six months after the first contract, the person is employed.",
-            BeneficiarySixMonthOutcome,
-        ),
-        AgencyEventType(
-            NOT_EMPLOYED_6M,
-            "beneficiary",
-            "Six months after the first contract, the person is no longer employed.",
-            BeneficiarySixMonthOutcome,
-        ),
-        AgencyEventType(
-            FORGET_REQUESTED,
-            "beneficiary",
-            "Consent withdrawn or legal basis ended: delete what this Mission sent "
-            "about the person; nothing more will come.",
-            ForgetRequested,
-        ),
-        AgencyEventType(
-            CONVENTION_SIGNED,
-            "convention",
-            "A Mission–employer or Mission–training operator convention signed by every party.",
-            ConventionSigned,
-            personal=False,
-        ),
+        AgencyEventType(BeneficiaryRegistered, "beneficiary"),
+        AgencyEventType(BeneficiaryDroppedOut, "beneficiary"),
+        AgencyEventType(BeneficiaryContractSigned, "beneficiary"),
+        AgencyEventType(BeneficiaryEmployedAfterSixMonths, "beneficiary"),
+        AgencyEventType(BeneficiaryNotEmployedAfterSixMonths, "beneficiary"),
+        AgencyEventType(ForgetRequested, "beneficiary"),
+        AgencyEventType(ConventionSigned, "convention", personal=False),
     )
 }
+PAYLOADS: tuple[type[Agency], ...] = tuple(t.payload for t in CATALOGUE.values())
 
 
 def schema_fields(event_type: str) -> tuple[str, ...]:
-    return tuple(CATALOGUE[event_type].schema().fields)
+    return CATALOGUE[event_type].payload.__struct_fields__

@@ -59,7 +59,7 @@ class EventStore:
             raise
 
     def events(self, subject: str | None = None) -> list[dict]:
-        query, args = "SELECT event_id, source, type, subject, time, data FROM event", ()
+        query, args = "SELECT event_id, source, type, subject, time, data FROM event", tuple[str, ...]()
         if subject is not None:
             query, args = query + " WHERE subject = ?", (subject,)
         return [

@@ -19,14 +19,16 @@ import pytest
 import yaml
 from beneficiary import enums as beneficiary_enums
 
-from contracts import generate
+from contracts import generate, internal
 from contracts.agency import catalogue
-from contracts.agency.policy import OutsideContract, allowed_fields, disclose
+from contracts.agency.disclosure import OutsideContract, allowed_fields, disclose
 from contracts.agency.routing import convention_recipients, person_recipients
+from contracts.payloads import build
 
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATOR = Path(__file__).with_name("validate_asyncapi.cjs")
 NPM_HINT = "install it as make test and .ci/run do: tools/setup"
+SOURCE = "/missions/mirec/beneficiary"
 
 
 def validate_asyncapi(path: Path) -> dict:
@@ -74,40 +76,43 @@ def test_every_json_schema_is_a_valid_draft_7_schema_that_refuses_extra_fields()
         assert schema["properties"]["data"]["additionalProperties"] is False, path
 
 
+def registered_with(**facts):
+    return catalogue.BeneficiaryRegistered(
+        **{"agency_reference": "REF-1", "basis": "legal_basis", "registered_on": date(2026, 10, 1), **facts}
+    )
+
+
 def test_actiris_receives_neither_referrer_nor_target_groups_and_forem_receives_them_generalised():
-    facts = {
-        "agency_reference": "REF-1",
-        "basis": "legal_basis",
-        "referrer_type": "justice_service",
-        "target_groups": ["justice_measure", "disability", "social_aid", "long_term_unemployed"],
-        "registered_on": "2026-10-01",
-        "first_name": "Nadia",
-        "note": "confidentiel",
-    }
-    forem = disclose("forem", catalogue.REGISTERED, facts)
-    assert forem == {
+    facts = registered_with(
+        referrer_type="justice_service",
+        target_groups=["justice_measure", "disability", "social_aid", "long_term_unemployed"],
+    )
+    forem = build(disclose("forem", facts), source=SOURCE, subject="REF-1")
+    assert forem.data == {
         "agency_reference": "REF-1",
         "basis": "legal_basis",
         "referrer_type": "partner",
         "target_groups": ["long_term_unemployed"],
         "registered_on": "2026-10-01",
     }
-    actiris = disclose("actiris", catalogue.REGISTERED, facts)
-    assert actiris == {"agency_reference": "REF-1", "basis": "legal_basis", "registered_on": "2026-10-01"}
+    assert forem.dataschema == f"urn:passerelle:schema:agency:{catalogue.REGISTERED}"
+    actiris = build(disclose("actiris", facts), source=SOURCE, subject="REF-1")
+    assert actiris.data == {"agency_reference": "REF-1", "basis": "legal_basis", "registered_on": "2026-10-01"}
     assert "referrer_type" not in allowed_fields("actiris", catalogue.CONTRACT_SIGNED)
 
 
 def test_an_event_outside_the_contract_is_refused_before_it_exists():
+    with pytest.raises(OutsideContract, match="basis"):
+        build(disclose("forem", registered_with(basis="friendship")), source=SOURCE, subject="REF-1")
+    with pytest.raises(TypeError, match="first_name"):
+        registered_with(first_name="Nadia")  # a field the contract does not name cannot even be given
     with pytest.raises(OutsideContract):
-        disclose(
-            "forem",
-            catalogue.REGISTERED,
-            {"agency_reference": "REF-1", "basis": "friendship", "registered_on": "2026-10-01"},
-        )
+        disclose("vdab", registered_with())
+    assessed = internal.BeneficiaryAssessedV1(
+        beneficiary_id="b-1", municipality=None, assessed_on=date(2026, 10, 1), competences=[]
+    )
     with pytest.raises(OutsideContract):
-        disclose("vdab", catalogue.REGISTERED, {})
-    with pytest.raises(OutsideContract):
-        disclose("forem", "be.mire.beneficiary.assessed.v1", {})
+        disclose("forem", assessed)
 
 
 def test_every_sensitive_referrer_and_target_group_of_the_beneficiary_service_is_kept_from_agencies():

@@ -12,8 +12,8 @@ from urllib.parse import quote
 
 import pytest
 
+from kit.consumer import queue_arguments
 from kit.definitions import declare, password_hash, rabbitmq_definitions, record
-from kit.events import queue_arguments
 from kit.registry import load
 from tests.harness import TestPlatform, wait_until
 

@@ -17,8 +17,8 @@ from kombu import Connection
 from nameko.containers import ServiceContainer
 
 from contracts.envelope import make_event
+from kit.consumer import PACKED, event_handler
 from kit.db import DATABASES_KEY, Database
-from kit.events import PACKED, event_handler
 from kit.topology import Topology
 from tests.harness import TestPlatform, wait_until
 

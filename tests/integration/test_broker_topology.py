@@ -7,7 +7,7 @@ import pytest
 from pika.exceptions import ChannelClosedByBroker, ProbableAccessDeniedError
 
 from contracts.envelope import make_event
-from kit.events import MAX_ATTEMPTS
+from kit.consumer import MAX_ATTEMPTS
 from tests.harness import wait_until
 
 pytestmark = pytest.mark.integration

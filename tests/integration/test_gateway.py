@@ -24,7 +24,7 @@ from gateway.auth import mint
 from gateway.routes import ROUTES
 from kit.actor import Actor
 from kit.errors import Forbidden
-from kit.policy import POLICY
+from kit.permissions import POLICY
 from kit.taxonomy import DEMO_DIR, load
 from runtime.demo import DemoFactory
 from tests.harness import DEVELOPMENT_ENV, TestPlatform, wait_until

@@ -38,7 +38,7 @@ from schemathesis.checks import (
 from gateway.app import Gateway
 from gateway.auth import mint
 from gateway.routes import ROUTES
-from kit.policy import POLICY
+from kit.permissions import POLICY
 from runtime.demo import DemoFactory
 from tests.harness import DEVELOPMENT_ENV, TestPlatform, free_port
 

@@ -61,6 +61,8 @@ def seed(platform):
                 "mobility_km": 25,
                 "available_from": "2026-12-01",
                 "municipality": place,
+                "missing_competences": [],
+                "actions": ["job_search"],
             },
         )
     send(
@@ -82,6 +84,10 @@ def seed(platform):
             "municipality": "52011",
             "posts": 1,
             "start_date": "2027-01-04",
+            "source": "mission",
+            "filled": 0,
+            "status": "open",
+            "on": "2026-11-02",
         },
     )
 
@@ -141,7 +147,14 @@ def test_placement_and_erasure_arrive_as_events(platform):
         platform,
         "beneficiary",
         "contract_signed",
-        {"beneficiary_id": "b-1", "signed_on": "2026-12-20", "employer_id": "e-9"},
+        {
+            "beneficiary_id": "b-1",
+            "signed_on": "2026-12-20",
+            "contract_type": "permanent",
+            "hours_per_week": 38,
+            "employer_id": "e-9",
+            "check_due": "2027-06-20",
+        },
     )
     wait_until(
         lambda: platform.rpc("mirec", "matching", "get_proposal", p["id"])["state"] == "withdrawn",

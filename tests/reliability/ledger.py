@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import pika
 import sqlalchemy as sa
 
-from kit.events import PACKED, binding_key, handlers_of, queue_name
+from kit.consumer import PACKED, binding_key, handlers_of, queue_name
 from kit.topology import load_service_class
 
 AUDIENCE_SOURCE = {"internal": "internal", "sector": "sector"}  # agency events leave the platform: not consumed here

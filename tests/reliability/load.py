@@ -45,21 +45,25 @@ class Stream:
     poison_handler: str
 
     def event(self, site: str, i: int):
-        from contracts.envelope import make_event
+        """The ``i``-th event of the stream, built through its payload class as a producer builds it."""
+        from contracts import internal
+        from contracts.payloads import build
 
         subject = str(uuid.uuid4())
-        on = (date(2026, 1, 1) + timedelta(days=i % 300)).isoformat()
+        on = date(2026, 1, 1) + timedelta(days=i % 300)
         if self.name == "assessments":
-            data = {
-                "beneficiary_id": subject,
-                "municipality": "57081",
-                "assessed_on": on,
-                "competences": [{"code": f"C{i % 97:04d}", "level": 1 + i % 3, "kind": "technical"}],
-            }
+            payload: internal.Beneficiary = internal.BeneficiaryAssessedV1(
+                beneficiary_id=subject,
+                municipality="57081",
+                assessed_on=on,
+                competences=[internal.Competence(code=f"C{i % 97:04d}", level=1 + i % 3, kind="technical")],
+            )
         else:
             k = i % (len(STAGES) - 1)
-            data = {"from_stage": STAGES[k], "to_stage": STAGES[k + 1], "kind": "advanced", "on": on}
-        return make_event(source=f"/missions/{site}/beneficiary", type=self.event_type, subject=subject, data=data)
+            payload = internal.BeneficiaryStageChangedV1(
+                beneficiary_id=subject, from_stage=STAGES[k], to_stage=STAGES[k + 1], kind="advanced", on=on
+            )
+        return build(payload, source=f"/missions/{site}/beneficiary", subject=subject)
 
 
 STREAMS = {

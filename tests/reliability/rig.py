@@ -22,8 +22,8 @@ from urllib.parse import quote
 import requests
 import sqlalchemy as sa
 
+from kit.consumer import handlers_of, queue_name
 from kit.db import normalize_url
-from kit.events import handlers_of, queue_name
 from kit.migrations import drop_database
 from kit.topology import load_service_class
 from tests.harness import ROOT, SiteProcess, TestPlatform, wait_until

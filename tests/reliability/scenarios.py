@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from contracts.envelope import make_event
-from kit.events import MAX_ATTEMPTS
+from kit.consumer import MAX_ATTEMPTS
 from tests.reliability.load import GatewayWriter
 from tests.reliability.rig import HEARTBEAT, Rig
 
@@ -113,13 +113,15 @@ def poison_messages(rig: Rig, rng: random.Random, scale: Scale, load: bool = Tru
         )
         rig.poison.add((envelope["id"], stream.handler))
         rig.injected.add(envelope["id"])
-        # A valid envelope whose data the handler cannot use: it fails MAX_ATTEMPTS times, then is dead-lettered
-        # (other handlers of the same type, such as reporting's fact log, may take it in as it is).
+        # A valid envelope whose data is outside its type's schema: it fails MAX_ATTEMPTS times, then is
+        # dead-lettered, by every running handler of its type (each loads it through contracts.payloads).
         failing = make_event(source="/missions/mirec/beneficiary", type=stream.poison_type, data={"unexpected": True})
         assert rig.platform.publish(
             vhost, "passerelle.events", failing.type, json.dumps(failing.to_dict()), message_id=failing.id
         )
         rig.poison.add((failing.id, stream.poison_handler))
+        for consumer in rig.reader.consumers_of("mirec", "internal", failing.type):
+            rig.poison.add((failing.id, consumer.handler))
         rig.injected.add(failing.id)
     if load:
         rig.start_load(scale.events // 2, scale.rate)

@@ -1,6 +1,6 @@
 """The acknowledgement watermark of batch consumers: an ack never covers a delivery still being handled."""
 
-from kit.events import AckWatermark
+from kit.consumer import AckWatermark
 
 
 class Channel:
@@ -65,7 +65,7 @@ class Message:
 
 
 def test_a_batch_spanning_a_reconnection_acks_the_new_channels_deliveries():
-    from kit.events import BatchQueueConsumer
+    from kit.consumer import BatchQueueConsumer
 
     consumer = BatchQueueConsumer.__new__(BatchQueueConsumer)  # no container: only the acknowledgement path
     consumer._watermarks = {}

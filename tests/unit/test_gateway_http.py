@@ -27,7 +27,7 @@ from gateway.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_SECRET, mint
 from gateway.routes import NOT_ROUTED, ROUTES
 from kit import logs, registry
 from kit.config import ConfigError
-from kit.policy import POLICY
+from kit.permissions import POLICY
 
 DEVELOPMENT = {"PASSERELLE_ENV": "development"}
 PROTECTED = ("mission", "status", "state", "owner", "counsellor", "created_by", "consent", "version", "signed_at")

@@ -83,11 +83,11 @@ def audit(
     )
 
 
-def publisher(session: Session, source: str, who: Beneficiary) -> events.Publisher:
+def publisher(session: Session, source: str, who: Beneficiary) -> events.EventBuilder:
     """What the events of ``who`` are built from: the person, their target groups and disclosures."""
     groups = session.scalars(select(TargetGroup).where(TargetGroup.beneficiary_id == who.id)).all()
     disclosures = session.scalars(select(Disclosure).where(Disclosure.beneficiary_id == who.id)).all()
-    return events.Publisher(source, who, groups, disclosures)
+    return events.EventBuilder(source, who, groups, disclosures)
 
 
 def addressed(built: Built) -> list[Addressed]:

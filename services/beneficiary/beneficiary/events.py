@@ -8,32 +8,40 @@
   for a contract) under a legal basis, or anywhere under consent; the
   agency's own file reference, dates and codes, shaped by that agency's
   field policy (sensitive referrers and target groups generalised).
+
+Each event is built from its type's payload class (``contracts.internal``,
+``contracts.sector``, ``contracts.agency.catalogue``): a field outside the
+schema fails here, in the transaction that makes the change.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any, cast
 
 from beneficiary.domain import age_band
+from contracts import internal, sector
 from contracts.agency import catalogue as agency_types
-from contracts.agency.policy import disclose
+from contracts.agency.disclosure import disclose, generalise_referrer, visible_target_groups
 from contracts.agency.routing import person_recipients
-from contracts.envelope import Event, make_event
+from contracts.envelope import Event
+from contracts.payloads import build
 from kit.reference import region_of
 
 PREFIX = "be.mire.beneficiary."
-REGISTERED = PREFIX + "registered.v1"
-ASSESSED = PREFIX + "assessed.v1"
-PLAN_AGREED = PREFIX + "plan_agreed.v1"
-STAGE_CHANGED = PREFIX + "stage_changed.v1"
-DROPPED_OUT = PREFIX + "dropped_out.v1"
-CONTRACT_SIGNED = PREFIX + "contract_signed.v1"
-EMPLOYED_6M = PREFIX + "employment_confirmed_6m.v1"
-NOT_EMPLOYED_6M = PREFIX + "employment_not_confirmed_6m.v1"
-EXITED = PREFIX + "exited.v1"
-ERASED = PREFIX + "erased.v1"
+REGISTERED = internal.BeneficiaryRegisteredV1.TYPE
+ASSESSED = internal.BeneficiaryAssessedV1.TYPE
+PLAN_AGREED = internal.BeneficiaryPlanAgreedV1.TYPE
+STAGE_CHANGED = internal.BeneficiaryStageChangedV1.TYPE
+DROPPED_OUT = internal.BeneficiaryDroppedOutV1.TYPE
+CONTRACT_SIGNED = internal.BeneficiaryContractSignedV1.TYPE
+EMPLOYED_6M = internal.BeneficiaryEmployedAfterSixMonthsV1.TYPE
+NOT_EMPLOYED_6M = internal.BeneficiaryNotEmployedAfterSixMonthsV1.TYPE
+EXITED = internal.BeneficiaryExitedV1.TYPE
+ERASED = internal.BeneficiaryErasedV1.TYPE
 # Sector only: a person's pseudonym re-derived under the current sector key (ARCHITECTURE.md, key rotation).
-PSEUDONYM_REKEYED = PREFIX + "pseudonym_rekeyed.v1"
+PSEUDONYM_REKEYED = sector.PseudonymRekeyedV1.TYPE
 FORGET_REQUESTED = agency_types.FORGET_REQUESTED
 
 
@@ -45,196 +53,201 @@ def _groups(groups) -> list[str]:
     return sorted({g.group for g in groups})
 
 
-def _sector_groups(groups) -> list[str]:
-    # InterMire counts per target group; sensitive groups are counted, never evidenced.
-    return _groups(groups)
-
-
-class Publisher:
-    """Builds one fact's events for every audience that may receive it."""
+class EventBuilder:
+    """Builds one fact's events about a person, for every audience that may receive it."""
 
     def __init__(self, source: str, person, groups=(), disclosures=()):
         self.source, self.person = source, person
         self.groups = list(groups)
         self.disclosures = [d for d in disclosures if d.withdrawn_on is None]
 
-    def internal(self, type_: str, data: dict) -> Event:
-        return make_event(
-            source=self.source, type=type_, subject=self.person.id, data={"beneficiary_id": self.person.id, **data}
-        )
+    def internal(self, payload: internal.Beneficiary) -> Event:
+        return build(payload, source=self.source, subject=self.person.id)
 
-    def sector(self, type_: str, data: dict) -> Event:
+    def person_facts(self) -> dict[str, Any]:
+        """The fields every sector fact about the person carries (``contracts.sector.Person``)."""
         p = self.person
-        return make_event(
-            source=self.source,
-            type=type_,
-            audience="sector",
-            subject=p.pseudonym,
-            data={
-                "pseudonym": p.pseudonym,
-                "pseudonym_key": p.pseudonym_key,
-                "gender": p.gender,
-                "municipality": p.municipality,
-                "age_band": age_band(p.birth_date, p.registered_on),
-                "target_groups": _sector_groups(self.groups),
-                **data,
-            },
-        )
+        return {
+            "pseudonym": p.pseudonym,
+            "pseudonym_key": p.pseudonym_key,
+            "gender": p.gender,
+            "municipality": p.municipality,
+            "age_band": age_band(p.birth_date, p.registered_on),
+            # InterMire counts per target group; sensitive groups are counted, never evidenced.
+            "target_groups": _groups(self.groups),
+        }
 
-    def agency(self, type_: str, data: dict, job_municipality: str | None = None) -> list[tuple[Event, str]]:
+    def sector(self, payload: sector.Person) -> Event:
+        return build(payload, source=self.source, subject=self.person.pseudonym)
+
+    def agency(
+        self, make: Callable[..., agency_types.PersonFacts], job_municipality: str | None = None, **facts: Any
+    ) -> list[tuple[Event, str]]:
         """(event, agency) for each agency the fact concerns under a disclosure on record."""
         regions = [region_of(self.person.municipality), region_of(job_municipality) if job_municipality else None]
         out = []
         for d in person_recipients(self.disclosures, regions):
-            facts = {
-                "agency_reference": d.agency_reference,
-                "basis": d.basis,
-                "referrer_type": self.person.referrer_type,
-                "target_groups": _groups(self.groups),
-                **data,
-            }
-            out.append(
-                (
-                    make_event(
-                        source=self.source,
-                        type=type_,
-                        audience="agency",
-                        subject=d.agency_reference,
-                        data=disclose(d.agency, type_, facts),
-                    ),
-                    d.agency,
-                )
+            payload = make(
+                agency_reference=d.agency_reference,
+                basis=d.basis,
+                referrer_type=generalise_referrer(self.person.referrer_type),
+                target_groups=visible_target_groups(_groups(self.groups)),
+                **facts,
             )
+            out.append((build(disclose(d.agency, payload), source=self.source, subject=d.agency_reference), d.agency))
         return out
 
 
-def registered(pub: Publisher) -> tuple[list[Event], list[tuple[Event, str]]]:
+
+def registered(pub: EventBuilder) -> tuple[list[Event], list[tuple[Event, str]]]:
     p = pub.person
-    common = {"registered_on": p.registered_on.isoformat()}
-    internal = pub.internal(
-        REGISTERED,
-        {
-            **common,
-            "municipality": p.municipality,
-            "gender": p.gender,
-            "age_band": age_band(p.birth_date, p.registered_on),
-            "target_groups": _groups(pub.groups),
-        },
+    facts = pub.person_facts()
+    internal_event = pub.internal(
+        internal.BeneficiaryRegisteredV1(
+            beneficiary_id=p.id,
+            registered_on=p.registered_on,
+            municipality=p.municipality,
+            gender=p.gender,
+            age_band=facts["age_band"],
+            target_groups=_groups(pub.groups),
+        )
     )
-    sector = pub.sector(REGISTERED, {"registered_month": _month(p.registered_on)})
-    return [internal, sector], pub.agency(REGISTERED, common)
+    sector_event = pub.sector(sector.BeneficiaryRegisteredV1(**facts, registered_month=_month(p.registered_on)))
+    return [internal_event, sector_event], pub.agency(agency_types.BeneficiaryRegistered, registered_on=p.registered_on)
 
 
-def assessed(pub: Publisher, assessment) -> list[Event]:
+def assessed(pub: EventBuilder, assessment) -> list[Event]:
     return [
         pub.internal(
-            ASSESSED,
-            {
-                "municipality": pub.person.municipality,
-                "assessed_on": assessment.assessed_on.isoformat(),
-                "competences": [
-                    {"code": c["code"], "level": c["level"], "kind": c["kind"]} for c in assessment.competences
+            internal.BeneficiaryAssessedV1(
+                beneficiary_id=pub.person.id,
+                municipality=pub.person.municipality,
+                assessed_on=assessment.assessed_on,
+                competences=[
+                    internal.Competence(code=c["code"], level=c["level"], kind=c["kind"])
+                    for c in assessment.competences
                 ],
-            },
+            )
         )
     ]
 
 
-def plan_agreed(pub: Publisher, plan) -> list[Event]:
+def plan_agreed(pub: EventBuilder, plan) -> list[Event]:
     return [
         pub.internal(
-            PLAN_AGREED,
-            {
-                "version": plan.version,
-                "target_occupations": plan.target_occupations,
-                "missing_competences": plan.missing_competences,
-                "contract_wishes": plan.contract_wishes,
-                "hours_wish": plan.hours_wish,
-                "mobility_km": plan.mobility_km,
-                "available_from": plan.available_from.isoformat() if plan.available_from else None,
-                "municipality": pub.person.municipality,
-                "actions": sorted({a["kind"] for a in plan.actions}),
-            },
+            internal.BeneficiaryPlanAgreedV1(
+                beneficiary_id=pub.person.id,
+                version=plan.version,
+                target_occupations=plan.target_occupations,
+                missing_competences=plan.missing_competences,
+                contract_wishes=plan.contract_wishes,
+                hours_wish=plan.hours_wish,
+                mobility_km=plan.mobility_km,
+                available_from=plan.available_from,
+                municipality=pub.person.municipality,
+                actions=sorted({a["kind"] for a in plan.actions}),
+            )
         )
     ]
 
 
-def stage_changed(pub: Publisher, from_stage, to_stage, kind: str, on: date) -> list[Event]:
-    data = {"from_stage": from_stage, "to_stage": to_stage, "kind": kind, "on": on.isoformat()}
-    return [pub.internal(STAGE_CHANGED, data), pub.sector(STAGE_CHANGED, {**data, "month": _month(on)})]
+def stage_changed(pub: EventBuilder, from_stage, to_stage, kind: str, on: date) -> list[Event]:
+    data: dict[str, Any] = {"from_stage": from_stage, "to_stage": to_stage, "kind": kind, "on": on}
+    return [
+        pub.internal(internal.BeneficiaryStageChangedV1(beneficiary_id=pub.person.id, **data)),
+        pub.sector(sector.BeneficiaryStageChangedV1(**pub.person_facts(), **data, month=_month(on))),
+    ]
 
 
-def dropped_out(pub: Publisher, stage: str, reason: str, on: date):
-    data = {"stage": stage, "reason": reason, "on": on.isoformat()}
+def dropped_out(pub: EventBuilder, stage: str, reason: str, on: date):
+    data: dict[str, Any] = {"stage": stage, "reason": reason, "on": on}
     return (
-        [pub.internal(DROPPED_OUT, data), pub.sector(DROPPED_OUT, {**data, "month": _month(on)})],
-        pub.agency(DROPPED_OUT, {"on": on.isoformat()}),
+        [
+            pub.internal(internal.BeneficiaryDroppedOutV1(beneficiary_id=pub.person.id, **data)),
+            pub.sector(sector.BeneficiaryDroppedOutV1(**pub.person_facts(), **data, month=_month(on))),
+        ],
+        pub.agency(agency_types.BeneficiaryDroppedOut, on=on),
     )
 
 
-def contract_signed(pub: Publisher, contract):
-    data = {
-        "signed_on": contract.signed_on.isoformat(),
+def contract_signed(pub: EventBuilder, contract):
+    data: dict[str, Any] = {
+        "signed_on": contract.signed_on,
         "contract_type": contract.contract_type,
         "hours_per_week": contract.hours_per_week,
     }
     return (
         [
             pub.internal(
-                CONTRACT_SIGNED,
-                {**data, "employer_id": contract.employer_id, "check_due": contract.check_due.isoformat()},
+                internal.BeneficiaryContractSignedV1(
+                    beneficiary_id=pub.person.id, **data, employer_id=contract.employer_id, check_due=contract.check_due
+                )
             ),
-            pub.sector(CONTRACT_SIGNED, {**data, "month": _month(contract.signed_on)}),
+            pub.sector(
+                sector.BeneficiaryContractSignedV1(**pub.person_facts(), **data, month=_month(contract.signed_on))
+            ),
         ],
-        pub.agency(CONTRACT_SIGNED, data, contract.workplace_municipality),
+        pub.agency(agency_types.BeneficiaryContractSigned, contract.workplace_municipality, **data),
     )
 
 
-def six_month_outcome(pub: Publisher, contract):
-    type_ = EMPLOYED_6M if contract.still_employed else NOT_EMPLOYED_6M
-    data = {
-        "signed_on": contract.signed_on.isoformat(),
-        "checked_on": contract.checked_on.isoformat(),
-        "source": contract.check_source,
-    }
+def six_month_outcome(pub: EventBuilder, contract):
+    kinds: tuple[type[internal.BeneficiarySixMonthOutcome], type[sector.BeneficiarySixMonthOutcome], Any]
+    if contract.still_employed:
+        kinds = (
+            internal.BeneficiaryEmployedAfterSixMonthsV1,
+            sector.BeneficiaryEmployedAfterSixMonthsV1,
+            agency_types.BeneficiaryEmployedAfterSixMonths,
+        )
+    else:
+        kinds = (
+            internal.BeneficiaryNotEmployedAfterSixMonthsV1,
+            sector.BeneficiaryNotEmployedAfterSixMonthsV1,
+            agency_types.BeneficiaryNotEmployedAfterSixMonths,
+        )
+    to_mission, to_sector, to_agency = kinds
+    dates: dict[str, Any] = {"signed_on": contract.signed_on, "checked_on": contract.checked_on}
+    data: dict[str, Any] = {**dates, "source": contract.check_source}
     return (
-        [pub.internal(type_, data), pub.sector(type_, {**data, "month": _month(contract.signed_on)})],
-        pub.agency(
-            type_, {"signed_on": data["signed_on"], "checked_on": data["checked_on"]}, contract.workplace_municipality
-        ),
+        [
+            pub.internal(to_mission(beneficiary_id=pub.person.id, **data)),
+            pub.sector(to_sector(**pub.person_facts(), **data, month=_month(contract.signed_on))),
+        ],
+        pub.agency(to_agency, contract.workplace_municipality, **dates),
     )
 
 
-def exited(pub: Publisher, reason: str, on: date) -> list[Event]:
-    data = {"reason": reason, "on": on.isoformat()}
-    return [pub.internal(EXITED, data), pub.sector(EXITED, {**data, "month": _month(on)})]
+def exited(pub: EventBuilder, reason: str, on: date) -> list[Event]:
+    data: dict[str, Any] = {"reason": reason, "on": on}
+    return [
+        pub.internal(internal.BeneficiaryExitedV1(beneficiary_id=pub.person.id, **data)),
+        pub.sector(sector.BeneficiaryExitedV1(**pub.person_facts(), **data, month=_month(on))),
+    ]
 
 
-def forget_requested(pub: Publisher, disclosure, reason: str, on: date) -> tuple[Event, str]:
+def forget_requested(pub: EventBuilder, disclosure, reason: str, on: date) -> tuple[Event, str]:
     """Tell an agency to delete what it received about the person: consent withdrawn, basis ended, erased."""
-    data = disclose(
-        disclosure.agency,
-        FORGET_REQUESTED,
-        {"agency_reference": disclosure.agency_reference, "reason": reason, "requested_on": on.isoformat()},
+    payload = agency_types.ForgetRequested(
+        agency_reference=disclosure.agency_reference,
+        reason=cast(agency_types.ForgetReason, reason),  # checked against the contract when built
+        requested_on=on,
     )
     return (
-        make_event(
-            source=pub.source, type=FORGET_REQUESTED, audience="agency", subject=disclosure.agency_reference, data=data
-        ),
+        build(disclose(disclosure.agency, payload), source=pub.source, subject=disclosure.agency_reference),
         disclosure.agency,
     )
 
 
-def erased(pub: Publisher) -> list[Event]:
-    return [pub.internal(ERASED, {})]
+def erased(pub: EventBuilder) -> list[Event]:
+    return [pub.internal(internal.BeneficiaryErasedV1(beneficiary_id=pub.person.id))]
 
 
 def pseudonym_rekeyed(source: str, previous: str, person) -> Event:
     """To InterMire only: ``previous`` now reads ``person.pseudonym`` (no other field: nothing else changed)."""
-    return make_event(
+    return build(
+        sector.PseudonymRekeyedV1(
+            previous_pseudonym=previous, pseudonym=person.pseudonym, pseudonym_key=person.pseudonym_key
+        ),
         source=source,
-        type=PSEUDONYM_REKEYED,
-        audience="sector",
         subject=person.pseudonym,
-        data={"previous_pseudonym": previous, "pseudonym": person.pseudonym, "pseudonym_key": person.pseudonym_key},
     )

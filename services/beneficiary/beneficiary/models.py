@@ -70,7 +70,7 @@ class TargetGroup(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     beneficiary_id: Mapped[str] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"), index=True)
     group: Mapped[str] = mapped_column(String(30), index=True)
-    # What shows the person belongs to the group; sensitive for some groups (kit.policy).
+    # What shows the person belongs to the group; sensitive for some groups (kit.permissions).
     evidence: Mapped[str] = mapped_column(String(300))
     since: Mapped[date] = mapped_column(Date)
     until: Mapped[date | None] = mapped_column(Date, nullable=True)

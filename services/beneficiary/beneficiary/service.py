@@ -13,11 +13,11 @@ from nameko.timer import timer
 
 from beneficiary import application as app
 from beneficiary import queries, rekey, schemas
-from contracts.agency import keeping as agency_events
+from kit import agency_outbox as agency_events
 from kit import inputs, metrics
 from kit.actor import Caller
 from kit.application import SystemClock, to_outbox
-from kit.events import event_handler
+from kit.consumer import event_handler
 from kit.references import CHECK_TIMEOUT, Ref, check, known, rpc_lookup
 from kit.rpc import TimedRpcProxy
 from kit.service import ServiceBase

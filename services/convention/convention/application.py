@@ -143,8 +143,8 @@ def _places_taken(uow: Session, project_id: str) -> int:
     return uow.scalars(taken).one()
 
 
-def _publisher(uow: Session, source: str, convention: Convention) -> events.Publisher:
-    return events.Publisher(source, uow.get_one(Project, convention.project_id), convention)
+def _publisher(uow: Session, source: str, convention: Convention) -> events.EventBuilder:
+    return events.EventBuilder(source, uow.get_one(Project, convention.project_id), convention)
 
 
 # -- the audit -------------------------------------------------------------

@@ -12,15 +12,15 @@ from __future__ import annotations
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from contracts.agency import keeping as agency_events
 from convention import application as app
 from convention import queries, schemas
 from convention.enums import CANCEL_REASONS, TERMINATE_REASONS
+from kit import agency_outbox as agency_events
 from kit import inputs, metrics
 from kit.actor import Caller
 from kit.application import SystemClock, to_outbox
 from kit.errors import ValidationFailed
-from kit.events import event_handler
+from kit.consumer import event_handler
 from kit.references import CHECK_TIMEOUT, Ref, check, rpc_lookup
 from kit.rpc import TimedRpcProxy
 from kit.service import ServiceBase

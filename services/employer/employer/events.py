@@ -1,16 +1,30 @@
 """What the employer service publishes: internal and sector forms.
 
 Sector forms carry codes, months and counts; never an enterprise number, a
-company name or a contact.
+company name or a contact. Each event is built from its type's payload class
+(``contracts.internal``, ``contracts.sector``): a field outside the schema
+fails here, in the transaction that makes the change.
 """
 
-from contracts.envelope import Event, make_event
+from __future__ import annotations
 
-REGISTERED = "be.mire.employer.registered.v1"
-VACANCY_OPENED = "be.mire.employer.vacancy_opened.v1"
-VACANCY_UPDATED = "be.mire.employer.vacancy_updated.v1"
-VACANCY_FILLED = "be.mire.employer.vacancy_filled.v1"
-VACANCY_CLOSED = "be.mire.employer.vacancy_closed.v1"
+from contracts import internal, sector
+from contracts.envelope import Event
+from contracts.payloads import build
+
+REGISTERED = internal.EmployerRegisteredV1.TYPE
+VACANCY_OPENED = internal.VacancyOpenedV1.TYPE
+VACANCY_UPDATED = internal.VacancyUpdatedV1.TYPE
+VACANCY_FILLED = internal.VacancyFilledV1.TYPE
+VACANCY_CLOSED = internal.VacancyClosedV1.TYPE
+
+# Each vacancy fact's payload class in each audience.
+VACANCY: dict[str, tuple[type[internal.Vacancy], type[sector.Vacancy]]] = {
+    internal.VacancyOpenedV1.TYPE: (internal.VacancyOpenedV1, sector.VacancyOpenedV1),
+    internal.VacancyUpdatedV1.TYPE: (internal.VacancyUpdatedV1, sector.VacancyUpdatedV1),
+    internal.VacancyFilledV1.TYPE: (internal.VacancyFilledV1, sector.VacancyFilledV1),
+    internal.VacancyClosedV1.TYPE: (internal.VacancyClosedV1, sector.VacancyClosedV1),
+}
 
 
 def registered(source: str, e) -> list[Event]:
@@ -22,50 +36,42 @@ def registered(source: str, e) -> list[Event]:
         "registered_month": e.created_at.strftime("%Y-%m"),
     }
     return [
-        make_event(source=source, type=REGISTERED, subject=e.id, data=data),
-        make_event(source=source, type=REGISTERED, audience="sector", subject=e.id, data=data),
+        build(internal.EmployerRegisteredV1(**data), source=source, subject=e.id),
+        build(sector.EmployerRegisteredV1(**data), source=source, subject=e.id),
     ]
 
 
 def vacancy(source: str, type_: str, v, on, **extra) -> list[Event]:
-    internal = make_event(
-        source=source,
-        type=type_,
-        subject=v.id,
-        data={
-            "vacancy_id": v.id,
-            "employer_id": v.employer_id,
-            "source": v.source,
-            "occupation": v.occupation,
-            "title": v.title,
-            "competences": v.competences,
-            "contract_type": v.contract_type,
-            "hours_per_week": v.hours_per_week,
-            "municipality": v.municipality,
-            "posts": v.posts,
-            "filled": v.filled,
-            "status": v.status,
-            "on": on.isoformat(),
-            "start_date": v.start_date.isoformat() if v.start_date else None,
-            **extra,
-        },
+    to_mission, to_sector = VACANCY[type_]
+    facts = to_mission(
+        vacancy_id=v.id,
+        employer_id=v.employer_id,
+        source=v.source,
+        occupation=v.occupation,
+        title=v.title,
+        competences=[internal.JobCompetence(**c) for c in v.competences],
+        contract_type=v.contract_type,
+        hours_per_week=v.hours_per_week,
+        municipality=v.municipality,
+        posts=v.posts,
+        filled=v.filled,
+        status=v.status,
+        on=on,
+        start_date=v.start_date,
+        **extra,
     )
     if v.source != "mission":
-        return [internal]  # public offers imported from Le Forem are not the Mission's prospection
-    sector = make_event(
-        source=source,
-        type=type_,
-        audience="sector",
-        subject=v.id,
-        data={
-            "vacancy_id": v.id,
-            "occupation": v.occupation,
-            "municipality": v.municipality,
-            "posts": v.posts,
-            "filled": v.filled,
-            "status": v.status,
-            "month": on.strftime("%Y-%m"),
-            "on": on.isoformat(),
-        },
+        return [
+            build(facts, source=source, subject=v.id)
+        ]  # public offers imported from Le Forem are not the Mission's prospection
+    counted = to_sector(
+        vacancy_id=v.id,
+        occupation=v.occupation,
+        municipality=v.municipality,
+        posts=v.posts,
+        filled=v.filled,
+        status=v.status,
+        month=on.strftime("%Y-%m"),
+        on=on,
     )
-    return [internal, sector]
+    return [build(facts, source=source, subject=v.id), build(counted, source=source, subject=v.id)]

@@ -3,7 +3,7 @@
 Free of nameko: each function takes the unit of work (an open SQLAlchemy session that its caller commits
 or rolls back) and a clock, with the actor and the events' source where a proposal moves, and returns an
 ``Outcome`` (``kit.application``): what it wrote and the proposal events to publish with it. Event data
-arrives already loaded through ``matching.schemas``. Ranking itself runs in the service's index
+arrives already loaded through the contract's payload classes (``contracts.internal``). Ranking itself runs in the service's index
 (``matching.index``, off the event loop); here are only the rows it starts from.
 """
 
@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import logging
 import uuid
+
+import msgspec
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import ColumnElement, Table, delete, insert, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from contracts import internal
 from kit.application import Addressed, Clock, Outcome
 from kit.errors import Conflict, NotFound, ValidationFailed
 from matching import domain
@@ -81,31 +84,31 @@ def candidate(uow: Session, clock: Clock, beneficiary_id: str) -> Candidate | No
     return candidates(uow, clock, {beneficiary_id})[beneficiary_id]
 
 
-def apply_assessments(uow: Session, clock: Clock, assessments: list[Data]) -> None:
+def apply_assessments(uow: Session, clock: Clock, assessments: list[internal.BeneficiaryAssessedV1]) -> None:
     """A batch of assessments, in the order they arrived.
 
     The latest assessment of each person in the batch wins, and an older one arriving late is ignored.
     People seen for the first time (most of a campaign) are inserted with one multi-row INSERT rather than
     as ORM objects, a third of the handler's time; known people are updated through their rows.
     """
-    latest: dict[str, Data] = {}
+    latest: dict[str, internal.BeneficiaryAssessedV1] = {}
     for data in assessments:
-        held = latest.get(data["beneficiary_id"])
-        if held is None or held["assessed_on"] <= data["assessed_on"]:
-            latest[data["beneficiary_id"]] = data
+        held = latest.get(data.beneficiary_id)
+        if held is None or held.assessed_on <= data.assessed_on:
+            latest[data.beneficiary_id] = data
     rows, erased = known(uow, set(latest))
     now, new = clock.now(), cast(list[Data], [])
     for ref, data in latest.items():
-        competences = [{"code": c["code"], "level": c["level"], "kind": c["kind"]} for c in data["competences"]]
+        competences = [{"code": c.code, "level": c.level, "kind": c.kind} for c in data.competences]
         row = rows.get(ref)
-        if ref in erased or (row is not None and row.assessed_on and row.assessed_on > data["assessed_on"]):
+        if ref in erased or (row is not None and row.assessed_on and row.assessed_on > data.assessed_on):
             continue
         if row is None:
             new.append(
                 {
                     "beneficiary_id": ref,
-                    "municipality": data["municipality"],
-                    "assessed_on": data["assessed_on"],
+                    "municipality": data.municipality,
+                    "assessed_on": data.assessed_on,
                     "competences": competences,
                     "target_occupations": [],
                     "contract_wishes": [],
@@ -113,31 +116,33 @@ def apply_assessments(uow: Session, clock: Clock, assessments: list[Data]) -> No
                 }
             )
             continue
-        row.assessed_on, row.competences, row.changed_at = data["assessed_on"], competences, now
-        row.municipality = data["municipality"] or row.municipality
+        row.assessed_on, row.competences, row.changed_at = data.assessed_on, competences, now
+        row.municipality = data.municipality or row.municipality
     if new:
         # Core, not the ORM's bulk insert: the same statement without its per-row bookkeeping.
         uow.connection().execute(insert(cast(Table, Candidate.__table__)), new)
 
 
-def apply_plan(uow: Session, clock: Clock, data: Data) -> None:
+def apply_plan(uow: Session, clock: Clock, data: internal.BeneficiaryPlanAgreedV1) -> None:
     """The person's agreed plan: what they aim at and accept; an older version arriving late is ignored."""
-    row = candidate(uow, clock, data["beneficiary_id"])
-    if row is None or (row.plan_version is not None and row.plan_version > data["version"]):
+    row = candidate(uow, clock, data.beneficiary_id)
+    if row is None or (row.plan_version is not None and row.plan_version > data.version):
         return
-    row.plan_version = data["version"]
+    row.plan_version = data.version
     for key in ("target_occupations", "contract_wishes", "hours_wish", "mobility_km", "available_from"):
-        setattr(row, key, data[key])
-    row.municipality = data["municipality"] or row.municipality
+        setattr(row, key, getattr(data, key))
+    row.municipality = data.municipality or row.municipality
     row.changed_at = clock.now()
 
 
-def record_placement(uow: Session, clock: Clock, source: str, data: Data) -> Outcome[Candidate | None]:
+def record_placement(
+    uow: Session, clock: Clock, source: str, data: internal.BeneficiaryContractSignedV1
+) -> Outcome[Candidate | None]:
     """The person signed a contract: no longer proposed, and their live proposals are withdrawn."""
-    row = candidate(uow, clock, data["beneficiary_id"])
+    row = candidate(uow, clock, data.beneficiary_id)
     if row is None:
         return Outcome(None)
-    row.placed_on = data["signed_on"] or clock.now().date()
+    row.placed_on = data.signed_on
     row.changed_at = clock.now()
     return Outcome(row, _withdraw_all(uow, clock, source, Proposal.beneficiary_id == row.beneficiary_id, "placed"))
 
@@ -153,23 +158,23 @@ def forget(uow: Session, beneficiary_id: str) -> None:
 
 
 # -- matching's view of vacancies ----------------------------------------
-def apply_vacancy(uow: Session, clock: Clock, data: Data, occupations: Collection[str]) -> None:
+def apply_vacancy(uow: Session, clock: Clock, data: internal.Vacancy, occupations: Collection[str]) -> None:
     """A vacancy opened or changed; ``occupations`` are the taxonomy's (an unknown one ranks on competences)."""
-    row = uow.get(Vacancy, data["vacancy_id"])
+    row = uow.get(Vacancy, data.vacancy_id)
     if row is None:
-        row = Vacancy(vacancy_id=data["vacancy_id"], status=domain.VACANCY_OPEN)
+        row = Vacancy(vacancy_id=data.vacancy_id, status=domain.VACANCY_OPEN)
         uow.add(row)
     if row.status != domain.VACANCY_OPEN:
         return  # a late update never reopens a filled or closed vacancy
-    if data["occupation"] not in occupations:
+    if data.occupation not in occupations:
         log.warning(
             "vacancy %s: occupation %s is not in the taxonomy; ranked on competences only",
-            data["vacancy_id"],
-            data["occupation"],
+            data.vacancy_id,
+            data.occupation,
         )
     for key in VACANCY_FIELDS:
-        setattr(row, key, data[key])
-    row.competences = [dict(c) for c in data["competences"]]
+        setattr(row, key, getattr(data, key))
+    row.competences = [msgspec.structs.asdict(c) for c in data.competences]
     row.changed_at = clock.now()
 
 
@@ -184,11 +189,11 @@ def vacancy_ends(uow: Session, clock: Clock, source: str, vacancy_id: str, statu
     return Outcome(row, _withdraw_all(uow, clock, source, Proposal.vacancy_id == row.vacancy_id, f"vacancy_{status}"))
 
 
-def post_filled(uow: Session, clock: Clock, source: str, data: Data) -> Outcome[Vacancy | None]:
+def post_filled(uow: Session, clock: Clock, source: str, data: internal.VacancyFilledV1) -> Outcome[Vacancy | None]:
     """One post of the vacancy filled: the vacancy ends with its last post, and stays open until then."""
-    if not domain.last_post(data["posts"], data["filled"]):
-        return Outcome(uow.get(Vacancy, data["vacancy_id"]))
-    ended = vacancy_ends(uow, clock, source, data["vacancy_id"], domain.VACANCY_FILLED)
+    if not domain.last_post(data.posts, data.filled):
+        return Outcome(uow.get(Vacancy, data.vacancy_id))
+    ended = vacancy_ends(uow, clock, source, data.vacancy_id, domain.VACANCY_FILLED)
     return Outcome(ended.value, ended.events)
 
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from nameko.rpc import rpc
 
+from contracts import internal
+from contracts.payloads import load
 from kit import inputs
 from kit.actor import Caller
 from kit.application import SystemClock, to_outbox
 from kit.errors import NotFound
-from kit.events import event_handler
+from kit.consumer import event_handler
 from kit.service import ServiceBase
 from matching import application as app
 from matching import domain, schemas
@@ -35,36 +37,35 @@ class MatchingService(ServiceBase):
     @event_handler(B + "assessed.v1", batch=500)
     def on_assessed(self, events):
         """Assessments come in bursts (a campaign, an import, a replay): applied a batch at a time."""
-        schema = schemas.Assessed()
-        loaded = {event.id: schema.load(event.data) for event in events}
+        loaded = {event.id: load(event, internal.BeneficiaryAssessedV1) for event in events}
         with self.db.once_each(events) as (session, fresh):
             app.apply_assessments(session, CLOCK, [loaded[event.id] for event in fresh])
 
     @event_handler(B + "plan_agreed.v1")
     def on_plan_agreed(self, event):
-        data = schemas.PlanAgreed().load(event.data)
+        data = load(event, internal.BeneficiaryPlanAgreedV1)
         with self.db.once(event) as session:
             if session is not None:
                 app.apply_plan(session, CLOCK, data)
 
     @event_handler(B + "contract_signed.v1")
     def on_contract_signed(self, event):
-        data = schemas.Ref().load(event.data)
+        data = load(event, internal.BeneficiaryContractSignedV1)
         with self.db.once(event) as session:
-            if session is not None and data["beneficiary_id"]:
+            if session is not None:
                 to_outbox(session, app.record_placement(session, CLOCK, self.site.source, data))
 
     @event_handler(B + "erased.v1")
     def on_erased(self, event):
         """Forget the person: their row and their proposals; remember only that the reference is erased."""
-        data = schemas.Ref().load(event.data)
+        data = load(event, internal.BeneficiaryErasedV1)
         with self.db.once(event) as session:
-            if session is not None and data["beneficiary_id"]:
-                app.forget(session, data["beneficiary_id"])
+            if session is not None:
+                app.forget(session, data.beneficiary_id)
 
     # -- matching's view of vacancies ------------------------------------
     def _vacancy(self, event):
-        data = schemas.VacancyData().load(event.data)
+        data = load(event, (internal.VacancyOpenedV1, internal.VacancyUpdatedV1))
         with self.db.once(event) as session:
             if session is not None:
                 app.apply_vacancy(session, CLOCK, data, self.index.taxonomy.occupations)
@@ -80,17 +81,17 @@ class MatchingService(ServiceBase):
     @event_handler(E + "vacancy_filled.v1")
     def on_vacancy_filled(self, event):
         """One post filled: a vacancy of several posts stays open until its last (``domain.last_post``)."""
-        data = schemas.PostFilled().load(event.data)
+        data = load(event, internal.VacancyFilledV1)
         with self.db.once(event) as session:
-            if session is not None and data["vacancy_id"]:
+            if session is not None:
                 to_outbox(session, app.post_filled(session, CLOCK, self.site.source, data))
 
     @event_handler(E + "vacancy_closed.v1")
     def on_vacancy_closed(self, event):
-        data = schemas.Ref().load(event.data)
+        data = load(event, internal.VacancyClosedV1)
         with self.db.once(event) as session:
-            if session is not None and data["vacancy_id"]:
-                closed = app.vacancy_ends(session, CLOCK, self.site.source, data["vacancy_id"], domain.VACANCY_CLOSED)
+            if session is not None:
+                closed = app.vacancy_ends(session, CLOCK, self.site.source, data.vacancy_id, domain.VACANCY_CLOSED)
                 to_outbox(session, closed)
 
     # -- taxonomy and ranking --------------------------------------------

@@ -23,8 +23,47 @@ WALL, MORTAR, PLAN = (
 )
 
 
+# What the producers always send beside the fields a test is about (contracts.internal), so that each event is
+# one its producer could have built; the consumer still ignores fields it does not know ("extra" below).
+COMPLETE = {
+    "plan_agreed": {
+        "target_occupations": [],
+        "missing_competences": [],
+        "contract_wishes": [],
+        "hours_wish": None,
+        "mobility_km": None,
+        "available_from": None,
+        "municipality": None,
+        "actions": ["job_search"],
+    },
+    "contract_signed": {
+        "contract_type": "permanent",
+        "hours_per_week": 38,
+        "employer_id": "e-1",
+        "check_due": "2027-06-15",
+    },
+    "vacancy_opened": {"source": "mission", "filled": 0, "status": "open", "on": "2026-11-02"},
+    "vacancy_closed": {
+        "employer_id": "e-1",
+        "source": "mission",
+        "occupation": "F1703",
+        "title": "Maçon H/F",
+        "competences": [],
+        "contract_type": "fixed_term",
+        "hours_per_week": 38,
+        "municipality": "52011",
+        "posts": 2,
+        "filled": 0,
+        "status": "closed",
+        "on": "2026-12-20",
+        "start_date": None,
+    },
+}
+
+
 def event(kind, data, service="beneficiary"):
-    return make_event(source=f"/missions/mirec/{service}", type=f"be.mire.{service}.{kind}.v1", data=data)
+    full = {**COMPLETE.get(kind, {}), **data}
+    return make_event(source=f"/missions/mirec/{service}", type=f"be.mire.{service}.{kind}.v1", data=full)
 
 
 @pytest.fixture

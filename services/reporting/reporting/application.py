@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 
+from contracts import internal
+from contracts.payloads import load
 from kit.errors import Conflict, NotFound, ValidationFailed
 from kit.registry import load as load_registry
 from kit.work import Deadline
@@ -207,21 +209,23 @@ def list_submissions(db) -> list[dict]:
 
 
 # -- recording facts -----------------------------------------------------------------------------------------
-def record_entry(session, data: dict) -> None:
+def record_entry(session, event) -> None:
     """A person's intake: the dimensions their facts are counted under in the Mission."""
+    d = load(event, internal.BeneficiaryRegisteredV1)
     session.merge(
         Entry(
-            beneficiary_id=data["beneficiary_id"],
-            month=data["registered_on"][:7],
-            municipality=data["municipality"],
-            gender=data["gender"],
-            age_band=data["age_band"],
+            beneficiary_id=d.beneficiary_id,
+            month=d.registered_on.strftime("%Y-%m"),
+            municipality=d.municipality,
+            gender=d.gender,
+            age_band=d.age_band,
         )
     )
 
 
-def record_employer(session, data: dict) -> None:
-    session.merge(EmployerFact(employer_id=data["employer_id"], month=data["registered_month"], nace=data["nace"]))
+def record_employer(session, event) -> None:
+    d = load(event, internal.EmployerRegisteredV1)
+    session.merge(EmployerFact(employer_id=d.employer_id, month=d.registered_month, nace=d.nace))
 
 
 def erased_among(session, subjects: set[str]) -> dict[str, int]:
@@ -264,7 +268,8 @@ def record_other_fact(session, event, subject, erased: dict[str, int]) -> None:
 
 def record_beneficiary_facts(session, events) -> None:
     """A batch of a person's path facts; an erasure makes the person's facts anonymous."""
-    subjects = [event.data.get("beneficiary_id") or event.subject or "unknown" for event in events]
+    # Each fact through its type's payload class (contracts.payloads): one outside the contract is refused.
+    subjects = [load(event, internal.Beneficiary).beneficiary_id for event in events]
     erased = erased_among(session, set(subjects))
     for event, subject in zip(events, subjects, strict=True):
         if event.type == ERASED:
@@ -275,7 +280,8 @@ def record_beneficiary_facts(session, events) -> None:
 
 
 def record_other_facts(session, events, subject_of) -> None:
-    erased = erased_among(session, {e.data["beneficiary_id"] for e in events if e.data.get("beneficiary_id")})
+    people = {getattr(load(e), "beneficiary_id", None) for e in events}  # each checked against its schema
+    erased = erased_among(session, {p for p in people if isinstance(p, str)})
     for event in events:
         record_other_fact(session, event, subject_of(event.data), erased)
 

@@ -11,10 +11,11 @@ from nameko.rpc import rpc
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from contracts.envelope import make_event
+from contracts import sector, signal
+from contracts.payloads import build, load
 from kit import outbox
 from kit.actor import Caller
-from kit.events import event_handler
+from kit.consumer import event_handler
 from kit.registry import load as load_registry
 from kit.rpc import Budget
 from kit.service import ServiceBase
@@ -27,8 +28,8 @@ from reporting.ingest import codes
 from reporting.models import SectorAlias, SectorEntry, SectorFact
 from reporting.service import FACT_BATCH
 
-FOLLOWED_ELSEWHERE = "be.mire.reporting.followed_elsewhere.v1"
-PSEUDONYM_REKEYED = "be.mire.beneficiary.pseudonym_rekeyed.v1"
+FOLLOWED_ELSEWHERE = signal.FollowedElsewhereV1.TYPE
+PSEUDONYM_REKEYED = sector.PseudonymRekeyedV1.TYPE
 
 
 def mission_of(source: str) -> str:
@@ -57,14 +58,14 @@ class SectorReportingService(ServiceBase):
         with self.db.once(event) as session:
             if session is None:
                 return
-            d = event.data
-            pseudonym = rekey.resolve(session, d["pseudonym"])  # a Mission not yet rekeyed sends the old one
+            d = load(event, sector.BeneficiaryRegisteredV1)
+            pseudonym = rekey.resolve(session, d.pseudonym)  # a Mission not yet rekeyed sends the old one
             session.merge(
                 SectorEntry(
                     mission=mission_of(event.source),
                     pseudonym=pseudonym,
-                    month=d["registered_month"],
-                    age_band=d["age_band"],
+                    month=d.registered_month,
+                    age_band=d.age_band,
                 )
             )
             session.flush()
@@ -77,12 +78,10 @@ class SectorReportingService(ServiceBase):
                 for mission in missions:
                     outbox.add(
                         session,
-                        make_event(
+                        build(
+                            signal.FollowedElsewhereV1(pseudonym=pseudonym, missions=missions),
                             source=self.site.source,
-                            type=FOLLOWED_ELSEWHERE,
-                            audience="signal",
                             subject=pseudonym,
-                            data={"pseudonym": pseudonym, "missions": missions},
                         ),
                         to=mission,
                     )
@@ -93,8 +92,8 @@ class SectorReportingService(ServiceBase):
         with self.db.once(event) as session:
             if session is None:
                 return
-            d = event.data
-            rekey.record(session, d["previous_pseudonym"], d["pseudonym"], d.get("pseudonym_key", ""))
+            d = load(event, sector.PseudonymRekeyedV1)
+            rekey.record(session, d.previous_pseudonym, d.pseudonym, d.pseudonym_key)
         cache.bump(self.site.code)
 
     # Eleven Missions feed these two logs: taken in batches, as the Missions' own fact logs are.
@@ -128,11 +127,11 @@ class SectorReportingService(ServiceBase):
         cache.bump(self.site.code)
 
     def _facts(self):
-        def load():
+        def read_facts():
             with self.db.session() as session:
                 return load_sector(session, SectorFact, registry_missions(), rekey.person_aliases(session))
 
-        return cache.facts(self.site.code, load)
+        return cache.facts(self.site.code, read_facts)
 
     @rpc
     def sector_catalogue(self):

@@ -7,8 +7,10 @@ exports, period submissions: submitted, approved (frozen), corrected by a new ve
 
 from nameko.rpc import rpc
 
+from contracts import internal
+from contracts.payloads import load
 from kit.actor import Caller
-from kit.events import event_handler
+from kit.consumer import event_handler
 from kit.rpc import Budget
 from kit.service import ServiceBase
 from reporting import application as app
@@ -31,14 +33,14 @@ class ReportingService(ServiceBase):
         with self.db.once(event) as session:
             if session is None:
                 return
-            app.record_entry(session, event.data)
+            app.record_entry(session, event)
 
     @event_handler("be.mire.employer.registered.v1")
     def on_employer_registered(self, event):
         with self.db.once(event) as session:
             if session is None:
                 return
-            app.record_employer(session, event.data)
+            app.record_employer(session, event)
 
     # The fact log takes every event of the Mission, in batches (FACT_BATCH per transaction): a replay or a
     # busy day must not cost a transaction per event.

@@ -1,4 +1,4 @@
-"""The one policy table: which roles may take which action.
+"""The one permission table (the policy of who may do what): which roles may take which action.
 
 Actions are ``<service>.<verb>``. The gateway enforces this table on every
 route and the services enforce it again on every call (``kit.actor``); a

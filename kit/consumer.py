@@ -50,17 +50,17 @@ from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
 
-from contracts.envelope import InvalidEnvelope, parse
+from contracts.envelope import EXCHANGES, InvalidEnvelope, parse
 from kit import faults, metrics
 from kit.amqp_reads import buffer_reads
-from kit.outbox import EXCHANGES
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 LINGER = 0.02  # how long a partial batch waits for more events: short against the latency it adds
 DLX = "passerelle.dlx"
-SOURCES = {source: EXCHANGES[source] for source in ("internal", "sector", "signal")}
+# The exchanges a handler may consume from (agency events leave the platform: nothing here consumes them).
+SOURCES = {audience: EXCHANGES[audience] for audience in ("internal", "sector", "signal")}
 # A relay's packed batch: a JSON array of structured CloudEvents (the CloudEvents JSON batch format), of at
 # most PACK_EVENTS events (kit.relay packs runs of same-type events up to that).
 PACKED = "application/cloudevents-batch+json"

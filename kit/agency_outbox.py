@@ -1,4 +1,4 @@
-"""The agency events a service keeps, and what it does with them.
+"""The agency events a service keeps in its outbox (``kit.outbox``), and what it does with them.
 
 A service's outbox already holds every agency event it published (sent rows
 are kept), so it is the log an agency replays from: ``replay`` copies the
@@ -76,7 +76,7 @@ def drop(session: Session, agency: str, subject: str) -> int:
     result = session.execute(
         delete(outbox).where(_for_agency(agency), outbox.c.payload.contains(needle, autoescape=True))
     )
-    return result.rowcount or 0
+    return getattr(result, "rowcount", 0) or 0
 
 
 def replay_request(db, agency, since) -> dict:
@@ -90,7 +90,7 @@ def replay_request(db, agency, since) -> dict:
         errors["agency"] = [f"one of {', '.join(AGENCIES)}"]
     if day is None:
         errors["since"] = ["an ISO date (YYYY-MM-DD) is expected"]
-    if errors:
+    if errors or day is None:
         raise ValidationFailed(errors)
     with db.transaction() as session:
         count = replay(session, agency, day)
