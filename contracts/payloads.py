@@ -23,7 +23,6 @@ them all, and ``contracts.generate`` derives the published documents from it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -42,7 +41,6 @@ __all__ = [
     "UnknownEventType",
     "catalogue",
     "build",
-    "load",
     "check",
 ]
 
@@ -111,36 +109,3 @@ def build(
         time=time,
         event_id=event_id,
     )
-
-
-_CATALOGUE: dict[tuple[str, str], type[Payload]] = {}
-
-
-def payload_class(audience: str, event_type: str) -> type[Payload]:
-    """The class of ``event_type`` in ``audience``; ``UnknownEventType`` when the contract does not list it."""
-    if not _CATALOGUE:
-        # Imported on first use: the audiences' modules import this one for Payload.
-        from contracts.catalogue import CATALOGUE
-
-        _CATALOGUE.update(CATALOGUE)
-    try:
-        return _CATALOGUE[(audience, event_type)]
-    except KeyError:
-        raise UnknownEventType(f"{event_type} is not a {audience} event type of the contract") from None
-
-
-def load(event: Event, expected: type[P] | Iterable[type[P]] | None = None) -> P:
-    """``event.data`` as the class of its type and audience.
-
-    ``expected``: the class (or classes, or a base class such as ``contracts.internal.Beneficiary``) the event's
-    must be; another type is refused like an unknown one.
-    """
-    cls = payload_class(event.audience, event.type)
-    if expected is not None:
-        allowed = (expected,) if isinstance(expected, type) else tuple(expected)
-        if not issubclass(cls, allowed):
-            raise UnknownEventType(f"{event.type} ({event.audience}) is not {' or '.join(c.TYPE for c in allowed)}")
-    try:
-        return msgspec.convert(event.data, cls)  # type: ignore[return-value]
-    except msgspec.ValidationError as exc:
-        raise OutsideContract(f"{event.type} ({event.audience}) data is outside its schema: {exc}") from None

@@ -18,9 +18,9 @@ from matching import events as matching_events
 from matching.domain import EVENT_OF
 
 from contracts import internal, sector, signal
-from contracts.catalogue import CATALOGUE, of_audience
+from contracts.catalogue import CATALOGUE, load, of_audience
 from contracts.envelope import AUDIENCES, make_event, parse
-from contracts.payloads import OutsideContract, UnknownEventType, build, load
+from contracts.payloads import OutsideContract, UnknownEventType, build
 
 SOURCE = "/missions/mirec/beneficiary"
 

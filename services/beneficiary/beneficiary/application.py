@@ -43,8 +43,8 @@ from beneficiary.models import (
     StageTransition,
     TargetGroup,
 )
-from contracts.agency import keeping as agency_events
 from contracts.envelope import Event
+from kit import agency_outbox as agency_events
 from kit.actor import Actor
 from kit.application import Addressed, Clock, Outcome, internal, refused_as_field_errors
 from kit.errors import Conflict, NotFound, ValidationFailed

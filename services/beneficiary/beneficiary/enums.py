@@ -1,6 +1,5 @@
 """The beneficiary service's vocabularies, in the field's own terms (DOMAIN.md)."""
 
-
 # Pathway stages, in their usual order ("parcours", "filière").
 STAGES = ("accueil", "orientation", "remise_a_niveau", "preformation", "formation", "outillage", "placement", "suivi")
 ACTIVE, DROPPED_OUT, EXITED = "active", "dropped_out", "exited"

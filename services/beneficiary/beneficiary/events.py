@@ -98,7 +98,6 @@ class EventBuilder:
         return out
 
 
-
 def registered(pub: EventBuilder) -> tuple[list[Event], list[tuple[Event, str]]]:
     p = pub.person
     facts = pub.person_facts()

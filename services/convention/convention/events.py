@@ -116,7 +116,6 @@ class EventBuilder:
         return out
 
 
-
 def signed(pub: EventBuilder, on: date) -> list[Event]:
     terms = _terms(pub.convention)
     counted = {k: v for k, v in terms.items() if k not in ("start_date", "end_date")}

@@ -19,8 +19,8 @@ from kit import agency_outbox as agency_events
 from kit import inputs, metrics
 from kit.actor import Caller
 from kit.application import SystemClock, to_outbox
-from kit.errors import ValidationFailed
 from kit.consumer import event_handler
+from kit.errors import ValidationFailed
 from kit.references import CHECK_TIMEOUT, Ref, check, rpc_lookup
 from kit.rpc import TimedRpcProxy
 from kit.service import ServiceBase

@@ -4,8 +4,7 @@ What each use case writes, which events it returns (and to whom), and what the c
 requests through the service class, with the outbox and the inbox, are in ``test_convention_rules.py``.
 """
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from convention import application as app
@@ -18,26 +17,14 @@ from sqlalchemy.pool import StaticPool
 from kit import inputs
 from kit.actor import Actor
 from kit.errors import ValidationFailed
+from kit.testing import FixedClock
 
 SOURCE = "/missions/mirec/convention"
 LEAD = Actor("paula.lead", "mirec", ("project_lead",))
 OPERATOR_BCE = "0403170701"
 
 
-@dataclass
-class FixedClock:
-    """The clock a use case reads, set by the test (a local stand-in until kit.testing lands)."""
-
-    at: datetime = datetime(2026, 11, 16, 9, 30, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.at
-
-    def today(self) -> date:
-        return self.at.date()
-
-
-CLOCK = FixedClock()
+CLOCK = FixedClock(datetime(2026, 11, 16, 9, 30, tzinfo=UTC))
 START, END = CLOCK.today() - timedelta(days=120), CLOCK.today() - timedelta(days=10)
 
 

@@ -3,19 +3,18 @@
 Free of nameko: each function takes the unit of work (an open SQLAlchemy session that its caller commits
 or rolls back) and a clock, with the actor and the events' source where a proposal moves, and returns an
 ``Outcome`` (``kit.application``): what it wrote and the proposal events to publish with it. Event data
-arrives already loaded through the contract's payload classes (``contracts.internal``). Ranking itself runs in the service's index
-(``matching.index``, off the event loop); here are only the rows it starts from.
+arrives already loaded through the contract's payload classes (``contracts.internal``). Ranking itself runs
+in the service's index (``matching.index``, off the event loop); here are only the rows it starts from.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-
-import msgspec
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, cast
 
+import msgspec
 from sqlalchemy import ColumnElement, Table, delete, insert, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 

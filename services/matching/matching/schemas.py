@@ -1,7 +1,7 @@
 """marshmallow schemas of matching's RPC arguments: they refuse what they do not know.
 
 The event data matching consumes is loaded through the contract's payload
-classes (``contracts.internal``, ``contracts.payloads.load``).
+classes (``contracts.internal``, ``contracts.catalogue.load``).
 """
 
 from marshmallow import Schema, fields, validate

@@ -13,12 +13,12 @@ from __future__ import annotations
 from nameko.rpc import rpc
 
 from contracts import internal
-from contracts.payloads import load
+from contracts.catalogue import load
 from kit import inputs
 from kit.actor import Caller
 from kit.application import SystemClock, to_outbox
-from kit.errors import NotFound
 from kit.consumer import event_handler
+from kit.errors import NotFound
 from kit.service import ServiceBase
 from matching import application as app
 from matching import domain, schemas

@@ -4,9 +4,9 @@ Above all the vacancies of several posts (issue 23): filled post by post, ranked
 last post is taken, then ended with their live proposals withdrawn.
 """
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
+import msgspec
 import pytest
 from matching import application as app
 from matching import domain
@@ -15,24 +15,13 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
+from contracts import internal
 from kit.actor import Actor
 from kit.errors import Conflict
+from kit.testing import FixedClock
 
 SOURCE = "/missions/mirec/matching"
 AGENT = Actor("eric.prospector", "mirec", ("employer_relations",))
-
-
-@dataclass
-class FixedClock:
-    """The clock a use case reads, set by the test (a local stand-in until kit.testing lands)."""
-
-    at: datetime = datetime(2026, 11, 16, 9, 30, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.at
-
-    def today(self) -> date:
-        return self.at.date()
 
 
 CLOCK = FixedClock()
@@ -48,9 +37,18 @@ def uow():
     engine.dispose()
 
 
-def vacancy(posts: int) -> dict:
+def vacancy(posts: int, vacancy_id: str = "v-1") -> internal.VacancyOpenedV1:
+    """A vacancy as its ``vacancy_opened`` event carries it (``contracts.internal``)."""
+    return msgspec.convert(vacancy_data(posts, vacancy_id), internal.VacancyOpenedV1)
+
+
+def vacancy_data(posts: int, vacancy_id: str) -> dict:
     return {
-        "vacancy_id": "v-1",
+        "vacancy_id": vacancy_id,
+        "source": "mission",
+        "filled": 0,
+        "status": "open",
+        "on": "2026-11-02",
         "employer_id": "e-1",
         "occupation": "F1703",
         "title": "Maçon H/F",
@@ -68,12 +66,12 @@ def people(uow, *refs):
         uow,
         CLOCK,
         [
-            {
-                "beneficiary_id": ref,
-                "municipality": "52011",
-                "assessed_on": date(2026, 10, 1),
-                "competences": [{"code": "C1", "level": 3, "kind": "technical"}],
-            }
+            internal.BeneficiaryAssessedV1(
+                beneficiary_id=ref,
+                municipality="52011",
+                assessed_on=date(2026, 10, 1),
+                competences=[internal.Competence(code="C1", level=3, kind="technical")],
+            )
             for ref in refs
         ],
     )
@@ -87,8 +85,10 @@ def hire(uow, ref) -> Proposal:
     return proposal
 
 
-def filled(n: int, posts: int = 2) -> dict:
-    return {"vacancy_id": "v-1", "posts": posts, "filled": n}
+def filled(n: int, posts: int = 2, vacancy_id: str = "v-1") -> internal.VacancyFilledV1:
+    """The employer service's ``vacancy_filled``: ``n`` of the vacancy's ``posts`` are taken."""
+    data = vacancy_data(posts, vacancy_id) | {"filled": n, "status": "filled" if n >= posts else "partially_filled"}
+    return msgspec.convert(data, internal.VacancyFilledV1)
 
 
 def test_the_last_post_is_the_one_that_ends_a_vacancy():
@@ -132,28 +132,38 @@ def test_a_late_first_post_never_reopens_a_filled_vacancy(uow):
     assert (uow.get(Vacancy, "v-1").status, uow.get(Vacancy, "v-1").posts) == ("filled", 2)
 
 
-def test_a_one_post_vacancy_and_an_event_without_counts_end_at_once(uow):
+def test_a_one_post_vacancy_ends_with_its_post(uow):
     app.apply_vacancy(uow, CLOCK, vacancy(posts=1), occupations={"F1703"})
     people(uow, "b-1")
     proposal = app.propose(uow, AGENT, CLOCK, SOURCE, {"vacancy_id": "v-1", "beneficiary_id": "b-1"}).value
-    done = app.post_filled(uow, CLOCK, SOURCE, {"vacancy_id": "v-1", "posts": None, "filled": None})
+    done = app.post_filled(uow, CLOCK, SOURCE, filled(1, posts=1))
     assert done.value.status == "filled" and proposal.state == "withdrawn" and len(done.events) == 1
     # Filled before matching heard of it: remembered, so a late "opened" cannot revive it.
-    app.post_filled(uow, CLOCK, SOURCE, {"vacancy_id": "v-2", "posts": 1, "filled": 1})
-    app.apply_vacancy(uow, CLOCK, dict(vacancy(posts=1), vacancy_id="v-2"), occupations={"F1703"})
+    app.post_filled(uow, CLOCK, SOURCE, filled(1, posts=1, vacancy_id="v-2"))
+    app.apply_vacancy(uow, CLOCK, vacancy(posts=1, vacancy_id="v-2"), occupations={"F1703"})
     assert uow.get(Vacancy, "v-2").status == "filled"
 
 
 def test_the_latest_assessment_wins_and_placement_withdraws_the_persons_proposals(uow):
     app.apply_vacancy(uow, CLOCK, vacancy(posts=2), occupations={"F1703"})
-    older = {"beneficiary_id": "b-1", "municipality": None, "assessed_on": date(2026, 9, 1), "competences": []}
-    newer = dict(older, municipality="52011", assessed_on=date(2026, 10, 1))
+    older = internal.BeneficiaryAssessedV1(
+        beneficiary_id="b-1", municipality=None, assessed_on=date(2026, 9, 1), competences=[]
+    )
+    newer = msgspec.structs.replace(older, municipality="52011", assessed_on=date(2026, 10, 1))
     app.apply_assessments(uow, CLOCK, [newer, older])
     uow.flush()
     app.apply_assessments(uow, CLOCK, [older])  # late, in another batch
     row = app.candidate(uow, CLOCK, "b-1")
     assert (row.assessed_on, row.municipality) == (date(2026, 10, 1), "52011")
     proposal = app.propose(uow, AGENT, CLOCK, SOURCE, {"vacancy_id": "v-1", "beneficiary_id": "b-1"}).value
-    done = app.record_placement(uow, CLOCK, SOURCE, {"beneficiary_id": "b-1", "signed_on": None})
-    assert done.value.placed_on == CLOCK.today() and proposal.state == "withdrawn"
+    signed = internal.BeneficiaryContractSignedV1(
+        beneficiary_id="b-1",
+        signed_on=date(2026, 11, 9),
+        contract_type="permanent",
+        hours_per_week=38,
+        employer_id="e-1",
+        check_due=date(2027, 5, 9),
+    )
+    done = app.record_placement(uow, CLOCK, SOURCE, signed)
+    assert done.value.placed_on == date(2026, 11, 9) and proposal.state == "withdrawn"
     assert [e.data["reason"] for e, _ in done.events] == ["placed"]

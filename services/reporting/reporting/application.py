@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, update
 
 from contracts import internal
-from contracts.payloads import load
+from contracts.catalogue import load
 from kit.errors import Conflict, NotFound, ValidationFailed
 from kit.registry import load as load_registry
 from kit.work import Deadline

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from contracts import sector, signal
-from contracts.payloads import build, load
+from contracts.catalogue import load
+from contracts.payloads import build
 from kit import outbox
 from kit.actor import Caller
 from kit.consumer import event_handler

@@ -7,8 +7,6 @@ exports, period submissions: submitted, approved (frozen), corrected by a new ve
 
 from nameko.rpc import rpc
 
-from contracts import internal
-from contracts.payloads import load
 from kit.actor import Caller
 from kit.consumer import event_handler
 from kit.rpc import Budget
