@@ -13,6 +13,8 @@ from nameko.timer import timer
 
 from beneficiary import application as app
 from beneficiary import queries, rekey, schemas
+from contracts import signal
+from contracts.catalogue import load
 from kit import agency_outbox as agency_events
 from kit import inputs, metrics
 from kit.actor import Caller
@@ -67,9 +69,10 @@ class BeneficiaryService(ServiceBase):
     @event_handler("be.mire.reporting.followed_elsewhere.v1", source="signal")
     def on_followed_elsewhere(self, event):
         """InterMire says other Missions follow this pseudonym too: shown on the person's file."""
+        data = load(event, signal.FollowedElsewhereV1)
         with self.db.once(event) as session:
             if session is not None:
-                app.note_followed_elsewhere(session, clock, event.data["pseudonym"], event.data["missions"])
+                app.note_followed_elsewhere(session, clock, data.pseudonym, data.missions)
 
     @rpc
     def list_beneficiaries(self, page=1, page_size=25, purpose="accompaniment"):

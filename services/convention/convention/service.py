@@ -12,6 +12,8 @@ from __future__ import annotations
 from nameko.rpc import rpc
 from nameko.timer import timer
 
+from contracts import internal
+from contracts.catalogue import load
 from convention import application as app
 from convention import queries, schemas
 from convention.enums import CANCEL_REASONS, TERMINATE_REASONS
@@ -186,11 +188,10 @@ class ConventionService(ServiceBase):
     # -- events consumed (failure semantics: the kit's, retried then dead-lettered; applied once) ----------
     @event_handler(ERASED)
     def on_beneficiary_erased(self, event):
-        beneficiary_id = event.data.get("beneficiary_id")
+        data = load(event, internal.BeneficiaryErasedV1)
         with self.db.once(event) as session:
-            if session is None or not beneficiary_id:
-                return
-            app.forget_beneficiary(session, beneficiary_id)
+            if session is not None:
+                app.forget_beneficiary(session, data.beneficiary_id)
 
     @event_handler(VACANCY_CLOSED)
     def on_vacancy_closed(self, event):
@@ -201,11 +202,10 @@ class ConventionService(ServiceBase):
         self._vacancy_status(event)
 
     def _vacancy_status(self, event):
-        vacancy_id, status = event.data.get("vacancy_id"), event.data.get("status")
+        data = load(event, (internal.VacancyClosedV1, internal.VacancyFilledV1))
         with self.db.once(event) as session:
-            if session is None or not vacancy_id or not status:
-                return
-            app.note_vacancy_status(session, vacancy_id, status)
+            if session is not None:
+                app.note_vacancy_status(session, data.vacancy_id, data.status)
 
     # -- what is due (convention.queries) ----------------------------------
     @rpc

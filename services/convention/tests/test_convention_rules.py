@@ -655,7 +655,23 @@ def test_a_cancelled_vacancy_stops_the_signature_and_drafts_keep_their_history(a
         source="/missions/mirec/employer",
         type="be.mire.employer.vacancy_closed.v1",
         subject=project["vacancy_id"],
-        data={"vacancy_id": project["vacancy_id"], "status": "cancelled", "reason": "need_disappeared"},
+        data={
+            "vacancy_id": project["vacancy_id"],
+            "employer_id": None,
+            "source": "mission",
+            "occupation": "F1703",
+            "title": "Maçon H/F",
+            "competences": [],
+            "contract_type": None,
+            "hours_per_week": None,
+            "municipality": "52011",
+            "posts": 1,
+            "filled": 0,
+            "status": "cancelled",
+            "on": "2026-11-16",
+            "start_date": None,
+            "reason": "need_disappeared",
+        },
     )
     as_(handler="convention.on_vacancy_closed").on_vacancy_closed(closed)
     assert svc.get_project(project["id"])["vacancy_status"] == "cancelled"
