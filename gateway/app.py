@@ -107,8 +107,8 @@ class Gateway:
         self.registry = registry
         config = check_settings(registry, env)
         # Proxies per site: concurrent requests to one site beyond this wait for a free one.
-        self.sites = RpcClients(registry, pool_size=int(env.get("PASSERELLE_RPC_POOL_SIZE", 8)))
-        self.watch = HealthWatch(self.sites.health)  # /health from a state refreshed in the background
+        self.rpc_clients = RpcClients(registry, pool_size=int(env.get("PASSERELLE_RPC_POOL_SIZE", 8)))
+        self.watch = HealthWatch(self.rpc_clients.health)  # /health from a state refreshed in the background
         self.auth = Authenticator(auth or config)
         self.max_body = int(env.get("PASSERELLE_MAX_BODY", 1024 * 1024))
         self.limiter = ratelimit.from_env(env)  # in memory, or shared by every replica in Redis
@@ -211,7 +211,7 @@ class Gateway:
                 actor, route.action, query.get("purpose", "accompaniment"), site, params.get("id"), request_id
             )
         try:
-            result = self.sites.call(site, route.service, route.rpc, *args, context=context)
+            result = self.rpc_clients.call(site, route.service, route.rpc, *args, context=context)
         except ValidationFailed as exc:
             raise Problem(422, "Unprocessable Content", "invalid input", errors=exc.errors) from None
         except NotFoundError as exc:

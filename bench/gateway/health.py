@@ -48,11 +48,11 @@ def main(argv=None) -> int:
     client = Client(gateway)
     try:
         assert client.get("/health").status_code in (200, 503)  # the watch's first, synchronous check
-        per_request = timed(gateway.sites.health, args.requests)
+        per_request = timed(gateway.rpc_clients.health, args.requests)
         watched = timed(lambda: client.get("/health"), args.requests)
     finally:
         gateway.watch.stop()
-        gateway.sites.close()
+        gateway.rpc_clients.close()
     command = f"python -m bench.gateway.health --requests {args.requests}"
     rows = []
     for name, values in (("checked on each request (before)", per_request), ("/health from the watch", watched)):

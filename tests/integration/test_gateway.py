@@ -72,7 +72,7 @@ def app(platform):
         },
     )
     yield gateway
-    gateway.sites.close()
+    gateway.rpc_clients.close()
 
 
 @pytest.fixture
@@ -604,4 +604,4 @@ def test_limits_rate_and_upstream_timeout(platform):
             what="the site to answer again",
         )
     finally:
-        app.sites.close()
+        app.rpc_clients.close()

@@ -78,7 +78,7 @@ def served(tmp_path_factory):
         if server is not None:
             server.kill()
         if app is not None:
-            app.sites.close()
+            app.rpc_clients.close()
         platform.teardown()
 
 

@@ -44,7 +44,7 @@ def client(platform):
         },
     )
     yield Client(gateway)
-    gateway.sites.close()
+    gateway.rpc_clients.close()
 
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,7 @@ def platform(tmp_path_factory):
 def client(platform):
     gateway = Gateway(platform.registry, environ=dict(DEVELOPMENT_ENV))
     yield Client(gateway)
-    gateway.sites.close()
+    gateway.rpc_clients.close()
 
 
 def auth(role: str) -> dict:

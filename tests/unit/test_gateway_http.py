@@ -39,7 +39,7 @@ def app():
         registry.load(), environ={**DEVELOPMENT, "PASSERELLE_MAX_BODY": "2000", "PASSERELLE_RATE_BURST": "100000"}
     )
     yield gateway
-    gateway.sites.close()
+    gateway.rpc_clients.close()
 
 
 def auth(mission="mirec", roles=("counsellor",), sub="anne"):
@@ -125,7 +125,7 @@ def test_bad_tokens_are_refused_with_401():
         assert reply.headers["Content-Type"] == "application/problem+json"
         assert reply.headers["WWW-Authenticate"].startswith("Bearer")
         assert token is None or token not in reply.get_data(as_text=True)
-    app.sites.close()
+    app.rpc_clients.close()
 
 
 def test_another_missions_token_gets_404_and_a_missing_role_403(app):
@@ -264,7 +264,7 @@ def test_an_identity_providers_rs256_token_is_accepted_and_algorithm_confusion_r
         mint("anne", "mirec", ["counsellor"], environ={**DEVELOPMENT, **key_file})
     with pytest.raises(ConfigError, match="development tokens only"):
         mint("anne", "mirec", ["counsellor"], environ=key_file)
-    app.sites.close()
+    app.rpc_clients.close()
 
 
 class _BrokerGone:
@@ -292,8 +292,8 @@ class _BrokerGone:
 )
 def test_a_broker_gone_mid_call_is_503_never_500(error):
     gateway = Gateway(registry.load(), environ={**DEVELOPMENT, "PASSERELLE_RATE_BURST": "100000"})
-    gateway.sites.close()
-    gateway.sites = _BrokerGone(error)
+    gateway.rpc_clients.close()
+    gateway.rpc_clients = _BrokerGone(error)
     reply = Client(gateway).get("/missions/mirec/beneficiaries", headers=auth())
     assert reply.status_code == 503
     assert reply.headers["Content-Type"] == "application/problem+json"
@@ -303,12 +303,12 @@ def test_heavy_work_refused_is_503_with_retry_after_and_work_past_its_deadline_5
     from kit.errors import Busy, DeadlineExceeded
 
     gateway = Gateway(registry.load(), environ={**DEVELOPMENT, "PASSERELLE_RATE_BURST": "100000"})
-    gateway.sites.close()
+    gateway.rpc_clients.close()
     analyst = {"Authorization": f"Bearer {mint('ines', 'intermire', ['intermire_analyst'])}"}
     path = "/intermire/indicators/people_accompanied?period=2026&columns=municipality"
-    gateway.sites = _BrokerGone(Busy("2 heavy computations already running", 4))
+    gateway.rpc_clients = _BrokerGone(Busy("2 heavy computations already running", 4))
     reply = Client(gateway).get(path, headers=analyst)
     assert (reply.status_code, reply.headers["Retry-After"]) == (503, "4")
     assert reply.headers["Content-Type"] == "application/problem+json"
-    gateway.sites = _BrokerGone(DeadlineExceeded("deadline passed"))
+    gateway.rpc_clients = _BrokerGone(DeadlineExceeded("deadline passed"))
     assert Client(gateway).get(path, headers=analyst).status_code == 504

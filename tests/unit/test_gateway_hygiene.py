@@ -36,7 +36,7 @@ def bearer(roles=("director",)):
 def app():
     gateway = Gateway(registry.load(), environ=DEVELOPMENT)
     yield gateway
-    gateway.sites.close()
+    gateway.rpc_clients.close()
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +152,7 @@ def test_hsts_when_configured():
         reply = Client(gateway).get("/openapi.json")
         assert reply.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
     finally:
-        gateway.sites.close()
+        gateway.rpc_clients.close()
 
 
 def test_cors_is_closed_unless_origins_are_listed(app):
@@ -186,4 +186,4 @@ def test_cors_is_closed_unless_origins_are_listed(app):
         unlisted = client.get("/missions/mirec/employers?page=0", headers=evil)
         assert "Access-Control-Allow-Origin" not in unlisted.headers
     finally:
-        gateway.sites.close()
+        gateway.rpc_clients.close()

@@ -114,7 +114,7 @@ def gateway(provider):
     g = Gateway(registry.load(), environ=production(provider))
     assert g.auth.config.algorithm == "RS256" and g.auth.config.jwks_url == provider.url
     yield g
-    g.sites.close()
+    g.rpc_clients.close()
 
 
 def bearer(token: str) -> dict:
