@@ -401,7 +401,7 @@ def _erl(text: str) -> str:
 
 
 def alive(pid: int) -> bool:
-    """Whether process ``pid`` runs (a zombie child of ours counts as gone)."""
+    """Whether process ``pid`` runs (a zombie, ours or not, counts as gone)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -410,6 +410,14 @@ def alive(pid: int) -> bool:
         waited, _ = os.waitpid(pid, os.WNOHANG)
         return waited == 0
     except ChildProcessError:
+        pass
+    # Someone else's zombie has ended too: it waits for its parent, or for init once orphaned (the sites are,
+    # when their launcher has exited), and an init that reaps once a second made every stop look a second longer.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:  # gone between the two looks
+        return False
+    except (OSError, IndexError):
         return True
 
 
