@@ -131,7 +131,7 @@ class Observability(DependencyProvider):
             return "ok"
         try:
             with Connection(self.container.config[AMQP_URI_CONFIG_KEY], connect_timeout=5) as conn:
-                conn.ensure_connection(max_retries=1, timeout=5)
+                conn.ensure_connection(max_retries=0, timeout=5)  # one attempt: a probe reports, never waits
             self._broker_ok_until = time.monotonic() + _BROKER_CHECK_TTL
             return "ok"
         except Exception as exc:

@@ -24,14 +24,32 @@ import eventlet
 from eventlet.queue import Empty, LightQueue
 from nameko.exceptions import RpcTimeout
 from nameko.extensions import DependencyProvider
-from nameko.rpc import MethodProxy, RpcProxy, RpcReply, ServiceProxy
+from nameko.rpc import MethodProxy, ReplyListener, Rpc, RpcConsumer, RpcProxy, RpcReply, ServiceProxy
 from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy
 
 import kit.errors  # noqa: F401 - registers the errors that cross RPC intact, for every caller
+from kit.consumer import PromptQueueConsumer
 from kit.work import DEADLINE_KEY, Deadline
 
 RPC_TIMEOUT_KEY = "RPC_TIMEOUT"
 DEFAULT_TIMEOUT = 10.0
+
+
+class _PromptRpcConsumer(RpcConsumer):
+    queue_consumer = PromptQueueConsumer()
+
+
+class PromptRpc(Rpc):
+    """nameko's ``@rpc`` entrypoint on a ``PromptQueueConsumer``: a service stops in a fraction of a second."""
+
+    rpc_consumer = _PromptRpcConsumer()
+
+
+rpc = PromptRpc.decorator
+
+
+class _PromptReplyListener(ReplyListener):
+    queue_consumer = PromptQueueConsumer()
 
 
 class _TimedReply(RpcReply):
@@ -68,6 +86,8 @@ class _TimedServiceProxy(ServiceProxy):
 
 
 class TimedRpcProxy(RpcProxy):
+    rpc_reply_listener = _PromptReplyListener()
+
     def __init__(self, target_service: str, timeout: float | None = None, **options):
         super().__init__(target_service, **options)
         self.timeout = timeout

@@ -7,11 +7,11 @@ service runs in, for event sources and Mission checks.
 """
 
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 
 from kit.db import Database
 from kit.observability import Observability
 from kit.relay import OutboxRelay
+from kit.rpc import rpc
 
 SITE_KEY = "SITE"
 SITE_KIND_KEY = "SITE_KIND"

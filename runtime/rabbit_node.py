@@ -342,16 +342,20 @@ class Node:
         """Stop this node only (by its pid): SIGTERM, which RabbitMQ takes as a clean shutdown, then SIGKILL.
 
         ``rabbitmqctl stop`` would do the same after booting an Erlang VM of its own (about two seconds).
+        A node launched by this process that has not yet written its pid file (an ``up`` that fails in its first
+        seconds) is stopped through the processes it launched: ``rabbitmq-server``'s shell and the Erlang VM.
         """
         pid = self.pid
+        deadline = time.monotonic() + timeout
         if pid and alive(pid):
             _signal(pid, signal.SIGCONT)
             _signal(pid, signal.SIGTERM)
-            deadline = time.monotonic() + timeout
             while alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.05)
             if alive(pid):
                 _signal(pid, signal.SIGKILL)
+        elif self._server is not None and self._server.poll() is None:
+            self._stop_launched(self._server, deadline)
         self._reap()
         # The node's own epmd registration goes with it; its port mapper daemon is shared and stays.
         (self.dir / "rmq.pid").unlink(missing_ok=True)
@@ -364,6 +368,23 @@ class Node:
             return (self.dir / "server.out").read_text(errors="replace")[-chars:]
         except OSError:
             return ""
+
+    @staticmethod
+    def _stop_launched(server: subprocess.Popen, deadline: float) -> None:
+        """Stop a node ``launch`` started whose pid file is not written yet.
+
+        ``server`` is ``rabbitmq-server``'s shell; its child is the Erlang VM. A VM that has not written its pid
+        file has not opened its data yet, and that early it does not act on SIGTERM (measured: still running
+        20 s after one sent 0.3 s into its boot), so it is killed outright; the shell then ends by itself.
+        Signalled one by one rather than as a process group: an Erlang port mapper (epmd) the VM started for
+        the machine sits in that group, and other nodes need it.
+        """
+        while server.poll() is None:
+            for pid in _children(server.pid):  # none yet in the shell's first milliseconds: looked at again
+                _signal(pid, signal.SIGKILL)
+            if time.monotonic() > deadline:
+                _signal(server.pid, signal.SIGKILL)
+            time.sleep(0.02)
 
     def _reap(self) -> None:
         if self._server is not None:
@@ -380,7 +401,7 @@ def _erl(text: str) -> str:
 
 
 def alive(pid: int) -> bool:
-    """Whether process ``pid`` runs (a zombie child of ours counts as gone)."""
+    """Whether process ``pid`` runs (a zombie, ours or not, counts as gone)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -389,6 +410,14 @@ def alive(pid: int) -> bool:
         waited, _ = os.waitpid(pid, os.WNOHANG)
         return waited == 0
     except ChildProcessError:
+        pass
+    # Someone else's zombie has ended too: it waits for its parent, or for init once orphaned (the sites are,
+    # when their launcher has exited), and an init that reaps once a second made every stop look a second longer.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:  # gone between the two looks
+        return False
+    except (OSError, IndexError):
         return True
 
 
@@ -398,3 +427,14 @@ def _signal(pid: int | None, sig: int) -> None:
             os.kill(pid, sig)
         except ProcessLookupError:
             pass
+
+
+def _children(pid: int) -> list[int]:
+    """The processes ``pid`` started, as the kernel lists them (``/proc/<pid>/task/*/children``)."""
+    found: list[int] = []
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found += [int(child) for child in children.read_text().split()]
+        except (OSError, ValueError):
+            pass
+    return found

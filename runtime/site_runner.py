@@ -95,7 +95,8 @@ def check_broker(uri: str, vhost: str, user: str, wait: float = 30.0) -> None:
     while True:
         try:
             with Connection(uri, connect_timeout=5) as conn:
-                conn.ensure_connection(max_retries=1, timeout=5)
+                # One attempt: kombu's own retry sleeps two seconds first, and this loop already retries.
+                conn.ensure_connection(max_retries=0, timeout=5)
             if waiting:
                 log.info("broker answers for %s", vhost)
             return

@@ -302,8 +302,8 @@ def main(argv=None) -> int:
             f"after the first up: {clone['down after the first up']:.1f} s)",
         )
         section.note(
-            "The fresh clone's install reuses pip's download cache where the machine has one (a "
-            "machine that never downloaded the packages adds their download)."
+            "The fresh clone's install (uv, as the Makefile runs it) reuses uv's download cache where the machine "
+            "has one (a machine that never downloaded the packages adds their download)."
         )
     text = section.render()
     print(text)

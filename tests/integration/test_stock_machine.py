@@ -190,3 +190,39 @@ def test_up_fails_fast_on_a_broker_that_never_answers_the_handshake(tmp_path):
     assert silent.held, "up never tried the broker"
     assert platform_processes(p.registry_path) == []
     assert not (p.registry.data_dir / "mirec").exists()
+
+
+def test_a_warm_up_that_fails_at_once_stops_the_node_it_had_launched(tmp_path):
+    """A warm ``up`` launches its node first thing; failing a second later (here: a production setting missing)
+    must stop that node too, although the node has not yet written the pid file ``down`` goes by."""
+    port = free_port_block(4)
+    p = TestPlatform(
+        tmp_path,
+        missions=("mirec",),
+        broker={
+            "embedded": True,
+            "port": port,
+            "management_url": f"http://127.0.0.1:{port + 1}",
+            "dist_port": port + 2,
+            "ctl_port": port + 3,
+        },
+    )
+    broker_dir = p.registry.data_dir / "broker"
+    broker_dir.mkdir(parents=True, exist_ok=True)
+    (broker_dir / "definitions.json").write_text("{}")  # what a first start leaves: the next one is warm
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PASSERELLE_BROKER_PASSWORD")}
+    env.update(PASSERELLE_ENV="production")
+    env.pop("PASSERELLE_BROKER_SECRET", None)
+    up = subprocess.run(
+        [sys.executable, "-m", "runtime.cli", "--registry", str(p.registry_path), "up", "--timeout", "60"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env=env,
+    )
+    assert up.returncode == 2, up.stdout + up.stderr
+    assert "is not set" in up.stderr.strip().splitlines()[-1], up.stderr
+    assert (broker_dir / "server.out").exists(), "the node was never launched: the test shows nothing"
+    assert "and the broker node it had started" in up.stderr
+    assert platform_processes(p.registry_path) == []

@@ -8,7 +8,6 @@ and dumps the answer.
 
 import logging
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from beneficiary import application as app
@@ -21,7 +20,7 @@ from kit.actor import Caller
 from kit.application import SystemClock, to_outbox
 from kit.consumer import event_handler
 from kit.references import CHECK_TIMEOUT, Ref, check, known, rpc_lookup
-from kit.rpc import TimedRpcProxy
+from kit.rpc import TimedRpcProxy, rpc
 from kit.service import ServiceBase
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,6 @@ only, and forgotten on erasure.
 
 from __future__ import annotations
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from contracts import internal
@@ -24,7 +23,7 @@ from kit.application import SystemClock, to_outbox
 from kit.consumer import event_handler
 from kit.errors import ValidationFailed
 from kit.references import CHECK_TIMEOUT, Ref, check, rpc_lookup
-from kit.rpc import TimedRpcProxy
+from kit.rpc import TimedRpcProxy, rpc
 from kit.service import ServiceBase
 
 ERASED = "be.mire.beneficiary.erased.v1"

@@ -4,7 +4,6 @@ Wiring only: the rules are in ``employer.domain``, the use cases in ``employer.a
 and its events commit together (``kit.outbox``).
 """
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from employer import application as app
@@ -13,7 +12,7 @@ from kit import inputs, metrics
 from kit.actor import Caller
 from kit.application import SystemClock, to_outbox
 from kit.references import CHECK_TIMEOUT, Ref, check, known, rpc_lookup
-from kit.rpc import TimedRpcProxy
+from kit.rpc import TimedRpcProxy, rpc
 from kit.service import ServiceBase
 
 clock = SystemClock()

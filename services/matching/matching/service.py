@@ -10,8 +10,6 @@ the proposal.
 
 from __future__ import annotations
 
-from nameko.rpc import rpc
-
 from contracts import internal
 from contracts.catalogue import load
 from kit import inputs
@@ -19,6 +17,7 @@ from kit.actor import Caller
 from kit.application import SystemClock, to_outbox
 from kit.consumer import event_handler
 from kit.errors import NotFound
+from kit.rpc import rpc
 from kit.service import ServiceBase
 from matching import application as app
 from matching import domain, schemas

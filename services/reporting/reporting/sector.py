@@ -7,7 +7,6 @@ sector key rotation renames pseudonyms; ``reporting.rekey`` keeps each
 person counted once across it.
 """
 
-from nameko.rpc import rpc
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
@@ -18,7 +17,7 @@ from kit import outbox
 from kit.actor import Caller
 from kit.consumer import event_handler
 from kit.registry import load as load_registry
-from kit.rpc import Budget
+from kit.rpc import Budget, rpc
 from kit.service import ServiceBase
 from reporting import application as app
 from reporting import cache, rekey

@@ -5,11 +5,9 @@ cases of ``reporting.application`` (indicators from the fact log, publications w
 exports, period submissions: submitted, approved (frozen), corrected by a new version).
 """
 
-from nameko.rpc import rpc
-
 from kit.actor import Caller
 from kit.consumer import event_handler
-from kit.rpc import Budget
+from kit.rpc import Budget, rpc
 from kit.service import ServiceBase
 from reporting import application as app
 from reporting import cache
