@@ -86,26 +86,52 @@ def headline(facts, period) -> dict:
     return {"period": p.label, "catalogue_version": cat.VERSION, "indicators": totals}
 
 
-def published(site: str, facts, mode: str, name, period, columns, deadline: Deadline) -> dict:
-    """A published table (small cells protected), computed once per data version (``reporting.cache``)."""
+def published(site: str, facts, mode: str, name, period, columns, deadline: Deadline, rows=None) -> dict:
+    """A published table (small cells protected), by one breakdown (``columns``; the sector's rows are the
+    Missions) or two (``rows`` × ``columns``), computed once per data version (``reporting.cache``)."""
     ind = check_mode(indicator_named(name), mode)
     p = parse(period)
+    if mode == "sector" and rows is None:
+        rows = "mission"
+    for field, value in (("rows", rows), ("columns", columns)):
+        if value is not None and not isinstance(value, str):
+            raise ValidationFailed({field: ["a breakdown's name is expected"]})
     table = publication.mission_table if mode == "mission" else publication.sector_table
     return cache.publication(
         site,
-        publication.cache_key(facts, ind, p, columns, mode),
-        lambda: table(facts, ind, p, columns),
+        publication.cache_key(facts, ind, p, columns, mode, rows),
+        lambda: table(facts, ind, p, columns, rows=rows),
         deadline,
     )
 
 
 def export(site: str, facts, mode: str, period, fmt, deadline: Deadline) -> dict:
-    """The published figures for funders, CSV or XLSX (base64), with a Youth Guarantee table."""
+    """The published figures for funders, CSV, XLSX or PDF (base64), with the Youth Guarantee and ESF+ tables."""
     fmt = exports.check_format(fmt)
     p = publication.publishable(parse(period))
+    scope = site if mode == "mission" else "sector"
+    rows = _published_rows(site, facts, mode, p, deadline)
+    name = f"{site}-indicators-{p.label}" if mode == "mission" else f"intermire-indicators-{p.label}"
+    if fmt != "pdf":
+        return exports.render(fmt, rows, name, mode)
+    before = parse(str(p.year - 1) + p.label[4:])  # the same period a year earlier
+    earlier: dict = {"_period": before.label}
+    for ind in cat.CATALOGUE.for_mode(mode):
+        if ind.headline:
+            deadline.check()
+            earlier[ind.name] = _published_total(site, facts, mode, ind, before, scope, deadline)
+    title = (
+        f"InterMire - chiffres du secteur, {p.label}"
+        if mode == "sector"
+        else f"{site.upper()} - chiffres publiés, {p.label}"
+    )
+    return exports.render(fmt, rows, name, mode, title=title, earlier=earlier)
+
+
+def _published_rows(site: str, facts, mode: str, p, deadline: Deadline) -> list[tuple]:
     table = publication.mission_table if mode == "mission" else publication.sector_table
     scope = site if mode == "mission" else "sector"
-    rows = []
+    rows: list[tuple] = []
     for ind in cat.CATALOGUE.for_mode(mode):
         for columns in exports.export_breakdowns(ind):
             deadline.check()  # between tables, the cached ones too
@@ -120,8 +146,21 @@ def export(site: str, facts, mode: str, period, fmt, deadline: Deadline) -> dict
                 rows.append(exports.below_threshold(scope, ind.name, p.label, columns))
                 continue
             rows += exports.records(scope, published_table)
-    name = f"{site}-indicators-{p.label}" if mode == "mission" else f"intermire-indicators-{p.label}"
-    return exports.render(fmt, rows, name, mode)
+    return rows
+
+
+def _published_total(site: str, facts, mode: str, ind, p, scope: str, deadline: Deadline):
+    """An indicator's published total for a period: its value, ``"c"`` when protected, None when nothing of it
+    can be published."""
+    table = publication.mission_table if mode == "mission" else publication.sector_table
+    try:
+        found = cache.publication(
+            site, publication.cache_key(facts, ind, p, None, mode), lambda: table(facts, ind, p, None), deadline
+        )
+    except ValidationFailed:
+        return None
+    block = found if mode == "mission" else found["sector"]
+    return exports.HIDDEN if block["total"] is None else block["total"]
 
 
 # -- submissions ---------------------------------------------------------------------------------------------

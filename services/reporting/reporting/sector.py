@@ -141,13 +141,14 @@ class SectorReportingService(ServiceBase):
         return cat.CATALOGUE.describe("sector")
 
     @rpc
-    def sector_table(self, name, period, columns="target_group"):
-        """One indicator for a quarter or a year: Missions × ``columns``, small cells hidden (``null``).
+    def sector_table(self, name, period, columns="target_group", rows=None):
+        """One indicator for a quarter or a year: Missions × ``columns`` (or ``rows`` × ``columns``, two
+        breakdowns sector-wide), small cells hidden (``null``) and flagged.
 
         Sector totals count a person followed by two Missions once.
         """
         self.caller.authorize("reporting.sector")
-        return app.published(self.site.code, self._facts(), "sector", name, period, columns, self.budget)
+        return app.published(self.site.code, self._facts(), "sector", name, period, columns, self.budget, rows)
 
     @rpc
     def sector_export(self, period, format="csv"):  # noqa: A002 - the API's own word

@@ -106,10 +106,11 @@ class ReportingService(ServiceBase):
         return app.headline(self._facts(), period)
 
     @rpc
-    def publication(self, name, period, columns=None):
-        """The Mission's published table (a quarter or a year): small cells hidden (``null``)."""
+    def publication(self, name, period, columns=None, rows=None):
+        """The Mission's published table (a quarter or a year), by one breakdown or two (``rows`` × ``columns``):
+        small cells hidden (``null``) and flagged."""
         self.caller.authorize("reporting.read")
-        return app.published(self.site.code, self._facts(), "mission", name, period, columns, self.budget)
+        return app.published(self.site.code, self._facts(), "mission", name, period, columns, self.budget, rows)
 
     @rpc
     def export(self, period, format="csv"):  # noqa: A002 - the API's own word
