@@ -169,6 +169,16 @@ ROUTES = [
     ),
     Route(
         "GET",
+        I + "/submissions",
+        "reporting.sector",
+        "reporting",
+        "sector_submissions",
+        "Which Missions have submitted their figures for a period: status, versions, the figures each changed",
+        lambda p, q, b: [q["period"]],
+        query={"period": period_field()},
+    ),
+    Route(
+        "GET",
         I + "/exports",
         "reporting.sector_export",
         "reporting",

@@ -534,3 +534,34 @@ def sector_funders(page):
 @view("/tableau-de-bord/financeurs", "mission_funders")
 def mission_funders(page):
     return _funders(page, "mission")
+
+
+# -- InterMire: which Missions have submitted a period ----------------------------------------------------
+
+SUBMISSION_STATUSES = {
+    "missing": N_("pas encore soumise"),
+    "submitted": N_("soumise, en attente d'approbation"),
+    "approved": N_("approuvée"),
+    "superseded": N_("remplacée"),
+}
+
+
+@view("/intermire/soumissions", "sector_submissions")
+def sector_submissions(page):
+    """Each Mission's submission of a period: status, versions, and the figures each version changed (their
+    names: the values stay with the Mission until published). The director approves in the Mission's own
+    dashboard (``/tableau-de-bord``), by a second person."""
+    period = _period(page)
+    found = page.gateway.get("/intermire/submissions", period=period)
+    missions = [
+        (_value_label(page, "mission", m["mission"]), m["status"], m["approved_version"], m["versions"])
+        for m in found["missions"]
+    ]
+    counts = {s: sum(1 for _, status, _, _ in missions if status == s) for s in SUBMISSION_STATUSES}
+    return page.render(
+        "figures/submissions.html",
+        period=period,
+        missions=missions,
+        counts=counts,
+        statuses=SUBMISSION_STATUSES,
+    )

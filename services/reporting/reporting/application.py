@@ -13,8 +13,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 
-from contracts import internal
+from contracts import internal, sector
 from contracts.catalogue import load
+from contracts.payloads import build
+from kit import outbox
 from kit.errors import Conflict, NotFound, ValidationFailed
 from kit.registry import load as load_registry
 from kit.work import Deadline
@@ -22,7 +24,7 @@ from reporting import cache, exports, publication, submissions
 from reporting import catalogue as cat
 from reporting.engine import breakdown
 from reporting.ingest import anonymous_key, codes, key64
-from reporting.models import EmployerFact, Entry, ErasedSubject, Fact, Submission
+from reporting.models import EmployerFact, Entry, ErasedSubject, Fact, SectorSubmission, Submission
 from reporting.periods import parse
 
 ERASED = "be.mire.beneficiary.erased.v1"
@@ -164,8 +166,11 @@ def _published_total(site: str, facts, mode: str, ind, p, scope: str, deadline: 
 
 
 # -- submissions ---------------------------------------------------------------------------------------------
-def submit_period(db, facts, actor, period, reason=None) -> dict:
-    """Submit the Mission's figures for a period; a correction of an approved period needs a reason."""
+def submit_period(db, facts, actor, period, reason=None, source: str | None = None) -> dict:
+    """Submit the Mission's figures for a period; a correction of an approved period needs a reason.
+
+    With ``source`` (the service's event source), InterMire is told in the same transaction: the version, and
+    which figures differ from the approved one (names only: the values stay in the Mission)."""
     p = parse(period)
     if reason is not None and (not isinstance(reason, str) or not 3 <= len(reason.strip()) <= 500):
         raise ValidationFailed({"reason": ["3 to 500 characters"]})
@@ -201,11 +206,22 @@ def submit_period(db, facts, actor, period, reason=None) -> dict:
         )
         session.add(row)
         session.flush()
+        if source is not None:
+            payload = sector.PeriodSubmittedV1(
+                period=row.period,
+                version=row.version,
+                catalogue_version=row.catalogue_version,
+                submitted_on=row.submitted_at.date(),
+                correction=bool(approved),
+                changed=submissions.changed(row.diff),
+            )
+            outbox.add(session, build(payload, source=source, subject=row.period))
         return submissions.view(row)
 
 
-def approve_submission(db, actor, period, version) -> dict:
-    """Approve a submitted version: it becomes the period's frozen snapshot (never by its submitter)."""
+def approve_submission(db, actor, period, version, source: str | None = None) -> dict:
+    """Approve a submitted version: it becomes the period's frozen snapshot (never by its submitter); with
+    ``source``, InterMire is told in the same transaction."""
     p = parse(period)
     with db.transaction() as session:
         row = session.scalar(select(Submission).where(Submission.period == p.label, Submission.version == version))
@@ -221,6 +237,11 @@ def approve_submission(db, actor, period, version) -> dict:
             .values(status=submissions.SUPERSEDED)
         )
         row.status, row.approved_by, row.approved_at = submissions.APPROVED, actor.sub, datetime.now(UTC)
+        if source is not None:
+            payload = sector.PeriodApprovedV1(
+                period=row.period, version=row.version, approved_on=row.approved_at.date()
+            )
+            outbox.add(session, build(payload, source=source, subject=row.period))
         return submissions.view(row)
 
 
@@ -245,6 +266,44 @@ def list_submissions(db) -> list[dict]:
     with db.session() as session:
         rows = session.scalars(select(Submission).order_by(Submission.period.desc(), Submission.version)).all()
         return [{k: v for k, v in submissions.view(r).items() if k not in ("figures",)} for r in rows]
+
+
+# -- InterMire: which Missions have submitted ----------------------------------------------------------------
+def record_sector_submission(session, event, mission: str) -> None:
+    """A Mission's submission or approval, as InterMire keeps it (in any order: an approval may come first)."""
+    d: sector.PeriodSubmittedV1 | sector.PeriodApprovedV1 = load(event)
+    row = session.get(SectorSubmission, (mission, d.period, d.version))
+    if row is None:
+        row = SectorSubmission(mission=mission, period=d.period, version=d.version, status=submissions.SUBMITTED)
+        session.add(row)
+    if isinstance(d, sector.PeriodSubmittedV1):
+        row.catalogue_version, row.correction = d.catalogue_version, d.correction
+        row.changed, row.submitted_on = list(d.changed), d.submitted_on.isoformat()
+    else:
+        row.status, row.approved_on = submissions.APPROVED, d.approved_on.isoformat()
+        session.flush()
+        for earlier in session.scalars(
+            select(SectorSubmission).where(
+                SectorSubmission.mission == mission,
+                SectorSubmission.period == d.period,
+                SectorSubmission.status == submissions.APPROVED,
+                SectorSubmission.version != d.version,
+            )
+        ).all():
+            earlier.status = submissions.SUPERSEDED
+
+
+def sector_submissions(db, missions: list[str], period) -> dict:
+    """Each Mission's submissions of a period for InterMire: its status (the latest version's, or ``missing``)
+    and every version with the names of the figures it changed."""
+    p = parse(period)
+    with db.session() as session:
+        rows = session.scalars(
+            select(SectorSubmission)
+            .where(SectorSubmission.period == p.label)
+            .order_by(SectorSubmission.mission, SectorSubmission.version)
+        ).all()
+    return submissions.sector_view(p.label, missions, rows)
 
 
 # -- recording facts -----------------------------------------------------------------------------------------

@@ -127,6 +127,20 @@ class SectorReportingService(ServiceBase):
                 )
         cache.bump(self.site.code)
 
+    @event_handler("be.mire.reporting.*.v1", source="sector")
+    def on_period_submission(self, event):
+        """A Mission submitted or approved its figures for a period: InterMire's view of who has submitted."""
+        with self.db.once(event) as session:
+            if session is None:
+                return
+            app.record_sector_submission(session, event, mission_of(event.source))
+
+    @rpc
+    def sector_submissions(self, period):
+        """Which Missions have submitted their figures for a period: status, versions, figures changed."""
+        self.caller.authorize("reporting.sector")
+        return app.sector_submissions(self.db, [code for code, _ in registry_missions()], period)
+
     def _facts(self):
         def read_facts():
             with self.db.session() as session:

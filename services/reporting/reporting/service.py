@@ -123,13 +123,13 @@ class ReportingService(ServiceBase):
     def submit_period(self, period, reason=None):
         """Submit the Mission's figures for a period; a correction of an approved period needs a reason."""
         actor = self.caller.authorize("reporting.submit")
-        return app.submit_period(self.db, self._facts(), actor, period, reason)
+        return app.submit_period(self.db, self._facts(), actor, period, reason, source=self.site.source)
 
     @rpc
     def approve_submission(self, period, version):
         """Approve a submitted version: it becomes the period's frozen snapshot."""
         actor = self.caller.authorize("reporting.approve")
-        return app.approve_submission(self.db, actor, period, version)
+        return app.approve_submission(self.db, actor, period, version, source=self.site.source)
 
     @rpc
     def get_submission(self, period, version=None):
