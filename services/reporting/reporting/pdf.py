@@ -84,6 +84,8 @@ class _Report(FPDF):
         self.set_creator("Passerelle")
 
     def header(self):
+        if self.page_no() == 1:
+            return  # the first page has the title itself
         self.set_font("Helvetica", "B", 9)
         self.set_text_color(90)
         self.cell(0, 6, self.title_text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
