@@ -223,6 +223,7 @@ def mission_table(
     hidden = suppression.protect_mission(
         own, suppression.time_links(periods), additive=additive(ind, columns), stats=stats
     )
+    facts._hidden[("mission", ind.name, periods[-1].label, columns)] = hidden  # a cross table's margin, later
     shown, why = _block(own[i], hidden[i], labels)
     if not columns:
         shown["cells"], why["cells"] = {}, {}
@@ -255,6 +256,7 @@ def sector_table(
     hidden = suppression.protect_sector(
         values, suppression.time_links(periods), additive=additive(ind, columns), stats=stats
     )
+    facts._hidden[("sector", ind.name, periods[-1].label, columns)] = hidden[:, -1, :]  # a cross table's margin
     v, h = values[i], hidden[i]
     rows_ = {m: _block(v[r], h[r], labels) for r, m in enumerate(missions)}
     sector, sector_why = _block(v[-1], h[-1], labels)

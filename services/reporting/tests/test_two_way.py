@@ -141,3 +141,15 @@ def test_two_breakdowns_are_refused_field_by_field():
     with pytest.raises(ValidationFailed) as missions:
         publication.mission_table(f, people_, YEAR, "gender", rows="mission")
     assert "rows" in missions.value.errors
+
+
+def test_a_cross_table_reuses_the_protection_of_its_one_breakdown_margins(monkeypatch):
+    f = facts()
+    exits = cat.BY_NAME["exits"]
+    one_way = publication.sector_table(f, exits, YEAR, "quarter")
+    calls = []
+    protect_sector = s.protect_sector
+    monkeypatch.setattr(s, "protect_sector", lambda *a, **k: calls.append(1) or protect_sector(*a, **k))
+    cross = publication.sector_table(f, exits, YEAR, "quarter", rows="exit_reason")
+    assert len(calls) == 1  # the exit reasons' table only: the quarters' was published just before
+    assert cross["margin"]["cells"] == one_way["sector"]["cells"]
