@@ -20,7 +20,8 @@ Pseudonym = Annotated[str, Meta(min_length=1, max_length=64)]
 Month = Annotated[str, Meta(pattern=r"^[0-9]{4}-[0-9]{2}$")]
 Day = date
 
-B, E, C = "be.mire.beneficiary.", "be.mire.employer.", "be.mire.convention."
+B, E, C, R = "be.mire.beneficiary.", "be.mire.employer.", "be.mire.convention.", "be.mire.reporting."
+Period = Annotated[str, Meta(pattern=r"^[0-9]{4}(-Q[1-4]|-[0-9]{2})?$")]
 
 
 class Sector(Payload, frozen=True, kw_only=True):
@@ -199,6 +200,29 @@ class CommitmentEvaluatedV1(Convention, frozen=True, kw_only=True):
     outcome: Code | None
 
 
+# -- reporting: the period submissions ---------------------------------------
+class PeriodSubmittedV1(Sector, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = R + "period_submitted.v1"
+    SUMMARY: ClassVar[str] = (
+        "A Mission submitted its figures for a period (a new version), to be approved by a second director. "
+        "Which figures differ from the approved version travel by name, never their values."
+    )
+    period: Period
+    version: Annotated[int, Meta(ge=1)]
+    catalogue_version: Annotated[int, Meta(ge=1)]
+    submitted_on: Day
+    correction: bool
+    changed: Annotated[list[Annotated[str, Meta(max_length=120)]], Meta(max_length=2000)]
+
+
+class PeriodApprovedV1(Sector, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = R + "period_approved.v1"
+    SUMMARY: ClassVar[str] = "A second director approved a submitted version: the Mission's figures for the period."
+    period: Period
+    version: Annotated[int, Meta(ge=1)]
+    approved_on: Day
+
+
 PAYLOADS: tuple[type[Sector], ...] = (
     BeneficiaryRegisteredV1,
     BeneficiaryStageChangedV1,
@@ -218,4 +242,6 @@ PAYLOADS: tuple[type[Sector], ...] = (
     TraineeEnrolledV1,
     TraineeHiredV1,
     CommitmentEvaluatedV1,
+    PeriodSubmittedV1,
+    PeriodApprovedV1,
 )

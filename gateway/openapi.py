@@ -69,7 +69,7 @@ def _path(rule: str) -> tuple[str, list[str]]:
 
 
 # What a file route may answer: the export formats of the reporting service.
-FILE_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+FILE_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/pdf")
 
 
 def _success(route) -> dict:

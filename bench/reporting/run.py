@@ -17,7 +17,11 @@ measures:
    built or cached: the index, the data version and the protection all computed) and warm (the cached
    publication, its key included), p50 and p99 — each beside the PostgreSQL GROUP BY giving the same
    counts unprotected (count DISTINCT person or entity, or count, by Mission × the breakdown);
-4. replay ingestion: events decoded to their codes (``reporting.ingest``) and written with COPY —
+   then the same for every breakdown of every indicator of one Mission's own publication (its facts
+   alone), and for tables of two breakdowns (municipality × quarter, target group × age band, exit reason
+   × quarter: the sector's, margins protected as the one-breakdown tables);
+4. the exports (CSV, XLSX, the board's PDF): cold (facts just loaded) and warm (publications cached);
+5. replay ingestion: events decoded to their codes (``reporting.ingest``) and written with COPY —
    beside COPY of rows already coded.
 
 ``--events 1500`` is the seeded platform's scale (about 250 people in eleven Missions, 50 municipalities).
@@ -126,7 +130,9 @@ def generate_in_postgres(conn, n: int) -> None:
                                  gender, age, groups, municipality)
         SELECT 'e' || i, (ARRAY[{missions}])[1 + CASE WHEN i % 100 = 0 THEN (i / 100) % 11 ELSE p % 11 END],
                (ARRAY[{types}])[k], to_hex(p), to_char(d, 'YYYY-MM'), '{{}}', k,
-               to_char(d, 'YYYYMMDD')::int, p * 2654435761 % 4611686018427387903 + 1, i + 1, 4,
+               to_char(d, 'YYYYMMDD')::int, p * 2654435761 % 4611686018427387903 + 1, i + 1,
+               CASE WHEN k = {cat.TYPE_CODE[cat.B + "exited.v1"]} THEN {cat.TAG_CODE[cat.EXIT_REASONS[0]]} + i % 5
+                    ELSE 4 END,
                1 + (p / 11) % 2, 1 + (p / 23) % 3,
                (hashtext(p::text) & hashtext((p + 7)::text) & hashtext((p + 13)::text)) & 511,
                50000 + (p / 5) % 300
@@ -188,7 +194,9 @@ def percentile(samples, q: float) -> float:
     return float(np.percentile(np.asarray(samples), q, method="higher")) if len(samples) else float("nan")
 
 
-def group_by_sql(ind: cat.Indicator, columns: str, year: int) -> str:
+def group_by_sql(
+    ind: cat.Indicator, columns: str, year: int, rows_dim: str | None = None, where_mission: str | None = None
+) -> str:
     """The PostgreSQL GROUP BY giving ``ind``'s year by Mission × ``columns`` with its margins (distinct where
     the indicator counts distinct), unprotected; a person's first contract ever (``first_only``) aside."""
     kinds = ",".join(str(cat.TYPE_CODE[t]) for t in ind.types)
@@ -197,24 +205,55 @@ def group_by_sql(ind: cat.Indicator, columns: str, year: int) -> str:
     if ind.tag is not None:
         where += f" AND tag = {cat.TAG_CODE[ind.tag]}"
     source = "sector_fact"
-    if columns == "target_group":
+    if "target_group" in (columns, rows_dim):
         source += f", generate_series(0, {len(cat.TARGET_GROUPS) - 1}) g"
         where += " AND groups & (1 << g) <> 0"
-    column = {"age_band": "age", "gender": "gender", "municipality": "municipality", "target_group": "g"}.get(columns)
+    column = _SQL_COLUMNS.get(columns)
+    rows = _SQL_COLUMNS.get(rows_dim, "mission")
     if column is None:  # mission, basin (one Mission per basin here)
         return f"SELECT mission, {count} FROM {source} WHERE {where} GROUP BY GROUPING SETS ((mission), ())"
-    sets = f"(mission, {column}), (mission), ({column}), ()"
-    return f"SELECT mission, {column}, {count} FROM {source} WHERE {where} GROUP BY GROUPING SETS ({sets})"
+    if where_mission is not None:
+        where += f" AND mission = '{where_mission}'"
+        return f"SELECT {column}, {count} FROM {source} WHERE {where} GROUP BY GROUPING SETS (({column}), ())"
+    sets = f"({rows}, {column}), ({rows}), ({column}), ()"
+    return f"SELECT {rows}, {column}, {count} FROM {source} WHERE {where} GROUP BY GROUPING SETS ({sets})"
 
 
-def every_breakdown(engine, facts: Facts, year: Period, cold_repeats: int, warm_repeats: int) -> list[tuple]:
-    """(indicator, breakdown, cold samples, warm samples, solves, hidden, PostgreSQL seconds) for every
-    breakdown of every sector indicator; a table below the threshold has no publication (None)."""
+_SQL_COLUMNS = {
+    "age_band": "age",
+    "gender": "gender",
+    "municipality": "municipality",
+    "target_group": "g",
+    "quarter": "(day / 100 % 100 - 1) / 3",
+    "exit_reason": "tag",
+}
+# The tables of two breakdowns measured (rows, columns), where the indicator allows both.
+CROSS = (("municipality", "quarter"), ("target_group", "age_band"), ("exit_reason", "quarter"))
+
+
+def every_breakdown(
+    engine, facts: Facts, year: Period, cold_repeats: int, warm_repeats: int, mode: str = "sector", cross=False
+) -> list[tuple]:
+    """(indicator, breakdown, cold samples, warm samples, solves, hidden, PostgreSQL seconds, published) for
+    every breakdown of every indicator (``mode`` sector: InterMire's tables; mission: the first Mission's own
+    publications, from its facts alone); with ``cross``, the tables of two breakdowns of ``CROSS`` instead."""
     out = []
-    site = f"bench-{os.getpid()}"
-    for ind in cat.CATALOGUE.for_mode("sector"):
-        for columns in ind.dimensions:
+    site = f"bench-{mode}-{os.getpid()}"
+    mission_code = facts.missions[0]
+    if mode == "mission":
+        own = facts.mission == 0
+        facts = Facts.from_columns(
+            {c: getattr(facts, c)[own] for c in (*COLUMNS, "mission")}, missions=(mission_code,), basins=("",)
+        )
+    make = publication.sector_table if mode == "sector" else publication.mission_table
+    for ind in cat.CATALOGUE.for_mode(mode):
+        if cross:
+            shapes = [(r, c) for r, c in CROSS if r in ind.dimensions and c in ind.dimensions]
+        else:
+            shapes = [(None, c) for c in ind.dimensions if mode == "sector" or c not in ("mission", "basin")]
+        for rows_dim, columns in shapes:
             cold, stats, table = [], suppression.Stats(), None
+            extra = {"rows": rows_dim} if rows_dim else {}
             for i in range(cold_repeats):
                 # facts as just loaded: no index, no data version, no publication
                 fresh = Facts.from_columns(
@@ -222,38 +261,80 @@ def every_breakdown(engine, facts: Facts, year: Period, cold_repeats: int, warm_
                 )
                 t = time.perf_counter()
                 try:
-                    publication.cache_key(fresh, ind, year, columns, "sector")
-                    table = publication.sector_table(fresh, ind, year, columns, stats=stats if i == 0 else None)
+                    publication.cache_key(fresh, ind, year, columns, mode, rows_dim)
+                    table = make(fresh, ind, year, columns, stats=stats if i == 0 else None, **extra)
                 except ValidationFailed:
                     table = None
                 cold.append(time.perf_counter() - t)
             warm = []
             if table is not None:
                 publications.publication(
-                    site, publication.cache_key(facts, ind, year, columns, "sector"), lambda t=table: t
+                    site, publication.cache_key(facts, ind, year, columns, mode, rows_dim), lambda t=table: t
                 )
                 for _ in range(warm_repeats):
                     t = time.perf_counter()
                     publications.publication(
-                        site, publication.cache_key(facts, ind, year, columns, "sector"), lambda: 1 / 0
+                        site, publication.cache_key(facts, ind, year, columns, mode, rows_dim), lambda: 1 / 0
                     )
                     warm.append(time.perf_counter() - t)
+            sql = group_by_sql(ind, columns, year.year, rows_dim, mission_code if mode == "mission" else None)
             with engine.connect() as conn:
-                t_pg, _ = timed(
-                    lambda ind=ind, columns=columns: conn.execute(sa.text(group_by_sql(ind, columns, year.year))).all()
-                )
+                t_pg, _ = timed(lambda sql=sql: conn.execute(sa.text(sql)).all())
             hidden = 0
             if table is not None:
-                for block in [*table["protected"]["missions"].values(), table["protected"]["sector"]]:
-                    for why in [*block["cells"].values(), block["total"]]:
-                        hidden += why is not None
-            out.append((ind.name, columns, cold, warm, stats.solves, hidden, t_pg, table is not None))
+                for why in _flags(table):
+                    hidden += why is not None
+            name = columns if rows_dim is None else f"{rows_dim} × {columns}"
+            out.append((ind.name, name, cold, warm, stats.solves, hidden, t_pg, table is not None))
             print(
-                f"{ind.name:26} {columns:13} cold {np.median(cold) * 1000:7.1f} ms  warm "
+                f"{mode:7} {ind.name:26} {name:24} cold {np.median(cold) * 1000:7.1f} ms  warm "
                 f"{(np.median(warm) * 1e6 if warm else float('nan')):7.1f} µs  solves {stats.solves:5}  hidden "
                 f"{hidden:4}  PostgreSQL {t_pg * 1000:7.1f} ms",
                 flush=True,
             )
+    return out
+
+
+def _flags(table: dict):
+    """Every flag of a published table (its totals included), whatever its shape."""
+    why = table["protected"]
+    if "lines" in table:
+        blocks = [*why["lines"].values(), why["margin"]]
+    elif "missions" in table:
+        blocks = [*why["missions"].values(), why["sector"]]
+    else:
+        blocks = [why]
+    for block in blocks:
+        yield from [*block["cells"].values(), block["total"]]
+
+
+def exports(facts: Facts, year: Period, repeats: int) -> list[tuple[str, list, list]]:
+    """(format, cold samples, warm samples) of InterMire's export of a year: cold on facts just loaded (every
+    table computed and protected), warm with the publications cached."""
+    from reporting import application
+    from reporting.cache import bump
+
+    from kit.work import Deadline
+
+    out = []
+    for fmt in ("csv", "xlsx", "pdf"):
+        cold, warm = [], []
+        for i in range(repeats):
+            site = f"bench-export-{fmt}-{os.getpid()}-{i}"
+            fresh = Facts.from_columns(
+                {c: getattr(facts, c) for c in (*COLUMNS, "mission")}, missions=facts.missions, basins=facts.basins
+            )
+            t = time.perf_counter()
+            application.export(site, fresh, "sector", year.label, fmt, Deadline())
+            cold.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            application.export(site, fresh, "sector", year.label, fmt, Deadline())
+            warm.append(time.perf_counter() - t)
+            bump(site)
+        out.append((fmt, cold, warm))
+        print(
+            f"export {fmt:5} cold {np.median(cold) * 1000:7.1f} ms  warm {np.median(warm) * 1000:7.1f} ms", flush=True
+        )
     return out
 
 
@@ -263,6 +344,7 @@ def main(argv=None) -> None:
     ap.add_argument("--replay-events", type=int, default=200_000)
     ap.add_argument("--cold-repeats", type=int, default=3)
     ap.add_argument("--warm-repeats", type=int, default=50)
+    ap.add_argument("--export-repeats", type=int, default=2)
     ap.add_argument(
         "--postgres", default=os.environ.get("PASSERELLE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
     )
@@ -363,37 +445,62 @@ def main(argv=None) -> None:
         print(rows[-3], rows[-2], rows[-1], flush=True)
 
         # 3. every breakdown of every indicator, cold and warm
-        measured = every_breakdown(engine, facts, year, args.cold_repeats, args.warm_repeats)
-        published = [m for m in measured if m[8]]
-        cold_all = [x for m in published for x in m[2]]
-        warm_all = [x for m in published for x in m[3]]
-        pg_all = [m[7] for m in measured]
-        worst = max(published, key=lambda m: max(m[2]))
-        rows.append(
+        measured = []
+        for label, mode, cross in (
+            ("every breakdown of every sector indicator (InterMire, Mission × breakdown)", "sector", False),
+            ("every breakdown of every indicator of one Mission's own publication", "mission", False),
             (
-                f"every breakdown of every sector indicator, a year published ({len(published)} tables; "
-                f"{len(measured) - len(published)} below the threshold), cold p50 / p99 "
-                f"(worst: {worst[0]} by {worst[1]})",
-                f"{percentile(cold_all, 50) * 1000:.0f} ms / {percentile(cold_all, 99) * 1000:.0f} ms",
-                "PostgreSQL GROUP BY (Mission × breakdown) p50 / p99, no protection",
-                f"{percentile(pg_all, 50) * 1000:.0f} ms / {percentile(pg_all, 99) * 1000:.0f} ms",
-                f"{percentile(cold_all, 50) / percentile(pg_all, 50):.2f}× at p50",
-                "≤ 1 s seeded, ≤ 2 s at 3 M",
+                "tables of two breakdowns (sector: municipality × quarter, target group × age band, "
+                "exit reason × quarter)",
+                "sector",
+                True,
+            ),
+        ):
+            found = every_breakdown(engine, facts, year, args.cold_repeats, args.warm_repeats, mode, cross)
+            measured += [(mode, *m) for m in found]
+            published = [m for m in found if m[7]]
+            cold_all = [x for m in published for x in m[2]]
+            warm_all = [x for m in published for x in m[3]]
+            pg_all = [m[6] for m in found]
+            worst = max(published, key=lambda m: max(m[2]))
+            rows.append(
+                (
+                    f"{label}, a year published ({len(published)} tables; {len(found) - len(published)} below "
+                    f"the threshold), cold p50 / p99 (worst: {worst[0]} by {worst[1]})",
+                    f"{percentile(cold_all, 50) * 1000:.0f} ms / {percentile(cold_all, 99) * 1000:.0f} ms",
+                    "PostgreSQL GROUP BY (same counts, grouping sets for the margins) p50 / p99, no protection",
+                    f"{percentile(pg_all, 50) * 1000:.0f} ms / {percentile(pg_all, 99) * 1000:.0f} ms",
+                    f"{percentile(cold_all, 50) / percentile(pg_all, 50):.2f}× at p50",
+                    "≤ 1 s seeded, ≤ 2 s at 3 M",
+                )
             )
-        )
-        rows.append(
-            (
-                "same, warm (cached publication, its key computed) p50 / p99",
-                f"{percentile(warm_all, 50) * 1e6:.0f} µs / {percentile(warm_all, 99) * 1e6:.0f} µs",
-                "PostgreSQL GROUP BY p50",
-                f"{percentile(pg_all, 50) * 1000:.0f} ms",
-                f"{percentile(warm_all, 50) / percentile(pg_all, 50):.4f}×",
-                "≤ 200 ms",
+            rows.append(
+                (
+                    "same, warm (cached publication, its key computed) p50 / p99",
+                    f"{percentile(warm_all, 50) * 1e6:.0f} µs / {percentile(warm_all, 99) * 1e6:.0f} µs",
+                    "PostgreSQL GROUP BY p50",
+                    f"{percentile(pg_all, 50) * 1000:.0f} ms",
+                    f"{percentile(warm_all, 50) / percentile(pg_all, 50):.4f}×",
+                    "≤ 200 ms",
+                )
             )
-        )
-        print(rows[-2], rows[-1], flush=True)
+            print(rows[-2], rows[-1], flush=True)
 
-        # 4. replay ingestion
+        # 4. the exports
+        for fmt, cold, warm in exports(facts, year, args.export_repeats):
+            rows.append(
+                (
+                    f"InterMire's export of a year, {fmt.upper()} (every table of the export), cold / warm p50",
+                    f"{np.median(cold) * 1000:.0f} ms / {np.median(warm) * 1000:.0f} ms",
+                    "PostgreSQL GROUP BY of every breakdown above, summed",
+                    f"{sum(m[7] for m in measured if m[0] == 'sector') * 1000:.0f} ms",
+                    "—",
+                    "≤ 1 s",
+                )
+            )
+            print(rows[-1], flush=True)
+
+        # 5. replay ingestion
         sample = synthetic(args.replay_events, seed=7)
         events = []
         for i in range(args.replay_events):
@@ -464,19 +571,20 @@ def main(argv=None) -> None:
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     lines += [
         "",
-        "<details><summary>Every breakdown (a year, InterMire's sector table)</summary>",
+        "<details><summary>Every breakdown (a year: InterMire's tables, one Mission's own, two breakdowns)</summary>",
         "",
-        "| indicator | breakdown | cold p50 / max | warm p50 / p99 | solves | hidden | PostgreSQL GROUP BY |",
-        "|---|---|---|---|---|---|---|",
+        "| publication | indicator | breakdown | cold p50 / max | warm p50 / p99 | solves | hidden "
+        "| PostgreSQL GROUP BY |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for name, columns, cold, warm, solves, hidden, t_pg, ok in measured:
+    for mode, name, columns, cold, warm, solves, hidden, t_pg, ok in measured:
         shown = (
             f"{np.median(cold) * 1000:.1f} ms / {max(cold) * 1000:.1f} ms"
             if ok
             else f"below the threshold ({np.median(cold) * 1000:.1f} ms)"
         )
         hot = f"{np.median(warm) * 1e6:.0f} µs / {percentile(warm, 99) * 1e6:.0f} µs" if warm else "—"
-        lines.append(f"| {name} | {columns} | {shown} | {hot} | {solves} | {hidden} | {t_pg * 1000:.1f} ms |")
+        lines.append(f"| {mode} | {name} | {columns} | {shown} | {hot} | {solves} | {hidden} | {t_pg * 1000:.1f} ms |")
     lines += ["", "</details>"]
     out = Path(args.out)
     if not out.exists():

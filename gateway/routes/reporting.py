@@ -12,7 +12,7 @@ from gateway.route import Route
 M = "/missions/<code>"
 I = "/intermire"  # noqa: E741 - the InterMire prefix, beside M
 PERIOD = r"^[0-9]{4}(-Q[1-4]|-[0-9]{2})?$"
-FORMATS = ("csv", "xlsx")
+FORMATS = ("csv", "xlsx", "pdf")
 
 
 def period_field(required: bool = True) -> fields.Field:
@@ -79,9 +79,9 @@ ROUTES = [
         "reporting.read",
         "reporting",
         "publication",
-        "An indicator as published: small cells hidden",
-        lambda p, q, b: [p["name"], q["period"], q.get("columns")],
-        query={"period": period_field(), "columns": dimension_field()},
+        "An indicator as published by one breakdown (columns) or two (rows × columns): small cells hidden",
+        lambda p, q, b: [p["name"], q["period"], q.get("columns"), q.get("rows")],
+        query={"period": period_field(), "columns": dimension_field(), "rows": dimension_field()},
     ),
     Route(
         "GET",
@@ -89,7 +89,7 @@ ROUTES = [
         "reporting.export",
         "reporting",
         "export",
-        "The period's figures for funders (CSV or XLSX, with the Youth Guarantee table)",
+        "The period's figures for funders (CSV, XLSX with the Youth Guarantee and ESF+ tables, or a PDF for a board)",
         lambda p, q, b: [q["period"], q["format"]],
         query={"period": period_field(), "format": fields.String(load_default="csv", validate=validate.OneOf(FORMATS))},
         returns="file",
@@ -158,12 +158,24 @@ ROUTES = [
         "reporting.sector",
         "reporting",
         "sector_table",
-        "A sector table for a period: Missions × a dimension, small cells hidden, a person counted once",
-        lambda p, q, b: [p["name"], q["period"], q["columns"]],
+        "A sector table for a period: Missions (or a second dimension, rows) × a dimension, small cells hidden, "
+        "a person counted once",
+        lambda p, q, b: [p["name"], q["period"], q["columns"], q.get("rows")],
         query={
             "period": period_field(),
             "columns": fields.String(load_default="target_group", validate=validate.Length(1, 40)),
+            "rows": dimension_field(),
         },
+    ),
+    Route(
+        "GET",
+        I + "/submissions",
+        "reporting.sector",
+        "reporting",
+        "sector_submissions",
+        "Which Missions have submitted their figures for a period: status, versions, the figures each changed",
+        lambda p, q, b: [q["period"]],
+        query={"period": period_field()},
     ),
     Route(
         "GET",
@@ -171,7 +183,7 @@ ROUTES = [
         "reporting.sector_export",
         "reporting",
         "sector_export",
-        "The sector's figures for a period (CSV or XLSX)",
+        "The sector's figures for a period (CSV, XLSX or a PDF for a board)",
         lambda p, q, b: [q["period"], q["format"]],
         query={"period": period_field(), "format": fields.String(load_default="csv", validate=validate.OneOf(FORMATS))},
         returns="file",

@@ -174,4 +174,21 @@ def test_rules_and_dashboards_use_only_metrics_the_platform_exports():
     used = {m for text in texts for m in re.findall(r"\bpasserelle_[a-z_]+", text)}
     assert used and used <= exported, used - exported
     boards = {json.loads(p.read_text())["uid"] for p in DASHBOARDS.glob("*.json")}
-    assert boards == {"passerelle-mission", "passerelle-sector"}
+    assert boards == {"passerelle-mission", "passerelle-sector", "passerelle-business"}
+
+
+def test_the_business_dashboard_shows_the_flow_of_the_missions():
+    board = json.loads((DASHBOARDS / "business.json").read_text())
+    exprs = " ".join(t["expr"] for p in board["panels"] for t in p["targets"])
+    for shown in (
+        'passerelle_events_published_total{audience="internal"',  # events per Mission per day
+        'entrypoint="submit_period"',  # submissions
+        'entrypoint="approve_submission"',
+        "passerelle_events_dead_lettered_total",  # dead letters
+        'passerelle_events_published_total{audience="agency"}',  # agency delivery
+        "passerelle_due_items",
+    ):
+        assert shown in exprs
+    assert len({p["id"] for p in board["panels"]}) == len(board["panels"])
+    for p in board["panels"]:
+        assert p["title"] and p["datasource"]["uid"] == "prometheus"

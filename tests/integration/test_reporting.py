@@ -88,11 +88,34 @@ def test_mission_and_sector_indicators_from_events(platform):
     platform.rpc("mirec", "reporting", "approve_submission", str(YEAR), 1, actor=OTHER_DIRECTOR)
     with pytest.raises(Conflict):
         platform.rpc("mirec", "reporting", "submit_period", str(YEAR), actor=DIRECTOR)
+    # InterMire hears of it through the Mission's to-sector shovel: who has submitted, which version is approved.
+    seen = wait_until(
+        lambda: (
+            (r := platform.rpc("intermire", "reporting", "sector_submissions", str(YEAR)))
+            and any(m["mission"] == "mirec" and m["status"] == "approved" for m in r["missions"])
+            and r
+        ),
+        what="MIREC's approval at InterMire",
+    )
+    by_mission = {m["mission"]: m for m in seen["missions"]}
+    assert by_mission["mirec"]["approved_version"] == 1 and by_mission["mirec"]["versions"][0]["changed"] == []
+    assert by_mission["mirena"]["status"] == "missing"
+
+    # Two breakdowns: MIREC's Mission rows are not asked, the sector's age band × gender is protected as a whole.
+    cross = platform.rpc(
+        "intermire", "reporting", "sector_table", "people_accompanied", str(YEAR), "gender", "age_band"
+    )
+    assert cross["rows"] == "age_band" and cross["margin"]["total"] == 13
+    shown = [v for row in [*cross["lines"].values(), cross["margin"]] for v in [*row["cells"].values(), row["total"]]]
+    assert all(v is None or v == 0 or v >= 5 for v in shown)
 
     # Exports and errors keep their fields across RPC; each side sees only what it may.
     export = platform.rpc("intermire", "reporting", "sector_export", str(YEAR), "xlsx")
     book = load_workbook(io.BytesIO(base64.b64decode(export["content"])))
-    assert "Youth Guarantee" in book.sheetnames
+    assert "Youth Guarantee" in book.sheetnames and "ESF+" in book.sheetnames
+    # the board's PDF: the same publications (cached by the XLSX above), laid out for a board meeting
+    pdf = platform.rpc("intermire", "reporting", "sector_export", str(YEAR), "pdf")
+    assert pdf["content_type"] == "application/pdf" and base64.b64decode(pdf["content"]).startswith(b"%PDF-")
     assert platform.rpc("mirec", "reporting", "export", str(YEAR), "csv", actor=DIRECTOR)["content"].startswith(
         "scope,indicator"
     )

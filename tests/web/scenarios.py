@@ -830,6 +830,86 @@ def the_directors_tables(front, chromium):
         you.close()
 
 
+def cross_tables_and_funders(front, chromium):
+    """Two breakdowns, the funders' tables and the board's PDF: InterMire's municipality × quarter table with
+    protected cells marked, its margin row published exactly as the one-breakdown table by quarter, no count
+    from 1 to 4; the Youth Guarantee and ESF+ tables; the PDF's text with the protected mark and no count from 1
+    to 4; the director's own cross table and funders' page. axe-core on every page."""
+    import io
+
+    from pypdf import PdfReader
+
+    year = str(date.today().year)
+    quarter = f"Q{(date.today().month - 1) // 3 + 1}"
+    seed_people(front, "mirena", ["52018"] * 3 + ["52025"] * 3)  # Farciennes, Gerpinnes: no other scenario's
+    wait_until(
+        lambda: (
+            (t := sector_table(front, "people_accompanied", year, "quarter"))
+            and (t["missions"].get("mirena", {}).get("total") or 0) >= 6
+        ),
+        90,
+        1,
+        "the people to reach InterMire's figures",
+    )
+    you = Visitor(front, chromium)
+    page = you.page
+    try:
+        you.sign_in("intermire", "ines")
+        you.go(f"/intermire/tableaux?indicateur=people_accompanied&periode={year}")
+        page.get_by_label("Ventilation").select_option("quarter")
+        page.get_by_label("Lignes").select_option("municipality")
+        page.get_by_role("button", name="Afficher").click()
+        expect(page).to_have_url(re.compile("lignes=municipality"))
+        expect(page.locator("table.figures caption")).to_contain_text("par trimestre et par commune")
+        you.audit()
+        protected, published = shown_cells(page)
+        assert protected, "a municipality table of a few hundred people has small cells"
+        assert_no_small_count(published.values())
+        # the margin row is the one-breakdown table by quarter, as published (its sector row)
+        one_way = sector_table(front, "people_accompanied", year, "quarter")
+        hidden_there = {f"total:{q}" for q, why in one_way["protected"]["sector"]["cells"].items() if why}
+        assert {k for k in protected if k.startswith("total:") and k != "total:"} == hidden_there
+        margin = one_way["sector"]["cells"][quarter]
+        if margin is not None:
+            assert re.sub(r"\D", "", published[f"total:{quarter}"]) == str(margin)
+
+        page.get_by_role("link", name="Tableaux des financeurs : Garantie Jeunesse et FSE+").click()
+        expect(page.locator("h1")).to_contain_text("Tableaux des financeurs")
+        expect(page.locator("table[data-table=youth] caption")).to_contain_text("moins de 25 ans")
+        expect(page.locator("table[data-table=esf]")).to_contain_text("Personnes accompagnées")
+        you.audit()
+        shown = page.locator("table.figures td.num:not(.protected)").all_inner_texts()
+        assert_no_small_count(shown)
+
+        with page.expect_download() as pdf_file:
+            page.get_by_role("link", name=re.compile(r"\(PDF\)")).click()
+        with open(pdf_file.value.path(), "rb") as f:
+            content = f.read()
+        assert content.startswith(b"%PDF-")
+        text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
+        assert "secret statistique" in text and "Garantie Jeunesse" in text
+        figures = re.findall(r"(?<![\w.\-/])\d{1,3}(?:\u00a0\d{3})*(?![\w\-/])", text)
+        assert figures and not [f for f in figures if f in ("1", "2", "3", "4")], "a count from 1 to 4 in the PDF"
+        assert re.search(r"(?<!\w)c(?!\w)", text.split("Par Mission")[1].split("Garantie Jeunesse")[0]) or not any(
+            one_way["protected"]["missions"][m]["total"] for m in one_way["missions"]
+        )
+    finally:
+        you.close()
+    director = Visitor(front, chromium, width=360)
+    try:
+        director.sign_in("mirena", "dora")
+        director.go(
+            f"/tableau-de-bord/tableaux?indicateur=people_accompanied&ventilation=gender&lignes=quarter&periode={year}"
+        )
+        expect(director.page.locator("table.figures caption")).to_contain_text("par genre et par trimestre")
+        protected, published = shown_cells(director.page)
+        assert_no_small_count(published.values())
+        director.go(f"/tableau-de-bord/financeurs?periode={year}")
+        expect(director.page.locator("table[data-table=esf]")).to_be_visible()
+    finally:
+        director.close()
+
+
 SCENARIOS = {
     "finding_and_what_is_due": finding_and_what_is_due,
     "counsellors_day": counsellors_day,
@@ -839,6 +919,7 @@ SCENARIOS = {
     "the_directors_figures": the_directors_figures,
     "the_analysts_figures": the_analysts_figures,
     "the_directors_tables": the_directors_tables,
+    "cross_tables_and_funders": cross_tables_and_funders,
 }
 
 

@@ -102,3 +102,48 @@ def test_a_missions_publication_keys_its_categories_and_its_total():
     grid = figures._format(FakePage, figures.mission_grid(FakePage, table), "r")
     assert [cells[0].html.split('"')[3] for _, _, cells, _ in grid.rows] == [":F", ":M"]
     assert 'data-cell=":"' in grid.margin[3].html and ">9<" in grid.margin[3].html
+
+
+CROSS = {
+    "indicator": "exits",
+    "period": "2026",
+    "rows": "quarter",
+    "columns": "exit_reason",
+    "lines": {
+        "Q1": {"cells": {"durable_employment": 6, "moved": None}, "total": None},
+        "Q2": {"cells": {"durable_employment": None, "moved": 0}, "total": 8},
+    },
+    "margin": {"cells": {"durable_employment": 14, "moved": None}, "total": 17},
+    "protected": {
+        "lines": {
+            "Q1": {"cells": {"durable_employment": None, "moved": "protected"}, "total": "protected"},
+            "Q2": {"cells": {"durable_employment": "protected", "moved": None}, "total": None},
+        },
+        "margin": {"cells": {"durable_employment": None, "moved": "protected"}, "total": None},
+    },
+}
+
+
+def test_a_cross_table_of_two_breakdowns_keeps_its_rows_its_margin_and_its_protection():
+    grid = figures._format(FakePage, figures.cross_grid(FakePage, CROSS), "r")
+    assert grid.columns == [("durable_employment", "Emploi durable"), ("moved", "Déménagement")]
+    assert [(code, label) for code, label, _, _ in grid.rows] == [("Q1", "1er trimestre"), ("Q2", "2e trimestre")]
+    (_, _, q1, q1_total), (_, _, q2, q2_total) = grid.rows
+    assert [c.protected for c in q1] == [False, True] and q1_total.protected
+    assert [c.protected for c in q2] == [True, False] and q2_total.value == 8
+    assert grid.margin[:2] == ("total", "Total") and grid.margin[3].value == 17
+    assert 'data-cell="Q1:moved"' in q1[1].html and ">c</span>" in q1[1].html
+    assert grid.protected_count == 4
+    every = [c for _, _, cells, total in grid.rows + [grid.margin] for c in cells + [total]]
+    assert all(c.protected or c.value is None or c.value == 0 or c.value >= 5 for c in every)
+    assert figures._total_of(CROSS) == 17 and figures._total_of(SECTOR) == 30
+
+
+def test_the_funders_tables_read_the_sector_row_or_a_missions_row():
+    found = figures._block_of(SECTOR, "mirec")
+    assert figures._funder_cell(found, "M").protected and figures._funder_cell(found, "F").value == 12
+    sector = figures._block_of(SECTOR)
+    assert figures._funder_cell(sector, None).value == 30
+    assert figures._funder_cell(sector, "X") == figures.Cell(None, False)  # not in the table: a dash
+    assert figures._funder_cell(None, "F") == figures.Cell(None, False)  # nothing publishable
+    assert figures._block_of(SECTOR, "mirelux") is None

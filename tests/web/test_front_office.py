@@ -67,3 +67,9 @@ def test_the_analysts_sector_figures_with_protected_cells_matching_the_exports(f
 
 def test_the_directors_tables_match_the_missions_export(front):
     run(front, "the_directors_tables")
+
+
+def test_cross_tables_the_funders_tables_and_the_board_pdf(front):
+    """Municipality × quarter with its margin as the table by quarter, the Youth Guarantee and ESF+ pages, the
+    board's PDF without a count from 1 to 4, the director's cross table at 360 px."""
+    run(front, "cross_tables_and_funders")

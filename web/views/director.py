@@ -17,6 +17,7 @@ HEADLINE = {
     "entries": N_("Entrées en parcours"),
     "first_contracts": N_("Premiers contrats"),
     "employed_after_6_months": N_("Toujours en emploi après six mois"),
+    "exits": N_("Sorties"),
     "dropouts": N_("Abandons"),
     "proposals": N_("Propositions"),
     "hires": N_("Engagements"),
@@ -51,6 +52,13 @@ def _dashboard(page, period: str, form: Form | None = None, status: int = 200):
             raise
         breakdown = None  # fewer than 5 people in all, or a month: nothing publishable (the reporting service says)
     submissions = page.gateway.get("/submissions")
+    exits = None
+    if "-Q" in period or len(period) == 4:  # published figures are by quarter or year
+        try:
+            exits = page.gateway.get("/indicators/exits/publication", period=period, columns="exit_reason")
+        except GatewayError as exc:
+            if exc.status != 422:
+                raise  # 422: fewer than 5 exits in all, nothing publishable
     return page.render(
         "director/dashboard.html",
         status=status,
@@ -59,6 +67,7 @@ def _dashboard(page, period: str, form: Form | None = None, status: int = 200):
         figures=figures,
         rate=rate,
         breakdown=breakdown,
+        exits=exits,
         submissions=list(reversed(submissions)),
         form=form or Form(),
         statuses=SUBMISSION_STATUSES,

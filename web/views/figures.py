@@ -25,13 +25,15 @@ from web import charts
 from web.app import municipality_name, view
 from web.gateway import GatewayError
 from web.i18n import N_
-from web.labels import GENDERS, TARGET_GROUPS
+from web.labels import EXIT_REASONS, GENDERS, TARGET_GROUPS
 from web.views.director import HEADLINE
 
 PERIOD = re.compile(r"^[0-9]{4}(-Q[1-4])?$")  # published figures are by quarter or year
-# The four figures a board reads first; "dropouts" stands for exits until the catalogue has exits by reason.
-HEADLINE_FIGURES = ("people_accompanied", "first_contracts", "employed_after_6_months", "dropouts")
+# The four figures a board reads first (the catalogue's headline indicators).
+HEADLINE_FIGURES = ("people_accompanied", "first_contracts", "employed_after_6_months", "exits")
 BREAKDOWNS = {
+    "exit_reason": N_("Raison de sortie"),
+    "quarter": N_("Trimestre"),
     "target_group": N_("Public cible"),
     "age_band": N_("Tranche d'âge"),
     "gender": N_("Genre"),
@@ -40,6 +42,10 @@ BREAKDOWNS = {
     "mission": N_("Mission"),
 }
 AGE_BANDS = {"under_25": N_("Moins de 25 ans"), "25_to_49": N_("25 à 49 ans"), "50_plus": N_("50 ans et plus")}
+QUARTERS = {"Q1": N_("1er trimestre"), "Q2": N_("2e trimestre"), "Q3": N_("3e trimestre"), "Q4": N_("4e trimestre")}
+# The funders' tables: ESF+ participants and results by gender and age band; the Youth Guarantee's under 25.
+ESF_INDICATORS = ("entries", "people_accompanied", "first_contracts", "employed_after_6_months", "exits")
+ESF_CATEGORIES = (("gender", ("F", "M", "X", "unknown")), ("age_band", ("under_25", "25_to_49", "50_plus", "unknown")))
 UNKNOWN = N_("Non renseigné")
 PROTECTED_REASON = N_(
     "Secret statistique : moins de 5 personnes, ou case masquée pour qu'une autre ne puisse pas être recalculée"
@@ -102,6 +108,10 @@ def _value_label(page, dimension: str, code: str) -> str:
         return g(AGE_BANDS.get(code, code))
     if dimension == "gender":
         return g(GENDERS.get(code, code))
+    if dimension == "quarter":
+        return g(QUARTERS.get(code, code))
+    if dimension == "exit_reason":
+        return g(EXIT_REASONS.get(code, code))
     if dimension == "municipality":
         return municipality_name(code)
     if dimension == "mission":
@@ -123,6 +133,29 @@ def sector_grid(page, table: dict) -> Grid:
     s, w = table["sector"], why["sector"]
     grid.margin = ("sector", page.gettext("Secteur"), [_cell(s, w, c) for c in codes], _cell(s, w, None))
     return grid
+
+
+def cross_grid(page, table: dict) -> Grid:
+    """A table of two breakdowns (``rows`` × ``columns``), its margin row last, as published."""
+    rows_dim, dimension = table["rows"], table["columns"]
+    codes = list(table["margin"]["cells"])
+    grid = Grid([(c, _value_label(page, dimension, c)) for c in codes])
+    why = table["protected"]
+    for code, block in table["lines"].items():
+        w = why["lines"][code]
+        grid.rows.append(
+            (code, _value_label(page, rows_dim, code), [_cell(block, w, c) for c in codes], _cell(block, w, None))
+        )
+    m, w = table["margin"], why["margin"]
+    grid.margin = ("total", page.gettext("Total"), [_cell(m, w, c) for c in codes], _cell(m, w, None))
+    return grid
+
+
+def _total_of(table: dict) -> int | None:
+    """A published table's grand total (None when protected)."""
+    if "lines" in table:
+        return table["margin"]["total"]
+    return table["sector"]["total"] if "sector" in table else table["total"]
 
 
 def mission_grid(page, table: dict) -> Grid:
@@ -218,13 +251,21 @@ def _charts(page, grid: Grid, quarter_totals, title: str, dimension_label: str):
     return bar, trend
 
 
-def _render_table_page(page, *, mode, name, period, columns, table, quarters_, indicators):
+def _render_table_page(page, *, mode, name, period, columns, table, quarters_, indicators, rows=None):
     title = page.gettext(HEADLINE.get(name, name))
     grid = None
     if table is not None:
-        grid = sector_grid(page, table) if mode == "sector" else mission_grid(page, table)
+        if "lines" in table:
+            grid = cross_grid(page, table)
+        else:
+            grid = sector_grid(page, table) if mode == "sector" else mission_grid(page, table)
         grid = _format(page, grid, page.gettext(PROTECTED_REASON))
     dimension_label = page.gettext(BREAKDOWNS[columns]) if columns else page.gettext("Total")
+    if rows:
+        rows_label = page.gettext(BREAKDOWNS[rows])
+    else:
+        rows_label = page.gettext("Mission") if mode == "sector" else None
+    first = [("", page.gettext("Missions"))] if mode == "sector" else [("", page.gettext("Aucune (une ventilation)"))]
     bar, trend = _charts(page, grid, quarters_, title, dimension_label) if grid else (None, None)
     return page.render(
         "figures/table.html",
@@ -239,7 +280,12 @@ def _render_table_page(page, *, mode, name, period, columns, table, quarters_, i
         trend=trend,
         indicators=[(i, page.gettext(HEADLINE.get(i, i))) for i in indicators],
         breakdowns=[(d, page.gettext(BREAKDOWNS.get(d, d))) for d in indicators[name]],
+        rows=rows,
+        rows_label=rows_label,
+        row_choices=first + [(d, page.gettext(BREAKDOWNS.get(d, d))) for d in indicators[name] if d != columns],
+        cross=mode == "sector" or rows is not None,
         reason=page.gettext(PROTECTED_REASON),
+        funders_url=page.url("sector_funders" if mode == "sector" else "mission_funders"),
         export_url=page.url("sector_download" if mode == "sector" else "mission_download"),
         table_url=page.url("sector_table" if mode == "sector" else "mission_table"),
     )
@@ -256,8 +302,7 @@ def _quarter_totals(get, period: str, mode: str):
         if found is None:
             totals.append((q[5:], None, "—"))
             continue
-        total = found["sector"]["total"] if mode == "sector" else found["total"]
-        totals.append((q[5:], total, "c"))
+        totals.append((q[5:], _total_of(found), "c"))
     return totals
 
 
@@ -289,8 +334,26 @@ def sector_dashboard(page):
         period=period,
         before=before,
         figures=figures,
+        exits=exits_by_reason(
+            page,
+            lambda p: page.gateway.get("/intermire/indicators/exits", period=p, columns="exit_reason"),
+            period,
+            before,
+        ),
         reason=page.gettext(PROTECTED_REASON),
     )
+
+
+def exits_by_reason(page, get, period: str, before: str) -> list[tuple[str, Cell, Cell]]:
+    """Exits by reason for a period and a year earlier: ``(reason, now, then)``, the sector's row at InterMire,
+    the Mission's publication for its director; the total last."""
+    now, then = _published(lambda: get(period)), _published(lambda: get(before))
+    a, b = _block_of(now), _block_of(then)
+    codes = list(dict.fromkeys([*(a[0]["cells"] if a else {}), *(b[0]["cells"] if b else {})]))
+    rows = [(_value_label(page, "exit_reason", c), _funder_cell(a, c), _funder_cell(b, c)) for c in codes]
+    if rows:
+        rows.append((page.gettext("Total"), _funder_cell(a, None), _funder_cell(b, None)))
+    return rows
 
 
 def _total(table: dict | None, mission: str | None = None) -> Cell:
@@ -309,10 +372,12 @@ def sector_table(page):
     indicators = catalogue(page, "sector")
     name = _choice(page, "indicateur", indicators, "people_accompanied")
     columns = _choice(page, "ventilation", indicators[name], indicators[name][0])
+    rows = _choice(page, "lignes", [d for d in indicators[name] if d != columns], "") or None
     period = _period(page)
 
     def get(p):
-        return page.gateway.get(f"/intermire/indicators/{name}", period=p, columns=columns)
+        extra = {"rows": rows} if rows else {}
+        return page.gateway.get(f"/intermire/indicators/{name}", period=p, columns=columns, **extra)
 
     table = _published(lambda: get(period))
     return _render_table_page(
@@ -321,6 +386,7 @@ def sector_table(page):
         name=name,
         period=period,
         columns=columns,
+        rows=rows,
         table=table,
         quarters_=_quarter_totals(get, period, "sector") if table else None,
         indicators=indicators,
@@ -340,10 +406,13 @@ def mission_table(page):
     indicators = catalogue(page, "mission")
     name = _choice(page, "indicateur", indicators, "people_accompanied")
     columns = _choice(page, "ventilation", indicators[name], (indicators[name] or ("",))[0]) or None
+    rows = _choice(page, "lignes", [d for d in indicators[name] if d != columns], "") if columns else ""
+    rows = rows or None
     period = _period(page)
 
     def get(p):
-        return page.gateway.get(f"/indicators/{name}/publication", period=p, columns=columns)
+        extra = {"rows": rows} if rows else {}
+        return page.gateway.get(f"/indicators/{name}/publication", period=p, columns=columns, **extra)
 
     table = _published(lambda: get(period))
     return _render_table_page(
@@ -352,6 +421,7 @@ def mission_table(page):
         name=name,
         period=period,
         columns=columns,
+        rows=rows,
         table=table,
         quarters_=_quarter_totals(get, period, "mission") if table else None,
         indicators=indicators,
@@ -365,10 +435,133 @@ def mission_download(page):
 
 def _download(page, path: str) -> Response:
     """The export as a download: the gateway's file passed on with its name and type."""
-    fmt = _choice(page, "format", ("csv", "xlsx"), "csv")
+    fmt = _choice(page, "format", ("csv", "xlsx", "pdf"), "csv")
     reply = page.gateway.get(path, period=_period(page), format=fmt)
     return Response(
         reply.content,
         content_type=reply.headers.get("Content-Type", "application/octet-stream"),
         headers={"Content-Disposition": reply.headers.get("Content-Disposition", "attachment")},
+    )
+
+
+# -- the funders' tables: Youth Guarantee and ESF+ --------------------------------------------------------
+
+
+def _block_of(table: dict | None, mission: str | None = None) -> tuple[dict, dict] | None:
+    """The published row a funders' table reads: the sector's (or a Mission's) row of InterMire's table, or the
+    Mission's own publication."""
+    if table is None:
+        return None
+    if "sector" in table:
+        if mission is None:
+            return table["sector"], table["protected"]["sector"]
+        if mission not in table["missions"]:
+            return None
+        return table["missions"][mission], table["protected"]["missions"][mission]
+    return table, table["protected"]
+
+
+def _funder_cell(found: tuple[dict, dict] | None, code: str | None) -> Cell:
+    if found is None:
+        return Cell(None, False)  # nothing publishable
+    block, why = found
+    if code is not None and code not in block["cells"]:
+        return Cell(None, False)
+    return _cell(block, why, code)
+
+
+def _funders(page, mode: str):
+    """The Youth Guarantee's figures for people under 25 (per Mission at InterMire) and the ESF+ participants and
+    results by gender and age band, each read from the published tables (small cells already protected)."""
+    period = _period(page)
+    available = catalogue(page, mode)
+
+    def get(name: str, columns: str):
+        if mode == "sector":
+            return _published(lambda: page.gateway.get(f"/intermire/indicators/{name}", period=period, columns=columns))
+        return _published(lambda: page.gateway.get(f"/indicators/{name}/publication", period=period, columns=columns))
+
+    by_age = {n: get(n, "age_band") for n in dict.fromkeys((*HEADLINE_FIGURES, *ESF_INDICATORS)) if n in available}
+    youth_columns = [(n, page.gettext(HEADLINE.get(n, n))) for n in HEADLINE_FIGURES if n in by_age]
+    youth = []
+    if mode == "sector":
+        missions = sorted({m for t in by_age.values() if t for m in t["missions"]})
+        for m in missions:
+            youth.append(
+                (
+                    _value_label(page, "mission", m),
+                    [_funder_cell(_block_of(by_age[n], m), "under_25") for n, _ in youth_columns],
+                )
+            )
+    youth.append(
+        (
+            page.gettext("Secteur") if mode == "sector" else page.gettext("La Mission"),
+            [_funder_cell(_block_of(by_age[n]), "under_25") for n, _ in youth_columns],
+        )
+    )
+    esf_columns = [("total", page.gettext("Total"))]
+    for dimension, codes in ESF_CATEGORIES:
+        esf_columns += [(f"{dimension}:{c}", _value_label(page, dimension, c)) for c in codes]
+    esf = []
+    for n in ESF_INDICATORS:
+        if n not in available:
+            continue
+        by_gender = _block_of(get(n, "gender"))
+        ages = _block_of(by_age.get(n))
+        cells = [_funder_cell(by_gender or ages, None)]
+        cells += [_funder_cell(by_gender, c) for c in ESF_CATEGORIES[0][1]]
+        cells += [_funder_cell(ages, c) for c in ESF_CATEGORIES[1][1]]
+        esf.append((page.gettext(HEADLINE.get(n, n)), cells))
+    return page.render(
+        "figures/funders.html",
+        mode=mode,
+        period=period,
+        youth_columns=youth_columns,
+        youth=youth,
+        esf_columns=esf_columns,
+        esf=esf,
+        reason=page.gettext(PROTECTED_REASON),
+        here_url=page.url("sector_funders" if mode == "sector" else "mission_funders"),
+        export_url=page.url("sector_download" if mode == "sector" else "mission_download"),
+    )
+
+
+@view("/intermire/financeurs", "sector_funders")
+def sector_funders(page):
+    return _funders(page, "sector")
+
+
+@view("/tableau-de-bord/financeurs", "mission_funders")
+def mission_funders(page):
+    return _funders(page, "mission")
+
+
+# -- InterMire: which Missions have submitted a period ----------------------------------------------------
+
+SUBMISSION_STATUSES = {
+    "missing": N_("pas encore soumise"),
+    "submitted": N_("soumise, en attente d'approbation"),
+    "approved": N_("approuvée"),
+    "superseded": N_("remplacée"),
+}
+
+
+@view("/intermire/soumissions", "sector_submissions")
+def sector_submissions(page):
+    """Each Mission's submission of a period: status, versions, and the figures each version changed (their
+    names: the values stay with the Mission until published). The director approves in the Mission's own
+    dashboard (``/tableau-de-bord``), by a second person."""
+    period = _period(page)
+    found = page.gateway.get("/intermire/submissions", period=period)
+    missions = [
+        (_value_label(page, "mission", m["mission"]), m["status"], m["approved_version"], m["versions"])
+        for m in found["missions"]
+    ]
+    counts = {s: sum(1 for _, status, _, _ in missions if status == s) for s in SUBMISSION_STATUSES}
+    return page.render(
+        "figures/submissions.html",
+        period=period,
+        missions=missions,
+        counts=counts,
+        statuses=SUBMISSION_STATUSES,
     )

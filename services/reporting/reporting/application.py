@@ -13,8 +13,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 
-from contracts import internal
+from contracts import internal, sector
 from contracts.catalogue import load
+from contracts.payloads import build
+from kit import outbox
 from kit.errors import Conflict, NotFound, ValidationFailed
 from kit.registry import load as load_registry
 from kit.work import Deadline
@@ -22,7 +24,7 @@ from reporting import cache, exports, publication, submissions
 from reporting import catalogue as cat
 from reporting.engine import breakdown
 from reporting.ingest import anonymous_key, codes, key64
-from reporting.models import EmployerFact, Entry, ErasedSubject, Fact, Submission
+from reporting.models import EmployerFact, Entry, ErasedSubject, Fact, SectorSubmission, Submission
 from reporting.periods import parse
 
 ERASED = "be.mire.beneficiary.erased.v1"
@@ -86,26 +88,52 @@ def headline(facts, period) -> dict:
     return {"period": p.label, "catalogue_version": cat.VERSION, "indicators": totals}
 
 
-def published(site: str, facts, mode: str, name, period, columns, deadline: Deadline) -> dict:
-    """A published table (small cells protected), computed once per data version (``reporting.cache``)."""
+def published(site: str, facts, mode: str, name, period, columns, deadline: Deadline, rows=None) -> dict:
+    """A published table (small cells protected), by one breakdown (``columns``; the sector's rows are the
+    Missions) or two (``rows`` × ``columns``), computed once per data version (``reporting.cache``)."""
     ind = check_mode(indicator_named(name), mode)
     p = parse(period)
+    if mode == "sector" and rows is None:
+        rows = "mission"
+    for field, value in (("rows", rows), ("columns", columns)):
+        if value is not None and not isinstance(value, str):
+            raise ValidationFailed({field: ["a breakdown's name is expected"]})
     table = publication.mission_table if mode == "mission" else publication.sector_table
     return cache.publication(
         site,
-        publication.cache_key(facts, ind, p, columns, mode),
-        lambda: table(facts, ind, p, columns),
+        publication.cache_key(facts, ind, p, columns, mode, rows),
+        lambda: table(facts, ind, p, columns, rows=rows),
         deadline,
     )
 
 
 def export(site: str, facts, mode: str, period, fmt, deadline: Deadline) -> dict:
-    """The published figures for funders, CSV or XLSX (base64), with a Youth Guarantee table."""
+    """The published figures for funders, CSV, XLSX or PDF (base64), with the Youth Guarantee and ESF+ tables."""
     fmt = exports.check_format(fmt)
     p = publication.publishable(parse(period))
+    scope = site if mode == "mission" else "sector"
+    rows = _published_rows(site, facts, mode, p, deadline)
+    name = f"{site}-indicators-{p.label}" if mode == "mission" else f"intermire-indicators-{p.label}"
+    if fmt != "pdf":
+        return exports.render(fmt, rows, name, mode)
+    before = parse(str(p.year - 1) + p.label[4:])  # the same period a year earlier
+    earlier: dict = {"_period": before.label}
+    for ind in cat.CATALOGUE.for_mode(mode):
+        if ind.headline:
+            deadline.check()
+            earlier[ind.name] = _published_total(site, facts, mode, ind, before, scope, deadline)
+    title = (
+        f"InterMire - chiffres du secteur, {p.label}"
+        if mode == "sector"
+        else f"{site.upper()} - chiffres publiés, {p.label}"
+    )
+    return exports.render(fmt, rows, name, mode, title=title, earlier=earlier)
+
+
+def _published_rows(site: str, facts, mode: str, p, deadline: Deadline) -> list[tuple]:
     table = publication.mission_table if mode == "mission" else publication.sector_table
     scope = site if mode == "mission" else "sector"
-    rows = []
+    rows: list[tuple] = []
     for ind in cat.CATALOGUE.for_mode(mode):
         for columns in exports.export_breakdowns(ind):
             deadline.check()  # between tables, the cached ones too
@@ -120,13 +148,29 @@ def export(site: str, facts, mode: str, period, fmt, deadline: Deadline) -> dict
                 rows.append(exports.below_threshold(scope, ind.name, p.label, columns))
                 continue
             rows += exports.records(scope, published_table)
-    name = f"{site}-indicators-{p.label}" if mode == "mission" else f"intermire-indicators-{p.label}"
-    return exports.render(fmt, rows, name, mode)
+    return rows
+
+
+def _published_total(site: str, facts, mode: str, ind, p, scope: str, deadline: Deadline):
+    """An indicator's published total for a period: its value, ``"c"`` when protected, None when nothing of it
+    can be published."""
+    table = publication.mission_table if mode == "mission" else publication.sector_table
+    try:
+        found = cache.publication(
+            site, publication.cache_key(facts, ind, p, None, mode), lambda: table(facts, ind, p, None), deadline
+        )
+    except ValidationFailed:
+        return None
+    block = found if mode == "mission" else found["sector"]
+    return exports.HIDDEN if block["total"] is None else block["total"]
 
 
 # -- submissions ---------------------------------------------------------------------------------------------
-def submit_period(db, facts, actor, period, reason=None) -> dict:
-    """Submit the Mission's figures for a period; a correction of an approved period needs a reason."""
+def submit_period(db, facts, actor, period, reason=None, source: str | None = None) -> dict:
+    """Submit the Mission's figures for a period; a correction of an approved period needs a reason.
+
+    With ``source`` (the service's event source), InterMire is told in the same transaction: the version, and
+    which figures differ from the approved one (names only: the values stay in the Mission)."""
     p = parse(period)
     if reason is not None and (not isinstance(reason, str) or not 3 <= len(reason.strip()) <= 500):
         raise ValidationFailed({"reason": ["3 to 500 characters"]})
@@ -162,11 +206,22 @@ def submit_period(db, facts, actor, period, reason=None) -> dict:
         )
         session.add(row)
         session.flush()
+        if source is not None:
+            payload = sector.PeriodSubmittedV1(
+                period=row.period,
+                version=row.version,
+                catalogue_version=row.catalogue_version,
+                submitted_on=row.submitted_at.date(),
+                correction=bool(approved),
+                changed=submissions.changed(row.diff),
+            )
+            outbox.add(session, build(payload, source=source, subject=row.period))
         return submissions.view(row)
 
 
-def approve_submission(db, actor, period, version) -> dict:
-    """Approve a submitted version: it becomes the period's frozen snapshot (never by its submitter)."""
+def approve_submission(db, actor, period, version, source: str | None = None) -> dict:
+    """Approve a submitted version: it becomes the period's frozen snapshot (never by its submitter); with
+    ``source``, InterMire is told in the same transaction."""
     p = parse(period)
     with db.transaction() as session:
         row = session.scalar(select(Submission).where(Submission.period == p.label, Submission.version == version))
@@ -182,6 +237,11 @@ def approve_submission(db, actor, period, version) -> dict:
             .values(status=submissions.SUPERSEDED)
         )
         row.status, row.approved_by, row.approved_at = submissions.APPROVED, actor.sub, datetime.now(UTC)
+        if source is not None:
+            payload = sector.PeriodApprovedV1(
+                period=row.period, version=row.version, approved_on=row.approved_at.date()
+            )
+            outbox.add(session, build(payload, source=source, subject=row.period))
         return submissions.view(row)
 
 
@@ -206,6 +266,44 @@ def list_submissions(db) -> list[dict]:
     with db.session() as session:
         rows = session.scalars(select(Submission).order_by(Submission.period.desc(), Submission.version)).all()
         return [{k: v for k, v in submissions.view(r).items() if k not in ("figures",)} for r in rows]
+
+
+# -- InterMire: which Missions have submitted ----------------------------------------------------------------
+def record_sector_submission(session, event, mission: str) -> None:
+    """A Mission's submission or approval, as InterMire keeps it (in any order: an approval may come first)."""
+    d: sector.PeriodSubmittedV1 | sector.PeriodApprovedV1 = load(event)
+    row = session.get(SectorSubmission, (mission, d.period, d.version))
+    if row is None:
+        row = SectorSubmission(mission=mission, period=d.period, version=d.version, status=submissions.SUBMITTED)
+        session.add(row)
+    if isinstance(d, sector.PeriodSubmittedV1):
+        row.catalogue_version, row.correction = d.catalogue_version, d.correction
+        row.changed, row.submitted_on = list(d.changed), d.submitted_on.isoformat()
+    else:
+        row.status, row.approved_on = submissions.APPROVED, d.approved_on.isoformat()
+        session.flush()
+        for earlier in session.scalars(
+            select(SectorSubmission).where(
+                SectorSubmission.mission == mission,
+                SectorSubmission.period == d.period,
+                SectorSubmission.status == submissions.APPROVED,
+                SectorSubmission.version != d.version,
+            )
+        ).all():
+            earlier.status = submissions.SUPERSEDED
+
+
+def sector_submissions(db, missions: list[str], period) -> dict:
+    """Each Mission's submissions of a period for InterMire: its status (the latest version's, or ``missing``)
+    and every version with the names of the figures it changed."""
+    p = parse(period)
+    with db.session() as session:
+        rows = session.scalars(
+            select(SectorSubmission)
+            .where(SectorSubmission.period == p.label)
+            .order_by(SectorSubmission.mission, SectorSubmission.version)
+        ).all()
+    return submissions.sector_view(p.label, missions, rows)
 
 
 # -- recording facts -----------------------------------------------------------------------------------------

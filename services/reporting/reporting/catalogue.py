@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-VERSION = 1
+VERSION = 2  # 2: exits by reason; quarter and exit reason as breakdowns
 
 B, E, C, M = "be.mire.beneficiary.", "be.mire.employer.", "be.mire.convention.", "be.mire.matching."
 
@@ -59,8 +59,11 @@ DEFAULT_DATES = ("on", "signed_on", "month")
 TAGS: dict[str, tuple[str, str]] = {
     C + "commitment_evaluated.v1": ("outcome", ""),
     E + "vacancy_opened.v1": ("source", "mission"),
+    B + "exited.v1": ("reason", ""),
 }
-TAG_VALUES = ("", "fulfilled", "partly", "not", "mission", "forem")
+# Why a path ended (the beneficiary service's exit reasons): the exits' qualifier, and a breakdown of them.
+EXIT_REASONS = ("durable_employment", "training_elsewhere", "moved", "end_of_accompaniment", "other")
+TAG_VALUES = ("", "fulfilled", "partly", "not", "mission", "forem", *EXIT_REASONS)
 TAG_CODE = {t: i for i, t in enumerate(TAG_VALUES)}
 
 GENDERS = ("unknown", "F", "M", "X")
@@ -81,7 +84,11 @@ NO_TARGET_GROUP = "none"
 
 PERSON_DIMENSIONS = ("target_group", "age_band", "gender", "municipality")
 SITE_DIMENSIONS = ("mission", "basin")
-DIMENSIONS = PERSON_DIMENSIONS + SITE_DIMENSIONS
+# The quarter of the year a fact is dated in: a breakdown of a year's figures (a quarter has one).
+QUARTER = "quarter"
+QUARTERS = ("Q1", "Q2", "Q3", "Q4")
+EXIT_REASON = "exit_reason"
+DIMENSIONS = PERSON_DIMENSIONS + SITE_DIMENSIONS + (QUARTER,)
 YOUTH_GUARANTEE_AGE_BAND = "under_25"
 
 PERSONS, ENTITIES, ACTS = "persons", "entities", "acts"
@@ -131,8 +138,8 @@ PATH_FACTS = (
     B + "dropped_out.v1",
     B + "exited.v1",
 )
-SITE_ONLY = SITE_DIMENSIONS
-VACANCY_DIMENSIONS = SITE_DIMENSIONS + ("municipality",)
+SITE_ONLY = SITE_DIMENSIONS + (QUARTER,)
+VACANCY_DIMENSIONS = SITE_DIMENSIONS + ("municipality", QUARTER)
 
 INDICATORS: tuple[Indicator, ...] = (
     Indicator(
@@ -174,6 +181,17 @@ INDICATORS: tuple[Indicator, ...] = (
         ACTS,
         (B + "dropped_out.v1",),
         "Drop-outs recorded (a person who drops out twice counts twice), dated by the drop-out.",
+    ),
+    Indicator(
+        "exits",
+        "Exits by reason",
+        ACTS,
+        (B + "exited.v1",),
+        "Paths ended (a person who comes back and exits again counts twice), dated by the exit, by the reason "
+        "recorded (durable employment, training elsewhere, moved, end of accompaniment, other).",
+        dimensions=(EXIT_REASON, *DIMENSIONS),
+        headline=True,
+        since_version=2,
     ),
     Indicator(
         "conventions_signed",

@@ -109,6 +109,7 @@ class Facts:
         self._person_order = None  # rows by person, and each person's dense rank in that order
         self._narrow = {}  # dimension columns as int16: gathering a small type at random rows is far cheaper
         self._versions = {}  # data_version's digests
+        self._hidden = {}  # publication's one-breakdown protections, reused as two-breakdown margins
 
     def _municipality(self):
         if self._municipality_index is None:
@@ -195,6 +196,10 @@ class Facts:
             return list(self.missions)
         if dimension == "basin":
             return sorted(set(self.basins))
+        if dimension == cat.QUARTER:
+            return list(cat.QUARTERS)
+        if dimension == cat.EXIT_REASON:
+            return [*cat.EXIT_REASONS, "unknown"]
         raise KeyError(dimension)
 
     def _column(self, dimension: str) -> np.ndarray:
@@ -210,6 +215,14 @@ class Facts:
                 labels = sorted(set(self.basins))
                 of_mission = np.asarray([labels.index(b) for b in self.basins], dtype=np.int64)
                 values = of_mission[self.mission]
+            elif dimension == cat.QUARTER:
+                values = (self.month % 12) // 3
+            elif dimension == cat.EXIT_REASON:
+                # the fact's qualifier, when it is an exit reason; "unknown" (the last label) otherwise
+                of_tag = np.full(len(cat.TAG_VALUES), len(cat.EXIT_REASONS), dtype=np.int64)
+                for i, reason in enumerate(cat.EXIT_REASONS):
+                    of_tag[cat.TAG_CODE[reason]] = i
+                values = of_tag[np.clip(self.tag, 0, len(cat.TAG_VALUES) - 1)]
             else:
                 raise KeyError(dimension)
             small = len(values) == 0 or (values.min() >= 0 and values.max() < 1 << 15)

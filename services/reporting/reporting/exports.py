@@ -1,10 +1,11 @@
-"""Exports for funders: CSV and XLSX from published (protected) tables, with a Youth Guarantee table.
+"""Exports for funders: CSV, XLSX and PDF from published (protected) tables, with the Youth Guarantee and ESF+
+tables.
 
 Every figure in an export comes from a publication (``reporting.publication``):
 a hidden cell is written ``c`` ("confidential"), as funders' statistics do,
-and its ``protected`` column says why, as the JSON does: ``small`` (fewer
-than 5) or ``complementary`` (hidden to protect another cell); empty for a
-published figure. The content travels over RPC as text (CSV) or base64 (XLSX).
+and its ``protected`` column carries the JSON's flag (``protected``, one marker
+whatever the reason: ``suppression.PROTECTED``); empty for a published figure.
+The content travels over RPC as text (CSV) or base64 (XLSX, PDF).
 """
 
 from __future__ import annotations
@@ -19,10 +20,19 @@ from kit.errors import ValidationFailed
 from reporting import catalogue as cat
 from reporting import suppression
 
-FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+FORMATS = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
 HEADER = ("scope", "indicator", "period", "breakdown", "category", "value", "protected")
 YOUTH_HEADER = ("scope", "indicator", "period", "age_band", "value", "protected")
+ESF_HEADER = ("scope", "indicator", "period", "breakdown", "category", "value", "protected")
 HIDDEN = "c"
+# The ESF+ participants and results a Mission reports to the European Social Fund: who entered and was
+# accompanied, and what came of it, by gender and age band (the common indicators' breakdowns Passerelle has).
+ESF_INDICATORS = ("entries", "people_accompanied", "first_contracts", "employed_after_6_months", "exits")
+ESF_BREAKDOWNS = ("total", "gender", "age_band")
 
 
 def check_format(fmt) -> str:
@@ -38,7 +48,12 @@ def _value(v):
 def records(scope: str, table: dict) -> list[tuple]:
     """Long-format rows of one published table (a Mission's or the sector's), each with why it is hidden."""
     out = []
-    if "missions" in table:
+    if "lines" in table:  # two breakdowns: one block a row, named "<rows>=<row>", and the margin
+        blocks = {f"{table['rows']}={r}": b for r, b in table["lines"].items()}
+        blocks[f"{scope}:{table['rows']}=total"] = table["margin"]
+        reasons = {f"{table['rows']}={r}": w for r, w in table["protected"]["lines"].items()}
+        reasons[f"{scope}:{table['rows']}=total"] = table["protected"]["margin"]
+    elif "missions" in table:
         blocks = {**table["missions"], "sector": table["sector"]}
         reasons = {**table["protected"]["missions"], "sector": table["protected"]["sector"]}
     else:
@@ -75,8 +90,26 @@ def youth_records(rows: list[tuple]) -> list[tuple]:
     ]
 
 
-def render(fmt: str, rows: list[tuple], filename: str, mode: str) -> dict:
+def esf_records(rows: list[tuple]) -> list[tuple]:
+    """The ESF+ table: participants and results, in all and by gender and age band (the sector row only, at
+    InterMire: the funder reads the sector's figure)."""
+    sector = any(r[0] == "sector" for r in rows)
+    return [r for r in rows if r[1] in ESF_INDICATORS and r[3] in ESF_BREAKDOWNS and (not sector or r[0] == "sector")]
+
+
+def render(fmt: str, rows: list[tuple], filename: str, mode: str, title: str = "", earlier=None) -> dict:
+    if fmt == "pdf":
+        from reporting import pdf
+
+        content = pdf.board_report(title or filename, rows, youth_records(rows), esf_records(rows), mode, earlier)
+        return {
+            "filename": f"{filename}.pdf",
+            "content_type": FORMATS["pdf"],
+            "encoding": "base64",
+            "content": base64.b64encode(content).decode(),
+        }
     youth = youth_records(rows)
+    esf = esf_records(rows)
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -85,6 +118,9 @@ def render(fmt: str, rows: list[tuple], filename: str, mode: str) -> dict:
         writer.writerow(())
         writer.writerow(("youth_guarantee",) + YOUTH_HEADER)
         writer.writerows(("youth_guarantee",) + r for r in youth)
+        writer.writerow(())
+        writer.writerow(("esf_plus",) + ESF_HEADER)
+        writer.writerows(("esf_plus",) + r for r in esf)
         return {
             "filename": f"{filename}.csv",
             "content_type": FORMATS["csv"],
@@ -101,6 +137,10 @@ def render(fmt: str, rows: list[tuple], filename: str, mode: str) -> dict:
     youth_sheet.append(YOUTH_HEADER)
     for r in youth:
         youth_sheet.append(r)
+    esf_sheet = book.create_sheet("ESF+")
+    esf_sheet.append(ESF_HEADER)
+    for r in esf:
+        esf_sheet.append(r)
     definitions = book.create_sheet("Definitions")
     definitions.append(("indicator", "title", "counts", "definition", "catalogue version"))
     for ind in cat.CATALOGUE.for_mode(mode):
@@ -118,5 +158,8 @@ def render(fmt: str, rows: list[tuple], filename: str, mode: str) -> dict:
 def export_breakdowns(ind: cat.Indicator) -> list[str | None]:
     """What an export shows of each indicator: its total, and for the headline ones target group and age band."""
     if ind.headline:
-        return [None, "target_group", "age_band", "gender"]
+        own = [cat.EXIT_REASON] if cat.EXIT_REASON in ind.dimensions else []
+        return [None, *own, "target_group", "age_band", "gender"]
+    if ind.name in ESF_INDICATORS:
+        return [None, "age_band", "gender"]
     return [None]

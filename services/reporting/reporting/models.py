@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Integer, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -137,3 +137,20 @@ class Submission(Base):
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     approved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SectorSubmission(Base):
+    """A Mission's period submission as InterMire hears of it (sector mode): status and versions, and which
+    figures a version changed (their names, never their values)."""
+
+    __tablename__ = "sector_submission"
+
+    mission: Mapped[str] = mapped_column(String(20), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True, index=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))  # submitted, approved, superseded
+    catalogue_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    correction: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    changed: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    submitted_on: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    approved_on: Mapped[str | None] = mapped_column(String(10), nullable=True)

@@ -126,6 +126,20 @@ class SectorReportingService(ServiceBase):
                 )
         cache.bump(self.site.code)
 
+    @event_handler("be.mire.reporting.*.v1", source="sector")
+    def on_period_submission(self, event):
+        """A Mission submitted or approved its figures for a period: InterMire's view of who has submitted."""
+        with self.db.once(event) as session:
+            if session is None:
+                return
+            app.record_sector_submission(session, event, mission_of(event.source))
+
+    @rpc
+    def sector_submissions(self, period):
+        """Which Missions have submitted their figures for a period: status, versions, figures changed."""
+        self.caller.authorize("reporting.sector")
+        return app.sector_submissions(self.db, [code for code, _ in registry_missions()], period)
+
     def _facts(self):
         def read_facts():
             with self.db.session() as session:
@@ -140,13 +154,14 @@ class SectorReportingService(ServiceBase):
         return cat.CATALOGUE.describe("sector")
 
     @rpc
-    def sector_table(self, name, period, columns="target_group"):
-        """One indicator for a quarter or a year: Missions × ``columns``, small cells hidden (``null``).
+    def sector_table(self, name, period, columns="target_group", rows=None):
+        """One indicator for a quarter or a year: Missions × ``columns`` (or ``rows`` × ``columns``, two
+        breakdowns sector-wide), small cells hidden (``null``) and flagged.
 
         Sector totals count a person followed by two Missions once.
         """
         self.caller.authorize("reporting.sector")
-        return app.published(self.site.code, self._facts(), "sector", name, period, columns, self.budget)
+        return app.published(self.site.code, self._facts(), "sector", name, period, columns, self.budget, rows)
 
     @rpc
     def sector_export(self, period, format="csv"):  # noqa: A002 - the API's own word

@@ -104,10 +104,11 @@ class ReportingService(ServiceBase):
         return app.headline(self._facts(), period)
 
     @rpc
-    def publication(self, name, period, columns=None):
-        """The Mission's published table (a quarter or a year): small cells hidden (``null``)."""
+    def publication(self, name, period, columns=None, rows=None):
+        """The Mission's published table (a quarter or a year), by one breakdown or two (``rows`` × ``columns``):
+        small cells hidden (``null``) and flagged."""
         self.caller.authorize("reporting.read")
-        return app.published(self.site.code, self._facts(), "mission", name, period, columns, self.budget)
+        return app.published(self.site.code, self._facts(), "mission", name, period, columns, self.budget, rows)
 
     @rpc
     def export(self, period, format="csv"):  # noqa: A002 - the API's own word
@@ -120,13 +121,13 @@ class ReportingService(ServiceBase):
     def submit_period(self, period, reason=None):
         """Submit the Mission's figures for a period; a correction of an approved period needs a reason."""
         actor = self.caller.authorize("reporting.submit")
-        return app.submit_period(self.db, self._facts(), actor, period, reason)
+        return app.submit_period(self.db, self._facts(), actor, period, reason, source=self.site.source)
 
     @rpc
     def approve_submission(self, period, version):
         """Approve a submitted version: it becomes the period's frozen snapshot."""
         actor = self.caller.authorize("reporting.approve")
-        return app.approve_submission(self.db, actor, period, version)
+        return app.approve_submission(self.db, actor, period, version, source=self.site.source)
 
     @rpc
     def get_submission(self, period, version=None):

@@ -59,3 +59,43 @@ def view(row) -> dict:
         "approved_by": row.approved_by,
         "approved_at": row.approved_at.isoformat() if row.approved_at else None,
     }
+
+
+MISSING = "missing"
+CHANGED_NAMES = 2000  # the most figure names one event carries (contracts.sector.PeriodSubmittedV1)
+
+
+def changed(diff: list[dict] | None) -> list[str]:
+    """The names of the figures a version changed (``diff``'s), never their values: what InterMire is told."""
+    return [d["figure"] for d in diff or []][:CHANGED_NAMES]
+
+
+def sector_view(period: str, missions: list[str], rows) -> dict:
+    """``{"period", "missions": [{"mission", "status", "approved_version", "versions": [...]}]}``: every Mission
+    of the registry (``missing`` when it has not submitted), and any other that has."""
+    by_mission: dict[str, list] = {}
+    for r in rows:
+        by_mission.setdefault(r.mission, []).append(r)
+    out = []
+    for mission in [*missions, *sorted(set(by_mission) - set(missions))]:
+        versions = sorted(by_mission.get(mission, []), key=lambda r: r.version)
+        approved = [r.version for r in versions if r.status == APPROVED]
+        out.append(
+            {
+                "mission": mission,
+                "status": versions[-1].status if versions else MISSING,
+                "approved_version": approved[-1] if approved else None,
+                "versions": [
+                    {
+                        "version": r.version,
+                        "status": r.status,
+                        "submitted_on": r.submitted_on,
+                        "approved_on": r.approved_on,
+                        "correction": r.correction,
+                        "changed": list(r.changed or []),
+                    }
+                    for r in versions
+                ],
+            }
+        )
+    return {"period": period, "missions": out}

@@ -61,6 +61,7 @@ one solve.
 
 from __future__ import annotations
 
+import functools
 import heapq
 from dataclasses import dataclass
 
@@ -172,7 +173,17 @@ def cube_equations(periods: int, rows: int, columns: int, time_links=(), row_mar
 
 
 def cube_links(periods: int, rows: int, columns: int, time_links=(), row_margin: bool = True) -> Links:
-    """``cube_equations`` as ``Links``, built with array arithmetic (same equations, same order)."""
+    """``cube_equations`` as ``Links``, built with array arithmetic (same equations, same order).
+
+    The equations depend only on the cube's shape, so they are built once per shape and shared (read only):
+    a sector table protects eleven Mission rows of one shape, and an export many tables of few shapes; on
+    small tables, building the sparse matrices was a third of the protection's time."""
+    key = tuple((int(total), tuple(int(q) for q in parts)) for total, parts in time_links)
+    return _cube_links(int(periods), int(rows), int(columns), key, bool(row_margin))
+
+
+@functools.lru_cache(maxsize=256)
+def _cube_links(periods: int, rows: int, columns: int, time_links, row_margin: bool) -> Links:
     R, C = rows, columns
     at = np.arange(periods * R * C, dtype=np.int64).reshape(periods, R, C)
     blocks = []  # (totals, parts as a 2-D array: one row per equation)

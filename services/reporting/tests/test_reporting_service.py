@@ -151,7 +151,7 @@ def test_bad_requests_are_refused_field_by_field(mission):
         mission.service.publication("entries", "2026")  # three people: below the threshold
     assert "threshold" in raised.value.errors["period"][0]
     with pytest.raises(ValidationFailed) as raised:
-        mission.service.export("2026", "pdf")
+        mission.service.export("2026", "docx")
     assert list(raised.value.errors) == ["format"]
     with pytest.raises(NotFound):
         mission.service.get_submission("2026-Q1")
@@ -193,7 +193,7 @@ def test_exports_hide_small_cells_and_carry_a_youth_guarantee_table(mission):
 
     xlsx = mission.service.export("2026", "xlsx")
     book = load_workbook(io.BytesIO(base64.b64decode(xlsx["content"])))
-    assert book.sheetnames == ["Indicators", "Youth Guarantee", "Definitions"]
+    assert book.sheetnames == ["Indicators", "Youth Guarantee", "ESF+", "Definitions"]
     youth = list(book["Youth Guarantee"].values)
     assert ("scope", "indicator", "period", "age_band", "value", "protected") == youth[0]
     assert (mission.code, "people_accompanied", "2026", "under_25", 27, None) in youth

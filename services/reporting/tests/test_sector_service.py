@@ -164,7 +164,8 @@ def test_exports_carry_the_same_flags_and_no_count_from_1_to_4(sector):
     sector.feed(*people(160, 2026))
     csv_export = sector.service.sector_export("2026", "csv")
     lines = list(csv.reader(io.StringIO(csv_export["content"])))
-    header, body = lines[0], [r for r in lines[1:] if r and r[0] != "youth_guarantee"]
+    header, body = lines[0], [r for r in lines[1:] if r and r[0] not in ("youth_guarantee", "esf_plus")]
+    assert any(r[:1] == ["esf_plus"] for r in lines) and any(r[:1] == ["youth_guarantee"] for r in lines)
     assert header == ["scope", "indicator", "period", "breakdown", "category", "value", "protected"]
     flags = set()
     for *_, value, why in body:
@@ -183,7 +184,7 @@ def test_exports_carry_the_same_flags_and_no_count_from_1_to_4(sector):
 
     xlsx = sector.service.sector_export("2026", "xlsx")
     book = load_workbook(io.BytesIO(base64.b64decode(xlsx["content"])))
-    for sheet in ("Indicators", "Youth Guarantee"):
+    for sheet in ("Indicators", "Youth Guarantee", "ESF+"):
         rows = list(book[sheet].values)
         assert rows[0][-2:] == ("value", "protected")
         for row in rows[1:]:
