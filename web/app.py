@@ -33,7 +33,7 @@ from kit.reference import municipality
 from web import i18n, labels
 from web.gateway import GatewayClient, GatewayError, UserGateway
 from web.permissions import may
-from web.sessions import Session, SessionStore, claim_once, settle_once
+from web.sessions import Session, StoreUnavailable, claim_once, open_store, settle_once
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -165,13 +165,14 @@ class WebApp:
         environ=None,
         session_ttl: float | None = None,
         clock=time.time,
+        data_dir: Path | str | None = None,
     ):
         env = os.environ if environ is None else environ
         self.development = is_development(env)
         self.gateway = GatewayClient(gateway_url)
         self.missions = list(missions or [])
         ttl = session_ttl if session_ttl is not None else float(env.get("PASSERELLE_WEB_SESSION_TTL", 1800))
-        self.sessions = SessionStore(ttl, clock)
+        self.sessions = open_store(env, data_dir, ttl, clock)
         from web import oidc  # the sign-in method: development page, or the identity provider
 
         self.oidc = None if self.development else oidc.OidcConfig.from_env(env)
@@ -230,10 +231,14 @@ class WebApp:
             return self._bare_error(request, adapter, exc.code or 404)
         if endpoint == "static":
             return self.static(values["name"])
-        session = self.sessions.get(request.cookies.get(COOKIE))
-        fresh = session is None
-        if fresh:
-            session = self.sessions.new(_language(request))
+        try:
+            session = self.sessions.get(request.cookies.get(COOKIE))
+            fresh = session is None
+            if fresh:
+                session = self.sessions.new(_language(request))
+        except StoreUnavailable as exc:
+            log.error("session store unreachable: %s", exc)
+            return self._bare_error(request, adapter, 503)
         page = Page(self, request, session, adapter)
         v = self.views[endpoint]
         try:
@@ -263,7 +268,11 @@ class WebApp:
                 message=page.gettext("Cette page n'existe pas, ou vous n'y avez pas accès."),
             )
         session = page.session  # sign-in and sign-out replace it
-        if session.id in self.sessions._sessions:
+        try:
+            self.sessions.save(session)
+        except StoreUnavailable as exc:
+            log.error("session store unreachable: %s", exc)
+        if not session.ended:
             response.set_cookie(
                 COOKIE, session.id, httponly=True, samesite="Lax", secure=not self.development, path="/"
             )
@@ -286,7 +295,7 @@ class WebApp:
 
     def gateway_error(self, page: Page, exc: GatewayError) -> Response:
         if exc.status == 401:
-            self.sessions.drop(page.session.id)
+            self.sessions.end(page.session)
             page.session = self.sessions.new(page.session.lang)
             page.flash(page.gettext("Votre session a expiré : connectez-vous à nouveau."))
             return self.to_sign_in(page)
@@ -313,8 +322,18 @@ class WebApp:
         )
 
     def _bare_error(self, request, adapter, status: int) -> Response:
-        session = self.sessions.get(request.cookies.get(COOKIE)) or Session("", "", 0, lang=_language(request))
-        page = Page(self, request, session, adapter)
+        try:
+            session = self.sessions.get(request.cookies.get(COOKIE)) if status != 503 else None
+        except StoreUnavailable:
+            session = None
+        page = Page(self, request, session or Session("", "", 0, lang=_language(request)), adapter)
+        if status == 503:
+            return page.render(
+                "error.html",
+                status=503,
+                title=page.gettext("Le service ne répond pas"),
+                message=page.gettext("La plateforme n'a pas pu répondre. Réessayez dans un instant."),
+            )
         return page.render(
             "error.html",
             status=status,
@@ -361,13 +380,16 @@ def create_app(
     environ=None,
     session_ttl: float | None = None,
     clock=time.time,
+    data_dir: Path | str | None = None,
 ) -> WebApp:
     """The front office's WSGI application, talking to the gateway at ``gateway_url``.
 
     ``missions`` lists ``(code, name)`` for the development sign-in page. Outside development mode the
-    identity provider's settings are required (``web.oidc``), and a missing one stops the start.
+    identity provider's settings are required (``web.oidc``), and a missing one stops the start. Sessions go to
+    ``PASSERELLE_WEB_SESSION_URL`` (Redis), else to a SQLite file under ``data_dir``, else stay in memory
+    (``web.sessions.open_store``).
     """
-    return WebApp(gateway_url, missions, environ, session_ttl, clock)
+    return WebApp(gateway_url, missions, environ, session_ttl, clock, data_dir)
 
 
 def quote_next(path: str) -> str:

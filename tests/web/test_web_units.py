@@ -16,7 +16,7 @@ from kit.config import ConfigError
 from web import i18n
 from web.app import create_app
 from web.oidc import pkce_pair
-from web.sessions import SessionStore, claim_once, settle_once
+from web.sessions import MemoryStore, SqliteStore, claim_once, settle_once
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 DEV = {"PASSERELLE_ENV": "development"}
@@ -60,22 +60,45 @@ def test_belgian_formats():
     assert i18n.format_day(None) == ""
 
 
-def test_sessions_expire_when_idle_and_form_keys_land_once():
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_sessions_expire_when_idle_and_form_keys_land_once(kind, tmp_path):
     now = [1000.0]
-    store = SessionStore(ttl=60, clock=lambda: now[0])
+    clock = lambda: now[0]  # noqa: E731
+    store = MemoryStore(ttl=600, clock=clock) if kind == "memory" else SqliteStore(tmp_path / "s.db", 600, clock)
     session = store.new()
-    now[0] += 59
-    assert store.get(session.id) is session  # a request extends the idle time
-    now[0] += 61
+    now[0] += 599
+    again = store.get(session.id)
+    assert again is not None and again.csrf == session.csrf
+    store.save(again)  # a request extends the idle time
+    now[0] += 599
+    assert store.get(session.id) is not None
+    now[0] += 601
     assert store.get(session.id) is None
     fresh = store.new()
     assert claim_once(fresh, "k1") is None
     assert claim_once(fresh, "k1") == ""  # the first post still running: the second waits for nothing
     settle_once(fresh, "k1", "/beneficiaires/x")
-    assert claim_once(fresh, "k1") == "/beneficiaires/x"
+    assert claim_once(store.get(fresh.id), "k1") == "/beneficiaires/x"  # seen by the next request too
     assert claim_once(fresh, "k2") is None
     settle_once(fresh, "k2", None)  # refused: the same form may be sent again, corrected
     assert claim_once(fresh, "k2") is None
+    fresh.user, fresh.flashes = {"sub": "anne", "token": "t"}, ["bonjour"]
+    store.save(fresh)
+    read = store.get(fresh.id)
+    assert read.user == {"sub": "anne", "token": "t"} and read.take_flashes() == ["bonjour"]
+    store.end(read)
+    assert store.get(fresh.id) is None and claim_once(store.new(), "k1") is None
+
+
+def test_the_sqlite_store_keeps_no_session_id_and_only_its_owner_reads_it(tmp_path):
+    store = SqliteStore(tmp_path / "web" / "sessions.sqlite3")
+    session = store.new()
+    session.user = {"sub": "anne"}
+    store.save(session)
+    assert (tmp_path / "web" / "sessions.sqlite3").stat().st_mode & 0o077 == 0
+    store.close()
+    assert session.id.encode() not in (tmp_path / "web" / "sessions.sqlite3").read_bytes()
+    assert SqliteStore(tmp_path / "web" / "sessions.sqlite3").get(session.id).user == {"sub": "anne"}
 
 
 def test_pkce_challenge_is_the_s256_of_the_verifier():
