@@ -574,9 +574,8 @@ def k8s_files(registry: Registry) -> dict[str, str]:
         "(`https://app.passerelle.intermire.be/connexion/retour`), the front office's confidential client at the "
         "OIDC provider the gateway trusts (web/README.md)\n"
         "\nAnd, cluster-wide, cert-manager with a ClusterIssuer named `" + CLUSTER_ISSUER + "` (ACME; DNS-01 for "
-        "the broker's AMQPS host names, which no HTTP route serves): it issues `gateway-tls` and `web-tls` for the Ingresses and `"
-        + BROKER_TLS_SECRET
-        + "` for the broker.\n"
+        "the broker's AMQPS host names, which no HTTP route serves): it issues `gateway-tls` and `web-tls` for the "
+        "Ingresses and `" + BROKER_TLS_SECRET + "` for the broker.\n"
     )
     return files
 

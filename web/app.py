@@ -18,6 +18,7 @@ import logging
 import os
 import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -38,6 +39,7 @@ from web.sessions import Session, StoreUnavailable, claim_once, open_store, sett
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 COOKIE = "passerelle_session"
+GATHER_THREADS = 32
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}
 
 
@@ -103,6 +105,18 @@ class Page:
     @property
     def gateway(self) -> UserGateway:
         return UserGateway(self.app.gateway, self.user["token"], self.user["mission"], self.request_id)
+
+    def gather(self, calls: dict) -> dict:
+        """Run independent calls (``{name: fn}``, each a gateway read under its own policy action) at the same
+        time; their answers by name. The first error, in the order given, is raised once all have ended."""
+        if len(calls) <= 1:
+            return {name: fn() for name, fn in calls.items()}
+        futures = {name: self.app.pool.submit(fn) for name, fn in calls.items()}
+        wait(futures.values())
+        for future in futures.values():
+            if future.exception() is not None:
+                raise future.exception()
+        return {name: future.result() for name, future in futures.items()}
 
     def url(self, endpoint: str, **values) -> str:
         return self.adapter.build(endpoint, {k: v for k, v in values.items() if v is not None})
@@ -170,6 +184,8 @@ class WebApp:
         env = os.environ if environ is None else environ
         self.development = is_development(env)
         self.gateway = GatewayClient(gateway_url)
+        # Threads for a page's independent gateway calls (Page.gather); as many as the client's connection pool.
+        self.pool = ThreadPoolExecutor(max_workers=GATHER_THREADS, thread_name_prefix="gateway-call")
         self.missions = list(missions or [])
         ttl = session_ttl if session_ttl is not None else float(env.get("PASSERELLE_WEB_SESSION_TTL", 1800))
         self.sessions = open_store(env, data_dir, ttl, clock)
