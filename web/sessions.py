@@ -299,14 +299,22 @@ class RedisStore(SessionStore):
 
     TIMEOUT = 1.0  # seconds per call: a store that does not answer is a page that cannot know who asks
 
-    def __init__(self, url: str, ttl: float = 1800.0, clock=time.time, prefix: str = "passerelle:web:session:"):
+    def __init__(
+        self,
+        url: str,
+        ttl: float = 1800.0,
+        clock=time.time,
+        prefix: str = "passerelle:web:session:",
+        password: str | None = None,
+    ):
         super().__init__(ttl, clock)
         import redis
 
         self.prefix = prefix
         self._errors = (redis.RedisError, OSError)
+        extra = {"password": password} if password else {}
         self.redis = redis.Redis.from_url(
-            url, socket_timeout=self.TIMEOUT, socket_connect_timeout=self.TIMEOUT, decode_responses=True
+            url, socket_timeout=self.TIMEOUT, socket_connect_timeout=self.TIMEOUT, decode_responses=True, **extra
         )
 
     def _seconds(self, expires_at: float) -> int:
@@ -355,7 +363,8 @@ def open_store(env, data_dir: Path | str | None, ttl: float, clock=time.time) ->
     url = (env.get("PASSERELLE_WEB_SESSION_URL") or "").strip()
     if url.startswith(("redis://", "rediss://", "unix://")):
         prefix = env.get("PASSERELLE_WEB_SESSION_PREFIX") or "passerelle:web:session:"
-        return RedisStore(url, ttl, clock, prefix=prefix)
+        # The password apart from the URL when it comes from a secret file of its own (docker-compose.yml).
+        return RedisStore(url, ttl, clock, prefix=prefix, password=env.get("PASSERELLE_WEB_SESSION_PASSWORD"))
     if url.startswith("sqlite:///"):
         return SqliteStore(url[len("sqlite:///") :], ttl, clock)
     if url == "memory":
