@@ -209,6 +209,7 @@ class WebApp:
             extensions=["jinja2.ext.i18n"],
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=self.development,  # no stat of every template at every page outside development
         )
         env.install_gettext_translations(self.translations[lang], newstyle=True)
         env.filters["day"] = i18n.format_day
@@ -224,6 +225,7 @@ class WebApp:
             self.translations[lang].gettext(labels.field_label(name)) if labels.field_label(name) else ""
         )
         env.globals["error_text"] = lambda m: self.translations[lang].gettext(labels.error_message(m))
+        env.globals["label"] = _label_lookup(self.translations[lang].gettext)
         return env
 
     # -- WSGI ------------------------------------------------------------
@@ -365,6 +367,24 @@ class WebApp:
         response = Response(path.read_bytes(), content_type=STATIC_TYPES.get(path.suffix, "application/octet-stream"))
         response.headers["Cache-Control"] = "public, max-age=3600"
         return response
+
+
+def _label_lookup(gettext):
+    """``label(L.STAGES, code)``: a code's translated label, each translated once per language. A table of a
+    hundred rows asks for two hundred labels; the template's ``_()`` costs a Markup and a format each time."""
+    known: dict[tuple[int, object], str] = {}
+
+    def label(mapping: dict, code) -> str:
+        if code is None:
+            return ""
+        key = (id(mapping), code)
+        found = known.get(key)
+        if found is None:
+            text = mapping.get(code, code)
+            found = known[key] = gettext(text) if isinstance(text, str) and text else str(text)
+        return found
+
+    return label
 
 
 def municipality_name(code: str | None) -> str:

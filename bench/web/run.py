@@ -78,6 +78,22 @@ def wall(call) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def file_reads(gateway_url: str, pid: str) -> list[tuple[str, dict]]:
+    """The gateway reads of a person's file page, in its first two rounds (web/views/people.py)."""
+    mission = f"{gateway_url}/missions/mirec"
+    people = f"{mission}/beneficiaries/{pid}"
+    return [
+        (people, {"purpose": "accompaniment"}),
+        (people + "/pathway", {}),
+        (people + "/plan", {}),
+        (people + "/assessments", {}),
+        (people + "/notes/social", {}),
+        (people + "/notes/pedagogical", {}),
+        (f"{mission}/matching/proposals", {"beneficiary_id": pid}),
+        (f"{mission}/matching/beneficiaries/{pid}/vacancies", {"limit": 10}),
+    ]
+
+
 def service_times(site) -> dict[str, tuple[float, float]]:
     """Per beneficiary RPC: (calls, seconds) so far, from the site's own histogram."""
     out = {}
@@ -138,6 +154,7 @@ def main(argv=None) -> None:
             page_time(http.get(front.url + "/beneficiaires/" + rng.choice(rows).id))
             search_page({"q": prefix()})
         before = service_times(site)
+        load_start = os.getloadavg()
         n = args.requests
         pages["baseline: empty search form (no gateway call)"] = [
             page_time(http.get(front.url + "/recherche")) for _ in range(n)
@@ -168,6 +185,21 @@ def main(argv=None) -> None:
             wall(lambda: gw.get(base + "/caseload", params={"counsellor": "anne@mirec", "page_size": 100}))
             for _ in range(n)
         ]
+        # The file page's reads one after the other (as before the page gathered them) and all at once (as the
+        # page sends them now), taken in turns for the same person so that both meet the same load.
+        pool = eventlet.GreenPool(8)
+        one_by_one, together = [], []
+        for _ in range(n):
+            reads = file_reads(front.gateway_url, rng.choice(rows).id)
+            started = time.perf_counter()
+            for url, params in reads:
+                gw.get(url, params=params)
+            one_by_one.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            list(pool.imap(lambda read: gw.get(read[0], params=read[1]), reads))
+            together.append((time.perf_counter() - started) * 1000)
+        api["the file page's 8 reads, one after the other"] = one_by_one
+        api["the file page's 8 reads, all at once (what the page does)"] = together
         load = os.getloadavg()
     finally:
         front.stop()
@@ -183,7 +215,9 @@ def main(argv=None) -> None:
         "# Front office",
         "",
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · {machine()} · commit {commit()} · {database} · load average "
-        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end · "
+        f"{load_start[0]:.2f} {load_start[1]:.2f} {load_start[2]:.2f} at the start, "
+        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end (figures at a load above 1 are upper bounds: "
+        "re-measure on a quiet machine) · "
         f"`python -m bench.web.run --people {args.people} --counsellors {args.counsellors} --requests {args.requests}`",
         "",
         f"MIREC (the benchmarked Mission; the other Missions are not started) holds {len(rows):,} people written in "
@@ -198,7 +232,8 @@ def main(argv=None) -> None:
         "|---|---:|---:|---:|",
         *[f"| {k} | {percentile(v, 50):.1f} | {percentile(v, 95):.1f} | {len(v)} |" for k, v in pages.items()],
         "",
-        "The gateway, as a client sees it (wall time, HTTP and JSON included).",
+        "The gateway, as a client sees it (wall time, HTTP and JSON included). The file page's reads are taken in "
+        "turns, one after the other then all at once, for the same person each time.",
         "",
         "| call | p50 ms | p95 ms | requests |",
         "|---|---:|---:|---:|",
