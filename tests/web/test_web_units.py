@@ -185,3 +185,36 @@ def test_outside_development_no_demo_page_and_sign_in_goes_to_the_provider_with_
     assert client.post("/connexion/demo", data={"mission": "mirec", "login": "anne"}).status_code in (400, 404)
     forged = client.get("/connexion/retour?state=not-the-one&code=abc")
     assert forged.status_code == 400  # a state that does not match the request is refused
+
+
+def test_a_page_gathers_independent_gateway_calls_together_and_raises_the_first_error():
+    import threading
+
+    from werkzeug.test import EnvironBuilder
+
+    from web.app import Page
+    from web.gateway import GatewayError
+
+    app = create_app("http://127.0.0.1:9", MISSIONS, environ=DEV)
+    page = Page(app, EnvironBuilder(path="/").get_request(), app.sessions.new(), None)
+    both_running = threading.Barrier(2, timeout=5)  # each call waits for the other: only concurrent calls end
+
+    def call(value):
+        def run():
+            both_running.wait()
+            return value
+
+        return run
+
+    assert page.gather({"a": call(1), "b": call(2)}) == {"a": 1, "b": 2}
+    assert page.gather({}) == {} and page.gather({"only": lambda: 3}) == {"only": 3}
+
+    def refused():
+        raise GatewayError(403, {"title": "Forbidden"})
+
+    def missing():
+        raise GatewayError(404, {"title": "Not Found"})
+
+    with pytest.raises(GatewayError) as raised:
+        page.gather({"fine": lambda: 1, "refused": refused, "missing": missing})
+    assert raised.value.status == 403  # the first in the order given
