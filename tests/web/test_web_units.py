@@ -218,3 +218,23 @@ def test_a_page_gathers_independent_gateway_calls_together_and_raises_the_first_
     with pytest.raises(GatewayError) as raised:
         page.gather({"fine": lambda: 1, "refused": refused, "missing": missing})
     assert raised.value.status == 403  # the first in the order given
+
+
+def test_a_session_store_that_does_not_answer_is_a_503_page_not_a_crash():
+    env = dict(DEV, PASSERELLE_WEB_SESSION_URL="redis://127.0.0.1:1/0")  # nothing listens there
+    client = Client(create_app("http://127.0.0.1:9", MISSIONS, environ=env))
+    reply = client.get("/connexion")
+    assert reply.status_code == 503 and "passerelle_session" not in reply.headers.get("Set-Cookie", "")
+    assert "Le service ne répond pas" in reply.get_data(as_text=True)
+
+
+def test_the_session_store_is_chosen_by_its_url(tmp_path):
+    from web.sessions import MemoryStore, RedisStore, open_store
+
+    assert isinstance(open_store({}, tmp_path, 60), SqliteStore)
+    assert (tmp_path / "web" / "sessions.sqlite3").exists()
+    assert isinstance(open_store({}, None, 60), MemoryStore)
+    assert isinstance(open_store({"PASSERELLE_WEB_SESSION_URL": "redis://127.0.0.1:1/0"}, tmp_path, 60), RedisStore)
+    assert isinstance(open_store({"PASSERELLE_WEB_SESSION_URL": f"sqlite:///{tmp_path}/x.db"}, None, 60), SqliteStore)
+    with pytest.raises(ConfigError, match="PASSERELLE_WEB_SESSION_URL"):
+        open_store({"PASSERELLE_WEB_SESSION_URL": "postgresql://x"}, tmp_path, 60)
