@@ -109,7 +109,7 @@ class Page:
     def gather(self, calls: dict) -> dict:
         """Run independent calls (``{name: fn}``, each a gateway read under its own policy action) at the same
         time; their answers by name. The first error, in the order given, is raised once all have ended."""
-        if len(calls) <= 1:
+        if len(calls) <= 1 or self.app.gather_threads <= 1:
             return {name: fn() for name, fn in calls.items()}
         futures = {name: self.app.pool.submit(fn) for name, fn in calls.items()}
         wait(futures.values())
@@ -185,7 +185,9 @@ class WebApp:
         self.development = is_development(env)
         self.gateway = GatewayClient(gateway_url)
         # Threads for a page's independent gateway calls (Page.gather); as many as the client's connection pool.
-        self.pool = ThreadPoolExecutor(max_workers=GATHER_THREADS, thread_name_prefix="gateway-call")
+        # PASSERELLE_WEB_GATHER_THREADS=1 sends them one after the other (bench/web compares both).
+        self.gather_threads = int(env.get("PASSERELLE_WEB_GATHER_THREADS", GATHER_THREADS))
+        self.pool = ThreadPoolExecutor(max_workers=max(1, self.gather_threads), thread_name_prefix="gateway-call")
         self.missions = list(missions or [])
         ttl = session_ttl if session_ttl is not None else float(env.get("PASSERELLE_WEB_SESSION_TTL", 1800))
         self.sessions = open_store(env, data_dir, ttl, clock)

@@ -33,10 +33,13 @@ import argparse  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
 
 import requests  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
@@ -45,6 +48,7 @@ from bench.report import commit, machine  # noqa: E402
 from bench.web import seed  # noqa: E402
 from gateway.auth import mint  # noqa: E402
 from kit.search import search_key  # noqa: E402
+from tests.harness import free_port, terminate, wait_until  # noqa: E402
 from tests.web.browser import FrontOffice  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,6 +68,13 @@ def sign_in(front: FrontOffice) -> tuple[requests.Session, str]:
     csrf = CSRF.search(http.get(front.url + "/connexion").text).group(1)
     http.post(front.url + "/connexion/demo", data={"csrf": csrf, "mission": "mirec", "login": "anne", "next": "/"})
     return http, CSRF.search(http.get(front.url + "/recherche").text).group(1)
+
+
+def answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 def page_time(reply: requests.Response) -> float:
@@ -198,6 +209,31 @@ def main(argv=None) -> None:
             started = time.perf_counter()
             list(pool.imap(lambda read: gw.get(read[0], params=read[1]), reads))
             together.append((time.perf_counter() - started) * 1000)
+        # The whole file page, from a second front office whose reads go one after the other
+        # (PASSERELLE_WEB_GATHER_THREADS=1), and from the first, in turns for the same person.
+        port = free_port()
+        second = subprocess.Popen(
+            [sys.executable, "-m", "web", "--registry", str(front.platform.registry_path), "--port", str(port)],
+            env=dict(front._env(), PASSERELLE_WEB_GATHER_THREADS="1"),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            sequential = SimpleNamespace(url=f"http://127.0.0.1:{port}")
+            wait_until(lambda: answers(sequential.url + "/connexion"), 60, what="second front office")
+            http_one_by_one, _ = sign_in(sequential)
+            gathered_pages, sequential_pages = [], []
+            for _ in range(n):
+                path = "/beneficiaires/" + rng.choice(rows).id
+                sequential_pages.append(page_time(http_one_by_one.get(sequential.url + path)))
+                gathered_pages.append(page_time(http.get(front.url + path)))
+            pages["a person's file, its reads one after the other (before; in turns with the next line)"] = (
+                sequential_pages
+            )
+            pages["a person's file, its reads gathered (now; in turns with the line above)"] = gathered_pages
+        finally:
+            terminate(second)
         api["the file page's 8 reads, one after the other"] = one_by_one
         api["the file page's 8 reads, all at once (what the page does)"] = together
         load = os.getloadavg()
