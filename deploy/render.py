@@ -567,10 +567,15 @@ def k8s_files(registry: Registry) -> dict[str, str]:
         "(gateway/README.md: the Keycloak realm and client)\n"
         "- `gateway-ratelimit`: keys `password` (the rate-limit store's) and `url` "
         "(`redis://:<password>@gateway-ratelimit:6379/0`), the store every gateway replica shares\n"
+        "- `web-sessions`: keys `password` (the front office's session store's) and `url` "
+        "(`redis://:<password>@web-sessions:6379/0`), the sessions every front-office replica shares (a store of its "
+        "own: it holds bearer tokens)\n"
+        "- `web-oidc`: keys `issuer`, `client-id`, `client-secret` and `redirect-uri` "
+        "(`https://app.passerelle.intermire.be/connexion/retour`), the front office's confidential client at the "
+        "OIDC provider the gateway trusts (web/README.md)\n"
         "\nAnd, cluster-wide, cert-manager with a ClusterIssuer named `" + CLUSTER_ISSUER + "` (ACME; DNS-01 for "
-        "the broker's AMQPS host names, which no HTTP route serves): it issues `gateway-tls` for the Ingress and `"
-        + BROKER_TLS_SECRET
-        + "` for the broker.\n"
+        "the broker's AMQPS host names, which no HTTP route serves): it issues `gateway-tls` and `web-tls` for the "
+        "Ingresses and `" + BROKER_TLS_SECRET + "` for the broker.\n"
     )
     return files
 

@@ -18,6 +18,7 @@ import logging
 import os
 import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -33,11 +34,12 @@ from kit.reference import municipality
 from web import i18n, labels
 from web.gateway import GatewayClient, GatewayError, UserGateway
 from web.permissions import may
-from web.sessions import Session, SessionStore, claim_once, settle_once
+from web.sessions import Session, StoreUnavailable, claim_once, open_store, settle_once
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 COOKIE = "passerelle_session"
+GATHER_THREADS = 32
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}
 
 
@@ -104,6 +106,18 @@ class Page:
     def gateway(self) -> UserGateway:
         return UserGateway(self.app.gateway, self.user["token"], self.user["mission"], self.request_id)
 
+    def gather(self, calls: dict) -> dict:
+        """Run independent calls (``{name: fn}``, each a gateway read under its own policy action) at the same
+        time; their answers by name. The first error, in the order given, is raised once all have ended."""
+        if len(calls) <= 1 or self.app.gather_threads <= 1:
+            return {name: fn() for name, fn in calls.items()}
+        futures = {name: self.app.pool.submit(fn) for name, fn in calls.items()}
+        wait(futures.values())
+        for future in futures.values():
+            if future.exception() is not None:
+                raise future.exception()
+        return {name: future.result() for name, future in futures.items()}
+
     def url(self, endpoint: str, **values) -> str:
         return self.adapter.build(endpoint, {k: v for k, v in values.items() if v is not None})
 
@@ -165,13 +179,18 @@ class WebApp:
         environ=None,
         session_ttl: float | None = None,
         clock=time.time,
+        data_dir: Path | str | None = None,
     ):
         env = os.environ if environ is None else environ
         self.development = is_development(env)
         self.gateway = GatewayClient(gateway_url)
+        # Threads for a page's independent gateway calls (Page.gather); as many as the client's connection pool.
+        # PASSERELLE_WEB_GATHER_THREADS=1 sends them one after the other (bench/web compares both).
+        self.gather_threads = int(env.get("PASSERELLE_WEB_GATHER_THREADS", GATHER_THREADS))
+        self.pool = ThreadPoolExecutor(max_workers=max(1, self.gather_threads), thread_name_prefix="gateway-call")
         self.missions = list(missions or [])
         ttl = session_ttl if session_ttl is not None else float(env.get("PASSERELLE_WEB_SESSION_TTL", 1800))
-        self.sessions = SessionStore(ttl, clock)
+        self.sessions = open_store(env, data_dir, ttl, clock)
         from web import oidc  # the sign-in method: development page, or the identity provider
 
         self.oidc = None if self.development else oidc.OidcConfig.from_env(env)
@@ -192,6 +211,7 @@ class WebApp:
             extensions=["jinja2.ext.i18n"],
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=self.development,  # no stat of every template at every page outside development
         )
         env.install_gettext_translations(self.translations[lang], newstyle=True)
         env.filters["day"] = i18n.format_day
@@ -207,6 +227,7 @@ class WebApp:
             self.translations[lang].gettext(labels.field_label(name)) if labels.field_label(name) else ""
         )
         env.globals["error_text"] = lambda m: self.translations[lang].gettext(labels.error_message(m))
+        env.globals["label"] = _label_lookup(self.translations[lang].gettext)
         return env
 
     # -- WSGI ------------------------------------------------------------
@@ -230,10 +251,14 @@ class WebApp:
             return self._bare_error(request, adapter, exc.code or 404)
         if endpoint == "static":
             return self.static(values["name"])
-        session = self.sessions.get(request.cookies.get(COOKIE))
-        fresh = session is None
-        if fresh:
-            session = self.sessions.new(_language(request))
+        try:
+            session = self.sessions.get(request.cookies.get(COOKIE))
+            fresh = session is None
+            if fresh:
+                session = self.sessions.new(_language(request))
+        except StoreUnavailable as exc:
+            log.error("session store unreachable: %s", exc)
+            return self._bare_error(request, adapter, 503)
         page = Page(self, request, session, adapter)
         v = self.views[endpoint]
         try:
@@ -263,7 +288,11 @@ class WebApp:
                 message=page.gettext("Cette page n'existe pas, ou vous n'y avez pas accès."),
             )
         session = page.session  # sign-in and sign-out replace it
-        if session.id in self.sessions._sessions:
+        try:
+            self.sessions.save(session)
+        except StoreUnavailable as exc:
+            log.error("session store unreachable: %s", exc)
+        if not session.ended:
             response.set_cookie(
                 COOKIE, session.id, httponly=True, samesite="Lax", secure=not self.development, path="/"
             )
@@ -286,7 +315,7 @@ class WebApp:
 
     def gateway_error(self, page: Page, exc: GatewayError) -> Response:
         if exc.status == 401:
-            self.sessions.drop(page.session.id)
+            self.sessions.end(page.session)
             page.session = self.sessions.new(page.session.lang)
             page.flash(page.gettext("Votre session a expiré : connectez-vous à nouveau."))
             return self.to_sign_in(page)
@@ -313,8 +342,18 @@ class WebApp:
         )
 
     def _bare_error(self, request, adapter, status: int) -> Response:
-        session = self.sessions.get(request.cookies.get(COOKIE)) or Session("", "", 0, lang=_language(request))
-        page = Page(self, request, session, adapter)
+        try:
+            session = self.sessions.get(request.cookies.get(COOKIE)) if status != 503 else None
+        except StoreUnavailable:
+            session = None
+        page = Page(self, request, session or Session("", "", 0, lang=_language(request)), adapter)
+        if status == 503:
+            return page.render(
+                "error.html",
+                status=503,
+                title=page.gettext("Le service ne répond pas"),
+                message=page.gettext("La plateforme n'a pas pu répondre. Réessayez dans un instant."),
+            )
         return page.render(
             "error.html",
             status=status,
@@ -330,6 +369,24 @@ class WebApp:
         response = Response(path.read_bytes(), content_type=STATIC_TYPES.get(path.suffix, "application/octet-stream"))
         response.headers["Cache-Control"] = "public, max-age=3600"
         return response
+
+
+def _label_lookup(gettext):
+    """``label(L.STAGES, code)``: a code's translated label, each translated once per language. A table of a
+    hundred rows asks for two hundred labels; the template's ``_()`` costs a Markup and a format each time."""
+    known: dict[tuple[int, object], str] = {}
+
+    def label(mapping: dict, code) -> str:
+        if code is None:
+            return ""
+        key = (id(mapping), code)
+        found = known.get(key)
+        if found is None:
+            text = mapping.get(code, code)
+            found = known[key] = gettext(text) if isinstance(text, str) and text else str(text)
+        return found
+
+    return label
 
 
 def municipality_name(code: str | None) -> str:
@@ -361,13 +418,16 @@ def create_app(
     environ=None,
     session_ttl: float | None = None,
     clock=time.time,
+    data_dir: Path | str | None = None,
 ) -> WebApp:
     """The front office's WSGI application, talking to the gateway at ``gateway_url``.
 
     ``missions`` lists ``(code, name)`` for the development sign-in page. Outside development mode the
-    identity provider's settings are required (``web.oidc``), and a missing one stops the start.
+    identity provider's settings are required (``web.oidc``), and a missing one stops the start. Sessions go to
+    ``PASSERELLE_WEB_SESSION_URL`` (Redis), else to a SQLite file under ``data_dir``, else stay in memory
+    (``web.sessions.open_store``).
     """
-    return WebApp(gateway_url, missions, environ, session_ttl, clock)
+    return WebApp(gateway_url, missions, environ, session_ttl, clock, data_dir)
 
 
 def quote_next(path: str) -> str:

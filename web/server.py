@@ -41,7 +41,9 @@ def make(app, host: str, port: int):
 
 
 def serve(registry: Registry, host: str = "127.0.0.1", port: int = 8080, gateway_url: str | None = None) -> None:
-    app = create_app(gateway_url or gateway_url_of(registry), missions_of(registry))
+    # Sessions: PASSERELLE_WEB_SESSION_URL (Redis) when set, else a SQLite file under the data dir, which every
+    # front-office process of this host shares and which outlives a restart (web/sessions.py).
+    app = create_app(gateway_url or gateway_url_of(registry), missions_of(registry), data_dir=registry.data_dir)
     server = make(app, host, port)
     log.info("front office listening on http://%s:%d", host, port)
     server.serve_forever()

@@ -33,10 +33,13 @@ import argparse  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
 
 import requests  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
@@ -45,6 +48,7 @@ from bench.report import commit, machine  # noqa: E402
 from bench.web import seed  # noqa: E402
 from gateway.auth import mint  # noqa: E402
 from kit.search import search_key  # noqa: E402
+from tests.harness import free_port, terminate, wait_until  # noqa: E402
 from tests.web.browser import FrontOffice  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,6 +70,13 @@ def sign_in(front: FrontOffice) -> tuple[requests.Session, str]:
     return http, CSRF.search(http.get(front.url + "/recherche").text).group(1)
 
 
+def answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
 def page_time(reply: requests.Response) -> float:
     assert reply.status_code == 200, (reply.url, reply.status_code)
     return float(TIMING.search(reply.headers["Server-Timing"]).group(1))
@@ -76,6 +87,22 @@ def wall(call) -> float:
     reply = call()
     assert reply.status_code == 200, (reply.url, reply.status_code, reply.text[:200])
     return (time.perf_counter() - started) * 1000
+
+
+def file_reads(gateway_url: str, pid: str) -> list[tuple[str, dict]]:
+    """The gateway reads of a person's file page, in its first two rounds (web/views/people.py)."""
+    mission = f"{gateway_url}/missions/mirec"
+    people = f"{mission}/beneficiaries/{pid}"
+    return [
+        (people, {"purpose": "accompaniment"}),
+        (people + "/pathway", {}),
+        (people + "/plan", {}),
+        (people + "/assessments", {}),
+        (people + "/notes/social", {}),
+        (people + "/notes/pedagogical", {}),
+        (f"{mission}/matching/proposals", {"beneficiary_id": pid}),
+        (f"{mission}/matching/beneficiaries/{pid}/vacancies", {"limit": 10}),
+    ]
 
 
 def service_times(site) -> dict[str, tuple[float, float]]:
@@ -138,6 +165,7 @@ def main(argv=None) -> None:
             page_time(http.get(front.url + "/beneficiaires/" + rng.choice(rows).id))
             search_page({"q": prefix()})
         before = service_times(site)
+        load_start = os.getloadavg()
         n = args.requests
         pages["baseline: empty search form (no gateway call)"] = [
             page_time(http.get(front.url + "/recherche")) for _ in range(n)
@@ -168,6 +196,46 @@ def main(argv=None) -> None:
             wall(lambda: gw.get(base + "/caseload", params={"counsellor": "anne@mirec", "page_size": 100}))
             for _ in range(n)
         ]
+        # The file page's reads one after the other (as before the page gathered them) and all at once (as the
+        # page sends them now), taken in turns for the same person so that both meet the same load.
+        pool = eventlet.GreenPool(8)
+        one_by_one, together = [], []
+        for _ in range(n):
+            reads = file_reads(front.gateway_url, rng.choice(rows).id)
+            started = time.perf_counter()
+            for url, params in reads:
+                gw.get(url, params=params)
+            one_by_one.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            list(pool.imap(lambda read: gw.get(read[0], params=read[1]), reads))
+            together.append((time.perf_counter() - started) * 1000)
+        # The whole file page, from a second front office whose reads go one after the other
+        # (PASSERELLE_WEB_GATHER_THREADS=1), and from the first, in turns for the same person.
+        port = free_port()
+        second = subprocess.Popen(
+            [sys.executable, "-m", "web", "--registry", str(front.platform.registry_path), "--port", str(port)],
+            env=dict(front._env(), PASSERELLE_WEB_GATHER_THREADS="1"),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            sequential = SimpleNamespace(url=f"http://127.0.0.1:{port}")
+            wait_until(lambda: answers(sequential.url + "/connexion"), 60, what="second front office")
+            http_one_by_one, _ = sign_in(sequential)
+            gathered_pages, sequential_pages = [], []
+            for _ in range(n):
+                path = "/beneficiaires/" + rng.choice(rows).id
+                sequential_pages.append(page_time(http_one_by_one.get(sequential.url + path)))
+                gathered_pages.append(page_time(http.get(front.url + path)))
+            pages["a person's file, its reads one after the other (before; in turns with the next line)"] = (
+                sequential_pages
+            )
+            pages["a person's file, its reads gathered (now; in turns with the line above)"] = gathered_pages
+        finally:
+            terminate(second)
+        api["the file page's 8 reads, one after the other"] = one_by_one
+        api["the file page's 8 reads, all at once (what the page does)"] = together
         load = os.getloadavg()
     finally:
         front.stop()
@@ -183,7 +251,9 @@ def main(argv=None) -> None:
         "# Front office",
         "",
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · {machine()} · commit {commit()} · {database} · load average "
-        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end · "
+        f"{load_start[0]:.2f} {load_start[1]:.2f} {load_start[2]:.2f} at the start, "
+        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end (figures at a load above 1 are upper bounds: "
+        "re-measure on a quiet machine) · "
         f"`python -m bench.web.run --people {args.people} --counsellors {args.counsellors} --requests {args.requests}`",
         "",
         f"MIREC (the benchmarked Mission; the other Missions are not started) holds {len(rows):,} people written in "
@@ -198,7 +268,8 @@ def main(argv=None) -> None:
         "|---|---:|---:|---:|",
         *[f"| {k} | {percentile(v, 50):.1f} | {percentile(v, 95):.1f} | {len(v)} |" for k, v in pages.items()],
         "",
-        "The gateway, as a client sees it (wall time, HTTP and JSON included).",
+        "The gateway, as a client sees it (wall time, HTTP and JSON included). The file page's reads are taken in "
+        "turns, one after the other then all at once, for the same person each time.",
         "",
         "| call | p50 ms | p95 ms | requests |",
         "|---|---:|---:|---:|",

@@ -16,7 +16,7 @@ from kit.config import ConfigError
 from web import i18n
 from web.app import create_app
 from web.oidc import pkce_pair
-from web.sessions import SessionStore, claim_once, settle_once
+from web.sessions import MemoryStore, SqliteStore, claim_once, settle_once
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 DEV = {"PASSERELLE_ENV": "development"}
@@ -60,22 +60,45 @@ def test_belgian_formats():
     assert i18n.format_day(None) == ""
 
 
-def test_sessions_expire_when_idle_and_form_keys_land_once():
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_sessions_expire_when_idle_and_form_keys_land_once(kind, tmp_path):
     now = [1000.0]
-    store = SessionStore(ttl=60, clock=lambda: now[0])
+    clock = lambda: now[0]  # noqa: E731
+    store = MemoryStore(ttl=600, clock=clock) if kind == "memory" else SqliteStore(tmp_path / "s.db", 600, clock)
     session = store.new()
-    now[0] += 59
-    assert store.get(session.id) is session  # a request extends the idle time
-    now[0] += 61
+    now[0] += 599
+    again = store.get(session.id)
+    assert again is not None and again.csrf == session.csrf
+    store.save(again)  # a request extends the idle time
+    now[0] += 599
+    assert store.get(session.id) is not None
+    now[0] += 601
     assert store.get(session.id) is None
     fresh = store.new()
     assert claim_once(fresh, "k1") is None
     assert claim_once(fresh, "k1") == ""  # the first post still running: the second waits for nothing
     settle_once(fresh, "k1", "/beneficiaires/x")
-    assert claim_once(fresh, "k1") == "/beneficiaires/x"
+    assert claim_once(store.get(fresh.id), "k1") == "/beneficiaires/x"  # seen by the next request too
     assert claim_once(fresh, "k2") is None
     settle_once(fresh, "k2", None)  # refused: the same form may be sent again, corrected
     assert claim_once(fresh, "k2") is None
+    fresh.user, fresh.flashes = {"sub": "anne", "token": "t"}, ["bonjour"]
+    store.save(fresh)
+    read = store.get(fresh.id)
+    assert read.user == {"sub": "anne", "token": "t"} and read.take_flashes() == ["bonjour"]
+    store.end(read)
+    assert store.get(fresh.id) is None and claim_once(store.new(), "k1") is None
+
+
+def test_the_sqlite_store_keeps_no_session_id_and_only_its_owner_reads_it(tmp_path):
+    store = SqliteStore(tmp_path / "web" / "sessions.sqlite3")
+    session = store.new()
+    session.user = {"sub": "anne"}
+    store.save(session)
+    assert (tmp_path / "web" / "sessions.sqlite3").stat().st_mode & 0o077 == 0
+    store.close()
+    assert session.id.encode() not in (tmp_path / "web" / "sessions.sqlite3").read_bytes()
+    assert SqliteStore(tmp_path / "web" / "sessions.sqlite3").get(session.id).user == {"sub": "anne"}
 
 
 def test_pkce_challenge_is_the_s256_of_the_verifier():
@@ -162,3 +185,56 @@ def test_outside_development_no_demo_page_and_sign_in_goes_to_the_provider_with_
     assert client.post("/connexion/demo", data={"mission": "mirec", "login": "anne"}).status_code in (400, 404)
     forged = client.get("/connexion/retour?state=not-the-one&code=abc")
     assert forged.status_code == 400  # a state that does not match the request is refused
+
+
+def test_a_page_gathers_independent_gateway_calls_together_and_raises_the_first_error():
+    import threading
+
+    from werkzeug.test import EnvironBuilder
+
+    from web.app import Page
+    from web.gateway import GatewayError
+
+    app = create_app("http://127.0.0.1:9", MISSIONS, environ=DEV)
+    page = Page(app, EnvironBuilder(path="/").get_request(), app.sessions.new(), None)
+    both_running = threading.Barrier(2, timeout=5)  # each call waits for the other: only concurrent calls end
+
+    def call(value):
+        def run():
+            both_running.wait()
+            return value
+
+        return run
+
+    assert page.gather({"a": call(1), "b": call(2)}) == {"a": 1, "b": 2}
+    assert page.gather({}) == {} and page.gather({"only": lambda: 3}) == {"only": 3}
+
+    def refused():
+        raise GatewayError(403, {"title": "Forbidden"})
+
+    def missing():
+        raise GatewayError(404, {"title": "Not Found"})
+
+    with pytest.raises(GatewayError) as raised:
+        page.gather({"fine": lambda: 1, "refused": refused, "missing": missing})
+    assert raised.value.status == 403  # the first in the order given
+
+
+def test_a_session_store_that_does_not_answer_is_a_503_page_not_a_crash():
+    env = dict(DEV, PASSERELLE_WEB_SESSION_URL="redis://127.0.0.1:1/0")  # nothing listens there
+    client = Client(create_app("http://127.0.0.1:9", MISSIONS, environ=env))
+    reply = client.get("/connexion")
+    assert reply.status_code == 503 and "passerelle_session" not in reply.headers.get("Set-Cookie", "")
+    assert "Le service ne répond pas" in reply.get_data(as_text=True)
+
+
+def test_the_session_store_is_chosen_by_its_url(tmp_path):
+    from web.sessions import MemoryStore, RedisStore, open_store
+
+    assert isinstance(open_store({}, tmp_path, 60), SqliteStore)
+    assert (tmp_path / "web" / "sessions.sqlite3").exists()
+    assert isinstance(open_store({}, None, 60), MemoryStore)
+    assert isinstance(open_store({"PASSERELLE_WEB_SESSION_URL": "redis://127.0.0.1:1/0"}, tmp_path, 60), RedisStore)
+    assert isinstance(open_store({"PASSERELLE_WEB_SESSION_URL": f"sqlite:///{tmp_path}/x.db"}, None, 60), SqliteStore)
+    with pytest.raises(ConfigError, match="PASSERELLE_WEB_SESSION_URL"):
+        open_store({"PASSERELLE_WEB_SESSION_URL": "postgresql://x"}, tmp_path, 60)

@@ -100,7 +100,7 @@ def sign_in_return(page):
 
 @view("/deconnexion", "sign_out", methods=("POST",), public=True)
 def sign_out(page):
-    page.app.sessions.drop(page.session.id)
+    page.app.sessions.end(page.session)
     page.session = page.app.sessions.new(page.session.lang)
     page.flash(page.gettext("Vous êtes déconnecté·e."))
     return page.redirect(page.url("sign_in"))

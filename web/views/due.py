@@ -26,12 +26,22 @@ def gather(page, mine: bool) -> tuple[list[dict], dict, list[str]]:
         asked.append(("employers", lambda: page.gateway.get("/employers/due", agent=sub)))
     if page.may("convention.read"):
         asked.append(("projects", lambda: page.gateway.get("/projects/due", lead=sub)))
-    for source, ask in asked:
-        try:
-            answer = ask()
-        except GatewayError as exc:
-            if exc.status in (401, 403, 404):
-                raise
+
+    def kept(ask):  # a service that does not answer is a section said missing, not a failed page
+        def call():
+            try:
+                return ask()
+            except GatewayError as exc:
+                if exc.status in (401, 403, 404):
+                    raise
+                return None
+
+        return call
+
+    answers = page.gather({source: kept(ask) for source, ask in asked})  # the services asked at the same time
+    for source, _ in asked:
+        answer = answers[source]
+        if answer is None:
             missing.append(source)
             continue
         counts.update(answer["counts"])

@@ -150,27 +150,41 @@ def check_niss(page):
 
 # -- a person's file ---------------------------------------------------------
 class Names:
-    """Vacancy and employer names for one page, each asked of the gateway once."""
+    """Vacancy and employer names for one page, each asked of the gateway once (``prefetch``: all at once)."""
 
     def __init__(self, page):
         self.page, self.vacancies, self.employers = page, {}, {}
 
+    def _vacancy(self, vid: str) -> dict:
+        try:
+            return self.page.gateway.get(f"/vacancies/{vid}")
+        except GatewayError:
+            return {"id": vid, "title": vid, "employer_id": None}
+
+    def _employer(self, eid: str) -> dict:
+        try:
+            return self.page.gateway.get(f"/employers/{eid}")
+        except GatewayError:
+            return {"id": eid, "name": eid}
+
+    def prefetch(self, vacancy_ids, employer_ids=()) -> None:
+        """Ask for these vacancies together, then for their employers and ``employer_ids`` together."""
+        wanted = {vid: (lambda vid=vid: self._vacancy(vid)) for vid in vacancy_ids if vid not in self.vacancies}
+        self.vacancies.update(self.page.gather(wanted))
+        employers = {v.get("employer_id") for v in self.vacancies.values()} | set(employer_ids)
+        wanted = {eid: (lambda eid=eid: self._employer(eid)) for eid in employers if eid and eid not in self.employers}
+        self.employers.update(self.page.gather(wanted))
+
     def vacancy(self, vid: str) -> dict:
         if vid not in self.vacancies:
-            try:
-                self.vacancies[vid] = self.page.gateway.get(f"/vacancies/{vid}")
-            except GatewayError:
-                self.vacancies[vid] = {"id": vid, "title": vid, "employer_id": None}
+            self.vacancies[vid] = self._vacancy(vid)
         return self.vacancies[vid]
 
     def employer(self, eid: str | None) -> dict:
         if not eid:
             return {"name": ""}
         if eid not in self.employers:
-            try:
-                self.employers[eid] = self.page.gateway.get(f"/employers/{eid}")
-            except GatewayError:
-                self.employers[eid] = {"id": eid, "name": eid}
+            self.employers[eid] = self._employer(eid)
         return self.employers[eid]
 
 
@@ -180,34 +194,57 @@ def load_person(page, pid: str, purpose: str = "accompaniment") -> dict:
 
 @view("/beneficiaires/<id>", "person")
 def person(page, id):
+    """The file as one page. Its reads are independent gateway calls, each under its own policy action: they go
+    out together (``page.gather``), in three rounds: the file's own parts; then what depends on them (the
+    ranked vacancies of an active person without a contract, the labels of the plan's target occupations);
+    then the names of the vacancies and employers the page shows."""
     g = page.gateway
-    someone = load_person(page, id)
-    pathway = g.get(f"/beneficiaries/{id}/pathway")
-    plans = g.get(f"/beneficiaries/{id}/plan")
-    assessments = g.get(f"/beneficiaries/{id}/assessments")
-    notes = {
-        kind: g.get(f"/beneficiaries/{id}/notes/{kind}")
-        for kind in ("social", "pedagogical")
-        if page.may(f"beneficiary.notes.{kind}")
+    calls = {
+        "someone": lambda: load_person(page, id),
+        "pathway": lambda: g.get(f"/beneficiaries/{id}/pathway"),
+        "plans": lambda: g.get(f"/beneficiaries/{id}/plan"),
+        "assessments": lambda: g.get(f"/beneficiaries/{id}/assessments"),
     }
-    names = Names(page)
-    proposals, ranked = [], []
-    if page.may("matching.read"):
-        proposals = g.get("/matching/proposals", beneficiary_id=id)
-        if someone["status"] == "active" and not someone.get("contract"):
-            try:
-                ranked = g.get(f"/matching/beneficiaries/{id}/vacancies", limit=10)
-            except GatewayError as exc:
-                if exc.status not in (404, 409, 422):
-                    raise
-    hired = next((p for p in proposals if p["state"] == "hired"), None)
-    targets = {}
-    if plans and page.may("matching.read"):
+    for kind in ("social", "pedagogical"):
+        if page.may(f"beneficiary.notes.{kind}"):
+            calls[f"notes.{kind}"] = lambda kind=kind: g.get(f"/beneficiaries/{id}/notes/{kind}")
+    matching = page.may("matching.read")
+    if matching:
+        calls["proposals"] = lambda: g.get("/matching/proposals", beneficiary_id=id)
+    got = page.gather(calls)
+    someone, pathway, plans, assessments = got["someone"], got["pathway"], got["plans"], got["assessments"]
+    notes = {name.split(".", 1)[1]: value for name, value in got.items() if name.startswith("notes.")}
+    proposals = got.get("proposals", [])
+
+    def ranking():
+        try:
+            return g.get(f"/matching/beneficiaries/{id}/vacancies", limit=10)
+        except GatewayError as exc:
+            if exc.status not in (404, 409, 422):
+                raise
+            return []
+
+    def label(code):
+        try:
+            return g.get(f"/matching/occupations/{code}")["label"]
+        except GatewayError:
+            return code
+
+    later = {}
+    if matching and someone["status"] == "active" and not someone.get("contract"):
+        later["ranked"] = ranking
+    if plans and matching:
         for code in plans[-1]["target_occupations"]:
-            try:
-                targets[code] = g.get(f"/matching/occupations/{code}")["label"]
-            except GatewayError:
-                targets[code] = code
+            later[f"target.{code}"] = lambda code=code: label(code)
+    got = page.gather(later)
+    ranked = got.get("ranked", [])
+    targets = {name.split(".", 1)[1]: value for name, value in got.items() if name.startswith("target.")}
+    hired = next((p for p in proposals if p["state"] == "hired"), None)
+    names = Names(page)
+    names.prefetch(
+        [p["vacancy_id"] for p in proposals] + [r["vacancy_id"] for r in ranked],
+        [c.get("employer_id") for c in [someone.get("contract") or {}]],
+    )
     return page.render(
         "people/person.html",
         targets=targets,
