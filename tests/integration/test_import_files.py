@@ -139,11 +139,13 @@ def imports_a_generated_file(platform, client, tmp_path, rows: int):
     return done
 
 
+@pytest.mark.timeout(900)  # some 2.5 minutes at load 8 on two cores: a dry run, the import, a second run
 def test_import_of_2000_rows_reports_the_planted_errors_and_is_idempotent(platform, client, tmp_path):
     imports_a_generated_file(platform, client, tmp_path, 2000)
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(5400)
 def test_import_of_20000_rows(platform, client, tmp_path):
     imports_a_generated_file(platform, client, tmp_path, 20000)
 
