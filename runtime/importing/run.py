@@ -98,12 +98,16 @@ class Outcome:
 
 
 class Progress:
-    """Rows read, written, already on file and rejected, and the rate, on the terminal (stderr)."""
+    """Rows read, written, already on file and rejected, and the rate, on the terminal (stderr).
+
+    On a terminal one line is rewritten in place; into a file or a pipe, a line every ``every`` seconds.
+    """
 
     def __init__(self, out: TextIO | None, every: float = 1.0):
-        self.out, self.every, self.last = out, every, 0.0
-        self.started = time.monotonic()
+        self.out, self.every = out, every
+        self.started = self.last = time.monotonic()
         self.live = bool(out and out.isatty())
+        self.verb = "written"
 
     def show(self, kind: str, totals: Totals, of: int, final: bool = False) -> None:
         now = time.monotonic()
@@ -112,13 +116,15 @@ class Progress:
         self.last = now
         rate = totals.read / max(now - self.started, 1e-6)
         line = (
-            f"{kind}: {totals.read:,}/{of:,} rows read · {totals.written:,} written · "
+            f"{kind}: {totals.read:,}/{of:,} rows read · {totals.written:,} {self.verb} · "
             f"{totals.on_file:,} already on file · {totals.rejected:,} rejected · {rate:,.0f} rows/s"
         ).replace(",", " ")
         if self.live:
             print(f"\r{line}\x1b[K", end="\n" if final else "", file=self.out, flush=True)
         else:
             print(line, file=self.out, flush=True)
+        if final:
+            self.started = now  # the next table's rate counts from here
 
 
 class Importer:
@@ -128,6 +134,7 @@ class Importer:
         sector_key()  # people get their pseudonym at intake: refuse before reading anything, as a site would
         self.site, self.run_by, self.dry_run = site, run_by, dry_run
         self.progress = progress or Progress(None)
+        self.progress.verb = "would be written" if dry_run else "written"
         self.engines = {name: _engine(site, name) for name in ("beneficiary", "employer")}
         self.sessions = {name: sessionmaker(engine, expire_on_commit=False) for name, engine in self.engines.items()}
         self.people_actor = people.import_actor(site.code)
