@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from runtime.importing.layout import COLUMNS, KIND_MARKERS, canonical, header_key
 
 BOM = b"\xef\xbb\xbf"
+# UTF-8 that was read as Latin-1 and saved again: "é" became "Ã©", "è" "Ã¨"…
+MOJIBAKE = re.compile("[ÃÂ][\u0080-\u00bf]")
 
 
 class FileRefused(Exception):
@@ -65,11 +68,19 @@ def decode(raw: bytes) -> tuple[str, list[str]]:
         raw = raw[len(BOM) :]
         notices.append("encoding: UTF-8 with byte-order mark (Excel)")
     try:
-        return raw.decode("utf-8"), notices
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         notices.append(f"encoding: not UTF-8 (first at row {line}), read as Windows-1252 / Latin-1")
         return raw.decode("cp1252", errors="replace"), notices
+    mangled = MOJIBAKE.search(text)
+    if mangled:
+        line = text[: mangled.start()].count("\n") + 1
+        notices.append(
+            f"encoding: row {line} holds '{mangled.group()}', UTF-8 once read as Latin-1 "
+            "(é saved as Ã©): check its accents before importing"
+        )
+    return text, notices
 
 
 def _separator(header_line: str) -> str:

@@ -105,6 +105,7 @@ def test_excel_bom_latin1_and_semicolons(tmp_path):
     assert decode(b"\xef\xbb\xbfniss;nom")[0] == "niss;nom"
     text, notices = decode("niss;nom\n1;Lefèvre".encode("cp1252"))
     assert "Lefèvre" in text and "Windows-1252" in notices[0] and "row 2" in notices[0]
+    assert "Ã©" in decode("nom\nLefÃ©vre".encode())[1][0], "UTF-8 once read as Latin-1 is pointed out"
     path = tmp_path / "people.csv"
     path.write_bytes(("\ufeff" + HEADER + "85073003328;A;Lefèvre;1/1/1985;F;52011;1/1/2024;;;\n").encode("utf-8"))
     (table,) = read(path)
