@@ -145,6 +145,13 @@ def text(cell: object) -> str | None:
     return value or None
 
 
+def number(cell: object, digits: int) -> str | None:
+    """A national or enterprise number; a spreadsheet that stored it as a number lost its leading zeros."""
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        return str(int(cell)).zfill(digits)
+    return text(cell)
+
+
 def items(cell: object) -> list[str]:
     """A list in one cell: items separated by ``|``, ``,`` or ``;``."""
     value = text(cell)

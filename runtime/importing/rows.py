@@ -130,7 +130,7 @@ def person(table: Table, cells: list[object], employer_id: Callable[[str], str |
     groups = row.read("publics_cibles", lambda c: [L.code(g, L.TARGET_GROUPS, "target group") for g in L.items(c)])
     evidence = L.text(row.raw("justificatif_publics")) or DEFAULT_EVIDENCE
     intake_payload = {
-        "niss": L.text(row.raw("niss")),
+        "niss": L.number(row.raw("niss"), 11),
         "first_name": L.text(row.raw("prenom")),
         "last_name": L.text(row.raw("nom")),
         "birth_date": _iso(row.read("date_naissance", L.parse_date)),
@@ -245,7 +245,7 @@ def _moves(row: _Row) -> list[tuple[date, dict]]:
 def _contract(row: _Row, employer_id: Callable[[str], str | None]) -> dict | None:
     day = row.read("contrat_date", L.parse_date)
     _needs(row, "contrat_date", day, "the first contract")
-    bce = L.text(row.raw("contrat_bce"))
+    bce = L.number(row.raw("contrat_bce"), 10)
     found = None
     if bce is None:
         row.problems.append(("contrat_bce", "the employer's BCE number is needed for the first contract"))
@@ -333,7 +333,7 @@ def employer(table: Table, cells: list[object], today: date) -> Record:
     row = _Row(table, cells)
     town, town_column = municipality(row)
     payload = {
-        "enterprise_number": L.text(row.raw("bce")) or "",
+        "enterprise_number": L.number(row.raw("bce"), 10) or "",
         "name": L.text(row.raw("nom")) or "",
         "nace": L.text(row.raw("nace")) or "",
         "municipality": town or "",

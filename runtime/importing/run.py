@@ -46,7 +46,7 @@ from kit.config import ConfigError
 from kit.db import make_engine
 from kit.errors import Conflict, ValidationFailed
 from kit.pseudonym import sector_key
-from runtime.importing import rows
+from runtime.importing import layout, rows
 from runtime.importing.layout import EMPLOYERS, PEOPLE
 from runtime.importing.reading import FileRefused, Table, read
 
@@ -293,7 +293,9 @@ class Importer:
         self.progress.show(PEOPLE, totals, len(table.rows), final=True)
 
     def _person(self, table: Table, number: int, cells: list, niss_at: int, seen: dict, totals: Totals) -> None:
-        niss = "".join(ch for ch in str(cells[niss_at] if niss_at < len(cells) else "") if ch.isdigit())
+        niss = "".join(
+            ch for ch in str(layout.number(cells[niss_at] if niss_at < len(cells) else "", 11)) if ch.isdigit()
+        )
         whole = tuple(str(c if c is not None else "").strip() for c in cells)
         if niss and niss in seen:
             first, first_cells = seen[niss]

@@ -92,6 +92,12 @@ def test_headers_are_read_without_case_accents_or_spaces():
     assert layout.canonical(layout.PEOPLE)["intake_date"] == "date_accueil"
 
 
+def test_numbers_a_spreadsheet_stored_as_numbers_keep_their_zeros():
+    assert layout.number(1022730318, 11) == "01022730318"
+    assert layout.number(403145163.0, 10) == "0403145163"
+    assert layout.number(" 0403.145.163 ", 10) == "0403.145.163"
+
+
 def test_words_of_the_field_become_codes():
     assert layout.code("Remise à niveau", layout.STAGES, "stage") == "remise_a_niveau"
     assert layout.code("CDI", layout.CONTRACT_TYPES, "contract type") == "permanent"
