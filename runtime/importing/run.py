@@ -239,6 +239,12 @@ class Importer:
             with self._transaction("employer") as session:
                 known = employers.on_file(session, key)
                 if known is not None:
+                    if _employer_details(known.name, known.nace, known.municipality) != _employer_details(
+                        record.intake["name"], record.intake["nace"], record.intake["municipality"]
+                    ):
+                        raise Conflict(
+                            "the Mission already has this enterprise with other details: correct it in its file"
+                        )
                     self.employer_ids[key] = known.id
                     added = employers.add_contacts(session, known, contacts)
                     totals.contacts += added
@@ -352,6 +358,10 @@ def _differences(known, intake: dict) -> str | None:
         if getattr(known, name) != intake.get(name):
             return name
     return None
+
+
+def _employer_details(name: str, nace: str, municipality: str) -> tuple[str, str, str]:
+    return name.strip().casefold(), nace.replace(".", "").strip(), municipality
 
 
 def _blank(cells: list) -> bool:

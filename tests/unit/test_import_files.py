@@ -212,6 +212,18 @@ def test_duplicates_and_known_numbers_with_other_details(site, tmp_path):
     ]
 
 
+def test_a_known_enterprise_with_other_details_is_refused(site, tmp_path):
+    assert not run(site, EXAMPLES / "entreprises.csv").rejected
+    moved = tmp_path / "entreprises.csv"
+    moved.write_text(
+        (EXAMPLES / "entreprises.csv").read_text(encoding="utf-8").replace(";52011;6000;", ";53053;7000;"),
+        encoding="utf-8",
+    )
+    outcome = run(site, moved)
+    assert [(r.row, r.name) for r in outcome.rejected] == [(2, "bce"), (3, "bce")]
+    assert "other details" in outcome.rejected[0].reason
+
+
 def test_every_problem_of_a_row_with_its_column(site, tmp_path):
     path = tmp_path / "people.csv"
     path.write_text(
