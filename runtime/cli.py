@@ -9,6 +9,7 @@
     run-site      run one site in the foreground (what ``up`` starts per site)
     run-gateway   run the gateway in the foreground
     import-forem  import a feed of Le Forem's public job offers into a Mission
+    import-files  bring a Mission's existing files in (people and their path, employers; docs/import-files.md)
     agency-replay send an agency its events again from a date (deduplicated by event id)
     token         mint a development bearer token for the gateway
     rotate-sector-key  re-derive every Mission's pseudonyms under the sector key now deployed
@@ -517,6 +518,26 @@ def cmd_import_forem(args) -> int:
     return 0
 
 
+def cmd_import_files(args) -> int:
+    """Import a Mission's existing files (CSV or XLSX, docs/import-files.md) into its databases."""
+    import getpass
+
+    from runtime.importing.run import Importer, Progress, summary, write_report
+
+    reg = _registry(args)
+    paths = [Path(f) for f in args.files]
+    importer = Importer(reg.site(args.site), args.run_by or getpass.getuser(), args.dry_run, Progress(sys.stderr))
+    try:
+        outcome = importer.run(paths)
+    finally:
+        importer.close()
+    report = Path(args.report) if args.report else paths[0].with_name(paths[0].name + ".rejets.csv")
+    if outcome.rejected:
+        write_report(outcome, report)
+    summary(outcome, report if outcome.rejected else None)
+    return 1 if outcome.rejected else 0
+
+
 def cmd_agency_replay(args) -> int:
     """Ask every Mission's agency-event producers to queue again what ``args.agency`` was sent since a date."""
     from datetime import date
@@ -654,6 +675,12 @@ def main(argv=None) -> int:
     imp.add_argument("site")
     imp.add_argument("file", help="CSV or JSON Lines feed (mapping in services/employer/employer/forem.py)")
     imp.add_argument("--batch", type=int, default=500)
+    imf = sub.add_parser("import-files", help="bring a Mission's existing files in (docs/import-files.md)")
+    imf.add_argument("site", help="the Mission's code, e.g. mirec")
+    imf.add_argument("files", nargs="+", metavar="FILE", help="CSV or XLSX: people and/or employers")
+    imf.add_argument("--dry-run", action="store_true", help="check every row as the import would, write nothing")
+    imf.add_argument("--report", help="where the rejected rows go (default: FILE.rejets.csv beside the first file)")
+    imf.add_argument("--run-by", help="who runs the import, for the audit (default: the system user)")
     rot = sub.add_parser("rotate-sector-key", help="re-derive pseudonyms under the sector key now deployed")
     rot.add_argument("--missions", help="comma-separated Mission codes (default: every Mission)")
     rot.add_argument("--batch", type=int, default=500, help="people per transaction")
@@ -672,6 +699,7 @@ def main(argv=None) -> int:
         "run-site": cmd_run_site,
         "run-gateway": cmd_run_gateway,
         "import-forem": cmd_import_forem,
+        "import-files": cmd_import_files,
         "token": cmd_token,
         "agency-replay": cmd_agency_replay,
         "rotate-sector-key": cmd_rotate_sector_key,

@@ -7,7 +7,7 @@ and the value may be a national number.
 from datetime import date
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
-from stdnum.be import nn
+from stdnum.be import bis, nn
 from stdnum.exceptions import ValidationError as NumberError
 
 from beneficiary import enums
@@ -83,7 +83,9 @@ class IntakeSchema(_Strict):
         try:
             nn.validate(value)
         except NumberError:
-            raise ValidationError("not a valid Belgian national register number") from None
+            # A BIS number (people without a national register entry: newcomers, cross-border workers) is valid too.
+            if not bis.is_valid(value):
+                raise ValidationError("not a valid Belgian national register number") from None
 
     @validates("municipality")
     def _municipality(self, value, **kwargs):
