@@ -51,6 +51,7 @@ from convention.models import (
 from kit import inputs
 from kit.application import Clock, Outcome, internal
 from kit.errors import Conflict, NotFound, ValidationFailed
+from kit.references import Ref
 
 if TYPE_CHECKING:
     from kit.actor import Actor
@@ -598,9 +599,28 @@ def forget_beneficiary(uow: Session, beneficiary_id: str) -> None:
     uow.execute(update(Internship).where(Internship.beneficiary_id == beneficiary_id).values(beneficiary_id=None))
 
 
-def note_vacancy_status(uow: Session, vacancy_id: str, status: object) -> None:
-    """Show the vacancy's last known status on the projects built on it."""
-    uow.execute(update(Project).where(Project.vacancy_id == vacancy_id).values(vacancy_status=str(status)[:20]))
+def note_vacancy_status(uow: Session, vacancy_id: str, status: str) -> None:
+    """Show the vacancy's last known status (the payload's ``status``) on the projects built on it."""
+    uow.execute(update(Project).where(Project.vacancy_id == vacancy_id).values(vacancy_status=status[:20]))
+
+
+def project_refs(payload: Data) -> list[Ref]:
+    """The records of other services a new project names (checked by their owners, ``kit.references``)."""
+    return [
+        Ref("employer_id", "employer", payload["employer_id"]),
+        Ref("vacancy_id", "vacancy", payload["vacancy_id"], of=payload["employer_id"], of_field="employer_id"),
+    ]
+
+
+def internship_refs(project_id: object, payload: Data) -> list[Ref]:
+    return [
+        Ref("beneficiary_id", "beneficiary", payload["beneficiary_id"]),
+        Ref("host_employer_id", "employer", payload["host_employer_id"]),
+    ]
+
+
+def enrolment_refs(project_id: object, payload: Data) -> list[Ref]:
+    return [Ref("beneficiary_id", "beneficiary", payload["beneficiary_id"])]
 
 
 # -- answers -----------------------------------------------------------------

@@ -182,6 +182,14 @@ class FillSchema(_Strict):
 
 
 # -- answers: what the service's RPC methods return, dumped from its records ---------------------------
+class ContactOutSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    function = fields.String()
+    phone = fields.String()
+    email = fields.String()
+
+
 class ProspectionOutSchema(Schema):
     id = fields.String()
     kind = fields.String()

@@ -348,12 +348,10 @@ def transition_error(current: str, target: str) -> str | None:
 VACANCY_OPEN, VACANCY_FILLED, VACANCY_CLOSED = "open", "filled", "closed"
 
 
-def last_post(posts: int | None, filled: int | None) -> bool:
+def last_post(posts: int, filled: int) -> bool:
     """Whether a ``vacancy_filled`` event, saying ``filled`` of ``posts`` are taken, filled the last post.
 
     A vacancy of several posts is filled post by post (the employer service says ``partially_filled`` until
-    the last); an event that does not carry the counts is read as the last post, as before they were read.
+    the last); the contract's ``vacancy_filled`` always carries both counts.
     """
-    if posts is None or filled is None:
-        return True
     return filled >= posts
