@@ -45,11 +45,6 @@ def page_window(page, page_size, max_size: int = MAX_PAGE_SIZE) -> tuple[int, in
     return (page - 1) * page_size, page_size
 
 
-def page_answer(items: list, page: int, page_size: int, total: int) -> dict:
-    """One page of a list, as every paginated RPC answers it."""
-    return {"items": items, "page": page, "page_size": page_size, "total": total}
-
-
 def now() -> datetime:
     """The current time, timezone-aware (UTC): every stored instant is."""
     return datetime.now(UTC)

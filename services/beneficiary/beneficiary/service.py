@@ -14,7 +14,7 @@ from beneficiary import application as app
 from beneficiary import queries, rekey, schemas
 from contracts import signal
 from kit import agency_outbox as agency_events
-from kit import inputs, metrics
+from kit import answers, inputs, metrics
 from kit.actor import Caller
 from kit.application import to_outbox
 from kit.consumer import event_handler
@@ -74,7 +74,7 @@ class BeneficiaryService(ServiceBase):
     def list_beneficiaries(self, page=1, page_size=25, purpose="accompaniment"):
         window = inputs.page_window(page, page_size)
         total, people = app.page_of_people(self.unit.session, self.unit.actor, self.clock, *window, purpose)
-        return inputs.page_answer(LISTED.dump(people, many=True), page, page_size, total)
+        return answers.page(LISTED.dump(people, many=True), page, page_size, total)
 
     @rpc
     @entrypoint("beneficiary.read", reads=True)
@@ -202,7 +202,7 @@ class BeneficiaryService(ServiceBase):
         status, target group, municipality and registration dates (``queries.SearchSchema``); by name."""
         total, items = queries.search(self.unit.session, found, *inputs.page_window(page, page_size))
         self._audit("beneficiary.search", [item["id"] for item in items], purpose)
-        return inputs.page_answer(items, page, page_size, total)
+        return answers.page(items, page, page_size, total)
 
     @rpc
     @entrypoint("beneficiary.read")

@@ -9,7 +9,7 @@ from nameko.timer import timer
 
 from employer import application as app
 from employer import queries, schemas
-from kit import inputs, metrics
+from kit import answers, inputs, metrics
 from kit.actor import Caller
 from kit.entrypoint import entrypoint
 from kit.references import CHECK_TIMEOUT, Ref, known
@@ -58,7 +58,7 @@ class EmployerService(ServiceBase):
     @entrypoint("employer.read", reads=True)
     def list_employers(self, page=1, page_size=25):
         total, rows = app.employers_page(self.unit.session, *inputs.page_window(page, page_size))
-        return inputs.page_answer(schemas.EmployerSchema().dump(rows, many=True), page, page_size, total)
+        return answers.page(schemas.EmployerSchema().dump(rows, many=True), page, page_size, total)
 
     @rpc
     @entrypoint("employer.read", reads=True)
@@ -133,7 +133,7 @@ class EmployerService(ServiceBase):
     @entrypoint("employer.read", reads=True)
     def list_vacancies(self, status=None, page=1, page_size=25):
         total, rows = app.vacancies_page(self.unit.session, status, *inputs.page_window(page, page_size))
-        return inputs.page_answer(LISTED_VACANCIES.dump(rows, many=True), page, page_size, total)
+        return answers.page(LISTED_VACANCIES.dump(rows, many=True), page, page_size, total)
 
     @rpc
     def suggest_occupations(self, title, limit=5):
@@ -158,7 +158,7 @@ class EmployerService(ServiceBase):
         """Employers by part of their name (accents and case ignored), BCE number, sector (NACE-BEL code or its
         start), municipality or account manager (``queries.SearchSchema``); by name."""
         total, items = queries.search(self.unit.session, found, *inputs.page_window(page, page_size))
-        return inputs.page_answer(items, page, page_size, total)
+        return answers.page(items, page, page_size, total)
 
     @rpc
     @entrypoint("employer.read", reads=True)
