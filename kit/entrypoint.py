@@ -108,7 +108,10 @@ def entrypoint(
             call = signature.bind(self, *positional, **named)
             call.apply_defaults()
             arguments = call.arguments
-            given = lambda: {name: value for name, value in arguments.items() if name != "self"}  # noqa: E731
+
+            def given() -> dict[str, Any]:
+                return {name: value for name, value in arguments.items() if name != "self"}
+
             if callable(action):
                 _load(arguments, load, args)
                 doing = action(**given())
