@@ -63,7 +63,7 @@ class BeneficiaryService(ServiceBase):
         )
         return schemas.BeneficiarySchema().dump(found.person) | schemas.FileSchema().dump(found)
 
-    @event_handler("be.mire.reporting.followed_elsewhere.v1", source="signal")
+    @event_handler(signal.FollowedElsewhereV1.TYPE, source="signal")
     @once(signal.FollowedElsewhereV1)
     def on_followed_elsewhere(self, data):
         """InterMire says other Missions follow this pseudonym too: shown on the person's file."""

@@ -25,10 +25,6 @@ from kit.references import CHECK_TIMEOUT
 from kit.rpc import TimedRpcProxy
 from kit.service import ServiceBase
 
-ERASED = "be.mire.beneficiary.erased.v1"
-VACANCY_CLOSED = "be.mire.employer.vacancy_closed.v1"
-VACANCY_FILLED = "be.mire.employer.vacancy_filled.v1"
-
 
 class ConventionService(ServiceBase):
     name = "convention"
@@ -160,17 +156,17 @@ class ConventionService(ServiceBase):
         return agency_events.replay_request(self.db, agency, since)
 
     # -- events consumed (failure semantics: the kit's, retried then dead-lettered; applied once) ----------
-    @event_handler(ERASED)
+    @event_handler(internal.BeneficiaryErasedV1.TYPE)
     @once(internal.BeneficiaryErasedV1)
     def on_beneficiary_erased(self, data):
         app.forget_beneficiary(self.unit.session, data.beneficiary_id)
 
-    @event_handler(VACANCY_CLOSED)
+    @event_handler(internal.VacancyClosedV1.TYPE)
     @once(internal.VacancyClosedV1)
     def on_vacancy_closed(self, data):
         app.note_vacancy_status(self.unit.session, data.vacancy_id, data.status)
 
-    @event_handler(VACANCY_FILLED)
+    @event_handler(internal.VacancyFilledV1.TYPE)
     @once(internal.VacancyFilledV1)
     def on_vacancy_filled(self, data):
         app.note_vacancy_status(self.unit.session, data.vacancy_id, data.status)

@@ -23,8 +23,6 @@ from matching import application as app
 from matching import domain, schemas
 from matching.index import MatchIndex, job_of, person_of
 
-B, E = "be.mire.beneficiary.", "be.mire.employer."
-
 
 class MatchingService(ServiceBase):
     name = "matching"
@@ -32,47 +30,47 @@ class MatchingService(ServiceBase):
     index = MatchIndex()
 
     # -- matching's view of people ---------------------------------------
-    @event_handler(B + "assessed.v1", batch=500)
+    @event_handler(internal.BeneficiaryAssessedV1.TYPE, batch=500)
     def on_assessed(self, events):
         """Assessments come in bursts (a campaign, an import, a replay): applied a batch at a time."""
         loaded = {event.id: load(event, internal.BeneficiaryAssessedV1) for event in events}
         with self.db.once_each(events) as (session, fresh):
             app.apply_assessments(session, self.clock, [loaded[event.id] for event in fresh])
 
-    @event_handler(B + "plan_agreed.v1")
+    @event_handler(internal.BeneficiaryPlanAgreedV1.TYPE)
     @once(internal.BeneficiaryPlanAgreedV1)
     def on_plan_agreed(self, data):
         app.apply_plan(self.unit.session, self.clock, data)
 
-    @event_handler(B + "contract_signed.v1")
+    @event_handler(internal.BeneficiaryContractSignedV1.TYPE)
     @once(internal.BeneficiaryContractSignedV1)
     def on_contract_signed(self, data):
         return app.record_placement(self.unit.session, self.clock, self.unit.source, data)
 
-    @event_handler(B + "erased.v1")
+    @event_handler(internal.BeneficiaryErasedV1.TYPE)
     @once(internal.BeneficiaryErasedV1)
     def on_erased(self, data):
         """Forget the person: their row and their proposals; remember only that the reference is erased."""
         app.forget(self.unit.session, data.beneficiary_id)
 
     # -- matching's view of vacancies ------------------------------------
-    @event_handler(E + "vacancy_opened.v1")
+    @event_handler(internal.VacancyOpenedV1.TYPE)
     @once(internal.VacancyOpenedV1)
     def on_vacancy_opened(self, data):
         app.apply_vacancy(self.unit.session, self.clock, data, self.index.taxonomy.occupations)
 
-    @event_handler(E + "vacancy_updated.v1")
+    @event_handler(internal.VacancyUpdatedV1.TYPE)
     @once(internal.VacancyUpdatedV1)
     def on_vacancy_updated(self, data):
         app.apply_vacancy(self.unit.session, self.clock, data, self.index.taxonomy.occupations)
 
-    @event_handler(E + "vacancy_filled.v1")
+    @event_handler(internal.VacancyFilledV1.TYPE)
     @once(internal.VacancyFilledV1)
     def on_vacancy_filled(self, data):
         """One post filled: a vacancy of several posts stays open until its last (``domain.last_post``)."""
         return app.post_filled(self.unit.session, self.clock, self.unit.source, data)
 
-    @event_handler(E + "vacancy_closed.v1")
+    @event_handler(internal.VacancyClosedV1.TYPE)
     @once(internal.VacancyClosedV1)
     def on_vacancy_closed(self, data):
         return app.vacancy_ends(self.unit.session, self.clock, self.unit.source, data.vacancy_id, domain.VACANCY_CLOSED)
