@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,9 @@ from contracts.envelope import Event
 from kit import inputs, outbox
 from kit.errors import ValidationFailed
 from kit.rules import Refused
+
+if TYPE_CHECKING:  # the actor's class lives beside its nameko dependency provider
+    from kit.actor import Actor
 
 T = TypeVar("T")
 
@@ -58,6 +61,21 @@ class Outcome(Generic[T]):
 def internal(events: Iterable[Event]) -> list[Addressed]:
     """Events that are not addressed to anyone in particular (internal and sector audiences)."""
     return [(event, None) for event in events]
+
+
+class HasStatus(Protocol):
+    status: str
+
+
+def move_and_log(
+    session: Session, clock: Clock, actor: Actor, record: HasStatus, log: Any, to_status: str, **facts: Any
+) -> None:
+    """Move ``record`` to ``to_status`` and add the move to its transition log (a row of the model ``log``):
+    from and to, when (``clock``), by whom and in which roles (as many as the log's ``role`` column holds),
+    with ``facts``: the record's key and what the log says besides (a reason, a party, a date)."""
+    roles = ",".join(actor.roles)[: log.__table__.c.role.type.length]
+    session.add(log(from_status=record.status, to_status=to_status, at=clock.now(), by=actor.sub, role=roles, **facts))
+    record.status = to_status
 
 
 def to_outbox(session: Session, outcome: Outcome[T]) -> T:

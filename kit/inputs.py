@@ -25,6 +25,17 @@ def load(schema, payload):
         raise ValidationFailed(cast(dict, exc.messages)) from None
 
 
+def one_of(field: str, choices: tuple[str, ...]):
+    """A loader of one argument that must be one of ``choices`` (a refusal names ``field``)."""
+
+    def load_choice(value):
+        if value not in choices:
+            raise ValidationFailed({field: [f"one of {', '.join(choices)}"]})
+        return value
+
+    return load_choice
+
+
 def page_window(page, page_size, max_size: int = MAX_PAGE_SIZE) -> tuple[int, int]:
     """(offset, limit) of a page; page numbers start at 1, sizes are bounded. Booleans are not numbers here."""
     if not isinstance(page, int) or isinstance(page, bool) or page < 1:

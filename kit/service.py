@@ -3,12 +3,18 @@
 ``ServiceBase`` gives a service its database (with the outbox relay), its
 metrics and health, and a ``health`` RPC the gateway calls. ``SiteContext``
 gives a worker its ``Placement``: which site (``kit.registry.Site``) the
-service runs in, for event sources and Mission checks.
+service runs in, for event sources and Mission checks. Every RPC of a
+service is shaped by ``kit.entrypoint``.
 """
+
+from collections.abc import Callable
 
 from nameko.extensions import DependencyProvider
 
+from kit import metrics
+from kit.application import SystemClock
 from kit.db import Database
+from kit.entrypoint import Unit
 from kit.observability import Observability
 from kit.relay import OutboxRelay
 from kit.rpc import rpc
@@ -41,6 +47,7 @@ class SiteContext(DependencyProvider):
 
 
 class ServiceBase:
+    name: str  # the service's own name (nameko's)
     # A service that pseudonymises people sets this: its site then needs PASSERELLE_SECTOR_KEY at start.
     uses_sector_key = False
 
@@ -48,8 +55,19 @@ class ServiceBase:
     relay = OutboxRelay()
     observability = Observability()
     site = SiteContext()
+    # Where entrypoints and handlers read the time (a test sets a kit.testing.FixedClock on the worker).
+    clock = SystemClock()
+    # The unit of work of the entrypoint running, while its body runs (kit.entrypoint).
+    unit: Unit
 
     @rpc
     def health(self):
         """Readiness of this service: its database and its broker connection."""
         return self.observability.readiness(via_broker=True)
+
+    def count_due(self, due_counts: Callable[..., dict[tuple[str, str], int]]) -> None:
+        """Set ``passerelle_due_items`` from ``due_counts(session, today)``: {(kind, state): count}."""
+        with self.db.session() as session:
+            counts = due_counts(session, self.clock.today())
+        for (kind, state), n in counts.items():
+            metrics.DUE_ITEMS.labels(self.name, kind, state).set(n)

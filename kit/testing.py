@@ -26,6 +26,7 @@ from nameko.testing.services import worker_factory
 from sqlalchemy.orm import Session
 
 from kit.actor import Actor, _Authorizer
+from kit.application import Clock
 from kit.db import DatabaseFacade, _Store
 from kit.migrations import upgrade
 from kit.service import Placement
@@ -80,22 +81,27 @@ def worker(
     kind: str = "mission",
     mission: str | None = None,
     handler: str | None = None,
+    clock: Clock | None = None,
     **dependencies: Any,
 ) -> Any:
     """``service_cls`` as ``actor`` calls it in site ``site`` (``kind`` mission or intermire).
 
     ``mission`` is the Mission the caller's checks compare the actor's with (the site code unless
     given); ``handler`` names the inbox entry of an event handler the test calls (``<service>.test``
-    by default). ``store`` None leaves the database a mock (a test that never reaches it).
+    by default); ``clock`` is the clock its entrypoints read (a ``FixedClock``; the system's unless
+    given). ``store`` None leaves the database a mock (a test that never reaches it).
     """
     if store is not None:
         dependencies["db"] = DatabaseFacade(store, handler or f"{service_cls.name}.test")
-    return worker_factory(
+    service = worker_factory(
         service_cls,
         site=Placement(site, kind, service_cls.name),
         caller=_Authorizer(actor, mission or site),
         **dependencies,
     )
+    if clock is not None:
+        service.clock = clock
+    return service
 
 
 def session(store: Store) -> Session:

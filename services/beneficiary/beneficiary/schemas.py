@@ -278,3 +278,11 @@ class NoteOutSchema(Schema):
     text = fields.String()
     author = fields.String()
     at = fields.DateTime()
+
+
+class AssessedOutSchema(Schema):
+    """What ``assess`` answers: the assessment and how many competences it records."""
+
+    id = fields.String()
+    assessed_on = fields.Date()
+    competences = fields.Function(lambda assessment: len(assessment.competences))

@@ -1,9 +1,8 @@
-"""Beneficiary service entrypoints: authorise, load through a schema, run a use case, dump.
+"""Beneficiary service entrypoints: each RPC is its spec (``kit.entrypoint``) and the use case it calls.
 
-Wiring only: every method re-checks the caller (``kit.actor``) against the policy table and its Mission,
-opens the transaction, calls a use case of ``beneficiary.application`` (where the rules are, and the audit
-of every read of personal data), adds its events to the outbox in the same transaction (``kit.outbox``)
-and dumps the answer.
+Wiring only: every method re-checks the caller (``kit.actor``) against the policy table and its Mission, and
+calls a use case of ``beneficiary.application`` (where the rules are, and the audit of every read of personal
+data); a change and its events commit together (``kit.outbox``).
 """
 
 import logging
@@ -13,18 +12,22 @@ from nameko.timer import timer
 from beneficiary import application as app
 from beneficiary import queries, rekey, schemas
 from contracts import signal
-from contracts.catalogue import load
 from kit import agency_outbox as agency_events
-from kit import inputs, metrics
+from kit import answers, inputs, metrics
 from kit.actor import Caller
-from kit.application import SystemClock, to_outbox
+from kit.application import to_outbox
 from kit.consumer import event_handler
-from kit.references import CHECK_TIMEOUT, Ref, check, known, rpc_lookup
+from kit.entrypoint import entrypoint, once
+from kit.references import CHECK_TIMEOUT, Ref, known
 from kit.rpc import TimedRpcProxy, rpc
 from kit.service import ServiceBase
 
 log = logging.getLogger(__name__)
-clock = SystemClock()
+# Answers that are part of a record.
+LISTED = schemas.BeneficiarySchema(only=("id", "first_name", "last_name", "stage", "status"))
+STAGE = schemas.BeneficiarySchema(only=("stage", "status"))
+STATUS = schemas.BeneficiarySchema(only=("status",))
+AGREED = schemas.PlanOutSchema(only=("version", "agreed_by", "agreed_at"))
 
 
 class BeneficiaryService(ServiceBase):
@@ -33,80 +36,67 @@ class BeneficiaryService(ServiceBase):
     uses_sector_key = True  # pseudonyms at intake: the site checks the key at start (runtime.site_runner.check_secrets)
     employer = TimedRpcProxy("employer", timeout=CHECK_TIMEOUT)
 
-    def _change(self, action: str, change: app.FileChange, beneficiary_id, data):
-        """``change`` on one person's file as an authorised, audited write; its value."""
-        actor = self.caller.authorize(action)
-        with self.db.transaction() as session:
-            person = app.person(session, beneficiary_id)
-            app.audit(session, actor, clock, action, person.id, "accompaniment")
-            return to_outbox(session, change(session, actor, clock, self.site.source, person, data))
-
-    def _read(self, action: str = "beneficiary.read"):
-        return self.caller.authorize(action), self.db.transaction()
+    def _file(self, beneficiary_id):
+        """The person whose file a write changes, the change audited under the entrypoint's action."""
+        person = app.person(self.unit.session, beneficiary_id)
+        app.audit(self.unit.session, self.unit.actor, self.clock, self.unit.action, person.id, "accompaniment")
+        return person
 
     # -- intake and the file ---------------------------------------------
     @rpc
+    @entrypoint("beneficiary.register", payload=schemas.IntakeSchema, answer=schemas.BeneficiarySchema)
     def register(self, payload):
         """Intake: a new person's file. Refuses a NISS the Mission already follows."""
-        actor = self.caller.authorize("beneficiary.register")
-        data = inputs.load(schemas.IntakeSchema(), payload)
-        with self.db.transaction() as session:
-            person = to_outbox(session, app.register(session, actor, clock, self.site.source, data))
-        log.info("registered beneficiary %s", person.id)
-        return schemas.BeneficiarySchema().dump(person)
+        registered = app.register(*self.unit, payload)
+        log.info("registered beneficiary %s", registered.value.id)
+        return registered
 
     @rpc
+    @entrypoint("beneficiary.read")
     def get(self, beneficiary_id, purpose="accompaniment"):
         """The file: identity, target groups (evidence of sensitive ones only to the roles allowed),
         disclosures, stage and status, current plan, contract."""
-        actor, transaction = self._read()
         sensitive_ok = self.caller.may("beneficiary.sensitive_evidence")
-        with transaction as session:
-            found = app.file(session, actor, clock, self.site.code, beneficiary_id, purpose, sensitive_ok)
-            return schemas.BeneficiarySchema().dump(found.person) | schemas.FileSchema().dump(found)
+        found = app.file(
+            self.unit.session, self.unit.actor, self.clock, self.site.code, beneficiary_id, purpose, sensitive_ok
+        )
+        return schemas.BeneficiarySchema().dump(found.person) | schemas.FileSchema().dump(found)
 
-    @event_handler("be.mire.reporting.followed_elsewhere.v1", source="signal")
-    def on_followed_elsewhere(self, event):
+    @event_handler(signal.FollowedElsewhereV1.TYPE, source="signal")
+    @once(signal.FollowedElsewhereV1)
+    def on_followed_elsewhere(self, data):
         """InterMire says other Missions follow this pseudonym too: shown on the person's file."""
-        data = load(event, signal.FollowedElsewhereV1)
-        with self.db.once(event) as session:
-            if session is not None:
-                app.note_followed_elsewhere(session, clock, data.pseudonym, data.missions)
+        app.note_followed_elsewhere(self.unit.session, self.clock, data.pseudonym, data.missions)
 
     @rpc
+    @entrypoint("beneficiary.read")
     def list_beneficiaries(self, page=1, page_size=25, purpose="accompaniment"):
-        actor = self.caller.authorize("beneficiary.read")
-        offset, limit = inputs.page_window(page, page_size)
-        with self.db.transaction() as session:
-            total, people = app.page_of_people(session, actor, clock, offset, limit, purpose)
-            items = schemas.BeneficiarySchema(only=("id", "first_name", "last_name", "stage", "status")).dump(
-                people, many=True
-            )
-        return {"items": items, "page": page, "page_size": page_size, "total": total}
+        window = inputs.page_window(page, page_size)
+        total, people = app.page_of_people(self.unit.session, self.unit.actor, self.clock, *window, purpose)
+        return answers.page(LISTED.dump(people, many=True), page, page_size, total)
 
     @rpc
+    @entrypoint("beneficiary.read", reads=True)
     def count(self):
-        self.caller.authorize("beneficiary.read")
-        with self.db.session() as session:
-            return app.count(session)
+        return app.count(self.unit.session)
 
     @rpc
+    @entrypoint("beneficiary.reference", reads=True)
     def known_beneficiaries(self, ids):
         """Which of these references name a person of this Mission (kit.references; existence only)."""
-        self.caller.authorize("beneficiary.reference")
-        with self.db.session() as session:
-            return known(ids, lambda asked: app.known(session, asked))
+        return known(ids, lambda asked: app.known(self.unit.session, asked))
 
     # -- disclosures -----------------------------------------------------
     @rpc
+    @entrypoint("beneficiary.record_consent", payload=schemas.DisclosureSchema)
     def record_disclosure(self, beneficiary_id, payload):
-        data = inputs.load(schemas.DisclosureSchema(), payload)
-        return self._change("beneficiary.record_consent", app.record_disclosure, beneficiary_id, data)
+        return app.record_disclosure(*self.unit, self._file(beneficiary_id), payload)
 
     @rpc
+    @entrypoint("beneficiary.record_consent")
     def withdraw_disclosure(self, beneficiary_id, agency):
-        self._change("beneficiary.record_consent", app.withdraw_disclosure, beneficiary_id, agency)
-        return {"agency": agency, "withdrawn_on": clock.today().isoformat()}
+        to_outbox(self.unit.session, app.withdraw_disclosure(*self.unit, self._file(beneficiary_id), agency))
+        return {"agency": agency, "withdrawn_on": self.clock.today().isoformat()}
 
     @rpc
     def replay_agency_events(self, agency, since):
@@ -122,146 +112,132 @@ class BeneficiaryService(ServiceBase):
 
     # -- assessment, plan and path ---------------------------------------
     @rpc
+    @entrypoint("beneficiary.assess", payload=schemas.AssessmentSchema, answer=schemas.AssessedOutSchema)
     def assess(self, beneficiary_id, payload):
         """Record what the person can already do, in the taxonomy's competence codes."""
-        data = inputs.load(schemas.AssessmentSchema(), payload)
-        done = self._change("beneficiary.assess", app.assess, beneficiary_id, data)
-        return {"id": done.id, "assessed_on": done.assessed_on.isoformat(), "competences": len(done.competences)}
+        return app.assess(*self.unit, self._file(beneficiary_id), payload)
 
     @rpc
+    @entrypoint("beneficiary.agree_plan", payload=schemas.PlanSchema, answer=AGREED)
     def agree_plan(self, beneficiary_id, payload):
         """A new version of the insertion plan, negotiated with the person; earlier versions are kept."""
-        data = inputs.load(schemas.PlanSchema(), payload)
-        plan = self._change("beneficiary.agree_plan", app.agree_plan, beneficiary_id, data)
-        return {"version": plan.version, "agreed_by": plan.agreed_by, "agreed_at": plan.agreed_at.isoformat()}
+        return app.agree_plan(*self.unit, self._file(beneficiary_id), payload)
 
     @rpc
+    @entrypoint("beneficiary.read", answer=schemas.PlanOutSchema(many=True))
     def list_plans(self, beneficiary_id, purpose="accompaniment"):
-        actor, transaction = self._read()
-        with transaction as session:
-            return schemas.PlanOutSchema(many=True).dump(app.plans(session, actor, clock, beneficiary_id, purpose))
+        return app.plans(self.unit.session, self.unit.actor, self.clock, beneficiary_id, purpose)
 
     @rpc
+    @entrypoint("beneficiary.move_stage", payload=schemas.StageMoveSchema, answer=STAGE)
     def move_stage(self, beneficiary_id, payload):
         """Move along the path: skips and returns allowed; a dropped-out person re-enters."""
-        data = inputs.load(schemas.StageMoveSchema(), payload)
-        person = self._change("beneficiary.move_stage", app.move_stage, beneficiary_id, data)
-        return {"stage": person.stage, "status": person.status}
+        return app.move_stage(*self.unit, self._file(beneficiary_id), payload)
 
     @rpc
+    @entrypoint("beneficiary.move_stage", payload=schemas.DropOutSchema, answer=STAGE)
     def drop_out(self, beneficiary_id, payload):
-        data = inputs.load(schemas.DropOutSchema(), payload)
-        person = self._change("beneficiary.move_stage", app.drop_out, beneficiary_id, data)
-        return {"stage": person.stage, "status": person.status}
+        return app.drop_out(*self.unit, self._file(beneficiary_id), payload)
 
     @rpc
+    @entrypoint("beneficiary.read", answer=schemas.PathwaySchema)
     def get_pathway(self, beneficiary_id, purpose="accompaniment"):
-        actor, transaction = self._read()
-        with transaction as session:
-            person, steps = app.pathway(session, actor, clock, beneficiary_id, purpose)
-            return schemas.PathwaySchema().dump({"stage": person.stage, "status": person.status, "transitions": steps})
+        person, steps = app.pathway(self.unit.session, self.unit.actor, self.clock, beneficiary_id, purpose)
+        return {"stage": person.stage, "status": person.status, "transitions": steps}
 
-    # -- accompaniment notes ---------------------------------------------
+    # -- accompaniment notes: the note's kind decides who may ------------
     @rpc
+    @entrypoint(
+        lambda beneficiary_id, payload: f"beneficiary.notes.{payload['kind']}",
+        payload=schemas.NoteSchema,
+        answer=schemas.NoteOutSchema(only=("id", "kind", "at")),
+    )
     def add_note(self, beneficiary_id, payload):
-        data = inputs.load(schemas.NoteSchema(), payload)
-        actor = self.caller.authorize(f"beneficiary.notes.{data['kind']}")
-        with self.db.transaction() as session:
-            note = app.add_note(session, actor, clock, beneficiary_id, data)
-        return {"id": note.id, "kind": note.kind, "at": note.at.isoformat()}
+        return app.add_note(self.unit.session, self.unit.actor, self.clock, beneficiary_id, payload)
 
     @rpc
+    @entrypoint(
+        lambda beneficiary_id, kind, purpose: f"beneficiary.notes.{kind}",
+        kind=app.check_note_kind,
+        answer=schemas.NoteOutSchema(many=True),
+    )
     def list_notes(self, beneficiary_id, kind, purpose="accompaniment"):
-        actor, transaction = self._read(f"beneficiary.notes.{app.check_note_kind(kind)}")
-        with transaction as session:
-            return schemas.NoteOutSchema(many=True).dump(
-                app.notes(session, actor, clock, beneficiary_id, kind, purpose)
-            )
+        return app.notes(self.unit.session, self.unit.actor, self.clock, beneficiary_id, kind, purpose)
 
     # -- outcomes --------------------------------------------------------
     @rpc
+    @entrypoint(
+        "beneficiary.record_outcome",
+        payload=schemas.ContractSchema,
+        refs=lambda beneficiary_id, payload: [Ref("employer_id", "employer", payload["employer_id"])],
+        answer=schemas.ContractOutSchema,
+    )
     def record_contract(self, beneficiary_id, payload):
         """The first contract signed; schedules the six-month check."""
-        self.caller.authorize("beneficiary.record_outcome")
-        data = inputs.load(schemas.ContractSchema(), payload)
-        check([Ref("employer_id", "employer", data["employer_id"])], rpc_lookup({"employer": self.employer}))
-        contract = self._change("beneficiary.record_outcome", app.record_contract, beneficiary_id, data)
-        return schemas.ContractOutSchema().dump(contract)
+        return app.record_contract(*self.unit, self._file(beneficiary_id), payload)
 
     @rpc
+    @entrypoint("beneficiary.record_outcome", payload=schemas.FollowUpSchema, answer=schemas.ContractOutSchema)
     def record_six_month_check(self, beneficiary_id, payload):
-        data = inputs.load(schemas.FollowUpSchema(), payload)
-        contract = self._change("beneficiary.record_outcome", app.record_six_month_check, beneficiary_id, data)
-        return schemas.ContractOutSchema().dump(contract)
+        return app.record_six_month_check(*self.unit, self._file(beneficiary_id), payload)
 
     @rpc
+    @entrypoint("beneficiary.record_outcome", payload=schemas.ExitSchema, answer=STATUS)
     def exit_path(self, beneficiary_id, payload):
-        data = inputs.load(schemas.ExitSchema(), payload)
-        return {"status": self._change("beneficiary.record_outcome", app.exit_path, beneficiary_id, data).status}
+        return app.exit_path(*self.unit, self._file(beneficiary_id), payload)
 
     # -- erasure ---------------------------------------------------------
     @rpc
+    @entrypoint("beneficiary.erase", answer=lambda _, erased: {"erased": erased})
     def erase(self, beneficiary_id):
         """Remove the person here, keep statistical residue, and tell the Mission's services to forget."""
-        actor = self.caller.authorize("beneficiary.erase")
-        with self.db.transaction() as session:
-            erased = to_outbox(session, app.erase(session, actor, clock, self.site.source, beneficiary_id))
-        return {"erased": erased}
+        return app.erase(*self.unit, beneficiary_id)
 
-    # -- search, caseload and what is due (beneficiary.queries) ----------
+    # -- search, caseload and what is due (beneficiary.queries): each person listed is audited ----------
     @rpc
+    @entrypoint("beneficiary.read", found=queries.SearchSchema)
     def search(self, found=None, page=1, page_size=25, purpose="accompaniment"):
         """People by part of their name (accents and case ignored), national or BIS number, counsellor, stage,
         status, target group, municipality and registration dates (``queries.SearchSchema``); by name."""
-        actor = self.caller.authorize("beneficiary.read")
-        loaded = inputs.load(queries.SearchSchema(), found)
-        offset, limit = inputs.page_window(page, page_size)
-        with self.db.transaction() as session:
-            total, items = queries.search(session, loaded, offset, limit)
-            for item in items:
-                app.audit(session, actor, clock, "beneficiary.search", item["id"], purpose)
-        return {"items": items, "page": page, "page_size": page_size, "total": total}
+        total, items = queries.search(self.unit.session, found, *inputs.page_window(page, page_size))
+        self._audit("beneficiary.search", [item["id"] for item in items], purpose)
+        return answers.page(items, page, page_size, total)
 
     @rpc
+    @entrypoint("beneficiary.read")
     def caseload(self, counsellor=None, page=1, page_size=25, purpose="accompaniment", stage=None):
         """A counsellor's caseload (the caller's by default): active people (at ``stage`` if given) with their
         next due item, and counts by stage."""
-        actor = self.caller.authorize("beneficiary.read")
         asked = inputs.load(queries.CaseloadSchema(), {"counsellor": counsellor, "stage": stage})
-        offset, limit = inputs.page_window(page, page_size)
-        with self.db.transaction() as session:
-            body = queries.caseload(
-                session, asked["counsellor"] or actor.sub, clock.today(), offset, limit, asked["stage"]
-            )
-            for item in body["items"]:
-                app.audit(session, actor, clock, "beneficiary.caseload", item["id"], purpose)
+        window = inputs.page_window(page, page_size)
+        who = asked["counsellor"] or self.unit.actor.sub
+        body = queries.caseload(self.unit.session, who, self.clock.today(), *window, asked["stage"])
+        self._audit("beneficiary.caseload", [item["id"] for item in body["items"]], purpose)
         return body | {"page": page, "page_size": page_size, "total": body["listed"]}
 
     @rpc
+    @entrypoint("beneficiary.read")
     def list_assessments(self, beneficiary_id, purpose="accompaniment"):
         """Every competence assessment of a person, the latest first."""
-        actor = self.caller.authorize("beneficiary.read")
-        with self.db.transaction() as session:
-            person = app.person(session, beneficiary_id)
-            app.audit(session, actor, clock, "beneficiary.assessments", person.id, purpose)
-            return queries.assessments(session, person.id)
+        person = app.person(self.unit.session, beneficiary_id)
+        self._audit("beneficiary.assessments", [person.id], purpose)
+        return queries.assessments(self.unit.session, person.id)
 
     @rpc
+    @entrypoint("beneficiary.read")
     def due(self, counsellor=None, horizon_days=queries.DEFAULT_HORIZON_DAYS, purpose="accompaniment"):
         """What falls due (six-month checks, plan reviews) by ``horizon_days`` ahead, overdue first: for one
         counsellor, or the whole Mission when ``counsellor`` is None."""
-        actor = self.caller.authorize("beneficiary.read")
         asked = inputs.load(queries.DueSchema(), {"counsellor": counsellor, "horizon_days": horizon_days})
-        with self.db.transaction() as session:
-            body = queries.due(session, clock.today(), asked["horizon_days"], asked["counsellor"])
-            for subject in {item["person"]["id"] for item in body["items"]}:
-                app.audit(session, actor, clock, "beneficiary.due", subject, purpose)
+        body = queries.due(self.unit.session, self.clock.today(), asked["horizon_days"], asked["counsellor"])
+        self._audit("beneficiary.due", {item["person"]["id"] for item in body["items"]}, purpose)
         return body
+
+    def _audit(self, action, subjects, purpose):
+        for subject in subjects:
+            app.audit(self.unit.session, self.unit.actor, self.clock, action, subject, purpose)
 
     @timer(interval=metrics.DUE_INTERVAL, eager=True)
     def measure_due(self):
         """The Mission's due and overdue counts as metrics (``passerelle_due_items``)."""
-        with self.db.session() as session:
-            counts = queries.due_counts(session, clock.today())
-        for (kind, state), n in counts.items():
-            metrics.DUE_ITEMS.labels(self.name, kind, state).set(n)
+        self.count_due(queries.due_counts)

@@ -1,6 +1,6 @@
 """Intake rules, on the service class with a real migrated SQLite database (no broker)."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from beneficiary.service import BeneficiaryService
@@ -9,7 +9,7 @@ from sqlalchemy import select
 from kit.actor import Actor
 from kit.errors import Conflict, ValidationFailed
 from kit.storage import outbox
-from kit.testing import migrated, worker
+from kit.testing import FixedClock, migrated, worker
 from runtime.demo import DemoFactory
 
 
@@ -79,3 +79,16 @@ def test_assessment_and_plan_codes_must_exist_in_the_taxonomy(service):
         ]
         == 1
     )
+
+
+def test_the_entrypoints_read_the_clock_the_worker_is_given(tmp_path):
+    tomorrow = FixedClock(datetime.now(UTC) + timedelta(days=1))
+    with migrated("beneficiary", f"sqlite:///{tmp_path}/beneficiary.sqlite") as store:
+        service = worker(BeneficiaryService, store, Actor("anne.counsellor", "mirec", ("counsellor",)), clock=tomorrow)
+        person = DemoFactory(seed=9).beneficiary("50000")
+        person["disclosures"] = [
+            {"agency": "forem", "basis": "consent", "reference": "accord écrit", "given_on": date.today().isoformat()}
+        ]
+        pid = service.register(person)["id"]
+        withdrawn = service.withdraw_disclosure(pid, "forem")
+    assert withdrawn == {"agency": "forem", "withdrawn_on": tomorrow.today().isoformat()}

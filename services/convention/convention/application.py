@@ -49,8 +49,9 @@ from convention.models import (
     TraineeTransition,
 )
 from kit import inputs
-from kit.application import Clock, Outcome, internal
+from kit.application import Clock, Outcome, internal, move_and_log
 from kit.errors import Conflict, NotFound, ValidationFailed
+from kit.references import Ref
 
 if TYPE_CHECKING:
     from kit.actor import Actor
@@ -157,37 +158,23 @@ def _log(
     reason: str | None = None,
     party: str | None = None,
 ) -> None:
-    uow.add(
-        ConventionTransition(
-            convention_id=convention.id,
-            from_status=convention.status,
-            to_status=to_status,
-            reason=reason,
-            party=party,
-            at=clock.now(),
-            by=actor.sub,
-            role=_role(actor),
-        )
+    move_and_log(
+        uow,
+        clock,
+        actor,
+        convention,
+        ConventionTransition,
+        to_status,
+        convention_id=convention.id,
+        reason=reason,
+        party=party,
     )
-    convention.status = to_status
 
 
 def _log_trainee(
     uow: Session, clock: Clock, trainee: Trainee, actor: Actor, to_status: str, on: date, reason: str | None = None
 ) -> None:
-    uow.add(
-        TraineeTransition(
-            trainee_id=trainee.id,
-            from_status=trainee.status,
-            to_status=to_status,
-            reason=reason,
-            on=on,
-            at=clock.now(),
-            by=actor.sub,
-            role=_role(actor),
-        )
-    )
-    trainee.status = to_status
+    move_and_log(uow, clock, actor, trainee, TraineeTransition, to_status, trainee_id=trainee.id, reason=reason, on=on)
 
 
 # -- projects and conventions ------------------------------------------------
@@ -598,9 +585,28 @@ def forget_beneficiary(uow: Session, beneficiary_id: str) -> None:
     uow.execute(update(Internship).where(Internship.beneficiary_id == beneficiary_id).values(beneficiary_id=None))
 
 
-def note_vacancy_status(uow: Session, vacancy_id: str, status: object) -> None:
-    """Show the vacancy's last known status on the projects built on it."""
-    uow.execute(update(Project).where(Project.vacancy_id == vacancy_id).values(vacancy_status=str(status)[:20]))
+def note_vacancy_status(uow: Session, vacancy_id: str, status: str) -> None:
+    """Show the vacancy's last known status (the payload's ``status``) on the projects built on it."""
+    uow.execute(update(Project).where(Project.vacancy_id == vacancy_id).values(vacancy_status=status[:20]))
+
+
+def project_refs(payload: Data) -> list[Ref]:
+    """The records of other services a new project names (checked by their owners, ``kit.references``)."""
+    return [
+        Ref("employer_id", "employer", payload["employer_id"]),
+        Ref("vacancy_id", "vacancy", payload["vacancy_id"], of=payload["employer_id"], of_field="employer_id"),
+    ]
+
+
+def internship_refs(project_id: object, payload: Data) -> list[Ref]:
+    return [
+        Ref("beneficiary_id", "beneficiary", payload["beneficiary_id"]),
+        Ref("host_employer_id", "employer", payload["host_employer_id"]),
+    ]
+
+
+def enrolment_refs(project_id: object, payload: Data) -> list[Ref]:
+    return [Ref("beneficiary_id", "beneficiary", payload["beneficiary_id"])]
 
 
 # -- answers -----------------------------------------------------------------
@@ -610,22 +616,13 @@ def convention_answer(uow: Session, convention: Convention, transitions: bool = 
         uow.scalars(select(Party).where(Party.convention_id == convention.id).order_by(Party.id))
     )
     if transitions:
-        body["transitions"] = [
-            {
-                "from": t.from_status,
-                "to": t.to_status,
-                "reason": t.reason,
-                "party": t.party,
-                "at": t.at.isoformat(),
-                "by": t.by,
-                "role": t.role,
-            }
-            for t in uow.scalars(
+        body["transitions"] = schemas.ConventionTransitionOutSchema(many=True).dump(
+            uow.scalars(
                 select(ConventionTransition)
                 .where(ConventionTransition.convention_id == convention.id)
                 .order_by(ConventionTransition.id)
             )
-        ]
+        )
     return body
 
 
@@ -677,20 +674,11 @@ def read_convention(uow: Session, convention_id: object) -> Data:
 def read_trainee(uow: Session, trainee_id: object) -> Data:
     trainee = get(uow, Trainee, "trainee", trainee_id)
     body = schemas.TraineeOutSchema().dump(trainee)
-    body["transitions"] = [
-        {
-            "from": t.from_status,
-            "to": t.to_status,
-            "reason": t.reason,
-            "on": t.on.isoformat(),
-            "at": t.at.isoformat(),
-            "by": t.by,
-            "role": t.role,
-        }
-        for t in uow.scalars(
+    body["transitions"] = schemas.TraineeTransitionOutSchema(many=True).dump(
+        uow.scalars(
             select(TraineeTransition).where(TraineeTransition.trainee_id == trainee.id).order_by(TraineeTransition.id)
         )
-    ]
+    )
     return body
 
 

@@ -5,6 +5,7 @@ from stdnum.be import vat
 from stdnum.exceptions import ValidationError as NumberError
 
 from convention import enums
+from kit.answers import TransitionOutSchema
 from kit.reference import municipality
 
 REF = validate.Length(1, 36, error="a reference of 1 to 36 characters is expected")
@@ -258,6 +259,14 @@ class InternshipOutSchema(Schema):
     end_date = fields.Date()
     outcome = fields.String()
     recorded_by = fields.String()
+
+
+class ConventionTransitionOutSchema(TransitionOutSchema):
+    party = fields.String()
+
+
+class TraineeTransitionOutSchema(TransitionOutSchema):
+    on = fields.Date()
 
 
 class CommitteeOutSchema(Schema):

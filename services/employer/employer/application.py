@@ -21,7 +21,7 @@ from employer.enums import DRAFT, FOREM_SOURCE, MISSION_SOURCE, OPEN
 from employer.models import Contact, Employer, Prospection, Vacancy, VacancyTransition
 from kit import inputs
 from kit.actor import Actor
-from kit.application import Addressed, Clock, Outcome, internal, refused_as_field_errors
+from kit.application import Addressed, Clock, Outcome, internal, move_and_log, refused_as_field_errors
 from kit.errors import Conflict, NotFound, ValidationFailed
 
 Data = dict[str, Any]
@@ -60,19 +60,17 @@ def _transition(
     beneficiary_id: str | None = None,
 ) -> None:
     """Record the move of ``v`` to ``to_status`` (who, when, why) and make it."""
-    session.add(
-        VacancyTransition(
-            vacancy_id=v.id,
-            from_status=v.status,
-            to_status=to_status,
-            reason=reason,
-            beneficiary_id=beneficiary_id,
-            at=clock.now(),
-            by=actor.sub,
-            role=",".join(actor.roles),
-        )
+    move_and_log(
+        session,
+        clock,
+        actor,
+        v,
+        VacancyTransition,
+        to_status,
+        vacancy_id=v.id,
+        reason=reason,
+        beneficiary_id=beneficiary_id,
     )
-    v.status = to_status
 
 
 # -- employers ------------------------------------------------------------

@@ -6,6 +6,7 @@ from stdnum.exceptions import ValidationError as NumberError
 
 from employer import enums
 from kit import reference, taxonomy
+from kit.answers import TransitionOutSchema
 
 
 class _Strict(Schema):
@@ -182,6 +183,14 @@ class FillSchema(_Strict):
 
 
 # -- answers: what the service's RPC methods return, dumped from its records ---------------------------
+class ContactOutSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    function = fields.String()
+    phone = fields.String()
+    email = fields.String()
+
+
 class ProspectionOutSchema(Schema):
     id = fields.String()
     kind = fields.String()
@@ -193,11 +202,5 @@ class ProspectionOutSchema(Schema):
     next_action_due = fields.Date()
 
 
-class VacancyTransitionOutSchema(Schema):
-    from_status = fields.String(data_key="from")
-    to_status = fields.String(data_key="to")
-    reason = fields.String()
+class VacancyTransitionOutSchema(TransitionOutSchema):
     beneficiary_id = fields.String()
-    at = fields.DateTime()
-    by = fields.String()
-    role = fields.String()

@@ -1,4 +1,4 @@
-"""Employer service entrypoints: authorise, load through a schema, run a use case, dump.
+"""Employer service entrypoints: each RPC is its spec (``kit.entrypoint``) and the use case it calls.
 
 Wiring only: the rules are in ``employer.domain``, the use cases in ``employer.application``; every change
 and its events commit together (``kit.outbox``).
@@ -8,14 +8,18 @@ from nameko.timer import timer
 
 from employer import application as app
 from employer import queries, schemas
-from kit import inputs, metrics
+from kit import answers, inputs, metrics
 from kit.actor import Caller
-from kit.application import SystemClock, to_outbox
-from kit.references import CHECK_TIMEOUT, Ref, check, known, rpc_lookup
+from kit.entrypoint import entrypoint
+from kit.references import CHECK_TIMEOUT, Ref, known
 from kit.rpc import TimedRpcProxy, rpc
 from kit.service import ServiceBase
 
-clock = SystemClock()
+# Answers that are part of a record.
+VACANCY_STATUS = schemas.VacancyOutSchema(only=("id", "status"))
+VACANCY_FILLED = schemas.VacancyOutSchema(only=("id", "status", "filled"))
+LISTED_VACANCIES = schemas.VacancyOutSchema(exclude=("description",))
+PROSPECTION_ID = schemas.ProspectionOutSchema(only=("id",))
 
 
 class EmployerService(ServiceBase):
@@ -26,140 +30,109 @@ class EmployerService(ServiceBase):
 
     # -- employers -------------------------------------------------------
     @rpc
+    @entrypoint("employer.register", payload=schemas.EmployerIntakeSchema, answer=schemas.EmployerSchema)
     def register(self, payload):
-        actor = self.caller.authorize("employer.register")
-        data = inputs.load(schemas.EmployerIntakeSchema(), payload)
-        with self.db.transaction() as session:
-            employer = to_outbox(session, app.register(session, actor, clock, self.site.source, data))
-        return schemas.EmployerSchema().dump(employer)
+        return app.register(*self.unit, payload)
 
     @rpc
+    @entrypoint("employer.reference", reads=True)
     def known_employers(self, ids):
         """Which of these references name an employer of this Mission (kit.references; existence only)."""
-        self.caller.authorize("employer.reference")
-        with self.db.session() as session:
-            return known(ids, lambda asked: app.known_employers(session, asked))
+        return known(ids, lambda asked: app.known_employers(self.unit.session, asked))
 
     @rpc
+    @entrypoint("employer.reference", reads=True)
     def known_vacancies(self, ids):
         """Which of these references name a vacancy of this Mission, each with its employer (or None)."""
-        self.caller.authorize("employer.reference")
-        with self.db.session() as session:
-            return known(ids, lambda asked: app.known_vacancies(session, asked))
+        return known(ids, lambda asked: app.known_vacancies(self.unit.session, asked))
 
     @rpc
+    @entrypoint("employer.read", reads=True)
     def get(self, employer_id):
-        self.caller.authorize("employer.read")
-        with self.db.session() as session:
-            employer = app.employer(session, employer_id)
-            contacts = [schemas.ContactSchema().dump(c) | {"id": c.id} for c in app.contacts(session, employer.id)]
-            return schemas.EmployerSchema().dump(employer) | {"contacts": contacts}
+        employer = app.employer(self.unit.session, employer_id)
+        contacts = schemas.ContactOutSchema(many=True).dump(app.contacts(self.unit.session, employer.id))
+        return schemas.EmployerSchema().dump(employer) | {"contacts": contacts}
 
     @rpc
+    @entrypoint("employer.read", reads=True)
     def list_employers(self, page=1, page_size=25):
-        self.caller.authorize("employer.read")
-        offset, limit = inputs.page_window(page, page_size)
-        with self.db.session() as session:
-            total, rows = app.employers_page(session, offset, limit)
-            items = schemas.EmployerSchema().dump(rows, many=True)
-            return {"items": items, "page": page, "page_size": page_size, "total": total}
+        total, rows = app.employers_page(self.unit.session, *inputs.page_window(page, page_size))
+        return answers.page(schemas.EmployerSchema().dump(rows, many=True), page, page_size, total)
 
     @rpc
+    @entrypoint("employer.read", reads=True)
     def count(self):
-        self.caller.authorize("employer.read")
-        with self.db.session() as session:
-            return app.count(session)
+        return app.count(self.unit.session)
 
     @rpc
+    @entrypoint("employer.register", payload=schemas.ContactSchema, answer=schemas.ContactOutSchema)
     def add_contact(self, employer_id, payload):
-        self.caller.authorize("employer.register")
-        data = inputs.load(schemas.ContactSchema(), payload)
-        with self.db.transaction() as session:
-            contact = app.add_contact(session, employer_id, data)
-        return {"id": contact.id, **schemas.ContactSchema().dump(contact)}
+        return app.add_contact(self.unit.session, employer_id, payload)
 
     # -- prospection -----------------------------------------------------
     @rpc
+    @entrypoint("employer.register", payload=schemas.ProspectionSchema, answer=PROSPECTION_ID)
     def log_prospection(self, employer_id, payload):
         """A visit, call or e-mail, the hiring needs it surfaced and the next action."""
-        actor = self.caller.authorize("employer.register")
-        data = inputs.load(schemas.ProspectionSchema(), payload)
-        with self.db.transaction() as session:
-            entry = app.log_prospection(session, actor, employer_id, data)
-        return {"id": entry.id}
+        return app.log_prospection(self.unit.session, self.unit.actor, employer_id, payload)
 
     @rpc
+    @entrypoint("employer.read", reads=True, answer=schemas.ProspectionOutSchema(many=True))
     def prospection_history(self, employer_id):
-        self.caller.authorize("employer.read")
-        with self.db.session() as session:
-            return schemas.ProspectionOutSchema(many=True).dump(app.prospection_history(session, employer_id))
+        return app.prospection_history(self.unit.session, employer_id)
 
     # -- vacancies -------------------------------------------------------
     @rpc
+    @entrypoint("employer.vacancy.write", payload=schemas.VacancySchema, answer=schemas.VacancyOutSchema)
     def create_vacancy(self, payload):
         """A vacancy negotiated with an employer, as a draft."""
-        actor = self.caller.authorize("employer.vacancy.write")
-        data = inputs.load(schemas.VacancySchema(), payload)
-        with self.db.transaction() as session:
-            vacancy = app.create_vacancy(session, actor, clock, data)
-        return schemas.VacancyOutSchema().dump(vacancy)
+        return app.create_vacancy(self.unit.session, self.unit.actor, self.clock, payload)
 
     @rpc
+    @entrypoint("employer.vacancy.write", payload=schemas.VacancyUpdateSchema, answer=schemas.VacancyOutSchema)
     def update_vacancy(self, vacancy_id, payload):
-        self.caller.authorize("employer.vacancy.write")
-        data = inputs.load(schemas.VacancyUpdateSchema(), payload)
-        app.check_update(data)
-        with self.db.transaction() as session:
-            vacancy = to_outbox(session, app.update_vacancy(session, clock, self.site.source, vacancy_id, data))
-        return schemas.VacancyOutSchema().dump(vacancy)
+        app.check_update(payload)
+        return app.update_vacancy(self.unit.session, self.clock, self.unit.source, vacancy_id, payload)
 
     @rpc
+    @entrypoint("employer.vacancy.write", answer=VACANCY_STATUS)
     def open_vacancy(self, vacancy_id):
-        return self._move(vacancy_id, "open")
+        return app.move(*self.unit, vacancy_id, "open")
 
     @rpc
+    @entrypoint("employer.vacancy.write", answer=VACANCY_STATUS)
     def close_vacancy(self, vacancy_id):
-        return self._move(vacancy_id, "close")
+        return app.move(*self.unit, vacancy_id, "close")
 
     @rpc
+    @entrypoint("employer.vacancy.write", answer=VACANCY_STATUS)
     def cancel_vacancy(self, vacancy_id, reason):
         app.check_cancel_reason(reason)
-        return self._move(vacancy_id, "cancel", reason)
-
-    def _move(self, vacancy_id, action, reason=None):
-        actor = self.caller.authorize("employer.vacancy.write")
-        with self.db.transaction() as session:
-            done = app.move(session, actor, clock, self.site.source, vacancy_id, action, reason)
-            vacancy = to_outbox(session, done)
-        return {"id": vacancy.id, "status": vacancy.status}
+        return app.move(*self.unit, vacancy_id, "cancel", reason)
 
     @rpc
+    @entrypoint(
+        "employer.vacancy.fill",
+        beneficiary_id=app.check_beneficiary_reference,
+        refs=lambda vacancy_id, beneficiary_id: [Ref("beneficiary_id", "beneficiary", beneficiary_id)],
+        answer=VACANCY_FILLED,
+    )
     def fill_vacancy(self, vacancy_id, beneficiary_id):
         """One post filled, by a beneficiary (by reference)."""
-        actor = self.caller.authorize("employer.vacancy.fill")
-        app.check_beneficiary_reference(beneficiary_id)
-        check([Ref("beneficiary_id", "beneficiary", beneficiary_id)], rpc_lookup({"beneficiary": self.beneficiary}))
-        with self.db.transaction() as session:
-            done = app.fill(session, actor, clock, self.site.source, vacancy_id, beneficiary_id)
-            vacancy = to_outbox(session, done)
-        return {"id": vacancy.id, "status": vacancy.status, "filled": vacancy.filled}
+        return app.fill(*self.unit, vacancy_id, beneficiary_id)
 
     @rpc
+    @entrypoint("employer.read", reads=True)
     def get_vacancy(self, vacancy_id):
-        self.caller.authorize("employer.read")
-        with self.db.session() as session:
-            vacancy = app.vacancy(session, vacancy_id)
-            transitions = schemas.VacancyTransitionOutSchema(many=True).dump(app.transitions(session, vacancy.id))
-            return schemas.VacancyOutSchema().dump(vacancy) | {"transitions": transitions}
+        vacancy = app.vacancy(self.unit.session, vacancy_id)
+        transitions = schemas.VacancyTransitionOutSchema(many=True).dump(app.transitions(self.unit.session, vacancy.id))
+        return schemas.VacancyOutSchema().dump(vacancy) | {"transitions": transitions}
 
     @rpc
+    @entrypoint("employer.read", reads=True)
     def list_vacancies(self, status=None, page=1, page_size=25):
-        self.caller.authorize("employer.read")
-        offset, limit = inputs.page_window(page, page_size)
-        with self.db.session() as session:
-            total, rows = app.vacancies_page(session, status, offset, limit)
-            items = schemas.VacancyOutSchema(exclude=("description",)).dump(rows, many=True)
-            return {"items": items, "page": page, "page_size": page_size, "total": total}
+        total, rows = app.vacancies_page(self.unit.session, status, *inputs.page_window(page, page_size))
+        return answers.page(LISTED_VACANCIES.dump(rows, many=True), page, page_size, total)
 
     @rpc
     def suggest_occupations(self, title, limit=5):
@@ -169,41 +142,32 @@ class EmployerService(ServiceBase):
 
     # -- Le Forem's public offers ----------------------------------------
     @rpc
+    @entrypoint("employer.import", offers=app.check_import_batch)
     def import_offers(self, offers):
         """Apply a batch of offers parsed by ``employer.forem``: idempotent on the offer number.
 
         Returns counts and the rows refused here, by their ``line``; a bad row never stops the batch.
         """
-        actor = self.caller.authorize("employer.import")
-        batch = app.check_import_batch(offers)
-        with self.db.transaction() as session:
-            return to_outbox(session, app.import_offers(session, actor, clock, self.site.source, batch))
+        return app.import_offers(*self.unit, offers)
 
     # -- search and what is due (employer.queries) -------------------------
     @rpc
+    @entrypoint("employer.read", found=queries.SearchSchema, reads=True)
     def search(self, found=None, page=1, page_size=25):
         """Employers by part of their name (accents and case ignored), BCE number, sector (NACE-BEL code or its
         start), municipality or account manager (``queries.SearchSchema``); by name."""
-        self.caller.authorize("employer.read")
-        loaded = inputs.load(queries.SearchSchema(), found)
-        offset, limit = inputs.page_window(page, page_size)
-        with self.db.session() as session:
-            total, items = queries.search(session, loaded, offset, limit)
-        return {"items": items, "page": page, "page_size": page_size, "total": total}
+        total, items = queries.search(self.unit.session, found, *inputs.page_window(page, page_size))
+        return answers.page(items, page, page_size, total)
 
     @rpc
+    @entrypoint("employer.read", reads=True)
     def due(self, agent=None, horizon_days=queries.DEFAULT_HORIZON_DAYS):
         """Prospection next actions falling due by ``horizon_days`` ahead, overdue first: those one agent
         logged, or the whole Mission's when ``agent`` is None."""
-        self.caller.authorize("employer.read")
         asked = inputs.load(queries.DueSchema(), {"agent": agent, "horizon_days": horizon_days})
-        with self.db.session() as session:
-            return queries.due(session, clock.today(), asked["horizon_days"], asked["agent"])
+        return queries.due(self.unit.session, self.clock.today(), asked["horizon_days"], asked["agent"])
 
     @timer(interval=metrics.DUE_INTERVAL, eager=True)
     def measure_due(self):
         """The Mission's due and overdue next actions as metrics (``passerelle_due_items``)."""
-        with self.db.session() as session:
-            counts = queries.due_counts(session, clock.today())
-        for (kind, state), n in counts.items():
-            metrics.DUE_ITEMS.labels(self.name, kind, state).set(n)
+        self.count_due(queries.due_counts)

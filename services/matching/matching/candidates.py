@@ -31,12 +31,20 @@ back), which keeps a vacancy's likely candidates close together in memory.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeAlias
 
 import numpy as np
 
 from matching import geo
 from matching.sparse import best
+
+# matching.domain's Person, Job and Proximity: domain builds on this module, so it cannot import them here.
+Person: TypeAlias = Any
+Job: TypeAlias = Any
+Proximity: TypeAlias = Any
 
 CONTRACTS = ("permanent", "fixed_term", "temp", "article_60", "apprenticeship")
 ESSENTIAL_WEIGHT, OPTIONAL_WEIGHT = 3.0, 1.0
@@ -56,11 +64,11 @@ GUESSES = (0.7, 0.55, 0.45)
 EPS = 1e-5
 
 
-def day(d) -> int:
+def day(d: date | None) -> int:
     return d.toordinal() if d else NO_DATE
 
 
-def contract_bits(wishes) -> int:
+def contract_bits(wishes: Iterable[str]) -> int:
     bits = 0
     for w in wishes:
         if w in CONTRACTS:
@@ -129,7 +137,9 @@ _NONE = Scored(np.empty(0, np.int32), np.empty(0, np.float32), np.empty(0, np.fl
 class Pool:
     """The people as arrays, for ranking them against vacancies."""
 
-    def __init__(self, people, feature_ids: dict[str, int], n_features: int, proximity):
+    def __init__(
+        self, people: Sequence[Person], feature_ids: dict[str, int], n_features: int, proximity: Proximity
+    ) -> None:
         self.proximity = proximity
         self.n_features = n_features
         n = len(people)
@@ -176,8 +186,8 @@ class Pool:
             for j, code in enumerate(p.target_occupations):
                 self.targets[i, j] = proximity.index(code)
         # Places: one number per known municipality, the last one for "unknown".
-        known = sorted({p.municipality for p in people if geo.position(p.municipality)})
-        number = {m: i for i, m in enumerate(known)}
+        known = sorted({p.municipality for p in people if p.municipality and geo.position(p.municipality)})
+        number: dict[str | None, int] = {m: i for i, m in enumerate(known)}
         self.place = np.array([number.get(p.municipality, len(known)) for p in people], dtype=np.int32)
         pts = np.array([geo.position(m) for m in known], dtype=np.float64).reshape(-1, 2)
         self._lat, self._lon = pts[:, 0], pts[:, 1]
@@ -200,10 +210,10 @@ class Pool:
         return found
 
     # -- one vacancy -----------------------------------------------------
-    def query(self, job, feature_ids: dict[str, int]) -> Query:
+    def query(self, job: Job, feature_ids: dict[str, int]) -> Query:
         """``job.competences`` hold each code once: (code, level, essential)."""
         lut = np.zeros(self.n_features * (MAX_LEVEL + 1), dtype=np.float64)
-        lists: tuple[list, list] = ([], [])
+        lists: tuple[list[int], list[int]] = ([], [])
         total, essentials = 0.0, 0
         for code, level, essential in job.competences:
             weight = ESSENTIAL_WEIGHT if essential else OPTIONAL_WEIGHT
@@ -216,7 +226,10 @@ class Pool:
             at = fid * (MAX_LEVEL + 1)
             lut[at : at + MAX_LEVEL + 1] = parts * weight + (HELD * parts if essential else 0.0)
             lists[0 if essential else 1].append(fid)
-        ordered = tuple(np.array(sorted(f, key=lambda x: (self.post_len[x], x)), dtype=np.int64) for f in lists)
+        essential_first, optional_first = (
+            np.array(sorted(f, key=lambda x: (self.post_len[x], x)), dtype=np.int64) for f in lists
+        )
+        ordered = (essential_first, optional_first)
         contract = 1 << CONTRACTS.index(job.contract_type) if job.contract_type in CONTRACTS else 0
         return Query(
             ordered,
@@ -229,7 +242,7 @@ class Pool:
             contract,
         )
 
-    def holders(self, features) -> np.ndarray:
+    def holders(self, features: Sequence[int]) -> np.ndarray:
         """Everyone (not placed) holding at least one of ``features``, in increasing pool number."""
         parts = [self.post_rows[self.post_ptr[f] : self.post_ptr[f + 1]] for f in features]
         if not parts:
@@ -299,8 +312,8 @@ class Pool:
             goal = threshold if threshold is not None else next(guesses, None)
             ok = bound + EPS < goal if goal is not None else np.zeros_like(bound, dtype=bool)
             if ok.any():
-                e, o = np.unravel_index(np.argmin(np.where(ok, cost, np.iinfo(np.int64).max)), cost.shape)
-                e, o = max(int(e), read[0]), max(int(o), read[1])
+                cheapest = np.unravel_index(np.argmin(np.where(ok, cost, np.iinfo(np.int64).max)), cost.shape)
+                e, o = max(int(cheapest[0]), read[0]), max(int(cheapest[1]), read[1])
             else:
                 e, o = everything
             if (e, o) == read:  # this guess asks nothing new: try the next one

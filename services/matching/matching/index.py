@@ -109,6 +109,7 @@ class MatchIndex(DependencyProvider):
         self.container.spawn_managed_thread(self._warm, identifier="matching.index.warm")
 
     def _warm(self):
+        assert self.shared is not None  # set up before the container starts
         try:
             tpool.execute(geo.positions)
             self.shared.title_index()
@@ -116,6 +117,7 @@ class MatchIndex(DependencyProvider):
             log.exception("matching index warm-up failed")
 
     def get_dependency(self, worker_ctx):
+        assert self.shared is not None  # set up before any worker runs
         return _Facade(self.shared)
 
 

@@ -9,6 +9,8 @@ in numpy, which releases the GIL.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 
@@ -30,7 +32,9 @@ class InvertedIndex:
         lo, hi = self.indptr[feature], self.indptr[feature + 1]
         return self.rows[lo:hi], self.weights[lo:hi]
 
-    def gather(self, features, query_weights=None) -> tuple[np.ndarray, np.ndarray]:
+    def gather(
+        self, features: Sequence[int] | np.ndarray, query_weights: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Rows and products of weights for every posting of ``features`` (rows repeat)."""
         parts_r, parts_w = [], []
         for i, f in enumerate(features):
@@ -41,7 +45,9 @@ class InvertedIndex:
             return np.empty(0, np.int32), np.empty(0, np.float32)
         return np.concatenate(parts_r), np.concatenate(parts_w)
 
-    def scores(self, features, query_weights=None) -> tuple[np.ndarray, np.ndarray]:
+    def scores(
+        self, features: Sequence[int] | np.ndarray, query_weights: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(rows, summed score) of every row that shares at least one feature with the query."""
         rows, weights = self.gather(features, query_weights)
         if len(rows) == 0:

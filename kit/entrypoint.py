@@ -1,0 +1,194 @@
+"""One shape for every RPC of a service: authorise, load, check references, one transaction, one use case.
+
+An RPC is its nameko ``@rpc`` method, its spec in ``@entrypoint`` beneath it, and a body that calls one use
+case of the service's ``application.py``::
+
+    @rpc
+    @entrypoint("employer.register", payload=schemas.EmployerIntakeSchema, answer=schemas.EmployerSchema)
+    def register(self, payload):
+        return app.register(*self.unit, payload)
+
+``@entrypoint`` runs the same steps for every RPC, in this order:
+
+1. **authorise** the caller for the policy action (``kit.actor``; ``Forbidden`` before anything else). An
+   action that depends on what is sent (a note's kind) is a function of the loaded arguments, which are
+   then loaded first;
+2. **load** each argument named in the spec: through a marshmallow schema (``kit.inputs.load``: field-level
+   ``ValidationFailed``), or through a function that returns the checked value or raises;
+3. **check references** to other services' records (``refs``: a function of the loaded arguments giving
+   ``kit.references.Ref``s), before any transaction opens: the owners are asked by RPC
+   (``kit.references.rpc_lookup``, through the service's ``TimedRpcProxy`` named after each owner), and a
+   write lock is never held while waiting for them;
+4. open **one transaction** (``db.transaction()``), or a read-only session for ``reads=True``, and run the
+   body with ``self.unit`` (``Unit``) bound to it: the session, the actor, the clock and the events' source,
+   in the order every use case takes them (``app.register(*self.unit, payload)``);
+5. if the body returns an ``Outcome``, add its **events to the outbox** in that transaction
+   (``kit.application.to_outbox``), so the change and its events commit together;
+6. **answer**: dump the value through the output schema (a class or an instance), or call the answer
+   function with the session and the value; without ``answer`` the value is the answer.
+
+An event handler has the same shape, with ``@once`` beneath ``@event_handler``: it loads the event's data
+through its contract class (``contracts.catalogue.load``: an event outside the contract fails before the
+inbox is touched), applies it at most once (``db.once``: an event already applied runs nothing), with
+``self.unit`` bound to that transaction (no actor: an event is nobody's call), and adds the events the body
+returns to the outbox in that transaction.
+
+A refusal at any step leaves nothing written. The method keeps its own signature (nameko checks every call
+against it) and its docstring; what the RPC does is the use case its body calls.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from marshmallow import Schema
+from sqlalchemy.orm import Session
+
+from contracts.catalogue import load as load_event
+from kit import inputs
+from kit.actor import Actor
+from kit.application import Clock, Outcome, to_outbox
+from kit.references import OWNERS, Ref, check, rpc_lookup
+
+F = TypeVar("F", bound=Callable[..., Any])
+# How an argument is loaded: a marshmallow schema (class or instance), or a function of the value sent.
+Loader = type[Schema] | Schema | Callable[[Any], Any]
+# How the value becomes the answer: a marshmallow schema (class or instance), or a function of (session, value).
+Answer = type[Schema] | Schema | Callable[[Session, Any], Any]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One entrypoint call's unit of work: iterating it gives what every use case takes first.
+
+    ``app.x(*self.unit, ...)`` is ``app.x(session, actor, clock, source, ...)``; a use case that takes less
+    names what it takes (``self.unit.session``). ``action`` is the policy action the caller was authorised
+    for (the audit trail names it).
+    """
+
+    session: Session
+    actor: Actor | None
+    clock: Clock
+    source: str
+    action: str
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.session, self.actor, self.clock, self.source))
+
+
+def entrypoint(
+    action: str | Callable[..., str],
+    *,
+    answer: Answer | None = None,
+    refs: Callable[..., Iterable[Ref]] | None = None,
+    reads: bool = False,
+    args: type[Schema] | Schema | None = None,
+    **load: Loader,
+) -> Callable[[F], F]:
+    """The spec of one RPC: its policy ``action``, how each named argument is ``load``-ed (or ``args``: all
+    of them at once, through one schema whose fields are the arguments' names), the references it names
+    (``refs``), whether it only ``reads`` (no transaction), and how its value becomes the ``answer``.
+
+    ``action`` and ``refs``, when functions, are called with the loaded arguments by name.
+    """
+
+    def decorate(fn: F) -> F:
+        signature = inspect.signature(fn)
+        unknown = set(load) - set(signature.parameters)
+        if unknown:
+            raise TypeError(f"{fn.__qualname__}: no argument named {', '.join(sorted(unknown))} to load")
+
+        @functools.wraps(fn)
+        def run(self: Any, *positional: Any, **named: Any) -> Any:
+            call = signature.bind(self, *positional, **named)
+            call.apply_defaults()
+            arguments = call.arguments
+
+            def given() -> dict[str, Any]:
+                return {name: value for name, value in arguments.items() if name != "self"}
+
+            if callable(action):
+                _load(arguments, load, args)
+                doing = action(**given())
+                actor = self.caller.authorize(doing)
+            else:
+                doing = action
+                actor = self.caller.authorize(doing)
+                _load(arguments, load, args)
+            if refs is not None:
+                referred = list(refs(**given()))
+                owners = {OWNERS[ref.kind][0] for ref in referred}
+                check(referred, rpc_lookup({owner: getattr(self, owner) for owner in owners}))
+            opened: AbstractContextManager[Session] = self.db.session() if reads else self.db.transaction()
+            with opened as session:
+                self.unit = Unit(session, actor, self.clock, self.site.source, doing)
+                try:
+                    value = fn(*call.args, **call.kwargs)
+                    if isinstance(value, Outcome):
+                        value = to_outbox(session, value)
+                    return _answer(answer, session, value)
+                finally:
+                    del self.unit
+
+        run.__signature__ = signature  # type: ignore[attr-defined]  # nameko checks each call against it
+        return run  # type: ignore[return-value]
+
+    return decorate
+
+
+def once(*contract: type) -> Callable[[F], F]:
+    """An event handler's body applied to its event's data, loaded as one of ``contract``'s classes, at most once."""
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def run(self: Any, event: Any) -> None:
+            data: Any = load_event(event, contract)
+            with self.db.once(event) as session:
+                if session is None:
+                    return
+                self.unit = Unit(session, None, self.clock, self.site.source, "")
+                try:
+                    value = fn(self, data)
+                    if isinstance(value, Outcome):
+                        to_outbox(session, value)
+                finally:
+                    del self.unit
+
+        return run  # type: ignore[return-value]
+
+    return decorate
+
+
+def _schema(given: object) -> Schema | None:
+    """``given`` as a schema instance, if it is a marshmallow schema (a class or an instance)."""
+    if isinstance(given, Schema):
+        return given
+    if isinstance(given, type) and issubclass(given, Schema):
+        return given()
+    return None
+
+
+def _load(arguments: dict[str, Any], load: dict[str, Loader], together: type[Schema] | Schema | None) -> None:
+    if together is not None:
+        sent = {name: value for name, value in arguments.items() if name != "self"}
+        arguments.update(inputs.load(_schema(together), sent))
+    for name, loader in load.items():
+        schema = _schema(loader)
+        if schema is not None:
+            arguments[name] = inputs.load(schema, arguments[name])
+        else:
+            arguments[name] = cast(Callable[[Any], Any], loader)(arguments[name])
+
+
+def _answer(answer: Answer | None, session: Session, value: Any) -> Any:
+    if answer is None:
+        return value
+    schema = _schema(answer)
+    if schema is not None:
+        return schema.dump(value)
+    return cast(Callable[[Session, Any], Any], answer)(session, value)
