@@ -32,8 +32,9 @@ from kit import registry as registry_module
 from kit.actor import Actor
 from kit.db import normalize_url
 from kit.definitions import declare
-from kit.migrations import drop_database, upgrade
+from kit.migrations import drop_database
 from kit.mode import DEVELOPMENT, ENV
+from kit.testing import build
 from kit.topology import Topology, management_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -224,7 +225,8 @@ class TestPlatform:
         declare(self.registry)  # as broker-setup and up declare it
         for site in self.registry.sites:
             for service, path in site.services.items():
-                upgrade(path.split(".", 1)[0], site.database_url(service))
+                # A copy of a database migrated once per run (kit.testing.build), as if migrated here.
+                build(path.split(".", 1)[0], site.database_url(service))
         return self
 
     def start(self, code: str, services=None, faults=None, wait: bool = True) -> SiteProcess:

@@ -1,0 +1,236 @@
+"""One test pass as several pytest processes side by side: ``python -m tests.parallel --jobs 3 -- [PYTEST ARGS…]``.
+
+Most of a pass is spent waiting on the broker, on site processes starting and on the browser, not on the CPU: on
+the 2-core machine one pytest process kept the cores busy less than half of the time. So the pass's test files are
+shared among ``--jobs`` pytest processes, each a plain ``python -m pytest FILE…`` exactly as a pass of one would run
+them (same ``-m`` expression, same markers, module-scoped fixtures kept within their module), all on the pass's
+broker node (``tests.reliability.broker_node``). pytest-xdist is not used: its workers talk to the controller through
+threads that eventlet's monkey-patching (the root ``conftest.py``) stops.
+
+Files are handed out longest first (``WEIGHTS``: seconds measured on the 2-core machine; a file not listed counts
+as ``DEFAULT_WEIGHT``), the short ones packed together so that each process's own start (imports, collection) is paid
+once per pack. Each process writes its test outcomes and durations to a file of its own (``conftest.py``,
+``PASSERELLE_TEST_REPORT``); at the end the pass prints the outcome of every file, the whole output of any process that
+failed, the totals, and its slowest test phases (``--durations``). The exit status is pytest's: 0 when every process
+passed (or found nothing selected), 1 when a test failed, the first other status otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTPATHS = ("tests", "services")
+
+# Seconds a file took in a pass of one process (SQLite pass at load average 8-14, about twice a quiet machine's;
+# the browser scenarios and the fault run estimated). Only the order matters: the longest start first, so that none
+# is left running alone at the end. A file not listed counts as ``DEFAULT_WEIGHT``: it starts early, alone.
+WEIGHTS = {
+    "tests/integration/test_gateway_schemathesis.py": 350,
+    "tests/web/test_front_office.py": 300,
+    "tests/reliability/test_faults.py": 200,
+    "tests/integration/test_references.py": 110,
+    "tests/integration/test_platform_up.py": 100,
+    "tests/integration/test_employer.py": 100,
+    "tests/integration/test_beneficiary_path.py": 95,
+    "tests/integration/test_reporting.py": 90,
+    "tests/integration/test_matching_service.py": 90,
+    "tests/integration/test_search_and_due.py": 70,
+    "tests/integration/test_production_mode.py": 65,
+    "tests/integration/test_stock_machine.py": 60,
+    "tests/integration/test_site_start.py": 60,
+    "tests/integration/test_gateway.py": 60,
+    "tests/integration/test_delivery_guarantees.py": 60,
+    "tests/integration/test_rpc_timeouts.py": 50,
+    "tests/integration/test_convention.py": 40,
+    "tests/integration/test_agency_delivery.py": 40,
+    "tests/integration/test_service_rpc.py": 40,
+    "tests/deploy/test_prometheus.py": 30,
+    "tests/integration/test_batch_handlers.py": 25,
+    "tests/integration/test_sector_key_rotation.py": 20,
+    "tests/integration/test_broker_topology.py": 20,
+    "tests/integration/test_bounded_work.py": 20,
+    "tests/integration/test_vacancy_posts.py": 20,
+    "tests/integration/test_shared_rate_limit.py": 20,
+    "tests/integration/test_config_errors.py": 15,
+    "tests/deploy/test_restore_drill.py": 10,
+    "tests/deploy/test_definitions.py": 10,
+    "tests/contract/test_platform_documents.py": 8,
+}
+SHORT = 3  # every other file of tests/unit, tests/contract, tests/deploy, tests/web and the services' tests
+DEFAULT_WEIGHT = 30  # a test file outside those folders and not measured yet (a new integration test)
+PACK = 45  # files shorter than this share a process, up to this many seconds in all
+
+
+@dataclass
+class Pack:
+    files: list[str]
+    weight: float
+    index: int = 0
+    proc: subprocess.Popen | None = None
+    started: float = 0.0
+    elapsed: float = 0.0
+    output: Path = Path()
+    report: Path = Path()
+    status: int | None = None
+    outcomes: Counter = field(default_factory=Counter)
+
+
+def test_files(paths: list[str]) -> list[str]:
+    """The test files under ``paths`` (pytest's ``python_files`` default: ``test_*.py``), relative to the root."""
+    found = []
+    for path in paths:
+        where = (ROOT / path).resolve()
+        if where.is_file():
+            found.append(where)
+        else:
+            found += [p for p in where.rglob("test_*.py") if "node_modules" not in p.parts]
+    return sorted({p.relative_to(ROOT).as_posix() for p in found})
+
+
+def weight(path: str) -> float:
+    if path in WEIGHTS:
+        return WEIGHTS[path]
+    return DEFAULT_WEIGHT if path.startswith(("tests/integration/", "tests/reliability/")) else SHORT
+
+
+def packs(files: list[str]) -> list[Pack]:
+    """Long files alone, short ones packed up to ``PACK`` seconds; longest first."""
+    alone = [Pack([f], weight(f)) for f in files if weight(f) >= PACK]
+    short = sorted((f for f in files if weight(f) < PACK), key=weight, reverse=True)
+    packed: list[Pack] = []
+    for f in short:
+        target = next((p for p in packed if p.weight + weight(f) <= PACK), None)
+        if target is None:
+            packed.append(Pack([f], weight(f)))
+        else:
+            target.files.append(f)
+            target.weight += weight(f)
+    ordered = sorted(alone + packed, key=lambda p: p.weight, reverse=True)
+    for i, pack in enumerate(ordered, start=1):
+        pack.index = i
+    return ordered
+
+
+def start(pack: Pack, pytest_args: list[str], scratch: Path) -> None:
+    folder = scratch / f"p{pack.index:03d}"
+    folder.mkdir()
+    pack.output, pack.report = folder / "output.txt", folder / "report.jsonl"
+    env = dict(os.environ, PASSERELLE_TEST_REPORT=str(pack.report))
+    argv = [sys.executable, "-m", "pytest", "-q", "--durations=0", "--durations-min=3600", *pytest_args]
+    argv += ["--basetemp", str(folder / "tmp"), *pack.files]
+    with open(pack.output, "wb") as out:
+        pack.proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+    pack.started = time.monotonic()
+
+
+def read_report(pack: Pack) -> list[dict]:
+    if not pack.report.exists():
+        return []
+    return [json.loads(line) for line in pack.report.read_text().splitlines() if line.strip()]
+
+
+def outcomes(phases: list[dict]) -> Counter:
+    """pytest's own counting: a test fails or errs in any phase, else is skipped in setup or call, else passes."""
+    by_test: dict[str, list[dict]] = {}
+    for phase in phases:
+        by_test.setdefault(phase["nodeid"], []).append(phase)
+    counts: Counter = Counter()
+    for reports in by_test.values():
+        if any(r["outcome"] == "failed" and r["when"] == "call" for r in reports):
+            counts["failed"] += 1
+        elif any(r["outcome"] == "failed" for r in reports):
+            counts["error"] += 1
+        elif any(r["outcome"] == "skipped" for r in reports):
+            counts["skipped"] += 1
+        else:
+            counts["passed"] += 1
+    return counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    own, pytest_args = (args[: args.index("--")], args[args.index("--") + 1 :]) if "--" in args else (args, [])
+    parser = argparse.ArgumentParser(prog="python -m tests.parallel", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=int(os.environ.get("PASSERELLE_TEST_JOBS", "3")))
+    parser.add_argument("--durations", type=int, default=15, help="how many of the slowest test phases to print")
+    parser.add_argument("paths", nargs="*", help=f"files or folders (default: {' '.join(TESTPATHS)})")
+    options = parser.parse_args(own)
+
+    todo = packs(test_files(options.paths or list(TESTPATHS)))
+    scratch = Path(tempfile.mkdtemp(prefix="passerelle-pass-"))
+    began, load = time.monotonic(), os.getloadavg()
+    print(
+        f"{len(todo)} pytest processes, {options.jobs} at a time; load average {load[0]:.1f} {load[1]:.1f}", flush=True
+    )
+    running: list[Pack] = []
+    done: list[Pack] = []
+
+    def stop_all(*_):
+        for pack in running:
+            if pack.proc and pack.proc.poll() is None:
+                pack.proc.terminate()
+        raise SystemExit(130)
+
+    signal.signal(signal.SIGTERM, stop_all)
+    queue = list(todo)
+    try:
+        while queue or running:
+            while queue and len(running) < options.jobs:
+                pack = queue.pop(0)
+                start(pack, pytest_args, scratch)
+                running.append(pack)
+            time.sleep(0.2)
+            for pack in [p for p in running if p.proc and p.proc.poll() is not None]:
+                running.remove(pack)
+                pack.status = pack.proc.returncode if pack.proc else None
+                pack.elapsed = time.monotonic() - pack.started
+                pack.outcomes = outcomes(read_report(pack))
+                done.append(pack)
+                counts = ", ".join(f"{n} {k}" for k, n in sorted(pack.outcomes.items())) or "nothing selected"
+                print(
+                    f"[{len(done)}/{len(todo)}] {pack.elapsed:5.0f} s  {counts:<24} {' '.join(pack.files)}", flush=True
+                )
+    except KeyboardInterrupt:
+        stop_all()
+
+    failed = [p for p in done if p.status not in (0, 5)]
+    for pack in failed:
+        print(f"\n===== status {pack.status}: {' '.join(pack.files)} =====", flush=True)
+        print(pack.output.read_text(errors="replace"), flush=True)
+
+    phases = [phase for pack in done for phase in read_report(pack)]
+    total = outcomes(phases)
+    slowest = sorted(phases, key=lambda r: r["duration"], reverse=True)[: options.durations]
+    if slowest:
+        print(f"\n===== slowest {len(slowest)} test phases =====")
+        for r in slowest:
+            print(f"{r['duration']:8.2f}s {r['when']:<8} {r['nodeid']}")
+    wall, load = time.monotonic() - began, os.getloadavg()
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(total.items())) or "no test ran"
+    print(
+        f"\n===== {summary} in {wall:.0f} s ({wall / 60:.0f} min {wall % 60:02.0f} s), {len(todo)} processes, "
+        f"{options.jobs} at a time; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} =====",
+        flush=True,
+    )
+    if failed:
+        print("failed: " + "; ".join(" ".join(p.files) for p in failed), flush=True)
+        print(f"outputs and test folders kept in {scratch}", flush=True)
+        return 1 if any(p.status == 1 for p in failed) else next(p.status or 1 for p in failed)
+    shutil.rmtree(scratch, ignore_errors=True)
+    return 0 if total else 5
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
