@@ -86,10 +86,11 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.2, what: st
         time.sleep(interval)
 
 
-def terminate(proc: subprocess.Popen, timeout: float = 20.0) -> None:
-    """SIGTERM, then SIGKILL if the process has not exited within ``timeout`` seconds."""
+def terminate(proc: subprocess.Popen, timeout: float = 20.0, told: bool = False) -> None:
+    """SIGTERM (unless ``told`` already), then SIGKILL if the process has not exited within ``timeout`` seconds."""
     if proc.poll() is None:
-        proc.terminate()
+        if not told:
+            proc.terminate()
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -134,7 +135,9 @@ class SiteProcess:
         except requests.RequestException:
             return False
 
-    def wait_ready(self, timeout: float = 40.0) -> SiteProcess:
+    # A site is ready in 5-10 s on a quiet 2-core machine; the margin is for a machine running two test passes of
+    # three processes each beside other work (a Python start alone took 26 s at load average 17).
+    def wait_ready(self, timeout: float = 90.0) -> SiteProcess:
         try:
             wait_until(self.ready, timeout, what=f"site {self.code} ready")
         except AssertionError as exc:
@@ -163,8 +166,8 @@ class SiteProcess:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(10)
 
-    def stop(self):
-        terminate(self.proc)
+    def stop(self, told: bool = False):
+        terminate(self.proc, told=told)
         self._log.close()
 
 
@@ -237,8 +240,13 @@ class TestPlatform:
     def teardown(self):
         if self._rpc:
             self._rpc.close()
-        for site in self.sites:
-            site.stop()
+        # Every site is told to stop at once, then each is waited for: their graceful stops overlap.
+        told = [site.proc.poll() is None for site in self.sites]
+        for site, running in zip(self.sites, told, strict=True):
+            if running:
+                site.proc.terminate()
+        for site, running in zip(self.sites, told, strict=True):
+            site.stop(told=running)
         try:
             self.assert_no_national_numbers()
         finally:

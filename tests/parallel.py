@@ -70,7 +70,7 @@ WEIGHTS = {
 }
 SHORT = 3  # every other file of tests/unit, tests/contract, tests/deploy, tests/web and the services' tests
 DEFAULT_WEIGHT = 30  # a test file outside those folders and not measured yet (a new integration test)
-PACK = 45  # files shorter than this share a process, up to this many seconds in all
+PACK = 60  # files shorter than this share a process, up to this many seconds in all
 
 
 @dataclass
@@ -87,16 +87,36 @@ class Pack:
     outcomes: Counter = field(default_factory=Counter)
 
 
+TAKES_VALUE = {"-m", "-k", "-p", "-o", "-c", "--basetemp", "--rootdir", "--deselect", "--ignore", "--timeout"}
+
+
+def split_paths(pytest_args: list[str]) -> tuple[list[str], list[str]]:
+    """Paths and test ids given among pytest's arguments (``make test PYTEST_ARGS=tests/x.py``) are files to share
+    out, not arguments of every process."""
+    paths, rest = [], []
+    for i, arg in enumerate(pytest_args):
+        value_of_option = i > 0 and pytest_args[i - 1] in TAKES_VALUE
+        if not arg.startswith("-") and not value_of_option and (ROOT / arg.split("::")[0]).exists():
+            paths.append(arg)
+        else:
+            rest.append(arg)
+    return paths, rest
+
+
 def test_files(paths: list[str]) -> list[str]:
-    """The test files under ``paths`` (pytest's ``python_files`` default: ``test_*.py``), relative to the root."""
+    """The test files under ``paths`` (pytest's ``python_files`` default: ``test_*.py``), relative to the root;
+    a test id (``file::test``) is kept as it is."""
     found = []
+    ids = [path for path in paths if "::" in path]
     for path in paths:
         where = (ROOT / path).resolve()
+        if "::" in path:
+            continue
         if where.is_file():
             found.append(where)
         else:
             found += [p for p in where.rglob("test_*.py") if "node_modules" not in p.parts]
-    return sorted({p.relative_to(ROOT).as_posix() for p in found})
+    return sorted({p.relative_to(ROOT).as_posix() for p in found}) + ids
 
 
 def weight(path: str) -> float:
@@ -168,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="*", help=f"files or folders (default: {' '.join(TESTPATHS)})")
     options = parser.parse_args(own)
 
-    todo = packs(test_files(options.paths or list(TESTPATHS)))
+    given, pytest_args = split_paths(pytest_args)
+    todo = packs(test_files(options.paths + given or list(TESTPATHS)))
     scratch = Path(tempfile.mkdtemp(prefix="passerelle-pass-"))
     began, load = time.monotonic(), os.getloadavg()
     print(
@@ -178,9 +199,15 @@ def main(argv: list[str] | None = None) -> int:
     done: list[Pack] = []
 
     def stop_all(*_):
-        for pack in running:
-            if pack.proc and pack.proc.poll() is None:
-                pack.proc.terminate()
+        # SIGINT, as a Ctrl-C would: each pytest process tears its fixtures down (sites, vhosts, databases).
+        alive = [p.proc for p in running if p.proc and p.proc.poll() is None]
+        for proc in alive:
+            proc.send_signal(signal.SIGINT)
+        for proc in alive:
+            try:
+                proc.wait(90)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         raise SystemExit(130)
 
     signal.signal(signal.SIGTERM, stop_all)
@@ -203,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"[{len(done)}/{len(todo)}] {pack.elapsed:5.0f} s  {counts:<24} {' '.join(pack.files)}", flush=True
                 )
     except KeyboardInterrupt:
-        stop_all()
+        stop_all()  # the pytest processes, in the same process group, had the Ctrl-C too
 
     failed = [p for p in done if p.status not in (0, 5)]
     for pack in failed:
