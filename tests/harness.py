@@ -207,7 +207,10 @@ class TestPlatform:
                 "database_url": database_url,
                 # The test pass's broker, never an embedded node of the platform's own unless a test asks.
                 "broker": {**default.broker, "embedded": False, **(broker or {})},
-                "rpc_timeout": 5,
+                # Each RPC's budget. A pass runs three pytest processes beside the other pass's three on two cores:
+                # 5 s was overrun by calls that take well under a second on a quiet machine (an import batch of
+                # 200 rows, a vacancy's creation). The tests of the budget itself read it from here.
+                "rpc_timeout": 10,
                 "gateway": {"host": "127.0.0.1", "port": self.gateway_port},
                 "observability_port_base": free_port_block(len(sites)),
                 "services": default.platform["services"],
