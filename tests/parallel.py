@@ -33,50 +33,58 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TESTPATHS = ("tests", "services")
 
-# Seconds a file took in a pass of one process (SQLite pass at load average 8-14, about twice a quiet machine's;
-# the browser scenarios and the fault run estimated). Only the order matters: the longest start first, so that none
-# is left running alone at the end. A file not listed counts as ``DEFAULT_WEIGHT``: it starts early, alone.
+# Seconds each file's pytest process took in a SQLite pass of three processes at load average 9-16 (several times a
+# quiet machine's; the fault run, PostgreSQL only, estimated). Only the order matters: the longest start first, so
+# that none is left running alone at the end. A file not listed counts as ``DEFAULT_WEIGHT`` in tests/integration and
+# tests/reliability (a new integration test starts early, alone), ``SHORT`` elsewhere.
 WEIGHTS = {
-    "tests/integration/test_gateway_schemathesis.py": 350,
-    "tests/web/test_front_office.py": 300,
-    "tests/reliability/test_faults.py": 200,
-    "tests/integration/test_references.py": 110,
-    "tests/integration/test_platform_up.py": 100,
-    "tests/integration/test_employer.py": 100,
-    "tests/integration/test_beneficiary_path.py": 95,
-    "tests/integration/test_reporting.py": 90,
-    "tests/integration/test_matching_service.py": 90,
-    "tests/integration/test_search_and_due.py": 70,
-    "tests/integration/test_production_mode.py": 65,
-    "tests/integration/test_stock_machine.py": 60,
-    "tests/integration/test_site_start.py": 60,
-    "tests/integration/test_gateway.py": 60,
-    "tests/integration/test_delivery_guarantees.py": 60,
-    "tests/integration/test_rpc_timeouts.py": 50,
-    "tests/integration/test_convention.py": 40,
-    "tests/integration/test_agency_delivery.py": 40,
-    "tests/integration/test_service_rpc.py": 40,
-    "tests/deploy/test_prometheus.py": 30,
-    "tests/integration/test_batch_handlers.py": 25,
-    "tests/integration/test_sector_key_rotation.py": 20,
-    "tests/integration/test_broker_topology.py": 20,
-    "tests/integration/test_bounded_work.py": 20,
-    "tests/integration/test_vacancy_posts.py": 20,
-    "tests/integration/test_shared_rate_limit.py": 20,
-    "tests/integration/test_config_errors.py": 15,
-    "tests/deploy/test_restore_drill.py": 10,
-    "tests/deploy/test_definitions.py": 10,
-    "tests/contract/test_platform_documents.py": 8,
+    "tests/integration/test_gateway_schemathesis.py": 1030,
+    "tests/web/test_front_office.py": 860,
+    "tests/reliability/test_faults.py": 400,
+    "tests/integration/test_beneficiary_path.py": 310,
+    "tests/integration/test_employer.py": 305,
+    "tests/integration/test_references.py": 220,
+    "tests/integration/test_stock_machine.py": 205,
+    "tests/integration/test_platform_up.py": 185,
+    "tests/integration/test_delivery_guarantees.py": 175,
+    "tests/integration/test_matching_service.py": 165,
+    "tests/integration/test_service_rpc.py": 150,
+    "tests/integration/test_sector_key_rotation.py": 130,
+    "tests/integration/test_reporting.py": 135,
+    "tests/integration/test_gateway.py": 125,
+    "tests/integration/test_search_and_due.py": 125,
+    "tests/integration/test_convention.py": 110,
+    "tests/integration/test_production_mode.py": 100,
+    "tests/integration/test_site_start.py": 85,
+    "tests/integration/test_agency_delivery.py": 80,
+    "tests/integration/test_rpc_timeouts.py": 70,
+    "tests/integration/test_broker_topology.py": 60,
+    "tests/integration/test_batch_handlers.py": 60,
+    "tests/deploy/test_prometheus.py": 60,
+    "tests/integration/test_bounded_work.py": 45,
+    "tests/integration/test_vacancy_posts.py": 45,
+    "tests/integration/test_shared_rate_limit.py": 40,
+    "tests/integration/test_config_errors.py": 40,
+    "tests/deploy/test_definitions.py": 40,
+    "tests/deploy/test_restore_drill.py": 30,
+    "tests/contract/test_platform_documents.py": 20,
 }
-SHORT = 3  # every other file of tests/unit, tests/contract, tests/deploy, tests/web and the services' tests
-DEFAULT_WEIGHT = 30  # a test file outside those folders and not measured yet (a new integration test)
-PACK = 60  # files shorter than this share a process, up to this many seconds in all
+# Files whose tests are shared between processes, each starting the module's platform for its share: one process
+# per ``-k`` expression, and one for every test none of them selects (so a test added later still runs).
+SPLITS = {
+    "tests/integration/test_gateway_schemathesis.py": ["director or project_lead or actiris or forem"],
+    "tests/web/test_front_office.py": ["counsellors_day or employer_relations or conventions or analysts"],
+}
+SHORT = 15  # every other file of tests/unit, tests/contract, tests/deploy, tests/web and the services' tests
+DEFAULT_WEIGHT = 150
+PACK = 160  # files shorter than this share a process, up to this many seconds in all
 
 
 @dataclass
 class Pack:
     files: list[str]
     weight: float
+    select: list[str] = field(default_factory=list)  # pytest arguments of this pack only (-k EXPR)
     index: int = 0
     proc: subprocess.Popen | None = None
     started: float = 0.0
@@ -126,8 +134,15 @@ def weight(path: str) -> float:
 
 
 def packs(files: list[str]) -> list[Pack]:
-    """Long files alone, short ones packed up to ``PACK`` seconds; longest first."""
-    alone = [Pack([f], weight(f)) for f in files if weight(f) >= PACK]
+    """Long files alone (split by ``SPLITS``), short ones packed up to ``PACK`` seconds; longest first."""
+    alone = []
+    for f in (f for f in files if weight(f) >= PACK):
+        shares = SPLITS.get(f, [])
+        if not shares:
+            alone.append(Pack([f], weight(f)))
+            continue
+        rest = "not (" + " or ".join(f"({e})" for e in shares) + ")"
+        alone += [Pack([f], weight(f) / (len(shares) + 1), ["-k", e]) for e in [*shares, rest]]
     short = sorted((f for f in files if weight(f) < PACK), key=weight, reverse=True)
     packed: list[Pack] = []
     for f in short:
@@ -149,7 +164,7 @@ def start(pack: Pack, pytest_args: list[str], scratch: Path) -> None:
     pack.output, pack.report = folder / "output.txt", folder / "report.jsonl"
     env = dict(os.environ, PASSERELLE_TEST_REPORT=str(pack.report))
     argv = [sys.executable, "-m", "pytest", "-q", "--durations=0", "--durations-min=3600", *pytest_args]
-    argv += ["--basetemp", str(folder / "tmp"), *pack.files]
+    argv += [*pack.select, "--basetemp", str(folder / "tmp"), *pack.files]
     with open(pack.output, "wb") as out:
         pack.proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
     pack.started = time.monotonic()
@@ -234,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
 
     failed = [p for p in done if p.status not in (0, 5)]
     for pack in failed:
-        print(f"\n===== status {pack.status}: {' '.join(pack.files)} =====", flush=True)
+        print(f"\n===== status {pack.status}: {' '.join(pack.files + pack.select)} =====", flush=True)
         print(pack.output.read_text(errors="replace"), flush=True)
 
     phases = [phase for pack in done for phase in read_report(pack)]
@@ -247,12 +262,12 @@ def main(argv: list[str] | None = None) -> int:
     wall, load = time.monotonic() - began, os.getloadavg()
     summary = ", ".join(f"{n} {k}" for k, n in sorted(total.items())) or "no test ran"
     print(
-        f"\n===== {summary} in {wall:.0f} s ({wall / 60:.0f} min {wall % 60:02.0f} s), {len(todo)} processes, "
+        f"\n===== {summary} in {wall:.0f} s ({int(wall // 60)} min {int(wall % 60):02d} s), {len(todo)} processes, "
         f"{options.jobs} at a time; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} =====",
         flush=True,
     )
     if failed:
-        print("failed: " + "; ".join(" ".join(p.files) for p in failed), flush=True)
+        print("failed: " + "; ".join(" ".join(p.files + p.select) for p in failed), flush=True)
         print(f"outputs and test folders kept in {scratch}", flush=True)
         return 1 if any(p.status == 1 for p in failed) else next(p.status or 1 for p in failed)
     shutil.rmtree(scratch, ignore_errors=True)
