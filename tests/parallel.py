@@ -18,6 +18,7 @@ passed (or found nothing selected), 1 when a test failed, the first other status
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import shutil
@@ -127,6 +128,23 @@ def test_files(paths: list[str]) -> list[str]:
     return sorted({p.relative_to(ROOT).as_posix() for p in found}) + ids
 
 
+def database_independent() -> tuple[str, ...]:
+    """``tests/conftest.py``'s list of the files that run in the SQLite pass only, read without importing it."""
+    tree = ast.parse((ROOT / "tests" / "conftest.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "DATABASE_INDEPENDENT" for t in node.targets):
+            return tuple(ast.literal_eval(node.value))
+    return ()
+
+
+def selected(files: list[str], pytest_args: list[str]) -> list[str]:
+    """Without the files ``-m "not database_independent"`` deselects whole: a process would start for nothing."""
+    marks = [pytest_args[i + 1] for i, arg in enumerate(pytest_args[:-1]) if arg == "-m"]
+    if marks != ["not database_independent"]:
+        return files
+    return [f for f in files if not f.startswith(database_independent())]
+
+
 def weight(path: str) -> float:
     if path in WEIGHTS:
         return WEIGHTS[path]
@@ -204,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(own)
 
     given, pytest_args = split_paths(pytest_args)
-    todo = packs(test_files(options.paths + given or list(TESTPATHS)))
+    todo = packs(selected(test_files(options.paths + given or list(TESTPATHS)), pytest_args))
     scratch = Path(tempfile.mkdtemp(prefix="passerelle-pass-"))
     began, load = time.monotonic(), os.getloadavg()
     print(
