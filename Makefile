@@ -39,9 +39,13 @@ seed: $(STAMP)
 ## test: the whole suite against the real RabbitMQ, on SQLite and on PostgreSQL
 ## Each pass runs on a RabbitMQ node of its own (tests/reliability/broker_node.py: the installed RabbitMQ, fresh data, free
 ## ports), started for the pass and stopped after it: a pass never inherits the state of the machine's broker.
-## The two passes run side by side (their own nodes, databases and ports): most of a pass is spent waiting on
-## brokers and processes, so two fit on two cores; each pass's output is printed whole when it ends.
+## The two passes run side by side (their own nodes, databases and ports), and each pass runs its test files in
+## TEST_JOBS pytest processes side by side (tests/parallel.py): most of a pass is spent waiting on brokers and
+## processes, not on the cores. Each pass's output is printed whole when it ends, with its 15 slowest test phases.
+## PYTEST_ARGS go to every pytest process (e.g. PYTEST_ARGS="-k gateway"); TEST_PATHS narrows the files.
 TEST_BROKER := $(BIN)/python -m tests.reliability.broker_node --
+TEST_JOBS ?= 3
+TEST_PASS = $(BIN)/python -m tests.parallel --jobs $(TEST_JOBS) --durations 15 $(TEST_PATHS) --
 test: $(STAMP) tools
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
@@ -51,10 +55,10 @@ tools:
 	@tools/setup
 
 test-sqlite: $(STAMP)
-	PASSERELLE_TEST_DATABASE=sqlite $(TEST_BROKER) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	PASSERELLE_TEST_DATABASE=sqlite $(TEST_BROKER) $(TEST_PASS) $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
-	PASSERELLE_TEST_DATABASE=postgresql $(TEST_BROKER) $(BIN)/python -m pytest -m "not database_independent" $(PYTEST_ARGS)
+	PASSERELLE_TEST_DATABASE=postgresql $(TEST_BROKER) $(TEST_PASS) -m "not database_independent" $(PYTEST_ARGS)
 
 ## lint: ruff, and import-linter's contracts (pyproject.toml): imports point down the layers, no circles
 lint: $(STAMP)

@@ -9,6 +9,7 @@ the development secrets (``kit.mode``) are available to them and to every proces
 of production mode take it out of the environment they give.
 """
 
+import json
 import os
 import warnings
 
@@ -47,3 +48,21 @@ def pytest_collection_modifyitems(config, items):
         where = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else ""
         if where.startswith(UNIT_FOLDERS) and not any(item.get_closest_marker(m) for m in NOT_UNIT):
             item.add_marker(pytest.mark.unit)
+
+
+# `python -m tests.parallel` runs a pass as several pytest processes and asks each for its outcomes and durations.
+_REPORT = os.environ.get("PASSERELLE_TEST_REPORT")
+
+
+def pytest_runtest_logreport(report):
+    if _REPORT:
+        line = {"nodeid": report.nodeid, "when": report.when, "outcome": report.outcome, "duration": report.duration}
+        with open(_REPORT, "a") as out:
+            out.write(json.dumps(line) + "\n")
+
+
+def pytest_collectreport(report):
+    if _REPORT and report.failed:  # a module that cannot be imported fails the pass as a test would
+        line = {"nodeid": report.nodeid, "when": "collect", "outcome": "failed", "duration": 0.0}
+        with open(_REPORT, "a") as out:
+            out.write(json.dumps(line) + "\n")

@@ -32,8 +32,9 @@ from kit import registry as registry_module
 from kit.actor import Actor
 from kit.db import normalize_url
 from kit.definitions import declare
-from kit.migrations import drop_database, upgrade
+from kit.migrations import drop_database
 from kit.mode import DEVELOPMENT, ENV
+from kit.testing import build
 from kit.topology import Topology, management_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,10 +86,11 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.2, what: st
         time.sleep(interval)
 
 
-def terminate(proc: subprocess.Popen, timeout: float = 20.0) -> None:
-    """SIGTERM, then SIGKILL if the process has not exited within ``timeout`` seconds."""
+def terminate(proc: subprocess.Popen, timeout: float = 20.0, told: bool = False) -> None:
+    """SIGTERM (unless ``told`` already), then SIGKILL if the process has not exited within ``timeout`` seconds."""
     if proc.poll() is None:
-        proc.terminate()
+        if not told:
+            proc.terminate()
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -133,7 +135,9 @@ class SiteProcess:
         except requests.RequestException:
             return False
 
-    def wait_ready(self, timeout: float = 40.0) -> SiteProcess:
+    # A site is ready in 5-10 s on a quiet 2-core machine; the margin is for a machine running two test passes of
+    # three processes each beside other work (a Python start alone took 26 s at load average 17).
+    def wait_ready(self, timeout: float = 90.0) -> SiteProcess:
         try:
             wait_until(self.ready, timeout, what=f"site {self.code} ready")
         except AssertionError as exc:
@@ -162,8 +166,8 @@ class SiteProcess:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(10)
 
-    def stop(self):
-        terminate(self.proc)
+    def stop(self, told: bool = False):
+        terminate(self.proc, told=told)
         self._log.close()
 
 
@@ -203,7 +207,10 @@ class TestPlatform:
                 "database_url": database_url,
                 # The test pass's broker, never an embedded node of the platform's own unless a test asks.
                 "broker": {**default.broker, "embedded": False, **(broker or {})},
-                "rpc_timeout": 5,
+                # Each RPC's budget. A pass runs three pytest processes beside the other pass's three on two cores:
+                # 5 s was overrun by calls that take well under a second on a quiet machine (an import batch of
+                # 200 rows, a vacancy's creation). The tests of the budget itself read it from here.
+                "rpc_timeout": 10,
                 "gateway": {"host": "127.0.0.1", "port": self.gateway_port},
                 "observability_port_base": free_port_block(len(sites)),
                 "services": default.platform["services"],
@@ -224,7 +231,8 @@ class TestPlatform:
         declare(self.registry)  # as broker-setup and up declare it
         for site in self.registry.sites:
             for service, path in site.services.items():
-                upgrade(path.split(".", 1)[0], site.database_url(service))
+                # A copy of a database migrated once per run (kit.testing.build), as if migrated here.
+                build(path.split(".", 1)[0], site.database_url(service))
         return self
 
     def start(self, code: str, services=None, faults=None, wait: bool = True) -> SiteProcess:
@@ -235,8 +243,13 @@ class TestPlatform:
     def teardown(self):
         if self._rpc:
             self._rpc.close()
-        for site in self.sites:
-            site.stop()
+        # Every site is told to stop at once, then each is waited for: their graceful stops overlap.
+        told = [site.proc.poll() is None for site in self.sites]
+        for site, running in zip(self.sites, told, strict=True):
+            if running:
+                site.proc.terminate()
+        for site, running in zip(self.sites, told, strict=True):
+            site.stop(told=running)
         try:
             self.assert_no_national_numbers()
         finally:

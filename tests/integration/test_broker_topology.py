@@ -8,9 +8,20 @@ from pika.exceptions import ChannelClosedByBroker, ProbableAccessDeniedError
 
 from contracts.envelope import make_event
 from kit.consumer import MAX_ATTEMPTS
-from tests.harness import wait_until
+from tests.harness import TestPlatform, wait_until
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    """MIREC, MIRENA and InterMire, declared once for the module: each test reads the topology, or publishes to a
+    queue no other test reads (Le Forem's events, InterMire's sector queue)."""
+    p = TestPlatform(tmp_path_factory.mktemp("topology")).setup()
+    try:
+        yield p
+    finally:
+        p.teardown()
 
 
 def connect(platform, vhost: str, user: str) -> pika.BlockingConnection:

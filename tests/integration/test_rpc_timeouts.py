@@ -8,7 +8,7 @@ from nameko.rpc import rpc
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from kit.rpc import TimedRpcProxy
-from tests.harness import wait_until
+from tests.harness import TestPlatform, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -24,12 +24,20 @@ class Caller:
         return self.convention.health()
 
 
-@pytest.fixture
-def stopped_convention(platform):
-    """The convention service has run once (its RPC queue exists) and is now stopped."""
-    site = platform.start("mirec", services=["convention"])
-    site.stop()
-    return platform
+@pytest.fixture(scope="module")
+def stopped_convention(tmp_path_factory):
+    """The convention service has run once (its RPC queue exists) and is now stopped.
+
+    One platform for the module: each test waits for its own request to expire or leaves one that expires, and
+    neither reads what the other left.
+    """
+    platform = TestPlatform(tmp_path_factory.mktemp("timeouts"), missions=("mirec",), intermire=False).setup()
+    try:
+        site = platform.start("mirec", services=["convention"])
+        site.stop()
+        yield platform
+    finally:
+        platform.teardown()
 
 
 def test_gateway_call_to_stopped_service_times_out_and_the_request_expires(stopped_convention):

@@ -68,8 +68,12 @@ class FrontOffice:
         return self
 
     def stop(self):
-        for proc in self.procs:
-            terminate(proc)
+        told = [proc.poll() is None for proc in self.procs]
+        for proc, running in zip(self.procs, told, strict=True):  # told at once, their stops overlap
+            if running:
+                proc.terminate()
+        for proc, running in zip(self.procs, told, strict=True):
+            terminate(proc, told=running)
         self.platform.teardown()
 
 
