@@ -19,6 +19,10 @@ from kit.permissions import allowed_roles
 SUB, MISSION, ROLES = "actor_sub", "actor_mission", "actor_roles"
 
 
+# The system actor facts brought in by ``passerelle import-files`` are recorded under, in every service.
+IMPORT_SUB = "system:import-files"
+
+
 @dataclass(frozen=True)
 class Actor:
     sub: str | None

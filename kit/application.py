@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
@@ -48,6 +48,20 @@ class SystemClock:
 
     def today(self) -> date:
         return date.today()
+
+
+@dataclass(frozen=True)
+class OnDay:
+    """A clock standing at noon UTC of ``day``: a use case run on it dates what it writes and publishes then
+    (facts brought in from a Mission's earlier files, ``passerelle import-files``)."""
+
+    day: date
+
+    def now(self) -> datetime:
+        return datetime.combine(self.day, time(12), tzinfo=UTC)
+
+    def today(self) -> date:
+        return self.day
 
 
 @dataclass

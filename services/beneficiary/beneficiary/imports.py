@@ -17,7 +17,7 @@ which file and row.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -25,31 +25,16 @@ from sqlalchemy.orm import Session
 
 from beneficiary import application as app
 from beneficiary.models import Beneficiary
-from kit.actor import Actor
-from kit.application import Addressed, Outcome, SystemClock
+from kit.actor import IMPORT_SUB, Actor
+from kit.application import Addressed, OnDay, Outcome, SystemClock
 from kit.errors import Conflict, ValidationFailed
 
 Data = dict[str, Any]
-
-IMPORT_SUB = "system:import-files"
 
 
 def import_actor(mission: str) -> Actor:
     """The named system actor imported facts are recorded under (stage moves' ``by``, audit rows)."""
     return Actor(IMPORT_SUB, mission, ("counsellor",))
-
-
-@dataclass(frozen=True)
-class OnDay:
-    """A clock standing at noon UTC of a fact's own day: the use case dates what it writes and publishes then."""
-
-    day: date
-
-    def now(self) -> datetime:
-        return datetime.combine(self.day, time(12), tzinfo=UTC)
-
-    def today(self) -> date:
-        return self.day
 
 
 @dataclass

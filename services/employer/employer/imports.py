@@ -11,7 +11,7 @@ file (same name) are not added twice, so a second import of the same rows writes
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -20,30 +20,15 @@ from stdnum.be import vat
 
 from employer import application as app
 from employer.models import Contact, Employer
-from kit.actor import Actor
-from kit.application import Outcome
+from kit.actor import IMPORT_SUB, Actor
+from kit.application import OnDay, Outcome
 
 Data = dict[str, Any]
-
-IMPORT_SUB = "system:import-files"
 
 
 def import_actor(mission: str) -> Actor:
     """The named system actor imported employers are registered under."""
     return Actor(IMPORT_SUB, mission, ("employer_relations",))
-
-
-@dataclass(frozen=True)
-class OnDay:
-    """A clock standing at noon UTC of ``day``."""
-
-    day: date
-
-    def now(self) -> datetime:
-        return datetime.combine(self.day, time(12), tzinfo=UTC)
-
-    def today(self) -> date:
-        return self.day
 
 
 @dataclass
