@@ -12,7 +12,8 @@ token subject (429 beyond, with ``Retry-After``: the whole seconds until the nex
   Keys are ``PASSERELLE_RATE_LIMIT_PREFIX`` (``passerelle:rate:``) followed by a hash of the subject
   (no staff identifier in Redis) and expire once their bucket is full again.
 
-  **When Redis does not answer** (200 ms budget per call) the gateway *fails open to its local bucket*:
+  **When Redis does not answer** (200 ms budget per call, ``PASSERELLE_RATE_LIMIT_TIMEOUT`` in seconds) the
+  gateway *fails open to its local bucket*:
   each replica goes on limiting on its own, as without Redis, so the API stays up for the Missions'
   staff and a client gets at most its limit times the number of replicas until Redis is back. After a
   failure Redis is left alone for 5 s (so a dead Redis costs no request 200 ms), then tried again. Each
@@ -82,11 +83,13 @@ class LocalLimiter:
 class SharedLimiter:
     """GCRA in Redis, shared by every replica; the local bucket while Redis does not answer."""
 
-    def __init__(self, url: str, per_second: float, burst: int, prefix: str = "passerelle:rate:"):
+    def __init__(
+        self, url: str, per_second: float, burst: int, prefix: str = "passerelle:rate:", timeout: float = REDIS_TIMEOUT
+    ):
         import redis  # only a gateway configured with a shared store needs the client
 
         try:
-            self.redis = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT)
+            self.redis = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
         except ValueError as exc:
             raise ConfigError(f"PASSERELLE_RATE_LIMIT_URL is not a Redis URL: {exc}") from None
         self.script = self.redis.register_script(GCRA)
@@ -128,5 +131,11 @@ def from_env(env) -> LocalLimiter | SharedLimiter:
     burst = int(env.get("PASSERELLE_RATE_BURST", 100))
     url = env.get("PASSERELLE_RATE_LIMIT_URL", "").strip()
     if url:
-        return SharedLimiter(url, per_second, burst, env.get("PASSERELLE_RATE_LIMIT_PREFIX", "passerelle:rate:"))
+        return SharedLimiter(
+            url,
+            per_second,
+            burst,
+            env.get("PASSERELLE_RATE_LIMIT_PREFIX", "passerelle:rate:"),
+            float(env.get("PASSERELLE_RATE_LIMIT_TIMEOUT", REDIS_TIMEOUT)),
+        )
     return LocalLimiter(per_second, burst)

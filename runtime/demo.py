@@ -65,6 +65,14 @@ class DemoFactory:
         }
 
 
+def demo_sub(role: str, mission: str) -> str:
+    """The subject the development sign-in gives the first demo user with ``role`` in ``mission``."""
+    from web.views.auth import DEMO_USERS
+
+    login = next(login for login, _name, roles, _title in DEMO_USERS if role in roles)
+    return f"{login}@{mission}"
+
+
 def seed(registry, per_mission: int = 20, seed: int = 2015) -> dict:
     """Register demo people and employers in every Mission, through the services' RPC."""
     from gateway.rpc_clients import RpcClients
@@ -76,8 +84,10 @@ def seed(registry, per_mission: int = 20, seed: int = 2015) -> dict:
     totals = {"beneficiaries": 0, "employers": 0, "missions": 0}
     try:
         for mission in registry.missions:
-            counsellor = Actor("passerelle-seed", mission.code, ("counsellor",)).context()
-            agent = Actor("passerelle-seed", mission.code, ("employer_relations",)).context()
+            # Registered as the front office's demo counsellor and agent of the Mission, so that whoever signs
+            # in as them finds a caseload and employers of their own, not empty pages.
+            counsellor = Actor(demo_sub("counsellor", mission.code), mission.code, ("counsellor",)).context()
+            agent = Actor(demo_sub("employer_relations", mission.code), mission.code, ("employer_relations",)).context()
             for _ in range(per_mission):
                 try:
                     sites.call(
