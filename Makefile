@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # same pinned versions as pip, several times faster (measured from a fresh clone in bench/results/startup.md).
 UV_VERSION := 0.13.9
 
-.PHONY: up down status seed test test-sqlite test-postgres tools lint check install render bench reliability-long
+.PHONY: up down status seed test test-sqlite test-postgres test-long tools lint check install render bench reliability-long
 
 # The embedded default and the tests run in development mode, said here explicitly: only there may a process
 # fall back on the development secrets written in the code (kit/mode.py). Anywhere else a missing secret stops it.
@@ -59,6 +59,11 @@ test-sqlite: $(STAMP)
 
 test-postgres: $(STAMP)
 	PASSERELLE_TEST_DATABASE=postgresql $(TEST_BROKER) $(TEST_PASS) -m "not database_independent" $(PYTEST_ARGS)
+
+## test-long: the tests of minutes at full scale (marker `long`: the import of a generated 20,000-row file), which
+## `make test` leaves out to stay within its time; on SQLite, on a private broker node
+test-long: $(STAMP)
+	PASSERELLE_LONG_TESTS=1 PASSERELLE_TEST_DATABASE=sqlite $(TEST_BROKER) $(BIN)/python -m pytest -m long $(PYTEST_ARGS)
 
 ## lint: ruff, and import-linter's contracts (pyproject.toml): imports point down the layers, no circles
 lint: $(STAMP)

@@ -48,6 +48,13 @@ def pytest_collection_modifyitems(config, items):
         where = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else ""
         if where.startswith(UNIT_FOLDERS) and not any(item.get_closest_marker(m) for m in NOT_UNIT):
             item.add_marker(pytest.mark.unit)
+    # Tests of minutes (``long``) are left out of `make test`, which must stay within its time, and run by
+    # `make test-long` (PASSERELLE_LONG_TESTS=1): deselected, never skipped, so a pass counts only what it ran.
+    if not os.environ.get("PASSERELLE_LONG_TESTS"):
+        long = [item for item in items if item.get_closest_marker("long")]
+        if long:
+            config.hook.pytest_deselected(items=long)
+            items[:] = [item for item in items if not item.get_closest_marker("long")]
 
 
 # `python -m tests.parallel` runs a pass as several pytest processes and asks each for its outcomes and durations.

@@ -101,10 +101,13 @@ def person_row(i: int, rng: random.Random, today: date) -> dict[str, str]:
     return row
 
 
-def people_file(path: Path, n: int, seed: int = 23) -> list[tuple[int, str, str]]:
-    """``n`` people rows (header not counted) with planted errors; returns them as (row, column, reason)."""
+def people_file(path: Path, n: int, seed: int = 23, first: int = 0) -> list[tuple[int, str, str]]:
+    """``n`` people rows (header not counted) with planted errors; returns them as (row, column, reason).
+
+    People are numbered from ``first``: files with numbers that do not overlap hold different people, so two
+    imports into one Mission do not find each other's people already on file."""
     rng, today = random.Random(seed), date.today()
-    people = [person_row(i, rng, today) for i in range(n)]
+    people = [person_row(first + i, rng, today) for i in range(n)]
     planted: list[tuple[int, str, str]] = []
 
     def plant(index: int, column: str, reason: str, **cells: str) -> None:
