@@ -11,6 +11,7 @@ of production mode take it out of the environment they give.
 
 import json
 import os
+import resource
 import warnings
 
 os.environ["PASSERELLE_ENV"] = "development"
@@ -73,3 +74,20 @@ def pytest_collectreport(report):
         line = {"nodeid": report.nodeid, "when": "collect", "outcome": "failed", "duration": 0.0}
         with open(_REPORT, "a") as out:
             out.write(json.dumps(line) + "\n")
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of the processes it started and waited for (sites, gateways, loaders)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    # The CPU each test costs (its fixtures' setup and teardown included): a pass on two cores is bound by CPU,
+    # so this, not the wall time, says which tests make it long.
+    before = _cpu()
+    yield
+    if _REPORT:
+        with open(_REPORT, "a") as out:
+            out.write(json.dumps({"cpu_of": item.nodeid, "cpu": _cpu() - before}) + "\n")

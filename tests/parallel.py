@@ -188,10 +188,25 @@ def start(pack: Pack, pytest_args: list[str], scratch: Path) -> None:
     pack.started = time.monotonic()
 
 
-def read_report(pack: Pack) -> list[dict]:
+def read_lines(pack: Pack) -> list[dict]:
     if not pack.report.exists():
         return []
     return [json.loads(line) for line in pack.report.read_text().splitlines() if line.strip()]
+
+
+def read_report(pack: Pack) -> list[dict]:
+    """The test phases a pack's process reported (``conftest.py``)."""
+    return [line for line in read_lines(pack) if "nodeid" in line]
+
+
+def cpu_by_file(packs_done: list[Pack]) -> Counter:
+    """CPU seconds each test file cost: its tests' own and those of the processes they started and waited for."""
+    spent: Counter = Counter()
+    for pack in packs_done:
+        for line in read_lines(pack):
+            if "cpu_of" in line:
+                spent[line["cpu_of"].split("::")[0]] += line["cpu"]
+    return spent
 
 
 def outcomes(phases: list[dict]) -> Counter:
@@ -277,6 +292,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n===== slowest {len(slowest)} test phases =====")
         for r in slowest:
             print(f"{r['duration']:8.2f}s {r['when']:<8} {r['nodeid']}")
+    spent = cpu_by_file(done)
+    if spent:
+        print(f"\n===== CPU by test file: {sum(spent.values()):.0f} s in all; the {options.durations} costliest =====")
+        for path, seconds in spent.most_common(options.durations):
+            print(f"{seconds:8.1f}s {path}")
     wall, load = time.monotonic() - began, os.getloadavg()
     summary = ", ".join(f"{n} {k}" for k, n in sorted(total.items())) or "no test ran"
     print(

@@ -78,12 +78,14 @@ def service_crash_points(rig: Rig, rng: random.Random, scale: Scale, load: bool 
         role = "consumer" if point in CONSUMER_POINTS else "producer"
         # Both meet their points once per batch: the relay's (up to 500 rows) and the consumer's batch handler
         # (one event to 500), so the consumer is killed at its nth batch.
-        nth = rng.randint(2, 10) if role == "consumer" else 1
+        nth = rng.randint(2, 6) if role == "consumer" else 1
         # Armed, then fed: the events wait in the queue (or the outbox) until the process reaches them.
         proc = rig.restart(role, faults=[f"{point}@{nth}"], wait=False)
         if load:
             rig.start_load(scale.events // 4, scale.rate)
-        deadline = time.monotonic() + 90
+        # Each trickle is a process of its own and the armed process starts from nothing: on two loaded cores a
+        # batch can take seconds to arrive, so the wait is generous (it ends as soon as the point is met).
+        deadline = time.monotonic() + 240
         while proc.proc.poll() is None and time.monotonic() < deadline:
             if not rig.loading():
                 # A trickle in small transactions whenever no load runs: batch after batch reaches the process

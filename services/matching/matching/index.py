@@ -71,7 +71,9 @@ class _Shared:
     def __init__(self, taxonomy: Taxonomy):
         self.taxonomy = taxonomy
         self.proximity = Proximity(taxonomy)
+        # Two locks: the title classifier takes seconds to build at start, and a ranking must not wait for it.
         self.lock = eventlet.semaphore.Semaphore(1)
+        self.titles_lock = eventlet.semaphore.Semaphore(1)
         self.engine: Engine | None = None
         self.stamp: tuple | None = None
         self.titles: TitleIndex | None = None
@@ -88,7 +90,7 @@ class _Shared:
             return self.engine
 
     def title_index(self) -> TitleIndex:
-        with self.lock:
+        with self.titles_lock:
             if self.titles is None:
                 self.titles = tpool.execute(TitleIndex, self.taxonomy)
             return self.titles
