@@ -55,12 +55,12 @@ tools:
 	@tools/setup
 
 test-sqlite: $(STAMP)
-	PASSERELLE_TEST_DATABASE=sqlite $(TEST_BROKER) $(TEST_PASS) $(PYTEST_ARGS)
+	PASSERELLE_TEST_DATABASE=sqlite $(TEST_BROKER) $(TEST_PASS) -m "not postgresql_only" $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
 	PASSERELLE_TEST_DATABASE=postgresql $(TEST_BROKER) $(TEST_PASS) -m "not database_independent" $(PYTEST_ARGS)
 
-## test-long: the tests of minutes at full scale (marker `long`: the import of a generated 20,000-row file), which
+## test-long: the tests of minutes at full scale (marker `long`: the import of a generated 20,000-row file, a 10,000-offer feed), which
 ## `make test` leaves out to stay within its time; on SQLite, on a private broker node
 test-long: $(STAMP)
 	PASSERELLE_LONG_TESTS=1 PASSERELLE_TEST_DATABASE=sqlite $(TEST_BROKER) $(BIN)/python -m pytest -m long $(PYTEST_ARGS)

@@ -5,7 +5,7 @@
 How ``passerelle up`` starts the sites. The parent imports every service
 module the named sites run (and the gateway), fills the process-wide caches
 every Mission would otherwise compute for itself at start (municipality
-positions, the taxonomy, scikit-learn's import), then forks one child per
+positions, the taxonomy, the job-title index), then forks one child per
 name and exits. ``up`` forks it early, while it holds no socket or
 database connection (``run_forked``), and it preloads (CPU) while ``up``
 writes the broker topology and migrates (disk) and the broker node boots;
@@ -58,13 +58,14 @@ def _warm_matching() -> None:
     # What every Mission's matching service computes at start, in a thread of its own, and that is
     # the same data in every one: computed here once, the children find it in their caches.
     from matching import geo
+    from matching.index import cache_folder
+    from matching.titles import TitleIndex
 
     from kit.taxonomy import load
 
-    for module in ("scipy.sparse", "sklearn.feature_extraction.text", "sklearn.preprocessing", "sklearn.svm"):
-        importlib.import_module(module)  # the title classifier's imports, made where it is first built
     geo.positions()
-    load(os.environ.get("PASSERELLE_ROME_DIR") or None)
+    # Trained here once if the cache does not hold it yet; each child reads the saved arrays back.
+    TitleIndex.cached(load(os.environ.get("PASSERELLE_ROME_DIR") or None), cache_folder())
 
 
 # A service module imported by the parent → what else its children would each do the same way at start.

@@ -128,21 +128,30 @@ def test_files(paths: list[str]) -> list[str]:
     return sorted({p.relative_to(ROOT).as_posix() for p in found}) + ids
 
 
-def database_independent() -> tuple[str, ...]:
-    """``tests/conftest.py``'s list of the files that run in the SQLite pass only, read without importing it."""
+def one_database() -> dict[str, tuple[str, ...]]:
+    """``tests/conftest.py``'s lists of the files that run in one pass only (marker → paths), read without
+    importing it."""
     tree = ast.parse((ROOT / "tests" / "conftest.py").read_text())
+    lists = {
+        target.id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Tuple)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "DATABASE_INDEPENDENT" for t in node.targets):
-            return tuple(ast.literal_eval(node.value))
-    return ()
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "ONE_DATABASE" for t in node.targets):
+            return {key.value: lists[value.id] for key, value in zip(node.value.keys, node.value.values, strict=True)}
+    return {}
 
 
 def selected(files: list[str], pytest_args: list[str]) -> list[str]:
-    """Without the files ``-m "not database_independent"`` deselects whole: a process would start for nothing."""
+    """Without the files ``-m "not MARKER"`` deselects whole (a one-database marker): a process would start for
+    nothing."""
     marks = [pytest_args[i + 1] for i, arg in enumerate(pytest_args[:-1]) if arg == "-m"]
-    if marks != ["not database_independent"]:
-        return files
-    return [f for f in files if not f.startswith(database_independent())]
+    lists = one_database()
+    left_out = tuple(p for mark in marks for name, paths in lists.items() if mark == f"not {name}" for p in paths)
+    return [f for f in files if not f.startswith(left_out)] if left_out else files
 
 
 def weight(path: str) -> float:

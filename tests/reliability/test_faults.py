@@ -8,27 +8,15 @@ unexpected 0, dead letters exactly the injected poison. The long run
 a seeded random schedule.
 """
 
-import os
 import random
 
 import pytest
 
-from tests.harness import DATABASE
 from tests.reliability.rig import Rig
 from tests.reliability.scenarios import SCENARIOS, Scale
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.reliability,
-    # Three minutes of faults once per `make test`, in its PostgreSQL pass: the production database, where the
-    # relay's row locks (FOR UPDATE SKIP LOCKED) and concurrent inbox inserts meet real concurrency. The SQLite
-    # path of the same outbox, relay and inbox is crash-tested in both passes by
-    # tests/integration/test_delivery_guarantees.py. PASSERELLE_RELIABILITY_ON_SQLITE=1 runs this file on SQLite too.
-    pytest.mark.skipif(
-        DATABASE != "postgresql" and not os.environ.get("PASSERELLE_RELIABILITY_ON_SQLITE"),
-        reason="the short fault run runs in the PostgreSQL pass (PASSERELLE_RELIABILITY_ON_SQLITE=1 for SQLite)",
-    ),
-]
+# Three minutes of faults once per `make test`, in its PostgreSQL pass (tests/conftest.py, POSTGRESQL_ONLY).
+pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 
 SEED = 20261122
 

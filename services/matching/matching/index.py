@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 import eventlet.semaphore
 from eventlet import tpool
 from nameko.extensions import DependencyProvider
 from sqlalchemy import func, select
 
+from kit.registry import DEFAULT_PATH
 from kit.taxonomy import Taxonomy, load
 from matching import geo
 from matching.domain import Engine, Job, Person, Proximity
@@ -27,6 +29,16 @@ from matching.titles import TitleIndex
 
 log = logging.getLogger(__name__)
 ROME_DIR_KEY = "ROME_DIR"  # container config; else $PASSERELLE_ROME_DIR; else the demo taxonomy
+# Where trained title indexes are kept between starts: $PASSERELLE_CACHE_DIR, else var/cache in the checkout (shared
+# by the embedded default's sites and every test process); "" trains at every start.
+CACHE_DIR_ENV = "PASSERELLE_CACHE_DIR"
+
+
+def cache_folder() -> Path | None:
+    given = os.environ.get(CACHE_DIR_ENV)
+    if given is not None:
+        return Path(given) if given else None
+    return DEFAULT_PATH.parent.parent / "var" / "cache"
 
 
 def person_of(row: Candidate) -> Person:
@@ -92,7 +104,7 @@ class _Shared:
     def title_index(self) -> TitleIndex:
         with self.titles_lock:
             if self.titles is None:
-                self.titles = tpool.execute(TitleIndex, self.taxonomy)
+                self.titles = tpool.execute(TitleIndex.cached, self.taxonomy, cache_folder())
             return self.titles
 
 

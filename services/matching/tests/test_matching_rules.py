@@ -2,9 +2,11 @@
 
 from datetime import date
 
+import numpy as np
 import pytest
+from matching import titles as title_module
 from matching.domain import Engine, Job, Person, Proximity, transition_error
-from matching.titles import TitleIndex, stem
+from matching.titles import TitleIndex, reading, stem, training_docs
 
 from kit.taxonomy import DEMO_DIR, load
 
@@ -175,12 +177,51 @@ def test_the_proposal_state_machine_is_guarded():
 
 
 def test_job_titles_find_their_occupation_whatever_the_gender_or_number():
-    titles = TitleIndex(TAX)
+    titles = TitleIndex.train(TAX)
     assert stem("magasinieres") == stem("magasinier")
     assert titles.suggest("magasinière", 1)[0][0] == "N1103"
     assert titles.suggest("Aide-maçons", 1)[0][0] == "F1703"
     assert titles.suggest("serveuse en brasserie", 3)[0][0] == "G1803"
     assert titles.suggest("zzzz qqqq", 3) == []
+
+
+TYPED = ["magasinière", "Aide-maçons", "serveuse en brasserie", "chauffeur poids lourd", "cariste H/F", "x", "é"]
+
+
+def test_a_title_is_read_as_scikit_learn_reads_it():
+    """The features computed without scikit-learn are its vectorizers' own, on every training title and typed ones."""
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
+
+    index = TitleIndex.train(TAX)
+    texts = [reading(label) for _, label in training_docs(TAX)]
+    word = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"[a-z0-9]{2,}")
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
+    word.fit(texts), chars.fit(texts)
+    for text in texts + [reading(t) for t in TYPED]:
+        expected = normalize(hstack([word.transform([text]), chars.transform([text])]).tocsr())
+        got = index._features(text)
+        assert sorted(got) == sorted(expected.indices.tolist()), text
+        assert np.allclose([got[c] for c in expected.indices], expected.data), text
+
+
+def test_a_saved_index_is_read_back_instead_of_trained(tmp_path, monkeypatch):
+    first = TitleIndex.cached(TAX, tmp_path)
+    [saved] = tmp_path.glob("titles-*.npz")
+
+    def no_training(*_):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(TitleIndex, "train", no_training)
+    again = TitleIndex.cached(TAX, tmp_path)
+    for title in TYPED + [t.label for t in TAX.titles]:
+        assert again.suggest(title, 3) == first.suggest(title, 3), title
+    # Another taxonomy's titles (or another format) are another file: never read for this one.
+    monkeypatch.setattr(title_module, "FORMAT", title_module.FORMAT + 1)
+    with pytest.raises(AssertionError, match="trained again"):
+        TitleIndex.cached(TAX, tmp_path)
+    assert saved.exists()
 
 
 def _random_case(seed: int, n_people: int, n_jobs: int):
