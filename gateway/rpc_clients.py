@@ -18,10 +18,11 @@ HEALTH_TIMEOUT = 3.0
 class RpcClients:
     """One pool of RPC proxies per site of the registry; ``call`` one method on one site's service."""
 
-    def __init__(self, registry: Registry, pool_size: int = 4):
+    def __init__(self, registry: Registry, pool_size: int = 4, timeout: float | None = None):
+        """``timeout``: each call's budget, the registry's ``rpc_timeout`` (an interactive request's) unless given."""
         self.registry = registry
         user = registry.prefix + GATEWAY_USER
-        timeout = registry.platform["rpc_timeout"]
+        timeout = timeout or registry.platform["rpc_timeout"]
         self.pools = {
             site.code: ProxyPool(
                 registry.amqp_uri_for(site.vhost, user), timeout, pool_size, registry.broker["heartbeat"]

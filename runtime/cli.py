@@ -478,7 +478,8 @@ def cmd_import_forem(args) -> int:
     reg = _registry(args)
     site = reg.site(args.site)
     context = Actor("passerelle-import", site.code, ("employer_relations",)).context()
-    sites = RpcClients(reg)
+    # A batch of offers is not an interactive request: it gets a budget of its own (--timeout), not the registry's.
+    sites = RpcClients(reg, timeout=args.timeout)
     totals = {"created": 0, "updated": 0, "unchanged": 0}
     rejected, batch, seen = [], [], 0
 
@@ -675,6 +676,7 @@ def main(argv=None) -> int:
     imp.add_argument("site")
     imp.add_argument("file", help="CSV or JSON Lines feed (mapping in services/employer/employer/forem.py)")
     imp.add_argument("--batch", type=int, default=500)
+    imp.add_argument("--timeout", type=float, default=120.0, help="seconds each batch may take (default 120)")
     imf = sub.add_parser("import-files", help="bring a Mission's existing files in (docs/import-files.md)")
     imf.add_argument("site", help="the Mission's code, e.g. mirec")
     imf.add_argument("files", nargs="+", metavar="FILE", help="CSV or XLSX: people and/or employers")

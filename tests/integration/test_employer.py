@@ -183,8 +183,8 @@ def import_feed(platform, path):
             "runtime.cli",
             "--registry",
             str(platform.registry_path),
-            # Batches of 200 rows: each is one RPC within the test platform's 5 s budget, which
-            # 500-row batches overran on PostgreSQL with both test passes loading two cores.
+            # Batches of 200 rows, each one RPC with the command's own budget (--timeout, 120 s): the
+            # interactive budget (10 s here) was overrun at load 10 on two cores.
             "import-forem",
             "mirec",
             str(path),
