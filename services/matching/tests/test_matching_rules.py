@@ -310,12 +310,62 @@ def test_the_batch_ranks_every_vacancy_as_one_query_does():
         assert rows.tolist() == want_rows.tolist() and scores.tolist() == want_scores.tolist()
 
 
-def test_equal_scores_keep_the_pool_order_and_exclusions_hold():
-    twins = [person(f"t{i}", {WALL: 3, MORTAR: 2}) for i in range(30)]
+def test_equal_scores_are_ordered_by_id_whatever_the_order_given_and_exclusions_hold():
+    twins = [person(f"t{i:02}", {WALL: 3, MORTAR: 2}) for i in range(30)]
     job = mason_job()
     engine = Engine(TAX, twins[::-1], [job])  # positions reversed: t29 first
     ranked = [r["beneficiary_id"] for r in engine.rank_candidates(job, 5)]
-    assert ranked == ["t29", "t28", "t27", "t26", "t25"]
+    assert ranked == ["t00", "t01", "t02", "t03", "t04"]
     assert [engine.people[r].id for r in engine.top_candidates_many([job], 5)[0][0]] == ranked
-    ranked = [r["beneficiary_id"] for r in engine.rank_candidates(job, 3, exclude=["t28", "nobody"])]
-    assert ranked == ["t29", "t27", "t26"]
+    ranked = [r["beneficiary_id"] for r in engine.rank_candidates(job, 3, exclude=["t01", "nobody"])]
+    assert ranked == ["t00", "t02", "t03"]
+
+
+def test_equal_scores_go_to_the_nearer_then_the_earlier_available_person():
+    # Liège and Arlon are both beyond the distance where nearness counts (40 km from Charleroi): equal scores.
+    far = dict(mobility_km=300)
+    people = [
+        person("a-arlon", {WALL: 3, MORTAR: 2}, municipality=ARLON, **far),
+        person("b-liege-later", {WALL: 3, MORTAR: 2}, municipality=LIEGE, available_from=date(2026, 12, 20), **far),
+        person("c-liege-sooner", {WALL: 3, MORTAR: 2}, municipality=LIEGE, **far),
+        person("d-liege-sooner", {WALL: 3, MORTAR: 2}, municipality=LIEGE, **far),
+    ]
+    job = mason_job()
+    engine = Engine(TAX, people, [job])
+    results = engine.rank_candidates(job, 10)
+    assert len({r["score"] for r in results}) == 1
+    assert [r["beneficiary_id"] for r in results] == ["c-liege-sooner", "d-liege-sooner", "b-liege-later", "a-arlon"]
+    rows, _ = engine.full_scan(job, 10)
+    assert [people[r].id for r in rows] == [r["beneficiary_id"] for r in results]
+    # Vacancies for a person: the nearer, then the one starting sooner, then by id.
+    someone = person("someone", {WALL: 3, MORTAR: 2}, municipality=CHARLEROI, mobility_km=300)
+    jobs = [
+        mason_job(id="v-arlon", municipality=ARLON),
+        mason_job(id="v-liege-later", municipality=LIEGE, start_date=date(2027, 2, 1)),
+        mason_job(id="v-liege-b", municipality=LIEGE),
+        mason_job(id="v-liege-a", municipality=LIEGE),
+    ]
+    results = Engine(TAX, [someone], jobs).rank_vacancies(someone, 10)
+    assert len({r["score"] for r in results}) == 1
+    assert [r["vacancy_id"] for r in results] == ["v-liege-a", "v-liege-b", "v-liege-later", "v-arlon"]
+
+
+def test_a_rare_shared_competence_outranks_a_common_one():
+    # Formwork is listed by one demo trade, team work by four: holding the formwork tells more.
+    engine = Engine(TAX, [], [])
+    assert engine.tell(FORMWORK) > engine.tell(TEAM) and engine.tell.rare(FORMWORK) and not engine.tell.rare(TEAM)
+    job = mason_job(competences=[(FORMWORK, 2, False), (TEAM, 2, False)])
+    rare, common = person("rare", {FORMWORK: 2}), person("common", {TEAM: 2})
+    results = rank([common, rare], job)
+    assert [r["beneficiary_id"] for r in results] == ["rare", "common"]
+    assert results[0]["score"] > results[1]["score"]
+    # The explanation says what is rare, in the counsellor's words (the competence's label).
+    assert results[0]["explanation"]["rare_matched"] == ["Poser un coffrage"]
+    assert results[1]["explanation"]["rare_matched"] == []
+    assert [m["rare"] for m in results[1]["explanation"]["missing"]] == [True]
+    # The same weights rank vacancies: the one whose shared competence is the rare one first.
+    someone = person("someone", {FORMWORK: 2, TEAM: 2})
+    rare_job = mason_job(id="rare-shared", competences=[(FORMWORK, 2, False), (PLAN, 2, False)])
+    common_job = mason_job(id="common-shared", competences=[(TEAM, 2, False), (PLAN, 2, False)])
+    ranked = Engine(TAX, [someone], [common_job, rare_job]).rank_vacancies(someone)
+    assert [r["vacancy_id"] for r in ranked] == ["rare-shared", "common-shared"]
