@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from matching import titles as title_module
 from matching.domain import Engine, Job, Person, Proximity, transition_error
-from matching.titles import TitleIndex, reading, stem, training_docs
+from matching.titles import TitleIndex, TitleLookup, reading, stem, training_docs
 
-from kit.taxonomy import DEMO_DIR, load
+from kit.taxonomy import DEMO_DIR, Occupation, Taxonomy, Title, load
 
 TAX = load(str(DEMO_DIR))
 CODE = {label: code for code, label in TAX.competences.items()}
@@ -182,6 +182,80 @@ def test_job_titles_find_their_occupation_whatever_the_gender_or_number():
     assert titles.suggest("magasinière", 1)[0][0] == "N1103"
     assert titles.suggest("Aide-maçons", 1)[0][0] == "F1703"
     assert titles.suggest("serveuse en brasserie", 3)[0][0] == "G1803"
+    assert titles.suggest("zzzz qqqq", 3) == []
+
+
+OFFICE = Taxonomy(
+    source="test",
+    occupations={
+        "M1604": Occupation("M1604", "Assistanat de direction"),
+        "D1301": Occupation("D1301", "Management de magasin de détail"),
+        "I1304": Occupation("I1304", "Installation et maintenance d'équipements industriels"),
+        "H1502": Occupation("H1502", "Management et ingénierie qualité industrielle"),
+    },
+    titles=[
+        Title("1", "Assistant / Assistante de direction", "M1604"),
+        Title("2", "Responsable de magasin", "D1301"),
+        Title("3", "Technicien / Technicienne de maintenance industrielle", "I1304"),
+        Title("4", "Responsable qualité", "H1502"),
+        Title("5", "Ouvrier maçon / Ouvrière maçonne de VRD", "F1703"),
+        Title("6", "Régleur / Régleuse de machines", "H1502", short="Régleur(se) machines"),
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    "typed, occupation",
+    [
+        ("Assistant de direction", "M1604"),
+        ("assistante de direction (H/F)", "M1604"),
+        ("ASSISTANTE DE DIRECTION H/F", "M1604"),
+        ("Assist. de direction m/f/x", "M1604"),
+        ("assist direction F/H", "M1604"),
+        ("Resp. magasin", "D1301"),
+        ("resp. qualité - H/F", "H1502"),
+        ("Responsable qualite", "H1502"),
+        ("Tech. de maintenance industrielle", "I1304"),
+        ("Technicienne maintenance industrielle (h/f/x)", "I1304"),
+        ("Techncien de maintenance industrielle", "I1304"),  # a typo
+        ("Ouvrière maçonne de VRD", "F1703"),
+        ("ouvrier macon de vrd", "F1703"),
+        ("Régleuse de machines", "H1502"),
+        ("regleur(se) machines", "H1502"),
+    ],
+)
+def test_known_titles_are_found_however_they_are_typed(typed, occupation):
+    found = TitleLookup(OFFICE).find(typed)
+    assert found is not None and found[0] == occupation, typed
+
+
+def test_the_lookup_answers_only_titles_it_knows_and_says_when_it_corrected_one():
+    lookup = TitleLookup(OFFICE)
+    assert lookup.find("Assistant de direction") == ("M1604", True)
+    assert lookup.find("Asistant de direction") == ("M1604", False)
+    assert lookup.find("Responsable") is None  # a part of known titles, not one of them
+    assert lookup.find("Responsable logistique") is None
+    assert lookup.find("H/F") is None and lookup.find("") is None
+    # A title two occupations share once normalised is left to the classifier.
+    shared = Taxonomy(
+        source="test",
+        occupations={"A": Occupation("A", "a"), "B": Occupation("B", "b")},
+        titles=[Title("1", "Agent de quai", "A"), Title("2", "Agente de quai", "B")],
+    )
+    assert TitleLookup(shared).find("agent de quai") is None
+    # Held-out titles are unknown to it, as to the classifier.
+    assert TitleLookup(OFFICE, {"2"}).find("Responsable de magasin") is None
+
+
+def test_a_known_title_comes_first_and_the_classifier_answers_the_rest():
+    titles = TitleIndex.train(TAX)
+    assert titles.suggest("OUVRIERE MACONNE (H/F)", 3)[0] == ("F1703", 1.0)
+    assert titles.suggest("Magasinnière", 3)[0] == ("N1103", 0.99)  # a typo corrected
+    suggestions = titles.suggest("Coffreuse H/F", 3)
+    assert suggestions[0] == ("F1703", 1.0) and len(suggestions) == 3
+    assert len({code for code, _ in suggestions}) == 3
+    # A title the lookup does not know: the classifier's answer, unchanged.
+    assert titles.suggest("maçon coffreur confirmé", 3) == titles.classify("maçon coffreur confirmé", 3)
     assert titles.suggest("zzzz qqqq", 3) == []
 
 
