@@ -34,6 +34,7 @@ a test compares them with scikit-learn's on every title of the taxonomy.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -303,6 +304,7 @@ _LINKS = frozenset({"de", "du", "des", "d", "l", "la", "le", "les", "un", "une",
 TYPO_MIN = 5  # letters: shorter words are not corrected (too many neighbours one letter away)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a taxonomy's titles use a few thousand words, each many times
 def _stem_all(word: str) -> str:
     """``stem`` until it holds: "chargée" → "chargee" → "charge" → "charg" as "chargé" does."""
     for _ in range(3):
