@@ -123,7 +123,7 @@ def pct(values, q):
 def titles_accuracy(taxonomy) -> tuple[float, float, int]:
     held = {t.code for t in taxonomy.titles if int(hashlib.sha256(t.code.encode()).hexdigest(), 16) % 5 == 0}
     tests = [t for t in taxonomy.titles if t.code in held]
-    ours = TitleIndex(taxonomy, held)
+    ours = TitleIndex.train(taxonomy, held)
     known = [(t.occupation, t.label) for t in taxonomy.titles if t.code not in held]
     known += [(o.code, o.label) for o in taxonomy.occupations.values()]
     base = NgramTfidf(known)

@@ -8,8 +8,9 @@ set ``S`` of the vacancy's competences can reach at most
 
     W_COMPETENCE · W_rest · (E_rest / E)² / total + W_PROXIMITY + W_NEARNESS
 
-(``W_rest`` the weight of the competences outside ``S``, ``E_rest`` the
-essentials among them, ``E`` all essentials asked): the competences they
+(``W_rest`` the weight of the competences outside ``S``, each weighing
+what it tells (see ``matching.weights``) times 3 if essential, ``E_rest``
+the essentials among them, ``E`` all essentials asked): the competences they
 hold are all outside ``S``. The bound depends on how many essential and
 optional competences ``S`` holds, so the cheapest ``S`` for a bound is the
 rarest ``e`` essentials and rarest ``o`` optional ones; the cheapest (e, o)
@@ -21,17 +22,20 @@ trade with few holders), everyone sharing a competence is scored, which is
 the plain definition; ``full_scan`` is that definition, kept for tests.
 
 Coverage is summed in twelfths: with levels 1..4, ``min(have / level, 1)``
-is a whole number of twelfths, so the sums are exact whatever order they are
-added in, and a person gets bit for bit the same score whichever path (one
-vacancy, a batch, the full scan) computed it. Ties are broken by the
-person's position, which makes the top-k a function of the scores alone.
+is a whole number of twelfths, and competence weights are whole eighths, so
+the sums are exact whatever order they are added in, and a person gets bit
+for bit the same score whichever path (one vacancy, a batch, the full scan)
+computed it. Equal scores are ordered by what a counsellor would look at
+next: the person living nearer first (an unknown place last), then the one
+available earlier (no date stated counts as available now), then by id,
+which makes the top-k a function of the people alone, not of their order.
 Inside the pool people are renumbered by target occupation (``origin`` maps
 back), which keeps a vacancy's likely candidates close together in memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeAlias
@@ -102,6 +106,7 @@ class Query:
     """One vacancy in the pool's numbers (see ``Pool.query``)."""
 
     lists: tuple[np.ndarray, np.ndarray]  # competences held by somebody: (essential, optional), rarest first
+    weights: tuple[np.ndarray, np.ndarray]  # the weight of each of ``lists``, in the same order
     lut: np.ndarray  # (competence, level held) → twelfths × weight + HELD × twelfths if essential
     total: float  # weight of every competence asked, held by somebody or not
     essentials: int  # essentials asked, held by somebody or not
@@ -138,11 +143,20 @@ class Pool:
     """The people as arrays, for ranking them against vacancies."""
 
     def __init__(
-        self, people: Sequence[Person], feature_ids: dict[str, int], n_features: int, proximity: Proximity
+        self,
+        people: Sequence[Person],
+        feature_ids: dict[str, int],
+        n_features: int,
+        proximity: Proximity,
+        tell: Callable[[str], float] = lambda code: 1.0,
     ) -> None:
         self.proximity = proximity
         self.n_features = n_features
+        self.tell = tell  # competence code → how much holding it tells (whole eighths)
         n = len(people)
+        # The last tie-break, in the caller's positions: the rank of each person's id.
+        self.id_rank = np.empty(n, dtype=np.int64)
+        self.id_rank[np.argsort(np.array([str(p.id) for p in people]), kind="stable")] = np.arange(n)
         # Inside the pool people are numbered by target occupation: the holders of a vacancy's rare
         # competences then sit close together and the per-person lookups stay in cache. ``origin``
         # maps back to the caller's positions, which is what results (and ties) are expressed in.
@@ -176,6 +190,8 @@ class Pool:
         self.post_len = np.diff(self.post_ptr)
 
         self.available = np.array([day(p.available_from) for p in people], dtype=np.int32)
+        self.available_at = np.empty(n, dtype=np.int64)  # in the caller's positions, for ties
+        self.available_at[self.origin] = self.available
         self.contracts = np.array([contract_bits(p.contract_wishes) for p in people], dtype=np.int8)
         self.mobility = np.array(
             [p.mobility_km if p.mobility_km is not None else np.inf for p in people], dtype=np.float32
@@ -214,9 +230,10 @@ class Pool:
         """``job.competences`` hold each code once: (code, level, essential)."""
         lut = np.zeros(self.n_features * (MAX_LEVEL + 1), dtype=np.float64)
         lists: tuple[list[int], list[int]] = ([], [])
+        weight_of: dict[int, float] = {}
         total, essentials = 0.0, 0
         for code, level, essential in job.competences:
-            weight = ESSENTIAL_WEIGHT if essential else OPTIONAL_WEIGHT
+            weight = (ESSENTIAL_WEIGHT if essential else OPTIONAL_WEIGHT) * self.tell(code)
             total += weight
             essentials += bool(essential)
             fid = feature_ids.get(code)
@@ -226,13 +243,16 @@ class Pool:
             at = fid * (MAX_LEVEL + 1)
             lut[at : at + MAX_LEVEL + 1] = parts * weight + (HELD * parts if essential else 0.0)
             lists[0 if essential else 1].append(fid)
+            weight_of[fid] = weight
         essential_first, optional_first = (
             np.array(sorted(f, key=lambda x: (self.post_len[x], x)), dtype=np.int64) for f in lists
         )
         ordered = (essential_first, optional_first)
+        weights = tuple(np.array([weight_of[int(f)] for f in fids], dtype=np.float64) for fids in ordered)
         contract = 1 << CONTRACTS.index(job.contract_type) if job.contract_type in CONTRACTS else 0
         return Query(
             ordered,
+            (weights[0], weights[1]),
             lut,
             total,
             essentials,
@@ -278,9 +298,11 @@ class Pool:
     def bounds(self, q: Query) -> np.ndarray:
         """``bounds[e, o]``: the best score anyone holding none of the ``e`` rarest essentials and
         ``o`` rarest optional competences can reach."""
-        n_e, n_o = len(q.lists[0]), len(q.lists[1])
+        n_e = len(q.lists[0])
         e_rest = (n_e - np.arange(n_e + 1))[:, None]
-        w_rest = ESSENTIAL_WEIGHT * e_rest + OPTIONAL_WEIGHT * (n_o - np.arange(n_o + 1))[None, :]
+        # The weight of what is left once the first e (o) are set aside: suffix sums, exact in eighths.
+        w_e, w_o = (np.append(np.cumsum(w[::-1])[::-1], 0.0) for w in q.weights)
+        w_rest = w_e[:, None] + w_o[None, :]
         share = (e_rest / q.essentials) ** ESSENTIAL_POWER if q.essentials else 1.0
         return W_COMPETENCE * w_rest * share / q.total + W_PROXIMITY + W_NEARNESS
 
@@ -326,9 +348,11 @@ class Pool:
         return self.pick(scored, limit)
 
     def pick(self, scored: Scored, limit: int) -> Scored:
-        """The best ``limit`` of ``scored`` (pool numbers), in the caller's positions."""
+        """The best ``limit`` of ``scored`` (pool numbers), in the caller's positions; equal scores nearer
+        first, then available earlier, then by id."""
         rows = self.origin[scored.rows]
-        i = best(scored.score, limit, rows)
+        far = np.where(np.isnan(scored.distance), np.inf, scored.distance)
+        i = best(scored.score, limit, (far, self.available_at[rows], self.id_rank[rows]))
         return Scored(rows[i], scored.score[i], scored.proximity[i], scored.distance[i])
 
     def full_scan(self, q: Query, limit: int, exclude: np.ndarray | None = None) -> Scored:

@@ -6,9 +6,11 @@ Ranking goes both ways over the same rules:
   not available by the vacancy's start date; the contract type is not one
   the person wishes (no wish = any); the vacancy lies beyond the person's
   mobility (no mobility stated = no limit, unknown place = not filtered);
-* **soft scores** rank what remains: competences covered (essential ones
-  weigh three times an optional one; a level under the one required counts in
-  proportion), multiplied by the square of the share of essential competences
+* **soft scores** rank what remains: competences covered, each weighing
+  what it tells (its IDF over the taxonomy's occupations, ``matching.weights``:
+  a competence few trades ask for counts more than one every trade asks for),
+  times three when essential; a level under the one required counts in
+  proportion; multiplied by the square of the share of essential competences
   held, so that a missing essential costs more than any optional one brings;
   occupation proximity (the vacancy's occupation against the person's target
   occupations); and nearness, by the distance itself (1 on the spot, 0 at
@@ -17,8 +19,10 @@ Ranking goes both ways over the same rules:
   ``0.65·competences + 0.2·proximity + 0.15·nearness``, each in 0..1.
 
 A pairing must share at least one competence to be ranked at all; every
-result carries its explanation (competences matched, missing, proximity,
-distance) so a counsellor can check it and push the gaps into the plan.
+result carries its explanation (competences matched, missing, which of them
+are rare, proximity, distance) so a counsellor can check it and push the gaps
+into the plan. Equal scores are ordered nearer first, then by the earlier
+availability (candidates) or start date (vacancies), then by id.
 People are ranked for a vacancy by ``matching.candidates`` (an exact top-k
 that reads only the postings that can change it); the proposal state machine
 is at the end of this module.
@@ -50,7 +54,8 @@ from matching.candidates import (
     day,
     nearness,
 )
-from matching.sparse import InvertedIndex, top_k
+from matching.sparse import InvertedIndex, best
+from matching.weights import Tell
 
 __all__ = [
     "CONTRACTS",
@@ -151,6 +156,7 @@ class Engine:
     def __init__(self, taxonomy: Taxonomy, people: list[Person], jobs: list[Job], proximity: Proximity | None = None):
         self.taxonomy = taxonomy
         self.proximity = proximity or Proximity(taxonomy)
+        self.tell = Tell(taxonomy)
         self.codes = _Codes()
         for c in taxonomy.competences:
             self.codes.id(c)
@@ -164,7 +170,7 @@ class Engine:
         for p in people:
             for code in p.competences:
                 self.codes.id(code)
-        self.pool = Pool(people, self.codes.ids, len(self.codes.ids), self.proximity)
+        self.pool = Pool(people, self.codes.ids, len(self.codes.ids), self.proximity, self.tell)
 
     def _build_jobs(self, jobs: list[Job]) -> None:
         self.jobs = jobs
@@ -173,20 +179,24 @@ class Engine:
         posting_codes: list[int] = []
         levels: list[int] = []
         weights: list[float] = []
+        essentials: list[bool] = []
         for i, j in enumerate(jobs):
             for code, level, essential in j.competences:
                 posting_jobs.append(i)
                 posting_codes.append(self.codes.id(code))
                 levels.append(level)
-                weights.append(ESSENTIAL_WEIGHT if essential else OPTIONAL_WEIGHT)
+                weights.append((ESSENTIAL_WEIGHT if essential else OPTIONAL_WEIGHT) * self.tell(code))
+                essentials.append(bool(essential))
         rows, feats = np.array(posting_jobs, dtype=np.int64), np.array(posting_codes, dtype=np.int64)
-        # Two indexes with the same postings order: required level and weight of each posting.
-        self.j_level = InvertedIndex(rows, feats, np.array(levels, dtype=np.float32), len(jobs), len(self.codes.ids))
-        self.j_weight = InvertedIndex(rows, feats, np.array(weights, dtype=np.float32), len(jobs), len(self.codes.ids))
+        n_codes = len(self.codes.ids)
+        # Three indexes with the same postings order: required level, weight, and whether essential.
+        self.j_level = InvertedIndex(rows, feats, np.array(levels, dtype=np.float32), len(jobs), n_codes)
+        self.j_weight = InvertedIndex(rows, feats, np.array(weights, dtype=np.float32), len(jobs), n_codes)
+        self.j_essential = InvertedIndex(rows, feats, np.array(essentials, dtype=np.float32), len(jobs), n_codes)
         self.j_total = np.bincount(rows, weights=np.array(weights), minlength=len(jobs)).astype(np.float32)
-        self.j_essentials = np.bincount(
-            rows, weights=np.array(weights) == ESSENTIAL_WEIGHT, minlength=len(jobs)
-        ).astype(np.float32)
+        self.j_essentials = np.bincount(rows, weights=np.array(essentials), minlength=len(jobs)).astype(np.float32)
+        self.j_id_rank = np.empty(len(jobs), dtype=np.int64)
+        self.j_id_rank[np.argsort(np.array([str(j.id) for j in jobs]), kind="stable")] = np.arange(len(jobs))
         self.j_open = np.array([j.open for j in jobs], dtype=bool)
         self.j_start = np.array([day(j.start_date) for j in jobs], dtype=np.int64)
         self.j_contract = np.array(
@@ -249,9 +259,10 @@ class Engine:
                 continue
             rows, need = self.j_level.postings(fid)
             _, weight = self.j_weight.postings(fid)
+            _, essential = self.j_essential.postings(fid)
             part = np.minimum(np.float32(have) / np.maximum(need, 1.0), 1.0)
             acc[rows] += part * weight
-            held[rows] += np.where(weight == ESSENTIAL_WEIGHT, part, 0.0)
+            held[rows] += part * essential
         rows = np.flatnonzero(acc)
         if len(rows) == 0:
             return []
@@ -277,9 +288,11 @@ class Engine:
             + W_PROXIMITY * prox
             + W_NEARNESS * nearness(dist)
         )
-        best, _ = top_k(np.arange(len(rows)), score.astype(np.float32), limit)
+        # Equal scores: the nearer vacancy first (unknown place last), then the one starting earlier, then by id.
+        far = np.where(np.isnan(dist), np.inf, dist)
+        chosen = best(score.astype(np.float32), limit, (far, self.j_start[rows], self.j_id_rank[rows]))
         return [
-            self._explain(person, self.jobs[rows[i]], float(score[i]), float(prox[i]), float(dist[i])) for i in best
+            self._explain(person, self.jobs[rows[i]], float(score[i]), float(prox[i]), float(dist[i])) for i in chosen
         ]
 
     def _explain(self, person: Person, job: Job, score: float, proximity: float, distance: float) -> Answer:
@@ -287,7 +300,7 @@ class Engine:
         matched: dict[str, list[Answer]] = {"essential": [], "optional": []}
         missing: list[Answer] = []
         for code, level, essential in job.competences:
-            item: Answer = {"code": code, "label": label(code), "required_level": level}
+            item: Answer = {"code": code, "label": label(code), "required_level": level, "rare": self.tell.rare(code)}
             have = person.competences.get(code)
             if have is None:
                 missing.append(dict(item, essential=essential))
@@ -304,6 +317,10 @@ class Engine:
                 "essential_matched": matched["essential"],
                 "optional_matched": matched["optional"],
                 "missing": missing,
+                # What sets this pairing apart: the rare competences (few trades ask for them) the person holds.
+                "rare_matched": [
+                    m["label"] or m["code"] for m in matched["essential"] + matched["optional"] if m["rare"]
+                ],
                 "essential_coverage": f"{len(matched['essential'])}/{sum(1 for c in job.competences if c[2])}",
                 "occupation_proximity": round(proximity, 3),
                 "distance_km": _explain_distance(distance),

@@ -56,17 +56,19 @@ class InvertedIndex:
         return uniq, np.bincount(inverse, weights=weights).astype(np.float32)
 
 
-def best(scores: np.ndarray, k: int, tie: np.ndarray) -> np.ndarray:
-    """Indices of the ``k`` best scores, best first, ties broken by increasing ``tie``.
+def best(scores: np.ndarray, k: int, tie: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
+    """Indices of the ``k`` best scores, best first, ties broken by increasing ``tie``: one array, or several
+    keys, the first deciding first.
 
     Ties at the cut are settled the same way, so the answer depends on the
     scores and ``tie`` only, never on the order the rows came in.
     """
+    keys = (tie,) if isinstance(tie, np.ndarray) else tuple(tie)
     if len(scores) > k:
         kth = np.partition(scores, len(scores) - k)[len(scores) - k]  # the k-th largest
         keep = np.flatnonzero(scores >= kth)
-        return keep[np.lexsort((tie[keep], -scores[keep]))[:k]]
-    return np.lexsort((tie, -scores))
+        return keep[np.lexsort((*(key[keep] for key in reversed(keys)), -scores[keep]))[:k]]
+    return np.lexsort((*reversed(keys), -scores))
 
 
 def top_k(keys: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

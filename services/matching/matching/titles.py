@@ -14,6 +14,15 @@ each word by how well it separates occupations, which nearest-neighbour
 scoring cannot; on ROME titles held out from training it places 0.70 at
 rank 1 against 0.65 for the nearest-title index it replaced (BENCHMARKS.md).
 
+A title the taxonomy knows is first looked up (``TitleLookup``): written
+as an agent would type it (accents or not, one gender form, "H/F", "resp."
+for responsable, a typo in a word), it is the known title once normalised,
+and its occupation is the answer; the classifier ranks the rest, and answers
+alone the titles the lookup does not know. On noisy variants of known ROME
+titles a nearest-title lookup beat the classifier (0.97 against 0.90 in an
+independent check), while the classifier wins on titles never seen: the two
+are combined rather than one chosen.
+
 Training needs scikit-learn; suggesting does not. A trained index is a few
 arrays (the two vocabularies with their IDF weights, the classifier's
 weights), saved under the cache folder keyed by the training titles, so that
@@ -25,6 +34,7 @@ a test compares them with scikit-learn's on every title of the taxonomy.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -126,7 +136,10 @@ def _weights(grams: list[str], vocabulary: dict[str, int], idf: np.ndarray, offs
 class TitleIndex:
     """Ranks a taxonomy's occupations for a free-text job title (``train`` it, or ``load`` saved arrays)."""
 
-    def __init__(self, words: list[str], word_idf, chars: list[str], char_idf, coef, intercept, occupations):
+    def __init__(
+        self, words: list[str], word_idf, chars: list[str], char_idf, coef, intercept, occupations, lookup=None
+    ):
+        self.lookup: TitleLookup | None = lookup  # known titles, consulted before the classifier
         self.words = {term: i for i, term in enumerate(words)}
         self.chars = {term: i for i, term in enumerate(chars)}
         self.word_idf, self.char_idf = np.asarray(word_idf), np.asarray(char_idf)
@@ -151,7 +164,7 @@ class TitleIndex:
         coef, intercept = model.coef_, model.intercept_
         if len(model.classes_) == 2:  # a two-class model keeps one row, for the second class
             coef, intercept = np.vstack([-coef[0], coef[0]]), np.array([-intercept[0], intercept[0]])
-        return cls(
+        index = cls(
             list(word.get_feature_names_out()),
             word.idf_,
             list(chars.get_feature_names_out()),
@@ -160,6 +173,8 @@ class TitleIndex:
             intercept,
             model.classes_,
         )
+        index.lookup = TitleLookup(taxonomy, exclude_titles)
+        return index
 
     # -- saved arrays ----------------------------------------------------
     def save(self, path: Path) -> None:
@@ -202,7 +217,9 @@ class TitleIndex:
             return cls.train(taxonomy)
         path = folder / f"titles-{training_key(taxonomy)}.npz"
         try:
-            return cls.load(path)
+            found = cls.load(path)
+            found.lookup = TitleLookup(taxonomy)  # a fraction of a second: built, not saved
+            return found
         except (OSError, ValueError, KeyError, EOFError):
             pass  # not trained yet here, or a file of another format: train
         index = cls.train(taxonomy)
@@ -230,7 +247,19 @@ class TitleIndex:
         return bool(grams) and sum(g in self.chars for g in grams) >= KNOWN_SHARE * len(grams)
 
     def suggest(self, title: str, limit: int = 5) -> list[tuple[str, float]]:
-        """(occupation code, score in 0..1) best first; empty when nothing in the title is known."""
+        """(occupation code, score in 0..1) best first; empty when nothing in the title is known.
+
+        A known title (``TitleLookup``) puts its occupation first, scored 1.0 (0.99 when a typo was
+        corrected to find it); the classifier's suggestions follow."""
+        found = self.lookup.find(title) if self.lookup is not None and limit > 0 else None
+        if found is not None:
+            occupation, exact = found
+            rest = [s for s in self.classify(title, limit) if s[0] != occupation]
+            return [(occupation, 1.0 if exact else 0.99)] + rest[: limit - 1]
+        return self.classify(title, limit)
+
+    def classify(self, title: str, limit: int = 5) -> list[tuple[str, float]]:
+        """The classifier's suggestions alone."""
         if not self.known(title):
             return []
         row = self._features(reading(title))
@@ -240,6 +269,151 @@ class TitleIndex:
         order = np.lexsort((self.occupations, -margins))[:limit]
         scores = 1.0 / (1.0 + np.exp(-_SCORE_SLOPE * margins[order]))
         return [(str(self.occupations[i]), round(float(s), 4)) for i, s in zip(order, scores, strict=True)]
+
+
+# -- known titles -----------------------------------------------------------
+# Gender and inclusive markers agents append: "H/F", "(H/F)", "F/H", "m/f/x", "h/f/x", "M/V" …
+_MARKER = re.compile(r"[(\[]?\b(?:[hfmx]\s*/\s*[hfmxv](?:\s*/\s*[hfmx])?|h\s*-\s*f|f\s*-\s*h)\b[)\]]?")
+# A feminine ending written in brackets after the masculine: "Régleur(se)", "Technicien(ne)", "Ouvrier(ère)".
+_BRACKETED_ENDING = re.compile(r"(?<=[a-z])\s*\((?:e|ne|se|euse|rice|ere|ive|le|es|s)\)")
+ABBREVIATIONS = {
+    "resp": "responsable",
+    "respo": "responsable",
+    "tech": "technicien",
+    "techn": "technicien",
+    "technic": "technicien",
+    "assist": "assistant",
+    "asst": "assistant",
+    "adj": "adjoint",
+    "dir": "directeur",
+    "ing": "ingenieur",
+    "cond": "conducteur",
+    "prep": "preparateur",
+    "agt": "agent",
+    "ouv": "ouvrier",
+    "mecan": "mecanicien",
+    "comm": "commercial",
+    "admin": "administratif",
+    "gest": "gestionnaire",
+    "coord": "coordinateur",
+    "sup": "superieur",
+    "qualif": "qualifie",
+}
+# Words that change nothing to what a title means once the rest is equal.
+_LINKS = frozenset({"de", "du", "des", "d", "l", "la", "le", "les", "un", "une", "au", "aux", "a", "en", "et"})
+TYPO_MIN = 5  # letters: shorter words are not corrected (too many neighbours one letter away)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a taxonomy's titles use a few thousand words, each many times
+def _stem_all(word: str) -> str:
+    """``stem`` until it holds: "chargée" → "chargee" → "charge" → "charg" as "chargé" does."""
+    for _ in range(3):
+        shorter = stem(word)
+        if shorter == word:
+            break
+        word = shorter
+    return word
+
+
+def title_words(title: str) -> list[str]:
+    """A title's words as the lookup compares them: folded, markers and bracketed endings dropped,
+    abbreviations spelt out (whatever the dot)."""
+    text = _BRACKETED_ENDING.sub("", _MARKER.sub(" ", fold(title)))
+    return [ABBREVIATIONS.get(w, w) for w in re.split(r"[^a-z0-9]+", text) if w]
+
+
+def title_key(plain: list[str]) -> str:
+    """The words stemmed (gender and number folded), link words dropped, and the second of two neighbours with
+    the same stem dropped ("Agent / Agente" is one word), in their order."""
+    key: list[str] = []
+    for w in plain:
+        if w in _LINKS:
+            continue
+        s = _stem_all(w)
+        if not key or key[-1] != s:
+            key.append(s)
+    return " ".join(key)
+
+
+def gender_forms(label: str) -> list[str]:
+    """The label as written and, for "Ouvrier maçon / Ouvrière maçonne de VRD", each form alone: "Ouvrier maçon
+    de VRD" and "Ouvrière maçonne de VRD" (the words before the slash stand for as many words after it)."""
+    if label.count(" / ") != 1:
+        return [label]
+    left, right = label.split(" / ")
+    n = len(left.split())
+    after = right.split()
+    return [label, " ".join(left.split() + after[n:]), right]
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by one letter added, dropped, changed, or two neighbours swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+class TitleLookup:
+    """Known titles → occupation, after normalisation (``title_key``), with a one-letter typo per word forgiven.
+
+    A key two occupations share (after normalisation) answers nothing: the classifier decides. A word the
+    titles never use, of ``TYPO_MIN`` letters or more, is read as the known word one edit away when exactly
+    one is (the most frequent when several are, if it is twice as frequent as the next).
+    """
+
+    def __init__(self, taxonomy: Taxonomy, exclude_titles: set[str] | frozenset = frozenset()):
+        owners: dict[str, set[str]] = {}
+        counts: Counter[str] = Counter()
+        known = [(t.occupation, t.label) for t in taxonomy.titles if t.code not in exclude_titles]
+        known += [(t.occupation, t.short) for t in taxonomy.titles if t.code not in exclude_titles and t.short]
+        known += [(o.code, o.label) for o in taxonomy.occupations.values()]
+        for occupation, label in known:
+            for form in gender_forms(label):
+                plain = title_words(form)
+                counts.update(plain)
+                owners.setdefault(title_key(plain), set()).add(occupation)
+        self.occupation_of = {key: next(iter(occ)) for key, occ in owners.items() if len(occ) == 1}
+        self.counts = counts
+        self._near: dict[str, list[str]] = {}  # a known word with a letter dropped → the known words
+        for w in counts:
+            if len(w) >= TYPO_MIN - 1:
+                for d in _deletions(w) | {w}:
+                    self._near.setdefault(d, []).append(w)
+
+    def correct(self, word: str) -> str:
+        """The known word ``word`` is a typo of, or ``word``."""
+        if word in self.counts or len(word) < TYPO_MIN or not word.isalpha():
+            return word
+        seen = {w for d in _deletions(word) | {word} for w in self._near.get(d, ())}
+        near = sorted((w for w in seen if _one_edit(word, w)), key=lambda w: (-self.counts[w], w))
+        if len(near) == 1 or (len(near) > 1 and self.counts[near[0]] >= 2 * self.counts[near[1]]):
+            return near[0]
+        return word
+
+    def find(self, title: str) -> tuple[str, bool] | None:
+        """(occupation, whether found without correcting a typo), or None when the title is not a known one."""
+        plain = title_words(title)
+        if not plain:
+            return None
+        found = self.occupation_of.get(title_key(plain))
+        if found is not None:
+            return found, True
+        corrected = [self.correct(w) for w in plain]
+        if corrected != plain:
+            found = self.occupation_of.get(title_key(corrected))
+            if found is not None:
+                return found, False
+        return None
 
 
 def weights_path(path: Path) -> Path:

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from matching import titles as title_module
 from matching.domain import Engine, Job, Person, Proximity, transition_error
-from matching.titles import TitleIndex, reading, stem, training_docs
+from matching.titles import TitleIndex, TitleLookup, reading, stem, training_docs
 
-from kit.taxonomy import DEMO_DIR, load
+from kit.taxonomy import DEMO_DIR, Occupation, Taxonomy, Title, load
 
 TAX = load(str(DEMO_DIR))
 CODE = {label: code for code, label in TAX.competences.items()}
@@ -185,6 +185,80 @@ def test_job_titles_find_their_occupation_whatever_the_gender_or_number():
     assert titles.suggest("zzzz qqqq", 3) == []
 
 
+OFFICE = Taxonomy(
+    source="test",
+    occupations={
+        "M1604": Occupation("M1604", "Assistanat de direction"),
+        "D1301": Occupation("D1301", "Management de magasin de détail"),
+        "I1304": Occupation("I1304", "Installation et maintenance d'équipements industriels"),
+        "H1502": Occupation("H1502", "Management et ingénierie qualité industrielle"),
+    },
+    titles=[
+        Title("1", "Assistant / Assistante de direction", "M1604"),
+        Title("2", "Responsable de magasin", "D1301"),
+        Title("3", "Technicien / Technicienne de maintenance industrielle", "I1304"),
+        Title("4", "Responsable qualité", "H1502"),
+        Title("5", "Ouvrier maçon / Ouvrière maçonne de VRD", "F1703"),
+        Title("6", "Régleur / Régleuse de machines", "H1502", short="Régleur(se) machines"),
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    "typed, occupation",
+    [
+        ("Assistant de direction", "M1604"),
+        ("assistante de direction (H/F)", "M1604"),
+        ("ASSISTANTE DE DIRECTION H/F", "M1604"),
+        ("Assist. de direction m/f/x", "M1604"),
+        ("assist direction F/H", "M1604"),
+        ("Resp. magasin", "D1301"),
+        ("resp. qualité - H/F", "H1502"),
+        ("Responsable qualite", "H1502"),
+        ("Tech. de maintenance industrielle", "I1304"),
+        ("Technicienne maintenance industrielle (h/f/x)", "I1304"),
+        ("Techncien de maintenance industrielle", "I1304"),  # a typo
+        ("Ouvrière maçonne de VRD", "F1703"),
+        ("ouvrier macon de vrd", "F1703"),
+        ("Régleuse de machines", "H1502"),
+        ("regleur(se) machines", "H1502"),
+    ],
+)
+def test_known_titles_are_found_however_they_are_typed(typed, occupation):
+    found = TitleLookup(OFFICE).find(typed)
+    assert found is not None and found[0] == occupation, typed
+
+
+def test_the_lookup_answers_only_titles_it_knows_and_says_when_it_corrected_one():
+    lookup = TitleLookup(OFFICE)
+    assert lookup.find("Assistant de direction") == ("M1604", True)
+    assert lookup.find("Asistant de direction") == ("M1604", False)
+    assert lookup.find("Responsable") is None  # a part of known titles, not one of them
+    assert lookup.find("Responsable logistique") is None
+    assert lookup.find("H/F") is None and lookup.find("") is None
+    # A title two occupations share once normalised is left to the classifier.
+    shared = Taxonomy(
+        source="test",
+        occupations={"A": Occupation("A", "a"), "B": Occupation("B", "b")},
+        titles=[Title("1", "Agent de quai", "A"), Title("2", "Agente de quai", "B")],
+    )
+    assert TitleLookup(shared).find("agent de quai") is None
+    # Held-out titles are unknown to it, as to the classifier.
+    assert TitleLookup(OFFICE, {"2"}).find("Responsable de magasin") is None
+
+
+def test_a_known_title_comes_first_and_the_classifier_answers_the_rest():
+    titles = TitleIndex.train(TAX)
+    assert titles.suggest("OUVRIERE MACONNE (H/F)", 3)[0] == ("F1703", 1.0)
+    assert titles.suggest("Magasinnière", 3)[0] == ("N1103", 0.99)  # a typo corrected
+    suggestions = titles.suggest("Coffreuse H/F", 3)
+    assert suggestions[0] == ("F1703", 1.0) and len(suggestions) == 3
+    assert len({code for code, _ in suggestions}) == 3
+    # A title the lookup does not know: the classifier's answer, unchanged.
+    assert titles.suggest("maçon coffreur confirmé", 3) == titles.classify("maçon coffreur confirmé", 3)
+    assert titles.suggest("zzzz qqqq", 3) == []
+
+
 TYPED = ["magasinière", "Aide-maçons", "serveuse en brasserie", "chauffeur poids lourd", "cariste H/F", "x", "é"]
 
 
@@ -310,12 +384,62 @@ def test_the_batch_ranks_every_vacancy_as_one_query_does():
         assert rows.tolist() == want_rows.tolist() and scores.tolist() == want_scores.tolist()
 
 
-def test_equal_scores_keep_the_pool_order_and_exclusions_hold():
-    twins = [person(f"t{i}", {WALL: 3, MORTAR: 2}) for i in range(30)]
+def test_equal_scores_are_ordered_by_id_whatever_the_order_given_and_exclusions_hold():
+    twins = [person(f"t{i:02}", {WALL: 3, MORTAR: 2}) for i in range(30)]
     job = mason_job()
     engine = Engine(TAX, twins[::-1], [job])  # positions reversed: t29 first
     ranked = [r["beneficiary_id"] for r in engine.rank_candidates(job, 5)]
-    assert ranked == ["t29", "t28", "t27", "t26", "t25"]
+    assert ranked == ["t00", "t01", "t02", "t03", "t04"]
     assert [engine.people[r].id for r in engine.top_candidates_many([job], 5)[0][0]] == ranked
-    ranked = [r["beneficiary_id"] for r in engine.rank_candidates(job, 3, exclude=["t28", "nobody"])]
-    assert ranked == ["t29", "t27", "t26"]
+    ranked = [r["beneficiary_id"] for r in engine.rank_candidates(job, 3, exclude=["t01", "nobody"])]
+    assert ranked == ["t00", "t02", "t03"]
+
+
+def test_equal_scores_go_to_the_nearer_then_the_earlier_available_person():
+    # Liège and Arlon are both beyond the distance where nearness counts (40 km from Charleroi): equal scores.
+    far = dict(mobility_km=300)
+    people = [
+        person("a-arlon", {WALL: 3, MORTAR: 2}, municipality=ARLON, **far),
+        person("b-liege-later", {WALL: 3, MORTAR: 2}, municipality=LIEGE, available_from=date(2026, 12, 20), **far),
+        person("c-liege-sooner", {WALL: 3, MORTAR: 2}, municipality=LIEGE, **far),
+        person("d-liege-sooner", {WALL: 3, MORTAR: 2}, municipality=LIEGE, **far),
+    ]
+    job = mason_job()
+    engine = Engine(TAX, people, [job])
+    results = engine.rank_candidates(job, 10)
+    assert len({r["score"] for r in results}) == 1
+    assert [r["beneficiary_id"] for r in results] == ["c-liege-sooner", "d-liege-sooner", "b-liege-later", "a-arlon"]
+    rows, _ = engine.full_scan(job, 10)
+    assert [people[r].id for r in rows] == [r["beneficiary_id"] for r in results]
+    # Vacancies for a person: the nearer, then the one starting sooner, then by id.
+    someone = person("someone", {WALL: 3, MORTAR: 2}, municipality=CHARLEROI, mobility_km=300)
+    jobs = [
+        mason_job(id="v-arlon", municipality=ARLON),
+        mason_job(id="v-liege-later", municipality=LIEGE, start_date=date(2027, 2, 1)),
+        mason_job(id="v-liege-b", municipality=LIEGE),
+        mason_job(id="v-liege-a", municipality=LIEGE),
+    ]
+    results = Engine(TAX, [someone], jobs).rank_vacancies(someone, 10)
+    assert len({r["score"] for r in results}) == 1
+    assert [r["vacancy_id"] for r in results] == ["v-liege-a", "v-liege-b", "v-liege-later", "v-arlon"]
+
+
+def test_a_rare_shared_competence_outranks_a_common_one():
+    # Formwork is listed by one demo trade, team work by four: holding the formwork tells more.
+    engine = Engine(TAX, [], [])
+    assert engine.tell(FORMWORK) > engine.tell(TEAM) and engine.tell.rare(FORMWORK) and not engine.tell.rare(TEAM)
+    job = mason_job(competences=[(FORMWORK, 2, False), (TEAM, 2, False)])
+    rare, common = person("rare", {FORMWORK: 2}), person("common", {TEAM: 2})
+    results = rank([common, rare], job)
+    assert [r["beneficiary_id"] for r in results] == ["rare", "common"]
+    assert results[0]["score"] > results[1]["score"]
+    # The explanation says what is rare, in the counsellor's words (the competence's label).
+    assert results[0]["explanation"]["rare_matched"] == ["Poser un coffrage"]
+    assert results[1]["explanation"]["rare_matched"] == []
+    assert [m["rare"] for m in results[1]["explanation"]["missing"]] == [True]
+    # The same weights rank vacancies: the one whose shared competence is the rare one first.
+    someone = person("someone", {FORMWORK: 2, TEAM: 2})
+    rare_job = mason_job(id="rare-shared", competences=[(FORMWORK, 2, False), (PLAN, 2, False)])
+    common_job = mason_job(id="common-shared", competences=[(TEAM, 2, False), (PLAN, 2, False)])
+    ranked = Engine(TAX, [someone], [common_job, rare_job]).rank_vacancies(someone)
+    assert [r["vacancy_id"] for r in ranked] == ["rare-shared", "common-shared"]
