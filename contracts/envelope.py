@@ -53,7 +53,7 @@ class Event:
     time: str
     subject: str | None
     dataschema: str
-    data: dict
+    data: dict[str, Any]
 
     @property
     def audience(self) -> str:
@@ -83,7 +83,7 @@ def make_event(
     *,
     source: str,
     type: str,
-    data: dict,
+    data: dict[str, Any],
     audience: str = "internal",
     subject: str | None = None,
     event_id: str | None = None,

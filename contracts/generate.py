@@ -22,6 +22,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -38,7 +39,7 @@ AGENCY_NAMES = {"forem": "Le Forem", "actiris": "Actiris"}
 SCHEMA_BASE = "https://passerelle.mire.be/contracts/schemas"
 
 
-def envelope_schema(agency: str, event_type: str) -> dict:
+def envelope_schema(agency: str, event_type: str) -> dict[str, Any]:
     """The CloudEvent ``agency`` receives for ``event_type``."""
     kind = CATALOGUE[event_type]
     data = object_schema(kind.payload, only=allowed_fields(agency, event_type))
@@ -77,7 +78,7 @@ def envelope_schema(agency: str, event_type: str) -> dict:
     }
 
 
-def json_schemas() -> dict[str, dict]:
+def json_schemas() -> dict[str, dict[str, Any]]:
     """Relative path → JSON Schema document."""
     out = {}
     for agency in AGENCIES:
@@ -99,7 +100,7 @@ REGISTRY = ROOT.parent / "config" / "missions.yaml"
 _DEFAULT = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::((?:[^{}]|\{[^{}]*\})*))?\}")
 
 
-def agency_servers(registry: Path = REGISTRY) -> dict:
+def agency_servers(registry: Path = REGISTRY) -> dict[str, Any]:
     """The AsyncAPI servers: the agencies' AMQPS endpoints listed in the Mission registry.
 
     The registry is read as a data file, each ``${ENV:default}`` taken at its committed default (the
@@ -127,7 +128,7 @@ def agency_servers(registry: Path = REGISTRY) -> dict:
     }
 
 
-def asyncapi() -> dict:
+def asyncapi() -> dict[str, Any]:
     servers = agency_servers()
     channels, operations, messages, schemas = {}, {}, {}, {}
     for agency in AGENCIES:
@@ -208,7 +209,7 @@ def asyncapi() -> dict:
     }
 
 
-def platform_envelope(cls: type[Payload]) -> dict:
+def platform_envelope(cls: type[Payload]) -> dict[str, Any]:
     """The CloudEvent of an internal, sector or signal event type (whole envelope, ``data`` from its class)."""
     producer = cls.TYPE.split(".")[2]
     source = (
@@ -265,7 +266,7 @@ CHANNEL_TEXT = {
 }
 
 
-def platform_asyncapi(name: str) -> dict:
+def platform_asyncapi(name: str) -> dict[str, Any]:
     key, title, description, audiences = PLATFORM_DOCUMENTS[name]
     channels, operations, messages, schemas = {}, {}, {}, {}
     for audience in audiences:
@@ -353,7 +354,7 @@ def write(root: Path = ROOT) -> None:
         (root / path).write_text(text)
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="fail if the committed files are not up to date")
     args = parser.parse_args(argv)

@@ -11,26 +11,27 @@ not required.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import msgspec.inspect as mi
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 
 
-def _bounds(t, out: dict, low: str, high: str) -> None:
+def _bounds(t: Any, out: dict[str, Any], low: str, high: str) -> None:
     if getattr(t, "min_length", None) is not None:
         out[low] = t.min_length
     if getattr(t, "max_length", None) is not None:
         out[high] = t.max_length
 
 
-def _plain(t) -> dict:
+def _plain(t: mi.Type) -> dict[str, Any]:
     if isinstance(t, mi.DateType):
         return {"type": "string", "format": "date"}
     if isinstance(t, mi.DateTimeType):
         return {"type": "string", "format": "date-time"}
     if isinstance(t, mi.StrType):
-        out: dict = {"type": "string"}
+        out: dict[str, Any] = {"type": "string"}
         _bounds(t, out, "minLength", "maxLength")
         if t.pattern is not None:
             out["pattern"] = t.pattern
@@ -61,8 +62,8 @@ def _plain(t) -> dict:
     raise TypeError(f"no JSON Schema mapping for {type(t).__name__}")
 
 
-def _field(t) -> dict:
-    extra: dict = {}
+def _field(t: mi.Type) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
     if isinstance(t, mi.Metadata):
         extra, t = dict(t.extra_json_schema or {}), t.type
     nullable = False
@@ -86,7 +87,7 @@ def _field(t) -> dict:
     return out
 
 
-def _object(info: mi.StructType, only: Iterable[str] | None = None) -> dict:
+def _object(info: mi.StructType, only: Iterable[str] | None = None) -> dict[str, Any]:
     names = None if only is None else set(only)
     kept = [f for f in info.fields if names is None or f.name in names]
     return {
@@ -97,7 +98,7 @@ def _object(info: mi.StructType, only: Iterable[str] | None = None) -> dict:
     }
 
 
-def object_schema(cls: type, only: Iterable[str] | None = None) -> dict:
+def object_schema(cls: type, only: Iterable[str] | None = None) -> dict[str, Any]:
     """An object with exactly the class's fields (``only`` narrows them); no other property allowed."""
     info = mi.type_info(cls)
     if not isinstance(info, mi.StructType):

@@ -9,7 +9,9 @@ A call that carries no identity is refused.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from nameko.extensions import DependencyProvider
 
@@ -29,13 +31,13 @@ class Actor:
     mission: str | None
     roles: tuple[str, ...]
 
-    def context(self) -> dict:
+    def context(self) -> dict[str, str]:
         """The context data that carries this actor over RPC."""
         context = {SUB: self.sub, MISSION: self.mission, ROLES: ",".join(self.roles)}
         return {key: value for key, value in context.items() if value}
 
     @classmethod
-    def from_context(cls, data: dict) -> Actor:
+    def from_context(cls, data: Mapping[str, Any]) -> Actor:
         roles = tuple(r for r in (data.get(ROLES) or "").split(",") if r)
         return cls(data.get(SUB), data.get(MISSION), roles)
 
@@ -43,7 +45,7 @@ class Actor:
 class Caller(DependencyProvider):
     """``self.caller.authorize("beneficiary.register")`` returns the actor or raises Forbidden."""
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: Any) -> _Authorizer:
         return _Authorizer(Actor.from_context(worker_ctx.data), self.container.config.get("SITE"))
 
 

@@ -16,20 +16,24 @@ import json
 import logging
 import uuid
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, insert, select
+from sqlalchemy import ColumnElement, and_, delete, insert, select
 from sqlalchemy.orm import Session
 
 from contracts.agency.catalogue import AGENCIES
 from kit.errors import ValidationFailed
 from kit.storage import outbox
 
+if TYPE_CHECKING:
+    from kit.db import Database
+
 log = logging.getLogger(__name__)
 
 REPLAY_MARK = "~replay-"
 
 
-def _for_agency(agency: str):
+def _for_agency(agency: str) -> ColumnElement[bool]:
     if agency not in AGENCIES:
         raise ValueError(f"unknown agency {agency!r}")
     return and_(outbox.c.audience == "agency", outbox.c.routing_key.startswith(f"{agency}.", autoescape=True))
@@ -79,13 +83,13 @@ def drop(session: Session, agency: str, subject: str) -> int:
     return getattr(result, "rowcount", 0) or 0
 
 
-def replay_request(db, agency, since) -> dict:
+def replay_request(db: Database, agency: str, since: object) -> dict[str, Any]:
     """What a service's ``replay_agency_events(agency, since)`` RPC does: check, replay, say how many."""
     try:
         day = date.fromisoformat(since) if isinstance(since, str) else None
     except ValueError:
         day = None
-    errors = {}
+    errors: dict[str, Any] = {}
     if agency not in AGENCIES:
         errors["agency"] = [f"one of {', '.join(AGENCIES)}"]
     if day is None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import types
+from typing import Any
 
 from amqp.transport import TCPTransport
 
@@ -21,7 +22,7 @@ READ_CHUNK = 65536
 _RETRY = (errno.EAGAIN, errno.EINTR)
 
 
-def _read(self, n: int, initial: bool = False) -> bytes:
+def _read(self: Any, n: int, initial: bool = False) -> bytes:
     buf, pos = self._passerelle_buf, self._passerelle_pos
     while len(buf) - pos < n:
         try:
@@ -41,7 +42,7 @@ def _read(self, n: int, initial: bool = False) -> bytes:
     return buf[pos : pos + n]
 
 
-def buffer_reads(transport) -> None:
+def buffer_reads(transport: Any) -> None:
     """Serve this py-amqp TCP transport's reads from a buffer filled ``READ_CHUNK`` bytes at a time."""
     if not isinstance(transport, TCPTransport) or getattr(transport, "_passerelle_buf", None) is not None:
         return  # TLS transports read through their own buffer

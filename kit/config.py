@@ -28,7 +28,7 @@ class ConfigError(Exception):
 def substitute(text: str, environ: Mapping[str, str] | None = None) -> str:
     env = os.environ if environ is None else environ
 
-    def replace(match: re.Match) -> str:
+    def replace(match: re.Match[str]) -> str:
         name, default = match.group("name"), match.group("default")
         if name in env:
             return env[name]
@@ -39,7 +39,7 @@ def substitute(text: str, environ: Mapping[str, str] | None = None) -> str:
     return _VARIABLE.sub(replace, text)
 
 
-def load_yaml(path: str | os.PathLike, environ: Mapping[str, str] | None = None) -> Any:
+def load_yaml(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> Any:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")

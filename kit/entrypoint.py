@@ -176,7 +176,7 @@ def _schema(given: object) -> Schema | None:
 def _load(arguments: dict[str, Any], load: dict[str, Loader], together: type[Schema] | Schema | None) -> None:
     if together is not None:
         sent = {name: value for name, value in arguments.items() if name != "self"}
-        arguments.update(inputs.load(_schema(together), sent))
+        arguments.update(inputs.load(cast(Schema, _schema(together)), sent))
     for name, loader in load.items():
         schema = _schema(loader)
         if schema is not None:

@@ -5,6 +5,8 @@ registered with ``deserialize_to_instance``; these carry JSON-safe arguments onl
 never personal data or note text (error messages reach logs and clients).
 """
 
+from typing import Any
+
 from nameko.exceptions import RpcTimeout, UnknownService, deserialize_to_instance
 
 # A service that calls another one inside a call (kit.references' checks) passes on the other's silence
@@ -17,7 +19,7 @@ deserialize_to_instance(UnknownService)
 class ValidationFailed(Exception):
     """Input refused; ``errors`` maps each field to its messages."""
 
-    def __init__(self, errors: dict):
+    def __init__(self, errors: dict[str, Any]):
         super().__init__(errors)
         self.errors = errors
 

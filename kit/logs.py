@@ -15,11 +15,12 @@ import logging
 import sys
 import threading
 from datetime import UTC, datetime
+from typing import TextIO
 
 _context = threading.local()  # green-thread local once eventlet has patched threading
 
 
-def bind_call(call_id: str | None, call_id_stack: list | None, service: str | None) -> None:
+def bind_call(call_id: str | None, call_id_stack: list[str] | None, service: str | None) -> None:
     _context.call_id = call_id
     _context.call_id_stack = list(call_id_stack or [])
     _context.service = service
@@ -93,7 +94,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
-def setup(site: str | None = None, level: str = "INFO", stream=None) -> None:
+def setup(site: str | None = None, level: str = "INFO", stream: TextIO | None = None) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter(site))
     handler.addFilter(RefusalsAreNotErrors())

@@ -13,12 +13,14 @@ import functools
 import importlib
 import logging
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command, context
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.operations import Operations
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
@@ -124,7 +126,7 @@ def upgrade(package: str, url: str) -> None:
     command.upgrade(alembic_config(package, url), "head")
 
 
-def drift(package: str, url: str) -> list:
+def drift(package: str, url: str) -> list[Any]:
     engine = sa.create_engine(normalize_url(url), poolclass=sa.pool.NullPool)
     with engine.connect() as conn:
         diffs = compare_metadata(
@@ -142,7 +144,7 @@ def _merged(metadatas: list[sa.MetaData]) -> sa.MetaData:
     return merged
 
 
-def create_kit_tables_v1(op) -> None:
+def create_kit_tables_v1(op: Operations) -> None:
     """The outbox and inbox as of kit v1; called by each service's first revision."""
     seq = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
     op.create_table(
@@ -167,7 +169,7 @@ def create_kit_tables_v1(op) -> None:
     )
 
 
-def outbox_due_index_v2(op) -> None:
+def outbox_due_index_v2(op: Operations) -> None:
     """kit v2: the relay's index holds only the pending rows, in order (see ``kit.storage``)."""
     op.drop_index("ix_outbox_pending", table_name="outbox")
     op.create_index(
@@ -179,6 +181,6 @@ def outbox_due_index_v2(op) -> None:
     )
 
 
-def outbox_due_index_v2_down(op) -> None:
+def outbox_due_index_v2_down(op: Operations) -> None:
     op.drop_index("ix_outbox_due", table_name="outbox")
     op.create_index("ix_outbox_pending", "outbox", ["sent_at", "seq"])

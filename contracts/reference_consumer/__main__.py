@@ -13,7 +13,7 @@ from contracts.reference_consumer.consumer import SCHEMAS, Consumer
 from contracts.reference_consumer.store import EventStore
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m contracts.reference_consumer", description="Consume an agency's Passerelle events."
     )

@@ -22,6 +22,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pika
@@ -60,7 +61,7 @@ class Validator:
         if not self.validators:
             raise FileNotFoundError(f"no JSON Schema for {agency} under {schemas}")
 
-    def check(self, body: bytes) -> dict | None:
+    def check(self, body: bytes) -> dict[str, Any] | None:
         """The event, or None for a type without schema here; raises Malformed."""
         try:
             event = json.loads(body)
@@ -96,7 +97,7 @@ class Consumer:
         self.prefetch = prefetch
         self.tally = Tally()
 
-    def handle(self, channel, method, body: bytes) -> None:
+    def handle(self, channel: Any, method: Any, body: bytes) -> None:
         try:
             event = self.validator.check(body)
         except Malformed as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 FORGET = "be.mire.beneficiary.forget_requested.v1"
 
@@ -26,7 +27,7 @@ class EventStore:
             CREATE INDEX IF NOT EXISTS event_subject ON event (source, subject);
         """)
 
-    def apply_once(self, event: dict) -> bool:
+    def apply_once(self, event: dict[str, Any]) -> bool:
         """Apply ``event`` unless its id was seen; True when applied, False for a duplicate."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
@@ -58,7 +59,7 @@ class EventStore:
             self.db.execute("ROLLBACK")
             raise
 
-    def events(self, subject: str | None = None) -> list[dict]:
+    def events(self, subject: str | None = None) -> list[dict[str, Any]]:
         query, args = "SELECT event_id, source, type, subject, time, data FROM event", tuple[str, ...]()
         if subject is not None:
             query, args = query + " WHERE subject = ?", (subject,)
@@ -67,5 +68,5 @@ class EventStore:
             for r in self.db.execute(query + " ORDER BY time, event_id", args)
         ]
 
-    def close(self):
+    def close(self) -> None:
         self.db.close()

@@ -24,6 +24,7 @@ from contracts.agency.disclosure import disclose
 from contracts.agency.routing import convention_recipients
 from contracts.envelope import Event
 from contracts.payloads import build
+from convention.models import Convention, Project, Trainee
 from kit.reference import region_of
 
 PREFIX = "be.mire.convention."
@@ -74,7 +75,7 @@ def _month(day: date) -> str:
     return day.strftime("%Y-%m")
 
 
-def _terms(c) -> dict[str, Any]:
+def _terms(c: Convention) -> dict[str, Any]:
     if c.kind == "employer":
         return {
             "hires_committed": c.hires_committed,
@@ -93,14 +94,16 @@ def _terms(c) -> dict[str, Any]:
 class EventBuilder:
     """Builds one fact's events about a convention, for every audience that may receive it."""
 
-    def __init__(self, source: str, project, convention):
+    def __init__(self, source: str, project: Project, convention: Convention):
         self.source, self.project, self.convention = source, project, convention
 
     def _base(self) -> dict[str, Any]:
         c = self.convention
         return {"convention_id": c.id, "project_id": self.project.id, "kind": c.kind, "version": c.version}
 
-    def build(self, type_: str, on: date, internal: dict | None = None, sector: dict | None = None) -> list[Event]:
+    def build(
+        self, type_: str, on: date, internal: dict[str, Any] | None = None, sector: dict[str, Any] | None = None
+    ) -> list[Event]:
         c = self.convention
         facts = INTERNAL[type_](
             **self._base(),
@@ -143,11 +146,11 @@ def status_changed(pub: EventBuilder, type_: str, on: date, reason: str | None =
     return pub.build(type_, on, {"reason": reason} if reason else {})
 
 
-def completed(pub: EventBuilder, on: date, counts: dict) -> list[Event]:
+def completed(pub: EventBuilder, on: date, counts: dict[str, int]) -> list[Event]:
     return pub.build(COMPLETED, on, {"trainees": counts}, {"trainees": counts})
 
 
-def trainee(pub: EventBuilder, type_: str, t, on: date, **extra) -> list[Event]:
+def trainee(pub: EventBuilder, type_: str, t: Trainee, on: date, **extra: Any) -> list[Event]:
     facts = {"trainee_id": t.id, "status": t.status, **extra}
     counted = {"status": t.status, "count": 1, **{k: v for k, v in extra.items() if k in ("contract_type", "reason")}}
     return pub.build(type_, on, facts, counted)

@@ -15,9 +15,11 @@ beneficiary service's.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from convention.enums import IN_TRAINING
 from convention.models import Committee, Project, Trainee
@@ -39,7 +41,7 @@ class DueSchema(Schema):
     )
 
 
-def _items(session, today: date, until: date, lead: str | None) -> list[dict]:
+def _items(session: Session, today: date, until: date, lead: str | None) -> list[dict[str, Any]]:
     ends = (
         select(Trainee.planned_end, Trainee.id, Trainee.beneficiary_id, Project.id, Project.title)
         .join(Project, Project.id == Trainee.project_id)
@@ -94,7 +96,7 @@ def _items(session, today: date, until: date, lead: str | None) -> list[dict]:
     return items
 
 
-def due(session, today: date, horizon_days: int, lead: str | None = None) -> dict:
+def due(session: Session, today: date, horizon_days: int, lead: str | None = None) -> dict[str, Any]:
     """Trainings ending and committees falling due by ``today + horizon_days``, overdue first, with counts."""
     until = today + timedelta(days=horizon_days)
     items = _items(session, today, until, lead)
@@ -111,7 +113,7 @@ def due(session, today: date, horizon_days: int, lead: str | None = None) -> dic
     }
 
 
-def due_counts(session, today: date, horizon_days: int = DEFAULT_HORIZON_DAYS) -> dict[tuple[str, str], int]:
+def due_counts(session: Session, today: date, horizon_days: int = DEFAULT_HORIZON_DAYS) -> dict[tuple[str, str], int]:
     """The Mission's ``(kind, "due"|"overdue") → count``, for the metrics."""
     counts = due(session, today, horizon_days)["counts"]
     return {(kind, state): n for kind, states in counts.items() for state, n in states.items()}

@@ -15,7 +15,7 @@ from convention import application as app
 from convention import queries, schemas
 from convention.enums import CANCEL_REASONS, TERMINATE_REASONS
 from kit import agency_outbox as agency_events
-from kit import inputs, metrics
+from kit import metrics
 from kit.actor import Caller
 from kit.consumer import event_handler
 from kit.entrypoint import entrypoint, once
@@ -172,12 +172,11 @@ class ConventionService(ServiceBase):
 
     # -- what is due (convention.queries) ----------------------------------
     @rpc
-    @entrypoint("convention.read", reads=True)
+    @entrypoint("convention.read", reads=True, args=queries.DueSchema)
     def due(self, lead=None, horizon_days=queries.DEFAULT_HORIZON_DAYS):
         """Trainings ending and follow-up committees falling due by ``horizon_days`` ahead, overdue first: of
         the projects ``lead`` created, or of the whole Mission when None."""
-        asked = inputs.load(queries.DueSchema(), {"lead": lead, "horizon_days": horizon_days})
-        return queries.due(self.unit.session, self.clock.today(), asked["horizon_days"], asked["lead"])
+        return queries.due(self.unit.session, self.clock.today(), horizon_days, lead)
 
     @timer(interval=metrics.DUE_INTERVAL, eager=True)
     def measure_due(self):

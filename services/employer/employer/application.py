@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from stdnum.be import vat
 
-from employer import domain, events, schemas
+from employer import domain, events, queries, schemas
 from employer.enums import DRAFT, FOREM_SOURCE, MISSION_SOURCE, OPEN
 from employer.models import Contact, Employer, Prospection, Vacancy, VacancyTransition
-from kit import inputs
+from kit import answers, inputs
 from kit.actor import Actor
 from kit.application import Addressed, Clock, Outcome, internal, move_and_log, refused_as_field_errors
 from kit.errors import Conflict, NotFound, ValidationFailed
+from kit.references import Ref
 
 Data = dict[str, Any]
 
@@ -121,6 +122,39 @@ def vacancies_page(session: Session, status: object, offset: int, limit: int) ->
     return total, list(rows)
 
 
+def read_employer(session: Session, employer_id: object) -> Data:
+    """An employer with its contacts."""
+    found = employer(session, employer_id)
+    listed = schemas.ContactOutSchema(many=True).dump(contacts(session, found.id))
+    return schemas.EmployerSchema().dump(found) | {"contacts": listed}
+
+
+def list_employers(session: Session, page: object, page_size: object) -> Data:
+    """One page of the Mission's employers, by name (``kit.answers.page``)."""
+    total, rows = employers_page(session, *inputs.page_window(page, page_size))
+    return answers.page(schemas.EmployerSchema().dump(rows, many=True), cast(int, page), cast(int, page_size), total)
+
+
+def read_vacancy(session: Session, vacancy_id: object) -> Data:
+    """A vacancy with the moves of its status, oldest first."""
+    found = vacancy(session, vacancy_id)
+    moves = schemas.VacancyTransitionOutSchema(many=True).dump(transitions(session, found.id))
+    return schemas.VacancyOutSchema().dump(found) | {"transitions": moves}
+
+
+def list_vacancies(session: Session, status: object, page: object, page_size: object) -> Data:
+    """One page of the vacancies (in ``status``, unless None), latest first, without their descriptions."""
+    total, rows = vacancies_page(session, status, *inputs.page_window(page, page_size))
+    listed = schemas.LISTED_VACANCIES.dump(rows, many=True)
+    return answers.page(listed, cast(int, page), cast(int, page_size), total)
+
+
+def search(session: Session, found: Data, page: object, page_size: object) -> Data:
+    """One page of the employers matching every criterion of ``found`` (``queries.SearchSchema``), by name."""
+    total, items = queries.search(session, found, *inputs.page_window(page, page_size))
+    return answers.page(items, cast(int, page), cast(int, page_size), total)
+
+
 def count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Employer)) or 0
 
@@ -195,9 +229,11 @@ def update_vacancy(session: Session, clock: Clock, source: str, vacancy_id: obje
     return Outcome(v, _announce(clock, source, events.VACANCY_UPDATED, v) if v.status != DRAFT else [])
 
 
-def check_cancel_reason(reason: object) -> None:
+def check_cancel_reason(reason: object) -> str:
+    """The reason a vacancy is cancelled for, if it is one of ``domain.CANCEL_REASONS``."""
     with refused_as_field_errors():
         domain.check_cancel_reason(reason)
+    return str(reason)
 
 
 def move(
@@ -229,6 +265,11 @@ def check_beneficiary_reference(beneficiary_id: object) -> str:
     if not isinstance(beneficiary_id, str) or not 1 <= len(beneficiary_id) <= 36:
         raise ValidationFailed({"beneficiary_id": ["a beneficiary reference is expected"]})
     return beneficiary_id
+
+
+def fill_refs(vacancy_id: object, beneficiary_id: str) -> list[Ref]:
+    """The person a post is filled by, asked of the beneficiary service before the transaction opens."""
+    return [Ref("beneficiary_id", "beneficiary", beneficiary_id)]
 
 
 def fill(

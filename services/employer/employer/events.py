@@ -8,9 +8,13 @@ fails here, in the transaction that makes the change.
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from contracts import internal, sector
 from contracts.envelope import Event
 from contracts.payloads import build
+from employer.models import Employer, Vacancy
 
 REGISTERED = internal.EmployerRegisteredV1.TYPE
 VACANCY_OPENED = internal.VacancyOpenedV1.TYPE
@@ -27,8 +31,8 @@ VACANCY: dict[str, tuple[type[internal.Vacancy], type[sector.Vacancy]]] = {
 }
 
 
-def registered(source: str, e) -> list[Event]:
-    data = {
+def registered(source: str, e: Employer) -> list[Event]:
+    data: dict[str, Any] = {
         "employer_id": e.id,
         "nace": e.nace,
         "municipality": e.municipality,
@@ -41,7 +45,7 @@ def registered(source: str, e) -> list[Event]:
     ]
 
 
-def vacancy(source: str, type_: str, v, on, **extra) -> list[Event]:
+def vacancy(source: str, type_: str, v: Vacancy, on: date, **extra: Any) -> list[Event]:
     to_mission, to_sector = VACANCY[type_]
     facts = to_mission(
         vacancy_id=v.id,

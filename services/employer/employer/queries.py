@@ -12,10 +12,11 @@ employer-relations agent logged.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates
-from sqlalchemy import and_, exists, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from employer.models import Employer, Prospection
 from kit.search import like_all, terms
@@ -31,7 +32,7 @@ def _digits(value: str) -> str:
     return "".join(ch for ch in value if ch.isdigit())
 
 
-def search_fields() -> dict[str, fields.Field]:
+def search_fields() -> dict[str, fields.Field[Any]]:
     """The search criteria, fresh field objects each time (the gateway's query and the service's schema)."""
     return {
         "q": fields.String(validate=validate.Length(1, 100), metadata={"description": "part of the name"}),
@@ -57,12 +58,12 @@ class SearchSchema(Schema.from_dict(search_fields())):  # type: ignore[misc]
         unknown = RAISE
 
     @validates("q")
-    def _q(self, value, **_):
+    def _q(self, value: str, **_: Any) -> None:
         if not terms(value):
             raise ValidationError("give at least one letter or digit of the name")
 
     @validates("enterprise_number")
-    def _number(self, value, **_):
+    def _number(self, value: str, **_: Any) -> None:
         if len(_digits(value)) not in (9, 10):
             raise ValidationError("an enterprise number has 10 digits (9 in old notations)")
 
@@ -77,12 +78,12 @@ class DueSchema(Schema):
     )
 
 
-def criteria(query: dict) -> dict:
+def criteria(query: dict[str, Any]) -> dict[str, Any]:
     """The search criteria of a loaded query, as sent to the RPC."""
     return {name: query[name] for name in CRITERIA if query.get(name) is not None}
 
 
-def search(session, found: dict, offset: int, limit: int) -> tuple[int, list[dict]]:
+def search(session: Session, found: dict[str, Any], offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
     """Employers matching every criterion of ``found`` (loaded by ``SearchSchema``), by name; (total, page)."""
     conditions = like_all(Employer.search_name, found.get("q"))
     if "enterprise_number" in found:
@@ -94,14 +95,14 @@ def search(session, found: dict, offset: int, limit: int) -> tuple[int, list[dic
         if name in found:
             conditions.append(getattr(Employer, name) == found[name])
     where = and_(True, *conditions)
-    total = session.scalar(select(func.count()).select_from(Employer).where(where))
+    total = session.scalars(select(func.count()).select_from(Employer).where(where)).one()
     rows = session.execute(
         select(*LISTED_COLUMNS).where(where).order_by(Employer.name, Employer.id).offset(offset).limit(limit)
     ).all()
     return total, [dict(zip(LISTED, row, strict=True)) for row in rows]
 
 
-def _pending(until: date | None, agent: str | None):
+def _pending(until: date | None, agent: str | None) -> Select[*tuple[Any, ...]]:
     later = aliased(Prospection)
     stmt = (
         select(
@@ -125,15 +126,15 @@ def _pending(until: date | None, agent: str | None):
     return stmt
 
 
-def _counts(session, stmt, today: date) -> dict[str, int]:
-    overdue = session.scalar(
+def _counts(session: Session, stmt: Select[*tuple[Any, ...]], today: date) -> dict[str, int]:
+    overdue = session.scalars(
         select(func.count()).select_from(stmt.where(Prospection.next_action_due < today).subquery())
-    )
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    ).one()
+    total = session.scalars(select(func.count()).select_from(stmt.subquery())).one()
     return {"overdue": overdue, "due": total - overdue}
 
 
-def due(session, today: date, horizon_days: int, agent: str | None = None) -> dict:
+def due(session: Session, today: date, horizon_days: int, agent: str | None = None) -> dict[str, Any]:
     """Prospection next actions falling due by ``today + horizon_days``, overdue first, and their counts."""
     until = today + timedelta(days=horizon_days)
     stmt = _pending(until, agent)
@@ -160,7 +161,7 @@ def due(session, today: date, horizon_days: int, agent: str | None = None) -> di
     }
 
 
-def due_counts(session, today: date, horizon_days: int = DEFAULT_HORIZON_DAYS) -> dict[tuple[str, str], int]:
+def due_counts(session: Session, today: date, horizon_days: int = DEFAULT_HORIZON_DAYS) -> dict[tuple[str, str], int]:
     """The Mission's ``(kind, "due"|"overdue") → count``, for the metrics."""
     counts = _counts(session, _pending(today + timedelta(days=horizon_days), None), today)
     return {("prospection_next_action", state): n for state, n in counts.items()}

@@ -204,3 +204,10 @@ class ProspectionOutSchema(Schema):
 
 class VacancyTransitionOutSchema(TransitionOutSchema):
     beneficiary_id = fields.String()
+
+
+# Answers that are part of a record.
+VACANCY_STATUS = VacancyOutSchema(only=("id", "status"))
+VACANCY_FILLED = VacancyOutSchema(only=("id", "status", "filled"))
+LISTED_VACANCIES = VacancyOutSchema(exclude=("description",))
+PROSPECTION_ID = ProspectionOutSchema(only=("id",))

@@ -8,18 +8,12 @@ from nameko.timer import timer
 
 from employer import application as app
 from employer import queries, schemas
-from kit import answers, inputs, metrics
+from kit import metrics
 from kit.actor import Caller
 from kit.entrypoint import entrypoint
-from kit.references import CHECK_TIMEOUT, Ref, known
+from kit.references import CHECK_TIMEOUT, known
 from kit.rpc import TimedRpcProxy, rpc
 from kit.service import ServiceBase
-
-# Answers that are part of a record.
-VACANCY_STATUS = schemas.VacancyOutSchema(only=("id", "status"))
-VACANCY_FILLED = schemas.VacancyOutSchema(only=("id", "status", "filled"))
-LISTED_VACANCIES = schemas.VacancyOutSchema(exclude=("description",))
-PROSPECTION_ID = schemas.ProspectionOutSchema(only=("id",))
 
 
 class EmployerService(ServiceBase):
@@ -49,15 +43,12 @@ class EmployerService(ServiceBase):
     @rpc
     @entrypoint("employer.read", reads=True)
     def get(self, employer_id):
-        employer = app.employer(self.unit.session, employer_id)
-        contacts = schemas.ContactOutSchema(many=True).dump(app.contacts(self.unit.session, employer.id))
-        return schemas.EmployerSchema().dump(employer) | {"contacts": contacts}
+        return app.read_employer(self.unit.session, employer_id)
 
     @rpc
     @entrypoint("employer.read", reads=True)
     def list_employers(self, page=1, page_size=25):
-        total, rows = app.employers_page(self.unit.session, *inputs.page_window(page, page_size))
-        return answers.page(schemas.EmployerSchema().dump(rows, many=True), page, page_size, total)
+        return app.list_employers(self.unit.session, page, page_size)
 
     @rpc
     @entrypoint("employer.read", reads=True)
@@ -71,7 +62,7 @@ class EmployerService(ServiceBase):
 
     # -- prospection -----------------------------------------------------
     @rpc
-    @entrypoint("employer.register", payload=schemas.ProspectionSchema, answer=PROSPECTION_ID)
+    @entrypoint("employer.register", payload=schemas.ProspectionSchema, answer=schemas.PROSPECTION_ID)
     def log_prospection(self, employer_id, payload):
         """A visit, call or e-mail, the hiring needs it surfaced and the next action."""
         return app.log_prospection(self.unit.session, self.unit.actor, employer_id, payload)
@@ -95,27 +86,26 @@ class EmployerService(ServiceBase):
         return app.update_vacancy(self.unit.session, self.clock, self.unit.source, vacancy_id, payload)
 
     @rpc
-    @entrypoint("employer.vacancy.write", answer=VACANCY_STATUS)
+    @entrypoint("employer.vacancy.write", answer=schemas.VACANCY_STATUS)
     def open_vacancy(self, vacancy_id):
         return app.move(*self.unit, vacancy_id, "open")
 
     @rpc
-    @entrypoint("employer.vacancy.write", answer=VACANCY_STATUS)
+    @entrypoint("employer.vacancy.write", answer=schemas.VACANCY_STATUS)
     def close_vacancy(self, vacancy_id):
         return app.move(*self.unit, vacancy_id, "close")
 
     @rpc
-    @entrypoint("employer.vacancy.write", answer=VACANCY_STATUS)
+    @entrypoint("employer.vacancy.write", reason=app.check_cancel_reason, answer=schemas.VACANCY_STATUS)
     def cancel_vacancy(self, vacancy_id, reason):
-        app.check_cancel_reason(reason)
         return app.move(*self.unit, vacancy_id, "cancel", reason)
 
     @rpc
     @entrypoint(
         "employer.vacancy.fill",
         beneficiary_id=app.check_beneficiary_reference,
-        refs=lambda vacancy_id, beneficiary_id: [Ref("beneficiary_id", "beneficiary", beneficiary_id)],
-        answer=VACANCY_FILLED,
+        refs=app.fill_refs,
+        answer=schemas.VACANCY_FILLED,
     )
     def fill_vacancy(self, vacancy_id, beneficiary_id):
         """One post filled, by a beneficiary (by reference)."""
@@ -124,20 +114,17 @@ class EmployerService(ServiceBase):
     @rpc
     @entrypoint("employer.read", reads=True)
     def get_vacancy(self, vacancy_id):
-        vacancy = app.vacancy(self.unit.session, vacancy_id)
-        transitions = schemas.VacancyTransitionOutSchema(many=True).dump(app.transitions(self.unit.session, vacancy.id))
-        return schemas.VacancyOutSchema().dump(vacancy) | {"transitions": transitions}
+        return app.read_vacancy(self.unit.session, vacancy_id)
 
     @rpc
     @entrypoint("employer.read", reads=True)
     def list_vacancies(self, status=None, page=1, page_size=25):
-        total, rows = app.vacancies_page(self.unit.session, status, *inputs.page_window(page, page_size))
-        return answers.page(LISTED_VACANCIES.dump(rows, many=True), page, page_size, total)
+        return app.list_vacancies(self.unit.session, status, page, page_size)
 
     @rpc
+    @entrypoint("employer.read", reads=True)
     def suggest_occupations(self, title, limit=5):
         """Ranked occupation codes for a free-text job title; the matching service owns the taxonomy."""
-        self.caller.authorize("employer.read")
         return self.matching.suggest_occupations(title, limit)
 
     # -- Le Forem's public offers ----------------------------------------
@@ -156,16 +143,14 @@ class EmployerService(ServiceBase):
     def search(self, found=None, page=1, page_size=25):
         """Employers by part of their name (accents and case ignored), BCE number, sector (NACE-BEL code or its
         start), municipality or account manager (``queries.SearchSchema``); by name."""
-        total, items = queries.search(self.unit.session, found, *inputs.page_window(page, page_size))
-        return answers.page(items, page, page_size, total)
+        return app.search(self.unit.session, found, page, page_size)
 
     @rpc
-    @entrypoint("employer.read", reads=True)
+    @entrypoint("employer.read", reads=True, args=queries.DueSchema)
     def due(self, agent=None, horizon_days=queries.DEFAULT_HORIZON_DAYS):
         """Prospection next actions falling due by ``horizon_days`` ahead, overdue first: those one agent
         logged, or the whole Mission's when ``agent`` is None."""
-        asked = inputs.load(queries.DueSchema(), {"agent": agent, "horizon_days": horizon_days})
-        return queries.due(self.unit.session, self.clock.today(), asked["horizon_days"], asked["agent"])
+        return queries.due(self.unit.session, self.clock.today(), horizon_days, agent)
 
     @timer(interval=metrics.DUE_INTERVAL, eager=True)
     def measure_due(self):
