@@ -5,6 +5,7 @@ and the value may be a national number.
 """
 
 from datetime import date
+from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 from stdnum.be import bis, nn
@@ -199,6 +200,12 @@ class BeneficiarySchema(Schema):
     counsellor = fields.String()
 
 
+# The parts of a record some RPCs answer with.
+LISTED = BeneficiarySchema(only=("id", "first_name", "last_name", "stage", "status"))
+STAGE = BeneficiarySchema(only=("stage", "status"))
+STATUS = BeneficiarySchema(only=("status",))
+
+
 class NoteTextSchema(_Strict):
     """A note's body over HTTP, where the kind is in the path."""
 
@@ -286,3 +293,12 @@ class AssessedOutSchema(Schema):
     id = fields.String()
     assessed_on = fields.Date()
     competences = fields.Function(lambda assessment: len(assessment.competences))
+
+
+AGREED = PlanOutSchema(only=("version", "agreed_by", "agreed_at"))
+NOTE_ADDED = NoteOutSchema(only=("id", "kind", "at"))
+
+
+def file_answer(_session: object, found: Any) -> dict[str, Any]:
+    """What ``get`` answers: the person's identity and the rest of their file (``application.File``)."""
+    return BeneficiarySchema().dump(found.person) | FileSchema().dump(found)
