@@ -135,12 +135,15 @@ def _transition(
 def register(session: Session, actor: Actor, clock: Clock, source: str, data: Data) -> Outcome[Beneficiary]:
     """Intake: a new person's file. Refuses a national or BIS number the Mission already follows."""
     niss = "".join(ch for ch in data["niss"] if ch.isdigit())
+    with refused_as_field_errors():
+        kind = domain.niss_kind(niss)
     existing = session.scalar(select(Beneficiary.id).where(Beneficiary.niss == niss))
     if existing:
         raise Conflict("a file with this national register number exists in this Mission", existing)
     who = Beneficiary(
         id=str(uuid.uuid4()),
         niss=niss,
+        niss_kind=kind,
         pseudonym=pseudonym(niss),
         pseudonym_key=key_id(),
         first_name=data["first_name"],

@@ -8,13 +8,12 @@ from datetime import date
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
-from stdnum.be import bis, nn
-from stdnum.exceptions import ValidationError as NumberError
 
-from beneficiary import enums
+from beneficiary import domain, enums
 from contracts.agency.catalogue import AGENCIES
 from kit import taxonomy
 from kit.reference import municipality
+from kit.rules import Refused
 
 
 def _occupation(code: str) -> None:
@@ -63,7 +62,10 @@ class DisclosureSchema(_Strict):
 
 
 class IntakeSchema(_Strict):
-    niss = fields.String(required=True)
+    niss = fields.String(
+        required=True,
+        metadata={"description": "national register number or BIS number, with or without separators"},
+    )
     first_name = fields.String(required=True, validate=validate.Length(1, 100))
     last_name = fields.String(required=True, validate=validate.Length(1, 100))
     birth_date = fields.Date(required=True)
@@ -82,11 +84,9 @@ class IntakeSchema(_Strict):
     @validates("niss")
     def _niss(self, value, **kwargs):
         try:
-            nn.validate(value)
-        except NumberError:
-            # A BIS number (people without a national register entry: newcomers, cross-border workers) is valid too.
-            if not bis.is_valid(value):
-                raise ValidationError("not a valid Belgian national register number") from None
+            domain.niss_kind(value)
+        except Refused as refusal:
+            raise ValidationError(refusal.message) from None
 
     @validates("municipality")
     def _municipality(self, value, **kwargs):
@@ -198,6 +198,8 @@ class BeneficiarySchema(Schema):
     stage = fields.String()
     status = fields.String()
     counsellor = fields.String()
+    # Which kind of identity number the file holds (enums.NISS_KINDS); the number itself is never answered.
+    niss_kind = fields.String()
 
 
 # The parts of a record some RPCs answer with.
