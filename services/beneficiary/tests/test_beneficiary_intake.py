@@ -60,10 +60,11 @@ def test_bad_input_is_refused_field_by_field_without_echoing_the_number(service)
 
 
 def bis_of(person: dict) -> str:
-    """The BIS number of someone born on ``person``'s birth date: the month raised by 20 (birth before 2000)."""
+    """The BIS number of someone born on ``person``'s birth date: the month raised by 20, the check digits
+    computed as the national register's (with a 2 before the number for a birth from 2000)."""
     born = date.fromisoformat(person["birth_date"])
     first = f"{born:%y}{born.month + 20:02d}{born:%d}{person['niss'][6:9]}"
-    return first + f"{97 - int(first) % 97:02d}"
+    return first + f"{97 - int(('2' if born.year >= 2000 else '') + first) % 97:02d}"
 
 
 def test_the_kind_of_identity_number_is_recorded_and_answered_never_the_number(service):
