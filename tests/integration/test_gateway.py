@@ -256,6 +256,30 @@ def test_a_bis_intake_over_http_answers_its_kind_and_a_wrong_number_of_either_ki
         assert wrong not in bad.get_data(as_text=True)
 
 
+def test_the_data_protection_officer_reviews_the_audit_and_nobody_else_does(client):
+    pid = client.post("/missions/mirec/beneficiaries", json=DemoFactory(seed=63).beneficiary("50000"), headers=auth())
+    pid = pid.json["id"]
+    assert (
+        client.get(
+            f"/missions/mirec/beneficiaries/{pid}?purpose=orientation", headers=auth("sami", roles=("social_worker",))
+        ).status_code
+        == 200
+    )
+    dpo = as_role("dpo")
+    today = date.today().isoformat()
+    found = client.get(f"/missions/mirec/audit?subject={pid}&from={today}&to={today}", headers=dpo)
+    assert found.status_code == 200, found.json
+    assert [(e["user"], e["action"], e["purpose"]) for e in found.json["items"]] == [
+        ("sami", "beneficiary.read", "orientation"),
+        ("anne", "beneficiary.register", "accompaniment"),
+    ]
+    by_sami = client.get("/missions/mirec/audit?user=sami&page_size=1", headers=dpo).json
+    assert by_sami["items"][0]["subject"] == pid and by_sami["page_size"] == 1
+    for role in ("counsellor", "director", "social_worker", "intermire_analyst"):
+        assert client.get(f"/missions/mirec/audit?subject={pid}", headers=as_role(role)).status_code == 403
+    assert client.get("/missions/mirec/audit?from=2026-13-01", headers=dpo).status_code == 422
+
+
 def test_request_id_travels_to_the_services_logs(client, platform):
     request_id = f"req-{uuid.uuid4().hex[:12]}"
     reply = client.post(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
 from sqlalchemy import delete, func, or_, select
@@ -309,6 +309,35 @@ def due(session: Session, actor: Actor, clock: Clock, counsellor: object, horizo
     body = queries.due(session, clock.today(), asked["horizon_days"], asked["counsellor"])
     audit_each(session, actor, clock, "beneficiary.due", {item["person"]["id"] for item in body["items"]}, purpose)
     return body
+
+
+# -- the audit trail, as the data-protection officer reviews it ------------
+def audit_entries(
+    session: Session,
+    subject: str | None,
+    user: str | None,
+    since: date | None,
+    until: date | None,
+    page: int,
+    page_size: int,
+) -> Data:
+    """One page of the audit trail, the latest first: of one person (``subject``), one user, and/or a period
+    (``since`` and ``until``, days in UTC, both included)."""
+    conditions = []
+    if subject:
+        conditions.append(Audit.subject == subject)
+    if user:
+        conditions.append(Audit.actor == user)
+    if since:
+        conditions.append(Audit.at >= datetime.combine(since, time(), UTC))
+    if until:
+        conditions.append(Audit.at < datetime.combine(until + timedelta(days=1), time(), UTC))
+    offset, limit = inputs.page_window(page, page_size)
+    total = session.scalar(select(func.count()).select_from(Audit).where(*conditions)) or 0
+    rows = session.scalars(
+        select(Audit).where(*conditions).order_by(Audit.at.desc(), Audit.id.desc()).offset(offset).limit(limit)
+    ).all()
+    return answers.page(schemas.AuditEntrySchema(many=True).dump(rows), page, page_size, total)
 
 
 # -- disclosures ----------------------------------------------------------

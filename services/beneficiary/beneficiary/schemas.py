@@ -4,7 +4,7 @@ Error messages never repeat the value they refuse: they reach logs and clients,
 and the value may be a national number.
 """
 
-from datetime import date
+from datetime import UTC, date
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
@@ -206,6 +206,34 @@ class BeneficiarySchema(Schema):
 LISTED = BeneficiarySchema(only=("id", "first_name", "last_name", "stage", "status"))
 STAGE = BeneficiarySchema(only=("stage", "status"))
 STATUS = BeneficiarySchema(only=("status",))
+
+
+class AuditQuerySchema(_Strict):
+    """What the data-protection officer asks of the audit trail: a person, a user, a period (days, inclusive)."""
+
+    subject = fields.String(load_default=None, validate=validate.Length(1, 36))
+    user = fields.String(load_default=None, validate=validate.Length(1, 100))
+    since = fields.Date(load_default=None)
+    until = fields.Date(load_default=None)
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 10**6))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(1, 100))
+
+    @validates_schema
+    def _period(self, data, **kwargs):
+        if data.get("since") and data.get("until") and data["until"] < data["since"]:
+            raise ValidationError("ends before it starts", "until")
+
+
+class AuditEntrySchema(Schema):
+    """One row of the audit trail: by reference only (the person's file id, the user's name)."""
+
+    # In UTC, said so on every database (SQLite hands back the stored instant without its offset).
+    at = fields.Function(lambda row: (row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)).isoformat())
+    user = fields.String(attribute="actor")
+    role = fields.String()
+    action = fields.String()
+    purpose = fields.String()
+    subject = fields.String()
 
 
 class NoteTextSchema(_Strict):

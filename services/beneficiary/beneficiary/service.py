@@ -190,6 +190,12 @@ class BeneficiaryService(ServiceBase):
     def due(self, counsellor=None, horizon_days=queries.DEFAULT_HORIZON_DAYS, purpose="accompaniment"):
         return app.due(*self._reader, counsellor, horizon_days, purpose)
 
+    @rpc
+    @entrypoint("beneficiary.audit_review", reads=True, args=schemas.AuditQuerySchema)
+    def list_audit(self, subject=None, user=None, since=None, until=None, page=1, page_size=50):
+        """Who read or changed whose file, when and why: for the data-protection officer only."""
+        return app.audit_entries(self.unit.session, subject, user, since, until, page, page_size)
+
     @timer(interval=metrics.DUE_INTERVAL, eager=True)
     def measure_due(self):
         """The Mission's due and overdue counts as metrics (``passerelle_due_items``)."""
