@@ -4,8 +4,9 @@ Actions are ``<service>.<verb>``. The gateway enforces this table on every
 route and the services enforce it again on every call (``kit.actor``); a
 role absent from an action's set may not take it. Roles are those of
 DOMAIN.md: counsellor, social_worker, project_lead, employer_relations,
-director, intermire_analyst, and the agencies (forem, actiris) which reach no
-personal data.
+director, intermire_analyst, the Mission's data-protection officer (dpo, who
+reviews the audit trail and nothing else), and the agencies (forem, actiris)
+which reach no personal data.
 """
 
 COUNSELLOR_TEAM = frozenset({"counsellor", "social_worker", "project_lead", "director"})
@@ -27,6 +28,8 @@ POLICY: dict[str, frozenset[str]] = {
     "beneficiary.notes.pedagogical": frozenset({"project_lead", "counsellor"}),
     # Sensitive target-group evidence (disability, justice measure, social-aid details).
     "beneficiary.sensitive_evidence": frozenset({"counsellor", "social_worker"}),
+    # The audit trail of who read or changed whose file: the Mission's data-protection officer alone.
+    "beneficiary.audit_review": frozenset({"dpo"}),
     "employer.register": frozenset({"employer_relations", "director"}),
     "employer.read": frozenset({"employer_relations", "counsellor", "project_lead", "director"}),
     "employer.vacancy.write": frozenset({"employer_relations", "director"}),

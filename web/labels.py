@@ -29,6 +29,8 @@ TARGET_GROUPS = {
     "priority_neighbourhood": N_("Quartier prioritaire"),
 }
 GENDERS = {"F": N_("Femme"), "M": N_("Homme"), "X": N_("X (autre)")}
+# Which kind of identity number a person's file holds (beneficiary.enums.NISS_KINDS).
+NISS_KINDS = {"national_register": N_("Numéro de registre national"), "bis": N_("Numéro BIS")}
 REFERRERS = {
     "self": N_("Démarche personnelle"),
     "forem": N_("Le Forem"),
@@ -157,7 +159,10 @@ ERROR_MESSAGES = (
     ("Must be greater than or equal", N_("Cette valeur est trop petite.")),
     ("Must be less than or equal", N_("Cette valeur est trop grande.")),
     ("Must be greater than or equal to 1 and less than or equal to 4", N_("Un niveau de 1 à 4.")),
-    ("not a valid Belgian national register number", N_("Ce numéro de registre national n'est pas valide.")),
+    (
+        "not a valid Belgian identity number",
+        N_("Ce numéro n'est ni un numéro de registre national ni un numéro BIS valide."),
+    ),
     ("unknown municipality", N_("Commune inconnue : choisissez-la dans la liste.")),
     ("birth date is in the future", N_("La date de naissance est dans le futur.")),
     ("birth date is more than 100 years ago", N_("La date de naissance remonte à plus de 100 ans.")),

@@ -1,5 +1,7 @@
 """Beneficiary routes: a person's file, assessments, plan, pathway, notes, outcomes and agency disclosures."""
 
+from datetime import date
+
 from beneficiary import queries
 from beneficiary import schemas as bs
 from beneficiary.enums import STAGES
@@ -20,6 +22,10 @@ def _horizon() -> fields.Field:
         validate=validate.Range(0, queries.MAX_HORIZON_DAYS),
         metadata={"description": "how many days ahead count as due"},
     )
+
+
+def _day(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _notes(kind: str):
@@ -263,5 +269,23 @@ ROUTES = [
         by_id_purpose(),
         personal=True,
         returns="array",
+    ),
+    # The audit trail, for the Mission's data-protection officer: references only (file ids, user names).
+    Route(
+        "GET",
+        "/missions/<code>/audit",
+        "beneficiary.audit_review",
+        "beneficiary",
+        "list_audit",
+        "Who read or changed whose file, the latest first, by person (?subject=), user (?user=) and period "
+        "(?from=&to=, days included)",
+        lambda p, q, b: [q.get("subject"), q.get("user"), _day(q.get("from")), _day(q.get("to")), *page_args(q)],
+        query={
+            "subject": fields.String(validate=validate.Length(1, 36), metadata={"description": "a person's file id"}),
+            "user": fields.String(validate=validate.Length(1, 100), metadata={"description": "a user name"}),
+            "from": fields.Date(metadata={"description": "first day of the period"}),
+            "to": fields.Date(metadata={"description": "last day of the period"}),
+        },
+        paginated=True,
     ),
 ]

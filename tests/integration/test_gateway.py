@@ -237,6 +237,49 @@ def test_a_path_through_http_with_field_errors_notes_and_audit(client, caplog):
     assert listed.status_code == 200 and listed.json["total"] >= 1 and len(listed.json["items"]) <= 10
 
 
+def test_a_bis_intake_over_http_answers_its_kind_and_a_wrong_number_of_either_kind_names_both(client):
+    """People without a national register number (newcomers, refugees) are taken in on their BIS number."""
+    person = dict(DemoFactory(seed=68).beneficiary("50000"), birth_date="1988-04-17")
+    bis = "88.24.17-" + person["niss"][6:9] + "."
+    bis += f"{97 - int(bis.replace('.', '').replace('-', '')) % 97:02d}"
+    created = client.post("/missions/mirec/beneficiaries", json=dict(person, niss=bis), headers=auth())
+    assert created.status_code == 201, created.json
+    assert created.json["niss_kind"] == "bis"
+    got = client.get(f"/missions/mirec/beneficiaries/{created.json['id']}", headers=auth())
+    digits = bis.replace(".", "").replace("-", "")
+    assert got.json["niss_kind"] == "bis" and digits not in got.get_data(as_text=True), "the number is never answered"
+    for wrong in (bis[:-2] + f"{(int(bis[-2:]) + 1) % 97:02d}", "88041712399"):  # a BIS, a national number
+        bad = client.post("/missions/mirec/beneficiaries", json=dict(person, niss=wrong), headers=auth())
+        assert bad.status_code == 422
+        assert list(bad.json["errors"]) == ["niss"]
+        assert "a national register number or a BIS number is accepted" in bad.json["errors"]["niss"][0]
+        assert wrong not in bad.get_data(as_text=True)
+
+
+def test_the_data_protection_officer_reviews_the_audit_and_nobody_else_does(client):
+    pid = client.post("/missions/mirec/beneficiaries", json=DemoFactory(seed=69).beneficiary("50000"), headers=auth())
+    pid = pid.json["id"]
+    assert (
+        client.get(
+            f"/missions/mirec/beneficiaries/{pid}?purpose=orientation", headers=auth("sami", roles=("social_worker",))
+        ).status_code
+        == 200
+    )
+    dpo = as_role("dpo")
+    today = date.today().isoformat()
+    found = client.get(f"/missions/mirec/audit?subject={pid}&from={today}&to={today}", headers=dpo)
+    assert found.status_code == 200, found.json
+    assert [(e["user"], e["action"], e["purpose"]) for e in found.json["items"]] == [
+        ("sami", "beneficiary.read", "orientation"),
+        ("anne", "beneficiary.register", "accompaniment"),
+    ]
+    by_sami = client.get("/missions/mirec/audit?user=sami&page_size=1", headers=dpo).json
+    assert by_sami["items"][0]["subject"] == pid and by_sami["page_size"] == 1
+    for role in ("counsellor", "director", "social_worker", "intermire_analyst"):
+        assert client.get(f"/missions/mirec/audit?subject={pid}", headers=as_role(role)).status_code == 403
+    assert client.get("/missions/mirec/audit?from=2026-13-01", headers=dpo).status_code == 422
+
+
 def test_request_id_travels_to_the_services_logs(client, platform):
     request_id = f"req-{uuid.uuid4().hex[:12]}"
     reply = client.post(

@@ -204,3 +204,25 @@ def test_latin1_file_is_read(platform, tmp_path):
     outcome = run(platform, [path, ROOT / "docs" / "examples" / "entreprises.csv"], dry_run=True)
     assert any("Windows-1252" in n for n in outcome.notices)
     assert not outcome.rejected
+
+
+def test_a_bis_number_is_imported_with_its_kind_and_a_wrong_number_refused_naming_both_kinds(
+    platform, client, tmp_path
+):
+    """A newcomer without a national register number is brought in on their BIS number (month raised by 20)."""
+    path = tmp_path / "bis.csv"
+    path.write_text(
+        "niss;prenom;nom;date_naissance;genre;commune;date_accueil\n"
+        "88.24.17-123.25;Nour;Nouvellearrivee;17/04/1988;F;52011;03/02/2025\n"
+        "88.24.17-123.26;Karim;Chiffrefaux;17/04/1988;H;52011;03/02/2025\n"
+    )
+    outcome = run(platform, [path])
+    assert outcome.totals["people"].written == 1
+    [refused] = outcome.rejected
+    assert (refused.row, refused.name) == (3, "niss")
+    assert "a national register number or a BIS number is accepted" in refused.reason
+    assert "88241712326" not in refused.reason
+    reply = client.post("/missions/mirec/beneficiaries/search", json={"q": "nouvellearrivee"}, headers=COUNSELLOR)
+    [found] = reply.json["items"]
+    person = client.get(f"/missions/mirec/beneficiaries/{found['id']}", headers=COUNSELLOR).json
+    assert person["niss_kind"] == "bis" and "88241712325" not in str(person)

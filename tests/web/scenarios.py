@@ -127,8 +127,8 @@ def counsellors_day(front, chromium):
         page.get_by_role("link", name="Accueillir une personne").click()
         you.audit()
         wrong = person["niss"][:-1] + str((int(person["niss"][-1]) + 1) % 10)
-        page.get_by_label("Numéro de registre national").fill(wrong)
-        expect(page.locator("#niss-check")).to_contain_text("n'est pas valide")  # checked as typed (htmx)
+        page.get_by_label("Numéro de registre national ou BIS").fill(wrong)
+        expect(page.locator("#niss-check")).to_contain_text("ni un numéro BIS valide")  # checked as typed (htmx)
         page.get_by_label("Prénom").fill(person["first_name"])
         page.get_by_label("Nom", exact=True).fill(person["last_name"])
         page.get_by_label("Date de naissance").fill(person["birth_date"])
@@ -143,16 +143,24 @@ def counsellors_day(front, chromium):
         expect(page).to_have_title(re.compile(r"^Erreur : "))
         summary = page.locator("[data-error-summary]")
         expect(summary).to_be_focused()
-        expect(summary.get_by_role("link", name="Ce numéro de registre national n'est pas valide.")).to_have_attribute(
-            "href", "#f-niss"
-        )
+        expect(
+            summary.get_by_role(
+                "link", name="Ce numéro n'est ni un numéro de registre national ni un numéro BIS valide."
+            )
+        ).to_have_attribute("href", "#f-niss")
         expect(page.get_by_label("Prénom")).to_have_value(person["first_name"])  # what was typed is kept
         you.audit()
-        page.get_by_label("Numéro de registre national").fill(person["niss"])
-        expect(page.locator("#niss-check")).to_contain_text("Numéro valide")
+        born = date.fromisoformat(person["birth_date"])  # the same person's BIS number is recognised too
+        bis = f"{born:%y}{born.month + 20:02d}{born:%d}{person['niss'][6:9]}"
+        check = 97 - int(("2" if born.year >= 2000 else "") + bis) % 97
+        page.get_by_label("Numéro de registre national ou BIS").fill(f"{bis}{check:02d}")
+        expect(page.locator("#niss-check")).to_contain_text("Numéro BIS valide")
+        page.get_by_label("Numéro de registre national ou BIS").fill(person["niss"])
+        expect(page.locator("#niss-check")).to_contain_text("Numéro de registre national valide")
         page.get_by_role("button", name="Ouvrir le dossier").click()
         expect(page.locator("h1")).to_have_text(f"{person['first_name']} {person['last_name']}")
         expect(page.get_by_role("status")).to_contain_text("Dossier ouvert")
+        expect(page.locator("section", has=page.locator("#identity"))).to_contain_text("Numéro de registre national")
         file_url = page.url
         you.audit()
 

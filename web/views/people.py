@@ -6,8 +6,7 @@ from __future__ import annotations
 import functools
 from datetime import date
 
-from stdnum.be import nn
-from stdnum.exceptions import ValidationError as NumberError
+from stdnum.be import bis, nn
 from werkzeug.exceptions import NotFound
 
 from kit import taxonomy
@@ -134,17 +133,18 @@ def intake(page):
 
 @view("/validation/niss", "check_niss", methods=("POST",))
 def check_niss(page):
-    """As typed (htmx): the same python-stdnum rule the beneficiary service applies at intake."""
+    """As typed (htmx): the same python-stdnum rules the beneficiary service applies at intake, where a national
+    register number and a BIS number are both accepted."""
     # Posted (with the form's CSRF token), never in a URL: a national number stays out of access logs.
     raw = digits(page.request.form.get("niss", ""))
     if not raw:
         state = "empty"
+    elif nn.is_valid(raw):
+        state = "national_register"
+    elif bis.is_valid(raw):
+        state = "bis"
     else:
-        try:
-            nn.validate(raw)
-            state = "valid"
-        except NumberError:
-            state = "invalid"
+        state = "invalid"
     return page.render("people/_niss_check.html", state=state)
 
 

@@ -11,15 +11,15 @@ audit row here, by reference only.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, cast
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from beneficiary import domain, events
+from beneficiary import domain, events, queries, schemas
 from beneficiary.enums import (
     ACTIVE,
     DROPPED_OUT,
@@ -45,10 +45,12 @@ from beneficiary.models import (
 )
 from contracts.envelope import Event
 from kit import agency_outbox as agency_events
+from kit import answers, inputs
 from kit.actor import Actor
 from kit.application import Addressed, Clock, Outcome, internal, refused_as_field_errors
 from kit.errors import Conflict, NotFound, ValidationFailed
 from kit.pseudonym import key_id, pseudonym
+from kit.references import Ref
 from kit.storage import outbox as outbox_table
 
 Data = dict[str, Any]
@@ -81,6 +83,21 @@ def audit(
             subject=subject,
         )
     )
+
+
+def file_to_change(session: Session, actor: Actor, clock: Clock, action: str, beneficiary_id: object) -> Beneficiary:
+    """The person whose file a write changes, the change audited under the entrypoint's ``action``."""
+    who = person(session, beneficiary_id)
+    audit(session, actor, clock, action, who.id, "accompaniment")
+    return who
+
+
+def audit_each(
+    session: Session, actor: Actor, clock: Clock, action: str, subjects: Iterable[str], purpose: str
+) -> None:
+    """One audit row per person a list showed."""
+    for subject in subjects:
+        audit(session, actor, clock, action, subject, purpose)
 
 
 def publisher(session: Session, source: str, who: Beneficiary) -> events.EventBuilder:
@@ -116,14 +133,17 @@ def _transition(
 
 # -- intake and reading ---------------------------------------------------
 def register(session: Session, actor: Actor, clock: Clock, source: str, data: Data) -> Outcome[Beneficiary]:
-    """Intake: a new person's file. Refuses a NISS the Mission already follows."""
+    """Intake: a new person's file. Refuses a national or BIS number the Mission already follows."""
     niss = "".join(ch for ch in data["niss"] if ch.isdigit())
+    with refused_as_field_errors():
+        kind = domain.niss_kind(niss)
     existing = session.scalar(select(Beneficiary.id).where(Beneficiary.niss == niss))
     if existing:
         raise Conflict("a file with this national register number exists in this Mission", existing)
     who = Beneficiary(
         id=str(uuid.uuid4()),
         niss=niss,
+        niss_kind=kind,
         pseudonym=pseudonym(niss),
         pseudonym_key=key_id(),
         first_name=data["first_name"],
@@ -207,17 +227,15 @@ def note_followed_elsewhere(session: Session, clock: Clock, pseudo: str, mission
     session.merge(FollowedElsewhere(pseudonym=pseudo, missions=sorted(missions), signalled_at=clock.now()))
 
 
-def page_of_people(
-    session: Session, actor: Actor, clock: Clock, offset: int, limit: int, purpose: str
-) -> tuple[int, list[Beneficiary]]:
-    """The total and one page of the Mission's people by name; each person listed is audited."""
+def page_of_people(session: Session, actor: Actor, clock: Clock, page: int, page_size: int, purpose: str) -> Data:
+    """One page of the Mission's people by name, with the total; each person listed is audited."""
+    offset, limit = inputs.page_window(page, page_size)
     total = session.scalar(select(func.count()).select_from(Beneficiary)) or 0
     people = session.scalars(
         select(Beneficiary).order_by(Beneficiary.last_name, Beneficiary.id).offset(offset).limit(limit)
     ).all()
-    for listed in people:
-        audit(session, actor, clock, "beneficiary.list", listed.id, purpose)
-    return total, list(people)
+    audit_each(session, actor, clock, "beneficiary.list", [listed.id for listed in people], purpose)
+    return answers.page(schemas.LISTED.dump(people, many=True), page, page_size, total)
 
 
 def count(session: Session) -> int:
@@ -239,15 +257,87 @@ def plans(session: Session, actor: Actor, clock: Clock, beneficiary_id: object, 
     )
 
 
-def pathway(
-    session: Session, actor: Actor, clock: Clock, beneficiary_id: object, purpose: str
-) -> tuple[Beneficiary, list[StageTransition]]:
+def pathway(session: Session, actor: Actor, clock: Clock, beneficiary_id: object, purpose: str) -> Data:
+    """Where the person is on the path (stage and status) and every move that brought them there."""
     who = person(session, beneficiary_id)
     audit(session, actor, clock, "beneficiary.pathway", who.id, purpose)
     steps = session.scalars(
         select(StageTransition).where(StageTransition.beneficiary_id == who.id).order_by(StageTransition.id)
     ).all()
-    return who, list(steps)
+    return {"stage": who.stage, "status": who.status, "transitions": list(steps)}
+
+
+# -- search, caseload and what is due (beneficiary.queries): each person listed is audited ----------
+def search(session: Session, actor: Actor, clock: Clock, found: Data, page: int, page_size: int, purpose: str) -> Data:
+    """One page of the people ``found`` asks for (``queries.SearchSchema``), by name."""
+    total, items = queries.search(session, found, *inputs.page_window(page, page_size))
+    audit_each(session, actor, clock, "beneficiary.search", [item["id"] for item in items], purpose)
+    return answers.page(items, page, page_size, total)
+
+
+def caseload(
+    session: Session,
+    actor: Actor,
+    clock: Clock,
+    counsellor: object,
+    stage: object,
+    page: int,
+    page_size: int,
+    purpose: str,
+) -> Data:
+    """A counsellor's caseload (the caller's when ``counsellor`` is None): active people (at ``stage`` if
+    given) with their next due item, and counts by stage."""
+    asked = inputs.load(queries.CaseloadSchema(), {"counsellor": counsellor, "stage": stage})
+    offset, limit = inputs.page_window(page, page_size)
+    who = cast(str, asked["counsellor"] or actor.sub)  # an authorised caller always has a sub
+    body = queries.caseload(session, who, clock.today(), offset, limit, asked["stage"])
+    audit_each(session, actor, clock, "beneficiary.caseload", [item["id"] for item in body["items"]], purpose)
+    return body | {"page": page, "page_size": page_size, "total": body["listed"]}
+
+
+def assessments(session: Session, actor: Actor, clock: Clock, beneficiary_id: object, purpose: str) -> list[Data]:
+    """Every competence assessment of a person, the latest first."""
+    who = person(session, beneficiary_id)
+    audit(session, actor, clock, "beneficiary.assessments", who.id, purpose)
+    return queries.assessments(session, who.id)
+
+
+def due(session: Session, actor: Actor, clock: Clock, counsellor: object, horizon_days: object, purpose: str) -> Data:
+    """What falls due (six-month checks, plan reviews) by ``horizon_days`` ahead, overdue first: for one
+    counsellor, or the whole Mission when ``counsellor`` is None."""
+    asked = inputs.load(queries.DueSchema(), {"counsellor": counsellor, "horizon_days": horizon_days})
+    body = queries.due(session, clock.today(), asked["horizon_days"], asked["counsellor"])
+    audit_each(session, actor, clock, "beneficiary.due", {item["person"]["id"] for item in body["items"]}, purpose)
+    return body
+
+
+# -- the audit trail, as the data-protection officer reviews it ------------
+def audit_entries(
+    session: Session,
+    subject: str | None,
+    user: str | None,
+    since: date | None,
+    until: date | None,
+    page: int,
+    page_size: int,
+) -> Data:
+    """One page of the audit trail, the latest first: of one person (``subject``), one user, and/or a period
+    (``since`` and ``until``, days in UTC, both included)."""
+    conditions = []
+    if subject:
+        conditions.append(Audit.subject == subject)
+    if user:
+        conditions.append(Audit.actor == user)
+    if since:
+        conditions.append(Audit.at >= datetime.combine(since, time(), UTC))
+    if until:
+        conditions.append(Audit.at < datetime.combine(until + timedelta(days=1), time(), UTC))
+    offset, limit = inputs.page_window(page, page_size)
+    total = session.scalar(select(func.count()).select_from(Audit).where(*conditions)) or 0
+    rows = session.scalars(
+        select(Audit).where(*conditions).order_by(Audit.at.desc(), Audit.id.desc()).offset(offset).limit(limit)
+    ).all()
+    return answers.page(schemas.AuditEntrySchema(many=True).dump(rows), page, page_size, total)
 
 
 # -- disclosures ----------------------------------------------------------
@@ -270,7 +360,7 @@ def record_disclosure(
 
 def withdraw_disclosure(
     session: Session, actor: Actor, clock: Clock, source: str, who: Beneficiary, agency: Any
-) -> Outcome[None]:
+) -> Outcome[Data]:
     """The disclosure to ``agency`` ends today; the agency is asked to forget what it was sent."""
     record = session.scalars(
         select(Disclosure).where(
@@ -283,7 +373,7 @@ def withdraw_disclosure(
         raise NotFound("disclosure", str(agency)[:20])
     published = _forget_at_agency(session, clock, source, who, record, domain.forget_reason(record.basis))
     record.withdrawn_on = clock.today()
-    return Outcome(None, published)
+    return Outcome({"agency": agency, "withdrawn_on": record.withdrawn_on.isoformat()}, published)
 
 
 def _forget_at_agency(
@@ -401,6 +491,16 @@ def add_note(session: Session, actor: Actor, clock: Clock, beneficiary_id: objec
     return note
 
 
+def note_written(beneficiary_id: object, payload: Data) -> str:
+    """The policy action of writing a note: the note's kind decides who may."""
+    return f"beneficiary.notes.{payload['kind']}"
+
+
+def notes_read(beneficiary_id: object, kind: str, purpose: str) -> str:
+    """The policy action of reading a file's notes of one kind."""
+    return f"beneficiary.notes.{kind}"
+
+
 def check_note_kind(kind: object) -> str:
     """The kind of notes asked for, or a field-level error (before anyone is authorised for it)."""
     with refused_as_field_errors():
@@ -417,6 +517,11 @@ def notes(session: Session, actor: Actor, clock: Clock, beneficiary_id: object, 
 
 
 # -- outcomes -------------------------------------------------------------
+def employer_named(beneficiary_id: object, payload: Data) -> list[Ref]:
+    """The employer a contract names, checked with the employer service before the contract is written."""
+    return [Ref("employer_id", "employer", payload["employer_id"])]
+
+
 def record_contract(
     session: Session, actor: Actor, clock: Clock, source: str, who: Beneficiary, data: Data
 ) -> Outcome[Contract]:

@@ -9,12 +9,40 @@ from __future__ import annotations
 
 from datetime import date
 
-from beneficiary.enums import ACTIVE, CONSENT, DROPPED_OUT, EXITED, KIND_MOVED, KIND_REENTERED, NOTE_KINDS, STAGES
+from stdnum.be import bis, nn
+
+from beneficiary.enums import (
+    ACTIVE,
+    BIS,
+    CONSENT,
+    DROPPED_OUT,
+    EXITED,
+    KIND_MOVED,
+    KIND_REENTERED,
+    NATIONAL_REGISTER,
+    NOTE_KINDS,
+    STAGES,
+)
 from kit.rules import Refused
+
+# The message never repeats the number: it reaches logs and clients.
+NOT_AN_IDENTITY_NUMBER = (
+    "not a valid Belgian identity number: a national register number or a BIS number is accepted (11 digits)"
+)
 
 
 class TransitionRefused(ValueError):
     """A pathway move the rules do not allow; the message names why."""
+
+
+def niss_kind(number: str) -> str:
+    """Which kind of identity number ``number`` is (python-stdnum's checks, separators allowed): a national
+    register number, or a BIS number; neither is refused on the field ``niss``."""
+    if nn.is_valid(number):
+        return NATIONAL_REGISTER
+    if bis.is_valid(number):
+        return BIS
+    raise Refused("niss", NOT_AN_IDENTITY_NUMBER)
 
 
 def check_stage_move(status: str, current: str | None, target: str) -> None:

@@ -4,6 +4,11 @@
 STAGES = ("accueil", "orientation", "remise_a_niveau", "preformation", "formation", "outillage", "placement", "suivi")
 ACTIVE, DROPPED_OUT, EXITED = "active", "dropped_out", "exited"
 INTAKE_STAGE = STAGES[0]
+# Which kind of identity number a person's file holds: the national register's, or the BIS register's (kept by
+# the Crossroads Bank for Social Security for people without a register entry: newcomers, refugees, cross-border
+# workers). Both have 11 digits; a BIS number's month is raised by 20 or 40.
+NATIONAL_REGISTER, BIS = "national_register", "bis"
+NISS_KINDS = (NATIONAL_REGISTER, BIS)
 # How each step of a path is recorded (stage_transition.kind).
 KIND_ENTERED, KIND_MOVED, KIND_REENTERED, KIND_DROPPED_OUT, KIND_EXITED = (
     "entered",

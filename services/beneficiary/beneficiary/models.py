@@ -21,8 +21,10 @@ class Beneficiary(Base):
     __tablename__ = "beneficiary"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    # National register number, digits only; never leaves this table.
+    # National register or BIS number, digits only; never leaves this table.
     niss: Mapped[str] = mapped_column(String(11), unique=True)
+    # Its kind: 'national_register' or 'bis' (beneficiary.enums.NISS_KINDS), set at intake (domain.niss_kind).
+    niss_kind: Mapped[str] = mapped_column(String(20), default="national_register", server_default="national_register")
     # HMAC of the NISS under the sector key: what other Missions and InterMire see.
     pseudonym: Mapped[str] = mapped_column(String(32), index=True)
     # Which sector key made it (kit.pseudonym.key_id): a rotation re-derives the others ('' = before key ids).

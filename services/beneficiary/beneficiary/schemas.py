@@ -4,16 +4,16 @@ Error messages never repeat the value they refuse: they reach logs and clients,
 and the value may be a national number.
 """
 
-from datetime import date
+from datetime import UTC, date
+from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
-from stdnum.be import bis, nn
-from stdnum.exceptions import ValidationError as NumberError
 
-from beneficiary import enums
+from beneficiary import domain, enums
 from contracts.agency.catalogue import AGENCIES
 from kit import taxonomy
 from kit.reference import municipality
+from kit.rules import Refused
 
 
 def _occupation(code: str) -> None:
@@ -62,7 +62,10 @@ class DisclosureSchema(_Strict):
 
 
 class IntakeSchema(_Strict):
-    niss = fields.String(required=True)
+    niss = fields.String(
+        required=True,
+        metadata={"description": "national register number or BIS number, with or without separators"},
+    )
     first_name = fields.String(required=True, validate=validate.Length(1, 100))
     last_name = fields.String(required=True, validate=validate.Length(1, 100))
     birth_date = fields.Date(required=True)
@@ -81,11 +84,9 @@ class IntakeSchema(_Strict):
     @validates("niss")
     def _niss(self, value, **kwargs):
         try:
-            nn.validate(value)
-        except NumberError:
-            # A BIS number (people without a national register entry: newcomers, cross-border workers) is valid too.
-            if not bis.is_valid(value):
-                raise ValidationError("not a valid Belgian national register number") from None
+            domain.niss_kind(value)
+        except Refused as refusal:
+            raise ValidationError(refusal.message) from None
 
     @validates("municipality")
     def _municipality(self, value, **kwargs):
@@ -197,6 +198,42 @@ class BeneficiarySchema(Schema):
     stage = fields.String()
     status = fields.String()
     counsellor = fields.String()
+    # Which kind of identity number the file holds (enums.NISS_KINDS); the number itself is never answered.
+    niss_kind = fields.String()
+
+
+# The parts of a record some RPCs answer with.
+LISTED = BeneficiarySchema(only=("id", "first_name", "last_name", "stage", "status"))
+STAGE = BeneficiarySchema(only=("stage", "status"))
+STATUS = BeneficiarySchema(only=("status",))
+
+
+class AuditQuerySchema(_Strict):
+    """What the data-protection officer asks of the audit trail: a person, a user, a period (days, inclusive)."""
+
+    subject = fields.String(load_default=None, validate=validate.Length(1, 36))
+    user = fields.String(load_default=None, validate=validate.Length(1, 100))
+    since = fields.Date(load_default=None)
+    until = fields.Date(load_default=None)
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 10**6))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(1, 100))
+
+    @validates_schema
+    def _period(self, data, **kwargs):
+        if data.get("since") and data.get("until") and data["until"] < data["since"]:
+            raise ValidationError("ends before it starts", "until")
+
+
+class AuditEntrySchema(Schema):
+    """One row of the audit trail: by reference only (the person's file id, the user's name)."""
+
+    # In UTC, said so on every database (SQLite hands back the stored instant without its offset).
+    at = fields.Function(lambda row: (row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)).isoformat())
+    user = fields.String(attribute="actor")
+    role = fields.String()
+    action = fields.String()
+    purpose = fields.String()
+    subject = fields.String()
 
 
 class NoteTextSchema(_Strict):
@@ -286,3 +323,12 @@ class AssessedOutSchema(Schema):
     id = fields.String()
     assessed_on = fields.Date()
     competences = fields.Function(lambda assessment: len(assessment.competences))
+
+
+AGREED = PlanOutSchema(only=("version", "agreed_by", "agreed_at"))
+NOTE_ADDED = NoteOutSchema(only=("id", "kind", "at"))
+
+
+def file_answer(_session: object, found: Any) -> dict[str, Any]:
+    """What ``get`` answers: the person's identity and the rest of their file (``application.File``)."""
+    return BeneficiarySchema().dump(found.person) | FileSchema().dump(found)
