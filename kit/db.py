@@ -87,10 +87,17 @@ def own_sqlite_transactions(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
 
 
+# A database error's text names the statement, and by default its values too: a failed intake would write a
+# national number into the log. The values are left out of every error the services' engines raise.
+HIDE_PARAMETERS = True
+
+
 def make_engine(url: str, pool_size: int = 2) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=HIDE_PARAMETERS
+        )
         own_sqlite_transactions(engine)
 
         @event.listens_for(engine, "connect")
@@ -107,7 +114,12 @@ def make_engine(url: str, pool_size: int = 2) -> Engine:
         # values_plus_batch: the ORM's many-row UPDATEs (a batch handler updating known rows) go in pages
         # (psycopg2's execute_batch) instead of one round trip per row; INSERTs already go as multi-row VALUES.
         return create_engine(
-            url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True, executemany_mode="values_plus_batch"
+            url,
+            pool_size=pool_size,
+            max_overflow=10,
+            pool_pre_ping=True,
+            executemany_mode="values_plus_batch",
+            hide_parameters=HIDE_PARAMETERS,
         )
     raise ConfigError(f"unsupported database URL scheme in {url.split(':', 1)[0]}:… (sqlite or postgresql)")
 

@@ -61,3 +61,20 @@ def test_quorum_queues_already_on_the_broker_count_against_the_budget():
     check_file_budget(enough, {"host": "h", "port": 1}, need)
     with pytest.raises(ConfigError, match="20 quorum queues already there"):
         check_file_budget(enough + HANDLES_PER_QUORUM_QUEUE * 20 - 1, {"host": "h", "port": 1}, need, 20)
+
+
+def test_a_database_error_does_not_carry_the_values_it_failed_on(tmp_path):
+    """A failed write's error names the statement, never its values (a national number at intake)."""
+    import sqlalchemy as sa
+
+    from kit.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE person (niss TEXT UNIQUE)"))
+        conn.execute(sa.text("INSERT INTO person VALUES (:n)"), {"n": "85073003361"})
+    with pytest.raises(sa.exc.IntegrityError) as failed, engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO person VALUES (:n)"), {"n": "85073003361"})
+    assert "INSERT INTO person" in str(failed.value)
+    assert "85073003361" not in str(failed.value)
+    engine.dispose()
