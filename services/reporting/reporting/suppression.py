@@ -532,25 +532,10 @@ def protect(
             # Every partner is hidden or published elsewhere: hide the rest of its equations, zeros included.
             rest = np.unique(np.concatenate([links.equation(k) for k in links.equations_of(cell)] or [[]]))
             rest = rest[~hidden[rest] & ~known[rest]].astype(np.int64)
-            if not len(rest):
-                # Its equations are all hidden or published elsewhere, and still the cell can be pinned (a cross
-                # table between its two published margins): hide every cell linked to it, however far. What is
-                # left to read it by is then only what was published elsewhere.
-                rest = _linked(cell, links)
-                rest = rest[~hidden[rest] & ~known[rest]]
             hidden[rest] = True
             if not len(rest):
                 given_up.add(cell)  # nothing more this publication can do
     raise RuntimeError("small-cell protection did not converge")
-
-
-def _linked(cell: int, links: Links) -> np.ndarray:
-    """Every cell tied to ``cell`` by a chain of equations (its connected component), ``cell`` included."""
-    from scipy.sparse.csgraph import connected_components
-
-    graph = links.members.T @ links.members  # cells sharing an equation
-    _, label = connected_components(graph, directed=False)
-    return np.flatnonzero(label == label[cell]).astype(np.int64)
 
 
 def _widen(cell, values, hidden, known, links: Links, protection) -> bool:
