@@ -27,6 +27,10 @@ DATABASE_INDEPENDENT = (
     "tests/integration/test_platform_up.py",  # processes up, ready and down
     "tests/integration/test_stock_machine.py",  # up beside a stock broker, up refusing one, a silent broker
     "tests/integration/test_shared_rate_limit.py",  # gateways and Redis, no service
+    "tests/integration/test_config_errors.py",  # a misconfigured process stops at start with one line
+    "tests/integration/test_site_start.py",  # broker connections spoiled while a site starts
+    "tests/unit/test_production_mode.py",  # outside development mode a missing secret stops each verb
+    "tests/integration/test_production_mode.py",  # InterMire without a sector key in its environment
     "tests/web/",  # the front office: pages over the gateway, whatever database the services use
 )
 
