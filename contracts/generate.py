@@ -1,13 +1,15 @@
 """Generate the event contract's documents from its payload classes (``contracts.catalogue``).
 
-    python -m contracts.generate          write contracts/asyncapi*.yaml and contracts/schemas/
+    python -m contracts.generate          write contracts/asyncapi*.yaml, contracts/schemas/ and contracts/examples/
     python -m contracts.generate --check  exit 1 if the committed files differ from what would be written
 
 For the agencies (published to Le Forem and Actiris): per agency and event
 type, a self-contained JSON Schema of the whole CloudEvent as that agency
 receives it (``schemas/<agency>/<type>.json``: the envelope, and ``data``
 narrowed to the agency's field policy), and one AsyncAPI 3.0 document
-describing the agencies' queues on ``/agencies`` (``asyncapi.yaml``).
+describing the agencies' queues on ``/agencies`` (``asyncapi.yaml``); and per
+agency and event type a sample message (``examples/<agency>/<type>.json``,
+``contracts.samples``) that validates against that schema.
 
 For the platform itself, one AsyncAPI 3.0 document per audience that stays
 inside it: ``asyncapi-internal.yaml`` (between a Mission's services; marked
@@ -32,6 +34,7 @@ from contracts.catalogue import of_audience
 from contracts.envelope import BATCH, EXCHANGES, SPECVERSION, STRUCTURED, TYPE_PATTERN, dataschema
 from contracts.jsonschema import DRAFT, object_schema
 from contracts.payloads import Payload
+from contracts.samples import samples
 
 ROOT = Path(__file__).resolve().parent
 CONTRACT_VERSION = "1.0.0"
@@ -337,6 +340,8 @@ def rendered() -> dict[str, str]:
         files[name] = yaml.safe_dump(platform_asyncapi(name), sort_keys=False, allow_unicode=True, width=110)
     for path, doc in json_schemas().items():
         files[path] = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    for path, event in samples().items():
+        files[path] = json.dumps(event, indent=2, ensure_ascii=False) + "\n"
     return files
 
 
@@ -344,11 +349,13 @@ def differences(root: Path = ROOT) -> list[str]:
     """Files that are missing, stale, or no longer generated."""
     files = rendered()
     stale = [p for p, text in files.items() if not (root / p).is_file() or (root / p).read_text() != text]
-    extra = (
-        [str(p.relative_to(root)) for p in (root / "schemas").rglob("*.json") if str(p.relative_to(root)) not in files]
-        if (root / "schemas").is_dir()
-        else []
-    )
+    extra = [
+        str(p.relative_to(root))
+        for folder in ("schemas", "examples")
+        if (root / folder).is_dir()
+        for p in (root / folder).rglob("*.json")
+        if str(p.relative_to(root)) not in files
+    ]
     return sorted(stale + extra)
 
 
