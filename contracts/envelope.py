@@ -18,6 +18,10 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 SPECVERSION = "1.0"
+# CloudEvents' AMQP binding, structured mode: the content type names the envelope, one event per message (the
+# SDKs read a message as a CloudEvent by it); a relay's packed run of events is the JSON batch format.
+STRUCTURED = "application/cloudevents+json"
+BATCH = "application/cloudevents-batch+json"
 # internal: within a Mission; sector: Mission -> InterMire; agency: Mission -> Le Forem / Actiris;
 # signal: InterMire -> the Missions concerned (pseudonyms only, e.g. "followed by another Mission").
 AUDIENCES = ("internal", "sector", "agency", "signal")

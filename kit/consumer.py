@@ -50,7 +50,7 @@ from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
 
-from contracts.envelope import EXCHANGES, InvalidEnvelope, parse
+from contracts.envelope import BATCH, EXCHANGES, STRUCTURED, InvalidEnvelope, parse
 from kit import faults, metrics
 from kit.amqp_reads import buffer_reads
 
@@ -64,9 +64,13 @@ DLX = "passerelle.dlx"
 SOURCES = {audience: EXCHANGES[audience] for audience in ("internal", "sector", "signal")}
 # A relay's packed batch: a JSON array of structured CloudEvents (the CloudEvents JSON batch format), of at
 # most PACK_EVENTS events (kit.relay packs runs of same-type events up to that).
-PACKED = "application/cloudevents-batch+json"
+PACKED = BATCH
 PACK_EVENTS = 50
 register("cloudevents-batch", json.dumps, json.loads, content_type=PACKED, content_encoding="utf-8")
+# A single event travels as STRUCTURED (CloudEvents' AMQP binding, structured mode). Plain ``application/json``
+# (nameko's own "json") stays accepted: during a rolling upgrade, and after it in queues and dead-letter queues,
+# there are messages the previous relay sent with that type, and they must still be consumed or re-sent.
+register("cloudevents", json.dumps, json.loads, content_type=STRUCTURED, content_encoding="utf-8")
 
 
 def binding_key(source: str, event_type: str) -> str:
@@ -121,7 +125,7 @@ class EventQueueConsumer(PromptQueueConsumer):
 
     @property
     def accept(self):
-        return [*super().accept, PACKED]
+        return [*super().accept, PACKED, STRUCTURED]
 
     def ack_messages(self, messages) -> None:
         for message in messages:
@@ -458,7 +462,8 @@ class EventHandler(Consumer):
         headers.update(
             {"x-passerelle-reason": reason, "x-passerelle-handler": self.queue_name, "x-passerelle-attempts": attempts}
         )
-        content_type = "application/json" if message_id else message.content_type
+        # One event taken out of a packed batch is dead-lettered as a single structured event.
+        content_type = STRUCTURED if message_id else message.content_type
         try:
             with Connection(
                 self.container.config[AMQP_URI_CONFIG_KEY], transport_options={"confirm_publish": True}

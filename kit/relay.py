@@ -27,6 +27,7 @@ from nameko.constants import AMQP_URI_CONFIG_KEY, HEARTBEAT_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 from sqlalchemy import func, or_, select, update
 
+from contracts.envelope import STRUCTURED
 from kit import faults, metrics
 from kit.consumer import PACK_EVENTS, PACKED
 from kit.outbox import ADDRESSED, EXCHANGES
@@ -108,7 +109,8 @@ def packs(rows) -> list[list]:
 def _message(group) -> amqp.Message:
     first = group[0]
     if len(group) == 1:
-        body, content_type = first.payload.encode("utf-8"), "application/json"
+        # Structured mode of CloudEvents' AMQP binding: the content type says the body is the whole envelope.
+        body, content_type = first.payload.encode("utf-8"), STRUCTURED
     else:
         # Payloads are JSON already: the batch is their array, built without decoding them.
         body, content_type = ("[" + ",".join(row.payload for row in group) + "]").encode("utf-8"), PACKED

@@ -1,5 +1,10 @@
 """Consume an agency's queue: validate, deduplicate, apply, acknowledge; dead-letter what is not the contract.
 
+A message's body is one structured CloudEvent; its content type is
+``application/cloudevents+json`` (CloudEvents' AMQP binding), or
+``application/json`` for messages sent before that and still in a queue or
+its dead letters: the body is read the same way whatever the type says.
+
 For each message:
 
 * not JSON, not a CloudEvent of the contract, or data outside its type's
