@@ -107,6 +107,17 @@ class PseudonymRekeyedV1(Sector, frozen=True, kw_only=True):
     pseudonym_key: Code = ""  # read as the empty key when absent, as before this schema
 
 
+class BeneficiaryForgottenV1(Sector, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = B + "forgotten.v1"
+    SUMMARY: ClassVar[str] = (
+        "The Mission erased the person: InterMire forgets this pseudonym's facts from that Mission "
+        "(kept only as anonymous counts) and refuses any later fact about it."
+    )
+    pseudonym: Pseudonym
+    pseudonym_key: Code = ""
+    erased_month: Month
+
+
 # -- employer ----------------------------------------------------------------
 class EmployerRegisteredV1(Sector, frozen=True, kw_only=True):
     TYPE: ClassVar[str] = E + "registered.v1"
@@ -232,6 +243,7 @@ PAYLOADS: tuple[type[Sector], ...] = (
     BeneficiaryNotEmployedAfterSixMonthsV1,
     BeneficiaryExitedV1,
     PseudonymRekeyedV1,
+    BeneficiaryForgottenV1,
     EmployerRegisteredV1,
     VacancyOpenedV1,
     VacancyUpdatedV1,

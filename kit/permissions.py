@@ -35,6 +35,7 @@ POLICY: dict[str, frozenset[str]] = {
     "employer.vacancy.write": frozenset({"employer_relations", "director"}),
     "employer.vacancy.fill": frozenset({"employer_relations", "counsellor", "director"}),
     "employer.import": frozenset({"employer_relations", "director"}),
+    "employer.contact.erase": frozenset({"employer_relations", "director"}),
     # Conventions: drafted by project leads and employer-relations agents, signed for the Mission by its staff.
     "convention.read": COUNSELLOR_TEAM | {"employer_relations"},
     "convention.write": frozenset({"project_lead", "employer_relations", "director"}),

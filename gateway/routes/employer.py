@@ -57,6 +57,15 @@ ROUTES = [
         status=201,
     ),
     Route(
+        "DELETE",
+        E + "/<id>/contacts/<contact_id>",
+        "employer.contact.erase",
+        "employer",
+        "erase_contact",
+        "Erase a contact",
+        lambda p, q, b: [p["id"], p["contact_id"]],
+    ),
+    Route(
         "GET",
         E + "/<id>/visits",
         "employer.read",

@@ -262,3 +262,17 @@ def test_occupation_suggestions_come_from_matching(platform):
     with pytest.raises(ValidationFailed) as absurd:
         platform.rpc("mirec", "employer", "suggest_occupations", "maçon", 1_000_000, actor=AGENT)
     assert "limit" in absurd.value.errors
+
+
+def test_a_contact_is_erased_by_employer_relations_and_nobody_else_of_the_roles_that_read_it(platform):
+    platform.start("mirec", services=["employer"])
+    employer_id = platform.rpc("mirec", "employer", "register", employer_payload(seed=77), actor=AGENT)["id"]
+    contact = platform.rpc(
+        "mirec", "employer", "add_contact", employer_id, {"name": "Anne Lambert", "phone": "081 22 33 44"}, actor=AGENT
+    )
+    with pytest.raises(Forbidden):  # a counsellor reads contacts, and may not erase them
+        platform.rpc("mirec", "employer", "erase_contact", employer_id, contact["id"], actor=COUNSELLOR)
+    erased = platform.rpc("mirec", "employer", "erase_contact", employer_id, contact["id"], actor=AGENT)
+    assert erased == {"erased": contact["id"]}
+    assert platform.rpc("mirec", "employer", "get", employer_id, actor=AGENT)["contacts"] == []
+    assert platform.scalar("mirec", "employer", "SELECT count(*) FROM employer_contact") == 0

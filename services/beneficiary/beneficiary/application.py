@@ -582,7 +582,7 @@ def erase(session: Session, actor: Actor, clock: Clock, source: str, beneficiary
     for model in (Note, Assessment, PlanVersion, StageTransition, Contract, TargetGroup, Disclosure):
         session.execute(delete(model).where(model.beneficiary_id == who.id))
     session.execute(delete(FollowedElsewhere).where(FollowedElsewhere.pseudonym == who.pseudonym))
-    published = addressed(events.erased(pub))
+    published = addressed(events.erased(pub, today))
     session.delete(who)
     audit(session, actor, clock, "beneficiary.erase", str(beneficiary_id), "erasure")
     return Outcome(str(beneficiary_id), published)

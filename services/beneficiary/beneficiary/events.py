@@ -42,6 +42,8 @@ EXITED = internal.BeneficiaryExitedV1.TYPE
 ERASED = internal.BeneficiaryErasedV1.TYPE
 # Sector only: a person's pseudonym re-derived under the current sector key (ARCHITECTURE.md, key rotation).
 PSEUDONYM_REKEYED = sector.PseudonymRekeyedV1.TYPE
+# Sector only: the person was erased here; InterMire forgets the pseudonym's facts from this Mission.
+FORGOTTEN = sector.BeneficiaryForgottenV1.TYPE
 FORGET_REQUESTED = agency_types.FORGET_REQUESTED
 
 
@@ -237,8 +239,19 @@ def forget_requested(pub: EventBuilder, disclosure, reason: str, on: date) -> tu
     )
 
 
-def erased(pub: EventBuilder) -> list[Event]:
-    return [pub.internal(internal.BeneficiaryErasedV1(beneficiary_id=pub.person.id))]
+def erased(pub: EventBuilder, on: date) -> list[Event]:
+    """To the Mission's services, and to InterMire: forget the person (InterMire by the pseudonym it knows)."""
+    p = pub.person
+    return [
+        pub.internal(internal.BeneficiaryErasedV1(beneficiary_id=p.id)),
+        build(
+            sector.BeneficiaryForgottenV1(
+                pseudonym=p.pseudonym, pseudonym_key=p.pseudonym_key, erased_month=_month(on)
+            ),
+            source=pub.source,
+            subject=p.pseudonym,
+        ),
+    ]
 
 
 def pseudonym_rekeyed(source: str, previous: str, person) -> Event:

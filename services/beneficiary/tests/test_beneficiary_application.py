@@ -155,11 +155,20 @@ def test_withdrawing_consent_asks_the_agency_to_forget_what_it_was_sent(store, c
     assert event.data["reason"] == "consent_withdrawn" and event.data["agency_reference"] == "FO-778"
 
 
-def test_erasure_keeps_counts_only_and_says_so_to_the_mission(store, clock):
+def test_erasure_keeps_counts_only_and_says_so_to_the_mission_and_intermire(store, clock):
     person = registered(store, clock)
     with session(store) as s, s.begin():
         done = app.erase(s, COUNSELLOR, clock, SOURCE, person.id)
-        assert [(e.type, e.subject) for e, _ in done.events] == [(events.ERASED, person.id)]
+        assert [(e.type, e.audience, e.subject) for e, _ in done.events] == [
+            (events.ERASED, "internal", person.id),
+            (events.FORGOTTEN, "sector", person.pseudonym),
+        ]
+        # InterMire is told the pseudonym under the key it knows the person by, and nothing else of them.
+        assert done.events[1][0].data == {
+            "pseudonym": person.pseudonym,
+            "pseudonym_key": person.pseudonym_key,
+            "erased_month": clock.today().strftime("%Y-%m"),
+        }
     with session(store) as s:
         assert s.get(Beneficiary, person.id) is None
         residue = s.scalars(select(ErasureResidue)).one()

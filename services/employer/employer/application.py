@@ -165,6 +165,19 @@ def add_contact(session: Session, employer_id: object, data: Data) -> Contact:
     return contact
 
 
+def erase_contact(session: Session, employer_id: object, contact_id: object) -> str:
+    """Delete one contact of the employer: their name, function, phone and e-mail are held nowhere else.
+
+    No event ever carried a contact (``employer.events``), so nothing has to be told to forget them.
+    """
+    owner = employer(session, employer_id)
+    found = session.get(Contact, contact_id) if isinstance(contact_id, str) else None
+    if found is None or found.employer_id != owner.id:
+        raise NotFound("contact", str(contact_id)[:64])
+    session.delete(found)
+    return found.id
+
+
 # -- prospection ----------------------------------------------------------
 def log_prospection(session: Session, actor: Actor, employer_id: object, data: Data) -> Prospection:
     """A visit, call or e-mail, the hiring needs it surfaced and the next action."""

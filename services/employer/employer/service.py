@@ -60,6 +60,12 @@ class EmployerService(ServiceBase):
     def add_contact(self, employer_id, payload):
         return app.add_contact(self.unit.session, employer_id, payload)
 
+    @rpc
+    @entrypoint("employer.contact.erase", answer=lambda _, erased: {"erased": erased})
+    def erase_contact(self, employer_id, contact_id):
+        """Erase a contact (at their request, or when they no longer work there)."""
+        return app.erase_contact(self.unit.session, employer_id, contact_id)
+
     # -- prospection -----------------------------------------------------
     @rpc
     @entrypoint("employer.register", payload=schemas.ProspectionSchema, answer=schemas.PROSPECTION_ID)

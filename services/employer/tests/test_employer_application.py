@@ -4,12 +4,12 @@ import pytest
 from employer import application as app
 from employer import domain, events, schemas
 from employer.enums import CANCELLED, CLOSED, DRAFT, FILLED, OPEN, PARTIALLY_FILLED
-from employer.models import VacancyTransition
+from employer.models import Contact, VacancyTransition
 from sqlalchemy import select
 
 from kit import inputs
 from kit.actor import Actor
-from kit.errors import ValidationFailed
+from kit.errors import NotFound, ValidationFailed
 from kit.rules import Refused
 from kit.testing import FixedClock, migrated, session
 from runtime.demo import DemoFactory
@@ -139,3 +139,23 @@ def test_importing_the_same_offers_twice_changes_nothing_the_second_time(store, 
     with pytest.raises(ValidationFailed) as refused:
         app.check_import_batch([offer] * (domain.MAX_IMPORT_BATCH + 1))
     assert refused.value.errors == {"offers": [f"a list of at most {domain.MAX_IMPORT_BATCH} offers"]}
+
+
+def test_a_contact_is_erased_from_its_own_employer_only(store, clock):
+    factory = DemoFactory(seed=12)
+    with session(store) as s, s.begin():
+        ours, other = (
+            app.register(s, AGENT, clock, SOURCE, inputs.load(schemas.EmployerIntakeSchema(), factory.employer())).value
+            for _ in range(2)
+        )
+        gone = app.add_contact(s, ours.id, {"name": "Anne Lambert", "email": "anne@example.be"})
+        kept = app.add_contact(s, ours.id, {"name": "Marc Dubois"})
+    with session(store) as s, s.begin():
+        with pytest.raises(NotFound):  # another employer's contact path: nothing deleted
+            app.erase_contact(s, other.id, gone.id)
+        assert app.erase_contact(s, ours.id, gone.id) == gone.id
+    with session(store) as s:
+        assert [c["name"] for c in app.read_employer(s, ours.id)["contacts"]] == [kept.name]
+        assert s.get(Contact, gone.id) is None
+        with pytest.raises(NotFound):  # erased already
+            app.erase_contact(s, ours.id, gone.id)

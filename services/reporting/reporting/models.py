@@ -60,6 +60,19 @@ class SectorAlias(Base):
     key: Mapped[str] = mapped_column(String(16))
 
 
+class SectorForgotten(Base):
+    """A pseudonym a Mission has erased (sector mode): its later facts from that Mission are refused.
+
+    Pseudonyms only (``reporting.forget``); ``month`` is the month of the erasure.
+    """
+
+    __tablename__ = "sector_forgotten"
+
+    mission: Mapped[str] = mapped_column(String(20), primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(32), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))
+
+
 class _Coded:
     """The fact's codes, derived from its event by ``reporting.ingest`` (the aggregation engine reads only these).
 

@@ -1,7 +1,8 @@
 """Reporting in sector mode (InterMire): pseudonyms and counts from the sector events.
 
 Runs on ``/intermire`` and sees only what the Missions' shovels carry there.
-When a pseudonym arrives from a second Mission, it signals every Mission
+A Mission's erasure of a person is forgotten here too, the figures kept as
+residue (``reporting.forget``). When a pseudonym arrives from a second Mission, it signals every Mission
 that follows the person (``followed_elsewhere``), through the broker. A
 sector key rotation renames pseudonyms; ``reporting.rekey`` keeps each
 person counted once across it.
@@ -20,7 +21,7 @@ from kit.registry import load as load_registry
 from kit.rpc import Budget, rpc
 from kit.service import ServiceBase
 from reporting import application as app
-from reporting import cache, rekey
+from reporting import cache, forget, rekey
 from reporting import catalogue as cat
 from reporting.application import fact_month
 from reporting.engine import load_sector
@@ -30,6 +31,7 @@ from reporting.service import FACT_BATCH
 
 FOLLOWED_ELSEWHERE = signal.FollowedElsewhereV1.TYPE
 PSEUDONYM_REKEYED = sector.PseudonymRekeyedV1.TYPE
+FORGOTTEN = sector.BeneficiaryForgottenV1.TYPE
 
 
 def mission_of(source: str) -> str:
@@ -59,10 +61,14 @@ class SectorReportingService(ServiceBase):
             if session is None:
                 return
             d = load(event, sector.BeneficiaryRegisteredV1)
+            mission = mission_of(event.source)
+            if forget.forgotten_among(session, mission, {d.pseudonym}):
+                forget.refuse(mission)  # erased by that Mission: a replay does not bring the person back
+                return
             pseudonym = rekey.resolve(session, d.pseudonym)  # a Mission not yet rekeyed sends the old one
             session.merge(
                 SectorEntry(
-                    mission=mission_of(event.source),
+                    mission=mission,
                     pseudonym=pseudonym,
                     month=d.registered_month,
                     age_band=d.age_band,
@@ -109,9 +115,29 @@ class SectorReportingService(ServiceBase):
 
     def _record(self, events):
         with self.db.once_each(events) as (session, fresh):
+            people = {(mission_of(e.source), e.data.get("pseudonym") or e.subject) for e in fresh}
+            forgotten = {
+                (mission, name)
+                for mission in {m for m, _ in people}
+                for name in forget.forgotten_among(session, mission, {p for m, p in people if m == mission and p})
+            }
             for event in fresh:
                 if event.type == PSEUDONYM_REKEYED:
                     continue  # not a fact of anyone's path: on_pseudonym_rekeyed's
+                mission = mission_of(event.source)
+                if event.type == FORGOTTEN:
+                    # In the batch's order: the person's facts logged before it are kept as residue only.
+                    d = load(event, sector.BeneficiaryForgottenV1)
+                    session.flush()
+                    forget.forget(session, mission, d.pseudonym, d.erased_month)
+                    forgotten |= {(mission, name) for name in forget.pseudonyms_of(session, d.pseudonym)}
+                    continue
+                if (
+                    event.type.startswith(cat.B)
+                    and (mission, event.data.get("pseudonym") or event.subject) in forgotten
+                ):
+                    forget.refuse(mission)  # a replayed fact of someone the Mission erased: never stored again
+                    continue
                 data = {k: v for k, v in event.data.items() if k != "pseudonym"}
                 session.add(
                     SectorFact(
