@@ -31,6 +31,10 @@ DATABASE_INDEPENDENT = (
     "tests/integration/test_site_start.py",  # broker connections spoiled while a site starts
     "tests/unit/test_production_mode.py",  # outside development mode a missing secret stops each verb
     "tests/integration/test_production_mode.py",  # InterMire without a sector key in its environment
+    "tests/integration/test_gateway.py",  # the authorisation matrix and the Mission wall over HTTP
+    "tests/integration/test_cloudevents_sdk.py",  # content types on the wire, read by the CloudEvents SDK
+    "services/reporting/tests/test_suppression.py",  # small-cell protection: pure functions over arrays
+    "services/reporting/tests/test_two_way.py",  # the same, for cross tables
     "tests/web/",  # the front office: pages over the gateway, whatever database the services use
 )
 

@@ -78,7 +78,9 @@ SPLITS = {
 }
 SHORT = 15  # every other file of tests/unit, tests/contract, tests/deploy, tests/web and the services' tests
 DEFAULT_WEIGHT = 150
-PACK = 160  # files shorter than this share a process, up to this many seconds in all
+# Files shorter than this share a process, up to this many seconds in all. Each pytest process costs some seconds
+# of CPU to start (imports, collection) on a pass that is bound by CPU: fewer, fuller packs.
+PACK = 240
 
 
 @dataclass

@@ -44,7 +44,7 @@ from tests.harness import DEVELOPMENT_ENV, TestPlatform, free_port
 
 pytestmark = pytest.mark.integration
 ROLES = sorted({role for roles in POLICY.values() for role in roles} | {"forem", "actiris"})
-ALLOWED_EXAMPLES = int(os.environ.get("PASSERELLE_SCHEMATHESIS_EXAMPLES", 3))
+ALLOWED_EXAMPLES = int(os.environ.get("PASSERELLE_SCHEMATHESIS_EXAMPLES", 2))
 INVALID_EXAMPLES = 3  # negative mode: inputs that break the schema must be refused with a 4xx, never a 5xx
 REFUSED_EXAMPLES = 2
 CHECKS = [

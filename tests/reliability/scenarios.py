@@ -41,7 +41,7 @@ class Scale:
         # What `make test` runs: every fault once or twice, at the least that still shows it (two kills bring
         # the broker back twice; 10 s down, plus its start, outlasts the RPC budget, so writes fail and are asked
         # again).
-        return cls(events=1000, rate=600, broker_kills=2, outage=10, gateway_writes=30, poison=1)
+        return cls(events=800, rate=600, broker_kills=2, outage=10, gateway_writes=20, poison=1)
 
     @classmethod
     def full(cls) -> Scale:
