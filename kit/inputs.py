@@ -49,3 +49,8 @@ def page_window(page: object, page_size: object, max_size: int = MAX_PAGE_SIZE) 
 def now() -> datetime:
     """The current time, timezone-aware (UTC): every stored instant is."""
     return datetime.now(UTC)
+
+
+def aware(value: datetime) -> datetime:
+    """A stored instant with its UTC offset: SQLite hands back naive datetimes for timezone-aware columns."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

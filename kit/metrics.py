@@ -35,6 +35,11 @@ EVENTS_DEAD_LETTERED = Counter(
 DB_POOL_CHECKED_OUT = Gauge("passerelle_db_pool_checked_out", "Database connections in use.", ["service"])
 # Seconds between two counts of what falls due (each service's ``measure_due`` timer; the first at start).
 DUE_INTERVAL = float(os.environ.get("PASSERELLE_DUE_METRICS_INTERVAL", "60"))
+SECTOR_FACTS_REFUSED = Counter(
+    "passerelle_sector_facts_refused_total",
+    "Sector facts about a pseudonym its Mission has erased, acknowledged and not stored (a replay).",
+    ["mission"],
+)
 DUE_ITEMS = Gauge(
     "passerelle_due_items",
     "What falls due in the Mission within 30 days (state=due) or has passed its date (state=overdue), by kind.",

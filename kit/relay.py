@@ -28,7 +28,7 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy import func, or_, select, update
 
 from contracts.envelope import STRUCTURED
-from kit import faults, metrics
+from kit import faults, inputs, metrics
 from kit.consumer import PACK_EVENTS, PACKED
 from kit.outbox import ADDRESSED, EXCHANGES
 from kit.storage import outbox
@@ -48,11 +48,6 @@ METRICS_EVERY = 5.0
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes for timezone-aware columns.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class _GatheringWriter:
@@ -366,5 +361,5 @@ class OutboxRelay(DependencyProvider):
         except Exception:
             return
         metrics.OUTBOX_BACKLOG.labels(self.service).set(count)
-        lag = (_now() - _aware(oldest)).total_seconds() if oldest else 0.0
+        lag = (_now() - inputs.aware(oldest)).total_seconds() if oldest else 0.0
         metrics.OUTBOX_LAG.labels(self.service).set(max(lag, 0.0))

@@ -64,7 +64,7 @@ def _warm_matching() -> None:
     from kit.taxonomy import load
 
     geo.positions()
-    # Trained here once if the cache does not hold it yet; each child reads the saved arrays back.
+    # Read back (or trained once, if the cache does not hold it yet) here: each child finds it in memory.
     TitleIndex.cached(load(os.environ.get("PASSERELLE_ROME_DIR") or None), cache_folder())
 
 

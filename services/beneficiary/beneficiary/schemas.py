@@ -4,14 +4,14 @@ Error messages never repeat the value they refuse: they reach logs and clients,
 and the value may be a national number.
 """
 
-from datetime import UTC, date
+from datetime import date
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from beneficiary import domain, enums
 from contracts.agency.catalogue import AGENCIES
-from kit import taxonomy
+from kit import inputs, taxonomy
 from kit.reference import municipality
 from kit.rules import Refused
 
@@ -228,7 +228,7 @@ class AuditEntrySchema(Schema):
     """One row of the audit trail: by reference only (the person's file id, the user's name)."""
 
     # In UTC, said so on every database (SQLite hands back the stored instant without its offset).
-    at = fields.Function(lambda row: (row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)).isoformat())
+    at = fields.Function(lambda row: inputs.aware(row.at).isoformat())
     user = fields.String(attribute="actor")
     role = fields.String()
     action = fields.String()

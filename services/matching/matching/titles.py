@@ -81,6 +81,9 @@ KNOWN_SHARE = 0.5  # of a title's character n-grams the taxonomy must know when 
 FORMAT = 1  # of the saved arrays: a change of features or of their layout must not read old files
 WORD_TOKEN = re.compile(r"[a-z0-9]{2,}")
 log = logging.getLogger(__name__)
+# The indexes this process has read or trained, by (training key, cache folder): the containers of one process
+# share one, and the sites `up` forks find the one its launcher made before forking (runtime.launcher).
+_READY: dict[tuple[str, Path | None], TitleIndex] = {}
 
 
 def fold(text: str) -> str:
@@ -213,9 +216,16 @@ class TitleIndex:
     def cached(cls, taxonomy: Taxonomy, folder: Path | None) -> TitleIndex:
         """Read back the index trained on this taxonomy's titles if ``folder`` holds it; else train it and save it
         there (a folder that cannot be written only costs the next start the training)."""
+        key = (training_key(taxonomy), folder)
+        if key not in _READY:
+            _READY[key] = cls._read_or_train(taxonomy, folder, key[0])
+        return _READY[key]
+
+    @classmethod
+    def _read_or_train(cls, taxonomy: Taxonomy, folder: Path | None, name: str) -> TitleIndex:
         if folder is None:
             return cls.train(taxonomy)
-        path = folder / f"titles-{training_key(taxonomy)}.npz"
+        path = folder / f"titles-{name}.npz"
         try:
             found = cls.load(path)
             found.lookup = TitleLookup(taxonomy)  # a fraction of a second: built, not saved
@@ -374,9 +384,8 @@ class TitleLookup:
     def __init__(self, taxonomy: Taxonomy, exclude_titles: set[str] | frozenset = frozenset()):
         owners: dict[str, set[str]] = {}
         counts: Counter[str] = Counter()
-        known = [(t.occupation, t.label) for t in taxonomy.titles if t.code not in exclude_titles]
+        known = training_docs(taxonomy, exclude_titles)
         known += [(t.occupation, t.short) for t in taxonomy.titles if t.code not in exclude_titles and t.short]
-        known += [(o.code, o.label) for o in taxonomy.occupations.values()]
         for occupation, label in known:
             for form in gender_forms(label):
                 plain = title_words(form)

@@ -288,7 +288,10 @@ def test_a_saved_index_is_read_back_instead_of_trained(tmp_path, monkeypatch):
         raise AssertionError("trained again")
 
     monkeypatch.setattr(TitleIndex, "train", no_training)
+    assert TitleIndex.cached(TAX, tmp_path) is first  # the same process: the one in memory
+    monkeypatch.setattr(title_module, "_READY", {})  # another process (a site's start): the file
     again = TitleIndex.cached(TAX, tmp_path)
+    assert again is not first
     for title in TYPED + [t.label for t in TAX.titles]:
         assert again.suggest(title, 3) == first.suggest(title, 3), title
     # Another taxonomy's titles (or another format) are another file: never read for this one.

@@ -22,19 +22,14 @@ period anyone asks for, and needs no record of which tables were published.
 
 from __future__ import annotations
 
-from prometheus_client import Counter
 from sqlalchemy import select, update
 
+from kit import metrics
 from reporting import rekey
 from reporting.ingest import anonymous_key
 from reporting.models import SectorAlias, SectorEntry, SectorFact, SectorForgotten
 
 ERASED = "erased"
-REFUSED = Counter(
-    "passerelle_sector_facts_refused_total",
-    "Sector facts about a pseudonym its Mission has erased, acknowledged and not stored (a replay).",
-    ["mission"],
-)
 
 
 def pseudonyms_of(session, pseudonym: str) -> set[str]:
@@ -81,4 +76,4 @@ def forgotten_among(session, mission: str, pseudonyms: set[str]) -> set[str]:
 
 
 def refuse(mission: str) -> None:
-    REFUSED.labels(mission=mission).inc()
+    metrics.SECTOR_FACTS_REFUSED.labels(mission=mission).inc()

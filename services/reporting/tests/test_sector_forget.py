@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from contracts import sector as contract
 from contracts.envelope import make_event
+from kit import metrics
 from kit.actor import Actor
 from kit.testing import migrate, worker
 from kit.work import Deadline
@@ -87,7 +88,7 @@ def again(event):
 
 
 def refused(mission: str = "mirec") -> float:
-    return forget.REFUSED.labels(mission=mission)._value.get()
+    return metrics.SECTOR_FACTS_REFUSED.labels(mission=mission)._value.get()
 
 
 def test_erasure_forgets_the_pseudonym_keeps_the_figures_and_refuses_a_replay(intermire):
