@@ -205,8 +205,8 @@ class Story:
             self.call("exit_path", pid, {"reason": "durable_employment"})
 
 
-def _prospection(call, factory: DemoFactory, employer_id: str, occupations: list[str]) -> None:
-    """A visit with its next action due soon (or late), and now and then the vacancy it surfaced, opened."""
+def _prospection(call, factory: DemoFactory, employer_id: str, occupations: list[str], vacancy: bool) -> dict | None:
+    """A visit with its next action due soon (or late), and when ``vacancy``, the vacancy it surfaced, opened."""
     rng, today = factory.rng, date.today()
     visited = today - timedelta(days=rng.randint(10, 60))
     call(
@@ -220,26 +220,69 @@ def _prospection(call, factory: DemoFactory, employer_id: str, occupations: list
             "next_action_due": max(visited, today + timedelta(days=rng.randint(-7, 21))).isoformat(),
         },
     )
-    if rng.random() < 0.5:
-        occupation = taxonomy.default().occupation(rng.choice(occupations))
-        municipality = rng.choice(walloon_municipalities())["id"]
-        vacancy = call(
-            "create_vacancy",
-            {
-                "employer_id": employer_id,
-                "title": occupation.label[:200],
-                "occupation": occupation.code,
-                "description": "Poste négocié avec l'entreprise, avec formation en alternance.",
-                "competences": [
-                    {"code": c, "level": 2, "essential": i == 0} for i, c in enumerate(occupation.competences[:4])
-                ],
+    if not vacancy:
+        return None
+    occupation = taxonomy.default().occupation(rng.choice(occupations))
+    municipality = rng.choice(walloon_municipalities())["id"]
+    opened = call(
+        "create_vacancy",
+        {
+            "employer_id": employer_id,
+            "title": occupation.label[:200],
+            "occupation": occupation.code,
+            "description": "Poste négocié avec l'entreprise, avec formation en alternance.",
+            "competences": [
+                {"code": c, "level": 2, "essential": i == 0} for i, c in enumerate(occupation.competences[:4])
+            ],
+            "contract_type": "permanent",
+            "hours_per_week": 38,
+            "municipality": municipality,
+            "posts": rng.randint(1, 2),
+        },
+    )
+    call("open_vacancy", opened["id"])
+    return opened
+
+
+def _training_project(call, factory: DemoFactory, vacancy: dict) -> None:
+    """A training project on an open vacancy, its two conventions on their way through the signatures: the
+    employer has signed its convention and the Mission's signature is awaited; the training operator's is
+    submitted, unsigned."""
+    rng = factory.rng
+    start = date.today() + timedelta(days=rng.randint(30, 60))
+    operator = enterprise_number(rng)
+    project = call(
+        "create_project",
+        {
+            "title": f"{vacancy['title'][:150]} : formation en alternance",
+            "vacancy_id": vacancy["id"],
+            "employer_id": vacancy["employer_id"],
+            "employer_convention": {
+                "post_title": vacancy["title"][:200],
+                "hires_committed": 2,
                 "contract_type": "permanent",
                 "hours_per_week": 38,
-                "municipality": municipality,
-                "posts": rng.randint(1, 2),
             },
-        )
-        call("open_vacancy", vacancy["id"])
+            "training_convention": {
+                "operators": [{"name": "Centre de formation " + factory.fake.city(), "enterprise_number": operator}],
+                "training_profile": vacancy["title"][:200],
+                "specification": "Formation qualifiante en modules, avec stages en entreprise.",
+                "hours_centre": 300,
+                "hours_work": 220,
+                "start_date": start.isoformat(),
+                "end_date": (start + timedelta(days=180)).isoformat(),
+                "trainees_planned": 3,
+            },
+        },
+    )
+    employer_c, training_c = project["conventions"]["employer"][0], project["conventions"]["training"][0]
+    call("submit", employer_c["id"])
+    call(
+        "sign",
+        employer_c["id"],
+        {"party": "employer", "signer_name": factory.fake.name(), "signer_function": "gérant·e"},
+    )
+    call("submit", training_c["id"])
 
 
 def seed(registry, per_mission: int = 20, seed: int = 2015) -> dict:
@@ -268,16 +311,21 @@ def seed(registry, per_mission: int = 20, seed: int = 2015) -> dict:
         def as_agent(method, *args):
             return sites.call(mission.code, "employer", method, *args, context=agent)
 
+        def conventions_as_agent(method, *args):
+            return sites.call(mission.code, "convention", method, *args, context=agent)
+
         employers = []
         occupations = sorted(taxonomy.default().occupations)
-        for _ in range(max(per_mission // 4, 1)):
+        for n in range(max(per_mission // 4, 1)):
             try:
                 employer = as_agent("register", factory.employer(mission.province))
             except Conflict:
                 continue
             employers.append(employer["id"])
             totals["employers"] += 1
-            _prospection(as_agent, factory, employer["id"], occupations)
+            vacancy = _prospection(as_agent, factory, employer["id"], occupations, vacancy=n % 2 == 0)
+            if n == 0 and vacancy:
+                _training_project(conventions_as_agent, factory, vacancy)
         story = Story(as_counsellor, factory, employers)
         for i in range(per_mission):
             kind = STORIES[i % len(STORIES)]
