@@ -23,7 +23,7 @@ def audit(page):
     asked = clean({name: args.get(name, "").strip() for name in FILTERS})
     number = as_int(args.get("page", 1))
     number = number if isinstance(number, int) and number > 0 else 1
-    context = dict(asked=asked, number=number, entries=None, pages=1)
+    context = dict(asked=asked, number=number, entries=None, pages=1, unusual=_unusual(page))
     try:
         entries = page.gateway.get("/audit", page=number, page_size=PAGE_SIZE, **asked)
     except GatewayError as exc:
@@ -32,3 +32,13 @@ def audit(page):
         return page.render("audit/list.html", form=Form(args, exc.errors), status=422, **context)
     context.update(entries=entries, pages=max(1, -(-entries["total"] // PAGE_SIZE)))
     return page.render("audit/list.html", form=Form(args), **context)
+
+
+def _unusual(page) -> list[dict] | None:
+    """Who opened many files outside their caseload in the last 24 hours; None when the service did not say."""
+    try:
+        return page.gateway.get("/audit/unusual")
+    except GatewayError as exc:
+        if exc.status in (401, 403):
+            raise
+        return None

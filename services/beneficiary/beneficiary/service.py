@@ -10,7 +10,7 @@ import logging
 from nameko.timer import timer
 
 from beneficiary import application as app
-from beneficiary import queries, rekey, schemas
+from beneficiary import queries, rekey, schemas, unusual
 from contracts import signal
 from kit import agency_outbox as agency_events
 from kit import metrics
@@ -196,7 +196,15 @@ class BeneficiaryService(ServiceBase):
         """Who read or changed whose file, when and why: for the data-protection officer only."""
         return app.audit_entries(self.unit.session, subject, user, since, until, page, page_size)
 
+    @rpc
+    @entrypoint("beneficiary.audit_review", reads=True)
+    def unusual_access(self, files=None):
+        """Who opened ``files`` or more files outside their caseload in the last 24 hours (``beneficiary.unusual``)."""
+        return unusual.readers(self.unit.session, self.clock.now(), files or unusual.THRESHOLD)
+
     @timer(interval=metrics.DUE_INTERVAL, eager=True)
     def measure_due(self):
-        """The Mission's due and overdue counts as metrics (``passerelle_due_items``)."""
+        """The Mission's due and overdue counts, and its unusual readers, as metrics."""
         self.count_due(queries.due_counts)
+        with self.db.session() as session:
+            metrics.UNUSUAL_READERS.labels(self.name).set(len(unusual.readers(session, self.clock.now())))
