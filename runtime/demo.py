@@ -314,19 +314,10 @@ def seed(registry, per_mission: int = 20, seed: int = 2015) -> dict:
         def conventions_as_agent(method, *args):
             return sites.call(mission.code, "convention", method, *args, context=agent)
 
-        employers = []
-        occupations = sorted(taxonomy.default().occupations)
-        for n in range(max(per_mission // 4, 1)):
-            try:
-                employer = as_agent("register", factory.employer(mission.province))
-            except Conflict:
-                continue
-            employers.append(employer["id"])
-            totals["employers"] += 1
-            vacancy = _prospection(as_agent, factory, employer["id"], occupations, vacancy=n % 2 == 0)
-            if n == 0 and vacancy:
-                _training_project(conventions_as_agent, factory, vacancy)
-        story = Story(as_counsellor, factory, employers)
+        # Every identity is drawn first, the stories after: seeding again with the same seed draws the same
+        # employers and people, finds them already there (Conflict), and adds nothing.
+        companies = [factory.employer(mission.province) for _ in range(max(per_mission // 4, 1))]
+        intakes = []
         for i in range(per_mission):
             kind = STORIES[i % len(STORIES)]
             ago = factory.rng.randint(*REGISTERED.get(kind, REGISTERED_WITH_A_CONTRACT))
@@ -335,10 +326,26 @@ def seed(registry, per_mission: int = 20, seed: int = 2015) -> dict:
                 {"group": group, "evidence": evidence, "since": intake["registered_on"]}
                 for group, evidence in factory.rng.sample(DEMO_GROUPS, factory.rng.randint(0, 2))
             ]
+            intakes.append((kind, intake))
+
+        employers = []
+        occupations = sorted(taxonomy.default().occupations)
+        for n, company in enumerate(companies):
+            try:
+                employer = as_agent("register", company)
+            except Conflict:
+                continue
+            employers.append(employer["id"])
+            totals["employers"] += 1
+            vacancy = _prospection(as_agent, factory, employer["id"], occupations, vacancy=n % 2 == 0)
+            if n == 0 and vacancy:
+                _training_project(conventions_as_agent, factory, vacancy)
+        story = Story(as_counsellor, factory, employers)
+        for kind, intake in intakes:
             try:
                 person = as_counsellor("register", intake)
             except Conflict:
-                continue  # seeding twice with the same seed finds the same people
+                continue
             totals["beneficiaries"] += 1
             story.tell(kind, person)
         totals["missions"] += 1
