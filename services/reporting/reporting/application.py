@@ -9,22 +9,36 @@ drive it without a container.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import aliased
 
 from contracts import internal, sector
 from contracts.catalogue import load
 from contracts.payloads import build
 from kit import outbox
+from kit.db import Database
 from kit.errors import Conflict, NotFound, ValidationFailed
 from kit.registry import load as load_registry
 from kit.work import Deadline
-from reporting import cache, exports, publication, submissions
+from reporting import cache, exports, publication, rekey, submissions
 from reporting import catalogue as cat
-from reporting.engine import breakdown
+from reporting.engine import Facts, breakdown, load_mission, load_sector
 from reporting.ingest import anonymous_key, codes, key64
-from reporting.models import EmployerFact, Entry, ErasedSubject, Fact, SectorSubmission, Submission
+from reporting.models import (
+    EmployerFact,
+    Entry,
+    ErasedSubject,
+    Fact,
+    SectorAlias,
+    SectorEntry,
+    SectorFact,
+    SectorSubmission,
+    Submission,
+)
 from reporting.periods import parse
 
 ERASED = "be.mire.beneficiary.erased.v1"
@@ -61,6 +75,52 @@ def basin_of(site: str) -> str:
 
 
 # -- reading -------------------------------------------------------------------------------------------------
+def mission_facts(db: Database, site: str) -> Facts:
+    """The Mission's fact log as the indicators read it: read again only once a fact was logged since
+    (``reporting.cache``)."""
+
+    def read() -> Facts:
+        with db.session() as session:
+            return load_mission(session, Fact, site, basin_of(site))
+
+    return cache.facts(site, read)
+
+
+def sector_facts(db: Database, site: str, missions: Callable[[], list[tuple[str, str]]]) -> Facts:
+    """InterMire's fact log as the sector indicators read it (the ``missions``' (code, basin) asked only when it
+    is read again), one person across a key rotation (``reporting.rekey``)."""
+
+    def read() -> Facts:
+        with db.session() as session:
+            return load_sector(session, SectorFact, missions(), rekey.person_aliases(session))
+
+    return cache.facts(site, read)
+
+
+def sector_indicators(session: Any) -> dict[str, Any]:
+    """Entries per Mission, and distinct people sector-wide (a person followed twice counts once)."""
+    per_mission = dict(session.execute(select(SectorEntry.mission, func.count()).group_by(SectorEntry.mission)).all())
+    alias = aliased(SectorAlias)
+    person = func.coalesce(alias.pseudonym, SectorEntry.pseudonym)  # one person across a key rotation
+    people = session.scalar(
+        select(func.count(func.distinct(person)))
+        .select_from(SectorEntry)
+        .outerjoin(alias, alias.previous == SectorEntry.pseudonym)
+    )
+    headline = {}
+    for name, type_ in (
+        ("first_contracts", "contract_signed"),
+        ("employed_after_6_months", "employment_confirmed_6m"),
+    ):
+        headline[name] = session.scalar(
+            select(func.count(func.distinct(func.coalesce(alias.pseudonym, SectorFact.pseudonym))))
+            .select_from(SectorFact)
+            .outerjoin(alias, alias.previous == SectorFact.pseudonym)
+            .where(SectorFact.type == f"be.mire.beneficiary.{type_}.v1")
+        )
+    return {"entries_by_mission": per_mission, "people": people, **headline}
+
+
 def counts(db) -> dict:
     """Counts so far: people entered, employers registered, facts logged per type."""
     with db.session() as session:
