@@ -356,7 +356,7 @@ def _wait_ready(reg, timeout: float) -> dict | None:
                 return health
         except (requests.RequestException, ValueError):
             pass
-        time.sleep(0.5)
+        time.sleep(0.2)  # as the sites' own: a half-second turn was a quarter of a second lost on average
     return health
 
 

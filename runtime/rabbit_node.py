@@ -22,6 +22,7 @@ file), and its data survive a stop or a ``kill -9`` in ``mnesia/``.
 from __future__ import annotations
 
 import os
+import re
 import resource
 import shutil
 import signal
@@ -41,6 +42,11 @@ PLUGINS = ("rabbitmq_management", "rabbitmq_shovel", "rabbitmq_shovel_management
 # their agent alone holds a clean shutdown for five seconds (1.1 s without them) and the topology is loaded from a
 # definitions file at boot instead of through the HTTP API.
 SHOVEL_ONLY = ("rabbitmq_shovel",)
+
+# The Erlang VM of a small node on a shared machine: its schedulers sleep when they have nothing to do instead of
+# spinning first (RabbitMQ's default busy-wait took over a second of CPU per boot from the sites starting beside
+# it on two cores, and keeps taking it while the node idles).
+ERL_ARGS = ("+sbwt", "none", "+sbwtdcpu", "none", "+sbwtdio", "none")
 
 ADMIN = ("guest", "guest")
 # Enough for the topology's reservations (3 a quorum queue), every site's connections and room to grow.
@@ -64,6 +70,38 @@ def rabbitmq_bin() -> Path:
     if found:
         return Path(found).resolve().parent
     raise ConfigError(f"RabbitMQ is not installed (no rabbitmq-server): {INSTALL_HELP}")
+
+
+def plugin_closure(plugins_dir: Path, wanted: tuple[str, ...]) -> list[Path]:
+    """The folders of ``plugins_dir`` that ``rabbit`` and the ``wanted`` plugins need, by their ``.app`` files.
+
+    Each application's ``applications`` (and included and optional ones), followed to the end; applications of
+    Erlang/OTP itself are not in ``plugins_dir`` and need no folder here.
+    """
+    folders: dict[str, Path] = {}
+    needs: dict[str, list[str]] = {}
+    for folder in sorted(plugins_dir.iterdir()):
+        apps = list((folder / "ebin").glob("*.app")) if folder.is_dir() else []
+        if not apps:
+            continue
+        name = apps[0].stem
+        text = apps[0].read_text(errors="replace")
+        folders[name] = folder
+        needs[name] = [
+            dep
+            for key in ("applications", "included_applications", "optional_applications")
+            for listed in re.findall(r"\{" + key + r",\s*\[([^\]]*)\]", text)
+            for dep in re.findall(r"[a-z][a-z0-9_]*", listed)
+        ]
+    found: set[str] = set()
+    todo = ["rabbit", "rabbitmq_prelaunch", *wanted]
+    while todo:
+        app = todo.pop()
+        if app in found or app not in folders:
+            continue
+        found.add(app)
+        todo += needs[app]
+    return sorted(folders[app] for app in found)
 
 
 def _raise_file_limit(limit: int | None) -> None:
@@ -194,6 +232,54 @@ class Node:
             RABBITMQ_CTL_DIST_PORT_MAX=str(self.ctl_port),
         )
 
+    def server_env(self, plugins: Path | None = None) -> dict:
+        """``env`` for the node itself: with ``ERL_ARGS``, its Erlang distribution started by the VM, and
+        ``plugins`` as its plugins folder when given (``_plugins_dir``).
+
+        Started from the command line (its name, its port, loopback only), the distribution is up before
+        RabbitMQ's prelaunch looks: the prelaunch then skips its own set-up, whose first step boots a whole
+        second Erlang VM just to make sure the port mapper runs (``rabbit_nodes_common:ensure_epmd``), about a
+        second on this machine, in series with the rest of the boot. The VM itself starts the port mapper
+        when none runs, and refuses a name already taken, as the prelaunch's checks did.
+        """
+        dist = str(self.dist_port)
+        args = [
+            *ERL_ARGS,
+            "-sname",
+            self.name,
+            "-kernel",
+            "inet_dist_listen_min",
+            dist,
+            "-kernel",
+            "inet_dist_listen_max",
+            dist,
+            "-kernel",
+            "inet_dist_use_interface",
+            "{127,0,0,1}",
+        ]
+        env = dict(self.env(), RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=" ".join(args))
+        if plugins is not None:
+            env["RABBITMQ_PLUGINS_DIR"] = str(plugins)
+        return env
+
+    def _plugins_dir(self) -> Path | None:
+        """``plugins`` under the node's folder: links to the RabbitMQ applications it runs, and to no other.
+
+        RabbitMQ's prelaunch reads the configuration schema of every plugin it finds (some seventy in Debian's
+        package, 23 of them used here) and turns each into settings, at every boot. Made again at each launch,
+        so that a RabbitMQ upgraded since finds its own folders; None (RabbitMQ's own folder is used) when the
+        installation has no plugins folder beside its scripts.
+        """
+        installed = (self.bin / "rabbitmq-server").resolve().parent.parent / "plugins"
+        if not installed.is_dir():
+            return None
+        mine = self.dir / "plugins"
+        shutil.rmtree(mine, ignore_errors=True)
+        mine.mkdir(parents=True)
+        for folder in plugin_closure(installed, self.plugins):
+            (mine / folder.name).symlink_to(folder)
+        return mine
+
     def platform_env(self) -> dict:
         """What ``config/missions.yaml`` and ``tests.harness`` read to use this node as an external broker."""
         return {
@@ -233,7 +319,7 @@ class Node:
         limit = self.file_limit
         self._server = subprocess.Popen(
             [str(self.bin / "rabbitmq-server")],
-            env=self.env(),
+            env=self.server_env(self._plugins_dir()),
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -68,6 +68,8 @@ def check_secrets(site: Site, classes: dict) -> None:
 
 
 def preflight(registry: Registry, site: Site, services) -> None:
+    """Every database first (``up`` forks the sites while its node boots: the databases are there already), then
+    the broker: one service's check waits for it, the others' then go side by side, each its own connection."""
     for service in services:
         url = site.database_url(service)
         sqlite_file = make_url(url).database if url.startswith("sqlite") else None
@@ -82,7 +84,16 @@ def preflight(registry: Registry, site: Site, services) -> None:
                 raise ConfigError(f"database of {site.code}/{service} is not migrated: run 'passerelle migrate'")
         finally:
             engine.dispose()
-        check_broker(site.amqp_uri(service), site.vhost, site.broker_user(service))
+    services = list(services)
+    if not services:
+        return
+    first, *others = services
+    check_broker(site.amqp_uri(first), site.vhost, site.broker_user(first))
+    # Green threads: the four connections' handshakes overlap instead of following one another once the
+    # node has opened its port; a refusal among them is raised by its wait.
+    checks = [eventlet.spawn(check_broker, site.amqp_uri(name), site.vhost, site.broker_user(name)) for name in others]
+    for check in checks:
+        check.wait()
 
 
 def check_broker(uri: str, vhost: str, user: str, wait: float = 30.0) -> None:

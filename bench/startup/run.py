@@ -2,6 +2,7 @@
 
     python -m bench.startup.run [--runs 2] [--warm 3] [--no-clone] [--no-write]
     python -m bench.startup.run --node-only   # the embedded node alone, with and without management
+    python -m bench.startup.run --node-launch # the node alone, launched as RabbitMQ's defaults would and as now
 
 On a private RabbitMQ node started for the run, with a registry of its own
 (the real ``config/missions.yaml`` sites, a prefix, a scratch data folder,
@@ -173,6 +174,54 @@ def node_alone(scratch: Path, rounds: int = 2) -> dict[bool, list[tuple[float, f
     return figures
 
 
+def _cpu_seconds(pid: int | None) -> float:
+    """User and system CPU of ``pid`` and of the children it has reaped (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def node_launches(scratch: Path, rounds: int = 3) -> dict[bool, list[tuple[float, float, float]]]:
+    """The embedded node on the whole topology, booted alternately as RabbitMQ's scripts launch it by default
+    (its prelaunch starts the distribution, a second VM for the port mapper, every plugin's schema, busy-waiting
+    schedulers) and as ``Node.launch`` does now (``Node.server_env``), on the same data: tuned → [(seconds to an
+    AMQP handshake, CPU seconds of the node's VM and the children it reaped by then, load)]."""
+    from kit import registry as registry_module
+    from kit.definitions import node_definitions
+    from runtime.rabbit_node import Node
+    from tests.harness import free_port_block
+
+    class Untuned(Node):
+        def server_env(self, plugins=None) -> dict:
+            return self.env()
+
+        def _plugins_dir(self):
+            return None
+
+    reg = registry_module.load(environ={**os.environ, "PASSERELLE_ENV": "development"})
+    base = free_port_block(4)
+    name = f"bench-{uuid.uuid4().hex[:6]}@localhost"
+    nodes = {
+        tuned: (Node if tuned else Untuned)(
+            scratch / "node", name, base, base + 1, base + 2, base + 3, management=False
+        )
+        for tuned in (False, True)
+    }
+    for node in nodes.values():
+        node.definitions = scratch / "node" / "definitions.json"
+    nodes[True].write_definitions(node_definitions(reg))
+    nodes[True].start(timeout=300).stop(keep_data=True)  # the first boot imports the topology: not timed
+    figures: dict[bool, list[tuple[float, float, float]]] = {False: [], True: []}
+    for _ in range(rounds):
+        for tuned, node in nodes.items():
+            t = time.monotonic()
+            node.start(timeout=300)
+            booted = time.monotonic() - t
+            cpu = _cpu_seconds(node.pid)
+            node.stop(keep_data=True)
+            figures[tuned].append((booted, cpu, os.getloadavg()[0]))
+    return figures
+
+
 def fresh_clone(scratch: Path, warm_runs: int = 3) -> dict:
     """A newcomer's first minutes: clone, ``make install``, first ``up`` (the embedded default: its own
     RabbitMQ node, 56 databases, the topology), ``down``, a warm ``up`` and ``down`` again. Free ports, so a
@@ -233,6 +282,11 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--node-only", action="store_true", help="only the embedded node alone, with and without management"
     )
+    ap.add_argument(
+        "--node-launch",
+        action="store_true",
+        help="only the embedded node alone, launched as RabbitMQ's defaults would and as now, alternately",
+    )
     args = ap.parse_args(argv)
     from tests.reliability.broker_node import BrokerNode
 
@@ -240,6 +294,8 @@ def main(argv=None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="passerelle-bench-startup-"))
     if args.node_only:
         return write_node_section(node_alone(scratch), before, argv, args.no_write)
+    if args.node_launch:
+        return write_launch_section(node_launches(scratch), before, argv, args.no_write)
     broker = BrokerNode(scratch / "broker").start()
     starts = []
     try:
@@ -333,6 +389,26 @@ def write_node_section(figures: dict, before: str, argv, no_write: bool) -> int:
         section.row(
             f"node {label}: warm boot to ready (AMQP handshake, and the API with management) · clean stop",
             " · ".join(f"{boot:.1f} s · **{stop:.1f} s**" for boot, stop in runs),
+        )
+    return _emit(section.render(), no_write)
+
+
+def write_launch_section(figures: dict, before: str, argv, no_write: bool) -> int:
+    section = Section("Cold start: the embedded node alone, launched as before and as now", "bench.startup.run", argv)
+    section.note(
+        "The embedded node on the whole topology (441 quorum queues, loaded from its definitions file at its "
+        "first boot, not timed), warm boots alternating between RabbitMQ's default launch and `Node.server_env`'s "
+        "(distribution started by the VM: no second VM for the port mapper; only the plugins it runs; no "
+        "busy-waiting schedulers), on the same data. CPU: the node's VM and the children it reaped, at its first "
+        f"handshake. Load on the machine: {before} at start, {load_note()} at the end."
+    )
+    for tuned, label in ((False, "RabbitMQ's default launch (before)"), (True, "`Node.server_env` (now)")):
+        runs = figures[tuned]
+        cpu = sorted(c for _, c, _ in runs)
+        section.row(
+            f"node, {label}: warm boot to an AMQP handshake · CPU seconds · load (1 min)",
+            "; ".join(f"{boot:.1f} s · **{c:.2f} s CPU** · {load:.1f}" for boot, c, load in runs)
+            + f" (CPU median **{cpu[len(cpu) // 2]:.2f} s**)",
         )
     return _emit(section.render(), no_write)
 

@@ -8,7 +8,7 @@ import stat
 from kit.definitions import node_definitions
 from kit.migrations import at_head, upgrade
 from kit.registry import load
-from runtime.rabbit_node import PLUGINS, SHOVEL_ONLY, Node
+from runtime.rabbit_node import PLUGINS, SHOVEL_ONLY, Node, plugin_closure
 from tests.harness import ROOT
 
 
@@ -31,6 +31,55 @@ def test_the_embedded_node_runs_the_shovels_only_and_loads_its_topology_at_boot(
     assert f'{{tcp_listeners, [{{"127.0.0.1", {node.port}}}]}}' in config
     assert "rabbitmq_management" not in config
     assert node.env()["RABBITMQ_CONFIG_FILE"].endswith("rabbitmq.config")
+
+
+def test_the_node_starts_its_own_distribution_on_loopback_and_its_schedulers_do_not_spin(tmp_path):
+    _, node = embedded(tmp_path)
+    args = node.server_env()["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"].split()
+    # Its name and distribution port as the prelaunch would have set them, so that it finds them running.
+    assert args[args.index("-sname") + 1] == node.name == node.env()["RABBITMQ_NODENAME"]
+    kernel = {args[i + 1]: args[i + 2] for i, arg in enumerate(args) if arg == "-kernel"}
+    assert kernel == {
+        "inet_dist_listen_min": str(node.dist_port),
+        "inet_dist_listen_max": str(node.dist_port),
+        "inet_dist_use_interface": "{127,0,0,1}",
+    }
+    assert all(args[args.index(flag) + 1] == "none" for flag in ("+sbwt", "+sbwtdcpu", "+sbwtdio"))
+    # rabbitmqctl runs a VM of its own: none of this reaches it.
+    assert "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS" not in node.env()
+
+
+def test_the_node_sees_the_plugins_it_runs_and_what_they_need_and_no_other(tmp_path):
+    def app(name, needs, key="applications"):
+        (tmp_path / f"{name}-1.0" / "ebin").mkdir(parents=True)
+        deps = ", ".join(needs)
+        (tmp_path / f"{name}-1.0" / "ebin" / f"{name}.app").write_text(
+            f"{{application, '{name}', [{{vsn, \"1.0\"}}, {{{key}, [kernel, stdlib{', ' if deps else ''}{deps}]}}]}}.\n"
+        )
+
+    app("rabbit", ["rabbit_common", "ra"])
+    app("rabbit_common", [])
+    app("ra", ["aten"])
+    app("aten", [])
+    app("rabbitmq_prelaunch", ["cuttlefish"], key="included_applications")
+    app("cuttlefish", [])
+    app("rabbitmq_shovel", ["amqp_client"])
+    app("amqp_client", [])
+    app("rabbitmq_mqtt", ["ranch"])
+    app("ranch", [])
+    (tmp_path / "README").write_text("not an application")
+    names = [folder.name.split("-")[0] for folder in plugin_closure(tmp_path, ("rabbitmq_shovel",))]
+    assert names == [
+        "amqp_client",
+        "aten",
+        "cuttlefish",
+        "ra",
+        "rabbit",
+        "rabbit_common",
+        "rabbitmq_prelaunch",
+        "rabbitmq_shovel",
+    ]
+    assert "rabbitmq_mqtt" in [f.name.split("-")[0] for f in plugin_closure(tmp_path, ("rabbitmq_mqtt",))]
 
 
 def test_the_management_ui_and_the_tests_nodes_keep_the_management_plugins(tmp_path):
