@@ -1,6 +1,6 @@
 """Gateway benchmark: HTTP reads through the gateway beside the same read as a bare nameko RPC, in one run.
 
-    python -m bench.gateway.run [--clients 1,8] [--seconds 10] [--warmup 2]
+    python -m bench.gateway.run [--clients 1,8] [--seconds 10] [--warmup 2] [--profile FILE]
 
 Builds a throwaway platform on the broker the environment names
 (``PASSERELLE_BROKER_PORT``…, as the tests do: ``tests.harness``), starts
@@ -17,8 +17,13 @@ for ``--seconds`` after a warm-up:
   carrying the same identity in its context data (the service checks it).
 
 Prints the machine, the commit, the command, throughput and p50/p99 latency
-of both and their ratio, and appends a markdown section to
-``bench/results/gateway.md``. Figures are printed, never asserted.
+of both and their ratio, the CPU time per request of the gateway process and
+of the site process (read from /proc around each figure: other work on the
+machine does not count in it, unlike in the latencies), and appends a
+markdown section to ``bench/results/gateway.md``. Figures are printed, never
+asserted. ``--profile FILE`` runs the gateway under ``bench.gateway.sampler``
+(CPU-time sampling; it costs the gateway some CPU) and writes where its CPU
+went to ``FILE``; such a run writes no section.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from pathlib import Path  # noqa: E402
 import requests  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
+from bench.cpu import CpuMeter  # noqa: E402
 from bench.report import commit, machine  # noqa: E402
 from gateway.auth import mint  # noqa: E402
 from kit.actor import Actor  # noqa: E402
@@ -58,12 +64,24 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[index]
 
 
-def measure(clients: int, seconds: float, warmup: float, make_client, call) -> dict:
-    """``clients`` green threads, each with its own client, calling for ``warmup`` then ``seconds``."""
+def measure(clients: int, seconds: float, warmup: float, make_client, call, cpu: CpuMeter | None = None) -> dict:
+    """``clients`` green threads, each with its own client, calling for ``warmup`` then ``seconds``.
+
+    ``cpu``: read when the measured time starts and ends, its groups' CPU per request is in the answer.
+    """
     latencies: list[float] = []
     errors = 0
     start = time.monotonic()
     measure_from, stop_at = start + warmup, start + warmup + seconds
+    used: dict[str, float] = {}
+
+    def meter():
+        if cpu is None:
+            return
+        eventlet.sleep(max(0.0, measure_from - time.monotonic()))
+        cpu.start()
+        eventlet.sleep(max(0.0, stop_at - time.monotonic()))
+        used.update(cpu.stop())
 
     def worker():
         nonlocal errors
@@ -86,12 +104,14 @@ def measure(clients: int, seconds: float, warmup: float, make_client, call) -> d
             if close:
                 close()
 
-    pool = eventlet.GreenPool(clients)
+    pool = eventlet.GreenPool(clients + 1)
     for _ in range(clients):
         pool.spawn(worker)
+    pool.spawn(meter)
     pool.waitall()
     latencies.sort()
     return {
+        "cpu_us": {name: seconds_used / max(len(latencies), 1) * 1e6 for name, seconds_used in used.items()},
         "requests": len(latencies),
         "errors": errors,
         "per_second": len(latencies) / seconds,
@@ -116,6 +136,7 @@ def main(argv=None) -> int:
     parser.add_argument("--clients", default="1,8", help="numbers of concurrent clients, comma-separated")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured time per figure")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured time before each figure")
+    parser.add_argument("--profile", help="run the gateway under bench.gateway.sampler, its profile to this file")
     args = parser.parse_args(argv)
     counts = [int(n) for n in args.clients.split(",")]
     command = "python -m bench.gateway.run " + " ".join(argv if argv is not None else sys.argv[1:])
@@ -133,8 +154,13 @@ def main(argv=None) -> int:
             PASSERELLE_RPC_POOL_SIZE=str(max(counts)),
         )
         log = open(tmp / "gateway.log", "wb")
+        if args.profile:
+            command_line = ["-m", "bench.gateway.sampler", "--out", str(Path(args.profile).resolve())]
+            command_line += ["--registry", str(platform.registry_path)]
+        else:
+            command_line = ["-m", "runtime.cli", "--registry", str(platform.registry_path), "run-gateway"]
         gateway = subprocess.Popen(
-            [sys.executable, "-m", "runtime.cli", "--registry", str(platform.registry_path), "run-gateway"],
+            [sys.executable, *command_line],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -168,10 +194,12 @@ def main(argv=None) -> int:
         def rpc_call(client):
             client.proxy.employer.get(employer["id"])
 
+        site_pid = platform.sites[0].proc.pid
+        cpu = CpuMeter({"gateway": lambda: [gateway.pid], "site": lambda: [site_pid]})
         rows = []
         for clients in counts:
-            through = measure(clients, args.seconds, args.warmup, http_client, http_call)
-            bare = measure(clients, args.seconds, args.warmup, lambda: _Proxy(uri, AGENT.context()), rpc_call)
+            through = measure(clients, args.seconds, args.warmup, http_client, http_call, cpu)
+            bare = measure(clients, args.seconds, args.warmup, lambda: _Proxy(uri, AGENT.context()), rpc_call, cpu)
             rows.append((clients, through, bare))
     finally:
         if gateway is not None:
@@ -179,8 +207,19 @@ def main(argv=None) -> int:
             gateway.wait(20)
         platform.teardown()
 
+    if args.profile:
+        print(Path(args.profile).read_text())
+        print_rows(rows)
+        return 0
     report(rows, command, args)
     return 0
+
+
+def print_rows(rows) -> None:
+    for clients, through, bare in rows:
+        for name, r in (("gateway", through), ("bare RPC", bare)):
+            cpu = ", ".join(f"{k} {v:,.0f} µs" for k, v in r["cpu_us"].items())
+            print(f"{clients} client(s), {name}: {r['per_second']:.0f}/s, p50 {r['p50_ms']:.1f} ms; CPU/request {cpu}")
 
 
 def report(rows, command: str, args) -> None:
@@ -197,14 +236,14 @@ def report(rows, command: str, args) -> None:
         f"database {os.environ.get('PASSERELLE_TEST_DATABASE', 'sqlite')}; clients, gateway, site and broker share "
         "the machine",
         "",
-        "| clients | path | requests/s | p50 ms | p99 ms | errors |",
-        "|---:|---|---:|---:|---:|---:|",
+        "| clients | path | requests/s | p50 ms | p99 ms | errors | CPU µs/request: gateway | site |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for clients, through, bare in rows:
         for name, r in (("gateway (HTTP)", through), ("bare RPC", bare)):
             lines.append(
                 f"| {clients} | {name} | {r['per_second']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} "
-                f"| {r['errors']} |"
+                f"| {r['errors']} | {r['cpu_us'].get('gateway', 0):,.0f} | {r['cpu_us'].get('site', 0):,.0f} |"
             )
     lines.append("")
     for clients, through, bare in rows:
