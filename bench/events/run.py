@@ -394,7 +394,7 @@ def main(argv=None) -> int:
         f"events/s ({stock_events:,} events)",
     )
     section.row(
-        "baseline: pika pipelined publishing (persistent, 1,000 confirms in flight)",
+        "baseline: pika pipelined publishing (one event a message, persistent, 1,000 confirms in flight)",
         f"quorum queue {raw:,.0f} messages/s · classic queue {raw_classic:,.0f} messages/s "
         f"({args.baseline_events:,} each)",
     )
