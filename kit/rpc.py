@@ -24,12 +24,13 @@ from contextlib import contextmanager
 import amqp
 import eventlet
 from eventlet.queue import Empty, LightQueue
-from kombu import serialization
+from kombu import Consumer, serialization
+from kombu.common import maybe_declare
 from nameko.constants import DEFAULT_SERIALIZER, RPC_EXCHANGE_CONFIG_KEY, SERIALIZER_CONFIG_KEY
 from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.rpc import MethodProxy, ReplyListener, Rpc, RpcConsumer, RpcProxy, RpcReply, ServiceProxy
-from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy
+from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy, PollingQueueConsumer, SingleThreadedReplyListener
 
 import kit.errors  # noqa: F401 - registers the errors that cross RPC intact, for every caller
 from kit.consumer import PromptQueueConsumer
@@ -182,6 +183,38 @@ class _ConfirmedPublisher:
                 pass  # the connection may be gone with it
 
 
+class _NoAckReplyConsumer(PollingQueueConsumer):
+    """nameko's standalone reply consumer, taking replies without acknowledging each (a socket write per call).
+
+    A reply queue belongs to one proxy and a reply is read once; a reply lost with the connection is one nobody
+    could still read, since the pool retires a proxy on a connection error or a timeout.
+    """
+
+    def _setup_consumer(self):
+        # nameko 2.14's PollingQueueConsumer._setup_consumer with no_ack=True (pinned version).
+        if self.consumer is not None:
+            try:
+                self.consumer.cancel()
+            except OSError:
+                pass  # the connection may already be gone
+        channel = self.connection.channel()
+        self.queue = self.queue.bind(channel)
+        maybe_declare(self.queue, channel)
+        consumer = Consumer(channel, queues=[self.queue], accept=self.accept, no_ack=True)
+        consumer.callbacks = [self.on_message]
+        consumer.consume()
+        self.consumer = consumer
+
+    def ack_message(self, msg):
+        pass  # taken without acknowledgement
+
+
+class _NoAckReplyListener(SingleThreadedReplyListener):
+    def __init__(self, timeout=None):
+        super().__init__(timeout=timeout)
+        self.queue_consumer = _NoAckReplyConsumer(timeout=timeout)
+
+
 class _PooledMethodProxy(MethodProxy):
     """nameko's method proxy, publishing through its pooled proxy's ``_ConfirmedPublisher``."""
 
@@ -241,7 +274,7 @@ class _PooledClusterRpcProxy(ClusterRpcProxy):
     timeout."""
 
     def __init__(self, config, timeout: float):
-        super().__init__(config, timeout=timeout)
+        super().__init__(config, timeout=timeout, reply_listener_cls=_NoAckReplyListener)
         self.timeout = timeout
         self.publisher: _ConfirmedPublisher | None = None
 
