@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 import uuid
 from contextlib import contextmanager
+from typing import Any
 
 import amqp
 import eventlet
@@ -189,6 +190,9 @@ class _NoAckReplyConsumer(PollingQueueConsumer):
     A reply queue belongs to one proxy and a reply is read once; a reply lost with the connection is one nobody
     could still read, since the pool retires a proxy on a connection error or a timeout.
     """
+
+    consumer: Any = None
+    queue: Any
 
     def _setup_consumer(self):
         # nameko 2.14's PollingQueueConsumer._setup_consumer with no_ack=True (pinned version).
