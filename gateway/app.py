@@ -255,13 +255,13 @@ class Gateway:
         raw = request.args.to_dict()
         _refuse_nul(raw, "query")
         try:
-            return route.query_schema().load(raw)
+            return route.query_loader.load(raw)
         except ValidationError as exc:
             raise Problem(422, "Unprocessable Content", "invalid query", errors=exc.messages) from None
 
     @staticmethod
     def _body(route: Route, request: Request):
-        schema = route.body_schema()
+        schema = route.body_loader
         if schema is None:
             return None
         if request.content_length or request.headers.get("Transfer-Encoding"):

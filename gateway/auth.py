@@ -11,6 +11,16 @@ default issuer and audience, and ``mint`` (``passerelle token``), which
 refuses anywhere else. Only the configured algorithm is accepted, so
 ``alg: none`` and algorithm-confusion tokens fail.
 
+A verified token is remembered (``VerifiedTokens``): the same token again within
+``PASSERELLE_JWT_CACHE_SECONDS`` (30 s; 0 turns it off), and never past its own
+``exp``, gives the same identity without checking its signature again — a
+client sends its token on every request, and the signature check was the
+largest part of the gateway's own CPU per request after the RPC. The cache is
+keyed by the token's SHA-256 and bounded (least recently used out first); a
+token refused is never remembered, so it is checked again each time. What
+this gives up: a key withdrawn at the provider still lets a token it signed
+through for at most those 30 s.
+
 Claims: ``sub`` (who), ``mission`` (the Mission code, or ``intermire``),
 ``roles`` (a list, or a space-separated string). ``gateway/README.md`` says
 how an OIDC provider such as Keycloak maps its users to these claims (a user
@@ -20,9 +30,11 @@ mapper for ``aud``).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 
 import jwt
 
@@ -53,11 +65,27 @@ class AuthConfig:
     # An unknown ``kid`` makes the gateway fetch the JWKS again (the provider rotated its keys), at most once
     # per this many seconds, so that made-up key ids cannot turn the gateway against its provider.
     jwks_cooldown: float = 30.0
+    # How long a verified token is remembered (never past its expiry); 0: each request checks its signature.
+    cache_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, environ=None) -> AuthConfig:
         """The gateway's token settings; ``ConfigError`` naming the first one missing outside development."""
         env = os.environ if environ is None else environ
+        config = cls._from_env(env)
+        cache = env.get("PASSERELLE_JWT_CACHE_SECONDS", "").strip()
+        if not cache:
+            return config
+        try:
+            seconds = float(cache)
+        except ValueError:
+            seconds = -1.0
+        if not 0 <= seconds <= 300:
+            raise ConfigError(f"PASSERELLE_JWT_CACHE_SECONDS must be between 0 and 300 seconds, not {cache!r}")
+        return replace(config, cache_seconds=seconds)
+
+    @classmethod
+    def _from_env(cls, env) -> AuthConfig:
         issuer = mode.secret("PASSERELLE_JWT_ISSUER", DEFAULT_ISSUER, env)
         audience = mode.secret("PASSERELLE_JWT_AUDIENCE", DEFAULT_AUDIENCE, env)
         if env.get("PASSERELLE_JWT_JWKS_URL"):
@@ -78,9 +106,45 @@ class AuthConfig:
         return cls(issuer, audience, "HS256", key=mode.secret("PASSERELLE_JWT_SECRET", DEV_SECRET, env))
 
 
+class VerifiedTokens:
+    """Identities of tokens verified lately, by the token's SHA-256, each until its own expiry or ``life``."""
+
+    def __init__(self, life: float, size: int = 4096):
+        self.life, self.size = life, size
+        self._known: OrderedDict[bytes, tuple[Actor, float]] = OrderedDict()
+
+    @staticmethod
+    def key(token: str) -> bytes:
+        return hashlib.sha256(token.encode()).digest()
+
+    def get(self, key: bytes, now: float) -> Actor | None:
+        found = self._known.get(key)
+        if found is None:
+            return None
+        actor, until = found
+        if now >= until:
+            del self._known[key]
+            return None
+        self._known.move_to_end(key)
+        return actor
+
+    def put(self, key: bytes, actor: Actor, expires: float, now: float) -> None:
+        until = min(now + self.life, expires)
+        if self.life <= 0 or until <= now:
+            return
+        self._known[key] = (actor, until)
+        self._known.move_to_end(key)
+        while len(self._known) > self.size:
+            self._known.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+
 class Authenticator:
     def __init__(self, config: AuthConfig):
         self.config = config
+        self.verified = VerifiedTokens(config.cache_seconds)
         self._jwks = (
             jwt.PyJWKClient(config.jwks_url, lifespan=300, timeout=5, cooldown_duration=config.jwks_cooldown)
             if config.jwks_url
@@ -91,6 +155,16 @@ class Authenticator:
         if not authorization or not authorization.startswith("Bearer "):
             raise Unauthenticated("a bearer token is required")
         token = authorization[len("Bearer ") :].strip()
+        key, now = self.verified.key(token), time.time()
+        known = self.verified.get(key, now)
+        if known is not None:
+            return known
+        actor, expires = self._verify(token)
+        self.verified.put(key, actor, expires, now)
+        return actor
+
+    def _verify(self, token: str) -> tuple[Actor, float]:
+        """The token's actor and expiry (epoch seconds), its signature and claims checked."""
         try:
             key = self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self.config.key
             claims = jwt.decode(
@@ -119,7 +193,7 @@ class Authenticator:
         mission = claims.get("mission")
         if not isinstance(mission, str) or not roles:
             raise Unauthenticated("the token names no mission or no roles")
-        return Actor(str(claims["sub"]), mission, tuple(str(r) for r in roles))
+        return Actor(str(claims["sub"]), mission, tuple(str(r) for r in roles)), float(claims["exp"])
 
 
 def mint(sub: str, mission: str, roles: list[str], ttl: int = 3600, environ=None) -> str:
