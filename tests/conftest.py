@@ -23,6 +23,7 @@ DATABASE_INDEPENDENT = (
     "tests/contract/",  # the agency contract's documents and schemas
     "tests/integration/test_broker_topology.py",  # vhosts, users, permissions, shovels
     "tests/integration/test_rpc_timeouts.py",  # RPC budgets
+    "tests/integration/test_rpc_pool.py",  # the pooled proxies' publish path
     "tests/integration/test_bounded_work.py",  # deadlines, single flight, the cap on heavy work
     "tests/integration/test_platform_up.py",  # processes up, ready and down
     "tests/integration/test_stock_machine.py",  # up beside a stock broker, up refusing one, a silent broker
