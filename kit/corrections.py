@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from nameko.exceptions import deserialize_to_instance
 from sqlalchemy import JSON, DateTime, Index, Integer, String, func, select, update
@@ -39,6 +39,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from kit import inputs
 from kit.errors import Conflict, ValidationFailed
+
+if TYPE_CHECKING:  # the actor's class lives beside its nameko dependency provider
+    from kit.actor import Actor
 
 VERSION = "version"
 
@@ -191,21 +194,21 @@ def history_rows(
     what: str,
     record_id: str,
     version: int,
-    by: str,
-    role: str,
+    actor: Actor,
     at: datetime,
     changes: Iterable[Change],
 ) -> list[CorrectionLog]:
-    """One row of ``log`` per change of one correction."""
+    """One row of ``log`` per change of one correction, by ``actor`` (their user name and roles)."""
     make = cast(Any, log)  # the service's mapped subclass: the mixin itself has no constructor
+    by, role = (actor.sub or "")[:100], ",".join(actor.roles)[:100]
     return [
         make(
             record=what,
             record_id=record_id,
             version=version,
             at=at,
-            by=by[:100],
-            role=role[:100],
+            by=by,
+            role=role,
             field=c.field,
             before=c.before,
             after=c.after,

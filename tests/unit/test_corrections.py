@@ -173,3 +173,51 @@ def test_sensitive_target_groups_are_corrected_and_shown_only_by_the_roles_that_
     (change,) = hidden[0]["changes"]
     assert [g["evidence"] for g in change["after"]] == [None, "CESS absent"]
     assert [g["evidence"] for g in shown[0]["changes"][0]["before"]] == ["AVIQ 123", "CESS absent"]
+
+
+# -- employers, contacts and vacancies ---------------------------------------------
+AGENT = Actor("eric.agent", "mirec", ("employer_relations",))
+
+
+@pytest.fixture
+def employers(tmp_path):
+    with migrated("employer", f"sqlite:///{tmp_path}/employer.sqlite") as store:
+        yield store
+
+
+def test_employer_and_contact_corrections_share_one_history(employers, clock):
+    from employer import application as emp
+    from employer import schemas as es
+    from employer.models import Correction as EmployerCorrection
+
+    with session(employers) as s, s.begin():
+        firm = emp.register(s, AGENT, clock, SOURCE, inputs.load(es.EmployerIntakeSchema(), DemoFactory(7).employer()))
+        contact = emp.add_contact(
+            s, firm.value.id, {"name": "Léa Martin", "function": None, "phone": None, "email": None}
+        )
+        s.flush()
+        ids = firm.value.id, contact.id
+    with session(employers) as s, s.begin():
+        emp.correct_employer(s, AGENT, clock, SOURCE, ids[0], {"version": 1, "street": "Rue de la Station 3"})
+        emp.reassign(s, DIRECTOR, clock, SOURCE, ids[0], {"version": 2, "account_manager": "fanny.agent"})
+        emp.correct_contact(s, AGENT, clock, SOURCE, *ids, {"version": 1, "phone": "071 23 45 67"})
+    with session(employers) as s, s.begin(), pytest.raises(StaleVersion) as stale:
+        emp.correct_employer(s, AGENT, clock, SOURCE, ids[0], {"version": 2, "name": "Trop tard"})
+    assert (stale.value.current, stale.value.changed_by) == (3, "dora.director")
+    with session(employers) as s:
+        history = emp.correction_history(s, ids[0])
+    assert [(e["version"], e["by"], e["changes"][0]["field"]) for e in history["employer"]] == [
+        (3, "dora.director", "account_manager"),
+        (2, "eric.agent", "street"),
+    ]
+    assert history["employer"][0]["changes"][0] == {
+        "field": "account_manager",
+        "before": "eric.agent",
+        "after": "fanny.agent",
+    }
+    assert history["contacts"][ids[1]][0]["changes"] == [{"field": "phone", "before": None, "after": "071 23 45 67"}]
+    with session(employers) as s, s.begin():
+        emp.erase_contact(s, ids[0], ids[1])
+    with session(employers) as s:
+        left = s.scalars(select(EmployerCorrection.record).order_by(EmployerCorrection.id)).all()
+    assert left == ["employer", "employer"], "an erased contact's former values go with them"

@@ -649,11 +649,7 @@ def correct(
     born, registered = who.birth_date, who.registered_on
     if born > registered:
         raise ValidationFailed({"birth_date": ["birth date is after the intake date"]})
-    session.add_all(
-        corrections.history_rows(
-            Correction, CORRECTED, who.id, version, actor.sub, ",".join(actor.roles), clock.now(), changes
-        )
-    )
+    session.add_all(corrections.history_rows(Correction, CORRECTED, who.id, version, actor, clock.now(), changes))
     session.flush()
     published = events.corrected(publisher(session, source, who), version, [c.field for c in changes])
     return Outcome(who, internal(published))
