@@ -224,7 +224,6 @@ def test_an_employer_and_its_contact_corrected_and_its_account_manager_reassigne
 
 def test_a_vacancy_corrected_at_its_version_and_a_stale_edit_refused(client, employer, platform):
     vacancy = {
-        "employer_id": employer["id"],
         "title": "Maçon",
         "occupation": "F1703",
         "description": "Gros oeuvre",
