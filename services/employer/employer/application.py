@@ -162,6 +162,7 @@ def count(session: Session) -> int:
 def add_contact(session: Session, employer_id: object, data: Data) -> Contact:
     contact = Contact(id=str(uuid.uuid4()), employer_id=employer(session, employer_id).id, **data)
     session.add(contact)
+    session.flush()  # its defaults (the version a correction names) in the answer
     return contact
 
 
