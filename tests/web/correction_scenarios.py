@@ -15,8 +15,9 @@ from types import SimpleNamespace
 
 from playwright.sync_api import expect
 
+from runtime.demo import DemoFactory
 from tests.web.browser import launch_chromium
-from tests.web.scenarios import Visitor, api, new_person
+from tests.web.scenarios import Visitor, api, fresh_seed, new_person
 
 NAMUR = "92094"
 
@@ -88,7 +89,47 @@ def a_person_corrected_and_a_stale_edit_refused(front, chromium):
         you.close()
 
 
-SCENARIOS = {"a_person_corrected_and_a_stale_edit_refused": a_person_corrected_and_a_stale_edit_refused}
+def an_employer_corrected_and_handed_over(front, chromium):
+    employer = api(
+        front, "mirec", "employer_relations", "POST", "/employers", DemoFactory(seed=fresh_seed()).employer()
+    )
+    eid = employer["id"]
+    agent, director = Visitor(front, chromium), Visitor(front, chromium)
+    try:
+        agent.sign_in("mirec", "eric")
+        agent.go(f"/entreprises/{eid}")
+        page = agent.page
+        page.get_by_role("link", name="Corriger", exact=True).click()
+        agent.audit()
+        expect(page.get_by_label("Gestionnaire du compte")).to_have_count(0)  # the direction's, not the agent's
+        page.get_by_label("Rue et numéro").fill("Rue de la Station 3")
+        page.get_by_label("Code postal").fill("60OO")
+        page.get_by_role("button", name="Enregistrer la correction").click()
+        agent.audit()
+        expect(page.locator("#f-postal_code-error")).to_be_visible()
+        page.get_by_label("Code postal").fill("6000")
+        page.get_by_role("button", name="Enregistrer la correction").click()
+        expect(page).to_have_url(re.compile(rf"/entreprises/{eid}$"))
+        agent.audit()
+        expect(page.locator("#corrections + ol > li")).to_contain_text("Rue de la Station 3")
+
+        director.sign_in("mirec", "dora")
+        director.go(f"/entreprises/{eid}/corriger")
+        director.page.get_by_label("Gestionnaire du compte").fill("fanny@mirec")
+        director.page.get_by_role("button", name="Confier l'entreprise").click()
+        expect(director.page).to_have_url(re.compile(rf"/entreprises/{eid}$"))
+        director.audit()
+        expect(director.page.locator("#corrections + ol > li").first).to_contain_text("Version 3, par dora@mirec")
+        assert api(front, "mirec", "director", "GET", f"/employers/{eid}")["account_manager"] == "fanny@mirec"
+    finally:
+        agent.close()
+        director.close()
+
+
+SCENARIOS = {
+    "a_person_corrected_and_a_stale_edit_refused": a_person_corrected_and_a_stale_edit_refused,
+    "an_employer_corrected_and_handed_over": an_employer_corrected_and_handed_over,
+}
 
 
 def main(argv: list[str]) -> int:
