@@ -168,6 +168,7 @@ ERROR_MESSAGES = (
     ("nothing to correct", N_("Rien à corriger : modifiez au moins un champ.")),
     ("birth date is after the intake date", N_("La date de naissance est postérieure à la date d'accueil.")),
     ("is already the employer's account manager", N_("C'est déjà le gestionnaire de ce compte.")),
+    ("four digits", N_("Un code postal a quatre chiffres, par exemple 6000.")),
     ("birth date is in the future", N_("La date de naissance est dans le futur.")),
     ("birth date is more than 100 years ago", N_("La date de naissance remonte à plus de 100 ans.")),
     ("intake date is in the future", N_("La date d'accueil est dans le futur.")),
