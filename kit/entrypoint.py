@@ -1,9 +1,8 @@
 """One shape for every RPC of a service: authorise, load, check references, one transaction, one use case.
 
-An RPC is its nameko ``@rpc`` method, its spec in ``@entrypoint`` beneath it, and a body that calls one use
-case of the service's ``application.py``::
+An RPC is one method: its spec in ``@entrypoint``, which also makes it a nameko RPC (``kit.rpc.rpc``), and a
+body that calls one use case of the service's ``application.py``::
 
-    @rpc
     @entrypoint("employer.register", payload=schemas.EmployerIntakeSchema, answer=schemas.EmployerSchema)
     def register(self, payload):
         return app.register(*self.unit, payload)
@@ -21,17 +20,22 @@ case of the service's ``application.py``::
    write lock is never held while waiting for them;
 4. open **one transaction** (``db.transaction()``), or a read-only session for ``reads=True``, and run the
    body with ``self.unit`` (``Unit``) bound to it: the session, the actor, the clock and the events' source,
-   in the order every use case takes them (``app.register(*self.unit, payload)``);
+   in the order every use case takes them (``app.register(*self.unit, payload)``). With ``session=False``
+   nothing is opened (``self.unit.session`` is None): the body hands ``self.db`` to code that opens its own
+   sessions (the agency replay, rekeying in batches, reporting's cached facts and its heavy tables, which
+   must not hold a transaction while they compute);
 5. if the body returns an ``Outcome``, add its **events to the outbox** in that transaction
    (``kit.application.to_outbox``), so the change and its events commit together;
 6. **answer**: dump the value through the output schema (a class or an instance), or call the answer
    function with the session and the value; without ``answer`` the value is the answer.
 
-An event handler has the same shape, with ``@once`` beneath ``@event_handler``: it loads the event's data
-through its contract class (``contracts.catalogue.load``: an event outside the contract fails before the
-inbox is touched), applies it at most once (``db.once``: an event already applied runs nothing), with
-``self.unit`` bound to that transaction (no actor: an event is nobody's call), and adds the events the body
-returns to the outbox in that transaction.
+An event handler has the same shape: ``@once(ContractClass)`` makes the method the handler of the class's
+event type (``kit.consumer.event_handler``, from ``source``), loads the event's data through the contract
+class (``contracts.catalogue.load``: an event outside the contract fails before the inbox is touched),
+applies it at most once (``db.once``: an event already applied runs nothing), with ``self.unit`` bound to
+that transaction (no actor: an event is nobody's call), and adds the events the body returns to the outbox
+in that transaction. A handler that takes its events in batches is declared with ``event_handler`` itself.
+A timer that sets the due counts is ``due_timer(due_counts)``.
 
 A refusal at any step leaves nothing written. The method keeps its own signature (nameko checks every call
 against it) and its docstring; what the RPC does is the use case its body calls.
@@ -42,24 +46,27 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from marshmallow import Schema
+from nameko.timer import timer
 from sqlalchemy.orm import Session
 
 from contracts.catalogue import load as load_event
-from kit import inputs
+from kit import inputs, metrics
 from kit.actor import Actor
 from kit.application import Clock, Outcome, to_outbox
+from kit.consumer import event_handler
 from kit.references import OWNERS, Ref, check, rpc_lookup
+from kit.rpc import rpc
 
 F = TypeVar("F", bound=Callable[..., Any])
 # How an argument is loaded: a marshmallow schema (class or instance), or a function of the value sent.
 Loader = type[Schema] | Schema | Callable[[Any], Any]
 # How the value becomes the answer: a marshmallow schema (class or instance), or a function of (session, value).
-Answer = type[Schema] | Schema | Callable[[Session, Any], Any]
+Answer = type[Schema] | Schema | Callable[[Session | None, Any], Any]
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,7 @@ class Unit:
     for (the audit trail names it).
     """
 
-    session: Session
+    session: Session | None  # None in an entrypoint declared with ``session=False``
     actor: Actor | None
     clock: Clock
     source: str
@@ -87,12 +94,14 @@ def entrypoint(
     answer: Answer | None = None,
     refs: Callable[..., Iterable[Ref]] | None = None,
     reads: bool = False,
+    session: bool = True,
     args: type[Schema] | Schema | None = None,
     **load: Loader,
 ) -> Callable[[F], F]:
-    """The spec of one RPC: its policy ``action``, how each named argument is ``load``-ed (or ``args``: all
-    of them at once, through one schema whose fields are the arguments' names), the references it names
-    (``refs``), whether it only ``reads`` (no transaction), and how its value becomes the ``answer``.
+    """One RPC, registered with nameko: its policy ``action``, how each named argument is ``load``-ed (or
+    ``args``: all of them at once, through one schema whose fields are the arguments' names), the references
+    it names (``refs``), whether it only ``reads`` (no transaction) or opens no ``session`` at all, and how
+    its value becomes the ``answer``.
 
     ``action`` and ``refs``, when functions, are called with the loaded arguments by name.
     """
@@ -124,25 +133,32 @@ def entrypoint(
                 referred = list(refs(**given()))
                 owners = {OWNERS[ref.kind][0] for ref in referred}
                 check(referred, rpc_lookup({owner: getattr(self, owner) for owner in owners}))
-            opened: AbstractContextManager[Session] = self.db.session() if reads else self.db.transaction()
-            with opened as session:
-                self.unit = Unit(session, actor, self.clock, self.site.source, doing)
+            opened: AbstractContextManager[Session | None]
+            if not session:
+                opened = nullcontext()
+            else:
+                opened = self.db.session() if reads else self.db.transaction()
+            with opened as unit_session:
+                self.unit = Unit(unit_session, actor, self.clock, self.site.source, doing)
                 try:
                     value = fn(*call.args, **call.kwargs)
                     if isinstance(value, Outcome):
-                        value = to_outbox(session, value)
-                    return _answer(answer, session, value)
+                        if unit_session is None:
+                            raise TypeError(f"{fn.__qualname__}: an Outcome's events need a session")
+                        value = to_outbox(unit_session, value)
+                    return _answer(answer, unit_session, value)
                 finally:
                     del self.unit
 
         run.__signature__ = signature  # type: ignore[attr-defined]  # nameko checks each call against it
-        return run  # type: ignore[return-value]
+        return rpc(run)
 
     return decorate
 
 
-def once(*contract: type) -> Callable[[F], F]:
-    """An event handler's body applied to its event's data, loaded as one of ``contract``'s classes, at most once."""
+def once(*contract: type, source: str = "internal") -> Callable[[F], F]:
+    """An event handler of each of ``contract``'s event types (published to ``source``): its body applied to
+    the event's data, loaded as one of ``contract``'s classes, at most once."""
 
     def decorate(fn: F) -> F:
         @functools.wraps(fn)
@@ -159,9 +175,21 @@ def once(*contract: type) -> Callable[[F], F]:
                 finally:
                     del self.unit
 
+        for kind in contract:
+            event_handler(kind.TYPE, source=source)(run)  # type: ignore[attr-defined]
         return run  # type: ignore[return-value]
 
     return decorate
+
+
+def due_timer(due_counts: Callable[..., dict[tuple[str, str], int]]) -> Callable[[Any], None]:
+    """A timer entrypoint setting ``passerelle_due_items`` from ``due_counts(session, today)`` every
+    ``metrics.DUE_INTERVAL`` seconds, at start too (``ServiceBase.count_due``)."""
+
+    def measure_due(self: Any) -> None:
+        self.count_due(due_counts)
+
+    return cast(Callable[[Any], None], timer(interval=metrics.DUE_INTERVAL, eager=True)(measure_due))
 
 
 def _schema(given: object) -> Schema | None:
@@ -185,10 +213,10 @@ def _load(arguments: dict[str, Any], load: dict[str, Loader], together: type[Sch
             arguments[name] = cast(Callable[[Any], Any], loader)(arguments[name])
 
 
-def _answer(answer: Answer | None, session: Session, value: Any) -> Any:
+def _answer(answer: Answer | None, session: Session | None, value: Any) -> Any:
     if answer is None:
         return value
     schema = _schema(answer)
     if schema is not None:
         return schema.dump(value)
-    return cast(Callable[[Session, Any], Any], answer)(session, value)
+    return cast(Callable[[Session | None, Any], Any], answer)(session, value)

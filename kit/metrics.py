@@ -45,3 +45,8 @@ DUE_ITEMS = Gauge(
     "What falls due in the Mission within 30 days (state=due) or has passed its date (state=overdue), by kind.",
     ["service", "kind", "state"],
 )
+UNUSUAL_READERS = Gauge(
+    "passerelle_unusual_readers",
+    "Users of the Mission who opened many files outside their caseload within 24 hours (beneficiary.unusual).",
+    ["service"],
+)

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from faker import Faker
 
+from kit import taxonomy
 from kit.reference import walloon_municipalities
 
 # A few NACE-BEL 2008 sub-classes where Missions place people.
@@ -73,40 +74,289 @@ def demo_sub(role: str, mission: str) -> str:
     return f"{login}@{mission}"
 
 
+# What happens to the demo people of a Mission, in turn, so that even a few people per Mission show a caseload
+# at several stages with something due: a counsellor signing in finds a day's work, not a list of intakes.
+STORIES = (
+    "plan",
+    "new",
+    "contract_due",
+    "assessed",
+    "exited",
+    "plan_overdue",
+    "placement",
+    "new",
+    "contract_overdue",
+    "dropped_out",
+)
+# Day offsets (from today) of a plan's next action, and of a first contract's signature (its six-month check
+# falls due 183 days later): within the "what is due" horizon, or already late.
+PLAN_DUE, PLAN_OVERDUE = (5, 25), (-20, -3)
+# How long ago each kind of person came in (days): a first contract comes after months of a path.
+REGISTERED = {
+    "new": (0, 20),
+    "assessed": (30, 90),
+    "plan": (60, 200),
+    "plan_overdue": (60, 200),
+    "placement": (150, 300),
+    "dropped_out": (90, 250),
+}
+REGISTERED_WITH_A_CONTRACT = (260, 600)
+# The target groups a demo person may belong to, with the evidence a counsellor files (the sensitive ones too:
+# the file shows their evidence only to the roles allowed to see it).
+DEMO_GROUPS = (
+    ("low_qualification", "Pas de diplôme du secondaire supérieur (déclaration et bulletin)"),
+    ("long_term_unemployed", "Attestation du Forem : demandeur d'emploi depuis plus de 24 mois"),
+    ("social_aid", "Attestation du CPAS : revenu d'intégration"),
+    ("priority_neighbourhood", "Domicile dans un quartier prioritaire de la commune"),
+    ("single_parent", "Composition de ménage"),
+)
+SIGNED_DUE, SIGNED_OVERDUE = (-180, -160), (-215, -190)
+
+
+class Story:
+    """One demo person's path through the Mission, told through the services' own RPCs (``seed``)."""
+
+    def __init__(self, call, factory: DemoFactory, employers: list[str]):
+        self.call, self.factory, self.employers = call, factory, employers
+        self.rng = factory.rng
+        self.taxonomy = taxonomy.default()
+        self.occupations = sorted(c for c, o in self.taxonomy.occupations.items() if len(o.competences) >= 4)
+
+    def tell(self, kind: str, person: dict) -> None:
+        today = date.today()
+        pid = person["id"]
+        if kind == "new":
+            return
+        occupation = self.taxonomy.occupations[self.rng.choice(self.occupations)]
+        held = list(occupation.competences[: max(2, len(occupation.competences) // 2)])
+        registered = date.fromisoformat(person["registered_on"])
+        assessed_on = min(today, registered + timedelta(days=14))
+        self.call(
+            "assess",
+            pid,
+            {
+                "assessed_on": assessed_on.isoformat(),
+                "competences": [
+                    {"code": c, "level": self.rng.randint(1, 3), "kind": "technical", "source": "work"} for c in held
+                ],
+            },
+        )
+        self.call("move_stage", pid, {"to": "orientation", "why": "bilan de compétences terminé"})
+        if kind == "assessed":
+            return
+        due = self.rng.randint(*(PLAN_OVERDUE if kind == "plan_overdue" else PLAN_DUE))
+        missing = [c for c in occupation.competences if c not in held][:5]
+        self.call(
+            "agree_plan",
+            pid,
+            {
+                "target_occupations": [occupation.code],
+                "missing_competences": missing,
+                "actions": [
+                    {
+                        "kind": "remise_a_niveau",
+                        "description": "Remise à niveau en français et calcul",
+                        "due": (today + timedelta(days=due)).isoformat(),
+                    },
+                    {
+                        "kind": "confirmation_internship",
+                        "description": f"Stage de confirmation : {occupation.label}",
+                        "due": (today + timedelta(days=due + 45)).isoformat(),
+                    },
+                ],
+                "contract_wishes": ["permanent", "fixed_term"],
+                "mobility_km": self.rng.choice((10, 20, 30)),
+                "agreed_with_person": True,
+            },
+        )
+        self.call("move_stage", pid, {"to": self.rng.choice(("remise_a_niveau", "preformation", "formation"))})
+        self.call("add_note", pid, {"kind": "pedagogical", "text": "Bonne participation à la remise à niveau."})
+        if kind in ("plan", "plan_overdue"):
+            return
+        if kind == "dropped_out":
+            self.call("drop_out", pid, {"reason": "health", "why": "raisons de santé, à recontacter dans trois mois"})
+            return
+        self.call("move_stage", pid, {"to": "placement"})
+        if kind == "placement" or not self.employers:
+            return
+        window = SIGNED_OVERDUE if kind in ("contract_overdue", "exited") else SIGNED_DUE
+        signed = today + timedelta(days=self.rng.randint(*window))
+        contract = self.call(
+            "record_contract",
+            pid,
+            {
+                "signed_on": signed.isoformat(),
+                "employer_id": self.rng.choice(self.employers),
+                "contract_type": self.rng.choice(("permanent", "fixed_term")),
+                "hours_per_week": self.rng.choice((19, 30, 38)),
+            },
+        )
+        self.call("move_stage", pid, {"to": "suivi", "why": "premier contrat signé"})
+        if kind == "exited":
+            self.call(
+                "record_six_month_check",
+                pid,
+                {
+                    "checked_on": contract["check_due"],
+                    "still_employed": True,
+                    "source": "phone",
+                },
+            )
+            self.call("exit_path", pid, {"reason": "durable_employment"})
+
+
+def _prospection(call, factory: DemoFactory, employer_id: str, occupations: list[str], vacancy: bool) -> dict | None:
+    """A visit with its next action due soon (or late), and when ``vacancy``, the vacancy it surfaced, opened."""
+    rng, today = factory.rng, date.today()
+    visited = today - timedelta(days=rng.randint(10, 60))
+    call(
+        "log_prospection",
+        employer_id,
+        {
+            "kind": "visit",
+            "on": visited.isoformat(),
+            "summary": "Rencontre avec la responsable du personnel : besoins en recrutement pour la rentrée.",
+            "next_action": "Envoyer les profils de candidats",
+            "next_action_due": max(visited, today + timedelta(days=rng.randint(-7, 21))).isoformat(),
+        },
+    )
+    if not vacancy:
+        return None
+    occupation = taxonomy.default().occupation(rng.choice(occupations))
+    municipality = rng.choice(walloon_municipalities())["id"]
+    opened = call(
+        "create_vacancy",
+        {
+            "employer_id": employer_id,
+            "title": occupation.label[:200],
+            "occupation": occupation.code,
+            "description": "Poste négocié avec l'entreprise, avec formation en alternance.",
+            "competences": [
+                {"code": c, "level": 2, "essential": i == 0} for i, c in enumerate(occupation.competences[:4])
+            ],
+            "contract_type": "permanent",
+            "hours_per_week": 38,
+            "municipality": municipality,
+            "posts": rng.randint(1, 2),
+        },
+    )
+    call("open_vacancy", opened["id"])
+    return opened
+
+
+def _training_project(call, factory: DemoFactory, vacancy: dict) -> None:
+    """A training project on an open vacancy, its two conventions on their way through the signatures: the
+    employer has signed its convention and the Mission's signature is awaited; the training operator's is
+    submitted, unsigned."""
+    rng = factory.rng
+    start = date.today() + timedelta(days=rng.randint(30, 60))
+    operator = enterprise_number(rng)
+    project = call(
+        "create_project",
+        {
+            "title": f"{vacancy['title'][:150]} : formation en alternance",
+            "vacancy_id": vacancy["id"],
+            "employer_id": vacancy["employer_id"],
+            "employer_convention": {
+                "post_title": vacancy["title"][:200],
+                "hires_committed": 2,
+                "contract_type": "permanent",
+                "hours_per_week": 38,
+            },
+            "training_convention": {
+                "operators": [{"name": "Centre de formation " + factory.fake.city(), "enterprise_number": operator}],
+                "training_profile": vacancy["title"][:200],
+                "specification": "Formation qualifiante en modules, avec stages en entreprise.",
+                "hours_centre": 300,
+                "hours_work": 220,
+                "start_date": start.isoformat(),
+                "end_date": (start + timedelta(days=180)).isoformat(),
+                "trainees_planned": 3,
+            },
+        },
+    )
+    employer_c, training_c = project["conventions"]["employer"][0], project["conventions"]["training"][0]
+    call("submit", employer_c["id"])
+    call(
+        "sign",
+        employer_c["id"],
+        {"party": "employer", "signer_name": factory.fake.name(), "signer_function": "gérant·e"},
+    )
+    call("submit", training_c["id"])
+
+
 def seed(registry, per_mission: int = 20, seed: int = 2015) -> dict:
-    """Register demo people and employers in every Mission, through the services' RPC."""
+    """Demo people and employers in every Mission, through the services' RPC: employers with a prospection
+    visit (some with an open vacancy), then people whose paths follow ``STORIES`` (intake, assessment, plan,
+    stages, notes, a first contract and its six-month check, an exit or a drop-out). The Missions are seeded side by
+    side; seeding again with the same seed finds the people already there and adds nothing."""
+    import eventlet
+
     from gateway.rpc_clients import RpcClients
     from kit.actor import Actor
     from kit.errors import Conflict
 
-    factory = DemoFactory(seed)
     sites = RpcClients(registry)
     totals = {"beneficiaries": 0, "employers": 0, "missions": 0}
+
+    def one_mission(mission, factory: DemoFactory) -> None:
+        # As the front office's demo counsellor and agent of the Mission, so that whoever signs in as them finds
+        # a caseload and employers of their own, not empty pages.
+        counsellor = Actor(demo_sub("counsellor", mission.code), mission.code, ("counsellor",)).context()
+        agent = Actor(demo_sub("employer_relations", mission.code), mission.code, ("employer_relations",)).context()
+
+        def as_counsellor(method, *args):
+            return sites.call(mission.code, "beneficiary", method, *args, context=counsellor)
+
+        def as_agent(method, *args):
+            return sites.call(mission.code, "employer", method, *args, context=agent)
+
+        def conventions_as_agent(method, *args):
+            return sites.call(mission.code, "convention", method, *args, context=agent)
+
+        # Every identity is drawn first, the stories after: seeding again with the same seed draws the same
+        # employers and people, finds them already there (Conflict), and adds nothing.
+        companies = [factory.employer(mission.province) for _ in range(max(per_mission // 4, 1))]
+        intakes = []
+        for i in range(per_mission):
+            kind = STORIES[i % len(STORIES)]
+            ago = factory.rng.randint(*REGISTERED.get(kind, REGISTERED_WITH_A_CONTRACT))
+            intake = factory.beneficiary(mission.province, date.today() - timedelta(days=ago))
+            intake["target_groups"] = [
+                {"group": group, "evidence": evidence, "since": intake["registered_on"]}
+                for group, evidence in factory.rng.sample(DEMO_GROUPS, factory.rng.randint(0, 2))
+            ]
+            intakes.append((kind, intake))
+
+        employers = []
+        occupations = sorted(taxonomy.default().occupations)
+        for n, company in enumerate(companies):
+            try:
+                employer = as_agent("register", company)
+            except Conflict:
+                continue
+            employers.append(employer["id"])
+            totals["employers"] += 1
+            vacancy = _prospection(as_agent, factory, employer["id"], occupations, vacancy=n % 2 == 0)
+            if n == 0 and vacancy:
+                _training_project(conventions_as_agent, factory, vacancy)
+        story = Story(as_counsellor, factory, employers)
+        for kind, intake in intakes:
+            try:
+                person = as_counsellor("register", intake)
+            except Conflict:
+                continue
+            totals["beneficiaries"] += 1
+            story.tell(kind, person)
+        totals["missions"] += 1
+
     try:
-        for mission in registry.missions:
-            # Registered as the front office's demo counsellor and agent of the Mission, so that whoever signs
-            # in as them finds a caseload and employers of their own, not empty pages.
-            counsellor = Actor(demo_sub("counsellor", mission.code), mission.code, ("counsellor",)).context()
-            agent = Actor(demo_sub("employer_relations", mission.code), mission.code, ("employer_relations",)).context()
-            for _ in range(per_mission):
-                try:
-                    sites.call(
-                        mission.code,
-                        "beneficiary",
-                        "register",
-                        factory.beneficiary(mission.province),
-                        context=counsellor,
-                    )
-                    totals["beneficiaries"] += 1
-                except Conflict:
-                    pass  # seeding twice with the same seed finds the same people
-            for _ in range(max(per_mission // 4, 1)):
-                try:
-                    sites.call(mission.code, "employer", "register", factory.employer(mission.province), context=agent)
-                    totals["employers"] += 1
-                except Conflict:
-                    pass
-            totals["missions"] += 1
+        pool, threads = eventlet.GreenPool(len(registry.missions) or 1), []
+        for index, mission in enumerate(registry.missions):
+            # One random source per Mission: the same people whatever order the Missions finish in.
+            threads.append(pool.spawn(one_mission, mission, DemoFactory(seed + index)))
+        for thread in threads:
+            thread.wait()  # a Mission's error (a timeout, say) is raised here, not lost in its green thread
     finally:
         sites.close()
     return totals

@@ -10,9 +10,10 @@ with the templates (web/README.md).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from io import BytesIO
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -24,6 +25,8 @@ LANGUAGES = ("fr", "en")
 # 5 879 (DOMAIN.md), which is plain French's narrow no-break space; English groups with a comma.
 LOCALES = {"fr": "fr", "en": "en"}
 HERE = Path(__file__).resolve().parent / "translations"
+# Where the Missions are: every instant a page shows is in Belgian time.
+BELGIUM = ZoneInfo("Europe/Brussels")
 
 
 def load_translations(lang: str) -> Translations:
@@ -70,7 +73,10 @@ def format_moment(value) -> str:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return str(value)
-    return moment.strftime("%d/%m/%Y %H:%M")
+    # The services answer instants in UTC; the Missions read Belgian time (summer time included).
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(BELGIUM).strftime("%d/%m/%Y %H:%M")
 
 
 def format_number(value, lang: str = "fr") -> str:

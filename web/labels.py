@@ -134,6 +134,39 @@ ROLES = {
     "employer_relations": N_("Chargé·e de relations entreprises"),
     "director": N_("Direction"),
     "intermire_analyst": N_("Analyste InterMire"),
+    "dpo": N_("Délégué·e à la protection des données"),
+}
+# What the audit trail records (beneficiary.application.audit), as the data-protection officer reads it.
+AUDIT_ACTIONS = {
+    "beneficiary.register": N_("Accueil (ouverture du dossier)"),
+    "beneficiary.read": N_("Consultation du dossier"),
+    "beneficiary.list": N_("Dans une liste de personnes"),
+    "beneficiary.search": N_("Dans les résultats d'une recherche"),
+    "beneficiary.caseload": N_("Dans un portefeuille"),
+    "beneficiary.due": N_("Dans la liste « À faire »"),
+    "beneficiary.plans": N_("Consultation des plans d'insertion"),
+    "beneficiary.pathway": N_("Consultation du parcours"),
+    "beneficiary.assessments": N_("Consultation des évaluations"),
+    "beneficiary.assess": N_("Évaluation des compétences"),
+    "beneficiary.agree_plan": N_("Plan d'insertion convenu"),
+    "beneficiary.move_stage": N_("Changement d'étape"),
+    "beneficiary.record_outcome": N_("Contrat, suivi ou sortie enregistré"),
+    "beneficiary.record_consent": N_("Accord de transmission enregistré ou retiré"),
+    "beneficiary.notes.social.write": N_("Note sociale écrite"),
+    "beneficiary.notes.social.read": N_("Notes sociales lues"),
+    "beneficiary.notes.pedagogical.write": N_("Note pédagogique écrite"),
+    "beneficiary.notes.pedagogical.read": N_("Notes pédagogiques lues"),
+    "beneficiary.erase": N_("Effacement du dossier"),
+}
+# Why it was read (the ``purpose`` each page gives the gateway).
+AUDIT_PURPOSES = {
+    "accompaniment": N_("Accompagnement"),
+    "caseload": N_("Portefeuille"),
+    "search": N_("Recherche"),
+    "due": N_("Échéances"),
+    "matching": N_("Mise à l'emploi"),
+    "convention": N_("Conventions"),
+    "erasure": N_("Effacement"),
 }
 # What falls due ("échéances"), from the beneficiary and employer services.
 DUE_KINDS = {

@@ -288,6 +288,18 @@ ROUTES = [
         },
         paginated=True,
     ),
+    Route(
+        "GET",
+        "/missions/<code>/audit/unusual",
+        "beneficiary.audit_review",
+        "beneficiary",
+        "unusual_access",
+        "Users who opened many files outside their caseload in the last 24 hours, the most first "
+        "(?files=: from how many distinct files; the alert's threshold unless given)",
+        lambda p, q, b: [q.get("files")],
+        query={"files": fields.Integer(validate=validate.Range(1, 10_000), metadata={"description": "files"})},
+        returns="array",
+    ),
     # Corrections with history (kit.corrections): the body names the version read; 409 when it moved since.
     Route(
         "PATCH",

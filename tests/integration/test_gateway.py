@@ -281,6 +281,28 @@ def test_the_data_protection_officer_reviews_the_audit_and_nobody_else_does(clie
     assert client.get("/missions/mirec/audit?from=2026-13-01", headers=dpo).status_code == 422
 
 
+def test_a_user_opening_files_outside_their_caseload_is_shown_to_the_data_protection_officer(client):
+    """Opening three files of anne's counts for zoe, not for anne; appearing in a search does not count."""
+    people = [
+        client.post("/missions/mirec/beneficiaries", json=DemoFactory(seed=90 + n).beneficiary("50000"), headers=auth())
+        for n in range(3)
+    ]
+    ids = [answer.json["id"] for answer in people]
+    zoe = auth("zoe", roles=("counsellor",))
+    for pid in ids:
+        assert client.get(f"/missions/mirec/beneficiaries/{pid}", headers=zoe).status_code == 200
+        assert client.get(f"/missions/mirec/beneficiaries/{pid}", headers=auth()).status_code == 200
+    assert client.post("/missions/mirec/beneficiaries/search", json={"q": "a"}, headers=auth("yves")).status_code == 200
+    dpo = as_role("dpo")
+    unusual = client.get("/missions/mirec/audit/unusual?files=3", headers=dpo)
+    assert unusual.status_code == 200, unusual.json
+    assert {"user": "zoe", "files": 3} in unusual.json
+    assert not [u for u in unusual.json if u["user"] in ("anne", "yves")]
+    assert not [u for u in client.get("/missions/mirec/audit/unusual?files=4", headers=dpo).json if u["user"] == "zoe"]
+    assert client.get("/missions/mirec/audit/unusual", headers=as_role("director")).status_code == 403
+    assert client.get("/missions/mirec/audit/unusual?files=0", headers=dpo).status_code == 422
+
+
 def test_request_id_travels_to_the_services_logs(client, platform):
     request_id = f"req-{uuid.uuid4().hex[:12]}"
     reply = client.post(

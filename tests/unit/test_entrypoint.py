@@ -6,14 +6,17 @@ from contextlib import contextmanager
 
 import pytest
 from marshmallow import Schema, fields
+from nameko.timer import Timer
 
-from contracts import internal
+from contracts import internal, signal
 from contracts.envelope import make_event
 from kit import entrypoint as ep
 from kit.actor import Actor
 from kit.application import Outcome
+from kit.consumer import EventHandler
 from kit.errors import Forbidden, ValidationFailed
 from kit.references import Ref
+from kit.rpc import PromptRpc
 from kit.service import Placement
 from kit.testing import FixedClock
 
@@ -100,6 +103,11 @@ class Service:
     def notes(self, kind):
         self.journal.append(("body", kind))
         return kind
+
+    @ep.entrypoint("x.write", session=False)
+    def hand_over(self, batch):
+        self.journal.append(("body", self.unit.session, self.unit.actor.sub, batch))
+        return batch
 
     @ep.once(internal.BeneficiaryErasedV1)
     def on_erased(self, data):
@@ -204,3 +212,48 @@ def test_an_event_is_loaded_through_its_contract_and_applied_once(outbox):
     other = make_event(source="/missions/mirec/beneficiary", type=internal.BeneficiaryRegisteredV1.TYPE, data={})
     with pytest.raises(Exception, match="is not"):
         Service().on_erased(other)
+
+
+def test_the_spec_registers_the_method_as_the_service_rpc_and_once_as_its_event_handler():
+    (rpc,) = Service.write.nameko_entrypoints
+    assert isinstance(rpc, PromptRpc)
+    (handler,) = Service.on_erased.nameko_entrypoints
+    assert isinstance(handler, EventHandler)
+    assert (handler.event_type, handler.source) == (internal.BeneficiaryErasedV1.TYPE, "internal")
+
+    class Signals:
+        @ep.once(signal.FollowedElsewhereV1, source="signal")
+        def on_followed(self, data):
+            pass
+
+    (handler,) = Signals.on_followed.nameko_entrypoints
+    assert (handler.event_type, handler.source) == (signal.FollowedElsewhereV1.TYPE, "signal")
+
+
+def test_without_a_session_the_body_runs_authorised_with_the_actor_and_nothing_opened():
+    service = Service()
+    assert service.hand_over(7) == 7
+    assert service.journal == [("authorize", "x.write"), ("body", None, "anne.counsellor", 7)]
+    assert not hasattr(service, "unit")
+    with pytest.raises(Forbidden):
+        Service(allowed=()).hand_over(7)
+
+
+def test_the_due_timer_sets_the_due_counts_through_the_service():
+    def due_counts(session, today):
+        return {}
+
+    class Counted:
+        measure_due = ep.due_timer(due_counts)
+
+        def __init__(self):
+            self.counted = []
+
+        def count_due(self, counts):
+            self.counted.append(counts)
+
+    (timer,) = Counted.measure_due.nameko_entrypoints
+    assert isinstance(timer, Timer) and timer.eager
+    service = Counted()
+    service.measure_due()
+    assert service.counted == [due_counts]

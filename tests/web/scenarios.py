@@ -330,8 +330,35 @@ def the_wall_between_missions(front, chromium):
         assert answer.status == 400
         notes = api(front, "mirena", "counsellor", "GET", f"/beneficiaries/{ours['id']}/notes/social")
         assert "sans jeton" not in [n["text"] for n in notes]
+
+        # The access log is the data-protection officer's page alone: absent from the counsellor's menu, refused.
+        expect(page.get_by_role("link", name="Journal des accès")).to_have_count(0)
+        assert page.goto(front.url + "/protection-des-donnees").status == 403
     finally:
         you.close()
+
+    # MIRENA's data-protection officer reads who opened the file, by its reference, and nothing of MIREC's.
+    officer = Visitor(front, chromium)
+    page = officer.page
+    try:
+        officer.sign_in("mirena", "diane")
+        expect(page).to_have_url(re.compile(r"/protection-des-donnees$"))
+        page.get_by_label("Référence du dossier").fill(ours["id"])
+        page.get_by_role("button", name="Filtrer").click()
+        officer.audit()
+        log = page.locator("main table")
+        expect(log).to_contain_text("anne@mirena")
+        expect(log).to_contain_text("Consultation du dossier")
+        expect(log).to_contain_text("Note sociale écrite")
+        expect(page.locator("main")).not_to_contain_text(ours["last_name"])  # references only
+        page.goto(front.url + f"/protection-des-donnees?subject={theirs['id']}")
+        expect(page.locator("main")).to_contain_text("Aucune entrée pour ces critères.")
+        page.goto(front.url + "/protection-des-donnees?from=2026-13-01")
+        expect(page.locator(".has-error .error-message")).to_contain_text("date")
+        officer.audit()
+        assert page.goto(front.url + f"/beneficiaires/{ours['id']}").status in (403, 404)
+    finally:
+        officer.close()
 
 
 def the_employer_relations_agents_day(front, chromium):

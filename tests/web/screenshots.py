@@ -120,6 +120,7 @@ def main(argv: list[str]) -> int:
         shoot("eric", f"/offres/{vacancy['id']}", "vacancy-candidates")
         shoot("eric", f"/entreprises/{employer['id']}", "employer")
         shoot("dora", "/tableau-de-bord", "dashboard")
+        shoot("diane", "/protection-des-donnees", "access-log", full=False)
         tables = "/tableaux?indicateur=people_accompanied&ventilation="
         shoot("dora", "/tableau-de-bord" + tables + "target_group", "mission-table")
         shoot("ines", "/intermire", "sector-dashboard", mission="intermire")

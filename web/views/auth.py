@@ -19,6 +19,7 @@ DEMO_USERS = (
     ("eric", "Éric Lambert", ("employer_relations",), N_("Chargé de relations entreprises")),
     ("dora", "Dora Lemaire", ("director",), N_("Directrice")),
     ("daniel", "Daniel Collignon", ("director",), N_("Directeur (seconde signature)")),
+    ("diane", "Diane Wéry", ("dpo",), N_("Déléguée à la protection des données")),
 )
 # InterMire's demo analyst (development mode): sector figures only, no Mission.
 SECTOR_USERS = (("ines", "Inès Marchal", ("intermire_analyst",), N_("Analyste InterMire")),)
@@ -125,6 +126,8 @@ def home(page):
         return page.redirect(page.url("dashboard"))
     if "intermire_analyst" in roles:
         return page.redirect(page.url("sector_dashboard"))
+    if "dpo" in roles:
+        return page.redirect(page.url("audit"))
     return page.render(
         "error.html",
         status=403,

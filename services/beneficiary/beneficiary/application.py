@@ -10,6 +10,7 @@ audit row here, by reference only.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ from kit.pseudonym import key_id, pseudonym
 from kit.references import Ref
 from kit.storage import outbox as outbox_table
 
+log = logging.getLogger(__name__)
 Data = dict[str, Any]
 # A change to one person's file, as the entrypoints call it: (session, actor, clock, source, person, payload).
 FileChange = Callable[[Session, Actor, Clock, str, Beneficiary, Data], Outcome[Any]]
@@ -172,6 +174,7 @@ def register(session: Session, actor: Actor, clock: Clock, source: str, data: Da
     session.flush()
     published = addressed(events.registered(publisher(session, source, who)))
     audit(session, actor, clock, "beneficiary.register", who.id)
+    log.info("registered beneficiary %s", who.id)
     return Outcome(who, published)
 
 

@@ -1,27 +1,18 @@
-"""Beneficiary service entrypoints: each RPC is its spec (``kit.entrypoint``) and the use case it calls.
-
-Wiring only: the caller is re-checked (``kit.actor``) against the policy table and its Mission, and each RPC
-calls a use case of ``beneficiary.application`` (where the rules are, and the audit of every read of personal
-data); a change and its events commit together (``kit.outbox``).
-"""
-
-import logging
+"""Beneficiary service entrypoints, wiring only: each RPC is its spec (``kit.entrypoint``) and the use case of
+``beneficiary.application`` it calls (where the rules are, and the audit of every read of personal data)."""
 
 from nameko.timer import timer
 
 from beneficiary import application as app
-from beneficiary import queries, rekey, schemas
+from beneficiary import queries, rekey, schemas, unusual
 from contracts import signal
 from kit import agency_outbox as agency_events
 from kit import metrics
 from kit.actor import Caller
-from kit.consumer import event_handler
-from kit.entrypoint import entrypoint, once
+from kit.entrypoint import due_timer, entrypoint, once
 from kit.references import CHECK_TIMEOUT, known
-from kit.rpc import TimedRpcProxy, rpc
+from kit.rpc import TimedRpcProxy
 from kit.service import ServiceBase
-
-log = logging.getLogger(__name__)
 
 
 class BeneficiaryService(ServiceBase):
@@ -39,110 +30,83 @@ class BeneficiaryService(ServiceBase):
         return self.unit.session, self.unit.actor, self.clock
 
     # -- intake and the file ---------------------------------------------
-    @rpc
     @entrypoint("beneficiary.register", payload=schemas.IntakeSchema, answer=schemas.BeneficiarySchema)
     def register(self, payload):
-        registered = app.register(*self.unit, payload)
-        log.info("registered beneficiary %s", registered.value.id)
-        return registered
+        return app.register(*self.unit, payload)
 
-    @rpc
     @entrypoint("beneficiary.read", answer=schemas.file_answer)
     def get(self, beneficiary_id, purpose="accompaniment"):
-        """The file: identity, target groups (evidence of sensitive ones only to the roles allowed),
-        disclosures, stage and status, current plan, contract."""
         sensitive_ok = self.caller.may("beneficiary.sensitive_evidence")
         return app.file(*self._reader, self.site.code, beneficiary_id, purpose, sensitive_ok)
 
-    @event_handler(signal.FollowedElsewhereV1.TYPE, source="signal")
-    @once(signal.FollowedElsewhereV1)
+    @once(signal.FollowedElsewhereV1, source="signal")
     def on_followed_elsewhere(self, data):
-        """InterMire says other Missions follow this pseudonym too: shown on the person's file."""
         app.note_followed_elsewhere(self.unit.session, self.clock, data.pseudonym, data.missions)
 
-    @rpc
     @entrypoint("beneficiary.read")
     def list_beneficiaries(self, page=1, page_size=25, purpose="accompaniment"):
         return app.page_of_people(*self._reader, page, page_size, purpose)
 
-    @rpc
     @entrypoint("beneficiary.read", reads=True)
     def count(self):
         return app.count(self.unit.session)
 
-    @rpc
     @entrypoint("beneficiary.reference", reads=True)
     def known_beneficiaries(self, ids):
-        """Which of these references name a person of this Mission (kit.references; existence only)."""
         return known(ids, lambda asked: app.known(self.unit.session, asked))
 
     # -- disclosures, and the agencies' and the sector key's maintenance --
-    @rpc
     @entrypoint("beneficiary.record_consent", payload=schemas.DisclosureSchema)
     def record_disclosure(self, beneficiary_id, payload):
         return app.record_disclosure(*self.unit, self._file(beneficiary_id), payload)
 
-    @rpc
     @entrypoint("beneficiary.record_consent")
     def withdraw_disclosure(self, beneficiary_id, agency):
         return app.withdraw_disclosure(*self.unit, self._file(beneficiary_id), agency)
 
-    @rpc
+    @entrypoint("beneficiary.agency_replay", session=False)
     def replay_agency_events(self, agency, since):
-        """Queue again the events ``agency`` was sent since ``since`` (ISO date), with their original ids."""
-        self.caller.authorize("beneficiary.agency_replay")
         return agency_events.replay_request(self.db, agency, since)
 
-    @rpc
+    @entrypoint("beneficiary.rekey_pseudonyms", session=False)
     def rekey_pseudonyms(self, limit=500):
         """Sector key rotation: one batch of people re-derived under the current key (``beneficiary.rekey``)."""
-        self.caller.authorize("beneficiary.rekey_pseudonyms")
         return rekey.rekey(self.db, self.site.source, max(1, min(int(limit), 5000)))
 
-    # -- assessment, plan and path ---------------------------------------
-    @rpc
+    # -- assessment, plan, path and outcomes ----------------------------
     @entrypoint("beneficiary.assess", payload=schemas.AssessmentSchema, answer=schemas.AssessedOutSchema)
     def assess(self, beneficiary_id, payload):
         return app.assess(*self.unit, self._file(beneficiary_id), payload)
 
-    @rpc
     @entrypoint("beneficiary.agree_plan", payload=schemas.PlanSchema, answer=schemas.AGREED)
     def agree_plan(self, beneficiary_id, payload):
         return app.agree_plan(*self.unit, self._file(beneficiary_id), payload)
 
-    @rpc
     @entrypoint("beneficiary.read", answer=schemas.PlanOutSchema(many=True))
     def list_plans(self, beneficiary_id, purpose="accompaniment"):
         return app.plans(*self._reader, beneficiary_id, purpose)
 
-    @rpc
     @entrypoint("beneficiary.move_stage", payload=schemas.StageMoveSchema, answer=schemas.STAGE)
     def move_stage(self, beneficiary_id, payload):
         return app.move_stage(*self.unit, self._file(beneficiary_id), payload)
 
-    @rpc
     @entrypoint("beneficiary.move_stage", payload=schemas.DropOutSchema, answer=schemas.STAGE)
     def drop_out(self, beneficiary_id, payload):
         return app.drop_out(*self.unit, self._file(beneficiary_id), payload)
 
-    @rpc
     @entrypoint("beneficiary.read", answer=schemas.PathwaySchema)
     def get_pathway(self, beneficiary_id, purpose="accompaniment"):
         return app.pathway(*self._reader, beneficiary_id, purpose)
 
     # -- accompaniment notes: the note's kind decides who may ------------
-    @rpc
     @entrypoint(app.note_written, payload=schemas.NoteSchema, answer=schemas.NOTE_ADDED)
     def add_note(self, beneficiary_id, payload):
         return app.add_note(*self._reader, beneficiary_id, payload)
 
-    @rpc
     @entrypoint(app.notes_read, kind=app.check_note_kind, answer=schemas.NoteOutSchema(many=True))
     def list_notes(self, beneficiary_id, kind, purpose="accompaniment"):
         return app.notes(*self._reader, beneficiary_id, kind, purpose)
 
-    # -- outcomes --------------------------------------------------------
-    @rpc
     @entrypoint(
         "beneficiary.record_outcome",
         payload=schemas.ContractSchema,
@@ -152,57 +116,54 @@ class BeneficiaryService(ServiceBase):
     def record_contract(self, beneficiary_id, payload):
         return app.record_contract(*self.unit, self._file(beneficiary_id), payload)
 
-    @rpc
     @entrypoint("beneficiary.record_outcome", payload=schemas.FollowUpSchema, answer=schemas.ContractOutSchema)
     def record_six_month_check(self, beneficiary_id, payload):
         return app.record_six_month_check(*self.unit, self._file(beneficiary_id), payload)
 
-    @rpc
     @entrypoint("beneficiary.record_outcome", payload=schemas.ExitSchema, answer=schemas.STATUS)
     def exit_path(self, beneficiary_id, payload):
         return app.exit_path(*self.unit, self._file(beneficiary_id), payload)
 
-    @rpc
     @entrypoint("beneficiary.erase", answer=lambda _, erased: {"erased": erased})
     def erase(self, beneficiary_id):
         return app.erase(*self.unit, beneficiary_id)
 
     # -- search, caseload and what is due: each person listed is audited --
-    @rpc
     @entrypoint("beneficiary.read", found=queries.SearchSchema)
     def search(self, found=None, page=1, page_size=25, purpose="accompaniment"):
-        """People by part of their name (accents and case ignored), national or BIS number, counsellor, stage,
-        status, target group, municipality and registration dates (``queries.SearchSchema``); by name."""
+        """People by name, number, counsellor, stage, status, group, place or dates (``queries.SearchSchema``)."""
         return app.search(*self._reader, found, page, page_size, purpose)
 
-    @rpc
     @entrypoint("beneficiary.read")
     def caseload(self, counsellor=None, page=1, page_size=25, purpose="accompaniment", stage=None):
         return app.caseload(*self._reader, counsellor, stage, page, page_size, purpose)
 
-    @rpc
     @entrypoint("beneficiary.read")
     def list_assessments(self, beneficiary_id, purpose="accompaniment"):
         return app.assessments(*self._reader, beneficiary_id, purpose)
 
-    @rpc
     @entrypoint("beneficiary.read")
     def due(self, counsellor=None, horizon_days=queries.DEFAULT_HORIZON_DAYS, purpose="accompaniment"):
         return app.due(*self._reader, counsellor, horizon_days, purpose)
 
-    @rpc
     @entrypoint("beneficiary.audit_review", reads=True, args=schemas.AuditQuerySchema)
     def list_audit(self, subject=None, user=None, since=None, until=None, page=1, page_size=50):
-        """Who read or changed whose file, when and why: for the data-protection officer only."""
         return app.audit_entries(self.unit.session, subject, user, since, until, page, page_size)
 
+    @entrypoint("beneficiary.audit_review", reads=True)
+    def unusual_access(self, files=None):
+        """Who opened ``files`` or more files outside their caseload in 24 hours (``beneficiary.unusual``)."""
+        return unusual.readers(self.unit.session, self.clock.now(), files or unusual.THRESHOLD)
+
+    measure_due = due_timer(queries.due_counts)  # passerelle_due_items, every metrics.DUE_INTERVAL
+
     @timer(interval=metrics.DUE_INTERVAL, eager=True)
-    def measure_due(self):
-        """The Mission's due and overdue counts as metrics (``passerelle_due_items``)."""
-        self.count_due(queries.due_counts)
+    def measure_unusual(self):
+        """``passerelle_unusual_readers``, for the data-protection officer's alert."""
+        with self.db.session() as session:
+            metrics.UNUSUAL_READERS.labels(self.name).set(len(unusual.readers(session, self.clock.now())))
 
     # -- corrections --
-    @rpc
     @entrypoint("beneficiary.update", payload=schemas.CorrectionSchema, answer=schemas.BeneficiarySchema)
     def update(self, beneficiary_id, payload):
         """Correct identity, contact, municipality or target groups, at the version the caller read (409 if
@@ -210,7 +171,6 @@ class BeneficiaryService(ServiceBase):
         sensitive_ok = self.caller.may("beneficiary.sensitive_evidence")
         return app.correct(*self.unit, self._file(beneficiary_id), payload, sensitive_ok)
 
-    @rpc
     @entrypoint("beneficiary.read", answer=schemas.CorrectionEntrySchema(many=True))
     def list_corrections(self, beneficiary_id, purpose="accompaniment"):
         """The file's corrections, the latest first (sensitive evidence only to the roles that may see it)."""

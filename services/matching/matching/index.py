@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import eventlet.semaphore
 from eventlet import tpool
 from nameko.extensions import DependencyProvider
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from kit.registry import DEFAULT_PATH
 from kit.taxonomy import Taxonomy, load
@@ -28,6 +31,7 @@ from matching.models import Candidate, Vacancy
 from matching.titles import TitleIndex
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 ROME_DIR_KEY = "ROME_DIR"  # container config; else $PASSERELLE_ROME_DIR; else the demo taxonomy
 # Where trained title indexes are kept between starts: $PASSERELLE_CACHE_DIR, else var/cache in the checkout (shared
 # by the embedded default's sites and every test process); "" trains at every start.
@@ -72,7 +76,8 @@ def job_of(row: Vacancy) -> Job:
     )
 
 
-def stamp(session) -> tuple:
+def stamp(session: Session) -> tuple[Any, ...]:
+    """Whether the tables moved: each one's row count and latest change."""
     return (
         session.execute(select(func.count(), func.max(Candidate.changed_at))).one(),
         session.execute(select(func.count(), func.max(Vacancy.changed_at))).one(),
@@ -87,10 +92,10 @@ class _Shared:
         self.lock = eventlet.semaphore.Semaphore(1)
         self.titles_lock = eventlet.semaphore.Semaphore(1)
         self.engine: Engine | None = None
-        self.stamp: tuple | None = None
+        self.stamp: tuple[Any, ...] | None = None
         self.titles: TitleIndex | None = None
 
-    def current(self, session) -> Engine:
+    def current(self, session: Session) -> Engine:
         with self.lock:
             now = stamp(session)
             if self.engine is None or now != self.stamp:
@@ -113,16 +118,16 @@ class MatchIndex(DependencyProvider):
 
     shared: _Shared | None = None
 
-    def setup(self):
+    def setup(self) -> None:
         folder = self.container.config.get(ROME_DIR_KEY) or os.environ.get("PASSERELLE_ROME_DIR") or None
         self.shared = _Shared(load(folder))
 
-    def start(self):
+    def start(self) -> None:
         # Municipality positions (about a second of JSON and geometry) and the title index are made
         # at start, off the hub, rather than inside the first caller's RPC budget.
         self.container.spawn_managed_thread(self._warm, identifier="matching.index.warm")
 
-    def _warm(self):
+    def _warm(self) -> None:
         assert self.shared is not None  # set up before the container starts
         try:
             tpool.execute(geo.positions)
@@ -130,7 +135,7 @@ class MatchIndex(DependencyProvider):
         except Exception:  # a failed warm-up only means the first call pays for it
             log.exception("matching index warm-up failed")
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: Any) -> _Facade:
         assert self.shared is not None  # set up before any worker runs
         return _Facade(self.shared)
 
@@ -140,13 +145,13 @@ class _Facade:
         self._shared = shared
         self.taxonomy = shared.taxonomy
 
-    def engine(self, session) -> Engine:
+    def engine(self, session: Session) -> Engine:
         return self._shared.current(session)
 
     def titles(self) -> TitleIndex:
         return self._shared.title_index()
 
     @staticmethod
-    def run(fn, *args, **kwargs):
+    def run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """CPU-heavy work off the hub."""
         return tpool.execute(fn, *args, **kwargs)

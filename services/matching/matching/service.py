@@ -16,7 +16,6 @@ from kit.actor import Caller
 from kit.consumer import event_handler
 from kit.entrypoint import entrypoint, once
 from kit.errors import NotFound
-from kit.rpc import rpc
 from kit.service import ServiceBase
 from matching import application as app
 from matching import domain, schemas
@@ -36,46 +35,38 @@ class MatchingService(ServiceBase):
         with self.db.once_each(events) as (session, fresh):
             app.apply_assessments(session, self.clock, [loaded[event.id] for event in fresh])
 
-    @event_handler(internal.BeneficiaryPlanAgreedV1.TYPE)
     @once(internal.BeneficiaryPlanAgreedV1)
     def on_plan_agreed(self, data):
         app.apply_plan(self.unit.session, self.clock, data)
 
-    @event_handler(internal.BeneficiaryContractSignedV1.TYPE)
     @once(internal.BeneficiaryContractSignedV1)
     def on_contract_signed(self, data):
         return app.record_placement(self.unit.session, self.clock, self.unit.source, data)
 
-    @event_handler(internal.BeneficiaryErasedV1.TYPE)
     @once(internal.BeneficiaryErasedV1)
     def on_erased(self, data):
         """Forget the person: their row and their proposals; remember only that the reference is erased."""
         app.forget(self.unit.session, data.beneficiary_id)
 
     # -- matching's view of vacancies ------------------------------------
-    @event_handler(internal.VacancyOpenedV1.TYPE)
     @once(internal.VacancyOpenedV1)
     def on_vacancy_opened(self, data):
         app.apply_vacancy(self.unit.session, self.clock, data, self.index.taxonomy.occupations)
 
-    @event_handler(internal.VacancyUpdatedV1.TYPE)
     @once(internal.VacancyUpdatedV1)
     def on_vacancy_updated(self, data):
         app.apply_vacancy(self.unit.session, self.clock, data, self.index.taxonomy.occupations)
 
-    @event_handler(internal.VacancyFilledV1.TYPE)
     @once(internal.VacancyFilledV1)
     def on_vacancy_filled(self, data):
         """One post filled: a vacancy of several posts stays open until its last (``domain.last_post``)."""
         return app.post_filled(self.unit.session, self.clock, self.unit.source, data)
 
-    @event_handler(internal.VacancyClosedV1.TYPE)
     @once(internal.VacancyClosedV1)
     def on_vacancy_closed(self, data):
         return app.vacancy_ends(self.unit.session, self.clock, self.unit.source, data.vacancy_id, domain.VACANCY_CLOSED)
 
     # -- taxonomy and ranking --------------------------------------------
-    @rpc
     @entrypoint("matching.read", reads=True, args=schemas.SuggestArgs)
     def suggest_occupations(self, title, limit=5):
         """Job title → ROME occupations, best first: [{code, label, score}]."""
@@ -83,7 +74,6 @@ class MatchingService(ServiceBase):
         occ = self.index.taxonomy.occupations
         return [{"code": code, "label": occ[code].label, "score": score} for code, score in found]
 
-    @rpc
     @entrypoint("matching.read", reads=True, args=schemas.OccupationArgs)
     def occupation(self, code):
         """An occupation of the taxonomy with its competences (what a vacancy's profile starts from)."""
@@ -94,7 +84,6 @@ class MatchingService(ServiceBase):
         competences = [{"code": c, "label": tax.competences[c]} for c in found.competences]
         return {"code": found.code, "label": found.label, "competences": competences}
 
-    @rpc
     @entrypoint("matching.read", reads=True, args=schemas.RankCandidatesArgs)
     def rank_candidates(self, vacancy_id, limit=20):
         """The best people for a vacancy with a post still open, each with its explanation."""
@@ -103,7 +92,6 @@ class MatchingService(ServiceBase):
         self.unit.session.close()  # the ranking runs off the hub (index.run) holding no connection
         return self.index.run(engine.rank_candidates, job_of(row), limit, active)
 
-    @rpc
     @entrypoint("matching.read", reads=True, args=schemas.RankVacanciesArgs)
     def rank_vacancies(self, beneficiary_id, limit=20):
         """The best open vacancies for a person, each with its explanation."""
@@ -113,29 +101,24 @@ class MatchingService(ServiceBase):
         return self.index.run(engine.rank_vacancies, person_of(row), limit, active)
 
     # -- proposals -------------------------------------------------------
-    @rpc
     @entrypoint("matching.propose", args=schemas.ProposeArgs, answer=lambda _, proposal: app.proposal_answer(proposal))
     def propose(self, vacancy_id, beneficiary_id):
         return app.propose(*self.unit, {"vacancy_id": vacancy_id, "beneficiary_id": beneficiary_id})
 
-    @rpc
     @entrypoint("matching.propose", args=schemas.MoveArgs, answer=lambda _, proposal: app.proposal_answer(proposal))
     def move_proposal(self, proposal_id, to, reason=None):
         return app.move_proposal(*self.unit, {"proposal_id": proposal_id, "to": to, "reason": reason})
 
-    @rpc
     @entrypoint("matching.read", reads=True)
     def get_proposal(self, proposal_id):
         return app.read_proposal(self.unit.session, proposal_id)
 
-    @rpc
     @entrypoint("matching.read", reads=True, args=schemas.ListArgs)
     def list_proposals(self, vacancy_id=None, beneficiary_id=None, limit=50):
         asked = {"vacancy_id": vacancy_id, "beneficiary_id": beneficiary_id, "limit": limit}
         return app.list_proposals(self.unit.session, asked)
 
     # -- corrections --
-    @event_handler(internal.BeneficiaryCorrectedV1.TYPE)
     @once(internal.BeneficiaryCorrectedV1)
     def on_corrected(self, data):
         """A corrected municipality moves the person for distance scoring."""

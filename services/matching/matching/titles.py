@@ -46,6 +46,7 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from kit.taxonomy import Taxonomy
 
@@ -140,8 +141,16 @@ class TitleIndex:
     """Ranks a taxonomy's occupations for a free-text job title (``train`` it, or ``load`` saved arrays)."""
 
     def __init__(
-        self, words: list[str], word_idf, chars: list[str], char_idf, coef, intercept, occupations, lookup=None
-    ):
+        self,
+        words: list[str],
+        word_idf: ArrayLike,
+        chars: list[str],
+        char_idf: ArrayLike,
+        coef: ArrayLike,
+        intercept: ArrayLike,
+        occupations: ArrayLike,
+        lookup: TitleLookup | None = None,
+    ) -> None:
         self.lookup: TitleLookup | None = lookup  # known titles, consulted before the classifier
         self.words = {term: i for i, term in enumerate(words)}
         self.chars = {term: i for i, term in enumerate(chars)}
@@ -150,7 +159,7 @@ class TitleIndex:
         self.occupations = np.asarray(occupations)
 
     @classmethod
-    def train(cls, taxonomy: Taxonomy, exclude_titles: set[str] | frozenset = frozenset()) -> TitleIndex:
+    def train(cls, taxonomy: Taxonomy, exclude_titles: set[str] | frozenset[str] = frozenset()) -> TitleIndex:
         """Fit the classifier on the taxonomy's titles and occupation labels (scikit-learn, imported here)."""
         from scipy.sparse import hstack
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -381,7 +390,7 @@ class TitleLookup:
     one is (the most frequent when several are, if it is twice as frequent as the next).
     """
 
-    def __init__(self, taxonomy: Taxonomy, exclude_titles: set[str] | frozenset = frozenset()):
+    def __init__(self, taxonomy: Taxonomy, exclude_titles: set[str] | frozenset[str] = frozenset()):
         owners: dict[str, set[str]] = {}
         counts: Counter[str] = Counter()
         known = training_docs(taxonomy, exclude_titles)
@@ -429,7 +438,7 @@ def weights_path(path: Path) -> Path:
     return path.with_suffix(".weights.npy")
 
 
-def training_docs(taxonomy: Taxonomy, exclude_titles: set[str] | frozenset = frozenset()) -> list[tuple[str, str]]:
+def training_docs(taxonomy: Taxonomy, exclude_titles: set[str] | frozenset[str] = frozenset()) -> list[tuple[str, str]]:
     """(occupation, title) pairs the classifier learns: the known titles, then the occupations' own labels."""
     docs = [(t.occupation, t.label) for t in taxonomy.titles if t.code not in exclude_titles]
     return docs + [(o.code, o.label) for o in taxonomy.occupations.values()]

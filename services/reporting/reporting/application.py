@@ -9,29 +9,46 @@ drive it without a container.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, aliased
 
 from contracts import internal, sector
 from contracts.catalogue import load
+from contracts.envelope import Event
 from contracts.payloads import build
 from kit import outbox
+from kit.actor import Actor
+from kit.db import Database
 from kit.errors import Conflict, NotFound, ValidationFailed
 from kit.registry import load as load_registry
 from kit.work import Deadline
-from reporting import cache, exports, publication, submissions
+from reporting import cache, exports, publication, rekey, submissions
 from reporting import catalogue as cat
-from reporting.engine import breakdown
+from reporting.engine import Facts, breakdown, load_mission, load_sector
 from reporting.ingest import anonymous_key, codes, key64
-from reporting.models import EmployerFact, Entry, ErasedSubject, Fact, SectorSubmission, Submission
-from reporting.periods import parse
+from reporting.models import (
+    EmployerFact,
+    Entry,
+    ErasedSubject,
+    Fact,
+    SectorAlias,
+    SectorEntry,
+    SectorFact,
+    SectorSubmission,
+    Submission,
+)
+from reporting.periods import Period, parse
 
 ERASED = "be.mire.beneficiary.erased.v1"
+Answer = dict[str, Any]
 
 
 # -- names and modes -----------------------------------------------------------------------------------------
-def fact_month(event) -> str:
+def fact_month(event: Event) -> str:
     """The month a fact belongs to: its own date when it has one, else when it was published."""
     data = event.data
     for key in ("on", "signed_on", "registered_on", "assessed_on", "checked_on", "registered_month", "month"):
@@ -40,7 +57,7 @@ def fact_month(event) -> str:
     return event.time[:7]
 
 
-def indicator_named(name, field: str = "indicator") -> cat.Indicator:
+def indicator_named(name: object, field: str = "indicator") -> cat.Indicator:
     ind = cat.BY_NAME.get(name) if isinstance(name, str) else None
     if ind is None:
         raise ValidationFailed({field: [f"unknown indicator; one of {sorted(cat.BY_NAME)}"]})
@@ -61,7 +78,53 @@ def basin_of(site: str) -> str:
 
 
 # -- reading -------------------------------------------------------------------------------------------------
-def counts(db) -> dict:
+def mission_facts(db: Database, site: str) -> Facts:
+    """The Mission's fact log as the indicators read it: read again only once a fact was logged since
+    (``reporting.cache``)."""
+
+    def read() -> Facts:
+        with db.session() as session:
+            return load_mission(session, Fact, site, basin_of(site))
+
+    return cache.facts(site, read)
+
+
+def sector_facts(db: Database, site: str, missions: Callable[[], list[tuple[str, str]]]) -> Facts:
+    """InterMire's fact log as the sector indicators read it (the ``missions``' (code, basin) asked only when it
+    is read again), one person across a key rotation (``reporting.rekey``)."""
+
+    def read() -> Facts:
+        with db.session() as session:
+            return load_sector(session, SectorFact, missions(), rekey.person_aliases(session))
+
+    return cache.facts(site, read)
+
+
+def sector_indicators(session: Session) -> Answer:
+    """Entries per Mission, and distinct people sector-wide (a person followed twice counts once)."""
+    per_mission = dict(session.execute(select(SectorEntry.mission, func.count()).group_by(SectorEntry.mission)).all())
+    alias = aliased(SectorAlias)
+    person = func.coalesce(alias.pseudonym, SectorEntry.pseudonym)  # one person across a key rotation
+    people = session.scalar(
+        select(func.count(func.distinct(person)))
+        .select_from(SectorEntry)
+        .outerjoin(alias, alias.previous == SectorEntry.pseudonym)
+    )
+    headline = {}
+    for name, type_ in (
+        ("first_contracts", "contract_signed"),
+        ("employed_after_6_months", "employment_confirmed_6m"),
+    ):
+        headline[name] = session.scalar(
+            select(func.count(func.distinct(func.coalesce(alias.pseudonym, SectorFact.pseudonym))))
+            .select_from(SectorFact)
+            .outerjoin(alias, alias.previous == SectorFact.pseudonym)
+            .where(SectorFact.type == f"be.mire.beneficiary.{type_}.v1")
+        )
+    return {"entries_by_mission": per_mission, "people": people, **headline}
+
+
+def counts(db: Database) -> Answer:
     """Counts so far: people entered, employers registered, facts logged per type."""
     with db.session() as session:
         by_type = dict(session.execute(select(Fact.type, func.count()).group_by(Fact.type)).all())
@@ -72,42 +135,54 @@ def counts(db) -> dict:
         }
 
 
-def indicator(facts, name, period, by=None) -> dict:
+def indicator(facts: Facts, name: object, period: object, by: object = None) -> Answer:
     """One indicator of the Mission for one period, exact, optionally broken down by one dimension."""
     ind = check_mode(indicator_named(name), "mission")
     p = parse(period)
-    if by is not None and (by not in ind.dimensions or by == "mission"):
+    if by is not None and (not isinstance(by, str) or by not in ind.dimensions or by == "mission"):
         raise ValidationFailed({"by": [f"{ind.name} is not broken down by {by!r}"]})
     result = breakdown(facts, ind, p, by)
     return {"indicator": ind.name, "period": p.label, "by": by, "catalogue_version": cat.VERSION, **result}
 
 
-def headline(facts, period) -> dict:
+def headline(facts: Facts, period: object) -> Answer:
     p = parse(period)
     totals = {i.name: breakdown(facts, i, p, None)["total"] for i in cat.CATALOGUE.for_mode("mission")}
     return {"period": p.label, "catalogue_version": cat.VERSION, "indicators": totals}
 
 
-def published(site: str, facts, mode: str, name, period, columns, deadline: Deadline, rows=None) -> dict:
+def published(
+    site: str,
+    facts: Facts,
+    mode: str,
+    name: object,
+    period: object,
+    columns: object,
+    deadline: Deadline,
+    rows: object = None,
+) -> Answer:
     """A published table (small cells protected), by one breakdown (``columns``; the sector's rows are the
     Missions) or two (``rows`` × ``columns``), computed once per data version (``reporting.cache``)."""
     ind = check_mode(indicator_named(name), mode)
     p = parse(period)
-    if mode == "sector" and rows is None:
-        rows = "mission"
-    for field, value in (("rows", rows), ("columns", columns)):
-        if value is not None and not isinstance(value, str):
-            raise ValidationFailed({field: ["a breakdown's name is expected"]})
+    down = _breakdown_name("rows", "mission" if mode == "sector" and rows is None else rows)
+    across = _breakdown_name("columns", columns)
     table = publication.mission_table if mode == "mission" else publication.sector_table
     return cache.publication(
         site,
-        publication.cache_key(facts, ind, p, columns, mode, rows),
-        lambda: table(facts, ind, p, columns, rows=rows),
+        publication.cache_key(facts, ind, p, across, mode, down),
+        lambda: table(facts, ind, p, across, rows=down),
         deadline,
     )
 
 
-def export(site: str, facts, mode: str, period, fmt, deadline: Deadline) -> dict:
+def _breakdown_name(field: str, value: object) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ValidationFailed({field: ["a breakdown's name is expected"]})
+    return value
+
+
+def export(site: str, facts: Facts, mode: str, period: object, fmt: object, deadline: Deadline) -> Answer:
     """The published figures for funders, CSV, XLSX or PDF (base64), with the Youth Guarantee and ESF+ tables."""
     fmt = exports.check_format(fmt)
     p = publication.publishable(parse(period))
@@ -117,7 +192,7 @@ def export(site: str, facts, mode: str, period, fmt, deadline: Deadline) -> dict
     if fmt != "pdf":
         return exports.render(fmt, rows, name, mode)
     before = parse(str(p.year - 1) + p.label[4:])  # the same period a year earlier
-    earlier: dict = {"_period": before.label}
+    earlier: dict[str, Any] = {"_period": before.label}
     for ind in cat.CATALOGUE.for_mode(mode):
         if ind.headline:
             deadline.check()
@@ -130,10 +205,10 @@ def export(site: str, facts, mode: str, period, fmt, deadline: Deadline) -> dict
     return exports.render(fmt, rows, name, mode, title=title, earlier=earlier)
 
 
-def _published_rows(site: str, facts, mode: str, p, deadline: Deadline) -> list[tuple]:
+def _published_rows(site: str, facts: Facts, mode: str, p: Period, deadline: Deadline) -> list[tuple[Any, ...]]:
     table = publication.mission_table if mode == "mission" else publication.sector_table
     scope = site if mode == "mission" else "sector"
-    rows: list[tuple] = []
+    rows: list[tuple[Any, ...]] = []
     for ind in cat.CATALOGUE.for_mode(mode):
         for columns in exports.export_breakdowns(ind):
             deadline.check()  # between tables, the cached ones too
@@ -151,7 +226,9 @@ def _published_rows(site: str, facts, mode: str, p, deadline: Deadline) -> list[
     return rows
 
 
-def _published_total(site: str, facts, mode: str, ind, p, scope: str, deadline: Deadline):
+def _published_total(
+    site: str, facts: Facts, mode: str, ind: cat.Indicator, p: Period, scope: str, deadline: Deadline
+) -> int | str | None:
     """An indicator's published total for a period: its value, ``"c"`` when protected, None when nothing of it
     can be published."""
     table = publication.mission_table if mode == "mission" else publication.sector_table
@@ -166,7 +243,9 @@ def _published_total(site: str, facts, mode: str, ind, p, scope: str, deadline: 
 
 
 # -- submissions ---------------------------------------------------------------------------------------------
-def submit_period(db, facts, actor, period, reason=None, source: str | None = None) -> dict:
+def submit_period(
+    db: Database, facts: Facts, actor: Actor, period: object, reason: object = None, source: str | None = None
+) -> Answer:
     """Submit the Mission's figures for a period; a correction of an approved period needs a reason.
 
     With ``source`` (the service's event source), InterMire is told in the same transaction: the version, and
@@ -219,7 +298,9 @@ def submit_period(db, facts, actor, period, reason=None, source: str | None = No
         return submissions.view(row)
 
 
-def approve_submission(db, actor, period, version, source: str | None = None) -> dict:
+def approve_submission(
+    db: Database, actor: Actor, period: object, version: object, source: str | None = None
+) -> Answer:
     """Approve a submitted version: it becomes the period's frozen snapshot (never by its submitter); with
     ``source``, InterMire is told in the same transaction."""
     p = parse(period)
@@ -245,7 +326,7 @@ def approve_submission(db, actor, period, version, source: str | None = None) ->
         return submissions.view(row)
 
 
-def get_submission(db, period, version=None) -> dict:
+def get_submission(db: Database, period: object, version: object = None) -> Answer:
     """A period's submission: the given version, or the approved one, or the latest."""
     p = parse(period)
     with db.session() as session:
@@ -261,7 +342,7 @@ def get_submission(db, period, version=None) -> dict:
         return submissions.view(rows[-1])
 
 
-def list_submissions(db) -> list[dict]:
+def list_submissions(db: Database) -> list[Answer]:
     """Every submission of the Mission, newest period first, without the figures."""
     with db.session() as session:
         rows = session.scalars(select(Submission).order_by(Submission.period.desc(), Submission.version)).all()
@@ -269,7 +350,7 @@ def list_submissions(db) -> list[dict]:
 
 
 # -- InterMire: which Missions have submitted ----------------------------------------------------------------
-def record_sector_submission(session, event, mission: str) -> None:
+def record_sector_submission(session: Session, event: Event, mission: str) -> None:
     """A Mission's submission or approval, as InterMire keeps it (in any order: an approval may come first)."""
     d: sector.PeriodSubmittedV1 | sector.PeriodApprovedV1 = load(event)
     row = session.get(SectorSubmission, (mission, d.period, d.version))
@@ -293,7 +374,7 @@ def record_sector_submission(session, event, mission: str) -> None:
             earlier.status = submissions.SUPERSEDED
 
 
-def sector_submissions(db, missions: list[str], period) -> dict:
+def sector_submissions(db: Database, missions: list[str], period: object) -> Answer:
     """Each Mission's submissions of a period for InterMire: its status (the latest version's, or ``missing``)
     and every version with the names of the figures it changed."""
     p = parse(period)
@@ -307,7 +388,7 @@ def sector_submissions(db, missions: list[str], period) -> dict:
 
 
 # -- recording facts -----------------------------------------------------------------------------------------
-def record_entry(session, event) -> None:
+def record_entry(session: Session, event: Event) -> None:
     """A person's intake: the dimensions their facts are counted under in the Mission."""
     d = load(event, internal.BeneficiaryRegisteredV1)
     session.merge(
@@ -321,12 +402,12 @@ def record_entry(session, event) -> None:
     )
 
 
-def record_employer(session, event) -> None:
+def record_employer(session: Session, event: Event) -> None:
     d = load(event, internal.EmployerRegisteredV1)
     session.merge(EmployerFact(employer_id=d.employer_id, month=d.registered_month, nace=d.nace))
 
 
-def erased_among(session, subjects: set[str]) -> dict[str, int]:
+def erased_among(session: Session, subjects: set[str]) -> dict[str, int]:
     """The residue key of each of these people who was erased (one query for a batch)."""
     if not subjects:
         return {}
@@ -336,7 +417,7 @@ def erased_among(session, subjects: set[str]) -> dict[str, int]:
     return dict(found.all())
 
 
-def record_beneficiary_fact(session, event, subject: str, erased: dict[str, int]) -> None:
+def record_beneficiary_fact(session: Session, event: Event, subject: str, erased: dict[str, int]) -> None:
     data = {k: v for k, v in event.data.items() if k != "beneficiary_id"}
     coded = codes(event.type, event.data, event.time, subject, sector=False)
     if subject in erased:
@@ -345,7 +426,7 @@ def record_beneficiary_fact(session, event, subject: str, erased: dict[str, int]
     session.add(Fact(event_id=event.id, type=event.type, subject=subject, month=fact_month(event), data=data, **coded))
 
 
-def record_other_fact(session, event, subject, erased: dict[str, int]) -> None:
+def record_other_fact(session: Session, event: Event, subject: str | None, erased: dict[str, int]) -> None:
     data = dict(event.data)
     coded = codes(event.type, data, event.time, subject, sector=False)
     beneficiary = data.get("beneficiary_id")
@@ -364,7 +445,7 @@ def record_other_fact(session, event, subject, erased: dict[str, int]) -> None:
     )
 
 
-def record_beneficiary_facts(session, events) -> None:
+def record_beneficiary_facts(session: Session, events: list[Event]) -> None:
     """A batch of a person's path facts; an erasure makes the person's facts anonymous."""
     # Each fact through its type's payload class (contracts.payloads): one outside the contract is refused.
     subjects = [load(event, internal.Beneficiary).beneficiary_id for event in events]
@@ -377,14 +458,16 @@ def record_beneficiary_facts(session, events) -> None:
             record_beneficiary_fact(session, event, subject, erased)
 
 
-def record_other_facts(session, events, subject_of) -> None:
+def record_other_facts(
+    session: Session, events: list[Event], subject_of: Callable[[dict[str, Any]], str | None]
+) -> None:
     people = {getattr(load(e), "beneficiary_id", None) for e in events}  # each checked against its schema
     erased = erased_among(session, {p for p in people if isinstance(p, str)})
     for event in events:
         record_other_fact(session, event, subject_of(event.data), erased)
 
 
-def erase(session, subject: str, event_id: str) -> int:
+def erase(session: Session, subject: str, event_id: str) -> int:
     """Keep the person's facts as statistical residue under a key that names no one; returns that key."""
     residue = anonymous_key()
     session.merge(ErasedSubject(subject=subject, residue=residue))

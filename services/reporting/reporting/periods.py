@@ -54,7 +54,7 @@ def _make(kind: str, first: int) -> Period:
     return Period("year", f"{first // 12:04d}", first, first + 11)
 
 
-def parse(label, field: str = "period") -> Period:
+def parse(label: object, field: str = "period") -> Period:
     """The period a label names; ValidationFailed naming ``field`` otherwise."""
     if isinstance(label, str):
         if m := _MONTH.match(label):

@@ -8,8 +8,7 @@ sector key rotation renames pseudonyms; ``reporting.rekey`` keeps each
 person counted once across it.
 """
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import select
 
 from contracts import sector, signal
 from contracts.catalogue import load
@@ -17,16 +16,16 @@ from contracts.payloads import build
 from kit import outbox
 from kit.actor import Caller
 from kit.consumer import event_handler
+from kit.entrypoint import entrypoint
 from kit.registry import load as load_registry
-from kit.rpc import Budget, rpc
+from kit.rpc import Budget
 from kit.service import ServiceBase
 from reporting import application as app
 from reporting import cache, forget, rekey
 from reporting import catalogue as cat
 from reporting.application import fact_month
-from reporting.engine import load_sector
 from reporting.ingest import codes
-from reporting.models import SectorAlias, SectorEntry, SectorFact
+from reporting.models import SectorEntry, SectorFact
 from reporting.service import FACT_BATCH
 
 FOLLOWED_ELSEWHERE = signal.FollowedElsewhereV1.TYPE
@@ -160,65 +159,34 @@ class SectorReportingService(ServiceBase):
                 return
             app.record_sector_submission(session, event, mission_of(event.source))
 
-    @rpc
+    @entrypoint("reporting.sector", session=False)
     def sector_submissions(self, period):
         """Which Missions have submitted their figures for a period: status, versions, figures changed."""
-        self.caller.authorize("reporting.sector")
         return app.sector_submissions(self.db, [code for code, _ in registry_missions()], period)
 
     def _facts(self):
-        def read_facts():
-            with self.db.session() as session:
-                return load_sector(session, SectorFact, registry_missions(), rekey.person_aliases(session))
+        return app.sector_facts(self.db, self.site.code, registry_missions)
 
-        return cache.facts(self.site.code, read_facts)
-
-    @rpc
+    @entrypoint("reporting.sector", session=False)
     def sector_catalogue(self):
         """The indicator catalogue as InterMire computes it (sector events only)."""
-        self.caller.authorize("reporting.sector")
         return cat.CATALOGUE.describe("sector")
 
-    @rpc
+    @entrypoint("reporting.sector", session=False)
     def sector_table(self, name, period, columns="target_group", rows=None):
         """One indicator for a quarter or a year: Missions × ``columns`` (or ``rows`` × ``columns``, two
         breakdowns sector-wide), small cells hidden (``null``) and flagged.
 
         Sector totals count a person followed by two Missions once.
         """
-        self.caller.authorize("reporting.sector")
         return app.published(self.site.code, self._facts(), "sector", name, period, columns, self.budget, rows)
 
-    @rpc
+    @entrypoint("reporting.sector_export", session=False)
     def sector_export(self, period, format="csv"):  # noqa: A002 - the API's own word
         """The sector's published figures for funders, CSV or XLSX (base64), with a Youth Guarantee table."""
-        self.caller.authorize("reporting.sector_export")
         return app.export(self.site.code, self._facts(), "sector", period, format, self.budget)
 
-    @rpc
+    @entrypoint("reporting.sector", reads=True)
     def sector_indicators(self):
         """Entries per Mission, and distinct people sector-wide (a person followed twice counts once)."""
-        self.caller.authorize("reporting.sector")
-        with self.db.session() as session:
-            per_mission = dict(
-                session.execute(select(SectorEntry.mission, func.count()).group_by(SectorEntry.mission)).all()
-            )
-            alias = aliased(SectorAlias)
-            person = func.coalesce(alias.pseudonym, SectorEntry.pseudonym)  # one person across a key rotation
-            people = session.scalar(
-                select(func.count(func.distinct(person)))
-                .select_from(SectorEntry)
-                .outerjoin(alias, alias.previous == SectorEntry.pseudonym)
-            )
-            headline = {}
-            for name, type_ in (
-                ("first_contracts", "contract_signed"),
-                ("employed_after_6_months", "employment_confirmed_6m"),
-            ):
-                headline[name] = session.scalar(
-                    select(func.count(func.distinct(func.coalesce(alias.pseudonym, SectorFact.pseudonym))))
-                    .select_from(SectorFact)
-                    .outerjoin(alias, alias.previous == SectorFact.pseudonym)
-                    .where(SectorFact.type == f"be.mire.beneficiary.{type_}.v1")
-                )
-        return {"entries_by_mission": per_mission, "people": people, **headline}
+        return app.sector_indicators(self.unit.session)

@@ -7,14 +7,12 @@ exports, period submissions: submitted, approved (frozen), corrected by a new ve
 
 from kit.actor import Caller
 from kit.consumer import event_handler
-from kit.rpc import Budget, rpc
+from kit.entrypoint import entrypoint
+from kit.rpc import Budget
 from kit.service import ServiceBase
 from reporting import application as app
 from reporting import cache
 from reporting import catalogue as cat
-from reporting.application import basin_of
-from reporting.engine import load_mission
-from reporting.models import Fact
 
 FACT_BATCH = 500
 
@@ -69,74 +67,60 @@ class ReportingService(ServiceBase):
 
     # -- reading ---------------------------------------------------------
     def _facts(self):
-        def load():
-            with self.db.session() as session:
-                return load_mission(session, Fact, self.site.code, basin_of(self.site.code))
+        return app.mission_facts(self.db, self.site.code)
 
-        return cache.facts(self.site.code, load)
-
-    @rpc
+    @entrypoint("reporting.read", session=False)
     def indicators(self):
         """Counts so far: people entered, employers registered, facts logged per type."""
-        self.caller.authorize("reporting.read")
         return app.counts(self.db)
 
-    @rpc
+    @entrypoint("reporting.read", session=False)
     def catalogue(self):
         """The indicator catalogue: each definition, its version, what it counts and how it is dated."""
-        self.caller.authorize("reporting.read")
         return cat.CATALOGUE.describe("mission")
 
-    @rpc
+    @entrypoint("reporting.read", session=False)
     def indicator(self, name, period, by=None):
         """One indicator for one period (month, quarter, year), optionally broken down by one dimension.
 
         The Mission's own staff see their own exact figures; publications (``publication``, exports)
         protect small cells.
         """
-        self.caller.authorize("reporting.read")
         return app.indicator(self._facts(), name, period, by)
 
-    @rpc
+    @entrypoint("reporting.read", session=False)
     def headline(self, period):
         """Every indicator's total for one period."""
-        self.caller.authorize("reporting.read")
         return app.headline(self._facts(), period)
 
-    @rpc
+    @entrypoint("reporting.read", session=False)
     def publication(self, name, period, columns=None, rows=None):
         """The Mission's published table (a quarter or a year), by one breakdown or two (``rows`` × ``columns``):
         small cells hidden (``null``) and flagged."""
-        self.caller.authorize("reporting.read")
         return app.published(self.site.code, self._facts(), "mission", name, period, columns, self.budget, rows)
 
-    @rpc
+    @entrypoint("reporting.export", session=False)
     def export(self, period, format="csv"):  # noqa: A002 - the API's own word
         """The Mission's published figures for funders, as CSV or XLSX (base64), with a Youth Guarantee table."""
-        self.caller.authorize("reporting.export")
         return app.export(self.site.code, self._facts(), "mission", period, format, self.budget)
 
     # -- submissions -----------------------------------------------------
-    @rpc
+    @entrypoint("reporting.submit", session=False)
     def submit_period(self, period, reason=None):
         """Submit the Mission's figures for a period; a correction of an approved period needs a reason."""
-        actor = self.caller.authorize("reporting.submit")
-        return app.submit_period(self.db, self._facts(), actor, period, reason, source=self.site.source)
+        return app.submit_period(self.db, self._facts(), self.unit.actor, period, reason, source=self.site.source)
 
-    @rpc
+    @entrypoint("reporting.approve", session=False)
     def approve_submission(self, period, version):
         """Approve a submitted version: it becomes the period's frozen snapshot."""
-        actor = self.caller.authorize("reporting.approve")
-        return app.approve_submission(self.db, actor, period, version, source=self.site.source)
+        return app.approve_submission(self.db, self.unit.actor, period, version, source=self.site.source)
 
-    @rpc
+    @entrypoint("reporting.read", session=False)
     def get_submission(self, period, version=None):
         """A period's submission: the given version, or the approved one, or the latest."""
-        self.caller.authorize("reporting.read")
         return app.get_submission(self.db, period, version)
 
-    @rpc
+    @entrypoint("reporting.read", session=False)
     def list_submissions(self):
         """Every submission of the Mission, newest period first, without the figures."""
-        self.caller.authorize("reporting.read")
         return app.list_submissions(self.db)

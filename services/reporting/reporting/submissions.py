@@ -5,18 +5,25 @@ Pure functions: what a submission holds, and how one version differs from anothe
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 from reporting import catalogue as cat
 from reporting.engine import Facts, breakdown
+from reporting.models import SectorSubmission, Submission
 from reporting.periods import Period
 
 SUBMITTED, APPROVED, SUPERSEDED = "submitted", "approved", "superseded"
+# Figures: {indicator: {"total": n, "by": {dimension: {label: n}}}}; a change: {"figure", "before", "after"}.
+Figures = dict[str, Any]
+Change = dict[str, Any]
 
 
-def figures(facts: Facts, period: Period) -> dict:
+def figures(facts: Facts, period: Period) -> Figures:
     """Every Mission indicator for ``period``: its total and each person dimension's breakdown."""
-    out = {}
+    out: Figures = {}
     for ind in cat.CATALOGUE.for_mode("mission"):
-        entry = {"total": breakdown(facts, ind, period, None)["total"], "by": {}}
+        entry: dict[str, Any] = {"total": breakdown(facts, ind, period, None)["total"], "by": {}}
         for dimension in ind.dimensions:
             if dimension in cat.PERSON_DIMENSIONS or dimension == "municipality":
                 entry["by"][dimension] = breakdown(facts, ind, period, dimension)["cells"]
@@ -24,8 +31,8 @@ def figures(facts: Facts, period: Period) -> dict:
     return out
 
 
-def _flat(figures_: dict) -> dict[str, int]:
-    flat = {}
+def _flat(figures_: Figures) -> dict[str, int]:
+    flat: dict[str, int] = {}
     for name, entry in figures_.items():
         flat[f"{name}/total"] = entry["total"]
         for dimension, cells in entry["by"].items():
@@ -34,7 +41,7 @@ def _flat(figures_: dict) -> dict[str, int]:
     return flat
 
 
-def diff(before: dict, after: dict) -> list[dict]:
+def diff(before: Figures, after: Figures) -> list[Change]:
     """Each figure that changed: ``{"figure": "first_contracts/gender/F", "before": 3, "after": 4}``."""
     a, b = _flat(before), _flat(after)
     return [
@@ -44,7 +51,7 @@ def diff(before: dict, after: dict) -> list[dict]:
     ]
 
 
-def view(row) -> dict:
+def view(row: Submission) -> dict[str, Any]:
     return {
         "id": row.id,
         "period": row.period,
@@ -65,15 +72,15 @@ MISSING = "missing"
 CHANGED_NAMES = 2000  # the most figure names one event carries (contracts.sector.PeriodSubmittedV1)
 
 
-def changed(diff: list[dict] | None) -> list[str]:
+def changed(diff: Sequence[Change] | None) -> list[str]:
     """The names of the figures a version changed (``diff``'s), never their values: what InterMire is told."""
     return [d["figure"] for d in diff or []][:CHANGED_NAMES]
 
 
-def sector_view(period: str, missions: list[str], rows) -> dict:
+def sector_view(period: str, missions: list[str], rows: Iterable[SectorSubmission]) -> dict[str, Any]:
     """``{"period", "missions": [{"mission", "status", "approved_version", "versions": [...]}]}``: every Mission
     of the registry (``missing`` when it has not submitted), and any other that has."""
-    by_mission: dict[str, list] = {}
+    by_mission: dict[str, list[SectorSubmission]] = {}
     for r in rows:
         by_mission.setdefault(r.mission, []).append(r)
     out = []
