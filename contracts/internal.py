@@ -117,6 +117,20 @@ class BeneficiaryExitedV1(Beneficiary, frozen=True, kw_only=True):
     on: Day
 
 
+class BeneficiaryCorrectedV1(Beneficiary, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = B + "corrected.v1"
+    SUMMARY: ClassVar[str] = (
+        "The person's file was corrected: which fields changed (never their values when personal), and the "
+        "coded facts other services keep as they now stand."
+    )
+    version: Annotated[int, Meta(ge=2)]
+    fields: list[Code]
+    municipality: Code
+    gender: Code
+    age_band: Code
+    target_groups: list[Code]
+
+
 class BeneficiaryErasedV1(Beneficiary, frozen=True, kw_only=True):
     TYPE: ClassVar[str] = B + "erased.v1"
     SUMMARY: ClassVar[str] = "The person was erased: every service forgets the link to them."
@@ -316,6 +330,7 @@ PAYLOADS: tuple[type[Internal], ...] = (
     BeneficiaryEmployedAfterSixMonthsV1,
     BeneficiaryNotEmployedAfterSixMonthsV1,
     BeneficiaryExitedV1,
+    BeneficiaryCorrectedV1,
     BeneficiaryErasedV1,
     EmployerRegisteredV1,
     VacancyOpenedV1,

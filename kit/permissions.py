@@ -31,6 +31,10 @@ POLICY: dict[str, frozenset[str]] = {
     # The audit trail of who read or changed whose file: the Mission's data-protection officer alone.
     "beneficiary.audit_review": frozenset({"dpo"}),
     "employer.register": frozenset({"employer_relations", "director"}),
+    # Corrections of an employer's details and its contacts (kit.corrections); its account manager is
+    # reassigned by the Mission's direction, who shares out the employers.
+    "employer.update": frozenset({"employer_relations", "director"}),
+    "employer.reassign": frozenset({"director"}),
     "employer.read": frozenset({"employer_relations", "counsellor", "project_lead", "director"}),
     "employer.vacancy.write": frozenset({"employer_relations", "director"}),
     "employer.vacancy.fill": frozenset({"employer_relations", "counsellor", "director"}),

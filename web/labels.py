@@ -197,6 +197,11 @@ ERROR_MESSAGES = (
         N_("Ce numéro n'est ni un numéro de registre national ni un numéro BIS valide."),
     ),
     ("unknown municipality", N_("Commune inconnue : choisissez-la dans la liste.")),
+    ("the correction changes nothing", N_("Rien à corriger : chaque valeur est déjà celle du dossier.")),
+    ("nothing to correct", N_("Rien à corriger : modifiez au moins un champ.")),
+    ("birth date is after the intake date", N_("La date de naissance est postérieure à la date d'accueil.")),
+    ("is already the employer's account manager", N_("C'est déjà le gestionnaire de ce compte.")),
+    ("four digits", N_("Un code postal a quatre chiffres, par exemple 6000.")),
     ("birth date is in the future", N_("La date de naissance est dans le futur.")),
     ("birth date is more than 100 years ago", N_("La date de naissance remonte à plus de 100 ans.")),
     ("intake date is in the future", N_("La date d'accueil est dans le futur.")),
@@ -235,6 +240,10 @@ def error_message(message: str) -> str:
 # the summary comes before the fields, so it cannot read their labels.
 FIELD_LABELS = {
     "niss": N_("Numéro de registre national"),
+    "target_groups": N_("Publics cibles"),
+    "account_manager": N_("Gestionnaire du compte"),
+    "street": N_("Rue et numéro"),
+    "postal_code": N_("Code postal"),
     "first_name": N_("Prénom"),
     "last_name": N_("Nom"),
     "birth_date": N_("Date de naissance"),

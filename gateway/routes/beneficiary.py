@@ -300,4 +300,26 @@ ROUTES = [
         query={"files": fields.Integer(validate=validate.Range(1, 10_000), metadata={"description": "files"})},
         returns="array",
     ),
+    # Corrections with history (kit.corrections): the body names the version read; 409 when it moved since.
+    Route(
+        "PATCH",
+        B + "/<id>",
+        "beneficiary.update",
+        "beneficiary",
+        "update",
+        "Correct a person's identity, contact, municipality or target groups (send the version you read)",
+        by_id_body(),
+        body=bs.CorrectionSchema,
+    ),
+    Route(
+        "GET",
+        B + "/<id>/corrections",
+        "beneficiary.read",
+        "beneficiary",
+        "list_corrections",
+        "The corrections of a person's file: who, when, each field before and after",
+        by_id_purpose(),
+        personal=True,
+        returns="array",
+    ),
 ]

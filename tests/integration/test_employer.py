@@ -114,7 +114,7 @@ def test_employers_prospection_and_a_vacancy_through_its_life(platform):
     with pytest.raises(ValidationFailed):
         rpc("fill_vacancy", vacancy["id"], b1)  # a draft cannot be filled
     assert rpc("open_vacancy", vacancy["id"])["status"] == "open"
-    assert rpc("update_vacancy", vacancy["id"], {"hours_per_week": 36})["hours_per_week"] == 36
+    assert rpc("update_vacancy", vacancy["id"], {"hours_per_week": 36, "version": 1})["hours_per_week"] == 36
     assert rpc("fill_vacancy", vacancy["id"], b1, actor=COUNSELLOR)["status"] == "partially_filled"
     assert rpc("fill_vacancy", vacancy["id"], b2)["status"] == "filled"
     with pytest.raises(ValidationFailed):

@@ -50,6 +50,7 @@ def concrete(path: str, code="mirec") -> str:
     return (
         path.replace("<code>", code)
         .replace("<id>", "a-ref")
+        .replace("<contact_id>", "a-contact")
         .replace("<agency>", "forem")
         .replace("<name>", "entries")
         .replace("<period>", "2026-Q1")

@@ -8,7 +8,7 @@ from datetime import date
 from web import labels
 from web.app import Form, view
 from web.gateway import GatewayError
-from web.views.people import Names, as_int, clean, digits, municipalities
+from web.views.people import Names, as_int, clean, digits, municipalities, stale_message
 
 EMPLOYER_FIELDS = ("enterprise_number", "name", "nace", "municipality", "size_band", "street", "postal_code")
 
@@ -72,6 +72,7 @@ def vacancies_of(page, employer_id: str) -> list[dict]:
 def employer(page, id):
     found = page.gateway.get(f"/employers/{id}")
     visits = page.gateway.get(f"/employers/{id}/visits")
+    corrections = page.gateway.get(f"/employers/{id}/corrections")
     commitments = None
     if page.may("convention.read"):
         commitments = page.gateway.get(f"/employers/{id}/commitments", page=1, page_size=20)
@@ -82,6 +83,7 @@ def employer(page, id):
         vacancies=vacancies_of(page, id),
         commitments=commitments,
         today=date.today().isoformat(),
+        corrections=corrections["employer"],
     )
 
 
@@ -248,3 +250,46 @@ def vacancy_move(page, id, verb):
         people={},
         occupation={"label": "", "competences": {}},
     )
+
+
+# -- corrections with history ---------------------------------------------------
+CORRECTED_EMPLOYER = ("name", "nace", "municipality", "street", "postal_code")
+
+
+def _stale_as_error(page, exc: GatewayError) -> None:
+    if exc.status == 409:
+        exc.problem["errors"] = {"_schema": [stale_message(page, exc.problem, "employer")]}
+
+
+@view("/entreprises/<id>/corriger", "correct_employer", methods=("GET", "POST"))
+def correct_employer(page, id):
+    """« Corriger » : the employer's name, sector and address at the version the form showed (409 said so), and
+    for the direction its account manager, each kept in the employer's history."""
+    found = page.gateway.get(f"/employers/{id}")
+    context = dict(employer=found, municipalities=municipalities())
+    if page.request.method == "GET":
+        values = {name: found.get(name) or "" for name in CORRECTED_EMPLOYER + ("account_manager",)}
+        return page.render("employers/correct.html", form=Form(values | {"version": found["version"]}), **context)
+    form = page.request.form
+    body: dict = {"version": as_int(form.get("version", ""))}
+    if form.get("reassign"):
+        path, body["account_manager"] = f"/employers/{id}/account-manager", form.get("account_manager", "").strip()
+    else:
+        path = f"/employers/{id}"
+        for name in CORRECTED_EMPLOYER:
+            typed = form.get(name, "").strip()
+            if typed != (found.get(name) or ""):
+                body[name] = typed if typed or name in ("name", "nace", "municipality") else None
+
+    def send():
+        try:
+            return page.gateway.post(path, body) if form.get("reassign") else page.gateway.patch(path, body)
+        except GatewayError as exc:
+            _stale_as_error(page, exc)
+            raise
+
+    def done(_):
+        page.flash(page.gettext("Fiche entreprise corrigée. La correction est gardée dans son historique."))
+        return page.url("employer", id=id)
+
+    return page.submit(send, done, "employers/correct.html", **context)

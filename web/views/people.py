@@ -4,7 +4,8 @@ first contract, six-month check and exit. Every read and write is a gateway call
 from __future__ import annotations
 
 import functools
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from stdnum.be import bis, nn
 from werkzeug.exceptions import NotFound
@@ -16,6 +17,8 @@ from web.app import Form, view
 from web.gateway import GatewayError
 
 PAGE_SIZE = 100
+# The Missions' time, for the hour a file was changed at.
+BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
 def municipalities() -> list[dict]:
@@ -204,6 +207,7 @@ def person(page, id):
         "pathway": lambda: g.get(f"/beneficiaries/{id}/pathway"),
         "plans": lambda: g.get(f"/beneficiaries/{id}/plan"),
         "assessments": lambda: g.get(f"/beneficiaries/{id}/assessments"),
+        "corrections": lambda: g.get(f"/beneficiaries/{id}/corrections"),
     }
     for kind in ("social", "pedagogical"):
         if page.may(f"beneficiary.notes.{kind}"):
@@ -211,7 +215,7 @@ def person(page, id):
     matching = page.may("matching.read")
     if matching:
         calls["proposals"] = lambda: g.get("/matching/proposals", beneficiary_id=id)
-    got = page.gather(calls)
+    got = got_first = page.gather(calls)
     someone, pathway, plans, assessments = got["someone"], got["pathway"], got["plans"], got["assessments"]
     notes = {name.split(".", 1)[1]: value for name, value in got.items() if name.startswith("notes.")}
     proposals = got.get("proposals", [])
@@ -259,6 +263,7 @@ def person(page, id):
         transitions=list(reversed(pathway["transitions"])),
         assessments=assessments,
         competence_label=competence_label,
+        corrections=got_first["corrections"],
     )
 
 
@@ -566,3 +571,107 @@ def exit_path(page, id):
     return page.submit(
         lambda: page.gateway.post(f"/beneficiaries/{id}/exit", body), done, "people/exit.html", **context
     )
+
+
+# -- corrections with history ---------------------------------------------------
+CORRECTED_FIELDS = ("first_name", "last_name", "birth_date", "gender", "municipality", "phone", "email")
+CLEARABLE = ("phone", "email")  # left empty, they are cleared: the person no longer has one
+
+
+def stale_message(page, problem: dict, what: str = "person") -> str:
+    """The 409 of a stale correction in the user's words: who changed the record, at what time, what to do."""
+    when = problem.get("changed_at") or ""
+    try:
+        at = datetime.fromisoformat(when).astimezone(BRUSSELS).strftime("%H:%M")
+    except ValueError:
+        at = "?"
+    if what == "employer":
+        text = page.gettext(
+            "Cette fiche a été modifiée entre-temps par %(who)s à %(time)s : rechargez-la et refaites votre correction."
+        )
+    else:
+        text = page.gettext(
+            "Ce dossier a été modifié entre-temps par %(who)s à %(time)s : rechargez-le et refaites votre correction."
+        )
+    return text % {"who": problem.get("changed_by") or "?", "time": at}
+
+
+def person_form(someone: dict) -> dict:
+    """The correction form filled with the file as it is, with the version it shows."""
+    values = {name: someone.get(name) or "" for name in CORRECTED_FIELDS} | {"version": someone["version"]}
+    for g in someone.get("target_groups", []):
+        values[f"tg-{g['group']}"] = "yes"
+        values[f"tg-{g['group']}-evidence"] = g.get("evidence") or ""
+    return values
+
+
+def corrected_groups(form, someone: dict) -> list[dict] | None:
+    """The target groups ticked, with their evidence (a group kept keeps its start): None when unchanged."""
+    held = {g["group"]: g for g in someone.get("target_groups", [])}
+    groups = []
+    for code in labels.TARGET_GROUPS:
+        if not form.get(f"tg-{code}"):
+            continue
+        evidence = form.get(f"tg-{code}-evidence", "").strip()
+        before = held.get(code)
+        if before and before.get("evidence") is None and not evidence:
+            evidence = None  # sensitive evidence the user may not see: unchanged unless typed again
+        groups.append(
+            {"group": code, "evidence": evidence, "since": (before or {}).get("since") or date.today().isoformat()}
+        )
+    unchanged = [
+        {"group": g["group"], "evidence": g.get("evidence"), "since": g["since"]}
+        for g in someone.get("target_groups", [])
+    ]
+    key = lambda g: g["group"]  # noqa: E731
+    if sorted(groups, key=key) == sorted(unchanged, key=key):
+        return None
+    return [clean(g) for g in groups]
+
+
+@view("/beneficiaires/<id>/corriger", "correct_person", methods=("GET", "POST"))
+def correct_person(page, id):
+    """« Corriger » : identity, contact, municipality and target groups, sent with the version the form showed;
+    a file corrected meanwhile by someone else is refused (409) and said so, nothing is overwritten."""
+    someone = load_person(page, id)
+    context = dict(person=someone, municipalities=municipalities(), today=date.today().isoformat())
+    if page.request.method == "GET":
+        return page.render("people/correct.html", form=Form(person_form(someone)), **context)
+    form = page.request.form
+    body: dict = {"version": as_int(form.get("version", ""))}
+    for name in CORRECTED_FIELDS:
+        typed = form.get(name, "").strip()
+        if typed != (someone.get(name) or ""):
+            body[name] = typed if typed or name not in CLEARABLE else None
+    groups = corrected_groups(form, someone)
+    if groups is not None:
+        body["target_groups"] = groups
+
+    def send():
+        try:
+            return page.gateway.patch(f"/beneficiaries/{id}", body)
+        except GatewayError as exc:
+            if exc.status == 409:
+                exc.problem["errors"] = {"_schema": [stale_message(page, exc.problem)]}
+            else:
+                ticked = [g["group"] for g in groups or []]
+
+                def field_of(key):  # target_groups.<i>.evidence → the evidence field of the i-th group ticked
+                    parts = key.split(".")
+                    if (
+                        parts[0] == "target_groups"
+                        and len(parts) > 2
+                        and parts[1].isdigit()
+                        and int(parts[1]) < len(ticked)
+                    ):
+                        return f"tg-{ticked[int(parts[1])]}-{parts[2]}"
+                    return key
+
+                exc.rename_fields(field_of)
+            raise
+
+    def done(_):
+        page.flash(page.gettext("Dossier corrigé. La correction est gardée dans son historique."))
+        return page.url("person", id=id)
+
+    return page.submit(send, done, "people/correct.html", **context)

@@ -36,6 +36,7 @@ from beneficiary.models import (
     Audit,
     Beneficiary,
     Contract,
+    Correction,
     Disclosure,
     ErasureResidue,
     FollowedElsewhere,
@@ -46,10 +47,10 @@ from beneficiary.models import (
 )
 from contracts.envelope import Event
 from kit import agency_outbox as agency_events
-from kit import answers, inputs
+from kit import answers, corrections, inputs
 from kit.actor import Actor
 from kit.application import Addressed, Clock, Outcome, internal, refused_as_field_errors
-from kit.errors import Conflict, NotFound, ValidationFailed
+from kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kit.pseudonym import key_id, pseudonym
 from kit.references import Ref
 from kit.storage import outbox as outbox_table
@@ -585,7 +586,92 @@ def erase(session: Session, actor: Actor, clock: Clock, source: str, beneficiary
     for model in (Note, Assessment, PlanVersion, StageTransition, Contract, TargetGroup, Disclosure):
         session.execute(delete(model).where(model.beneficiary_id == who.id))
     session.execute(delete(FollowedElsewhere).where(FollowedElsewhere.pseudonym == who.pseudonym))
+    # The corrections' history holds the person's former names, addresses and contacts: it goes too.
+    session.execute(delete(Correction).where(Correction.record == CORRECTED, Correction.record_id == who.id))
     published = addressed(events.erased(pub, today))
     session.delete(who)
     audit(session, actor, clock, "beneficiary.erase", str(beneficiary_id), "erasure")
     return Outcome(str(beneficiary_id), published)
+
+
+# -- corrections with history (kit.corrections) ---------------------------
+CORRECTED = "beneficiary"
+# The person's own fields a correction may change, in the order the history lists them.
+CORRECTABLE = (
+    "first_name",
+    "last_name",
+    "birth_date",
+    "gender",
+    "municipality",
+    "phone",
+    "email",
+    "referrer_type",
+    "referrer_organisation",
+)
+
+
+def _group_values(groups: Iterable[Any]) -> list[Data]:
+    """Target groups as the history keeps them (and a correction sends them): plain values, in a stable order."""
+    rows = [
+        {"group": g.group, "evidence": g.evidence, "since": g.since, "until": g.until}
+        if not isinstance(g, dict)
+        else {"group": g["group"], "evidence": g["evidence"], "since": g["since"], "until": g.get("until")}
+        for g in groups
+    ]
+    return cast(list[Data], corrections.plain(sorted(rows, key=lambda r: (r["group"], str(r["since"])))))
+
+
+def correct(
+    session: Session, actor: Actor, clock: Clock, source: str, who: Beneficiary, data: Data, sensitive_ok: bool
+) -> Outcome[Beneficiary]:
+    """Correct the person's identity, contact, municipality or target groups, if the file is still at the
+    version the caller read; each changed field is kept with its value before and after.
+
+    Target groups with sensitive evidence may be corrected only by the roles that may see that evidence
+    (``beneficiary.sensitive_evidence``), since the history shows it. Other services hear the fields that
+    changed and the coded facts as they now stand (``events.corrected``); the agencies and InterMire are told
+    nothing: no agency event carries a correction, and the next fact InterMire receives carries the
+    person's corrected codes."""
+    version = corrections.claim(session, who, Correction, CORRECTED, corrections.sent_version(data))
+    changes = corrections.apply(who, data, CORRECTABLE)
+    if "target_groups" in data:
+        held = list(session.scalars(select(TargetGroup).where(TargetGroup.beneficiary_id == who.id)))
+        before, after = _group_values(held), _group_values(data["target_groups"])
+        if before != after:
+            touched = {g["group"] for g in before if g not in after} | {g["group"] for g in after if g not in before}
+            if touched & SENSITIVE_GROUPS and not sensitive_ok:
+                raise Forbidden("your role may not correct the target groups whose evidence is sensitive")
+            for group in held:
+                session.delete(group)
+            session.flush()
+            for group in data["target_groups"]:
+                session.add(TargetGroup(beneficiary_id=who.id, **group))
+            changes.append(corrections.Change("target_groups", before, after))
+    if not changes:
+        raise corrections.nothing_changed()
+    born, registered = who.birth_date, who.registered_on
+    if born > registered:
+        raise ValidationFailed({"birth_date": ["birth date is after the intake date"]})
+    session.add_all(corrections.history_rows(Correction, CORRECTED, who.id, version, actor, clock.now(), changes))
+    session.flush()
+    published = events.corrected(publisher(session, source, who), version, [c.field for c in changes])
+    return Outcome(who, internal(published))
+
+
+def correction_history(
+    session: Session, actor: Actor, clock: Clock, beneficiary_id: object, purpose: str, sensitive_ok: bool
+) -> list[Data]:
+    """The corrections of a person's file, the latest first; the evidence of sensitive target groups only
+    to the roles that may see it (as on the file itself)."""
+    who = person(session, beneficiary_id)
+    audit(session, actor, clock, "beneficiary.corrections", who.id, purpose)
+    entries = corrections.history(session, Correction, CORRECTED, who.id)
+    if not sensitive_ok:
+        for entry in entries:
+            for change in entry["changes"]:
+                if change["field"] == "target_groups":
+                    for side in ("before", "after"):
+                        change[side] = [
+                            dict(g, evidence=None) if g["group"] in SENSITIVE_GROUPS else g for g in change[side] or []
+                        ]
+    return entries

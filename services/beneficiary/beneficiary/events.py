@@ -39,6 +39,7 @@ CONTRACT_SIGNED = internal.BeneficiaryContractSignedV1.TYPE
 EMPLOYED_6M = internal.BeneficiaryEmployedAfterSixMonthsV1.TYPE
 NOT_EMPLOYED_6M = internal.BeneficiaryNotEmployedAfterSixMonthsV1.TYPE
 EXITED = internal.BeneficiaryExitedV1.TYPE
+CORRECTED = internal.BeneficiaryCorrectedV1.TYPE
 ERASED = internal.BeneficiaryErasedV1.TYPE
 # Sector only: a person's pseudonym re-derived under the current sector key (ARCHITECTURE.md, key rotation).
 PSEUDONYM_REKEYED = sector.PseudonymRekeyedV1.TYPE
@@ -223,6 +224,26 @@ def exited(pub: EventBuilder, reason: str, on: date) -> list[Event]:
     return [
         pub.internal(internal.BeneficiaryExitedV1(beneficiary_id=pub.person.id, **data)),
         pub.sector(sector.BeneficiaryExitedV1(**pub.person_facts(), **data, month=_month(on))),
+    ]
+
+
+def corrected(pub: EventBuilder, version: int, changed: list[str]) -> list[Event]:
+    """To the Mission's services: which fields of the file were corrected, and its coded facts as they stand
+    (matching measures distances from the municipality). Never the values of names or contacts; no sector or
+    agency event (the agency contract has no correction, and InterMire reads the codes on the next fact)."""
+    facts = pub.person_facts()
+    return [
+        pub.internal(
+            internal.BeneficiaryCorrectedV1(
+                beneficiary_id=pub.person.id,
+                version=version,
+                fields=changed,
+                municipality=facts["municipality"],
+                gender=facts["gender"],
+                age_band=facts["age_band"],
+                target_groups=facts["target_groups"],
+            )
+        )
     ]
 
 

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kit.corrections import CorrectionLog
 from kit.search import search_key
 
 
@@ -49,6 +50,8 @@ class Beneficiary(Base):
     # When the current plan falls due for review: its latest version's ``review_due``, kept by the event
     # below, so that what is due reads one indexed column instead of finding each person's latest version.
     plan_review_due: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
+    # How many corrections the file has had, plus one: a correction names the version it read (kit.corrections).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     # Search and caseload (beneficiary.queries): a counsellor's people by stage, lists by name. A search by
     # name (LIKE '%word%' on the key) reads the two indexes holding the key instead of every row (0008).
@@ -234,3 +237,9 @@ class FollowedElsewhere(Base):
     pseudonym: Mapped[str] = mapped_column(String(32), primary_key=True)
     missions: Mapped[list] = mapped_column(JSON)
     signalled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Correction(CorrectionLog, Base):
+    """Who corrected which field of whose file, when, and the value before and after (kit.corrections).
+
+    The values are the person's personal data: they stay here and go with the person when erased."""

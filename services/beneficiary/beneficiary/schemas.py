@@ -107,6 +107,64 @@ class IntakeSchema(_Strict):
             raise ValidationError("intake date is before birth", "registered_on")
 
 
+def _version() -> fields.Field:
+    return fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1),
+        metadata={"description": "the version of the file you read: refused (409) if it was corrected since"},
+    )
+
+
+class CorrectionSchema(_Strict):
+    """A correction of a person's file: the version read, and only the fields that change (kit.corrections).
+
+    Identity, contact, municipality and target groups (the whole list, with their evidence, replaces the one
+    on file). Not the national number: it is the file's key and its pseudonym's source."""
+
+    version = _version()
+    first_name = fields.String(validate=validate.Length(1, 100))
+    last_name = fields.String(validate=validate.Length(1, 100))
+    birth_date = fields.Date()
+    gender = fields.String(validate=validate.OneOf(["F", "M", "X"]))
+    municipality = fields.String()
+    phone = fields.String(
+        allow_none=True, validate=validate.Regexp(r"^\+?[0-9 ./-]{8,20}$", error="not a phone number")
+    )
+    email = fields.Email(allow_none=True)
+    referrer_type = fields.String(validate=validate.OneOf(enums.REFERRER_TYPES))
+    referrer_organisation = fields.String(allow_none=True, validate=validate.Length(1, 200))
+    target_groups = fields.List(fields.Nested(TargetGroupSchema))
+
+    @validates("municipality")
+    def _municipality(self, value, **kwargs):
+        if municipality(value) is None:
+            raise ValidationError("unknown municipality (REFNIS code expected, e.g. 52011 for Charleroi)")
+
+    @validates("birth_date")
+    def _born(self, value, **kwargs):
+        today = date.today()
+        if value > today:
+            raise ValidationError("birth date is in the future")
+        if value.year < today.year - 100:
+            raise ValidationError("birth date is more than 100 years ago")
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if set(data) <= {"version"}:
+            raise ValidationError("nothing to correct: send at least one field besides the version")
+
+
+class CorrectionEntrySchema(Schema):
+    """One correction as the history lists it: the version it made, who, when, and each field's change."""
+
+    version = fields.Integer()
+    at = fields.String()
+    by = fields.String()
+    role = fields.String()
+    changes = fields.List(fields.Dict())
+
+
 class CompetenceSchema(_Strict):
     code = fields.String(required=True, validate=ROME_COMPETENCE)
     level = fields.Integer(required=True, validate=validate.Range(1, 4))
@@ -200,6 +258,8 @@ class BeneficiarySchema(Schema):
     counsellor = fields.String()
     # Which kind of identity number the file holds (enums.NISS_KINDS); the number itself is never answered.
     niss_kind = fields.String()
+    # What a correction sends back (kit.corrections).
+    version = fields.Integer()
 
 
 # The parts of a record some RPCs answer with.

@@ -162,3 +162,17 @@ class BeneficiaryService(ServiceBase):
         """``passerelle_unusual_readers``, for the data-protection officer's alert."""
         with self.db.session() as session:
             metrics.UNUSUAL_READERS.labels(self.name).set(len(unusual.readers(session, self.clock.now())))
+
+    # -- corrections --
+    @entrypoint("beneficiary.update", payload=schemas.CorrectionSchema, answer=schemas.BeneficiarySchema)
+    def update(self, beneficiary_id, payload):
+        """Correct identity, contact, municipality or target groups, at the version the caller read (409 if
+        the file was corrected since); every change kept with who, when, before and after."""
+        sensitive_ok = self.caller.may("beneficiary.sensitive_evidence")
+        return app.correct(*self.unit, self._file(beneficiary_id), payload, sensitive_ok)
+
+    @entrypoint("beneficiary.read", answer=schemas.CorrectionEntrySchema(many=True))
+    def list_corrections(self, beneficiary_id, purpose="accompaniment"):
+        """The file's corrections, the latest first (sensitive evidence only to the roles that may see it)."""
+        sensitive_ok = self.caller.may("beneficiary.sensitive_evidence")
+        return app.correction_history(*self._reader, beneficiary_id, purpose, sensitive_ok)

@@ -12,14 +12,14 @@ import json
 import uuid
 from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from stdnum.be import vat
 
 from employer import domain, events, queries, schemas
 from employer.enums import DRAFT, FOREM_SOURCE, MISSION_SOURCE, OPEN
-from employer.models import Contact, Employer, Prospection, Vacancy, VacancyTransition
-from kit import answers, inputs
+from employer.models import Contact, Correction, Employer, Prospection, Vacancy, VacancyTransition
+from kit import answers, corrections, inputs
 from kit.actor import Actor
 from kit.application import Addressed, Clock, Outcome, internal, move_and_log, refused_as_field_errors
 from kit.errors import Conflict, NotFound, ValidationFailed
@@ -162,6 +162,7 @@ def count(session: Session) -> int:
 def add_contact(session: Session, employer_id: object, data: Data) -> Contact:
     contact = Contact(id=str(uuid.uuid4()), employer_id=employer(session, employer_id).id, **data)
     session.add(contact)
+    session.flush()  # its defaults (the version a correction names) in the answer
     return contact
 
 
@@ -174,6 +175,8 @@ def erase_contact(session: Session, employer_id: object, contact_id: object) -> 
     found = session.get(Contact, contact_id) if isinstance(contact_id, str) else None
     if found is None or found.employer_id != owner.id:
         raise NotFound("contact", str(contact_id)[:64])
+    # The corrections' history holds the contact's former names, phones and e-mails: it goes too.
+    session.execute(delete(Correction).where(Correction.record == CONTACT, Correction.record_id == found.id))
     session.delete(found)
     return found.id
 
@@ -232,13 +235,17 @@ def check_update(data: Data) -> None:
         domain.check_same_employer(data)
 
 
-def update_vacancy(session: Session, clock: Clock, source: str, vacancy_id: object, data: Data) -> Outcome[Vacancy]:
-    """Edit a vacancy that has not ended; the change is told once the vacancy is no longer a draft."""
+def update_vacancy(
+    session: Session, actor: Actor, clock: Clock, source: str, vacancy_id: object, data: Data
+) -> Outcome[Vacancy]:
+    """Correct a vacancy that has not ended, if it is still at the version the caller read; each changed
+    field is kept with its value before and after. The change is told once the vacancy is no longer a draft."""
+    sent = corrections.sent_version(data)
     v = vacancy(session, vacancy_id)
     with refused_as_field_errors():
         domain.check_update(v.status, v.filled, data)
-    for key, value in data.items():
-        setattr(v, key, value)
+    version = corrections.claim(session, v, Correction, VACANCY, sent)
+    _corrected(session, actor, clock, VACANCY, v.id, version, corrections.apply(v, data, CORRECTABLE_VACANCY))
     return Outcome(v, _announce(clock, source, events.VACANCY_UPDATED, v) if v.status != DRAFT else [])
 
 
@@ -370,3 +377,94 @@ def _import_one(
     elif outcome == "updated" and target == OPEN:
         published += _announce(clock, source, events.VACANCY_UPDATED, v)
     return outcome
+
+
+# -- corrections with history (kit.corrections) ---------------------------
+EMPLOYER, CONTACT, VACANCY = "employer", "contact", "vacancy"
+CORRECTABLE_EMPLOYER = (
+    "name",
+    "nace",
+    "municipality",
+    "legal_form",
+    "joint_committee",
+    "size_band",
+    "street",
+    "postal_code",
+)
+CORRECTABLE_CONTACT = ("name", "function", "phone", "email")
+CORRECTABLE_VACANCY = tuple(schemas.VacancySchema().fields)
+
+
+def _corrected(
+    session: Session,
+    actor: Actor,
+    clock: Clock,
+    what: str,
+    record_id: str,
+    version: int,
+    changes: list[corrections.Change],
+) -> None:
+    """Keep one correction's changes, or refuse it (422, nothing written) when it changes nothing."""
+    if not changes:
+        raise corrections.nothing_changed()
+    rows = corrections.history_rows(Correction, what, record_id, version, actor, clock.now(), changes)
+    session.add_all(rows)
+
+
+def correct_employer(
+    session: Session, actor: Actor, clock: Clock, source: str, employer_id: object, data: Data
+) -> Outcome[Employer]:
+    """Correct an employer's name, sector, address or legal details, at the version the caller read.
+
+    No event: the Mission's other services and InterMire read an employer by its reference, sector and
+    municipality in the facts that name it (vacancies, conventions), each carrying the value of its day."""
+    sent = corrections.sent_version(data)
+    found = employer(session, employer_id)
+    version = corrections.claim(session, found, Correction, EMPLOYER, sent)
+    _corrected(session, actor, clock, EMPLOYER, found.id, version, corrections.apply(found, data, CORRECTABLE_EMPLOYER))
+    return Outcome(found)
+
+
+def reassign(
+    session: Session, actor: Actor, clock: Clock, source: str, employer_id: object, data: Data
+) -> Outcome[Employer]:
+    """Hand an employer to another account manager, at the version the caller read; kept in the history."""
+    sent = corrections.sent_version(data)
+    found = employer(session, employer_id)
+    version = corrections.claim(session, found, Correction, EMPLOYER, sent)
+    changes = corrections.apply(found, data, ("account_manager",))
+    if not changes:
+        raise ValidationFailed({"account_manager": ["is already the employer's account manager"]})
+    _corrected(session, actor, clock, EMPLOYER, found.id, version, changes)
+    return Outcome(found)
+
+
+def correct_contact(
+    session: Session, actor: Actor, clock: Clock, source: str, employer_id: object, contact_id: object, data: Data
+) -> Outcome[Contact]:
+    """Correct a contact's name, function, phone or e-mail, at the version the caller read."""
+    sent = corrections.sent_version(data)
+    owner = employer(session, employer_id)
+    found = session.get(Contact, contact_id) if isinstance(contact_id, str) else None
+    if found is None or found.employer_id != owner.id:
+        raise NotFound("contact", str(contact_id)[:64])
+    version = corrections.claim(session, found, Correction, CONTACT, sent)
+    _corrected(session, actor, clock, CONTACT, found.id, version, corrections.apply(found, data, CORRECTABLE_CONTACT))
+    return Outcome(found)
+
+
+def correction_history(session: Session, employer_id: object) -> Data:
+    """The corrections of an employer, of each of its contacts and of each of its vacancies, latest first."""
+    found = employer(session, employer_id)
+    contact_ids = list(session.scalars(select(Contact.id).where(Contact.employer_id == found.id)))
+    vacancy_ids = list(session.scalars(select(Vacancy.id).where(Vacancy.employer_id == found.id)))
+    return {
+        "employer": corrections.history(session, Correction, EMPLOYER, found.id),
+        "contacts": {c: corrections.history(session, Correction, CONTACT, c) for c in contact_ids},
+        "vacancies": {v: corrections.history(session, Correction, VACANCY, v) for v in vacancy_ids},
+    }
+
+
+def vacancy_corrections(session: Session, vacancy_id: object) -> list[Data]:
+    """The corrections of one vacancy, latest first."""
+    return corrections.history(session, Correction, VACANCY, vacancy(session, vacancy_id).id)

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kit.corrections import CorrectionLog
 from kit.search import search_key
 
 
@@ -30,6 +31,8 @@ class Employer(Base):
     account_manager: Mapped[str | None] = mapped_column(String(100), nullable=True)
     # The name without accents, case or punctuation (kit.search), kept on every write below.
     search_name: Mapped[str] = mapped_column(String(210), default="", server_default="")
+    # How many corrections the record has had, plus one: a correction names the version it read (kit.corrections).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     # Employer search (employer.queries): by sector, municipality and account manager.
     __table_args__ = (
@@ -57,6 +60,8 @@ class Contact(Base):
     function: Mapped[str | None] = mapped_column(String(100), nullable=True)
     phone: Mapped[str | None] = mapped_column(String(30), nullable=True)
     email: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # How many corrections the record has had, plus one: a correction names the version it read (kit.corrections).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Prospection(Base):
@@ -101,6 +106,8 @@ class Vacancy(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # A hash of what an import last wrote, so that re-importing an unchanged offer changes nothing.
     content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # How many corrections the record has had, plus one: a correction names the version it read (kit.corrections).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class VacancyTransition(Base):
@@ -116,3 +123,8 @@ class VacancyTransition(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     by: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(100))
+
+
+class Correction(CorrectionLog, Base):
+    """Who corrected which field of an employer, a contact or a vacancy, when, before and after
+    (kit.corrections). A contact's values are personal data: they go when the contact is erased."""

@@ -116,12 +116,77 @@ class VacancySchema(_Strict):
     insertion_process = fields.String(load_default=None, validate=validate.Length(1, 5000))
 
 
+def _version() -> fields.Field:
+    return fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1),
+        metadata={"description": "the version of the record you read: refused (409) if it was corrected since"},
+    )
+
+
 class VacancyUpdateSchema(VacancySchema):
+    """A correction of a vacancy: the version read (required) and only the fields that change."""
+
     class Meta:
         unknown = RAISE
 
+    version = _version()
+
     def __init__(self, **kwargs):
+        # Every field of a vacancy may be left out, except the version: checked by the use case
+        # (kit.corrections.sent_version), since a partial schema requires nothing.
         super().__init__(partial=True, **kwargs)
+
+
+class EmployerCorrectionSchema(EmployerIntakeSchema):
+    """A correction of an employer: the version read and only the fields that change. Not the enterprise
+    number (the employer's key in the Mission) nor its account manager (reassigned on its own)."""
+
+    class Meta:
+        unknown = RAISE
+        exclude = ("enterprise_number",)
+
+    version = _version()
+
+    def __init__(self, **kwargs):
+        super().__init__(partial=tuple(n for n in self.__class__._declared_fields if n != "version"), **kwargs)
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if set(data) <= {"version"}:
+            raise ValidationError("nothing to correct: send at least one field besides the version")
+
+
+class ContactCorrectionSchema(ContactSchema):
+    """A correction of a contact: the version read and only the fields that change."""
+
+    version = _version()
+
+    def __init__(self, **kwargs):
+        super().__init__(partial=("name", "function", "phone", "email"), **kwargs)
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if set(data) <= {"version"}:
+            raise ValidationError("nothing to correct: send at least one field besides the version")
+
+
+class ReassignSchema(_Strict):
+    """A new account manager for an employer: a user of the Mission, by user name."""
+
+    version = _version()
+    account_manager = fields.String(required=True, validate=validate.Length(1, 100))
+
+
+class CorrectionEntrySchema(Schema):
+    """One correction as the history lists it: the version it made, who, when, and each field's change."""
+
+    version = fields.Integer()
+    at = fields.String()
+    by = fields.String()
+    role = fields.String()
+    changes = fields.List(fields.Dict())
 
 
 class EmployerSchema(Schema):
@@ -136,6 +201,7 @@ class EmployerSchema(Schema):
     street = fields.String()
     postal_code = fields.String()
     account_manager = fields.String()
+    version = fields.Integer()
 
 
 class VacancyOutSchema(Schema):
@@ -155,6 +221,7 @@ class VacancyOutSchema(Schema):
     start_date = fields.Date()
     insertion_process = fields.String()
     status = fields.String()
+    version = fields.Integer()
 
 
 class ImportedOfferSchema(_Strict):
@@ -189,6 +256,7 @@ class ContactOutSchema(Schema):
     function = fields.String()
     phone = fields.String()
     email = fields.String()
+    version = fields.Integer()
 
 
 class ProspectionOutSchema(Schema):

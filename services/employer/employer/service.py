@@ -74,7 +74,7 @@ class EmployerService(ServiceBase):
     @entrypoint("employer.vacancy.write", payload=schemas.VacancyUpdateSchema, answer=schemas.VacancyOutSchema)
     def update_vacancy(self, vacancy_id, payload):
         app.check_update(payload)
-        return app.update_vacancy(self.unit.session, self.clock, self.unit.source, vacancy_id, payload)
+        return app.update_vacancy(*self.unit, vacancy_id, payload)
 
     @entrypoint("employer.vacancy.write", answer=schemas.VACANCY_STATUS)
     def open_vacancy(self, vacancy_id):
@@ -134,3 +134,23 @@ class EmployerService(ServiceBase):
         return queries.due(self.unit.session, self.clock.today(), horizon_days, agent)
 
     measure_due = due_timer(queries.due_counts)  # passerelle_due_items, every metrics.DUE_INTERVAL
+
+    # -- corrections --
+    @entrypoint("employer.update", payload=schemas.EmployerCorrectionSchema, answer=schemas.EmployerSchema)
+    def update(self, employer_id, payload):
+        """Correct an employer at the version the caller read (409 if corrected since); kept in the history."""
+        return app.correct_employer(*self.unit, employer_id, payload)
+
+    @entrypoint("employer.reassign", payload=schemas.ReassignSchema, answer=schemas.EmployerSchema)
+    def reassign(self, employer_id, payload):
+        """Hand the employer to another account manager; kept in the history."""
+        return app.reassign(*self.unit, employer_id, payload)
+
+    @entrypoint("employer.update", payload=schemas.ContactCorrectionSchema, answer=schemas.ContactOutSchema)
+    def update_contact(self, employer_id, contact_id, payload):
+        return app.correct_contact(*self.unit, employer_id, contact_id, payload)
+
+    @entrypoint("employer.read", reads=True)
+    def list_corrections(self, employer_id):
+        """The corrections of the employer, its contacts and its vacancies, latest first."""
+        return app.correction_history(self.unit.session, employer_id)

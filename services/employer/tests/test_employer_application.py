@@ -82,7 +82,7 @@ def draft(s, clock, posts=2):
 def test_a_vacancy_from_draft_to_filled_tells_each_step_but_the_draft(store, clock):
     with session(store) as s, s.begin():
         vacancy = draft(s, clock)
-        assert app.update_vacancy(s, clock, SOURCE, vacancy.id, {"title": "Maçonne"}).events == []
+        assert app.update_vacancy(s, AGENT, clock, SOURCE, vacancy.id, {"title": "Maçonne", "version": 1}).events == []
         opened = app.move(s, AGENT, clock, SOURCE, vacancy.id, "open")
         assert [(e.type, e.audience) for e, _ in opened.events] == [
             (events.VACANCY_OPENED, "internal"),
@@ -95,7 +95,7 @@ def test_a_vacancy_from_draft_to_filled_tells_each_step_but_the_draft(store, clo
         assert [e.data.get("beneficiary_id") for e, _ in last.events] == ["b-2", None]  # the sector form names nobody
         assert last.events[0][0].data["on"] == clock.today().isoformat()
         with pytest.raises(ValidationFailed) as refused:
-            app.update_vacancy(s, clock, SOURCE, vacancy.id, {"title": "x"})
+            app.update_vacancy(s, AGENT, clock, SOURCE, vacancy.id, {"title": "x", "version": 2})
         assert refused.value.errors == {"status": ["a filled vacancy cannot change"]}
         with pytest.raises(ValidationFailed) as refused:
             app.fill(s, AGENT, clock, SOURCE, vacancy.id, "b-3")

@@ -134,6 +134,15 @@ def apply_plan(uow: Session, clock: Clock, data: internal.BeneficiaryPlanAgreedV
     row.changed_at = clock.now()
 
 
+def apply_correction(uow: Session, clock: Clock, data: internal.BeneficiaryCorrectedV1) -> None:
+    """The person's file was corrected: where they live now is what distances are measured from."""
+    row = candidate(uow, clock, data.beneficiary_id)
+    if row is None or row.municipality == data.municipality:
+        return
+    row.municipality = data.municipality
+    row.changed_at = clock.now()
+
+
 def record_placement(
     uow: Session, clock: Clock, source: str, data: internal.BeneficiaryContractSignedV1
 ) -> Outcome[Candidate | None]:

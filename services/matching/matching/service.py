@@ -117,3 +117,9 @@ class MatchingService(ServiceBase):
     def list_proposals(self, vacancy_id=None, beneficiary_id=None, limit=50):
         asked = {"vacancy_id": vacancy_id, "beneficiary_id": beneficiary_id, "limit": limit}
         return app.list_proposals(self.unit.session, asked)
+
+    # -- corrections --
+    @once(internal.BeneficiaryCorrectedV1)
+    def on_corrected(self, data):
+        """A corrected municipality moves the person for distance scoring."""
+        app.apply_correction(self.unit.session, self.clock, data)
