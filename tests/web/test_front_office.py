@@ -1,5 +1,5 @@
 """The front office in a real browser against a real platform: the counsellor's day end to end, the wall between
-Missions, the employer-relations agent's work, a convention's signatures, and the director's figures.
+Missions, the employer-relations agent's work, a convention's signatures, and the director's figures, and corrections.
 
 One platform (MIREC and MIRENA), one gateway and one front office serve the whole module
 (``tests/web/browser.py``); each scenario drives Debian's Chromium in a process of its own
@@ -17,10 +17,10 @@ from tests.harness import ROOT
 pytestmark = pytest.mark.integration
 
 
-def run(front, name: str, timeout: float = 240):
+def run(front, name: str, timeout: float = 240, module: str = "tests.web.scenarios"):
     env = dict(os.environ, PASSERELLE_ENV="development")
     done = subprocess.run(
-        [sys.executable, "-m", "tests.web.scenarios", name, front.url, front.gateway_url],
+        [sys.executable, "-m", module, name, front.url, front.gateway_url],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -73,3 +73,13 @@ def test_cross_tables_the_funders_tables_and_the_board_pdf(front):
     """Municipality × quarter with its margin as the table by quarter, the Youth Guarantee and ESF+ pages, the
     board's PDF without a count from 1 to 4, the director's cross table at 360 px."""
     run(front, "cross_tables_and_funders")
+
+
+# Corrections (tests/web/correction_scenarios.py), on the same platform.
+def test_a_person_corrected_and_a_stale_edit_refused(front):
+    run(front, "a_person_corrected_and_a_stale_edit_refused", module="tests.web.correction_scenarios")
+
+
+def test_an_employer_corrected_and_handed_over(front):
+    """The agent corrects the address (an error beside its field first); the director hands the employer over."""
+    run(front, "an_employer_corrected_and_handed_over", module="tests.web.correction_scenarios")
