@@ -381,18 +381,23 @@ def data_version(facts: Facts, ind: Indicator, first: int, last: int, dimensions
     memo = facts._versions
     if key in memo:
         return memo[key]
-    sub = facts.subset(ind)
-    lo, hi, mask = sub.span(first, last)
-    rows = sub.rows[lo:hi] if mask is None else sub.rows[lo:hi][mask]
-    mixed = np.zeros(len(rows), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for column in (*COLUMNS, "mission"):
-            mixed = (mixed ^ getattr(facts, column)[rows].astype(np.uint64)) * _MIX
-            mixed ^= mixed >> np.uint64(29)
-        # a sum does not depend on the rows' order (the database returns them in any order)
-        total = int(mixed.sum(dtype=np.uint64))
+    # The rows' digest is the costly part (every coded field of every row: 0.2-0.6 s at 3 M events) and does
+    # not depend on the breakdown: computed once per indicator and months, shared by all its breakdowns.
+    rows_key = (ind.name, first, last)
+    if rows_key not in memo:
+        sub = facts.subset(ind)
+        lo, hi, mask = sub.span(first, last)
+        rows = sub.rows[lo:hi] if mask is None else sub.rows[lo:hi][mask]
+        mixed = np.zeros(len(rows), dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for column in (*COLUMNS, "mission"):
+                mixed = (mixed ^ getattr(facts, column)[rows].astype(np.uint64)) * _MIX
+                mixed ^= mixed >> np.uint64(29)
+            # a sum does not depend on the rows' order (the database returns them in any order)
+            total = int(mixed.sum(dtype=np.uint64))
+        memo[rows_key] = f"{len(rows)}:{total}:{facts.missions}:{facts.basins}"
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{len(rows)}:{total}:{facts.missions}:{facts.basins}".encode())
+    digest.update(memo[rows_key].encode())
     for dimension in dimensions:
         digest.update(repr(facts.labels(dimension)).encode())
     memo[key] = digest.hexdigest()

@@ -293,40 +293,58 @@ class _Programme:
         self.position[self.variables] = np.arange(len(self.variables))
         self.stats = stats if stats is not None else Stats()
         published = np.where(hidden, 0.0, values.astype(float))
-        h64 = hidden.astype(np.int64)
-        touched = (links.members @ h64) > 0
-        a = links.incidence[touched]
-        rhs = -(a @ published)  # sum(parts) - total with the published cells moved to the right
-        blocks, row_lower, row_upper = [a[:, self.variables]], [], []
-        if additive:
-            row_lower.append(rhs)
-            row_upper.append(rhs)
-        else:
-            row_lower.append(rhs)  # sum(parts) >= total
-            row_upper.append(np.full(len(rhs), np.inf))
-            near = hidden[links.pair_part] | hidden[links.pair_total]
-            d = links.pairs[near]
-            blocks.append(d[:, self.variables])
-            row_lower.append(np.full(d.shape[0], -np.inf))
-            row_upper.append(-(d @ published))  # part <= total
-        matrix = sparse.vstack(blocks).tocsr()
-        row_lower, row_upper = np.concatenate(row_lower), np.concatenate(row_upper)
         nv = len(self.variables)
+        # The rows as (row, column, ±1) entries, in the order the equations and pairs are listed, built from
+        # the table's arrays with numpy alone: scipy's sparse slicing cost more than the solves on the small
+        # tables of an export (hundreds of programmes, each of a few cells).
+        eq, cell = links.entry_eq, links.cells
+        sign = np.where(links.entry_total, -1.0, 1.0)
+        touched = np.bincount(eq, weights=hidden[cell], minlength=links.m) > 0
+        row_of = np.cumsum(touched) - 1  # equation -> its row, for the touched ones
+        t = touched[eq]
+        m1 = int(touched.sum())
+        # sum(parts) - total with the published cells moved to the right
+        rhs = -np.bincount(row_of[eq[t]], weights=(sign * published[cell])[t], minlength=m1)
+        keep_entry = t & hidden[cell]
+        rows = [row_of[eq[keep_entry]]]
+        columns = [self.position[cell[keep_entry]]]
+        data = [sign[keep_entry]]
+        if additive:
+            row_lower, row_upper = [rhs], [rhs]
+        else:
+            row_lower, row_upper = [rhs], [np.full(m1, np.inf)]  # sum(parts) >= total
+            part, total = links.pair_part, links.pair_total
+            near = hidden[part] | hidden[total]
+            k = np.flatnonzero(near)
+            row_k = m1 + np.arange(len(k))
+            for at, s_ in ((part[k], 1.0), (total[k], -1.0)):
+                mine = hidden[at]
+                rows.append(row_k[mine])
+                columns.append(self.position[at[mine]])
+                data.append(np.full(int(mine.sum()), s_))
+            row_lower.append(np.full(len(k), -np.inf))
+            row_upper.append(published[total[k]] - published[part[k]])  # part <= total
+        rows, columns, data = np.concatenate(rows), np.concatenate(columns), np.concatenate(data)
+        row_lower, row_upper = np.concatenate(row_lower), np.concatenate(row_upper)
         col_lower = np.zeros(nv) if lower is None else lower[self.variables].astype(float)
         col_upper = np.full(nv, np.inf) if upper is None else upper[self.variables].astype(float)
         # A row of one hidden cell (a part beside its published total, mostly) is a bound on that cell:
         # most of the rows of distinct counts, which the simplex then never carries.
-        size = np.diff(matrix.indptr)
-        single = np.flatnonzero(size == 1)
-        column, a = matrix.indices[matrix.indptr[single]], matrix.data[matrix.indptr[single]]
-        low, high = row_lower[single] / a, row_upper[single] / a  # a is +1 or -1
+        size = np.bincount(rows, minlength=len(row_lower))
+        alone = size[rows] == 1
+        column, a, r = columns[alone], data[alone], rows[alone]
+        low, high = row_lower[r] / a, row_upper[r] / a  # a is +1 or -1
         np.maximum.at(col_lower, column, np.where(a > 0, low, high))
         np.minimum.at(col_upper, column, np.where(a > 0, high, low))
         keep = size > 1
-        matrix, row_lower, row_upper = matrix[keep].tocsc(), row_lower[keep], row_upper[keep]
-        matrix.sort_indices()
+        renumber = np.cumsum(keep) - 1
+        rows, columns, data = renumber[rows[~alone]], columns[~alone], data[~alone]
+        row_lower, row_upper = row_lower[keep], row_upper[keep]
+        order = np.lexsort((rows, columns))  # column-wise, rows ascending within a column
+        start = np.r_[0, np.cumsum(np.bincount(columns, minlength=nv))].astype(np.int32)
+        index, value = rows[order].astype(np.int32), data[order]
         lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = nv, matrix.shape[0]
+        lp.num_col_, lp.num_row_ = nv, len(row_lower)
         lp.col_cost_ = np.zeros(nv)
         lp.col_lower_ = col_lower
         lp.col_upper_ = col_upper
@@ -334,9 +352,9 @@ class _Programme:
         lp.row_lower_ = row_lower
         lp.row_upper_ = row_upper
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = matrix.indptr
-        lp.a_matrix_.index_ = matrix.indices
-        lp.a_matrix_.value_ = matrix.data
+        lp.a_matrix_.start_ = start
+        lp.a_matrix_.index_ = index
+        lp.a_matrix_.value_ = value
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
         self.highs.setOptionValue("presolve", "off")  # small, re-solved many times: warm starts beat presolve
