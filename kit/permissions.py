@@ -62,6 +62,9 @@ POLICY: dict[str, frozenset[str]] = {
     "reporting.approve": frozenset({"director"}),
     # InterMire: sector aggregates only, never a Mission's file.
     "reporting.sector_export": frozenset({"intermire_analyst"}),
+    # The retention schedule (kit.retention): the site's direction, or the platform acting for it
+    # (`passerelle retention`, the CronJob). There is no operator role: the platform acts as the director does.
+    "retention.apply": frozenset({"director"}),
 }
 
 

@@ -10,7 +10,7 @@ import logging
 from nameko.timer import timer
 
 from beneficiary import application as app
-from beneficiary import queries, rekey, schemas
+from beneficiary import queries, rekey, retention, schemas
 from contracts import signal
 from kit import agency_outbox as agency_events
 from kit import metrics
@@ -18,6 +18,7 @@ from kit.actor import Caller
 from kit.consumer import event_handler
 from kit.entrypoint import entrypoint, once
 from kit.references import CHECK_TIMEOUT, known
+from kit.retention import load_dry_run, load_periods
 from kit.rpc import TimedRpcProxy, rpc
 from kit.service import ServiceBase
 
@@ -200,3 +201,12 @@ class BeneficiaryService(ServiceBase):
     def measure_due(self):
         """The Mission's due and overdue counts as metrics (``passerelle_due_items``)."""
         self.count_due(queries.due_counts)
+
+    # -- data protection --
+    @rpc
+    def apply_retention(self, periods=None, dry_run=True):
+        """The Mission's retention schedule (``beneficiary.retention``): closed files erased, old audit,
+        outbox and inbox rows purged; with ``dry_run`` (the default) only what would go is answered."""
+        actor = self.caller.authorize("retention.apply")
+        checked, dry = load_periods(periods), load_dry_run(dry_run)
+        return retention.apply(self.db.transaction, actor, self.clock, self.site.source, checked, dry)

@@ -21,6 +21,7 @@ from kit.consumer import event_handler
 from kit.entrypoint import entrypoint, once
 from kit.inputs import one_of
 from kit.references import CHECK_TIMEOUT
+from kit.retention import apply_to_messages
 from kit.rpc import TimedRpcProxy, rpc
 from kit.service import ServiceBase
 
@@ -182,3 +183,11 @@ class ConventionService(ServiceBase):
     def measure_due(self):
         """The Mission's due and overdue trainings ends and committees as metrics (``passerelle_due_items``)."""
         self.count_due(queries.due_counts)
+
+    # -- data protection --
+    @rpc
+    def apply_retention(self, periods=None, dry_run=True):
+        """Sent outbox and inbox rows past the site's periods purged (``kit.retention``); with ``dry_run``
+        (the default) only counted."""
+        self.caller.authorize("retention.apply")
+        return apply_to_messages(self.db.transaction, self.clock.now(), periods, dry_run)

@@ -12,6 +12,7 @@ from kit import metrics
 from kit.actor import Caller
 from kit.entrypoint import entrypoint
 from kit.references import CHECK_TIMEOUT, known
+from kit.retention import apply_to_messages
 from kit.rpc import TimedRpcProxy, rpc
 from kit.service import ServiceBase
 
@@ -162,3 +163,11 @@ class EmployerService(ServiceBase):
     def measure_due(self):
         """The Mission's due and overdue next actions as metrics (``passerelle_due_items``)."""
         self.count_due(queries.due_counts)
+
+    # -- data protection --
+    @rpc
+    def apply_retention(self, periods=None, dry_run=True):
+        """Sent outbox and inbox rows past the site's periods purged (``kit.retention``); with ``dry_run``
+        (the default) only counted."""
+        self.caller.authorize("retention.apply")
+        return apply_to_messages(self.db.transaction, self.clock.now(), periods, dry_run)

@@ -16,6 +16,7 @@ from kit.actor import Caller
 from kit.consumer import event_handler
 from kit.entrypoint import entrypoint, once
 from kit.errors import NotFound
+from kit.retention import apply_to_messages
 from kit.rpc import rpc
 from kit.service import ServiceBase
 from matching import application as app
@@ -133,3 +134,11 @@ class MatchingService(ServiceBase):
     def list_proposals(self, vacancy_id=None, beneficiary_id=None, limit=50):
         asked = {"vacancy_id": vacancy_id, "beneficiary_id": beneficiary_id, "limit": limit}
         return app.list_proposals(self.unit.session, asked)
+
+    # -- data protection --
+    @rpc
+    def apply_retention(self, periods=None, dry_run=True):
+        """Sent outbox and inbox rows past the site's periods purged (``kit.retention``); with ``dry_run``
+        (the default) only counted."""
+        self.caller.authorize("retention.apply")
+        return apply_to_messages(self.db.transaction, self.clock.now(), periods, dry_run)

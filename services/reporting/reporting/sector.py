@@ -18,6 +18,7 @@ from kit import outbox
 from kit.actor import Caller
 from kit.consumer import event_handler
 from kit.registry import load as load_registry
+from kit.retention import apply_to_messages
 from kit.rpc import Budget, rpc
 from kit.service import ServiceBase
 from reporting import application as app
@@ -222,3 +223,11 @@ class SectorReportingService(ServiceBase):
                     .where(SectorFact.type == f"be.mire.beneficiary.{type_}.v1")
                 )
         return {"entries_by_mission": per_mission, "people": people, **headline}
+
+    # -- data protection --
+    @rpc
+    def apply_retention(self, periods=None, dry_run=True):
+        """Sent outbox and inbox rows past the site's periods purged (``kit.retention``); with ``dry_run``
+        (the default) only counted."""
+        self.caller.authorize("retention.apply")
+        return apply_to_messages(self.db.transaction, self.clock.now(), periods, dry_run)

@@ -7,6 +7,7 @@ exports, period submissions: submitted, approved (frozen), corrected by a new ve
 
 from kit.actor import Caller
 from kit.consumer import event_handler
+from kit.retention import apply_to_messages
 from kit.rpc import Budget, rpc
 from kit.service import ServiceBase
 from reporting import application as app
@@ -140,3 +141,11 @@ class ReportingService(ServiceBase):
         """Every submission of the Mission, newest period first, without the figures."""
         self.caller.authorize("reporting.read")
         return app.list_submissions(self.db)
+
+    # -- data protection --
+    @rpc
+    def apply_retention(self, periods=None, dry_run=True):
+        """Sent outbox and inbox rows past the site's periods purged (``kit.retention``); with ``dry_run``
+        (the default) only counted."""
+        self.caller.authorize("retention.apply")
+        return apply_to_messages(self.db.transaction, self.clock.now(), periods, dry_run)
