@@ -9,8 +9,8 @@ import logging
 
 from nameko.timer import timer
 
+from beneficiary import access, queries, rekey, retention, schemas
 from beneficiary import application as app
-from beneficiary import queries, rekey, retention, schemas
 from contracts import signal
 from kit import agency_outbox as agency_events
 from kit import metrics
@@ -210,3 +210,9 @@ class BeneficiaryService(ServiceBase):
         actor = self.caller.authorize("retention.apply")
         checked, dry = load_periods(periods), load_dry_run(dry_run)
         return retention.apply(self.db.transaction, actor, self.clock, self.site.source, checked, dry)
+
+    @rpc
+    @entrypoint("beneficiary.subject_access")
+    def subject_access(self, beneficiary_id):
+        """Everything this service holds about one person (GDPR art. 15; ``beneficiary.access``), audited."""
+        return access.export(self.unit.session, self.unit.actor, self.clock, beneficiary_id)

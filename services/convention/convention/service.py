@@ -11,8 +11,8 @@ from __future__ import annotations
 from nameko.timer import timer
 
 from contracts import internal
+from convention import access, queries, schemas
 from convention import application as app
-from convention import queries, schemas
 from convention.enums import CANCEL_REASONS, TERMINATE_REASONS
 from kit import agency_outbox as agency_events
 from kit import metrics
@@ -24,6 +24,7 @@ from kit.references import CHECK_TIMEOUT
 from kit.retention import apply_to_messages
 from kit.rpc import TimedRpcProxy, rpc
 from kit.service import ServiceBase
+from kit.subject_access import person_ref
 
 
 class ConventionService(ServiceBase):
@@ -191,3 +192,9 @@ class ConventionService(ServiceBase):
         (the default) only counted."""
         self.caller.authorize("retention.apply")
         return apply_to_messages(self.db.transaction, self.clock.now(), periods, dry_run)
+
+    @rpc
+    @entrypoint("convention.subject_access", reads=True, beneficiary_id=person_ref)
+    def subject_access(self, beneficiary_id):
+        """A person's internships and trainee records (GDPR art. 15; ``convention.access``)."""
+        return access.export(self.unit.session, beneficiary_id)

@@ -19,8 +19,9 @@ from kit.errors import NotFound
 from kit.retention import apply_to_messages
 from kit.rpc import rpc
 from kit.service import ServiceBase
+from kit.subject_access import person_ref
+from matching import access, domain, schemas
 from matching import application as app
-from matching import domain, schemas
 from matching.index import MatchIndex, job_of, person_of
 
 
@@ -142,3 +143,9 @@ class MatchingService(ServiceBase):
         (the default) only counted."""
         self.caller.authorize("retention.apply")
         return apply_to_messages(self.db.transaction, self.clock.now(), periods, dry_run)
+
+    @rpc
+    @entrypoint("matching.subject_access", reads=True, beneficiary_id=person_ref)
+    def subject_access(self, beneficiary_id):
+        """The person's candidate record and proposals (GDPR art. 15; ``matching.access``)."""
+        return access.export(self.unit.session, beneficiary_id)
