@@ -151,8 +151,10 @@ def test_dry_run_lists_what_the_run_removes_and_a_second_run_removes_nothing(pla
         for service in SERVICES
     }
     audit_before = platform.scalar("mirec", "beneficiary", "SELECT count(*) FROM audit")
-    dry = retention(platform, "--dry-run", "mirec")
+    dry = retention(platform, "--dry-run", "mirec", "intermire")
     assert dry["failed"] == [] and dry["dry_run"] is True
+    # InterMire's reporting keeps only its messaging log to purge, under the platform's periods.
+    assert set(dry["sites"]["intermire"]["reporting"]) == {"outbox", "inbox"}
     said = dry["sites"]["mirec"]
     assert said["periods"] == {"closed_files_years": 5, "audit_years": 2, "outbox_days": 30, "inbox_days": 30}
     assert sorted(said["beneficiary"]["files"]) == sorted([exited_long_ago, dropped_long_ago])
@@ -169,8 +171,9 @@ def test_dry_run_lists_what_the_run_removes_and_a_second_run_removes_nothing(pla
     assert platform.scalar("mirec", "beneficiary", "SELECT count(*) FROM beneficiary") == 4
 
     # -- the real run removes exactly that ---------------------------------
-    done = retention(platform, "mirec")
+    done = retention(platform, "mirec", "intermire")
     assert done["failed"] == [] and done["dry_run"] is False
+    assert done["sites"]["intermire"]["reporting"] == dry["sites"]["intermire"]["reporting"]
     gone = done["sites"]["mirec"]
     assert sorted(gone["beneficiary"]["files"]) == sorted(said["beneficiary"]["files"])
     for service in SERVICES:
