@@ -5,7 +5,7 @@ route and the services enforce it again on every call (``kit.actor``); a
 role absent from an action's set may not take it. Roles are those of
 DOMAIN.md: counsellor, social_worker, project_lead, employer_relations,
 director, intermire_analyst, the Mission's data-protection officer (dpo, who
-reviews the audit trail and nothing else), and the agencies (forem, actiris)
+reviews the audit trail and answers a person's access request, nothing else), and the agencies (forem, actiris)
 which reach no personal data.
 """
 
@@ -66,6 +66,14 @@ POLICY: dict[str, frozenset[str]] = {
     "reporting.approve": frozenset({"director"}),
     # InterMire: sector aggregates only, never a Mission's file.
     "reporting.sector_export": frozenset({"intermire_analyst"}),
+    # The retention schedule (kit.retention): the site's direction, or the platform acting for it
+    # (`passerelle retention`, the CronJob). There is no operator role: the platform acts as the director does.
+    "retention.apply": frozenset({"director"}),
+    # Subject access (GDPR art. 15): a copy of everything each service holds about one person, for the
+    # Mission's direction or its data-protection officer, who answer the person's request.
+    "beneficiary.subject_access": frozenset({"director", "dpo"}),
+    "convention.subject_access": frozenset({"director", "dpo"}),
+    "matching.subject_access": frozenset({"director", "dpo"}),
 }
 
 

@@ -19,6 +19,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from kit.broker import amqp_uri, password_for
 from kit.config import ConfigError, load_yaml
+from kit.retention import Periods, PeriodsSchema, periods
 
 MISSION, INTERMIRE = "mission", "intermire"
 AGENCIES_VHOST = "agencies"
@@ -97,6 +98,8 @@ class _PlatformSchema(Schema):
     # 127.0.0.1 on one machine; 0.0.0.0 in a container, so that Prometheus and probes reach it.
     observability_host = fields.String(load_default="127.0.0.1")
     agencies = fields.Nested(_AgencyAccessSchema, load_default=None)
+    # Retention periods every site keeps unless its own block says otherwise (kit.retention; defaults there).
+    retention = fields.Nested(PeriodsSchema, load_default=dict)
     services = fields.Dict(
         keys=fields.String(validate=validate.OneOf([MISSION, INTERMIRE])),
         values=fields.Dict(keys=fields.String(), values=fields.String()),
@@ -113,6 +116,8 @@ class _SiteSchema(Schema):
     vhost = fields.String(load_default=None)
     amqp_uri = fields.String(load_default=None)
     databases = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    # This site's own retention periods, over the platform's (kit.retention).
+    retention = fields.Nested(PeriodsSchema, load_default=dict)
 
 
 class _RegistrySchema(Schema):
@@ -141,6 +146,7 @@ class Site:
     vhost_override: str | None = None
     amqp_uri_override: str | None = None
     database_overrides: dict[str, Any] = field(default_factory=dict, compare=False)
+    retention_overrides: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def is_mission(self) -> bool:
@@ -173,6 +179,11 @@ class Site:
         return self.registry.database_url_for(self.code, service)
 
     @property
+    def retention(self) -> Periods:
+        """The site's retention periods: the defaults, the platform's block, then the site's own."""
+        return periods(self.registry.platform["retention"], self.retention_overrides)
+
+    @property
     def observability_port(self) -> int:
         return self.registry.platform["observability_port_base"] + self.index
 
@@ -198,6 +209,7 @@ class Registry:
                 vhost_override=s["vhost"],
                 amqp_uri_override=s["amqp_uri"],
                 database_overrides=s["databases"],
+                retention_overrides=s["retention"],
             )
             for i, s in enumerate(data["sites"])
         ]

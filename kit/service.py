@@ -12,10 +12,10 @@ from typing import Any
 
 from nameko.extensions import DependencyProvider
 
-from kit import metrics
+from kit import metrics, retention
 from kit.application import SystemClock
 from kit.db import Database
-from kit.entrypoint import Unit
+from kit.entrypoint import Unit, entrypoint
 from kit.observability import Observability
 from kit.relay import OutboxRelay
 from kit.rpc import rpc
@@ -65,6 +65,13 @@ class ServiceBase:
     def health(self) -> dict[str, Any]:
         """Readiness of this service: its database and its broker connection."""
         return self.observability.readiness(via_broker=True)
+
+    @entrypoint("retention.apply", session=False)
+    def apply_retention(self, periods: Any = None, dry_run: Any = True) -> dict[str, Any]:
+        """Sent outbox and inbox rows past the site's periods purged (``kit.retention``); with ``dry_run`` (the
+        default) only counted. A service that keeps more (the beneficiary service's closed files and audit)
+        declares its own."""
+        return retention.apply_to_messages(self.db.transaction, self.clock.now(), periods, dry_run)
 
     def count_due(self, due_counts: Callable[..., dict[tuple[str, str], int]]) -> None:
         """Set ``passerelle_due_items`` from ``due_counts(session, today)``: {(kind, state): count}."""

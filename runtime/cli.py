@@ -13,6 +13,7 @@
     agency-replay send an agency its events again from a date (deduplicated by event id)
     token         mint a development bearer token for the gateway
     rotate-sector-key  re-derive every Mission's pseudonyms under the sector key now deployed
+    retention     apply each site's retention schedule (closed files erased, old audit and messages purged)
 
 The registry is ``config/missions.yaml`` unless ``--registry`` or
 ``PASSERELLE_REGISTRY`` names another.
@@ -623,6 +624,59 @@ def cmd_rotate_sector_key(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_retention(args) -> int:
+    """Apply each site's retention periods (``retention:`` in the registry; ``kit.retention``) in every service
+    of the site, or with ``--dry-run`` only say what would go: counts, and the ids of the files to erase.
+
+    Each call does a bounded amount of work and says whether more is left; the verb calls again until none
+    is, so one run empties what is due. Running it again removes nothing more (until time passes).
+    """
+    from gateway.rpc_clients import RpcClients
+    from kit.actor import Actor
+
+    reg = _registry(args)
+    sites = [reg.site(code) for code in args.sites] if args.sites else reg.sites
+    # A call deletes up to ten batches a table or erases a hundred files: more than an interactive budget.
+    clients, report, failed = RpcClients(reg, timeout=max(60.0, reg.platform["rpc_timeout"])), {}, []
+    try:
+        for site in sites:
+            # The platform acts for the site's direction, as for an agency replay (kit.permissions).
+            context = Actor("passerelle-retention", site.code, ("director",)).context()
+            periods = site.retention.as_dict()
+            report[site.code] = {"periods": periods}
+            for service in site.services:
+                totals: dict = {}
+                try:
+                    while True:
+                        answer = clients.call(
+                            site.code, service, "apply_retention", periods, args.dry_run, context=context
+                        )
+                        for key in ("outbox", "inbox", "audit"):
+                            if key in answer:
+                                totals[key] = totals.get(key, 0) + answer[key]
+                        if "files" in answer:
+                            totals.setdefault("files", []).extend(answer["files"])
+                        if not answer["more"]:
+                            break
+                except Exception as exc:  # one site or service down must not stop the others; run again for it
+                    failed.append(f"{site.code}/{service}: {type(exc).__name__}: {exc}")
+                    continue
+                report[site.code][service] = totals
+                print(f"  {site.code}/{service}: {_said(totals, args.dry_run)}", file=sys.stderr)
+    finally:
+        clients.close()
+    print(json.dumps({"dry_run": args.dry_run, "sites": report, "failed": failed}, ensure_ascii=False, indent=1))
+    return 1 if failed else 0
+
+
+def _said(totals: dict, dry_run: bool) -> str:
+    rows = ", ".join(f"{totals[k]} {k}" for k in ("outbox", "inbox", "audit") if k in totals)
+    said = f"rows {'that would go' if dry_run else 'gone'}: {rows}"
+    if "files" in totals:
+        said += f"; closed files {'to erase' if dry_run else 'erased'}: {len(totals['files'])}"
+    return said
+
+
 def cmd_token(args) -> int:
     """Print a development bearer token (HS256, development secret) for the gateway."""
     from gateway.auth import mint
@@ -690,6 +744,9 @@ def main(argv=None) -> int:
     rep.add_argument("--agency", required=True, choices=("forem", "actiris"))
     rep.add_argument("--since", required=True, help="ISO date: events the agency was sent from that day")
     rep.add_argument("--missions", help="comma-separated Mission codes (default: every Mission)")
+    ret = sub.add_parser("retention", help="apply each site's retention schedule (or --dry-run: what would go)")
+    ret.add_argument("--dry-run", action="store_true", help="only say what would go: counts and file ids")
+    ret.add_argument("sites", nargs="*", metavar="SITE", help="site codes (default: every site)")
     args = parser.parse_args(argv)
     handler = {
         "up": cmd_up,
@@ -705,6 +762,7 @@ def main(argv=None) -> int:
         "token": cmd_token,
         "agency-replay": cmd_agency_replay,
         "rotate-sector-key": cmd_rotate_sector_key,
+        "retention": cmd_retention,
     }[args.command]
     try:
         return handler(args)

@@ -36,6 +36,11 @@ NOT_ROUTED = {
     ("convention", "replay_agency_events"): "replayed for an agency by `passerelle agency-replay`",
     # An operator's act across every Mission after a new sector key is deployed, not a Mission's own request.
     ("beneficiary", "rekey_pseudonyms"): "run by `passerelle rotate-sector-key`",
+    # The retention schedule is the platform's scheduled job for every site (kit.retention), never a page's.
+    **{
+        (service, "apply_retention"): "run by `passerelle retention` (a CronJob in production)"
+        for service in ("beneficiary", "employer", "convention", "matching", "reporting")
+    },
 }
 
 __all__ = ["MAX_PAGE_SIZE", "NOT_ROUTED", "ROUTES", "Route"]

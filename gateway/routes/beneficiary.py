@@ -322,4 +322,15 @@ ROUTES = [
         personal=True,
         returns="array",
     ),
+    # Subject access (GDPR art. 15): this service's part of a person's copy, for a director or the DPO.
+    Route(
+        "GET",
+        "/missions/<code>/beneficiaries/<id>/access/beneficiary",
+        "beneficiary.subject_access",
+        "beneficiary",
+        "subject_access",
+        "Subject access: everything the beneficiary service holds about the person, notes and audit included",
+        by_id(),
+        personal=True,
+    ),
 ]

@@ -229,4 +229,15 @@ ROUTES = [
             ),
         },
     ),
+    # Subject access (GDPR art. 15): this service's part of a person's copy, for a director or the DPO.
+    Route(
+        "GET",
+        "/missions/<code>/beneficiaries/<id>/access/convention",
+        "convention.subject_access",
+        "convention",
+        "subject_access",
+        "Subject access: the person's internships and trainee records",
+        by_id(),
+        personal=True,
+    ),
 ]

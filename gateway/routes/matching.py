@@ -105,4 +105,15 @@ ROUTES = [
         "An occupation of the taxonomy with its competences",
         by_id(),
     ),
+    # Subject access (GDPR art. 15): this service's part of a person's copy, for a director or the DPO.
+    Route(
+        "GET",
+        "/missions/<code>/beneficiaries/<id>/access/matching",
+        "matching.subject_access",
+        "matching",
+        "subject_access",
+        "Subject access: the person's candidate record and proposals",
+        by_id(),
+        personal=True,
+    ),
 ]

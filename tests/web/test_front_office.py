@@ -83,3 +83,9 @@ def test_a_person_corrected_and_a_stale_edit_refused(front):
 def test_an_employer_corrected_and_handed_over(front):
     """The agent corrects the address (an error beside its field first); the director hands the employer over."""
     run(front, "an_employer_corrected_and_handed_over", module="tests.web.correction_scenarios")
+
+
+def test_a_director_and_the_dpo_make_a_persons_copy_and_a_counsellor_may_not(front):
+    """A person's copy (GDPR art. 15): the director from the file with the JSON download, the DPO from the
+    access log, a counsellor refused (tests/web/subject_access_scenario.py)."""
+    run(front, "a_persons_copy", timeout=300, module="tests.web.subject_access_scenario")

@@ -3,14 +3,15 @@
 
 from nameko.timer import timer
 
+from beneficiary import access, queries, rekey, retention, schemas, unusual
 from beneficiary import application as app
-from beneficiary import queries, rekey, schemas, unusual
 from contracts import signal
 from kit import agency_outbox as agency_events
 from kit import metrics
 from kit.actor import Caller
 from kit.entrypoint import due_timer, entrypoint, once
 from kit.references import CHECK_TIMEOUT, known
+from kit.retention import load_dry_run, load_periods
 from kit.rpc import TimedRpcProxy
 from kit.service import ServiceBase
 
@@ -176,3 +177,16 @@ class BeneficiaryService(ServiceBase):
         """The file's corrections, the latest first (sensitive evidence only to the roles that may see it)."""
         sensitive_ok = self.caller.may("beneficiary.sensitive_evidence")
         return app.correction_history(*self._reader, beneficiary_id, purpose, sensitive_ok)
+
+    # -- data protection --
+    @entrypoint("retention.apply", session=False)
+    def apply_retention(self, periods=None, dry_run=True):
+        """The Mission's retention schedule (``beneficiary.retention``): closed files erased, old audit,
+        outbox and inbox rows purged; with ``dry_run`` (the default) only what would go is answered."""
+        checked, dry = load_periods(periods), load_dry_run(dry_run)
+        return retention.apply(self.db.transaction, self.unit.actor, self.clock, self.site.source, checked, dry)
+
+    @entrypoint("beneficiary.subject_access")
+    def subject_access(self, beneficiary_id):
+        """Everything this service holds about one person (GDPR art. 15; ``beneficiary.access``), audited."""
+        return access.export(self.unit.session, self.unit.actor, self.clock, beneficiary_id)

@@ -9,8 +9,8 @@ by reference only, and forgotten on erasure.
 from __future__ import annotations
 
 from contracts import internal
+from convention import access, queries, schemas
 from convention import application as app
-from convention import queries, schemas
 from convention.enums import CANCEL_REASONS, TERMINATE_REASONS
 from kit import agency_outbox as agency_events
 from kit.actor import Caller
@@ -19,6 +19,7 @@ from kit.inputs import one_of
 from kit.references import CHECK_TIMEOUT
 from kit.rpc import TimedRpcProxy
 from kit.service import ServiceBase
+from kit.subject_access import person_ref
 
 
 class ConventionService(ServiceBase):
@@ -147,3 +148,9 @@ class ConventionService(ServiceBase):
         return queries.due(self.unit.session, self.clock.today(), horizon_days, lead)
 
     measure_due = due_timer(queries.due_counts)  # passerelle_due_items, every metrics.DUE_INTERVAL
+
+    # -- data protection --
+    @entrypoint("convention.subject_access", reads=True, beneficiary_id=person_ref)
+    def subject_access(self, beneficiary_id):
+        """A person's internships and trainee records (GDPR art. 15; ``convention.access``)."""
+        return access.export(self.unit.session, beneficiary_id)

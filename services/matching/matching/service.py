@@ -17,8 +17,9 @@ from kit.consumer import event_handler
 from kit.entrypoint import entrypoint, once
 from kit.errors import NotFound
 from kit.service import ServiceBase
+from kit.subject_access import person_ref
+from matching import access, domain, schemas
 from matching import application as app
-from matching import domain, schemas
 from matching.index import MatchIndex, job_of, person_of
 
 
@@ -123,3 +124,9 @@ class MatchingService(ServiceBase):
     def on_corrected(self, data):
         """A corrected municipality moves the person for distance scoring."""
         app.apply_correction(self.unit.session, self.clock, data)
+
+    # -- data protection --
+    @entrypoint("matching.subject_access", reads=True, beneficiary_id=person_ref)
+    def subject_access(self, beneficiary_id):
+        """The person's candidate record and proposals (GDPR art. 15; ``matching.access``)."""
+        return access.export(self.unit.session, beneficiary_id)

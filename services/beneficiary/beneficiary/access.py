@@ -1,0 +1,58 @@
+"""Subject access (GDPR art. 15), the beneficiary service's part: everything it holds about one person.
+
+The file (identity, national or BIS number, contact details, referrer, stage and status), target groups
+with their evidence (sensitive or not: it is the person's own), agency disclosures, every move of the path,
+every plan version, every assessment, every note of every kind, the first contract and its six-month
+check, the other Missions said to follow the person, and the audit trail of who read or changed the file.
+Reading it is itself audited (``beneficiary.subject_access``, purpose ``subject_access``), before the trail
+is read, so the copy shows its own making.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from beneficiary import application as app
+from beneficiary.models import (
+    Assessment,
+    Audit,
+    Contract,
+    Disclosure,
+    FollowedElsewhere,
+    Note,
+    PlanVersion,
+    StageTransition,
+    TargetGroup,
+)
+from kit.actor import Actor
+from kit.application import Clock
+from kit.subject_access import record, records
+
+ACTION, PURPOSE = "beneficiary.subject_access", "subject_access"
+
+
+def export(session: Session, actor: Actor, clock: Clock, beneficiary_id: object) -> dict[str, Any]:
+    """The beneficiary service's part of the person's copy (NotFound for a file this Mission does not hold)."""
+    who = app.person(session, beneficiary_id)
+    app.audit(session, actor, clock, ACTION, who.id, PURPOSE)
+    session.flush()
+
+    def of(model: Any, *order: Any) -> list[Any]:
+        return list(session.scalars(select(model).where(model.beneficiary_id == who.id).order_by(*order)))
+
+    signal = session.get(FollowedElsewhere, who.pseudonym)
+    return {
+        "file": record(who, leave_out=("search_name",)),
+        "target_groups": records(of(TargetGroup, TargetGroup.since, TargetGroup.id)),
+        "disclosures": records(of(Disclosure, Disclosure.given_on, Disclosure.id)),
+        "path": records(of(StageTransition, StageTransition.at, StageTransition.id)),
+        "plans": records(of(PlanVersion, PlanVersion.version)),
+        "assessments": records(of(Assessment, Assessment.assessed_on, Assessment.id)),
+        "notes": records(of(Note, Note.at, Note.id)),
+        "contract": record(session.get(Contract, who.id)),
+        "followed_elsewhere": record(signal),
+        "audit": records(session.scalars(select(Audit).where(Audit.subject == who.id).order_by(Audit.at, Audit.id))),
+    }
