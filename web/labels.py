@@ -176,6 +176,14 @@ DUE_KINDS = {
     "training_end": N_("Fin de formation à clôturer"),
     "committee": N_("Comité d'accompagnement"),
 }
+INTERNSHIP_OUTCOMES = {"confirmed": N_("projet confirmé"), "reoriented": N_("réorientation")}
+TRAINEE_STATUSES = {
+    "in_training": N_("en formation"),
+    "dropped_out": N_("abandon"),
+    "completed": N_("formation terminée"),
+    "hired": N_("engagé·e"),
+    "not_hired": N_("non engagé·e"),
+}
 COMMITTEE_KINDS = {"follow_up": N_("Comité d'accompagnement"), "pedagogical": N_("Comité pédagogique")}
 
 # The services' validation messages (English, in the code) as French message ids; the start of a message is

@@ -232,6 +232,16 @@ ROUTES = [
     # Subject access (GDPR art. 15): this service's part of a person's copy, for a director or the DPO.
     Route(
         "GET",
+        "/missions/<code>/beneficiaries/<id>/trainings",
+        "convention.read",
+        "convention",
+        "person_trainings",
+        "A person's confirmation internships and trainings in the Mission's projects, for their file",
+        by_id(),
+        personal=True,
+    ),
+    Route(
+        "GET",
         "/missions/<code>/beneficiaries/<id>/access/convention",
         "convention.subject_access",
         "convention",

@@ -507,6 +507,15 @@ def a_conventions_signatures(front, chromium):
         page.get_by_role("button", name="Inscrire").click()
         expect(page.get_by_role("status")).to_contain_text("inscription enregistrés")
         expect(page.locator("main")).to_contain_text(trainee["last_name"])
+        # The trainee's file shows the internship and the training, each linked to its project.
+        page.goto(front.url + f"/beneficiaires/{trainee['id']}")
+        trainings = page.locator("section[aria-labelledby='formations']")
+        expect(trainings).to_contain_text("Stage de confirmation")
+        expect(trainings).to_contain_text("projet confirmé")
+        expect(trainings).to_contain_text("en formation")
+        expect(trainings).to_contain_text("Jean Lemaire")
+        you.audit()
+        page.goto(project_url)
         page.get_by_role("link", name="Enregistrer un comité").click()
         page.get_by_label("Comité d'accompagnement").check()
         for party in ("La Mission", "L'employeur"):

@@ -212,6 +212,8 @@ def person(page, id):
     for kind in ("social", "pedagogical"):
         if page.may(f"beneficiary.notes.{kind}"):
             calls[f"notes.{kind}"] = lambda kind=kind: g.get(f"/beneficiaries/{id}/notes/{kind}")
+    if page.may("convention.read"):
+        calls["trainings"] = lambda: g.get(f"/beneficiaries/{id}/trainings")
     matching = page.may("matching.read")
     if matching:
         calls["proposals"] = lambda: g.get("/matching/proposals", beneficiary_id=id)
@@ -264,6 +266,7 @@ def person(page, id):
         assessments=assessments,
         competence_label=competence_label,
         corrections=got_first["corrections"],
+        trainings=got_first.get("trainings"),
     )
 
 

@@ -1,22 +1,19 @@
 """Beneficiary service entrypoints, wiring only: each RPC is its spec (``kit.entrypoint``) and the use case of
 ``beneficiary.application`` it calls (where the rules are, and the audit of every read of personal data)."""
 
-from nameko.timer import timer
-
-from beneficiary import access, queries, rekey, retention, schemas, unusual
 from beneficiary import application as app
+from beneficiary import queries, schemas
+from beneficiary.protection import DataProtection
 from contracts import signal
 from kit import agency_outbox as agency_events
-from kit import metrics
 from kit.actor import Caller
 from kit.entrypoint import due_timer, entrypoint, once
 from kit.references import CHECK_TIMEOUT, known
-from kit.retention import load_dry_run, load_periods
 from kit.rpc import TimedRpcProxy
 from kit.service import ServiceBase
 
 
-class BeneficiaryService(ServiceBase):
+class BeneficiaryService(DataProtection, ServiceBase):
     name = "beneficiary"
     caller = Caller()
     uses_sector_key = True  # pseudonyms at intake: the site checks the key at start (runtime.site_runner.check_secrets)
@@ -56,7 +53,7 @@ class BeneficiaryService(ServiceBase):
     def known_beneficiaries(self, ids):
         return known(ids, lambda asked: app.known(self.unit.session, asked))
 
-    # -- disclosures, and the agencies' and the sector key's maintenance --
+    # -- disclosures, and the agencies' maintenance ---------------------
     @entrypoint("beneficiary.record_consent", payload=schemas.DisclosureSchema)
     def record_disclosure(self, beneficiary_id, payload):
         return app.record_disclosure(*self.unit, self._file(beneficiary_id), payload)
@@ -68,11 +65,6 @@ class BeneficiaryService(ServiceBase):
     @entrypoint("beneficiary.agency_replay", session=False)
     def replay_agency_events(self, agency, since):
         return agency_events.replay_request(self.db, agency, since)
-
-    @entrypoint("beneficiary.rekey_pseudonyms", session=False)
-    def rekey_pseudonyms(self, limit=500):
-        """Sector key rotation: one batch of people re-derived under the current key (``beneficiary.rekey``)."""
-        return rekey.rekey(self.db, self.site.source, max(1, min(int(limit), 5000)))
 
     # -- assessment, plan, path and outcomes ----------------------------
     @entrypoint("beneficiary.assess", payload=schemas.AssessmentSchema, answer=schemas.AssessedOutSchema)
@@ -125,10 +117,6 @@ class BeneficiaryService(ServiceBase):
     def exit_path(self, beneficiary_id, payload):
         return app.exit_path(*self.unit, self._file(beneficiary_id), payload)
 
-    @entrypoint("beneficiary.erase", answer=lambda _, erased: {"erased": erased})
-    def erase(self, beneficiary_id):
-        return app.erase(*self.unit, beneficiary_id)
-
     # -- search, caseload and what is due: each person listed is audited --
     @entrypoint("beneficiary.read", found=queries.SearchSchema)
     def search(self, found=None, page=1, page_size=25, purpose="accompaniment"):
@@ -147,22 +135,7 @@ class BeneficiaryService(ServiceBase):
     def due(self, counsellor=None, horizon_days=queries.DEFAULT_HORIZON_DAYS, purpose="accompaniment"):
         return app.due(*self._reader, counsellor, horizon_days, purpose)
 
-    @entrypoint("beneficiary.audit_review", reads=True, args=schemas.AuditQuerySchema)
-    def list_audit(self, subject=None, user=None, since=None, until=None, page=1, page_size=50):
-        return app.audit_entries(self.unit.session, subject, user, since, until, page, page_size)
-
-    @entrypoint("beneficiary.audit_review", reads=True)
-    def unusual_access(self, files=None):
-        """Who opened ``files`` or more files outside their caseload in 24 hours (``beneficiary.unusual``)."""
-        return unusual.readers(self.unit.session, self.clock.now(), files or unusual.THRESHOLD)
-
     measure_due = due_timer(queries.due_counts)  # passerelle_due_items, every metrics.DUE_INTERVAL
-
-    @timer(interval=metrics.DUE_INTERVAL, eager=True)
-    def measure_unusual(self):
-        """``passerelle_unusual_readers``, for the data-protection officer's alert."""
-        with self.db.session() as session:
-            metrics.UNUSUAL_READERS.labels(self.name).set(len(unusual.readers(session, self.clock.now())))
 
     # -- corrections --
     @entrypoint("beneficiary.update", payload=schemas.CorrectionSchema, answer=schemas.BeneficiarySchema)
@@ -177,16 +150,3 @@ class BeneficiaryService(ServiceBase):
         """The file's corrections, the latest first (sensitive evidence only to the roles that may see it)."""
         sensitive_ok = self.caller.may("beneficiary.sensitive_evidence")
         return app.correction_history(*self._reader, beneficiary_id, purpose, sensitive_ok)
-
-    # -- data protection --
-    @entrypoint("retention.apply", session=False)
-    def apply_retention(self, periods=None, dry_run=True):
-        """The Mission's retention schedule (``beneficiary.retention``): closed files erased, old audit,
-        outbox and inbox rows purged; with ``dry_run`` (the default) only what would go is answered."""
-        checked, dry = load_periods(periods), load_dry_run(dry_run)
-        return retention.apply(self.db.transaction, self.unit.actor, self.clock, self.site.source, checked, dry)
-
-    @entrypoint("beneficiary.subject_access")
-    def subject_access(self, beneficiary_id):
-        """Everything this service holds about one person (GDPR art. 15; ``beneficiary.access``), audited."""
-        return access.export(self.unit.session, self.unit.actor, self.clock, beneficiary_id)

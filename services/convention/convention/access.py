@@ -12,25 +12,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from convention.models import Internship, Project, Trainee, TraineeTransition
+from convention import queries
+from convention.models import Trainee, TraineeTransition
 from kit.subject_access import record, records
 
 
 def export(session: Session, beneficiary_id: str) -> dict[str, Any]:
-    internships = session.scalars(
-        select(Internship).where(Internship.beneficiary_id == beneficiary_id).order_by(Internship.start_date)
-    ).all()
-    trainees = session.scalars(
-        select(Trainee).where(Trainee.beneficiary_id == beneficiary_id).order_by(Trainee.start_date)
-    ).all()
-    titles = {
-        p.id: p.title
-        for p in session.scalars(
-            select(Project).where(
-                Project.id.in_({i.project_id for i in internships} | {t.project_id for t in trainees})
-            )
-        )
-    }
+    internships, trainees, titles = queries.person_records(session, beneficiary_id)
 
     def moves(trainee: Trainee) -> list[dict[str, Any]]:
         query = select(TraineeTransition).where(TraineeTransition.trainee_id == trainee.id)

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from convention.enums import IN_TRAINING
-from convention.models import Committee, Project, Trainee
+from convention.models import Committee, Internship, Project, Trainee
 
 DEFAULT_HORIZON_DAYS = 30
 MAX_HORIZON_DAYS = 366
@@ -117,3 +117,49 @@ def due_counts(session: Session, today: date, horizon_days: int = DEFAULT_HORIZO
     """The Mission's ``(kind, "due"|"overdue") → count``, for the metrics."""
     counts = due(session, today, horizon_days)["counts"]
     return {(kind, state): n for kind, states in counts.items() for state, n in states.items()}
+
+
+def person_records(session: Session, beneficiary_id: str) -> tuple[list[Internship], list[Trainee], dict[str, str]]:
+    """A person's confirmation internships and trainee records, oldest first, and their projects' titles."""
+    internships = list(
+        session.scalars(
+            select(Internship).where(Internship.beneficiary_id == beneficiary_id).order_by(Internship.start_date)
+        )
+    )
+    trainees = list(
+        session.scalars(select(Trainee).where(Trainee.beneficiary_id == beneficiary_id).order_by(Trainee.start_date))
+    )
+    wanted = {i.project_id for i in internships} | {t.project_id for t in trainees}
+    titles = {p.id: p.title for p in session.scalars(select(Project).where(Project.id.in_(wanted)))} if wanted else {}
+    return internships, trainees, titles
+
+
+def trainings(session: Session, beneficiary_id: str) -> dict[str, list[dict[str, Any]]]:
+    """What a person's file shows of the training projects: their internships and trainings, each with its
+    project (the person's path, as the counsellor follows it; the whole record is the subject access's)."""
+    internships, trainees, titles = person_records(session, beneficiary_id)
+    return {
+        "internships": [
+            {
+                "project_id": i.project_id,
+                "project_title": titles.get(i.project_id),
+                "start_date": i.start_date.isoformat(),
+                "end_date": i.end_date.isoformat(),
+                "outcome": i.outcome,
+            }
+            for i in internships
+        ],
+        "trainings": [
+            {
+                "project_id": t.project_id,
+                "project_title": titles.get(t.project_id),
+                "status": t.status,
+                "start_date": t.start_date.isoformat(),
+                "planned_end": t.planned_end.isoformat(),
+                "completed_on": t.completed_on.isoformat() if t.completed_on else None,
+                "hired_on": t.hired_on.isoformat() if t.hired_on else None,
+                "tutor_name": t.tutor_name,
+            }
+            for t in trainees
+        ],
+    }

@@ -149,6 +149,10 @@ class ConventionService(ServiceBase):
 
     measure_due = due_timer(queries.due_counts)  # passerelle_due_items, every metrics.DUE_INTERVAL
 
+    @entrypoint("convention.read", reads=True, beneficiary_id=person_ref)
+    def person_trainings(self, beneficiary_id):
+        return queries.trainings(self.unit.session, beneficiary_id)
+
     # -- data protection --
     @entrypoint("convention.subject_access", reads=True, beneficiary_id=person_ref)
     def subject_access(self, beneficiary_id):
