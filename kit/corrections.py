@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, cast
 
+from marshmallow import fields, validate
 from nameko.exceptions import deserialize_to_instance
 from sqlalchemy import JSON, DateTime, Index, Integer, String, func, select, update
 from sqlalchemy.engine import CursorResult
@@ -44,6 +45,18 @@ if TYPE_CHECKING:  # the actor's class lives beside its nameko dependency provid
     from kit.actor import Actor
 
 VERSION = "version"
+# A record's version is an INTEGER column: a version past it is refused on its field, not by the database.
+MAX_VERSION = 2**31 - 1
+
+
+def version_field(record: str) -> fields.Field:
+    """The ``version`` a correction sends back: the one of the ``record`` it read (409 if corrected since)."""
+    return fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(1, MAX_VERSION),
+        metadata={"description": f"the version of the {record} you read: refused (409) if it was corrected since"},
+    )
 
 
 @deserialize_to_instance

@@ -11,7 +11,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from beneficiary import domain, enums
 from contracts.agency.catalogue import AGENCIES
-from kit import inputs, taxonomy
+from kit import corrections, inputs, taxonomy
 from kit.reference import municipality
 from kit.rules import Refused
 
@@ -108,12 +108,7 @@ class IntakeSchema(_Strict):
 
 
 def _version() -> fields.Field:
-    return fields.Integer(
-        required=True,
-        strict=True,
-        validate=validate.Range(min=1),
-        metadata={"description": "the version of the file you read: refused (409) if it was corrected since"},
-    )
+    return corrections.version_field("file")
 
 
 class CorrectionSchema(_Strict):

@@ -5,7 +5,7 @@ from stdnum.be import vat
 from stdnum.exceptions import ValidationError as NumberError
 
 from employer import enums
-from kit import reference, taxonomy
+from kit import corrections, reference, taxonomy
 from kit.answers import TransitionOutSchema
 
 
@@ -117,12 +117,7 @@ class VacancySchema(_Strict):
 
 
 def _version() -> fields.Field:
-    return fields.Integer(
-        required=True,
-        strict=True,
-        validate=validate.Range(min=1),
-        metadata={"description": "the version of the record you read: refused (409) if it was corrected since"},
-    )
+    return corrections.version_field("record")
 
 
 class VacancyUpdateSchema(VacancySchema):
