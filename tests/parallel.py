@@ -52,6 +52,9 @@ WEIGHTS = {
     "tests/integration/test_service_rpc.py": 150,
     "tests/integration/test_sector_key_rotation.py": 130,
     "tests/integration/test_reporting.py": 135,
+    "tests/integration/test_retention.py": 130,
+    "tests/integration/test_corrections.py": 110,
+    "tests/integration/test_subject_access.py": 105,
     "tests/integration/test_gateway.py": 125,
     "tests/integration/test_search_and_due.py": 125,
     "tests/integration/test_convention.py": 110,
@@ -74,7 +77,7 @@ WEIGHTS = {
 # per ``-k`` expression, and one for every test none of them selects (so a test added later still runs).
 SPLITS = {
     "tests/integration/test_gateway_schemathesis.py": ["director or project_lead or actiris or forem"],
-    "tests/web/test_front_office.py": ["counsellors_day or employer_relations or conventions or analysts"],
+    "tests/web/test_front_office.py": ["counsellors_day or employer_relations or conventions or analysts or corrected"],
 }
 SHORT = 15  # every other file of tests/unit, tests/contract, tests/deploy, tests/web and the services' tests
 DEFAULT_WEIGHT = 150
