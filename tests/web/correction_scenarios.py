@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import re
 import sys
-import traceback
-from types import SimpleNamespace
 
 from playwright.sync_api import expect
 
 from runtime.demo import DemoFactory
-from tests.web.browser import launch_chromium
-from tests.web.scenarios import Visitor, api, fresh_seed, new_person
+from tests.web.scenarios import Visitor, api, fresh_seed, main, new_person
 
 NAMUR = "92094"
 
@@ -132,21 +129,5 @@ SCENARIOS = {
 }
 
 
-def main(argv: list[str]) -> int:
-    name, web_url, gateway_url = argv
-    front = SimpleNamespace(url=web_url, gateway_url=gateway_url)
-    playwright, browser = launch_chromium()
-    try:
-        SCENARIOS[name](front, browser)
-    except Exception:
-        traceback.print_exc()
-        return 1
-    finally:
-        browser.close()
-        playwright.stop()
-    print(f"scenario {name}: every step held")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main(sys.argv[1:], SCENARIOS))

@@ -967,12 +967,13 @@ SCENARIOS = {
 }
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], scenarios: dict | None = None) -> int:
+    """Run one scenario (``NAME WEB_URL GATEWAY_URL``) of ``scenarios`` (this module's unless given)."""
     name, web_url, gateway_url = argv
     front = SimpleNamespace(url=web_url, gateway_url=gateway_url)
     playwright, browser = launch_chromium()
     try:
-        SCENARIOS[name](front, browser)
+        (scenarios or SCENARIOS)[name](front, browser)
     except Exception:
         traceback.print_exc()
         return 1

@@ -8,14 +8,11 @@ from __future__ import annotations
 import json
 import re
 import sys
-import traceback
 from pathlib import Path
-from types import SimpleNamespace
 
 from playwright.sync_api import expect
 
-from tests.web.browser import launch_chromium
-from tests.web.scenarios import Visitor, api, new_person
+from tests.web.scenarios import Visitor, api, main, new_person
 
 NOTE = "Rendez-vous au CPAS de Charleroi pour le logement, à revoir en mai"
 
@@ -85,22 +82,5 @@ def a_persons_copy(front, chromium):
         counsellor.close()
 
 
-def main(argv: list[str]) -> int:
-    name, web_url, gateway_url = argv  # the one scenario's name, as tests/web/test_front_office.py runs them
-    assert name == "a_persons_copy", name
-    front = SimpleNamespace(url=web_url, gateway_url=gateway_url)
-    playwright, browser = launch_chromium()
-    try:
-        a_persons_copy(front, browser)
-    except Exception:
-        traceback.print_exc()
-        return 1
-    finally:
-        browser.close()
-        playwright.stop()
-    print("scenario a_persons_copy: every step held")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main(sys.argv[1:], {"a_persons_copy": a_persons_copy}))
