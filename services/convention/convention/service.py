@@ -1,12 +1,5 @@
-"""Convention service entrypoints: each RPC is its spec (``kit.entrypoint``) and the use case it calls.
-
-A training project links a Mission–employer convention and a Mission–training operator(s) convention, each
-through the signature workflow of ``convention.domain``. What each request does is in
-``convention.application``; a write's events commit with its change (``kit.outbox``). Beneficiaries are held
-by reference only, and forgotten on erasure.
-"""
-
-from __future__ import annotations
+"""Convention service entrypoints, wiring only: each RPC is its spec (``kit.entrypoint``) and the use case of
+``convention.application`` it calls (a training project's two conventions and their signatures, trainees)."""
 
 from contracts import internal
 from convention import access, queries, schemas

@@ -1,8 +1,5 @@
-"""Employer service entrypoints: each RPC is its spec (``kit.entrypoint``) and the use case it calls.
-
-Wiring only: the rules are in ``employer.domain``, the use cases in ``employer.application``; every change
-and its events commit together (``kit.outbox``).
-"""
+"""Employer service entrypoints, wiring only: each RPC is its spec (``kit.entrypoint``) and the use case of
+``employer.application`` it calls (the rules are in ``employer.domain``)."""
 
 from employer import application as app
 from employer import queries, schemas
