@@ -46,6 +46,20 @@ def as_int(value):
 
 
 # -- caseload ("mon portefeuille") ----------------------------------------------
+
+
+def group_fields(ticked: list[str]):
+    """The gateway's ``target_groups.<i>.<field>`` as the form's field of the i-th group ticked."""
+
+    def field_of(key: str) -> str:
+        parts = key.split(".")
+        if parts[0] == "target_groups" and len(parts) > 2 and parts[1].isdigit() and int(parts[1]) < len(ticked):
+            return f"tg-{ticked[int(parts[1])]}-{parts[2]}"
+        return key
+
+    return field_of
+
+
 @view("/beneficiaires", "caseload")
 def caseload(page):
     """The signed-in counsellor's active people, counted by stage, each with its next due item."""
@@ -113,18 +127,7 @@ def intake(page):
                 page.flash(page.gettext("Cette personne a déjà un dossier dans la Mission : le voici."))
                 return {"id": exc.existing}
 
-            def field_of(key):  # target_groups.<i>.evidence → the evidence field of the i-th group ticked
-                parts = key.split(".")
-                if (
-                    parts[0] == "target_groups"
-                    and len(parts) > 2
-                    and parts[1].isdigit()
-                    and int(parts[1]) < len(groups)
-                ):
-                    return f"tg-{groups[int(parts[1])]}-{parts[2]}"
-                return key
-
-            exc.rename_fields(field_of)
+            exc.rename_fields(group_fields(groups))
             raise
 
     def done(created):
@@ -657,20 +660,7 @@ def correct_person(page, id):
             if exc.status == 409:
                 exc.problem["errors"] = {"_schema": [stale_message(page, exc.problem)]}
             else:
-                ticked = [g["group"] for g in groups or []]
-
-                def field_of(key):  # target_groups.<i>.evidence → the evidence field of the i-th group ticked
-                    parts = key.split(".")
-                    if (
-                        parts[0] == "target_groups"
-                        and len(parts) > 2
-                        and parts[1].isdigit()
-                        and int(parts[1]) < len(ticked)
-                    ):
-                        return f"tg-{ticked[int(parts[1])]}-{parts[2]}"
-                    return key
-
-                exc.rename_fields(field_of)
+                exc.rename_fields(group_fields([g["group"] for g in groups or []]))
             raise
 
     def done(_):
