@@ -26,6 +26,10 @@ from runtime.demo import DemoFactory
 from tests.harness import wait_until
 from tests.web.browser import axe_violations, launch_chromium
 
+# A page after a post under a loaded CI machine can take longer than expect's default 5 s: as long as the
+# browser context's own actions may (Visitor), every scenario module importing this one included.
+expect.set_options(timeout=15_000)
+
 WALL = "900001"  # "Monter un mur en blocs", of the demo taxonomy's F1703
 
 
