@@ -3,6 +3,7 @@ says why): ``python -m tests.web.correction_scenarios NAME WEB_URL GATEWAY_URL``
 
 A counsellor corrects a person's file with « Corriger » and reads the correction in the file's history; then
 edits the file while the director corrects it, and is told who changed it and when, with nothing overwritten.
+An employer-relations agent does the same for an employer and for one of its contacts.
 Every page reached is checked with axe-core.
 """
 
@@ -123,9 +124,89 @@ def an_employer_corrected_and_handed_over(front, chromium):
         director.close()
 
 
+def a_contact_corrected_and_a_stale_edit_refused(front, chromium):
+    employer = api(
+        front, "mirec", "employer_relations", "POST", "/employers", DemoFactory(seed=fresh_seed()).employer()
+    )
+    eid = employer["id"]
+    contact = api(
+        front,
+        "mirec",
+        "employer_relations",
+        "POST",
+        f"/employers/{eid}/contacts",
+        {"name": "Nadia Lambert", "function": "Gérante", "phone": "071 22 33 44"},
+    )
+    cid = contact["id"]
+    agent = Visitor(front, chromium)
+    page = agent.page
+    try:
+        agent.sign_in("mirec", "eric")
+        agent.go(f"/entreprises/{eid}")
+        # One « Corriger » per contact, named after the contact; the employer's own stays « Corriger ».
+        page.get_by_role("link", name="Corriger le contact Nadia Lambert").click()
+        agent.audit()
+        expect(page.get_by_label("Nom", exact=True)).to_have_value("Nadia Lambert")
+        expect(page.locator("#corrections + p")).to_have_text("Aucune correction depuis l'ajout du contact.")
+        page.get_by_label("Fonction").fill("Responsable des ressources humaines")
+        page.get_by_label("Téléphone").fill("pas un numéro")
+        page.get_by_role("button", name="Enregistrer la correction").click()
+        # Refused beside the field, typed values kept, nothing written.
+        agent.audit()
+        expect(page).to_have_title(re.compile(r"^Erreur :"))
+        expect(page.locator(".error-summary")).to_be_focused()
+        expect(page.locator("#f-phone-error")).to_be_visible()
+        expect(page.get_by_label("Fonction")).to_have_value("Responsable des ressources humaines")
+        assert api(front, "mirec", "employer_relations", "GET", f"/employers/{eid}")["contacts"][0]["version"] == 1
+        page.get_by_label("Téléphone").fill("0478 12 34 56")
+        page.get_by_role("button", name="Enregistrer la correction").click()
+        expect(page).to_have_url(re.compile(rf"/entreprises/{eid}$"))
+        agent.audit()
+        expect(page.locator("#corrections + p")).to_have_text("Aucune correction depuis l'enregistrement.")
+        now = api(front, "mirec", "employer_relations", "GET", f"/employers/{eid}")["contacts"][0]
+        assert (now["version"], now["function"], now["phone"]) == (
+            2,
+            "Responsable des ressources humaines",
+            "0478 12 34 56",
+        )
+
+        # The contact's page shows its history; a colleague corrects the contact while the form is open.
+        page.get_by_role("link", name="Corriger le contact Nadia Lambert").click()
+        agent.audit()
+        history = page.locator("#corrections + ol > li")
+        expect(history).to_have_count(1)
+        expect(history.first).to_contain_text("Version 2, par eric@mirec")
+        expect(history.first).to_contain_text("071 22 33 44")
+        expect(history.first).to_contain_text("0478 12 34 56")
+        page.get_by_label("Adresse e-mail").fill("nadia.lambert@example.be")
+        api(
+            front,
+            "mirec",
+            "employer_relations",
+            "PATCH",
+            f"/employers/{eid}/contacts/{cid}",
+            {"version": 2, "name": "Nadia Lambert-Dubois"},
+            sub="fanny@mirec",
+        )
+        page.get_by_role("button", name="Enregistrer la correction").click()
+        agent.audit()
+        summary = page.locator(".error-summary")
+        expect(summary).to_be_focused()
+        expect(summary).to_contain_text(re.compile(r"Ce contact a été modifié entre-temps par fanny@mirec à \d\d:\d\d"))
+        now = api(front, "mirec", "employer_relations", "GET", f"/employers/{eid}")["contacts"][0]
+        assert (now["version"], now["name"], now["email"]) == (3, "Nadia Lambert-Dubois", None)
+        page.get_by_role("link", name="Recharger le contact tel qu'il est maintenant").click()
+        agent.audit()
+        expect(page.get_by_label("Nom", exact=True)).to_have_value("Nadia Lambert-Dubois")
+        assert page.locator("input[name=version]").get_attribute("value") == "3"
+    finally:
+        agent.close()
+
+
 SCENARIOS = {
     "a_person_corrected_and_a_stale_edit_refused": a_person_corrected_and_a_stale_edit_refused,
     "an_employer_corrected_and_handed_over": an_employer_corrected_and_handed_over,
+    "a_contact_corrected_and_a_stale_edit_refused": a_contact_corrected_and_a_stale_edit_refused,
 }
 
 

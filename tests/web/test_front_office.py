@@ -85,6 +85,12 @@ def test_an_employer_corrected_and_handed_over(front):
     run(front, "an_employer_corrected_and_handed_over", module="tests.web.correction_scenarios")
 
 
+def test_a_contact_corrected_and_a_stale_edit_refused(front):
+    """The agent corrects a contact's function and phone (an error beside the phone first), reads the change in
+    the contact's history, and is told who corrected the contact meanwhile when a colleague got there first."""
+    run(front, "a_contact_corrected_and_a_stale_edit_refused", module="tests.web.correction_scenarios")
+
+
 def test_a_director_and_the_dpo_make_a_persons_copy_and_a_counsellor_may_not(front):
     """A person's copy (GDPR art. 15): the director from the file with the JSON download, the DPO from the
     access log, a counsellor refused (tests/web/subject_access_scenario.py)."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from werkzeug.exceptions import NotFound
+
 from web import labels
 from web.app import Form, view
 from web.gateway import GatewayError
@@ -293,3 +295,44 @@ def correct_employer(page, id):
         return page.url("employer", id=id)
 
     return page.submit(send, done, "employers/correct.html", **context)
+
+
+CORRECTED_CONTACT = ("name", "function", "phone", "email")
+
+
+@view("/entreprises/<id>/contacts/<contact_id>/corriger", "correct_contact", methods=("GET", "POST"))
+def correct_contact(page, id, contact_id):
+    """« Corriger » a contact: name, function, phone and e-mail at the version the form showed (a 409 says who
+    changed it since), each change kept in the contact's history."""
+    found = page.gateway.get(f"/employers/{id}")
+    contact = next((c for c in found.get("contacts") or [] if c["id"] == contact_id), None)
+    if contact is None:
+        raise NotFound()
+    history = page.gateway.get(f"/employers/{id}/corrections")["contacts"].get(contact_id, [])
+    context = dict(employer=found, contact=contact, corrections=history)
+    if page.request.method == "GET":
+        values = {name: contact.get(name) or "" for name in CORRECTED_CONTACT}
+        return page.render(
+            "employers/contact_correct.html", form=Form(values | {"version": contact["version"]}), **context
+        )
+    form = page.request.form
+    body: dict = {"version": as_int(form.get("version", ""))}
+    for name in CORRECTED_CONTACT:
+        typed = form.get(name, "").strip()
+        if typed != (contact.get(name) or ""):
+            # An emptied name is refused beside its field; an emptied function, phone or e-mail is cleared.
+            body[name] = typed if typed or name == "name" else None
+
+    def send():
+        try:
+            return page.gateway.patch(f"/employers/{id}/contacts/{contact_id}", body)
+        except GatewayError as exc:
+            if exc.status == 409:
+                exc.problem["errors"] = {"_schema": [stale_message(page, exc.problem, "contact")]}
+            raise
+
+    def done(_):
+        page.flash(page.gettext("Contact corrigé. La correction est gardée dans son historique."))
+        return page.url("employer", id=id)
+
+    return page.submit(send, done, "employers/contact_correct.html", **context)

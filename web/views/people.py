@@ -595,6 +595,10 @@ def stale_message(page, problem: dict, what: str = "person") -> str:
         text = page.gettext(
             "Cette fiche a été modifiée entre-temps par %(who)s à %(time)s : rechargez-la et refaites votre correction."
         )
+    elif what == "contact":
+        text = page.gettext(
+            "Ce contact a été modifié entre-temps par %(who)s à %(time)s : rechargez-le et refaites votre correction."
+        )
     else:
         text = page.gettext(
             "Ce dossier a été modifié entre-temps par %(who)s à %(time)s : rechargez-le et refaites votre correction."
