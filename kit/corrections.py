@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 from nameko.exceptions import deserialize_to_instance
 from sqlalchemy import JSON, DateTime, Index, Integer, String, func, select, update
 from sqlalchemy.engine import CursorResult
@@ -57,6 +57,24 @@ def version_field(record: str) -> fields.Field:
         validate=validate.Range(1, MAX_VERSION),
         metadata={"description": f"the version of the {record} you read: refused (409) if it was corrected since"},
     )
+
+
+class CorrectionBody:
+    """What every correction body's schema shares (a mixin placed before the marshmallow ``Schema`` it
+    corrects): ``version`` is required (declare it with ``version_field``), every other declared field may be
+    left out, since a correction sends only what changes, and a body that carries nothing but the version is
+    refused on ``_schema`` (422) before any use case reads it."""
+
+    _declared_fields: dict[str, fields.Field]
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("partial", tuple(name for name in type(self)._declared_fields if name != VERSION))
+        super().__init__(**kwargs)
+
+    @validates_schema
+    def _something_to_correct(self, data: Mapping[str, Any], **kwargs: Any) -> None:
+        if set(data) <= {VERSION}:
+            raise ValidationError("nothing to correct: send at least one field besides the version")
 
 
 @deserialize_to_instance

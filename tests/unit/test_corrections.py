@@ -7,6 +7,9 @@ import pytest
 from beneficiary import application as app
 from beneficiary import schemas
 from beneficiary.models import Beneficiary, Correction, TargetGroup
+from employer import schemas as employer_schemas
+from marshmallow import Schema, fields
+from marshmallow import ValidationError as MarshmallowError
 from nameko.exceptions import deserialize, serialize
 from sqlalchemy import func, select
 
@@ -51,6 +54,32 @@ def test_a_correction_names_the_version_it_read(sent):
         corrections.sent_version({"version": sent} if sent is not None else {})
     assert list(refused.value.errors) == ["version"]
     assert corrections.sent_version({"version": 4}) == 4
+
+
+class Corrected(corrections.CorrectionBody, Schema):
+    version = corrections.version_field("record")
+    name = fields.String(required=True)
+    phone = fields.String(load_default=None, allow_none=True)
+
+
+def test_a_correction_body_needs_its_version_and_one_field_and_nothing_else():
+    assert Corrected().load({"version": 3, "phone": "071 11 22 33"}) == {"version": 3, "phone": "071 11 22 33"}
+    with pytest.raises(MarshmallowError) as refused:
+        Corrected().load({"version": 3})
+    assert refused.value.messages == {"_schema": ["nothing to correct: send at least one field besides the version"]}
+    with pytest.raises(MarshmallowError) as refused:
+        Corrected().load({"name": "Dupond"})
+    assert list(refused.value.messages) == ["version"]
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [schemas.CorrectionSchema, employer_schemas.EmployerCorrectionSchema, employer_schemas.ContactCorrectionSchema],
+)
+def test_every_correction_schema_refuses_a_body_with_only_the_version(schema):
+    with pytest.raises(MarshmallowError) as refused:
+        schema().load({"version": 1})
+    assert "_schema" in refused.value.messages
 
 
 def test_a_stale_version_crosses_rpc_with_who_and_when():

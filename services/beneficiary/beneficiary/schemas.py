@@ -111,7 +111,7 @@ def _version() -> fields.Field:
     return corrections.version_field("file")
 
 
-class CorrectionSchema(_Strict):
+class CorrectionSchema(corrections.CorrectionBody, _Strict):
     """A correction of a person's file: the version read, and only the fields that change (kit.corrections).
 
     Identity, contact, municipality and target groups (the whole list, with their evidence, replaces the one
@@ -143,11 +143,6 @@ class CorrectionSchema(_Strict):
             raise ValidationError("birth date is in the future")
         if value.year < today.year - 100:
             raise ValidationError("birth date is more than 100 years ago")
-
-    @validates_schema
-    def _something(self, data, **kwargs):
-        if set(data) <= {"version"}:
-            raise ValidationError("nothing to correct: send at least one field besides the version")
 
 
 class CorrectionEntrySchema(Schema):

@@ -134,7 +134,7 @@ class VacancyUpdateSchema(VacancySchema):
         super().__init__(partial=True, **kwargs)
 
 
-class EmployerCorrectionSchema(EmployerIntakeSchema):
+class EmployerCorrectionSchema(corrections.CorrectionBody, EmployerIntakeSchema):
     """A correction of an employer: the version read and only the fields that change. Not the enterprise
     number (the employer's key in the Mission) nor its account manager (reassigned on its own)."""
 
@@ -144,27 +144,11 @@ class EmployerCorrectionSchema(EmployerIntakeSchema):
 
     version = _version()
 
-    def __init__(self, **kwargs):
-        super().__init__(partial=tuple(n for n in self.__class__._declared_fields if n != "version"), **kwargs)
 
-    @validates_schema
-    def _something(self, data, **kwargs):
-        if set(data) <= {"version"}:
-            raise ValidationError("nothing to correct: send at least one field besides the version")
-
-
-class ContactCorrectionSchema(ContactSchema):
+class ContactCorrectionSchema(corrections.CorrectionBody, ContactSchema):
     """A correction of a contact: the version read and only the fields that change."""
 
     version = _version()
-
-    def __init__(self, **kwargs):
-        super().__init__(partial=("name", "function", "phone", "email"), **kwargs)
-
-    @validates_schema
-    def _something(self, data, **kwargs):
-        if set(data) <= {"version"}:
-            raise ValidationError("nothing to correct: send at least one field besides the version")
 
 
 class ReassignSchema(_Strict):
