@@ -147,6 +147,20 @@ class EmployerRegisteredV1(Internal, frozen=True, kw_only=True):
     registered_month: Annotated[str, Meta(pattern=r"^[0-9]{4}-[0-9]{2}$")]
 
 
+class EmployerCorrectedV1(Internal, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = E + "corrected.v1"
+    SUMMARY: ClassVar[str] = (
+        "An employer's record was corrected: which fields changed, and the coded facts other services keep as "
+        "they now stand. Never a name, an address or a contact (a contact's correction is told to no one)."
+    )
+    employer_id: Ref
+    version: Annotated[int, Meta(ge=2)]
+    fields: list[Code]
+    nace: Code
+    municipality: Code
+    size_band: Code | None
+
+
 class JobCompetence(Record, frozen=True, kw_only=True):
     code: Annotated[str, Meta(min_length=1, max_length=20)]
     level: Annotated[int, Meta(ge=1, le=4)] = 1
@@ -333,6 +347,7 @@ PAYLOADS: tuple[type[Internal], ...] = (
     BeneficiaryCorrectedV1,
     BeneficiaryErasedV1,
     EmployerRegisteredV1,
+    EmployerCorrectedV1,
     VacancyOpenedV1,
     VacancyUpdatedV1,
     VacancyFilledV1,

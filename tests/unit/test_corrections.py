@@ -250,3 +250,48 @@ def test_employer_and_contact_corrections_share_one_history(employers, clock):
     with session(employers) as s:
         left = s.scalars(select(EmployerCorrection.record).order_by(EmployerCorrection.id)).all()
     assert left == ["employer", "employer"], "an erased contact's former values go with them"
+
+
+def test_an_employer_correction_tells_the_mission_its_codes_and_reporting_keeps_the_newer_sector(
+    employers, clock, tmp_path
+):
+    from employer import application as emp
+    from employer import schemas as es
+    from reporting import application as rep
+    from reporting.models import EmployerFact
+
+    from contracts import internal
+
+    with session(employers) as s, s.begin():
+        firm = emp.register(s, AGENT, clock, SOURCE, inputs.load(es.EmployerIntakeSchema(), DemoFactory(9).employer()))
+        to_outbox(s, firm)
+        registered = firm.events[0][0]
+        contact = emp.add_contact(
+            s, firm.value.id, {"name": "Léa Martin", "function": None, "phone": "071 11 22 33", "email": None}
+        )
+        s.flush()
+        eid, cid = firm.value.id, contact.id
+    with session(employers) as s, s.begin():
+        done = emp.correct_employer(
+            s, AGENT, clock, SOURCE, eid, {"version": 1, "name": "Boulangerie Neuve", "nace": "10.711"}
+        )
+        to_outbox(s, done)
+        quiet = emp.correct_contact(s, AGENT, clock, SOURCE, eid, cid, {"version": 1, "phone": "071 99 88 77"})
+        assert quiet.events == [], "a contact's correction is told to no one"
+    [(event, to)] = done.events
+    assert (event.type, event.subject, to) == (internal.EmployerCorrectedV1.TYPE, eid, None)
+    assert event.data["fields"] == ["name", "nace"] and event.data["nace"] == "10.711"
+    assert event.data["version"] == 2 and event.data["municipality"] == firm.value.municipality
+    assert "Boulangerie" not in str(event.data), "names stay in the history"
+    with session(employers) as s:
+        assert s.scalar(select(func.count()).select_from(outbox).where(outbox.c.routing_key == event.type)) == 1
+
+    # Reporting counts the employer under its corrected sector, in whichever order the two queues deliver.
+    for n, order in enumerate(((registered, event), (event, registered))):
+        with migrated("reporting", f"sqlite:///{tmp_path}/reporting-{n}.sqlite") as store:
+            with session(store) as s, s.begin():
+                for e in order:
+                    (rep.record_employer if e is registered else rep.correct_employer)(s, e)
+            with session(store) as s:
+                fact = s.get(EmployerFact, eid)
+                assert (fact.nace, fact.month) == ("10.711", registered.data["registered_month"])

@@ -416,13 +416,14 @@ def correct_employer(
 ) -> Outcome[Employer]:
     """Correct an employer's name, sector, address or legal details, at the version the caller read.
 
-    No event: the Mission's other services and InterMire read an employer by its reference, sector and
-    municipality in the facts that name it (vacancies, conventions), each carrying the value of its day."""
+    The Mission's services hear which fields changed and the employer's codes as they now stand
+    (``events.corrected``, internal only); names and addresses stay in the history."""
     sent = corrections.sent_version(data)
     found = employer(session, employer_id)
     version = corrections.claim(session, found, Correction, EMPLOYER, sent)
-    _corrected(session, actor, clock, EMPLOYER, found.id, version, corrections.apply(found, data, CORRECTABLE_EMPLOYER))
-    return Outcome(found)
+    changes = corrections.apply(found, data, CORRECTABLE_EMPLOYER)
+    _corrected(session, actor, clock, EMPLOYER, found.id, version, changes)
+    return Outcome(found, internal(events.corrected(source, found, version, [c.field for c in changes])))
 
 
 def reassign(

@@ -17,6 +17,7 @@ from contracts.payloads import build
 from employer.models import Employer, Vacancy
 
 REGISTERED = internal.EmployerRegisteredV1.TYPE
+CORRECTED = internal.EmployerCorrectedV1.TYPE
 VACANCY_OPENED = internal.VacancyOpenedV1.TYPE
 VACANCY_UPDATED = internal.VacancyUpdatedV1.TYPE
 VACANCY_FILLED = internal.VacancyFilledV1.TYPE
@@ -43,6 +44,21 @@ def registered(source: str, e: Employer) -> list[Event]:
         build(internal.EmployerRegisteredV1(**data), source=source, subject=e.id),
         build(sector.EmployerRegisteredV1(**data), source=source, subject=e.id),
     ]
+
+
+def corrected(source: str, e: Employer, version: int, changed: list[str]) -> list[Event]:
+    """To the Mission's services: which fields of the employer were corrected, and its codes as they now stand
+    (reporting keeps the sector of each employer). Internal only: InterMire counts employers by the codes of
+    their registration and of the vacancies they open, and no agency event concerns an employer."""
+    facts = internal.EmployerCorrectedV1(
+        employer_id=e.id,
+        version=version,
+        fields=changed,
+        nace=e.nace,
+        municipality=e.municipality,
+        size_band=e.size_band,
+    )
+    return [build(facts, source=source, subject=e.id)]
 
 
 def vacancy(source: str, type_: str, v: Vacancy, on: date, **extra: Any) -> list[Event]:

@@ -404,7 +404,23 @@ def record_entry(session: Session, event: Event) -> None:
 
 def record_employer(session: Session, event: Event) -> None:
     d = load(event, internal.EmployerRegisteredV1)
-    session.merge(EmployerFact(employer_id=d.employer_id, month=d.registered_month, nace=d.nace))
+    found = session.get(EmployerFact, d.employer_id)
+    if found is None:
+        session.add(EmployerFact(employer_id=d.employer_id, month=d.registered_month, nace=d.nace))
+    else:
+        # A correction handled first (it has a queue of its own) holds the newer sector code: only the month.
+        found.month = d.registered_month
+
+
+def correct_employer(session: Session, event: Event) -> None:
+    """An employer's correction: its sector code as it now stands (its registration month does not change)."""
+    d = load(event, internal.EmployerCorrectedV1)
+    found = session.get(EmployerFact, d.employer_id)
+    if found is None:
+        # The correction overtook the registration: its month stands in until the registration sets it.
+        session.add(EmployerFact(employer_id=d.employer_id, month=event.time[:7], nace=d.nace))
+    else:
+        found.nace = d.nace
 
 
 def erased_among(session: Session, subjects: set[str]) -> dict[str, int]:

@@ -36,6 +36,14 @@ class ReportingService(ServiceBase):
                 return
             app.record_employer(session, event)
 
+    @event_handler("be.mire.employer.corrected.v1")
+    def on_employer_corrected(self, event):
+        """An employer's sector corrected: the Mission's employers are counted with the code as it now stands."""
+        with self.db.once(event) as session:
+            if session is None:
+                return
+            app.correct_employer(session, event)
+
     # The fact log takes every event of the Mission, in batches (FACT_BATCH per transaction): a replay or a
     # busy day must not cost a transaction per event.
     @event_handler("be.mire.beneficiary.*.v1", batch=FACT_BATCH)
