@@ -1,6 +1,7 @@
 """Corrections with history: kit.corrections' rules, and a person's correction as the use case applies them
 (a migrated SQLite database, a fixed clock, no broker)."""
 
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -295,3 +296,16 @@ def test_an_employer_correction_tells_the_mission_its_codes_and_reporting_keeps_
             with session(store) as s:
                 fact = s.get(EmployerFact, eid)
                 assert (fact.nace, fact.month) == ("10.711", registered.data["registered_month"])
+
+
+def test_intermire_hears_no_correction_and_the_next_fact_carries_the_corrected_codes(store, clock, person):
+    """Why no sector correction event: each sector fact carries the person's codes as the file stands when it is
+    published, and InterMire counts each fact under its own codes (no join on the intake there)."""
+    correct(store, clock, person, {"version": 1, "gender": "X", "municipality": "62063"})
+    with session(store) as s:
+        sent = [json.loads(p) for p in s.scalars(select(outbox.c.payload).where(outbox.c.audience == "sector"))]
+    assert [e["type"] for e in sent] == ["be.mire.beneficiary.registered.v1"]
+    with session(store) as s, s.begin():
+        moved = app.move_stage(s, ANNE, clock, SOURCE, s.get(Beneficiary, person), {"to": "orientation", "why": None})
+        [sector_fact] = [e for e, _ in moved.events if e.type.endswith("stage_changed.v1") and "pseudonym" in e.data]
+    assert (sector_fact.data["gender"], sector_fact.data["municipality"]) == ("X", "62063")

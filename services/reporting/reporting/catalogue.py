@@ -39,7 +39,11 @@ TYPES: tuple[str, ...] = (
     C + "trainee_hired.v1",
     M + "proposal_made.v1",
     M + "proposal_hired.v1",
+    # No indicator counts a correction: it carries a person's corrected codes to their later facts (mission
+    # mode, ``engine.join_person_dimensions``).
+    B + "corrected.v1",
 )
+CORRECTED = B + "corrected.v1"
 TYPE_CODE = {t: i + 1 for i, t in enumerate(TYPES)}
 
 # Which date of a fact places it in a period: the first of these data fields present

@@ -34,6 +34,8 @@ from reporting.periods import Period
 COLUMNS = ("kind", "day", "person", "entity", "tag", "gender", "age", "groups", "municipality")
 _PERSON_KINDS = np.array([code for t, code in cat.TYPE_CODE.items() if t.startswith((cat.B, cat.M))])
 _REGISTERED = cat.TYPE_CODE[cat.B + "registered.v1"]
+_CORRECTED = cat.TYPE_CODE[cat.CORRECTED]
+_DAYS = 100_000_000  # above any yyyymmdd: (person rank, day) as one sortable integer
 _EXPANDED = "target_group"  # the one dimension where a row can be in several cells
 
 
@@ -467,18 +469,29 @@ def load_mission(session, fact_table, mission: str, basin: str) -> Facts:
 
 
 def join_person_dimensions(columns: dict) -> None:
-    """Copy each person's intake dimensions (gender, age band, target groups, municipality) onto their facts."""
-    kind, person = columns["kind"], columns["person"]
-    intake = np.flatnonzero(kind == _REGISTERED)
-    if not len(intake):
+    """Copy onto each person fact the dimensions (gender, age band, target groups, municipality) the person had
+    on its day: their intake's, or those of their latest correction dated on or before it.
+
+    A correction changes the person's later facts, never the earlier ones, so a period already published
+    keeps its figures; a fact dated before the intake takes the intake's dimensions.
+    """
+    kind, person, day, tag = columns["kind"], columns["person"], columns["day"], columns["tag"]
+    sources = np.flatnonzero(np.isin(kind, (_REGISTERED, _CORRECTED)) & (person != 0))
+    if not len(sources):
         return
-    order = intake[np.argsort(person[intake], kind="stable")]
-    keys = person[order]
+    # By person, then day; on one day the intake first, then the corrections by the version each made.
+    version = np.where(kind[sources] == _CORRECTED, tag[sources] + 1, 0)
+    order = sources[np.lexsort((version, day[sources], person[sources]))]
+    people, rank = np.unique(person[order], return_inverse=True)
+    first = np.searchsorted(rank, np.arange(len(people)))  # each person's intake (or earliest source)
+    keys = rank * _DAYS + day[order]
     targets = np.flatnonzero(np.isin(kind, _PERSON_KINDS) & (person != 0))
-    at = np.searchsorted(keys, person[targets])
-    at[at == len(keys)] = 0
-    found = keys[at] == person[targets]
-    targets, source = targets[found], order[at[found]]
+    at = np.minimum(np.searchsorted(people, person[targets]), len(people) - 1)
+    found = people[at] == person[targets]
+    targets, at = targets[found], at[found]
+    latest = np.searchsorted(keys, at * _DAYS + day[targets], side="right") - 1
+    before = (latest < 0) | (rank[np.maximum(latest, 0)] != at)
+    source = order[np.where(before, first[at], latest)]
     for c in ("gender", "age", "groups", "municipality"):
         columns[c][targets] = columns[c][source]
 

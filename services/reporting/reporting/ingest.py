@@ -68,6 +68,9 @@ def codes(event_type: str, data: dict, time: str, subject: str | None, *, sector
     )
     tag_field = cat.TAGS.get(event_type)
     tag = cat.TAG_CODE.get(data.get(tag_field[0]) or tag_field[1], 0) if tag_field else 0
+    if event_type == cat.CORRECTED:
+        # A correction's qualifier is the version it made: of two corrections on one day, the later wins.
+        tag = min(int(data.get("version") or 0), 32767)
     return {
         "kind": kind,
         "day": day_of(event_type, data, time),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from contracts.envelope import make_event
 
@@ -86,4 +87,20 @@ def sector_fact(
             "month": month,
             "on": month + "-15",
         },
+    )
+
+
+def corrected(person: str, at: str, version: int, *, gender="F", age_band="25_to_49", groups=(), municipality="52011"):
+    """A correction of the person's file at ``at`` (an ISO instant): the fields changed and the codes as they stand."""
+    data = {
+        "beneficiary_id": person,
+        "version": version,
+        "fields": ["municipality"],
+        "municipality": municipality,
+        "gender": gender,
+        "age_band": age_band,
+        "target_groups": sorted(groups),
+    }
+    return make_event(
+        source=SOURCE, type=B + "corrected.v1", subject=person, data=data, time=datetime.fromisoformat(at)
     )

@@ -11,7 +11,7 @@ import uuid
 import pytest
 from openpyxl import load_workbook
 from reporting.service import ReportingService
-from reporting_events import contract, employed_6m, path_fact, registered
+from reporting_events import contract, corrected, employed_6m, path_fact, registered
 
 from kit.actor import Actor
 from kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -76,6 +76,31 @@ def test_headline_indicators_count_distinct_persons_by_their_dates(mission):
     assert by_group["cells"] == {"neet_youth": 1} and by_group["total"] == 1
     by_age = mission.service.indicator("people_accompanied", "2026-Q1", "age_band")
     assert by_age["cells"] == {"under_25": 1, "25_to_49": 2}
+
+
+def test_a_correction_changes_the_persons_later_facts_and_never_the_earlier_ones(mission):
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    mission.feed(
+        registered(a, "2026-01-10"),
+        registered(b, "2026-01-12", gender="M"),
+        contract(a, "2026-02-01"),
+        # Two corrections on one day, received out of order: the version made last wins.
+        corrected(a, "2026-03-05T15:00:00+00:00", 3, gender="X", municipality="57081"),
+        corrected(a, "2026-03-05T09:00:00+00:00", 2, gender="X", municipality="92094"),
+        path_fact("stage_changed", a, from_stage="accueil", to_stage="orientation", kind="move", on="2026-04-02"),
+        path_fact("stage_changed", b, from_stage="accueil", to_stage="orientation", kind="move", on="2026-04-03"),
+    )
+    # The intake and February's contract keep the codes the person had then (published periods unchanged).
+    assert mission.service.indicator("entries", "2026-01", "municipality")["cells"] == {"52011": 2}
+    assert mission.service.indicator("first_contracts", "2026-02", "gender")["cells"] == {"F": 1}
+    # April's facts take the corrected codes; b, never corrected, keeps the intake's.
+    assert mission.service.indicator("people_accompanied", "2026-04", "municipality")["cells"] == {
+        "57081": 1,
+        "52011": 1,
+    }
+    assert mission.service.indicator("people_accompanied", "2026-04", "gender")["cells"] == {"X": 1, "M": 1}
+    # No indicator counts a correction itself.
+    assert mission.service.headline("2026-03")["indicators"]["people_accompanied"] == 0
 
 
 def test_replaying_the_events_in_another_order_gives_the_same_figures(tmp_path):
@@ -197,3 +222,28 @@ def test_exports_hide_small_cells_and_carry_a_youth_guarantee_table(mission):
     youth = list(book["Youth Guarantee"].values)
     assert ("scope", "indicator", "period", "age_band", "value", "protected") == youth[0]
     assert (mission.code, "people_accompanied", "2026", "under_25", 27, None) in youth
+
+
+def test_the_migration_codes_the_corrections_logged_before_it(tmp_path):
+    import importlib
+
+    import sqlalchemy as sa
+    from alembic import command
+    from reporting import catalogue as cat
+
+    from kit.migrations import alembic_config, upgrade
+
+    url = f"sqlite:///{tmp_path}/old.sqlite"
+    command.upgrade(alembic_config("reporting", url), "0008")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO fact (event_id, type, subject, month, data) VALUES ('e1', :t, 'p1', '2026-03', :d)"),
+            {"t": cat.CORRECTED, "d": '{"version": 4, "municipality": "92094", "fields": ["municipality"]}'},
+        )
+    upgrade("reporting", url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT kind, tag FROM fact")).one() == (cat.TYPE_CODE[cat.CORRECTED], 4)
+    engine.dispose()
+    revision = importlib.import_module("reporting.migrations.versions.0009_corrections_carry_codes")
+    assert revision.KIND == cat.TYPE_CODE[cat.CORRECTED], "the stored code is the catalogue's"
