@@ -2,10 +2,12 @@
 
 A person, an employer, a contact and a vacancy corrected at the version read; the history readable in the
 file; a stale version answered 409 naming who corrected the file and when, with nothing written; a role
-that may not answered 403; a corrected municipality reaching matching; and Le Forem, who receives the
+that may not answered 403; a corrected municipality reaching matching and the Mission's figures for the
+person's later facts; an employer's corrected sector reaching reporting; and Le Forem, who receives the
 person's registration under a legal basis, receiving nothing of the correction.
 """
 
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -39,7 +41,7 @@ DORA = auth("dora.director", ["director"])
 def platform(tmp_path_factory):
     p = TestPlatform(tmp_path_factory.mktemp("corrections"), missions=("mirec",), intermire=False).setup()
     try:
-        p.start("mirec", services=["beneficiary", "employer", "matching"])
+        p.start("mirec", services=["beneficiary", "employer", "matching", "reporting"])
         yield p
     finally:
         p.teardown()
@@ -244,3 +246,70 @@ def test_a_vacancy_corrected_at_its_version_and_a_stale_edit_refused(client, emp
     assert client.get(f"{M}/vacancies/{vid}", headers=ERIC).json["posts"] == 2
     history = client.get(f"{M}/employers/{employer['id']}/corrections", headers=ERIC).json["vacancies"][vid]
     assert history[0]["changes"] == [{"field": "hours_per_week", "before": 38, "after": 36}]
+
+
+def test_a_corrected_municipality_counts_the_persons_later_facts_there(client, person, platform):
+    wait_until(
+        lambda: (
+            platform.scalar(
+                "mirec",
+                "reporting",
+                "SELECT count(*) FROM fact WHERE type = 'be.mire.beneficiary.corrected.v1' AND subject = :id",
+                id=person["id"],
+            )
+            == 1
+        ),
+        timeout=30,
+        what="reporting to log the correction",
+    )
+    moved = client.post(
+        f"{M}/beneficiaries/{person['id']}/pathway/move", json={"to": "orientation", "why": None}, headers=ANNE
+    )
+    assert moved.status_code in (200, 201), moved.json
+    month = TODAY.strftime("%Y-%m")
+
+    def cells():
+        reply = client.get(f"{M}/indicators/people_accompanied?period={month}&by=municipality", headers=DORA)
+        assert reply.status_code == 200, reply.json
+        return reply.json["cells"]
+
+    # The move after the correction counts the person in Namur; their intake, a month ago, stays in Charleroi.
+    wait_until(lambda: NAMUR in cells(), timeout=30, what="the move to be counted in the corrected municipality")
+    intake_month = (TODAY - timedelta(days=30)).strftime("%Y-%m")
+    if intake_month != month:
+        entries = client.get(f"{M}/indicators/entries?period={intake_month}&by=municipality", headers=DORA).json
+        assert CHARLEROI in entries["cells"] and NAMUR not in entries["cells"], entries
+
+
+def test_an_employers_corrected_sector_reaches_reporting_and_no_agency(client, employer, platform):
+    eid = employer["id"]
+    now = client.get(f"{M}/employers/{eid}", headers=ERIC).json
+    sector = "10.711" if now["nace"] != "10.711" else "43.999"
+    fixed = client.patch(
+        f"{M}/employers/{eid}",
+        json={"version": now["version"], "nace": sector, "name": "Boulangerie Neuve SRL"},
+        headers=ERIC,
+    )
+    assert fixed.status_code == 200, fixed.json
+    wait_until(
+        lambda: (
+            platform.scalar("mirec", "reporting", "SELECT nace FROM employer_fact WHERE employer_id = :id", id=eid)
+            == sector
+        ),
+        timeout=30,
+        what="reporting to hear the corrected sector",
+    )
+    logged = platform.scalar_all(
+        "mirec",
+        "reporting",
+        "SELECT data FROM fact WHERE type = 'be.mire.employer.corrected.v1' AND subject = :id",
+        id=eid,
+    )
+    # The street's correction and this one; the account manager's reassignment is told to no one.
+    facts = sorted((json.loads(d) if isinstance(d, str) else d for d in logged), key=lambda d: d["version"])
+    assert [(d["version"], d["fields"]) for d in facts] == [(2, ["street"]), (4, ["name", "nace"])]
+    assert "Boulangerie" not in str(facts) and "Station" not in str(facts), "names stay in the employer's history"
+    agencies = Agencies(platform)
+    agencies.settle()
+    for agency in ("forem", "actiris"):
+        assert not [e for e in agencies.unique(agency) if e["type"].startswith("be.mire.employer.")]
