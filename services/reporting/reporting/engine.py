@@ -484,14 +484,20 @@ def join_person_dimensions(columns: dict) -> None:
     order = sources[np.lexsort((version, day[sources], person[sources]))]
     people, rank = np.unique(person[order], return_inverse=True)
     first = np.searchsorted(rank, np.arange(len(people)))  # each person's intake (or earliest source)
-    keys = rank * _DAYS + day[order]
     targets = np.flatnonzero(np.isin(kind, _PERSON_KINDS) & (person != 0))
     at = np.minimum(np.searchsorted(people, person[targets]), len(people) - 1)
     found = people[at] == person[targets]
     targets, at = targets[found], at[found]
-    latest = np.searchsorted(keys, at * _DAYS + day[targets], side="right") - 1
-    before = (latest < 0) | (rank[np.maximum(latest, 0)] != at)
-    source = order[np.where(before, first[at], latest)]
+    chosen = first[at]
+    # Most people were never corrected: only the facts of those with several sources look for the one of their day.
+    several = np.flatnonzero(np.diff(first, append=len(order))[at] > 1)
+    if len(several):
+        keys = rank * _DAYS + day[order]
+        who = at[several]
+        latest = np.searchsorted(keys, who * _DAYS + day[targets[several]], side="right") - 1
+        theirs = (latest >= 0) & (rank[np.maximum(latest, 0)] == who)  # else dated before the person's intake
+        chosen[several] = np.where(theirs, latest, first[who])
+    source = order[chosen]
     for c in ("gender", "age", "groups", "municipality"):
         columns[c][targets] = columns[c][source]
 

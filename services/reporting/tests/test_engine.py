@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from reporting import catalogue as cat
-from reporting.engine import Facts, breakdown, every_figure, table
+from reporting.engine import COLUMNS, Facts, breakdown, every_figure, join_person_dimensions, table
 from reporting.ingest import codes, day_of, key64
 from reporting.periods import linked, parse
 
@@ -122,3 +122,25 @@ def test_a_bad_period_names_its_field():
     with pytest.raises(ValidationFailed) as raised:
         parse("Q1-2025", field="since")
     assert list(raised.value.errors) == ["since"]
+
+
+def test_each_person_fact_takes_the_dimensions_of_the_latest_intake_or_correction_on_or_before_its_day():
+    R, C, S = cat.TYPE_CODE[cat.B + "registered.v1"], cat.TYPE_CODE[cat.CORRECTED], cat.TYPE_CODE[cat.B + "exited.v1"]
+    # (kind, day, person, tag, municipality): person 1 corrected twice on one day (rows out of order), person 2 never.
+    rows = [
+        (S, 20260101, 1, 0, 0),  # dated before the intake: the intake's
+        (R, 20260110, 1, 0, 111),
+        (S, 20260120, 1, 0, 0),
+        (C, 20260301, 1, 3, 333),
+        (C, 20260301, 1, 2, 222),
+        (S, 20260301, 1, 0, 0),
+        (S, 20260401, 1, 0, 0),
+        (R, 20260105, 2, 0, 555),
+        (S, 20260401, 2, 0, 0),
+        (S, 20260401, 3, 0, 777),  # no intake known: its own
+    ]
+    columns = {c: np.zeros(len(rows), dtype=np.int64) for c in COLUMNS}
+    for c, values in zip(("kind", "day", "person", "tag", "municipality"), zip(*rows, strict=True), strict=True):
+        columns[c] = np.array(values, dtype=np.int64)
+    join_person_dimensions(columns)
+    assert columns["municipality"].tolist() == [111, 111, 111, 333, 333, 333, 333, 555, 555, 777]
