@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 from beneficiary import events as beneficiary_events
 from reporting import catalogue as cat
+from reporting import record
 
 from contracts import sector
 from contracts.catalogue import of_audience
@@ -148,3 +149,22 @@ def test_inter_mire_keeps_only_the_needs_of_what_an_older_mission_still_sends():
     assert kept["target_groups"] == ["low_qualification"]
     assert cat.minimal("be.mire.employer.registered.v1", {"employer_id": "e", "nace": "41"}) is None
 
+
+def test_the_record_of_processing_lists_every_field_that_travels_and_is_up_to_date():
+    text = record.DOCUMENT.read_text()
+    assert record.rewritten(text) == text, "run: python -m reporting.record"
+    rows = {line.split("|")[1].strip(" `"): line for line in text.splitlines() if line.startswith("| `be.mire.")}
+    assert set(rows) == set(SECTOR)
+    for event_type, cls in SECTOR.items():
+        listed = {f.strip(" `") for f in rows[event_type].split("|")[2].split(",")}
+        assert listed == fields_of(cls), event_type
+    for group in cat.SPECIAL_CATEGORIES:
+        line = next(x for x in text.splitlines() if x.startswith(f"| `{group}` |"))
+        assert ("| yes, for" in line) == (group in sector.TARGET_GROUPS), line
+    assert "record-of-processing.md" in (record.DOCUMENT.parents[1] / "README.md").read_text()
+
+
+def test_a_field_the_record_does_not_describe_cannot_be_rendered(monkeypatch):
+    monkeypatch.setattr(cat, "SECTOR_NEEDS", {**cat.SECTOR_NEEDS, cat.B + "exited.v1": frozenset({"on"})})
+    with pytest.raises(ValueError, match="'on'"):
+        record.render()
