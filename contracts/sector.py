@@ -5,14 +5,21 @@ Never a name, a national number, an enterprise number, a company name or a
 contact: a person is their keyed pseudonym (``pseudonym_key`` says under
 which sector key it was derived). One class per type and version
 (``contracts.payloads``).
+
+Each class carries exactly the fields InterMire's indicators read, no more:
+reporting's catalogue derives them (``reporting.catalogue.sector_needs``) and
+``tests/unit/test_sector_minimisation.py`` holds these classes to it; a fact
+no indicator counts has no sector form. ``docs/record-of-processing.md``
+lists what travels.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Annotated, ClassVar
 
-from contracts.payloads import UNSET, Meta, Payload, UnsetType
+from contracts.payloads import Meta, Payload
 
 Code = Annotated[str, Meta(max_length=64)]
 Ref = Annotated[str, Meta(min_length=1, max_length=64)]
@@ -29,8 +36,35 @@ class Sector(Payload, frozen=True, kw_only=True):
 
 
 # -- beneficiary -------------------------------------------------------------
+# The target groups a person's sector facts may name: every group but the special categories of personal data
+# (disability: health, GDPR art. 9; justice measure: criminal matters, art. 10), and of those only the ones an
+# InterMire indicator names a legal basis for (reporting's catalogue, ``Indicator.legal_bases``): disability.
+# A justice measure never leaves the Mission.
+TARGET_GROUPS: frozenset[str] = frozenset(
+    {
+        "low_qualification",
+        "long_term_unemployed",
+        "disability",
+        "social_aid",
+        "neet_youth",
+        "refugee_newcomer",
+        "single_parent",
+        "priority_neighbourhood",
+    }
+)
+
+
+def sector_target_groups(groups: Iterable[str]) -> list[str]:
+    """The person's target groups that may travel to InterMire (``TARGET_GROUPS``), sorted."""
+    return sorted({g for g in groups if g in TARGET_GROUPS})
+
+
 class Person(Sector, frozen=True, kw_only=True):
-    """What every sector fact about a person carries: who (pseudonymously) and the counting dimensions."""
+    """What every sector fact about a person carries: who (pseudonymously) and the counting dimensions.
+
+    Only what InterMire's indicators read (reporting's catalogue, ``sector_needs``): no day (a month), no
+    stage, drop-out reason, contract terms or follow-up source; target groups from ``TARGET_GROUPS`` only.
+    """
 
     pseudonym: Pseudonym
     pseudonym_key: Code = ""  # absent from the facts sent before sector key rotation existed
@@ -48,54 +82,42 @@ class BeneficiaryRegisteredV1(Person, frozen=True, kw_only=True):
 
 class BeneficiaryStageChangedV1(Person, frozen=True, kw_only=True):
     TYPE: ClassVar[str] = B + "stage_changed.v1"
-    SUMMARY: ClassVar[str] = "A person moved along the path."
-    from_stage: Code | None
-    to_stage: Code
-    kind: Code
-    on: Day
+    SUMMARY: ClassVar[str] = "A person moved along the path (the month; not which stage)."
     month: Month
 
 
 class BeneficiaryDroppedOutV1(Person, frozen=True, kw_only=True):
     TYPE: ClassVar[str] = B + "dropped_out.v1"
-    SUMMARY: ClassVar[str] = "A person left the path before its end."
-    stage: Code
-    reason: Code
-    on: Day
+    SUMMARY: ClassVar[str] = "A person left the path before its end (the month; not the reason)."
     month: Month
 
 
 class BeneficiaryContractSignedV1(Person, frozen=True, kw_only=True):
     TYPE: ClassVar[str] = B + "contract_signed.v1"
-    SUMMARY: ClassVar[str] = "A person signed a first employment contract."
-    signed_on: Day
-    contract_type: Code
-    hours_per_week: int | None
+    SUMMARY: ClassVar[str] = "A person signed a first employment contract (the month of signature)."
     month: Month
 
 
 class BeneficiarySixMonthOutcome(Person, frozen=True, kw_only=True):
-    signed_on: Day
-    checked_on: Day
-    source: Code | None
-    month: Month
+    month: Month  # of the six-month check, which dates the fact
 
 
 class BeneficiaryEmployedAfterSixMonthsV1(BeneficiarySixMonthOutcome, frozen=True, kw_only=True):
     TYPE: ClassVar[str] = B + "employment_confirmed_6m.v1"
-    SUMMARY: ClassVar[str] = "Six months after the first contract, the person is employed."
+    SUMMARY: ClassVar[str] = "Six months after the first contract, the person is employed (the month of the check)."
 
 
 class BeneficiaryNotEmployedAfterSixMonthsV1(BeneficiarySixMonthOutcome, frozen=True, kw_only=True):
     TYPE: ClassVar[str] = B + "employment_not_confirmed_6m.v1"
-    SUMMARY: ClassVar[str] = "Six months after the first contract, the person is no longer employed."
+    SUMMARY: ClassVar[str] = (
+        "Six months after the first contract, the person is no longer employed (the month of the check)."
+    )
 
 
 class BeneficiaryExitedV1(Person, frozen=True, kw_only=True):
     TYPE: ClassVar[str] = B + "exited.v1"
-    SUMMARY: ClassVar[str] = "A person's path ended."
+    SUMMARY: ClassVar[str] = "A person's path ended (the month, and why: the exits indicator's breakdown)."
     reason: Code
-    on: Day
     month: Month
 
 
@@ -119,25 +141,12 @@ class BeneficiaryForgottenV1(Sector, frozen=True, kw_only=True):
 
 
 # -- employer ----------------------------------------------------------------
-class EmployerRegisteredV1(Sector, frozen=True, kw_only=True):
-    TYPE: ClassVar[str] = E + "registered.v1"
-    SUMMARY: ClassVar[str] = "A Mission registered an employer (sector, size and place only)."
-    employer_id: Ref
-    nace: Code
-    municipality: Code
-    size_band: Code | None
-    registered_month: Month
-
-
+# Only the vacancies of the Mission's own prospection, opened and filled: the two facts InterMire counts.
+# (No registration of an employer, no update or closing of a vacancy: no indicator reads them.)
 class Vacancy(Sector, frozen=True, kw_only=True):
     vacancy_id: Ref
-    occupation: Code
     municipality: Code | None
-    posts: int
-    filled: int
-    status: Code
     month: Month
-    on: Day
 
 
 class VacancyOpenedV1(Vacancy, frozen=True, kw_only=True):
@@ -145,69 +154,26 @@ class VacancyOpenedV1(Vacancy, frozen=True, kw_only=True):
     SUMMARY: ClassVar[str] = "A vacancy the Mission prospected was opened."
 
 
-class VacancyUpdatedV1(Vacancy, frozen=True, kw_only=True):
-    TYPE: ClassVar[str] = E + "vacancy_updated.v1"
-    SUMMARY: ClassVar[str] = "A vacancy the Mission prospected changed."
-
-
 class VacancyFilledV1(Vacancy, frozen=True, kw_only=True):
     TYPE: ClassVar[str] = E + "vacancy_filled.v1"
-    SUMMARY: ClassVar[str] = "A vacancy the Mission prospected was filled."
-
-
-class VacancyClosedV1(Vacancy, frozen=True, kw_only=True):
-    TYPE: ClassVar[str] = E + "vacancy_closed.v1"
-    SUMMARY: ClassVar[str] = "A vacancy the Mission prospected was closed."
+    SUMMARY: ClassVar[str] = "A post of a vacancy the Mission prospected was filled."
 
 
 # -- convention --------------------------------------------------------------
+# Signatures and evaluated commitments: the two facts InterMire counts (no terms, no trainees).
 class Convention(Sector, frozen=True, kw_only=True):
     convention_id: Ref
-    project_id: Ref
-    kind: Code
-    version: int
     month: Month
 
 
 class ConventionSignedV1(Convention, frozen=True, kw_only=True):
     TYPE: ClassVar[str] = C + "signed.v1"
-    SUMMARY: ClassVar[str] = "A convention was signed: its committed hires or planned trainees and hours."
-    hires_committed: int | None | UnsetType = UNSET
-    contract_type: Code | None | UnsetType = UNSET
-    hours_per_week: int | None | UnsetType = UNSET
-    trainees_planned: int | None | UnsetType = UNSET
-    hours_centre: int | None | UnsetType = UNSET
-    hours_work: int | None | UnsetType = UNSET
-
-
-class ConventionCompletedV1(Convention, frozen=True, kw_only=True):
-    TYPE: ClassVar[str] = C + "completed.v1"
-    SUMMARY: ClassVar[str] = "A convention reached its end; its trainees counted by status."
-    trainees: dict[str, int]
-
-
-class Trainee(Convention, frozen=True, kw_only=True):
-    status: Code
-    count: Annotated[int, Meta(ge=1)]
-    contract_type: Code | None | UnsetType = UNSET
-    reason: Code | None | UnsetType = UNSET
-
-
-class TraineeEnrolledV1(Trainee, frozen=True, kw_only=True):
-    TYPE: ClassVar[str] = C + "trainee_enrolled.v1"
-    SUMMARY: ClassVar[str] = "A trainee was enrolled (counted, never named)."
-
-
-class TraineeHiredV1(Trainee, frozen=True, kw_only=True):
-    TYPE: ClassVar[str] = C + "trainee_hired.v1"
-    SUMMARY: ClassVar[str] = "A trainee was hired (counted, never named)."
+    SUMMARY: ClassVar[str] = "A convention was signed (the month)."
 
 
 class CommitmentEvaluatedV1(Convention, frozen=True, kw_only=True):
     TYPE: ClassVar[str] = C + "commitment_evaluated.v1"
-    SUMMARY: ClassVar[str] = "An employer convention's hiring commitment was evaluated."
-    hires_committed: int | None
-    hires_actual: int | None
+    SUMMARY: ClassVar[str] = "An employer convention's hiring commitment was evaluated (the outcome only)."
     outcome: Code | None
 
 
@@ -244,15 +210,9 @@ PAYLOADS: tuple[type[Sector], ...] = (
     BeneficiaryExitedV1,
     PseudonymRekeyedV1,
     BeneficiaryForgottenV1,
-    EmployerRegisteredV1,
     VacancyOpenedV1,
-    VacancyUpdatedV1,
     VacancyFilledV1,
-    VacancyClosedV1,
     ConventionSignedV1,
-    ConventionCompletedV1,
-    TraineeEnrolledV1,
-    TraineeHiredV1,
     CommitmentEvaluatedV1,
     PeriodSubmittedV1,
     PeriodApprovedV1,

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
+from reporting.catalogue import SECTOR_NEEDS
 
+from contracts.catalogue import of_audience
 from kit.actor import Actor
 from kit.errors import Conflict, Forbidden, ValidationFailed
 from runtime.demo import DemoFactory
@@ -21,6 +25,36 @@ DIRECTOR = Actor("dora.director", "mirec", ("director",))
 OTHER_DIRECTOR = Actor("paul.director", "mirec", ("director",))
 
 
+def assert_minimal_at_intermire(platform, special: str) -> None:
+    """What the Missions sent InterMire, and what it stores, is what its indicator catalogue needs: no more."""
+    sector = set(of_audience("sector"))
+    sent = [
+        p
+        for p in map(json.loads, platform.scalar_all("mirec", "beneficiary", "SELECT payload FROM outbox"))
+        if p["type"] in sector and p.get("dataschema", "").startswith("urn:passerelle:schema:sector:")
+    ]
+    assert {p["type"] for p in sent} == {"be.mire.beneficiary.registered.v1", "be.mire.beneficiary.contract_signed.v1"}
+    for payload in sent:
+        assert set(payload["data"]) == SECTOR_NEEDS[payload["type"]], payload["type"]
+
+    def stored() -> list:
+        engine = platform.engine("intermire", "reporting")
+        try:
+            with engine.connect() as conn:
+                return list(conn.execute(sa.text("SELECT type, pseudonym, data FROM sector_fact")).all())
+        finally:
+            engine.dispose()
+
+    # 14 registrations (13 people, one at two Missions) and 3 contracts
+    facts = wait_until(lambda: len(rows := stored()) == 17 and rows, what="InterMire's fact log")
+    for kind, _, data in facts:
+        data = json.loads(data) if isinstance(data, str) else data
+        assert set(data) | {"pseudonym"} == SECTOR_NEEDS[kind], kind
+    pseudonym = platform.scalar("mirec", "beneficiary", "SELECT pseudonym FROM beneficiary WHERE id = :id", id=special)
+    groups = [json.loads(d) if isinstance(d, str) else d for _, p, d in facts if p == pseudonym]
+    assert [d["target_groups"] for d in groups] == [["disability", "single_parent"]] * 2  # registered, contract
+
+
 def test_mission_and_sector_indicators_from_events(platform):
     # The employer service answers whether a contract's employer exists (kit.references).
     platform.start("mirec", services=["beneficiary", "reporting", "employer"])
@@ -30,6 +64,11 @@ def test_mission_and_sector_indicators_from_events(platform):
     at_mirec = []
     for i in range(8):
         person = factory.beneficiary(registered_on=date(YEAR, 1 + i % 3, 10))
+        if i == 1:  # two special categories: InterMire's catalogue names a legal basis for one, disability
+            person["target_groups"] = [
+                {"group": g, "evidence": "attestation", "since": date(YEAR, 1, 2).isoformat()}
+                for g in ("justice_measure", "disability", "single_parent")
+            ]
         at_mirec.append((person, platform.rpc("mirec", "beneficiary", "register", person)["id"]))
     shared = at_mirec[0][0]  # also followed by MIRENA: one person, counted once sector-wide
     platform.rpc("mirena", "beneficiary", "register", dict(shared, registered_on=date(YEAR, 2, 1).isoformat()))
@@ -70,6 +109,7 @@ def test_mission_and_sector_indicators_from_events(platform):
         lambda: platform.rpc("intermire", "reporting", "sector_indicators")["people"] == 13,
         what="the sector events at InterMire",
     )
+    assert_minimal_at_intermire(platform, special=at_mirec[1][1])
     table = platform.rpc("intermire", "reporting", "sector_table", "people_accompanied", str(YEAR), None)
     assert table["missions"]["mirec"]["total"] == 8 and table["missions"]["mirena"]["total"] == 6
     assert table["sector"]["total"] == 13

@@ -2,7 +2,8 @@
 
 * internal — the Mission's other services: references, codes, dates; never a
   name, a national number, a note or target-group evidence;
-* sector — InterMire: the keyed pseudonym, months, codes and bands;
+* sector — InterMire: the keyed pseudonym, months, codes and bands, only
+  what its indicators read (``contracts.sector``);
 * agency — Le Forem or Actiris, as the agency contract says
   (``contracts.agency``): routed by the region of residence (and of the job,
   for a contract) under a legal basis, or anywhere under consent; the
@@ -76,8 +77,9 @@ class EventBuilder:
             "gender": p.gender,
             "municipality": p.municipality,
             "age_band": age_band(p.birth_date, p.registered_on),
-            # InterMire counts per target group; sensitive groups are counted, never evidenced.
-            "target_groups": _groups(self.groups),
+            # InterMire counts per target group, never evidenced, and a special category only where one of
+            # its indicators names the legal basis for it (contracts.sector.TARGET_GROUPS).
+            "target_groups": sector.sector_target_groups(_groups(self.groups)),
         }
 
     def sector(self, payload: sector.Person) -> Event:
@@ -157,7 +159,7 @@ def stage_changed(pub: EventBuilder, from_stage, to_stage, kind: str, on: date) 
     data: dict[str, Any] = {"from_stage": from_stage, "to_stage": to_stage, "kind": kind, "on": on}
     return [
         pub.internal(internal.BeneficiaryStageChangedV1(beneficiary_id=pub.person.id, **data)),
-        pub.sector(sector.BeneficiaryStageChangedV1(**pub.person_facts(), **data, month=_month(on))),
+        pub.sector(sector.BeneficiaryStageChangedV1(**pub.person_facts(), month=_month(on))),
     ]
 
 
@@ -166,7 +168,7 @@ def dropped_out(pub: EventBuilder, stage: str, reason: str, on: date):
     return (
         [
             pub.internal(internal.BeneficiaryDroppedOutV1(beneficiary_id=pub.person.id, **data)),
-            pub.sector(sector.BeneficiaryDroppedOutV1(**pub.person_facts(), **data, month=_month(on))),
+            pub.sector(sector.BeneficiaryDroppedOutV1(**pub.person_facts(), month=_month(on))),
         ],
         pub.agency(agency_types.BeneficiaryDroppedOut, on=on),
     )
@@ -185,9 +187,7 @@ def contract_signed(pub: EventBuilder, contract):
                     beneficiary_id=pub.person.id, **data, employer_id=contract.employer_id, check_due=contract.check_due
                 )
             ),
-            pub.sector(
-                sector.BeneficiaryContractSignedV1(**pub.person_facts(), **data, month=_month(contract.signed_on))
-            ),
+            pub.sector(sector.BeneficiaryContractSignedV1(**pub.person_facts(), month=_month(contract.signed_on))),
         ],
         pub.agency(agency_types.BeneficiaryContractSigned, contract.workplace_municipality, **data),
     )
@@ -213,7 +213,7 @@ def six_month_outcome(pub: EventBuilder, contract):
     return (
         [
             pub.internal(to_mission(beneficiary_id=pub.person.id, **data)),
-            pub.sector(to_sector(**pub.person_facts(), **data, month=_month(contract.signed_on))),
+            pub.sector(to_sector(**pub.person_facts(), month=_month(contract.checked_on))),  # dated by the check
         ],
         pub.agency(to_agency, contract.workplace_municipality, **dates),
     )
@@ -223,7 +223,7 @@ def exited(pub: EventBuilder, reason: str, on: date) -> list[Event]:
     data: dict[str, Any] = {"reason": reason, "on": on}
     return [
         pub.internal(internal.BeneficiaryExitedV1(beneficiary_id=pub.person.id, **data)),
-        pub.sector(sector.BeneficiaryExitedV1(**pub.person_facts(), **data, month=_month(on))),
+        pub.sector(sector.BeneficiaryExitedV1(**pub.person_facts(), reason=reason, month=_month(on))),
     ]
 
 
@@ -241,7 +241,7 @@ def corrected(pub: EventBuilder, version: int, changed: list[str]) -> list[Event
                 municipality=facts["municipality"],
                 gender=facts["gender"],
                 age_band=facts["age_band"],
-                target_groups=facts["target_groups"],
+                target_groups=_groups(pub.groups),
             )
         )
     ]

@@ -4,7 +4,9 @@ Internal events carry references (project, convention, trainee), codes,
 counts and dates. They name trainees by the convention's own ``trainee_id``,
 never by the beneficiary reference: once a person is erased here, nothing
 that left the service can be linked back to them. Sector events (InterMire)
-carry codes, counts and months only. Agency events (``contracts.agency``)
+exist only for the facts its indicators count (a signature, an evaluated
+commitment) and carry only what they read: the convention, the month, the
+outcome (``contracts.sector``). Agency events (``contracts.agency``)
 carry a signed convention's terms and the job's place, to the agency of the
 job's region: no person, no signer, no company name.
 
@@ -62,9 +64,6 @@ SECTOR: dict[str, type[sector.Convention]] = {
     cls.TYPE: cls
     for cls in (
         sector.ConventionSignedV1,
-        sector.TraineeEnrolledV1,
-        sector.TraineeHiredV1,
-        sector.ConventionCompletedV1,
         sector.CommitmentEvaluatedV1,
     )
 }
@@ -114,15 +113,13 @@ class EventBuilder:
         )
         out = [build(facts, source=self.source, subject=c.id)]
         if type_ in SECTOR:
-            counted = SECTOR[type_](**self._base(), month=_month(on), **(sector or {}))
+            counted = SECTOR[type_](convention_id=c.id, month=_month(on), **(sector or {}))
             out.append(build(counted, source=self.source, subject=c.id))
         return out
 
 
 def signed(pub: EventBuilder, on: date) -> list[Event]:
-    terms = _terms(pub.convention)
-    counted = {k: v for k, v in terms.items() if k not in ("start_date", "end_date")}
-    return pub.build(SIGNED, on, terms, counted)
+    return pub.build(SIGNED, on, _terms(pub.convention))
 
 
 def signed_for_agencies(pub: EventBuilder, on: date, job_municipality: str | None) -> list[tuple[Event, str]]:
@@ -147,16 +144,14 @@ def status_changed(pub: EventBuilder, type_: str, on: date, reason: str | None =
 
 
 def completed(pub: EventBuilder, on: date, counts: dict[str, int]) -> list[Event]:
-    return pub.build(COMPLETED, on, {"trainees": counts}, {"trainees": counts})
+    return pub.build(COMPLETED, on, {"trainees": counts})
 
 
 def trainee(pub: EventBuilder, type_: str, t: Trainee, on: date, **extra: Any) -> list[Event]:
-    facts = {"trainee_id": t.id, "status": t.status, **extra}
-    counted = {"status": t.status, "count": 1, **{k: v for k, v in extra.items() if k in ("contract_type", "reason")}}
-    return pub.build(type_, on, facts, counted)
+    return pub.build(type_, on, {"trainee_id": t.id, "status": t.status, **extra})
 
 
 def commitment_evaluated(pub: EventBuilder, on: date) -> list[Event]:
     c = pub.convention
     data = {"hires_committed": c.hires_committed, "hires_actual": c.hires_actual, "outcome": c.commitment_outcome}
-    return pub.build(COMMITMENT_EVALUATED, on, data, data)
+    return pub.build(COMMITMENT_EVALUATED, on, data, {"outcome": c.commitment_outcome})

@@ -191,7 +191,10 @@ def test_a_hire_is_dated_by_the_clock_and_completion_evaluates_the_commitment(uo
         {"beneficiary_id": "b-1", "start_date": START, "planned_end": END, "tutor": {"name": "Jean", "function": None}},
     )
     trainee = enrolled.value
-    assert [e.type for e, _ in enrolled.events] == ["be.mire.convention.trainee_enrolled.v1"] * 2
+    # internal only: InterMire counts no enrolment (reporting's catalogue), so it has no sector form
+    assert [(e.type, e.audience) for e, _ in enrolled.events] == [
+        ("be.mire.convention.trainee_enrolled.v1", "internal")
+    ]
     app.trainee_move(uow, LEAD, CLOCK, SOURCE, trainee.id, "complete", {"on": END})
     # The clock's today bounds a hiring date: the day after is refused, today is taken.
     tomorrow = CLOCK.today() + timedelta(days=1)
@@ -210,10 +213,14 @@ def test_a_hire_is_dated_by_the_clock_and_completion_evaluates_the_commitment(uo
     assert done.value.evaluated_at.replace(tzinfo=UTC) == CLOCK.at
     assert [(e.type.split(".")[3], e.audience) for e, _ in done.events] == [
         ("completed", "internal"),
-        ("completed", "sector"),
         ("commitment_evaluated", "internal"),
         ("commitment_evaluated", "sector"),
     ]
+    assert done.events[-1][0].data == {
+        "convention_id": conventions["employer"].id,
+        "month": "2026-11",
+        "outcome": "fulfilled",
+    }
 
 
 def test_a_committee_ending_a_training_returns_the_drop_out_and_refuses_strangers(uow):

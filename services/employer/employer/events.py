@@ -1,7 +1,9 @@
 """What the employer service publishes: internal and sector forms.
 
-Sector forms carry codes, months and counts; never an enterprise number, a
-company name or a contact. Each event is built from its type's payload class
+Sector forms exist only for the facts InterMire counts (a vacancy of the
+Mission's own prospection opened, a post filled) and carry only what its
+indicators read (``contracts.sector``): never an enterprise number, a company
+name or a contact. Each event is built from its type's payload class
 (``contracts.internal``, ``contracts.sector``): a field outside the schema
 fails here, in the transaction that makes the change.
 """
@@ -23,12 +25,12 @@ VACANCY_UPDATED = internal.VacancyUpdatedV1.TYPE
 VACANCY_FILLED = internal.VacancyFilledV1.TYPE
 VACANCY_CLOSED = internal.VacancyClosedV1.TYPE
 
-# Each vacancy fact's payload class in each audience.
-VACANCY: dict[str, tuple[type[internal.Vacancy], type[sector.Vacancy]]] = {
+# Each vacancy fact's payload class in each audience (None: InterMire counts no such fact).
+VACANCY: dict[str, tuple[type[internal.Vacancy], type[sector.Vacancy] | None]] = {
     internal.VacancyOpenedV1.TYPE: (internal.VacancyOpenedV1, sector.VacancyOpenedV1),
-    internal.VacancyUpdatedV1.TYPE: (internal.VacancyUpdatedV1, sector.VacancyUpdatedV1),
+    internal.VacancyUpdatedV1.TYPE: (internal.VacancyUpdatedV1, None),
     internal.VacancyFilledV1.TYPE: (internal.VacancyFilledV1, sector.VacancyFilledV1),
-    internal.VacancyClosedV1.TYPE: (internal.VacancyClosedV1, sector.VacancyClosedV1),
+    internal.VacancyClosedV1.TYPE: (internal.VacancyClosedV1, None),
 }
 
 
@@ -40,10 +42,7 @@ def registered(source: str, e: Employer) -> list[Event]:
         "size_band": e.size_band,
         "registered_month": e.created_at.strftime("%Y-%m"),
     }
-    return [
-        build(internal.EmployerRegisteredV1(**data), source=source, subject=e.id),
-        build(sector.EmployerRegisteredV1(**data), source=source, subject=e.id),
-    ]
+    return [build(internal.EmployerRegisteredV1(**data), source=source, subject=e.id)]
 
 
 def corrected(source: str, e: Employer, version: int, changed: list[str]) -> list[Event]:
@@ -80,18 +79,8 @@ def vacancy(source: str, type_: str, v: Vacancy, on: date, **extra: Any) -> list
         start_date=v.start_date,
         **extra,
     )
-    if v.source != "mission":
-        return [
-            build(facts, source=source, subject=v.id)
-        ]  # public offers imported from Le Forem are not the Mission's prospection
-    counted = to_sector(
-        vacancy_id=v.id,
-        occupation=v.occupation,
-        municipality=v.municipality,
-        posts=v.posts,
-        filled=v.filled,
-        status=v.status,
-        month=on.strftime("%Y-%m"),
-        on=on,
-    )
+    if v.source != "mission" or to_sector is None:
+        # public offers imported from Le Forem are not the Mission's prospection
+        return [build(facts, source=source, subject=v.id)]
+    counted = to_sector(vacancy_id=v.id, municipality=v.municipality, month=on.strftime("%Y-%m"))
     return [build(facts, source=source, subject=v.id), build(counted, source=source, subject=v.id)]

@@ -10,6 +10,15 @@ they were computed with, so a figure can always be traced to its rule.
 
 Codes (``TYPES``, ``GENDERS``…) are stored in the fact tables as small
 integers; append to these tuples, never reorder them.
+
+It is also the measure of what InterMire may receive (data minimisation):
+each indicator reads the event fields its unit, date, qualifier and
+breakdowns name (``Indicator.reads``), a special category of personal data
+is read only by the indicators that name the legal basis covering it
+(``Indicator.legal_bases``), and ``sector_needs`` derives from them, per
+sector event type, the fields a Mission sends. The sector contract
+(``contracts.sector``) is held to exactly that by ``tests/unit/test_sector_minimisation.py``,
+and ``docs/record-of-processing.md`` is written from it (``reporting.record``).
 """
 
 from __future__ import annotations
@@ -111,6 +120,25 @@ class Indicator:
     dimensions: tuple[str, ...] = DIMENSIONS
     headline: bool = False
     since_version: int = 1
+    # (special-category target group, the legal basis under which this indicator counts it at InterMire);
+    # a special group no sector indicator names here never leaves its Mission (``SPECIAL_CATEGORIES``).
+    legal_bases: tuple[tuple[str, str], ...] = ()
+
+    def reads(self, event_type: str) -> frozenset[str]:
+        """The data fields of ``event_type``'s sector form this indicator reads: its unit, the date that places
+        the fact in a period, its qualifier and the field behind each breakdown."""
+        fields = {SECTOR_DATES.get(event_type, SECTOR_DATE)}
+        if self.counts == PERSONS:
+            fields.add("pseudonym")
+        elif self.counts == ENTITIES:
+            fields.update(envelope(event_type))
+        tag = TAGS.get(event_type)
+        # A qualifier whose absent field reads as the value counted needs no field: the sector form of such a
+        # fact exists only when it qualifies (a Mission sends InterMire its own prospection only).
+        if self.tag is not None and tag is not None and tag[1] != self.tag:
+            fields.add(tag[0])
+        fields.update(f for d in self.dimensions if (f := DIMENSION_FIELDS[d]) is not None)
+        return frozenset(fields)
 
     @property
     def date_rule(self) -> dict[str, tuple[str, ...]]:
@@ -131,6 +159,70 @@ class Indicator:
             "headline": self.headline,
             "since_version": self.since_version,
         }
+
+
+# -- What InterMire needs: the fields each sector event carries, derived from the indicators -----------------
+# The event field behind each breakdown; None: the Mission and its basin come from the event's source, the
+# quarter from the fact's date.
+DIMENSION_FIELDS: dict[str, str | None] = {
+    "target_group": "target_groups",
+    "age_band": "age_band",
+    "gender": "gender",
+    "municipality": "municipality",
+    EXIT_REASON: "reason",
+    "mission": None,
+    "basin": None,
+    QUARTER: None,
+}
+# What every sector fact of a family carries, whichever indicator reads it: whom or what it is about. A person
+# travels as the pseudonym and the id of the sector key that made it (InterMire follows a person across a key
+# rotation and forgets them on erasure by it).
+ENVELOPES: dict[str, tuple[str, ...]] = {
+    B: ("pseudonym", "pseudonym_key"),
+    E + "vacancy_": ("vacancy_id",),
+    C: ("convention_id",),
+}
+# The one field that dates a sector fact: a month (InterMire publishes months, quarters and years, never days),
+# named ``month`` unless listed here. Each is one of the fields the type's date rule reads (FACT_DATES).
+SECTOR_DATE = "month"
+SECTOR_DATES: dict[str, str] = {B + "registered.v1": "registered_month"}
+# Sector events InterMire needs for its own bookkeeping rather than for a figure, with every field they carry.
+SECTOR_PROTOCOL: dict[str, tuple[str, ...]] = {
+    # a sector key rotation: the same person under two pseudonyms (reporting.rekey)
+    B + "pseudonym_rekeyed.v1": ("previous_pseudonym", "pseudonym", "pseudonym_key"),
+    # an erasure: the pseudonym forgotten, its facts kept as residue (reporting.forget)
+    B + "forgotten.v1": ("pseudonym", "pseudonym_key", "erased_month"),
+    # which Missions submitted and approved their figures for a period (reporting.submissions)
+    "be.mire.reporting.period_submitted.v1": (
+        "period",
+        "version",
+        "catalogue_version",
+        "submitted_on",
+        "correction",
+        "changed",
+    ),
+    "be.mire.reporting.period_approved.v1": ("period", "version", "approved_on"),
+}
+
+# Target groups that are special categories of personal data. Such a group reaches InterMire only in the sector
+# events of an indicator that names the legal basis covering it (``Indicator.legal_bases``); the others travel
+# wherever an indicator breaks down by target group.
+SPECIAL_CATEGORIES: dict[str, str] = {
+    "disability": "data concerning health (GDPR art. 9)",
+    "justice_measure": "personal data relating to criminal convictions and offences or related security "
+    "measures (GDPR art. 10)",
+}
+DISABILITY_BASIS = (
+    "Funders' reporting: 'participants with disabilities' is a common indicator of the European Social Fund "
+    "Plus (Regulation (EU) 2021/1057, Annex I) that the Missions report through InterMire; GDPR art. 9(2)(g) "
+    "(substantial public interest, on the basis of Union law), counted only, under a pseudonym, small cells "
+    "protected. To be confirmed by the Missions' data-protection officers."
+)
+
+
+def envelope(event_type: str) -> tuple[str, ...]:
+    """The fields every sector fact of ``event_type``'s family carries (``ENVELOPES``)."""
+    return next((fields for prefix, fields in ENVELOPES.items() if event_type.startswith(prefix)), ())
 
 
 PATH_FACTS = (
@@ -154,6 +246,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Distinct persons with at least one fact of their path (entry, stage, contract, follow-up, "
         "drop-out, exit) dated in the period.",
         headline=True,
+        legal_bases=(("disability", DISABILITY_BASIS),),
     ),
     Indicator(
         "first_contracts",
@@ -163,6 +256,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Distinct persons whose first contract signed since entry is dated (signature date) in the period.",
         first_only=True,
         headline=True,
+        legal_bases=(("disability", DISABILITY_BASIS),),
     ),
     Indicator(
         "employed_after_6_months",
@@ -171,6 +265,7 @@ INDICATORS: tuple[Indicator, ...] = (
         (B + "employment_confirmed_6m.v1",),
         "Distinct persons confirmed still employed six months after their contract, dated by the check.",
         headline=True,
+        legal_bases=(("disability", DISABILITY_BASIS),),
     ),
     Indicator(
         "entries",
@@ -178,6 +273,7 @@ INDICATORS: tuple[Indicator, ...] = (
         PERSONS,
         (B + "registered.v1",),
         "Distinct persons who entered the Mission's accompaniment, dated by intake.",
+        legal_bases=(("disability", DISABILITY_BASIS),),
     ),
     Indicator(
         "dropouts",
@@ -185,6 +281,7 @@ INDICATORS: tuple[Indicator, ...] = (
         ACTS,
         (B + "dropped_out.v1",),
         "Drop-outs recorded (a person who drops out twice counts twice), dated by the drop-out.",
+        legal_bases=(("disability", DISABILITY_BASIS),),
     ),
     Indicator(
         "exits",
@@ -196,6 +293,7 @@ INDICATORS: tuple[Indicator, ...] = (
         dimensions=(EXIT_REASON, *DIMENSIONS),
         headline=True,
         since_version=2,
+        legal_bases=(("disability", DISABILITY_BASIS),),
     ),
     Indicator(
         "conventions_signed",
@@ -266,3 +364,54 @@ class Catalogue:
 
 
 CATALOGUE = Catalogue()
+
+
+def sector_needs(catalogue: Catalogue = CATALOGUE) -> dict[str, frozenset[str]]:
+    """Per sector event type, the data fields InterMire needs: the envelope of its family and what every sector
+    indicator that counts it reads; for InterMire's bookkeeping events, their ``SECTOR_PROTOCOL`` fields.
+
+    A type absent from the answer is one InterMire does not need: a Mission does not send it.
+    """
+    needs: dict[str, set[str]] = {t: set(fields) for t, fields in SECTOR_PROTOCOL.items()}
+    for ind in catalogue.for_mode("sector"):
+        for t in ind.types:
+            needs.setdefault(t, set(envelope(t))).update(ind.reads(t))
+    return {t: frozenset(fields) for t, fields in needs.items()}
+
+
+def sector_target_groups(event_type: str, catalogue: Catalogue = CATALOGUE) -> frozenset[str]:
+    """The target groups ``event_type``'s sector form may carry: none unless a sector indicator counting it
+    breaks down by target group; then every group but the special categories, and each special category that
+    one of those indicators names a legal basis for."""
+    indicators = [i for i in catalogue.for_mode("sector") if event_type in i.types and "target_group" in i.dimensions]
+    if not indicators:
+        return frozenset()
+    special = {group for i in indicators for group, _ in i.legal_bases}
+    return frozenset(g for g in TARGET_GROUPS if g not in SPECIAL_CATEGORIES or g in special)
+
+
+def legal_bases(catalogue: Catalogue = CATALOGUE) -> dict[str, dict[str, str]]:
+    """Special category → {indicator: the legal basis under which it counts it at InterMire}."""
+    out: dict[str, dict[str, str]] = {}
+    for ind in catalogue.for_mode("sector"):
+        for group, basis in ind.legal_bases:
+            out.setdefault(group, {})[ind.name] = basis
+    return out
+
+
+def minimal(event_type: str, data: dict) -> dict | None:
+    """``data`` cut to what InterMire needs of ``event_type`` (None: a type it does not need at all).
+
+    InterMire's own guard: what a Mission on an older contract still sends beyond the needs is not kept.
+    """
+    needed = SECTOR_NEEDS.get(event_type)
+    if needed is None:
+        return None
+    kept = {k: v for k, v in data.items() if k in needed}
+    if "target_groups" in kept:
+        allowed = sector_target_groups(event_type)
+        kept["target_groups"] = [g for g in kept["target_groups"] or () if g in allowed]
+    return kept
+
+
+SECTOR_NEEDS = sector_needs()

@@ -137,16 +137,19 @@ class SectorReportingService(ServiceBase):
                 ):
                     forget.refuse(mission)  # a replayed fact of someone the Mission erased: never stored again
                     continue
-                data = {k: v for k, v in event.data.items() if k != "pseudonym"}
+                # Only what the catalogue needs is kept, whatever a Mission on an older contract still sends.
+                kept = cat.minimal(event.type, event.data)
+                if kept is None:
+                    continue  # a fact no sector indicator counts
                 session.add(
                     SectorFact(
                         event_id=event.id,
                         mission=mission_of(event.source),
                         type=event.type,
-                        pseudonym=event.data.get("pseudonym") or event.subject,
+                        pseudonym=kept.get("pseudonym") or event.subject,
                         month=fact_month(event),
-                        data=data,
-                        **codes(event.type, event.data, event.time, event.subject, sector=True),
+                        data={k: v for k, v in kept.items() if k != "pseudonym"},
+                        **codes(event.type, kept, event.time, event.subject, sector=True),
                     )
                 )
         cache.bump(self.site.code)
