@@ -1,4 +1,4 @@
-"""Migration 0009: what InterMire logged before the sector contract was cut is cut to the catalogue's needs."""
+"""Migration 0010: what InterMire logged before the sector contract was cut is cut to the catalogue's needs."""
 
 import json
 

@@ -10,16 +10,16 @@ target group: no justice measure column any more, and a person whose only group 
 
 Not reversible: what is dropped is not kept anywhere (downgrade changes nothing).
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-07
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
