@@ -286,3 +286,28 @@ def test_a_key_rotation_only_relabels_a_provisional_identity(store, clock, monke
     with session(store) as s:
         who = s.get(Beneficiary, done.id)
         assert who.pseudonym == before and who.pseudonym_key == key_id()
+
+
+def test_a_merge_refused_half_way_leaves_both_files_as_they_were(store, clock):
+    """Both files tell Le Forem: refused after the target groups were moved, and the whole merge is undone."""
+    number = person(seed=44)["niss"]
+    day = (clock.today() - timedelta(days=30)).isoformat()
+    kept = register(store, clock, inputs.load(schemas.IntakeSchema(), person(seed=44, registered_on=day)))
+    done = register(store, clock, provisional(registered_on=day))
+    consent = {"agency": "forem", "basis": "consent", "reference": "form-1", "given_on": clock.today()}
+    with session(store) as s, s.begin():
+        for ref in (kept.id, done.id):
+            app.record_disclosure(
+                s, COUNSELLOR, clock, SOURCE, app.person(s, ref), dict(consent, agency_reference=None)
+            )
+        s.add(
+            TargetGroup(beneficiary_id=done.id, group="single_parent", evidence="composition", since=date(2025, 1, 1))
+        )
+    with pytest.raises(Conflict) as refused, session(store) as s, s.begin():  # the entrypoint's unit of work
+        identity.merge(s, DIRECTOR, clock, SOURCE, app.person(s, done.id), {"niss": number, "into": kept.id})
+    assert (refused.value.field, refused.value.existing) == ("disclosures", kept.id)
+    with session(store) as s:
+        assert s.scalars(select(TargetGroup.beneficiary_id)).all() == [done.id]
+        assert (
+            s.get(Beneficiary, done.id) is not None and s.scalar(select(func.count()).select_from(IdentityMerge)) == 0
+        )
