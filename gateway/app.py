@@ -220,7 +220,8 @@ class Gateway:
         except StaleVersion as exc:  # a correction of a record corrected since: who did and when
             raise Problem(409, "Conflict", exc.message, existing=exc.existing, **exc.details) from None
         except Conflict as exc:
-            raise Problem(409, "Conflict", exc.message, existing=exc.existing) from None
+            named = {"errors": {exc.field: [exc.message]}} if exc.field else {}
+            raise Problem(409, "Conflict", exc.message, existing=exc.existing, **named) from None
         except Forbidden as exc:
             raise Problem(403, "Forbidden", exc.message) from None
         except Busy as exc:

@@ -33,11 +33,12 @@ class NotFound(Exception):
 
 @deserialize_to_instance
 class Conflict(Exception):
-    """The write clashes with an existing record; ``existing`` points to it."""
+    """The write clashes with an existing record; ``existing`` points to it, and ``field`` (when given) names the
+    input the clash is about, so that a form shows the message beside it."""
 
-    def __init__(self, message: str, existing: str | None = None):
-        super().__init__(message, existing)
-        self.message, self.existing = message, existing
+    def __init__(self, message: str, existing: str | None = None, field: str | None = None):
+        super().__init__(message, existing, field)
+        self.message, self.existing, self.field = message, existing, field or None
 
 
 @deserialize_to_instance

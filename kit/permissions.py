@@ -23,6 +23,10 @@ POLICY: dict[str, frozenset[str]] = {
     "beneficiary.record_outcome": frozenset({"counsellor", "director"}),
     "beneficiary.record_consent": frozenset({"counsellor", "director"}),
     "beneficiary.erase": frozenset({"director"}),
+    # A provisional identity (no number at intake) completed by those who take people in; folding it into the
+    # file that already holds the number is the same people's call, traced (beneficiary.identity).
+    "beneficiary.complete_identity": frozenset({"counsellor", "director"}),
+    "beneficiary.merge": frozenset({"counsellor", "director"}),
     # Accompaniment notes: only those who write them read them (and the counsellor who follows the person).
     "beneficiary.notes.social": frozenset({"social_worker", "counsellor"}),
     "beneficiary.notes.pedagogical": frozenset({"project_lead", "counsellor"}),

@@ -30,7 +30,11 @@ TARGET_GROUPS = {
 }
 GENDERS = {"F": N_("Femme"), "M": N_("Homme"), "X": N_("X (autre)")}
 # Which kind of identity number a person's file holds (beneficiary.enums.NISS_KINDS).
-NISS_KINDS = {"national_register": N_("Numéro de registre national"), "bis": N_("Numéro BIS")}
+NISS_KINDS = {
+    "national_register": N_("Numéro de registre national"),
+    "bis": N_("Numéro BIS"),
+    "provisional": N_("Identité provisoire (pas encore de numéro)"),
+}
 REFERRERS = {
     "self": N_("Démarche personnelle"),
     "forem": N_("Le Forem"),
@@ -157,6 +161,9 @@ AUDIT_ACTIONS = {
     "beneficiary.notes.pedagogical.write": N_("Note pédagogique écrite"),
     "beneficiary.notes.pedagogical.read": N_("Notes pédagogiques lues"),
     "beneficiary.erase": N_("Effacement du dossier"),
+    "beneficiary.register.confirmed_other_person": N_("Accueil provisoire confirmé : une autre personne"),
+    "beneficiary.complete_identity": N_("Identité complétée"),
+    "beneficiary.merge": N_("Fusion d'un dossier provisoire"),
 }
 # Why it was read (the ``purpose`` each page gives the gateway).
 AUDIT_PURPOSES = {
@@ -227,6 +234,38 @@ ERROR_MESSAGES = (
     ("a proposal rejected needs a reason", N_("Un refus se motive : indiquez la raison.")),
     ("not a valid Belgian enterprise number", N_("Ce numéro d'entreprise (BCE) n'est pas valide.")),
     ("Unknown field", N_("Champ inconnu.")),
+    (
+        "a file with the same last name, first name and birth date exists",
+        N_(
+            "Un dossier existe déjà avec ces nom, prénom et date de naissance : complétez-le, ou cochez « C'est une "
+            "autre personne »."
+        ),
+    ),
+    (
+        "a national register or BIS number is required, or choose a provisional identity",
+        N_("Indiquez un numéro de registre national ou BIS, ou cochez « Pas encore de numéro »."),
+    ),
+    (
+        "a provisional identity takes no number",
+        N_("Une identité provisoire n'a pas de numéro : videz le champ ou décochez « Pas encore de numéro »."),
+    ),
+    (
+        "the identity of this file is already complete",
+        N_("L'identité de ce dossier est déjà complète : son numéro ne change plus."),
+    ),
+    (
+        "a file with this number exists in this Mission",
+        N_("Un dossier de la Mission a déjà ce numéro : fusionnez-y ce dossier provisoire."),
+    ),
+    ("is not the file of this Mission that holds this number", N_("Ce dossier n'a pas ce numéro.")),
+    (
+        "both files record a first contract",
+        N_("Les deux dossiers ont un premier contrat : corrigez l'un d'eux avant de fusionner."),
+    ),
+    (
+        "both files hold a disclosure to",
+        N_("Les deux dossiers ont un accord de transmission vers la même agence : retirez-en un avant de fusionner."),
+    ),
     ("a national or BIS number has 11 digits", N_("Un numéro de registre national ou BIS a 11 chiffres.")),
     ("give at least one letter or digit of the name", N_("Donnez au moins une lettre ou un chiffre du nom.")),
     ("REFNIS code expected", N_("Commune inconnue : choisissez-la dans la liste.")),
@@ -248,6 +287,9 @@ def error_message(message: str) -> str:
 # the summary comes before the fields, so it cannot read their labels.
 FIELD_LABELS = {
     "niss": N_("Numéro de registre national"),
+    "into": N_("Dossier existant"),
+    "contract": N_("Premier contrat"),
+    "disclosures": N_("Accords de transmission"),
     "target_groups": N_("Publics cibles"),
     "account_manager": N_("Gestionnaire du compte"),
     "street": N_("Rue et numéro"),

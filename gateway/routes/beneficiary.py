@@ -65,6 +65,27 @@ ROUTES = [
     Route("DELETE", B + "/<id>", "beneficiary.erase", "beneficiary", "erase", "Erase a person", by_id()),
     Route(
         "POST",
+        B + "/<id>/identity",
+        "beneficiary.complete_identity",
+        "beneficiary",
+        "complete_identity",
+        "Complete a provisional identity with its national register or BIS number (409 naming the file that "
+        "holds it already)",
+        by_id_body(),
+        body=bs.IdentitySchema,
+    ),
+    Route(
+        "POST",
+        B + "/<id>/merge",
+        "beneficiary.merge",
+        "beneficiary",
+        "merge_identity",
+        "Fold a provisional file into the file that holds its number (traced; the provisional file is closed)",
+        by_id_body(),
+        body=bs.MergeSchema,
+    ),
+    Route(
+        "POST",
         B + "/<id>/assessments",
         "beneficiary.assess",
         "beneficiary",

@@ -95,3 +95,10 @@ def test_a_director_and_the_dpo_make_a_persons_copy_and_a_counsellor_may_not(fro
     """A person's copy (GDPR art. 15): the director from the file with the JSON download, the DPO from the
     access log, a counsellor refused (tests/web/subject_access_scenario.py)."""
     run(front, "a_persons_copy", timeout=300, module="tests.web.subject_access_scenario")
+
+
+def test_a_provisional_identity_completed_and_merged(front):
+    """Intake without a number (a look-alike refused beside the name, then confirmed as another person), the
+    identity completed on the file, and a second provisional file merged into the file that holds its number
+    (tests/web/identity_scenario.py)."""
+    run(front, "a_provisional_identity_completed_and_merged", module="tests.web.identity_scenario")

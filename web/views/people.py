@@ -111,6 +111,12 @@ def intake(page):
         return page.render("people/intake.html", form=Form({"registered_on": date.today().isoformat()}), **context)
     form = page.request.form
     body = clean({name: form.get(name, "").strip() for name in INTAKE_FIELDS})
+    provisional = bool(form.get("provisional"))
+    if provisional:
+        # No number yet: the explicit choice, sent as such (a number typed as well is named by the service).
+        body["identity"] = "provisional"
+        if form.get("confirmed_other_person"):
+            body["confirmed_other_person"] = True
     if "niss" in body:
         body["niss"] = digits(body["niss"])
     groups = [g for g in labels.TARGET_GROUPS if form.get(f"tg-{g}")]
@@ -119,10 +125,17 @@ def intake(page):
         clean({"group": g, "evidence": form.get(f"tg-{g}-evidence", "").strip(), "since": since}) for g in groups
     ]
 
+    # The file a provisional intake looks like, for the page to link to (filled by a refusal below).
+    lookalike: dict = {}
+    context["lookalike"] = lookalike
+
     def register():
         try:
             return page.gateway.post("/beneficiaries", body)
         except GatewayError as exc:
+            if exc.existing and provisional:
+                lookalike["id"] = exc.existing  # refused beside the name: the counsellor decides
+                raise
             if exc.existing:
                 page.flash(page.gettext("Cette personne a déjà un dossier dans la Mission : le voici."))
                 return {"id": exc.existing}
@@ -135,6 +148,52 @@ def intake(page):
         return page.url("person", id=created["id"])
 
     return page.submit(register, done, "people/intake.html", **context)
+
+
+# -- a provisional identity completed, or merged into the file that holds the number ----------------------
+@view("/beneficiaires/<id>/identite", "complete_identity", methods=("GET", "POST"))
+def complete_identity(page, id):
+    """« Compléter l'identité » : the number of a person taken in without one. A number another file holds is
+    refused beside the field, naming that file, with the merge to confirm (``merge_identity``)."""
+    someone = load_person(page, id)
+    holder: dict = {}
+    context = dict(person=someone, holder=holder)
+    if page.request.method == "GET":
+        return page.render("people/identity.html", form=Form({}), **context)
+    niss = digits(page.request.form.get("niss", ""))
+
+    def send():
+        try:
+            return page.gateway.post(f"/beneficiaries/{id}/identity", clean({"niss": niss}))
+        except GatewayError as exc:
+            if exc.existing:
+                holder["id"] = exc.existing
+            raise
+
+    def done(_):
+        page.flash(page.gettext("Identité complétée."))
+        return page.url("person", id=id)
+
+    return page.submit(send, done, "people/identity.html", **context)
+
+
+@view("/beneficiaires/<id>/fusion", "merge_identity", methods=("POST",))
+def merge_identity(page, id):
+    """The merge the identity page offered: this provisional file folded into the file that holds the number."""
+    someone = load_person(page, id)
+    form = page.request.form
+    body = {"niss": digits(form.get("niss", "")), "into": form.get("into", "")}
+    context = dict(person=someone, holder={"id": body["into"]})
+
+    def done(kept):
+        page.flash(
+            page.gettext("Dossier provisoire fusionné dans ce dossier : la fusion est gardée dans son historique.")
+        )
+        return page.url("person", id=kept["id"])
+
+    return page.submit(
+        lambda: page.gateway.post(f"/beneficiaries/{id}/merge", body), done, "people/identity.html", **context
+    )
 
 
 @view("/validation/niss", "check_niss", methods=("POST",))
@@ -270,6 +329,7 @@ def person(page, id):
         competence_label=competence_label,
         corrections=got_first["corrections"],
         trainings=got_first.get("trainings"),
+        identity_form=Form({}),
     )
 
 

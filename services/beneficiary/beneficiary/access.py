@@ -3,7 +3,8 @@
 The file (identity, national or BIS number, contact details, referrer, stage and status), target groups
 with their evidence (sensitive or not: it is the person's own), agency disclosures, every move of the path,
 every plan version, every assessment, every note of every kind, the first contract and its six-month
-check, the other Missions said to follow the person, and the audit trail of who read or changed the file.
+check, the other Missions said to follow the person, the provisional files merged into this one
+(``beneficiary.identity``), and the audit trail of who read or changed the file (or a file merged into it).
 Reading it is itself audited (``beneficiary.subject_access``, purpose ``subject_access``), before the trail
 is read, so the copy shows its own making.
 """
@@ -22,6 +23,7 @@ from beneficiary.models import (
     Contract,
     Disclosure,
     FollowedElsewhere,
+    IdentityMerge,
     Note,
     PlanVersion,
     StageTransition,
@@ -44,6 +46,10 @@ def export(session: Session, actor: Actor, clock: Clock, beneficiary_id: object)
         return list(session.scalars(select(model).where(model.beneficiary_id == who.id).order_by(*order)))
 
     signal = session.get(FollowedElsewhere, who.pseudonym)
+    merges = list(
+        session.scalars(select(IdentityMerge).where(IdentityMerge.into_id == who.id).order_by(IdentityMerge.id))
+    )
+    subjects = [who.id, *(m.merged_id for m in merges)]
     return {
         "file": record(who, leave_out=("search_name",)),
         "target_groups": records(of(TargetGroup, TargetGroup.since, TargetGroup.id)),
@@ -54,5 +60,8 @@ def export(session: Session, actor: Actor, clock: Clock, beneficiary_id: object)
         "notes": records(of(Note, Note.at, Note.id)),
         "contract": record(session.get(Contract, who.id)),
         "followed_elsewhere": record(signal),
-        "audit": records(session.scalars(select(Audit).where(Audit.subject == who.id).order_by(Audit.at, Audit.id))),
+        "merges": records(merges),
+        "audit": records(
+            session.scalars(select(Audit).where(Audit.subject.in_(subjects)).order_by(Audit.at, Audit.id))
+        ),
     }

@@ -29,6 +29,7 @@ from beneficiary.enums import (
     KIND_DROPPED_OUT,
     KIND_ENTERED,
     KIND_EXITED,
+    PROVISIONAL,
     SENSITIVE_GROUPS,
 )
 from beneficiary.models import (
@@ -40,6 +41,7 @@ from beneficiary.models import (
     Disclosure,
     ErasureResidue,
     FollowedElsewhere,
+    IdentityMerge,
     Note,
     PlanVersion,
     StageTransition,
@@ -53,6 +55,7 @@ from kit.application import Addressed, Clock, Outcome, internal, refused_as_fiel
 from kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kit.pseudonym import key_id, pseudonym
 from kit.references import Ref
+from kit.search import search_key
 from kit.storage import outbox as outbox_table
 
 log = logging.getLogger(__name__)
@@ -135,19 +138,56 @@ def _transition(
 
 
 # -- intake and reading ---------------------------------------------------
+def provisional_pseudonym() -> str:
+    """A provisional identity's pseudonym: random, of a keyed pseudonym's shape. There is no number to derive
+    it from, and none may be invented: completing the identity renames it at InterMire to the number's
+    keyed pseudonym (``beneficiary.identity``), so the person counts once there."""
+    return uuid.uuid4().hex
+
+
+def check_no_lookalike(session: Session, data: Data) -> None:
+    """A provisional intake whose last name, first name (accents and case aside) and birth date are those of a
+    file on record is refused on ``last_name``, naming that file, unless ``confirmed_other_person``."""
+    if data.get("confirmed_other_person"):
+        return
+    lookalike = session.scalar(
+        select(Beneficiary.id)
+        .where(
+            Beneficiary.search_name == search_key(data["first_name"], data["last_name"]),
+            Beneficiary.birth_date == data["birth_date"],
+        )
+        .order_by(Beneficiary.registered_on, Beneficiary.id)
+        .limit(1)
+    )
+    if lookalike:
+        raise Conflict(
+            "a file with the same last name, first name and birth date exists in this Mission: complete that "
+            "file, or confirm that this is another person",
+            lookalike,
+            "last_name",
+        )
+
+
 def register(session: Session, actor: Actor, clock: Clock, source: str, data: Data) -> Outcome[Beneficiary]:
-    """Intake: a new person's file. Refuses a national or BIS number the Mission already follows."""
-    niss = "".join(ch for ch in data["niss"] if ch.isdigit())
-    with refused_as_field_errors():
-        kind = domain.niss_kind(niss)
-    existing = session.scalar(select(Beneficiary.id).where(Beneficiary.niss == niss))
-    if existing:
-        raise Conflict("a file with this national register number exists in this Mission", existing)
+    """Intake: a new person's file. Refuses a national or BIS number the Mission already follows; a provisional
+    identity (no number yet, ``provisional_pseudonym``) that looks like a file on record is refused
+    too, unless the counsellor confirmed it is another person."""
+    if data.get("identity") == PROVISIONAL:
+        niss, kind, pseudo = None, PROVISIONAL, provisional_pseudonym()
+        check_no_lookalike(session, data)
+    else:
+        niss = "".join(ch for ch in data["niss"] if ch.isdigit())
+        with refused_as_field_errors():
+            kind = domain.niss_kind(niss)
+        existing = session.scalar(select(Beneficiary.id).where(Beneficiary.niss == niss))
+        if existing:
+            raise Conflict("a file with this national register number exists in this Mission", existing, "niss")
+        pseudo = pseudonym(niss)
     who = Beneficiary(
         id=str(uuid.uuid4()),
         niss=niss,
         niss_kind=kind,
-        pseudonym=pseudonym(niss),
+        pseudonym=pseudo,
         pseudonym_key=key_id(),
         first_name=data["first_name"],
         last_name=data["last_name"],
@@ -174,6 +214,9 @@ def register(session: Session, actor: Actor, clock: Clock, source: str, data: Da
     session.flush()
     published = addressed(events.registered(publisher(session, source, who)))
     audit(session, actor, clock, "beneficiary.register", who.id)
+    if kind == PROVISIONAL and data.get("confirmed_other_person"):
+        # The counsellor set aside a look-alike file: kept, so that a later merge can be traced to the choice.
+        audit(session, actor, clock, "beneficiary.register.confirmed_other_person", who.id)
     log.info("registered beneficiary %s", who.id)
     return Outcome(who, published)
 
@@ -196,6 +239,7 @@ class File:
     plan_version: int | None
     contract: Contract | None
     followed_elsewhere: list[str]
+    merges: list[IdentityMerge]
 
 
 def file(
@@ -221,6 +265,9 @@ def file(
         plan_version=plan.version if plan else None,
         contract=session.get(Contract, who.id),
         followed_elsewhere=[m for m in (signal.missions if signal else []) if m != site],
+        merges=list(
+            session.scalars(select(IdentityMerge).where(IdentityMerge.into_id == who.id).order_by(IdentityMerge.id))
+        ),
     )
 
 
@@ -586,6 +633,8 @@ def erase(session: Session, actor: Actor, clock: Clock, source: str, beneficiary
     for model in (Note, Assessment, PlanVersion, StageTransition, Contract, TargetGroup, Disclosure):
         session.execute(delete(model).where(model.beneficiary_id == who.id))
     session.execute(delete(FollowedElsewhere).where(FollowedElsewhere.pseudonym == who.pseudonym))
+    # The traces of provisional files merged into this one name it: they go with the person.
+    session.execute(delete(IdentityMerge).where(IdentityMerge.into_id == who.id))
     # The corrections' history holds the person's former names, addresses and contacts: it goes too.
     session.execute(delete(Correction).where(Correction.record == CORRECTED, Correction.record_id == who.id))
     published = addressed(events.erased(pub, today))

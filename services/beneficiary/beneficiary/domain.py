@@ -21,6 +21,7 @@ from beneficiary.enums import (
     KIND_REENTERED,
     NATIONAL_REGISTER,
     NOTE_KINDS,
+    PROVISIONAL,
     STAGES,
 )
 from kit.rules import Refused
@@ -43,6 +44,30 @@ def niss_kind(number: str) -> str:
     if bis.is_valid(number):
         return BIS
     raise Refused("niss", NOT_AN_IDENTITY_NUMBER)
+
+
+def check_provisional(kind: str) -> None:
+    """Only a provisional identity is completed: a file that holds a number keeps it (it is the file's key)."""
+    if kind != PROVISIONAL:
+        raise Refused("niss", "the identity of this file is already complete: its number cannot be changed")
+
+
+def check_merge(into_kind: str, merged_id: str, into_id: str, both_have_contract: bool) -> None:
+    """A provisional file is folded into another file only: not into itself, nor into another provisional one
+    (which has no number to vouch that they are the same person); two first contracts cannot become one."""
+    if into_id == merged_id:
+        raise Refused("into", "a file cannot be merged into itself")
+    if into_kind == PROVISIONAL:
+        raise Refused("into", "the file to merge into must hold the number: it is provisional too")
+    if both_have_contract:
+        raise Refused("contract", "both files record a first contract: correct one of them before merging")
+
+
+def merged_path(kept: tuple[str, str], merged: tuple[str, str]) -> tuple[str, str]:
+    """The (stage, status) of the file that survives a merge: the kept file's path stands while it is active
+    (the provisional intake only repeated it); a kept file that dropped out or exited goes on from the
+    provisional file's path when that one is active (the person came back under a new intake)."""
+    return merged if kept[1] != ACTIVE and merged[1] == ACTIVE else kept
 
 
 def check_stage_move(status: str, current: str | None, target: str) -> None:

@@ -9,6 +9,10 @@ INTAKE_STAGE = STAGES[0]
 # workers). Both have 11 digits; a BIS number's month is raised by 20 or 40.
 NATIONAL_REGISTER, BIS = "national_register", "bis"
 NISS_KINDS = (NATIONAL_REGISTER, BIS)
+# A person taken in with neither number yet (it happens at intake): the file holds no number until the identity
+# is completed (beneficiary.identity), and its pseudonym is random rather than derived from a number.
+PROVISIONAL = "provisional"
+IDENTITY_KINDS = (*NISS_KINDS, PROVISIONAL)
 # How each step of a path is recorded (stage_transition.kind).
 KIND_ENTERED, KIND_MOVED, KIND_REENTERED, KIND_DROPPED_OUT, KIND_EXITED = (
     "entered",

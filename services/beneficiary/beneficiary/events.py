@@ -275,8 +275,19 @@ def erased(pub: EventBuilder, on: date) -> list[Event]:
     ]
 
 
+def merged(gone: EventBuilder, kept: EventBuilder) -> list[Event]:
+    """A provisional file folded into the file that holds the person's number (``beneficiary.identity``): the
+    Mission's services forget the provisional reference (``erased``, internal only: the person is not erased),
+    and InterMire reads the provisional pseudonym as the kept file's (``pseudonym_rekeyed``), one person."""
+    return [
+        gone.internal(internal.BeneficiaryErasedV1(beneficiary_id=gone.person.id)),
+        pseudonym_rekeyed(gone.source, gone.person.pseudonym, kept.person),
+    ]
+
+
 def pseudonym_rekeyed(source: str, previous: str, person) -> Event:
-    """To InterMire only: ``previous`` now reads ``person.pseudonym`` (no other field: nothing else changed)."""
+    """To InterMire only: ``previous`` now reads ``person.pseudonym`` (no other field: nothing else changed).
+    Sent by a key rotation, and by a provisional identity completed or merged (``beneficiary.identity``)."""
     return build(
         sector.PseudonymRekeyedV1(
             previous_pseudonym=previous, pseudonym=person.pseudonym, pseudonym_key=person.pseudonym_key

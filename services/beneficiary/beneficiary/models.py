@@ -22,11 +22,14 @@ class Beneficiary(Base):
     __tablename__ = "beneficiary"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    # National register or BIS number, digits only; never leaves this table.
-    niss: Mapped[str] = mapped_column(String(11), unique=True)
-    # Its kind: 'national_register' or 'bis' (beneficiary.enums.NISS_KINDS), set at intake (domain.niss_kind).
+    # National register or BIS number, digits only; never leaves this table. None for a provisional identity
+    # (taken in with neither number yet): unique among the numbers, NULLs apart, on SQLite and PostgreSQL alike.
+    niss: Mapped[str | None] = mapped_column(String(11), unique=True, nullable=True)
+    # Its kind: 'national_register' or 'bis' (beneficiary.enums.NISS_KINDS), set at intake (domain.niss_kind),
+    # or 'provisional' until the number is known (beneficiary.identity).
     niss_kind: Mapped[str] = mapped_column(String(20), default="national_register", server_default="national_register")
-    # HMAC of the NISS under the sector key: what other Missions and InterMire see.
+    # HMAC of the NISS under the sector key: what other Missions and InterMire see. A provisional identity's
+    # is random (nothing to derive it from); completing the identity renames it at InterMire (beneficiary.identity).
     pseudonym: Mapped[str] = mapped_column(String(32), index=True)
     # Which sector key made it (kit.pseudonym.key_id): a rotation re-derives the others ('' = before key ids).
     pseudonym_key: Mapped[str] = mapped_column(String(16), index=True, default="", server_default="")
@@ -212,6 +215,26 @@ class Audit(Base):
     action: Mapped[str] = mapped_column(String(50))
     purpose: Mapped[str] = mapped_column(String(100))
     subject: Mapped[str] = mapped_column(String(36), index=True)
+
+    # The data-protection officer's review lists one user's reads (``audit_entries(user=...)``), newest first.
+    __table_args__ = (Index("ix_audit_actor_at", "actor", "at"),)
+
+
+class IdentityMerge(Base):
+    """The trace of a provisional file folded into the file that already held the person's number: who merged
+    which file into which, when, and how many records of each kind moved. By reference only; the merged
+    file no longer exists, so a later reference to it finds this row (``beneficiary.identity``)."""
+
+    __tablename__ = "identity_merge"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    merged_id: Mapped[str] = mapped_column(String(36), unique=True)
+    into_id: Mapped[str] = mapped_column(String(36), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    by: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(30))
+    # {"assessments": 2, "plan_versions": 1, ...}: what the merged file held and the surviving one took.
+    moved: Mapped[dict] = mapped_column(JSON)
 
 
 class ErasureResidue(Base):

@@ -8,7 +8,8 @@ loses no pair and a batch half applied does not exist. Idempotent: a person alre
 is not touched again, so ``passerelle rotate-sector-key`` simply repeats until nothing remains.
 
 Rows from before key identifiers whose pseudonym the current key gives again (the key did not change)
-only get the identifier: no event, since nothing changed for InterMire.
+only get the identifier: no event, since nothing changed for InterMire. So do provisional identities (no
+number yet, a random pseudonym: ``beneficiary.identity``), renamed when their number is known instead.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ def rekey(db, source: str, limit: int = 500) -> dict:
     with db.transaction() as session:
         people = session.scalars(select(Beneficiary).where(stale).order_by(Beneficiary.id).limit(limit)).all()
         for person in people:
+            if person.niss is None:
+                # A provisional identity's pseudonym is random, not derived under any key: only the label moves.
+                person.pseudonym_key = current
+                labelled += 1
+                continue
             previous, person.pseudonym = person.pseudonym, pseudonym(person.niss)
             person.pseudonym_key = current
             if person.pseudonym == previous:

@@ -61,11 +61,30 @@ class DisclosureSchema(_Strict):
     given_on = fields.Date(required=True, validate=_not_future)
 
 
+def _identity_number(value: str) -> None:
+    try:
+        domain.niss_kind(value)
+    except Refused as refusal:
+        raise ValidationError(refusal.message) from None
+
+
+NUMBER, PROVISIONAL_IDENTITY = "number", enums.PROVISIONAL
+
+
 class IntakeSchema(_Strict):
+    # A number, or the explicit choice of a provisional identity (neither number known yet at intake).
+    identity = fields.String(
+        load_default=NUMBER,
+        validate=validate.OneOf([NUMBER, PROVISIONAL_IDENTITY]),
+        metadata={"description": "'number' (the default: niss required) or 'provisional' (no niss; completed later)"},
+    )
     niss = fields.String(
-        required=True,
+        load_default=None,
         metadata={"description": "national register number or BIS number, with or without separators"},
     )
+    # A provisional intake that looks like a file on record (same names and birth date) is refused unless the
+    # counsellor confirms it is another person.
+    confirmed_other_person = fields.Boolean(load_default=False)
     first_name = fields.String(required=True, validate=validate.Length(1, 100))
     last_name = fields.String(required=True, validate=validate.Length(1, 100))
     birth_date = fields.Date(required=True)
@@ -83,15 +102,22 @@ class IntakeSchema(_Strict):
 
     @validates("niss")
     def _niss(self, value, **kwargs):
-        try:
-            domain.niss_kind(value)
-        except Refused as refusal:
-            raise ValidationError(refusal.message) from None
+        if value is not None:
+            _identity_number(value)
 
     @validates("municipality")
     def _municipality(self, value, **kwargs):
         if municipality(value) is None:
             raise ValidationError("unknown municipality (REFNIS code expected, e.g. 52011 for Charleroi)")
+
+    @validates_schema
+    def _identity(self, data, **kwargs):
+        if data.get("identity") == PROVISIONAL_IDENTITY and data.get("niss"):
+            raise ValidationError("a provisional identity takes no number: choose one or the other", "niss")
+        if data.get("identity", NUMBER) == NUMBER and not data.get("niss"):
+            raise ValidationError(
+                "a national register or BIS number is required, or choose a provisional identity", "niss"
+            )
 
     @validates_schema
     def _dates(self, data, **kwargs):
@@ -231,6 +257,34 @@ class ExitSchema(_Strict):
     why = fields.String(load_default=None, validate=validate.Length(1, 500))
 
 
+class IdentitySchema(_Strict):
+    """Completing a provisional identity: the person's national register or BIS number."""
+
+    niss = fields.String(
+        required=True,
+        validate=_identity_number,
+        metadata={"description": "national register number or BIS number, with or without separators"},
+    )
+
+
+class MergeSchema(IdentitySchema):
+    """Folding a provisional file into the file that holds the person's number: the number again (what vouches
+    that both files are the same person) and that file's reference, as the 409 of the completion named it."""
+
+    into = fields.String(required=True, validate=validate.Length(1, 36))
+
+
+class MergeTraceSchema(Schema):
+    """A merge as its trace keeps it: by reference only."""
+
+    merged_id = fields.String()
+    into_id = fields.String()
+    at = fields.Function(lambda row: inputs.aware(row.at).isoformat())
+    by = fields.String()
+    role = fields.String()
+    moved = fields.Dict()
+
+
 class BeneficiarySchema(Schema):
     id = fields.String()
     first_name = fields.String()
@@ -327,6 +381,8 @@ class FileSchema(Schema):
     plan_version = fields.Integer()
     contract = fields.Nested(ContractOutSchema)
     followed_elsewhere = fields.List(fields.String())
+    # The provisional files merged into this one (their trace: who, when, what moved).
+    merges = fields.List(fields.Nested(MergeTraceSchema))
 
 
 class PlanOutSchema(Schema):

@@ -2,7 +2,7 @@
 ``beneficiary.application`` it calls (where the rules are, and the audit of every read of personal data)."""
 
 from beneficiary import application as app
-from beneficiary import queries, schemas
+from beneficiary import identity, queries, schemas
 from beneficiary.protection import DataProtection
 from contracts import signal
 from kit import agency_outbox as agency_events
@@ -36,6 +36,16 @@ class BeneficiaryService(DataProtection, ServiceBase):
     def get(self, beneficiary_id, purpose="accompaniment"):
         sensitive_ok = self.caller.may("beneficiary.sensitive_evidence")
         return app.file(*self._reader, self.site.code, beneficiary_id, purpose, sensitive_ok)
+
+    @entrypoint("beneficiary.complete_identity", payload=schemas.IdentitySchema, answer=schemas.BeneficiarySchema)
+    def complete_identity(self, beneficiary_id, payload):
+        """A provisional identity takes its number (``beneficiary.identity``); 409 naming the file that holds it."""
+        return identity.complete(*self.unit, self._file(beneficiary_id), payload)
+
+    @entrypoint("beneficiary.merge", payload=schemas.MergeSchema, answer=schemas.BeneficiarySchema)
+    def merge_identity(self, beneficiary_id, payload):
+        """Fold a provisional file into the file that holds its number; answers the kept file."""
+        return identity.merge(*self.unit, self._file(beneficiary_id), payload)
 
     @once(signal.FollowedElsewhereV1, source="signal")
     def on_followed_elsewhere(self, data):
