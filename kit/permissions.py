@@ -23,6 +23,8 @@ POLICY: dict[str, frozenset[str]] = {
     "beneficiary.record_outcome": frozenset({"counsellor", "director"}),
     "beneficiary.record_consent": frozenset({"counsellor", "director"}),
     "beneficiary.erase": frozenset({"director"}),
+    # Hand a file to another Mission (with the person's consent), and answer the transfers received.
+    "beneficiary.transfer": frozenset({"counsellor", "director"}),
     # Accompaniment notes: only those who write them read them (and the counsellor who follows the person).
     "beneficiary.notes.social": frozenset({"social_worker", "counsellor"}),
     "beneficiary.notes.pedagogical": frozenset({"project_lead", "counsellor"}),
