@@ -89,3 +89,9 @@ def test_a_director_and_the_dpo_make_a_persons_copy_and_a_counsellor_may_not(fro
     """A person's copy (GDPR art. 15): the director from the file with the JSON download, the DPO from the
     access log, a counsellor refused (tests/web/subject_access_scenario.py)."""
     run(front, "a_persons_copy", timeout=300, module="tests.web.subject_access_scenario")
+
+
+def test_a_file_transferred_to_another_mission(front):
+    """« Transférer vers une autre Mission » refused without consent, then asked; MIRENA's director declines
+    without a reason (refused), then accepts from « Transferts reçus »; MIREC's file is a closed record."""
+    run(front, "a_file_transferred_to_another_mission", module="tests.web.transfer_scenario")
