@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import msgspec
 
-from contracts import internal, sector, signal
+from contracts import internal, sector, signal, transfer
 from contracts.agency import catalogue as agency
 from contracts.envelope import Event
 from contracts.payloads import OutsideContract, Payload, UnknownEventType, catalogue
@@ -19,7 +19,7 @@ from contracts.payloads import OutsideContract, Payload, UnknownEventType, catal
 P = TypeVar("P", bound=Payload)
 
 CATALOGUE: dict[tuple[str, str], type[Payload]] = catalogue(
-    *internal.PAYLOADS, *sector.PAYLOADS, *signal.PAYLOADS, *agency.PAYLOADS
+    *internal.PAYLOADS, *sector.PAYLOADS, *signal.PAYLOADS, *transfer.PAYLOADS, *agency.PAYLOADS
 )
 
 

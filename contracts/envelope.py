@@ -23,16 +23,18 @@ SPECVERSION = "1.0"
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
 # internal: within a Mission; sector: Mission -> InterMire; agency: Mission -> Le Forem / Actiris;
-# signal: InterMire -> the Missions concerned (pseudonyms only, e.g. "followed by another Mission").
-AUDIENCES = ("internal", "sector", "agency", "signal")
+# signal: InterMire -> the Missions concerned (pseudonyms only, e.g. "followed by another Mission");
+# transfer: one Mission -> another, a person's file handed over with their consent (never through InterMire).
+AUDIENCES = ("internal", "sector", "agency", "signal", "transfer")
 # Each audience travels on its own topic exchange (the same name in every vhost); the broker's shovels carry the
-# sector and agency exchanges' traffic out of a Mission, and the signals exchange's from InterMire to the Mission
-# each signal names.
+# sector and agency exchanges' traffic out of a Mission, the signals exchange's from InterMire to the Mission
+# each signal names, and the transfers exchange's through the transfers vhost to the Mission each transfer names.
 EXCHANGES = {
     "internal": "passerelle.events",
     "sector": "passerelle.sector",
     "agency": "passerelle.agency",
     "signal": "passerelle.signals",
+    "transfer": "passerelle.transfers",
 }
 TYPE_PATTERN = r"^be\.mire\.[a-z_]+\.[a-z_0-9]+\.v[0-9]+$"
 

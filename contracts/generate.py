@@ -14,7 +14,8 @@ agency and event type a sample message (``examples/<agency>/<type>.json``,
 For the platform itself, one AsyncAPI 3.0 document per audience that stays
 inside it: ``asyncapi-internal.yaml`` (between a Mission's services; marked
 internal: it never leaves the Mission's vhost) and ``asyncapi-sector.yaml``
-(a Mission to InterMire, and InterMire's signals back to the Missions).
+(a Mission to InterMire, and InterMire's signals back to the Missions) and
+``asyncapi-transfer.yaml`` (a person's file handed from one Mission to another).
 """
 
 from __future__ import annotations
@@ -259,6 +260,17 @@ PLATFORM_DOCUMENTS = {
         "code in front of the routing key): pseudonyms only.",
         ("sector", "signal"),
     ),
+    "asyncapi-transfer.yaml": (
+        "transfer",
+        "Passerelle — a person's file handed from one Mission to another (platform only)",
+        "Not published outside the platform, and never through InterMire or an agency. A request carries the "
+        "person's file (identity with the national number, path, plan; accompaniment notes only with the "
+        "person's consent) from the sending Mission to the one it names; the answer (accepted or declined) "
+        "goes back without personal data. Each Mission's to-transfers shovel carries its transfers to the "
+        "transfers vhost, whose one queue per Mission is shovelled into that Mission's "
+        "passerelle.transfers.in exchange: a Mission receives only the transfers addressed to it.",
+        ("transfer",),
+    ),
 }
 CHANNEL_TEXT = {
     "internal": "Topic exchange on each Mission's vhost; routing key: the event type. Every consumer has its own "
@@ -267,6 +279,9 @@ CHANNEL_TEXT = {
     "exchange on /intermire; routing key: the event type.",
     "signal": "Topic exchange on /intermire, drained by a shovel per Mission into that Mission's vhost; routing "
     "key: '<mission code>.<event type>'.",
+    "transfer": "Topic exchange on each Mission's vhost, drained by its to-transfers shovel into the same exchange on "
+    "the transfers vhost, where a queue per Mission (bound '<mission code>.#') is shovelled into that Mission's "
+    "passerelle.transfers.in exchange; routing key: '<addressee mission code>.<event type>'.",
 }
 
 

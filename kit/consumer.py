@@ -60,8 +60,11 @@ MAX_ATTEMPTS = 5
 TURN = 0.2  # seconds an idle consumer loop waits before it looks at stop requests again (PromptQueueConsumer)
 LINGER = 0.02  # how long a partial batch waits for more events: short against the latency it adds
 DLX = "passerelle.dlx"
+# Where the transfers addressed to a Mission arrive, shovelled from the transfers vhost: an exchange of its own, not
+# the Mission's passerelle.transfers (what it sends out), which no service user may publish to.
+TRANSFERS_IN = "passerelle.transfers.in"
 # The exchanges a handler may consume from (agency events leave the platform: nothing here consumes them).
-SOURCES = {audience: EXCHANGES[audience] for audience in ("internal", "sector", "signal")}
+SOURCES = {audience: EXCHANGES[audience] for audience in ("internal", "sector", "signal")} | {"transfer": TRANSFERS_IN}
 # A relay's packed batch: a JSON array of structured CloudEvents (the CloudEvents JSON batch format), of at
 # most PACK_EVENTS events (kit.relay packs runs of same-type events up to that).
 PACKED = BATCH
@@ -74,8 +77,8 @@ register("cloudevents", json.dumps, json.loads, content_type=STRUCTURED, content
 
 
 def binding_key(source: str, event_type: str) -> str:
-    """Signals keep their addressee in front of the type (``mirec.be.mire…``) across the shovel."""
-    return f"*.{event_type}" if source == "signal" else event_type
+    """Signals and transfers keep their addressee in front of the type (``mirec.be.mire…``) across the shovel."""
+    return f"*.{event_type}" if source in ("signal", "transfer") else event_type
 
 
 def queue_name(service: str, method: str) -> str:

@@ -260,6 +260,7 @@ def _owner(registry: Registry) -> dict[str, str]:
     """vhost -> overlay that owns its resources."""
     owners = {site.vhost: site.code for site in registry.sites}
     owners[registry.agencies_vhost] = PLATFORM
+    owners[registry.transfers_vhost] = PLATFORM
     return owners
 
 

@@ -26,21 +26,22 @@ from contracts.envelope import EXCHANGES, Event
 from kit.storage import outbox
 
 __all__ = ["ADDRESSED", "AGENCIES", "EXCHANGES", "add", "routing_key", "write_pending"]
-ADDRESSED = ("agency", "signal")  # audiences whose routing key starts with the recipient
+ADDRESSED = ("agency", "signal", "transfer")  # audiences whose routing key starts with the recipient
 
 
 def routing_key(event: Event, to: str | None = None) -> str:
     if event.audience == "agency" and to not in AGENCIES:
         raise ValueError(f"an agency event needs its agency (one of {AGENCIES}), got {to!r}")
-    if event.audience == "signal" and not to:
-        raise ValueError("a signal needs the Mission it is for")
+    if event.audience in ("signal", "transfer") and not to:
+        raise ValueError(f"a {event.audience} event needs the Mission it is for")
     return f"{to}.{event.type}" if event.audience in ADDRESSED else event.type
 
 
 def add(session: Session, event: Event, *, to: str | None = None) -> None:
     """Queue ``event`` for publication when ``session``'s transaction commits.
 
-    ``to`` names the recipient of an agency event (``forem``, ``actiris``) or a signal (a Mission code).
+    ``to`` names the recipient of an agency event (``forem``, ``actiris``), or the Mission (its code) a signal or a
+    transfer is for.
     """
     session.info.setdefault(_PENDING, []).append(
         {

@@ -27,6 +27,8 @@ POLICY: dict[str, frozenset[str]] = {
     # file that already holds the number is the same people's call, traced (beneficiary.identity).
     "beneficiary.complete_identity": frozenset({"counsellor", "director"}),
     "beneficiary.merge": frozenset({"counsellor", "director"}),
+    # Hand a file to another Mission (with the person's consent), and answer the transfers received.
+    "beneficiary.transfer": frozenset({"counsellor", "director"}),
     # Accompaniment notes: only those who write them read them (and the counsellor who follows the person).
     "beneficiary.notes.social": frozenset({"social_worker", "counsellor"}),
     "beneficiary.notes.pedagogical": frozenset({"project_lead", "counsellor"}),

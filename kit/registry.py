@@ -23,6 +23,8 @@ from kit.retention import Periods, PeriodsSchema, periods
 
 MISSION, INTERMIRE = "mission", "intermire"
 AGENCIES_VHOST = "agencies"
+# Where transfers between Missions pass (kit.topology): read by the shovel user alone, never by InterMire or an agency.
+TRANSFERS_VHOST = "transfers"
 CODE = validate.Regexp(r"^[a-z][a-z0-9]{1,19}$", error="must be 2-20 lower-case letters or digits")
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "missions.yaml"
@@ -230,6 +232,10 @@ class Registry:
     @property
     def agencies_vhost(self) -> str:
         return "/" + self.prefix + AGENCIES_VHOST
+
+    @property
+    def transfers_vhost(self) -> str:
+        return "/" + self.prefix + TRANSFERS_VHOST
 
     @property
     def agency_access(self) -> dict[str, Any]:

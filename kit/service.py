@@ -22,13 +22,16 @@ from kit.rpc import rpc
 
 SITE_KEY = "SITE"
 SITE_KIND_KEY = "SITE_KIND"
+# The codes of every Mission of the registry: where a file may be transferred (beneficiary.transfers).
+MISSIONS_KEY = "MISSIONS"
 
 
 class Placement:
     """Where a running service is: its site's code and kind, and its own name (what ``self.site`` holds)."""
 
-    def __init__(self, code: str, kind: str, service: str):
+    def __init__(self, code: str, kind: str, service: str, missions: tuple[str, ...] = ()):
         self.code, self.kind, self.service = code, kind, service
+        self.missions = missions  # every Mission of the registry, by code
 
     @property
     def source(self) -> str:
@@ -41,7 +44,12 @@ class Placement:
 class SiteContext(DependencyProvider):
     def setup(self) -> None:
         config = self.container.config
-        self.site = Placement(config[SITE_KEY], config.get(SITE_KIND_KEY, "mission"), self.container.service_name)
+        self.site = Placement(
+            config[SITE_KEY],
+            config.get(SITE_KIND_KEY, "mission"),
+            self.container.service_name,
+            tuple(config.get(MISSIONS_KEY, ())),
+        )
 
     def get_dependency(self, worker_ctx: Any) -> Placement:
         return self.site

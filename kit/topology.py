@@ -14,6 +14,11 @@ and idempotent, so it can run at every ``up``. For each Mission vhost:
   nothing else leaves a Mission, and no application code copies messages;
 * ``passerelle.signals``, where a shovel from InterMire's ``signals.<code>``
   queue delivers the signals addressed to this Mission (pseudonyms only);
+* ``outgoing.transfer`` (bound to ``passerelle.transfers``), from which a
+  shovel carries the Mission's transfers of a person's file to the
+  transfers vhost, and ``passerelle.transfers.in``, where a shovel from the
+  transfers vhost's ``transfers.<code>`` queue delivers the transfers
+  addressed to this Mission;
 * one broker user per service, allowed only its own queues, ``nameko-rpc``
   and the exchanges it publishes to.
 
@@ -21,6 +26,9 @@ and idempotent, so it can run at every ``up``. For each Mission vhost:
 per agency that only that agency's user may read (and its dead letters,
 where its consumer's rejects go); the agency user may configure and publish
 nothing. ``contracts/asyncapi.yaml`` describes these queues to the agencies.
+``/transfers`` has one queue per Mission, bound to the Mission's code: only
+the shovel user may read or write there, so no Mission, InterMire or agency
+user can read a transfer (which carries a person's file) on its way.
 """
 
 from __future__ import annotations
@@ -35,16 +43,17 @@ import requests
 
 from kit.broker import amqp_uri
 from kit.config import ConfigError
-from kit.consumer import DLX, SOURCES, binding_key, handlers_of, queue_arguments, queue_name
+from kit.consumer import DLX, SOURCES, TRANSFERS_IN, binding_key, handlers_of, queue_arguments, queue_name
 from kit.outbox import AGENCIES, EXCHANGES
 from kit.registry import Registry, Site
 
 RPC_EXCHANGE = "nameko-rpc"
-OUTGOING = {"sector": "outgoing.sector", "agency": "outgoing.agency"}
+OUTGOING = {"sector": "outgoing.sector", "agency": "outgoing.agency", "transfer": "outgoing.transfer"}
 GATEWAY_USER = "gateway"
 SHOVEL_USER = "shovel"
 AGENCY_QUEUE = "{agency}.events"
 SIGNALS_QUEUE = "signals.{mission}"
+TRANSFERS_QUEUE = "transfers.{mission}"
 
 
 def load_service_class(path: str):
@@ -159,7 +168,7 @@ class Topology:
         self.vhost(vhost)
         self.base_exchanges(
             vhost,
-            [RPC_EXCHANGE, *EXCHANGES.values()]
+            [RPC_EXCHANGE, *EXCHANGES.values(), TRANSFERS_IN]
             if site.is_mission
             else [RPC_EXCHANGE, EXCHANGES["sector"], EXCHANGES["signal"]],
         )
@@ -208,15 +217,42 @@ class Topology:
             # Read its own queue (and dead letters) only; publish and declare nothing.
             self.permit(user, vhost, "^$", "^$", rf"^{re.escape(name)}(\.dead)?$")
 
+    def transfers(self):
+        """The transfers vhost: one queue per Mission, bound to its code, that only the shovel user reads.
+
+        One queue per Mission (not per pair of Missions) and two shovels per Mission: each Mission's
+        to-transfers shovel brings what it sends here, and the exchange routes it by the addressee's code
+        to that Mission's queue, which its own shovel delivers into the Mission's ``passerelle.transfers.in``.
+        """
+        vhost = self.registry.transfers_vhost
+        self.vhost(vhost)
+        self.exchange(vhost, EXCHANGES["transfer"], "topic")
+        for mission in self.registry.missions:
+            name = TRANSFERS_QUEUE.format(mission=mission.code)
+            self.queue(vhost, name, {"x-queue-type": "quorum"})
+            self.bind(vhost, EXCHANGES["transfer"], name, f"{mission.code}.#")
+
     def shovels(self):
-        """Every flow between sites: Missions' sector and agency events out, InterMire's signals in."""
+        """Every flow between sites: Missions' sector and agency events out, InterMire's signals in, and the
+        transfers between Missions through the transfers vhost."""
         shovel = self.user(self.registry.prefix + SHOVEL_USER)
         intermire = self.registry.intermire
         agencies = self.registry.agencies_vhost
+        transfers = self.registry.transfers_vhost
         signals = re.escape(EXCHANGES["signal"])
+        inbound = f"{signals}|{re.escape(TRANSFERS_IN)}"
         for mission in self.registry.missions:
-            self.permit(shovel, mission.vhost, "^$", f"^{signals}$", r"^outgoing\..+$")
+            self.permit(shovel, mission.vhost, "^$", f"^({inbound})$", r"^outgoing\..+$")
             self._shovel(shovel, mission.vhost, "to-agency", OUTGOING["agency"], agencies, EXCHANGES["agency"])
+            self._shovel(shovel, mission.vhost, "to-transfers", OUTGOING["transfer"], transfers, EXCHANGES["transfer"])
+            self._shovel(
+                shovel,
+                transfers,
+                f"to-{mission.code}",
+                TRANSFERS_QUEUE.format(mission=mission.code),
+                mission.vhost,
+                TRANSFERS_IN,
+            )
             if intermire:
                 self._shovel(
                     shovel, mission.vhost, "to-sector", OUTGOING["sector"], intermire.vhost, EXCHANGES["sector"]
@@ -230,6 +266,7 @@ class Topology:
                     EXCHANGES["signal"],
                 )
         self.permit(shovel, agencies, "^$", f"^{re.escape(EXCHANGES['agency'])}$", "^$")
+        self.permit(shovel, transfers, "^$", f"^{re.escape(EXCHANGES['transfer'])}$", r"^transfers\..+$")
         if intermire:
             self.permit(shovel, intermire.vhost, "^$", f"^{re.escape(EXCHANGES['sector'])}$", r"^signals\..+$")
 
@@ -258,12 +295,13 @@ class Topology:
         """Declare everything; return the vhosts declared."""
         sites = sites or self.registry.sites
         self.agencies()
+        self.transfers()
         # InterMire first: its signal queues must exist before a shovel reads them.
         ordered = sorted(sites, key=lambda s: s.is_mission)
         for site in ordered:
             self.site(site)
         self.shovels()
-        return [self.registry.agencies_vhost] + [s.vhost for s in ordered]
+        return [self.registry.agencies_vhost, self.registry.transfers_vhost] + [s.vhost for s in ordered]
 
     def teardown(self, sites: list[Site] | None = None):
         """Delete the vhosts and users of these sites (tests and ``down --purge``).
@@ -272,14 +310,15 @@ class Topology:
         reconnects in a loop, and hundreds of those slow the whole broker down.
         """
         sites = sites or self.registry.sites
-        for site in sites:
-            found = self.mgmt.get(f"/parameters/shovel/{q(site.vhost)}", ok=(200, 404))
+        for vhost in [s.vhost for s in sites] + [self.registry.transfers_vhost]:
+            found = self.mgmt.get(f"/parameters/shovel/{q(vhost)}", ok=(200, 404))
             for shovel in found if isinstance(found, list) else []:
-                self.mgmt.delete(f"/parameters/shovel/{q(site.vhost)}/{q(shovel['name'])}")
+                self.mgmt.delete(f"/parameters/shovel/{q(vhost)}/{q(shovel['name'])}")
         for site in sites:
             self.mgmt.delete(f"/vhosts/{q(site.vhost)}")
             for service in site.services:
                 self.mgmt.delete(f"/users/{q(site.broker_user(service))}")
         self.mgmt.delete(f"/vhosts/{q(self.registry.agencies_vhost)}")
+        self.mgmt.delete(f"/vhosts/{q(self.registry.transfers_vhost)}")
         for user in (GATEWAY_USER, SHOVEL_USER, *AGENCIES):
             self.mgmt.delete(f"/users/{q(self.registry.prefix + user)}")

@@ -34,7 +34,7 @@ from kit.db import DATABASE_POOL_KEY, DATABASES_KEY, check_connection, make_engi
 from kit.observability import ADDRESS_KEY, SERVER
 from kit.registry import INTERMIRE, Registry, Site
 from kit.rpc import RPC_TIMEOUT_KEY
-from kit.service import SITE_KEY, SITE_KIND_KEY
+from kit.service import MISSIONS_KEY, SITE_KEY, SITE_KIND_KEY
 from kit.topology import load_service_class
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ def container_config(registry: Registry, site: Site, service: str, port: int | N
         DATABASE_POOL_KEY: registry.platform["database_pool_size"],
         SITE_KEY: site.code,
         SITE_KIND_KEY: site.kind,
+        MISSIONS_KEY: [m.code for m in registry.missions],
         RPC_TIMEOUT_KEY: registry.platform["rpc_timeout"],
         ADDRESS_KEY: f"{registry.platform['observability_host']}:{port or site.observability_port}",
         "serializer": "json",

@@ -16,7 +16,14 @@ STAGES = {
     "placement": N_("Placement"),
     "suivi": N_("Suivi"),
 }
-STATUSES = {"active": N_("en parcours"), "dropped_out": N_("abandon"), "exited": N_("sorti·e")}
+STATUSES = {
+    "active": N_("en parcours"),
+    "dropped_out": N_("abandon"),
+    "exited": N_("sorti·e"),
+    "transferred": N_("transféré·e"),
+}
+# Where a transfer of a file to another Mission stands.
+TRANSFER_STATUSES = {"requested": N_("en attente de réponse"), "accepted": N_("accepté"), "declined": N_("refusé")}
 TARGET_GROUPS = {
     "low_qualification": N_("Peu qualifié·e"),
     "long_term_unemployed": N_("Chômage de longue durée"),

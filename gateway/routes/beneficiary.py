@@ -4,12 +4,13 @@ from datetime import date
 
 from beneficiary import queries
 from beneficiary import schemas as bs
-from beneficiary.enums import STAGES
+from beneficiary.enums import RECEIVED, SENT, STAGES, TRANSFER_STATUSES
 from marshmallow import fields, validate
 
 from gateway.route import Route, body_only, by_id, by_id_body, by_id_purpose, page_args
 
 B = "/missions/<code>/beneficiaries"
+T = "/missions/<code>/transfers"
 
 
 def _counsellor() -> fields.Field:
@@ -353,5 +354,51 @@ ROUTES = [
         "Subject access: everything the beneficiary service holds about the person, notes and audit included",
         by_id(),
         personal=True,
+    ),
+    # Transfer of a file to another Mission, with the person's consent (beneficiary.transfers).
+    Route(
+        "POST",
+        B + "/<id>/transfer",
+        "beneficiary.transfer",
+        "beneficiary",
+        "request_transfer",
+        "Ask another Mission to take the file over (the person's consent required; notes only with theirs too)",
+        by_id_body(),
+        body=bs.TransferRequestSchema,
+        status=201,
+    ),
+    Route(
+        "GET",
+        T,
+        "beneficiary.transfer",
+        "beneficiary",
+        "list_transfers",
+        "Transfers received from other Missions (or sent: ?direction=sent), with what each moves",
+        lambda p, q, b: [{"direction": q["direction"], "status": q.get("status")}, *page_args(q), q["purpose"]],
+        query={
+            "direction": fields.String(load_default=RECEIVED, validate=validate.OneOf((RECEIVED, SENT))),
+            "status": fields.String(validate=validate.OneOf(TRANSFER_STATUSES)),
+        },
+        personal=True,
+        paginated=True,
+    ),
+    Route(
+        "POST",
+        T + "/<id>/accept",
+        "beneficiary.transfer",
+        "beneficiary",
+        "accept_transfer",
+        "Accept a transfer received: the file is opened here with its identity, path and plan (and notes if consented)",
+        by_id(),
+    ),
+    Route(
+        "POST",
+        T + "/<id>/decline",
+        "beneficiary.transfer",
+        "beneficiary",
+        "decline_transfer",
+        "Decline a transfer received, with a reason: the file stays with the Mission that asked",
+        by_id_body(),
+        body=bs.TransferDeclineSchema,
     ),
 ]

@@ -24,7 +24,10 @@ REGISTRY = load(ROOT / "config" / "missions.yaml", environ={})
 def test_definitions_hold_every_object_broker_setup_declares():
     rec = record(REGISTRY)
     defs = rabbitmq_definitions(REGISTRY)
-    assert {v["name"] for v in defs["vhosts"]} == {s.vhost for s in REGISTRY.sites} | {REGISTRY.agencies_vhost}
+    assert {v["name"] for v in defs["vhosts"]} == {s.vhost for s in REGISTRY.sites} | {
+        REGISTRY.agencies_vhost,
+        REGISTRY.transfers_vhost,
+    }
     assert {(q["vhost"], q["name"]) for q in defs["queues"]} == {(q["vhost"], q["name"]) for q in rec.queues}
     assert len(defs["bindings"]) == len(rec.bindings) and len(defs["exchanges"]) == len(rec.exchanges)
     assert {(p["vhost"], p["user"], p["read"]) for p in defs["permissions"]} == {
@@ -39,6 +42,9 @@ def test_definitions_hold_every_object_broker_setup_declares():
     for mission in REGISTRY.missions:
         assert shovels[(mission.vhost, "to-sector")]["src-queue"] == "outgoing.sector"
         assert shovels[(mission.vhost, "to-agency")]["src-queue"] == "outgoing.agency"
+        # Transfers between Missions: out through the transfers vhost, in from the Mission's own queue there.
+        assert shovels[(mission.vhost, "to-transfers")]["src-queue"] == "outgoing.transfer"
+        assert shovels[(REGISTRY.transfers_vhost, f"to-{mission.code}")]["src-queue"] == f"transfers.{mission.code}"
     assert {v["ack-mode"] for v in shovels.values()} == {"on-confirm"}
 
 
@@ -93,7 +99,10 @@ def test_a_real_rabbitmq_loads_the_definitions_and_runs_their_shovels(tmp_path):
         queues = platform.mgmt.get(f"/queues/{quote(mirec.vhost, safe='')}")
         assert {q["name"] for q in queues} == {q["name"] for q in defs["queues"] if q["vhost"] == mirec.vhost}
         assert {q["type"] for q in queues} == {"quorum"}
-        vhosts = {s.vhost for s in platform.registry.sites} | {platform.registry.agencies_vhost}
+        vhosts = {s.vhost for s in platform.registry.sites} | {
+            platform.registry.agencies_vhost,
+            platform.registry.transfers_vhost,
+        }
 
         def shovels_running():
             ours = [s for s in platform.mgmt.get("/shovels") if s["vhost"] in vhosts]

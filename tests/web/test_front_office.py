@@ -102,3 +102,9 @@ def test_a_provisional_identity_completed_and_merged(front):
     identity completed on the file, and a second provisional file merged into the file that holds its number
     (tests/web/identity_scenario.py)."""
     run(front, "a_provisional_identity_completed_and_merged", module="tests.web.identity_scenario")
+
+
+def test_a_file_transferred_to_another_mission(front):
+    """« Transférer vers une autre Mission » refused without consent, then asked; MIRENA's director declines
+    without a reason (refused), then accepts from « Transferts reçus »; MIREC's file is a closed record."""
+    run(front, "a_file_transferred_to_another_mission", module="tests.web.transfer_scenario")

@@ -1,3 +1,15 @@
 """The pages, one module per area; importing this package registers them (``web.app.view``)."""
 
-from web.views import access, audit, auth, conventions, director, due, employers, figures, people, search  # noqa: F401
+from web.views import (  # noqa: F401
+    access,
+    audit,
+    auth,
+    conventions,
+    director,
+    due,
+    employers,
+    figures,
+    people,
+    search,
+    transfers,
+)

@@ -31,6 +31,7 @@ from beneficiary.enums import (
     KIND_EXITED,
     PROVISIONAL,
     SENSITIVE_GROUPS,
+    SENT,
 )
 from beneficiary.models import (
     Assessment,
@@ -46,6 +47,7 @@ from beneficiary.models import (
     PlanVersion,
     StageTransition,
     TargetGroup,
+    Transfer,
 )
 from contracts.envelope import Event
 from kit import agency_outbox as agency_events
@@ -92,8 +94,11 @@ def audit(
 
 
 def file_to_change(session: Session, actor: Actor, clock: Clock, action: str, beneficiary_id: object) -> Beneficiary:
-    """The person whose file a write changes, the change audited under the entrypoint's ``action``."""
+    """The person whose file a write changes, the change audited under the entrypoint's ``action``; a file
+    transferred to another Mission is a closed record and refuses every change."""
     who = person(session, beneficiary_id)
+    with refused_as_field_errors():
+        domain.check_open_file(who.status)
     audit(session, actor, clock, action, who.id, "accompaniment")
     return who
 
@@ -240,6 +245,8 @@ class File:
     contract: Contract | None
     followed_elsewhere: list[str]
     merges: list[IdentityMerge]
+    # The file's latest transfer to another Mission and where it stands (``beneficiary.transfers``), if any.
+    transfer: Transfer | None = None
 
 
 def file(
@@ -268,6 +275,12 @@ def file(
         merges=list(
             session.scalars(select(IdentityMerge).where(IdentityMerge.into_id == who.id).order_by(IdentityMerge.id))
         ),
+        transfer=session.scalars(
+            select(Transfer)
+            .where(Transfer.beneficiary_id == who.id, Transfer.direction == SENT)
+            .order_by(Transfer.requested_on.desc(), Transfer.id.desc())
+            .limit(1)
+        ).first(),
     )
 
 
@@ -527,8 +540,11 @@ def exit_path(
 
 # -- accompaniment notes --------------------------------------------------
 def add_note(session: Session, actor: Actor, clock: Clock, beneficiary_id: object, data: Data) -> Note:
-    """A note of its kind on the file; its writing is audited, its text never leaves the service."""
+    """A note of its kind on the file; its writing is audited, its text never leaves the service (but with
+    the file, when the person consents to its transfer to another Mission: ``beneficiary.transfers``)."""
     who = person(session, beneficiary_id)
+    with refused_as_field_errors():
+        domain.check_open_file(who.status)
     note = Note(
         id=str(uuid.uuid4()),
         beneficiary_id=who.id,

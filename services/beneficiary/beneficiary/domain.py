@@ -23,6 +23,7 @@ from beneficiary.enums import (
     NOTE_KINDS,
     PROVISIONAL,
     STAGES,
+    TRANSFERRED,
 )
 from kit.rules import Refused
 
@@ -145,3 +146,24 @@ def age_band(birth: date, on: date) -> str:
 
 
 STATUSES = (ACTIVE, DROPPED_OUT, EXITED)
+
+
+# -- transfers between Missions (beneficiary.transfers) --------------------
+def check_transfer_target(target: str, own: str, missions: tuple[str, ...]) -> None:
+    """A file goes to another Mission the registry lists, never to its own."""
+    if target == own:
+        raise Refused("to_mission", "the file is already in this Mission: name another Mission")
+    if target not in missions:
+        raise Refused("to_mission", f"no Mission '{target[:32]}' in the registry")
+
+
+def check_transferable(status: str) -> None:
+    """Only a file still open may be handed over: an exited or already transferred one is a closed record."""
+    if status in (EXITED, TRANSFERRED):
+        raise Refused("status", f"a file whose status is '{status}' cannot be transferred")
+
+
+def check_open_file(status: str) -> None:
+    """A transferred file is a closed record: nothing of it changes any more."""
+    if status == TRANSFERRED:
+        raise Refused("status", "the file was transferred to another Mission: it is a closed record")

@@ -3,6 +3,8 @@
 # Pathway stages, in their usual order ("parcours", "filière").
 STAGES = ("accueil", "orientation", "remise_a_niveau", "preformation", "formation", "outillage", "placement", "suivi")
 ACTIVE, DROPPED_OUT, EXITED = "active", "dropped_out", "exited"
+# A file handed to another Mission (beneficiary.transfers): kept here as a closed record, changed no more.
+TRANSFERRED = "transferred"
 INTAKE_STAGE = STAGES[0]
 # Which kind of identity number a person's file holds: the national register's, or the BIS register's (kept by
 # the Crossroads Bank for Social Security for people without a register entry: newcomers, refugees, cross-border
@@ -21,6 +23,12 @@ KIND_ENTERED, KIND_MOVED, KIND_REENTERED, KIND_DROPPED_OUT, KIND_EXITED = (
     "dropped_out",
     "exited",
 )
+# A file handed over: the step that closes it at the sending Mission, and the one that opens it at the receiving one.
+KIND_TRANSFER_OUT, KIND_TRANSFER_IN = "transfer_out", "transfer_in"
+# Where a transfer between Missions stands (transfer.status), and which side of it a Mission holds.
+TRANSFER_REQUESTED, TRANSFER_ACCEPTED, TRANSFER_DECLINED = "requested", "accepted", "declined"
+TRANSFER_STATUSES = (TRANSFER_REQUESTED, TRANSFER_ACCEPTED, TRANSFER_DECLINED)
+SENT, RECEIVED = "sent", "received"
 
 # Target groups ("publics cibles"); the sensitive ones' evidence never leaves this service.
 TARGET_GROUPS = {

@@ -266,3 +266,37 @@ class Correction(CorrectionLog, Base):
     """Who corrected which field of whose file, when, and the value before and after (kit.corrections).
 
     The values are the person's personal data: they stay here and go with the person when erased."""
+
+
+class Transfer(Base):
+    """One side of a file's transfer between Missions (``beneficiary.transfers``), by the transfer's id.
+
+    The sending Mission keeps its request (to whom, why, the person's consent, what moves) and the answer;
+    the receiving Mission keeps what it was sent in ``file`` only until it answers: accepted, the file is
+    written from it; declined, it is dropped. Either way the row stays, as the audit of the transfer."""
+
+    __tablename__ = "transfer"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8))  # enums.SENT or enums.RECEIVED
+    mission: Mapped[str] = mapped_column(String(32))  # the other Mission
+    # The sender's file; at the receiver, the file made by accepting (None before).
+    beneficiary_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    status: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(String(500))
+    # The person consented to the transfer (required), and to their notes moving with it (optional).
+    consent: Mapped[bool] = mapped_column(Boolean)
+    notes_consent: Mapped[bool] = mapped_column(Boolean)
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_on: Mapped[date] = mapped_column(Date)
+    # What moves, as counts ({"identity": 1, "target_groups": n, "path_steps": n, "plans": n, "notes": n}).
+    moves: Mapped[dict] = mapped_column(JSON)
+    answered_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    answered_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    answer_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # At the sender: the request's event id, whose outbox row (the file itself) is deleted once answered.
+    event_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # At the receiver, until it answers: the request's data (identity, path, plans, notes).
+    file: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+
+    __table_args__ = (Index("ix_transfer_direction_status", "direction", "status"),)

@@ -252,6 +252,36 @@ class FollowUpSchema(_Strict):
     source = fields.String(required=True, validate=validate.OneOf(enums.FOLLOWUP_SOURCES))
 
 
+class TransferRequestSchema(_Strict):
+    """A counsellor's request to hand the file to another Mission (``beneficiary.transfers``)."""
+
+    to_mission = fields.String(
+        required=True, validate=validate.Length(1, 32), metadata={"description": "the code of the Mission asked"}
+    )
+    consent = fields.Boolean(
+        required=True,
+        metadata={"description": "the person consents to their file being transferred (must be true)"},
+    )
+    notes_consent = fields.Boolean(
+        load_default=False, metadata={"description": "the person consents to their accompaniment notes moving too"}
+    )
+    reason = fields.String(required=True, validate=validate.Length(1, 500))
+
+    @validates("consent")
+    def _consented(self, value: bool, **_: Any) -> None:
+        if value is not True:
+            raise ValidationError("the person's consent to the transfer is required")
+
+
+class TransferDeclineSchema(_Strict):
+    reason = fields.String(required=True, validate=validate.Length(1, 500))
+
+
+class TransferListSchema(_Strict):
+    direction = fields.String(load_default=enums.RECEIVED, validate=validate.OneOf((enums.RECEIVED, enums.SENT)))
+    status = fields.String(load_default=None, validate=validate.OneOf(enums.TRANSFER_STATUSES))
+
+
 class ExitSchema(_Strict):
     reason = fields.String(required=True, validate=validate.OneOf(enums.EXIT_REASONS))
     why = fields.String(load_default=None, validate=validate.Length(1, 500))
@@ -373,6 +403,17 @@ class DisclosureOutSchema(Schema):
     withdrawn_on = fields.Date()
 
 
+class FileTransferSchema(Schema):
+    """The file's latest transfer to another Mission, as the file shows it."""
+
+    id = fields.String()
+    to_mission = fields.String(attribute="mission")
+    status = fields.String()
+    requested_on = fields.Date()
+    answered_on = fields.Date()
+    answer_reason = fields.String()
+
+
 class FileSchema(Schema):
     """What ``get`` answers beside the person's identity (``application.File``)."""
 
@@ -383,6 +424,7 @@ class FileSchema(Schema):
     followed_elsewhere = fields.List(fields.String())
     # The provisional files merged into this one (their trace: who, when, what moved).
     merges = fields.List(fields.Nested(MergeTraceSchema))
+    transfer = fields.Nested(FileTransferSchema, allow_none=True)
 
 
 class PlanOutSchema(Schema):
