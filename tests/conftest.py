@@ -37,6 +37,16 @@ DATABASE_INDEPENDENT = (
     "services/reporting/tests/test_suppression.py",  # small-cell protection: pure functions over arrays
     "services/reporting/tests/test_two_way.py",  # the same, for cross tables
     "tests/web/",  # the front office: pages over the gateway, whatever database the services use
+    # The unit tests: rules over in-memory values, and services' use cases on a SQLite file of their own whatever
+    # the pass (kit.testing), but for the files of ON_BOTH_DATABASES.
+    "tests/unit/",
+    "services/",
+)
+
+# Files under a prefix above whose tests do read PASSERELLE_TEST_DATABASE: they run in both passes.
+ON_BOTH_DATABASES = (
+    "tests/unit/test_migrations.py",  # models and migrations agree on the database they run on
+    "services/convention/tests/test_convention_rules.py",  # its store is the pass's database
 )
 
 
@@ -60,5 +70,5 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         where = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else ""
         for marker, files in ONE_DATABASE.items():
-            if where.startswith(files):
+            if where.startswith(files) and not where.startswith(ON_BOTH_DATABASES):
                 item.add_marker(getattr(pytest.mark, marker))

@@ -77,7 +77,6 @@ WEIGHTS = {
 # per ``-k`` expression, and one for every test none of them selects (so a test added later still runs).
 SPLITS = {
     "tests/integration/test_gateway_schemathesis.py": ["director or project_lead or actiris or forem"],
-    "tests/web/test_front_office.py": ["counsellors_day or employer_relations or conventions or analysts or corrected"],
 }
 SHORT = 15  # every other file of tests/unit, tests/contract, tests/deploy, tests/web and the services' tests
 DEFAULT_WEIGHT = 150
@@ -133,9 +132,8 @@ def test_files(paths: list[str]) -> list[str]:
     return sorted({p.relative_to(ROOT).as_posix() for p in found}) + ids
 
 
-def one_database() -> dict[str, tuple[str, ...]]:
-    """``tests/conftest.py``'s lists of the files that run in one pass only (marker → paths), read without
-    importing it."""
+def conftest_lists() -> dict[str, tuple[str, ...]]:
+    """``tests/conftest.py``'s tuples of paths by name, read without importing it."""
     tree = ast.parse((ROOT / "tests" / "conftest.py").read_text())
     lists = {
         target.id: ast.literal_eval(node.value)
@@ -144,6 +142,13 @@ def one_database() -> dict[str, tuple[str, ...]]:
         for target in node.targets
         if isinstance(target, ast.Name)
     }
+    return lists
+
+
+def one_database() -> dict[str, tuple[str, ...]]:
+    """``tests/conftest.py``'s lists of the files that run in one pass only (marker → paths)."""
+    lists = conftest_lists()
+    tree = ast.parse((ROOT / "tests" / "conftest.py").read_text())
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "ONE_DATABASE" for t in node.targets):
             return {key.value: lists[value.id] for key, value in zip(node.value.keys, node.value.values, strict=True)}
@@ -156,7 +161,8 @@ def selected(files: list[str], pytest_args: list[str]) -> list[str]:
     marks = [pytest_args[i + 1] for i, arg in enumerate(pytest_args[:-1]) if arg == "-m"]
     lists = one_database()
     left_out = tuple(p for mark in marks for name, paths in lists.items() if mark == f"not {name}" for p in paths)
-    return [f for f in files if not f.startswith(left_out)] if left_out else files
+    kept = conftest_lists().get("ON_BOTH_DATABASES", ())
+    return [f for f in files if not f.startswith(left_out) or f.startswith(kept)] if left_out else files
 
 
 def weight(path: str) -> float:

@@ -77,6 +77,53 @@ class FrontOffice:
         self.platform.teardown()
 
 
+class ScenarioRunner:
+    """``tests/web/runner.py`` as a process of the test module: scenarios handed to it one at a time.
+
+    A scenario that outlasts its timeout leaves a runner that may still be driving the browser: it is killed, and
+    the next scenario starts a new one.
+    """
+
+    def __init__(self, front: FrontOffice, folder: Path):
+        self.front, self.folder = front, folder
+        self.proc: subprocess.Popen | None = None
+        self.count = 0
+
+    def _start(self) -> subprocess.Popen:
+        log = open(self.folder / "runner.log", "ab")
+        argv = [sys.executable, "-m", "tests.web.runner", self.front.url, self.front.gateway_url]
+        env = dict(os.environ, PASSERELLE_ENV="development")
+        return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+
+    def run(self, module: str, name: str, timeout: float) -> tuple[bool, str]:
+        """(held, output) of scenario ``name`` of ``module``."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = self._start()
+        self.count += 1
+        result = self.folder / f"{self.count:02d}-{name}.txt"
+        self.proc.stdin.write(f"{module} {name} {result}\n".encode())
+        self.proc.stdin.flush()
+        try:
+            wait_until(lambda: result.exists() or self.proc.poll() is not None, timeout, interval=0.5, what=name)
+        except AssertionError:
+            self.stop(at_once=True)
+            raise
+        if not result.exists():
+            return False, f"the runner stopped ({self.proc.returncode}):\n" + self.log()
+        status, _, output = result.read_text().partition("\n")
+        return status == "passed", output
+
+    def log(self) -> str:
+        return (self.folder / "runner.log").read_text(errors="replace")[-4000:]
+
+    def stop(self, at_once: bool = False):
+        """An idle runner ends when its stdin closes (closing its browser); a busy one is stopped."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.stdin.close()
+            terminate(self.proc, timeout=20.0, told=not at_once)
+        self.proc = None
+
+
 def _answers(url: str) -> bool:
     try:
         return requests.get(url, timeout=2).status_code == 200
