@@ -117,6 +117,18 @@ class BeneficiaryExitedV1(Beneficiary, frozen=True, kw_only=True):
     on: Day
 
 
+class BeneficiaryReopenedV1(Beneficiary, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = B + "reopened.v1"
+    SUMMARY: ClassVar[str] = (
+        "A person who had left (exited or dropped out) came back: a new episode of their file started, at the "
+        "intake stage, with no plan or contract of its own yet."
+    )
+    episode: Annotated[int, Meta(ge=2)]
+    started_on: Day
+    referrer_type: Code | None
+    municipality: Code
+
+
 class BeneficiaryCorrectedV1(Beneficiary, frozen=True, kw_only=True):
     TYPE: ClassVar[str] = B + "corrected.v1"
     SUMMARY: ClassVar[str] = (
@@ -330,6 +342,7 @@ PAYLOADS: tuple[type[Internal], ...] = (
     BeneficiaryEmployedAfterSixMonthsV1,
     BeneficiaryNotEmployedAfterSixMonthsV1,
     BeneficiaryExitedV1,
+    BeneficiaryReopenedV1,
     BeneficiaryCorrectedV1,
     BeneficiaryErasedV1,
     EmployerRegisteredV1,

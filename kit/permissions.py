@@ -22,6 +22,8 @@ POLICY: dict[str, frozenset[str]] = {
     "beneficiary.move_stage": frozenset({"counsellor", "project_lead", "director"}),
     "beneficiary.record_outcome": frozenset({"counsellor", "director"}),
     "beneficiary.record_consent": frozenset({"counsellor", "director"}),
+    # Re-opening a closed file (a new episode): as intake, since it is one.
+    "beneficiary.reopen": frozenset({"counsellor", "director"}),
     "beneficiary.erase": frozenset({"director"}),
     # Accompaniment notes: only those who write them read them (and the counsellor who follows the person).
     "beneficiary.notes.social": frozenset({"social_worker", "counsellor"}),

@@ -10,13 +10,16 @@ INTAKE_STAGE = STAGES[0]
 NATIONAL_REGISTER, BIS = "national_register", "bis"
 NISS_KINDS = (NATIONAL_REGISTER, BIS)
 # How each step of a path is recorded (stage_transition.kind).
-KIND_ENTERED, KIND_MOVED, KIND_REENTERED, KIND_DROPPED_OUT, KIND_EXITED = (
+KIND_ENTERED, KIND_MOVED, KIND_REENTERED, KIND_DROPPED_OUT, KIND_EXITED, KIND_REOPENED = (
     "entered",
     "moved",
     "reentered",
     "dropped_out",
     "exited",
+    "reopened",
 )
+# A file is closed once its episode ended (exit, or drop-out not followed by a re-entry): it can be re-opened.
+CLOSED = (DROPPED_OUT, EXITED)
 
 # Target groups ("publics cibles"); the sensitive ones' evidence never leaves this service.
 TARGET_GROUPS = {

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-VERSION = 2  # 2: exits by reason; quarter and exit reason as breakdowns
+# 2: exits by reason; quarter and exit reason as breakdowns. 3: episodes (a person who left comes back on the same
+# file): entries count episodes started (intakes and re-openings), returns count re-openings.
+VERSION = 3
 
 B, E, C, M = "be.mire.beneficiary.", "be.mire.employer.", "be.mire.convention.", "be.mire.matching."
 
@@ -39,6 +41,7 @@ TYPES: tuple[str, ...] = (
     C + "trainee_hired.v1",
     M + "proposal_made.v1",
     M + "proposal_hired.v1",
+    B + "reopened.v1",
 )
 TYPE_CODE = {t: i + 1 for i, t in enumerate(TYPES)}
 
@@ -46,6 +49,7 @@ TYPE_CODE = {t: i + 1 for i, t in enumerate(TYPES)}
 # (a full date, or a month for sector events that carry only a month), else the event's time.
 FACT_DATES: dict[str, tuple[str, ...]] = {
     B + "registered.v1": ("registered_on", "registered_month"),
+    B + "reopened.v1": ("started_on", "month"),
     B + "contract_signed.v1": ("signed_on", "month"),
     B + "employment_confirmed_6m.v1": ("checked_on", "month"),
     B + "employment_not_confirmed_6m.v1": ("checked_on", "month"),
@@ -91,6 +95,9 @@ EXIT_REASON = "exit_reason"
 DIMENSIONS = PERSON_DIMENSIONS + SITE_DIMENSIONS + (QUARTER,)
 YOUTH_GUARANTEE_AGE_BAND = "under_25"
 
+# What an indicator counts. A person who leaves and comes back has one file and several episodes (an intake,
+# then a re-opening for each return): PERSONS counts the person once however many episodes the period holds;
+# ACTS counts each fact, so an indicator of episodes (entries, returns) counts each one started.
 PERSONS, ENTITIES, ACTS = "persons", "entities", "acts"
 
 
@@ -137,7 +144,10 @@ PATH_FACTS = (
     B + "employment_not_confirmed_6m.v1",
     B + "dropped_out.v1",
     B + "exited.v1",
+    B + "reopened.v1",
 )
+# An episode starts at intake or at a re-opening of a closed file.
+EPISODE_STARTS = (B + "registered.v1", B + "reopened.v1")
 SITE_ONLY = SITE_DIMENSIONS + (QUARTER,)
 VACANCY_DIMENSIONS = SITE_DIMENSIONS + ("municipality", QUARTER)
 
@@ -147,8 +157,9 @@ INDICATORS: tuple[Indicator, ...] = (
         "People accompanied",
         PERSONS,
         PATH_FACTS,
-        "Distinct persons with at least one fact of their path (entry, stage, contract, follow-up, "
-        "drop-out, exit) dated in the period.",
+        "Distinct persons with at least one fact of their path (entry, return, stage, contract, follow-up, "
+        "drop-out, exit) dated in the period: a person counts once however many episodes (returns after an "
+        "exit or a drop-out) the period holds.",
         headline=True,
     ),
     Indicator(
@@ -156,7 +167,8 @@ INDICATORS: tuple[Indicator, ...] = (
         "First contracts signed",
         PERSONS,
         (B + "contract_signed.v1",),
-        "Distinct persons whose first contract signed since entry is dated (signature date) in the period.",
+        "Distinct persons whose first contract ever signed since entry is dated (signature date) in the period: "
+        "a person who comes back and signs again in a later episode is not counted again.",
         first_only=True,
         headline=True,
     ),
@@ -171,9 +183,20 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator(
         "entries",
         "Entries",
-        PERSONS,
-        (B + "registered.v1",),
-        "Distinct persons who entered the Mission's accompaniment, dated by intake.",
+        ACTS,
+        EPISODE_STARTS,
+        "Episodes of accompaniment started, dated by their start: each intake, and each re-opening of a closed "
+        "file for a person who comes back (a person who comes back once counts twice; until catalogue version 3, "
+        "distinct persons entered).",
+    ),
+    Indicator(
+        "returns",
+        "Returns",
+        ACTS,
+        (B + "reopened.v1",),
+        "Re-openings of a closed file (exited or dropped out) for a person who comes back: episodes started "
+        "after the first, dated by their start.",
+        since_version=3,
     ),
     Indicator(
         "dropouts",

@@ -60,7 +60,7 @@ def test_a_person_in_two_missions_counts_once_in_the_sector_total():
         }.items()
     }
     facts = Facts.from_columns(columns, missions=("mirec", "mirena"), basins=("a", "b"))
-    t = table(facts, cat.BY_NAME["entries"], parse("2025"), "mission", "target_group")
+    t = table(facts, cat.BY_NAME["people_accompanied"], parse("2025"), "mission", "target_group")
     assert list(t.row_totals) == [1, 1] and t.total == 1
     assert t.column_totals[0] == 1 and t.column_totals[4] == 1  # one person in two groups: once per group
     assert t.cells[0, 0] == 1 and t.cells[1, 4] == 1
