@@ -45,10 +45,11 @@ class FileExists(Conflict):
     """An intake of a person already on file: names the file, and whether it can be re-opened (it is closed)
     or is still followed, so the caller re-opens it rather than duplicate the person."""
 
-    def __init__(self, existing: str, reopenable: bool):
-        # nameko rebuilds the exception from its arguments: both are JSON-safe.
-        Exception.__init__(self, existing, reopenable)
-        self.existing, self.reopenable = existing, bool(reopenable)
+    def __init__(self, existing: str, file_status: str):
+        # nameko rebuilds the exception from its arguments, as text: the state travels as a word, not a bool.
+        Exception.__init__(self, existing, file_status)
+        self.existing, self.file_status = existing, str(file_status)
+        self.reopenable = self.file_status == "closed"
         self.message = (
             "a file with this national register number exists in this Mission and is closed: re-open it "
             "(a new episode) instead of a new intake"
@@ -59,7 +60,7 @@ class FileExists(Conflict):
     @property
     def details(self) -> dict[str, object]:
         """What the gateway adds to the 409 answer: the file's state, and whether it can be re-opened."""
-        return {"file_status": "closed" if self.reopenable else "open", "reopenable": self.reopenable}
+        return {"file_status": self.file_status, "reopenable": self.reopenable}
 
 
 @deserialize_to_instance

@@ -165,7 +165,7 @@ def register(session: Session, actor: Actor, clock: Clock, source: str, data: Da
     existing = session.execute(select(Beneficiary.id, Beneficiary.status).where(Beneficiary.niss == niss)).first()
     if existing:
         # Named, with whether it can be re-opened: the counsellor re-opens it rather than duplicate the person.
-        raise FileExists(existing.id, existing.status in CLOSED)
+        raise FileExists(existing.id, "closed" if existing.status in CLOSED else "open")
     who = Beneficiary(
         id=str(uuid.uuid4()),
         niss=niss,
