@@ -125,7 +125,8 @@ class BeneficiaryReopenedV1(Beneficiary, frozen=True, kw_only=True):
     )
     episode: Annotated[int, Meta(ge=2)]
     started_on: Day
-    referrer_type: Code | None
+    # Where the person lives now (matching measures distances from it). Not the referrer: a CPAS, a justice
+    # service or AViQ tells of social aid, a justice measure or a disability, which no other service needs.
     municipality: Code
 
 

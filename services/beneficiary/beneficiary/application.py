@@ -140,9 +140,9 @@ def _transition(
 
 
 def current_episode(session: Session, who: Beneficiary) -> Episode:
-    """The file's current episode (every file has one from intake, or from migration 0011)."""
+    """The file's current episode, for a write (every file has one from intake, or from migration 0011)."""
     found = session.get(Episode, (who.id, who.episode or 1))
-    if found is None:  # a file written outside intake (never by this service): its first episode, from intake
+    if found is None:  # a file written by another path than intake (an import, a transfer): its first episode
         found = Episode(
             beneficiary_id=who.id,
             number=who.episode or 1,
@@ -244,7 +244,6 @@ def file(
         .limit(1)
     ).first()
     signal = session.get(FollowedElsewhere, who.pseudonym)
-    current_episode(session, who)
     episodes = list(
         session.scalars(select(Episode).where(Episode.beneficiary_id == who.id).order_by(Episode.number.desc()))
     )

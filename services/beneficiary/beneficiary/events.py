@@ -236,11 +236,7 @@ def reopened(pub: EventBuilder, episode) -> tuple[list[Event], list[tuple[Event,
     data: dict[str, Any] = {"episode": episode.number, "started_on": episode.started_on}
     return (
         [
-            pub.internal(
-                internal.BeneficiaryReopenedV1(
-                    beneficiary_id=p.id, **data, referrer_type=episode.referrer_type, municipality=p.municipality
-                )
-            ),
+            pub.internal(internal.BeneficiaryReopenedV1(beneficiary_id=p.id, **data, municipality=p.municipality)),
             pub.sector(sector.BeneficiaryReopenedV1(**pub.person_facts(), **data, month=_month(episode.started_on))),
         ],
         pub.agency(agency_types.BeneficiaryReopened, reopened_on=episode.started_on, episode=episode.number),
