@@ -117,6 +117,19 @@ class BeneficiaryExitedV1(Beneficiary, frozen=True, kw_only=True):
     on: Day
 
 
+class BeneficiaryReopenedV1(Beneficiary, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = B + "reopened.v1"
+    SUMMARY: ClassVar[str] = (
+        "A person who had left (exited or dropped out) came back: a new episode of their file started, at the "
+        "intake stage, with no plan or contract of its own yet."
+    )
+    episode: Annotated[int, Meta(ge=2)]
+    started_on: Day
+    # Where the person lives now (matching measures distances from it). Not the referrer: a CPAS, a justice
+    # service or AViQ tells of social aid, a justice measure or a disability, which no other service needs.
+    municipality: Code
+
+
 class BeneficiaryCorrectedV1(Beneficiary, frozen=True, kw_only=True):
     TYPE: ClassVar[str] = B + "corrected.v1"
     SUMMARY: ClassVar[str] = (
@@ -344,6 +357,7 @@ PAYLOADS: tuple[type[Internal], ...] = (
     BeneficiaryEmployedAfterSixMonthsV1,
     BeneficiaryNotEmployedAfterSixMonthsV1,
     BeneficiaryExitedV1,
+    BeneficiaryReopenedV1,
     BeneficiaryCorrectedV1,
     BeneficiaryErasedV1,
     EmployerRegisteredV1,

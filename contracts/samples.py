@@ -26,12 +26,14 @@ from contracts.agency.catalogue import (
     FORGET_REQUESTED,
     NOT_EMPLOYED_6M,
     REGISTERED,
+    REOPENED,
     Agency,
     BeneficiaryContractSigned,
     BeneficiaryDroppedOut,
     BeneficiaryEmployedAfterSixMonths,
     BeneficiaryNotEmployedAfterSixMonths,
     BeneficiaryRegistered,
+    BeneficiaryReopened,
     ConventionSigned,
     ForgetRequested,
 )
@@ -72,6 +74,8 @@ def _payload(agency: str, event_type: str) -> Agency:
         return BeneficiaryEmployedAfterSixMonths(**person, signed_on=date(2026, 4, 1), checked_on=date(2026, 10, 1))
     if event_type == NOT_EMPLOYED_6M:
         return BeneficiaryNotEmployedAfterSixMonths(**person, signed_on=date(2026, 4, 1), checked_on=date(2026, 10, 2))
+    if event_type == REOPENED:
+        return BeneficiaryReopened(**person, reopened_on=date(2026, 11, 23), episode=2)
     if event_type == FORGET_REQUESTED:
         return ForgetRequested(
             agency_reference=REFERENCE[agency], reason="consent_withdrawn", requested_on=date(2026, 11, 16)

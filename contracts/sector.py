@@ -121,6 +121,17 @@ class BeneficiaryExitedV1(Person, frozen=True, kw_only=True):
     month: Month
 
 
+class BeneficiaryReopenedV1(Person, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = B + "reopened.v1"
+    SUMMARY: ClassVar[str] = (
+        "A person who had left came back: a new episode of the same person (same pseudonym) started, dated by "
+        "its start. Indicators of episodes count it; indicators of distinct persons count the person once."
+    )
+    episode: Annotated[int, Meta(ge=2)]
+    started_on: Day
+    month: Month
+
+
 class PseudonymRekeyedV1(Sector, frozen=True, kw_only=True):
     TYPE: ClassVar[str] = B + "pseudonym_rekeyed.v1"
     SUMMARY: ClassVar[str] = "A person's pseudonym re-derived under the current sector key: the same person."
@@ -208,6 +219,7 @@ PAYLOADS: tuple[type[Sector], ...] = (
     BeneficiaryEmployedAfterSixMonthsV1,
     BeneficiaryNotEmployedAfterSixMonthsV1,
     BeneficiaryExitedV1,
+    BeneficiaryReopenedV1,
     PseudonymRekeyedV1,
     BeneficiaryForgottenV1,
     VacancyOpenedV1,

@@ -50,7 +50,7 @@ from gateway.routes import ROUTES
 from gateway.rpc_clients import RpcClients
 from kit import logs
 from kit.corrections import StaleVersion
-from kit.errors import Busy, Conflict, DeadlineExceeded, Forbidden, ValidationFailed
+from kit.errors import Busy, Conflict, DeadlineExceeded, FileExists, Forbidden, ValidationFailed
 from kit.errors import NotFound as NotFoundError
 from kit.permissions import allowed_roles
 from kit.pseudonym import sector_key
@@ -217,7 +217,7 @@ class Gateway:
             raise Problem(422, "Unprocessable Content", "invalid input", errors=exc.errors) from None
         except NotFoundError as exc:
             raise Problem(404, "Not Found", f"no such {exc.what}") from None
-        except StaleVersion as exc:  # a correction of a record corrected since: who did and when
+        except (StaleVersion, FileExists) as exc:  # who changed it and when; or whether it can be re-opened
             raise Problem(409, "Conflict", exc.message, existing=exc.existing, **exc.details) from None
         except Conflict as exc:
             named = {"errors": {exc.field: [exc.message]}} if exc.field else {}

@@ -42,6 +42,29 @@ class Conflict(Exception):
 
 
 @deserialize_to_instance
+class FileExists(Conflict):
+    """An intake of a person already on file: names the file, and whether it can be re-opened (it is closed)
+    or is still followed, so the caller re-opens it rather than duplicate the person."""
+
+    def __init__(self, existing: str, file_status: str):
+        # nameko rebuilds the exception from its arguments, as text: the state travels as a word, not a bool.
+        Exception.__init__(self, existing, file_status)
+        self.existing, self.file_status = existing, str(file_status)
+        self.reopenable = self.file_status == "closed"
+        self.message = (
+            "a file with this national register number exists in this Mission and is closed: re-open it "
+            "(a new episode) instead of a new intake"
+            if self.reopenable
+            else "a file with this national register number exists in this Mission and is still followed"
+        )
+
+    @property
+    def details(self) -> dict[str, object]:
+        """What the gateway adds to the 409 answer: the file's state, and whether it can be re-opened."""
+        return {"file_status": self.file_status, "reopenable": self.reopenable}
+
+
+@deserialize_to_instance
 class Forbidden(Exception):
     def __init__(self, message: str):
         super().__init__(message)

@@ -22,6 +22,8 @@ POLICY: dict[str, frozenset[str]] = {
     "beneficiary.move_stage": frozenset({"counsellor", "project_lead", "director"}),
     "beneficiary.record_outcome": frozenset({"counsellor", "director"}),
     "beneficiary.record_consent": frozenset({"counsellor", "director"}),
+    # Re-opening a closed file (a new episode): as intake, since it is one.
+    "beneficiary.reopen": frozenset({"counsellor", "director"}),
     "beneficiary.erase": frozenset({"director"}),
     # A provisional identity (no number at intake) completed by those who take people in; folding it into the
     # file that already holds the number is the same people's call, traced (beneficiary.identity).

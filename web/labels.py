@@ -103,6 +103,7 @@ TRANSITION_KINDS = {
     "reentered": N_("Retour en parcours"),
     "dropped_out": N_("Abandon"),
     "exited": N_("Sortie"),
+    "reopened": N_("Réouverture du dossier (nouvel épisode)"),
 }
 PROPOSAL_STATES = {
     "proposed": N_("proposée"),
@@ -163,6 +164,7 @@ AUDIT_ACTIONS = {
     "beneficiary.move_stage": N_("Changement d'étape"),
     "beneficiary.record_outcome": N_("Contrat, suivi ou sortie enregistré"),
     "beneficiary.record_consent": N_("Accord de transmission enregistré ou retiré"),
+    "beneficiary.reopen": N_("Dossier rouvert (nouvel épisode)"),
     "beneficiary.notes.social.write": N_("Note sociale écrite"),
     "beneficiary.notes.social.read": N_("Notes sociales lues"),
     "beneficiary.notes.pedagogical.write": N_("Note pédagogique écrite"),

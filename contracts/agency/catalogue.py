@@ -63,6 +63,7 @@ CONTRACT_SIGNED = B + "contract_signed.v1"
 EMPLOYED_6M = B + "employment_confirmed_6m.v1"
 NOT_EMPLOYED_6M = B + "employment_not_confirmed_6m.v1"
 FORGET_REQUESTED = B + "forget_requested.v1"
+REOPENED = B + "reopened.v1"
 CONVENTION_SIGNED = C + "signed.v1"
 
 
@@ -112,6 +113,16 @@ class BeneficiaryContractSigned(PersonFacts, frozen=True, kw_only=True):
     signed_on: date
     contract_type: ContractType
     hours_per_week: Hours | None
+
+
+class BeneficiaryReopened(PersonFacts, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = REOPENED
+    SUMMARY: ClassVar[str] = (
+        "A person the agency knows, who had left the path, came back to the Mission: a new episode started."
+    )
+    # Why the person came back is accompaniment: it stays in the Mission.
+    reopened_on: date
+    episode: Annotated[int, Meta(ge=2, description="the episode's number on the Mission's file: 2 for a first return")]
 
 
 class BeneficiarySixMonthOutcome(PersonFacts, frozen=True, kw_only=True):
@@ -196,6 +207,7 @@ CATALOGUE: dict[str, AgencyEventType] = {
         AgencyEventType(BeneficiaryEmployedAfterSixMonths, "beneficiary"),
         AgencyEventType(BeneficiaryNotEmployedAfterSixMonths, "beneficiary"),
         AgencyEventType(ForgetRequested, "beneficiary"),
+        AgencyEventType(BeneficiaryReopened, "beneficiary"),
         AgencyEventType(ConventionSigned, "convention", personal=False),
     )
 }

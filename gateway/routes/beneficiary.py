@@ -159,6 +159,18 @@ ROUTES = [
         body=bs.ExitSchema,
     ),
     Route(
+        "POST",
+        B + "/<id>/episodes",
+        "beneficiary.reopen",
+        "beneficiary",
+        "reopen",
+        "Re-open a closed file (exited or dropped out) for a person who comes back: a new episode, from the "
+        "intake stage (409 if the file is still open)",
+        by_id_body(),
+        body=bs.ReopenSchema,
+        status=201,
+    ),
+    Route(
         "GET",
         B + "/<id>/notes/social",
         "beneficiary.notes.social",

@@ -187,7 +187,7 @@ def test_a_row_refused_by_a_live_rule_leaves_nothing_behind(site, tmp_path):
     before = rows_of(site)
     outcome = run(site, path)
     assert [(r.row, r.name, r.reason) for r in outcome.rejected] == [
-        (2, "etapes", "the file is closed (exited): reopen it with a new intake"),
+        (2, "etapes", "the file is closed (exited): re-open it (a new episode) to follow the person again"),
         (3, "etapes", "is before the intake date"),
     ]
     after = rows_of(site)

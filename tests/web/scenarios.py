@@ -235,6 +235,38 @@ def counsellors_day(front, chromium):
         expect(page.locator(".tags")).to_contain_text("sorti·e")
         expect(page.get_by_role("link", name="Changer d'étape")).to_have_count(0)  # a closed file moves no more
         you.audit()
+
+        # Months later the person comes back. Intake of the same number points to the closed file, to re-open.
+        you.go("/beneficiaires/nouveau")
+        page.get_by_label("Numéro de registre national ou BIS").fill(person["niss"])
+        page.get_by_label("Prénom").fill(person["first_name"])
+        page.get_by_label("Nom", exact=True).fill(person["last_name"])
+        page.get_by_label("Date de naissance").fill(person["birth_date"])
+        page.get_by_label(
+            "Homme" if person["gender"] == "M" else "Femme" if person["gender"] == "F" else "X (autre)"
+        ).check()
+        page.get_by_label("Commune de résidence").select_option("52011")
+        page.get_by_role("button", name="Ouvrir le dossier").click()
+        expect(page).to_have_title(re.compile(r"^Erreur : "))
+        expect(page.locator("[data-error-summary]")).to_contain_text("rouvrez-le (nouvel épisode)")
+        existing = "/" + file_url.split("/", 3)[3]  # the file's path, as the page links it
+        expect(page.get_by_role("link", name="Voir le dossier existant")).to_have_attribute("href", existing)
+        you.audit()
+        # Re-opened from there: a new episode on the same file, the first one kept with its dates and outcome.
+        page.get_by_role("link", name="Rouvrir le dossier (nouvel épisode)").click()
+        page.get_by_label("Envoyé·e par").select_option("cpas")
+        page.get_by_label("Pourquoi la personne revient").fill("A perdu son emploi après huit mois")
+        you.audit()
+        page.get_by_role("button", name="Rouvrir le dossier").click()
+        expect(page.get_by_role("status")).to_contain_text("Dossier rouvert : épisode 2")
+        episodes = page.locator("section", has=page.locator("#episodes"))
+        expect(episodes).to_contain_text("Épisode 2 depuis le")
+        expect(episodes).to_contain_text("Épisode 1, du " + registered.strftime("%d/%m/%Y"))
+        expect(episodes).to_contain_text("Sortie (Emploi durable)")
+        expect(page.locator(".tags")).to_contain_text("Accueil")
+        expect(page.get_by_role("link", name="Changer d'étape")).to_have_count(1)  # the new episode moves again
+        expect(page.get_by_role("link", name="Rouvrir le dossier (nouvel épisode)")).to_have_count(0)
+        you.audit()
     finally:
         you.close()
 

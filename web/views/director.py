@@ -15,6 +15,7 @@ PERIOD = re.compile(r"^[0-9]{4}(-Q[1-4]|-[0-9]{2})?$")
 HEADLINE = {
     "people_accompanied": N_("Personnes accompagnées"),
     "entries": N_("Entrées en parcours"),
+    "returns": N_("Retours (dossiers rouverts)"),
     "first_contracts": N_("Premiers contrats"),
     "employed_after_6_months": N_("Toujours en emploi après six mois"),
     "exits": N_("Sorties"),

@@ -128,6 +128,7 @@ def intake(page):
     # The file a provisional intake looks like, for the page to link to (filled by a refusal below).
     lookalike: dict = {}
     context["lookalike"] = lookalike
+    known: dict = {}  # the file a 409 names: the page links to it rather than open a second one
 
     def register():
         try:
@@ -137,9 +138,9 @@ def intake(page):
                 lookalike["id"] = exc.existing  # refused beside the name: the counsellor decides
                 raise
             if exc.existing:
-                page.flash(page.gettext("Cette personne a déjà un dossier dans la Mission : le voici."))
-                return {"id": exc.existing}
-
+                known.update(id=exc.existing, reopenable=bool(exc.problem.get("reopenable")))
+                exc.problem["errors"] = {"niss": [known_file_message(page, known["reopenable"])]}
+                raise
             exc.rename_fields(group_fields(groups))
             raise
 
@@ -147,7 +148,19 @@ def intake(page):
         page.flash(page.gettext("Dossier ouvert."))
         return page.url("person", id=created["id"])
 
-    return page.submit(register, done, "people/intake.html", **context)
+    return page.submit(register, done, "people/intake.html", known=known, **context)
+
+
+def known_file_message(page, reopenable: bool) -> str:
+    """Why intake refused a number on file, and what to do instead."""
+    if reopenable:
+        return page.gettext(
+            "Cette personne a déjà un dossier dans la Mission, clôturé : rouvrez-le (nouvel épisode) plutôt que "
+            "d'ouvrir un second dossier."
+        )
+    return page.gettext(
+        "Cette personne a déjà un dossier dans la Mission, toujours suivi : il n'en faut pas un second."
+    )
 
 
 # -- a provisional identity completed, or merged into the file that holds the number ----------------------
@@ -636,6 +649,33 @@ def exit_path(page, id):
 
     return page.submit(
         lambda: page.gateway.post(f"/beneficiaries/{id}/exit", body), done, "people/exit.html", **context
+    )
+
+
+@view("/beneficiaires/<id>/rouvrir", "reopen", methods=("GET", "POST"))
+def reopen(page, id):
+    """A person who left comes back: a new episode on the closed file, from the intake stage."""
+    someone = load_person(page, id)
+    context = dict(person=someone)
+    if page.request.method == "GET":
+        values = {"started_on": date.today().isoformat(), "referrer_type": "self"}
+        return page.render("people/reopen.html", form=Form(values), **context)
+    form = page.request.form
+    body = clean(
+        {
+            "started_on": form.get("started_on", ""),
+            "referrer_type": form.get("referrer_type", ""),
+            "referrer_organisation": form.get("referrer_organisation", "").strip(),
+            "why": form.get("why", "").strip(),
+        }
+    )
+
+    def done(answer):
+        page.flash(page.gettext("Dossier rouvert : épisode %(n)s, à l'étape d'accueil.") % {"n": answer["episode"]})
+        return page.url("person", id=id)
+
+    return page.submit(
+        lambda: page.gateway.post(f"/beneficiaries/{id}/episodes", body), done, "people/reopen.html", **context
     )
 
 

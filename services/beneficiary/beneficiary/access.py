@@ -2,9 +2,10 @@
 
 The file (identity, national or BIS number, contact details, referrer, stage and status), target groups
 with their evidence (sensitive or not: it is the person's own), agency disclosures, every move of the path,
-every plan version, every assessment, every note of every kind, the first contract and its six-month
-check, the other Missions said to follow the person, the provisional files merged into this one
-(``beneficiary.identity``), and the audit trail of who read or changed the file (or a file merged into it).
+every plan version, every assessment, every note of every kind, every episode of accompaniment, the first
+contract of each episode and its six-month check (``contract``: the latest one), the other Missions said to
+follow the person, the provisional files merged into this one (``beneficiary.identity``), and the audit trail
+of who read or changed the file (or a file merged into it).
 Reading it is itself audited (``beneficiary.subject_access``, purpose ``subject_access``), before the trail
 is read, so the copy shows its own making.
 """
@@ -22,6 +23,7 @@ from beneficiary.models import (
     Audit,
     Contract,
     Disclosure,
+    Episode,
     FollowedElsewhere,
     IdentityMerge,
     Note,
@@ -58,7 +60,9 @@ def export(session: Session, actor: Actor, clock: Clock, beneficiary_id: object)
         "plans": records(of(PlanVersion, PlanVersion.version)),
         "assessments": records(of(Assessment, Assessment.assessed_on, Assessment.id)),
         "notes": records(of(Note, Note.at, Note.id)),
-        "contract": record(session.get(Contract, who.id)),
+        "episodes": records(of(Episode, Episode.number)),
+        "contract": record(app.latest_contract(session, who)),
+        "contracts": records(of(Contract, Contract.episode)),
         "followed_elsewhere": record(signal),
         "merges": records(merges),
         "audit": records(

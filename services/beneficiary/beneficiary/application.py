@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from beneficiary import domain, events, queries, schemas
 from beneficiary.enums import (
     ACTIVE,
+    CLOSED,
     DROPPED_OUT,
     EXITED,
     INTAKE_STAGE,
@@ -30,6 +31,8 @@ from beneficiary.enums import (
     KIND_ENTERED,
     KIND_EXITED,
     PROVISIONAL,
+    KIND_REENTERED,
+    KIND_REOPENED,
     SENSITIVE_GROUPS,
     SENT,
 )
@@ -40,6 +43,7 @@ from beneficiary.models import (
     Contract,
     Correction,
     Disclosure,
+    Episode,
     ErasureResidue,
     FollowedElsewhere,
     IdentityMerge,
@@ -54,7 +58,7 @@ from kit import agency_outbox as agency_events
 from kit import answers, corrections, inputs
 from kit.actor import Actor
 from kit.application import Addressed, Clock, Outcome, internal, refused_as_field_errors
-from kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kit.errors import Conflict, FileExists, Forbidden, NotFound, ValidationFailed
 from kit.pseudonym import key_id, pseudonym
 from kit.references import Ref
 from kit.search import search_key
@@ -139,7 +143,25 @@ def _transition(
         at=clock.now(),
         by=actor.sub,
         role=",".join(actor.roles)[:30],
+        episode=who.episode or 1,
     )
+
+
+def current_episode(session: Session, who: Beneficiary) -> Episode:
+    """The file's current episode, for a write (every file has one from intake, or from migration 0011)."""
+    found = session.get(Episode, (who.id, who.episode or 1))
+    if found is None:  # a file written by another path than intake (an import, a transfer): its first episode
+        found = Episode(
+            beneficiary_id=who.id,
+            number=who.episode or 1,
+            started_on=who.registered_on,
+            referrer_type=who.referrer_type,
+            referrer_organisation=who.referrer_organisation,
+            opened_by=who.counsellor or "intake",
+            opened_at=who.created_at,
+        )
+        session.add(found)
+    return found
 
 
 # -- intake and reading ---------------------------------------------------
@@ -174,9 +196,9 @@ def check_no_lookalike(session: Session, data: Data) -> None:
 
 
 def register(session: Session, actor: Actor, clock: Clock, source: str, data: Data) -> Outcome[Beneficiary]:
-    """Intake: a new person's file. Refuses a national or BIS number the Mission already follows; a provisional
-    identity (no number yet, ``provisional_pseudonym``) that looks like a file on record is refused
-    too, unless the counsellor confirmed it is another person."""
+    """Intake: a new person's file. Refuses a national or BIS number the Mission already follows, naming the file
+    and whether it can be re-opened; a provisional identity (no number yet, ``provisional_pseudonym``) that looks
+    like a file on record is refused too, unless the counsellor confirmed it is another person."""
     if data.get("identity") == PROVISIONAL:
         niss, kind, pseudo = None, PROVISIONAL, provisional_pseudonym()
         check_no_lookalike(session, data)
@@ -184,9 +206,10 @@ def register(session: Session, actor: Actor, clock: Clock, source: str, data: Da
         niss = "".join(ch for ch in data["niss"] if ch.isdigit())
         with refused_as_field_errors():
             kind = domain.niss_kind(niss)
-        existing = session.scalar(select(Beneficiary.id).where(Beneficiary.niss == niss))
+        existing = session.execute(select(Beneficiary.id, Beneficiary.status).where(Beneficiary.niss == niss)).first()
         if existing:
-            raise Conflict("a file with this national register number exists in this Mission", existing, "niss")
+            # Named, with whether it can be re-opened: the counsellor re-opens it rather than duplicate the person.
+            raise FileExists(existing.id, "closed" if existing.status in CLOSED else "open")
         pseudo = pseudonym(niss)
     who = Beneficiary(
         id=str(uuid.uuid4()),
@@ -208,9 +231,11 @@ def register(session: Session, actor: Actor, clock: Clock, source: str, data: Da
         stage=INTAKE_STAGE,
         status=ACTIVE,
         counsellor=actor.sub,
+        episode=1,
     )
     session.add(who)
     session.flush()
+    current_episode(session, who)
     for group in data["target_groups"]:
         session.add(TargetGroup(beneficiary_id=who.id, **group))
     for disclosure in data["disclosures"]:
@@ -245,6 +270,8 @@ class File:
     contract: Contract | None
     followed_elsewhere: list[str]
     merges: list[IdentityMerge]
+    episode: int
+    episodes: list[Episode]
     # The file's latest transfer to another Mission and where it stands (``beneficiary.transfers``), if any.
     transfer: Transfer | None = None
 
@@ -262,16 +289,24 @@ def file(
     ]
     disclosures = list(session.scalars(select(Disclosure).where(Disclosure.beneficiary_id == who.id)))
     plan = session.scalars(
-        select(PlanVersion).where(PlanVersion.beneficiary_id == who.id).order_by(PlanVersion.version.desc()).limit(1)
+        select(PlanVersion)
+        .where(PlanVersion.beneficiary_id == who.id, PlanVersion.episode == who.episode)
+        .order_by(PlanVersion.version.desc())
+        .limit(1)
     ).first()
     signal = session.get(FollowedElsewhere, who.pseudonym)
+    episodes = list(
+        session.scalars(select(Episode).where(Episode.beneficiary_id == who.id).order_by(Episode.number.desc()))
+    )
     return File(
         person=who,
         target_groups=groups,
         disclosures=disclosures,
         plan_version=plan.version if plan else None,
-        contract=session.get(Contract, who.id),
+        contract=session.get(Contract, (who.id, who.episode)),
         followed_elsewhere=[m for m in (signal.missions if signal else []) if m != site],
+        episode=who.episode,
+        episodes=episodes,
         merges=list(
             session.scalars(select(IdentityMerge).where(IdentityMerge.into_id == who.id).order_by(IdentityMerge.id))
         ),
@@ -328,7 +363,7 @@ def pathway(session: Session, actor: Actor, clock: Clock, beneficiary_id: object
     steps = session.scalars(
         select(StageTransition).where(StageTransition.beneficiary_id == who.id).order_by(StageTransition.id)
     ).all()
-    return {"stage": who.stage, "status": who.status, "transitions": list(steps)}
+    return {"stage": who.stage, "status": who.status, "episode": who.episode, "transitions": list(steps)}
 
 
 # -- search, caseload and what is due (beneficiary.queries): each person listed is audited ----------
@@ -493,6 +528,7 @@ def agree_plan(
         agreed_by=actor.sub,
         agreed_at=clock.now(),
         agreed_with_person=data["agreed_with_person"],
+        episode=who.episode,
     )
     session.add(plan)
     session.flush()
@@ -510,6 +546,9 @@ def move_stage(
         raise ValidationFailed({"to": [str(exc)]}) from None
     kind, before = domain.move_kind(who.status), who.stage
     session.add(_transition(clock, actor, who, kind, data["to"], {"why": data["why"]}, before))
+    if kind == KIND_REENTERED:  # the person comes back within the same episode: it has not ended
+        episode = current_episode(session, who)
+        episode.ended_on = episode.outcome = episode.outcome_reason = None
     who.stage, who.status = data["to"], ACTIVE
     built = events.stage_changed(publisher(session, source, who), before, data["to"], kind, clock.today())
     return Outcome(who, addressed(built))
@@ -523,6 +562,7 @@ def drop_out(
     except domain.TransitionRefused as exc:
         raise ValidationFailed({"status": [str(exc)]}) from None
     session.add(_transition(clock, actor, who, KIND_DROPPED_OUT, who.stage, data, who.stage))
+    end_episode(session, who, clock.today(), DROPPED_OUT, data["reason"])
     who.status = DROPPED_OUT
     built = events.dropped_out(publisher(session, source, who), who.stage, data["reason"], clock.today())
     return Outcome(who, addressed(built))
@@ -534,8 +574,65 @@ def exit_path(
     with refused_as_field_errors():
         domain.check_exit(who.status)
     session.add(_transition(clock, actor, who, KIND_EXITED, who.stage, data, who.stage))
+    end_episode(session, who, clock.today(), EXITED, data["reason"])
     who.status = EXITED
     return Outcome(who, addressed(events.exited(publisher(session, source, who), data["reason"], clock.today())))
+
+
+def latest_contract(session: Session, who: Beneficiary) -> Contract | None:
+    """The person's latest first contract (of the latest episode that has one): the one a six-month check is
+    about, even once the person came back in a new episode."""
+    return session.scalars(
+        select(Contract).where(Contract.beneficiary_id == who.id).order_by(Contract.episode.desc()).limit(1)
+    ).first()
+
+
+def end_episode(session: Session, who: Beneficiary, on: date, outcome: str, reason: str | None) -> None:
+    """The current episode ends (exit, drop-out, or the file handed to another Mission), its outcome kept."""
+    episode = current_episode(session, who)
+    episode.ended_on, episode.outcome, episode.outcome_reason = on, outcome, reason
+
+
+def reopen(session: Session, actor: Actor, clock: Clock, source: str, who: Beneficiary, data: Data) -> Outcome[Data]:
+    """A person who left comes back: a new episode on the same file, from its intake stage.
+
+    Only a closed file (exited or dropped out) is re-opened (409 otherwise: it is still followed). Earlier
+    episodes keep their path entries, plans and contracts, readable as they were; the new one starts with
+    none, at the intake stage. Other services hear of it (matching lists the person again), InterMire counts
+    a new episode of the same pseudonym, and an agency with a disclosure on record hears that the person is
+    back (``events.reopened``)."""
+    try:
+        domain.check_reopen(who.status)
+    except domain.TransitionRefused as exc:
+        raise Conflict(str(exc), who.id) from None
+    previous = current_episode(session, who)
+    started_on = data["started_on"] or clock.today()
+    with refused_as_field_errors():
+        domain.check_reopen_date(started_on, previous.started_on, previous.ended_on, clock.today())
+    if previous.ended_on is None:  # closed before episodes were kept with their end: the end is the re-opening
+        previous.ended_on, previous.outcome = started_on, who.status
+    before = who.stage
+    who.episode = previous.number + 1
+    episode = Episode(
+        beneficiary_id=who.id,
+        number=who.episode,
+        started_on=started_on,
+        referrer_type=data["referrer_type"],
+        referrer_organisation=data["referrer_organisation"],
+        why=data["why"],
+        opened_by=actor.sub,
+        opened_at=clock.now(),
+    )
+    session.add(episode)
+    session.add(_transition(clock, actor, who, KIND_REOPENED, INTAKE_STAGE, {"why": data["why"]}, before))
+    who.stage, who.status, who.plan_review_due = INTAKE_STAGE, ACTIVE, None
+    session.flush()
+    built = events.reopened(publisher(session, source, who), episode)
+    log.info("re-opened beneficiary %s: episode %d", who.id, episode.number)
+    return Outcome(
+        {"id": who.id, "episode": episode.number, "started_on": started_on, "stage": who.stage, "status": who.status},
+        addressed(built),
+    )
 
 
 # -- accompaniment notes --------------------------------------------------
@@ -595,9 +692,12 @@ def record_contract(
     """The first contract signed; schedules the six-month check."""
     with refused_as_field_errors():
         domain.check_not_before_intake("signed_on", data["signed_on"], who.registered_on)
-    if session.get(Contract, who.id) is not None:
-        raise Conflict("a first contract is already recorded", who.id)
-    contract = Contract(beneficiary_id=who.id, check_due=domain.six_month_check_due(data["signed_on"]), **data)
+        domain.check_not_before_intake("signed_on", data["signed_on"], current_episode(session, who).started_on)
+    if session.get(Contract, (who.id, who.episode)) is not None:
+        raise Conflict("a first contract is already recorded in this episode", who.id)
+    contract = Contract(
+        beneficiary_id=who.id, episode=who.episode, check_due=domain.six_month_check_due(data["signed_on"]), **data
+    )
     session.add(contract)
     session.flush()
     return Outcome(contract, addressed(events.contract_signed(publisher(session, source, who), contract)))
@@ -606,7 +706,7 @@ def record_contract(
 def record_six_month_check(
     session: Session, actor: Actor, clock: Clock, source: str, who: Beneficiary, data: Data
 ) -> Outcome[Contract]:
-    contract = session.get(Contract, who.id)
+    contract = latest_contract(session, who)
     if contract is None:
         raise ValidationFailed({"beneficiary": ["no first contract recorded"]})
     if contract.checked_on is not None:
@@ -646,7 +746,7 @@ def erase(session: Session, actor: Actor, clock: Clock, source: str, beneficiary
             or_(*[outbox_table.c.payload.contains(ref) for ref in references]),
         )
     )
-    for model in (Note, Assessment, PlanVersion, StageTransition, Contract, TargetGroup, Disclosure):
+    for model in (Note, Assessment, PlanVersion, StageTransition, Contract, TargetGroup, Disclosure, Episode):
         session.execute(delete(model).where(model.beneficiary_id == who.id))
     session.execute(delete(FollowedElsewhere).where(FollowedElsewhere.pseudonym == who.pseudonym))
     # The traces of provisional files merged into this one name it: they go with the person.

@@ -14,6 +14,7 @@ from stdnum.be import bis, nn
 from beneficiary.enums import (
     ACTIVE,
     BIS,
+    CLOSED,
     CONSENT,
     DROPPED_OUT,
     EXITED,
@@ -77,7 +78,7 @@ def check_stage_move(status: str, current: str | None, target: str) -> None:
     if target not in STAGES:
         raise TransitionRefused(f"unknown stage '{target}'")
     if status == EXITED:
-        raise TransitionRefused("the file is closed (exited): reopen it with a new intake")
+        raise TransitionRefused("the file is closed (exited): re-open it (a new episode) to follow the person again")
     if status == ACTIVE and current == target:
         raise TransitionRefused(f"already at stage '{target}'")
 
@@ -92,6 +93,22 @@ def move_kind(status: str) -> str:
     return KIND_REENTERED if status == DROPPED_OUT else KIND_MOVED
 
 
+def check_reopen(status: str) -> None:
+    """Only a closed file (exited, or dropped out) is re-opened: an open one is still followed."""
+    if status not in CLOSED:
+        raise TransitionRefused("the file is still followed (its episode is open): no new episode is needed")
+
+
+def check_reopen_date(started_on: date, previous_start: date, previous_end: date | None, today: date) -> None:
+    """A new episode starts on or after the end of the previous one (its start, if its end is not on record),
+    and not in the future."""
+    if started_on > today:
+        raise Refused("started_on", "is in the future")
+    floor = previous_end or previous_start
+    if started_on < floor:
+        raise Refused("started_on", f"is before the end of the previous episode ({floor.isoformat()})")
+
+
 def check_not_before_intake(field: str, day: date, registered_on: date) -> None:
     """Nothing of a person's path happens before their intake."""
     if day < registered_on:
@@ -101,7 +118,7 @@ def check_not_before_intake(field: str, day: date, registered_on: date) -> None:
 def check_plan_open(status: str) -> None:
     """A plan is agreed on an open file only."""
     if status == EXITED:
-        raise Refused("beneficiary", "the file is closed (exited)")
+        raise Refused("beneficiary", "the file is closed (exited): re-open it (a new episode) first")
 
 
 def check_exit(status: str) -> None:

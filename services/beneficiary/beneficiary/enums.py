@@ -16,12 +16,13 @@ NISS_KINDS = (NATIONAL_REGISTER, BIS)
 PROVISIONAL = "provisional"
 IDENTITY_KINDS = (*NISS_KINDS, PROVISIONAL)
 # How each step of a path is recorded (stage_transition.kind).
-KIND_ENTERED, KIND_MOVED, KIND_REENTERED, KIND_DROPPED_OUT, KIND_EXITED = (
+KIND_ENTERED, KIND_MOVED, KIND_REENTERED, KIND_DROPPED_OUT, KIND_EXITED, KIND_REOPENED = (
     "entered",
     "moved",
     "reentered",
     "dropped_out",
     "exited",
+    "reopened",
 )
 # A file handed over: the step that closes it at the sending Mission, and the one that opens it at the receiving one.
 KIND_TRANSFER_OUT, KIND_TRANSFER_IN = "transfer_out", "transfer_in"
@@ -29,6 +30,8 @@ KIND_TRANSFER_OUT, KIND_TRANSFER_IN = "transfer_out", "transfer_in"
 TRANSFER_REQUESTED, TRANSFER_ACCEPTED, TRANSFER_DECLINED = "requested", "accepted", "declined"
 TRANSFER_STATUSES = (TRANSFER_REQUESTED, TRANSFER_ACCEPTED, TRANSFER_DECLINED)
 SENT, RECEIVED = "sent", "received"
+# A file is closed once its episode ended (exit, or drop-out not followed by a re-entry): it can be re-opened.
+CLOSED = (DROPPED_OUT, EXITED)
 
 # Target groups ("publics cibles"); the sensitive ones' evidence never leaves this service.
 TARGET_GROUPS = {

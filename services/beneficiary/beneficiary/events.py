@@ -40,6 +40,7 @@ CONTRACT_SIGNED = internal.BeneficiaryContractSignedV1.TYPE
 EMPLOYED_6M = internal.BeneficiaryEmployedAfterSixMonthsV1.TYPE
 NOT_EMPLOYED_6M = internal.BeneficiaryNotEmployedAfterSixMonthsV1.TYPE
 EXITED = internal.BeneficiaryExitedV1.TYPE
+REOPENED = internal.BeneficiaryReopenedV1.TYPE
 CORRECTED = internal.BeneficiaryCorrectedV1.TYPE
 ERASED = internal.BeneficiaryErasedV1.TYPE
 # Sector only: a person's pseudonym re-derived under the current sector key (ARCHITECTURE.md, key rotation).
@@ -225,6 +226,21 @@ def exited(pub: EventBuilder, reason: str, on: date) -> list[Event]:
         pub.internal(internal.BeneficiaryExitedV1(beneficiary_id=pub.person.id, **data)),
         pub.sector(sector.BeneficiaryExitedV1(**pub.person_facts(), reason=reason, month=_month(on))),
     ]
+
+
+def reopened(pub: EventBuilder, episode) -> tuple[list[Event], list[tuple[Event, str]]]:
+    """A new episode: to the Mission's services (matching lists the person again), to InterMire (a new
+    episode of the same pseudonym), and to each agency a disclosure on record lets it reach, as intake's
+    registration does (the why and the referrer's organisation stay here)."""
+    p = pub.person
+    data: dict[str, Any] = {"episode": episode.number, "started_on": episode.started_on}
+    return (
+        [
+            pub.internal(internal.BeneficiaryReopenedV1(beneficiary_id=p.id, **data, municipality=p.municipality)),
+            pub.sector(sector.BeneficiaryReopenedV1(**pub.person_facts(), **data, month=_month(episode.started_on))),
+        ],
+        pub.agency(agency_types.BeneficiaryReopened, reopened_on=episode.started_on, episode=episode.number),
+    )
 
 
 def corrected(pub: EventBuilder, version: int, changed: list[str]) -> list[Event]:

@@ -55,6 +55,8 @@ class Beneficiary(Base):
     plan_review_due: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
     # How many corrections the file has had, plus one: a correction names the version it read (kit.corrections).
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The current episode's number (``Episode``): 1 from intake, one more at each re-opening of a closed file.
+    episode: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     # Search and caseload (beneficiary.queries): a counsellor's people by stage, lists by name. A search by
     # name (LIKE '%word%' on the key) reads the two indexes holding the key instead of every row (0008).
@@ -84,6 +86,31 @@ class TargetGroup(Base):
     evidence: Mapped[str] = mapped_column(String(300))
     since: Mapped[date] = mapped_column(Date)
     until: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class Episode(Base):
+    """One stretch of accompaniment on the file: intake (episode 1) or a re-opening, until exit or drop-out.
+
+    A person who left and comes back keeps one file; each return is a new episode. Path entries, plan
+    versions and contracts carry the number of the episode they belong to (their ``episode`` column), so an
+    earlier episode stays readable as it was."""
+
+    __tablename__ = "episode"
+
+    beneficiary_id: Mapped[str] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_on: Mapped[date] = mapped_column(Date)
+    # Set at exit or drop-out (cleared if a dropped-out person re-enters the same episode).
+    ended_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # How it ended: 'exited' or 'dropped_out', with the reason recorded then.
+    outcome: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    outcome_reason: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    # Who sent the person back (episode 1: the intake's referrer, copied by the migration and by intake).
+    referrer_type: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    referrer_organisation: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    why: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    opened_by: Mapped[str] = mapped_column(String(100))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Disclosure(Base):
@@ -121,6 +148,9 @@ class PlanVersion(Base):
 
     beneficiary_id: Mapped[str] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The episode the plan was agreed in: versions number on across episodes, the current plan is the
+    # latest version of the current episode.
+    episode: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     target_occupations: Mapped[list] = mapped_column(JSON)
     missing_competences: Mapped[list] = mapped_column(JSON)
     actions: Mapped[list] = mapped_column(JSON)
@@ -163,8 +193,10 @@ class StageTransition(Base):
     beneficiary_id: Mapped[str] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"), index=True)
     from_stage: Mapped[str | None] = mapped_column(String(20), nullable=True)
     to_stage: Mapped[str] = mapped_column(String(20))
-    # "moved", "dropped_out", "reentered", "exited"
+    # "entered", "moved", "dropped_out", "reentered", "exited", "reopened"
     kind: Mapped[str] = mapped_column(String(12))
+    # The episode the move belongs to ("reopened" is the first move of its episode).
+    episode: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     reason: Mapped[str | None] = mapped_column(String(30), nullable=True)
     why: Mapped[str | None] = mapped_column(String(500), nullable=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -186,11 +218,13 @@ class Note(Base):
 
 
 class Contract(Base):
-    """The first contract signed, and the six-month check it schedules."""
+    """The first contract signed in an episode, and the six-month check it schedules."""
 
     __tablename__ = "contract"
 
     beneficiary_id: Mapped[str] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"), primary_key=True)
+    # One first contract per episode: a person who comes back may sign again (0011).
+    episode: Mapped[int] = mapped_column(Integer, primary_key=True, default=1, server_default="1")
     signed_on: Mapped[date] = mapped_column(Date)
     employer_id: Mapped[str] = mapped_column(String(36))
     contract_type: Mapped[str] = mapped_column(String(20))

@@ -315,6 +315,21 @@ class MergeTraceSchema(Schema):
     moved = fields.Dict()
 
 
+
+
+class ReopenSchema(_Strict):
+    """A person who left comes back: a new episode on their closed file (``application.reopen``)."""
+
+    started_on = fields.Date(
+        load_default=None, validate=_not_future, metadata={"description": "the new intake's date (today if absent)"}
+    )
+    referrer_type = fields.String(load_default="self", validate=validate.OneOf(enums.REFERRER_TYPES))
+    referrer_organisation = fields.String(load_default=None, validate=validate.Length(1, 200))
+    why = fields.String(
+        load_default=None, validate=validate.Length(1, 500), metadata={"description": "why the person came back"}
+    )
+
+
 class BeneficiarySchema(Schema):
     id = fields.String()
     first_name = fields.String()
@@ -334,6 +349,8 @@ class BeneficiarySchema(Schema):
     niss_kind = fields.String()
     # What a correction sends back (kit.corrections).
     version = fields.Integer()
+    # The current episode's number: 1 from intake, one more at each re-opening.
+    episode = fields.Integer()
 
 
 # The parts of a record some RPCs answer with.
@@ -378,6 +395,7 @@ class NoteTextSchema(_Strict):
 
 # -- answers: what the service's RPC methods return, dumped from its records ---------------------------
 class ContractOutSchema(Schema):
+    episode = fields.Integer()
     signed_on = fields.Date()
     employer_id = fields.String()
     contract_type = fields.String()
@@ -414,11 +432,25 @@ class FileTransferSchema(Schema):
     answer_reason = fields.String()
 
 
+class EpisodeOutSchema(Schema):
+    number = fields.Integer()
+    started_on = fields.Date()
+    ended_on = fields.Date()
+    # 'exited' or 'dropped_out' once ended, with the reason recorded then.
+    outcome = fields.String()
+    outcome_reason = fields.String()
+    referrer_type = fields.String()
+    referrer_organisation = fields.String()
+    why = fields.String()
+    opened_by = fields.String()
+
+
 class FileSchema(Schema):
     """What ``get`` answers beside the person's identity (``application.File``)."""
 
     target_groups = fields.List(fields.Nested(TargetGroupOutSchema))
     disclosures = fields.List(fields.Nested(DisclosureOutSchema))
+    # The current episode's plan and contract; earlier episodes' stay readable (plan, pathway, episodes).
     plan_version = fields.Integer()
     contract = fields.Nested(ContractOutSchema)
     followed_elsewhere = fields.List(fields.String())
@@ -427,8 +459,13 @@ class FileSchema(Schema):
     transfer = fields.Nested(FileTransferSchema, allow_none=True)
 
 
+    # Every episode, the current (latest) first.
+    episodes = fields.List(fields.Nested(EpisodeOutSchema))
+
+
 class PlanOutSchema(Schema):
     version = fields.Integer()
+    episode = fields.Integer()
     target_occupations = fields.Raw()
     missing_competences = fields.Raw()
     actions = fields.Raw()
@@ -449,11 +486,13 @@ class TransitionOutSchema(Schema):
     at = fields.DateTime()
     by = fields.String()
     role = fields.String()
+    episode = fields.Integer()
 
 
 class PathwaySchema(Schema):
     stage = fields.String()
     status = fields.String()
+    episode = fields.Integer()
     transitions = fields.List(fields.Nested(TransitionOutSchema))
 
 
@@ -473,7 +512,18 @@ class AssessedOutSchema(Schema):
     competences = fields.Function(lambda assessment: len(assessment.competences))
 
 
-AGREED = PlanOutSchema(only=("version", "agreed_by", "agreed_at"))
+class ReopenedOutSchema(Schema):
+    """What a re-opening answers: the file, its new episode's number and start, where the path now is."""
+
+    id = fields.String()
+    episode = fields.Integer()
+    started_on = fields.Date()
+    stage = fields.String()
+    status = fields.String()
+
+
+REOPENED = ReopenedOutSchema()
+AGREED = PlanOutSchema(only=("version", "episode", "agreed_by", "agreed_at"))
 NOTE_ADDED = NoteOutSchema(only=("id", "kind", "at"))
 
 

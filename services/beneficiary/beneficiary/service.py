@@ -128,6 +128,11 @@ class BeneficiaryService(Transfers, DataProtection, ServiceBase):
     def exit_path(self, beneficiary_id, payload):
         return app.exit_path(*self.unit, self._file(beneficiary_id), payload)
 
+    @entrypoint("beneficiary.reopen", payload=schemas.ReopenSchema, answer=schemas.REOPENED)
+    def reopen(self, beneficiary_id, payload):
+        """A person who left comes back: a new episode on the same closed file (409 on an open one)."""
+        return app.reopen(*self.unit, self._file(beneficiary_id), payload)
+
     # -- search, caseload and what is due: each person listed is audited --
     @entrypoint("beneficiary.read", found=queries.SearchSchema)
     def search(self, found=None, page=1, page_size=25, purpose="accompaniment"):

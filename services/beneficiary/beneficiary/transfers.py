@@ -31,7 +31,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from beneficiary import domain, events
-from beneficiary.application import addressed, audit, publisher
+from beneficiary.application import addressed, audit, current_episode, end_episode, publisher
 from beneficiary.enums import (
     ACTIVE,
     KIND_TRANSFER_IN,
@@ -89,6 +89,10 @@ def request(
     with refused_as_field_errors():
         domain.check_transfer_target(data["to_mission"], site, missions)
         domain.check_transferable(who.status)
+    if who.niss is None:
+        # The receiving Mission keys the file by its number (and InterMire the person by its pseudonym): a
+        # provisional identity is completed first.
+        raise ValidationFailed({"niss": ["complete the person's identity before handing the file over"]})
     pending = session.scalar(
         select(Transfer.id).where(
             Transfer.beneficiary_id == who.id, Transfer.direction == SENT, Transfer.status == TRANSFER_REQUESTED
@@ -288,6 +292,8 @@ def _close_as_transferred(session: Session, clock: Clock, source: str, row: Tran
         )
     )
     was_open = who.status == ACTIVE
+    if was_open:
+        end_episode(session, who, clock.today(), TRANSFERRED, EXIT_REASON)
     who.status = TRANSFERRED
     # What moved (plans, notes) or has no one left to use it (assessments) is not kept twice.
     for model in (Note, Assessment, PlanVersion):
@@ -412,6 +418,7 @@ def accept(session: Session, actor: Actor, clock: Clock, source: str, site: str,
     )
     session.add(who)
     session.flush()
+    current_episode(session, who)  # the file's first episode at this Mission, from the day it was accepted
     for g in p.target_groups:
         session.add(
             TargetGroup(beneficiary_id=who.id, group=g.group, evidence=g.evidence, since=g.since, until=g.until)

@@ -108,7 +108,8 @@ def test_a_person_dropped_out_re_enters_and_an_exited_file_is_closed(store, cloc
         assert refused.value.errors == {"status": ["already exited"]}
         with pytest.raises(ValidationFailed) as refused:
             app.agree_plan(s, COUNSELLOR, clock, SOURCE, who, {})
-        assert refused.value.errors == {"beneficiary": ["the file is closed (exited)"]}
+        closed = "the file is closed (exited): re-open it (a new episode) first"
+        assert refused.value.errors == {"beneficiary": [closed]}
         kinds = s.scalars(select(StageTransition.kind).order_by(StageTransition.id)).all()
         assert kinds == ["entered", "dropped_out", "reentered", "exited"]
 

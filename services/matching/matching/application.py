@@ -155,6 +155,17 @@ def record_placement(
     return Outcome(row, _withdraw_all(uow, clock, source, Proposal.beneficiary_id == row.beneficiary_id, "placed"))
 
 
+def apply_return(uow: Session, clock: Clock, data: internal.BeneficiaryReopenedV1) -> None:
+    """The person's file was re-opened: placed in an earlier episode or not, they are proposed again, from
+    where they live now (the new episode's plan, when agreed, brings its wishes as any plan does)."""
+    row = candidate(uow, clock, data.beneficiary_id)
+    if row is None:
+        return
+    row.placed_on = None
+    row.municipality = data.municipality or row.municipality
+    row.changed_at = clock.now()
+
+
 def forget(uow: Session, beneficiary_id: str) -> None:
     """Erasure: the person's row and proposals go; only the reference is kept, so a replay cannot revive them."""
     ids = list(uow.scalars(select(Proposal.id).where(Proposal.beneficiary_id == beneficiary_id)))

@@ -44,6 +44,11 @@ class MatchingService(ServiceBase):
     def on_contract_signed(self, data):
         return app.record_placement(self.unit.session, self.clock, self.unit.source, data)
 
+    @once(internal.BeneficiaryReopenedV1)
+    def on_reopened(self, data):
+        """A person who left came back (a new episode): a candidate again, whatever the last episode ended in."""
+        app.apply_return(self.unit.session, self.clock, data)
+
     @once(internal.BeneficiaryErasedV1)
     def on_erased(self, data):
         """Forget the person: their row and their proposals; remember only that the reference is erased."""

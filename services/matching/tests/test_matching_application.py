@@ -167,3 +167,26 @@ def test_the_latest_assessment_wins_and_placement_withdraws_the_persons_proposal
     done = app.record_placement(uow, CLOCK, SOURCE, signed)
     assert done.value.placed_on == date(2026, 11, 9) and proposal.state == "withdrawn"
     assert [e.data["reason"] for e, _ in done.events] == ["placed"]
+
+
+def test_a_person_placed_then_back_in_a_new_episode_is_proposed_again(uow):
+    app.apply_vacancy(uow, CLOCK, vacancy(posts=2), occupations={"F1703"})
+    signed = internal.BeneficiaryContractSignedV1(
+        beneficiary_id="b-2",
+        signed_on=date(2026, 5, 4),
+        contract_type="temp",
+        hours_per_week=38,
+        employer_id="e-1",
+        check_due=date(2026, 11, 4),
+    )
+    app.record_placement(uow, CLOCK, SOURCE, signed)
+    with pytest.raises(Conflict, match="placed"):
+        app.propose(uow, AGENT, CLOCK, SOURCE, {"vacancy_id": "v-1", "beneficiary_id": "b-2"})
+    back = internal.BeneficiaryReopenedV1(
+        beneficiary_id="b-2", episode=2, started_on=date(2026, 12, 1), municipality="92094"
+    )
+    app.apply_return(uow, CLOCK, back)
+    row = app.candidate(uow, CLOCK, "b-2")
+    assert (row.placed_on, row.municipality) == (None, "92094")
+    proposal = app.propose(uow, AGENT, CLOCK, SOURCE, {"vacancy_id": "v-1", "beneficiary_id": "b-2"}).value
+    assert proposal.state == "proposed"

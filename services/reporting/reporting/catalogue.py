@@ -25,7 +25,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-VERSION = 2  # 2: exits by reason; quarter and exit reason as breakdowns
+# 2: exits by reason; quarter and exit reason as breakdowns. 3: episodes (a person who left comes back on the same
+# file): entries count episodes started (intakes and re-openings), returns count re-openings.
+VERSION = 3
 
 B, E, C, M = "be.mire.beneficiary.", "be.mire.employer.", "be.mire.convention.", "be.mire.matching."
 
@@ -51,6 +53,7 @@ TYPES: tuple[str, ...] = (
     # No indicator counts a correction: it carries a person's corrected codes to their later facts (mission
     # mode, ``engine.join_person_dimensions``).
     B + "corrected.v1",
+    B + "reopened.v1",
 )
 CORRECTED = B + "corrected.v1"
 TYPE_CODE = {t: i + 1 for i, t in enumerate(TYPES)}
@@ -59,6 +62,7 @@ TYPE_CODE = {t: i + 1 for i, t in enumerate(TYPES)}
 # (a full date, or a month for sector events that carry only a month), else the event's time.
 FACT_DATES: dict[str, tuple[str, ...]] = {
     B + "registered.v1": ("registered_on", "registered_month"),
+    B + "reopened.v1": ("started_on", "month"),
     B + "contract_signed.v1": ("signed_on", "month"),
     B + "employment_confirmed_6m.v1": ("checked_on", "month"),
     B + "employment_not_confirmed_6m.v1": ("checked_on", "month"),
@@ -104,6 +108,9 @@ EXIT_REASON = "exit_reason"
 DIMENSIONS = PERSON_DIMENSIONS + SITE_DIMENSIONS + (QUARTER,)
 YOUTH_GUARANTEE_AGE_BAND = "under_25"
 
+# What an indicator counts. A person who leaves and comes back has one file and several episodes (an intake,
+# then a re-opening for each return): PERSONS counts the person once however many episodes the period holds;
+# ACTS counts each fact, so an indicator of episodes (entries, returns) counts each one started.
 PERSONS, ENTITIES, ACTS = "persons", "entities", "acts"
 
 
@@ -233,7 +240,10 @@ PATH_FACTS = (
     B + "employment_not_confirmed_6m.v1",
     B + "dropped_out.v1",
     B + "exited.v1",
+    B + "reopened.v1",
 )
+# An episode starts at intake or at a re-opening of a closed file.
+EPISODE_STARTS = (B + "registered.v1", B + "reopened.v1")
 SITE_ONLY = SITE_DIMENSIONS + (QUARTER,)
 VACANCY_DIMENSIONS = SITE_DIMENSIONS + ("municipality", QUARTER)
 
@@ -243,8 +253,9 @@ INDICATORS: tuple[Indicator, ...] = (
         "People accompanied",
         PERSONS,
         PATH_FACTS,
-        "Distinct persons with at least one fact of their path (entry, stage, contract, follow-up, "
-        "drop-out, exit) dated in the period.",
+        "Distinct persons with at least one fact of their path (entry, return, stage, contract, follow-up, "
+        "drop-out, exit) dated in the period: a person counts once however many episodes (returns after an "
+        "exit or a drop-out) the period holds.",
         headline=True,
         legal_bases=(("disability", DISABILITY_BASIS),),
     ),
@@ -253,7 +264,8 @@ INDICATORS: tuple[Indicator, ...] = (
         "First contracts signed",
         PERSONS,
         (B + "contract_signed.v1",),
-        "Distinct persons whose first contract signed since entry is dated (signature date) in the period.",
+        "Distinct persons whose first contract ever signed since entry is dated (signature date) in the period: "
+        "a person who comes back and signs again in a later episode is not counted again.",
         first_only=True,
         headline=True,
         legal_bases=(("disability", DISABILITY_BASIS),),
@@ -270,9 +282,21 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator(
         "entries",
         "Entries",
-        PERSONS,
-        (B + "registered.v1",),
-        "Distinct persons who entered the Mission's accompaniment, dated by intake.",
+        ACTS,
+        EPISODE_STARTS,
+        "Episodes of accompaniment started, dated by their start: each intake, and each re-opening of a closed "
+        "file for a person who comes back (a person who comes back once counts twice; until catalogue version 3, "
+        "distinct persons entered).",
+        legal_bases=(("disability", DISABILITY_BASIS),),
+    ),
+    Indicator(
+        "returns",
+        "Returns",
+        ACTS,
+        (B + "reopened.v1",),
+        "Re-openings of a closed file (exited or dropped out) for a person who comes back: episodes started "
+        "after the first, dated by their start.",
+        since_version=3,
         legal_bases=(("disability", DISABILITY_BASIS),),
     ),
     Indicator(

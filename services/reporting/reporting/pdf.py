@@ -21,6 +21,7 @@ NBSP = "\u00a0"
 TITLES = {
     "people_accompanied": "Personnes accompagnées",
     "entries": "Entrées en parcours",
+    "returns": "Retours (dossiers rouverts)",
     "first_contracts": "Premiers contrats",
     "employed_after_6_months": "Toujours en emploi après six mois",
     "exits": "Sorties",

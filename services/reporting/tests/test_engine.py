@@ -60,10 +60,45 @@ def test_a_person_in_two_missions_counts_once_in_the_sector_total():
         }.items()
     }
     facts = Facts.from_columns(columns, missions=("mirec", "mirena"), basins=("a", "b"))
-    t = table(facts, cat.BY_NAME["entries"], parse("2025"), "mission", "target_group")
+    t = table(facts, cat.BY_NAME["people_accompanied"], parse("2025"), "mission", "target_group")
     assert list(t.row_totals) == [1, 1] and t.total == 1
     assert t.column_totals[0] == 1 and t.column_totals[4] == 1  # one person in two groups: once per group
     assert t.cells[0, 0] == 1 and t.cells[1, 4] == 1
+
+
+def test_a_person_who_comes_back_is_one_person_and_two_episodes():
+    """Intake, then a re-opening of the same person in the same year: one person accompanied, two entries
+    (episodes started), one return; the re-opening is dated by its start."""
+    person = key64("b-1")
+    back = codes(
+        cat.B + "reopened.v1", {"started_on": "2025-09-15", "episode": 2}, "2025-12-01T10:00:00Z", "b-1", sector=False
+    )
+    assert back["day"] == 20250915 and back["person"] == person
+    columns = {
+        c: np.array(v)
+        for c, v in {
+            "kind": [cat.TYPE_CODE[cat.B + "registered.v1"], cat.TYPE_CODE[cat.B + "exited.v1"], back["kind"]],
+            "day": [20250105, 20250601, back["day"]],
+            "person": [person] * 3,
+            "entity": [0, 0, 0],
+            "tag": [0, 0, 0],
+            "gender": [1, 1, 1],
+            "age": [1, 1, 1],
+            "groups": [1, 1, 1],
+            "municipality": [52011] * 3,
+            "mission": [0, 0, 0],
+        }.items()
+    }
+    facts = Facts.from_columns(columns, missions=("mirec",), basins=("a",))
+    year = parse("2025")
+    totals = {
+        name: breakdown(facts, cat.BY_NAME[name], year, None)["total"]
+        for name in ("people_accompanied", "entries", "returns")
+    }
+    assert totals == {"people_accompanied": 1, "entries": 2, "returns": 1}
+    assert breakdown(facts, cat.BY_NAME["entries"], parse("2025-Q3"), None)["total"] == 1
+    assert cat.BY_NAME["people_accompanied"].counts == cat.PERSONS and cat.BY_NAME["entries"].counts == cat.ACTS
+    assert "Episodes" in cat.BY_NAME["entries"].description and "once" in cat.BY_NAME["people_accompanied"].description
 
 
 def test_catalogue_describes_every_indicator_with_its_dating_rule():
