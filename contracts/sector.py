@@ -125,10 +125,8 @@ class BeneficiaryReopenedV1(Person, frozen=True, kw_only=True):
     TYPE: ClassVar[str] = B + "reopened.v1"
     SUMMARY: ClassVar[str] = (
         "A person who had left came back: a new episode of the same person (same pseudonym) started, dated by "
-        "its start. Indicators of episodes count it; indicators of distinct persons count the person once."
+        "its start (a month). Indicators of episodes count it; indicators of distinct persons count the person once."
     )
-    episode: Annotated[int, Meta(ge=2)]
-    started_on: Day
     month: Month
 
 

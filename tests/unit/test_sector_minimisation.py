@@ -113,6 +113,7 @@ def test_what_the_beneficiary_service_sends_inter_mire_is_the_needs_and_no_justi
         *beneficiary_events.six_month_outcome(pub, contract)[0],
         *beneficiary_events.six_month_outcome(pub, SimpleNamespace(**{**vars(contract), "still_employed": False}))[0],
         *beneficiary_events.exited(pub, "durable_employment", date(2026, 12, 1)),
+        *beneficiary_events.reopened(pub, SimpleNamespace(number=2, started_on=date(2027, 1, 4)))[0],
         *beneficiary_events.erased(pub, date(2027, 1, 5)),
         beneficiary_events.pseudonym_rekeyed("/missions/mirec/beneficiary", "q" * 32, person),
     ]

@@ -30,9 +30,9 @@ from beneficiary.enums import (
     KIND_DROPPED_OUT,
     KIND_ENTERED,
     KIND_EXITED,
-    PROVISIONAL,
     KIND_REENTERED,
     KIND_REOPENED,
+    PROVISIONAL,
     SENSITIVE_GROUPS,
     SENT,
 )

@@ -237,7 +237,7 @@ def reopened(pub: EventBuilder, episode) -> tuple[list[Event], list[tuple[Event,
     return (
         [
             pub.internal(internal.BeneficiaryReopenedV1(beneficiary_id=p.id, **data, municipality=p.municipality)),
-            pub.sector(sector.BeneficiaryReopenedV1(**pub.person_facts(), **data, month=_month(episode.started_on))),
+            pub.sector(sector.BeneficiaryReopenedV1(**pub.person_facts(), month=_month(episode.started_on))),
         ],
         pub.agency(agency_types.BeneficiaryReopened, reopened_on=episode.started_on, episode=episode.number),
     )

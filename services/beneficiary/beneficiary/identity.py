@@ -45,6 +45,7 @@ from beneficiary.models import (
     Contract,
     Correction,
     Disclosure,
+    Episode,
     FollowedElsewhere,
     IdentityMerge,
     Note,
@@ -104,6 +105,9 @@ def merge(session: Session, actor: Actor, clock: Clock, source: str, gone: Benef
     }
     with refused_as_field_errors():
         domain.check_merge(kept.niss_kind, gone.id, kept.id, len(contracts) == 2)
+    if (gone.episode or 1) > 1:
+        # Its episodes would have to be interleaved with the kept file's: rare enough to be done by hand.
+        raise ValidationFailed({"into": ["the provisional file was re-opened: its episodes cannot be merged"]})
     assessments = list(session.scalars(select(Assessment.id).where(Assessment.beneficiary_id == gone.id)))
     moved = _fold(session, gone, kept)
     kept.stage, kept.status = domain.merged_path((kept.stage, kept.status), (gone.stage, gone.status))
@@ -147,22 +151,23 @@ def _fold(session: Session, gone: Beneficiary, kept: Beneficiary) -> dict[str, i
             f"both files hold a disclosure to {clash[0]}: withdraw one before merging", kept.id, "disclosures"
         )
     moved["disclosures"] = _move(session, Disclosure, [d.id for d in disclosures], kept.id)
-    for model, key in ((Assessment, "assessments"), (StageTransition, "path_moves"), (Note, "notes")):
-        moved[key] = (
-            session.execute(
-                update(model).where(model.beneficiary_id == gone.id).values(beneficiary_id=kept.id)
-            ).rowcount
-            or 0
-        )
-    moved["plan_versions"] = _move_plans(session, gone.id, kept.id)
-    contract = session.get(Contract, gone.id)
+    for model, key in ((Assessment, "assessments"), (Note, "notes")):
+        moved[key] = _move_all(session, model, gone.id, {"beneficiary_id": kept.id})
+    # What belonged to an episode of the provisional file belongs to the kept file's current one.
+    moved["path_moves"] = _move_all(
+        session, StageTransition, gone.id, {"beneficiary_id": kept.id, "episode": kept.episode}
+    )
+    moved["plan_versions"] = _move_plans(session, gone.id, kept.id, kept.episode)
+    contract = session.scalars(select(Contract).where(Contract.beneficiary_id == gone.id)).first()
     moved["contract"] = 0
-    if contract is not None:
-        values = {c.key: getattr(contract, c.key) for c in Contract.__table__.columns if c.key != "beneficiary_id"}
+    if contract is not None:  # one at most: check_merge refuses two, and a provisional file of several episodes
+        skip = ("beneficiary_id", "episode")
+        values = {c.key: getattr(contract, c.key) for c in Contract.__table__.columns if c.key not in skip}
         session.delete(contract)
         session.flush()
-        session.add(Contract(beneficiary_id=kept.id, **values))
+        session.add(Contract(beneficiary_id=kept.id, episode=kept.episode, **values))
         moved["contract"] = 1
+    session.execute(delete(Episode).where(Episode.beneficiary_id == gone.id))
     session.flush()
     return moved
 
@@ -173,20 +178,25 @@ def _move(session: Session, model: Any, ids: list[int], into: str) -> int:
     return len(ids)
 
 
-def _move_plans(session: Session, gone: str, kept: str) -> int:
+def _move_all(session: Session, model: Any, gone: str, values: dict[str, Any]) -> int:
+    return session.execute(update(model).where(model.beneficiary_id == gone).values(**values)).rowcount or 0
+
+
+def _move_plans(session: Session, gone: str, kept: str, episode: int) -> int:
     """The provisional file's plan versions, numbered after the kept file's, the latest becoming current."""
     plans = list(
         session.scalars(select(PlanVersion).where(PlanVersion.beneficiary_id == gone).order_by(PlanVersion.version))
     )
     last = session.scalar(select(func.max(PlanVersion.version)).where(PlanVersion.beneficiary_id == kept)) or 0
-    columns = [c.key for c in PlanVersion.__table__.columns if c.key not in ("beneficiary_id", "version", "review_due")]
+    skip = ("beneficiary_id", "version", "review_due", "episode")
+    columns = [c.key for c in PlanVersion.__table__.columns if c.key not in skip]
     copies = [{key: getattr(plan, key) for key in columns} for plan in plans]
     for plan in plans:
         session.delete(plan)
     session.flush()
     for offset, values in enumerate(copies, start=1):
         # Inserted one by one, in order: the model keeps the file's review date from the last one written.
-        session.add(PlanVersion(beneficiary_id=kept, version=last + offset, **values))
+        session.add(PlanVersion(beneficiary_id=kept, version=last + offset, episode=episode, **values))
         session.flush()
     return len(plans)
 

@@ -315,8 +315,6 @@ class MergeTraceSchema(Schema):
     moved = fields.Dict()
 
 
-
-
 class ReopenSchema(_Strict):
     """A person who left comes back: a new episode on their closed file (``application.reopen``)."""
 
@@ -457,7 +455,6 @@ class FileSchema(Schema):
     # The provisional files merged into this one (their trace: who, when, what moved).
     merges = fields.List(fields.Nested(MergeTraceSchema))
     transfer = fields.Nested(FileTransferSchema, allow_none=True)
-
 
     # Every episode, the current (latest) first.
     episodes = fields.List(fields.Nested(EpisodeOutSchema))

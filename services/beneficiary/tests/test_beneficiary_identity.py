@@ -238,7 +238,7 @@ def test_a_merge_folds_everything_into_the_file_that_holds_the_number_with_a_tra
         for model, held in ((Assessment, 2), (Note, 2), (PlanVersion, 2), (StageTransition, 4)):
             assert s.scalar(select(func.count()).select_from(model).where(model.beneficiary_id == kept.id)) == held
             assert s.scalar(select(func.count()).select_from(model).where(model.beneficiary_id == done.id)) == 0
-        assert s.get(Contract, kept.id) is not None
+        assert s.get(Contract, (kept.id, kept.episode)) is not None
         groups = s.scalars(select(TargetGroup.group).where(TargetGroup.beneficiary_id == kept.id)).all()
         assert groups == ["refugee_newcomer"], "a group both files hold is kept once"
         versions = s.scalars(
