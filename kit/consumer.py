@@ -8,6 +8,9 @@ Failure semantics, the same for every handler:
 
 * the body is not a CloudEvent of the contract (undecodable JSON, missing
   fields): dead-lettered at once with the reason — retrying cannot help;
+* the handler's ``admit`` check (``event, headers, container config``)
+  raises ``NotAdmitted``, for what the broker says of the message's way
+  (``kit.forwarded``): dead-lettered at once with the reason, never applied;
 * the handler raises: the message is returned to the queue after a short
   backoff (no hot loop), and on its ``MAX_ATTEMPTS``-th failure it is
   dead-lettered with the exception's type and message as the reason;
@@ -53,6 +56,7 @@ from nameko.messaging import Consumer, QueueConsumer
 from contracts.envelope import BATCH, EXCHANGES, STRUCTURED, InvalidEnvelope, parse
 from kit import faults, metrics
 from kit.amqp_reads import buffer_reads
+from kit.forwarded import NotAdmitted
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +248,7 @@ class AckWatermark:
 class EventHandler(Consumer):
     queue_consumer = EventQueueConsumer()
 
-    def __init__(self, event_type: str, source: str = "internal", batch: int = 0, **kwargs):
+    def __init__(self, event_type: str, source: str = "internal", batch: int = 0, admit=None, **kwargs):
         if source not in SOURCES:
             raise ValueError(f"source must be one of {sorted(SOURCES)}")
         if batch < 0 or batch == 1:
@@ -252,6 +256,7 @@ class EventHandler(Consumer):
         self.event_type = event_type
         self.source = source
         self.batch = batch
+        self.admit = admit  # (event, headers, config) -> None, or NotAdmitted: dead-lettered at once
         if batch:
             self.queue_consumer = BatchQueueConsumer()
         self._gathered: list = []
@@ -297,7 +302,9 @@ class EventHandler(Consumer):
         for item in body if packed else [body]:
             try:
                 event = parse(item)
-            except InvalidEnvelope as exc:
+                if self.admit is not None:
+                    self.admit(event, message.headers, self.container.config)
+            except (InvalidEnvelope, NotAdmitted) as exc:
                 # Dead-lettering publishes and waits for a confirm: in a thread of its own.
                 self.container.spawn_managed_thread(
                     partial(self._dead_letter_event, delivery, item, exc), identifier="dead-letter"

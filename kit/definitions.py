@@ -374,7 +374,8 @@ def operator_resources(registry: Registry) -> dict[str, list[dict]]:
                     "destExchange": v["dest-exchange"],
                     "ackMode": v["ack-mode"],
                     "reconnectDelay": v["reconnect-delay"],
-                },
+                }
+                | ({"addForwardHeaders": True} if v.get("add-forward-headers") else {}),
             )
         )
         # Which vhost the shovel delivers to is in the Secret's destUri; say it where a reader looks.

@@ -24,7 +24,8 @@ Both purge in batches (``BATCH`` rows a transaction), so a large backlog never h
 or a long transaction (PostgreSQL) against the service's own writes; a crash between batches leaves a smaller
 backlog for the next run, never a half-deleted batch. A dry run counts with the same conditions.
 
-The person-level rules (files closed for years, the audit trail) are the beneficiary service's
+The person-level rules (files closed for years, the audit trail, transfer requests left unanswered) are the
+beneficiary service's
 (``beneficiary.retention``).
 """
 
@@ -52,6 +53,9 @@ MIN_MESSAGE_DAYS = 7
 # A closed file and the audit trail are kept a year at least: a person who comes back within the year finds
 # their file, and the data-protection officer reviews at least a year of reads.
 MIN_YEARS = 1
+# A transfer request is left a fortnight at least before it expires: the receiving Mission's counsellors
+# need to read it, and a holiday week should not decline a person's move for them.
+MIN_PENDING_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,8 @@ class Periods:
     audit_years: int = 2
     outbox_days: int = 30
     inbox_days: int = 30
+    # A transfer request received and never answered is declined after this many days (``beneficiary.retention``).
+    transfers_pending_days: int = 60
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -81,6 +87,7 @@ class PeriodsSchema(Schema):
     audit_years = _period(MIN_YEARS, 100)
     outbox_days = _period(MIN_MESSAGE_DAYS, 3650)
     inbox_days = _period(MIN_MESSAGE_DAYS, 3650)
+    transfers_pending_days = _period(MIN_PENDING_DAYS, 3650)
 
 
 def periods(*layers: Mapping[str, Any] | None) -> Periods:

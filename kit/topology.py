@@ -244,7 +244,17 @@ class Topology:
         for mission in self.registry.missions:
             self.permit(shovel, mission.vhost, "^$", f"^({inbound})$", r"^outgoing\..+$")
             self._shovel(shovel, mission.vhost, "to-agency", OUTGOING["agency"], agencies, EXCHANGES["agency"])
-            self._shovel(shovel, mission.vhost, "to-transfers", OUTGOING["transfer"], transfers, EXCHANGES["transfer"])
+            # The transfer shovels add forward headers: the receiving Mission checks the way a transfer came
+            # by what the broker wrote, not by what its sender claims (kit.forwarded).
+            self._shovel(
+                shovel,
+                mission.vhost,
+                "to-transfers",
+                OUTGOING["transfer"],
+                transfers,
+                EXCHANGES["transfer"],
+                forward_headers=True,
+            )
             self._shovel(
                 shovel,
                 transfers,
@@ -252,6 +262,7 @@ class Topology:
                 TRANSFERS_QUEUE.format(mission=mission.code),
                 mission.vhost,
                 TRANSFERS_IN,
+                forward_headers=True,
             )
             if intermire:
                 self._shovel(
@@ -270,9 +281,19 @@ class Topology:
         if intermire:
             self.permit(shovel, intermire.vhost, "^$", f"^{re.escape(EXCHANGES['sector'])}$", r"^signals\..+$")
 
-    def _shovel(self, user: str, src_vhost: str, name: str, src_queue: str, dest_vhost: str, dest_exchange: str):
+    def _shovel(
+        self,
+        user: str,
+        src_vhost: str,
+        name: str,
+        src_queue: str,
+        dest_vhost: str,
+        dest_exchange: str,
+        forward_headers: bool = False,
+    ):
         b = self.registry.broker
         password = self.registry.password_for(user)
+        forward = {"add-forward-headers": True} if forward_headers else {}
         self.mgmt.put(
             f"/parameters/shovel/{q(src_vhost)}/{q(name)}",
             {
@@ -288,6 +309,7 @@ class Topology:
                     "ack-mode": "on-confirm",
                     "reconnect-delay": 5,
                 }
+                | forward
             },
         )
 

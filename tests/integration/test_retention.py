@@ -156,7 +156,13 @@ def test_dry_run_lists_what_the_run_removes_and_a_second_run_removes_nothing(pla
     # InterMire's reporting keeps only its messaging log to purge, under the platform's periods.
     assert set(dry["sites"]["intermire"]["reporting"]) == {"outbox", "inbox"}
     said = dry["sites"]["mirec"]
-    assert said["periods"] == {"closed_files_years": 5, "audit_years": 2, "outbox_days": 30, "inbox_days": 30}
+    assert said["periods"] == {
+        "closed_files_years": 5,
+        "audit_years": 2,
+        "outbox_days": 30,
+        "inbox_days": 30,
+        "transfers_pending_days": 60,
+    }
     assert sorted(said["beneficiary"]["files"]) == sorted([exited_long_ago, dropped_long_ago])
     assert said["beneficiary"]["audit"] == len(old_audit_ids)
     for service in SERVICES:

@@ -178,6 +178,7 @@ def test_a_director_and_the_dpo_get_every_service_s_part_and_a_counsellor_gets_4
         assert mine["contract"]["employer_id"] == employer and mine["contract"]["check_due"]
         assert [s["kind"] for s in mine["path"]][0] == "entered"
         assert mine["target_groups"] == [] or all(g["beneficiary_id"] == pid for g in mine["target_groups"])
+        assert mine["transfers"] == []  # never handed over (tests/integration/test_transfer.py lists some)
         # The audit trail about the file, this very read included, under who asked.
         actions = {a["action"] for a in mine["audit"]}
         assert {"beneficiary.assess", "beneficiary.agree_plan", "beneficiary.subject_access"} <= actions

@@ -8,12 +8,16 @@ Mission's database but the test itself, to look.
 
 import json
 import time
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from werkzeug.test import Client
 
 from gateway.app import Gateway
 from gateway.auth import mint
+from kit.actor import Actor
 from runtime.demo import DemoFactory
 from tests.harness import DEVELOPMENT_ENV, TestPlatform, wait_until
 
@@ -70,6 +74,24 @@ def received(client, status="requested"):
     reply = client.get(f"/missions/mirena/transfers?status={status}", headers=auth("mirena", "bea"))
     assert reply.status_code == 200, reply.json
     return reply.json["items"]
+
+
+def resend(platform, sender, addressee, payload, **headers):
+    """``payload`` published on ``sender``'s transfers exchange as its relay publishes (here as the broker admin)."""
+    return platform.publish(
+        platform.registry.site(sender).vhost,
+        "passerelle.transfers",
+        f"{addressee}.{json.loads(payload)['type']}",
+        payload,
+        content_type="application/cloudevents+json",
+        **({"headers": headers} if headers else {}),
+    )
+
+
+def dead_letters(platform, site):
+    """The transfers ``site``'s handler refused, taken off its dead-letter queue: (reason, event)."""
+    taken = platform.get_messages(platform.registry.site(site).vhost, "beneficiary.on_transfer.dead", 10)
+    return [(m["properties"]["headers"]["x-passerelle-reason"], json.loads(m["payload"])) for m in taken]
 
 
 def sector(client):
@@ -175,17 +197,11 @@ def test_a_file_moves_with_its_path_plan_and_consented_notes_and_the_sender_keep
     # The request's outbox row held the file (national number, notes): gone once answered.
     assert platform.scalar("mirec", "beneficiary", "SELECT count(*) FROM outbox WHERE audience = 'transfer'") == 0
 
-    # The answer delivered again to MIREC (a redelivery after a lost confirm): applied once.
+    # The answer published again by MIRENA (its relay after a lost confirm), the way every copy travels:
+    # through both shovels, which write the way it came (kit.forwarded). Applied once.
     answer = platform.scalar("mirena", "beneficiary", "SELECT payload FROM outbox WHERE audience = 'transfer'")
     assert "niss" not in answer and NOTE not in answer  # the answer carries no personal data
-    answer_type = json.loads(answer)["type"]
-    assert platform.publish(
-        platform.registry.site("mirec").vhost,
-        "passerelle.transfers.in",
-        f"mirec.{answer_type}",
-        answer,
-        content_type="application/cloudevents+json",
-    )
+    assert resend(platform, "mirena", "mirec", answer)
     mirec = next(s for s in platform.sites if s.code == "mirec")
     wait_until(lambda: "on_transfer" in _duplicates(mirec), what="the duplicate answer skipped by the inbox")
     steps = client.get(f"/missions/mirec/beneficiaries/{pid}/pathway", headers=auth("mirec")).json["transitions"]
@@ -210,15 +226,8 @@ def test_a_declined_transfer_leaves_the_file_open_and_a_redelivered_request_is_a
     row = json.loads(platform.scalar("mirec", "beneficiary", "SELECT payload FROM outbox WHERE audience = 'transfer'"))
     assert row["data"]["notes"] == [] and NOTE not in json.dumps(row)
 
-    # The same request delivered again (a shovel's redelivery after a lost confirm): applied once.
-    inbound = platform.registry.site("mirena").vhost
-    assert platform.publish(
-        inbound,
-        "passerelle.transfers.in",
-        f"mirena.{row['type']}",
-        json.dumps(row),
-        content_type="application/cloudevents+json",
-    )
+    # The same request published again (a relay's second copy after a lost confirm): applied once.
+    assert resend(platform, "mirec", "mirena", json.dumps(row))
     mirena = next(s for s in platform.sites if s.code == "mirena")
     wait_until(lambda: "on_transfer" in _duplicates(mirena), what="the duplicate skipped by the inbox")
     assert platform.scalar("mirena", "beneficiary", "SELECT count(*) FROM transfer WHERE id = :i", i=transfer_id) == 1
@@ -298,6 +307,128 @@ def test_an_unknown_mission_or_no_consent_is_refused_and_nothing_is_written(clie
         == 404
     )
     assert counts() == before
+
+
+def ask_mirena(client, platform, seed, reason):
+    """A person of MIREC whose file MIREC asks MIRENA to take; the request once listed at MIRENA."""
+    pid, _ = person_at_mirec(client, platform, seed=seed, with_note=False)
+    body = {"to_mission": "mirena", "consent": True, "reason": reason}
+    asked = client.post(f"/missions/mirec/beneficiaries/{pid}/transfer", json=body, headers=auth("mirec"))
+    assert asked.status_code == 201, asked.json
+    transfer_id = asked.json["id"]
+    wait_until(lambda: transfer_id in [t["id"] for t in received(client)], what="the transfer at MIRENA")
+    return pid, transfer_id
+
+
+def test_a_transfer_not_shovelled_from_its_sender_is_dead_lettered_and_one_never_answered_expires(client, platform):
+    pid, transfer_id = ask_mirena(client, platform, 2304, "déménagement à Jambes")
+    payloads = platform.scalar_all("mirec", "beneficiary", "SELECT payload FROM outbox WHERE audience = 'transfer'")
+    [genuine] = [e for e in map(json.loads, payloads) if e["subject"] == transfer_id]
+
+    def copy(source_mission):
+        forged_id = str(uuid.uuid4())
+        data = dict(genuine["data"], transfer_id=forged_id, from_mission=source_mission)
+        event = dict(genuine, id=str(uuid.uuid4()), subject=forged_id, data=data)
+        return forged_id, json.dumps(event | {"source": f"/missions/{source_mission}/beneficiary"})
+
+    # Put by hand into MIRENA's inbound exchange (no shovel carried it), and sent by MIREC in MIRENA's name
+    # (the event's source and sender consistent, the broker's forward headers not).
+    by_hand, by_hand_body = copy("mirec")
+    inbound = platform.registry.site("mirena").vhost
+    assert platform.publish(
+        inbound,
+        "passerelle.transfers.in",
+        f"mirena.{genuine['type']}",
+        by_hand_body,
+        content_type="application/cloudevents+json",
+    )
+    impersonated, impersonated_body = copy("mirena")
+    assert resend(platform, "mirec", "mirena", impersonated_body)
+    refused: list = []
+    wait_until(lambda: refused.extend(dead_letters(platform, "mirena")) or len(refused) >= 2, what="both dead-lettered")
+    reasons = {event["data"]["transfer_id"]: reason for reason, event in refused}
+    assert "not shovelled" in reasons[by_hand] and "NotAdmitted" in reasons[by_hand]
+    assert (
+        "claims Mission mirena" in reasons[impersonated]
+        and platform.registry.site("mirec").vhost in (reasons[impersonated])
+    )
+    assert (
+        platform.scalar_all(
+            "mirena", "beneficiary", "SELECT id FROM transfer WHERE id IN (:a, :b)", a=by_hand, b=impersonated
+        )
+        == []
+    )
+
+    # Never answered: sixty-one days later the retention schedule declines it ("expired"), as the dry run said.
+    engine = platform.engine("mirena", "beneficiary")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE transfer SET requested_on = :d WHERE id = :i"),
+            {"d": datetime.now(UTC).date() - timedelta(days=61), "i": transfer_id},
+        )
+    engine.dispose()
+    director = Actor(sub="passerelle-retention", mission="mirena", roles=("director",))
+    periods = {"transfers_pending_days": 60}
+    dry = platform.rpc("mirena", "beneficiary", "apply_retention", periods, True, actor=director)
+    assert dry["transfers"] == [transfer_id]
+    assert platform.scalar("mirena", "beneficiary", "SELECT file FROM transfer WHERE id = :i", i=transfer_id)
+    done = platform.rpc("mirena", "beneficiary", "apply_retention", periods, False, actor=director)
+    assert done["transfers"] == [transfer_id]
+    assert platform.scalar("mirena", "beneficiary", "SELECT file FROM transfer WHERE id = :i", i=transfer_id) is None
+    [expired] = [t for t in received(client, "declined") if t["id"] == transfer_id]
+    assert expired["answer_reason"] == "expired"
+    by = platform.scalar("mirena", "beneficiary", "SELECT answered_by FROM transfer WHERE id = :i", i=transfer_id)
+    assert by == "passerelle-retention"
+    # MIREC hears it as a decline: its file stays open, and the request's outbox row (the file) goes.
+    wait_until(
+        lambda: (
+            client.get(f"/missions/mirec/beneficiaries/{pid}", headers=auth("mirec")).json["transfer"]["status"]
+            == "declined"
+        ),
+        what="the expiry at MIREC",
+    )
+    at_a = client.get(f"/missions/mirec/beneficiaries/{pid}", headers=auth("mirec")).json
+    assert at_a["status"] == "active" and at_a["transfer"]["answer_reason"] == "expired"
+    assert platform.scalar("mirec", "beneficiary", "SELECT count(*) FROM outbox WHERE audience = 'transfer'") == 0
+    assert platform.rpc("mirena", "beneficiary", "apply_retention", periods, False, actor=director)["transfers"] == []
+
+
+def test_the_copy_lists_the_transfer_at_both_missions_and_erasure_leaves_neither_a_reference(client, platform):
+    pid, transfer_id = ask_mirena(client, platform, 2305, "rapprochement familial à Namur")
+    accepted = client.post(f"/missions/mirena/transfers/{transfer_id}/accept", headers=auth("mirena", "bea"))
+    assert accepted.status_code == 200, accepted.json
+    new_id = accepted.json["beneficiary_id"]
+    wait_until(
+        lambda: (
+            client.get(f"/missions/mirec/beneficiaries/{pid}", headers=auth("mirec")).json["status"] == "transferred"
+        ),
+        what="MIREC's file closed",
+    )
+    for mission, file_id, direction, other in (
+        ("mirec", pid, "sent", "mirena"),
+        ("mirena", new_id, "received", "mirec"),
+    ):
+        director = auth(mission, "dora", ("director",))
+        copy = client.get(f"/missions/{mission}/beneficiaries/{file_id}/access/beneficiary", headers=director)
+        assert copy.status_code == 200, copy.json
+        [listed] = copy.json["transfers"]
+        assert (listed["id"], listed["direction"], listed["mission"], listed["status"]) == (
+            transfer_id,
+            direction,
+            other,
+            "accepted",
+        )
+        assert listed["reason"] == "rapprochement familial à Namur" and listed["answered_on"]
+        assert "file" not in listed and "event_id" not in listed
+        erased = client.delete(f"/missions/{mission}/beneficiaries/{file_id}", headers=director)
+        assert erased.status_code == 200, erased.json
+        engine = platform.engine(mission, "beneficiary")
+        with engine.connect() as conn:
+            left = conn.execute(
+                sa.text("SELECT beneficiary_id, reason, status FROM transfer WHERE id = :i"), {"i": transfer_id}
+            ).all()
+        engine.dispose()
+        assert [tuple(r) for r in left] == [(None, "", "accepted")]
 
 
 def test_no_transfer_queue_is_readable_by_intermire_or_an_agency(platform):

@@ -4,7 +4,9 @@ The file (identity, national or BIS number, contact details, referrer, stage and
 with their evidence (sensitive or not: it is the person's own), agency disclosures, every move of the path,
 every plan version, every assessment, every note of every kind, every episode of accompaniment, the first
 contract of each episode and its six-month check (``contract``: the latest one), the other Missions said to
-follow the person, the provisional files merged into this one (``beneficiary.identity``), and the audit trail
+follow the person, the provisional files merged into this one (``beneficiary.identity``), the file's transfers
+between Missions and the requests received for the person's number (``beneficiary.transfer_records``: references,
+Missions, dates, status and reasons, never the file a request carried), and the audit trail
 of who read or changed the file (or a file merged into it).
 Reading it is itself audited (``beneficiary.subject_access``, purpose ``subject_access``), before the trail
 is read, so the copy shows its own making.
@@ -18,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from beneficiary import application as app
+from beneficiary import transfer_records
 from beneficiary.models import (
     Assessment,
     Audit,
@@ -65,6 +68,7 @@ def export(session: Session, actor: Actor, clock: Clock, beneficiary_id: object)
         "contracts": records(of(Contract, Contract.episode)),
         "followed_elsewhere": record(signal),
         "merges": records(merges),
+        "transfers": transfer_records.copy(session, who),
         "audit": records(
             session.scalars(select(Audit).where(Audit.subject.in_(subjects)).order_by(Audit.at, Audit.id))
         ),

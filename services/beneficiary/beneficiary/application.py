@@ -20,7 +20,7 @@ from typing import Any, cast
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from beneficiary import domain, events, queries, schemas
+from beneficiary import domain, events, queries, schemas, transfer_records
 from beneficiary.enums import (
     ACTIVE,
     CLOSED,
@@ -753,7 +753,8 @@ def erase(session: Session, actor: Actor, clock: Clock, source: str, beneficiary
     session.execute(delete(IdentityMerge).where(IdentityMerge.into_id == who.id))
     # The corrections' history holds the person's former names, addresses and contacts: it goes too.
     session.execute(delete(Correction).where(Correction.record == CORRECTED, Correction.record_id == who.id))
-    published = addressed(events.erased(pub, today))
+    # The file's transfers lose its reference; a request pending here for the person is declined.
+    published = addressed(events.erased(pub, today)) + transfer_records.forget(session, actor.sub, today, source, who)
     session.delete(who)
     audit(session, actor, clock, "beneficiary.erase", str(beneficiary_id), "erasure")
     return Outcome(str(beneficiary_id), published)

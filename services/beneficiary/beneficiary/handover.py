@@ -8,6 +8,7 @@ one of ours). The rules are in ``beneficiary.transfers``.
 from beneficiary import schemas, transfers
 from contracts import transfer
 from contracts.catalogue import load
+from kit import forwarded
 from kit.application import to_outbox
 from kit.consumer import event_handler
 from kit.entrypoint import entrypoint
@@ -50,12 +51,14 @@ class Transfers:
     def decline_transfer(self, transfer_id, payload):
         return transfers.decline(*self.unit, self.site.code, transfer_id, payload)
 
-    @event_handler(ANY_TRANSFER, source="transfer")
+    @event_handler(ANY_TRANSFER, source="transfer", admit=forwarded.admit_transfer)
     def on_transfer(self, event):
-        """Every transfer addressed to this Mission, through its one inbound queue, applied once."""
+        """Every transfer addressed to this Mission, through its one inbound queue, applied once; one that did
+        not come from its source Mission's vhost through the transfers vhost, as the shovels' forward headers
+        say, is dead-lettered with the reason before it reaches here (``kit.forwarded``)."""
         data = load(event, transfer.Transfer)
         with self.db.once(event) as session:
             if session is None:
                 return
-            sender = event.source.strip("/").split("/")[1]
+            sender = forwarded.sender_of(event.source)
             to_outbox(session, transfers.receive(session, self.clock, self.site.source, self.site.code, sender, data))

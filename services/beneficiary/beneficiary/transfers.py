@@ -52,6 +52,7 @@ from beneficiary.models import (
     TargetGroup,
     Transfer,
 )
+from beneficiary.transfer_records import answer
 from contracts import transfer as contract
 from contracts.payloads import build
 from kit import answers, inputs
@@ -376,13 +377,6 @@ def _pending(session: Session, transfer_id: object) -> Transfer:
     return row
 
 
-def _answer(row: Transfer, site: str, source: str, accepted: bool, on: date, reason: str | None) -> Addressed:
-    payload = contract.TransferAnsweredV1(
-        transfer_id=row.id, from_mission=site, to_mission=row.mission, accepted=accepted, answered_on=on, reason=reason
-    )
-    return build(payload, source=source, subject=row.id), row.mission
-
-
 def accept(session: Session, actor: Actor, clock: Clock, source: str, site: str, transfer_id: object) -> Outcome[Data]:
     """Take the file over: written here from what was sent, audited, announced to this Mission's services and
     InterMire as an intake (and its current plan), and the answer sent back."""
@@ -483,7 +477,7 @@ def accept(session: Session, actor: Actor, clock: Clock, source: str, site: str,
     published = addressed(events.registered(pub))
     if plans:
         published += addressed(events.plan_agreed(pub, plans[-1]))
-    published.append(_answer(row, site, source, True, today, None))
+    published.append(answer(row, site, source, True, today, None))
     log.info("transfer %s from %s accepted: beneficiary %s", row.id, row.mission, who.id)
     return Outcome(received_answer(row), published)
 
@@ -499,7 +493,7 @@ def decline(
     row.answered_by, row.answered_on, row.answer_reason = actor.sub, clock.today(), data["reason"]
     _audit(session, actor, clock, "beneficiary.transfer.decline", row.id)
     log.info("transfer %s from %s declined", row.id, row.mission)
-    return Outcome(received_answer(row), [_answer(row, site, source, False, row.answered_on, data["reason"])])
+    return Outcome(received_answer(row), [answer(row, site, source, False, row.answered_on, data["reason"])])
 
 
 def latest_sent(session: Session, beneficiary_id: str) -> Data | None:

@@ -20,7 +20,7 @@ from runtime.demo import DemoFactory
 
 ANNE = Actor("anne.counsellor", "mirec", ("counsellor",))
 DIRECTOR = Actor("passerelle-retention", "mirec", ("director",))
-PERIODS = {"closed_files_years": 5, "audit_years": 2, "outbox_days": 30, "inbox_days": 30}
+PERIODS = {"closed_files_years": 5, "audit_years": 2, "outbox_days": 30, "inbox_days": 30, "transfers_pending_days": 60}
 YEAR = timedelta(days=365)
 
 
@@ -87,6 +87,7 @@ def test_only_a_director_applies_it_and_periods_under_the_floors_are_refused(mis
     for periods, field in (
         ({"closed_files_years": 0}, "closed_files_years"),
         ({"inbox_days": 6}, "inbox_days"),
+        ({"transfers_pending_days": 13}, "transfers_pending_days"),
         ({"outbox_days": "30"}, "outbox_days"),
         ({"forever": 1}, "forever"),
     ):
@@ -102,14 +103,18 @@ def test_only_a_director_applies_it_and_periods_under_the_floors_are_refused(mis
 def test_the_registry_gives_each_site_its_periods_and_refuses_a_bad_block(tmp_path):
     document = yaml.safe_load(registry.DEFAULT_PATH.read_text())
     document["platform"]["retention"] = {"audit_years": 3}
-    document["sites"][1]["retention"] = {"inbox_days": 10}
+    document["sites"][1]["retention"] = {"inbox_days": 10, "transfers_pending_days": 30}
     path = tmp_path / "missions.yaml"
     path.write_text(yaml.safe_dump(document))
     loaded = registry.load(path, environ={})
     second, first = loaded.sites[1], loaded.sites[0]
-    assert second.retention.as_dict() == dict(PERIODS, audit_years=3, inbox_days=10)
+    assert second.retention.as_dict() == dict(PERIODS, audit_years=3, inbox_days=10, transfers_pending_days=30)
     assert first.retention.as_dict() == dict(PERIODS, audit_years=3)
     document["sites"][1]["retention"] = {"outbox_days": 3}
     path.write_text(yaml.safe_dump(document))
     with pytest.raises(ConfigError, match=r"sites\.1\.retention\.outbox_days: must be between 7 and 3650"):
+        registry.load(path, environ={})
+    document["sites"][1]["retention"] = {"transfers_pending_days": 0}
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(ConfigError, match=r"sites\.1\.retention\.transfers_pending_days: must be between 14 and 3650"):
         registry.load(path, environ={})
