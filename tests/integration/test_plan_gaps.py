@@ -3,7 +3,7 @@
 A counsellor ranks vacancies for a person, chooses missing competences from the explanation of one, and the
 beneficiary service (asking matching what is missing) agrees the next plan version with an action per gap,
 each keeping the explanation; the ``plan_agreed`` event reaches matching's candidate. Bad choices are field-level
-422s and a stale plan version a 409, with nothing written.
+422s and a stale plan version a 409, with nothing written; so is a write while matching does not run (503/504).
 """
 
 import pytest
@@ -220,3 +220,15 @@ def test_bad_choices_are_field_errors_and_a_stale_version_a_conflict_with_nothin
     assert [p["version"] for p in plans(client, ref)] == [1]
     assert candidate(platform, ref, "plan_version") == 1
     assert send().status_code == 201
+
+
+def test_matching_not_answering_makes_the_write_fail_with_nothing_written(platform, client):
+    # Last in the module: MIREC restarts with its beneficiary service alone.
+    ref = person(client, 255)
+    next(s for s in platform.sites if s.code == "mirec").stop()
+    platform.start("mirec", services=["beneficiary"])
+    body = {"plan_version": 1, "occupation": "F1703", "gaps": [{"code": FORMWORK}], "agreed_with_person": True}
+    reply = gaps(client, ref, body)
+    assert reply.status_code in (503, 504), (reply.status_code, reply.json)
+    assert reply.content_type.startswith("application/problem+json")
+    assert [p["version"] for p in plans(client, ref)] == [1]
