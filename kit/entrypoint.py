@@ -18,6 +18,9 @@ body that calls one use case of the service's ``application.py``::
    ``kit.references.Ref``s), before any transaction opens: the owners are asked by RPC
    (``kit.references.rpc_lookup``, through the service's ``TimedRpcProxy`` named after each owner), and a
    write lock is never held while waiting for them;
+   A use case that needs another service's answer, not just a yes or no (``consult``: a function of the
+   service and the loaded arguments, e.g. matching's explanation of what a person lacks), asks it here too,
+   under the proxy's budget, and finds the answer in ``self.unit.consulted``;
 4. open **one transaction** (``db.transaction()``), or a read-only session for ``reads=True``, and run the
    body with ``self.unit`` (``Unit``) bound to it: the session, the actor, the clock and the events' source,
    in the order every use case takes them (``app.register(*self.unit, payload)``). With ``session=False``
@@ -83,6 +86,7 @@ class Unit:
     clock: Clock
     source: str
     action: str
+    consulted: Any = None  # what ``consult`` answered, asked before the transaction opened
 
     def __iter__(self) -> Iterator[Any]:
         return iter((self.session, self.actor, self.clock, self.source))
@@ -96,6 +100,7 @@ def entrypoint(
     reads: bool = False,
     session: bool = True,
     args: type[Schema] | Schema | None = None,
+    consult: Callable[..., Any] | None = None,
     **load: Loader,
 ) -> Callable[[F], F]:
     """One RPC, registered with nameko: its policy ``action``, how each named argument is ``load``-ed (or
@@ -103,7 +108,9 @@ def entrypoint(
     it names (``refs``), whether it only ``reads`` (no transaction) or opens no ``session`` at all, and how
     its value becomes the ``answer``.
 
-    ``action`` and ``refs``, when functions, are called with the loaded arguments by name.
+    ``action`` and ``refs``, when functions, are called with the loaded arguments by name; ``consult`` with the
+    service and the loaded arguments by name, before any transaction opens (no write lock held while another
+    service answers).
     """
 
     def decorate(fn: F) -> F:
@@ -133,13 +140,14 @@ def entrypoint(
                 referred = list(refs(**given()))
                 owners = {OWNERS[ref.kind][0] for ref in referred}
                 check(referred, rpc_lookup({owner: getattr(self, owner) for owner in owners}))
+            consulted = consult(self, **given()) if consult is not None else None
             opened: AbstractContextManager[Session | None]
             if not session:
                 opened = nullcontext()
             else:
                 opened = self.db.session() if reads else self.db.transaction()
             with opened as unit_session:
-                self.unit = Unit(unit_session, actor, self.clock, self.site.source, doing)
+                self.unit = Unit(unit_session, actor, self.clock, self.site.source, doing, consulted)
                 try:
                     value = fn(*call.args, **call.kwargs)
                     if isinstance(value, Outcome):

@@ -281,6 +281,13 @@ ERROR_MESSAGES = (
     ("is before registered_from", N_("Cette date précède le début de la période.")),
     ("a NACE-BEL code or its start", N_("Un code NACE-BEL ou son début, par exemple 43 ou 43.2.")),
     ("an enterprise number has 10 digits", N_("Un numéro d'entreprise (BCE) a 10 chiffres.")),
+    # Gaps into the plan (beneficiary.domain.gap_choice_errors, beneficiary.gaps, PlanGapsSchema).
+    ("not missing for this source", N_("Cette compétence ne manque pas pour cette offre ou ce métier.")),
+    ("the person already holds this competence", N_("La personne a déjà cette compétence (dernière évaluation).")),
+    ("chosen twice", N_("Compétence choisie deux fois.")),
+    ("choose from 1 to 30 missing competences", N_("Cochez au moins une compétence manquante (30 au plus).")),
+    ("the plan changed since it was read", N_("Le plan a changé depuis que vous l'avez lu : rechargez-le.")),
+    ("no plan is agreed in this episode yet", N_("Aucun plan n'est encore convenu : convenez d'abord un plan.")),
 )
 
 
@@ -388,6 +395,12 @@ def field_label(name: str) -> str | None:
         return N_("Niveau")
     if name.startswith("tg-") and name.endswith("-evidence"):
         return N_("Justificatif")
+    if name.startswith("kind-"):  # the action a missing competence becomes (web/views/gaps.py)
+        return N_("Action")
+    if name == "gap":
+        return N_("Compétences manquantes")
+    if name == "plan_version":
+        return N_("Plan actuel")
     if name.startswith("action-"):
         return FIELD_LABELS["actions"]
     return None

@@ -119,6 +119,17 @@ ROUTES = [
         status=201,
     ),
     Route(
+        "POST",
+        B + "/<id>/plan/gaps",
+        "beneficiary.agree_plan",
+        "beneficiary",
+        "plan_from_gaps",
+        "Agree the next plan version with an action per missing competence chosen from matching's explanation",
+        by_id_body(),
+        body=bs.PlanGapsSchema,
+        status=201,
+    ),
+    Route(
         "GET",
         B + "/<id>/pathway",
         "beneficiary.read",

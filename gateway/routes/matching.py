@@ -40,6 +40,21 @@ ROUTES = [
     ),
     Route(
         "GET",
+        M + "/beneficiaries/<id>/gaps",
+        "matching.read",
+        "matching",
+        "explain_gaps",
+        "What a person lacks for a vacancy, a proposal's vacancy or an occupation (one of the three)",
+        lambda p, q, b: [p["id"], q.get("vacancy_id"), q.get("proposal_id"), q.get("occupation")],
+        query={
+            "vacancy_id": fields.String(validate=validate.Length(1, 64)),
+            "proposal_id": fields.String(validate=validate.Length(1, 36)),
+            "occupation": fields.String(validate=validate.Regexp(r"^[A-N][0-9]{4}$")),
+        },
+        personal=True,
+    ),
+    Route(
+        "GET",
         M + "/proposals",
         "matching.read",
         "matching",

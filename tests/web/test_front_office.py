@@ -106,3 +106,10 @@ def test_a_file_transferred_to_another_mission(browser):
     """« Transférer vers une autre Mission » refused without consent, then asked; MIRENA's director declines
     without a reason (refused), then accepts from « Transferts reçus »; MIREC's file is a closed record."""
     run(browser, "a_file_transferred_to_another_mission", module="tests.web.transfer_scenario")
+
+
+def test_gaps_into_the_plan(browser):
+    """« Ajouter les manques au plan » from a ranked vacancy (none ticked refused beside the list, then two gaps,
+    one action changed) and from a target occupation (a stale plan version refused, then done on the reloaded
+    plan); the file shows the new version's actions with their reasons (tests/web/gaps_scenario.py)."""
+    run(browser, "gaps_into_the_plan", module="tests.web.gaps_scenario")

@@ -9,6 +9,7 @@ from web.views import (  # noqa: F401
     due,
     employers,
     figures,
+    gaps,
     people,
     search,
     transfers,

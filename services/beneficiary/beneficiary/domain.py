@@ -7,7 +7,9 @@ refusal into the field-level error the caller sees.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 from stdnum.be import bis, nn
 
@@ -184,3 +186,63 @@ def check_open_file(status: str) -> None:
     """A transferred file is a closed record: nothing of it changes any more."""
     if status == TRANSFERRED:
         raise Refused("status", "the file was transferred to another Mission: it is a closed record")
+
+
+# -- gaps into the plan ---------------------------------------------------
+# The three actions a missing competence becomes (enums.PLAN_ACTIONS): remise à niveau, formation, stage.
+GAP_REFRESH, GAP_TRAINING, GAP_INTERNSHIP = "remise_a_niveau", "alternating_training", "confirmation_internship"
+GAP_ACTIONS = (GAP_REFRESH, GAP_TRAINING, GAP_INTERNSHIP)
+
+
+def default_gap_action(gap: Mapping[str, Any]) -> str:
+    """The action a missing competence (an item of matching's ``missing``) becomes unless the counsellor
+    chooses another: held under the level required → remise à niveau (there is a base to build on); not held
+    and essential for the vacancy, or rare (few trades ask for it, so few workplaces teach it) → formation;
+    not held, optional and common → a confirmation internship, where a trade's shared know-how is learnt on
+    the job."""
+    if gap.get("level") is not None:
+        return GAP_REFRESH
+    if gap.get("essential") or gap.get("rare"):
+        return GAP_TRAINING
+    return GAP_INTERNSHIP
+
+
+def gap_choice_errors(
+    chosen: Sequence[str], missing: Mapping[str, Mapping[str, Any]], held: Mapping[str, int]
+) -> dict[int, str]:
+    """Why each chosen code (by its position) cannot become an action: chosen twice; not among what matching
+    says is missing for the source; or held at the level required by the person's latest assessment, which
+    may be newer than what matching has heard of."""
+    errors: dict[int, str] = {}
+    seen: set[str] = set()
+    for position, code in enumerate(chosen):
+        if code in seen:
+            errors[position] = "chosen twice"
+        elif code not in missing:
+            errors[position] = "not missing for this source: matching finds it held, or not asked for"
+        elif held.get(code, 0) >= int(missing[code].get("required_level") or 1):
+            errors[position] = "the person already holds this competence (latest assessment)"
+        seen.add(code)
+    return errors
+
+
+def gap_action(gap: Mapping[str, Any], kind: str, due: date | None, source: Mapping[str, Any]) -> dict[str, Any]:
+    """One plan action for one gap, keeping matching's explanation: the competence, what it is missing for,
+    whether it is essential and rare, the level required and the one held."""
+    label = gap.get("label") or gap["code"]
+    title = source.get("title") or source.get("occupation") or ""
+    return {
+        "kind": kind,
+        "description": f"{label} — manquant pour {title}"[:500],
+        "due": due.isoformat() if due else None,
+        "gap": {
+            "code": gap["code"],
+            "label": label,
+            "missing_for": title,
+            "source": {k: source.get(k) for k in ("kind", "vacancy_id", "proposal_id", "occupation")},
+            "essential": bool(gap.get("essential")),
+            "rare": bool(gap.get("rare")),
+            "required_level": int(gap.get("required_level") or 1),
+            "level": gap.get("level"),
+        },
+    }

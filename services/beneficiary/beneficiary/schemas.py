@@ -217,6 +217,41 @@ class PlanSchema(_Strict):
     )
 
 
+class GapChoiceSchema(_Strict):
+    """One missing competence chosen, and the action it becomes (none given: ``domain.default_gap_action``)."""
+
+    code = fields.String(required=True, validate=ROME_COMPETENCE)
+    kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(domain.GAP_ACTIONS))
+    due = fields.Date(load_default=None, allow_none=True)
+
+
+GAP_SOURCES = ("vacancy_id", "proposal_id", "occupation")
+
+
+class PlanGapsSchema(_Strict):
+    """Gaps into the plan: the plan version read, one source (a vacancy, a proposal of the person's, or an
+    occupation) and the missing competences the counsellor chose from matching's explanation."""
+
+    plan_version = fields.Integer(required=True, validate=validate.Range(1))
+    vacancy_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 64))
+    proposal_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 36))
+    occupation = fields.String(load_default=None, allow_none=True, validate=ROME_OCCUPATION)
+    gaps = fields.List(
+        fields.Nested(GapChoiceSchema),
+        required=True,
+        validate=validate.Length(1, 30, error="choose from 1 to 30 missing competences"),
+    )
+    agreed_with_person = fields.Boolean(
+        required=True,
+        validate=validate.Equal(True, error="a plan is agreed with the person: record it once they agree"),
+    )
+
+    @validates_schema(skip_on_field_errors=False)
+    def _one_source(self, data, **kwargs):
+        if sum(1 for name in GAP_SOURCES if data.get(name)) != 1:
+            raise ValidationError("give exactly one of vacancy_id, proposal_id or occupation", "source")
+
+
 class StageMoveSchema(_Strict):
     to = fields.String(required=True, validate=validate.OneOf(enums.STAGES))
     why = fields.String(load_default=None, validate=validate.Length(1, 500))

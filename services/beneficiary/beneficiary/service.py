@@ -2,7 +2,7 @@
 ``beneficiary.application`` it calls (where the rules are, and the audit of every read of personal data)."""
 
 from beneficiary import application as app
-from beneficiary import identity, queries, schemas
+from beneficiary import gaps, identity, queries, schemas
 from beneficiary.handover import Transfers
 from beneficiary.protection import DataProtection
 from contracts import signal
@@ -19,6 +19,7 @@ class BeneficiaryService(Transfers, DataProtection, ServiceBase):
     caller = Caller()
     uses_sector_key = True  # pseudonyms at intake: the site checks the key at start (runtime.site_runner.check_secrets)
     employer = TimedRpcProxy("employer", timeout=CHECK_TIMEOUT)
+    matching = TimedRpcProxy("matching", timeout=CHECK_TIMEOUT)  # what a person lacks (gaps into the plan)
 
     def _file(self, beneficiary_id):
         return app.file_to_change(self.unit.session, self.unit.actor, self.clock, self.unit.action, beneficiary_id)
@@ -85,6 +86,16 @@ class BeneficiaryService(Transfers, DataProtection, ServiceBase):
     @entrypoint("beneficiary.agree_plan", payload=schemas.PlanSchema, answer=schemas.AGREED)
     def agree_plan(self, beneficiary_id, payload):
         return app.agree_plan(*self.unit, self._file(beneficiary_id), payload)
+
+    @entrypoint(
+        "beneficiary.agree_plan",
+        payload=schemas.PlanGapsSchema,
+        consult=lambda service, beneficiary_id, payload: gaps.ask_matching(service, beneficiary_id, payload),
+        answer=schemas.PlanOutSchema,
+    )
+    def plan_from_gaps(self, beneficiary_id, payload):
+        """The next plan version: the current one plus an action per missing competence chosen (``gaps``)."""
+        return gaps.plan_from_gaps(*self.unit, self._file(beneficiary_id), payload, self.unit.consulted)
 
     @entrypoint("beneficiary.read", answer=schemas.PlanOutSchema(many=True))
     def list_plans(self, beneficiary_id, purpose="accompaniment"):

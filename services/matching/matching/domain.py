@@ -298,17 +298,12 @@ class Engine:
     def _explain(self, person: Person, job: Job, score: float, proximity: float, distance: float) -> Answer:
         label = self.taxonomy.competence_label
         matched: dict[str, list[Answer]] = {"essential": [], "optional": []}
-        missing: list[Answer] = []
         for code, level, essential in job.competences:
-            item: Answer = {"code": code, "label": label(code), "required_level": level, "rare": self.tell.rare(code)}
             have = person.competences.get(code)
-            if have is None:
-                missing.append(dict(item, essential=essential))
-                continue
-            item["level"] = have
-            if have < level:
-                missing.append(dict(item, essential=essential, level=have))
-            matched["essential" if essential else "optional"].append(item)
+            if have is not None:
+                item = {"code": code, "label": label(code), "required_level": level, "rare": self.tell.rare(code)}
+                matched["essential" if essential else "optional"].append(dict(item, level=have))
+        missing = gaps(person, job, self.taxonomy, self.tell)
         return {
             "beneficiary_id": person.id,
             "vacancy_id": job.id,
@@ -326,6 +321,35 @@ class Engine:
                 "distance_km": _explain_distance(distance),
             },
         }
+
+
+def gaps(person: Person, job: Job, taxonomy: Taxonomy, tell: Tell) -> list[Answer]:
+    """What ``person`` lacks of what ``job`` asks, in the job's order: each competence not held, or held under
+    the level required (``level`` then says at which), with its label, whether it is essential and whether it
+    is rare. The ``missing`` part of every explanation, and what a counsellor turns into plan actions."""
+    missing: list[Answer] = []
+    for code, level, essential in job.competences:
+        have = person.competences.get(code)
+        if have is not None and have >= level:
+            continue
+        item: Answer = {
+            "code": code,
+            "label": taxonomy.competence_label(code),
+            "required_level": level,
+            "rare": tell.rare(code),
+            "essential": essential,
+        }
+        missing.append(item if have is None else dict(item, level=have))
+    return missing
+
+
+def occupation_job(taxonomy: Taxonomy, code: str) -> Job | None:
+    """An occupation of the taxonomy as a profile to measure a person against: each of its competences at the
+    first level (the taxonomy states no level), none essential (the loaded ROME marks none)."""
+    found = taxonomy.occupation(code)
+    if found is None:
+        return None
+    return Job(id=code, occupation=code, competences=[(c, 1, False) for c in found.competences])
 
 
 # -- proposals -------------------------------------------------------------

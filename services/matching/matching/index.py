@@ -29,6 +29,7 @@ from matching import geo
 from matching.domain import Engine, Job, Person, Proximity
 from matching.models import Candidate, Vacancy
 from matching.titles import TitleIndex
+from matching.weights import Tell
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -88,6 +89,7 @@ class _Shared:
     def __init__(self, taxonomy: Taxonomy):
         self.taxonomy = taxonomy
         self.proximity = Proximity(taxonomy)
+        self.tell = Tell(taxonomy)
         # Two locks: the title classifier takes seconds to build at start, and a ranking must not wait for it.
         self.lock = eventlet.semaphore.Semaphore(1)
         self.titles_lock = eventlet.semaphore.Semaphore(1)
@@ -114,7 +116,8 @@ class _Shared:
 
 
 class MatchIndex(DependencyProvider):
-    """``self.index.engine(session)``, ``self.index.titles()``, ``self.index.taxonomy``, ``self.index.run(fn, …)``."""
+    """``self.index.engine(session)``, ``self.index.titles()``, ``self.index.taxonomy``, ``self.index.tell``,
+    ``self.index.run(fn, …)``."""
 
     shared: _Shared | None = None
 
@@ -144,6 +147,7 @@ class _Facade:
     def __init__(self, shared: _Shared):
         self._shared = shared
         self.taxonomy = shared.taxonomy
+        self.tell = shared.tell
 
     def engine(self, session: Session) -> Engine:
         return self._shared.current(session)

@@ -49,3 +49,12 @@ class ListArgs(Schema):
 
 class OccupationArgs(Schema):
     code = fields.String(required=True, validate=ROME_CODE)
+
+
+class GapsArgs(Schema):
+    """A person and one source of gaps: a vacancy, a proposal of theirs, or an occupation (``matching.gaps``)."""
+
+    beneficiary_id = fields.String(required=True, validate=validate.Length(1, 64))
+    vacancy_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 64))
+    proposal_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 36))
+    occupation = fields.String(load_default=None, allow_none=True, validate=ROME_CODE)

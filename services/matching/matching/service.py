@@ -18,7 +18,7 @@ from kit.entrypoint import entrypoint, once
 from kit.errors import NotFound
 from kit.service import ServiceBase
 from kit.subject_access import person_ref
-from matching import access, domain, schemas
+from matching import access, domain, gaps, schemas
 from matching import application as app
 from matching.index import MatchIndex, job_of, person_of
 
@@ -105,6 +105,12 @@ class MatchingService(ServiceBase):
         engine = self.index.engine(self.unit.session)
         self.unit.session.close()  # the ranking runs off the hub (index.run) holding no connection
         return self.index.run(engine.rank_vacancies, person_of(row), limit, active)
+
+    @entrypoint("matching.read", reads=True, args=schemas.GapsArgs)
+    def explain_gaps(self, beneficiary_id, vacancy_id=None, proposal_id=None, occupation=None):
+        """What the person lacks for a vacancy, a proposal's vacancy or an occupation, in the explanation's words."""
+        asked = {"beneficiary_id": beneficiary_id, "vacancy_id": vacancy_id, "proposal_id": proposal_id}
+        return gaps.explain(self.unit.session, self.index.taxonomy, self.index.tell, asked | {"occupation": occupation})
 
     # -- proposals -------------------------------------------------------
     @entrypoint("matching.propose", args=schemas.ProposeArgs, answer=lambda _, proposal: app.proposal_answer(proposal))
