@@ -514,7 +514,7 @@ event_handler = EventHandler.decorator
 def handlers_of(service_cls) -> list[tuple[str, str, str]]:
     """(method name, event type, source) of every event handler of a service class: one row per type it binds,
     so a handler of several types (one queue) has several rows."""
-    found = []
+    found: list[tuple[str, str, str]] = []
     for attr in dir(service_cls):
         method = getattr(service_cls, attr, None)
         for entrypoint in getattr(method, "nameko_entrypoints", ()):
