@@ -380,18 +380,27 @@ def test_a_training_project_from_vacancy_to_evaluated_commitment(platform):
     )
     assert status == 422 and "suppression threshold" in refused["errors"]["period"][0]
     gateway.rpc_clients.close()
-    # What InterMire holds of them: the convention's reference, the month, the outcome; nothing of a person.
-    engine = platform.engine("intermire", "reporting")
-    try:
-        with engine.connect() as conn:
-            stored = conn.execute(
-                sa.text("SELECT type, data FROM sector_fact WHERE type LIKE 'be.mire.convention.%'")
-            ).all()
-    finally:
-        engine.dispose()
-    kinds = sorted(t.split(".")[3] for t, _ in stored)
-    assert kinds == ["commitment_evaluated"] + ["signed"] * 6
-    evaluated_there = [json.loads(d) if isinstance(d, str) else d for t, d in stored if "commitment" in t]
+
+    # What InterMire holds of them: the convention's reference, the month, the outcome; nothing of a person. The
+    # vacancies' facts share their queue, and a reference is longer than a pseudonym: all are stored, none
+    # dead-lettered (three vacancies opened, two posts filled).
+    def stored() -> list:
+        engine = platform.engine("intermire", "reporting")
+        try:
+            with engine.connect() as conn:
+                return conn.execute(
+                    sa.text(
+                        "SELECT type, data FROM sector_fact"
+                        " WHERE type LIKE 'be.mire.convention.%' OR type LIKE 'be.mire.employer.%'"
+                    )
+                ).all()
+        finally:
+            engine.dispose()
+
+    at_intermire = wait_until(lambda: len(rows := stored()) == 12 and rows, timeout=60, what="InterMire's facts")
+    kinds = sorted(t.split(".")[3] for t, _ in at_intermire)
+    assert kinds == ["commitment_evaluated"] + ["signed"] * 6 + ["vacancy_filled"] * 2 + ["vacancy_opened"] * 3
+    evaluated_there = [json.loads(d) if isinstance(d, str) else d for t, d in at_intermire if "commitment" in t]
     assert evaluated_there == [
         {"convention_id": employer_c["id"], "month": TODAY.strftime("%Y-%m"), "outcome": "fulfilled"}
     ]
