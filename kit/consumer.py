@@ -1,8 +1,9 @@
 """Consuming events: ``@event_handler``, with explicit failure semantics.
 
-A handler consumes one event type from a quorum queue that broker setup
-declared before anything was published (``kit.topology``); the handler
-never declares it, so a late consumer finds every event waiting for it.
+A handler consumes one event type (or a few: ``@event_handler(a, b)``, one
+queue bound to each) from a quorum queue that broker setup declared before
+anything was published (``kit.topology``); the handler never declares it, so
+a late consumer finds every event waiting for it.
 
 Failure semantics, the same for every handler:
 
@@ -248,12 +249,18 @@ class AckWatermark:
 class EventHandler(Consumer):
     queue_consumer = EventQueueConsumer()
 
-    def __init__(self, event_type: str, source: str = "internal", batch: int = 0, admit=None, **kwargs):
+    def __init__(
+        self, event_type: str, *more_types: str, source: str = "internal", batch: int = 0, admit=None, **kwargs
+    ):
         if source not in SOURCES:
             raise ValueError(f"source must be one of {sorted(SOURCES)}")
         if batch < 0 or batch == 1:
             raise ValueError("batch is the most events per call (2 or more), or 0 for one event per call")
         self.event_type = event_type
+        # Further types bind to the same queue: a handler that applies several families alike costs one quorum
+        # queue (and its dead letters), not one per family, and every quorum queue is a Raft group the broker
+        # recovers at each start.
+        self.event_types = (event_type, *more_types)
         self.source = source
         self.batch = batch
         self.admit = admit  # (event, headers, config) -> None, or NotAdmitted: dead-lettered at once
@@ -514,11 +521,12 @@ event_handler = EventHandler.decorator
 
 
 def handlers_of(service_cls) -> list[tuple[str, str, str]]:
-    """(method name, event type, source) of every event handler of a service class."""
-    found = []
+    """(method name, event type, source) of every event handler of a service class: one row per type it binds,
+    so a handler of several types (one queue) has several rows."""
+    found: list[tuple[str, str, str]] = []
     for attr in dir(service_cls):
         method = getattr(service_cls, attr, None)
         for entrypoint in getattr(method, "nameko_entrypoints", ()):
             if isinstance(entrypoint, EventHandler):
-                found.append((attr, entrypoint.event_type, entrypoint.source))
+                found.extend((attr, event_type, entrypoint.source) for event_type in entrypoint.event_types)
     return sorted(found)

@@ -6,7 +6,7 @@ and idempotent, so it can run at every ``up``. For each Mission vhost:
 * exchanges ``nameko-rpc`` (RPC), ``passerelle.events`` (internal events),
   ``passerelle.sector`` and ``passerelle.agency`` (what may leave the
   Mission) and ``passerelle.dlx`` (dead letters);
-* one quorum queue per event handler of the site's services, bound to the
+* one quorum queue per event handler of the site's services, bound to each
   event type it handles, with its dead-letter queue — every consumer queue
   exists before anything publishes;
 * ``outgoing.sector`` and ``outgoing.agency``, from which a shovel carries the

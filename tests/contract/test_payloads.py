@@ -224,3 +224,20 @@ def test_every_event_handler_of_every_service_consumes_types_the_contract_lists(
     for service, method, pattern, audience in handled:
         known = of_audience(audience)
         assert any(fnmatchcase(t, pattern.replace("*", "[a-z_0-9]*")) for t in known), (service, method, pattern)
+
+
+def test_every_sector_type_a_mission_publishes_has_a_consumer_at_intermire():
+    """A sector event nobody at InterMire binds is carried by the shovel and dropped there, unroutable: the
+    indicators that count it stay empty without any error anywhere (convention signatures and evaluated
+    commitments once did)."""
+    from fnmatch import fnmatchcase
+
+    from reporting.sector import SectorReportingService
+
+    from kit.consumer import handlers_of
+
+    bound = [pattern for _, pattern, source in handlers_of(SectorReportingService) if source == "sector"]
+    unbound = sorted(
+        t for t in of_audience("sector") if not any(fnmatchcase(t, p.replace("*", "[a-z_0-9]*")) for p in bound)
+    )
+    assert unbound == []

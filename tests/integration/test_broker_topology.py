@@ -1,6 +1,7 @@
 """The broker topology: durable quorum queues, least-privilege users, and what may leave a Mission."""
 
 import json
+from urllib.parse import quote
 
 import pika
 import pytest
@@ -54,6 +55,19 @@ def test_consumer_queues_are_quorum_with_delivery_limit_and_dead_letter_queue(pl
     assert platform.queue(vhost, "reporting.on_beneficiary_registered.dead")["type"] == "quorum"
     intermire = platform.queue(platform.registry.intermire.vhost, "reporting.on_sector_beneficiary_registered")
     assert intermire["type"] == "quorum"
+
+
+def test_intermire_binds_the_conventions_sector_facts_to_the_employer_side_queue(platform):
+    """A handler of two types is one queue with two bindings, not a queue per type."""
+    vhost = quote(platform.registry.intermire.vhost, safe="")
+    queue = "reporting.on_sector_employer_fact"
+    bound = platform.mgmt.get(f"/queues/{vhost}/{quote(queue, safe='')}/bindings")
+    assert sorted(b["routing_key"] for b in bound if b["source"] == "passerelle.sector") == [
+        "be.mire.convention.*.v1",
+        "be.mire.employer.*.v1",
+    ]
+    names = {q["name"] for q in platform.mgmt.get(f"/queues/{vhost}")}
+    assert queue + ".dead" in names and not [n for n in names if "convention" in n]
 
 
 def test_a_service_user_reads_only_its_own_queues_in_its_own_mission(platform):

@@ -4,7 +4,9 @@ Vacancy (employer service) → both conventions → signatures → confirmation
 internships → enrolment → committee → completion → hires → commitment
 evaluated, with exactly the expected events, in order; the bad inputs of the
 issue refused field by field across RPC with nothing partly written; the
-vacancy's events and a person's erasure consumed from the broker.
+vacancy's events and a person's erasure consumed from the broker; the
+signatures and the evaluated commitment shovelled to InterMire and read there
+through the gateway by its analyst, small figures protected.
 """
 
 import json
@@ -12,11 +14,14 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.test import Client
 
+from gateway.app import Gateway
+from gateway.auth import mint
 from kit.actor import Actor
 from kit.errors import Forbidden, ValidationFailed
 from runtime.demo import DemoFactory
-from tests.harness import wait_until
+from tests.harness import DEVELOPMENT_ENV, wait_until
 
 pytestmark = pytest.mark.integration
 AGENT = Actor("eric.agent", "mirec", ("employer_relations",))
@@ -55,6 +60,7 @@ def table_counts(platform) -> dict:
 
 def test_a_training_project_from_vacancy_to_evaluated_commitment(platform):
     platform.start("mirec")
+    platform.start("intermire")
 
     def rpc(service, method, *args, actor=LEAD):
         return platform.rpc(
@@ -290,6 +296,114 @@ def test_a_training_project_from_vacancy_to_evaluated_commitment(platform):
     assert sorted(t["status"] for t in body["trainees"]) == ["hired", "hired"]
     assert people[0] not in json.dumps(body)
     assert rpc("convention", "convention_commitment", employer_c["id"])["hires_actual"] == 2
+
+    # InterMire counts what the to-sector shovel carried: two more projects signed make six conventions, enough
+    # to publish; the one evaluated commitment is below the threshold, so its table is refused, not shown as 0.
+    for n in range(2):
+        more = rpc(
+            "employer",
+            "create_vacancy",
+            {
+                "employer_id": employer["id"],
+                "title": f"Coffreur {n}",
+                "occupation": "F1703",
+                "description": "Coffrage",
+                "contract_type": "permanent",
+                "hours_per_week": 38,
+                "municipality": "52011",
+                "posts": 1,
+            },
+            actor=AGENT,
+        )
+        rpc("employer", "open_vacancy", more["id"], actor=AGENT)
+        other = rpc(
+            "convention",
+            "create_project",
+            {
+                "title": f"Coffreurs {n}",
+                "vacancy_id": more["id"],
+                "employer_id": employer["id"],
+                "employer_convention": {
+                    "post_title": "Coffreur",
+                    "hires_committed": 1,
+                    "contract_type": "permanent",
+                    "hours_per_week": 38,
+                },
+                "training_convention": {
+                    "operators": [{"name": "Construform", "enterprise_number": OPERATOR_BCE}],
+                    "training_profile": "Coffreur (SFMQ)",
+                    "specification": "Coffrage en 6 modules",
+                    "hours_centre": 200,
+                    "hours_work": 120,
+                    "start_date": START.isoformat(),
+                    "end_date": END.isoformat(),
+                    "trainees_planned": 1,
+                },
+            },
+        )
+        for kind, party, signer in (("employer", "employer", "Julie Lambert"), ("training", None, "Paul Maes")):
+            convention_id = other["conventions"][kind][0]["id"]
+            rpc("convention", "submit", convention_id)
+            rpc(
+                "convention",
+                "sign",
+                convention_id,
+                {"party": party or f"operator:{OPERATOR_BCE}", "signer_name": signer},
+            )
+            rpc("convention", "sign", convention_id, {"party": "mission", "signer_name": "Dora"}, actor=DIRECTOR)
+
+    gateway = Gateway(platform.registry, environ=dict(DEVELOPMENT_ENV))
+    http = Client(gateway)
+    analyst = {"Authorization": f"Bearer {mint('ines.analyst', 'intermire', ['intermire_analyst'])}"}
+    year, quarter = str(TODAY.year), f"Q{(TODAY.month - 1) // 3 + 1}"
+
+    def sector_table(name):
+        reply = http.get(
+            f"/intermire/indicators/{name}", query_string={"period": year, "columns": "quarter"}, headers=analyst
+        )
+        return reply.status_code, reply.json
+
+    signed = wait_until(
+        lambda: (r := sector_table("conventions_signed"))[0] == 200 and r[1]["sector"]["total"] == 6 and r[1],
+        timeout=60,
+        what="the six signatures at InterMire",
+    )
+    assert signed["missions"]["mirec"]["total"] == 6 and signed["missions"]["mirec"]["cells"][quarter] == 6
+    assert signed["missions"]["mirena"]["total"] == 0
+    shown = [v for row in [*signed["missions"].values(), signed["sector"]] for v in [*row["cells"].values()]]
+    assert all(v is not None and (v == 0 or v >= 5) for v in shown)  # nothing small, nothing hidden
+    # One fulfilled commitment sector-wide: a table of 1 to 4 is never published (a table of 0 would be).
+    status, refused = wait_until(
+        lambda: (r := sector_table("commitments_fulfilled"))[0] != 200 and r,
+        timeout=60,
+        what="the evaluated commitment at InterMire",
+    )
+    assert status == 422 and "suppression threshold" in refused["errors"]["period"][0]
+    gateway.rpc_clients.close()
+
+    # What InterMire holds of them: the convention's reference, the month, the outcome; nothing of a person. The
+    # vacancies' facts share their queue, and a reference is longer than a pseudonym: all are stored, none
+    # dead-lettered (three vacancies opened, two posts filled).
+    def stored() -> list:
+        engine = platform.engine("intermire", "reporting")
+        try:
+            with engine.connect() as conn:
+                return conn.execute(
+                    sa.text(
+                        "SELECT type, data FROM sector_fact"
+                        " WHERE type LIKE 'be.mire.convention.%' OR type LIKE 'be.mire.employer.%'"
+                    )
+                ).all()
+        finally:
+            engine.dispose()
+
+    at_intermire = wait_until(lambda: len(rows := stored()) == 12 and rows, timeout=60, what="InterMire's facts")
+    kinds = sorted(t.split(".")[3] for t, _ in at_intermire)
+    assert kinds == ["commitment_evaluated"] + ["signed"] * 6 + ["vacancy_filled"] * 2 + ["vacancy_opened"] * 3
+    evaluated_there = [json.loads(d) if isinstance(d, str) else d for t, d in at_intermire if "commitment" in t]
+    assert evaluated_there == [
+        {"convention_id": employer_c["id"], "month": TODAY.strftime("%Y-%m"), "outcome": "fulfilled"}
+    ]
 
 
 def test_every_other_convention_rpc_answers_over_the_broker(platform):

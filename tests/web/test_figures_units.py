@@ -147,3 +147,17 @@ def test_the_funders_tables_read_the_sector_row_or_a_missions_row():
     assert figures._funder_cell(sector, "X") == figures.Cell(None, False)  # not in the table: a dash
     assert figures._funder_cell(None, "F") == figures.Cell(None, False)  # nothing publishable
     assert figures._block_of(SECTOR, "mirelux") is None
+
+
+def test_the_analysts_tables_offer_every_sector_indicator_with_a_french_name():
+    """The analyst's choice of indicators is the sector catalogue as the service describes it, conventions signed
+    and commitments fulfilled included, each with its name on the page and the breakdowns it allows."""
+    from reporting import catalogue as cat
+
+    from web.views.director import HEADLINE
+
+    page = SimpleNamespace(gateway=SimpleNamespace(get=lambda path: cat.CATALOGUE.describe("sector")))
+    offered = figures.catalogue(page, "sector")
+    assert {"conventions_signed", "commitments_fulfilled"} <= set(offered)
+    assert offered["conventions_signed"] == offered["commitments_fulfilled"] == ("basin", "quarter")
+    assert set(offered) <= set(HEADLINE)  # a name in words for each, never the code

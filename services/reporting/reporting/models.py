@@ -114,7 +114,8 @@ class SectorFact(_Coded, Base):
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     mission: Mapped[str] = mapped_column(String(20), index=True)
     type: Mapped[str] = mapped_column(String(100), index=True)
-    pseudonym: Mapped[str] = mapped_column(String(32), index=True)
+    # Whom or what the fact is about: a person's pseudonym, or a vacancy's or a convention's reference (a UUID).
+    pseudonym: Mapped[str] = mapped_column(String(64), index=True)
     month: Mapped[str] = mapped_column(String(7), index=True)
     data: Mapped[dict] = mapped_column(JSON)
 

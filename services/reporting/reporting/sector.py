@@ -102,9 +102,14 @@ class SectorReportingService(ServiceBase):
         cache.bump(self.site.code)
 
     # Eleven Missions feed these two logs: taken in batches, as the Missions' own fact logs are.
-    @event_handler("be.mire.employer.*.v1", source="sector", batch=FACT_BATCH)
+    # The employer side's facts and the conventions' share one queue (two bindings): both are about an organisation,
+    # never a person, and are logged alike, so a queue of their own would only add a quorum queue and its dead
+    # letters for the broker to recover at every start. The queue keeps its first name: renaming it would leave
+    # the old one, with whatever it holds, behind on a running broker.
+    @event_handler("be.mire.employer.*.v1", "be.mire.convention.*.v1", source="sector", batch=FACT_BATCH)
     def on_sector_employer_fact(self, events):
-        """Employer-side sector facts: vacancies prospected and filled, by code and month."""
+        """The employer side's sector facts: vacancies prospected and filled (by code and month), conventions
+        signed and employer commitments evaluated (the month and the outcome)."""
         self._record(events)
 
     @event_handler("be.mire.beneficiary.*.v1", source="sector", batch=FACT_BATCH)
