@@ -129,6 +129,17 @@ class ErasedSubject(Base):
     residue: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
+class MergedSubject(Base):
+    """A provisional file merged into the file that holds the person's number (mission mode): the facts logged
+    under ``subject`` were re-attributed to ``into``, and facts about ``subject`` that arrive later (a replay, a
+    late event of another service) are logged under ``into`` too: one person in the Mission's tables."""
+
+    __tablename__ = "merged_subject"
+
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)
+    into: Mapped[str] = mapped_column(String(64))
+
+
 class Submission(Base):
     """A Mission's figures for one period, as submitted and, once approved, frozen.
 
