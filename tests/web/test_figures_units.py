@@ -147,3 +147,25 @@ def test_the_funders_tables_read_the_sector_row_or_a_missions_row():
     assert figures._funder_cell(sector, "X") == figures.Cell(None, False)  # not in the table: a dash
     assert figures._funder_cell(None, "F") == figures.Cell(None, False)  # nothing publishable
     assert figures._block_of(SECTOR, "mirelux") is None
+
+
+def test_the_analysts_target_group_table_has_no_column_for_a_group_that_never_travels():
+    """InterMire's answer lists only the groups that may travel (``reporting.catalogue.sector_groups``): the
+    analyst's page lays out those columns, so no always-empty "Justiciable" column."""
+    from reporting import catalogue
+
+    codes = [*catalogue.sector_groups(), catalogue.NO_TARGET_GROUP]
+    block = {"cells": dict.fromkeys(codes, 0), "total": 0}
+    why = {"cells": dict.fromkeys(codes), "total": None}
+    table = {
+        "indicator": "people_accompanied",
+        "period": "2026",
+        "rows": "mission",
+        "columns": "target_group",
+        "missions": {"mirec": block},
+        "sector": block,
+        "protected": {"missions": {"mirec": why}, "sector": why},
+    }
+    labels = [label for _, label in figures.sector_grid(FakePage, table).columns]
+    assert "Justiciable" not in labels and "justice_measure" not in dict(figures.sector_grid(FakePage, table).columns)
+    assert "Sans public cible" in labels and len(labels) == len(codes)
