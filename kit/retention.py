@@ -25,7 +25,9 @@ or a long transaction (PostgreSQL) against the service's own writes; a crash bet
 backlog for the next run, never a half-deleted batch. A dry run counts with the same conditions.
 
 The person-level rules (files closed for years, the audit trail) are the beneficiary service's
-(``beneficiary.retention``).
+(``beneficiary.retention``); InterMire's pseudonymised facts older than ``sector_facts_years`` are its
+reporting's (``reporting.retention``). ``sector_facts_years`` is an InterMire setting: a Mission's own block
+may not set it (``kit.registry``).
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class Periods:
     audit_years: int = 2
     outbox_days: int = 30
     inbox_days: int = 30
+    # InterMire only: its pseudonymised facts are kept for the funders' multi-year comparisons, then dropped.
+    sector_facts_years: int = 10
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -81,6 +85,7 @@ class PeriodsSchema(Schema):
     audit_years = _period(MIN_YEARS, 100)
     outbox_days = _period(MIN_MESSAGE_DAYS, 3650)
     inbox_days = _period(MIN_MESSAGE_DAYS, 3650)
+    sector_facts_years = _period(MIN_YEARS, 100)
 
 
 def periods(*layers: Mapping[str, Any] | None) -> Periods:

@@ -140,6 +140,17 @@ class MergedSubject(Base):
     into: Mapped[str] = mapped_column(String(64))
 
 
+class SectorRetention(Base):
+    """InterMire's retention mark (sector mode, one row): facts dated before ``facts_before`` were dropped
+    (``reporting.retention``), so no table of an earlier period is computed again."""
+
+    __tablename__ = "sector_retention"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facts_before: Mapped[str] = mapped_column(String(7))
+    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Submission(Base):
     """A Mission's figures for one period, as submitted and, once approved, frozen.
 
