@@ -149,6 +149,15 @@ class BeneficiaryErasedV1(Beneficiary, frozen=True, kw_only=True):
     SUMMARY: ClassVar[str] = "The person was erased: every service forgets the link to them."
 
 
+class BeneficiaryMergedV1(Beneficiary, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = B + "merged.v1"
+    SUMMARY: ClassVar[str] = (
+        "A provisional file (beneficiary_id, merged away) was folded into the file that holds the person's "
+        "number (into): what services hold under the first reference now belongs to the second. Not an erasure."
+    )
+    into: Ref
+
+
 # -- employer ----------------------------------------------------------------
 class EmployerRegisteredV1(Internal, frozen=True, kw_only=True):
     TYPE: ClassVar[str] = E + "registered.v1"
@@ -360,6 +369,7 @@ PAYLOADS: tuple[type[Internal], ...] = (
     BeneficiaryReopenedV1,
     BeneficiaryCorrectedV1,
     BeneficiaryErasedV1,
+    BeneficiaryMergedV1,
     EmployerRegisteredV1,
     EmployerCorrectedV1,
     VacancyOpenedV1,

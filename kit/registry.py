@@ -127,6 +127,15 @@ class _RegistrySchema(Schema):
     sites = fields.List(fields.Nested(_SiteSchema), required=True, validate=validate.Length(min=1))
 
     @validates_schema
+    def _sector_retention_at_intermire(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """``sector_facts_years`` is how long InterMire keeps its sector facts: a Mission holds none."""
+        for i, s in enumerate(data.get("sites", [])):
+            if s["kind"] != INTERMIRE and "sector_facts_years" in (s.get("retention") or {}):
+                raise ValidationError(
+                    {str(i): {"retention": {"sector_facts_years": ["applies to the InterMire site only"]}}}, "sites"
+                )
+
+    @validates_schema
     def _unique_codes(self, data: dict[str, Any], **kwargs: Any) -> None:
         codes = [s["code"] for s in data.get("sites", [])]
         dupes = sorted({c for c in codes if codes.count(c) > 1})

@@ -25,8 +25,9 @@ or a long transaction (PostgreSQL) against the service's own writes; a crash bet
 backlog for the next run, never a half-deleted batch. A dry run counts with the same conditions.
 
 The person-level rules (files closed for years, the audit trail, transfer requests left unanswered) are the
-beneficiary service's
-(``beneficiary.retention``).
+beneficiary service's (``beneficiary.retention``); InterMire's pseudonymised facts older than
+``sector_facts_years`` are its reporting's (``reporting.retention``). ``sector_facts_years`` is an InterMire
+setting: a Mission's own block may not set it (``kit.registry``).
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ class Periods:
     inbox_days: int = 30
     # A transfer request received and never answered is declined after this many days (``beneficiary.retention``).
     transfers_pending_days: int = 60
+    # InterMire only: its pseudonymised facts are kept for the funders' multi-year comparisons, then dropped.
+    sector_facts_years: int = 10
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -88,6 +91,7 @@ class PeriodsSchema(Schema):
     outbox_days = _period(MIN_MESSAGE_DAYS, 3650)
     inbox_days = _period(MIN_MESSAGE_DAYS, 3650)
     transfers_pending_days = _period(MIN_PENDING_DAYS, 3650)
+    sector_facts_years = _period(MIN_YEARS, 100)
 
 
 def periods(*layers: Mapping[str, Any] | None) -> Periods:

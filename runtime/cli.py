@@ -651,7 +651,7 @@ def cmd_retention(args) -> int:
                         answer = clients.call(
                             site.code, service, "apply_retention", periods, args.dry_run, context=context
                         )
-                        for key in ("outbox", "inbox", "audit"):
+                        for key in ("outbox", "inbox", "audit", "sector_facts", "sector_entries"):
                             if key in answer:
                                 totals[key] = totals.get(key, 0) + answer[key]
                         if "files" in answer:
@@ -670,7 +670,8 @@ def cmd_retention(args) -> int:
 
 
 def _said(totals: dict, dry_run: bool) -> str:
-    rows = ", ".join(f"{totals[k]} {k}" for k in ("outbox", "inbox", "audit") if k in totals)
+    kinds = ("outbox", "inbox", "audit", "sector_facts", "sector_entries")
+    rows = ", ".join(f"{totals[k]} {k}" for k in kinds if k in totals)
     said = f"rows {'that would go' if dry_run else 'gone'}: {rows}"
     if "files" in totals:
         said += f"; closed files {'to erase' if dry_run else 'erased'}: {len(totals['files'])}"

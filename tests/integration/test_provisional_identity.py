@@ -3,15 +3,19 @@
 MIREC takes people in with a number, and others with neither a national register nor a BIS number. A
 provisional intake that looks like a file on record is refused naming it; one completed later takes its
 number (a second completion is refused); one whose number another file holds is refused naming that file,
-then merged into it with a trace. Matching no longer ranks the provisional reference, and InterMire, which
-heard of every intake, ends up counting each person once.
+then merged into it with a trace. Matching no longer ranks the provisional reference; InterMire, which
+heard of every intake, and the Mission's own reporting end up counting each person once; the provisional
+file's trainee record (convention) follows the kept file.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
+from convention.models import Internship, Project, Trainee
 from werkzeug.test import Client
 
 from gateway.app import Gateway
@@ -25,13 +29,14 @@ B = "/missions/mirec/beneficiaries"
 CODE = {label: code for code, label in load(str(DEMO_DIR)).competences.items()}
 WALL = CODE["Monter un mur en blocs"]
 TODAY = date.today().isoformat()
+MONTH = TODAY[:7]
 
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
     p = TestPlatform(tmp_path_factory.mktemp("identity"), missions=("mirec",)).setup()
     try:
-        p.start("mirec", services=["beneficiary", "matching", "reporting"])
+        p.start("mirec", services=["beneficiary", "convention", "matching", "reporting"])
         p.start("intermire")
         yield p
     finally:
@@ -61,6 +66,59 @@ def files(platform) -> int:
 
 def at_intermire(platform) -> dict:
     return platform.rpc("intermire", "reporting", "sector_indicators")
+
+
+def in_the_mission(platform) -> int:
+    """People accompanied this month, as the Mission's own reporting counts them."""
+    return platform.rpc("mirec", "reporting", "indicator", "people_accompanied", MONTH)["total"]
+
+
+def trainee_of(platform, person: str) -> str:
+    """A project with the person's confirmation internship and enrolment, written as convention's use cases
+    would after signed conventions (``tests/integration/test_convention.py`` drives those); the trainee's id."""
+    now = datetime.now(UTC)
+    project, internship, trainee = (str(uuid.uuid4()) for _ in range(3))
+    engine = platform.engine("mirec", "convention")
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.insert(Project.__table__).values(
+                    id=project,
+                    title="Chantier-école maçonnerie",
+                    vacancy_id=str(uuid.uuid4()),
+                    employer_id=str(uuid.uuid4()),
+                    created_at=now,
+                    created_by="paula.lead",
+                )
+            )
+            conn.execute(
+                sa.insert(Internship.__table__).values(
+                    id=internship,
+                    project_id=project,
+                    beneficiary_id=person,
+                    start_date=date.today() - timedelta(days=30),
+                    end_date=date.today() - timedelta(days=20),
+                    outcome="confirmed",
+                    recorded_at=now,
+                    recorded_by="anne.counsellor",
+                )
+            )
+            conn.execute(
+                sa.insert(Trainee.__table__).values(
+                    id=trainee,
+                    project_id=project,
+                    beneficiary_id=person,
+                    internship_id=internship,
+                    status="in_training",
+                    start_date=date.today() - timedelta(days=10),
+                    planned_end=date.today() + timedelta(days=80),
+                    tutor_name="Jean Lemaire",
+                    enrolled_at=now,
+                )
+            )
+    finally:
+        engine.dispose()
+    return trainee
 
 
 def test_a_provisional_identity_is_completed_or_merged_and_counted_once(client, platform):
@@ -127,6 +185,8 @@ def test_a_provisional_identity_is_completed_or_merged_and_counted_once(client, 
     wait_until(lambda: platform.scalar("mirec", "matching", candidate, id=gone) == 1, what="matching's candidate")
     # InterMire heard of every intake: 3 known, the look-alike confirmed, the completed one, the one to merge.
     wait_until(lambda: at_intermire(platform)["people"] == 6, what="InterMire counting six people")
+    wait_until(lambda: in_the_mission(platform) == 6, what="the Mission counting six people this month")
+    trainee = trainee_of(platform, gone)
 
     held = client.post(f"{B}/{gone}/identity", json={"niss": known[1]["niss"]}, headers=auth())
     assert held.status_code == 409 and held.json["existing"] == kept[1]
@@ -166,5 +226,19 @@ def test_a_provisional_identity_is_completed_or_merged_and_counted_once(client, 
     )
     counted = wait_until(lambda: (s := at_intermire(platform))["people"] == 5 and s, what="InterMire: five people")
     assert counted["entries_by_mission"]["mirec"] == 5
+    # The Mission's own table too (its facts re-attributed, not kept as an anonymous second person), and the
+    # trainee record follows the kept file instead of losing its link.
+    wait_until(lambda: in_the_mission(platform) == 5, what="the Mission counting five people this month")
+    assert platform.rpc("mirec", "reporting", "indicators")["entries"] == 5
+    linked = "SELECT beneficiary_id FROM {} WHERE id = :id"
+    wait_until(
+        lambda: platform.scalar("mirec", "convention", linked.format("trainee"), id=trainee) == kept[1],
+        what="convention's trainee to follow the kept file",
+    )
+    trainings = platform.rpc("mirec", "convention", "person_trainings", kept[1])
+    assert [t["status"] for t in trainings["trainings"]] == ["in_training"] and len(trainings["internships"]) == 1
+    assert (
+        platform.scalar("mirec", "convention", "SELECT count(*) FROM trainee WHERE beneficiary_id = :id", id=gone) == 0
+    )
     audit = client.get(f"/missions/mirec/audit?subject={gone}", headers=auth("dpo", "dina"))
     assert "beneficiary.merge" in [entry["action"] for entry in audit.json["items"]]

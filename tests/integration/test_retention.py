@@ -5,7 +5,10 @@ on where the services cannot move their clock, in their data: the first two path
 some audit rows three years back, some sent outbox rows and inbox rows forty days back. An unsent outbox row
 held for a later attempt is six years old. The verb's dry run then lists exactly what the real run removes
 (the two old files, the old audit, outbox and inbox rows; never the unsent row, never a recent one), a second
-run removes nothing, and the erased people's sector forget events reach InterMire.
+run removes nothing, and the erased people's sector forget events reach InterMire. At InterMire, one person's
+sector facts and entry are set eleven years back: past ``sector_facts_years`` (ten, on the InterMire site), the
+dry run counts them, the run drops them (and nothing recent), and a table of that year is refused rather than
+answered as zeros.
 """
 
 from __future__ import annotations
@@ -135,6 +138,21 @@ def test_dry_run_lists_what_the_run_removes_and_a_second_run_removes_nothing(pla
         ),
     )
 
+    # InterMire's facts about one person, eleven years back: past its ten years of sector facts.
+    lately = platform.scalar(
+        "mirec", "beneficiary", "SELECT pseudonym FROM beneficiary WHERE id = :id", id=exited_lately
+    )
+    facts_of = "SELECT count(*) FROM sector_fact WHERE pseudonym = :p"
+    wait_until(lambda: platform.scalar("intermire", "reporting", facts_of, p=lately) >= 2, what="InterMire's facts")
+    old_month = f"{NOW.year - 11}-06"
+    aged_sector = platform.scalar("intermire", "reporting", facts_of, p=lately)
+    engine = platform.engine("intermire", "reporting")
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE sector_fact SET month = :m WHERE pseudonym = :p"), {"m": old_month, "p": lately})
+        conn.execute(sa.text("UPDATE sector_entry SET month = :m WHERE pseudonym = :p"), {"m": old_month, "p": lately})
+    engine.dispose()
+    sector_before = platform.scalar("intermire", "reporting", "SELECT count(*) FROM sector_fact")
+
     # -- who may, and with what ------------------------------------------
     with pytest.raises(Forbidden):
         platform.rpc("mirec", "beneficiary", "apply_retention", None, True, actor=COUNSELLOR)
@@ -153,8 +171,11 @@ def test_dry_run_lists_what_the_run_removes_and_a_second_run_removes_nothing(pla
     audit_before = platform.scalar("mirec", "beneficiary", "SELECT count(*) FROM audit")
     dry = retention(platform, "--dry-run", "mirec", "intermire")
     assert dry["failed"] == [] and dry["dry_run"] is True
-    # InterMire's reporting keeps only its messaging log to purge, under the platform's periods.
-    assert set(dry["sites"]["intermire"]["reporting"]) == {"outbox", "inbox"}
+    # InterMire's reporting: its messaging log under the platform's periods, and its sector facts past ten years.
+    at_intermire = dry["sites"]["intermire"]
+    assert at_intermire["periods"]["sector_facts_years"] == 10
+    assert at_intermire["reporting"] == at_intermire["reporting"] | {"sector_facts": aged_sector, "sector_entries": 1}
+    assert platform.scalar("intermire", "reporting", "SELECT count(*) FROM sector_fact") == sector_before
     said = dry["sites"]["mirec"]
     assert said["periods"] == {
         "closed_files_years": 5,
@@ -162,6 +183,7 @@ def test_dry_run_lists_what_the_run_removes_and_a_second_run_removes_nothing(pla
         "outbox_days": 30,
         "inbox_days": 30,
         "transfers_pending_days": 60,
+        "sector_facts_years": 10,
     }
     assert sorted(said["beneficiary"]["files"]) == sorted([exited_long_ago, dropped_long_ago])
     assert said["beneficiary"]["audit"] == len(old_audit_ids)
@@ -211,6 +233,24 @@ def test_dry_run_lists_what_the_run_removes_and_a_second_run_removes_nothing(pla
         == 1
     )
 
+    # -- InterMire dropped the old facts, and nothing recent -----------------
+    assert platform.scalar("intermire", "reporting", facts_of, p=lately) == 0
+    assert (
+        platform.scalar("intermire", "reporting", "SELECT count(*) FROM sector_entry WHERE pseudonym = :p", p=lately)
+        == 0
+    )
+    assert (
+        platform.scalar("intermire", "reporting", "SELECT count(*) FROM sector_fact WHERE month >= :m", m=old_month) > 0
+    )
+    analyst = Actor("ian.analyst", "intermire", ("intermire_analyst",))
+    with pytest.raises(ValidationFailed) as dropped_year:
+        platform.rpc("intermire", "reporting", "sector_table", "people_accompanied", str(NOW.year - 11), actor=analyst)
+    assert list(dropped_year.value.errors) == ["period"]
+    try:  # this year's table is computed (four people here: refused as too small, never for retention)
+        platform.rpc("intermire", "reporting", "sector_table", "people_accompanied", str(NOW.year), actor=analyst)
+    except ValidationFailed as small:
+        assert "retention" not in str(small.errors)
+
     # -- the erased people's sector forget events reach InterMire ----------
     for pseudonym in pseudonyms.values():
         wait_until(
@@ -240,3 +280,10 @@ def test_dry_run_lists_what_the_run_removes_and_a_second_run_removes_nothing(pla
             **({"audit": 0} if service == "beneficiary" else {}),
         }
     assert platform.scalar("mirec", "beneficiary", "SELECT count(*) FROM beneficiary") == 2
+    again = retention(platform, "intermire")
+    assert again["sites"]["intermire"]["reporting"] | {"outbox": 0, "inbox": 0} == {
+        "outbox": 0,
+        "inbox": 0,
+        "sector_facts": 0,
+        "sector_entries": 0,
+    }

@@ -161,3 +161,25 @@ def test_the_analysts_tables_offer_every_sector_indicator_with_a_french_name():
     assert {"conventions_signed", "commitments_fulfilled"} <= set(offered)
     assert offered["conventions_signed"] == offered["commitments_fulfilled"] == ("basin", "quarter")
     assert set(offered) <= set(HEADLINE)  # a name in words for each, never the code
+
+
+def test_the_analysts_target_group_table_has_no_column_for_a_group_that_never_travels():
+    """InterMire's answer lists only the groups that may travel (``reporting.catalogue.sector_groups``): the
+    analyst's page lays out those columns, so no always-empty "Justiciable" column."""
+    from reporting import catalogue
+
+    codes = [*catalogue.sector_groups(), catalogue.NO_TARGET_GROUP]
+    block = {"cells": dict.fromkeys(codes, 0), "total": 0}
+    why = {"cells": dict.fromkeys(codes), "total": None}
+    table = {
+        "indicator": "people_accompanied",
+        "period": "2026",
+        "rows": "mission",
+        "columns": "target_group",
+        "missions": {"mirec": block},
+        "sector": block,
+        "protected": {"missions": {"mirec": why}, "sector": why},
+    }
+    labels = [label for _, label in figures.sector_grid(FakePage, table).columns]
+    assert "Justiciable" not in labels and "justice_measure" not in dict(figures.sector_grid(FakePage, table).columns)
+    assert "Sans public cible" in labels and len(labels) == len(codes)

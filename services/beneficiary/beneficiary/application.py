@@ -148,7 +148,7 @@ def _transition(
 
 
 def current_episode(session: Session, who: Beneficiary) -> Episode:
-    """The file's current episode, for a write (every file has one from intake, or from migration 0011)."""
+    """The file's current episode, for a write (every file has one from intake, or from migration 0013)."""
     found = session.get(Episode, (who.id, who.episode or 1))
     if found is None:  # a file written by another path than intake (an import, a transfer): its first episode
         found = Episode(

@@ -43,6 +43,7 @@ EXITED = internal.BeneficiaryExitedV1.TYPE
 REOPENED = internal.BeneficiaryReopenedV1.TYPE
 CORRECTED = internal.BeneficiaryCorrectedV1.TYPE
 ERASED = internal.BeneficiaryErasedV1.TYPE
+MERGED = internal.BeneficiaryMergedV1.TYPE
 # Sector only: a person's pseudonym re-derived under the current sector key (ARCHITECTURE.md, key rotation).
 PSEUDONYM_REKEYED = sector.PseudonymRekeyedV1.TYPE
 # Sector only: the person was erased here; InterMire forgets the pseudonym's facts from this Mission.
@@ -293,10 +294,12 @@ def erased(pub: EventBuilder, on: date) -> list[Event]:
 
 def merged(gone: EventBuilder, kept: EventBuilder) -> list[Event]:
     """A provisional file folded into the file that holds the person's number (``beneficiary.identity``): the
-    Mission's services forget the provisional reference (``erased``, internal only: the person is not erased),
-    and InterMire reads the provisional pseudonym as the kept file's (``pseudonym_rekeyed``), one person."""
+    Mission's services move what they hold under the provisional reference to the kept one (``merged``,
+    internal only: an ``erased`` would make the Mission's reporting keep the provisional file's facts as a
+    second, anonymous person), and InterMire reads the provisional pseudonym as the kept file's
+    (``pseudonym_rekeyed``), one person."""
     return [
-        gone.internal(internal.BeneficiaryErasedV1(beneficiary_id=gone.person.id)),
+        gone.internal(internal.BeneficiaryMergedV1(beneficiary_id=gone.person.id, into=kept.person.id)),
         pseudonym_rekeyed(gone.source, gone.person.pseudonym, kept.person),
     ]
 

@@ -23,10 +23,12 @@ file into which, when, and how many records of each kind moved; both files' audi
 Events, through the outbox in the same transaction:
 
 * to InterMire, ``pseudonym_rekeyed`` (provisional → the kept file's pseudonym): one person there;
-* to the Mission's services, ``erased`` of the provisional reference (matching drops its candidate, so the
-  person is not ranked twice; convention drops its trainee link), then ``assessed`` for each assessment
-  that moved and ``plan_agreed`` for the kept file's current plan when plans moved, so matching's view of
-  the kept file holds what the provisional one had. No sector ``forgotten``: the person is not erased.
+* to the Mission's services, ``merged`` (the provisional reference, ``into`` the kept one): convention moves
+  the trainee and internship links to the kept file, the Mission's reporting re-attributes the provisional
+  file's facts to the kept one (one person in its tables), matching drops the provisional candidate (so the
+  person is not ranked twice); then ``assessed`` for each assessment that moved and ``plan_agreed`` for the
+  kept file's current plan when plans moved, so matching's view of the kept file holds what the provisional
+  one had. No ``erased`` and no sector ``forgotten``: the person is not erased.
 """
 
 from __future__ import annotations

@@ -223,7 +223,7 @@ class Contract(Base):
     __tablename__ = "contract"
 
     beneficiary_id: Mapped[str] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"), primary_key=True)
-    # One first contract per episode: a person who comes back may sign again (0011).
+    # One first contract per episode: a person who comes back may sign again (0013).
     episode: Mapped[int] = mapped_column(Integer, primary_key=True, default=1, server_default="1")
     signed_on: Mapped[date] = mapped_column(Date)
     employer_id: Mapped[str] = mapped_column(String(36))

@@ -225,9 +225,11 @@ def test_a_merge_folds_everything_into_the_file_that_holds_the_number_with_a_tra
         assert outcome.value.id == kept.id
         published = [(e.type, e.audience, e.subject) for e, _ in outcome.events]
         assert published[:2] == [
-            (events.ERASED, "internal", done.id),  # matching drops the provisional candidate
+            (events.MERGED, "internal", done.id),  # the Mission's services move it to the kept file
             (events.PSEUDONYM_REKEYED, "sector", kept_pseudonym),  # InterMire: one person
         ]
+        assert outcome.events[0][0].data == {"beneficiary_id": done.id, "into": kept.id}, "references only"
+        assert not any(t == events.ERASED for t, _, _ in published), "the person is not erased"
         assert (events.ASSESSED, "internal", kept.id) in published
         assert published[-1] == (events.PLAN_AGREED, "internal", kept.id)
         assert not any(t == events.FORGOTTEN for t, _, _ in published), "the person is not erased"

@@ -20,7 +20,14 @@ from runtime.demo import DemoFactory
 
 ANNE = Actor("anne.counsellor", "mirec", ("counsellor",))
 DIRECTOR = Actor("passerelle-retention", "mirec", ("director",))
-PERIODS = {"closed_files_years": 5, "audit_years": 2, "outbox_days": 30, "inbox_days": 30, "transfers_pending_days": 60}
+PERIODS = {
+    "closed_files_years": 5,
+    "audit_years": 2,
+    "outbox_days": 30,
+    "inbox_days": 30,
+    "transfers_pending_days": 60,
+    "sector_facts_years": 10,
+}
 YEAR = timedelta(days=365)
 
 

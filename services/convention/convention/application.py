@@ -585,6 +585,20 @@ def forget_beneficiary(uow: Session, beneficiary_id: str) -> None:
     uow.execute(update(Internship).where(Internship.beneficiary_id == beneficiary_id).values(beneficiary_id=None))
 
 
+def move_beneficiary(uow: Session, merged: str, into: str) -> None:
+    """A provisional file merged into the kept file: its trainee and internship records follow the kept file.
+
+    Where the kept file already has a record in the same project (one per person and project), that one
+    stands and the provisional file's loses its link, as on erasure: it keeps counting, linked to no one.
+    """
+    for model in (Trainee, Internship):
+        held = select(model.project_id).where(model.beneficiary_id == into).scalar_subquery()
+        uow.execute(
+            update(model).where(model.beneficiary_id == merged, model.project_id.in_(held)).values(beneficiary_id=None)
+        )
+        uow.execute(update(model).where(model.beneficiary_id == merged).values(beneficiary_id=into))
+
+
 def note_vacancy_status(uow: Session, vacancy_id: str, status: str) -> None:
     """Show the vacancy's last known status (the payload's ``status``) on the projects built on it."""
     uow.execute(update(Project).where(Project.vacancy_id == vacancy_id).values(vacancy_status=status[:20]))

@@ -125,6 +125,11 @@ class ConventionService(ServiceBase):
     def on_beneficiary_erased(self, data):
         app.forget_beneficiary(self.unit.session, data.beneficiary_id)
 
+    @once(internal.BeneficiaryMergedV1)
+    def on_beneficiary_merged(self, data):
+        """A provisional file merged: its trainees and internships belong to the kept file."""
+        app.move_beneficiary(self.unit.session, data.beneficiary_id, data.into)
+
     @once(internal.VacancyClosedV1)
     def on_vacancy_closed(self, data):
         app.note_vacancy_status(self.unit.session, data.vacancy_id, data.status)

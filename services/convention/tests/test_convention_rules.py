@@ -626,6 +626,26 @@ def test_erasure_forgets_the_person_and_keeps_the_counts(as_, store):
     assert "b-erase-me" not in "\n".join(outbox_payloads(store))  # events never named the person
 
 
+def test_a_merged_provisional_file_takes_its_trainee_records_to_the_kept_file(as_, store):
+    svc = as_()
+    project, _ = running_project(svc)
+    confirmed(svc, project["id"], "b-provisional")
+    trainee = svc.enrol(project["id"], enrolment("b-provisional"))
+    merged = make_event(
+        source="/missions/mirec/beneficiary",
+        type="be.mire.beneficiary.merged.v1",
+        subject="b-provisional",
+        data={"beneficiary_id": "b-provisional", "into": "b-kept"},
+    )
+    handler = as_(handler="convention.on_beneficiary_merged")
+    handler.on_beneficiary_merged(merged)
+    handler.on_beneficiary_merged(merged)  # redelivered: applied once
+    body = svc.get_project(project["id"])
+    assert [t["beneficiary_id"] for t in body["trainees"]] == ["b-kept"]
+    assert [i["beneficiary_id"] for i in body["internships"]] == ["b-kept"]
+    assert svc.get_trainee(trainee["id"])["status"] == "in_training", "the path goes on, under the kept file"
+
+
 def test_reads_are_bounded_and_guarded(as_, store):
     svc = as_()
     for _ in range(3):

@@ -15,7 +15,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
-from sqlalchemy import ColumnElement, Table, delete, insert, select
+from sqlalchemy import ColumnElement, Table, delete, insert, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from contracts import internal
@@ -174,6 +174,15 @@ def forget(uow: Session, beneficiary_id: str) -> None:
         uow.execute(delete(Proposal).where(Proposal.id.in_(ids)))
     uow.execute(delete(Candidate).where(Candidate.beneficiary_id == beneficiary_id))
     uow.merge(ErasedCandidate(beneficiary_id=beneficiary_id))
+
+
+def merge(uow: Session, merged: str, into: str) -> None:
+    """A provisional file merged into the kept file: its proposals (and their steps) follow the kept file; its
+    candidate row goes (the kept file's is rebuilt from the assessments and plan heard again under the kept
+    reference), and the provisional reference is remembered as gone, so a late event cannot rank it again."""
+    uow.execute(update(Proposal).where(Proposal.beneficiary_id == merged).values(beneficiary_id=into))
+    uow.execute(delete(Candidate).where(Candidate.beneficiary_id == merged))
+    uow.merge(ErasedCandidate(beneficiary_id=merged))
 
 
 # -- matching's view of vacancies ----------------------------------------

@@ -54,6 +54,11 @@ class MatchingService(ServiceBase):
         """Forget the person: their row and their proposals; remember only that the reference is erased."""
         app.forget(self.unit.session, data.beneficiary_id)
 
+    @once(internal.BeneficiaryMergedV1)
+    def on_merged(self, data):
+        """A provisional file merged: its proposals follow the kept file, its candidate row goes."""
+        app.merge(self.unit.session, data.beneficiary_id, data.into)
+
     # -- matching's view of vacancies ------------------------------------
     @once(internal.VacancyOpenedV1)
     def on_vacancy_opened(self, data):

@@ -35,6 +35,7 @@ from reporting.models import (
     Entry,
     ErasedSubject,
     Fact,
+    MergedSubject,
     SectorAlias,
     SectorEntry,
     SectorFact,
@@ -43,7 +44,8 @@ from reporting.models import (
 )
 from reporting.periods import Period, parse
 
-ERASED = "be.mire.beneficiary.erased.v1"
+ERASED = internal.BeneficiaryErasedV1.TYPE
+MERGED = internal.BeneficiaryMergedV1.TYPE
 Answer = dict[str, Any]
 
 
@@ -391,6 +393,19 @@ def sector_submissions(db: Database, missions: list[str], period: object) -> Ans
 def record_entry(session: Session, event: Event) -> None:
     """A person's intake: the dimensions their facts are counted under in the Mission."""
     d = load(event, internal.BeneficiaryRegisteredV1)
+    into = merged_among(session, {d.beneficiary_id}).get(d.beneficiary_id)
+    if into is not None:  # heard after the merge: the kept file's entry, unless it has one
+        if session.get(Entry, into) is None:
+            session.add(
+                Entry(
+                    beneficiary_id=into,
+                    month=d.registered_on.strftime("%Y-%m"),
+                    municipality=d.municipality,
+                    gender=d.gender,
+                    age_band=d.age_band,
+                )
+            )
+        return
     session.merge(
         Entry(
             beneficiary_id=d.beneficiary_id,
@@ -433,19 +448,34 @@ def erased_among(session: Session, subjects: set[str]) -> dict[str, int]:
     return dict(found.all())
 
 
+def merged_among(session: Session, subjects: set[str]) -> dict[str, str]:
+    """The kept file of each of these references that was a provisional file merged since (one query)."""
+    if not subjects:
+        return {}
+    found = session.execute(
+        select(MergedSubject.subject, MergedSubject.into).where(MergedSubject.subject.in_(subjects))
+    )
+    return dict(found.all())
+
+
 def record_beneficiary_fact(session: Session, event: Event, subject: str, erased: dict[str, int]) -> None:
     data = {k: v for k, v in event.data.items() if k != "beneficiary_id"}
-    coded = codes(event.type, event.data, event.time, subject, sector=False)
+    # Under ``subject``: the kept file's reference when the fact is about a provisional file merged since.
+    coded = codes(event.type, event.data | {"beneficiary_id": subject}, event.time, subject, sector=False)
     if subject in erased:
         coded["person"] = erased[subject]
         subject = "erased"  # a replayed fact of someone erased since stays anonymous
     session.add(Fact(event_id=event.id, type=event.type, subject=subject, month=fact_month(event), data=data, **coded))
 
 
-def record_other_fact(session: Session, event: Event, subject: str | None, erased: dict[str, int]) -> None:
+def record_other_fact(
+    session: Session, event: Event, subject: str | None, erased: dict[str, int], merged: dict[str, str] | None = None
+) -> None:
     data = dict(event.data)
-    coded = codes(event.type, data, event.time, subject, sector=False)
     beneficiary = data.get("beneficiary_id")
+    if beneficiary and merged and beneficiary in merged:  # a late fact about a merged provisional file
+        beneficiary = data["beneficiary_id"] = merged[beneficiary]
+    coded = codes(event.type, data, event.time, subject, sector=False)
     if beneficiary and beneficiary in erased:
         data.pop("beneficiary_id")
         coded["person"] = erased[beneficiary]
@@ -465,11 +495,16 @@ def record_beneficiary_facts(session: Session, events: list[Event]) -> None:
     """A batch of a person's path facts; an erasure makes the person's facts anonymous."""
     # Each fact through its type's payload class (contracts.payloads): one outside the contract is refused.
     subjects = [load(event, internal.Beneficiary).beneficiary_id for event in events]
-    erased = erased_among(session, set(subjects))
+    merged = merged_among(session, set(subjects))
+    erased = erased_among(session, set(subjects) | set(merged.values()))
     for event, subject in zip(events, subjects, strict=True):
+        subject = merged.get(subject, subject)  # a replayed fact of a provisional file merged since
         if event.type == ERASED:
             session.flush()  # the person's facts logged earlier in this batch are erased too
             erased[subject] = erase(session, subject, event.id)
+        elif event.type == MERGED:
+            session.flush()  # the provisional file's facts logged earlier in this batch move too
+            merged[subject] = merge(session, subject, load(event, internal.BeneficiaryMergedV1).into)
         else:
             record_beneficiary_fact(session, event, subject, erased)
 
@@ -478,9 +513,34 @@ def record_other_facts(
     session: Session, events: list[Event], subject_of: Callable[[dict[str, Any]], str | None]
 ) -> None:
     people = {getattr(load(e), "beneficiary_id", None) for e in events}  # each checked against its schema
-    erased = erased_among(session, {p for p in people if isinstance(p, str)})
+    named = {p for p in people if isinstance(p, str)}
+    merged = merged_among(session, named)
+    erased = erased_among(session, named | set(merged.values()))
     for event in events:
-        record_other_fact(session, event, subject_of(event.data), erased)
+        record_other_fact(session, event, subject_of(event.data), erased, merged)
+
+
+def merge(session: Session, subject: str, into: str) -> str:
+    """A provisional file ``subject`` merged into ``into``: its facts are the kept file's person's from now on
+    (re-keyed, as InterMire's aliases count them, ``reporting.rekey``), its entry too when the kept file has
+    none; returns ``into``. Idempotent: a second merge finds nothing left under ``subject``."""
+    session.merge(MergedSubject(subject=subject, into=into))
+    session.execute(update(Fact).where(Fact.person == key64(subject)).values(person=key64(into)))
+    session.execute(update(Fact).where(Fact.subject == subject).values(subject=into))
+    entry = session.get(Entry, subject)
+    if entry is not None:
+        if session.get(Entry, into) is None:
+            session.add(
+                Entry(
+                    beneficiary_id=into,
+                    month=entry.month,
+                    municipality=entry.municipality,
+                    gender=entry.gender,
+                    age_band=entry.age_band,
+                )
+            )
+        session.delete(entry)
+    return into
 
 
 def erase(session: Session, subject: str, event_id: str) -> int:

@@ -414,6 +414,14 @@ def sector_target_groups(event_type: str, catalogue: Catalogue = CATALOGUE) -> f
     return frozenset(g for g in TARGET_GROUPS if g not in SPECIAL_CATEGORIES or g in special)
 
 
+def sector_groups(catalogue: Catalogue = CATALOGUE) -> tuple[str, ...]:
+    """The target groups that are values of InterMire's target-group breakdown: every group but the special
+    categories, and each special category a sector indicator names a legal basis for. Another special category
+    never leaves its Mission, so a column of it at InterMire would always be empty: it is not shown at all."""
+    based = {group for i in catalogue.for_mode("sector") for group, _ in i.legal_bases}
+    return tuple(g for g in TARGET_GROUPS if g not in SPECIAL_CATEGORIES or g in based)
+
+
 def legal_bases(catalogue: Catalogue = CATALOGUE) -> dict[str, dict[str, str]]:
     """Special category → {indicator: the legal basis under which it counts it at InterMire}."""
     out: dict[str, dict[str, str]] = {}

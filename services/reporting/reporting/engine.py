@@ -103,6 +103,9 @@ class Facts:
     mission: np.ndarray
     missions: tuple[str, ...]
     basins: tuple[str, ...]
+    # The values of the target-group breakdown: every group in a Mission, at InterMire only those that may
+    # travel there (``catalogue.sector_groups``), so no table shows a column that is empty by construction.
+    target_groups: tuple[str, ...] = cat.TARGET_GROUPS
     _subsets: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
@@ -122,11 +125,17 @@ class Facts:
         return len(self.kind)
 
     @classmethod
-    def from_columns(cls, columns: dict, missions=("",), basins=None) -> Facts:
+    def from_columns(cls, columns: dict, missions=("",), basins=None, target_groups=cat.TARGET_GROUPS) -> Facts:
         n = len(columns["kind"])
         arrays = {c: np.ascontiguousarray(columns[c], dtype=np.int64) for c in COLUMNS}
         mission = np.asarray(columns.get("mission", np.zeros(n)), dtype=np.int16)
-        return cls(**arrays, mission=mission, missions=tuple(missions), basins=tuple(basins or [""] * len(missions)))
+        return cls(
+            **arrays,
+            mission=mission,
+            missions=tuple(missions),
+            basins=tuple(basins or [""] * len(missions)),
+            target_groups=tuple(target_groups),
+        )
 
     # -- subsets ---------------------------------------------------------
     def _by_person(self) -> tuple[np.ndarray, np.ndarray]:
@@ -187,7 +196,7 @@ class Facts:
         if dimension is None:
             return ["all"]
         if dimension == "target_group":
-            return [*cat.TARGET_GROUPS, cat.NO_TARGET_GROUP]
+            return [*self.target_groups, cat.NO_TARGET_GROUP]
         if dimension == "gender":
             return list(cat.GENDERS)
         if dimension == "age_band":
@@ -245,7 +254,17 @@ class Facts:
                 if "groups" not in self._narrow:
                     small = len(self.groups) == 0 or (self.groups.min() >= 0 and self.groups.max() < 1 << 15)
                     self._narrow["groups"] = self.groups.astype(np.int16) if small else self.groups
-                sub.codes[dimension] = expand_groups(self._narrow["groups"][sub.rows])
+                pos, codes = expand_groups(self._narrow["groups"][sub.rows])
+                if self.target_groups != cat.TARGET_GROUPS:
+                    # A group's bit renumbered to its place among the values shown; a group not shown (nothing
+                    # carries it, see ``target_groups``) dropped with its pairs.
+                    shown = [*self.target_groups, cat.NO_TARGET_GROUP]
+                    every = [*cat.TARGET_GROUPS, cat.NO_TARGET_GROUP]
+                    place = np.asarray([shown.index(g) if g in shown else -1 for g in every], dtype=codes.dtype)
+                    placed = place[codes]
+                    keep = placed >= 0
+                    pos, codes = pos[keep], placed[keep]
+                sub.codes[dimension] = (pos, codes)
             else:
                 sub.codes[dimension] = (None, self.codes(dimension, sub.rows))
         return sub.codes[dimension]
@@ -619,7 +638,8 @@ def load_sector(session, fact_table, missions: list[tuple[str, str]], aliases=No
     """InterMire's facts in one read; a Mission missing from the registry is added from the facts themselves.
 
     ``aliases`` (``(previous person keys, person keys)``, from a sector key rotation) are applied to the
-    person column, so a person counts once across pseudonyms of two keys.
+    person column, so a person counts once across pseudonyms of two keys. The target-group breakdown lists
+    only the groups that may travel to InterMire (``catalogue.sector_groups``).
     """
     codes = [code for code, _ in missions]
     basins = [basin for _, basin in missions]
@@ -632,4 +652,4 @@ def load_sector(session, fact_table, missions: list[tuple[str, str]], aliases=No
         columns = fetch_codes(session, fact_table, codes)
     if aliases is not None:
         columns["person"] = remap(columns["person"], *aliases)
-    return Facts.from_columns(columns, missions=codes, basins=basins)
+    return Facts.from_columns(columns, missions=codes, basins=basins, target_groups=cat.sector_groups())

@@ -130,6 +130,28 @@ class ErasedSubject(Base):
     residue: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
+class MergedSubject(Base):
+    """A provisional file merged into the file that holds the person's number (mission mode): the facts logged
+    under ``subject`` were re-attributed to ``into``, and facts about ``subject`` that arrive later (a replay, a
+    late event of another service) are logged under ``into`` too: one person in the Mission's tables."""
+
+    __tablename__ = "merged_subject"
+
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)
+    into: Mapped[str] = mapped_column(String(64))
+
+
+class SectorRetention(Base):
+    """InterMire's retention mark (sector mode, one row): facts dated before ``facts_before`` were dropped
+    (``reporting.retention``), so no table of an earlier period is computed again."""
+
+    __tablename__ = "sector_retention"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facts_before: Mapped[str] = mapped_column(String(7))
+    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Submission(Base):
     """A Mission's figures for one period, as submitted and, once approved, frozen.
 

@@ -23,9 +23,11 @@ from kit.service import ServiceBase
 from reporting import application as app
 from reporting import cache, forget, rekey
 from reporting import catalogue as cat
+from reporting import retention as sector_retention
 from reporting.application import fact_month
 from reporting.ingest import codes
 from reporting.models import SectorEntry, SectorFact
+from reporting.periods import parse
 from reporting.service import FACT_BATCH
 
 FOLLOWED_ELSEWHERE = signal.FollowedElsewhereV1.TYPE
@@ -175,6 +177,20 @@ class SectorReportingService(ServiceBase):
     def _facts(self):
         return app.sector_facts(self.db, self.site.code, registry_missions)
 
+    def _kept(self, period):
+        """A period whose facts the retention dropped is refused, not answered as zeros."""
+        with self.db.session() as session:
+            sector_retention.check_period(session, parse(period))
+
+    @entrypoint("retention.apply", session=False)
+    def apply_retention(self, periods=None, dry_run=True):
+        """Sent outbox and inbox rows, and sector facts older than ``sector_facts_years`` (``reporting.retention``),
+        purged; with ``dry_run`` (the default) only counted."""
+        answer = sector_retention.apply(self.db.transaction, self.clock.now(), periods, dry_run)
+        if not answer["dry_run"]:
+            cache.bump(self.site.code)
+        return answer
+
     @entrypoint("reporting.sector", session=False)
     def sector_catalogue(self):
         """The indicator catalogue as InterMire computes it (sector events only)."""
@@ -187,11 +203,13 @@ class SectorReportingService(ServiceBase):
 
         Sector totals count a person followed by two Missions once.
         """
+        self._kept(period)
         return app.published(self.site.code, self._facts(), "sector", name, period, columns, self.budget, rows)
 
     @entrypoint("reporting.sector_export", session=False)
     def sector_export(self, period, format="csv"):  # noqa: A002 - the API's own word
         """The sector's published figures for funders, CSV or XLSX (base64), with a Youth Guarantee table."""
+        self._kept(period)
         return app.export(self.site.code, self._facts(), "sector", period, format, self.budget)
 
     @entrypoint("reporting.sector", reads=True)

@@ -10,8 +10,11 @@ import uuid
 
 import pytest
 from openpyxl import load_workbook
+from reporting.models import Fact, MergedSubject
 from reporting.service import ReportingService
 from reporting_events import contract, corrected, employed_6m, path_fact, registered
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from kit.actor import Actor
 from kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -76,6 +79,30 @@ def test_headline_indicators_count_distinct_persons_by_their_dates(mission):
     assert by_group["cells"] == {"neet_youth": 1} and by_group["total"] == 1
     by_age = mission.service.indicator("people_accompanied", "2026-Q1", "age_band")
     assert by_age["cells"] == {"under_25": 1, "25_to_49": 2}
+
+
+def test_a_merged_provisional_file_counts_as_the_kept_files_person(mission):
+    kept, provisional, other = (str(uuid.uuid4()) for _ in range(3))
+    mission.feed(
+        registered(kept, "2026-01-10"),
+        registered(provisional, "2026-02-03"),
+        registered(other, "2026-02-04"),
+        contract(provisional, "2026-03-01"),
+    )
+    q1 = mission.service.headline("2026-Q1")["indicators"]
+    assert q1["people_accompanied"] == 3 and q1["first_contracts"] == 1, "before the merge: two files, two people"
+    mission.feed(path_fact("merged", provisional, into=kept))
+    q1 = mission.service.headline("2026-Q1")["indicators"]
+    assert q1["people_accompanied"] == 2 and q1["entries"] == 3, "one person, whose two intakes both happened"
+    assert q1["first_contracts"] == 1
+    # A late fact about the provisional reference (a replay) is the kept file's; the kept file's contract is
+    # then a second one of the same person, not a first contract.
+    mission.feed(contract(provisional, "2026-03-02"), contract(kept, "2026-03-03"))
+    assert mission.service.headline("2026-Q1")["indicators"]["first_contracts"] == 1
+    assert mission.service.headline("2026-Q1")["indicators"]["people_accompanied"] == 2
+    with Session(mission.store.engine) as s:
+        assert s.scalar(select(func.count()).select_from(Fact).where(Fact.subject == provisional)) == 0
+        assert s.get(MergedSubject, provisional).into == kept
 
 
 def test_a_correction_changes_the_persons_later_facts_and_never_the_earlier_ones(mission):

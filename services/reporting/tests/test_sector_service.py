@@ -207,3 +207,20 @@ def test_a_published_table_is_computed_once_until_the_facts_behind_it_change(sec
     again = sector.service.sector_table("people_accompanied", "2026", "municipality")
     assert solves[0] > 0
     assert again["sector"]["total"] in (None, first["sector"]["total"] + 1)
+
+
+def test_the_target_group_breakdown_at_intermire_lists_only_the_groups_that_travel(sector):
+    """A justice measure never leaves a Mission: InterMire's tables, JSON and exports have no column of it."""
+    assert "justice_measure" not in cat.sector_groups() and "disability" in cat.sector_groups()
+    sector.feed(*people(160, 2026))
+    table = sector.service.sector_table("people_accompanied", "2026", "target_group")
+    shown = {label for m in table["missions"].values() for label in m["cells"]}
+    assert shown == {*cat.sector_groups(), cat.NO_TARGET_GROUP}
+    crossed = sector.service.sector_table("people_accompanied", "2026", "target_group", rows="gender")
+    assert "justice_measure" not in str(crossed)
+    lines = list(csv.reader(io.StringIO(sector.service.sector_export("2026", "csv")["content"])))
+    groups = {r[4] for r in lines[1:] if len(r) > 4 and r[3] == "target_group"}
+    assert groups and "justice_measure" not in groups and "single_parent" in groups
+    # A Mission's own tables keep every group: the justice measure is its own data.
+    columns = seeded_facts().labels("target_group")
+    assert "justice_measure" in columns and columns[-1] == cat.NO_TARGET_GROUP
