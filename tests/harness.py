@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -392,3 +393,24 @@ class TestPlatform:
             },
         )
         return reply["routed"]
+
+
+@contextmanager
+def gateway_client(platform: TestPlatform, **environ: str):
+    """The gateway in this process over ``platform``'s services, in development mode: werkzeug's test client."""
+    from werkzeug.test import Client
+
+    from gateway.app import Gateway
+
+    gateway = Gateway(platform.registry, environ={**DEVELOPMENT_ENV, **environ})
+    try:
+        yield Client(gateway)
+    finally:
+        gateway.rpc_clients.close()
+
+
+def bearer(mission: str, role: str, sub: str | None = None) -> dict:
+    """The Authorization header of a development token for ``role`` at ``mission``."""
+    from gateway.auth import mint
+
+    return {"Authorization": f"Bearer {mint(sub or f't-{role}', mission, [role])}"}

@@ -11,13 +11,11 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from werkzeug.test import Client
 
 from contracts.agency import catalogue
-from gateway.app import Gateway
 from gateway.auth import mint
 from runtime.demo import DemoFactory
-from tests.harness import DEVELOPMENT_ENV, TestPlatform, wait_until
+from tests.harness import TestPlatform, gateway_client, wait_until
 from tests.integration.test_agency_delivery import Agencies
 
 pytestmark = pytest.mark.integration
@@ -49,9 +47,8 @@ def platform(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(platform):
-    gateway = Gateway(platform.registry, environ=dict(DEVELOPMENT_ENV))
-    yield Client(gateway)
-    gateway.rpc_clients.close()
+    with gateway_client(platform) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")

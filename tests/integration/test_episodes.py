@@ -14,13 +14,11 @@ from datetime import date, timedelta
 
 import jsonschema
 import pytest
-from werkzeug.test import Client
 
 from contracts.agency import catalogue
-from gateway.app import Gateway
 from gateway.auth import mint
 from runtime.demo import DemoFactory
-from tests.harness import DEVELOPMENT_ENV, ROOT, TestPlatform, wait_until
+from tests.harness import ROOT, TestPlatform, gateway_client, wait_until
 from tests.integration.test_agency_delivery import Agencies
 
 pytestmark = pytest.mark.integration
@@ -54,9 +52,8 @@ def platform(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(platform):
-    gateway = Gateway(platform.registry, environ=dict(DEVELOPMENT_ENV))
-    yield Client(gateway)
-    gateway.rpc_clients.close()
+    with gateway_client(platform) as client:
+        yield client
 
 
 def intake(seed: int, **changes) -> dict:

@@ -19,13 +19,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.test import Client
 
-from gateway.app import Gateway
 from gateway.auth import mint
 from kit.db import normalize_url
 from runtime.importing.run import Importer
-from tests.harness import DEVELOPMENT_ENV, ROOT, TestPlatform, wait_until
+from tests.harness import DEVELOPMENT_ENV, ROOT, TestPlatform, gateway_client, wait_until
 from tests.importfiles import employers_file, people_file
 
 pytestmark = pytest.mark.integration
@@ -44,9 +42,8 @@ def platform(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(platform):
-    gateway = Gateway(platform.registry, environ=dict(DEVELOPMENT_ENV))
-    yield Client(gateway)
-    gateway.rpc_clients.close()
+    with gateway_client(platform) as client:
+        yield client
 
 
 def counts(platform) -> dict[str, int]:

@@ -7,13 +7,10 @@ each keeping the explanation; the ``plan_agreed`` event reaches matching's candi
 """
 
 import pytest
-from werkzeug.test import Client
 
-from gateway.app import Gateway
-from gateway.auth import mint
 from kit.taxonomy import DEMO_DIR, load
 from runtime.demo import DemoFactory
-from tests.harness import DEVELOPMENT_ENV, TestPlatform, wait_until
+from tests.harness import TestPlatform, bearer, gateway_client, wait_until
 
 pytestmark = pytest.mark.integration
 CODE = {label: code for code, label in load(str(DEMO_DIR)).competences.items()}
@@ -35,13 +32,12 @@ def platform(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(platform):
-    gateway = Gateway(platform.registry, environ=dict(DEVELOPMENT_ENV))
-    yield Client(gateway)
-    gateway.rpc_clients.close()
+    with gateway_client(platform) as client:
+        yield client
 
 
 def auth(role: str) -> dict:
-    return {"Authorization": f"Bearer {mint(f't-{role}', 'mirec', [role])}"}
+    return bearer("mirec", role)
 
 
 COUNSELLOR, AGENT = auth("counsellor"), auth("employer_relations")

@@ -16,13 +16,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from convention.models import Internship, Project, Trainee
-from werkzeug.test import Client
 
-from gateway.app import Gateway
-from gateway.auth import mint
 from kit.taxonomy import DEMO_DIR, load
 from runtime.demo import DemoFactory
-from tests.harness import DEVELOPMENT_ENV, TestPlatform, wait_until
+from tests.harness import TestPlatform, bearer, gateway_client, wait_until
 
 pytestmark = pytest.mark.integration
 B = "/missions/mirec/beneficiaries"
@@ -45,13 +42,12 @@ def platform(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(platform):
-    gateway = Gateway(platform.registry, environ=DEVELOPMENT_ENV)
-    yield Client(gateway)
-    gateway.rpc_clients.close()
+    with gateway_client(platform) as client:
+        yield client
 
 
 def auth(role="counsellor", sub="anne"):
-    return {"Authorization": f"Bearer {mint(sub, 'mirec', [role])}"}
+    return bearer("mirec", role, sub)
 
 
 def without_number(person: dict, **changes) -> dict:

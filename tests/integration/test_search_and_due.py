@@ -11,12 +11,10 @@ import os
 from datetime import date, timedelta
 
 import pytest
-from werkzeug.test import Client
 
-from gateway.app import Gateway
 from gateway.auth import mint
 from runtime.demo import DemoFactory
-from tests.harness import DEVELOPMENT_ENV, TestPlatform, wait_until
+from tests.harness import TestPlatform, gateway_client, wait_until
 
 pytestmark = pytest.mark.integration
 TODAY = date.today()
@@ -45,9 +43,8 @@ def platform(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(platform):
-    gateway = Gateway(platform.registry, environ=dict(DEVELOPMENT_ENV))
-    yield Client(gateway)
-    gateway.rpc_clients.close()
+    with gateway_client(platform) as client:
+        yield client
 
 
 def auth(sub, roles, mission="mirec"):

@@ -16,13 +16,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from convention.models import Internship, Project, Trainee, TraineeTransition
-from werkzeug.test import Client
 
-from gateway.app import Gateway
 from gateway.auth import mint
 from kit.actor import Actor
 from runtime.demo import DemoFactory
-from tests.harness import DEVELOPMENT_ENV, TestPlatform, wait_until
+from tests.harness import TestPlatform, bearer, gateway_client, wait_until
 
 pytestmark = pytest.mark.integration
 COUNSELLOR = Actor("anne.counsellor", "mirec", ("counsellor",))
@@ -43,15 +41,12 @@ def platform(tmp_path):
 
 @pytest.fixture
 def client(platform):
-    gateway = Gateway(platform.registry, environ=dict(DEVELOPMENT_ENV))
-    try:
-        yield Client(gateway)
-    finally:
-        gateway.rpc_clients.close()
+    with gateway_client(platform) as client:
+        yield client
 
 
 def auth(role: str) -> dict:
-    return {"Authorization": f"Bearer {mint(f'test-{role}', 'mirec', [role])}"}
+    return bearer("mirec", role, f"test-{role}")
 
 
 def convention_records(platform, person: str) -> tuple[str, str]:

@@ -13,13 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.test import Client
 
-from gateway.app import Gateway
 from gateway.auth import mint
 from kit.actor import Actor
 from runtime.demo import DemoFactory
-from tests.harness import DEVELOPMENT_ENV, TestPlatform, wait_until
+from tests.harness import TestPlatform, gateway_client, wait_until
 
 pytestmark = pytest.mark.integration
 PLAN = {
@@ -47,9 +45,8 @@ def platform(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(platform):
-    gateway = Gateway(platform.registry, environ=dict(DEVELOPMENT_ENV))
-    yield Client(gateway)
-    gateway.rpc_clients.close()
+    with gateway_client(platform) as client:
+        yield client
 
 
 def auth(mission, sub="anne", roles=("counsellor",)):
