@@ -109,6 +109,10 @@ def candidate(platform, ref, column):
     return platform.scalar("mirec", "matching", f"SELECT {column} FROM candidate WHERE beneficiary_id = :ref", ref=ref)
 
 
+def open_at_matching(platform, vid) -> bool:
+    return platform.scalar("mirec", "matching", "SELECT status FROM vacancy WHERE id = :vid", vid=vid) == "open"
+
+
 def test_a_ranked_vacancys_gaps_become_actions_of_the_next_plan_version(platform, client):
     ref, vid = person(client, 251), vacancy(client, 252)
     wait_until(lambda: candidate(platform, ref, "plan_version") == 1, what="matching to hear of the first plan")
@@ -179,6 +183,8 @@ def test_a_ranked_vacancys_gaps_become_actions_of_the_next_plan_version(platform
 def test_bad_choices_are_field_errors_and_a_stale_version_a_conflict_with_nothing_written(platform, client):
     ref, vid = person(client, 253), vacancy(client, 254)
     wait_until(lambda: candidate(platform, ref, "plan_version") == 1, what="matching to hear of the plan")
+    # Matching hears of the vacancy by its own event: until then a source it does not know is refused as such.
+    wait_until(lambda: open_at_matching(platform, vid), what="matching to hear of the open vacancy")
 
     def send(**changes):
         body = {"plan_version": 1, "vacancy_id": vid, "gaps": [{"code": FORMWORK}], "agreed_with_person": True}
