@@ -110,7 +110,7 @@ def candidate(platform, ref, column):
 
 
 def open_at_matching(platform, vid) -> bool:
-    return platform.scalar("mirec", "matching", "SELECT status FROM vacancy WHERE id = :vid", vid=vid) == "open"
+    return platform.scalar("mirec", "matching", "SELECT status FROM vacancy WHERE vacancy_id = :vid", vid=vid) == "open"
 
 
 def test_a_ranked_vacancys_gaps_become_actions_of_the_next_plan_version(platform, client):
