@@ -116,7 +116,9 @@ def apply_assessments(uow: Session, clock: Clock, assessments: list[internal.Ben
             )
             continue
         row.assessed_on, row.competences, row.changed_at = data.assessed_on, competences, now
-        row.municipality = data.municipality or row.municipality
+        # Where the person lives changes by a correction only (``apply_correction``): a fact of another queue may
+        # arrive after it carrying the municipality as the file stood before, so it fills a gap, never overwrites.
+        row.municipality = row.municipality or data.municipality
     if new:
         # Core, not the ORM's bulk insert: the same statement without its per-row bookkeeping.
         uow.connection().execute(insert(cast(Table, Candidate.__table__)), new)
@@ -130,7 +132,7 @@ def apply_plan(uow: Session, clock: Clock, data: internal.BeneficiaryPlanAgreedV
     row.plan_version = data.version
     for key in ("target_occupations", "contract_wishes", "hours_wish", "mobility_km", "available_from"):
         setattr(row, key, getattr(data, key))
-    row.municipality = data.municipality or row.municipality
+    row.municipality = row.municipality or data.municipality  # a correction's, if any, stands
     row.changed_at = clock.now()
 
 
@@ -162,7 +164,7 @@ def apply_return(uow: Session, clock: Clock, data: internal.BeneficiaryReopenedV
     if row is None:
         return
     row.placed_on = None
-    row.municipality = data.municipality or row.municipality
+    row.municipality = row.municipality or data.municipality  # a correction's, if any, stands
     row.changed_at = clock.now()
 
 

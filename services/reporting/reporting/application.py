@@ -104,7 +104,6 @@ def sector_facts(db: Database, site: str, missions: Callable[[], list[tuple[str,
 
 def sector_indicators(session: Session) -> Answer:
     """Entries per Mission, and distinct people sector-wide (a person followed twice counts once)."""
-    per_mission = dict(session.execute(select(SectorEntry.mission, func.count()).group_by(SectorEntry.mission)).all())
     alias = aliased(SectorAlias)
     person = func.coalesce(alias.pseudonym, SectorEntry.pseudonym)  # one person across a key rotation
     people = session.scalar(
@@ -112,6 +111,9 @@ def sector_indicators(session: Session) -> Answer:
         .select_from(SectorEntry)
         .outerjoin(alias, alias.previous == SectorEntry.pseudonym)
     )
+    # Read after the people: entries are only added, so under read committed (each statement its own snapshot)
+    # an answer never counts a person whose entry it does not show.
+    per_mission = dict(session.execute(select(SectorEntry.mission, func.count()).group_by(SectorEntry.mission)).all())
     headline = {}
     for name, type_ in (
         ("first_contracts", "contract_signed"),
