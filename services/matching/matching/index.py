@@ -101,8 +101,12 @@ class _Shared:
         with self.lock:
             now = stamp(session)
             if self.engine is None or now != self.stamp:
-                people = [person_of(r) for r in session.scalars(select(Candidate))]
-                jobs = [job_of(r) for r in session.scalars(select(Vacancy))]
+                # populate_existing: the caller may already hold one of these rows as it stood before a commit
+                # the stamp has seen (rank_candidates loads its vacancy first). Without it the session keeps the
+                # older state, and the engine would carry it under the newer stamp until the next change.
+                fresh = {"populate_existing": True}
+                people = [person_of(r) for r in session.scalars(select(Candidate).execution_options(**fresh))]
+                jobs = [job_of(r) for r in session.scalars(select(Vacancy).execution_options(**fresh))]
                 self.engine = tpool.execute(Engine, self.taxonomy, people, jobs, self.proximity)
                 self.stamp = now
                 log.info("matching index rebuilt: %d candidates, %d vacancies", len(people), len(jobs))

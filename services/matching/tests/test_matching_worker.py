@@ -307,3 +307,20 @@ def test_a_batch_of_assessments_inserts_new_people_updates_known_ones_and_ignore
             s.scalar(select(Candidate.assessed_on).where(Candidate.beneficiary_id == "known")).isoformat()
             == "2026-10-03"
         )
+
+
+def test_the_index_never_keeps_an_older_row_under_a_newer_stamp(service, store):
+    """A caller's session may hold a vacancy as it stood before a commit (rank_candidates loads its vacancy
+    before asking the index): the rebuilt index must still carry the committed state, not the session's copy."""
+    from matching.models import Vacancy
+
+    feed(service)
+    shared = _Shared(TAX)
+    caller = store.sessions()  # expire_on_commit=False, as every service session
+    held = caller.get(Vacancy, "v-1")  # held, as rank_candidates holds its row: the session keeps it
+    assert held.status == "open"
+    caller.commit()  # a new transaction at the next read, the loaded row kept in the session
+    service.on_vacancy_closed(event("vacancy_closed", {"vacancy_id": "v-1"}, service="employer"))
+    ranked = shared.current(caller).rank_vacancies(shared.current(caller).people[0], 5)
+    caller.close()
+    assert ranked == [] and held.status == "closed"
