@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # same pinned versions as pip, several times faster (measured from a fresh clone in bench/results/startup.md).
 UV_VERSION := 0.13.9
 
-.PHONY: up down status seed test test-sqlite test-postgres test-long tools lint check install render bench reliability-long
+.PHONY: bytecode up down status seed test test-sqlite test-postgres test-long tools lint check install render bench reliability-long
 
 # The embedded default and the tests run in development mode, said here explicitly: only there may a process
 # fall back on the development secrets written in the code (kit/mode.py). Anywhere else a missing secret stops it.
@@ -17,14 +17,20 @@ $(STAMP): requirements.txt pyproject.toml services/*/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Passerelle needs Python 3.11 (set PYTHON=...)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet uv==$(UV_VERSION)
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.txt
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.txt
 	touch $(STAMP)
 
 install: $(STAMP)
 
+## bytecode: the packages are compiled at install and our sources here (only what changed since). A machine may set
+## PYTHONDONTWRITEBYTECODE, and then no process keeps what it compiles: each would compile every module it imports
+## again, about a second of CPU per site start and per test process.
+bytecode: $(STAMP)
+	@$(BIN)/python -m compileall -q -j 0 kit services gateway runtime contracts web tests deploy bench conftest.py
+
 ## up: a RabbitMQ node of the platform's own (var/broker), broker topology, migrations, the eleven Missions,
 ## InterMire and the gateway, with demo data. `down` stops them all, the node included.
-up: $(STAMP)
+up: bytecode
 	$(BIN)/passerelle up --seed
 
 down: $(STAMP)
@@ -54,15 +60,15 @@ test: $(STAMP) tools
 tools:
 	@tools/setup
 
-test-sqlite: $(STAMP)
+test-sqlite: bytecode
 	PASSERELLE_TEST_DATABASE=sqlite $(TEST_BROKER) $(TEST_PASS) -m "not postgresql_only" $(PYTEST_ARGS)
 
-test-postgres: $(STAMP)
+test-postgres: bytecode
 	PASSERELLE_TEST_DATABASE=postgresql $(TEST_BROKER) $(TEST_PASS) -m "not database_independent" $(PYTEST_ARGS)
 
 ## test-long: the tests of minutes at full scale (marker `long`: the import of a generated 20,000-row file, a 10,000-offer feed), which
 ## `make test` leaves out to stay within its time; on SQLite, on a private broker node
-test-long: $(STAMP)
+test-long: bytecode
 	PASSERELLE_LONG_TESTS=1 PASSERELLE_TEST_DATABASE=sqlite $(TEST_BROKER) $(BIN)/python -m pytest -m long $(PYTEST_ARGS)
 
 ## lint: ruff, and import-linter's contracts (pyproject.toml): imports point down the layers, no circles
@@ -73,7 +79,7 @@ lint: $(STAMP)
 
 ## check: the inner loop, under a minute with no broker and no database server: lint, types (mypy, configured in
 ## pyproject.toml) and the unit tests (`-m unit`: tests/unit and the services' tests, conftest.py says which).
-check: lint
+check: lint bytecode
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -m unit -q --durations=0 --durations-min=2 $(PYTEST_ARGS)
 

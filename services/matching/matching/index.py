@@ -130,14 +130,14 @@ class MatchIndex(DependencyProvider):
         self.shared = _Shared(load(folder))
 
     def start(self) -> None:
-        # Municipality positions (about a second of JSON and geometry) and the title index are made
-        # at start, off the hub, rather than inside the first caller's RPC budget.
+        # Municipality positions (about a second of JSON and geometry, kept in the cache folder) and the title
+        # index are made at start, off the hub, rather than inside the first caller's RPC budget.
         self.container.spawn_managed_thread(self._warm, identifier="matching.index.warm")
 
     def _warm(self) -> None:
         assert self.shared is not None  # set up before the container starts
         try:
-            tpool.execute(geo.positions)
+            tpool.execute(geo.load, cache_folder())
             self.shared.title_index()
         except Exception:  # a failed warm-up only means the first call pays for it
             log.exception("matching index warm-up failed")

