@@ -366,12 +366,14 @@ def _partners(call, factory: DemoFactory, basin: str, province: str | None) -> i
     places = walloon_municipalities(province) or walloon_municipalities()
     added = 0
     for index, (name, kind, services) in enumerate(DEMO_PARTNERS):
+        # Every draw first, the check after: seeding again draws the same organisations and finds them there.
         commune = factory.rng.choice(places)
         title = name.format(c=commune["name"]["fr"], basin=basin)
-        if call("search_partners", {"q": title}, 1, 1)["total"]:
-            continue
         phone = f"0{factory.rng.randint(10, 87)} {factory.rng.randint(10, 99)} {factory.rng.randint(10, 99)} 00"
         served = sorted({commune["id"], *(m["id"] for m in factory.rng.sample(places, min(2, len(places))))})
+        address = factory.fake.street_address()
+        if call("search_partners", {"q": title}, 1, 1)["total"]:
+            continue
         partner = call(
             "create_partner",
             {
@@ -381,7 +383,7 @@ def _partners(call, factory: DemoFactory, basin: str, province: str | None) -> i
                 "contact": {
                     "phone": phone,
                     "email": f"accueil@{_slug(title)[:40]}.example",
-                    "address": factory.fake.street_address(),
+                    "address": address,
                 },
             },
         )
@@ -438,6 +440,8 @@ def seed(registry, per_mission: int = 20, seed: int = 2015) -> dict:
             ]
             intakes.append((kind, intake))
 
+        # The partner directory next, while every draw so far is the same from one seeding to the next.
+        totals["partners"] += _partners(as_agent, factory, mission.basin, mission.province)
         employers = []
         occupations = sorted(taxonomy.default().occupations)
         for n, company in enumerate(companies):
@@ -450,7 +454,6 @@ def seed(registry, per_mission: int = 20, seed: int = 2015) -> dict:
             vacancy = _prospection(as_agent, factory, employer["id"], occupations, vacancy=n % 2 == 0)
             if n == 0 and vacancy:
                 _training_project(conventions_as_agent, factory, vacancy)
-        totals["partners"] += _partners(as_agent, factory, mission.basin, mission.province)
         story = Story(as_counsellor, factory, employers)
         for kind, intake in intakes:
             try:
