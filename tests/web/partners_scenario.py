@@ -5,7 +5,8 @@ why): ``python -m tests.web.partners_scenario NAME WEB_URL GATEWAY_URL``.
 beside its field (the typed values kept), then the organisation is added; he adds a service without ticking a
 need (refused beside the list), then with its needs and public; shares the organisation with InterMire, and
 withdraws a second service, which stays on the page marked « retiré ». Anne, a counsellor, finds the CPAS by
-besoin, commune and public, and has no button to change it. Every page reached is checked with axe-core; the
+besoin, commune and public, and has no button to change it. Inès, InterMire's analyst, finds it in the sector's
+« Répertoire des partenaires » with its offered service only. Every page reached is checked with axe-core; the
 list and the organisation's page are photographed (``PASSERELLE_SCREENSHOTS``, the temporary folder otherwise).
 """
 
@@ -15,6 +16,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -31,7 +33,7 @@ def _shots() -> Path:
 
 def a_partner_directory_kept_and_searched(front, chromium):
     name = f"CPAS de Farciennes {uuid.uuid4().hex[:4]}"
-    eric, anne = Visitor(front, chromium), Visitor(front, chromium)
+    eric, anne, ines = Visitor(front, chromium), Visitor(front, chromium), Visitor(front, chromium)
     try:
         eric.sign_in("mirec", "eric")
         page = eric.page
@@ -107,9 +109,24 @@ def a_partner_directory_kept_and_searched(front, chromium):
         anne.audit()
         expect(anne.page.get_by_role("link", name="Corriger")).to_have_count(0)
         expect(anne.page.get_by_role("button", name="Partager avec InterMire")).to_have_count(0)
+
+        ines.sign_in("intermire", "ines")
+        shared = None
+        for _ in range(60):  # through the outbox, the relay and the shovel to InterMire
+            ines.page.get_by_role("link", name="Répertoire des partenaires").click()
+            shared = ines.page.locator("tr", has_text=name)
+            if shared.count() and "Permanence" not in shared.inner_text():
+                break
+            time.sleep(0.5)
+        ines.audit()
+        expect(shared).to_contain_text("Cellule logement")
+        expect(shared).not_to_contain_text("Permanence mobilité")  # withdrawn: no longer offered, not shared
+        expect(shared).not_to_contain_text("0212")  # no enterprise number leaves the Mission
+        ines.page.screenshot(path=str(_shots() / "sector-partners.png"), full_page=True)
     finally:
         eric.close()
         anne.close()
+        ines.close()
 
 
 SCENARIOS = {"a_partner_directory_kept_and_searched": a_partner_directory_kept_and_searched}

@@ -189,3 +189,23 @@ def partner_share(page, id, verb):
     return page.submit(
         lambda: page.gateway.post(path), done, "partners/partner.html", partner=page.gateway.get(f"/partners/{id}")
     )
+
+
+# -- InterMire: the sector directory, read-only -------------------------------------------------------------
+@view("/intermire/partenaires", "sector_partners")
+def sector_partners(page):
+    """« Répertoire des partenaires »: the organisations the Missions share, by besoin, commune and Mission."""
+    args = page.request.args
+    typed = {name: args.get(name, "").strip() for name in ("besoin", "commune", "mission")}
+    criteria = clean({"need": typed["besoin"], "municipality": typed["commune"], "mission": typed["mission"]})
+    listed = page.gateway.get("/intermire/partners", page=1, page_size=100, **criteria)
+    return page.render(
+        "partners/sector.html",
+        partners=listed["items"],
+        total=listed["total"],
+        municipalities=municipalities(),
+        missions=page.app.missions,
+        mission_names=dict(page.app.missions),
+        searched=bool(criteria),
+        form=Form(typed),
+    )
