@@ -2,18 +2,17 @@
 outcome recorded, both in the file, and counted in the Mission's indicators by partner type and outcome.
 
 The partner's service is checked in the employer service's partner directory when the orientation is made
-(``kit.references``, kind ``partner_service``); the directory's rows are written here straight into the
-employer service's database, as its own writes would leave them (an organisation and its services).
+(``kit.references``, kind ``partner_service``); the directory's rows are written straight into the employer
+service's database (``tests.partner_rows``), as its own writes would leave them.
 """
 
-import json
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from tests.harness import TestPlatform, bearer, gateway_client, wait_until
+from tests.partner_rows import offer_service
 
 pytestmark = pytest.mark.integration
 PLAN = {
@@ -44,39 +43,7 @@ def client(platform):
 
 
 def partner_service(platform, partner_type: str, status: str = "offered") -> str:
-    """A partner organisation of MIREC's directory with one service; the service's id."""
-    now = datetime.now(UTC)
-    partner_id, service_id = str(uuid.uuid4()), str(uuid.uuid4())
-    contact = json.dumps({"phone": "071 00 00 00"})
-    engine = platform.engine("mirec", "employer")
-    try:
-        with engine.begin() as conn:
-            conn.execute(
-                sa.text(
-                    "INSERT INTO partner (id, name, partner_type, municipalities, contact, published, created_at,"
-                    " created_by, search_name, version) VALUES (:id, :name, :type, :m, :c, false, :at, 'test',"
-                    " '', 1)"
-                ),
-                {
-                    "id": partner_id,
-                    "name": f"Partenaire {partner_type}",
-                    "type": partner_type,
-                    "m": '["52011"]',
-                    "c": contact,
-                    "at": now,
-                },
-            )
-            conn.execute(
-                sa.text(
-                    "INSERT INTO partner_service (id, partner_id, title, description, needs, target_groups, contact,"
-                    " status, created_at) VALUES (:id, :p, 'Service logement', 'Aide au logement', '[\"housing\"]',"
-                    " '[]', :c, :status, :at)"
-                ),
-                {"id": service_id, "p": partner_id, "c": contact, "status": status, "at": now},
-            )
-    finally:
-        engine.dispose()
-    return service_id
+    return offer_service(platform, "mirec", partner_type, status)
 
 
 @pytest.fixture(scope="module")
