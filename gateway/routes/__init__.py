@@ -8,11 +8,12 @@ every other ``@rpc`` of every service has a route.
 """
 
 from gateway.route import MAX_PAGE_SIZE, Route
-from gateway.routes import beneficiary, convention, employer, matching, reporting
+from gateway.routes import beneficiary, convention, employer, matching, partners, reporting
 
 ROUTES: list[Route] = [
     *beneficiary.ROUTES,
     *employer.ROUTES,
+    *partners.ROUTES,
     *convention.ROUTES,
     *matching.ROUTES,
     *reporting.ROUTES,

@@ -52,6 +52,7 @@ def concrete(path: str, code="mirec") -> str:
         .replace("<id>", "a-ref")
         .replace("<contact_id>", "a-contact")
         .replace("<orientation_id>", "an-orientation")
+        .replace("<service_id>", "a-service")
         .replace("<agency>", "forem")
         .replace("<name>", "entries")
         .replace("<period>", "2026-Q1")

@@ -122,3 +122,10 @@ def test_gaps_into_the_plan(browser):
     one action changed) and from a target occupation (a stale plan version refused, then done on the reloaded
     plan); the file shows the new version's actions with their reasons (tests/web/gaps_scenario.py)."""
     run(browser, "gaps_into_the_plan", module="tests.web.gaps_scenario")
+
+
+def test_a_partner_directory_kept_and_searched(browser):
+    """« Partenaires »: an organisation added (a wrong BCE number refused beside its field), a service added (no
+    need ticked refused beside the list), shared with InterMire, another service withdrawn and kept; a counsellor
+    finds it by besoin, commune and public, without a button to change it (tests/web/partners_scenario.py)."""
+    run(browser, "a_partner_directory_kept_and_searched", module="tests.web.partners_scenario")
