@@ -2,8 +2,8 @@
 outcome recorded, both in the file, and counted in the Mission's indicators by partner type and outcome.
 
 The partner's service is checked in the employer service's partner directory when the orientation is made
-(``kit.references``, kind ``partner_service``); the directory's rows are written straight into the employer
-service's database (``tests.partner_rows``), as its own writes would leave them.
+(``kit.references``, kind ``partner_service``); the directory's organisations and services are made through
+the employer service's routes (``/partners``), as an employer-relations agent makes them.
 """
 
 import uuid
@@ -12,7 +12,6 @@ from datetime import date, timedelta
 import pytest
 
 from tests.harness import TestPlatform, bearer, gateway_client, wait_until
-from tests.partner_rows import offer_service
 
 pytestmark = pytest.mark.integration
 PLAN = {
@@ -42,8 +41,22 @@ def client(platform):
         yield client
 
 
-def partner_service(platform, partner_type: str, status: str = "offered") -> str:
-    return offer_service(platform, "mirec", partner_type, status)
+AGENT = bearer("mirec", "employer_relations", "paul")
+
+
+def partner_service(client, partner_type: str, withdrawn: bool = False) -> str:
+    """A partner organisation of MIREC's directory offering one service, through the employer routes; the service's
+    id (withdrawn by its partner when asked)."""
+    organisation = {"name": f"Partenaire {partner_type}", "partner_type": partner_type, "municipalities": ["52011"]}
+    made = client.post("/missions/mirec/partners", json=organisation, headers=AGENT)
+    assert made.status_code == 201, made.json
+    service = {"title": "Service logement", "description": "Aide à la recherche de logement", "needs": ["housing"]}
+    offered = client.post(f"/missions/mirec/partners/{made.json['id']}/services", json=service, headers=AGENT)
+    assert offered.status_code == 201, offered.json
+    if withdrawn:
+        path = f"/missions/mirec/partners/{made.json['id']}/services/{offered.json['id']}/withdraw"
+        assert client.post(path, headers=AGENT).status_code == 200
+    return offered.json["id"]
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +83,7 @@ def outcome(client, pid, oid, headers=COUNSELLOR, **body):
 
 
 def test_an_orientation_and_its_outcome_are_in_the_file(client, platform, person):
-    service = partner_service(platform, "cpas")
+    service = partner_service(client, "cpas")
     made = orient(client, person, service)
     assert made.status_code == 201, made.json
     o = made.json
@@ -104,7 +117,7 @@ def test_an_orientation_and_its_outcome_are_in_the_file(client, platform, person
 
 
 def test_a_withdrawn_or_unknown_service_is_refused_on_its_field(client, platform, person):
-    withdrawn = partner_service(platform, "ale", status="withdrawn")
+    withdrawn = partner_service(client, "ale", withdrawn=True)
     before = platform.scalar("mirec", "beneficiary", "SELECT count(*) FROM orientation")
     for service in (withdrawn, str(uuid.uuid4())):
         reply = orient(client, person, service)
@@ -114,7 +127,7 @@ def test_a_withdrawn_or_unknown_service_is_refused_on_its_field(client, platform
 
 
 def test_sharing_needs_consent_and_not_taken_up_needs_a_reason(client, platform, person):
-    service = partner_service(platform, "oisp")
+    service = partner_service(client, "oisp")
     no_consent = orient(client, person, service, consent=False)
     assert no_consent.status_code == 422 and list(no_consent.json["errors"]) == ["consent"], no_consent.json
     notes = orient(client, person, service, shared=["notes"])
@@ -132,7 +145,7 @@ def test_sharing_needs_consent_and_not_taken_up_needs_a_reason(client, platform,
 
 
 def test_the_missions_indicators_count_orientations_by_partner_type_and_outcome(client, platform, person):
-    service = partner_service(platform, "health_social_service")
+    service = partner_service(client, "health_social_service")
     made = orient(client, person, service)
     assert made.status_code == 201
     assert outcome(client, person, made.json["id"], outcome="cancelled", version=1).status_code == 200
@@ -160,7 +173,7 @@ def test_the_missions_indicators_count_orientations_by_partner_type_and_outcome(
 
 def test_the_persons_copy_holds_their_orientations_and_erasure_removes_them(client, platform):
     pid = platform.new_person("mirec")
-    made = orient(client, pid, partner_service(platform, "commune_service"))
+    made = orient(client, pid, partner_service(client, "commune_service"))
     assert made.status_code == 201
     copy = client.get(f"/missions/mirec/beneficiaries/{pid}/access/beneficiary", headers=bearer("mirec", "dpo"))
     assert copy.status_code == 200, copy.json

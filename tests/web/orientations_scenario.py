@@ -1,12 +1,12 @@
 """The browser scenario of an orientation to a partner's service, run in a plain process like
 ``tests.web.scenarios`` (which says why): ``python -m tests.web.orientations_scenario NAME WEB_URL GATEWAY_URL``.
 
-Anne (MIREC) orients a person from their file with « Orienter vers un partenaire »: a service its partner
-withdrew is refused beside the field, sharing the person's contact details without their consent is refused
-beside the consent; then the orientation is made and listed in « Orientations vers des partenaires ». She
-records its outcome, « n'a pas abouti », first without a reason (refused beside the field), then with one; the
-file shows it. The partner's services are written into MIREC's directory by the test before the scenario
-runs (``SERVICES``, ``offer_services``). Every page reached is checked with axe-core.
+Anne (MIREC) orients a person from their file with « Orienter vers un partenaire », choosing a CPAS of the
+Mission's directory, then one of its services: one the CPAS withdraws meanwhile is refused beside the field,
+and sharing the person's contact details without their consent is refused beside the consent; then the
+orientation is made and listed in « Orientations vers des partenaires ». She records its outcome, « n'a pas
+abouti », first without a reason (refused beside the field), then with one; the file shows it. The CPAS and its
+services are made through the partner directory's routes. Every page reached is checked with axe-core.
 """
 
 from __future__ import annotations
@@ -14,27 +14,30 @@ from __future__ import annotations
 import os
 import re
 import sys
+import uuid
 from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
 from tests.web.scenarios import Visitor, api, main, new_person
 
-# MIREC's directory: a CPAS's housing service still offered, and a service an ALE withdrew.
-OFFERED, WITHDRAWN = "6b0f3c7e-4a51-4d1e-9e0a-0c1a2b3c4d01", "6b0f3c7e-4a51-4d1e-9e0a-0c1a2b3c4d02"
-SERVICES = ((OFFERED, "cpas", "offered"), (WITHDRAWN, "ale", "withdrawn"))
 
-
-def offer_services(platform) -> None:
-    """MIREC's partner services the scenario orients to (from the test's process, which holds the platform)."""
-    from tests.partner_rows import offer_service
-
-    for service_id, partner_type, status in SERVICES:
-        offer_service(platform, "mirec", partner_type, status, service_id)
+def a_partner_offering(front, name: str) -> tuple[str, dict[str, str]]:
+    """An organisation of MIREC's directory (a CPAS) offering a housing and a debt service, made through the
+    directory's routes as an employer-relations agent: its id and its services' ids by title."""
+    organisation = {"name": name, "partner_type": "cpas", "municipalities": ["52011"]}
+    pid = api(front, "mirec", "employer_relations", "POST", "/partners", organisation)["id"]
+    services = {}
+    for title, need in (("Service logement", "housing"), ("Médiation de dettes", "debt")):
+        body = {"title": title, "description": f"{title} du CPAS", "needs": [need]}
+        services[title] = api(front, "mirec", "employer_relations", "POST", f"/partners/{pid}/services", body)["id"]
+    return pid, services
 
 
 def an_orientation_to_a_partner(front, chromium):
     person = new_person(front, "mirec", counsellor_plan=True, sub="anne@mirec")
+    cpas = f"CPAS de Charleroi {uuid.uuid4().hex[:6]}"
+    partner_id, services = a_partner_offering(front, cpas)
     pid = person["id"]
     anne = Visitor(front, chromium)
     try:
@@ -45,13 +48,19 @@ def an_orientation_to_a_partner(front, chromium):
         expect(section).to_contain_text("Aucune orientation vers un partenaire.")
         section.get_by_role("link", name="Orienter vers un partenaire").click()
         anne.audit()
-        page.get_by_label("Service du partenaire").fill(WITHDRAWN)
+        page.get_by_label("Organisation partenaire").select_option(label=cpas)
+        page.get_by_role("button", name="Voir ses services").click()
+        anne.audit()
+        page.get_by_label("Service du partenaire").select_option(label="Médiation de dettes")
         page.get_by_label("Objet de l'orientation", exact=True).fill(
             "Recherche d'un logement avant l'entrée en formation"
         )
         page.get_by_label("Date du rendez-vous", exact=True).fill((date.today() + timedelta(days=7)).isoformat())
         page.get_by_label("ses coordonnées").check()
         page.get_by_label("La personne consent à ce partage").check()
+        # Meanwhile the CPAS stops offering it.
+        withdraw = f"/partners/{partner_id}/services/{services['Médiation de dettes']}/withdraw"
+        api(front, "mirec", "employer_relations", "POST", withdraw)
         page.get_by_role("button", name="Orienter", exact=True).click()
         # A service the partner withdrew: refused beside the field, the typed values kept.
         anne.audit()
@@ -60,7 +69,10 @@ def an_orientation_to_a_partner(front, chromium):
         expect(page.get_by_label("Objet de l'orientation", exact=True)).to_have_value(
             "Recherche d'un logement avant l'entrée en formation"
         )
-        page.get_by_label("Service du partenaire").fill(OFFERED)
+        expect(page.get_by_label("Service du partenaire").locator("option")).to_have_text(
+            ["— choisir —", "Service logement"]
+        )
+        page.get_by_label("Service du partenaire").select_option(label="Service logement")
         page.get_by_label("ses coordonnées").check()
         page.get_by_label("La personne consent à ce partage").uncheck()
         page.get_by_label("Date du rendez-vous", exact=True).fill((date.today() + timedelta(days=7)).isoformat())
@@ -68,6 +80,9 @@ def an_orientation_to_a_partner(front, chromium):
         # Contact details shared without the person's consent: refused beside the consent, nothing written.
         anne.audit()
         expect(page.locator("#f-consent-error")).to_be_visible()
+        shots = os.environ.get("PASSERELLE_SCREENSHOTS")
+        if shots:
+            page.screenshot(path=os.path.join(shots, "orient-refused.png"), full_page=True)
         assert api(front, "mirec", "counsellor", "GET", f"/beneficiaries/{pid}/orientations") == []
         page.get_by_label("ses coordonnées").check()
         page.get_by_label("La personne consent à ce partage").check()
@@ -96,7 +111,6 @@ def an_orientation_to_a_partner(front, chromium):
         expect(row).to_contain_text("n'a pas abouti")
         expect(row).to_contain_text("Pas de garde pour les enfants")
         expect(row.get_by_role("link", name=re.compile("Enregistrer la suite"))).to_have_count(0)
-        shots = os.environ.get("PASSERELLE_SCREENSHOTS")
         if shots:
             section.screenshot(path=os.path.join(shots, "orientations.png"))
     finally:

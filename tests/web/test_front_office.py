@@ -108,12 +108,10 @@ def test_a_file_transferred_to_another_mission(browser):
     run(browser, "a_file_transferred_to_another_mission", module="tests.web.transfer_scenario")
 
 
-def test_an_orientation_to_a_partner(browser, front):
-    """« Orienter vers un partenaire » refused for a withdrawn service and for sharing without consent, then made;
-    its outcome « n'a pas abouti » refused without a reason, then recorded (tests/web/orientations_scenario.py)."""
-    from tests.web.orientations_scenario import offer_services
-
-    offer_services(front.platform)
+def test_an_orientation_to_a_partner(browser):
+    """« Orienter vers un partenaire » refused for a service withdrawn meanwhile and for sharing without consent,
+    then made; its outcome « n'a pas abouti » refused without a reason, then recorded
+    (tests/web/orientations_scenario.py)."""
     run(browser, "an_orientation_to_a_partner", module="tests.web.orientations_scenario")
 
 

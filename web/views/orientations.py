@@ -11,14 +11,35 @@ from web.gateway import GatewayError
 from web.views.people import clean, load_person
 
 
+def _directory(page, chosen: str) -> tuple[list, list, dict | None]:
+    """The Mission's partner organisations that offer a service (for the first choice), and, once one is chosen,
+    its services still offered: read through the directory's own routes, under its own policy action."""
+    if not page.may("employer.partner.read"):
+        return [], [], None
+    listed = page.gateway.get("/partners", page_size=100)["items"]
+    organisations = [(p["id"], p["name"]) for p in listed if p["services_offered"]]
+    if not chosen:
+        return organisations, [], None
+    try:
+        partner = page.gateway.get(f"/partners/{chosen}")
+    except GatewayError as exc:
+        if exc.status not in (404, 422):
+            raise
+        return organisations, [], None
+    services = [(s["id"], s["title"]) for s in partner["services"] if s["status"] == "offered"]
+    return organisations, services, partner
+
+
 @view("/beneficiaires/<id>/orienter", "orient", methods=("GET", "POST"))
 def orient(page, id):
+    """Two steps on one page, without script: the partner organisation (a GET that lists its services), then
+    the service and the rest of the orientation."""
     someone = load_person(page, id)
-    context = dict(person=someone)
+    chosen = page.request.values.get("partenaire", "")
+    organisations, services, partner = _directory(page, chosen)
+    context = dict(person=someone, organisations=organisations, services=services, partner=partner)
     if page.request.method == "GET":
-        return page.render(
-            "people/orient.html", form=Form({"service_id": page.request.args.get("service", "")}), **context
-        )
+        return page.render("people/orient.html", form=Form({"partenaire": chosen}), **context)
     form = page.request.form
     body = clean(
         {
