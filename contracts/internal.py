@@ -158,6 +158,35 @@ class BeneficiaryMergedV1(Beneficiary, frozen=True, kw_only=True):
     into: Ref
 
 
+class BeneficiaryOrientation(Beneficiary, frozen=True, kw_only=True):
+    orientation_id: Ref
+    service_id: Ref
+    # The partner's type as the partner directory gave it when the orientation was made (what indicators count by).
+    partner_type: Code
+
+
+class BeneficiaryOrientationMadeV1(BeneficiaryOrientation, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = B + "orientation_made.v1"
+    SUMMARY: ClassVar[str] = (
+        "From the person's plan, the Mission oriented them to a partner's service (references and codes only: "
+        "never the purpose, nor what was shared)."
+    )
+    made_on: Day
+    appointment_on: Day
+    # The categories the person agreed to share with the partner (codes; the values stay in the file).
+    shared: list[Code]
+
+
+class BeneficiaryOrientationOutcomeV1(BeneficiaryOrientation, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = B + "orientation_outcome.v1"
+    SUMMARY: ClassVar[str] = (
+        "The outcome of an orientation to a partner's service was recorded: attended, done, not taken up or "
+        "cancelled (the reason stays in the file)."
+    )
+    outcome: Code
+    on: Day
+
+
 # -- employer ----------------------------------------------------------------
 class EmployerRegisteredV1(Internal, frozen=True, kw_only=True):
     TYPE: ClassVar[str] = E + "registered.v1"
@@ -370,6 +399,8 @@ PAYLOADS: tuple[type[Internal], ...] = (
     BeneficiaryCorrectedV1,
     BeneficiaryErasedV1,
     BeneficiaryMergedV1,
+    BeneficiaryOrientationMadeV1,
+    BeneficiaryOrientationOutcomeV1,
     EmployerRegisteredV1,
     EmployerCorrectedV1,
     VacancyOpenedV1,

@@ -31,6 +31,9 @@ POLICY: dict[str, frozenset[str]] = {
     "beneficiary.merge": frozenset({"counsellor", "director"}),
     # Hand a file to another Mission (with the person's consent), and answer the transfers received.
     "beneficiary.transfer": frozenset({"counsellor", "director"}),
+    # Orient a person to a partner's service from their plan, and record its outcome (beneficiary.orientations):
+    # those who follow the person day to day.
+    "beneficiary.orient": frozenset({"counsellor", "social_worker", "project_lead"}),
     # Accompaniment notes: only those who write them read them (and the counsellor who follows the person).
     "beneficiary.notes.social": frozenset({"social_worker", "counsellor"}),
     "beneficiary.notes.pedagogical": frozenset({"project_lead", "counsellor"}),

@@ -71,12 +71,13 @@ class Ref:
     of_field: str | None = None
 
 
-def check(refs: Iterable[Ref], lookup: Lookup) -> None:
+def check(refs: Iterable[Ref], lookup: Lookup) -> dict[str, dict[str, str | None]]:
     """Raise ``ValidationFailed`` naming each field whose reference does not exist in this Mission.
 
     ``lookup(kind, ids)`` answers, for the ids that exist, ``{id: owner}`` (a vacancy's employer; a partner's
     or a partner service's organisation type; None for the other kinds). One lookup per kind, whatever the
-    number of references.
+    number of references. What the lookups found, ``{kind: {id: owner}}``, is returned for a caller that keeps
+    the owners' answer (an orientation keeps its partner service's type).
     """
     refs = [r for r in refs if r.id is not None]
     wanted: dict[str, set[str]] = defaultdict(set)
@@ -96,6 +97,7 @@ def check(refs: Iterable[Ref], lookup: Lookup) -> None:
             )
     if errors:
         raise ValidationFailed(errors)
+    return found
 
 
 def known(ids: object, existing: Callable[[list[str]], Mapping[str, str | None]]) -> dict[str, str | None]:

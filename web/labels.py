@@ -148,6 +148,20 @@ ROLES = {
     "intermire_analyst": N_("Analyste InterMire"),
     "dpo": N_("Délégué·e à la protection des données"),
 }
+# Orientations to a partner's service (beneficiary.orientations): what came of it, what is shared (the partner's
+# type is the directory's, PARTNER_TYPES below).
+ORIENTATION_OUTCOMES = {
+    "attended": N_("s'est rendu·e au rendez-vous"),
+    "done": N_("réalisée"),
+    "not_taken_up": N_("n'a pas abouti"),
+    "cancelled": N_("annulée"),
+}
+ORIENTATION_STATUSES = {"planned": N_("rendez-vous prévu"), **ORIENTATION_OUTCOMES}
+ORIENTATION_SHARED = {
+    "contact_details": N_("ses coordonnées"),
+    "orientation_reason": N_("l'objet de l'orientation"),
+    "plan_goal": N_("l'objectif de son plan"),
+}
 # What the audit trail records (beneficiary.application.audit), as the data-protection officer reads it.
 AUDIT_ACTIONS = {
     "beneficiary.register": N_("Accueil (ouverture du dossier)"),
@@ -173,6 +187,8 @@ AUDIT_ACTIONS = {
     "beneficiary.register.confirmed_other_person": N_("Accueil provisoire confirmé : une autre personne"),
     "beneficiary.complete_identity": N_("Identité complétée"),
     "beneficiary.merge": N_("Fusion d'un dossier provisoire"),
+    "beneficiary.orient": N_("Orientation vers un partenaire, ou sa suite"),
+    "beneficiary.orientations": N_("Consultation des orientations"),
 }
 # Why it was read (the ``purpose`` each page gives the gateway).
 AUDIT_PURPOSES = {
@@ -317,6 +333,16 @@ ERROR_MESSAGES = (
     ("choose from 1 to 30 missing competences", N_("Cochez au moins une compétence manquante (30 au plus).")),
     ("the plan changed since it was read", N_("Le plan a changé depuis que vous l'avez lu : rechargez-le.")),
     ("no plan is agreed in this episode yet", N_("Aucun plan n'est encore convenu : convenez d'abord un plan.")),
+    (
+        "no partner service with this reference",
+        N_("Aucun service proposé par un partenaire de la Mission ne porte cette référence (ou il a été retiré)."),
+    ),
+    ("the person's consent is required to share", N_("Le consentement de la personne est requis pour partager.")),
+    ("say why the orientation was not taken up", N_("Dites pourquoi l'orientation n'a pas abouti.")),
+    ("its outcome is final", N_("La suite de cette orientation est déjà définitive.")),
+    ("an orientation cannot go from", N_("Cette suite ne peut pas suivre celle déjà enregistrée.")),
+    ("this orientation was changed", N_("Quelqu'un a enregistré une suite entre-temps : rechargez la page.")),
+    ("the appointment is more than", N_("Le rendez-vous doit tomber dans les 90 jours passés ou l'année à venir.")),
 )
 
 
@@ -405,6 +431,12 @@ FIELD_LABELS = {
     "attendees": N_("Parties présentes"),
     "period": N_("Période"),
     "version": N_("Version"),
+    "service_id": N_("Service du partenaire"),
+    "purpose": N_("Objet de l'orientation"),
+    "appointment_on": N_("Date du rendez-vous"),
+    "shared": N_("Ce qui est partagé"),
+    "consent": N_("Consentement de la personne"),
+    "outcome": N_("Suite"),
     "q": N_("Nom"),
     "bce": N_("Numéro BCE"),
     "commune": N_("Commune"),

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from beneficiary import orientation_schemas as orient
 from beneficiary import queries
 from beneficiary import schemas as bs
 from beneficiary.enums import RECEIVED, SENT, STAGES, TRANSFER_STATUSES
@@ -423,5 +424,39 @@ ROUTES = [
         "Decline a transfer received, with a reason: the file stays with the Mission that asked",
         by_id_body(),
         body=bs.TransferDeclineSchema,
+    ),
+    # Orientations out: the person oriented to a partner's service, and its outcome (beneficiary.orientations).
+    Route(
+        "POST",
+        B + "/<id>/orientations",
+        "beneficiary.orient",
+        "beneficiary",
+        "orient",
+        "Orient the person to a partner's service (still offered in the Mission's directory), with what they agree "
+        "may be shared",
+        by_id_body(),
+        body=orient.OrientationSchema,
+        status=201,
+    ),
+    Route(
+        "GET",
+        B + "/<id>/orientations",
+        "beneficiary.read",
+        "beneficiary",
+        "list_orientations",
+        "The person's orientations to partners, with their outcome",
+        by_id_purpose(),
+        personal=True,
+        returns="array",
+    ),
+    Route(
+        "POST",
+        B + "/<id>/orientations/<orientation_id>/outcome",
+        "beneficiary.orient",
+        "beneficiary",
+        "record_orientation_outcome",
+        "Record an orientation's outcome: attended, done, not taken up (with a reason) or cancelled",
+        lambda p, q, b: [p["id"], p["orientation_id"], b],
+        body=orient.OutcomeSchema,
     ),
 ]

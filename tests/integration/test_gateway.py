@@ -90,7 +90,8 @@ def as_role(role, mission="mirec"):
 
 def concrete(path: str, code: str = "mirec") -> str:
     filled = path.replace("<code>", code).replace("<id>", UNKNOWN_REF).replace("<agency>", "forem")
-    filled = filled.replace("<contact_id>", UNKNOWN_REF).replace("<service_id>", UNKNOWN_REF)
+    filled = filled.replace("<contact_id>", UNKNOWN_REF).replace("<orientation_id>", UNKNOWN_REF)
+    filled = filled.replace("<service_id>", UNKNOWN_REF)
     return filled.replace("<name>", "entries").replace("<period>", "2026-Q1")
 
 
@@ -153,6 +154,7 @@ def test_services_recheck_the_policy_and_the_mission_without_the_gateway(platfor
         params = {
             "id": UNKNOWN_REF,
             "contact_id": UNKNOWN_REF,
+            "orientation_id": UNKNOWN_REF,
             "service_id": UNKNOWN_REF,
             "agency": "forem",
             "name": "entries",

@@ -37,6 +37,15 @@ def test_existing_references_pass_with_one_lookup_per_kind():
     assert dict(owners.calls)["employer"] == sorted([EMPLOYER, OTHER_EMPLOYER])
 
 
+def test_what_the_owners_answered_is_returned_for_the_caller_that_keeps_it():
+    service = "5e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b"
+    answered = check(
+        [Ref("service_id", "partner_service", service)],
+        lambda kind, ids: {i: "cpas" for i in ids} if kind == "partner_service" else {},
+    )
+    assert answered == {"partner_service": {service: "cpas"}}
+
+
 def test_made_up_foreign_and_mismatched_references_are_refused_by_field():
     with pytest.raises(ValidationFailed) as refused:
         check(

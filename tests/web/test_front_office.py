@@ -108,6 +108,13 @@ def test_a_file_transferred_to_another_mission(browser):
     run(browser, "a_file_transferred_to_another_mission", module="tests.web.transfer_scenario")
 
 
+def test_an_orientation_to_a_partner(browser):
+    """« Orienter vers un partenaire » refused for a service withdrawn meanwhile and for sharing without consent,
+    then made; its outcome « n'a pas abouti » refused without a reason, then recorded
+    (tests/web/orientations_scenario.py)."""
+    run(browser, "an_orientation_to_a_partner", module="tests.web.orientations_scenario")
+
+
 def test_gaps_into_the_plan(browser):
     """« Ajouter les manques au plan » from a ranked vacancy (none ticked refused beside the list, then two gaps,
     one action changed) and from a target occupation (a stale plan version refused, then done on the reloaded

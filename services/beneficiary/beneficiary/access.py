@@ -6,7 +6,8 @@ every plan version, every assessment, every note of every kind, every episode of
 contract of each episode and its six-month check (``contract``: the latest one), the other Missions said to
 follow the person, the provisional files merged into this one (``beneficiary.identity``), the file's transfers
 between Missions and the requests received for the person's number (``beneficiary.transfer_records``: references,
-Missions, dates, status and reasons, never the file a request carried), and the audit trail
+Missions, dates, status and reasons, never the file a request carried), their orientations to partners' services
+with purpose, what was shared and the outcome (``beneficiary.orientations``), and the audit trail
 of who read or changed the file (or a file merged into it).
 Reading it is itself audited (``beneficiary.subject_access``, purpose ``subject_access``), before the trail
 is read, so the copy shows its own making.
@@ -30,6 +31,7 @@ from beneficiary.models import (
     FollowedElsewhere,
     IdentityMerge,
     Note,
+    Orientation,
     PlanVersion,
     StageTransition,
     TargetGroup,
@@ -69,6 +71,7 @@ def export(session: Session, actor: Actor, clock: Clock, beneficiary_id: object)
         "followed_elsewhere": record(signal),
         "merges": records(merges),
         "transfers": transfer_records.copy(session, who),
+        "orientations": records(of(Orientation, Orientation.made_on, Orientation.id)),
         "audit": records(
             session.scalars(select(Audit).where(Audit.subject.in_(subjects)).order_by(Audit.at, Audit.id))
         ),

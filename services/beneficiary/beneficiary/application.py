@@ -48,6 +48,7 @@ from beneficiary.models import (
     FollowedElsewhere,
     IdentityMerge,
     Note,
+    Orientation,
     PlanVersion,
     StageTransition,
     TargetGroup,
@@ -746,7 +747,18 @@ def erase(session: Session, actor: Actor, clock: Clock, source: str, beneficiary
             or_(*[outbox_table.c.payload.contains(ref) for ref in references]),
         )
     )
-    for model in (Note, Assessment, PlanVersion, StageTransition, Contract, TargetGroup, Disclosure, Episode):
+    # An orientation to a partner goes with the file (its counts stay in reporting, linked to no one).
+    for model in (
+        Note,
+        Assessment,
+        PlanVersion,
+        StageTransition,
+        Contract,
+        TargetGroup,
+        Disclosure,
+        Episode,
+        Orientation,
+    ):
         session.execute(delete(model).where(model.beneficiary_id == who.id))
     session.execute(delete(FollowedElsewhere).where(FollowedElsewhere.pseudonym == who.pseudonym))
     # The traces of provisional files merged into this one name it: they go with the person.

@@ -51,6 +51,7 @@ from beneficiary.models import (
     FollowedElsewhere,
     IdentityMerge,
     Note,
+    Orientation,
     PlanVersion,
     StageTransition,
     TargetGroup,
@@ -160,6 +161,9 @@ def _fold(session: Session, gone: Beneficiary, kept: Beneficiary) -> dict[str, i
         session, StageTransition, gone.id, {"beneficiary_id": kept.id, "episode": kept.episode}
     )
     moved["plan_versions"] = _move_plans(session, gone.id, kept.id, kept.episode)
+    moved["orientations"] = _move_all(
+        session, Orientation, gone.id, {"beneficiary_id": kept.id, "episode": kept.episode}
+    )
     contract = session.scalars(select(Contract).where(Contract.beneficiary_id == gone.id)).first()
     moved["contract"] = 0
     if contract is not None:  # one at most: check_merge refuses two, and a provisional file of several episodes

@@ -334,3 +334,37 @@ class Transfer(Base):
     file: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
     __table_args__ = (Index("ix_transfer_direction_status", "direction", "status"),)
+
+
+class Orientation(Base):
+    """An orientation of a person to a partner's service, made from their plan (``beneficiary.orientations``).
+
+    The service is the employer service's partner directory's (checked there when the orientation is made);
+    its partner's type is kept from that check, since the indicators count by it and the directory may
+    change. ``purpose`` and ``outcome_reason`` are free text about the person: personal data of the file,
+    copied for subject access and deleted with the file."""
+
+    __tablename__ = "orientation"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    beneficiary_id: Mapped[str] = mapped_column(String(36), index=True)
+    episode: Mapped[int] = mapped_column(Integer)
+    # The plan version current when the orientation was made (None: no plan agreed yet).
+    plan_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    service_id: Mapped[str] = mapped_column(String(36))
+    partner_type: Mapped[str] = mapped_column(String(30))
+    purpose: Mapped[str] = mapped_column(String(500))
+    appointment_on: Mapped[date] = mapped_column(Date)
+    # What the person agreed may be passed to the partner (beneficiary.orientation_rules.SHARED), and that
+    # they agreed: required as soon as anything is shared.
+    shared: Mapped[list] = mapped_column(JSON)
+    consent: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(20))
+    made_by: Mapped[str] = mapped_column(String(100))
+    made_on: Mapped[date] = mapped_column(Date)
+    outcome_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    outcome_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    outcome_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    outcome_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Goes up with each outcome recorded: an outcome is recorded on the version read (409 otherwise).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

@@ -4,6 +4,8 @@
 from beneficiary import application as app
 from beneficiary import gaps, identity, queries, schemas
 from beneficiary.handover import Transfers
+from beneficiary.orientations import file_answer
+from beneficiary.orienting import Orientations
 from beneficiary.protection import DataProtection
 from contracts import signal
 from kit import agency_outbox as agency_events
@@ -14,7 +16,7 @@ from kit.rpc import TimedRpcProxy
 from kit.service import ServiceBase
 
 
-class BeneficiaryService(Transfers, DataProtection, ServiceBase):
+class BeneficiaryService(Transfers, Orientations, DataProtection, ServiceBase):
     name = "beneficiary"
     caller = Caller()
     uses_sector_key = True  # pseudonyms at intake: the site checks the key at start (runtime.site_runner.check_secrets)
@@ -34,7 +36,7 @@ class BeneficiaryService(Transfers, DataProtection, ServiceBase):
     def register(self, payload):
         return app.register(*self.unit, payload)
 
-    @entrypoint("beneficiary.read", answer=schemas.file_answer)
+    @entrypoint("beneficiary.read", answer=file_answer)  # the file, with its orientations to partners
     def get(self, beneficiary_id, purpose="accompaniment"):
         sensitive_ok = self.caller.may("beneficiary.sensitive_evidence")
         return app.file(*self._reader, self.site.code, beneficiary_id, purpose, sensitive_ok)

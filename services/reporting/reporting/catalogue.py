@@ -26,8 +26,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # 2: exits by reason; quarter and exit reason as breakdowns. 3: episodes (a person who left comes back on the same
-# file): entries count episodes started (intakes and re-openings), returns count re-openings.
-VERSION = 3
+# file): entries count episodes started (intakes and re-openings), returns count re-openings. 4: orientations to
+# partners' services and their outcomes, by partner type (in the Mission only).
+VERSION = 4
 
 B, E, C, M = "be.mire.beneficiary.", "be.mire.employer.", "be.mire.convention.", "be.mire.matching."
 
@@ -54,6 +55,8 @@ TYPES: tuple[str, ...] = (
     # mode, ``engine.join_person_dimensions``).
     B + "corrected.v1",
     B + "reopened.v1",
+    B + "orientation_made.v1",
+    B + "orientation_outcome.v1",
 )
 CORRECTED = B + "corrected.v1"
 TYPE_CODE = {t: i + 1 for i, t in enumerate(TYPES)}
@@ -63,6 +66,8 @@ TYPE_CODE = {t: i + 1 for i, t in enumerate(TYPES)}
 FACT_DATES: dict[str, tuple[str, ...]] = {
     B + "registered.v1": ("registered_on", "registered_month"),
     B + "reopened.v1": ("started_on", "month"),
+    B + "orientation_made.v1": ("made_on",),
+    B + "orientation_outcome.v1": ("on",),
     B + "contract_signed.v1": ("signed_on", "month"),
     B + "employment_confirmed_6m.v1": ("checked_on", "month"),
     B + "employment_not_confirmed_6m.v1": ("checked_on", "month"),
@@ -106,6 +111,35 @@ QUARTER = "quarter"
 QUARTERS = ("Q1", "Q2", "Q3", "Q4")
 EXIT_REASON = "exit_reason"
 DIMENSIONS = PERSON_DIMENSIONS + SITE_DIMENSIONS + (QUARTER,)
+
+# Orientations to a partner's service: the partner's type (the employer service's partner directory) and, for an
+# outcome, which one. Both travel in one fact's qualifier (``orientation_tag``): the partner type's code in the
+# low bits, the outcome's above; 0 in either is "unknown" (a code this catalogue does not know yet).
+ORIENTATION_MADE, ORIENTATION_OUTCOME = B + "orientation_made.v1", B + "orientation_outcome.v1"
+ORIENTATION_FACTS = (ORIENTATION_MADE, ORIENTATION_OUTCOME)
+PARTNER_TYPE, OUTCOME = "partner_type", "orientation_outcome"
+PARTNER_TYPES = (
+    "cpas",
+    "ale",
+    "oisp",
+    "school",
+    "commune_service",
+    "health_social_service",
+    "employer_federation",
+    "union",
+    "other",
+)
+ORIENTATION_OUTCOMES = ("attended", "done", "not_taken_up", "cancelled")
+PARTNER_TYPE_BITS = 5  # room for 31 partner types
+
+
+def orientation_tag(partner_type: object, outcome: object = None) -> int:
+    """An orientation fact's qualifier: its partner type and outcome codes (each position + 1, 0 unknown)."""
+    kind = PARTNER_TYPES.index(partner_type) + 1 if partner_type in PARTNER_TYPES else 0
+    done = ORIENTATION_OUTCOMES.index(outcome) + 1 if outcome in ORIENTATION_OUTCOMES else 0
+    return done << PARTNER_TYPE_BITS | kind
+
+
 YOUTH_GUARANTEE_AGE_BAND = "under_25"
 
 # What an indicator counts. A person who leaves and comes back has one file and several episodes (an intake,
@@ -177,6 +211,8 @@ DIMENSION_FIELDS: dict[str, str | None] = {
     "gender": "gender",
     "municipality": "municipality",
     EXIT_REASON: "reason",
+    PARTNER_TYPE: "partner_type",
+    OUTCOME: "outcome",
     "mission": None,
     "basin": None,
     QUARTER: None,
@@ -329,6 +365,31 @@ INDICATORS: tuple[Indicator, ...] = (
         headline=True,
         since_version=2,
         legal_bases=(("disability", DISABILITY_BASIS),),
+    ),
+    # Orientations are the Mission's own management figures: InterMire receives none (what a person was oriented
+    # to, a health or social service, a CPAS, says more about them than a count of the sector needs).
+    Indicator(
+        "orientations",
+        "Orientations to partners",
+        ACTS,
+        (ORIENTATION_MADE,),
+        "Orientations of a person to a partner's service (from the Mission's partner directory), dated when made, "
+        "by the partner's type.",
+        modes=("mission",),
+        dimensions=(PARTNER_TYPE, *DIMENSIONS),
+        since_version=4,
+    ),
+    Indicator(
+        "orientation_outcomes",
+        "Outcomes of orientations to partners",
+        ACTS,
+        (ORIENTATION_OUTCOME,),
+        "Outcomes recorded for orientations to partners' services (attended, done, not taken up, cancelled), "
+        "dated by the outcome, by outcome and partner type: an orientation attended, then done, counts once in "
+        "each.",
+        modes=("mission",),
+        dimensions=(OUTCOME, PARTNER_TYPE, *DIMENSIONS),
+        since_version=4,
     ),
     Indicator(
         "conventions_signed",

@@ -211,6 +211,10 @@ class Facts:
             return list(cat.QUARTERS)
         if dimension == cat.EXIT_REASON:
             return [*cat.EXIT_REASONS, "unknown"]
+        if dimension == cat.PARTNER_TYPE:
+            return [*cat.PARTNER_TYPES, "unknown"]
+        if dimension == cat.OUTCOME:
+            return [*cat.ORIENTATION_OUTCOMES, "unknown"]
         raise KeyError(dimension)
 
     def _column(self, dimension: str) -> np.ndarray:
@@ -234,6 +238,13 @@ class Facts:
                 for i, reason in enumerate(cat.EXIT_REASONS):
                     of_tag[cat.TAG_CODE[reason]] = i
                 values = of_tag[np.clip(self.tag, 0, len(cat.TAG_VALUES) - 1)]
+            elif dimension in (cat.PARTNER_TYPE, cat.OUTCOME):
+                # an orientation fact's qualifier (catalogue.orientation_tag): code 0 is "unknown", the last label
+                known = cat.PARTNER_TYPES if dimension == cat.PARTNER_TYPE else cat.ORIENTATION_OUTCOMES
+                low = (1 << cat.PARTNER_TYPE_BITS) - 1
+                code = self.tag & low if dimension == cat.PARTNER_TYPE else self.tag >> cat.PARTNER_TYPE_BITS
+                code = np.where((code >= 1) & (code <= len(known)), code - 1, len(known))
+                values = code.astype(np.int64)
             else:
                 raise KeyError(dimension)
             small = len(values) == 0 or (values.min() >= 0 and values.max() < 1 << 15)

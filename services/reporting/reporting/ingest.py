@@ -68,6 +68,8 @@ def codes(event_type: str, data: dict, time: str, subject: str | None, *, sector
     )
     tag_field = cat.TAGS.get(event_type)
     tag = cat.TAG_CODE.get(data.get(tag_field[0]) or tag_field[1], 0) if tag_field else 0
+    if event_type in cat.ORIENTATION_FACTS:
+        tag = cat.orientation_tag(data.get("partner_type"), data.get("outcome"))
     if event_type == cat.CORRECTED:
         # A correction's qualifier is the version it made: of two corrections on one day, the later wins.
         tag = min(int(data.get("version") or 0), 32767)
