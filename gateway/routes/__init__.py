@@ -8,12 +8,13 @@ every other ``@rpc`` of every service has a route.
 """
 
 from gateway.route import MAX_PAGE_SIZE, Route
-from gateway.routes import beneficiary, convention, employer, matching, reporting
+from gateway.routes import beneficiary, convention, employer, matching, meetings, reporting
 
 ROUTES: list[Route] = [
     *beneficiary.ROUTES,
     *employer.ROUTES,
     *convention.ROUTES,
+    *meetings.ROUTES,
     *matching.ROUTES,
     *reporting.ROUTES,
 ]
