@@ -10,13 +10,10 @@ counsellor reads the meetings and may not write them (403).
 """
 
 import json
-import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
-import sqlalchemy as sa
 
-from gateway.routes import ROUTES
 from runtime.demo import DemoFactory
 from tests.harness import TestPlatform, bearer, gateway_client, wait_until
 
@@ -48,41 +45,17 @@ def client(platform):
         yield c
 
 
-def new_partner(client, platform, name: str, partner_type: str) -> str:
-    """A partner organisation of the directory: through the employer's routes when they are served, else
-    through the employer service's RPC (the directory's own write)."""
+def new_partner(client, name: str, partner_type: str) -> str:
+    """A partner organisation of the Mission's directory, through the employer's routes."""
     body = {
         "name": name,
         "partner_type": partner_type,
         "municipalities": ["52011"],
         "contact": {"phone": "071 12 34 56", "email": "accueil@example.be"},
     }
-    if any(r.method == "POST" and r.path == "/missions/<code>/partners" for r in ROUTES):
-        reply = client.post(f"{M}/partners", json=body, headers=AGENT)
-        assert reply.status_code == 201, reply.json
-        return reply.json["id"]
-    # Until the directory's write routes are served, the organisation is written in the employer's database.
-    pid = str(uuid.uuid4())
-    engine = platform.engine("mirec", "employer")
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "INSERT INTO partner (id, name, partner_type, municipalities, contact, published, created_at,"
-                " created_by, search_name, version) VALUES (:id, :name, :type, :m, :c, :p, :at, 'eric.agent', :s, 1)"
-            ),
-            {
-                "id": pid,
-                "name": name,
-                "type": partner_type,
-                "m": json.dumps(body["municipalities"]),
-                "c": json.dumps(body["contact"]),
-                "p": False,
-                "at": datetime.now(UTC),
-                "s": name.lower(),
-            },
-        )
-    engine.dispose()
-    return pid
+    reply = client.post(f"{M}/partners", json=body, headers=AGENT)
+    assert reply.status_code == 201, reply.json
+    return reply.json["id"]
 
 
 @pytest.fixture(scope="module")
@@ -132,9 +105,9 @@ def network(client, platform):
     assert project.status_code == 201, project.json
     return {
         "project": project.json["id"],
-        "cpas": new_partner(client, platform, "CPAS de Charleroi", "cpas"),
-        "ale": new_partner(client, platform, "ALE de Charleroi", "ale"),
-        "other": new_partner(client, platform, "Régie de quartier de Marchienne", "other"),
+        "cpas": new_partner(client, "CPAS de Charleroi", "cpas"),
+        "ale": new_partner(client, "ALE de Charleroi", "ale"),
+        "other": new_partner(client, "Régie de quartier de Marchienne", "other"),
     }
 
 

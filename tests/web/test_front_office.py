@@ -113,3 +113,11 @@ def test_gaps_into_the_plan(browser):
     one action changed) and from a target occupation (a stale plan version refused, then done on the reloaded
     plan); the file shows the new version's actions with their reasons (tests/web/gaps_scenario.py)."""
     run(browser, "gaps_into_the_plan", module="tests.web.gaps_scenario")
+
+
+def test_a_partner_meeting(browser):
+    """« Réunions partenaires »: a meeting planned from a project's page with two organisations of the partner
+    directory (none chosen refused beside the list), its minutes (an attendance missing refused beside it), the
+    meeting listed by the project and found by organisation, a correction made stale by a colleague's (409 said
+    on the page) then done; a counsellor reads it with no action offered (tests/web/meetings_scenario.py)."""
+    run(browser, "a_partner_meeting", module="tests.web.meetings_scenario")

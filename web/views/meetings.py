@@ -35,14 +35,23 @@ PARTNER_TYPES = {
 DECISION_ROWS = 3  # empty decision rows offered beyond those already recorded
 
 
-def _directory(page) -> dict[str, dict] | None:
-    """The partner directory's organisations by reference, or None when it cannot be read."""
+def _directory(page, wanted: list[str] | None = None) -> dict[str, dict] | None:
+    """The partner directory's organisations by reference, or None when it cannot be read. When its listing
+    does not answer, the organisations ``wanted`` (a meeting's) are asked one by one."""
     if not page.may("employer.partner.read"):
         return None
     try:
         listed = page.gateway.get("/partners", page=1, page_size=100)
     except GatewayError:
-        return None
+        if not wanted:
+            return None
+        found = {}
+        for ref in wanted:
+            try:
+                found[ref] = page.gateway.get(f"/partners/{ref}")
+            except GatewayError:
+                pass
+        return found
     return {p["id"]: p for p in listed.get("items", [])}
 
 
@@ -159,7 +168,7 @@ def meeting_new(page):
 @view("/reunions/<id>", "meeting")
 def meeting(page, id):
     found = page.gateway.get(f"/meetings/{id}")
-    name = _namer(page, _directory(page))
+    name = _namer(page, _directory(page, [p["partner_id"] for p in found["partners"]]))
     return page.render(
         "meetings/meeting.html",
         **_context(page, meeting=found, name=name, may_minute=_may_minute(page, found)),
@@ -188,7 +197,7 @@ def _minutes_values(found: dict) -> dict:
 @view("/reunions/<id>/compte-rendu", "meeting_minutes", methods=("GET", "POST"))
 def meeting_minutes(page, id):
     found = page.gateway.get(f"/meetings/{id}")
-    name = _namer(page, _directory(page))
+    name = _namer(page, _directory(page, [p["partner_id"] for p in found["partners"]]))
     rows = len(found["decisions"]) + DECISION_ROWS
     acts_options = [("mission", page.gettext("La Mission"))] + [
         (p["partner_id"], name(p["partner_id"], p["partner_type"])) for p in found["partners"]
