@@ -12,6 +12,7 @@ action. Every page reached is checked with axe-core.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from datetime import date, timedelta
@@ -19,6 +20,13 @@ from datetime import date, timedelta
 from playwright.sync_api import expect
 
 from tests.web.scenarios import Visitor, api, fresh_seed, main, open_vacancy
+
+SHOTS = os.environ.get("PASSERELLE_WEB_SHOTS")  # a folder: the meeting's pages photographed there, to be looked at
+
+
+def shot(page, name: str) -> None:
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
 
 
 def a_partner_meeting(front, chromium):
@@ -104,6 +112,7 @@ def a_partner_meeting(front, chromium):
 
         page.get_by_role("link", name="Enregistrer le compte rendu").click()
         paula.audit()
+        shot(page, "minutes")
         page.get_by_role("group", name=cpas["name"]).get_by_label("présent").check()
         page.get_by_label("Personnel de la Mission présent").fill("Paula Renard, cheffe de projet")
         first, second = (page.get_by_role("group", name=f"Décision {n}", exact=True) for n in (1, 2))
@@ -129,6 +138,7 @@ def a_partner_meeting(front, chromium):
         expect(decisions).to_have_count(2)
         expect(decisions.nth(1)).to_contain_text(cpas["name"])
         expect(page.locator("table", has_text=ale["name"])).to_contain_text("excusé")
+        shot(page, "meeting")
 
         # The project lists it; the list finds it by organisation.
         paula.go(f"/projets/{project['id']}")
