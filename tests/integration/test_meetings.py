@@ -13,6 +13,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from runtime.demo import DemoFactory
 from tests.harness import TestPlatform, bearer, gateway_client, wait_until
@@ -149,8 +150,9 @@ def minutes(network, **changes):
 def meeting_events(platform):
     engine = platform.engine("mirec", "convention")
     with engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT routing_key, payload, sent_at FROM outbox WHERE routing_key LIKE '%meeting%' ORDER BY seq"
+        rows = conn.execute(
+            sa.text("SELECT routing_key, payload, sent_at FROM outbox WHERE routing_key LIKE :kind ORDER BY seq"),
+            {"kind": "%meeting%"},
         ).all()
     engine.dispose()
     return [(r[0].split(".")[3], json.loads(r[1]), r[2]) for r in rows]
@@ -210,9 +212,13 @@ def test_a_meeting_planned_held_listed_and_corrected(client, platform, network):
         {"acts": "mission", "due_on": TODAY.isoformat()},
         {"acts": network["cpas"], "due_on": (TODAY + timedelta(days=14)).isoformat()},
     ]
-    assert "Informer" not in json.dumps(told) and "Paula" not in json.dumps(told)
+    payloads = json.dumps([payload for _, payload, _ in told])
+    assert "Informer" not in payloads and "Paula" not in payloads
     wait_until(
-        lambda: platform.scalar("mirec", "reporting", "SELECT count(*) FROM fact WHERE type LIKE '%meeting%'") == 2,
+        lambda: (
+            platform.scalar("mirec", "reporting", "SELECT count(*) FROM fact WHERE type LIKE :kind", kind="%meeting%")
+            == 2
+        ),
         what="the meeting's two facts logged by reporting",
     )
 

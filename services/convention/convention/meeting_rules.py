@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from convention.domain import RuleBroken
 
@@ -28,6 +28,11 @@ MISSION = "mission"
 MINUTES_FIELDS = ("attendance", "staff_present", "decisions")
 
 
+def _refused(field: str, errors: dict[Any, Any]) -> RuleBroken:
+    """A refusal naming entries of a list by their index (marshmallow's nested shape of errors)."""
+    return RuleBroken({field: cast(list[str], errors)})
+
+
 def check_invited(partner_ids: Sequence[str]) -> None:
     """Each organisation is invited once."""
     seen: set[str] = set()
@@ -37,7 +42,7 @@ def check_invited(partner_ids: Sequence[str]) -> None:
             errors[index] = ["this organisation is already invited"]
         seen.add(partner)
     if errors:
-        raise RuleBroken({"partner_ids": errors})  # type: ignore[dict-item]  # marshmallow's nested shape
+        raise _refused("partner_ids", errors)
 
 
 def check_projects(project_ids: Sequence[str], known: Iterable[str]) -> None:
@@ -51,7 +56,7 @@ def check_projects(project_ids: Sequence[str], known: Iterable[str]) -> None:
             errors[index] = ["this project is already named"]
         seen.add(project)
     if errors:
-        raise RuleBroken({"project_ids": errors})  # type: ignore[dict-item]
+        raise _refused("project_ids", errors)
 
 
 def can_record_minutes(status: str, held_on: date, today: date) -> None:
@@ -87,7 +92,7 @@ def attendance(invited: Sequence[str], given: Sequence[Mapping[str, str]]) -> di
     if missing and not errors:
         errors["_missing"] = [f"say whether each organisation invited came: {len(missing)} not given"]
     if errors:
-        raise RuleBroken({"attendance": errors})
+        raise _refused("attendance", errors)
     return {p: marked[p] for p in invited}
 
 
@@ -110,7 +115,7 @@ def decisions(invited: Sequence[str], held_on: date, given: Sequence[Mapping[str
             continue
         kept.append({"text": entry["text"], "acts": entry["acts"], "due_on": entry["due_on"].isoformat()})
     if errors:
-        raise RuleBroken({"decisions": errors})
+        raise _refused("decisions", errors)
     return kept
 
 
