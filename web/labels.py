@@ -201,6 +201,31 @@ TRAINEE_STATUSES = {
     "not_hired": N_("non engagé·e"),
 }
 COMMITTEE_KINDS = {"follow_up": N_("Comité d'accompagnement"), "pedagogical": N_("Comité pédagogique")}
+# The partner directory (employer.partners): kinds of organisation, needs a service addresses, a service's status.
+PARTNER_TYPES = {
+    "cpas": N_("CPAS"),
+    "ale": N_("ALE (agence locale pour l'emploi)"),
+    "oisp": N_("OISP / opérateur de formation"),
+    "school": N_("École"),
+    "commune_service": N_("Service communal"),
+    "health_social_service": N_("Service de santé ou social"),
+    "employer_federation": N_("Fédération d'employeurs"),
+    "union": N_("Syndicat"),
+    "other": N_("Autre organisation"),
+}
+NEEDS = {
+    "housing": N_("Logement"),
+    "health": N_("Santé"),
+    "childcare": N_("Garde d'enfants"),
+    "mobility": N_("Mobilité"),
+    "debt": N_("Dettes"),
+    "language": N_("Langue française"),
+    "training": N_("Formation"),
+    "social_aid": N_("Aide sociale"),
+    "legal": N_("Aide juridique"),
+    "other": N_("Autre besoin"),
+}
+PARTNER_SERVICE_STATUSES = {"offered": N_("proposé"), "withdrawn": N_("retiré")}
 
 # The services' validation messages (English, in the code) as French message ids; the start of a message is
 # enough, since some end with the value's details. An unknown message is shown as it came.
@@ -281,6 +306,10 @@ ERROR_MESSAGES = (
     ("is before registered_from", N_("Cette date précède le début de la période.")),
     ("a NACE-BEL code or its start", N_("Un code NACE-BEL ou son début, par exemple 43 ou 43.2.")),
     ("an enterprise number has 10 digits", N_("Un numéro d'entreprise (BCE) a 10 chiffres.")),
+    ("Not a valid URL", N_("Ce n'est pas une adresse web valide (https://…).")),
+    ("this service is already withdrawn", N_("Ce service est déjà retiré.")),
+    ("the organisation is already published", N_("L'organisation est déjà partagée avec InterMire.")),
+    ("the organisation is not published", N_("L'organisation n'est pas partagée avec InterMire.")),
     # Gaps into the plan (beneficiary.domain.gap_choice_errors, beneficiary.gaps, PlanGapsSchema).
     ("not missing for this source", N_("Cette compétence ne manque pas pour cette offre ou ce métier.")),
     ("the person already holds this competence", N_("La personne a déjà cette compétence (dernière évaluation).")),
@@ -385,6 +414,19 @@ FIELD_LABELS = {
     "counsellor": N_("Conseiller·ère"),
     "registered_from": N_("Accueil à partir du"),
     "registered_to": N_("Accueil jusqu'au"),
+    "partner_type": N_("Type d'organisation"),
+    "municipalities": N_("Communes desservies"),
+    "needs": N_("Besoins"),
+    "conditions": N_("Conditions"),
+    "opening_hours": N_("Heures d'ouverture"),
+    "contact_phone": N_("Téléphone"),
+    "contact_email": N_("Adresse e-mail"),
+    "contact_website": N_("Site web"),
+    "contact_address": N_("Adresse"),
+    "besoin": N_("Besoin"),
+    "public": N_("Public cible"),
+    "published": N_("Partage avec InterMire"),
+    "type": N_("Type d'organisation"),
 }
 
 

@@ -121,3 +121,10 @@ def test_a_partner_meeting(browser):
     meeting listed by the project and found by organisation, a correction made stale by a colleague's (409 said
     on the page) then done; a counsellor reads it with no action offered (tests/web/meetings_scenario.py)."""
     run(browser, "a_partner_meeting", module="tests.web.meetings_scenario")
+
+
+def test_a_partner_directory_kept_and_searched(browser):
+    """« Partenaires »: an organisation added (a wrong BCE number refused beside its field), a service added (no
+    need ticked refused beside the list), shared with InterMire, another service withdrawn and kept; a counsellor
+    finds it by besoin, commune and public, without a button to change it (tests/web/partners_scenario.py)."""
+    run(browser, "a_partner_directory_kept_and_searched", module="tests.web.partners_scenario")

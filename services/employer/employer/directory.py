@@ -113,13 +113,12 @@ def search(session: Session, found: Data, page: object, page_size: object) -> Da
     rows = list(
         session.scalars(select(Partner).where(where).order_by(Partner.name, Partner.id).offset(offset).limit(limit))
     )
-    counts = dict(
-        session.execute(
-            select(PartnerService.partner_id, func.count())
-            .where(PartnerService.partner_id.in_([r.id for r in rows]), PartnerService.status == partners.OFFERED)
-            .group_by(PartnerService.partner_id)
-        ).tuples()
+    offered_count = (
+        select(PartnerService.partner_id, func.count())
+        .where(PartnerService.partner_id.in_([r.id for r in rows]), PartnerService.status == partners.OFFERED)
+        .group_by(PartnerService.partner_id)
     )
+    counts = {ref: n for ref, n in session.execute(offered_count)}
     items = [ps.PartnerListedSchema().dump(r) | {"services_offered": counts.get(r.id, 0)} for r in rows]
     return answers.page(items, cast(int, page), cast(int, page_size), total)
 
