@@ -346,6 +346,39 @@ class CommitmentEvaluatedV1(Convention, frozen=True, kw_only=True):
     outcome: Code | None
 
 
+# A meeting with the Mission's local partners (the CLAIS forum): about projects and partner organisations,
+# never about a person. The decisions' text stays in the service: only who acts and by when travel.
+class Meeting(Internal, frozen=True, kw_only=True):
+    meeting_id: Ref
+    project_ids: list[Ref]
+    held_on: Day
+    # The minutes' version: 1 when first recorded, one more with each correction (a consumer keeps the latest).
+    version: Annotated[int, Meta(ge=1)]
+
+
+class MeetingHeldV1(Meeting, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = C + "meeting_held.v1"
+    SUMMARY: ClassVar[str] = "A meeting with partner organisations was held; its attendance recorded, or corrected."
+    invited: Annotated[int, Meta(ge=0)]
+    present: Annotated[int, Meta(ge=0)]
+    excused: Annotated[int, Meta(ge=0)]
+    absent: Annotated[int, Meta(ge=0)]
+    partners_present: list[Ref]
+    staff_present: Annotated[int, Meta(ge=0)]
+
+
+class MeetingDecision(Record, frozen=True, kw_only=True):
+    # "mission", or the reference of the partner organisation that acts.
+    acts: Ref
+    due_on: Day
+
+
+class MeetingDecisionsRecordedV1(Meeting, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = C + "meeting_decisions_recorded.v1"
+    SUMMARY: ClassVar[str] = "A partner meeting's decisions were recorded, or corrected (a new version of the minutes)."
+    decisions: list[MeetingDecision]
+
+
 # -- matching ----------------------------------------------------------------
 class ProposalStep(Internal, frozen=True, kw_only=True):
     proposal_id: Ref
@@ -418,6 +451,8 @@ PAYLOADS: tuple[type[Internal], ...] = (
     TraineeHiredV1,
     TraineeNotHiredV1,
     CommitmentEvaluatedV1,
+    MeetingHeldV1,
+    MeetingDecisionsRecordedV1,
     ProposalMadeV1,
     ProposalPresentedV1,
     InterviewScheduledV1,

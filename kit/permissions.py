@@ -57,6 +57,9 @@ POLICY: dict[str, frozenset[str]] = {
     "convention.sign": frozenset({"director", "project_lead", "employer_relations"}),
     "convention.enrol": frozenset({"counsellor", "project_lead", "director"}),
     "convention.committee": frozenset({"project_lead", "director"}),
+    # Meetings with partner organisations (the CLAIS forum): planned and minuted by those who run the projects
+    # and the partner network; read by the Mission's staff (convention.read).
+    "convention.meeting.write": frozenset({"project_lead", "employer_relations", "director"}),
     # Matching: ranking and proposals, by those who place people and those who know the employers.
     "matching.read": frozenset({"counsellor", "employer_relations", "project_lead", "director"}),
     "matching.propose": frozenset({"counsellor", "employer_relations", "director"}),

@@ -478,3 +478,34 @@ def field_label(name: str) -> str | None:
     if name.startswith("action-"):
         return FIELD_LABELS["actions"]
     return None
+
+
+# Meetings with partner organisations (convention.meeting_rules, kit.references): the service's refusals in
+# the field's words.
+ERROR_MESSAGES += (
+    ("this organisation was not invited", N_("Cette organisation n'était pas invitée à la réunion.")),
+    ("this organisation's attendance is already given", N_("La présence de cette organisation est déjà indiquée.")),
+    (
+        "say whether each organisation invited came",
+        N_("Indiquez pour chaque organisation invitée si elle était présente, excusée ou absente."),
+    ),
+    ("acts on a decision", N_("C'est la Mission ou une organisation invitée qui agit sur une décision.")),
+    ("a decision is due on or after", N_("L'échéance d'une décision ne peut précéder le jour de la réunion.")),
+    ("the minutes are already recorded", N_("Le compte rendu est déjà enregistré : corrigez-le.")),
+    ("the meeting is planned for", N_("La réunion n'a pas encore eu lieu : enregistrez son compte rendu ensuite.")),
+    ("the meeting has no minutes yet", N_("La réunion n'a pas encore de compte rendu : enregistrez-le d'abord.")),
+    ("this organisation is already invited", N_("Cette organisation est déjà invitée.")),
+    (
+        "no partner organisation with this reference",
+        N_("Aucune organisation de l'annuaire des partenaires de la Mission ne porte cette référence."),
+    ),
+    ("no project with this reference", N_("Aucun projet de la Mission ne porte cette référence.")),
+    ("one to forty organisations", N_("Invitez au moins une organisation (quarante au plus).")),
+    ("one to thirty items", N_("L'ordre du jour compte au moins un point (trente au plus).")),
+    ("one to thirty of the Mission's staff", N_("Indiquez au moins une personne de la Mission présente.")),
+    ("a time as HH:MM", N_("Une heure au format HH:MM.")),
+    (
+        "this meeting was changed",
+        N_("Ce compte rendu a été corrigé depuis que vous l'avez lu : rechargez-le et corrigez-le à nouveau."),
+    ),
+)

@@ -8,13 +8,14 @@ every other ``@rpc`` of every service has a route.
 """
 
 from gateway.route import MAX_PAGE_SIZE, Route
-from gateway.routes import beneficiary, convention, employer, matching, partners, reporting
+from gateway.routes import beneficiary, convention, employer, matching, meetings, partners, reporting
 
 ROUTES: list[Route] = [
     *beneficiary.ROUTES,
     *employer.ROUTES,
     *partners.ROUTES,
     *convention.ROUTES,
+    *meetings.ROUTES,
     *matching.ROUTES,
     *reporting.ROUTES,
 ]

@@ -122,6 +122,14 @@ def test_gaps_into_the_plan(browser):
     run(browser, "gaps_into_the_plan", module="tests.web.gaps_scenario")
 
 
+def test_a_partner_meeting(browser):
+    """« Réunions partenaires »: a meeting planned from a project's page with two organisations of the partner
+    directory (none chosen refused beside the list), its minutes (an attendance missing refused beside it), the
+    meeting listed by the project and found by organisation, a correction made stale by a colleague's (409 said
+    on the page) then done; a counsellor reads it with no action offered (tests/web/meetings_scenario.py)."""
+    run(browser, "a_partner_meeting", module="tests.web.meetings_scenario")
+
+
 def test_a_partner_directory_kept_and_searched(browser):
     """« Partenaires »: an organisation added (a wrong BCE number refused beside its field), a service added (no
     need ticked refused beside the list), shared with InterMire, another service withdrawn and kept; a counsellor

@@ -10,6 +10,7 @@ from web.views import (  # noqa: F401
     employers,
     figures,
     gaps,
+    meetings,
     orientations,
     partners,
     people,

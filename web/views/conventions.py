@@ -122,7 +122,11 @@ def _people(page, refs) -> dict[str, str]:
 def project(page, id):
     found = page.gateway.get(f"/projects/{id}")
     refs = {t["beneficiary_id"] for t in found["trainees"]} | {i["beneficiary_id"] for i in found["internships"]}
-    return page.render("conventions/project.html", project=found, names=Names(page), people=_people(page, refs))
+    # The partner meetings about the project (web/views/meetings.py).
+    meetings = page.gateway.get("/meetings", project_id=id, page=1, page_size=100)["items"]
+    return page.render(
+        "conventions/project.html", project=found, names=Names(page), people=_people(page, refs), meetings=meetings
+    )
 
 
 @view("/conventions/<id>", "convention")

@@ -13,6 +13,8 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kit.corrections import CorrectionLog
+
 
 class Base(DeclarativeBase):
     pass
@@ -172,3 +174,62 @@ class Committee(Base):
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_role: Mapped[str] = mapped_column(String(100))
+
+
+# -- meetings with partners (convention.meetings) ------------------------------
+class Meeting(Base):
+    """A meeting of the Mission with its local partner organisations (a CLAIS forum), its agenda and, once
+    held, its minutes: attendance per organisation, the Mission's staff present and the decisions.
+
+    A meeting is about projects and organisations: no column names or refers to a job seeker, and the
+    minutes' free text is never copied into an event.
+    """
+
+    __tablename__ = "meeting"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    held_on: Mapped[date] = mapped_column(Date, index=True)
+    # "HH:MM", local time, when known.
+    starts_at: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    place: Mapped[str] = mapped_column(String(200))
+    # [{title, detail}], in the order of the meeting.
+    agenda: Mapped[list] = mapped_column(JSON)
+    # planned → closed (minutes recorded); a closed meeting's minutes change only by correction.
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    # Counts corrections of the closed minutes (kit.corrections): 1 when they are first recorded.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # {partner_id: "present" | "excused" | "absent"} for every organisation invited.
+    attendance: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # [{name, function}]: the Mission's own staff, not the partners' or anyone followed.
+    staff_present: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    # [{text, acts: "mission" | partner_id, due_on}], in the order they were taken.
+    decisions: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(100))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class MeetingProject(Base):
+    """A project the meeting concerns (this service's own projects)."""
+
+    __tablename__ = "meeting_project"
+
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("project.id"), primary_key=True, index=True)
+
+
+class MeetingPartner(Base):
+    """A partner organisation invited (the employer service's partner directory, by reference)."""
+
+    __tablename__ = "meeting_partner"
+
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), primary_key=True)
+    partner_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+    # The organisation's type as the directory said when it was invited (CPAS, ALE, OISP…).
+    partner_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class Correction(CorrectionLog, Base):
+    """Corrections of closed minutes (kit.corrections): who changed which part, from what to what."""

@@ -2,14 +2,14 @@
 ``convention.application`` it calls (a training project's two conventions and their signatures, trainees)."""
 
 from contracts import internal
-from convention import access, queries, schemas
+from convention import access, meeting_schemas, meetings, queries, schemas
 from convention import application as app
 from convention.enums import CANCEL_REASONS, TERMINATE_REASONS
 from kit import agency_outbox as agency_events
 from kit.actor import Caller
 from kit.entrypoint import due_timer, entrypoint, once
 from kit.inputs import one_of
-from kit.references import CHECK_TIMEOUT
+from kit.references import CHECK_TIMEOUT, rpc_lookup
 from kit.rpc import TimedRpcProxy
 from kit.service import ServiceBase
 from kit.subject_access import person_ref
@@ -156,3 +156,32 @@ class ConventionService(ServiceBase):
     def subject_access(self, beneficiary_id):
         """A person's internships and trainee records (GDPR art. 15; ``convention.access``)."""
         return access.export(self.unit.session, beneficiary_id)
+
+    # -- meetings with partner organisations, the CLAIS forum (convention.meetings) --
+    @entrypoint(
+        "convention.meeting.write",
+        payload=meeting_schemas.MeetingSchema,
+        consult=meetings.consult_partners(rpc_lookup),
+        answer=meetings.meeting_answer,
+    )
+    def plan_meeting(self, payload):
+        """A meeting with partner organisations (checked in the employer's partner directory), about projects."""
+        return meetings.plan_meeting(*self.unit, payload, self.unit.consulted)
+
+    @entrypoint("convention.meeting.write", payload=meeting_schemas.MinutesSchema, answer=meetings.meeting_answer)
+    def record_minutes(self, meeting_id, payload):
+        return meetings.record_minutes(*self.unit, meeting_id, payload)
+
+    @entrypoint(
+        "convention.meeting.write", payload=meeting_schemas.MinutesCorrectionSchema, answer=meetings.meeting_answer
+    )
+    def correct_minutes(self, meeting_id, payload):
+        return meetings.correct_minutes(*self.unit, meeting_id, payload)
+
+    @entrypoint("convention.read", reads=True)
+    def get_meeting(self, meeting_id):
+        return meetings.read_meeting(self.unit.session, meeting_id)
+
+    @entrypoint("convention.read", reads=True, args=meeting_schemas.MeetingFilterSchema)
+    def list_meetings(self, project_id=None, partner_id=None, date_from=None, date_to=None, page=1, page_size=25):
+        return meetings.list_meetings(self.unit.session, project_id, partner_id, date_from, date_to, page, page_size)
