@@ -158,6 +158,33 @@ class BeneficiaryMergedV1(Beneficiary, frozen=True, kw_only=True):
     into: Ref
 
 
+# -- referrals in (a partner refers a person to the Mission): ids, the partner's organisation and type only
+class Referral(Internal, frozen=True, kw_only=True):
+    referral_id: Ref
+    # The partner directory's organisation that referred (an organisation, never a person) and its type.
+    organisation: Ref
+    partner_type: Code | None = None
+
+
+class ReferralReceivedV1(Referral, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = B + "referral_received.v1"
+    SUMMARY: ClassVar[str] = "A partner referred a person to the Mission, with the person's consent."
+    on: Day
+
+
+class ReferralAcceptedV1(Referral, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = B + "referral_accepted.v1"
+    SUMMARY: ClassVar[str] = "The Mission accepted a partner's referral: the person's file was opened from it."
+    on: Day
+    beneficiary_id: Ref
+
+
+class ReferralDeclinedV1(Referral, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = B + "referral_declined.v1"
+    SUMMARY: ClassVar[str] = "The Mission declined a partner's referral (its reason, free text, stays in the service)."
+    on: Day
+
+
 # -- employer ----------------------------------------------------------------
 class EmployerRegisteredV1(Internal, frozen=True, kw_only=True):
     TYPE: ClassVar[str] = E + "registered.v1"
@@ -370,6 +397,9 @@ PAYLOADS: tuple[type[Internal], ...] = (
     BeneficiaryCorrectedV1,
     BeneficiaryErasedV1,
     BeneficiaryMergedV1,
+    ReferralReceivedV1,
+    ReferralAcceptedV1,
+    ReferralDeclinedV1,
     EmployerRegisteredV1,
     EmployerCorrectedV1,
     VacancyOpenedV1,

@@ -8,10 +8,11 @@ every other ``@rpc`` of every service has a route.
 """
 
 from gateway.route import MAX_PAGE_SIZE, Route
-from gateway.routes import beneficiary, convention, employer, matching, reporting
+from gateway.routes import beneficiary, convention, employer, matching, referrals, reporting
 
 ROUTES: list[Route] = [
     *beneficiary.ROUTES,
+    *referrals.ROUTES,
     *employer.ROUTES,
     *convention.ROUTES,
     *matching.ROUTES,

@@ -5,6 +5,7 @@ from beneficiary import application as app
 from beneficiary import gaps, identity, queries, schemas
 from beneficiary.handover import Transfers
 from beneficiary.protection import DataProtection
+from beneficiary.referral_entrypoints import Referrals
 from contracts import signal
 from kit import agency_outbox as agency_events
 from kit.actor import Caller
@@ -14,7 +15,7 @@ from kit.rpc import TimedRpcProxy
 from kit.service import ServiceBase
 
 
-class BeneficiaryService(Transfers, DataProtection, ServiceBase):
+class BeneficiaryService(Referrals, Transfers, DataProtection, ServiceBase):
     name = "beneficiary"
     caller = Caller()
     uses_sector_key = True  # pseudonyms at intake: the site checks the key at start (runtime.site_runner.check_secrets)
