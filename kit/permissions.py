@@ -67,7 +67,12 @@ POLICY: dict[str, frozenset[str]] = {
     # Whether a reference names a record of this Mission (kit.references): asked by another service on
     # behalf of whoever writes the reference; answers existence only, no personal data.
     "beneficiary.reference": MISSION_STAFF,
-    "employer.reference": MISSION_STAFF,
+    # A partner's own referral names its organisation: checked on the partner's behalf.
+    "employer.reference": MISSION_STAFF | {"partner"},
+    # The partner directory (employer.partners): kept by employer-relations agents and the direction, read
+    # by all the Mission's staff; publishing to InterMire is the same people's call.
+    "employer.partner.write": frozenset({"employer_relations", "director"}),
+    "employer.partner.read": MISSION_STAFF,
     # Agency replay: the Mission's direction (or the platform acting for it) re-sends an agency's events.
     "beneficiary.agency_replay": frozenset({"director"}),
     # Sector key rotation: the platform re-derives a Mission's pseudonyms for it (passerelle rotate-sector-key).

@@ -40,8 +40,18 @@ OWNERS: dict[str, tuple[str, str]] = {
     "beneficiary": ("beneficiary", "known_beneficiaries"),
     "employer": ("employer", "known_employers"),
     "vacancy": ("employer", "known_vacancies"),
+    # The partner directory: each answers the organisation's type (a service: its organisation's), and a
+    # service only while it is still offered.
+    "partner": ("employer", "known_partners"),
+    "partner_service": ("employer", "known_partner_services"),
 }
-NOUNS = {"beneficiary": "person", "employer": "employer", "vacancy": "vacancy"}
+NOUNS = {
+    "beneficiary": "person",
+    "employer": "employer",
+    "vacancy": "vacancy",
+    "partner": "partner organisation",
+    "partner_service": "partner service",
+}
 
 Lookup = Callable[[str, list[str]], Mapping[str, str | None]]
 
@@ -64,8 +74,9 @@ class Ref:
 def check(refs: Iterable[Ref], lookup: Lookup) -> None:
     """Raise ``ValidationFailed`` naming each field whose reference does not exist in this Mission.
 
-    ``lookup(kind, ids)`` answers, for the ids that exist, ``{id: owner}`` (a vacancy's employer; None for
-    the other kinds). One lookup per kind, whatever the number of references.
+    ``lookup(kind, ids)`` answers, for the ids that exist, ``{id: owner}`` (a vacancy's employer; a partner's
+    or a partner service's organisation type; None for the other kinds). One lookup per kind, whatever the
+    number of references.
     """
     refs = [r for r in refs if r.id is not None]
     wanted: dict[str, set[str]] = defaultdict(set)

@@ -31,6 +31,8 @@ NOT_ROUTED = {
     ("beneficiary", "known_beneficiaries"): "asked by the services that record a reference to a person",
     ("employer", "known_employers"): "asked by the services that record a reference to an employer",
     ("employer", "known_vacancies"): "asked by the services that record a reference to a vacancy",
+    ("employer", "known_partners"): "asked by the services that record a reference to a partner organisation",
+    ("employer", "known_partner_services"): "asked by the services that record a reference to a partner's service",
     # An agency asks the platform's operators, who replay across every Mission at once (one call per Mission
     # and producing service); over HTTP it would be eleven Missions' directors each asking for the same thing.
     ("beneficiary", "replay_agency_events"): "replayed for an agency by `passerelle agency-replay`",

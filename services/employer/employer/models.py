@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, event, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.corrections import CorrectionLog
@@ -128,3 +128,78 @@ class VacancyTransition(Base):
 class Correction(CorrectionLog, Base):
     """Who corrected which field of an employer, a contact or a vacancy, when, before and after
     (kit.corrections). A contact's values are personal data: they go when the contact is erased."""
+
+
+# -- the partner directory (employer.partners) ---------------------------------------------------------
+class Partner(Base):
+    """An organisation the Mission works with (CPAS, ALE, training operator, school…): no person on it."""
+
+    __tablename__ = "partner"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Enterprise number (BCE/KBO), ten digits, where the organisation has one (a commune's service has its
+    # commune's, often not given); unlike employers', not unique: two services of one CPAS are two partners.
+    enterprise_number: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    partner_type: Mapped[str] = mapped_column(String(30), index=True)
+    # REFNIS codes of the municipalities served, as given; searched through ``partner_municipality``.
+    municipalities: Mapped[list] = mapped_column(JSON)
+    # The organisation's channel: {phone, email, website, address}, each optional.
+    contact: Mapped[dict] = mapped_column(JSON)
+    # Shared with InterMire's sector directory while true (a sector event on each change).
+    published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(100))
+    search_name: Mapped[str] = mapped_column(String(210), default="", server_default="")
+    # How many corrections the record has had, plus one (kit.corrections).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __table_args__ = (Index("ix_partner_name", "name", "id"),)
+
+
+@event.listens_for(Partner, "before_insert")
+@event.listens_for(Partner, "before_update")
+def _keep_partner_search_name(_mapper, _connection, partner: Partner) -> None:
+    partner.search_name = search_key(partner.name)
+
+
+class PartnerMunicipality(Base):
+    """One municipality a partner serves: what a search by municipality reads."""
+
+    __tablename__ = "partner_municipality"
+
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"), primary_key=True)
+    municipality: Mapped[str] = mapped_column(String(5), primary_key=True, index=True)
+
+
+class PartnerService(Base):
+    """A service a partner offers: what, for whom, for which needs, on which conditions, how to reach it."""
+
+    __tablename__ = "partner_service"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    # Codes of employer.partners.NEEDS and TARGET_GROUPS, as given; searched through ``partner_service_tag``.
+    needs: Mapped[list] = mapped_column(JSON)
+    target_groups: Mapped[list] = mapped_column(JSON)
+    conditions: Mapped[str | None] = mapped_column(Text, nullable=True)
+    contact: Mapped[dict] = mapped_column(JSON)
+    opening_hours: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class PartnerServiceTag(Base):
+    """One need or target group of a service (``kind``: need, public): what a search by either reads."""
+
+    __tablename__ = "partner_service_tag"
+
+    service_id: Mapped[str] = mapped_column(ForeignKey("partner_service.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), primary_key=True)
+
+    __table_args__ = (Index("ix_partner_service_tag_code", "kind", "code"),)

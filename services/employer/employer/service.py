@@ -2,7 +2,7 @@
 ``employer.application`` it calls (the rules are in ``employer.domain``)."""
 
 from employer import application as app
-from employer import queries, schemas
+from employer import directory, queries, schemas
 from kit.actor import Caller
 from kit.entrypoint import due_timer, entrypoint
 from kit.references import CHECK_TIMEOUT, known
@@ -30,6 +30,17 @@ class EmployerService(ServiceBase):
     def known_vacancies(self, ids):
         """Which of these references name a vacancy of this Mission, each with its employer (or None)."""
         return known(ids, lambda asked: app.known_vacancies(self.unit.session, asked))
+
+    @entrypoint("employer.reference", reads=True)
+    def known_partners(self, ids):
+        """Which of these references name a partner organisation of this Mission, each with its type."""
+        return known(ids, lambda asked: directory.known_partners(self.unit.session, asked))
+
+    @entrypoint("employer.reference", reads=True)
+    def known_partner_services(self, ids):
+        """Which of these references name a service still offered by a partner of this Mission, each with
+        its organisation's type."""
+        return known(ids, lambda asked: directory.known_partner_services(self.unit.session, asked))
 
     @entrypoint("employer.read", reads=True)
     def get(self, employer_id):
