@@ -52,20 +52,9 @@ RECEIVED, ACCEPTED, DECLINED = "received", "accepted", "declined"
 # What a partner may read of a referral accepted, when the person agreed that it be told.
 IN_ACCOMPANIMENT, ENDED = "in_accompaniment", "ended"
 
-# The intake's referrer type for each type of partner of the directory (enums.REFERRER_TYPES); "other" else.
-REFERRER_OF_PARTNER = {
-    "cpas": "cpas",
-    "ale": "ale",
-    "adl": "adl",
-    "training_operator": "training_operator",
-    "oisp": "training_operator",
-    "insertion_operator": "insertion_operator",
-    "forem": "forem",
-    "actiris": "actiris",
-    "aviq": "aviq",
-    "justice_service": "justice_service",
-    "neighbourhood_board": "neighbourhood_board",
-}
+# The intake's referrer type (enums.REFERRER_TYPES) for each type of organisation of the partner directory
+# (employer.partners.PARTNER_TYPES); the others are "other", the organisation itself kept beside it.
+REFERRER_OF_PARTNER = {"cpas": "cpas", "ale": "ale", "oisp": "training_operator"}
 PREFILLED_EVIDENCE = "indiqué par le partenaire à l'orientation"
 
 
@@ -242,11 +231,10 @@ def _answers(session: Session, actor: Actor, rows: Iterable[Referral]) -> list[D
     if not actor.is_partner:
         return [for_staff(r) for r in rows]
     people = {r.beneficiary_id for r in rows if r.beneficiary_id and r.inform_referrer}
-    status = (
-        dict(session.execute(select(Beneficiary.id, Beneficiary.status).where(Beneficiary.id.in_(people))).tuples())
-        if people
-        else {}
-    )
+    status: dict[str, str] = {}
+    if people:
+        query = select(Beneficiary.id, Beneficiary.status).where(Beneficiary.id.in_(people))
+        status = {ref: file_status for ref, file_status in session.execute(query)}
     return [for_partner(r, status.get(r.beneficiary_id or "")) for r in rows]
 
 
