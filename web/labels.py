@@ -22,6 +22,27 @@ STATUSES = {
     "exited": N_("sorti·e"),
     "transferred": N_("transféré·e"),
 }
+# Where a partner's referral stands, in the words the partner reads (beneficiary.referrals): past "accepted"
+# only if the person agreed that the partner be told.
+REFERRAL_STATUSES = {
+    "received": N_("reçue, en attente de la réponse de la Mission"),
+    "accepted": N_("acceptée"),
+    "declined": N_("refusée"),
+    "in_accompaniment": N_("acceptée : la personne est accompagnée par la Mission"),
+    "ended": N_("acceptée : l'accompagnement est terminé"),
+}
+# The kinds of organisation of the partner directory (employer.partners.PARTNER_TYPES).
+PARTNER_KINDS = {
+    "cpas": N_("CPAS"),
+    "ale": N_("ALE"),
+    "oisp": N_("Opérateur de formation"),
+    "school": N_("École"),
+    "commune_service": N_("Service communal"),
+    "health_social_service": N_("Service social ou de santé"),
+    "employer_federation": N_("Fédération d'employeurs"),
+    "union": N_("Syndicat"),
+    "other": N_("Autre"),
+}
 # Where a transfer of a file to another Mission stands.
 TRANSFER_STATUSES = {"requested": N_("en attente de réponse"), "accepted": N_("accepté"), "declined": N_("refusé")}
 TARGET_GROUPS = {
@@ -281,6 +302,24 @@ ERROR_MESSAGES = (
     ("is before registered_from", N_("Cette date précède le début de la période.")),
     ("a NACE-BEL code or its start", N_("Un code NACE-BEL ou son début, par exemple 43 ou 43.2.")),
     ("an enterprise number has 10 digits", N_("Un numéro d'entreprise (BCE) a 10 chiffres.")),
+    # Referrals in (beneficiary.referral_schemas, beneficiary.referrals).
+    (
+        "the person's consent to being referred is required",
+        N_("L'accord de la personne est nécessaire pour l'orienter."),
+    ),
+    (
+        "so that the Mission can reach the person",
+        N_("Indiquez un téléphone ou une adresse e-mail, pour que la Mission puisse joindre la personne."),
+    ),
+    (
+        "refer them again only with something new",
+        N_("La Mission a refusé cette orientation : ne la renvoyez qu'avec un élément nouveau (raison, public cible)."),
+    ),
+    (
+        "referral of this person is awaiting",
+        N_("Une orientation de cette personne attend déjà la réponse de la Mission."),
+    ),
+    ("this referral was", N_("Cette orientation a déjà reçu une réponse.")),
     # Gaps into the plan (beneficiary.domain.gap_choice_errors, beneficiary.gaps, PlanGapsSchema).
     ("not missing for this source", N_("Cette compétence ne manque pas pour cette offre ou ce métier.")),
     ("the person already holds this competence", N_("La personne a déjà cette compétence (dernière évaluation).")),
@@ -385,6 +424,8 @@ FIELD_LABELS = {
     "counsellor": N_("Conseiller·ère"),
     "registered_from": N_("Accueil à partir du"),
     "registered_to": N_("Accueil jusqu'au"),
+    "consent": N_("Consentement de la personne"),
+    "inform_referrer": N_("Informer le partenaire"),
 }
 
 

@@ -11,6 +11,7 @@ from web.views import (  # noqa: F401
     figures,
     gaps,
     people,
+    referrals,
     search,
     transfers,
 )

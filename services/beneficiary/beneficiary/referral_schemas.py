@@ -99,6 +99,8 @@ class ReferralAcceptSchema(_Strict):
     email = fields.Email(allow_none=True)
     target_groups = fields.List(fields.Dict())
     disclosures = fields.List(fields.Dict())
+    # Asked at the same time: whether the person agrees that the partner be told where they stand.
+    inform_referrer = fields.Boolean()
 
 
 class ReferralDeclineSchema(_Strict):

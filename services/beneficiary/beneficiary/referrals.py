@@ -291,15 +291,19 @@ def accept(
     session: Session, actor: Actor, clock: Clock, source: str, referral_id: object, completed: Data
 ) -> Outcome[Data]:
     """The referral becomes an intake: the intake use case itself, on what the partner gave completed by the
-    counsellor (``completed``: the intake's fields as sent, JSON values); field errors are the intake's (422),
+    counsellor (``completed``: the intake's fields as sent, JSON values, and ``inform_referrer``, the person's
+    agreement that the partner be told where they stand); field errors are the intake's (422),
     a number already on file its 409 naming the file. Refused, nothing is written: the referral stays received."""
     row = _awaiting(session, actor, referral_id)
+    completed = dict(completed)
+    inform = bool(completed.pop("inform_referrer", False))
     intake = inputs.load(IntakeSchema(), intake_from(row, completed))
     opened = app.register(session, actor, clock, source, intake)
     who = opened.value
     app.current_episode(session, who).referral_id = row.id
     app.audit(session, actor, clock, "beneficiary.referral.answer", row.id, "referral")
     row.status, row.answered_by, row.answered_on, row.beneficiary_id = ACCEPTED, actor.sub, clock.today(), who.id
+    row.inform_referrer = inform
     payload = internal.ReferralAcceptedV1(
         referral_id=row.id,
         organisation=row.organisation,
