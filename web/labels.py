@@ -168,10 +168,14 @@ ROLES = {
     "director": N_("Direction"),
     "intermire_analyst": N_("Analyste InterMire"),
     "dpo": N_("Délégué·e à la protection des données"),
+    "partner": N_("Partenaire"),
 }
 # What the audit trail records (beneficiary.application.audit), as the data-protection officer reads it.
 AUDIT_ACTIONS = {
     "beneficiary.register": N_("Accueil (ouverture du dossier)"),
+    "beneficiary.referral.submit": N_("Orientation envoyée par un partenaire"),
+    "beneficiary.referral.read": N_("Consultation d'une orientation"),
+    "beneficiary.referral.answer": N_("Réponse à une orientation"),
     "beneficiary.read": N_("Consultation du dossier"),
     "beneficiary.list": N_("Dans une liste de personnes"),
     "beneficiary.search": N_("Dans les résultats d'une recherche"),

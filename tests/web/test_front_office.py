@@ -113,3 +113,34 @@ def test_gaps_into_the_plan(browser):
     one action changed) and from a target occupation (a stale plan version refused, then done on the reloaded
     plan); the file shows the new version's actions with their reasons (tests/web/gaps_scenario.py)."""
     run(browser, "gaps_into_the_plan", module="tests.web.gaps_scenario")
+
+
+def test_a_partners_referral_accepted_and_followed(browser, front):
+    """A partner refers a person from « Mes orientations vers la Mission » (refused without consent, then sent);
+    the counsellor accepts it from « Demandes reçues » into the intake pre-filled; the partner reads its status
+    (tests/web/referrals_scenario.py). The partner's organisation is written into MIREC's directory first."""
+    from datetime import UTC, datetime
+
+    from employer.models import Partner
+    from sqlalchemy.orm import Session
+
+    from tests.web.referrals_scenario import PARTNER_ORGANISATION
+
+    engine = front.platform.engine("mirec", "employer")
+    try:
+        with Session(engine) as s, s.begin():
+            if s.get(Partner, PARTNER_ORGANISATION) is None:
+                s.add(
+                    Partner(
+                        id=PARTNER_ORGANISATION,
+                        name="CPAS de Charleroi",
+                        partner_type="cpas",
+                        municipalities=["52011"],
+                        contact={},
+                        created_at=datetime.now(UTC),
+                        created_by="test",
+                    )
+                )
+    finally:
+        engine.dispose()
+    run(browser, "a_partners_referral_accepted_and_followed", module="tests.web.referrals_scenario")

@@ -98,7 +98,7 @@ def accept_referral(page, rid):
     context = dict(
         municipalities=municipalities(),
         referral=referral,
-        action=page.url("accept_referral", rid=rid),
+        form_action=page.url("accept_referral", rid=rid),
         known={},
         lookalike={},
     )
