@@ -179,3 +179,13 @@ def test_consent_to_inform_the_referrer_needs_a_file_from_a_referral(store):
     with pytest.raises(ValidationFailed) as refused:
         anne.record_referrer_consent(pid, {"inform_referrer": True})
     assert list(refused.value.errors) == ["inform_referrer"]
+
+
+def test_erasing_the_person_erases_the_referral_their_file_came_from(store):
+    sent = as_(store, PAUL).submit_referral(referral())
+    anne = as_(store, ANNE)
+    pid = anne.accept_referral(sent["id"], {"gender": "F"})["beneficiary_id"]
+    as_(store, Actor("dirk.director", "mirec", ("director",))).erase(pid)
+    with session(store) as s:
+        assert s.scalar(select(func.count()).select_from(Referral)) == 0
+    assert as_(store, PAUL).list_referrals()["items"] == []
