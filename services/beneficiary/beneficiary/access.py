@@ -6,8 +6,9 @@ every plan version, every assessment, every note of every kind, every episode of
 contract of each episode and its six-month check (``contract``: the latest one), the other Missions said to
 follow the person, the provisional files merged into this one (``beneficiary.identity``), the file's transfers
 between Missions and the requests received for the person's number (``beneficiary.transfer_records``: references,
-Missions, dates, status and reasons, never the file a request carried), and the audit trail
-of who read or changed the file (or a file merged into it).
+Missions, dates, status and reasons, never the file a request carried), the partner's referral the file was
+opened from (``beneficiary.referrals``: what the partner gave, its answer), and the audit trail
+of who read or changed the file (or a file merged into it, or its referral).
 Reading it is itself audited (``beneficiary.subject_access``, purpose ``subject_access``), before the trail
 is read, so the copy shows its own making.
 """
@@ -31,6 +32,7 @@ from beneficiary.models import (
     IdentityMerge,
     Note,
     PlanVersion,
+    Referral,
     StageTransition,
     TargetGroup,
 )
@@ -54,7 +56,8 @@ def export(session: Session, actor: Actor, clock: Clock, beneficiary_id: object)
     merges = list(
         session.scalars(select(IdentityMerge).where(IdentityMerge.into_id == who.id).order_by(IdentityMerge.id))
     )
-    subjects = [who.id, *(m.merged_id for m in merges)]
+    referrals = of(Referral, Referral.submitted_at, Referral.id)
+    subjects = [who.id, *(m.merged_id for m in merges), *(r.id for r in referrals)]
     return {
         "file": record(who, leave_out=("search_name",)),
         "target_groups": records(of(TargetGroup, TargetGroup.since, TargetGroup.id)),
@@ -69,6 +72,7 @@ def export(session: Session, actor: Actor, clock: Clock, beneficiary_id: object)
         "followed_elsewhere": record(signal),
         "merges": records(merges),
         "transfers": transfer_records.copy(session, who),
+        "referrals": records(referrals, leave_out=("search_name",)),
         "audit": records(
             session.scalars(select(Audit).where(Audit.subject.in_(subjects)).order_by(Audit.at, Audit.id))
         ),

@@ -189,3 +189,15 @@ def test_erasing_the_person_erases_the_referral_their_file_came_from(store):
     with session(store) as s:
         assert s.scalar(select(func.count()).select_from(Referral)) == 0
     assert as_(store, PAUL).list_referrals()["items"] == []
+
+
+def test_the_persons_copy_holds_the_referral_and_who_read_it(store):
+    sent = as_(store, PAUL).submit_referral(referral())
+    anne = as_(store, ANNE)
+    pid = anne.accept_referral(sent["id"], {"gender": "F"})["beneficiary_id"]
+    as_(store, PAUL).get_referral(sent["id"])
+    copy = as_(store, Actor("dirk.director", "mirec", ("director",))).subject_access(pid)
+    assert [r["id"] for r in copy["referrals"]] == [sent["id"]] and "search_name" not in copy["referrals"][0]
+    assert copy["referrals"][0]["reason"] == referral()["reason"]
+    readers = {(a["actor"], a["action"]) for a in copy["audit"] if a["subject"] == sent["id"]}
+    assert ("paul@cpas", "beneficiary.referral.read") in readers
