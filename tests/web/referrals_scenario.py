@@ -23,6 +23,13 @@ from tests.web.scenarios import Visitor, api, fresh_seed, main
 PARTNER_ORGANISATION = "cpas-charleroi-demo"
 
 
+def shoot(visitor: Visitor, name: str) -> None:
+    """A full-page picture when ``PASSERELLE_SCREENSHOTS`` names a folder (for people to look at)."""
+    folder = os.environ.get("PASSERELLE_SCREENSHOTS")
+    if folder:
+        visitor.page.screenshot(path=os.path.join(folder, name), full_page=True)
+
+
 def sign_in_as_partner(visitor: Visitor, mission: str, organisation: str) -> None:
     page = visitor.page
     page.goto(visitor.front.url + "/")
@@ -73,6 +80,7 @@ def a_partners_referral_accepted_and_followed(front, chromium):
         anne.audit()
         card = anne.page.locator("article", has_text=name)
         expect(card).to_contain_text("cherche une formation en logistique")
+        shoot(anne, "demandes-recues.png")
         card.get_by_role("link", name=re.compile("Accepter et ouvrir le dossier")).click()
         anne.audit()
         intake = anne.page
@@ -82,6 +90,7 @@ def a_partners_referral_accepted_and_followed(front, chromium):
         expect(intake.get_by_role("checkbox", name="Chômage de longue durée")).to_be_checked()
         intake.get_by_label("Femme" if someone["gender"] == "F" else "Homme", exact=True).check()
         intake.get_by_label(re.compile("La personne accepte que le partenaire sache")).check()
+        shoot(anne, "accepter.png")
         intake.get_by_role("button", name="Accepter et ouvrir le dossier").click()
         expect(intake).to_have_url(re.compile(r"/beneficiaires/[0-9a-f-]{36}$"))
         anne.audit()
@@ -91,8 +100,7 @@ def a_partners_referral_accepted_and_followed(front, chromium):
         expect(page.locator("tr", has_text=name)).to_contain_text(
             "acceptée : la personne est accompagnée par la Mission"
         )
-        if os.environ.get("PASSERELLE_SCREENSHOTS"):
-            page.screenshot(path=os.path.join(os.environ["PASSERELLE_SCREENSHOTS"], "orientations.png"), full_page=True)
+        shoot(paul, "orientations.png")
         # The partner has no page of the Mission's files: the caseload answers the gateway's refusal.
         expect(page.get_by_role("link", name="Mon portefeuille")).to_have_count(0)
         response = page.goto(front.url + "/beneficiaires")

@@ -201,3 +201,19 @@ def test_the_persons_copy_holds_the_referral_and_who_read_it(store):
     assert copy["referrals"][0]["reason"] == referral()["reason"]
     readers = {(a["actor"], a["action"]) for a in copy["audit"] if a["subject"] == sent["id"]}
     assert ("paul@cpas", "beneficiary.referral.read") in readers
+
+
+def test_a_referral_of_someone_on_file_is_the_intakes_409_and_stays_received(store):
+    from kit.errors import FileExists
+    from runtime.demo import DemoFactory
+
+    anne = as_(store, ANNE)
+    on_file = DemoFactory(seed=8).beneficiary()
+    pid = anne.register(on_file)["id"]
+    sent = as_(store, PAUL).submit_referral(referral(niss=on_file["niss"]))
+    with pytest.raises(FileExists) as exists:
+        anne.accept_referral(sent["id"], {"gender": "F"})
+    assert exists.value.existing == pid
+    assert anne.get_referral(sent["id"])["status"] == "received"
+    with session(store) as s:
+        assert s.scalar(select(func.count()).select_from(Beneficiary)) == 1
