@@ -11,6 +11,11 @@ reporting's catalogue derives them (``reporting.catalogue.sector_needs``) and
 ``tests/unit/test_sector_minimisation.py`` holds these classes to it; a fact
 no indicator counts has no sector form. ``docs/record-of-processing.md``
 lists what travels.
+
+One family is not a count: the partner directory a Mission chooses to share
+(``PartnerPublishedV1``, ``PartnerUnpublishedV1``). It names organisations
+(a CPAS, an ALE, a training operator…) and the services they offer, with the
+organisation's own channels, and never a person, nor the enterprise number.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Annotated, ClassVar
 
-from contracts.payloads import Meta, Payload
+from contracts.payloads import Meta, Payload, Record
 
 Code = Annotated[str, Meta(max_length=64)]
 Ref = Annotated[str, Meta(min_length=1, max_length=64)]
@@ -209,6 +214,57 @@ class PeriodApprovedV1(Sector, frozen=True, kw_only=True):
     approved_on: Day
 
 
+# -- employer: the partner directory a Mission shares -------------------------
+# Organisations, never people: what InterMire's read-only sector directory shows. Each event carries the
+# organisation's ``revision`` (one more at each event about it), so a late redelivery never overwrites a newer one.
+Text = Annotated[str, Meta(max_length=200)]
+LongText = Annotated[str, Meta(max_length=2000)]
+
+
+class PartnerContact(Record, frozen=True, kw_only=True):
+    """An organisation's or a service's channel (a reception desk, a generic address): never a person's."""
+
+    phone: Annotated[str, Meta(max_length=30)] | None = None
+    email: Text | None = None
+    website: Text | None = None
+    address: Text | None = None
+
+
+class SharedPartnerService(Record, frozen=True, kw_only=True):
+    service_id: Ref
+    title: Text
+    description: LongText
+    needs: Annotated[list[Code], Meta(max_length=20)]
+    target_groups: Annotated[list[Code], Meta(max_length=20)]
+    conditions: LongText | None = None
+    contact: PartnerContact
+    opening_hours: Annotated[str, Meta(max_length=500)] | None = None
+
+
+class PartnerPublishedV1(Sector, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = E + "partner_published.v1"
+    SUMMARY: ClassVar[str] = (
+        "A partner organisation the Mission shares in the sector directory, as it now stands, with the services "
+        "it still offers (sent again at each change while shared). No person, no enterprise number."
+    )
+    partner_id: Ref
+    revision: Annotated[int, Meta(ge=1)]
+    name: Text
+    partner_type: Code
+    municipalities: Annotated[list[Code], Meta(max_length=100)]
+    contact: PartnerContact
+    services: Annotated[list[SharedPartnerService], Meta(max_length=200)]
+
+
+class PartnerUnpublishedV1(Sector, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = E + "partner_unpublished.v1"
+    SUMMARY: ClassVar[str] = "The Mission no longer shares this partner organisation: InterMire removes it."
+    partner_id: Ref
+    revision: Annotated[int, Meta(ge=1)]
+
+
+DIRECTORY: tuple[type[Sector], ...] = (PartnerPublishedV1, PartnerUnpublishedV1)
+
 PAYLOADS: tuple[type[Sector], ...] = (
     BeneficiaryRegisteredV1,
     BeneficiaryStageChangedV1,
@@ -226,4 +282,5 @@ PAYLOADS: tuple[type[Sector], ...] = (
     CommitmentEvaluatedV1,
     PeriodSubmittedV1,
     PeriodApprovedV1,
+    *DIRECTORY,
 )

@@ -463,8 +463,8 @@ def cmd_seed(args) -> int:
             "'passerelle seed' again finds what was already loaded and adds the rest"
         ) from None
     print(
-        f"seeded {totals['beneficiaries']} beneficiaries and {totals['employers']} employers "
-        f"in {totals['missions']} Missions"
+        f"seeded {totals['beneficiaries']} beneficiaries, {totals['employers']} employers "
+        f"and {totals['partners']} partner organisations in {totals['missions']} Missions"
     )
     return 0
 

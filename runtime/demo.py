@@ -285,6 +285,118 @@ def _training_project(call, factory: DemoFactory, vacancy: dict) -> None:
     call("submit", training_c["id"])
 
 
+# A Mission's partner directory (employer.partners): real kinds of organisation, invented channels. ``{c}`` is a
+# municipality of the Mission's province, ``{basin}`` its basin; the first organisation is shared with InterMire.
+DEMO_PARTNERS = (
+    (
+        "CPAS de {c}",
+        "cpas",
+        [
+            (
+                "Cellule logement",
+                "Recherche d'un logement, garantie locative, prévention des expulsions.",
+                ["housing", "social_aid"],
+                ["social_aid", "single_parent"],
+                "Habiter la commune",
+                "Lundi au vendredi, 8 h 30 – 12 h",
+            ),
+            (
+                "Service de médiation de dettes",
+                "Plan de paiement négocié avec les créanciers, budget.",
+                ["debt"],
+                [],
+                "Sur rendez-vous",
+                "Mardi et jeudi, 13 h – 16 h",
+            ),
+        ],
+    ),
+    (
+        "ALE de {c}",
+        "ale",
+        [
+            (
+                "Permanence mobilité",
+                "Aide au permis de conduire théorique et aux abonnements de transport.",
+                ["mobility"],
+                ["long_term_unemployed", "neet_youth"],
+                None,
+                "Mercredi, 9 h – 12 h",
+            ),
+        ],
+    ),
+    (
+        "{basin} Formation asbl (OISP)",
+        "oisp",
+        [
+            (
+                "Remise à niveau français et mathématiques",
+                "Modules de 12 semaines avant une préformation.",
+                ["language", "training"],
+                ["low_qualification", "refugee_newcomer"],
+                "Entretien d'accueil préalable",
+                "Lundi au jeudi, 9 h – 15 h",
+            ),
+        ],
+    ),
+    (
+        "Service petite enfance de {c}",
+        "commune_service",
+        [
+            (
+                "Accueil d'urgence de la petite enfance",
+                "Places d'accueil pour un parent qui entre en formation.",
+                ["childcare"],
+                ["single_parent"],
+                "Enfant de 0 à 3 ans",
+                "Lundi au vendredi, 7 h – 18 h",
+            ),
+        ],
+    ),
+)
+
+
+def _slug(text: str) -> str:
+    from kit.search import search_key
+
+    return search_key(text).replace(" ", "-")
+
+
+def _partners(call, factory: DemoFactory, basin: str, province: str | None) -> int:
+    """The Mission's partner directory, once: an organisation already there (by name) is not added again."""
+    places = walloon_municipalities(province) or walloon_municipalities()
+    added = 0
+    for index, (name, kind, services) in enumerate(DEMO_PARTNERS):
+        # Every draw first, the check after: seeding again draws the same organisations and finds them there.
+        commune = factory.rng.choice(places)
+        title = name.format(c=commune["name"]["fr"], basin=basin)
+        phone = f"0{factory.rng.randint(10, 87)} {factory.rng.randint(10, 99)} {factory.rng.randint(10, 99)} 00"
+        served = sorted({commune["id"], *(m["id"] for m in factory.rng.sample(places, min(2, len(places))))})
+        address = factory.fake.street_address()
+        if call("search_partners", {"q": title}, 1, 1)["total"]:
+            continue
+        partner = call(
+            "create_partner",
+            {
+                "name": title,
+                "partner_type": kind,
+                "municipalities": served,
+                "contact": {
+                    "phone": phone,
+                    "email": f"accueil@{_slug(title)[:40]}.example",
+                    "address": address,
+                },
+            },
+        )
+        for title_, description, needs, groups, conditions, hours in services:
+            body = {"title": title_, "description": description, "needs": needs, "target_groups": groups}
+            body |= {"conditions": conditions, "opening_hours": hours}
+            call("add_partner_service", partner["id"], body)
+        if index == 0:
+            call("publish_partner", partner["id"])
+        added += 1
+    return added
+
+
 def seed(registry, per_mission: int = 20, seed: int = 2015) -> dict:
     """Demo people and employers in every Mission, through the services' RPC: employers with a prospection
     visit (some with an open vacancy), then people whose paths follow ``STORIES`` (intake, assessment, plan,
@@ -297,7 +409,7 @@ def seed(registry, per_mission: int = 20, seed: int = 2015) -> dict:
     from kit.errors import Conflict
 
     sites = RpcClients(registry)
-    totals = {"beneficiaries": 0, "employers": 0, "missions": 0}
+    totals = {"beneficiaries": 0, "employers": 0, "partners": 0, "missions": 0}
 
     def one_mission(mission, factory: DemoFactory) -> None:
         # As the front office's demo counsellor and agent of the Mission, so that whoever signs in as them finds
@@ -328,6 +440,8 @@ def seed(registry, per_mission: int = 20, seed: int = 2015) -> dict:
             ]
             intakes.append((kind, intake))
 
+        # The partner directory next, while every draw so far is the same from one seeding to the next.
+        totals["partners"] += _partners(as_agent, factory, mission.basin, mission.province)
         employers = []
         occupations = sorted(taxonomy.default().occupations)
         for n, company in enumerate(companies):

@@ -31,18 +31,6 @@ REFERRAL_STATUSES = {
     "in_accompaniment": N_("acceptée : la personne est accompagnée par la Mission"),
     "ended": N_("acceptée : l'accompagnement est terminé"),
 }
-# The kinds of organisation of the partner directory (employer.partners.PARTNER_TYPES).
-PARTNER_KINDS = {
-    "cpas": N_("CPAS"),
-    "ale": N_("ALE"),
-    "oisp": N_("Opérateur de formation"),
-    "school": N_("École"),
-    "commune_service": N_("Service communal"),
-    "health_social_service": N_("Service social ou de santé"),
-    "employer_federation": N_("Fédération d'employeurs"),
-    "union": N_("Syndicat"),
-    "other": N_("Autre"),
-}
 # Where a transfer of a file to another Mission stands.
 TRANSFER_STATUSES = {"requested": N_("en attente de réponse"), "accepted": N_("accepté"), "declined": N_("refusé")}
 TARGET_GROUPS = {
@@ -226,6 +214,31 @@ TRAINEE_STATUSES = {
     "not_hired": N_("non engagé·e"),
 }
 COMMITTEE_KINDS = {"follow_up": N_("Comité d'accompagnement"), "pedagogical": N_("Comité pédagogique")}
+# The partner directory (employer.partners): kinds of organisation, needs a service addresses, a service's status.
+PARTNER_TYPES = {
+    "cpas": N_("CPAS"),
+    "ale": N_("ALE (agence locale pour l'emploi)"),
+    "oisp": N_("OISP / opérateur de formation"),
+    "school": N_("École"),
+    "commune_service": N_("Service communal"),
+    "health_social_service": N_("Service de santé ou social"),
+    "employer_federation": N_("Fédération d'employeurs"),
+    "union": N_("Syndicat"),
+    "other": N_("Autre organisation"),
+}
+NEEDS = {
+    "housing": N_("Logement"),
+    "health": N_("Santé"),
+    "childcare": N_("Garde d'enfants"),
+    "mobility": N_("Mobilité"),
+    "debt": N_("Dettes"),
+    "language": N_("Langue française"),
+    "training": N_("Formation"),
+    "social_aid": N_("Aide sociale"),
+    "legal": N_("Aide juridique"),
+    "other": N_("Autre besoin"),
+}
+PARTNER_SERVICE_STATUSES = {"offered": N_("proposé"), "withdrawn": N_("retiré")}
 
 # The services' validation messages (English, in the code) as French message ids; the start of a message is
 # enough, since some end with the value's details. An unknown message is shown as it came.
@@ -324,6 +337,10 @@ ERROR_MESSAGES = (
         N_("Une orientation de cette personne attend déjà la réponse de la Mission."),
     ),
     ("this referral was", N_("Cette orientation a déjà reçu une réponse.")),
+    ("Not a valid URL", N_("Ce n'est pas une adresse web valide (https://…).")),
+    ("this service is already withdrawn", N_("Ce service est déjà retiré.")),
+    ("the organisation is already published", N_("L'organisation est déjà partagée avec InterMire.")),
+    ("the organisation is not published", N_("L'organisation n'est pas partagée avec InterMire.")),
     # Gaps into the plan (beneficiary.domain.gap_choice_errors, beneficiary.gaps, PlanGapsSchema).
     ("not missing for this source", N_("Cette compétence ne manque pas pour cette offre ou ce métier.")),
     ("the person already holds this competence", N_("La personne a déjà cette compétence (dernière évaluation).")),
@@ -430,6 +447,19 @@ FIELD_LABELS = {
     "registered_to": N_("Accueil jusqu'au"),
     "consent": N_("Consentement de la personne"),
     "inform_referrer": N_("Informer le partenaire"),
+    "partner_type": N_("Type d'organisation"),
+    "municipalities": N_("Communes desservies"),
+    "needs": N_("Besoins"),
+    "conditions": N_("Conditions"),
+    "opening_hours": N_("Heures d'ouverture"),
+    "contact_phone": N_("Téléphone"),
+    "contact_email": N_("Adresse e-mail"),
+    "contact_website": N_("Site web"),
+    "contact_address": N_("Adresse"),
+    "besoin": N_("Besoin"),
+    "public": N_("Public cible"),
+    "published": N_("Partage avec InterMire"),
+    "type": N_("Type d'organisation"),
 }
 
 

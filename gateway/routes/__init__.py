@@ -8,12 +8,13 @@ every other ``@rpc`` of every service has a route.
 """
 
 from gateway.route import MAX_PAGE_SIZE, Route
-from gateway.routes import beneficiary, convention, employer, matching, referrals, reporting
+from gateway.routes import beneficiary, convention, employer, matching, partners, referrals, reporting
 
 ROUTES: list[Route] = [
     *beneficiary.ROUTES,
     *referrals.ROUTES,
     *employer.ROUTES,
+    *partners.ROUTES,
     *convention.ROUTES,
     *matching.ROUTES,
     *reporting.ROUTES,

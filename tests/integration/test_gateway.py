@@ -92,7 +92,7 @@ def as_role(role, mission="mirec"):
 
 def concrete(path: str, code: str = "mirec") -> str:
     filled = path.replace("<code>", code).replace("<id>", UNKNOWN_REF).replace("<agency>", "forem")
-    filled = filled.replace("<contact_id>", UNKNOWN_REF)
+    filled = filled.replace("<contact_id>", UNKNOWN_REF).replace("<service_id>", UNKNOWN_REF)
     return filled.replace("<name>", "entries").replace("<period>", "2026-Q1")
 
 
@@ -152,7 +152,14 @@ def test_services_recheck_the_policy_and_the_mission_without_the_gateway(platfor
 
     def one(cell):
         route, actor = cell
-        params = {"id": UNKNOWN_REF, "contact_id": UNKNOWN_REF, "agency": "forem", "name": "entries", "period": "2026"}
+        params = {
+            "id": UNKNOWN_REF,
+            "contact_id": UNKNOWN_REF,
+            "service_id": UNKNOWN_REF,
+            "agency": "forem",
+            "name": "entries",
+            "period": "2026",
+        }
         declared = route.query_schema().fields
         query = route.query_schema().load({k: v for k, v in required_query.items() if k in declared})
         args = route.args(params, query, dict(FILLER))

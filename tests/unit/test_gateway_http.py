@@ -53,6 +53,7 @@ def concrete(path: str, code="mirec") -> str:
         path.replace("<code>", code)
         .replace("<id>", "a-ref")
         .replace("<contact_id>", "a-contact")
+        .replace("<service_id>", "a-service")
         .replace("<agency>", "forem")
         .replace("<name>", "entries")
         .replace("<period>", "2026-Q1")

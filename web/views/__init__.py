@@ -10,6 +10,7 @@ from web.views import (  # noqa: F401
     employers,
     figures,
     gaps,
+    partners,
     people,
     referrals,
     search,

@@ -148,6 +148,8 @@ class Partner(Base):
     contact: Mapped[dict] = mapped_column(JSON)
     # Shared with InterMire's sector directory while true (a sector event on each change).
     published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # How many sector events have told InterMire of it: each carries the next, so InterMire keeps the latest.
+    shared_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(100))
     search_name: Mapped[str] = mapped_column(String(210), default="", server_default="")

@@ -3,6 +3,7 @@
 
 from employer import application as app
 from employer import directory, queries, schemas
+from employer import partner_schemas as ps
 from kit.actor import Caller
 from kit.entrypoint import due_timer, entrypoint
 from kit.references import CHECK_TIMEOUT, known
@@ -162,3 +163,43 @@ class EmployerService(ServiceBase):
     def list_corrections(self, employer_id):
         """The corrections of the employer, its contacts and its vacancies, latest first."""
         return app.correction_history(self.unit.session, employer_id)
+
+    # -- the partner directory (employer.directory) -------------------------
+    @entrypoint("employer.partner.write", payload=ps.PartnerSchema, answer=ps.PartnerOutSchema)
+    def create_partner(self, payload):
+        """A partner organisation in the Mission's directory (not shared until published)."""
+        return directory.create_partner(*self.unit, payload)
+
+    @entrypoint("employer.partner.read", reads=True)
+    def get_partner(self, partner_id):
+        """An organisation, its services (withdrawn ones too) and its corrections."""
+        return directory.read_partner(self.unit.session, partner_id)
+
+    @entrypoint("employer.partner.read", found=ps.PartnerSearchSchema, reads=True)
+    def search_partners(self, found=None, page=1, page_size=25):
+        """Organisations by need, municipality served, target group, type or part of the name; by name."""
+        return directory.search(self.unit.session, found, page, page_size)
+
+    @entrypoint("employer.partner.write", payload=ps.PartnerCorrectionSchema, answer=ps.PartnerOutSchema)
+    def correct_partner(self, partner_id, payload):
+        """Correct an organisation at the version the caller read (409 if corrected since)."""
+        return directory.correct_partner(*self.unit, partner_id, payload)
+
+    @entrypoint("employer.partner.write", payload=ps.PartnerServiceSchema, answer=ps.PartnerServiceOutSchema)
+    def add_partner_service(self, partner_id, payload):
+        return directory.add_service(*self.unit, partner_id, payload)
+
+    @entrypoint("employer.partner.write", answer=ps.PartnerServiceOutSchema)
+    def withdraw_partner_service(self, partner_id, service_id):
+        """The organisation no longer offers the service: kept readable, no longer offered."""
+        return directory.withdraw_service(*self.unit, partner_id, service_id)
+
+    @entrypoint("employer.partner.write", answer=ps.PartnerOutSchema)
+    def publish_partner(self, partner_id):
+        """Share the organisation and its offered services with InterMire's sector directory."""
+        return directory.set_published(*self.unit, partner_id, True)
+
+    @entrypoint("employer.partner.write", answer=ps.PartnerOutSchema)
+    def unpublish_partner(self, partner_id):
+        """Stop sharing the organisation: InterMire removes it from the sector directory."""
+        return directory.set_published(*self.unit, partner_id, False)

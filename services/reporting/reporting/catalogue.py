@@ -209,6 +209,17 @@ SECTOR_PROTOCOL: dict[str, tuple[str, ...]] = {
         "changed",
     ),
     "be.mire.reporting.period_approved.v1": ("period", "version", "approved_on"),
+    # the partner organisations a Mission shares, and their services (reporting.directory): no person
+    "be.mire.employer.partner_published.v1": (
+        "partner_id",
+        "revision",
+        "name",
+        "partner_type",
+        "municipalities",
+        "contact",
+        "services",
+    ),
+    "be.mire.employer.partner_unpublished.v1": ("partner_id", "revision"),
 }
 
 # Target groups that are special categories of personal data. Such a group reaches InterMire only in the sector

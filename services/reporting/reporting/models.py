@@ -190,3 +190,22 @@ class SectorSubmission(Base):
     changed: Mapped[list | None] = mapped_column(JSON, nullable=True)
     submitted_on: Mapped[str | None] = mapped_column(String(10), nullable=True)
     approved_on: Mapped[str | None] = mapped_column(String(10), nullable=True)
+
+
+class SectorPartner(Base):
+    """A partner organisation a Mission shares in the sector directory, as its latest event told (sector mode).
+
+    No person: the organisation, its channel and the services it offers (``contracts.sector``). A row stays
+    after unpublishing (``published`` false, its content cleared) so that an older event redelivered later,
+    with a lower ``revision``, cannot bring it back."""
+
+    __tablename__ = "sector_partner"
+
+    mission: Mapped[str] = mapped_column(String(20), primary_key=True)
+    partner_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    published: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(200))
+    # {partner_type, municipalities, contact, services}: what the event carried, as it carried it.
+    listing: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -40,6 +40,15 @@ FIELDS: dict[str, str] = {
     "correction": "whether the submission corrects an approved one",
     "changed": "names of the figures that changed (never their values, nor the director's reason)",
     "approved_on": "day of the approval",
+    "partner_id": "the Mission's reference of a partner organisation it shares in the sector directory",
+    "revision": "how many times the Mission has told InterMire of that organisation (the latest wins)",
+    "name": "the partner organisation's name (an organisation, never a person)",
+    "partner_type": "kind of organisation: CPAS, ALE, OISP, school, commune service, health or social service, "
+    "employer federation, union, other",
+    "municipalities": "communes the organisation serves (NIS codes)",
+    "contact": "the organisation's own channel (reception phone, generic e-mail, website, address), never a person's",
+    "services": "the services it offers: title, description, needs addressed, target groups (codes), conditions, "
+    "channel and opening hours; no person",
 }
 
 
@@ -52,6 +61,8 @@ def _why(event_type: str) -> str:
         + {
             cat.B + "pseudonym_rekeyed.v1": "sector key rotation",
             cat.B + "forgotten.v1": "erasure",
+            "be.mire.employer.partner_published.v1": "the sector partner directory",
+            "be.mire.employer.partner_unpublished.v1": "the sector partner directory",
         }.get(event_type, "period submissions")
         + ")"
     )

@@ -8,6 +8,8 @@ sector key rotation renames pseudonyms; ``reporting.rekey`` keeps each
 person counted once across it.
 """
 
+from datetime import datetime
+
 from sqlalchemy import select
 
 from contracts import sector, signal
@@ -21,7 +23,7 @@ from kit.registry import load as load_registry
 from kit.rpc import Budget
 from kit.service import ServiceBase
 from reporting import application as app
-from reporting import cache, forget, rekey
+from reporting import cache, directory, forget, rekey
 from reporting import catalogue as cat
 from reporting import retention as sector_retention
 from reporting.application import fact_month
@@ -33,6 +35,7 @@ from reporting.service import FACT_BATCH
 FOLLOWED_ELSEWHERE = signal.FollowedElsewhereV1.TYPE
 PSEUDONYM_REKEYED = sector.PseudonymRekeyedV1.TYPE
 FORGOTTEN = sector.BeneficiaryForgottenV1.TYPE
+DIRECTORY = frozenset(cls.TYPE for cls in sector.DIRECTORY)
 
 
 def mission_of(source: str) -> str:
@@ -128,8 +131,8 @@ class SectorReportingService(ServiceBase):
                 for name in forget.forgotten_among(session, mission, {p for m, p in people if m == mission and p})
             }
             for event in fresh:
-                if event.type == PSEUDONYM_REKEYED:
-                    continue  # not a fact of anyone's path: on_pseudonym_rekeyed's
+                if event.type == PSEUDONYM_REKEYED or event.type in DIRECTORY:
+                    continue  # not a fact of anyone's path: on_pseudonym_rekeyed's, on_partner_directory's
                 mission = mission_of(event.source)
                 if event.type == FORGOTTEN:
                     # In the batch's order: the person's facts logged before it are kept as residue only.
@@ -160,6 +163,22 @@ class SectorReportingService(ServiceBase):
                     )
                 )
         cache.bump(self.site.code)
+
+    # The partner directory's events also match the employer side's binding above, which skips them: the queue
+    # of facts stays as it is, and the directory has its own, in the order each Mission sent them.
+    @event_handler(*sorted(DIRECTORY), source="sector")
+    def on_partner_directory(self, event):
+        """A Mission shared a partner organisation (as it now stands) or stopped sharing it."""
+        with self.db.once(event) as session:
+            if session is None:
+                return
+            told = datetime.fromisoformat(event.time)
+            directory.apply(session, mission_of(event.source), load(event, sector.DIRECTORY), told)
+
+    @entrypoint("reporting.sector", reads=True)
+    def sector_partners(self, found=None, page=1, page_size=25):
+        """The partner organisations the Missions share, with their services and the Mission, by name."""
+        return directory.search(self.unit.session, found or {}, page, page_size)
 
     @event_handler("be.mire.reporting.*.v1", source="sector")
     def on_period_submission(self, event):

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("municipalities", sa.JSON, nullable=False),
         sa.Column("contact", sa.JSON, nullable=False),
         sa.Column("published", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("shared_revision", sa.Integer, nullable=False, server_default="0"),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(100), nullable=False),
         sa.Column("search_name", sa.String(210), nullable=False, server_default=""),
