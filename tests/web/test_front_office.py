@@ -144,6 +144,8 @@ def test_a_partners_referral_accepted_and_followed(browser, front):
     finally:
         engine.dispose()
     run(browser, "a_partners_referral_accepted_and_followed", module="tests.web.referrals_scenario")
+
+
 def test_a_partner_directory_kept_and_searched(browser):
     """« Partenaires »: an organisation added (a wrong BCE number refused beside its field), a service added (no
     need ticked refused beside the list), shared with InterMire, another service withdrawn and kept; a counsellor
