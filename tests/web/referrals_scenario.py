@@ -80,6 +80,7 @@ def a_partners_referral_accepted_and_followed(front, chromium):
         anne.audit()
         card = anne.page.locator("article", has_text=name)
         expect(card).to_contain_text("cherche une formation en logistique")
+        expect(card).to_contain_text("CPAS de Charleroi")  # the directory's name of the organisation
         shoot(anne, "demandes-recues.png")
         card.get_by_role("link", name=re.compile("Accepter et ouvrir le dossier")).click()
         anne.audit()

@@ -44,6 +44,24 @@ def my_referrals(page):
 
 
 # -- the counsellors' queue --------------------------------------------------------
+MAX_NAMED = 20  # organisations named on one page (one directory read each)
+
+
+def partner_names(page, referrals: list[dict]) -> dict[str, str]:
+    """The directory's name of each referring organisation, where the user may read the directory; an
+    organisation it cannot name (withdrawn since, or a role without the directory) shows by its type."""
+    if not page.may("employer.partner.read"):
+        return {}
+    names: dict[str, str] = {}
+    for organisation in list(dict.fromkeys(r["organisation"] for r in referrals))[:MAX_NAMED]:
+        try:
+            names[organisation] = page.gateway.get(f"/partners/{organisation}")["name"]
+        except GatewayError as exc:
+            if exc.status not in (403, 404):
+                raise
+    return names
+
+
 def _received(page) -> dict:
     got = page.gather(
         {
@@ -52,7 +70,9 @@ def _received(page) -> dict:
             "declined": lambda: page.gateway.get("/referrals", status="declined", page_size=25, purpose="referral"),
         }
     )
-    return dict(pending=got["pending"]["items"], accepted=got["accepted"]["items"], declined=got["declined"]["items"])
+    pending, accepted, declined = got["pending"]["items"], got["accepted"]["items"], got["declined"]["items"]
+    names = partner_names(page, pending + accepted + declined)
+    return dict(pending=pending, accepted=accepted, declined=declined, names=names)
 
 
 @view("/demandes-recues", "received_referrals")
@@ -98,6 +118,7 @@ def accept_referral(page, rid):
     context = dict(
         municipalities=municipalities(),
         referral=referral,
+        names=partner_names(page, [referral]),
         form_action=page.url("accept_referral", rid=rid),
         known={},
         lookalike={},
