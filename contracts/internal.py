@@ -184,6 +184,32 @@ class BeneficiaryOrientationOutcomeV1(BeneficiaryOrientation, frozen=True, kw_on
         "cancelled (the reason stays in the file)."
     )
     outcome: Code
+
+
+# -- referrals in (a partner refers a person to the Mission): ids, the partner's organisation and type only
+class Referral(Internal, frozen=True, kw_only=True):
+    referral_id: Ref
+    # The partner directory's organisation that referred (an organisation, never a person) and its type.
+    organisation: Ref
+    partner_type: Code | None = None
+
+
+class ReferralReceivedV1(Referral, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = B + "referral_received.v1"
+    SUMMARY: ClassVar[str] = "A partner referred a person to the Mission, with the person's consent."
+    on: Day
+
+
+class ReferralAcceptedV1(Referral, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = B + "referral_accepted.v1"
+    SUMMARY: ClassVar[str] = "The Mission accepted a partner's referral: the person's file was opened from it."
+    on: Day
+    beneficiary_id: Ref
+
+
+class ReferralDeclinedV1(Referral, frozen=True, kw_only=True):
+    TYPE: ClassVar[str] = B + "referral_declined.v1"
+    SUMMARY: ClassVar[str] = "The Mission declined a partner's referral (its reason, free text, stays in the service)."
     on: Day
 
 
@@ -434,6 +460,9 @@ PAYLOADS: tuple[type[Internal], ...] = (
     BeneficiaryMergedV1,
     BeneficiaryOrientationMadeV1,
     BeneficiaryOrientationOutcomeV1,
+    ReferralReceivedV1,
+    ReferralAcceptedV1,
+    ReferralDeclinedV1,
     EmployerRegisteredV1,
     EmployerCorrectedV1,
     VacancyOpenedV1,

@@ -22,7 +22,11 @@ this gives up: a key withdrawn at the provider still lets a token it signed
 through for at most those 30 s.
 
 Claims: ``sub`` (who), ``mission`` (the Mission code, or ``intermire``),
-``roles`` (a list, or a space-separated string). ``gateway/README.md`` says
+``roles`` (a list, or a space-separated string), and for the ``partner`` role
+``organisation`` (the partner directory's id of the organisation the user works
+for). A partner token without an organisation, or with another role beside
+``partner``, is refused: a partner sees only what its organisation did, and a
+token that mixed it with a staff role would blur that line. ``gateway/README.md`` says
 how an OIDC provider such as Keycloak maps its users to these claims (a user
 attribute for ``mission``, the client roles for ``roles``, an audience
 mapper for ``aud``).
@@ -39,7 +43,7 @@ from dataclasses import dataclass, replace
 import jwt
 
 from kit import mode
-from kit.actor import Actor
+from kit.actor import PARTNER, Actor
 from kit.config import ConfigError
 
 DEFAULT_ISSUER = "passerelle-dev"
@@ -193,10 +197,25 @@ class Authenticator:
         mission = claims.get("mission")
         if not isinstance(mission, str) or not roles:
             raise Unauthenticated("the token names no mission or no roles")
-        return Actor(str(claims["sub"]), mission, tuple(str(r) for r in roles)), float(claims["exp"])
+        roles = tuple(str(r) for r in roles)
+        return Actor(str(claims["sub"]), mission, roles, partner_organisation(roles, claims)), float(claims["exp"])
 
 
-def mint(sub: str, mission: str, roles: list[str], ttl: int = 3600, environ=None) -> str:
+def partner_organisation(roles: tuple[str, ...], claims: dict) -> str | None:
+    """The organisation a partner token acts for; None for any other token (the claim is a partner's only)."""
+    if PARTNER not in roles:
+        return None
+    if len(roles) > 1:
+        raise Unauthenticated("a partner token carries the partner role alone")
+    organisation = claims.get("organisation")
+    if not isinstance(organisation, str) or not organisation.strip() or len(organisation) > 64:
+        raise Unauthenticated("a partner token must name its organisation (claim 'organisation')")
+    return organisation.strip()
+
+
+def mint(
+    sub: str, mission: str, roles: list[str], ttl: int = 3600, environ=None, organisation: str | None = None
+) -> str:
     """A development token (HS256 with the development secret): ``passerelle token``, development mode only."""
     env = os.environ if environ is None else environ
     if not mode.is_development(env):
@@ -208,16 +227,19 @@ def mint(sub: str, mission: str, roles: list[str], ttl: int = 3600, environ=None
     if config.algorithm != "HS256":
         raise ConfigError("development tokens are HS256; this gateway is configured for an identity provider")
     now = int(time.time())
+    claims = {
+        "sub": sub,
+        "mission": mission,
+        "roles": roles,
+        "iss": config.issuer,
+        "aud": config.audience,
+        "iat": now,
+        "exp": now + ttl,
+    }
+    if organisation:
+        claims["organisation"] = organisation
     return jwt.encode(
-        {
-            "sub": sub,
-            "mission": mission,
-            "roles": roles,
-            "iss": config.issuer,
-            "aud": config.audience,
-            "iat": now,
-            "exp": now + ttl,
-        },
+        claims,
         config.key,
         algorithm="HS256",
     )

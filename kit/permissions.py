@@ -6,7 +6,9 @@ role absent from an action's set may not take it. Roles are those of
 DOMAIN.md: counsellor, social_worker, project_lead, employer_relations,
 director, intermire_analyst, the Mission's data-protection officer (dpo, who
 reviews the audit trail and answers a person's access request, nothing else), and the agencies (forem, actiris)
-which reach no personal data.
+which reach no personal data. A local partner's staff (``partner``, scoped to one organisation of the
+Mission's partner directory by its token) may refer people to the Mission and follow the status of its own
+referrals, nothing else.
 """
 
 COUNSELLOR_TEAM = frozenset({"counsellor", "social_worker", "project_lead", "director"})
@@ -41,6 +43,11 @@ POLICY: dict[str, frozenset[str]] = {
     "beneficiary.sensitive_evidence": frozenset({"counsellor", "social_worker"}),
     # The audit trail of who read or changed whose file: the Mission's data-protection officer alone.
     "beneficiary.audit_review": frozenset({"dpo"}),
+    # Referrals in (beneficiary.referrals): a partner refers a person; the partner sees only its organisation's
+    # referrals and their status, the counsellors and the direction the queue they accept or decline.
+    "beneficiary.referral.submit": frozenset({"partner"}),
+    "beneficiary.referral.read": frozenset({"partner", "counsellor", "director"}),
+    "beneficiary.referral.answer": frozenset({"counsellor", "director"}),
     "employer.register": frozenset({"employer_relations", "director"}),
     # Corrections of an employer's details and its contacts (kit.corrections); its account manager is
     # reassigned by the Mission's direction, who shares out the employers.

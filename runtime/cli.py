@@ -682,7 +682,11 @@ def cmd_token(args) -> int:
     """Print a development bearer token (HS256, development secret) for the gateway."""
     from gateway.auth import mint
 
-    print(mint(args.sub, args.mission, args.roles.split(","), ttl=args.ttl))
+    roles = args.roles.split(",")
+    if "partner" in roles and not args.organisation:
+        print("a partner token names its organisation: --organisation ID (from the Mission's partner directory)")
+        return 2
+    print(mint(args.sub, args.mission, roles, ttl=args.ttl, organisation=args.organisation))
     return 0
 
 
@@ -727,6 +731,9 @@ def main(argv=None) -> int:
     tok.add_argument("--mission", required=True, help="a Mission code, or intermire")
     tok.add_argument("--roles", required=True, help="comma-separated roles, e.g. counsellor,social_worker")
     tok.add_argument("--ttl", type=int, default=3600, help="seconds of validity")
+    tok.add_argument(
+        "--organisation", help="for the partner role: the organisation's id in the Mission's partner directory"
+    )
     imp = sub.add_parser("import-forem", help="import a feed of Le Forem's public job offers into a Mission")
     imp.add_argument("site")
     imp.add_argument("file", help="CSV or JSON Lines feed (mapping in services/employer/employer/forem.py)")

@@ -22,6 +22,15 @@ STATUSES = {
     "exited": N_("sorti·e"),
     "transferred": N_("transféré·e"),
 }
+# Where a partner's referral stands, in the words the partner reads (beneficiary.referrals): past "accepted"
+# only if the person agreed that the partner be told.
+REFERRAL_STATUSES = {
+    "received": N_("reçue, en attente de la réponse de la Mission"),
+    "accepted": N_("acceptée"),
+    "declined": N_("refusée"),
+    "in_accompaniment": N_("acceptée : la personne est accompagnée par la Mission"),
+    "ended": N_("acceptée : l'accompagnement est terminé"),
+}
 # Where a transfer of a file to another Mission stands.
 TRANSFER_STATUSES = {"requested": N_("en attente de réponse"), "accepted": N_("accepté"), "declined": N_("refusé")}
 TARGET_GROUPS = {
@@ -147,6 +156,7 @@ ROLES = {
     "director": N_("Direction"),
     "intermire_analyst": N_("Analyste InterMire"),
     "dpo": N_("Délégué·e à la protection des données"),
+    "partner": N_("Partenaire"),
 }
 # Orientations to a partner's service (beneficiary.orientations): what came of it, what is shared (the partner's
 # type is the directory's, PARTNER_TYPES below).
@@ -165,6 +175,9 @@ ORIENTATION_SHARED = {
 # What the audit trail records (beneficiary.application.audit), as the data-protection officer reads it.
 AUDIT_ACTIONS = {
     "beneficiary.register": N_("Accueil (ouverture du dossier)"),
+    "beneficiary.referral.submit": N_("Orientation envoyée par un partenaire"),
+    "beneficiary.referral.read": N_("Consultation d'une orientation"),
+    "beneficiary.referral.answer": N_("Réponse à une orientation"),
     "beneficiary.read": N_("Consultation du dossier"),
     "beneficiary.list": N_("Dans une liste de personnes"),
     "beneficiary.search": N_("Dans les résultats d'une recherche"),
@@ -322,6 +335,24 @@ ERROR_MESSAGES = (
     ("is before registered_from", N_("Cette date précède le début de la période.")),
     ("a NACE-BEL code or its start", N_("Un code NACE-BEL ou son début, par exemple 43 ou 43.2.")),
     ("an enterprise number has 10 digits", N_("Un numéro d'entreprise (BCE) a 10 chiffres.")),
+    # Referrals in (beneficiary.referral_schemas, beneficiary.referrals).
+    (
+        "the person's consent to being referred is required",
+        N_("L'accord de la personne est nécessaire pour l'orienter."),
+    ),
+    (
+        "so that the Mission can reach the person",
+        N_("Indiquez un téléphone ou une adresse e-mail, pour que la Mission puisse joindre la personne."),
+    ),
+    (
+        "refer them again only with something new",
+        N_("La Mission a refusé cette orientation : ne la renvoyez qu'avec un élément nouveau (raison, public cible)."),
+    ),
+    (
+        "referral of this person is awaiting",
+        N_("Une orientation de cette personne attend déjà la réponse de la Mission."),
+    ),
+    ("this referral was", N_("Cette orientation a déjà reçu une réponse.")),
     ("Not a valid URL", N_("Ce n'est pas une adresse web valide (https://…).")),
     ("this service is already withdrawn", N_("Ce service est déjà retiré.")),
     ("the organisation is already published", N_("L'organisation est déjà partagée avec InterMire.")),
@@ -446,6 +477,7 @@ FIELD_LABELS = {
     "counsellor": N_("Conseiller·ère"),
     "registered_from": N_("Accueil à partir du"),
     "registered_to": N_("Accueil jusqu'au"),
+    "inform_referrer": N_("Informer le partenaire"),
     "partner_type": N_("Type d'organisation"),
     "municipalities": N_("Communes desservies"),
     "needs": N_("Besoins"),

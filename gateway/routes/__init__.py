@@ -8,10 +8,11 @@ every other ``@rpc`` of every service has a route.
 """
 
 from gateway.route import MAX_PAGE_SIZE, Route
-from gateway.routes import beneficiary, convention, employer, matching, meetings, partners, reporting
+from gateway.routes import beneficiary, convention, employer, matching, meetings, partners, referrals, reporting
 
 ROUTES: list[Route] = [
     *beneficiary.ROUTES,
+    *referrals.ROUTES,
     *employer.ROUTES,
     *partners.ROUTES,
     *convention.ROUTES,

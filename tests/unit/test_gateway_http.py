@@ -43,7 +43,9 @@ def app():
 
 
 def auth(mission="mirec", roles=("counsellor",), sub="anne"):
-    return {"Authorization": f"Bearer {mint(sub, mission, list(roles))}"}
+    # A partner's token names its organisation (gateway.auth refuses one that does not).
+    organisation = "org-partner-1" if "partner" in roles else None
+    return {"Authorization": f"Bearer {mint(sub, mission, list(roles), organisation=organisation)}"}
 
 
 def concrete(path: str, code="mirec") -> str:
@@ -129,6 +131,36 @@ def test_bad_tokens_are_refused_with_401():
         assert reply.headers["WWW-Authenticate"].startswith("Bearer")
         assert token is None or token not in reply.get_data(as_text=True)
     app.rpc_clients.close()
+
+
+def test_a_partner_token_names_its_organisation_and_carries_no_other_role(app):
+    """The partner role is scoped to one organisation: without it, or mixed with a staff role, 401 saying why;
+    a staff token's organisation claim is dropped (it scopes a partner only)."""
+    client = Client(app)
+    refused = {
+        "no organisation": mint("paul", "mirec", ["partner"]),
+        "blank organisation": mint("paul", "mirec", ["partner"], organisation="   "),
+        "with a staff role": mint("paul", "mirec", ["partner", "counsellor"], organisation="org-1"),
+    }
+    for name, token in refused.items():
+        reply = client.get("/missions/mirec/referrals", headers={"Authorization": f"Bearer {token}"})
+        assert reply.status_code == 401, name
+        assert "partner" in reply.json["detail"], name
+    actor = app.auth.actor(f"Bearer {mint('paul', 'mirec', ['partner'], organisation='org-1')}")
+    assert actor.organisation == "org-1" and actor.roles == ("partner",)
+    assert actor.context()["actor_organisation"] == "org-1"
+    staff = app.auth.actor(f"Bearer {mint('anne', 'mirec', ['counsellor'], organisation='org-1')}")
+    assert staff.organisation is None and "actor_organisation" not in staff.context()
+    # The partner may take the referral actions only: a file, a plan or notes are refused before any call.
+    for path in (
+        "/missions/mirec/beneficiaries",
+        "/missions/mirec/beneficiaries/a-ref/plan",
+        "/missions/mirec/employers",
+    ):
+        reply = client.get(
+            path, headers={"Authorization": f"Bearer {mint('paul', 'mirec', ['partner'], organisation='org-1')}"}
+        )
+        assert reply.status_code == 403, path
 
 
 def test_another_missions_token_gets_404_and_a_missing_role_403(app):

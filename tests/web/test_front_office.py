@@ -130,6 +130,37 @@ def test_a_partner_meeting(browser):
     run(browser, "a_partner_meeting", module="tests.web.meetings_scenario")
 
 
+def test_a_partners_referral_accepted_and_followed(browser, front):
+    """A partner refers a person from « Mes orientations vers la Mission » (refused without consent, then sent);
+    the counsellor accepts it from « Demandes reçues » into the intake pre-filled; the partner reads its status
+    (tests/web/referrals_scenario.py). The partner's organisation is written into MIREC's directory first."""
+    from datetime import UTC, datetime
+
+    from employer.models import Partner
+    from sqlalchemy.orm import Session
+
+    from tests.web.referrals_scenario import PARTNER_ORGANISATION
+
+    engine = front.platform.engine("mirec", "employer")
+    try:
+        with Session(engine) as s, s.begin():
+            if s.get(Partner, PARTNER_ORGANISATION) is None:
+                s.add(
+                    Partner(
+                        id=PARTNER_ORGANISATION,
+                        name="CPAS de Charleroi",
+                        partner_type="cpas",
+                        municipalities=["52011"],
+                        contact={},
+                        created_at=datetime.now(UTC),
+                        created_by="test",
+                    )
+                )
+    finally:
+        engine.dispose()
+    run(browser, "a_partners_referral_accepted_and_followed", module="tests.web.referrals_scenario")
+
+
 def test_a_partner_directory_kept_and_searched(browser):
     """« Partenaires »: an organisation added (a wrong BCE number refused beside its field), a service added (no
     need ticked refused beside the list), shared with InterMire, another service withdrawn and kept; a counsellor

@@ -14,6 +14,7 @@ from web.views import (  # noqa: F401
     orientations,
     partners,
     people,
+    referrals,
     search,
     transfers,
 )

@@ -21,6 +21,9 @@ DEMO_USERS = (
     ("daniel", "Daniel Collignon", ("director",), N_("Directeur (seconde signature)")),
     ("diane", "Diane Wéry", ("dpo",), N_("Déléguée à la protection des données")),
 )
+# A local partner's demo user (development mode): the organisation it acts for is typed at sign-in, an id of
+# the Mission's partner directory (its token's ``organisation`` claim, gateway.auth).
+PARTNER_USERS = (("paul", "Paul Martin", ("partner",), N_("Partenaire (CPAS, ALE, opérateur…)")),)
 # InterMire's demo analyst (development mode): sector figures only, no Mission.
 SECTOR_USERS = (("ines", "Inès Marchal", ("intermire_analyst",), N_("Analyste InterMire")),)
 INTERMIRE = ("intermire", "InterMire")
@@ -46,7 +49,12 @@ def sign_in(page):
     back = _safe_next(page.request.args.get("next"))
     if page.app.development:
         return page.render(
-            "auth/sign_in.html", missions=page.app.missions, users=DEMO_USERS, sector_users=SECTOR_USERS, back=back
+            "auth/sign_in.html",
+            missions=page.app.missions,
+            users=DEMO_USERS,
+            partner_users=PARTNER_USERS,
+            sector_users=SECTOR_USERS,
+            back=back,
         )
     client = OidcClient(page.app.oidc, page.app.oidc_http)
     page.session.pending = {"next": back}
@@ -64,16 +72,28 @@ def sign_in_demo(page):
     if code == INTERMIRE[0]:
         missions, users = dict([INTERMIRE]), SECTOR_USERS
     found = next((u for u in users if u[0] == login), None)
+    organisation = None
+    if found is None and code != INTERMIRE[0]:
+        found = next((u for u in PARTNER_USERS if u[0] == login), None)
+        organisation = page.request.form.get("organisation", "").strip()[:64] or None
+        if found is not None and organisation is None:
+            return page.render(
+                "error.html",
+                status=400,
+                title=page.gettext("Connexion refusée"),
+                message=page.gettext("Un partenaire se connecte pour son organisation : indiquez son identifiant."),
+            )
     if code not in missions or found is None:
         raise NotFound()
     sub = f"{login}@{code}"
-    token = mint(sub, code, list(found[2]), ttl=TOKEN_TTL)
+    token = mint(sub, code, list(found[2]), ttl=TOKEN_TTL, organisation=organisation)
     user = {
         "sub": sub,
         "name": found[1],
         "mission": code,
         "mission_name": missions[code],
         "roles": list(found[2]),
+        "organisation": organisation,
         "token": token,
         "token_expires_at": int(time.time()) + TOKEN_TTL,
     }
@@ -128,6 +148,8 @@ def home(page):
         return page.redirect(page.url("sector_dashboard"))
     if "dpo" in roles:
         return page.redirect(page.url("audit"))
+    if "partner" in roles:
+        return page.redirect(page.url("my_referrals"))
     return page.render(
         "error.html",
         status=403,

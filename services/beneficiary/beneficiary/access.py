@@ -7,8 +7,9 @@ contract of each episode and its six-month check (``contract``: the latest one),
 follow the person, the provisional files merged into this one (``beneficiary.identity``), the file's transfers
 between Missions and the requests received for the person's number (``beneficiary.transfer_records``: references,
 Missions, dates, status and reasons, never the file a request carried), their orientations to partners' services
-with purpose, what was shared and the outcome (``beneficiary.orientations``), and the audit trail
-of who read or changed the file (or a file merged into it).
+with purpose, what was shared and the outcome (``beneficiary.orientations``), the partner's referral the file was
+opened from (``beneficiary.referrals``: what the partner gave, its answer), and the audit trail
+of who read or changed the file (or a file merged into it, or its referral).
 Reading it is itself audited (``beneficiary.subject_access``, purpose ``subject_access``), before the trail
 is read, so the copy shows its own making.
 """
@@ -33,6 +34,7 @@ from beneficiary.models import (
     Note,
     Orientation,
     PlanVersion,
+    Referral,
     StageTransition,
     TargetGroup,
 )
@@ -56,7 +58,8 @@ def export(session: Session, actor: Actor, clock: Clock, beneficiary_id: object)
     merges = list(
         session.scalars(select(IdentityMerge).where(IdentityMerge.into_id == who.id).order_by(IdentityMerge.id))
     )
-    subjects = [who.id, *(m.merged_id for m in merges)]
+    referrals = of(Referral, Referral.submitted_at, Referral.id)
+    subjects = [who.id, *(m.merged_id for m in merges), *(r.id for r in referrals)]
     return {
         "file": record(who, leave_out=("search_name",)),
         "target_groups": records(of(TargetGroup, TargetGroup.since, TargetGroup.id)),
@@ -72,6 +75,7 @@ def export(session: Session, actor: Actor, clock: Clock, beneficiary_id: object)
         "merges": records(merges),
         "transfers": transfer_records.copy(session, who),
         "orientations": records(of(Orientation, Orientation.made_on, Orientation.id)),
+        "referrals": records(referrals, leave_out=("search_name",)),
         "audit": records(
             session.scalars(select(Audit).where(Audit.subject.in_(subjects)).order_by(Audit.at, Audit.id))
         ),

@@ -50,6 +50,7 @@ from beneficiary.models import (
     Note,
     Orientation,
     PlanVersion,
+    Referral,
     StageTransition,
     TargetGroup,
     Transfer,
@@ -765,6 +766,8 @@ def erase(session: Session, actor: Actor, clock: Clock, source: str, beneficiary
     session.execute(delete(IdentityMerge).where(IdentityMerge.into_id == who.id))
     # The corrections' history holds the person's former names, addresses and contacts: it goes too.
     session.execute(delete(Correction).where(Correction.record == CORRECTED, Correction.record_id == who.id))
+    # A partner's referral the file was opened from holds the person's identity as the partner gave it.
+    session.execute(delete(Referral).where(Referral.beneficiary_id == who.id))
     # The file's transfers lose its reference; a request pending here for the person is declined.
     published = addressed(events.erased(pub, today)) + transfer_records.forget(session, actor.sub, today, source, who)
     session.delete(who)

@@ -7,7 +7,7 @@ person) and ``audit`` (who read whose file, by reference only).
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, event, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.corrections import CorrectionLog
@@ -111,6 +111,8 @@ class Episode(Base):
     why: Mapped[str | None] = mapped_column(String(500), nullable=True)
     opened_by: Mapped[str] = mapped_column(String(100))
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The partner's referral this episode was opened from, if it was (``beneficiary.referrals``).
+    referral_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
 
 class Disclosure(Base):
@@ -368,3 +370,45 @@ class Orientation(Base):
     outcome_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # Goes up with each outcome recorded: an outcome is recorded on the version read (409 otherwise).
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class Referral(Base):
+    """A person referred to the Mission by a local partner (``beneficiary.referrals``), and the answer.
+
+    What the partner gave (who, why, the person's consent to being referred) is kept as given; accepting
+    opens a file through intake (``beneficiary_id``), declining keeps the reason, which the partner reads.
+    ``inform_referrer``: the person agreed that the partner be told whether they are in accompaniment or
+    their path ended; without it the partner reads "accepted" and nothing more."""
+
+    __tablename__ = "referral"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # The partner directory's organisation that referred, its type then, and the partner's user.
+    organisation: Mapped[str] = mapped_column(String(64))
+    partner_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    submitted_by: Mapped[str] = mapped_column(String(100))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    niss: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    # search_key(first, last): the same person re-referred is found accents and case aside.
+    search_name: Mapped[str] = mapped_column(String(210))
+    birth_date: Mapped[date] = mapped_column(Date)
+    municipality: Mapped[str] = mapped_column(String(5))
+    phone: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reason: Mapped[str] = mapped_column(String(1000))
+    target_groups: Mapped[list] = mapped_column(JSON)  # codes of enums.TARGET_GROUPS the partner knows of
+    consent: Mapped[bool] = mapped_column(Boolean)  # to being referred: required, always true when kept
+    status: Mapped[str] = mapped_column(String(10))  # enums.REFERRAL_STATUSES
+    answered_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    answered_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    decline_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    beneficiary_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    inform_referrer: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    __table_args__ = (
+        Index("ix_referral_status_submitted", "status", "submitted_at"),
+        Index("ix_referral_organisation", "organisation", "submitted_at"),
+        Index("ix_referral_same_person", "organisation", "search_name", "birth_date"),
+    )

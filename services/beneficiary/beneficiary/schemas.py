@@ -476,6 +476,8 @@ class EpisodeOutSchema(Schema):
     referrer_organisation = fields.String()
     why = fields.String()
     opened_by = fields.String()
+    # The partner's referral the episode was opened from (beneficiary.referrals), if it was.
+    referral_id = fields.String()
 
 
 class FileSchema(Schema):

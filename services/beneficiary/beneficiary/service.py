@@ -7,6 +7,7 @@ from beneficiary.handover import Transfers
 from beneficiary.orientations import file_answer
 from beneficiary.orienting import Orientations
 from beneficiary.protection import DataProtection
+from beneficiary.referral_entrypoints import Referrals
 from contracts import signal
 from kit import agency_outbox as agency_events
 from kit.actor import Caller
@@ -16,7 +17,7 @@ from kit.rpc import TimedRpcProxy
 from kit.service import ServiceBase
 
 
-class BeneficiaryService(Transfers, Orientations, DataProtection, ServiceBase):
+class BeneficiaryService(Referrals, Transfers, Orientations, DataProtection, ServiceBase):
     name = "beneficiary"
     caller = Caller()
     uses_sector_key = True  # pseudonyms at intake: the site checks the key at start (runtime.site_runner.check_secrets)

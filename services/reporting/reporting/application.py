@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
@@ -493,10 +493,19 @@ def record_other_fact(
     )
 
 
+def _fact_subject(event: Event) -> str:
+    """Whom a beneficiary-service fact is about: the person, or for a partner's referral the referral (no
+    indicator counts referrals yet; their facts are logged under the referral, as kind 0)."""
+    data = load(event, (internal.Beneficiary, internal.Referral))
+    if isinstance(data, internal.Referral):
+        return data.referral_id
+    return cast(internal.Beneficiary, data).beneficiary_id
+
+
 def record_beneficiary_facts(session: Session, events: list[Event]) -> None:
     """A batch of a person's path facts; an erasure makes the person's facts anonymous."""
     # Each fact through its type's payload class (contracts.payloads): one outside the contract is refused.
-    subjects = [load(event, internal.Beneficiary).beneficiary_id for event in events]
+    subjects = [_fact_subject(event) for event in events]
     merged = merged_among(session, set(subjects))
     erased = erased_among(session, set(subjects) | set(merged.values()))
     for event, subject in zip(events, subjects, strict=True):
