@@ -37,6 +37,7 @@ from beneficiary.enums import (
     SENT,
 )
 from beneficiary.models import (
+    AgencyFact,
     Assessment,
     Audit,
     Beneficiary,
@@ -746,7 +747,17 @@ def erase(session: Session, actor: Actor, clock: Clock, source: str, beneficiary
             or_(*[outbox_table.c.payload.contains(ref) for ref in references]),
         )
     )
-    for model in (Note, Assessment, PlanVersion, StageTransition, Contract, TargetGroup, Disclosure, Episode):
+    for model in (
+        Note,
+        Assessment,
+        PlanVersion,
+        StageTransition,
+        Contract,
+        TargetGroup,
+        Disclosure,
+        Episode,
+        AgencyFact,
+    ):
         session.execute(delete(model).where(model.beneficiary_id == who.id))
     session.execute(delete(FollowedElsewhere).where(FollowedElsewhere.pseudonym == who.pseudonym))
     # The traces of provisional files merged into this one name it: they go with the person.

@@ -4,6 +4,7 @@
 from beneficiary import application as app
 from beneficiary import gaps, identity, queries, schemas
 from beneficiary.handover import Transfers
+from beneficiary.inbound import Inbound
 from beneficiary.protection import DataProtection
 from contracts import signal
 from kit import agency_outbox as agency_events
@@ -14,7 +15,7 @@ from kit.rpc import TimedRpcProxy
 from kit.service import ServiceBase
 
 
-class BeneficiaryService(Transfers, DataProtection, ServiceBase):
+class BeneficiaryService(Transfers, Inbound, DataProtection, ServiceBase):
     name = "beneficiary"
     caller = Caller()
     uses_sector_key = True  # pseudonyms at intake: the site checks the key at start (runtime.site_runner.check_secrets)
