@@ -9,7 +9,11 @@ receives it (``schemas/<agency>/<type>.json``: the envelope, and ``data``
 narrowed to the agency's field policy), and one AsyncAPI 3.0 document
 describing the agencies' queues on ``/agencies`` (``asyncapi.yaml``); and per
 agency and event type a sample message (``examples/<agency>/<type>.json``,
-``contracts.samples``) that validates against that schema.
+``contracts.samples``) that validates against that schema. The same for the
+inbound direction (``contracts.agency.inbound``): per agency, a schema and a
+sample of each event it sends (``<agency>/inbound/<type>.json``) and of the
+feedback it reads back (``<agency>/feedback/<type>.json``), and the document's
+``<agency>Inbound`` and ``<agency>Feedback`` channels.
 
 For the platform itself, one AsyncAPI 3.0 document per audience that stays
 inside it: ``asyncapi-internal.yaml`` (between a Mission's services; marked
