@@ -305,3 +305,54 @@ def test_mirena_never_sees_an_event_meant_for_mirec(platform, client, people, re
     publish(platform, theirs, mission="mirena")
     wait_until(lambda: facts(client, "mirena", people["mirena"], NINA), timeout=30, what="the event on MIRENA's file")
     assert theirs["id"] not in {f["event_id"] for f in facts(client, "mirec", people["mirec"], ANNE)}
+
+
+def test_an_event_is_applied_once_and_a_refusal_told_once_through_crashes(platform, client, people, reference):
+    """The beneficiary process killed (kill -9) right after an agency fact committed, before its ack; then right
+    after a refusal and its feedback committed, before the feedback left or the message was dead-lettered. Each is
+    redelivered to the restarted process: the fact stays one, the feedback one, and the refusal is dead-lettered."""
+    for site in [s for s in platform.sites if s.code == "mirec" and s.proc.poll() is None]:
+        site.stop()
+    applied = event(inbound.TRAINING_EXITED, reference)
+    crashing = platform.start("mirec", services=["beneficiary"], faults=["events.before_ack"])
+    publish(platform, applied)
+    assert crashing.wait_killed() == -9
+    assert (
+        platform.scalar(
+            "mirec", "beneficiary", "SELECT count(*) FROM agency_fact WHERE event_id = :id", id=applied["id"]
+        )
+        == 1
+    )
+
+    stranger = event(inbound.TRAINING_EXITED, "F-1999-000002")
+    crashing = platform.start("mirec", services=["beneficiary"], faults=["outbox.after_commit"])
+    publish(platform, stranger)
+    assert crashing.wait_killed() == -9
+    assert (
+        platform.scalar(
+            "mirec", "beneficiary", "SELECT count(*) FROM agency_refusal WHERE event_id = :id", id=stranger["id"]
+        )
+        == 1
+    )
+
+    platform.start("mirec", services=["beneficiary"])
+    told = feedback(platform, 1)
+    vhost = platform.registry.site("mirec").vhost
+    dead = []
+    wait_until(
+        lambda: (
+            dead.extend(platform.get_messages(vhost, HANDLER + ".dead", 10))
+            or any(json.loads(m["payload"])["id"] == stranger["id"] for m in dead)
+        ),
+        timeout=30,
+        what="the refused event's dead letter after the restart",
+    )
+    wait_until(lambda: settled(platform, "mirec"), timeout=30, what="every redelivery handled")
+    wait_until(
+        lambda: platform.scalar("mirec", "beneficiary", "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0,
+        timeout=30,
+        what="the relay to send everything",
+    )
+    told += feedback(platform, 0)
+    assert [t["data"]["event_id"] for t in told] == [stranger["id"]]
+    assert [f["event_id"] for f in facts(client, "mirec", people["mirec"], ANNE)].count(applied["id"]) == 1
