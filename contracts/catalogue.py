@@ -13,13 +13,14 @@ import msgspec
 
 from contracts import internal, sector, signal, transfer
 from contracts.agency import catalogue as agency
+from contracts.agency import inbound
 from contracts.envelope import Event
 from contracts.payloads import OutsideContract, Payload, UnknownEventType, catalogue
 
 P = TypeVar("P", bound=Payload)
 
 CATALOGUE: dict[tuple[str, str], type[Payload]] = catalogue(
-    *internal.PAYLOADS, *sector.PAYLOADS, *signal.PAYLOADS, *transfer.PAYLOADS, *agency.PAYLOADS
+    *internal.PAYLOADS, *sector.PAYLOADS, *signal.PAYLOADS, *transfer.PAYLOADS, *agency.PAYLOADS, *inbound.PAYLOADS
 )
 
 

@@ -2,9 +2,10 @@
 
 Every event the platform publishes is a structured-mode CloudEvent:
 ``id`` (UUID, the consumers' deduplication key), ``source``
-(``/missions/<code>/<service>``), ``type`` (``be.mire.<service>.<fact>.v<N>``),
-``time`` (ISO 8601, UTC), ``subject`` (the entity's reference, never a name
-or national number), ``dataschema`` (which audience's schema ``data``
+(``/missions/<code>/<service>``; ``/agencies/<agency>`` for what an agency
+sends a Mission), ``type`` (``be.mire.<service>.<fact>.v<N>``), ``time``
+(ISO 8601, UTC), ``subject`` (the entity's reference, never a name or
+national number), ``dataschema`` (which audience's schema ``data``
 follows) and ``data`` (plain JSON primitives only).
 """
 
@@ -24,8 +25,10 @@ STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
 # internal: within a Mission; sector: Mission -> InterMire; agency: Mission -> Le Forem / Actiris;
 # signal: InterMire -> the Missions concerned (pseudonyms only, e.g. "followed by another Mission");
-# transfer: one Mission -> another, a person's file handed over with their consent (never through InterMire).
-AUDIENCES = ("internal", "sector", "agency", "signal", "transfer")
+# transfer: one Mission -> another, a person's file handed over with their consent (never through InterMire);
+# inbound: Le Forem / Actiris -> the Mission it names (contracts.agency.inbound), and feedback: a Mission -> the
+# agency whose inbound event it refused (which event, why).
+AUDIENCES = ("internal", "sector", "agency", "signal", "transfer", "inbound", "feedback")
 # Each audience travels on its own topic exchange (the same name in every vhost); the broker's shovels carry the
 # sector and agency exchanges' traffic out of a Mission, the signals exchange's from InterMire to the Mission
 # each signal names, and the transfers exchange's through the transfers vhost to the Mission each transfer names.
@@ -35,6 +38,7 @@ EXCHANGES = {
     "agency": "passerelle.agency",
     "signal": "passerelle.signals",
     "transfer": "passerelle.transfers",
+    "feedback": "passerelle.feedback",
 }
 TYPE_PATTERN = r"^be\.mire\.[a-z_]+\.[a-z_0-9]+\.v[0-9]+$"
 
@@ -42,7 +46,9 @@ TYPE_PATTERN = r"^be\.mire\.[a-z_]+\.[a-z_0-9]+\.v[0-9]+$"
 class EnvelopeSchema(Schema):
     specversion = fields.String(required=True, validate=validate.Equal(SPECVERSION))
     id = fields.String(required=True, validate=validate.Length(1, 64))
-    source = fields.String(required=True, validate=validate.Regexp(r"^/(missions/[a-z0-9-]+|intermire)/[a-z_]+$"))
+    source = fields.String(
+        required=True, validate=validate.Regexp(r"^/(missions/[a-z0-9-]+|intermire|agencies)/[a-z_]+$")
+    )
     type = fields.String(required=True, validate=validate.Regexp(TYPE_PATTERN))
     time = fields.String(required=True)
     subject = fields.String(load_default=None, allow_none=True)

@@ -9,7 +9,11 @@ receives it (``schemas/<agency>/<type>.json``: the envelope, and ``data``
 narrowed to the agency's field policy), and one AsyncAPI 3.0 document
 describing the agencies' queues on ``/agencies`` (``asyncapi.yaml``); and per
 agency and event type a sample message (``examples/<agency>/<type>.json``,
-``contracts.samples``) that validates against that schema.
+``contracts.samples``) that validates against that schema. The same for the
+inbound direction (``contracts.agency.inbound``): per agency, a schema and a
+sample of each event it sends (``<agency>/inbound/<type>.json``) and of the
+feedback it reads back (``<agency>/feedback/<type>.json``), and the document's
+``<agency>Inbound`` and ``<agency>Feedback`` channels.
 
 For the platform itself, one AsyncAPI 3.0 document per audience that stays
 inside it: ``asyncapi-internal.yaml`` (between a Mission's services; marked
@@ -29,13 +33,14 @@ from typing import Any
 
 import yaml
 
+from contracts.agency import inbound
 from contracts.agency.catalogue import AGENCIES, CATALOGUE
 from contracts.agency.disclosure import allowed_fields
 from contracts.catalogue import of_audience
 from contracts.envelope import BATCH, EXCHANGES, SPECVERSION, STRUCTURED, TYPE_PATTERN, dataschema
 from contracts.jsonschema import DRAFT, object_schema
 from contracts.payloads import Payload
-from contracts.samples import samples
+from contracts.samples import inbound_samples, samples
 
 ROOT = Path(__file__).resolve().parent
 CONTRACT_VERSION = "1.0.0"
@@ -82,8 +87,67 @@ def envelope_schema(agency: str, event_type: str) -> dict[str, Any]:
     }
 
 
+def inbound_envelope_schema(agency: str, event_type: str) -> dict[str, Any]:
+    """The CloudEvent ``agency`` sends a Mission for ``event_type`` (``contracts.agency.inbound``)."""
+    cls = inbound.INBOUND[event_type]
+    return {
+        "type": "object",
+        "title": f"{event_type} from {AGENCY_NAMES[agency]}",
+        "description": cls.SUMMARY
+        + " Publish it to the exchange "
+        + f"'{agency}.inbound' on /agencies with the routing key '<mission code>.{event_type}'.",
+        "properties": {
+            "specversion": {"const": SPECVERSION},
+            "id": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 64,
+                "description": "unique per event: the Mission applies an id once, a republished copy is ignored",
+            },
+            "source": {"const": f"/agencies/{agency}"},
+            "type": {"const": event_type, "pattern": TYPE_PATTERN},
+            "time": {"type": "string", "format": "date-time"},
+            "subject": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 50,
+                "description": "the agency's file reference of the person (as data.agency_reference)",
+            },
+            "datacontenttype": {"const": "application/json"},
+            "dataschema": {"const": dataschema("inbound", event_type)},
+            "data": object_schema(cls),
+        },
+        "required": ["specversion", "id", "source", "type", "time", "subject", "dataschema", "data"],
+        "additionalProperties": False,
+    }
+
+
+def feedback_envelope_schema(agency: str) -> dict[str, Any]:
+    """The CloudEvent a Mission sends ``agency`` when it refuses one of its events."""
+    cls = inbound.AgencyEventRefused
+    return {
+        "type": "object",
+        "title": f"{cls.TYPE} for {AGENCY_NAMES[agency]}",
+        "description": cls.SUMMARY,
+        "properties": {
+            "specversion": {"const": SPECVERSION},
+            "id": {"type": "string", "minLength": 1, "maxLength": 64, "description": "the deduplication key"},
+            "source": {"type": "string", "pattern": r"^/missions/[a-z0-9-]+/beneficiary$"},
+            "type": {"const": cls.TYPE, "pattern": TYPE_PATTERN},
+            "time": {"type": "string", "format": "date-time"},
+            "subject": {"type": "string", "minLength": 1, "description": "the refused event's id"},
+            "datacontenttype": {"const": "application/json"},
+            "dataschema": {"const": dataschema("feedback", cls.TYPE)},
+            "data": object_schema(cls),
+        },
+        "required": ["specversion", "id", "source", "type", "time", "subject", "dataschema", "data"],
+        "additionalProperties": False,
+    }
+
+
 def json_schemas() -> dict[str, dict[str, Any]]:
-    """Relative path → JSON Schema document."""
+    """Relative path → JSON Schema document: what each agency receives (``<agency>/<type>.json``), sends
+    (``<agency>/inbound/<type>.json``) and reads back when a Mission refuses (``<agency>/feedback/<type>.json``)."""
     out = {}
     for agency in AGENCIES:
         for event_type in CATALOGUE:
@@ -93,6 +157,18 @@ def json_schemas() -> dict[str, dict[str, Any]]:
                 "$id": f"{SCHEMA_BASE}/{agency}/{event_type}.json",
                 **envelope_schema(agency, event_type),
             }
+        for event_type in inbound.INBOUND:
+            out[f"schemas/{agency}/inbound/{event_type}.json"] = {
+                "$schema": DRAFT,
+                "$id": f"{SCHEMA_BASE}/{agency}/inbound/{event_type}.json",
+                **inbound_envelope_schema(agency, event_type),
+            }
+        refused = inbound.EVENT_REFUSED
+        out[f"schemas/{agency}/feedback/{refused}.json"] = {
+            "$schema": DRAFT,
+            "$id": f"{SCHEMA_BASE}/{agency}/feedback/{refused}.json",
+            **feedback_envelope_schema(agency),
+        }
     return out
 
 
@@ -188,6 +264,7 @@ def asyncapi() -> dict[str, Any]:
             "messages": [{"$ref": f"#/channels/{channel}/messages/{m}"} for m in channel_messages],
             "bindings": {"amqp": {"ack": True, "deliveryMode": 2, "bindingVersion": "0.3.0"}},
         }
+        _inbound_channels(agency, servers, channels, operations, messages, schemas)
     return {
         "asyncapi": "3.0.0",
         "id": "urn:passerelle:agency-events",
@@ -198,7 +275,10 @@ def asyncapi() -> dict[str, Any]:
                 "What the Missions Régionales pour l'Emploi publish to the public employment agencies: "
                 "CloudEvents 1.0 in structured JSON mode (one event per message, content type "
                 f"{STRUCTURED}), only under a legal basis or the person's "
-                "consent, with the per-agency field policy applied. Rules: contracts/README.md. "
+                "consent, with the per-agency field policy applied. And what the agencies send the Missions: "
+                "each agency publishes to its own exchange (<agency>.inbound, routing key '<mission code>.<type>'), "
+                "and reads on its feedback queue (<agency>.feedback) every event a Mission refused, with why. "
+                "Rules: contracts/README.md. "
                 "Generated by `python -m contracts.generate`; do not edit by hand."
             ),
         },
@@ -211,6 +291,109 @@ def asyncapi() -> dict[str, Any]:
             "messages": messages,
             "securitySchemes": {"agencyUser": {"type": "userPassword", "description": "the agency's own broker user"}},
         },
+    }
+
+
+def _inbound_channels(
+    agency: str,
+    servers: dict[str, Any],
+    channels: dict[str, Any],
+    operations: dict[str, Any],
+    messages: dict[str, Any],
+    schemas: dict[str, Any],
+) -> None:
+    """The agency's inbound exchange (it sends) and its feedback queue (it receives), into the AsyncAPI parts."""
+    name = AGENCY_NAMES[agency]
+    sent = {}
+    for event_type, cls in inbound.INBOUND.items():
+        key = f"{agency}.inbound.{event_type}"
+        schemas[key] = inbound_envelope_schema(agency, event_type)
+        messages[key] = {
+            "name": event_type,
+            "title": event_type,
+            "summary": cls.SUMMARY,
+            "contentType": STRUCTURED,
+            "payload": {"$ref": f"#/components/schemas/{key}"},
+            "correlationId": {"location": "$message.payload#/id", "description": "CloudEvents id: applied once"},
+        }
+        sent[event_type.replace(".", "_")] = {"$ref": f"#/components/messages/{key}"}
+    channels[f"{agency}Inbound"] = {
+        "address": f"{agency}.inbound",
+        "title": f"What {name} sends the Missions",
+        "description": (
+            f"Topic exchange on vhost /agencies that only the '{agency}' broker user may publish to. Routing key: "
+            f"'<mission code>.<event type>'; the broker carries the message into that Mission and nowhere else "
+            f"(a key naming no Mission is dropped: publish with mandatory to hear of it). One CloudEvent per "
+            f"message, {STRUCTURED}, persistent; use publisher confirms. The Mission applies each event id once; "
+            f"a refused event is reported on {agency}.feedback."
+        ),
+        "servers": [{"$ref": f"#/servers/{s}"} for s in servers],
+        "messages": sent,
+        "bindings": {
+            "amqp": {
+                "is": "routingKey",
+                "exchange": {
+                    "name": f"{agency}.inbound",
+                    "type": "topic",
+                    "durable": True,
+                    "autoDelete": False,
+                    "vhost": "/agencies",
+                },
+                "bindingVersion": "0.3.0",
+            }
+        },
+    }
+    operations[f"send{agency.capitalize()}Inbound"] = {
+        "action": "send",
+        "title": f"{name} tells a Mission what it knows of a person",
+        "summary": "Address the Mission by the routing key and data.mission, the person by the agency's own file "
+        "reference (subject and data.agency_reference), as the Mission's events about them name it.",
+        "channel": {"$ref": f"#/channels/{agency}Inbound"},
+        "messages": [{"$ref": f"#/channels/{agency}Inbound/messages/{m}"} for m in sent],
+        "bindings": {"amqp": {"deliveryMode": 2, "mandatory": True, "bindingVersion": "0.3.0"}},
+    }
+    refused = inbound.AgencyEventRefused
+    key = f"{agency}.feedback.{refused.TYPE}"
+    schemas[key] = feedback_envelope_schema(agency)
+    messages[key] = {
+        "name": refused.TYPE,
+        "title": refused.TYPE,
+        "summary": refused.SUMMARY,
+        "contentType": STRUCTURED,
+        "payload": {"$ref": f"#/components/schemas/{key}"},
+        "correlationId": {"location": "$message.payload#/data/event_id", "description": "the refused event's id"},
+    }
+    channels[f"{agency}Feedback"] = {
+        "address": f"{agency}.feedback",
+        "title": f"{name}'s refused events",
+        "description": (
+            f"Durable quorum queue on vhost /agencies that only the '{agency}' broker user may read: one event per "
+            f"inbound event a Mission refused (a person it does not know by that reference, an unknown type or "
+            f"version, data outside the schema), with the refused event's id and type and the reason. The refused "
+            f"event was not applied; fix it and publish it again (a new id)."
+        ),
+        "servers": [{"$ref": f"#/servers/{s}"} for s in servers],
+        "messages": {refused.TYPE.replace(".", "_"): {"$ref": f"#/components/messages/{key}"}},
+        "bindings": {
+            "amqp": {
+                "is": "queue",
+                "queue": {
+                    "name": f"{agency}.feedback",
+                    "durable": True,
+                    "exclusive": False,
+                    "autoDelete": False,
+                    "vhost": "/agencies",
+                },
+                "bindingVersion": "0.3.0",
+            }
+        },
+    }
+    operations[f"receive{agency.capitalize()}Feedback"] = {
+        "action": "receive",
+        "title": f"{name} reads why a Mission refused its events",
+        "channel": {"$ref": f"#/channels/{agency}Feedback"},
+        "messages": [{"$ref": f"#/channels/{agency}Feedback/messages/{refused.TYPE.replace('.', '_')}"}],
+        "bindings": {"amqp": {"ack": True, "deliveryMode": 2, "bindingVersion": "0.3.0"}},
     }
 
 
@@ -355,7 +538,7 @@ def rendered() -> dict[str, str]:
         files[name] = yaml.safe_dump(platform_asyncapi(name), sort_keys=False, allow_unicode=True, width=110)
     for path, doc in json_schemas().items():
         files[path] = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    for path, event in samples().items():
+    for path, event in {**samples(), **inbound_samples()}.items():
         files[path] = json.dumps(event, indent=2, ensure_ascii=False) + "\n"
     return files
 

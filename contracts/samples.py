@@ -16,6 +16,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
+from contracts.agency import inbound
 from contracts.agency.catalogue import (
     AGENCIES,
     CATALOGUE,
@@ -119,3 +120,86 @@ def samples() -> dict[str, dict[str, Any]]:
         for agency in AGENCIES
         for event_type in CATALOGUE
     }
+
+
+# -- what an agency sends a Mission, and the Mission's feedback when it refuses -------------------------------
+def _inbound_payload(agency: str, event_type: str) -> inbound.Inbound:
+    person: dict[str, Any] = {"mission": MISSION, "agency_reference": REFERENCE[agency]}
+    if event_type == inbound.JOBSEEKER_STATUS:
+        return inbound.JobSeekerStatusChanged(**person, status="registered", on=date(2026, 2, 2))
+    if event_type == inbound.TRAINING_ENTERED:
+        return inbound.TrainingEntered(
+            **person,
+            started_on=date(2026, 3, 2),
+            training="Cariste — conduite de chariots élévateurs",
+            planned_end_on=date(2026, 3, 27),
+            hours=120,
+        )
+    if event_type == inbound.TRAINING_EXITED:
+        return inbound.TrainingExited(
+            **person, ended_on=date(2026, 3, 27), training="Cariste — conduite de chariots élévateurs", exit="completed"
+        )
+    if event_type == inbound.EMPLOYMENT_STARTED:
+        return inbound.EmploymentStarted(
+            **person, started_on=date(2026, 4, 1), contract_type="fixed_term", hours_per_week=38
+        )
+    if event_type == inbound.EMPLOYMENT_ENDED:
+        return inbound.EmploymentEnded(
+            **person, started_on=date(2026, 4, 1), ended_on=date(2026, 9, 30), reason="end_of_term"
+        )
+    if event_type == inbound.SIX_MONTH_ANSWERED:
+        return inbound.SixMonthVerificationAnswered(
+            **person,
+            request_id="0b7d3c5e-4f1a-4c8e-9a2d-6e1f0b3c7d59",
+            signed_on=date(2026, 4, 1),
+            checked_on=date(2026, 10, 1),
+            answer="employed",
+        )
+    raise KeyError(f"no inbound sample for {event_type}: add one to contracts/samples.py")
+
+
+def inbound_sample(agency: str, event_type: str) -> dict[str, Any]:
+    """The CloudEvent ``agency`` publishes to its exchange for ``event_type``, as a dict ready for JSON."""
+    payload = _inbound_payload(agency, event_type)
+    event = build(
+        payload,
+        source=f"/agencies/{agency}",
+        subject=payload.agency_reference,
+        time=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+        event_id=str(uuid.uuid5(NAMESPACE, f"inbound:{agency}:{event_type}")),
+    )
+    return event.to_dict()
+
+
+def feedback_sample(agency: str) -> dict[str, Any]:
+    """What ``agency`` reads on its feedback queue when a Mission refuses one of its events."""
+    refused_id = str(uuid.uuid5(NAMESPACE, f"inbound:{agency}:{inbound.TRAINING_ENTERED}"))
+    payload = inbound.AgencyEventRefused(
+        event_id=refused_id,
+        event_type=inbound.TRAINING_ENTERED,
+        mission=MISSION,
+        code="unknown_person",
+        reason=f"no person of this Mission is known to {agency} by the reference {REFERENCE[agency]}",
+        refused_at=datetime(2026, 11, 23, 9, 0, 2, tzinfo=UTC),
+    )
+    event = build(
+        payload,
+        source=f"/missions/{MISSION}/beneficiary",
+        subject=refused_id,
+        time=datetime(2026, 11, 23, 9, 0, 2, tzinfo=UTC),
+        event_id=str(uuid.uuid5(NAMESPACE, f"feedback:{agency}")),
+    )
+    return event.to_dict()
+
+
+def inbound_samples() -> dict[str, dict[str, Any]]:
+    """Relative path → sample of every inbound type per agency (``examples/<agency>/inbound/``) and of the
+    feedback (``examples/<agency>/feedback/``)."""
+    out = {
+        f"examples/{agency}/inbound/{event_type}.json": inbound_sample(agency, event_type)
+        for agency in AGENCIES
+        for event_type in inbound.INBOUND
+    }
+    for agency in AGENCIES:
+        out[f"examples/{agency}/feedback/{inbound.EVENT_REFUSED}.json"] = feedback_sample(agency)
+    return out

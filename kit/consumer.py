@@ -12,7 +12,9 @@ Failure semantics, the same for every handler:
 * the handler's ``admit`` check (``event, headers, container config``)
   raises ``NotAdmitted``, for what the broker says of the message's way
   (``kit.forwarded``): dead-lettered at once with the reason, never applied;
-* the handler raises: the message is returned to the queue after a short
+* the handler raises ``NotAdmitted`` (a refusal it has recorded, say): dead-lettered
+  at once with the reason, never retried;
+* the handler raises anything else: the message is returned to the queue after a short
   backoff (no hot loop), and on its ``MAX_ATTEMPTS``-th failure it is
   dead-lettered with the exception's type and message as the reason;
 * the process dies mid-handler: the broker redelivers; the queue's delivery
@@ -68,8 +70,14 @@ DLX = "passerelle.dlx"
 # Where the transfers addressed to a Mission arrive, shovelled from the transfers vhost: an exchange of its own, not
 # the Mission's passerelle.transfers (what it sends out), which no service user may publish to.
 TRANSFERS_IN = "passerelle.transfers.in"
+# Where what an agency sends this Mission arrives, shovelled from the agency's queue for this Mission on /agencies
+# (contracts.agency.inbound): like TRANSFERS_IN, an exchange only the shovel user may publish to.
+AGENCY_IN = "passerelle.agency.in"
 # The exchanges a handler may consume from (agency events leave the platform: nothing here consumes them).
-SOURCES = {audience: EXCHANGES[audience] for audience in ("internal", "sector", "signal")} | {"transfer": TRANSFERS_IN}
+SOURCES = {audience: EXCHANGES[audience] for audience in ("internal", "sector", "signal")} | {
+    "transfer": TRANSFERS_IN,
+    "inbound": AGENCY_IN,
+}
 # A relay's packed batch: a JSON array of structured CloudEvents (the CloudEvents JSON batch format), of at
 # most PACK_EVENTS events (kit.relay packs runs of same-type events up to that).
 PACKED = BATCH
@@ -82,8 +90,9 @@ register("cloudevents", json.dumps, json.loads, content_type=STRUCTURED, content
 
 
 def binding_key(source: str, event_type: str) -> str:
-    """Signals and transfers keep their addressee in front of the type (``mirec.be.mire…``) across the shovel."""
-    return f"*.{event_type}" if source in ("signal", "transfer") else event_type
+    """Signals, transfers and agencies' events keep their addressee in front of the type (``mirec.be.mire…``)
+    across the shovel."""
+    return f"*.{event_type}" if source in ("signal", "transfer", "inbound") else event_type
 
 
 def queue_name(service: str, method: str) -> str:
@@ -399,7 +408,7 @@ class EventHandler(Consumer):
         metrics.EVENTS_CONSUMED.labels(service, self.method_name, "failed").inc()
         attempt = int((delivery.message.headers or {}).get("x-delivery-count", 0)) + 1
         exc = exc_info[1]
-        if attempt >= MAX_ATTEMPTS:
+        if attempt >= MAX_ATTEMPTS or isinstance(exc, NotAdmitted):
             self._dead_letter_event(delivery, event.to_dict(), exc, attempts=attempt)
             return result, exc_info
         delay = min(0.1 * 2**attempt, 2.0)

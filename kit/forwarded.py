@@ -24,6 +24,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from contracts.agency.catalogue import AGENCIES
+
 SHOVELLED = "x-shovelled"  # RabbitMQ's forward header: a list of tables, the latest hop first
 TRANSFERS_VHOST_KEY = "TRANSFERS_VHOST"
 MISSION_VHOSTS_KEY = "MISSION_VHOSTS"
@@ -78,3 +80,57 @@ def admit_transfer(event: Any, headers: Mapping[str, Any] | None, config: Mappin
     if not transfers_vhost or not isinstance(mission_vhosts, Mapping):
         raise NotAdmitted(f"the site's config names no transfer route ({TRANSFERS_VHOST_KEY}, {MISSION_VHOSTS_KEY})")
     check_transfer_route(event.source, headers, transfers_vhost, mission_vhosts)
+
+
+# -- what an agency sends a Mission ----------------------------------------------------------------------------
+# The same account, for the agencies' events (contracts.agency.inbound): an agency publishes only to its own
+# ``<agency>.inbound`` exchange on /agencies (its broker user may write nowhere else), whose queue for each Mission
+# (``<agency>.inbound.<code>``) a shovel with forward headers delivers into that Mission's ``passerelle.agency.in``.
+# That shovel's entry, first in ``x-shovelled``, names the vhost and the queue it read from; the agency is the
+# queue's, whatever the event's ``source`` says, and an entry the agency wrote itself comes after it.
+AGENCIES_VHOST_KEY = "AGENCIES_VHOST"
+SITE_KEY = "SITE"  # the site's code (kit.service.SITE_KEY; kit.service imports the consumer, which imports this)
+
+
+def first_hop(headers: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """The forward header entry of the latest shovel the message passed (empty when there is none)."""
+    entries = (headers or {}).get(SHOVELLED)
+    if not isinstance(entries, Sequence) or isinstance(entries, str | bytes) or not entries:
+        return {}
+    first = entries[0]
+    if not isinstance(first, Mapping):
+        return {}
+    return {k: v.decode() if isinstance(v, bytes) else v for k, v in first.items()}
+
+
+def agency_of(source: str) -> str:
+    """The agency an inbound event's ``source`` claims (``/agencies/<agency>``; "" if none)."""
+    parts = source.strip("/").split("/")
+    return parts[1] if len(parts) == 2 and parts[0] == "agencies" else ""
+
+
+def check_agency_route(
+    source: str, headers: Mapping[str, Any] | None, agencies_vhost: str, mission: str, agencies: Sequence[str]
+) -> str:
+    """The agency that sent this to ``mission``, as the broker says: ``NotAdmitted`` unless the latest shovel read
+    it from ``<agency>.inbound.<mission>`` on the agencies' vhost and ``source`` names that same agency."""
+    hop = hops(headers)
+    if not hop:
+        raise NotAdmitted(f"not shovelled from {agencies_vhost}: no forward header")
+    if hop[0] != agencies_vhost:
+        raise NotAdmitted(f"shovelled from {hop[0]!r}, not from the agencies' vhost {agencies_vhost!r}")
+    queue = first_hop(headers).get("src-queue")
+    sender = next((a for a in agencies if queue == f"{a}.inbound.{mission}"), None)
+    if sender is None:
+        raise NotAdmitted(f"shovelled from the queue {queue!r}, which is no agency's queue for {mission}")
+    if agency_of(source) != sender:
+        raise NotAdmitted(f"sent by {sender}, while its source {source!r} names another sender")
+    return sender
+
+
+def admit_agency_event(event: Any, headers: Mapping[str, Any] | None, config: Mapping[str, Any]) -> None:
+    """``check_agency_route`` with the site's container config (an ``EventHandler`` admission)."""
+    agencies_vhost, mission = config.get(AGENCIES_VHOST_KEY), config.get(SITE_KEY)
+    if not agencies_vhost or not mission:
+        raise NotAdmitted(f"the site's config names no agency route ({AGENCIES_VHOST_KEY}, {SITE_KEY})")
+    check_agency_route(event.source, headers, agencies_vhost, mission, AGENCIES)

@@ -26,11 +26,13 @@ from contracts.envelope import EXCHANGES, Event
 from kit.storage import outbox
 
 __all__ = ["ADDRESSED", "AGENCIES", "EXCHANGES", "add", "routing_key", "write_pending"]
-ADDRESSED = ("agency", "signal", "transfer")  # audiences whose routing key starts with the recipient
+# Audiences whose routing key starts with the recipient: an agency (agency events, and the feedback on what an
+# agency sent), or a Mission (signals, transfers).
+ADDRESSED = ("agency", "signal", "transfer", "feedback")
 
 
 def routing_key(event: Event, to: str | None = None) -> str:
-    if event.audience == "agency" and to not in AGENCIES:
+    if event.audience in ("agency", "feedback") and to not in AGENCIES:
         raise ValueError(f"an agency event needs its agency (one of {AGENCIES}), got {to!r}")
     if event.audience in ("signal", "transfer") and not to:
         raise ValueError(f"a {event.audience} event needs the Mission it is for")
@@ -40,8 +42,8 @@ def routing_key(event: Event, to: str | None = None) -> str:
 def add(session: Session, event: Event, *, to: str | None = None) -> None:
     """Queue ``event`` for publication when ``session``'s transaction commits.
 
-    ``to`` names the recipient of an agency event (``forem``, ``actiris``), or the Mission (its code) a signal or a
-    transfer is for.
+    ``to`` names the recipient of an agency or feedback event (``forem``, ``actiris``), or the Mission (its code)
+    a signal or a transfer is for.
     """
     session.info.setdefault(_PENDING, []).append(
         {

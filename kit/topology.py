@@ -9,9 +9,13 @@ and idempotent, so it can run at every ``up``. For each Mission vhost:
 * one quorum queue per event handler of the site's services, bound to each
   event type it handles, with its dead-letter queue — every consumer queue
   exists before anything publishes;
-* ``outgoing.sector`` and ``outgoing.agency``, from which a shovel carries the
-  sector events to ``/intermire`` and the agency events to ``/agencies``:
-  nothing else leaves a Mission, and no application code copies messages;
+* ``outgoing.sector``, ``outgoing.agency`` and ``outgoing.feedback``, from which
+  a shovel carries the sector events to ``/intermire``, and the agency events
+  and the refusals of what an agency sent to ``/agencies``: nothing else leaves
+  a Mission, and no application code copies messages;
+* ``passerelle.agency.in``, where a shovel per agency from its
+  ``<agency>.inbound.<code>`` queue on ``/agencies`` delivers what that agency
+  sends this Mission;
 * ``passerelle.signals``, where a shovel from InterMire's ``signals.<code>``
   queue delivers the signals addressed to this Mission (pseudonyms only);
 * ``outgoing.transfer`` (bound to ``passerelle.transfers``), from which a
@@ -24,8 +28,13 @@ and idempotent, so it can run at every ``up``. For each Mission vhost:
 
 ``/intermire`` receives sector events only; ``/agencies`` has a durable queue
 per agency that only that agency's user may read (and its dead letters,
-where its consumer's rejects go); the agency user may configure and publish
-nothing. ``contracts/asyncapi.yaml`` describes these queues to the agencies.
+where its consumer's rejects go), and its feedback queue (the Missions'
+refusals of its events, and their dead letters), also read by it alone. Each
+agency publishes to its own ``<agency>.inbound`` exchange and nowhere else,
+and configures nothing; a queue per agency and Mission there, bound to the
+Mission's code, is shovelled into that Mission (with forward headers, which
+tell the Mission which agency's queue it came from: ``kit.forwarded``).
+``contracts/asyncapi.yaml`` describes these exchanges and queues to the agencies.
 ``/transfers`` has one queue per Mission, bound to the Mission's code: only
 the shovel user may read or write there, so no Mission, InterMire or agency
 user can read a transfer (which carries a person's file) on its way.
@@ -43,17 +52,29 @@ import requests
 
 from kit.broker import amqp_uri
 from kit.config import ConfigError
-from kit.consumer import DLX, SOURCES, TRANSFERS_IN, binding_key, handlers_of, queue_arguments, queue_name
+from kit.consumer import AGENCY_IN, DLX, SOURCES, TRANSFERS_IN, binding_key, handlers_of, queue_arguments, queue_name
 from kit.outbox import AGENCIES, EXCHANGES
 from kit.registry import Registry, Site
 
 RPC_EXCHANGE = "nameko-rpc"
-OUTGOING = {"sector": "outgoing.sector", "agency": "outgoing.agency", "transfer": "outgoing.transfer"}
+OUTGOING = {
+    "sector": "outgoing.sector",
+    "agency": "outgoing.agency",
+    "transfer": "outgoing.transfer",
+    "feedback": "outgoing.feedback",
+}
 GATEWAY_USER = "gateway"
 SHOVEL_USER = "shovel"
 AGENCY_QUEUE = "{agency}.events"
 SIGNALS_QUEUE = "signals.{mission}"
 TRANSFERS_QUEUE = "transfers.{mission}"
+# What an agency sends the Missions (contracts.agency.inbound): its own exchange on /agencies, a queue per Mission
+# bound to the Mission's code, and a shovel per queue into the Mission's AGENCY_IN; the Missions' refusals come back
+# on its feedback queue.
+INBOUND_EXCHANGE = "{agency}.inbound"
+INBOUND_QUEUE = "{agency}.inbound.{mission}"
+INBOUND_SHOVEL = "{agency}-to-{mission}"
+FEEDBACK_QUEUE = "{agency}.feedback"
 
 
 def load_service_class(path: str):
@@ -168,7 +189,7 @@ class Topology:
         self.vhost(vhost)
         self.base_exchanges(
             vhost,
-            [RPC_EXCHANGE, *EXCHANGES.values(), TRANSFERS_IN]
+            [RPC_EXCHANGE, *EXCHANGES.values(), TRANSFERS_IN, AGENCY_IN]
             if site.is_mission
             else [RPC_EXCHANGE, EXCHANGES["sector"], EXCHANGES["signal"]],
         )
@@ -209,13 +230,24 @@ class Topology:
     def agencies(self):
         vhost = self.registry.agencies_vhost
         self.vhost(vhost)
-        self.base_exchanges(vhost, [EXCHANGES["agency"]])
+        self.base_exchanges(
+            vhost, [EXCHANGES["agency"], EXCHANGES["feedback"], *(INBOUND_EXCHANGE.format(agency=a) for a in AGENCIES)]
+        )
         for agency in AGENCIES:
             name = AGENCY_QUEUE.format(agency=agency)
             self.dead_lettered_queue(vhost, name, f"{agency}.#", EXCHANGES["agency"])
+            feedback = FEEDBACK_QUEUE.format(agency=agency)
+            self.dead_lettered_queue(vhost, feedback, f"{agency}.#", EXCHANGES["feedback"])
+            inbound = INBOUND_EXCHANGE.format(agency=agency)
+            for mission in self.registry.missions:
+                queue = INBOUND_QUEUE.format(agency=agency, mission=mission.code)
+                self.queue(vhost, queue, {"x-queue-type": "quorum"})
+                self.bind(vhost, inbound, queue, f"{mission.code}.#")
             user = self.user(self.registry.prefix + agency)
-            # Read its own queue (and dead letters) only; publish and declare nothing.
-            self.permit(user, vhost, "^$", "^$", rf"^{re.escape(name)}(\.dead)?$")
+            # Read its own queues (events, feedback, their dead letters) and publish to its own inbound exchange,
+            # nothing else; declare nothing.
+            reads = "|".join(re.escape(q) for q in (name, feedback))
+            self.permit(user, vhost, "^$", f"^{re.escape(inbound)}$", rf"^({reads})(\.dead)?$")
 
     def transfers(self):
         """The transfers vhost: one queue per Mission, bound to its code, that only the shovel user reads.
@@ -233,17 +265,33 @@ class Topology:
             self.bind(vhost, EXCHANGES["transfer"], name, f"{mission.code}.#")
 
     def shovels(self):
-        """Every flow between sites: Missions' sector and agency events out, InterMire's signals in, and the
-        transfers between Missions through the transfers vhost."""
+        """Every flow between sites: Missions' sector and agency events out, InterMire's signals in, the
+        agencies' events in (and the Missions' refusals of them out), and the transfers between Missions through
+        the transfers vhost."""
         shovel = self.user(self.registry.prefix + SHOVEL_USER)
         intermire = self.registry.intermire
         agencies = self.registry.agencies_vhost
         transfers = self.registry.transfers_vhost
         signals = re.escape(EXCHANGES["signal"])
-        inbound = f"{signals}|{re.escape(TRANSFERS_IN)}"
+        inbound = f"{signals}|{re.escape(TRANSFERS_IN)}|{re.escape(AGENCY_IN)}"
         for mission in self.registry.missions:
             self.permit(shovel, mission.vhost, "^$", f"^({inbound})$", r"^outgoing\..+$")
             self._shovel(shovel, mission.vhost, "to-agency", OUTGOING["agency"], agencies, EXCHANGES["agency"])
+            self._shovel(
+                shovel, mission.vhost, "feedback-to-agency", OUTGOING["feedback"], agencies, EXCHANGES["feedback"]
+            )
+            # What each agency sends this Mission, with forward headers: the Mission learns which agency's queue a
+            # message came from by what the broker wrote, not by the event's own word (kit.forwarded).
+            for agency in AGENCIES:
+                self._shovel(
+                    shovel,
+                    agencies,
+                    INBOUND_SHOVEL.format(agency=agency, mission=mission.code),
+                    INBOUND_QUEUE.format(agency=agency, mission=mission.code),
+                    mission.vhost,
+                    AGENCY_IN,
+                    forward_headers=True,
+                )
             # The transfer shovels add forward headers: the receiving Mission checks the way a transfer came
             # by what the broker wrote, not by what its sender claims (kit.forwarded).
             self._shovel(
@@ -276,7 +324,9 @@ class Topology:
                     mission.vhost,
                     EXCHANGES["signal"],
                 )
-        self.permit(shovel, agencies, "^$", f"^{re.escape(EXCHANGES['agency'])}$", "^$")
+        agency_out = "|".join(re.escape(EXCHANGES[a]) for a in ("agency", "feedback"))
+        inbound_queues = "|".join(re.escape(INBOUND_EXCHANGE.format(agency=a)) for a in AGENCIES)
+        self.permit(shovel, agencies, "^$", f"^({agency_out})$", rf"^({inbound_queues})\..+$")
         self.permit(shovel, transfers, "^$", f"^{re.escape(EXCHANGES['transfer'])}$", r"^transfers\..+$")
         if intermire:
             self.permit(shovel, intermire.vhost, "^$", f"^{re.escape(EXCHANGES['sector'])}$", r"^signals\..+$")
@@ -332,7 +382,7 @@ class Topology:
         reconnects in a loop, and hundreds of those slow the whole broker down.
         """
         sites = sites or self.registry.sites
-        for vhost in [s.vhost for s in sites] + [self.registry.transfers_vhost]:
+        for vhost in [s.vhost for s in sites] + [self.registry.transfers_vhost, self.registry.agencies_vhost]:
             found = self.mgmt.get(f"/parameters/shovel/{q(vhost)}", ok=(200, 404))
             for shovel in found if isinstance(found, list) else []:
                 self.mgmt.delete(f"/parameters/shovel/{q(vhost)}/{q(shovel['name'])}")

@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 from kit import pseudonym
 from kit.config import ConfigError
 from kit.db import DATABASE_POOL_KEY, DATABASES_KEY, check_connection, make_engine
-from kit.forwarded import MISSION_VHOSTS_KEY, TRANSFERS_VHOST_KEY
+from kit.forwarded import AGENCIES_VHOST_KEY, MISSION_VHOSTS_KEY, TRANSFERS_VHOST_KEY
 from kit.observability import ADDRESS_KEY, SERVER
 from kit.registry import INTERMIRE, Registry, Site
 from kit.rpc import RPC_TIMEOUT_KEY
@@ -53,6 +53,8 @@ def container_config(registry: Registry, site: Site, service: str, port: int | N
         # Where a transfer may come from, as the broker's forward headers name it (kit.forwarded).
         TRANSFERS_VHOST_KEY: registry.transfers_vhost,
         MISSION_VHOSTS_KEY: {m.code: m.vhost for m in registry.missions},
+        # Where an agency's events come from (kit.forwarded.admit_agency_event).
+        AGENCIES_VHOST_KEY: registry.agencies_vhost,
         RPC_TIMEOUT_KEY: registry.platform["rpc_timeout"],
         ADDRESS_KEY: f"{registry.platform['observability_host']}:{port or site.observability_port}",
         "serializer": "json",

@@ -541,3 +541,13 @@ ERROR_MESSAGES += (
         N_("Ce compte rendu a été corrigé depuis que vous l'avez lu : rechargez-le et corrigez-le à nouveau."),
     ),
 )
+# What an agency told the Mission about a person (contracts.agency.inbound), by event type.
+AGENCY_FACTS = {
+    "be.mire.agency.jobseeker_status_changed.v1": N_("Inscription comme demandeur d'emploi"),
+    "be.mire.agency.training_entered.v1": N_("Entrée en formation"),
+    "be.mire.agency.training_exited.v1": N_("Sortie de formation"),
+    "be.mire.agency.employment_started.v1": N_("Début d'emploi confirmé"),
+    "be.mire.agency.employment_ended.v1": N_("Fin d'emploi confirmée"),
+    "be.mire.agency.six_month_verification_answered.v1": N_("Réponse à la vérification à six mois"),
+}
+AGENCIES = {"forem": N_("Le Forem"), "actiris": N_("Actiris")}

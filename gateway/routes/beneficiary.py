@@ -368,6 +368,18 @@ ROUTES = [
         personal=True,
         returns="array",
     ),
+    # What Le Forem and Actiris told the Mission about the person (contracts.agency.inbound), as they sent it.
+    Route(
+        "GET",
+        B + "/<id>/agency-facts",
+        "beneficiary.read",
+        "beneficiary",
+        "list_agency_facts",
+        "What the agencies told the Mission about a person: registration, training, employment, verifications",
+        by_id_purpose(),
+        personal=True,
+        returns="array",
+    ),
     # Subject access (GDPR art. 15): this service's part of a person's copy, for a director or the DPO.
     Route(
         "GET",

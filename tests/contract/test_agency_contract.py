@@ -20,7 +20,7 @@ import yaml
 from beneficiary import enums as beneficiary_enums
 
 from contracts import generate, internal
-from contracts.agency import catalogue
+from contracts.agency import catalogue, inbound
 from contracts.agency.disclosure import OutsideContract, allowed_fields, disclose
 from contracts.agency.routing import convention_recipients, person_recipients
 from contracts.payloads import build
@@ -40,7 +40,9 @@ def validate_asyncapi(path: Path) -> dict:
 
 def test_committed_asyncapi_and_json_schemas_are_what_the_generator_writes():
     assert generate.differences() == [], "run: python -m contracts.generate"
-    assert len(generate.json_schemas()) == len(catalogue.AGENCIES) * len(catalogue.CATALOGUE)
+    # Per agency: what it receives, what it sends (contracts.agency.inbound), and the feedback it reads back.
+    per_agency = len(catalogue.CATALOGUE) + len(inbound.INBOUND) + 1
+    assert len(generate.json_schemas()) == len(catalogue.AGENCIES) * per_agency
 
 
 def test_the_generator_notices_a_stale_file(tmp_path):
@@ -58,7 +60,9 @@ def test_the_asyncapi_document_validates():
     result = validate_asyncapi(ROOT / "contracts" / "asyncapi.yaml")
     assert result["errors"] == [] and result["version"] == "3.0.0"
     doc = yaml.safe_load((ROOT / "contracts" / "asyncapi.yaml").read_text())
-    assert {c["address"] for c in doc["channels"].values()} == {"forem.events", "actiris.events"}
+    assert {c["address"] for c in doc["channels"].values()} == {
+        f"{agency}.{what}" for agency in catalogue.AGENCIES for what in ("events", "inbound", "feedback")
+    }
 
 
 def test_the_asyncapi_validator_refuses_a_broken_document(tmp_path):

@@ -11,10 +11,10 @@ import pytest
 from cloudevents.http import from_json
 
 from contracts import generate
-from contracts.agency import catalogue
+from contracts.agency import catalogue, inbound
 from contracts.agency.disclosure import WITHHELD
 from contracts.envelope import parse
-from contracts.samples import samples
+from contracts.samples import inbound_samples, samples
 
 EXAMPLES = generate.ROOT / "examples"
 SCHEMAS = generate.ROOT / "schemas"
@@ -26,9 +26,13 @@ def committed(agency: str, event_type: str) -> dict:
 
 
 def test_there_is_one_committed_sample_per_agency_and_type_and_nothing_else():
+    """What each agency receives, and what it sends and reads back (``contracts/agency/inbound``)."""
     on_disk = sorted(str(p.relative_to(generate.ROOT)) for p in EXAMPLES.rglob("*.json"))
-    assert on_disk == sorted(f"examples/{agency}/{event_type}.json" for agency, event_type in EVERY)
-    assert sorted(samples()) == on_disk
+    expected = [f"examples/{agency}/{event_type}.json" for agency, event_type in EVERY]
+    expected += [f"examples/{a}/inbound/{t}.json" for a in catalogue.AGENCIES for t in inbound.INBOUND]
+    expected += [f"examples/{a}/feedback/{inbound.EVENT_REFUSED}.json" for a in catalogue.AGENCIES]
+    assert on_disk == sorted(expected)
+    assert sorted({**samples(), **inbound_samples()}) == on_disk
 
 
 @pytest.mark.parametrize(("agency", "event_type"), EVERY)

@@ -444,7 +444,12 @@ def test_operator_resources_declare_what_broker_setup_declares():
     # Every Mission's outgoing shovels and queues are in its own overlay, and none carries a URI.
     for code in [s.code for s in REGISTRY.missions]:
         shovels = [d for d in build(code) if d["kind"] == "Shovel"]
-        assert {s["spec"]["srcQueue"] for s in shovels} == {"outgoing.sector", "outgoing.agency", "outgoing.transfer"}
+        assert {s["spec"]["srcQueue"] for s in shovels} == {
+            "outgoing.sector",
+            "outgoing.agency",
+            "outgoing.transfer",
+            "outgoing.feedback",
+        }
         assert all("uri" not in str(s["spec"]).lower().replace("urisecret", "") for s in shovels)
     (cluster,) = [d for d in build("platform") if d["kind"] == "RabbitmqCluster"]
     assert cluster["spec"]["replicas"] >= 3

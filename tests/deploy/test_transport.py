@@ -105,13 +105,14 @@ def test_only_the_agencies_networks_reach_the_broker_from_outside_and_only_its_a
             assert "ipBlock" not in peer
 
 
-def test_agency_users_are_held_to_their_own_queue_of_the_agencies_vhost():
+def test_agency_users_are_held_to_their_own_queues_and_inbound_exchange_of_the_agencies_vhost():
     rec = record(REGISTRY)
     for agency in AGENCIES:
         grants = [p for p in rec.permissions if p["user"] == agency]
         assert [p["vhost"] for p in grants] == [REGISTRY.agencies_vhost], agency
         (grant,) = grants
-        assert grant["configure"] == "^$" and grant["write"] == "^$"
+        # Publish to its own inbound exchange only (what it tells the Missions), declare nothing.
+        assert grant["configure"] == "^$" and grant["write"] == f"^{agency}\\.inbound$"
         assert agency in grant["read"] and not any(a in grant["read"] for a in AGENCIES - {agency})
     # Their passwords are their own Secrets, imported by the Topology Operator.
     users = {d["metadata"]["name"]: d["spec"] for d in build("platform") if d["kind"] == "User"}

@@ -82,16 +82,63 @@ def test_a_site_without_the_route_in_its_config_admits_no_transfer():
     admit_transfer(event, GENUINE, config)
 
 
-def test_only_the_transfer_shovels_add_forward_headers_in_the_definitions_and_operator_resources(monkeypatch):
+def test_only_the_transfer_and_agency_inbound_shovels_add_forward_headers(monkeypatch):
+    """In the definitions and the operator resources alike."""
     monkeypatch.setenv("PASSERELLE_ENV", "development")
     registry = load()
     shovels = record(registry).shovels
     forwarding = {(s["vhost"], s["name"]) for s in shovels if s["value"].get("add-forward-headers")}
-    expected = {(m.vhost, "to-transfers") for m in registry.missions} | {
-        (registry.transfers_vhost, f"to-{m.code}") for m in registry.missions
-    }
+    expected = (
+        {(m.vhost, "to-transfers") for m in registry.missions}
+        | {(registry.transfers_vhost, f"to-{m.code}") for m in registry.missions}
+        | {(registry.agencies_vhost, f"{a}-to-{m.code}") for m in registry.missions for a in ("forem", "actiris")}
+    )
     assert forwarding == expected
     resources = [r for rs in operator_resources(registry).values() for r in rs if r["kind"] == "Shovel"]
     assert {
         (r["spec"]["vhost"], r["spec"]["name"]) for r in resources if r["spec"].get("addForwardHeaders")
     } == expected
+
+
+# -- what an agency sends a Mission ---------------------------------------------------------------------------
+AGENCIES_VHOST = "/agencies"
+FROM_FOREM = {"x-shovelled": [hop("forem-to-mirec", AGENCIES_VHOST, **{"src-queue": "forem.inbound.mirec"})]}
+
+
+def test_an_agency_event_is_the_agency_whose_queue_the_broker_read_it_from():
+    assert forwarded.check_agency_route(
+        "/agencies/forem", FROM_FOREM, AGENCIES_VHOST, "mirec", ("forem", "actiris")
+    ) == ("forem")
+
+
+@pytest.mark.parametrize(
+    ("source", "headers", "why"),
+    [
+        # Le Forem claims to be Actiris: its queue says otherwise.
+        ("/agencies/actiris", FROM_FOREM, "names another sender"),
+        # No shovel: put into the Mission's exchange by hand.
+        ("/agencies/forem", {}, "no forward header"),
+        # Le Forem's own forged entry comes after the shovel's, which reads from another vhost here.
+        (
+            "/agencies/forem",
+            {"x-shovelled": [hop("to-transfers", "/mission-mirena"), FROM_FOREM["x-shovelled"][0]]},
+            "not from the agencies' vhost",
+        ),
+        # Routed to another Mission's queue, then shovelled here (a misconfiguration): refused.
+        (
+            "/agencies/forem",
+            {"x-shovelled": [hop("forem-to-mirec", AGENCIES_VHOST, **{"src-queue": "forem.inbound.mirena"})]},
+            "no agency's queue for mirec",
+        ),
+    ],
+)
+def test_an_agency_event_that_did_not_come_its_agencys_way_is_not_admitted(source, headers, why):
+    with pytest.raises(NotAdmitted, match=why):
+        forwarded.check_agency_route(source, headers, AGENCIES_VHOST, "mirec", ("forem", "actiris"))
+
+
+def test_a_site_without_the_agencies_vhost_in_its_config_admits_no_agency_event():
+    event = SimpleNamespace(source="/agencies/forem")
+    with pytest.raises(NotAdmitted, match="no agency route"):
+        forwarded.admit_agency_event(event, FROM_FOREM, {})
+    forwarded.admit_agency_event(event, FROM_FOREM, {forwarded.AGENCIES_VHOST_KEY: AGENCIES_VHOST, "SITE": "mirec"})

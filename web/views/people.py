@@ -283,6 +283,7 @@ def person(page, id):
         "plans": lambda: g.get(f"/beneficiaries/{id}/plan"),
         "assessments": lambda: g.get(f"/beneficiaries/{id}/assessments"),
         "corrections": lambda: g.get(f"/beneficiaries/{id}/corrections"),
+        "agency_facts": lambda: g.get(f"/beneficiaries/{id}/agency-facts"),
     }
     for kind in ("social", "pedagogical"):
         if page.may(f"beneficiary.notes.{kind}"):
@@ -341,6 +342,7 @@ def person(page, id):
         assessments=assessments,
         competence_label=competence_label,
         corrections=got_first["corrections"],
+        agency_facts=got_first["agency_facts"],
         trainings=got_first.get("trainings"),
         identity_form=Form({}),
     )

@@ -1,7 +1,8 @@
 """Subject access (GDPR art. 15), the beneficiary service's part: everything it holds about one person.
 
 The file (identity, national or BIS number, contact details, referrer, stage and status), target groups
-with their evidence (sensitive or not: it is the person's own), agency disclosures, every move of the path,
+with their evidence (sensitive or not: it is the person's own), agency disclosures and what the agencies told
+the Mission about the person (``beneficiary.agency_facts``), every move of the path,
 every plan version, every assessment, every note of every kind, every episode of accompaniment, the first
 contract of each episode and its six-month check (``contract``: the latest one), the other Missions said to
 follow the person, the provisional files merged into this one (``beneficiary.identity``), the file's transfers
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from beneficiary import application as app
 from beneficiary import transfer_records
 from beneficiary.models import (
+    AgencyFact,
     Assessment,
     Audit,
     Contract,
@@ -64,6 +66,7 @@ def export(session: Session, actor: Actor, clock: Clock, beneficiary_id: object)
         "file": record(who, leave_out=("search_name",)),
         "target_groups": records(of(TargetGroup, TargetGroup.since, TargetGroup.id)),
         "disclosures": records(of(Disclosure, Disclosure.given_on, Disclosure.id)),
+        "agency_facts": records(of(AgencyFact, AgencyFact.occurred_on, AgencyFact.received_at)),
         "path": records(of(StageTransition, StageTransition.at, StageTransition.id)),
         "plans": records(of(PlanVersion, PlanVersion.version)),
         "assessments": records(of(Assessment, Assessment.assessed_on, Assessment.id)),

@@ -37,6 +37,7 @@ from beneficiary.enums import (
     SENT,
 )
 from beneficiary.models import (
+    AgencyFact,
     Assessment,
     Audit,
     Beneficiary,
@@ -759,6 +760,7 @@ def erase(session: Session, actor: Actor, clock: Clock, source: str, beneficiary
         Disclosure,
         Episode,
         Orientation,
+        AgencyFact,
     ):
         session.execute(delete(model).where(model.beneficiary_id == who.id))
     session.execute(delete(FollowedElsewhere).where(FollowedElsewhere.pseudonym == who.pseudonym))

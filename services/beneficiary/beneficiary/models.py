@@ -412,3 +412,37 @@ class Referral(Base):
         Index("ix_referral_organisation", "organisation", "submitted_at"),
         Index("ix_referral_same_person", "organisation", "search_name", "birth_date"),
     )
+
+
+class AgencyFact(Base):
+    """What an agency told this Mission about a person (``beneficiary.agency_facts``): a registration status, a
+    training entered or left, employment started or ended, a six-month verification answered. Kept as the agency
+    sent it, for the counsellor team; nothing on the file changes by it."""
+
+    __tablename__ = "agency_fact"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    beneficiary_id: Mapped[str] = mapped_column(ForeignKey("beneficiary.id", ondelete="CASCADE"), index=True)
+    agency: Mapped[str] = mapped_column(String(10))
+    # The agency's CloudEvents id: applied once (the inbox), and unique here besides.
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event_type: Mapped[str] = mapped_column(String(100))
+    # The day the fact happened, as the agency dates it (the type's first date: on, started_on, ended_on...).
+    occurred_on: Mapped[date] = mapped_column(Date)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The event's data without the addressing (mission, agency_reference): the fields as the contract names them.
+    facts: Mapped[dict] = mapped_column(JSON)
+
+
+class AgencyRefusal(Base):
+    """An agency's event this Mission refused, and why: what the agency read on its feedback queue. No person
+    in it (the refused event may name none this Mission knows); its reason names the agency's reference."""
+
+    __tablename__ = "agency_refusal"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(10))
+    event_type: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(500))
+    refused_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -4,6 +4,7 @@
 from beneficiary import application as app
 from beneficiary import gaps, identity, queries, schemas
 from beneficiary.handover import Transfers
+from beneficiary.inbound import Inbound
 from beneficiary.orientations import file_answer
 from beneficiary.orienting import Orientations
 from beneficiary.protection import DataProtection
@@ -17,7 +18,7 @@ from kit.rpc import TimedRpcProxy
 from kit.service import ServiceBase
 
 
-class BeneficiaryService(Referrals, Transfers, Orientations, DataProtection, ServiceBase):
+class BeneficiaryService(Referrals, Transfers, Inbound, Orientations, DataProtection, ServiceBase):
     name = "beneficiary"
     caller = Caller()
     uses_sector_key = True  # pseudonyms at intake: the site checks the key at start (runtime.site_runner.check_secrets)
