@@ -24,7 +24,8 @@ Both purge in batches (``BATCH`` rows a transaction), so a large backlog never h
 or a long transaction (PostgreSQL) against the service's own writes; a crash between batches leaves a smaller
 backlog for the next run, never a half-deleted batch. A dry run counts with the same conditions.
 
-The person-level rules (files closed for years, the audit trail, transfer requests left unanswered) are the
+The person-level rules (files closed for years, the audit trail, transfer requests left unanswered, partners'
+referrals declined) are the
 beneficiary service's (``beneficiary.retention``); InterMire's pseudonymised facts older than
 ``sector_facts_years`` are its reporting's (``reporting.retention``). ``sector_facts_years`` is an InterMire
 setting: a Mission's own block may not set it (``kit.registry``).
@@ -57,6 +58,9 @@ MIN_YEARS = 1
 # A transfer request is left a fortnight at least before it expires: the receiving Mission's counsellors
 # need to read it, and a holiday week should not decline a person's move for them.
 MIN_PENDING_DAYS = 14
+# A declined referral is kept a month at least: the partner reads the answer and its reason, and the same person
+# sent again with nothing new within that time is still recognised and refused (beneficiary.referrals).
+MIN_DECLINED_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,8 @@ class Periods:
     inbox_days: int = 30
     # A transfer request received and never answered is declined after this many days (``beneficiary.retention``).
     transfers_pending_days: int = 60
+    # A partner's referral declined is deleted this many days after its answer (``beneficiary.retention``).
+    referrals_declined_days: int = 180
     # InterMire only: its pseudonymised facts are kept for the funders' multi-year comparisons, then dropped.
     sector_facts_years: int = 10
 
@@ -91,6 +97,7 @@ class PeriodsSchema(Schema):
     outbox_days = _period(MIN_MESSAGE_DAYS, 3650)
     inbox_days = _period(MIN_MESSAGE_DAYS, 3650)
     transfers_pending_days = _period(MIN_PENDING_DAYS, 3650)
+    referrals_declined_days = _period(MIN_DECLINED_DAYS, 3650)
     sector_facts_years = _period(MIN_YEARS, 100)
 
 

@@ -183,6 +183,7 @@ def test_dry_run_lists_what_the_run_removes_and_a_second_run_removes_nothing(pla
         "outbox_days": 30,
         "inbox_days": 30,
         "transfers_pending_days": 60,
+        "referrals_declined_days": 180,
         "sector_facts_years": 10,
     }
     assert sorted(said["beneficiary"]["files"]) == sorted([exited_long_ago, dropped_long_ago])

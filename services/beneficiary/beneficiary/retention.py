@@ -10,6 +10,10 @@
   declined with the reason ``expired`` (``beneficiary.transfer_records``): the file it carried is dropped here,
   and the answer tells the sending Mission, whose file stays open (it may ask again). Audited as
   ``beneficiary.transfer.expire``.
+- A **partner's referral declined** is deleted ``referrals_declined_days`` after its answer: what the partner
+  gave of a person the Mission did not take in is kept only while the partner may read the answer and a same
+  referral sent again may be recognised (``beneficiary.referrals``). A referral accepted went into the file and
+  goes with it (erasure); one still unanswered waits in the counsellors' list.
 - The outbox and inbox as every service purges them (``kit.retention``).
 
 A dry run answers the same counts and the same file ids without writing anything. The real run's order matters
@@ -31,7 +35,8 @@ from sqlalchemy.orm import Session
 from beneficiary import application as app
 from beneficiary import transfer_records
 from beneficiary.enums import DROPPED_OUT, EXITED, KIND_DROPPED_OUT, KIND_EXITED
-from beneficiary.models import Audit, Beneficiary, StageTransition
+from beneficiary.models import Audit, Beneficiary, Referral, StageTransition
+from beneficiary.referrals import DECLINED
 from kit.actor import Actor
 from kit.application import Clock, Outcome, to_outbox
 from kit.errors import NotFound
@@ -61,22 +66,29 @@ def apply(
     transaction: Transaction, actor: Actor, clock: Clock, source: str, periods: Periods, dry_run: bool
 ) -> dict[str, Any]:
     """The schedule applied once (or only counted, ``dry_run``): ``{"dry_run", "periods", "outbox", "inbox",
-    "audit", "transfers", "files", "more"}``, ``files`` the ids of the files erased (or that would be),
-    ``transfers`` those of the requests declined as expired (or that would be)."""
+    "audit", "referrals", "transfers", "files", "more"}``, ``referrals`` how many declined referrals go, ``files``
+    the ids of the files erased (or that would be), ``transfers`` those of the requests declined as expired (or
+    that would be)."""
     now = clock.now()
     files_before = cutoff(now, years=periods.closed_files_years)
     audit_old = Audit.at < cutoff(now, years=periods.audit_years)
     requested_before = cutoff(now, days=periods.transfers_pending_days).date()
+    declined_old = (Referral.status == DECLINED) & (
+        Referral.answered_on < cutoff(now, days=periods.referrals_declined_days).date()
+    )
     answer: dict[str, Any] = {"dry_run": dry_run, "periods": periods.as_dict()}
     if dry_run:
         messages = purge_messages(transaction, periods, now, dry_run=True)
         with transaction() as session:
             audit = session.scalar(select(func.count()).select_from(Audit).where(audit_old)) or 0
+            referrals = session.scalar(select(func.count()).select_from(Referral).where(declined_old)) or 0
             files = closed_files(session, files_before)
             transfers = transfer_records.expired(session, requested_before)
-        return answer | messages | {"audit": audit, "transfers": transfers, "files": files, "more": False}
+        counts = {"audit": audit, "referrals": referrals, "transfers": transfers, "files": files}
+        return answer | messages | counts | {"more": False}
     messages = purge_messages(transaction, periods, now, dry_run=False)
     audit, more_audit = purge(transaction, Audit.__table__.c.id, audit_old)
+    referrals, more_referrals = purge(transaction, Referral.__table__.c.id, declined_old)
     with transaction() as session:
         expiring = transfer_records.expired(session, requested_before, FILES_PER_CALL + 1)
     declined = []
@@ -98,5 +110,8 @@ def apply(
             except NotFound:
                 continue  # erased on request since it was listed: nothing more to do
         erased.append(beneficiary_id)
-    more = messages["more"] or more_audit or len(due) > FILES_PER_CALL or len(expiring) > FILES_PER_CALL
-    return answer | messages | {"audit": audit, "transfers": declined, "files": erased, "more": more}
+    more = (
+        messages["more"] or more_audit or more_referrals or len(due) > FILES_PER_CALL or len(expiring) > FILES_PER_CALL
+    )
+    counts = {"audit": audit, "referrals": referrals, "transfers": declined, "files": erased}
+    return answer | messages | counts | {"more": more}

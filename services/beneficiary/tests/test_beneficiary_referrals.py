@@ -217,3 +217,28 @@ def test_a_referral_of_someone_on_file_is_the_intakes_409_and_stays_received(sto
     assert anne.get_referral(sent["id"])["status"] == "received"
     with session(store) as s:
         assert s.scalar(select(func.count()).select_from(Beneficiary)) == 1
+
+
+def test_a_declined_referral_is_deleted_by_retention_after_its_period_and_the_others_stay(store):
+    from datetime import timedelta
+
+    clock = FixedClock()
+    paul = worker(BeneficiaryService, store, PAUL, clock=clock, employer=FakeDirectory())
+    anne = worker(BeneficiaryService, store, ANNE, clock=clock, employer=FakeDirectory())
+    declined = paul.submit_referral(referral())["id"]
+    waiting = paul.submit_referral(referral(niss=None, first_name="Marc", birth_date="1990-01-02"))["id"]
+    anne.decline_referral(declined, {"reason": "La personne habite hors du bassin de la Mission."})
+    director = worker(BeneficiaryService, store, Actor("passerelle-retention", "mirec", ("director",)), clock=clock)
+    periods = {"referrals_declined_days": 180}
+    clock.at += timedelta(days=180)  # on the last day of its period: kept
+    assert director.apply_retention(periods, False)["referrals"] == 0
+    clock.at += timedelta(days=1)
+    assert director.apply_retention(periods, True)["referrals"] == 1
+    with session(store) as s:
+        assert s.scalar(select(func.count()).select_from(Referral)) == 2  # the dry run removed nothing
+    assert director.apply_retention(periods, False)["referrals"] == 1
+    with session(store) as s:
+        assert set(s.scalars(select(Referral.id))) == {waiting}  # the unanswered one waits in the list
+    with pytest.raises(ValidationFailed) as refused:
+        director.apply_retention({"referrals_declined_days": 29}, True)
+    assert list(refused.value.errors) == ["referrals_declined_days"]

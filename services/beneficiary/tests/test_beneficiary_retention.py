@@ -26,6 +26,7 @@ PERIODS = {
     "outbox_days": 30,
     "inbox_days": 30,
     "transfers_pending_days": 60,
+    "referrals_declined_days": 180,
     "sector_facts_years": 10,
 }
 YEAR = timedelta(days=365)
