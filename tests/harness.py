@@ -395,6 +395,20 @@ class TestPlatform:
         return reply["routed"]
 
 
+def module_platform(tmp_path_factory, name: str, sites: dict[str, list[str] | None], **options):
+    """A test module's platform, for a module-scoped fixture (``yield from module_platform(...)``): declared and
+    migrated, the sites of ``sites`` started in that order (code → the services it runs, None for all five), torn
+    down after the module. ``options`` go to ``TestPlatform`` (``missions`` defaults to the Missions started)."""
+    options.setdefault("missions", tuple(code for code in sites if code != "intermire"))
+    platform = TestPlatform(tmp_path_factory.mktemp(name), **options).setup()
+    try:
+        for code, services in sites.items():
+            platform.start(code, services=services)
+        yield platform
+    finally:
+        platform.teardown()
+
+
 @contextmanager
 def gateway_client(platform: TestPlatform, **environ: str):
     """The gateway in this process over ``platform``'s services, in development mode: werkzeug's test client."""

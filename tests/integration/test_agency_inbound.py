@@ -19,7 +19,7 @@ from contracts.agency import inbound
 from contracts.envelope import STRUCTURED
 from contracts.samples import inbound_sample
 from runtime.demo import DemoFactory
-from tests.harness import TestPlatform, bearer, gateway_client, wait_until
+from tests.harness import bearer, module_platform, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -34,19 +34,9 @@ HANDLER = "beneficiary.on_agency_event"
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    p = TestPlatform(tmp_path_factory.mktemp("inbound"), missions=("mirec", "mirena"), intermire=False).setup()
-    try:
-        p.start("mirec", services=["beneficiary"])
-        p.start("mirena", services=["beneficiary"])
-        yield p
-    finally:
-        p.teardown()
-
-
-@pytest.fixture(scope="module")
-def client(platform):
-    with gateway_client(platform) as client:
-        yield client
+    yield from module_platform(
+        tmp_path_factory, "inbound", {"mirec": ["beneficiary"], "mirena": ["beneficiary"]}, intermire=False
+    )
 
 
 def intake(seed: int) -> dict:

@@ -21,7 +21,7 @@ from contracts.agency import catalogue
 from contracts.envelope import EXCHANGES
 from kit.actor import Actor
 from runtime.demo import DemoFactory
-from tests.harness import ROOT, TestPlatform, wait_until
+from tests.harness import ROOT, module_platform, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -34,12 +34,7 @@ INTERNAL_REGISTERED = "be.mire.beneficiary.registered.v1"
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    p = TestPlatform(tmp_path_factory.mktemp("cloudevents"), missions=("mirec",), intermire=False).setup()
-    try:
-        p.start("mirec", services=["beneficiary"])
-        yield p
-    finally:
-        p.teardown()
+    yield from module_platform(tmp_path_factory, "cloudevents", {"mirec": ["beneficiary"]}, intermire=False)
 
 
 def register_for_le_forem(platform, seed: int, reference: str) -> str:

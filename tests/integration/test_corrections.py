@@ -15,7 +15,7 @@ import pytest
 from contracts.agency import catalogue
 from gateway.auth import mint
 from runtime.demo import DemoFactory
-from tests.harness import TestPlatform, gateway_client, wait_until
+from tests.harness import module_platform, wait_until
 from tests.integration.test_agency_delivery import Agencies
 
 pytestmark = pytest.mark.integration
@@ -37,18 +37,12 @@ DORA = auth("dora.director", ["director"])
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    p = TestPlatform(tmp_path_factory.mktemp("corrections"), missions=("mirec",), intermire=False).setup()
-    try:
-        p.start("mirec", services=["beneficiary", "employer", "matching", "reporting"])
-        yield p
-    finally:
-        p.teardown()
-
-
-@pytest.fixture(scope="module")
-def client(platform):
-    with gateway_client(platform) as client:
-        yield client
+    yield from module_platform(
+        tmp_path_factory,
+        "corrections",
+        {"mirec": ["beneficiary", "employer", "matching", "reporting"]},
+        intermire=False,
+    )
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import pytest
 from contracts.agency import catalogue
 from gateway.auth import mint
 from runtime.demo import DemoFactory
-from tests.harness import ROOT, TestPlatform, gateway_client, wait_until
+from tests.harness import ROOT, module_platform, wait_until
 from tests.integration.test_agency_delivery import Agencies
 
 pytestmark = pytest.mark.integration
@@ -41,19 +41,9 @@ ANALYST = auth("ines.analyst", ["intermire_analyst"], "intermire")
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    p = TestPlatform(tmp_path_factory.mktemp("episodes"), missions=("mirec",)).setup()
-    try:
-        p.start("mirec", services=["beneficiary", "employer", "matching", "reporting"])
-        p.start("intermire")
-        yield p
-    finally:
-        p.teardown()
-
-
-@pytest.fixture(scope="module")
-def client(platform):
-    with gateway_client(platform) as client:
-        yield client
+    yield from module_platform(
+        tmp_path_factory, "episodes", {"mirec": ["beneficiary", "employer", "matching", "reporting"], "intermire": None}
+    )
 
 
 def intake(seed: int, **changes) -> dict:

@@ -27,7 +27,7 @@ from kit.errors import Forbidden
 from kit.permissions import POLICY
 from kit.taxonomy import DEMO_DIR, load
 from runtime.demo import DemoFactory
-from tests.harness import DEVELOPMENT_ENV, TestPlatform, wait_until
+from tests.harness import DEVELOPMENT_ENV, module_platform, wait_until
 
 pytestmark = pytest.mark.integration
 ROLES = sorted({role for roles in POLICY.values() for role in roles} | {"forem", "actiris"})
@@ -49,13 +49,7 @@ FILLER = {
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    p = TestPlatform(tmp_path_factory.mktemp("gateway"), missions=("mirec",)).setup()
-    try:
-        p.start("mirec")
-        p.start("intermire")
-        yield p
-    finally:
-        p.teardown()
+    yield from module_platform(tmp_path_factory, "gateway", {"mirec": None, "intermire": None})
 
 
 @pytest.fixture(scope="module")

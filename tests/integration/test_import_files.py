@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from gateway.auth import mint
 from kit.db import normalize_url
 from runtime.importing.run import Importer
-from tests.harness import DEVELOPMENT_ENV, ROOT, TestPlatform, gateway_client, wait_until
+from tests.harness import DEVELOPMENT_ENV, ROOT, module_platform, wait_until
 from tests.importfiles import employers_file, people_file
 
 pytestmark = pytest.mark.integration
@@ -32,18 +32,9 @@ COUNSELLOR = {"Authorization": f"Bearer {mint('anne.counsellor', 'mirec', ['coun
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    p = TestPlatform(tmp_path_factory.mktemp("import"), missions=("mirec",), intermire=False).setup()
-    try:
-        p.start("mirec", services=["beneficiary", "employer", "reporting"])
-        yield p
-    finally:
-        p.teardown()
-
-
-@pytest.fixture(scope="module")
-def client(platform):
-    with gateway_client(platform) as client:
-        yield client
+    yield from module_platform(
+        tmp_path_factory, "import", {"mirec": ["beneficiary", "employer", "reporting"]}, intermire=False
+    )
 
 
 def counts(platform) -> dict[str, int]:

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from runtime.demo import DemoFactory
-from tests.harness import TestPlatform, bearer, gateway_client, wait_until
+from tests.harness import bearer, module_platform, wait_until
 
 pytestmark = pytest.mark.integration
 M = "/missions/mirec"
@@ -32,18 +32,7 @@ HELD = TODAY - timedelta(days=2)
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    p = TestPlatform(tmp_path_factory.mktemp("meetings"), missions=("mirec",)).setup()
-    try:
-        p.start("mirec")
-        yield p
-    finally:
-        p.teardown()
-
-
-@pytest.fixture(scope="module")
-def client(platform):
-    with gateway_client(platform) as c:
-        yield c
+    yield from module_platform(tmp_path_factory, "meetings", {"mirec": None})
 
 
 def new_partner(client, name: str, partner_type: str) -> str:

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.harness import TestPlatform, bearer, gateway_client, wait_until
+from tests.harness import bearer, module_platform, wait_until
 
 pytestmark = pytest.mark.integration
 PLAN = {
@@ -27,18 +27,7 @@ COUNSELLOR = bearer("mirec", "counsellor", "anne")
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    p = TestPlatform(tmp_path_factory.mktemp("orientations"), missions=("mirec",)).setup()
-    try:
-        p.start("mirec")
-        yield p
-    finally:
-        p.teardown()
-
-
-@pytest.fixture(scope="module")
-def client(platform):
-    with gateway_client(platform) as client:
-        yield client
+    yield from module_platform(tmp_path_factory, "orientations", {"mirec": None})
 
 
 AGENT = bearer("mirec", "employer_relations", "paul")

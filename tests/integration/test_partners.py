@@ -9,7 +9,7 @@ import pytest
 
 from gateway.auth import mint
 from kit.actor import Actor
-from tests.harness import TestPlatform, gateway_client, wait_until
+from tests.harness import module_platform, wait_until
 
 pytestmark = pytest.mark.integration
 P = "/missions/mirec/partners"
@@ -30,20 +30,9 @@ MIRENA_DIRECTOR = auth("noe.director", ["director"], "mirena")
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    p = TestPlatform(tmp_path_factory.mktemp("partners"), missions=("mirec", "mirena")).setup()
-    try:
-        p.start("mirec", services=["employer"])
-        p.start("mirena", services=["employer"])
-        p.start("intermire")
-        yield p
-    finally:
-        p.teardown()
-
-
-@pytest.fixture(scope="module")
-def client(platform):
-    with gateway_client(platform) as client:
-        yield client
+    yield from module_platform(
+        tmp_path_factory, "partners", {"mirec": ["employer"], "mirena": ["employer"], "intermire": None}
+    )
 
 
 def create(client, body, headers=ERIC, path=P):

@@ -19,7 +19,7 @@ from convention.models import Internship, Project, Trainee
 
 from kit.taxonomy import DEMO_DIR, load
 from runtime.demo import DemoFactory
-from tests.harness import TestPlatform, bearer, gateway_client, wait_until
+from tests.harness import bearer, module_platform, wait_until
 
 pytestmark = pytest.mark.integration
 B = "/missions/mirec/beneficiaries"
@@ -31,19 +31,11 @@ MONTH = TODAY[:7]
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    p = TestPlatform(tmp_path_factory.mktemp("identity"), missions=("mirec",)).setup()
-    try:
-        p.start("mirec", services=["beneficiary", "convention", "matching", "reporting"])
-        p.start("intermire")
-        yield p
-    finally:
-        p.teardown()
-
-
-@pytest.fixture(scope="module")
-def client(platform):
-    with gateway_client(platform) as client:
-        yield client
+    yield from module_platform(
+        tmp_path_factory,
+        "identity",
+        {"mirec": ["beneficiary", "convention", "matching", "reporting"], "intermire": None},
+    )
 
 
 def auth(role="counsellor", sub="anne"):

@@ -14,7 +14,7 @@ from werkzeug.test import Client
 
 from gateway.app import Gateway
 from gateway.auth import mint
-from tests.harness import TestPlatform
+from tests.harness import module_platform
 
 pytestmark = pytest.mark.integration
 MADE_UP = "made-up-person"
@@ -24,13 +24,9 @@ START, END = date.today() - timedelta(days=150), date.today() - timedelta(days=2
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    p = TestPlatform(tmp_path_factory.mktemp("references"), missions=("mirec", "mirena"), intermire=False).setup()
-    try:
-        p.start("mirec")
-        p.start("mirena", services=["beneficiary", "employer"])
-        yield p
-    finally:
-        p.teardown()
+    yield from module_platform(
+        tmp_path_factory, "references", {"mirec": None, "mirena": ["beneficiary", "employer"]}, intermire=False
+    )
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from gateway.auth import mint
 from runtime.demo import DemoFactory
-from tests.harness import TestPlatform, gateway_client, wait_until
+from tests.harness import module_platform, wait_until
 
 pytestmark = pytest.mark.integration
 R = "/missions/{code}/referrals"
@@ -25,19 +25,7 @@ EVENT_FIELDS = {"referral_id", "organisation", "partner_type", "on", "beneficiar
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    p = TestPlatform(tmp_path_factory.mktemp("referrals"), missions=("mirec", "mirena")).setup()
-    try:
-        p.start("mirec")
-        p.start("mirena")
-        yield p
-    finally:
-        p.teardown()
-
-
-@pytest.fixture(scope="module")
-def client(platform):
-    with gateway_client(platform) as client:
-        yield client
+    yield from module_platform(tmp_path_factory, "referrals", {"mirec": None, "mirena": None})
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pytest
 
 from gateway.auth import mint
 from runtime.demo import DemoFactory
-from tests.harness import TestPlatform, gateway_client, wait_until
+from tests.harness import TestPlatform, wait_until
 
 pytestmark = pytest.mark.integration
 TODAY = date.today()
@@ -39,12 +39,6 @@ def platform(tmp_path_factory):
     finally:
         os.environ.pop("PASSERELLE_DUE_METRICS_INTERVAL", None)
         p.teardown()
-
-
-@pytest.fixture(scope="module")
-def client(platform):
-    with gateway_client(platform) as client:
-        yield client
 
 
 def auth(sub, roles, mission="mirec"):

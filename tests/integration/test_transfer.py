@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from gateway.auth import mint
 from kit.actor import Actor
 from runtime.demo import DemoFactory
-from tests.harness import TestPlatform, gateway_client, wait_until
+from tests.harness import module_platform, wait_until
 
 pytestmark = pytest.mark.integration
 PLAN = {
@@ -33,20 +33,7 @@ NOTE = "Suivi social : logement trouvé à Namur, déménagement prévu en janvi
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    p = TestPlatform(tmp_path_factory.mktemp("transfer"), missions=("mirec", "mirena")).setup()
-    try:
-        p.start("intermire")
-        p.start("mirec")
-        p.start("mirena")
-        yield p
-    finally:
-        p.teardown()
-
-
-@pytest.fixture(scope="module")
-def client(platform):
-    with gateway_client(platform) as client:
-        yield client
+    yield from module_platform(tmp_path_factory, "transfer", {"intermire": None, "mirec": None, "mirena": None})
 
 
 def auth(mission, sub="anne", roles=("counsellor",)):

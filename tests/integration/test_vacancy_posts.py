@@ -9,7 +9,7 @@ import pytest
 
 from kit.taxonomy import DEMO_DIR, load
 from runtime.demo import DemoFactory
-from tests.harness import TestPlatform, bearer, gateway_client, wait_until
+from tests.harness import bearer, module_platform, wait_until
 
 pytestmark = pytest.mark.integration
 CODE = {label: code for code, label in load(str(DEMO_DIR)).competences.items()}
@@ -19,18 +19,7 @@ M = "/missions/mirec"
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    p = TestPlatform(tmp_path_factory.mktemp("posts"), missions=("mirec",)).setup()
-    try:
-        p.start("mirec")
-        yield p
-    finally:
-        p.teardown()
-
-
-@pytest.fixture(scope="module")
-def client(platform):
-    with gateway_client(platform) as client:
-        yield client
+    yield from module_platform(tmp_path_factory, "posts", {"mirec": None})
 
 
 def auth(role: str) -> dict:
