@@ -184,6 +184,7 @@ class BeneficiaryOrientationOutcomeV1(BeneficiaryOrientation, frozen=True, kw_on
         "cancelled (the reason stays in the file)."
     )
     outcome: Code
+    on: Day
 
 
 # -- referrals in (a partner refers a person to the Mission): ids, the partner's organisation and type only

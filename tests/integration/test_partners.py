@@ -16,8 +16,8 @@ P = "/missions/mirec/partners"
 CHARLEROI, FARCIENNES, CHATELET = "52011", "52018", "52012"
 
 
-def auth(sub, roles, mission="mirec"):
-    return {"Authorization": f"Bearer {mint(sub, mission, list(roles))}"}
+def auth(sub, roles, mission="mirec", organisation=None):
+    return {"Authorization": f"Bearer {mint(sub, mission, list(roles), organisation=organisation)}"}
 
 
 ERIC = auth("eric.agent", ["employer_relations"])
@@ -176,7 +176,7 @@ def test_a_withdrawn_service_stays_readable_but_is_no_longer_offered(client, pla
         evening["id"]: "ale",
         directory["housing"]["id"]: "cpas",
     }
-    partner = Actor("paula.partner", "mirec", ("partner",))
+    partner = Actor("paula.partner", "mirec", ("partner",), directory["cpas"]["id"])
     assert platform.rpc("mirec", "employer", "known_partners", [ale["id"], "x"], actor=partner) == {ale["id"]: "ale"}
     elsewhere = Actor("nina.agent", "mirena", ("employer_relations",))
     assert platform.rpc("mirena", "employer", "known_partners", [ale["id"]], actor=elsewhere) == {}
@@ -186,7 +186,8 @@ def test_who_may_write_and_read_the_directory(client, directory):
     cpas = directory["cpas"]
     assert client.post(P, json={"name": "X"}, headers=ANNE).status_code == 403
     assert client.post(f"{P}/{cpas['id']}/publish", headers=ANNE).status_code == 403
-    assert client.get(P, headers=auth("paula.partner", ["partner"])).status_code == 403
+    # A partner (its token scoped to its organisation) reads nothing of the directory.
+    assert client.get(P, headers=auth("paula.partner", ["partner"], organisation=cpas["id"])).status_code == 403
     assert client.get(P, headers=ANALYST).status_code == 404  # not a Mission's: the gateway names none to it
     assert client.get("/intermire/partners", headers=DORA).status_code == 404
 

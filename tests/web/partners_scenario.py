@@ -37,7 +37,7 @@ def a_partner_directory_kept_and_searched(front, chromium):
     try:
         eric.sign_in("mirec", "eric")
         page = eric.page
-        page.get_by_role("link", name="Partenaires").click()
+        page.get_by_role("link", name="Partenaires", exact=True).click()
         eric.audit()
         page.get_by_role("link", name="Ajouter une organisation").click()
         eric.audit()
@@ -90,7 +90,7 @@ def a_partner_directory_kept_and_searched(front, chromium):
         page.screenshot(path=str(_shots() / "partner-organisation.png"), full_page=True)
 
         anne.sign_in("mirec", "anne")
-        anne.page.get_by_role("link", name="Partenaires").click()
+        anne.page.get_by_role("link", name="Partenaires", exact=True).click()
         anne.audit()
         expect(anne.page.get_by_role("link", name="Ajouter une organisation")).to_have_count(0)
         anne.page.get_by_label("Besoin").select_option("housing")
