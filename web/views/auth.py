@@ -8,6 +8,7 @@ from werkzeug.exceptions import NotFound
 
 from gateway.auth import mint
 from web.app import view
+from web.gateway import GatewayError
 from web.i18n import LANGUAGES, N_
 from web.oidc import OidcClient
 
@@ -21,8 +22,9 @@ DEMO_USERS = (
     ("daniel", "Daniel Collignon", ("director",), N_("Directeur (seconde signature)")),
     ("diane", "Diane Wéry", ("dpo",), N_("Déléguée à la protection des données")),
 )
-# A local partner's demo user (development mode): the organisation it acts for is typed at sign-in, an id of
-# the Mission's partner directory (its token's ``organisation`` claim, gateway.auth).
+# A local partner's demo user (development mode): the organisation it acts for is given at sign-in, an id of
+# the Mission's partner directory (its token's ``organisation`` claim, gateway.auth), typed or picked from the
+# Mission's organisations the page lists (``demo_organisations``).
 PARTNER_USERS = (("paul", "Paul Martin", ("partner",), N_("Partenaire (CPAS, ALE, opérateur…)")),)
 # InterMire's demo analyst (development mode): sector figures only, no Mission.
 SECTOR_USERS = (("ines", "Inès Marchal", ("intermire_analyst",), N_("Analyste InterMire")),)
@@ -44,6 +46,22 @@ def sign_in_user(page, user: dict, back: str):
     return page.redirect(_safe_next(back))
 
 
+def demo_organisations(page) -> dict[str, list[tuple[str, str]]]:
+    """Each Mission's partner organisations (id, name), read as its demo director would, for the partner's
+    sign-in (development mode only). A Mission whose directory does not answer lists none: the id is typed."""
+
+    def listed(code: str) -> list[tuple[str, str]]:
+        token = mint(f"dora@{code}", code, ["director"], ttl=60)
+        try:
+            found = page.app.gateway.call("GET", f"/missions/{code}/partners", token, params={"page_size": 100})
+        except GatewayError:
+            return []
+        return [(p["id"], p["name"]) for p in found["items"]]
+
+    codes = [code for code, _ in page.app.missions]
+    return dict(zip(codes, page.app.pool.map(listed, codes), strict=True))
+
+
 @view("/connexion", "sign_in", methods=("GET",), public=True)
 def sign_in(page):
     back = _safe_next(page.request.args.get("next"))
@@ -53,6 +71,7 @@ def sign_in(page):
             missions=page.app.missions,
             users=DEMO_USERS,
             partner_users=PARTNER_USERS,
+            organisations=demo_organisations(page),
             sector_users=SECTOR_USERS,
             back=back,
         )
