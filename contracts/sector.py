@@ -40,6 +40,23 @@ class Sector(Payload, frozen=True, kw_only=True):
     AUDIENCE: ClassVar[str] = "sector"
 
 
+# -- partners ----------------------------------------------------------------
+# What kind of organisation a partner of a Mission's directory is (DOMAIN.md's organisations; ``oisp`` covers
+# training operators): the code a published partner and an orientation's facts carry. Append only: reporting's
+# catalogue codes an orientation fact's partner type by its place here.
+PARTNER_TYPES: tuple[str, ...] = (
+    "cpas",
+    "ale",
+    "oisp",
+    "school",
+    "commune_service",
+    "health_social_service",
+    "employer_federation",
+    "union",
+    "other",
+)
+
+
 # -- beneficiary -------------------------------------------------------------
 # The target groups a person's sector facts may name: every group but the special categories of personal data
 # (disability: health, GDPR art. 9; justice measure: criminal matters, art. 10), and of those only the ones an

@@ -378,12 +378,26 @@ def open_store(env, data_dir: Path | str | None, ttl: float, clock=time.time) ->
     return MemoryStore(ttl, clock)
 
 
-def claim_once(session: Session, key: str) -> str | None:
-    """Claim a form key. None: first use, go on. Otherwise where the earlier post went ("" while it runs)."""
+# A second post of a form while its first post still runs (a double click on a slow day): it waits for the first,
+# polling the shared store, and goes where the first went. Sent back at once to the form's address, the browser
+# (which follows the last answer) showed an empty form, as if nothing had been saved, and the user typed it again.
+# The first post ends within the gateway client's timeout (15 s), which bounds the wait.
+RUNNING_WAIT = 15.0
+RUNNING_POLL = 0.05
+
+
+def claim_once(session: Session, key: str, wait: float = RUNNING_WAIT) -> str | None:
+    """Claim a form key. None: first use (or the earlier post failed), go on. Otherwise where the earlier post
+    went; while it runs, wait for it up to ``wait`` seconds ("" if it is still running then)."""
     if not key:
         return None
     if session.store is not None:
-        return session.store.claim(session, key)
+        deadline = time.monotonic() + wait
+        while True:
+            earlier = session.store.claim(session, key)
+            if earlier != "" or time.monotonic() >= deadline:
+                return earlier
+            time.sleep(RUNNING_POLL)
     if key in session.once:
         return session.once[key]
     if len(session.once) >= ONCE_KEPT:

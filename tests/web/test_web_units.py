@@ -76,7 +76,7 @@ def test_sessions_expire_when_idle_and_form_keys_land_once(kind, tmp_path):
     assert store.get(session.id) is None
     fresh = store.new()
     assert claim_once(fresh, "k1") is None
-    assert claim_once(fresh, "k1") == ""  # the first post still running: the second waits for nothing
+    assert claim_once(fresh, "k1", wait=0) == ""  # the first post still running (and no time to wait for it)
     settle_once(fresh, "k1", "/beneficiaires/x")
     assert claim_once(store.get(fresh.id), "k1") == "/beneficiaires/x"  # seen by the next request too
     assert claim_once(fresh, "k2") is None
@@ -238,3 +238,21 @@ def test_the_session_store_is_chosen_by_its_url(tmp_path):
     assert isinstance(open_store({"PASSERELLE_WEB_SESSION_URL": f"sqlite:///{tmp_path}/x.db"}, None, 60), SqliteStore)
     with pytest.raises(ConfigError, match="PASSERELLE_WEB_SESSION_URL"):
         open_store({"PASSERELLE_WEB_SESSION_URL": "postgresql://x"}, tmp_path, 60)
+
+
+def test_a_second_post_waits_for_the_first_and_goes_where_it_went():
+    """A double click: the second post arrives while the first runs. It waits for the first (another request
+    thread settles it) and answers the first's destination, not the empty form; if the first failed, the
+    second holds the key and is the one to go on."""
+    import threading
+
+    store = MemoryStore()
+    session = store.new()
+    assert claim_once(session, "note") is None
+    threading.Timer(0.3, settle_once, (session, "note", "/beneficiaires/b1#notes")).start()
+    assert claim_once(store.get(session.id), "note", wait=10) == "/beneficiaires/b1#notes"
+
+    assert claim_once(session, "refused") is None
+    threading.Timer(0.3, settle_once, (session, "refused", None)).start()
+    assert claim_once(store.get(session.id), "refused", wait=10) is None  # the first failed: this one goes on
+    assert claim_once(session, "refused", wait=0) == ""  # and it now holds the key

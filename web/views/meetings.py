@@ -17,21 +17,11 @@ from datetime import date
 from web.app import Form, view
 from web.gateway import GatewayError
 from web.i18n import N_
+from web.labels import PARTNER_TYPES
 from web.views.people import clean
 
 MEETING_STATUSES = {"planned": N_("prévue"), "closed": N_("compte rendu clôturé")}
 ATTENDANCE = {"present": N_("présent"), "excused": N_("excusé"), "absent": N_("absent")}
-PARTNER_TYPES = {
-    "cpas": N_("CPAS"),
-    "ale": N_("ALE"),
-    "oisp": N_("OISP / opérateur de formation"),
-    "school": N_("École"),
-    "commune_service": N_("Service communal"),
-    "health_social_service": N_("Service social ou de santé"),
-    "employer_federation": N_("Fédération d'employeurs"),
-    "union": N_("Syndicat"),
-    "other": N_("Autre"),
-}
 DECISION_ROWS = 3  # empty decision rows offered beyond those already recorded
 
 

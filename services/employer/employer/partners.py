@@ -16,20 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from contracts import sector
 from kit.rules import Refused
 
-# What kind of organisation a partner is (DOMAIN.md's organisations; ``oisp`` covers training operators).
-PARTNER_TYPES = (
-    "cpas",
-    "ale",
-    "oisp",
-    "school",
-    "commune_service",
-    "health_social_service",
-    "employer_federation",
-    "union",
-    "other",
-)
+# What kind of organisation a partner is: the contract's codes (``contracts.sector.PARTNER_TYPES``).
+PARTNER_TYPES = sector.PARTNER_TYPES
 
 # The needs a service addresses: a short fixed list a search can offer.
 NEEDS = (

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from contracts import sector
+
 # 2: exits by reason; quarter and exit reason as breakdowns. 3: episodes (a person who left comes back on the same
 # file): entries count episodes started (intakes and re-openings), returns count re-openings. 4: orientations to
 # partners' services and their outcomes, by partner type (in the Mission only).
@@ -118,17 +120,7 @@ DIMENSIONS = PERSON_DIMENSIONS + SITE_DIMENSIONS + (QUARTER,)
 ORIENTATION_MADE, ORIENTATION_OUTCOME = B + "orientation_made.v1", B + "orientation_outcome.v1"
 ORIENTATION_FACTS = (ORIENTATION_MADE, ORIENTATION_OUTCOME)
 PARTNER_TYPE, OUTCOME = "partner_type", "orientation_outcome"
-PARTNER_TYPES = (
-    "cpas",
-    "ale",
-    "oisp",
-    "school",
-    "commune_service",
-    "health_social_service",
-    "employer_federation",
-    "union",
-    "other",
-)
+PARTNER_TYPES = sector.PARTNER_TYPES  # append only (the contract says why)
 ORIENTATION_OUTCOMES = ("attended", "done", "not_taken_up", "cancelled")
 PARTNER_TYPE_BITS = 5  # room for 31 partner types
 
